@@ -1,0 +1,80 @@
+"""FEEL values as Python objects — the contract between the FEEL compiler, the built-in
+function library, the DMN engine and every caller.
+
+| FEEL type                   | Python representation                                         |
+|-----------------------------|---------------------------------------------------------------|
+| null                        | ``None``                                                       |
+| number                      | ``decimal.Decimal`` (34 significant digits, ``FEEL_DECIMAL``)  |
+| string / boolean            | ``str`` / ``bool``                                             |
+| date                        | ``datetime.date`` (never a ``datetime``)                       |
+| time                        | ``datetime.time`` (``tzinfo`` = offset or ``ZoneInfo``)        |
+| date and time               | ``datetime.datetime`` (naive = no zone)                        |
+| days and time duration      | ``datetime.timedelta``                                         |
+| years and months duration   | ``YearMonthDuration``                                          |
+| range                       | ``Range``                                                      |
+| list                        | ``list`` (treated as immutable)                                |
+| context                     | ``dict[str, Any]`` (insertion ordered)                         |
+| function                    | any object implementing ``FeelFunction``                       |
+
+Python ints and floats handed in by callers are converted with ``to_feel``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from decimal import Context, Decimal, ROUND_HALF_EVEN
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["FEEL_DECIMAL", "FeelFunction", "Range", "YearMonthDuration", "to_feel"]
+
+FEEL_DECIMAL = Context(prec=34, rounding=ROUND_HALF_EVEN, Emax=6144, Emin=-6143)
+"""IEEE 754 decimal128 arithmetic, as FEEL numbers require."""
+
+
+@dataclass(frozen=True, slots=True)
+class YearMonthDuration:
+    """A FEEL years-and-months duration, normalised to a signed number of months."""
+
+    months: int
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A FEEL range; ``start``/``end`` of ``None`` mean unbounded (e.g. ``< 10``)."""
+
+    start: Any
+    end: Any
+    start_included: bool
+    end_included: bool
+
+
+@runtime_checkable
+class FeelFunction(Protocol):
+    """Anything FEEL can invoke: built-ins, user-defined functions, BKMs, decision services."""
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Formal parameter names, used for named invocation (``f(a: 1, b: 2)``)."""
+        ...
+
+    def invoke(self, args: list[Any] | None = None, named: dict[str, Any] | None = None) -> Any:
+        """Call with positional ``args`` or ``named`` arguments (exactly one of them is given)."""
+        ...
+
+
+def to_feel(value: Any) -> Any:
+    """Convert a plain Python value (ints, floats, tuples, nested dicts) to its FEEL form."""
+    if value is None or isinstance(value, (bool, str, Decimal)):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return FEEL_DECIMAL.create_decimal(repr(value))
+    if isinstance(value, (list, tuple)):
+        return [to_feel(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_feel(v) for k, v in value.items()}
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration, Range)):
+        return value
+    return value
