@@ -1,0 +1,286 @@
+"""Parsing and formatting of FEEL temporal values, and FEEL ``string()`` of any value.
+
+Parsing follows the lexical forms DMN 1.5 §10.3.2.3 borrows from XML Schema:
+
+* date ``2017-01-31``
+* time ``10:30:00``, ``10:30:00.25``, with ``Z``, ``+01:00`` or an IANA zone ``@Europe/Paris``
+* date and time ``2017-01-31T10:30:00`` (same zone suffixes); a bare date means midnight
+* durations ``P1Y2M`` (years and months → :class:`YearMonthDuration`) and
+  ``P1DT2H3M4.5S`` (days and time → ``timedelta``), optionally negated with ``-``.
+
+Every ``parse_*`` raises ``ValueError`` with a readable message on text that is not of
+its form (callers such as the built-in ``date()`` turn that into FEEL null). Values that
+Python's ``datetime`` cannot hold (years outside 1..9999) are refused the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .values import Range, YearMonthDuration
+
+__all__ = [
+    "format_date",
+    "format_date_and_time",
+    "format_duration",
+    "format_number",
+    "format_time",
+    "parse_date",
+    "parse_date_and_time",
+    "parse_duration",
+    "parse_temporal_literal",
+    "parse_time",
+    "parse_zone",
+    "to_feel_string",
+]
+
+_DATE = re.compile(r"(-?\d{4,9})-(\d{2})-(\d{2})")
+_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2}(?::\d{2})?|@[A-Za-z0-9_/+\-]+)?")
+_DURATION = re.compile(
+    r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+)
+_MICRO = _dt.timedelta(microseconds=1)
+
+
+def parse_zone(text: str) -> _dt.tzinfo:
+    """``Z`` → UTC, ``+01:00`` → fixed offset, ``@Europe/Paris`` or ``Europe/Paris`` → ``ZoneInfo``."""
+    if text == "Z":
+        return _dt.UTC
+    if text[:1] in "+-" and ":" in text:
+        sign = -1 if text[0] == "-" else 1
+        parts = [int(p) for p in text[1:].split(":")]
+        hours, minutes = parts[0], parts[1]
+        seconds = parts[2] if len(parts) > 2 else 0
+        if hours > 18 or minutes > 59 or seconds > 59:
+            raise ValueError(f"offset out of range: {text!r}")
+        return _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes, seconds=seconds))
+    name = text[1:] if text.startswith("@") else text
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def parse_date(text: str) -> _dt.date:
+    """Parse ``YYYY-MM-DD`` into a ``date``."""
+    m = _DATE.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not a FEEL date (expected YYYY-MM-DD): {text!r}")
+    year = int(m.group(1))
+    if not 1 <= year <= 9999:
+        raise ValueError(f"year {year} is outside the supported range 1..9999")
+    if len(m.group(1).lstrip("-")) > 4 and m.group(1).lstrip("-").startswith("0"):
+        raise ValueError(f"a year of more than four digits may not start with 0: {text!r}")
+    return _dt.date(year, int(m.group(2)), int(m.group(3)))
+
+
+def _time_parts(text: str) -> tuple[int, int, int, int, _dt.tzinfo | None]:
+    m = _TIME.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not a FEEL time (expected hh:mm:ss[.fff][Z|+hh:mm|@Zone]): {text!r}")
+    hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    frac = m.group(4) or ""
+    micro = int((frac + "000000")[:6]) if frac else 0
+    zone = parse_zone(m.group(5)) if m.group(5) else None
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"time field out of range: {text!r}")
+    return hour, minute, second, micro, zone
+
+
+def parse_time(text: str) -> _dt.time:
+    """Parse ``hh:mm:ss[.fff]`` with an optional ``Z``, ``±hh:mm`` or ``@Zone`` suffix."""
+    hour, minute, second, micro, zone = _time_parts(text)
+    return _dt.time(hour, minute, second, micro, tzinfo=zone)
+
+
+def parse_date_and_time(text: str) -> _dt.datetime:
+    """Parse ``date T time``; a bare date gives midnight without a zone."""
+    if "T" not in text:
+        d = parse_date(text)
+        return _dt.datetime(d.year, d.month, d.day)
+    date_text, _, time_text = text.partition("T")
+    d = parse_date(date_text)
+    hour, minute, second, micro, zone = _time_parts(time_text)
+    return _dt.datetime(d.year, d.month, d.day, hour, minute, second, micro, tzinfo=zone)
+
+
+def parse_duration(text: str) -> _dt.timedelta | YearMonthDuration:
+    """Parse an ISO 8601 duration: ``P1Y2M`` → YearMonthDuration, ``P1DT2H`` → timedelta."""
+    m = _DURATION.fullmatch(text)
+    if m is None or text.endswith(("P", "T")):
+        raise ValueError(f"not a FEEL duration (e.g. P1Y2M or P1DT2H30M): {text!r}")
+    neg, years, months, days, hours, minutes, seconds = m.groups()
+    sign = -1 if neg else 1
+    has_ym = years is not None or months is not None
+    has_dt = any(x is not None for x in (days, hours, minutes, seconds))
+    if has_ym and has_dt:
+        raise ValueError(f"a FEEL duration is either years-and-months or days-and-time, not both: {text!r}")
+    if has_ym:
+        return YearMonthDuration(sign * (int(years or 0) * 12 + int(months or 0)))
+    secs = Decimal(seconds or 0)
+    micros = int(secs * 1_000_000)
+    try:
+        value = _dt.timedelta(
+            days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), microseconds=micros
+        )
+    except OverflowError as exc:
+        raise ValueError(f"duration too large: {text!r}") from exc
+    return -value if sign < 0 else value
+
+
+def parse_temporal_literal(text: str) -> Any:
+    """Interpret the string of an ``@"…"`` literal: duration, date and time, date or time."""
+    if text.startswith(("P", "-P")):
+        return parse_duration(text)
+    if "T" in text:
+        return parse_date_and_time(text)
+    if _DATE.fullmatch(text):
+        return parse_date(text)
+    if ":" in text:
+        return parse_time(text)
+    raise ValueError(f"not a FEEL temporal literal: {text!r}")
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_number(value: Decimal) -> str:
+    """A number without exponent and without trailing zeros (``1.10`` → ``1.1``, ``1E+2`` → ``100``)."""
+    if not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _format_zone(tz: _dt.tzinfo | None, offset: _dt.timedelta | None) -> str:
+    if tz is None:
+        return ""
+    if isinstance(tz, ZoneInfo):
+        return "@" + tz.key
+    if offset is None:
+        return ""
+    if offset == _dt.timedelta(0):
+        return "Z"
+    sign = "-" if offset < _dt.timedelta(0) else "+"
+    total = abs(int(offset.total_seconds()))
+    hh, rest = divmod(total, 3600)
+    mm, ss = divmod(rest, 60)
+    return f"{sign}{hh:02d}:{mm:02d}" + (f":{ss:02d}" if ss else "")
+
+
+def _format_clock(hour: int, minute: int, second: int, micro: int) -> str:
+    text = f"{hour:02d}:{minute:02d}:{second:02d}"
+    if micro:
+        text += ("." + f"{micro:06d}").rstrip("0")
+    return text
+
+
+def format_date(value: _dt.date) -> str:
+    """ISO ``YYYY-MM-DD``."""
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def format_time(value: _dt.time) -> str:
+    """``hh:mm:ss[.fff]`` plus ``Z``, ``±hh:mm`` or ``@Zone``."""
+    offset = value.utcoffset() if not isinstance(value.tzinfo, ZoneInfo) else None
+    clock = _format_clock(value.hour, value.minute, value.second, value.microsecond)
+    return clock + _format_zone(value.tzinfo, offset)
+
+
+def format_date_and_time(value: _dt.datetime) -> str:
+    """``YYYY-MM-DDThh:mm:ss[.fff]`` plus the zone suffix, if any."""
+    clock = _format_clock(value.hour, value.minute, value.second, value.microsecond)
+    return f"{format_date(value)}T{clock}{_format_zone(value.tzinfo, value.utcoffset())}"
+
+
+def format_duration(value: _dt.timedelta | YearMonthDuration) -> str:
+    """``P1Y2M`` / ``P1DT2H3M4.5S`` / ``PT0S`` / ``P0M``, negative with a leading ``-``."""
+    if isinstance(value, YearMonthDuration):
+        sign = "-" if value.months < 0 else ""
+        years, months = divmod(abs(value.months), 12)
+        if years and months:
+            return f"{sign}P{years}Y{months}M"
+        return f"{sign}P{years}Y" if years else f"{sign}P{months}M"
+    total = value // _MICRO
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    seconds_total, micro = divmod(total, 1_000_000)
+    days, rest = divmod(seconds_total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}P" + (f"{days}D" if days else "")
+    clock = ""
+    if hours:
+        clock += f"{hours}H"
+    if minutes:
+        clock += f"{minutes}M"
+    if seconds or micro:
+        sec = str(seconds) + ((f".{micro:06d}").rstrip("0") if micro else "")
+        clock += f"{sec}S"
+    if clock:
+        text += "T" + clock
+    elif not days:
+        text += "T0S"
+    return text
+
+
+def _format_range_end(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration)):
+        return '@"' + to_feel_string(value) + '"'
+    return to_feel_string(value)
+
+
+def _format_nested(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return to_feel_string(value)
+
+
+def to_feel_string(value: Any) -> str:
+    """FEEL ``string(value)``: the spec's textual form of any FEEL value (``null`` for None)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return format_number(value)
+    if isinstance(value, (int, float)):
+        return format_number(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+    if isinstance(value, _dt.datetime):
+        return format_date_and_time(value)
+    if isinstance(value, _dt.date):
+        return format_date(value)
+    if isinstance(value, _dt.time):
+        return format_time(value)
+    if isinstance(value, (_dt.timedelta, YearMonthDuration)):
+        return format_duration(value)
+    if isinstance(value, Range):
+        return _format_range(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_nested(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_format_nested(v)}" for k, v in value.items()) + "}"
+    names = getattr(value, "parameter_names", None)
+    if isinstance(names, tuple):
+        return "function(" + ", ".join(str(n) for n in names) + ")"
+    return str(value)
+
+
+def _format_range(value: Range) -> str:
+    if value.start is None and value.end is None:
+        return "[..]"
+    if value.start is None:
+        return ("<= " if value.end_included else "< ") + _format_range_end(value.end)
+    if value.end is None:
+        return (">= " if value.start_included else "> ") + _format_range_end(value.start)
+    left = "[" if value.start_included else "("
+    right = "]" if value.end_included else ")"
+    return f"{left}{_format_range_end(value.start)}..{_format_range_end(value.end)}{right}"
