@@ -12,6 +12,7 @@ first to HTTP 4xx and the second to a retry or an incident::
     ├── IllegalTransition          a lifecycle transition not allowed in the item's current state
     ├── UnknownPlanItem            an action names a plan item / instance that does not exist
     ├── GovernanceBlocked          a verdict forbade the action
+    ├── DecisionRejected           a human decision was refused (wrong role, changed action, expired, bad option)
     ├── ConcurrencyConflict        another writer changed the case first (optimistic locking)
     ├── StoreError                 persistence failures other than conflicts
     │   └── NotFound               a case, definition, task or event that does not exist
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "CasepilotError",
     "ConcurrencyConflict",
+    "DecisionRejected",
     "DefinitionError",
     "ExpressionError",
     "ExpressionSyntaxError",
@@ -124,6 +126,10 @@ class GovernanceBlocked(CasepilotError):
         self.policy = policy
         self.rule_ids = rule_ids or []
         super().__init__(message)
+
+
+class DecisionRejected(CasepilotError):
+    """A person's decision on an inbox item was refused; the message says why and what to do."""
 
 
 class ConcurrencyConflict(CasepilotError):

@@ -1,0 +1,95 @@
+"""What the governance layer reviews: a proposed action and the context it happens in.
+
+An action is reviewed before it has any effect — plan-item transitions, tool calls, LLM
+calls, retrievals and outgoing messages alike — and is identified by a digest of its
+canonical arguments, so that an approval given for one action can never be replayed for
+a changed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias
+
+from casepilot.governance.budget import BudgetUsage
+from casepilot.governance.provenance import Provenance
+
+__all__ = ["ActionKind", "GovernanceContext", "ProposedAction", "canonical_json"]
+
+ActionKind: TypeAlias = Literal["transition", "tool_call", "llm_call", "retrieval", "message"]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Provenance):
+        return value.to_json()
+    return str(value)
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON (sorted keys, no spaces) used for digests."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedAction:
+    """One thing the agent (or a person through chat) wants to do.
+
+    ``name`` is the transition (``complete``, ``manualStart``…), the tool name, the model
+    name, the collection name, or the channel of a message. ``plan_item`` and ``stage``
+    name the CMMN plan item and its stage when the action belongs to one.
+    """
+
+    kind: ActionKind
+    name: str
+    case_id: str
+    plan_item: str | None = None
+    stage: str | None = None
+    arguments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    provenance: Mapping[str, Provenance] = field(default_factory=lambda: MappingProxyType({}))
+    """Per argument: where its value came from."""
+    side_effect: Literal["read_only", "idempotent", "non_idempotent"] = "read_only"
+    estimated_tokens: int = 0
+    """For LLM calls: the prompt's token estimate, so that a budget is checked before spending."""
+
+    def digest(self) -> str:
+        """sha256 of the action's canonical form (kind, name, case, plan item, arguments)."""
+        body = {
+            "kind": self.kind,
+            "name": self.name,
+            "case_id": self.case_id,
+            "plan_item": self.plan_item,
+            "arguments": dict(self.arguments),
+        }
+        return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+    @property
+    def untrusted_arguments(self) -> tuple[str, ...]:
+        """Names of the arguments whose value came from an untrusted source."""
+        return tuple(sorted(k for k, p in self.provenance.items() if not p.trusted))
+
+
+@dataclass(frozen=True, slots=True)
+class GovernanceContext:
+    """Everything around an action that a policy may read (documented in ``guardrails.INPUTS``)."""
+
+    definition_key: str
+    definition_version: int
+    actor: str = "agent"
+    roles: frozenset[str] = frozenset()
+    confidence: float | None = None
+    sentiment: float | None = None
+    usage: BudgetUsage = field(default_factory=BudgetUsage)
+    case_variables: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    now: datetime | None = None
