@@ -193,6 +193,7 @@ class PlanItemOnPart:
     exit_criterion_ref: str | None = None
     """When set, only an ``exit`` caused by this exit criterion of the source counts."""
     name: str | None = None
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ class CaseFileItemOnPart:
     source_ref: str
     standard_event: CaseFileTransition
     name: str | None = None
+    location: SourceLocation | None = None
 
 
 OnPart: TypeAlias = PlanItemOnPart | CaseFileItemOnPart
@@ -215,6 +217,7 @@ class IfPart:
     condition: Expression | None
     context_ref: str | None = None
     id: str | None = None
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,7 @@ class Criterion:
     sentry_ref: str
     kind: Literal["entry", "exit"]
     name: str | None = None
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +252,7 @@ class Parameter:
     binding_ref: str | None = None
     """Id of the case file item the parameter is bound to."""
     binding_refinement: Expression | None = None
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +262,8 @@ class ParameterMapping:
     source_ref: str | None
     target_ref: str | None
     transformation: Expression | None = None
+    id: str | None = None
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +272,7 @@ class Role:
 
     id: str
     name: str | None
+    location: SourceLocation | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +361,7 @@ class PlanItemStartTrigger:
     id: str | None
     source_ref: str
     standard_event: PlanItemTransition
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +371,7 @@ class CaseFileItemStartTrigger:
     id: str | None
     source_ref: str
     standard_event: CaseFileTransition
+    location: SourceLocation | None = None
 
 
 StartTrigger: TypeAlias = PlanItemStartTrigger | CaseFileItemStartTrigger
@@ -416,6 +426,8 @@ class PlanningTable:
     applicability_rules: tuple[Rule, ...] = ()
     authorized_role_refs: tuple[str, ...] = ()
     location: SourceLocation | None = None
+    applicability_rule_refs: tuple[str, ...] = ()
+    """Applicability rules guarding the whole table (``planningTable/@applicabilityRuleRefs``)."""
 
     def discretionary_items(self) -> tuple[DiscretionaryItem, ...]:
         """Every discretionary item of this table and its nested tables, depth first."""
@@ -461,6 +473,7 @@ class CaseFileItemDefinition:
     structure_ref: str | None = None
     import_ref: str | None = None
     property_names: tuple[str, ...] = ()
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
