@@ -1,0 +1,159 @@
+"""Cases and their history as reads and the creating write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from casepilot.errors import NotFound, StoreError
+
+from ._canonical import GENESIS_HASH, as_utc, chain_hash, dumps_text, utc_iso
+from ._convert import case_record, event_body, history_event, human_task
+from ._definitions import find_row
+from ._engine import write_connection
+from ._step import state_payload
+from ._tables import CaseRow, EventRow, HumanTaskRow
+from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus
+
+__all__ = ["create_case", "get_case", "get_task", "iter_event_rows", "iter_events", "list_cases", "list_tasks"]
+
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+
+
+def create_case(
+    engine: Engine,
+    *,
+    case_id: str,
+    definition_key: str,
+    definition_version: int | None,
+    state: JsonObject,
+    business_key: str | None,
+    tenant: str | None,
+    actor: Actor,
+    now: datetime,
+) -> CaseRecord:
+    """Insert the case and its ``case_created`` event (seq 1, carrying the initial state)."""
+    state_text = dumps_text(state)
+    try:
+        with write_connection(engine) as conn, conn.begin(), Session(bind=conn) as session:
+            definition = find_row(session, definition_key, definition_version)
+            assert definition.id is not None
+            payload = {
+                "definition_key": definition.key,
+                "definition_version": definition.version,
+                "business_key": business_key,
+                "tenant": tenant,
+                **state_payload(state),
+            }
+            body = event_body(case_id=case_id, seq=1, at=utc_iso(now), kind="case_created", actor=actor,
+                              payload=payload, rule_ids=[], tokens=None, cost=None, latency_ms=None)
+            head = chain_hash(GENESIS_HASH, body)
+            row = CaseRow(
+                id=case_id,
+                definition_id=definition.id,
+                definition_key=definition.key,
+                definition_version=definition.version,
+                state_json=state_text,
+                business_key=business_key,
+                tenant=tenant,
+                created_at=now,
+                updated_at=now,
+                version=1,
+                last_seq=1,
+                head_hash=head,
+            )
+            session.add(row)
+            session.flush()
+            conn.execute(
+                insert(_EVENTS),
+                [{"case_id": case_id, "seq": 1, "at": as_utc(now), "kind": "case_created", "actor": actor,
+                  "payload_json": dumps_text(payload), "rule_ids_json": "[]", "tokens": None, "cost": None,
+                  "latency_ms": None, "prev_hash": GENESIS_HASH, "hash": head}],
+            )
+            return case_record(row)
+    except IntegrityError as exc:
+        raise StoreError(f"case {case_id} already exists") from exc
+
+
+def get_case(engine: Engine, case_id: str) -> CaseRecord:
+    with Session(engine) as session:
+        row = session.get(CaseRow, case_id)
+        if row is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return case_record(row)
+
+
+def list_cases(
+    engine: Engine,
+    *,
+    tenant: str | None = None,
+    business_key: str | None = None,
+    definition_key: str | None = None,
+    limit: int = 100,
+) -> list[CaseRecord]:
+    query = select(CaseRow)
+    if tenant is not None:
+        query = query.where(CaseRow.tenant == tenant)
+    if business_key is not None:
+        query = query.where(CaseRow.business_key == business_key)
+    if definition_key is not None:
+        query = query.where(CaseRow.definition_key == definition_key)
+    with Session(engine) as session:
+        rows = session.exec(query.order_by(col(CaseRow.created_at), col(CaseRow.id)).limit(limit)).all()
+        return [case_record(r) for r in rows]
+
+
+def iter_event_rows(engine: Engine, case_id: str, *, after_seq: int = 0, batch: int = 1000) -> Iterator[EventRow]:
+    """Rows in ``seq`` order, a page per short transaction (keyset pagination, never OFFSET)."""
+    last = after_seq
+    while True:
+        with Session(engine) as session:
+            rows = session.exec(
+                select(EventRow)
+                .where(EventRow.case_id == case_id, col(EventRow.seq) > last)
+                .order_by(col(EventRow.seq))
+                .limit(batch)
+            ).all()
+            session.expunge_all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].seq
+
+
+def iter_events(engine: Engine, case_id: str, *, after_seq: int = 0) -> Iterator[HistoryEvent]:
+    for row in iter_event_rows(engine, case_id, after_seq=after_seq):
+        yield history_event(row)
+
+
+def get_task(engine: Engine, task_id: str) -> HumanTask:
+    with Session(engine) as session:
+        row = session.get(HumanTaskRow, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        return human_task(row)
+
+
+def list_tasks(
+    engine: Engine,
+    *,
+    status: TaskStatus | None = "open",
+    role: str | None = None,
+    case_id: str | None = None,
+    limit: int = 100,
+) -> list[HumanTask]:
+    query = select(HumanTaskRow)
+    if status is not None:
+        query = query.where(HumanTaskRow.status == status)
+    if role is not None:
+        query = query.where(HumanTaskRow.role == role)
+    if case_id is not None:
+        query = query.where(HumanTaskRow.case_id == case_id)
+    with Session(engine) as session:
+        rows = session.exec(query.order_by(col(HumanTaskRow.created_at), col(HumanTaskRow.id)).limit(limit)).all()
+        return [human_task(r) for r in rows]
+

@@ -1,0 +1,134 @@
+"""Rows to boundary models and the event hash body: the only place that knows both."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from ._canonical import as_utc, loads_text, utc_iso
+from ._tables import CaseRow, DefinitionFileRow, DefinitionRow, EventRow, HumanTaskRow
+from .models import CaseRecord, DefinitionSummary, DefinitionVersion, EventKind, HistoryEvent, HumanTask
+
+__all__ = [
+    "case_record",
+    "definition_summary",
+    "definition_version",
+    "event_body",
+    "history_event",
+    "human_task",
+    "row_body",
+]
+
+
+def definition_summary(row: DefinitionRow) -> DefinitionSummary:
+    return DefinitionSummary(
+        key=row.key,
+        version=row.version,
+        content_hash=row.content_hash,
+        deployed_at=as_utc(row.deployed_at),
+        metadata=loads_text(row.meta_json),
+    )
+
+
+def definition_version(row: DefinitionRow, files: list[DefinitionFileRow]) -> DefinitionVersion:
+    contents: dict[str, str | bytes] = {
+        f.name: (bytes(f.content).decode("utf-8") if f.is_text else bytes(f.content)) for f in files
+    }
+    summary = definition_summary(row)
+    return DefinitionVersion(**summary.model_dump(), files=contents)
+
+
+def case_record(row: CaseRow) -> CaseRecord:
+    return CaseRecord(
+        id=row.id,
+        definition_key=row.definition_key,
+        definition_version=row.definition_version,
+        state=loads_text(row.state_json),
+        business_key=row.business_key,
+        tenant=row.tenant,
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+        version=row.version,
+        last_seq=row.last_seq,
+        head_hash=row.head_hash,
+    )
+
+
+def event_body(
+    *,
+    case_id: str,
+    seq: int,
+    at: str,
+    kind: str,
+    actor: str,
+    payload: Any,
+    rule_ids: list[str],
+    tokens: int | None,
+    cost: float | None,
+    latency_ms: float | None,
+) -> dict[str, Any]:
+    """The part of an event the hash covers: everything but the hashes themselves."""
+    return {
+        "case_id": case_id,
+        "seq": seq,
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "payload": payload,
+        "rule_ids": rule_ids,
+        "tokens": tokens,
+        "cost": cost,
+        "latency_ms": latency_ms,
+    }
+
+
+def row_body(row: EventRow, *, seq: int | None = None) -> dict[str, Any]:
+    """The hash body as reconstructed from a stored row (``seq`` overridable for diagnosis)."""
+    return event_body(
+        case_id=row.case_id,
+        seq=row.seq if seq is None else seq,
+        at=utc_iso(row.at),
+        kind=row.kind,
+        actor=row.actor,
+        payload=loads_text(row.payload_json),
+        rule_ids=list(loads_text(row.rule_ids_json)),
+        tokens=row.tokens,
+        cost=row.cost,
+        latency_ms=row.latency_ms,
+    )
+
+
+def history_event(row: EventRow) -> HistoryEvent:
+    return HistoryEvent(
+        case_id=row.case_id,
+        seq=row.seq,
+        at=as_utc(row.at),
+        kind=cast(EventKind, row.kind),
+        actor=row.actor,
+        payload=loads_text(row.payload_json),
+        rule_ids=tuple(loads_text(row.rule_ids_json)),
+        tokens=row.tokens,
+        cost=row.cost,
+        latency_ms=row.latency_ms,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def human_task(row: HumanTaskRow) -> HumanTask:
+    return HumanTask(
+        id=row.id,
+        case_id=row.case_id,
+        plan_item=row.plan_item,
+        kind=cast(Any, row.kind),
+        role=row.role,
+        prompt=row.prompt,
+        options=tuple(loads_text(row.options_json)),
+        status=cast(Any, row.status),
+        created_at=as_utc(row.created_at),
+        expires_at=None if row.expires_at is None else as_utc(row.expires_at),
+        action_digest=row.action_digest,
+        decided_by=row.decided_by,
+        decided_at=None if row.decided_at is None else as_utc(row.decided_at),
+        decision=row.decision,
+        comment=row.comment,
+    )

@@ -1,0 +1,77 @@
+"""Engines for SQLite and PostgreSQL with the settings the store relies on.
+
+SQLite: WAL journal (readers never block the writer), foreign keys on, a busy
+timeout, and write transactions opened with ``BEGIN IMMEDIATE`` so that two
+workers cannot both read a case and then both write it (the second waits for the
+write lock, then sees the new version and fails the compare-and-set).
+PostgreSQL: psycopg 3, pre-ping for long-lived workers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from casepilot.errors import StoreError
+
+__all__ = ["WRITE", "make_engine", "write_connection"]
+
+WRITE = "casepilot_write"
+"""Execution option: open this connection's transaction for writing (SQLite ``BEGIN IMMEDIATE``)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for a ``sqlite:///…`` or ``postgresql+psycopg://…`` URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r} ({exc})") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, **kwargs)
+    if backend == "postgresql":
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        elif parsed.drivername != "postgresql+psycopg":
+            raise StoreError(f"PostgreSQL is used through psycopg 3: write postgresql+psycopg://… (got {url!r})")
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise StoreError(f"unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…")
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred only).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+    return engine
+
+
+def write_connection(engine: Engine) -> Connection:
+    """A connection whose transaction takes the write lock up front (SQLite) — use as ``with … .begin()``."""
+    return engine.connect().execution_options(**{WRITE: True})

@@ -1,0 +1,288 @@
+"""The unit of work: one agent step = state change + events (+ inbox changes), atomically.
+
+``Store.step`` opens a write transaction, locks the case row (``SELECT … FOR UPDATE``
+on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the database write lock),
+checks the caller's expected version, lets the caller stage changes on a ``Step``,
+then writes the events and compare-and-sets the case row in the same transaction.
+Either the whole step lands or nothing does — also under SIGKILL, since the commit
+is the database's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlmodel import Session
+
+from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
+
+from ._canonical import as_utc, chain_hash, digest, dumps_text, loads_text, utc_iso
+from ._convert import case_record, event_body, history_event, human_task
+from ._engine import write_connection
+from ._tables import CaseRow, EventRow, HumanTaskRow
+from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
+
+__all__ = ["StaleVersion", "Step", "open_step", "state_payload"]
+
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+
+
+class StaleVersion(ConcurrencyConflict):
+    """The case is not at the version the step was opened with (safe to reload and retry)."""
+
+
+class Step:
+    """Changes staged for one case inside one transaction; build it with ``Store.step``."""
+
+    def __init__(
+        self, session: Session, row: CaseRow, clock: Callable[[], datetime], new_id: Callable[[], str]
+    ) -> None:
+        self._session = session
+        self._row = row
+        self._clock = clock
+        self._new_id = new_id
+        self._case = case_record(row)
+        self._seq = row.last_seq
+        self._head = row.head_hash
+        self._pending: list[dict[str, Any]] = []
+        self._events: list[HistoryEvent] = []
+        self._new_state: JsonObject | None = None
+        self._state_actor: Actor = "system"
+        self.result: StepResult | None = None
+        """Set when the step has committed."""
+
+    @property
+    def case(self) -> CaseRecord:
+        """The case as it was when the step began (its ``state`` is the state to apply the step to)."""
+        return self._case
+
+    def save_state(self, state: JsonObject, *, actor: Actor = "system") -> None:
+        """Stage the case's new state; at commit a ``state`` event records its snapshot and digest."""
+        dumps_text(state)  # fail now, not at commit, if it is not JSON
+        self._new_state = state
+        self._state_actor = actor
+
+    def append(
+        self,
+        kind: EventKind,
+        *,
+        actor: Actor = "system",
+        payload: JsonObject | None = None,
+        rule_ids: Sequence[str] = (),
+        tokens: int | None = None,
+        cost: float | None = None,
+        latency_ms: float | None = None,
+    ) -> HistoryEvent:
+        """Stage one history event; sequence, timestamp and hash are assigned here."""
+        return self.append_event(
+            NewEvent(
+                kind=kind,
+                actor=actor,
+                payload=payload or {},
+                rule_ids=tuple(rule_ids),
+                tokens=tokens,
+                cost=cost,
+                latency_ms=latency_ms,
+            )
+        )
+
+    def append_event(self, event: NewEvent) -> HistoryEvent:
+        if event.kind in ("case_created", "state"):
+            raise ValueError(f"{event.kind!r} events are written by the store itself (use save_state)")
+        return self._stage(event)
+
+    def _stage(self, event: NewEvent) -> HistoryEvent:
+        seq = self._seq + 1
+        at = self._clock()
+        body = event_body(
+            case_id=self._case.id,
+            seq=seq,
+            at=utc_iso(at),
+            kind=event.kind,
+            actor=event.actor,
+            payload=event.payload,
+            rule_ids=list(event.rule_ids),
+            tokens=event.tokens,
+            cost=event.cost,
+            latency_ms=event.latency_ms,
+        )
+        try:
+            payload_text = dumps_text(event.payload)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"the payload of a {event.kind!r} event is not JSON: {exc}") from exc
+        new_hash = chain_hash(self._head, body)
+        row: dict[str, Any] = {
+            "case_id": self._case.id,
+            "seq": seq,
+            "at": as_utc(at),
+            "kind": event.kind,
+            "actor": event.actor,
+            "payload_json": payload_text,
+            "rule_ids_json": dumps_text(list(event.rule_ids)),
+            "tokens": event.tokens,
+            "cost": event.cost,
+            "latency_ms": event.latency_ms,
+            "prev_hash": self._head,
+            "hash": new_hash,
+        }
+        self._pending.append(row)
+        staged = history_event(EventRow(**row))
+        self._events.append(staged)
+        self._seq = seq
+        self._head = new_hash
+        return staged
+
+    def flush(self) -> None:
+        """Write staged events now (still inside the transaction): surfaces database errors early."""
+        if self._pending:
+            self._session.connection().execute(insert(_EVENTS), self._pending)
+            self._pending = []
+
+    # -- the inbox ------------------------------------------------------------------------------
+
+    def create_task(
+        self,
+        prompt: str,
+        *,
+        kind: Literal["human_task", "checkpoint"] = "human_task",
+        plan_item: str | None = None,
+        role: str | None = None,
+        options: Sequence[str] = (),
+        expires_at: datetime | None = None,
+        action_digest: str | None = None,
+        actor: Actor = "system",
+        task_id: str | None = None,
+    ) -> HumanTask:
+        """Open an inbox item for this case and record ``human_task_created``."""
+        row = HumanTaskRow(
+            id=task_id or self._new_id(),
+            case_id=self._case.id,
+            plan_item=plan_item,
+            kind=kind,
+            role=role,
+            prompt=prompt,
+            options_json=dumps_text(list(options)),
+            status="open",
+            created_at=self._clock(),
+            expires_at=expires_at,
+            action_digest=action_digest,
+        )
+        self._session.add(row)
+        self._session.flush()
+        task = human_task(row)
+        self._stage(NewEvent(kind="human_task_created", actor=actor, payload=_task_payload(task)))
+        return task
+
+    def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
+        """Record a person's decision on an open, unexpired task of this case."""
+        row = self._open_task(task_id)
+        now = self._clock()
+        if row.expires_at is not None and as_utc(row.expires_at) <= as_utc(now):
+            raise StoreError(f"task {task_id} expired at {utc_iso(row.expires_at)}; it can no longer be decided")
+        options = _options(row)
+        if options and decision not in options:
+            raise ValueError(f"decision {decision!r} is not one of the task's options: {', '.join(options)}")
+        return self._close(row, "decided", decided_by=decided_by, decision=decision, comment=comment, at=now)
+
+    def close_task(self, task_id: str, status: Literal["expired", "cancelled"], *, actor: Actor = "system",
+                   comment: str | None = None) -> HumanTask:
+        """Close an open task without a decision (expiry, or the plan item went away)."""
+        row = self._open_task(task_id)
+        return self._close(row, status, decided_by=actor, decision=None, comment=comment, at=self._clock())
+
+    def _open_task(self, task_id: str) -> HumanTaskRow:
+        row = self._session.get(HumanTaskRow, task_id, with_for_update=True)
+        if row is None or row.case_id != self._case.id:
+            raise NotFound(f"task {task_id} does not exist in case {self._case.id}")
+        if row.status != "open":
+            raise ConcurrencyConflict(f"task {task_id} is already {row.status} (by {row.decided_by})")
+        return row
+
+    def _close(self, row: HumanTaskRow, status: str, *, decided_by: str, decision: str | None,
+               comment: str | None, at: datetime) -> HumanTask:
+        row.status = status
+        row.decided_by = decided_by
+        row.decided_at = at
+        row.decision = decision
+        row.comment = comment
+        self._session.add(row)
+        self._session.flush()
+        task = human_task(row)
+        payload = {"task_id": task.id, "status": status, "decision": decision, "comment": comment,
+                   "action_digest": task.action_digest, "plan_item": task.plan_item}
+        self._stage(NewEvent(kind="human_task_decided", actor=decided_by, payload=payload))
+        return task
+
+    # -- commit -----------------------------------------------------------------------------------
+
+    def _commit(self, expected_version: int) -> StepResult:
+        if self._new_state is not None:
+            self._stage(NewEvent(kind="state", actor=self._state_actor, payload=state_payload(self._new_state)))
+        if not self._events:
+            self.result = StepResult(case_id=self._case.id, version=expected_version, events=())
+            return self.result
+        self.flush()
+        values: dict[str, Any] = {
+            "version": expected_version + 1,
+            "last_seq": self._seq,
+            "head_hash": self._head,
+            "updated_at": self._clock(),
+        }
+        if self._new_state is not None:
+            values["state_json"] = dumps_text(self._new_state)
+        conn: Connection = self._session.connection()
+        done = conn.execute(
+            update(_CASES).where(_CASES.c.id == self._case.id, _CASES.c.version == expected_version).values(**values)
+        )
+        if done.rowcount != 1:
+            raise StaleVersion(f"case {self._case.id} changed while this step ran; reload and retry")
+        self.result = StepResult(case_id=self._case.id, version=expected_version + 1, events=tuple(self._events))
+        return self.result
+
+
+def state_payload(state: JsonObject) -> JsonObject:
+    return {"state": state, "state_digest": digest(state)}
+
+
+def _options(row: HumanTaskRow) -> list[str]:
+    return list(loads_text(row.options_json))
+
+
+def _task_payload(task: HumanTask) -> JsonObject:
+    return {
+        "task_id": task.id,
+        "kind": task.kind,
+        "plan_item": task.plan_item,
+        "role": task.role,
+        "prompt": task.prompt,
+        "options": list(task.options),
+        "expires_at": None if task.expires_at is None else utc_iso(task.expires_at),
+        "action_digest": task.action_digest,
+    }
+
+
+@contextmanager
+def open_step(
+    engine: Engine, case_id: str, expected_version: int, clock: Callable[[], datetime], new_id: Callable[[], str]
+) -> Iterator[Step]:
+    with write_connection(engine) as conn, conn.begin(), Session(bind=conn) as session:
+        query = select(_CASES).where(_CASES.c.id == case_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found = conn.execute(query).mappings().first()
+        if found is None:
+            raise NotFound(f"case {case_id} does not exist")
+        row = CaseRow(**dict(found))
+        if row.version != expected_version:
+            raise StaleVersion(
+                f"case {case_id} is at version {row.version}, not {expected_version}: another worker moved it; "
+                "reload and retry"
+            )
+        step = Step(session, row, clock, new_id)
+        yield step
+        step._commit(expected_version)

@@ -1,0 +1,135 @@
+"""SQLModel tables: private to the store, mirrored exactly by the Alembic migrations.
+
+Why JSON lives in TEXT columns (not JSONB): the history hash is taken over canonical
+JSON, and a text column gives back the very bytes written on both SQLite and
+PostgreSQL, so verification never depends on a backend's JSON normalisation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "CaseRow",
+    "DefinitionFileRow",
+    "DefinitionRow",
+    "EventRow",
+    "HumanTaskRow",
+    "VaultEntryRow",
+    "VaultKeyRow",
+    "metadata",
+]
+
+metadata = SQLModel.metadata
+
+
+def _ts(nullable: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class DefinitionRow(SQLModel, table=True):
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_definitions_key_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)
+    version: int
+    content_hash: str = Field(max_length=64)
+    meta_json: str = Field(sa_column=Column(Text, nullable=False))
+    deployed_at: datetime = Field(sa_column=_ts())
+
+
+class DefinitionFileRow(SQLModel, table=True):
+    __tablename__ = "definition_files"
+
+    definition_id: int = Field(foreign_key="definitions.id", primary_key=True)
+    name: str = Field(max_length=500, primary_key=True)
+    is_text: bool
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: str = Field(max_length=64, primary_key=True)
+    definition_id: int = Field(foreign_key="definitions.id", index=True)
+    definition_key: str = Field(max_length=200)
+    definition_version: int
+    state_json: str = Field(sa_column=Column(Text, nullable=False))
+    business_key: str | None = Field(default=None, max_length=200, index=True)
+    tenant: str | None = Field(default=None, max_length=200, index=True)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    version: int
+    last_seq: int
+    head_hash: str = Field(max_length=64)
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "history_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_history_events_case_seq"),)
+
+    # SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL gets a BIGINT identity.
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    )
+    case_id: str = Field(max_length=64, foreign_key="cases.id")
+    seq: int
+    at: datetime = Field(sa_column=_ts())
+    kind: str = Field(max_length=40)
+    actor: str = Field(max_length=200)
+    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    rule_ids_json: str = Field(sa_column=Column(Text, nullable=False))
+    tokens: int | None = None
+    cost: float | None = None
+    latency_ms: float | None = None
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class HumanTaskRow(SQLModel, table=True):
+    __tablename__ = "human_tasks"
+    __table_args__ = (Index("ix_human_tasks_status_role", "status", "role"),)
+
+    id: str = Field(max_length=64, primary_key=True)
+    case_id: str = Field(max_length=64, foreign_key="cases.id", index=True)
+    plan_item: str | None = Field(default=None, max_length=200)
+    kind: str = Field(max_length=20)
+    role: str | None = Field(default=None, max_length=200)
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    options_json: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=20)
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    action_digest: str | None = Field(default=None, max_length=128)
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decision: str | None = Field(default=None, max_length=200)
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class VaultEntryRow(SQLModel, table=True):
+    """An encrypted pseudonym value; useless without the case's key (kept apart)."""
+
+    __tablename__ = "vault_entries"
+
+    case_id: str = Field(max_length=64, primary_key=True)
+    token: str = Field(max_length=200, primary_key=True)
+    nonce: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class VaultKeyRow(SQLModel, table=True):
+    """A case's data key; ``key`` is NULL once shredded, ``shredded_at`` keeps the audit fact."""
+
+    __tablename__ = "vault_keys"
+
+    case_id: str = Field(max_length=64, primary_key=True)
+    key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    shredded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

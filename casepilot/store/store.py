@@ -1,0 +1,286 @@
+"""``Store``: the one entry point to casepilot's persistence (SQLite or PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Literal, TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from casepilot.errors import ConcurrencyConflict, HistoryTampered, NotFound
+
+from . import _cases, _definitions, _migrate
+from ._engine import make_engine
+from ._step import StaleVersion, Step, open_step
+from ._tables import CaseRow
+from .history import replay_state, verify_rows
+from .models import (
+    Actor,
+    CaseRecord,
+    DefinitionBundle,
+    DefinitionSummary,
+    DefinitionVersion,
+    HistoryEvent,
+    HumanTask,
+    JsonObject,
+    TaskStatus,
+    VerifyReport,
+)
+from .vault import KeyStore, SqlKeyStore, Vault
+
+__all__ = ["DEFAULT_URL", "Store"]
+
+DEFAULT_URL = "sqlite:///.casepilot/casepilot.db"
+"""Where the CLI keeps cases when neither ``--db`` nor ``CASEPILOT_DATABASE_URL`` says otherwise."""
+
+_RETRIES = 5
+_T = TypeVar("_T")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _uuid() -> str:
+    return uuid.uuid4().hex
+
+
+class Store:
+    """Definitions, cases, history, human tasks and the pseudonym vault over one database.
+
+    Thread-safe (a connection pool per engine); share one ``Store`` per process.
+    ``clock`` and ``new_id`` are injectable so tests and replays are deterministic.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        key_engine: Engine | None = None,
+        keys: KeyStore | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        new_id: Callable[[], str] = _uuid,
+        migrate: bool = True,
+    ) -> None:
+        self.engine = engine
+        self._key_engine = key_engine
+        self._clock = clock
+        self._new_id = new_id
+        if migrate:
+            _migrate.ensure_schema(engine)
+            if key_engine is not None:
+                _migrate.ensure_schema(key_engine)
+        self.vault = Vault(engine, keys or SqlKeyStore(key_engine or engine, clock), clock)
+        """The pseudonym vault (keys in ``key_url``'s database when one was given)."""
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        key_url: str | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        new_id: Callable[[], str] = _uuid,
+        migrate: bool = True,
+    ) -> Store:
+        """Open ``sqlite:///path`` or ``postgresql+psycopg://user@host/db``; migrates an empty database.
+
+        ``key_url`` puts the vault's keys in a separate database, so that a copy of the main
+        database never holds both ciphertexts and keys.
+        """
+        return cls(
+            make_engine(url),
+            key_engine=None if key_url is None else make_engine(key_url),
+            clock=clock,
+            new_id=new_id,
+            migrate=migrate,
+        )
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgresql"]:
+        return "postgresql" if self.engine.dialect.name == "postgresql" else "sqlite"
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+        if self._key_engine is not None:
+            self._key_engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Apply pending migrations; returns (revision before, revision after)."""
+        result = _migrate.upgrade(self.engine)
+        if self._key_engine is not None:
+            _migrate.upgrade(self._key_engine)
+        return result
+
+    # -- definitions ------------------------------------------------------------------------------
+
+    def deploy(self, key: str, bundle: DefinitionBundle) -> DefinitionVersion:
+        """Deploy a bundle under ``key``: a new version only if its content hash changed."""
+        return _definitions.deploy(self.engine, key, bundle, self._clock)
+
+    def definition(self, key: str, version: int | None = None) -> DefinitionVersion:
+        """A deployed version (the latest when ``version`` is None); ``NotFound`` otherwise."""
+        return _definitions.get_definition(self.engine, key, version)
+
+    def definitions(self, key: str | None = None) -> list[DefinitionSummary]:
+        """Every version of ``key``, or the latest version of every key."""
+        return _definitions.list_definitions(self.engine, key)
+
+    # -- cases ------------------------------------------------------------------------------------
+
+    def create_case(
+        self,
+        definition_key: str,
+        state: JsonObject,
+        *,
+        definition_version: int | None = None,
+        business_key: str | None = None,
+        tenant: str | None = None,
+        case_id: str | None = None,
+        actor: Actor = "system",
+    ) -> CaseRecord:
+        """Start a case on a definition version (the latest by default); records ``case_created``."""
+        return _cases.create_case(
+            self.engine,
+            case_id=case_id or self._new_id(),
+            definition_key=definition_key,
+            definition_version=definition_version,
+            state=state,
+            business_key=business_key,
+            tenant=tenant,
+            actor=actor,
+            now=self._clock(),
+        )
+
+    def case(self, case_id: str) -> CaseRecord:
+        return _cases.get_case(self.engine, case_id)
+
+    def cases(
+        self,
+        *,
+        tenant: str | None = None,
+        business_key: str | None = None,
+        definition_key: str | None = None,
+        limit: int = 100,
+    ) -> list[CaseRecord]:
+        return _cases.list_cases(
+            self.engine, tenant=tenant, business_key=business_key, definition_key=definition_key, limit=limit
+        )
+
+    def step(self, case_id: str, expected_version: int) -> AbstractContextManager[Step]:
+        """Unit of work on one case: ``with store.step(id, case.version) as step: …``.
+
+        Raises ``ConcurrencyConflict`` if the case is not at ``expected_version`` (another
+        worker applied a step first) and ``NotFound`` if it does not exist. On normal exit
+        the state, events and inbox changes commit together; on an exception nothing does.
+        """
+        return open_step(self.engine, case_id, expected_version, self._clock, self._new_id)
+
+    # -- history ----------------------------------------------------------------------------------
+
+    def history(self, case_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[HistoryEvent]:
+        """Events of a case in order (``after_seq`` and ``limit`` page through long histories)."""
+        self.case(case_id)
+        events: list[HistoryEvent] = []
+        for event in _cases.iter_events(self.engine, case_id, after_seq=after_seq):
+            if limit is not None and len(events) >= limit:
+                break
+            events.append(event)
+        return events
+
+    def iter_history(self, case_id: str, *, after_seq: int = 0) -> Iterator[HistoryEvent]:
+        """Stream a case's events page by page (for histories too long to hold in memory)."""
+        return _cases.iter_events(self.engine, case_id, after_seq=after_seq)
+
+    def verify(self, case_id: str) -> VerifyReport:
+        """Check the hash chain up to the head recorded on the case row."""
+        with Session(self.engine) as session:
+            row = session.get(CaseRow, case_id)
+            if row is None:
+                raise NotFound(f"case {case_id} does not exist")
+            last_seq, head = row.last_seq, row.head_hash
+        return verify_rows(case_id, _cases.iter_event_rows(self.engine, case_id), last_seq=last_seq, head_hash=head)
+
+    def verify_or_raise(self, case_id: str) -> VerifyReport:
+        """``verify``, raising ``HistoryTampered`` (naming the first bad event) when it fails."""
+        report = self.verify(case_id)
+        if not report.ok:
+            raise HistoryTampered(
+                f"history of case {case_id} does not verify: {report.problem}",
+                case_id=case_id,
+                sequence=report.first_bad_seq,
+            )
+        return report
+
+    def rebuild_state(self, case_id: str) -> JsonObject:
+        """The case state replayed from its history (equals ``case(id).state`` unless tampered)."""
+        return replay_state(self.iter_history(case_id))
+
+    # -- human tasks ------------------------------------------------------------------------------
+
+    def task(self, task_id: str) -> HumanTask:
+        return _cases.get_task(self.engine, task_id)
+
+    def tasks(
+        self,
+        *,
+        status: TaskStatus | None = "open",
+        role: str | None = None,
+        case_id: str | None = None,
+        limit: int = 100,
+    ) -> list[HumanTask]:
+        """The inbox: open tasks by default, filtered by role or case."""
+        return _cases.list_tasks(self.engine, status=status, role=role, case_id=case_id, limit=limit)
+
+    def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
+        """Decide a task in its own step (retrying if the case moves meanwhile)."""
+        task = self.task(task_id)
+
+        def apply(step: Step) -> HumanTask:
+            return step.decide_task(task_id, decided_by=decided_by, decision=decision, comment=comment)
+
+        return self._retrying(task.case_id, apply)
+
+    # -- retention --------------------------------------------------------------------------------
+
+    def erase(self, case_id: str, *, actor: Actor = "system", reason: str | None = None) -> HistoryEvent:
+        """Crypto-shred the case's PII and record an ``erasure`` event; the history stays verifiable."""
+        self.case(case_id)
+        erased = self.vault.shred(case_id)
+        shredded_at = self.vault.keys.shredded_at(case_id)
+
+        def record(step: Step) -> HistoryEvent:
+            return step.append(
+                "erasure",
+                actor=actor,
+                payload={
+                    "vault_key_shredded": True,
+                    "values_erased": erased,
+                    "shredded_at": None if shredded_at is None else shredded_at.isoformat(),
+                    "reason": reason,
+                },
+            )
+
+        return self._retrying(case_id, record)
+
+    def _retrying(self, case_id: str, apply: Callable[[Step], _T]) -> _T:
+        for _ in range(_RETRIES):
+            version = self.case(case_id).version
+            try:
+                with self.step(case_id, version) as step:
+                    result = apply(step)
+                return result
+            except StaleVersion:
+                continue
+        raise ConcurrencyConflict(f"case {case_id} kept changing; gave up after {_RETRIES} attempts")
