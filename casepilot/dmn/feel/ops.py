@@ -1,0 +1,359 @@
+"""FEEL semantics of equality, ordering and arithmetic (DMN 1.5 §10.3.2.9–10.3.2.11).
+
+Every function here is total: it returns FEEL null (``None``) instead of raising when the
+operands do not fit (different types, division by zero, overflow). ``feel_equal`` returns
+``None`` for values of different kinds and ``False``/``True`` otherwise; ``null = null`` is
+true and ``null = x`` false, as the spec says.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+from decimal import ROUND_DOWN, Decimal, DecimalException
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .values import FEEL_DECIMAL, Range, YearMonthDuration
+
+__all__ = [
+    "add",
+    "compare",
+    "divide",
+    "feel_equal",
+    "kind_of",
+    "multiply",
+    "negate",
+    "power",
+    "subtract",
+]
+
+_UTC = _dt.UTC
+_REFERENCE_DAY = _dt.date(1970, 1, 1)
+
+
+def kind_of(value: Any) -> str:
+    """The FEEL type name of a value (``Null`` for None)."""
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, _dt.datetime):
+        return "date and time"
+    if isinstance(value, _dt.date):
+        return "date"
+    if isinstance(value, _dt.time):
+        return "time"
+    if isinstance(value, _dt.timedelta):
+        return "days and time duration"
+    if isinstance(value, YearMonthDuration):
+        return "years and months duration"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "context"
+    if isinstance(value, Range):
+        return "range"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "function" if hasattr(value, "invoke") else "Any"
+
+
+def _time_key(value: _dt.time) -> tuple[int, _dt.timedelta | None]:
+    """Seconds since midnight in UTC when the time has a zone, else local; plus 'has zone'."""
+    tz = value.tzinfo
+    micros = ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
+    if tz is None:
+        return micros, None
+    offset = (
+        _dt.datetime.combine(_REFERENCE_DAY, value).utcoffset()
+        if isinstance(tz, ZoneInfo)
+        else value.utcoffset()
+    )
+    return micros, offset
+
+
+def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
+    """Normalise two values of the same orderable kind to Python-comparable keys, else None."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return None
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a, b
+    if isinstance(a, str) and isinstance(b, str):
+        return a, b
+    if isinstance(a, _dt.datetime) or isinstance(b, _dt.datetime):
+        if not (isinstance(a, _dt.datetime) and isinstance(b, _dt.datetime)):
+            return None
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            return None
+        if a.tzinfo is not None:
+            return a.astimezone(_UTC), b.astimezone(_UTC)
+        return a, b
+    if isinstance(a, _dt.date) and isinstance(b, _dt.date):
+        return a, b
+    if isinstance(a, _dt.time) and isinstance(b, _dt.time):
+        (ma, oa), (mb, ob) = _time_key(a), _time_key(b)
+        if (oa is None) != (ob is None):
+            return None
+        if oa is not None and ob is not None:
+            ma -= oa // _dt.timedelta(microseconds=1)
+            mb -= ob // _dt.timedelta(microseconds=1)
+        return ma, mb
+    if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
+        return a, b
+    if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
+        return a.months, b.months
+    return None
+
+
+def compare(a: Any, b: Any) -> int | None:
+    """-1 / 0 / 1 for orderable values of the same kind; None otherwise (incl. null)."""
+    if a is None or b is None:
+        return None
+    keys = _comparable(a, b)
+    if keys is None:
+        return None
+    x, y = keys
+    return -1 if x < y else (1 if x > y else 0)
+
+
+def feel_equal(a: Any, b: Any) -> bool | None:
+    """FEEL ``=``: deep for lists and contexts; null only equals null; None across kinds."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b if isinstance(a, bool) and isinstance(b, bool) else None
+    if isinstance(a, list) or isinstance(b, list):
+        if not (isinstance(a, list) and isinstance(b, list)):
+            return None
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            eq = feel_equal(x, y)
+            if eq is not True:
+                return eq
+        return True
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)):
+            return None
+        if a.keys() != b.keys():
+            return False
+        for key, x in a.items():
+            eq = feel_equal(x, b[key])
+            if eq is not True:
+                return eq
+        return True
+    if isinstance(a, Range) or isinstance(b, Range):
+        if not (isinstance(a, Range) and isinstance(b, Range)):
+            return None
+        return (
+            a.start_included == b.start_included
+            and a.end_included == b.end_included
+            and feel_equal(a.start, b.start) is True
+            and feel_equal(a.end, b.end) is True
+        )
+    if isinstance(a, _dt.time) and isinstance(b, _dt.time) and (a.tzinfo is None) != (b.tzinfo is None):
+        return False
+    if isinstance(a, _dt.datetime) and isinstance(b, _dt.datetime) and (a.tzinfo is None) != (b.tzinfo is None):
+        return False
+    keys = _comparable(a, b)
+    if keys is not None:
+        return bool(keys[0] == keys[1])
+    if kind_of(a) == kind_of(b) == "function":
+        return a is b
+    return None
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def _dec(op: str, a: Decimal, b: Decimal) -> Decimal | None:
+    try:
+        if op == "+":
+            return FEEL_DECIMAL.add(a, b)
+        if op == "-":
+            return FEEL_DECIMAL.subtract(a, b)
+        if op == "*":
+            return FEEL_DECIMAL.multiply(a, b)
+        if op == "/":
+            return None if b.is_zero() else FEEL_DECIMAL.divide(a, b)
+        return _pow(a, b)
+    except (DecimalException, OverflowError, ValueError):
+        return None
+
+
+def _pow(a: Decimal, b: Decimal) -> Decimal | None:
+    if b == b.to_integral_value() and abs(b) <= 999_999_999:
+        result = FEEL_DECIMAL.power(a, int(b))
+    else:
+        result = FEEL_DECIMAL.power(a, b)
+    return result if result.is_finite() else None
+
+
+def _add_months(value: _dt.date, months: int) -> _dt.date:
+    """Calendar month arithmetic with day clamping (Jan 31 + P1M = Feb 28/29)."""
+    total = value.year * 12 + (value.month - 1) + months
+    year, month = divmod(total, 12)
+    if not 1 <= year <= 9999:
+        raise OverflowError("year out of range")
+    day = min(value.day, calendar.monthrange(year, month + 1)[1])
+    return value.replace(year=year, month=month + 1, day=day)
+
+
+def _shift_datetime(value: _dt.datetime, delta: _dt.timedelta) -> _dt.datetime:
+    """Instant arithmetic for zoned date-times (DST-safe); plain arithmetic otherwise."""
+    if isinstance(value.tzinfo, ZoneInfo):
+        return (value.astimezone(_UTC) + delta).astimezone(value.tzinfo)
+    return value + delta
+
+
+def _shift_time(value: _dt.time, delta: _dt.timedelta) -> _dt.time:
+    base = _dt.datetime.combine(_REFERENCE_DAY, value.replace(tzinfo=None)) + delta
+    return base.time().replace(tzinfo=value.tzinfo)
+
+
+def _temporal_plus(value: Any, delta: Any) -> Any:
+    """date / date and time / time shifted by a duration (None when not applicable)."""
+    if isinstance(delta, YearMonthDuration):
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return _add_months(value, delta.months)
+        return None
+    if isinstance(value, _dt.datetime):
+        return _shift_datetime(value, delta)
+    if isinstance(value, _dt.date):
+        shifted = _dt.datetime(value.year, value.month, value.day) + delta
+        return shifted.date()
+    if isinstance(value, _dt.time):
+        return _shift_time(value, delta)
+    return None
+
+
+def _is_duration(value: Any) -> bool:
+    return isinstance(value, (_dt.timedelta, YearMonthDuration))
+
+
+def _is_temporal(value: Any) -> bool:
+    return isinstance(value, (_dt.date, _dt.time))
+
+
+def add(a: Any, b: Any) -> Any:
+    """FEEL ``+``: numbers, string concatenation, durations, temporal + duration."""
+    try:
+        if isinstance(a, Decimal) and isinstance(b, Decimal):
+            return _dec("+", a, b)
+        if isinstance(a, str) and isinstance(b, str):
+            return a + b
+        if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
+            return a + b
+        if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
+            return YearMonthDuration(a.months + b.months)
+        if _is_temporal(a) and _is_duration(b):
+            return _temporal_plus(a, b)
+        if _is_duration(a) and _is_temporal(b):
+            return _temporal_plus(b, a)
+    except (OverflowError, ValueError):
+        return None
+    return None
+
+
+def _date_time(value: _dt.date) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        return value
+    return _dt.datetime(value.year, value.month, value.day)
+
+
+def subtract(a: Any, b: Any) -> Any:
+    """FEEL ``-``: numbers, durations, temporal − duration, temporal − temporal → duration."""
+    try:
+        if isinstance(a, Decimal) and isinstance(b, Decimal):
+            return _dec("-", a, b)
+        if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
+            return a - b
+        if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
+            return YearMonthDuration(a.months - b.months)
+        if _is_temporal(a) and _is_duration(b):
+            return _temporal_plus(a, negate(b))
+        if isinstance(a, _dt.date) and isinstance(b, _dt.date):
+            x, y = _date_time(a), _date_time(b)
+            if (x.tzinfo is None) != (y.tzinfo is None):
+                return None
+            if x.tzinfo is not None:
+                return x.astimezone(_UTC) - y.astimezone(_UTC)
+            return x - y
+        if isinstance(a, _dt.time) and isinstance(b, _dt.time):
+            keys = _comparable(a, b)
+            return None if keys is None else _dt.timedelta(microseconds=keys[0] - keys[1])
+    except (OverflowError, ValueError):
+        return None
+    return None
+
+
+def multiply(a: Any, b: Any) -> Any:
+    """FEEL ``*``: numbers, and a duration scaled by a number (either side)."""
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return _dec("*", a, b)
+    if isinstance(b, Decimal) and _is_duration(a):
+        a, b = b, a
+    if isinstance(a, Decimal) and isinstance(b, _dt.timedelta):
+        return _scale_timedelta(b, a)
+    if isinstance(a, Decimal) and isinstance(b, YearMonthDuration):
+        return _scale_months(b, a)
+    return None
+
+
+def _scale_timedelta(value: _dt.timedelta, factor: Decimal) -> _dt.timedelta | None:
+    try:
+        micros = FEEL_DECIMAL.multiply(Decimal(value // _dt.timedelta(microseconds=1)), factor)
+        return _dt.timedelta(microseconds=int(micros.to_integral_value()))
+    except (DecimalException, OverflowError, ValueError):
+        return None
+
+
+def _scale_months(value: YearMonthDuration, factor: Decimal) -> YearMonthDuration | None:
+    try:
+        months = FEEL_DECIMAL.multiply(Decimal(value.months), factor)
+        return YearMonthDuration(int(months.to_integral_value(rounding=ROUND_DOWN)))
+    except (DecimalException, OverflowError, ValueError):
+        return None
+
+
+def divide(a: Any, b: Any) -> Any:
+    """FEEL ``/``: numbers (÷0 → null), duration ÷ number, duration ÷ duration → number."""
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return _dec("/", a, b)
+    if isinstance(b, Decimal):
+        if b.is_zero():
+            return None
+        if isinstance(a, _dt.timedelta):
+            return _scale_timedelta(a, FEEL_DECIMAL.divide(Decimal(1), b))
+        if isinstance(a, YearMonthDuration):
+            return _scale_months(a, FEEL_DECIMAL.divide(Decimal(1), b))
+        return None
+    if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
+        den = b // _dt.timedelta(microseconds=1)
+        return None if den == 0 else _dec("/", Decimal(a // _dt.timedelta(microseconds=1)), Decimal(den))
+    if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
+        return None if b.months == 0 else _dec("/", Decimal(a.months), Decimal(b.months))
+    return None
+
+
+def power(a: Any, b: Any) -> Any:
+    """FEEL ``**``: numbers only."""
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return _dec("**", a, b)
+    return None
+
+
+def negate(a: Any) -> Any:
+    """FEEL unary ``-``: numbers and durations."""
+    if isinstance(a, Decimal):
+        return -a
+    if isinstance(a, _dt.timedelta):
+        return -a
+    if isinstance(a, YearMonthDuration):
+        return YearMonthDuration(-a.months)
+    return None
