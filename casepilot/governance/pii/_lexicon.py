@@ -1,0 +1,88 @@
+"""Word lists behind the name recognizer: given names, surnames, common words.
+
+Names come from Faker's person providers (MIT; ~80 locales, so European, Slavic,
+Nordic, Asian names are covered, not only US census names). The lists are read
+from the installed package at first use — nothing is downloaded — and cached.
+
+``COMMON_WORDS`` holds English words that are also names in some locale ("May",
+"Will", "Long", "Street"…): a token that is a common word is only taken as a name
+with more evidence (a neighbouring name token or a title), which keeps precision.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+__all__ = ["Lexicon", "lexicon"]
+
+# Words that open or sit inside a personal name without being one.
+TITLES = frozenset(
+    ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "madame", "dame", "lord", "lady", "rev", "fr", "mister", "doctor", "professor"]
+)
+PARTICLES = frozenset(["van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ten", "ter", "bin", "ibn", "al", "el", "st"])
+# Cue phrases right before a name ("my name is", "I am", "dear", …): the last word of each.
+NAME_CUES = frozenset(["name", "named", "called", "dear", "hi", "hello", "hey", "mr", "mrs", "ms", "dr", "am", "i'm", "im", "signed", "regards", "by"])
+# Words that often start a sentence in title case and appear in some locale's name list.
+_EXTRA_COMMON = frozenset(
+    ["street", "road", "avenue", "lane", "drive", "square", "suite", "apt", "apartment", "box", "city", "town", "state", "county", "village", "north", "south", "east", "west", "new", "old", "saint", "san", "santa", "port", "mount", "lake", "river", "park", "hill", "hills", "bay", "bank", "card", "credit", "account", "phone", "email", "mail", "address", "number", "code", "date", "time", "year", "years", "month", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow", "yesterday", "please", "thanks", "thank", "hello", "dear", "sir", "madam", "regards", "customer", "client", "patient", "user", "team", "support", "company", "group", "inc", "ltd", "llc", "corp", "insurance", "services", "international", "global"]
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Case-folded word sets used by :class:`~._recognizers.PersonNameRecognizer`."""
+
+    first_names: frozenset[str]
+    last_names: frozenset[str]
+    common_words: frozenset[str]
+
+    def is_first(self, word: str) -> bool:
+        """A given name that is not also a common English word."""
+        w = word.casefold()
+        return w in self.first_names and w not in self.common_words
+
+    def is_last(self, word: str) -> bool:
+        """A surname that is not also a common English word."""
+        w = word.casefold()
+        return w in self.last_names and w not in self.common_words
+
+    def is_name(self, word: str) -> bool:
+        """Any listed name, common word or not."""
+        w = word.casefold()
+        return w in self.first_names or w in self.last_names
+
+
+def _names(attrs: tuple[str, ...]) -> set[str]:
+    import faker.providers.person as person
+
+    out: set[str] = set()
+    for info in pkgutil.iter_modules(person.__path__):
+        module = importlib.import_module(f"{person.__name__}.{info.name}")
+        provider = getattr(module, "Provider", None)
+        for attr in attrs:
+            values = getattr(provider, attr, None)
+            if isinstance(values, dict | list | tuple | set | frozenset):
+                for value in values:
+                    if isinstance(value, str):
+                        out.update(part.casefold() for part in value.split() if len(part) > 1)
+    return out
+
+
+def _common_words() -> set[str]:
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    words = {w.casefold() for w in Lorem.word_list}
+    return words | {w.casefold() for w in STOP_WORDS} | set(_EXTRA_COMMON)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Build the lexicon once per process."""
+    first = _names(("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
+    last = _names(("last_names", "last_names_male", "last_names_female"))
+    return Lexicon(frozenset(first), frozenset(last), frozenset(_common_words()))

@@ -1,0 +1,160 @@
+"""A person-name recognizer from name lists, capitalisation and cue words.
+
+spaCy's small English model finds about six in ten personal names in mixed,
+multinational text ("Šárka Ottová", "Tomomi Nishiyama", "leone mazzi"); names are
+the commonest PII in case files, so this recognizer adds a second, independent
+signal computed from the same tokens (no second model run):
+
+* a run of capitalised words (with initials, particles and hyphens) is a name when
+  it holds a given name, or two or more words with a surname among them;
+* after a title or a cue ("Mr", "Dr", "my name is", "Name:", "Dear") a run of one to
+  three capitalised words is a name whatever the lists say;
+* lower-case or upper-case text needs stronger evidence: a given name followed by
+  another listed name.
+
+Words that are also common English words ("May", "Will", "Bank") never count as
+evidence on their own. Titles and cue words are left outside the span.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from spacy.tokens import Doc, Token
+
+from ._lexicon import NAME_CUES, PARTICLES, TITLES, Lexicon, lexicon
+
+__all__ = ["PersonNameRecognizer"]
+
+_MAX_RUN = 5
+
+
+def _is_initial(tok: Token) -> bool:
+    text = tok.text
+    return (len(text) == 1 and text.isupper()) or (len(text) == 2 and text[0].isupper() and text[1] == ".")
+
+
+def _is_cap_word(tok: Token) -> bool:
+    text = tok.text
+    if not text[:1].isupper() or len(text) < 2:
+        return False
+    body = text.replace("'", "").replace("’", "")
+    return body.isalpha() and not text.isupper()
+
+
+class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
+    """PERSON spans from name lists and cues over the spaCy tokens Presidio already has."""
+
+    def __init__(self, lex: Lexicon | None = None) -> None:
+        self._lex = lex
+        super().__init__(supported_entities=["PERSON"], name="PersonNameRecognizer")
+
+    def load(self) -> None:
+        """Build the lexicon (cached per process)."""
+        if self._lex is None:
+            self._lex = lexicon()
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Scan the document once for capitalised runs and lower/upper-case name pairs."""
+        if nlp_artifacts is None or nlp_artifacts.tokens is None:
+            return []
+        doc: Doc = nlp_artifacts.tokens
+        lex = self._lex or lexicon()
+        results: list[RecognizerResult] = []
+        i, n = 0, len(doc)
+        while i < n:
+            j = self._run_end(doc, i)
+            if j > i:
+                found = self._judge_run(doc, i, j, lex)
+                if found is not None:
+                    results.append(found)
+                i = j
+                continue
+            found, j = self._judge_plain(doc, i, lex)
+            if found is not None:
+                results.append(found)
+            i = max(j, i + 1)
+        return results
+
+    @staticmethod
+    def _run_end(doc: Doc, i: int) -> int:
+        """End (exclusive) of the run of name-shaped tokens starting at ``i`` (``i`` if none)."""
+        if not (_is_cap_word(doc[i]) or (_is_initial(doc[i]) and i + 1 < len(doc) and _is_cap_word(doc[i + 1]))):
+            return i
+        j = i + 1
+        while j < len(doc) and j - i < _MAX_RUN:
+            tok, prev = doc[j], doc[j - 1]
+            if "\n" in prev.whitespace_ or "\n" in tok.text:
+                break
+            if _is_cap_word(tok) or _is_initial(tok):
+                j += 1
+            elif tok.text == "." and _is_initial(prev) and len(prev.text) == 1:
+                j += 1
+            elif tok.lower_ in PARTICLES and j + 1 < len(doc) and _is_cap_word(doc[j + 1]):
+                j += 1
+            elif tok.text in "-'" and not prev.whitespace_ and j + 1 < len(doc) and _is_cap_word(doc[j + 1]):
+                j += 1
+            else:
+                break
+        return j
+
+    def _judge_run(self, doc: Doc, i: int, j: int, lex: Lexicon) -> RecognizerResult | None:
+        # Leading titles/cues ("Mr", "Dear") are evidence but not part of the name.
+        cue = self._cue_before(doc, i)
+        while i < j and (doc[i].lower_.rstrip(".") in TITLES or doc[i].lower_ in NAME_CUES):
+            cue = True
+            i += 1
+            if i < j and doc[i].text == ".":
+                i += 1
+        while i < j and doc[i].lower_ in lex.common_words and not lex.is_first(doc[i].text):
+            i += 1  # sentence-initial "Please", "Thanks", …
+        while j > i and (doc[j - 1].lower_ in lex.common_words or doc[j - 1].text in "-'"):
+            j -= 1
+        if i >= j:
+            return None
+        words = [t for t in doc[i:j] if _is_cap_word(t)]
+        firsts = sum(lex.is_first(t.text) for t in words)
+        lasts = sum(lex.is_last(t.text) for t in words)
+        if firsts and len(words) >= 2:
+            score = 0.9
+        elif (firsts or lasts) and cue:
+            score = 0.9
+        elif lasts and len(words) >= 2:
+            score = 0.8
+        elif cue and words:
+            score = 0.7
+        elif firsts:
+            score = 0.55
+        else:
+            return None
+        return RecognizerResult("PERSON", doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), score)
+
+    def _judge_plain(self, doc: Doc, i: int, lex: Lexicon) -> tuple[RecognizerResult | None, int]:
+        """Lower- or upper-case text: a given name followed by another listed name."""
+        tok = doc[i]
+        if not tok.is_alpha or len(tok.text) < 2 or not (tok.is_lower or tok.is_upper):
+            return None, i + 1
+        if not lex.is_first(tok.text):
+            return None, i + 1
+        j = i + 1
+        while j < len(doc) and j - i < 3 and doc[j].is_alpha and len(doc[j].text) > 1 \
+                and (doc[j].is_lower or doc[j].is_upper) and "\n" not in doc[j - 1].whitespace_ \
+                and (lex.is_last(doc[j].text) or lex.is_first(doc[j].text)):
+            j += 1
+        if j - i >= 2 or self._cue_before(doc, i):
+            return RecognizerResult("PERSON", tok.idx, doc[j - 1].idx + len(doc[j - 1].text), 0.6), j
+        return None, i + 1
+
+    @staticmethod
+    def _cue_before(doc: Doc, i: int) -> bool:
+        """A title or cue word just before ``i`` (skipping ':' , ',' and '.')."""
+        k = i - 1
+        while k >= 0 and doc[k].text in {":", ",", ".", "is"} and i - k <= 2:
+            if doc[k].text == "is" and k >= 1 and doc[k - 1].lower_ == "name":
+                return True
+            k -= 1
+        if k < 0:
+            return False
+        word = doc[k].lower_.rstrip(".")
+        return word in TITLES or word in NAME_CUES

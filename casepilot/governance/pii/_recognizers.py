@@ -1,0 +1,155 @@
+"""Recognizers that Presidio lacks or that we configure differently.
+
+Presidio's own pattern/checksum recognizers are reused where they are good
+(IP addresses, URLs, US SSN, dates, e-mail syntax, Luhn). Added here:
+
+* :class:`OfflineEmailRecognizer` — Presidio's e-mail recognizer validates the
+  domain with ``tldextract``, whose default extractor fetches the public-suffix
+  list over the network on first use. Ours uses the snapshot bundled in the package.
+* :class:`AnyCountryCreditCardRecognizer` — Presidio's pattern misses 2-series
+  Mastercard / JCB 2131 and 12-digit Maestro; Luhn validation is Presidio's.
+* :class:`IbanAnyCountryRecognizer` — every country of the IBAN registry
+  (python-stdnum's table), any letter case, grouped or not, mod-97 checked.
+* :class:`LoosePhoneRecognizer` — international, European and local formats
+  ("+46 (0)8 928 571 38", "03.93.92.16.85", "0490 75 40 81", "(37) 788-063"):
+  a number counts when it is internationally written and parses, or when a phone
+  context word ("call", "fax", "mobile", "tel", …) stands next to it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+import regex as re
+import tldextract
+from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer
+from stdnum import iban as stdnum_iban
+
+__all__ = [
+    "AnyCountryCreditCardRecognizer",
+    "IbanAnyCountryRecognizer",
+    "LoosePhoneRecognizer",
+    "OfflineEmailRecognizer",
+    "offline_tld_extractor",
+]
+
+
+@lru_cache(maxsize=1)
+def offline_tld_extractor() -> tldextract.TLDExtract:
+    """A TLD extractor that never touches the network (bundled public-suffix snapshot)."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+    """Presidio's e-mail recognizer with an offline domain check."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        """The address must end in a known public suffix."""
+        return bool(offline_tld_extractor()(pattern_text).fqdn)
+
+
+class AnyCountryCreditCardRecognizer(CreditCardRecognizer):  # type: ignore[misc]
+    """Card numbers of 12–19 digits from every scheme (1–6 leading digit), Luhn-checked."""
+
+    PATTERNS = [  # noqa: RUF012 - Presidio reads a class attribute
+        *CreditCardRecognizer.PATTERNS,
+        Pattern("Card 12-19 digits", r"(?<![\d-])[1-6]\d{11,18}(?![\d-])", 0.3),
+        Pattern("Card grouped", r"(?<![\d-])[1-6]\d{3}(?:[ -]\d{3,6}){2,4}(?![\d-])", 0.3),
+    ]
+
+
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,32}")
+
+
+class IbanAnyCountryRecognizer(EntityRecognizer):  # type: ignore[misc]
+    """IBANs of every registry country, in any case, validated by format and checksum."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["IBAN_CODE"], name="IbanAnyCountryRecognizer")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Find the longest valid IBAN at each candidate start."""
+        results: list[RecognizerResult] = []
+        for match in _IBAN_CANDIDATE.finditer(text):
+            start, candidate = match.start(), match.group()
+            # Trailing groups may be unrelated ("… 2 days"): shorten until the checksum holds.
+            for end in range(len(candidate), 14, -1):
+                if not candidate[end - 1].isalnum():
+                    continue
+                if stdnum_iban.is_valid(candidate[:end]):
+                    results.append(RecognizerResult("IBAN_CODE", start, start + end, 1.0))
+                    break
+        return results
+
+
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+/.:-])"
+    r"(?:(?:\+|00)\d{1,3}[ .-]?)?"  # country code
+    r"(?:\(0\)[ .-]?)?"  # national trunk prefix shown as (0)
+    r"(?:\(\d{1,5}\)[ .-]?)?"  # area code in parentheses
+    r"\d{1,5}(?:[ .-]\d{1,6}){0,5}"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"  # extension
+    r"(?![\w]|[.-]\d)"
+)
+_DATE_LIKE = re.compile(r"^\d{1,4}([./-])\d{1,2}\1\d{1,4}$")
+_PHONE_CONTEXT = re.compile(
+    r"\b(?:phone|tel|telephone|call|called|calling|mobile|cell|cellphone|fax|desk|office|home|work|"
+    r"number|contact|reach|dial|text|sms|whatsapp|messages?|answering|hotline|landline|ph|mob)\b",
+    re.IGNORECASE,
+)
+_CONTEXT_BEFORE = 40
+_CONTEXT_AFTER = 12
+
+
+class LoosePhoneRecognizer(EntityRecognizer):  # type: ignore[misc]
+    """Phone numbers in international, European and local formats.
+
+    Presidio's ``PhoneRecognizer`` tries a handful of regions through
+    ``phonenumbers``' matcher and misses most European layouts; this one scans once
+    with a permissive pattern and then demands evidence: an international prefix that
+    parses as a possible number, or a phone context word nearby.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PHONE_NUMBER"], name="LoosePhoneRecognizer")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Scan for digit groups that look like and are framed as phone numbers."""
+        results: list[RecognizerResult] = []
+        for match in _PHONE_CANDIDATE.finditer(text):
+            score = self._score(text, match.start(), match.end(), match.group())
+            if score:
+                results.append(RecognizerResult("PHONE_NUMBER", match.start(), match.end(), score))
+        return results
+
+    @staticmethod
+    def _score(text: str, start: int, end: int, value: str) -> float:
+        main = re.split(r"\s?(?:x|ext\.?)\s?", value, maxsplit=1)[0]
+        digits = sum(ch.isdigit() for ch in main)
+        if not 7 <= digits <= 15 or _DATE_LIKE.match(main):
+            return 0.0
+        international = main.startswith(("+", "00"))
+        if international and digits >= 8:
+            try:
+                number = phonenumbers.parse("+" + main.lstrip("+")[2 if main.startswith("00") else 0 :], None)
+            except phonenumbers.NumberParseException:
+                number = None
+            if number is not None and phonenumbers.is_possible_number(number):
+                return 0.75
+        before = text[max(0, start - _CONTEXT_BEFORE) : start]
+        after = text[end : end + _CONTEXT_AFTER]
+        if _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after):
+            return 0.6
+        grouped = "(" in main or len(re.findall(r"[ .-]", main)) >= 2
+        if grouped and digits >= 9 and not main.isdigit():
+            return 0.4
+        return 0.0
