@@ -1,0 +1,71 @@
+"""The ``casepilot`` command line (typer + rich).
+
+Sub-commands are contributed by the packages that own them (``casepilot.cmmn.cli``,
+``casepilot.dmn.cli``, ``casepilot.store.cli``…) and mounted here, so that each package
+keeps its own commands next to its code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from casepilot import __version__
+from casepilot.errors import CasepilotError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="casepilot",
+    help="Governed AI orchestration over CMMN cases.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# (module, attribute, name) of the sub-apps mounted on the main app.
+_SUB_APPS: tuple[tuple[str, str, str | None], ...] = ()
+
+
+def _mount() -> None:
+    for module_name, attribute, name in _SUB_APPS:
+        module = importlib.import_module(module_name)
+        sub = getattr(module, attribute)
+        if name is None:
+            app.registered_commands.extend(sub.registered_commands)
+        else:
+            app.add_typer(sub, name=name)
+
+
+@app.command()
+def version() -> None:
+    """Print casepilot's version."""
+    console.print(f"casepilot {__version__}")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="CMMN (.cmmn/.xml) and DMN (.dmn) files or folders")],
+) -> None:
+    """Parse and check CMMN and DMN models; report every problem with file and line."""
+    from casepilot.validation import validate_paths
+
+    failures = validate_paths(paths, console)
+    raise typer.Exit(1 if failures else 0)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning casepilot errors into clear messages."""
+    _mount()
+    try:
+        app()
+    except CasepilotError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from exc
