@@ -26,11 +26,11 @@ from casepilot.errors import DefinitionError
 
 __all__ = [
     "CMMN10_ALIASES",
-    "attributes",
-    "line_of",
     "CMMN10_NS",
     "MODEL_NAMESPACES",
     "ParseContext",
+    "attributes",
+    "line_of",
 ]
 
 CMMN10_NS = "http://www.omg.org/spec/CMMN/20131201/MODEL"
@@ -66,6 +66,11 @@ class ParseContext:
         line = line_of(el) if el is not None else None
         if element is None and el is not None:
             element = self.describe(el)
+        self.problems.append(DefinitionError(message, file=self.file, line=line, element=element))
+
+    def problem_at(self, where: SourceLocation | None, element: str | None, message: str) -> None:
+        """Record a problem found after parsing, at a definition's ``location``."""
+        line = where.line if where is not None else None
         self.problems.append(DefinitionError(message, file=self.file, line=line, element=element))
 
     def describe(self, el: etree._Element) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from casepilot.cmmn import _parse_vendor as vendor
+from casepilot.cmmn._normalise import complete_to_occur
 from casepilot.cmmn._parse_base import ParseContext
 from casepilot.cmmn._parse_items import parameters, parse_stage
 from casepilot.cmmn.definitions import (
@@ -80,7 +81,7 @@ def _case(ctx: ParseContext, el: etree._Element) -> Case | None:
         return None
     if len(ctx.children(el, "casePlanModel")) > 1:
         ctx.problem(el, "case with more than one <casePlanModel>")
-    plan_model: Stage = parse_stage(ctx, plan_el, plan_model=True)
+    plan_model: Stage = complete_to_occur(parse_stage(ctx, plan_el, plan_model=True))
     items: list[CaseFileItem] = []
     for model in ctx.children(el, "caseFileModel"):
         ctx.register_id(model)

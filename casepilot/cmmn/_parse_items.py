@@ -324,11 +324,11 @@ def _definition(ctx: ParseContext, el: etree._Element, local: str) -> PlanItemDe
     if local == "stage":
         return parse_stage(ctx, el, plan_model=False)
     if local == "planFragment":
-        ctx.register_id(el)
+        # Flowable runs plan fragments as plain groupings; CMMN 1.1 has no lifecycle for them.
         if ctx.strict_extensions:
             ctx.problem(el, f"{vendor.VENDOR_PREFIX}planFragment used as a plan item (Flowable): CMMN 1.1 "
-                            "plan fragments that are not stages are not supported; use a stage")
-        return None
+                            "plan fragments that are not stages have no lifecycle; use a stage")
+        return parse_stage(ctx, el, plan_model=False)
     ident = ctx.required_id(el)
     vendor.check_element(ctx, el, local)
     common = _Common(

@@ -29,6 +29,7 @@ __all__ = [
     "VENDOR_CONSTRUCTS",
     "VENDOR_PREFIX",
     "check_element",
+    "vendor_construct",
     "vendor_expression_construct",
 ]
 
@@ -137,18 +138,29 @@ _EXPRESSION_CONSTRUCTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     ),
 )
 
-_CRON = re.compile(r"^\s*(?:\S+\s+){5,6}\S+\s*$")
-
 VENDOR_CONSTRUCTS: tuple[str, ...] = tuple(
     sorted(
         {f"{_PREFIX[ns]}:{name}" for ns, name in _REFUSED_ATTRIBUTES}
         | {f"{_PREFIX[ns]}:{name}" for ns, name in _REFUSED_ELEMENTS}
         | {label for _, label, _ in _EXPRESSION_CONSTRUCTS}
         | {"Quartz cron timer expression", "planFragment used as a plan item (Flowable)"}
-        | {"JUEL condition language", "javascript condition language"}
+        | {"script condition language"}
     )
 )
 """Every construct name that a refusal can name (for the corpus test and ``compat``)."""
+
+_BY_LENGTH = sorted(VENDOR_CONSTRUCTS, key=len, reverse=True)
+
+
+def vendor_construct(message: str) -> str | None:
+    """The construct a refusal message names (``None`` when it is not a vendor refusal)."""
+    if not message.startswith(VENDOR_PREFIX):
+        return None
+    rest = message[len(VENDOR_PREFIX):]
+    for construct in _BY_LENGTH:
+        if rest.startswith(construct) and rest[len(construct):len(construct) + 1] in ("", "=", " ", ":"):
+            return construct
+    return None
 
 
 def vendor_expression_construct(body: str) -> tuple[str, str] | None:
@@ -158,11 +170,6 @@ def vendor_expression_construct(body: str) -> tuple[str, str] | None:
             if pattern.search(body):
                 return label, hint
     return None
-
-
-def is_cron(body: str) -> bool:
-    """Whether a timer expression is a Quartz cron line (Flowable's alternative to ISO-8601)."""
-    return bool(_CRON.match(body)) and not body.lstrip().startswith(("R", "P", "$", "#"))
 
 
 def check_element(ctx: ParseContext, el: etree._Element, kind: str) -> None:
