@@ -1,0 +1,238 @@
+"""Frozen definitions (several files, linked by imports) → ``CompiledModel`` graph.
+
+Compilation resolves every href and typeRef, compiles every FEEL text once, checks
+that the decision graph has no cycles, and collects every problem so that
+``DecisionModel.from_xml`` can report them all in one ``DefinitionError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from casepilot.dmn._boxed import BoxedCompiler
+from casepilot.dmn._drg import CBKM, CDecision, CInput, CompiledModel, CService, Req, ReqKind
+from casepilot.dmn._feelbridge import FeelBridge
+from casepilot.dmn._model import DefinitionsDef, ImportDef
+from casepilot.dmn._parse import DMN_NAMESPACES
+from casepilot.dmn._types import ANY, TypeRegistry
+from casepilot.errors import DefinitionError
+
+__all__ = ["compile_models"]
+
+
+def _is_dmn_import(im: ImportDef) -> bool:
+    t = im.import_type.strip()
+    return not t or t in DMN_NAMESPACES or "DMN" in t.upper()
+
+
+class _Linker:
+    def __init__(self, all_defs: Sequence[DefinitionsDef], strict: bool) -> None:
+        self.by_ns: dict[str, DefinitionsDef] = {}
+        for d in all_defs:
+            self.by_ns.setdefault(d.namespace, d)
+        self.strict = strict
+        self.problems: list[DefinitionError] = []
+        self.compiled: dict[str, CompiledModel] = {}
+        self.bridges: dict[str, FeelBridge] = {}
+
+    def problem(self, defs: DefinitionsDef, message: str, line: int | None) -> None:
+        self.problems.append(DefinitionError(message, file=defs.file, line=line))
+
+    def model(self, defs: DefinitionsDef, chain: tuple[str, ...] = ()) -> CompiledModel:
+        hit = self.compiled.get(defs.namespace)
+        if hit is not None:
+            return hit
+        imported: dict[str, CompiledModel] = {}
+        for im in defs.imports:
+            if not _is_dmn_import(im):
+                continue
+            target = self.by_ns.get(im.namespace)
+            if target is None:
+                self.problem(
+                    defs,
+                    f"import {im.name!r} of namespace {im.namespace!r} is not among the loaded models; "
+                    "pass the imported file too",
+                    None,
+                )
+                continue
+            if target.namespace in chain or target.namespace == defs.namespace:
+                self.problem(defs, f"import {im.name!r} makes a cycle of imports", None)
+                continue
+            imported[im.name] = self.model(target, (*chain, defs.namespace))
+        bridge = FeelBridge(defs.file, self.strict)
+        self.bridges[defs.namespace] = bridge
+
+        def allowed(text: str) -> Any:
+            return bridge.matcher(text, "itemDefinition", None)
+
+        types = TypeRegistry(defs.item_definitions, {p: m.types for p, m in imported.items()}, allowed)
+        cm = CompiledModel(defs, types)
+        cm.imports = imported
+        self.compiled[defs.namespace] = cm
+        self._fill(cm, bridge)
+        if self.strict:
+            for t in defs.item_definitions:
+                types.resolve(t.name)
+            for p in types.problems:
+                self.problem(defs, p, None)
+        self.problems.extend(bridge.problems)
+        return cm
+
+    # -- elements --------------------------------------------------------------------------------
+    def _fill(self, cm: CompiledModel, bridge: FeelBridge) -> None:
+        defs = cm.defs
+        boxed = BoxedCompiler(bridge, cm.types)
+        for i in defs.input_data:
+            cm.inputs[i.id] = CInput(i.id, i.name, i.type_ref, cm.types.resolve(i.type_ref))
+        # Placeholders first so that requirements can point at any element regardless of order.
+        pending_decisions = {d.id: d for d in defs.decisions}
+        for d in defs.decisions:
+            cm.decisions[d.id] = CDecision(d.id, d.name, d.type_ref, ANY, (), lambda s, c: None)
+        for b in defs.bkms:
+            cm.bkms[b.id] = CBKM(b.id, b.name, (), lambda s, c: None)
+        for s in defs.services:
+            cm.services[s.id] = CService(s.id, s.name, (), (), (), ANY)
+        for b in defs.bkms:
+            result_type = cm.types.resolve(b.type_ref)
+            if result_type.kind == "function":
+                result_type = ANY
+            if b.logic is None:
+                make = boxed.compile(None, b.name)
+            else:
+                make = boxed.function(b.logic, b.name, result_type)
+            reqs = self._reqs(cm, b.required_knowledge, ("bkm", "service"), b.name, b.line)
+            cm.bkms[b.id] = CBKM(b.id, b.name, reqs, make)
+        for d in pending_decisions.values():
+            reqs = (
+                *self._reqs(cm, d.required_decisions, ("decision",), d.name, d.line),
+                *self._reqs(cm, d.required_inputs, ("input",), d.name, d.line),
+                *self._reqs(cm, d.required_knowledge, ("bkm", "service"), d.name, d.line),
+            )
+            if d.expression is None:
+                name = d.name
+
+                def no_logic(scope: dict[str, Any], ctx: Any, name: str = name) -> Any:
+                    ctx.warn("missing-logic", name, "decision has no decision logic; its value is null")
+                    return None
+
+                evaluate = no_logic
+            else:
+                evaluate = boxed.compile(d.expression, d.name)
+            cm.decisions[d.id] = CDecision(
+                d.id, d.name, d.type_ref, cm.types.resolve(d.type_ref), reqs, evaluate
+            )
+        for s in defs.services:
+            cm.services[s.id] = CService(
+                s.id,
+                s.name,
+                self._reqs(cm, s.output_decisions, ("decision",), s.name, s.line),
+                self._reqs(cm, s.input_decisions, ("decision",), s.name, s.line),
+                self._reqs(cm, s.input_data, ("input",), s.name, s.line),
+                cm.types.resolve(s.type_ref),
+            )
+        # Rebind the placeholder targets held by requirements to the final objects.
+        for collection in (cm.decisions, cm.bkms, cm.services):
+            for el in collection.values():
+                for r in _all_reqs(el):
+                    _retarget(r)
+        for el in (*cm.decisions.values(), *cm.bkms.values(), *cm.services.values(), *cm.inputs.values()):
+            cm.by_name.setdefault(el.name, el)
+
+    def _reqs(
+        self,
+        cm: CompiledModel,
+        hrefs: tuple[str, ...],
+        kinds: tuple[ReqKind, ...],
+        owner: str,
+        line: int | None,
+    ) -> tuple[Req, ...]:
+        out = []
+        for href in hrefs:
+            ns, _, eid = href.rpartition("#")
+            target_model = cm
+            prefix: str | None = None
+            if ns and ns != cm.namespace:
+                names = [p for p, m in cm.imports.items() if m.namespace == ns]
+                if not names:
+                    self.problem(
+                        cm.defs, f"{owner!r} requires {href!r} from a namespace that is not imported", line
+                    )
+                    continue
+                prefix = names[0]
+                target_model = cm.imports[prefix]
+            found = None
+            for kind in kinds:
+                pool: dict[str, Any] = {
+                    "decision": target_model.decisions,
+                    "input": target_model.inputs,
+                    "bkm": target_model.bkms,
+                    "service": target_model.services,
+                }[kind]
+                if eid in pool:
+                    found = Req(kind, pool[eid], target_model, prefix)
+                    break
+            if found is None:
+                what = " or ".join(kinds)
+                self.problem(cm.defs, f"{owner!r} requires {href!r}, which is no {what} of the model", line)
+                continue
+            out.append(found)
+        return tuple(out)
+
+
+def _all_reqs(el: Any) -> tuple[Req, ...]:
+    if isinstance(el, CService):
+        return (*el.outputs, *el.input_decisions, *el.input_data)
+    return tuple(el.reqs)
+
+
+def _retarget(r: Req) -> None:
+    pool: dict[str, Any] = {
+        "decision": r.model.decisions,
+        "input": r.model.inputs,
+        "bkm": r.model.bkms,
+        "service": r.model.services,
+    }[r.kind]
+    object.__setattr__(r, "target", pool[r.target.id])
+
+
+def _check_cycles(models: Sequence[CompiledModel], problems: list[DefinitionError]) -> None:
+    state: dict[int, int] = {}
+
+    def visit(d: CDecision, cm: CompiledModel, path: list[str]) -> None:
+        k = id(d)
+        if state.get(k) == 2:
+            return
+        if state.get(k) == 1:
+            problems.append(
+                DefinitionError(
+                    f"decisions require each other in a cycle: {' -> '.join([*path, d.name])}",
+                    file=cm.defs.file,
+                )
+            )
+            return
+        state[k] = 1
+        for r in d.reqs:
+            if r.kind == "decision":
+                visit(r.target, r.model, [*path, d.name])
+        state[k] = 2
+
+    for cm in models:
+        for d in cm.decisions.values():
+            visit(d, cm, [])
+
+
+def compile_models(main: DefinitionsDef, others: Sequence[DefinitionsDef], *, strict: bool) -> CompiledModel:
+    """Compile ``main`` and whatever it imports from ``others``; raise all problems together."""
+    linker = _Linker([main, *others], strict)
+    root = linker.model(main)
+    _check_cycles(list(linker.compiled.values()), linker.problems)
+    if linker.problems:
+        first = linker.problems[0]
+        raise DefinitionError(
+            f"{len(linker.problems)} problem(s) in DMN model {main.name!r}",
+            file=first.file or main.file,
+            line=first.line,
+            problems=linker.problems,
+        )
+    return root

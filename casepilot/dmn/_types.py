@@ -1,0 +1,275 @@
+"""DMN types: item definitions resolved to ``FeelType`` checks, and typeRef coercion.
+
+DMN assigns every variable a declared type. When a value is bound to it (a decision
+result, a BKM argument or result, a context entry, an input), the spec's conversions
+apply (DMN 1.5 §10.3.2.9.4): a value that conforms passes; a singleton list whose
+element conforms becomes that element; anything else becomes null with an error
+message. ``coerce`` implements exactly that and nothing more, so a model behaves the
+same here as in other conformant engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from casepilot.dmn._model import ItemDefinitionDef
+from casepilot.dmn.feel.values import Range, YearMonthDuration
+
+__all__ = ["ANY", "FeelType", "TypeRegistry", "base_type", "coerce", "describe"]
+
+TypeKind = Literal["any", "base", "list", "context", "function"]
+
+_BASE_ALIASES: dict[str, str] = {
+    "number": "number",
+    "string": "string",
+    "boolean": "boolean",
+    "date": "date",
+    "time": "time",
+    "date and time": "date and time",
+    "dateTime": "date and time",
+    "days and time duration": "days and time duration",
+    "dayTimeDuration": "days and time duration",
+    "years and months duration": "years and months duration",
+    "yearMonthDuration": "years and months duration",
+    "duration": "duration",
+    "context": "context",
+    "list": "list",
+    "range": "range",
+    "function": "function",
+    "Any": "Any",
+    "any": "Any",
+    "Null": "Null",
+    "null": "Null",
+    "integer": "number",
+    "decimal": "number",
+    "double": "number",
+    "int": "number",
+    "long": "number",
+}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, Decimal) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+_BASE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "number": _is_number,
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "date": lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
+    "time": lambda v: isinstance(v, dt.time),
+    "date and time": lambda v: isinstance(v, dt.datetime),
+    "days and time duration": lambda v: isinstance(v, dt.timedelta),
+    "years and months duration": lambda v: isinstance(v, YearMonthDuration),
+    "duration": lambda v: isinstance(v, (dt.timedelta, YearMonthDuration)),
+    "context": lambda v: isinstance(v, dict),
+    "list": lambda v: isinstance(v, list),
+    "range": lambda v: isinstance(v, Range),
+    "function": lambda v: hasattr(v, "invoke") and hasattr(v, "parameter_names"),
+    "Null": lambda v: v is None,
+}
+
+
+class _Matcher:
+    """Anything with ``matches(value)`` — a compiled unary test for allowed values."""
+
+    def matches(self, value: Any, variables: Mapping[str, Any] | None = None) -> bool:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FeelType:
+    """A resolved type; ``conforms`` is the check used by typeRef coercion."""
+
+    name: str
+    kind: TypeKind
+    base: str | None = None
+    element: FeelType | None = None
+    components: tuple[tuple[str, FeelType], ...] | None = None
+    allowed: Any = None
+    """Compiled unary tests restricting the values (itemDefinition allowedValues)."""
+
+    def conforms(self, value: Any) -> bool:
+        if value is None:
+            return True
+        kind = self.kind
+        if kind == "any":
+            ok = True
+        elif kind == "base":
+            ok = _BASE_CHECKS[self.base or "Null"](value)
+        elif kind == "list":
+            ok = isinstance(value, list) and (
+                self.element is None or all(self.element.conforms(v) for v in value)
+            )
+        elif kind == "context":
+            if not isinstance(value, dict):
+                return False
+            ok = True
+            for name, ctype in self.components or ():
+                if name not in value or not ctype.conforms(value[name]):
+                    return False
+        else:
+            ok = _BASE_CHECKS["function"](value)
+        if ok and self.allowed is not None:
+            try:
+                return bool(self.allowed.matches(value))
+            except Exception:  # a broken allowed-values test never crashes the caller
+                return False
+        return ok
+
+
+ANY = FeelType("Any", "any")
+
+
+def base_type(name: str) -> FeelType | None:
+    """The built-in FEEL type called ``name`` (aliases such as ``dateTime`` included)."""
+    canon = _BASE_ALIASES.get(name.strip())
+    if canon is None:
+        return None
+    if canon == "Any":
+        return ANY
+    if canon == "list":
+        return FeelType("list", "list")
+    if canon == "context":
+        return FeelType("context", "context")
+    if canon == "function":
+        return FeelType("function", "function")
+    return FeelType(canon, "base", base=canon)
+
+
+def describe(value: Any) -> str:
+    """A short rendering of a value for messages (never raises)."""
+    try:
+        from casepilot.dmn.feel import to_feel_string
+
+        text = str(to_feel_string(value))
+    except Exception:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def coerce(value: Any, t: FeelType) -> tuple[Any, str | None]:
+    """Bind ``value`` to a variable of type ``t``: (value, None) or (null, error message)."""
+    if value is None or t.kind == "any":
+        return value, None
+    if t.conforms(value):
+        return value, None
+    if t.kind != "list" and isinstance(value, list) and len(value) == 1 and t.conforms(value[0]):
+        return value[0], None
+    return None, f"value {describe(value)} does not conform to type {t.name!r}"
+
+
+_GENERIC = re.compile(r"^\s*(list|range)\s*<(.*)>\s*$", re.S)
+_CONTEXT = re.compile(r"^\s*context\s*<(.*)>\s*$", re.S)
+_FUNCTION = re.compile(r"^\s*function\s*<.*>\s*->.*$", re.S)
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        parts.append("".join(cur))
+    return parts
+
+
+class TypeRegistry:
+    """Resolves typeRefs of one model: built-ins, its item definitions, imported ones by prefix.
+
+    ``compile_allowed`` turns allowedValues text into a matcher; ``problems`` collects
+    unknown types and broken allowed values for the load-time report.
+    """
+
+    def __init__(
+        self,
+        items: tuple[ItemDefinitionDef, ...],
+        imports: Mapping[str, TypeRegistry],
+        compile_allowed: Callable[[str], Any],
+    ) -> None:
+        self._defs = {i.name: i for i in items}
+        self._imports = imports
+        self._compile_allowed = compile_allowed
+        self._cache: dict[str, FeelType] = {}
+        self._resolving: set[str] = set()
+        self.problems: list[str] = []
+
+    def resolve(self, type_ref: str | None) -> FeelType:
+        """The type a typeRef denotes; unknown names resolve to Any and are reported."""
+        if type_ref is None or not type_ref.strip():
+            return ANY
+        key = type_ref.strip()
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        t = self._resolve(key)
+        self._cache[key] = t
+        return t
+
+    def _resolve(self, key: str) -> FeelType:
+        if key in self._defs:
+            if key in self._resolving:
+                return ANY  # a recursive type: accept any value below the first level
+            self._resolving.add(key)
+            try:
+                return self._item(self._defs[key])
+            finally:
+                self._resolving.discard(key)
+        b = base_type(key)
+        if b is not None:
+            return b
+        if m := _GENERIC.match(key):
+            inner = self.resolve(m.group(2))
+            if m.group(1) == "list":
+                return FeelType(key, "list", element=inner)
+            return FeelType(key, "base", base="range")
+        if m := _CONTEXT.match(key):
+            comps = []
+            for part in _split_top(m.group(1)):
+                if ":" in part:
+                    n, tr = part.split(":", 1)
+                    comps.append((n.strip().strip('"'), self.resolve(tr)))
+            return FeelType(key, "context", components=tuple(comps))
+        if _FUNCTION.match(key):
+            return FeelType(key, "function")
+        if "." in key:
+            prefix, rest = key.split(".", 1)
+            reg = self._imports.get(prefix)
+            if reg is not None:
+                return reg.resolve(rest)
+        self.problems.append(f"unknown type {key!r}")
+        return ANY
+
+    def _item(self, item: ItemDefinitionDef) -> FeelType:
+        name = item.name or "anonymous"
+        if item.is_function:
+            base: FeelType = FeelType(name, "function")
+        elif item.components:
+            comps = tuple((c.name, self._item(c)) for c in item.components)
+            base = FeelType(name, "context", components=comps)
+        else:
+            ref = self.resolve(item.type_ref) if item.type_ref else ANY
+            base = FeelType(name, ref.kind, ref.base, ref.element, ref.components, ref.allowed)
+        if item.allowed_values is not None and item.allowed_values.strip():
+            try:
+                matcher = self._compile_allowed(item.allowed_values)
+            except Exception as exc:
+                self.problems.append(f"allowed values of {name!r} do not compile: {exc}")
+                matcher = None
+            if matcher is not None:
+                base = FeelType(name, base.kind, base.base, base.element, base.components, matcher)
+        if item.is_collection:
+            return FeelType(name, "list", element=base)
+        return base
