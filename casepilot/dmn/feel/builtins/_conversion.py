@@ -1,0 +1,186 @@
+"""Conversion functions (DMN 1.5 §10.3.4.1): date, time, date and time, duration, number, string.
+
+Text forms are parsed by :mod:`casepilot.dmn.feel.temporal` (shared with ``@"…"``
+literals) so that a value reads the same in every place; its ``ValueError`` becomes null
+with the parser's message.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from casepilot.dmn.feel import temporal
+from casepilot.dmn.feel.values import FEEL_DECIMAL, YearMonthDuration
+
+from ._core import MISSING, BuiltinArgumentError, builtin
+from ._support import need_int, need_number, need_string, type_name
+
+__all__ = ["months_between"]
+
+_UTC = _dt.UTC
+_MAX_OFFSET = _dt.timedelta(hours=18)
+
+
+def _parse(parser: Any, text: str) -> Any:
+    try:
+        return parser(text)
+    except (ValueError, OverflowError) as exc:
+        raise BuiltinArgumentError(str(exc)) from None
+
+
+# ----------------------------------------------------------------------------- date
+
+
+@builtin("date", "from")
+def _date_from(from_: Any) -> _dt.date:
+    if isinstance(from_, str):
+        return _parse(temporal.parse_date, from_)  # type: ignore[no-any-return]
+    if isinstance(from_, _dt.datetime):
+        return from_.date()
+    if isinstance(from_, _dt.date):
+        return from_
+    raise BuiltinArgumentError(f"from must be a string, date or date and time, got {type_name(from_)}")
+
+
+@builtin("date", "year", "month", "day")
+def _date_ymd(year: Any, month: Any, day: Any) -> _dt.date:
+    y, m, d = need_int(year, "year"), need_int(month, "month"), need_int(day, "day")
+    try:
+        return _dt.date(y, m, d)
+    except (ValueError, OverflowError) as exc:
+        raise BuiltinArgumentError(f"no such date {y}-{m}-{d}: {exc}") from None
+
+
+# ------------------------------------------------------------------------ date and time
+
+
+@builtin("date and time", "from")
+def _date_and_time_from(from_: Any) -> _dt.datetime:
+    if isinstance(from_, str):
+        return _parse(temporal.parse_date_and_time, from_)  # type: ignore[no-any-return]
+    if isinstance(from_, _dt.datetime):
+        return from_
+    if isinstance(from_, _dt.date):
+        return _dt.datetime(from_.year, from_.month, from_.day, tzinfo=_UTC)
+    raise BuiltinArgumentError(f"from must be a string or a date, got {type_name(from_)}")
+
+
+@builtin("date and time", "date", "time")
+def _date_and_time_combine(date: Any, time: Any) -> _dt.datetime:
+    if not isinstance(date, _dt.date):
+        raise BuiltinArgumentError(f"date must be a date or date and time, got {type_name(date)}")
+    if not isinstance(time, _dt.time):
+        raise BuiltinArgumentError(f"time must be a time, got {type_name(time)}")
+    day = date.date() if isinstance(date, _dt.datetime) else date
+    return _dt.datetime.combine(day, time)
+
+
+# ----------------------------------------------------------------------------- time
+
+
+@builtin("time", "from")
+def _time_from(from_: Any) -> _dt.time:
+    if isinstance(from_, str):
+        return _parse(temporal.parse_time, from_)  # type: ignore[no-any-return]
+    if isinstance(from_, _dt.datetime):
+        return from_.timetz()
+    if isinstance(from_, _dt.date):
+        return _dt.time(0, 0, 0, tzinfo=_UTC)
+    if isinstance(from_, _dt.time):
+        return from_
+    raise BuiltinArgumentError(f"from must be a string, date, time or date and time, got {type_name(from_)}")
+
+
+@builtin("time", "hour", "minute", "second", "offset?")
+def _time_fields(hour: Any, minute: Any, second: Any, offset: Any = MISSING) -> _dt.time:
+    h, m = need_int(hour, "hour"), need_int(minute, "minute")
+    s = need_number(second, "second")
+    if not 0 <= h <= 23 or not 0 <= m <= 59 or not (0 <= s < 60):
+        raise BuiltinArgumentError(f"time fields out of range: {h}:{m}:{s}")
+    whole = int(s)
+    micro = int(FEEL_DECIMAL.multiply(s - whole, Decimal(1_000_000)))
+    zone: _dt.tzinfo | None = None
+    if offset is not MISSING and offset is not None:
+        if not isinstance(offset, _dt.timedelta):
+            raise BuiltinArgumentError(f"offset must be a days and time duration, got {type_name(offset)}")
+        if abs(offset) > _MAX_OFFSET or offset.microseconds:
+            raise BuiltinArgumentError(
+                f"offset {temporal.format_duration(offset)} is not a valid zone offset"
+            )
+        zone = _dt.timezone(offset)
+    return _dt.time(h, m, whole, micro, tzinfo=zone)
+
+
+# --------------------------------------------------------------------------- number
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_GROUPING = (" ", ",", ".")
+_DECIMAL_SEPARATORS = (".", ",")
+
+
+@builtin("number", "from", "grouping separator?", "decimal separator?")
+def _number(from_: Any, grouping: Any = MISSING, decimal: Any = MISSING) -> Decimal:
+    text = need_string(from_, "from")
+    group = None if grouping is MISSING else grouping
+    point = None if decimal is MISSING else decimal
+    if group is not None and group not in _GROUPING:
+        raise BuiltinArgumentError("grouping separator must be a space, comma, period or null")
+    if point is not None and point not in _DECIMAL_SEPARATORS:
+        raise BuiltinArgumentError("decimal separator must be a period, comma or null")
+    if group is not None and group == point:
+        raise BuiltinArgumentError("the grouping and decimal separators must differ")
+    if group is not None:
+        text = text.replace(group, "")
+    if point is not None and point != ".":
+        if "." in text:
+            raise BuiltinArgumentError(f"{from_!r} is not a number with decimal separator {point!r}")
+        text = text.replace(point, ".")
+    if not _NUMBER.fullmatch(text):
+        raise BuiltinArgumentError(f"{from_!r} is not a number")
+    try:
+        return FEEL_DECIMAL.create_decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid text
+        raise BuiltinArgumentError(f"{from_!r} is not a number") from None
+
+
+# --------------------------------------------------------------------- string, durations
+
+
+@builtin("string", "from")
+def _string(from_: Any) -> str | None:
+    if from_ is None:
+        return None
+    return temporal.to_feel_string(from_)
+
+
+@builtin("duration", "from")
+def _duration(from_: Any) -> _dt.timedelta | YearMonthDuration:
+    return _parse(temporal.parse_duration, need_string(from_, "from"))  # type: ignore[no-any-return]
+
+
+def months_between(start: _dt.date, end: _dt.date) -> int:
+    """Whole months from ``start`` to ``end`` (as ``java.time.Period.between``; times ignored)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    days = end.day - start.day
+    if months > 0 and days < 0:
+        months -= 1
+    elif months < 0 and days > 0:
+        months += 1
+    return months
+
+
+def _date_part(value: Any, param: str) -> _dt.date:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    raise BuiltinArgumentError(f"{param} must be a date or date and time, got {type_name(value)}")
+
+
+@builtin("years and months duration", "from", "to")
+def _years_and_months_duration(from_: Any, to: Any) -> YearMonthDuration:
+    return YearMonthDuration(months_between(_date_part(from_, "from"), _date_part(to, "to")))

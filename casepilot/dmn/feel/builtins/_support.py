@@ -1,0 +1,215 @@
+"""Argument checks and value helpers shared by the built-in categories.
+
+The ``need_*`` helpers return the argument in the type the implementation wants or raise
+:class:`BuiltinArgumentError` with a message naming the parameter; that keeps each
+built-in a few lines long and every rejection explained.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from casepilot.dmn.feel.values import FEEL_DECIMAL, FeelFunction, Range, YearMonthDuration
+
+from ._core import BuiltinArgumentError
+
+__all__ = [
+    "NUMBER_TYPES",
+    "feel_eq",
+    "feel_lt",
+    "is_list",
+    "need_bool",
+    "need_context",
+    "need_function",
+    "need_int",
+    "need_list",
+    "need_number",
+    "need_string",
+    "type_name",
+]
+
+NUMBER_TYPES = (Decimal,)
+
+
+def type_name(value: Any) -> str:
+    """The FEEL type name of ``value`` (for messages)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, Decimal | int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, _dt.datetime):
+        return "date and time"
+    if isinstance(value, _dt.date):
+        return "date"
+    if isinstance(value, _dt.time):
+        return "time"
+    if isinstance(value, _dt.timedelta):
+        return "days and time duration"
+    if isinstance(value, YearMonthDuration):
+        return "years and months duration"
+    if isinstance(value, Range):
+        return "range"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "context"
+    if isinstance(value, FeelFunction):
+        return "function"
+    return type(value).__name__
+
+
+def need_number(value: Any, param: str) -> Decimal:
+    """``value`` as a FEEL number, or an error naming ``param``."""
+    if isinstance(value, Decimal):
+        return value
+    raise BuiltinArgumentError(f"{param} must be a number, got {type_name(value)}")
+
+
+def need_int(value: Any, param: str) -> int:
+    """A number truncated to an integer (as the TCK expects for positions and scales)."""
+    num = need_number(value, param)
+    if not num.is_finite():
+        raise BuiltinArgumentError(f"{param} must be a finite number, got {num}")
+    return int(num)
+
+
+def need_string(value: Any, param: str) -> str:
+    """``value`` as a string, or an error naming ``param``."""
+    if isinstance(value, str):
+        return value
+    raise BuiltinArgumentError(f"{param} must be a string, got {type_name(value)}")
+
+
+def need_bool(value: Any, param: str) -> bool:
+    """``value`` as a boolean, or an error naming ``param``."""
+    if isinstance(value, bool):
+        return value
+    raise BuiltinArgumentError(f"{param} must be a boolean, got {type_name(value)}")
+
+
+def need_list(value: Any, param: str) -> list[Any]:
+    """A list; any other non-null value becomes a singleton list (DMN 1.5 §10.3.2.9.4)."""
+    if isinstance(value, list):
+        return value
+    if value is None:
+        raise BuiltinArgumentError(f"{param} must be a list, got null")
+    return [value]
+
+
+def need_context(value: Any, param: str) -> dict[str, Any]:
+    """``value`` as a context, or an error naming ``param``."""
+    if isinstance(value, dict):
+        return value
+    raise BuiltinArgumentError(f"{param} must be a context, got {type_name(value)}")
+
+
+def need_function(value: Any, param: str, arity: int) -> FeelFunction:
+    """A function that can be called with ``arity`` positional arguments."""
+    if not isinstance(value, FeelFunction):
+        raise BuiltinArgumentError(f"{param} must be a function, got {type_name(value)}")
+    accepts = getattr(value, "accepts_arity", None)
+    ok = bool(accepts(arity)) if callable(accepts) else len(value.parameter_names) == arity
+    if not ok:
+        raise BuiltinArgumentError(f"{param} must be a function of {arity} parameters")
+    return value
+
+
+def is_list(args: Sequence[Any]) -> bool:
+    """Guard: the first argument is a list (``min(list)`` rather than ``min(c1, …)``)."""
+    return isinstance(args[0], list)
+
+
+# --------------------------------------------------------------------- equality / order
+
+
+def feel_eq(a: Any, b: Any) -> bool | None:
+    """FEEL ``a = b``: True/False, or None when the types cannot be compared."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        if isinstance(a, bool) and isinstance(b, bool):
+            return a == b
+        return None
+    if isinstance(a, Decimal):
+        return a == b if isinstance(b, Decimal) else None
+    if isinstance(a, str):
+        return a == b if isinstance(b, str) else None
+    if isinstance(a, list):
+        if not isinstance(b, list):
+            return None
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            r = feel_eq(x, y)
+            if r is not True:
+                return r
+        return True
+    if isinstance(a, dict):
+        if not isinstance(b, dict):
+            return None
+        if a.keys() != b.keys():
+            return False
+        for key, x in a.items():
+            r = feel_eq(x, b[key])
+            if r is not True:
+                return r
+        return True
+    if isinstance(a, Range):
+        if not isinstance(b, Range):
+            return None
+        if a.start_included != b.start_included or a.end_included != b.end_included:
+            return False
+        s, e = feel_eq(a.start, b.start), feel_eq(a.end, b.end)
+        return None if s is None or e is None else s and e
+    kind = _order_kind(a)
+    if kind is None or kind != _order_kind(b):
+        return None
+    try:
+        return bool(a == b)
+    except TypeError:
+        return None
+
+
+def _order_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, _dt.datetime):
+        return "datetime-aware" if value.utcoffset() is not None else "datetime-local"
+    if isinstance(value, _dt.date):
+        return "date"
+    if isinstance(value, _dt.time):
+        return "time-aware" if value.utcoffset() is not None else "time-local"
+    if isinstance(value, _dt.timedelta):
+        return "dtduration"
+    if isinstance(value, YearMonthDuration):
+        return "ymduration"
+    return None
+
+
+def feel_lt(a: Any, b: Any) -> bool | None:
+    """FEEL ``a < b``: True/False, or None when the values are not comparable."""
+    kind = _order_kind(a)
+    if kind is None or kind != _order_kind(b):
+        return None
+    if kind == "ymduration":
+        return bool(a.months < b.months)
+    try:
+        return bool(a < b)
+    except TypeError:
+        return None
+
+
+def decimal_sqrt(value: Decimal) -> Decimal:
+    """Square root at 34 digits."""
+    return FEEL_DECIMAL.sqrt(value)
