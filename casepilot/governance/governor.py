@@ -110,12 +110,13 @@ class Governor:
                         "redacted " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())),
                     )
                 )
-        if self.guardrails:
-            inputs = guardrail_inputs(action, context, redacted_arguments=redacted, pii_counts=counts)
-            for policy in self.guardrails:
-                finding = policy.review(inputs)
-                if finding is not None:
-                    findings.append(finding)
+        for policy in self.guardrails:
+            inputs = guardrail_inputs(
+                action, context, redacted_arguments=redacted, pii_counts=counts, amount_path=policy.amount_path
+            )
+            finding = policy.review(inputs)
+            if finding is not None:
+                findings.append(finding)
         verdict = strictest(findings, action_digest=action.digest(), now=context.now)
         return verdict.with_transform(redacted) if transformed else verdict
 

@@ -154,6 +154,10 @@ class GuardrailPolicy:
             )
         return cls(name=name or Path(path).stem, model=model, decision=decision, version=version)
 
+    def with_scope(self, *, applies_to: frozenset[str], amount_path: str = "amount") -> GuardrailPolicy:
+        """The same policy limited to ``applies_to`` action kinds, reading the amount at ``amount_path``."""
+        return GuardrailPolicy(self.name, self.model, self.decision, self.version, applies_to, amount_path)
+
     def review(self, inputs: Mapping[str, Any]) -> Finding | None:
         """Evaluate the decision; ``None`` when the policy does not apply to this action kind."""
         if inputs.get("action_kind") not in self.applies_to:

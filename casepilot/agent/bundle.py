@@ -1,0 +1,201 @@
+"""Loading a deployable case bundle: CMMN model + bindings + guardrails + manifest.
+
+``CaseBundle`` is the frozen, parsed form the orchestrator works with. A bundle is read
+from a folder (``load_folder``) or from the files a definition version holds in the
+store (``load_files``); both validate everything at load time — the manifest, the CMMN
+model, the tool bindings against the registry, the DMN guardrails — and report every
+problem together, so a bad deployment fails before any case starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+from pydantic import ValidationError
+
+from casepilot.agent.manifest import HumanTaskSpec, Manifest
+from casepilot.cmmn.definitions import Case, Definitions
+from casepilot.cmmn.parser import parse_file
+from casepilot.errors import DefinitionError
+from casepilot.governance.allowlist import ToolAllowlist
+from casepilot.governance.budget import BudgetLimits, ModelPrice, PriceTable
+from casepilot.governance.governor import Governor, PayloadRedactor
+from casepilot.governance.guardrails import GuardrailPolicy
+from casepilot.tools import BindingSet, ToolRegistry, load_bindings
+
+__all__ = ["MANIFEST_NAME", "CaseBundle", "bundle_files", "load_files", "load_folder"]
+
+MANIFEST_NAME = "casepilot.yaml"
+
+
+@dataclass(frozen=True)
+class CaseBundle:
+    """A parsed, validated case definition with everything the orchestrator needs."""
+
+    manifest: Manifest
+    definitions: Definitions
+    case: Case
+    bindings: BindingSet
+    governor: Governor
+    prices: PriceTable
+    human_tasks: Mapping[str, HumanTaskSpec]
+    """Plan item definition id -> inbox settings (resolved from the manifest's names or ids)."""
+    content_hash: str
+    folder: Path
+
+    @property
+    def key(self) -> str:
+        return self.manifest.key
+
+
+def bundle_files(folder: Path) -> dict[str, str | bytes]:
+    """The files of a bundle folder (top level, text files as text), for ``Store.deploy``."""
+    files: dict[str, str | bytes] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            data = path.read_bytes()
+            try:
+                files[path.name] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                files[path.name] = data
+    if MANIFEST_NAME not in files:
+        raise DefinitionError(f"no {MANIFEST_NAME} in the bundle folder", file=str(folder))
+    return files
+
+
+def _read_manifest(path: Path) -> Manifest:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DefinitionError(
+            f"the manifest is not valid YAML: {exc}", file=str(path), line=(mark.line + 1) if mark else None
+        ) from exc
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            DefinitionError(f"{'.'.join(str(p) for p in err['loc']) or 'manifest'}: {err['msg']}", file=str(path))
+            for err in exc.errors()
+        ]
+        raise DefinitionError("the manifest is invalid", file=str(path), problems=problems) from exc
+
+
+def _human_tasks(manifest: Manifest, case: Case, file: str) -> dict[str, HumanTaskSpec]:
+    out: dict[str, HumanTaskSpec] = {}
+    problems: list[DefinitionError] = []
+    for ref, spec in manifest.human_tasks.items():
+        found = [
+            d.id
+            for d in case.definitions.values()
+            if d.kind == "humanTask" and ref in (d.id, d.name)
+        ] + [
+            case.plan_items[p].definition_ref
+            for p in case.plan_items
+            if ref in (p, case.plan_items[p].name) and case.definitions[case.plan_items[p].definition_ref].kind == "humanTask"
+        ]
+        if not found:
+            problems.append(DefinitionError(f"human_tasks: no human task named or with id {ref!r}", file=file))
+            continue
+        for def_id in dict.fromkeys(found):
+            out[def_id] = spec
+    if problems:
+        raise DefinitionError("the manifest names unknown human tasks", file=file, problems=problems)
+    return out
+
+
+def load_folder(
+    folder: str | Path, registry: ToolRegistry, *, redactor: PayloadRedactor | None = None
+) -> CaseBundle:
+    """Load and validate the bundle in ``folder``."""
+    root = Path(folder)
+    manifest_path = root / MANIFEST_NAME
+    if not manifest_path.is_file():
+        raise DefinitionError(f"no {MANIFEST_NAME} in {root}; a case bundle needs a manifest", file=str(root))
+    manifest = _read_manifest(manifest_path)
+    definitions = parse_file(root / manifest.model)
+    try:
+        case = definitions.case(manifest.case)
+    except KeyError as exc:
+        raise DefinitionError(str(exc.args[0]), file=str(manifest_path)) from exc
+    bindings = load_bindings(
+        definitions, registry, binding_file=(root / manifest.bindings) if manifest.bindings else None
+    )
+    gov = manifest.governance
+    version = definitions.content_hash[:12]
+    guardrails = tuple(
+        GuardrailPolicy.from_file(root / g.file, g.decision, version=version).with_scope(
+            applies_to=frozenset(g.applies_to), amount_path=g.amount
+        )
+        for g in gov.guardrails
+    )
+    allowlist = (
+        ToolAllowlist.build(
+            definition=gov.allowlist.tools,
+            by_stage=gov.allowlist.stages,
+            by_role=gov.allowlist.roles,
+        )
+        if gov.allowlist is not None
+        else None
+    )
+    budget = BudgetLimits(**gov.budget.model_dump()) if gov.budget is not None else None
+    governor = Governor(
+        allowlist=allowlist,
+        budget=budget,
+        guardrails=guardrails,
+        redactor=redactor,
+        external_tools=frozenset(gov.external_tools),
+        provenance_role=gov.provenance_role,
+        name=manifest.key,
+    )
+    prices = PriceTable(
+        MappingProxyType({m: ModelPrice(p.input_per_1k, p.output_per_1k) for m, p in gov.prices.items()})
+    )
+    digest = hashlib.sha256()
+    for path in sorted(root.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return CaseBundle(
+        manifest=manifest,
+        definitions=definitions,
+        case=case,
+        bindings=bindings,
+        governor=governor,
+        prices=prices,
+        human_tasks=MappingProxyType(_human_tasks(manifest, case, str(manifest_path))),
+        content_hash=digest.hexdigest(),
+        folder=root,
+    )
+
+
+_MATERIALISED: dict[str, Path] = {}
+
+
+def load_files(
+    files: Mapping[str, str | bytes], registry: ToolRegistry, *, redactor: PayloadRedactor | None = None
+) -> CaseBundle:
+    """Load a bundle from deployed files (written once per content hash to a private temp folder)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        content = files[name]
+        digest.update(name.encode() + b"\0" + (content.encode() if isinstance(content, str) else content) + b"\0")
+    key = digest.hexdigest()
+    folder = _MATERIALISED.get(key)
+    if folder is None or not folder.exists():
+        folder = Path(tempfile.mkdtemp(prefix=f"casepilot-bundle-{key[:12]}-"))
+        for name, content in files.items():
+            if "/" in name or "\\" in name or name.startswith("."):
+                raise DefinitionError(f"bundle file name {name!r} is not a plain file name")
+            target = folder / name
+            if isinstance(content, str):
+                target.write_text(content, encoding="utf-8")
+            else:
+                target.write_bytes(content)
+        _MATERIALISED[key] = folder
+    return load_folder(folder, registry, redactor=redactor)

@@ -1,0 +1,117 @@
+"""The case bundle manifest (``casepilot.yaml``): what a deployable case consists of.
+
+A bundle is a folder (or the same files deployed in the store) with a CMMN model, tool
+bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yaml``::
+
+    key: claim-triage
+    model: claim-triage.cmmn
+    case: claimTriage                      # optional when the model has one case
+    bindings: bindings.yaml                # optional; default: bindings.yaml beside the model
+    signals: {confidence: claim.confidence, sentiment: sentiment}
+    human_tasks:
+      Senior analyst review: {role: senior analyst, options: [approve, reject], result: review}
+    governance:
+      guardrails:
+        - {file: guardrails.dmn, decision: Review routing, applies_to: [tool_call]}
+      allowlist: {tools: [extract_claim, sentiment], stages: {Assessment: [approve_payment]}, roles: {}}
+      budget: {max_tokens: 20000, max_cost: "0.50", max_llm_calls: 40, on_exceed: require_human, role: team lead}
+      external_tools: [send_letter]
+      provenance_role: case supervisor
+      prices: {gpt-4o-mini: {input_per_1k: "0.00015", output_per_1k: "0.0006"}}
+
+The schema is strict (unknown keys are errors) so that a typo never silently switches a
+policy off.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BudgetSpec",
+    "GovernanceSpec",
+    "GuardrailSpec",
+    "HumanTaskSpec",
+    "Manifest",
+    "SignalsSpec",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignalsSpec(_Strict):
+    """Case-file paths of the signals guardrails read (``confidence``, ``sentiment``)."""
+
+    confidence: str | None = None
+    sentiment: str | None = None
+
+
+class HumanTaskSpec(_Strict):
+    """How a CMMN human task appears in the inbox and where its decision goes."""
+
+    role: str | None = None
+    options: tuple[str, ...] = ("done",)
+    result: str | None = None
+    """Case-file variable that receives ``{decision, comment, by}`` before the task completes."""
+    question: str | None = None
+
+
+class GuardrailSpec(_Strict):
+    file: str
+    decision: str
+    applies_to: tuple[Literal["transition", "tool_call", "llm_call", "retrieval", "message"], ...] = (
+        "transition",
+        "tool_call",
+        "llm_call",
+        "retrieval",
+        "message",
+    )
+    amount: str = "amount"
+    """Path of the amount field (in the action's arguments, else the case file)."""
+
+
+class AllowlistSpec(_Strict):
+    tools: tuple[str, ...] | None = None
+    stages: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class BudgetSpec(_Strict):
+    max_tokens: int | None = None
+    max_cost: Decimal | None = None
+    max_wall_seconds: float | None = None
+    max_llm_calls: int | None = None
+    on_exceed: Literal["block", "require_human"] = "block"
+    role: str | None = None
+
+
+class PriceSpec(_Strict):
+    input_per_1k: Decimal
+    output_per_1k: Decimal
+
+
+class GovernanceSpec(_Strict):
+    guardrails: tuple[GuardrailSpec, ...] = ()
+    allowlist: AllowlistSpec | None = None
+    budget: BudgetSpec | None = None
+    external_tools: tuple[str, ...] = ()
+    provenance_role: str | None = "case supervisor"
+    prices: dict[str, PriceSpec] = Field(default_factory=dict)
+    reveal_roles: tuple[str, ...] = ()
+    """Roles allowed to see the clear text behind pseudonyms."""
+
+
+class Manifest(_Strict):
+    key: str
+    model: str
+    case: str | None = None
+    bindings: str | None = None
+    description: str = ""
+    signals: SignalsSpec = SignalsSpec()
+    human_tasks: dict[str, HumanTaskSpec] = Field(default_factory=dict)
+    governance: GovernanceSpec = GovernanceSpec()

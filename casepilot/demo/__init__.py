@@ -1,0 +1,1 @@
+"""The flagship example's domain tools and runner (``casepilot demo``)."""
