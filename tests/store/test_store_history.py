@@ -1,0 +1,147 @@
+"""The hash chain: verification, tamper detection (changed, removed, reordered), replay."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from casepilot.errors import HistoryTampered
+from casepilot.store import Store, replay_state
+from tests.store._store_helpers import advance, new_case
+
+
+def _sql(store: Store, statement: str, **params: object) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def _allow_edits(store: Store) -> None:
+    """What an attacker with database access does first: switch off the append-only guard."""
+    if store.backend == "postgresql":
+        _sql(store, "ALTER TABLE history_events DISABLE TRIGGER history_events_append_only")
+    else:
+        _sql(store, "DROP TRIGGER history_events_no_update")
+        _sql(store, "DROP TRIGGER history_events_no_delete")
+
+
+@pytest.fixture
+def chain(store: Store, tampering: None) -> tuple[Store, str]:
+    case = new_case(store)
+    advance(store, case.id, 3)  # 1 + 3*3 = 10 events
+    _allow_edits(store)
+    return store, case.id
+
+
+def test_an_untouched_history_verifies(store: Store) -> None:
+    case = new_case(store)
+    advance(store, case.id, 3)
+    report = store.verify(case.id)
+    assert report.ok and report.events_checked == 10 and report.first_bad_seq is None
+    assert store.verify_or_raise(case.id) == report
+
+
+def test_the_database_refuses_updates_and_deletes_of_events(store: Store) -> None:
+    case = new_case(store)
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(store, "UPDATE history_events SET actor = 'mallory' WHERE case_id = :c", c=case.id)
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(store, "DELETE FROM history_events WHERE case_id = :c", c=case.id)
+    assert store.verify(case.id).ok
+
+
+def test_a_changed_payload_is_named(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "UPDATE history_events SET payload_json = :p WHERE case_id = :c AND seq = 5", p='{"next":999}', c=case_id)
+    report = store.verify(case_id)
+    assert (report.ok, report.first_bad_seq) == (False, 5)
+    assert "event 5 was changed" in (report.problem or "")
+    with pytest.raises(HistoryTampered) as raised:
+        store.verify_or_raise(case_id)
+    assert raised.value.sequence == 5 and raised.value.case_id == case_id
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("actor", "person:mallory"), ("kind", "verdict"), ("cost", 1.5), ("rule_ids_json", '["R9"]'), ("tokens", 7)],
+)
+def test_every_covered_field_is_protected(chain: tuple[Store, str], column: str, value: object) -> None:
+    store, case_id = chain
+    _sql(store, f"UPDATE history_events SET {column} = :v WHERE case_id = :c AND seq = 3", v=value, c=case_id)
+    assert store.verify(case_id).first_bad_seq == 3
+
+
+def test_a_recomputed_hash_still_breaks_the_link(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    # The forger changes event 4 and rewrites its own hash consistently; event 5 no longer follows.
+    from casepilot.store._canonical import chain_hash
+    from casepilot.store._convert import event_body
+
+    ev = store.history(case_id)[3]
+    body = event_body(case_id=case_id, seq=4, at=ev.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), kind=ev.kind,
+                      actor="person:mallory", payload=ev.payload, rule_ids=list(ev.rule_ids), tokens=ev.tokens,
+                      cost=ev.cost, latency_ms=ev.latency_ms)
+    forged = chain_hash(ev.prev_hash, body)
+    _sql(store, "UPDATE history_events SET actor = 'person:mallory', hash = :h WHERE case_id = :c AND seq = 4",
+         h=forged, c=case_id)
+    report = store.verify(case_id)
+    assert report.first_bad_seq == 5
+    assert "does not follow event 4" in (report.problem or "")
+
+
+def test_a_removed_event_in_the_middle_is_named(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "DELETE FROM history_events WHERE case_id = :c AND seq = 6", c=case_id)
+    report = store.verify(case_id)
+    assert report.first_bad_seq == 6 and "event 6 was removed" in (report.problem or "")
+
+
+def test_a_removed_last_event_is_named(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "DELETE FROM history_events WHERE case_id = :c AND seq = 10", c=case_id)
+    report = store.verify(case_id)
+    assert report.first_bad_seq == 10 and "event 10 was removed" in (report.problem or "")
+
+
+def test_a_removed_and_renumbered_event_is_caught(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "DELETE FROM history_events WHERE case_id = :c AND seq = 4", c=case_id)
+    for seq in range(5, 11):
+        _sql(store, "UPDATE history_events SET seq = :n WHERE case_id = :c AND seq = :s", n=seq - 1, s=seq, c=case_id)
+    report = store.verify(case_id)
+    assert not report.ok and report.first_bad_seq == 4
+
+
+def test_swapped_events_are_reported_as_reordered(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "UPDATE history_events SET seq = -1 WHERE case_id = :c AND seq = 7", c=case_id)
+    _sql(store, "UPDATE history_events SET seq = 7 WHERE case_id = :c AND seq = 8", c=case_id)
+    _sql(store, "UPDATE history_events SET seq = 8 WHERE case_id = :c AND seq = -1", c=case_id)
+    report = store.verify(case_id)
+    assert report.first_bad_seq == 7
+    assert "event 7 was reordered (it was recorded as event 8)" == report.problem
+
+
+def test_a_forged_head_on_the_case_row_is_caught(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "UPDATE cases SET head_hash = :h WHERE id = :c", h="f" * 64, c=case_id)
+    report = store.verify(case_id)
+    assert report.first_bad_seq == 10 and not report.ok
+
+
+def test_state_is_rebuilt_from_the_history(store: Store) -> None:
+    case = new_case(store)
+    advance(store, case.id, 4)
+    with store.step(case.id, store.case(case.id).version) as step:
+        step.append("llm_call", actor="agent", payload={"model": "offline"}, tokens=10)  # no state change
+    assert store.rebuild_state(case.id) == store.case(case.id).state == {"items": {}, "n": 4}
+
+
+def test_a_tampered_snapshot_fails_replay(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    _sql(store, "UPDATE history_events SET payload_json = :p WHERE case_id = :c AND seq = 10",
+         p='{"state":{"n":1000},"state_digest":"00"}', c=case_id)
+    with pytest.raises(HistoryTampered, match="event 10"):
+        store.rebuild_state(case_id)
+    with pytest.raises(HistoryTampered, match="no state snapshot"):
+        replay_state(e for e in store.history(case_id) if e.kind not in ("state", "case_created"))
