@@ -21,7 +21,7 @@ from typing import Any
 from lark import Token
 from lark.lexer import Lexer, LexerState
 
-from ...errors import ExpressionSyntaxError
+from casepilot.errors import ExpressionSyntaxError
 
 __all__ = ["KEYWORDS", "RawToken", "TokenListLexer", "known_name_table", "scan", "tokenize"]
 
@@ -84,11 +84,10 @@ _SCANNER = re.compile(
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<badstring>")
   | (?P<number>\d+(?:\.\d+)?|\.\d+)
-  | (?P<name>[%s][%s]*)
+  | (?P<name>[NAME_START][NAME_PART]*)
   | (?P<input>\?)
   | (?P<punct>\*\*|\.\.|<=|>=|!=|->|[-+*/=<>.,:()\[\]{}])
-    """
-    % (_NAME_START, _NAME_PART),
+    """.replace("NAME_START", _NAME_START).replace("NAME_PART", _NAME_PART),
     re.VERBOSE | re.DOTALL,
 )
 

@@ -18,7 +18,8 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 
-from ...errors import ExpressionSyntaxError
+from casepilot.errors import ExpressionSyntaxError
+
 from . import ast
 from ._lexer import RawToken, TokenListLexer
 from .temporal import parse_temporal_literal
@@ -111,7 +112,7 @@ class _ToAst(Transformer[Token, Any]):
     def null(self, c: list[Any]) -> ast.Literal_:
         return ast.Literal_(None)
 
-    def list(self, c: list[Any]) -> ast.ListLiteral:
+    def list_literal(self, c: list[Any]) -> ast.ListLiteral:
         return ast.ListLiteral(tuple(_values(c)))
 
     def context_entry(self, c: list[Any]) -> tuple[str, Any]:
@@ -194,7 +195,10 @@ class _ToAst(Transformer[Token, Any]):
     def invocation(self, c: list[Any]) -> ast.Node:
         target = c[0]
         values = _values(c)
-        kind, args = values[1] if len(values) > 1 else ("positional", ())
+        kind: str = "positional"
+        args: tuple[Any, ...] = ()
+        if len(values) > 1:
+            kind, args = values[1]
         if kind == "named":
             names = [n for n, _ in args]
             if len(set(names)) != len(names):
@@ -298,7 +302,7 @@ def parse_tokens(tokens: Sequence[RawToken], text: str, *, start: str = "start")
     if not tokens:
         raise ExpressionSyntaxError("empty expression", expression=text, line=1, column=1)
     try:
-        tree = _lark().parse(tokens, start=start)  # type: ignore[arg-type]
+        tree = _lark().parse(tokens, start=start)  # type: ignore[arg-type,unused-ignore]
     except UnexpectedToken as exc:
         line, column = _position(exc.token, tokens, text)
         found = "the end of the expression" if exc.token.type == "$END" else repr(str(exc.token))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from decimal import Context, Decimal, ROUND_HALF_EVEN
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["FEEL_DECIMAL", "FeelFunction", "Range", "YearMonthDuration", "to_feel"]

@@ -1,0 +1,487 @@
+"""AST → Python closures. Walks the tree once at compile time; evaluation never sees the AST.
+
+Each node becomes ``f(scope) -> value``. The compiler also computes the *free names* of an
+expression (the variables it reads from its caller), so that evaluation converts only
+those inputs to FEEL values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from casepilot.errors import ExpressionError, ExpressionSyntaxError
+
+from . import ast, ops
+from ._runtime import MISSING, Scope, UserFunction, get_builtin, get_property, is_function
+from ._unary import compile_test
+from .types import instance_of
+from .values import Range
+
+__all__ = ["Compiler", "Fn"]
+
+Fn = Callable[[Scope], Any]
+
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": ops.add,
+    "-": ops.subtract,
+    "*": ops.multiply,
+    "/": ops.divide,
+    "**": ops.power,
+}
+_ARITH_WORD = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "raise"}
+
+
+def _const(value: Any) -> Fn:
+    return lambda s: value
+
+
+class Compiler:
+    """Compiles one expression; collects its free names."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.free: set[str] = set()
+        self.input_references = 0
+        """How many times ``?`` was compiled (tells unary tests whether to bind it)."""
+        self._bound: list[frozenset[str]] = []
+
+    # ------------------------------------------------------------------ entry
+    def compile(self, node: ast.Node) -> Fn:
+        """Compile a node (dispatch on its class)."""
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:  # pragma: no cover - every node class has a method
+            raise ExpressionError(f"cannot compile {type(node).__name__}", expression=self.source)
+        fn: Fn = method(node)
+        return fn
+
+    def _is_bound(self, name: str) -> bool:
+        return any(name in names for names in self._bound)
+
+    def _with_bound(self, names: frozenset[str], node: ast.Node) -> Fn:
+        self._bound.append(names)
+        try:
+            return self.compile(node)
+        finally:
+            self._bound.pop()
+
+    # ------------------------------------------------------------------ leaves
+    def _Literal_(self, node: ast.Literal_) -> Fn:
+        return _const(node.value)
+
+    def _Name(self, node: ast.Name) -> Fn:
+        name = node.name
+        if name == "?":
+            self.input_references += 1
+        elif not self._is_bound(name):
+            self.free.add(name)
+        builtin = get_builtin(name)
+
+        def lookup(s: Scope) -> Any:
+            value = s.vars.get(name, MISSING)
+            if value is MISSING:
+                value = s.lookup(name)
+                if value is MISSING:
+                    if builtin is not None:
+                        return builtin
+                    s.unknown(name)
+                    return None
+            return value
+
+        return lookup
+
+    # ------------------------------------------------------------------ operators
+    def _BinaryOp(self, node: ast.BinaryOp) -> Fn:
+        left, right = self.compile(node.left), self.compile(node.right)
+        op = node.op
+        if op in _ARITH:
+            fn = _ARITH[op]
+            word = _ARITH_WORD[op]
+
+            def arith(s: Scope) -> Any:
+                a, b = left(s), right(s)
+                result = fn(a, b)
+                if result is None:
+                    if a is not None and b is not None:
+                        if word == "divide" and isinstance(b, Decimal) and b.is_zero():
+                            s.state.note("division by zero")
+                        else:
+                            s.state.note(f"cannot {word} {ops.kind_of(a)} and {ops.kind_of(b)}")
+                elif type(result) is str:
+                    s.state.check_string(result)
+                return result
+
+            return arith
+        if op == "=":
+            return lambda s: ops.feel_equal(left(s), right(s))
+        if op == "!=":
+
+            def not_equal(s: Scope) -> Any:
+                eq = ops.feel_equal(left(s), right(s))
+                return None if eq is None else not eq
+
+            return not_equal
+        return _comparison(op, left, right)
+
+    def _Negation(self, node: ast.Negation) -> Fn:
+        operand = self.compile(node.operand)
+
+        def negation(s: Scope) -> Any:
+            value = operand(s)
+            result = ops.negate(value)
+            if result is None and value is not None:
+                s.state.note(f"cannot negate {ops.kind_of(value)}")
+            return result
+
+        return negation
+
+    def _Not(self, node: ast.Not) -> Fn:
+        operand = self.compile(node.operand)
+
+        def negate(s: Scope) -> Any:
+            value = operand(s)
+            return (not value) if isinstance(value, bool) else None
+
+        return negate
+
+    def _Logical(self, node: ast.Logical) -> Fn:
+        left, right = self.compile(node.left), self.compile(node.right)
+        if node.op == "and":
+
+            def conjunction(s: Scope) -> Any:
+                a = left(s)
+                if a is False:
+                    return False
+                b = right(s)
+                if b is False:
+                    return False
+                return True if a is True and b is True else None
+
+            return conjunction
+
+        def disjunction(s: Scope) -> Any:
+            a = left(s)
+            if a is True:
+                return True
+            b = right(s)
+            if b is True:
+                return True
+            return False if a is False and b is False else None
+
+        return disjunction
+
+    def _Between(self, node: ast.Between) -> Fn:
+        value, low, high = self.compile(node.value), self.compile(node.low), self.compile(node.high)
+
+        def between(s: Scope) -> Any:
+            v = value(s)
+            lo, hi = ops.compare(v, low(s)), ops.compare(v, high(s))
+            if lo is None or hi is None:
+                return None
+            return lo >= 0 and hi <= 0
+
+        return between
+
+    def _In(self, node: ast.In) -> Fn:
+        value = self.compile(node.value)
+        tests = [compile_test(self, t) for t in node.tests]
+
+        def membership(s: Scope) -> Any:
+            v = value(s)
+            saw_null = False
+            for test in tests:
+                r = test(v, s)
+                if r is True:
+                    return True
+                saw_null = saw_null or r is None
+            return None if saw_null and v is None else False
+
+        return membership
+
+    def _InstanceOf(self, node: ast.InstanceOf) -> Fn:
+        value, type_ref = self.compile(node.value), node.type
+        return lambda s: instance_of(value(s), type_ref)
+
+    def _UnaryComparison(self, node: ast.UnaryComparison) -> Fn:
+        # a unary comparison outside a unary-test position compares against `?`
+        return self.compile(ast.BinaryOp(node.op, ast.Name("?"), node.value))
+
+    # ------------------------------------------------------------------ compound
+    def _If(self, node: ast.If) -> Fn:
+        cond, then, otherwise = self.compile(node.condition), self.compile(node.then), self.compile(node.otherwise)
+        return lambda s: then(s) if cond(s) is True else otherwise(s)
+
+    def _ListLiteral(self, node: ast.ListLiteral) -> Fn:
+        items = [self.compile(i) for i in node.items]
+        return lambda s: [f(s) for f in items]
+
+    def _ContextLiteral(self, node: ast.ContextLiteral) -> Fn:
+        entries: list[tuple[str, Fn]] = []
+        self._bound.append(frozenset(k for k, _ in node.entries))
+        try:
+            entries = [(key, self.compile(value)) for key, value in node.entries]
+        finally:
+            self._bound.pop()
+
+        def context(s: Scope) -> Any:
+            result: dict[str, Any] = {}
+            inner = s.child(result)
+            for key, fn in entries:
+                result[key] = fn(inner)
+            return result
+
+        return context
+
+    def _RangeLiteral(self, node: ast.RangeLiteral) -> Fn:
+        start, end = self.compile(node.start), self.compile(node.end)
+        si, ei = node.start_included, node.end_included
+
+        def make_range(s: Scope) -> Any:
+            a, b = start(s), end(s)
+            if a is not None and b is not None and ops.compare(a, b) is None:
+                s.state.note(f"range ends of different types: {ops.kind_of(a)} and {ops.kind_of(b)}")
+                return None
+            return Range(a, b, si, ei)
+
+        return make_range
+
+    def _Path(self, node: ast.Path) -> Fn:
+        target, name = self.compile(node.target), node.name
+        return lambda s: get_property(target(s), name, s)
+
+    def _Filter(self, node: ast.Filter) -> Fn:
+        target = self.compile(node.target)
+        cond_node = node.condition
+        if isinstance(cond_node, ast.Literal_) and isinstance(cond_node.value, Decimal):
+            index = cond_node.value
+            return lambda s: _index(target(s), index)
+        condition = self._with_bound(frozenset({"item"}), cond_node)
+
+        def filtered(s: Scope) -> Any:
+            value = target(s)
+            if value is None:
+                return None
+            items = value if isinstance(value, list) else [value]
+            out: list[Any] = []
+            state = s.state
+            for position, item in enumerate(items):
+                state.tick()
+                inner = dict(item) if isinstance(item, dict) else {}
+                inner["item"] = item
+                result = condition(s.child(inner))
+                if position == 0 and isinstance(result, Decimal):
+                    return _index(value, result)
+                if result is True:
+                    out.append(item)
+            return out
+
+        return filtered
+
+    def _Call(self, node: ast.Call) -> Fn:
+        args = [self.compile(a) for a in node.args]
+        named = [(n, self.compile(a)) for n, a in node.named] if node.named is not None else None
+        callee_node = node.function
+        if isinstance(callee_node, ast.Name):
+            name = callee_node.name
+            if not self._is_bound(name):
+                self.free.add(name)
+            builtin = get_builtin(name)
+
+            def resolve(s: Scope) -> Any:
+                value = s.lookup(name)
+                if value is MISSING or value is None:
+                    if builtin is None:
+                        s.unknown(name)
+                    return builtin
+                return value
+
+            callee: Fn = resolve
+            label = name
+        else:
+            callee = self.compile(callee_node)
+            label = "expression"
+
+        def call(s: Scope) -> Any:
+            fn = callee(s)
+            if fn is None:
+                return None
+            if not is_function(fn):
+                s.state.note(f"{label!r} is not a function")
+                return None
+            try:
+                if named is not None:
+                    result = fn.invoke(named={n: f(s) for n, f in named})
+                else:
+                    result = fn.invoke(args=[f(s) for f in args])
+            except ExpressionError:
+                raise
+            except RecursionError:
+                raise
+            except Exception as exc:  # a misbehaving function must not crash the evaluation
+                s.state.note(f"{label} failed: {exc}")
+                return None
+            return s.state.check_result(result)
+
+        return call
+
+    def _FunctionDefinition(self, node: ast.FunctionDefinition) -> Fn:
+        if node.external:
+            raise ExpressionSyntaxError(
+                "external functions (Java or PMML) are not supported; define the function in FEEL",
+                expression=self.source,
+            )
+        names = tuple(p.name for p in node.parameters)
+        types = tuple(p.type for p in node.parameters)
+        body = self._with_bound(frozenset(names), node.body)
+        return lambda s: UserFunction(names, types, body, s)
+
+    def _For(self, node: ast.For) -> Fn:
+        domains, body = self._iterators(node.iterators, node.body)
+        names = [it.name for it in node.iterators]
+
+        def loop(s: Scope) -> Any:
+            results: list[Any] = []
+            state = s.state
+
+            def nest(level: int, scope: Scope) -> bool:
+                domain = _domain(domains[level](scope), scope)
+                if domain is None:
+                    return False
+                for value in domain:
+                    state.tick()
+                    inner = scope.child({names[level]: value, "partial": results})
+                    if level + 1 < len(domains):
+                        if not nest(level + 1, inner):
+                            return False
+                    else:
+                        results.append(body(inner))
+                        state.check_list(len(results))
+                return True
+
+            return results if nest(0, s) else None
+
+        return loop
+
+    def _Quantified(self, node: ast.Quantified) -> Fn:
+        domains, condition = self._iterators(node.iterators, node.condition)
+        names = [it.name for it in node.iterators]
+        want = node.kind == "some"
+
+        def quantified(s: Scope) -> Any:
+            state = s.state
+
+            def nest(level: int, scope: Scope) -> bool | None:
+                domain = _domain(domains[level](scope), scope)
+                if domain is None:
+                    return None
+                for value in domain:
+                    state.tick()
+                    inner = scope.child({names[level]: value})
+                    r = nest(level + 1, inner) if level + 1 < len(domains) else condition(inner) is True
+                    if r is want:
+                        return want
+                return not want
+
+            return nest(0, s)
+
+        return quantified
+
+    def _iterators(self, iterators: tuple[ast.Iterator, ...], body: ast.Node) -> tuple[list[Fn], Fn]:
+        domains: list[Fn] = []
+        bound: set[str] = set()
+        for it in iterators:
+            self._bound.append(frozenset(bound))
+            try:
+                start = self.compile(it.domain)
+                end = self.compile(it.end) if it.end is not None else None
+            finally:
+                self._bound.pop()
+            domains.append(_range_domain(start, end) if end is not None else start)
+            bound.add(it.name)
+        compiled_body = self._with_bound(frozenset(bound | {"partial"}), body)
+        return domains, compiled_body
+
+    def _UnaryTests(self, node: ast.UnaryTests) -> Fn:  # pragma: no cover - compiled via _unary
+        raise ExpressionError("unary tests are not an expression", expression=self.source)
+
+
+def _comparison(op: str, left: Fn, right: Fn) -> Fn:
+    if op == "<":
+        check: Callable[[int], bool] = lambda c: c < 0  # noqa: E731
+    elif op == "<=":
+        check = lambda c: c <= 0  # noqa: E731
+    elif op == ">":
+        check = lambda c: c > 0  # noqa: E731
+    else:
+        check = lambda c: c >= 0  # noqa: E731
+
+    def compare(s: Scope) -> Any:
+        c = ops.compare(left(s), right(s))
+        return None if c is None else check(c)
+
+    return compare
+
+
+def _index(value: Any, index: Decimal) -> Any:
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if index != index.to_integral_value() or index == 0:
+        return None
+    i = int(index)
+    if i > len(items) or -i > len(items):
+        return None
+    return items[i - 1] if i > 0 else items[i]
+
+
+class _RangeMarker:
+    """``a..b`` in a ``for``/quantifier: an integer range evaluated lazily."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: Any, end: Any) -> None:
+        self.start = start
+        self.end = end
+
+
+def _range_domain(start: Fn, end: Fn) -> Fn:
+    return lambda s: _RangeMarker(start(s), end(s))
+
+
+def _integer_range(start: Any, end: Any, scope: Scope) -> range | None:
+    if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
+        scope.state.note("a for-range needs two numbers")
+        return None
+    if start != start.to_integral_value() or end != end.to_integral_value():
+        scope.state.note("a for-range needs whole numbers")
+        return None
+    a, b = int(start), int(end)
+    size = abs(b - a) + 1
+    scope.state.check_list(size)
+    return range(a, b + 1) if a <= b else range(a, b - 1, -1)
+
+
+def _domain(value: Any, scope: Scope) -> list[Any] | None:
+    if isinstance(value, _RangeMarker):
+        span = _integer_range(value.start, value.end, scope)
+        return None if span is None else [Decimal(i) for i in span]
+    if isinstance(value, Range):
+        if value.start is None or value.end is None:
+            scope.state.note("cannot iterate over an unbounded range")
+            return None
+        span = _integer_range(value.start, value.end, scope)
+        if span is None:
+            return None
+        numbers = [Decimal(i) for i in span]
+        if not value.start_included and numbers:
+            numbers = numbers[1:]
+        if not value.end_included and numbers:
+            numbers = numbers[:-1]
+        return numbers
+    if isinstance(value, list):
+        return value
+    if value is None:
+        scope.state.note("cannot iterate over null")
+        return None
+    return [value]

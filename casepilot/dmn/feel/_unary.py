@@ -1,0 +1,121 @@
+"""Unary tests (DMN 1.5 §10.3.2.7 / §10.3.3.2): the cells of decision-table inputs and ``in``.
+
+A compiled test is ``test(value, scope) -> bool | None`` where ``value`` is the input
+(``?``). A plain expression as a test means, in this order:
+
+* it mentions ``?`` and gives a boolean → that boolean;
+* it gives a range → the input lies in the range;
+* it gives a list (and the input is not a list equal to it) → membership;
+* it gives a boolean and the input is not a boolean → that boolean;
+* otherwise → the input equals the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import ast, ops
+from ._runtime import Scope
+from .values import Range
+
+if TYPE_CHECKING:
+    from ._compiler import Compiler
+
+__all__ = ["Test", "compile_test", "compile_unary_tests", "in_range"]
+
+Test = Callable[[Any, Scope], Any]
+
+
+def in_range(value: Any, r: Range) -> bool | None:
+    """Whether ``value`` lies in the range (None when incomparable)."""
+    if r.start is not None:
+        c = ops.compare(value, r.start)
+        if c is None:
+            return None
+        if c < 0 or (c == 0 and not r.start_included):
+            return False
+    if r.end is not None:
+        c = ops.compare(value, r.end)
+        if c is None:
+            return None
+        if c > 0 or (c == 0 and not r.end_included):
+            return False
+    return True
+
+
+def _matches_value(value: Any, result: Any, uses_input: bool) -> Any:
+    if uses_input and isinstance(result, bool):
+        return result
+    if isinstance(result, Range):
+        return in_range(value, result)
+    if isinstance(result, list):
+        if isinstance(value, list) and ops.feel_equal(value, result) is True:
+            return True
+        for item in result:
+            hit = in_range(value, item) if isinstance(item, Range) else ops.feel_equal(value, item)
+            if hit is True:
+                return True
+        return False
+    if isinstance(result, bool) and not isinstance(value, bool) and value is not None:
+        return result
+    return ops.feel_equal(value, result)
+
+
+_CHECKS: dict[str, Callable[[int], bool]] = {
+    "<": lambda c: c < 0,
+    "<=": lambda c: c <= 0,
+    ">": lambda c: c > 0,
+    ">=": lambda c: c >= 0,
+}
+
+
+def compile_test(compiler: Compiler, node: ast.Node) -> Test:
+    """Compile one positive unary test."""
+    if isinstance(node, ast.AnyTest):
+        return lambda value, s: True
+    if isinstance(node, ast.UnaryComparison):
+        operand = compiler.compile(node.value)
+        op = node.op
+        if op == "=":
+            return lambda value, s: ops.feel_equal(value, operand(s))
+        if op == "!=":
+
+            def not_equal(value: Any, s: Scope) -> Any:
+                eq = ops.feel_equal(value, operand(s))
+                return None if eq is None else not eq
+
+            return not_equal
+        check = _CHECKS[op]
+
+        def comparison(value: Any, s: Scope) -> Any:
+            c = ops.compare(value, operand(s))
+            return None if c is None else check(c)
+
+        return comparison
+    before = compiler.input_references
+    expression = compiler.compile(node)
+    uses_input = compiler.input_references > before
+    if uses_input:
+
+        def with_input(value: Any, s: Scope) -> Any:
+            return _matches_value(value, expression(s.child({"?": value})), True)
+
+        return with_input
+    return lambda value, s: _matches_value(value, expression(s), False)
+
+
+def compile_unary_tests(compiler: Compiler, node: ast.UnaryTests) -> Test:
+    """Compile a whole cell: ``-``, a list of tests, or ``not(…)`` of a list."""
+    tests = [compile_test(compiler, t) for t in node.tests]
+    negated = node.negated
+
+    def unary_tests(value: Any, s: Scope) -> bool:
+        hit = False
+        for test in tests:
+            if test(value, s) is True:
+                hit = True
+                break
+        return hit is not negated
+
+    return unary_tests
