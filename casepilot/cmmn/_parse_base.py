@@ -186,12 +186,22 @@ class ParseContext:
         body_el = self.child(el, "body")
         body = self.text(body_el) if body_el is not None else _own_text(el)
         language = el.get("language") or self.expression_language
-        return Expression(body=body or "", language=language, location=self.loc(el))
+        text = body or ""
+        if text.startswith("#{") and text.endswith("}"):
+            # JUEL's deferred ``#{…}`` means the same as ``${…}`` in a condition: one dialect downstream.
+            text = "${" + text[2:]
+        return Expression(body=text, language=language, location=self.loc(el))
 
-    def extensions(self, el: etree._Element) -> Extensions:
-        """Foreign-namespace attributes and ``extensionElements`` children of ``el``, verbatim."""
+    def extensions(self, el: etree._Element, *, foreign_children: bool = False) -> Extensions:
+        """Foreign-namespace attributes and ``extensionElements`` children of ``el``, verbatim.
+
+        ``foreign_children`` also keeps direct children in other namespaces (CMMNDI diagrams
+        sit directly under ``definitions``).
+        """
         attrs = {k: v for k, v in attributes(el).items() if k.startswith("{")}
         elements: list[ExtensionElement] = []
+        if foreign_children:
+            elements.extend(_extension_element(c) for c in el if isinstance(c.tag, str) and not self.is_model(c))
         for holder in self.children(el, "extensionElements"):
             for child in holder:
                 if isinstance(child.tag, str):

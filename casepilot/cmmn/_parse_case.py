@@ -67,7 +67,7 @@ def parse_definitions(ctx: ParseContext, root: etree._Element, content_hash: str
         expression_language=ctx.expression_language,
         file=ctx.file,
         content_hash=content_hash,
-        extensions=ctx.extensions(root),
+        extensions=ctx.extensions(root, foreign_children=True),
     )
 
 
