@@ -33,6 +33,7 @@ __all__ = [
     "REGISTRY",
     "Builtin",
     "BuiltinArgumentError",
+    "MessageSink",
     "Overload",
     "builtin",
     "collect_messages",
@@ -56,28 +57,33 @@ class _Missing:
 MISSING: Any = _Missing()
 """Default of optional parameters in implementations: "not given", unlike ``None`` (null)."""
 
-_SINK: ContextVar[list[str] | None] = ContextVar("casepilot_feel_builtin_messages", default=None)
+MessageSink = Callable[[str], object]
+_SINK: ContextVar[MessageSink | None] = ContextVar("casepilot_feel_builtin_messages", default=None)
 
 
 def report_message(message: str) -> None:
     """Hand ``message`` to the active sink, if any (cheap when nobody listens)."""
     sink = _SINK.get()
     if sink is not None:
-        sink.append(message)
+        sink(message)
 
 
 @contextlib.contextmanager
-def collect_messages(sink: list[str] | None = None) -> Iterator[list[str]]:
+def collect_messages(sink: list[str] | MessageSink | None = None) -> Iterator[list[str]]:
     """Collect the reasons why built-ins returned null while the block runs.
 
-    >>> with collect_messages() as messages:
-    ...     get_builtin("abs").invoke(["x"])
-    >>> messages  # ['abs: n must be a number or a duration, got string']
+    ``sink`` may be a list to append to or a callable (e.g. the compiler's ``note``);
+    the block receives the list (a new one when ``sink`` is None or a callable)::
+
+        with collect_messages() as messages:
+            get_builtin("abs").invoke(["x"])
+        messages  # ['abs: n must be a number or a duration, got string']
     """
-    target: list[str] = [] if sink is None else sink
+    collected: list[str] = sink if isinstance(sink, list) else []
+    target: MessageSink = sink if callable(sink) else collected.append
     token = _SINK.set(target)
     try:
-        yield target
+        yield collected
     finally:
         _SINK.reset(token)
 
@@ -155,7 +161,7 @@ class Builtin:
             return self.call(args, named)
         except BuiltinArgumentError as exc:
             report_message(str(exc))
-        except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+        except (ArithmeticError, ValueError, TypeError) as exc:
             report_message(f"{self.name}: {exc}")
         return None
 

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from casepilot.dmn.feel.values import FEEL_DECIMAL, FeelFunction, Range, YearMonthDuration
+from casepilot.dmn.feel.ops import compare, feel_equal
+from casepilot.dmn.feel.values import FeelFunction, Range, YearMonthDuration
 
 from ._core import BuiltinArgumentError
 
 __all__ = [
-    "NUMBER_TYPES",
     "feel_eq",
     "feel_lt",
     "is_list",
@@ -30,8 +30,6 @@ __all__ = [
     "need_string",
     "type_name",
 ]
-
-NUMBER_TYPES = (Decimal,)
 
 
 def type_name(value: Any) -> str:
@@ -130,86 +128,11 @@ def is_list(args: Sequence[Any]) -> bool:
 
 
 def feel_eq(a: Any, b: Any) -> bool | None:
-    """FEEL ``a = b``: True/False, or None when the types cannot be compared."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, bool) or isinstance(b, bool):
-        if isinstance(a, bool) and isinstance(b, bool):
-            return a == b
-        return None
-    if isinstance(a, Decimal):
-        return a == b if isinstance(b, Decimal) else None
-    if isinstance(a, str):
-        return a == b if isinstance(b, str) else None
-    if isinstance(a, list):
-        if not isinstance(b, list):
-            return None
-        if len(a) != len(b):
-            return False
-        for x, y in zip(a, b, strict=True):
-            r = feel_eq(x, y)
-            if r is not True:
-                return r
-        return True
-    if isinstance(a, dict):
-        if not isinstance(b, dict):
-            return None
-        if a.keys() != b.keys():
-            return False
-        for key, x in a.items():
-            r = feel_eq(x, b[key])
-            if r is not True:
-                return r
-        return True
-    if isinstance(a, Range):
-        if not isinstance(b, Range):
-            return None
-        if a.start_included != b.start_included or a.end_included != b.end_included:
-            return False
-        s, e = feel_eq(a.start, b.start), feel_eq(a.end, b.end)
-        return None if s is None or e is None else s and e
-    kind = _order_kind(a)
-    if kind is None or kind != _order_kind(b):
-        return None
-    try:
-        return bool(a == b)
-    except TypeError:
-        return None
-
-
-def _order_kind(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, _dt.datetime):
-        return "datetime-aware" if value.utcoffset() is not None else "datetime-local"
-    if isinstance(value, _dt.date):
-        return "date"
-    if isinstance(value, _dt.time):
-        return "time-aware" if value.utcoffset() is not None else "time-local"
-    if isinstance(value, _dt.timedelta):
-        return "dtduration"
-    if isinstance(value, YearMonthDuration):
-        return "ymduration"
-    return None
+    """FEEL ``a = b`` (the language's own semantics): True/False, None across kinds."""
+    return feel_equal(a, b)
 
 
 def feel_lt(a: Any, b: Any) -> bool | None:
     """FEEL ``a < b``: True/False, or None when the values are not comparable."""
-    kind = _order_kind(a)
-    if kind is None or kind != _order_kind(b):
-        return None
-    if kind == "ymduration":
-        return bool(a.months < b.months)
-    try:
-        return bool(a < b)
-    except TypeError:
-        return None
-
-
-def decimal_sqrt(value: Decimal) -> Decimal:
-    """Square root at 34 digits."""
-    return FEEL_DECIMAL.sqrt(value)
+    order = compare(a, b)
+    return None if order is None else order < 0
