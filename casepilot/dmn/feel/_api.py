@@ -215,5 +215,7 @@ def compile_condition(text: str, *, known_names: Iterable[str] = ()) -> Compiled
     """A CMMN condition: ``${…}`` / ``#{…}`` in the JUEL-like dialect, anything else as FEEL."""
     stripped = text.strip()
     if stripped[:2] in ("${", "#{") and stripped.endswith("}"):
-        return compile_expression(stripped[2:-1], dialect="juel")
+        from .juel import compile_juel
+
+        return compile_juel(text)
     return compile_expression(stripped, known_names=known_names)

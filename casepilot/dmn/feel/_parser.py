@@ -286,6 +286,8 @@ def _lark() -> Lark:
 
 
 def _position(token: Any, tokens: Sequence[RawToken], text: str) -> tuple[int, int]:
+    if getattr(token, "type", None) == "$END":
+        token = None
     line = getattr(token, "line", None)
     column = getattr(token, "column", None)
     if isinstance(line, int) and isinstance(column, int):
