@@ -33,6 +33,17 @@ _EXTRA_COMMON = frozenset(
 )
 
 
+# Short and colloquial country names that Faker's formal list lacks.
+_EXTRA_COUNTRIES = frozenset(
+    (
+        "usa", "u.s.a.", "us", "uk", "u.k.", "england", "scotland", "wales", "britain", "holland",
+        "czechia", "russia", "vatican", "greenland", "united states", "united kingdom", "great britain",
+        "northern ireland", "south korea", "north korea", "ivory coast", "czech republic", "new zealand",
+        "south africa", "united arab emirates",
+    )
+)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Case-folded word sets used by :class:`~._recognizers.PersonNameRecognizer`."""
@@ -40,6 +51,10 @@ class Lexicon:
     first_names: frozenset[str]
     last_names: frozenset[str]
     common_words: frozenset[str]
+    countries: frozenset[str]
+    """Country names in English, case-folded, multi-word ones space-joined."""
+    cities: frozenset[str]
+    """Towns of many countries (Faker's address providers), case-folded."""
 
     def is_first(self, word: str) -> bool:
         """A given name that is not also a common English word."""
@@ -73,6 +88,23 @@ def _names(attrs: tuple[str, ...]) -> set[str]:
     return out
 
 
+def _places() -> tuple[set[str], set[str]]:
+    import faker.providers.address as address
+
+    countries: set[str] = set(_EXTRA_COUNTRIES)
+    cities: set[str] = set()
+    for info in pkgutil.iter_modules(address.__path__):
+        provider = getattr(importlib.import_module(f"{address.__name__}.{info.name}"), "Provider", None)
+        for attr in ("cities", "city_names", "towns"):
+            values = getattr(provider, attr, None)
+            if isinstance(values, list | tuple):
+                cities.update(v.casefold() for v in values if isinstance(v, str))
+        values = getattr(provider, "countries", None)
+        if info.name.startswith("en") and isinstance(values, list | tuple):
+            countries.update((v if isinstance(v, str) else str(v[0])).casefold() for v in values)
+    return countries, cities
+
+
 def _common_words() -> set[str]:
     from faker.providers.lorem.en_US import Provider as Lorem
 
@@ -85,4 +117,12 @@ def lexicon() -> Lexicon:
     """Build the lexicon once per process."""
     first = _names(("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
     last = _names(("last_names", "last_names_male", "last_names_female"))
-    return Lexicon(frozenset(first), frozenset(last), frozenset(_common_words()))
+    countries, cities = _places()
+    common = _common_words()
+    return Lexicon(
+        frozenset(first),
+        frozenset(last),
+        frozenset(common),
+        frozenset(countries),
+        frozenset(c for c in cities if c not in common),
+    )

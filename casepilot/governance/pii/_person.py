@@ -28,6 +28,7 @@ from ._lexicon import NAME_CUES, PARTICLES, TITLES, Lexicon, lexicon
 __all__ = ["PersonNameRecognizer"]
 
 _MAX_RUN = 5
+_SEPARATORS = frozenset({",", "and", "&", "or"})
 
 
 def _is_initial(tok: Token) -> bool:
@@ -41,6 +42,40 @@ def _is_cap_word(tok: Token) -> bool:
         return False
     body = text.replace("'", "").replace("’", "")
     return body.isalpha() and not text.isupper()
+
+
+def _chains(doc: Doc, lex: Lexicon) -> list[list[int]]:
+    """Single-word items of enumerations ("A, B and C"): capitalised or lower-case given names."""
+
+    def item(k: int) -> bool:
+        tok = doc[k]
+        if _is_cap_word(tok):
+            return tok.lower_ not in lex.common_words or lex.is_first(tok.text)
+        return tok.is_lower and tok.is_alpha and lex.is_first(tok.text)
+
+    def single(k: int) -> bool:  # not part of a longer capitalised run
+        return item(k) and not (k + 1 < len(doc) and _is_cap_word(doc[k + 1])) \
+            and not (k > 0 and _is_cap_word(doc[k - 1]))
+
+    chains: list[list[int]] = []
+    k, n = 0, len(doc)
+    while k < n:
+        if not single(k):
+            k += 1
+            continue
+        chain = [k]
+        while True:
+            j = k + 1
+            while j < n and doc[j].lower_ in _SEPARATORS and j - k <= 2:
+                j += 1
+            if j == k + 1 or j >= n or not single(j):
+                break
+            chain.append(j)
+            k = j
+        if len(chain) >= 2:
+            chains.append(chain)
+        k += 1
+    return chains
 
 
 class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
@@ -75,7 +110,46 @@ class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
             if found is not None:
                 results.append(found)
             i = max(j, i + 1)
-        return results
+        return results + self._spread(doc, results, nlp_artifacts, lex)
+
+    @staticmethod
+    def _spread(doc: Doc, found: list[RecognizerResult], nlp_artifacts: Any, lex: Lexicon) -> list[RecognizerResult]:
+        """Second pass: a name found once marks its other mentions and its list neighbours.
+
+        "…founders: Eklund, Michael and Hodge" — one given name makes the whole
+        enumeration names; "directed by Maciej Borkowski and starring Borkowski" —
+        the surname alone is the same person.
+        """
+        covered = [False] * len(doc)
+        seeds = [(r.start, r.end) for r in found]
+        seeds += [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
+        words: set[str] = set()
+        for start, end in seeds:
+            span = doc.char_span(start, end, alignment_mode="expand")
+            if span is None:
+                continue
+            for tok in span:
+                covered[tok.i] = True
+                if _is_cap_word(tok) and tok.lower_ not in lex.common_words:
+                    words.add(tok.text)
+        added: list[RecognizerResult] = []
+
+        def add(k: int, score: float) -> None:
+            covered[k] = True
+            added.append(RecognizerResult("PERSON", doc[k].idx, doc[k].idx + len(doc[k].text), score))
+
+        for tok in doc:
+            if not covered[tok.i] and tok.text in words:
+                add(tok.i, 0.8)
+        # Enumerations: items joined by "," / "and" / "&" / "or".
+        for chain in _chains(doc, lex):
+            seeded = any(covered[k] for k in chain)
+            all_given = len(chain) >= 3 and all(lex.is_first(doc[k].text) for k in chain)
+            if seeded or all_given:
+                for k in chain:
+                    if not covered[k]:
+                        add(k, 0.7)
+        return added
 
     @staticmethod
     def _run_end(doc: Doc, i: int) -> int:
@@ -116,8 +190,11 @@ class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
         words = [t for t in doc[i:j] if _is_cap_word(t)]
         firsts = sum(lex.is_first(t.text) for t in words)
         lasts = sum(lex.is_last(t.text) for t in words)
+        inner_initial = any(_is_initial(t) for t in doc[i + 1 : j - 1])
         if firsts and len(words) >= 2:
             score = 0.9
+        elif inner_initial and len(words) >= 2:
+            score = 0.85  # "Faina D. Yefremova", "Ravil G Yefimov"
         elif (firsts or lasts) and cue:
             score = 0.9
         elif lasts and len(words) >= 2:
@@ -125,7 +202,11 @@ class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
         elif cue and words:
             score = 0.7
         elif firsts:
-            score = 0.55
+            # A lone given name; spaCy often calls these places ("Mette", "Magnus").
+            place = words[0].lower_ in lex.cities or words[0].lower_ in lex.countries
+            score = 0.55 if place else 0.86
+        elif lasts and i > 0 and not doc[i - 1].is_sent_start and doc[i - 1].is_alpha:
+            score = 0.4
         else:
             return None
         return RecognizerResult("PERSON", doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), score)

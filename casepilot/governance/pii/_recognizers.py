@@ -51,14 +51,35 @@ class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
         return bool(offline_tld_extractor()(pattern_text).fqdn)
 
 
+_CARD_CONTEXT = re.compile(
+    r"\b(?:card|credit|debit|visa|mastercard|amex|maestro|discover|jcb|diners|cc|pan)\b", re.IGNORECASE
+)
+
+
 class AnyCountryCreditCardRecognizer(CreditCardRecognizer):  # type: ignore[misc]
-    """Card numbers of 12–19 digits from every scheme (1–6 leading digit), Luhn-checked."""
+    """Card numbers of 12–19 digits from every scheme, Luhn-checked.
+
+    A number whose first digit belongs to no card scheme (0, 7, 8, 9) is a card only
+    when a card word stands within 40 characters before it; one written after "+" is
+    an international phone number.
+    """
 
     PATTERNS = [  # noqa: RUF012 - Presidio reads a class attribute
         *CreditCardRecognizer.PATTERNS,
-        Pattern("Card 12-19 digits", r"(?<![\d-])[1-6]\d{11,18}(?![\d-])", 0.3),
-        Pattern("Card grouped", r"(?<![\d-])[1-6]\d{3}(?:[ -]\d{3,6}){2,4}(?![\d-])", 0.3),
+        Pattern("Card 12-19 digits", r"(?<![\d-])\d{12,19}(?![\d-])", 0.3),
+        Pattern("Card grouped", r"(?<![\d-])\d{4}(?:[ -]\d{3,6}){2,4}(?![\d-])", 0.3),
     ]
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: Any = None, regex_flags: int | None = None
+    ) -> list[RecognizerResult]:
+        """Presidio's match-and-Luhn, then the scheme/context rule above."""
+        results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [
+            r for r in results
+            if not text[max(0, r.start - 1) : r.start] == "+"  # "+44…" is a phone number
+            and (text[r.start] in "123456" or _CARD_CONTEXT.search(text, max(0, r.start - 40), r.start))
+        ]
 
 
 _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,32}")
@@ -93,7 +114,7 @@ _PHONE_CANDIDATE = re.compile(
     r"(?:(?:\+|00)\d{1,3}[ .-]?)?"  # country code
     r"(?:\(0\)[ .-]?)?"  # national trunk prefix shown as (0)
     r"(?:\(\d{1,5}\)[ .-]?)?"  # area code in parentheses
-    r"\d{1,5}(?:[ .-]\d{1,6}){0,5}"
+    r"\d{1,12}(?:[ .-]\d{1,10}){0,5}"
     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"  # extension
     r"(?![\w]|[.-]\d)"
 )

@@ -20,11 +20,12 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResu
 from presidio_analyzer.predefined_recognizers import (
     DateRecognizer,
     IpRecognizer,
-    SpacyRecognizer,
     UrlRecognizer,
     UsSsnRecognizer,
 )
 
+from ._location import LocationRecognizer
+from ._ner import SpecificSpacyRecognizer
 from ._nlp import LeanSpacyNlpEngine, load_ner_pipeline
 from ._person import PersonNameRecognizer
 from ._recognizers import (
@@ -82,8 +83,9 @@ class DetectedEntity:
 def _registry() -> RecognizerRegistry:
     registry = RecognizerRegistry(supported_languages=["en"])
     for recognizer in (
-        SpacyRecognizer(supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME"]),
+        SpecificSpacyRecognizer(),
         PersonNameRecognizer(),
+        LocationRecognizer(),
         OfflineEmailRecognizer(),
         UrlRecognizer(),
         IpRecognizer(),

@@ -1,0 +1,37 @@
+"""spaCy's entities as Presidio results, keeping only dates that pin down a time.
+
+The small model tags durations and vague references as DATE ("a year", "this
+month", "the weekend"); they identify no one and only add noise to redaction, so a
+DATE_TIME from NER must contain a digit, a month or a weekday name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex as re
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+__all__ = ["SpecificSpacyRecognizer"]
+
+_SPECIFIC_DATE = re.compile(
+    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:noon|midnight)\b",
+    re.IGNORECASE,
+)
+
+
+class SpecificSpacyRecognizer(SpacyRecognizer):  # type: ignore[misc]
+    """PERSON, LOCATION, NRP and specific DATE_TIME from the NER component."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME"])
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Presidio's conversion, then drop unspecific dates."""
+        results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
+        return [
+            r for r in results
+            if r.entity_type != "DATE_TIME" or _SPECIFIC_DATE.search(text, r.start, r.end)
+        ]
