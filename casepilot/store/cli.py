@@ -77,7 +77,7 @@ def _table(case_id: str, events: list[HistoryEvent]) -> Table:
     for name, justify in (("seq", "right"), ("at (UTC)", "left"), ("kind", "left"), ("actor", "left"),
                           ("payload", "left"), ("rules", "left"), ("tokens", "right"), ("cost", "right"),
                           ("ms", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=name != "payload")  # type: ignore[arg-type]
     for e in events:
         table.add_row(
             str(e.seq),
@@ -102,13 +102,13 @@ def history_command(
     """Show a case's timeline, or `history verify CASE_ID` to check its hash chain."""
     console = Console()
     args = list(words or [])
-    verify = bool(args) and args[0] == "verify" and (len(args) == 2 or (len(args) == 1 and case is not None))
+    verify = bool(args) and args[0] == "verify"
     if verify:
         args = args[1:]
-    case_id = case or (args[0] if len(args) == 1 else None)
-    if case_id is None or (case is None and len(args) != 1) or (case is not None and args):
+    if (case is None and len(args) != 1) or (case is not None and args):
         console.print("usage: casepilot history CASE_ID [--json] | casepilot history verify CASE_ID [--json]")
         raise typer.Exit(code=2)
+    case_id = case if case is not None else args[0]
     try:
         with Store.from_url(_url(db)) as store:
             if verify:

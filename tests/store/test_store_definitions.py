@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from tests.store._store_helpers import CMMN, bundle, new_case
 
 from casepilot.errors import NotFound
 from casepilot.store import DefinitionBundle, Store, bundle_hash
+from tests.store._store_helpers import CMMN, bundle, new_case
 
 
 def test_first_deploy_is_version_1_and_round_trips_files(store: Store) -> None:

@@ -119,7 +119,7 @@ def test_swapped_events_are_reported_as_reordered(chain: tuple[Store, str]) -> N
     _sql(store, "UPDATE history_events SET seq = 8 WHERE case_id = :c AND seq = -1", c=case_id)
     report = store.verify(case_id)
     assert report.first_bad_seq == 7
-    assert "event 7 was reordered (it was recorded as event 8)" == report.problem
+    assert report.problem == "event 7 was reordered (it was recorded as event 8)"
 
 
 def test_a_forged_head_on_the_case_row_is_caught(chain: tuple[Store, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -52,7 +53,7 @@ def test_a_step_commits_state_and_events_together(store: Store) -> None:
     assert (plan.actor, plan.tokens, plan.cost, plan.latency_ms) == ("agent", 120, 0.0042, 812.5)
     assert stored[2].rule_ids == ("R1", "R7")
     assert [e.seq for e in stored] == [1, 2, 3, 4]
-    assert all(e.prev_hash == p.hash for p, e in zip(stored, stored[1:], strict=False))
+    assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(stored))
 
 
 def test_payloads_round_trip_exactly(store: Store) -> None:

@@ -1,0 +1,104 @@
+"""`casepilot db upgrade`, `history`, `history verify`, `erase` (the sub-apps the main CLI mounts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from casepilot.store import Store
+from casepilot.store.cli import ENV_DB, register
+from tests.store._store_helpers import advance, new_case
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    main = typer.Typer()
+    register(main)
+    return main
+
+
+def _invoke(app: typer.Typer, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+    return result.exit_code, result.output
+
+
+def test_db_upgrade_creates_then_reports_current(app: typer.Typer, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    code, out = _invoke(app, "db", "upgrade", "--db", url)
+    assert code == 0 and "upgraded from empty to 0001_initial" in out
+    code, out = _invoke(app, "db", "upgrade", "--db", url)
+    assert code == 0 and "already at revision 0001_initial" in out
+
+
+def test_history_table_and_json(app: typer.Typer, store: Store, store_url: str) -> None:
+    case = new_case(store)
+    advance(store, case.id)
+    with store.step(case.id, store.case(case.id).version) as step:
+        step.append("verdict", payload={"allow": False}, rule_ids=["GR-12"], tokens=42, cost=0.01, latency_ms=33)
+    code, out = _invoke(app, "history", case.id, "--db", store_url)
+    assert code == 0, out
+    assert "case_created" in out and "verdict" in out and "GR-12" in out and "0.0100" in out
+    code, out = _invoke(app, "history", case.id, "--json", "--db", store_url)
+    assert code == 0
+    events = json.loads(out)
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    assert events[-1]["rule_ids"] == ["GR-12"] and events[-1]["tokens"] == 42
+
+
+def test_database_url_from_the_environment(app: typer.Typer, store: Store, store_url: str) -> None:
+    case = new_case(store)
+    code, out = _invoke(app, "history", "verify", case.id, env={ENV_DB: store_url})
+    assert code == 0 and "ok" in out and "1 events" in out
+
+
+def test_history_verify_names_the_tampered_event(app: typer.Typer, store: Store, store_url: str,
+                                                 tampering: None) -> None:
+    case = new_case(store)
+    advance(store, case.id, 2)
+    code, out = _invoke(app, "history", "verify", case.id, "--db", store_url)
+    assert code == 0 and "the 7 events" in out
+    with store.engine.begin() as conn:
+        if store.backend == "postgresql":
+            conn.execute(text("ALTER TABLE history_events DISABLE TRIGGER history_events_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER history_events_no_update"))
+        conn.execute(text("UPDATE history_events SET actor = 'x' WHERE case_id = :c AND seq = 3"), {"c": case.id})
+    code, out = _invoke(app, "history", "verify", case.id, "--db", store_url)
+    assert code == 1
+    assert "TAMPERED" in out and "event 3 was changed" in out
+    code, out = _invoke(app, "history", "verify", case.id, "--json", "--db", store_url)
+    assert code == 1 and json.loads(out)["first_bad_seq"] == 3
+
+
+def test_erase_shreds_and_records(app: typer.Typer, store: Store, store_url: str) -> None:
+    case = new_case(store)
+    store.vault.put(case.id, "<PERSON_1>", "Ann Smith")
+    code, out = _invoke(app, "erase", case.id, "--yes", "--reason", "request 7", "--actor", "person:dpo",
+                        "--db", store_url)
+    assert code == 0, out
+    assert "vault key shredded, 1 values removed" in out
+    assert store.vault.tokens(case.id) == []
+    last = store.history(case.id)[-1]
+    assert (last.kind, last.actor, last.payload["reason"]) == ("erasure", "person:dpo", "request 7")
+
+
+def test_erase_asks_first(app: typer.Typer, store: Store, store_url: str) -> None:
+    case = new_case(store)
+    store.vault.put(case.id, "<PERSON_1>", "Ann Smith")
+    result = CliRunner().invoke(app, ["erase", case.id, "--db", store_url], input="n\n")
+    assert result.exit_code == 1
+    assert store.vault.tokens(case.id) == ["<PERSON_1>"]
+
+
+def test_unknown_case_and_bad_usage(app: typer.Typer, store_url: str) -> None:
+    code, out = _invoke(app, "history", "nope", "--db", store_url)
+    assert code == 2 and "case nope does not exist" in out
+    code, out = _invoke(app, "history", "--db", store_url)
+    assert code == 2 and "usage" in out
+    code, out = _invoke(app, "history", "verify", "--db", store_url)
+    assert code == 2 and "usage" in out
