@@ -1,0 +1,51 @@
+"""Domain events: what each transition of a case produced, in order.
+
+Every public operation of :class:`~casepilot.cmmn.runtime.instance.CaseInstance` returns the
+events it caused (the transition asked for and all its consequences: sentries that fired,
+stages that completed, timers that occurred). The store appends them to the case history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, TypeAlias
+
+__all__ = ["EventSubject", "TransitionEvent"]
+
+EventSubject: TypeAlias = Literal["case", "planItem", "caseFileItem"]
+"""What changed: the case instance, a plan-item instance, or a case file item."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionEvent:
+    """One transition: ``instance`` went from ``from_state`` to ``to_state`` by ``transition``.
+
+    ``element`` is the model element (plan item, discretionary item, case plan model or case
+    file item id) so sentries and readers need no instance lookup; ``cause`` says why
+    (``"user"``, ``"sentry:<id>"``, ``"parent"``, ``"timer"``, ``"repetition"``, ``"auto"``…)
+    and ``criterion`` names the entry/exit criterion that fired, which ``exitCriterionRef``
+    on-parts test.
+    """
+
+    seq: int
+    """Position in the case's event sequence (1-based, gap-free)."""
+    subject: EventSubject
+    instance: str
+    element: str
+    name: str
+    transition: str
+    from_state: str | None
+    to_state: str | None
+    at: str
+    """ISO-8601 time of the case clock when the transition happened."""
+    cause: str | None = None
+    criterion: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data for the history."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransitionEvent:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)

@@ -1,0 +1,365 @@
+"""``CaseInstance``: the public face of one running case (a pure state machine).
+
+It never reads the wall clock or makes random ids: time is passed in (``start(now=…)``,
+``advance_to(now)``) and ids come from an injected generator or a deterministic counter.
+Every operation returns the :class:`TransitionEvent` list it caused; ``to_json`` /
+``from_json`` persist it exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from casepilot.cmmn.definitions import Case, Stage
+from casepilot.cmmn.runtime import planning, sentries, serialization
+from casepilot.cmmn.runtime.actions import (
+    Action,
+    CompleteItem,
+    DisableItem,
+    OccurEvent,
+    PlanDiscretionary,
+    ReenableItem,
+    SetCaseFileItem,
+    StartItem,
+    TerminateItem,
+)
+from casepilot.cmmn.runtime.events import TransitionEvent
+from casepilot.cmmn.runtime.machine import CaseMachine
+from casepilot.cmmn.runtime.model import index_for
+from casepilot.cmmn.runtime.state import ItemInstance
+from casepilot.errors import IllegalTransition, UnknownPlanItem
+
+__all__ = ["DEFAULT_EPOCH", "CaseInstance", "ItemView"]
+
+DEFAULT_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""The case clock's start when the caller passes no ``now`` (never the wall clock)."""
+
+_OCCURRABLE = frozenset({"userEventListener", "eventListener"})
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """A read-only snapshot of one plan-item instance."""
+
+    id: str
+    element: str
+    """Plan item or discretionary item id in the definition."""
+    name: str
+    kind: str
+    state: str
+    parent: str | None
+    required: bool
+    discretionary: bool
+    due: str | None = None
+
+
+def _aware(now: dt.datetime) -> dt.datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
+
+
+class CaseInstance:
+    """One case of a ``Case`` definition; create with :meth:`start` or :meth:`from_json`."""
+
+    __slots__ = ("_m", "last_events")
+
+    def __init__(self, machine: CaseMachine) -> None:
+        self._m = machine
+        self.last_events: list[TransitionEvent] = []
+        """Events of the most recent operation (including :meth:`start`)."""
+
+    # -- creation and persistence -------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        case: Case,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        now: dt.datetime | None = None,
+        ids: Callable[[], str] | None = None,
+        instance_id: str | None = None,
+    ) -> CaseInstance:
+        """Create and start a case: its plan model becomes active and its items are created.
+
+        ``variables`` that name case file items create them (their ``create`` event fires).
+        """
+        clock = _aware(now) if now is not None else DEFAULT_EPOCH
+        m = CaseMachine(case, index_for(case), instance_id or "case", clock, ids)
+        if instance_id is None and ids is not None:
+            m.id = ids()
+        self = cls(m)
+
+        def begin() -> None:
+            root = ItemInstance(m.id, case.plan_model.id, None, "Active")
+            m.root = root.id
+            m.register(root)
+            name = m.ix.items[root.element].name
+            m.emit("case", root.id, root.element, name, "create", None, "Active", "user")
+            self._assign(dict(variables or {}), settle=False)
+            m.start_children(root)
+
+        self.last_events = m.run(begin)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The snapshot as plain JSON data (``schema`` field = version)."""
+        return serialization.dump(self._m)
+
+    def to_json(self) -> str:
+        """The snapshot as canonical JSON text."""
+        return serialization.to_text(self.to_dict())
+
+    @classmethod
+    def from_json(
+        cls, case: Case, data: str | Mapping[str, Any], *, ids: Callable[[], str] | None = None
+    ) -> CaseInstance:
+        """Rebuild an instance of ``case`` from :meth:`to_json` / :meth:`to_dict` output."""
+        return cls(serialization.load(case, data if isinstance(data, str) else dict(data), ids))
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The case instance id (also the id of its case plan model instance)."""
+        return self._m.id
+
+    @property
+    def case(self) -> Case:
+        """The definition this instance runs."""
+        return self._m.case
+
+    @property
+    def state(self) -> str:
+        """The case state: Active, Suspended, Completed, Terminated, Failed or Closed."""
+        return self._m.items[self._m.root].state
+
+    @property
+    def now(self) -> dt.datetime:
+        """The case clock."""
+        return self._m.now
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        """Case variables, case file item values included (read-only view)."""
+        return MappingProxyType(self._m.variables)
+
+    @property
+    def case_file(self) -> Mapping[str, str]:
+        """Case file item id -> state (``Available`` after create/update, ``Discarded`` after delete)."""
+        return MappingProxyType(self._m.case_file)
+
+    def _view(self, inst: ItemInstance) -> ItemView:
+        info = self._m.info(inst)
+        return ItemView(
+            inst.id, inst.element, info.name, info.kind, inst.state, inst.parent, inst.required, info.discretionary, inst.due
+        )
+
+    def items(self) -> list[ItemView]:
+        """Every plan-item instance (not the case plan model), in creation order."""
+        return [self._view(i) for i in self._m.items.values() if i.id != self._m.root]
+
+    def item(self, instance_id: str) -> ItemView:
+        """One instance by id."""
+        return self._view(self._get(instance_id))
+
+    def find(self, ref: str, *, state: str | None = None) -> list[ItemView]:
+        """Instances whose id, element id or name is ``ref`` (optionally only in ``state``)."""
+        return [
+            v for v in self.items() if ref in (v.id, v.element, v.name) and (state is None or v.state == state)
+        ]
+
+    def state_of(self, ref: str) -> str:
+        """State of instance ``ref``, or of the latest instance of the element / name ``ref``."""
+        if ref == self._m.id:
+            return self.state
+        found = self.find(ref)
+        if not found:
+            raise UnknownPlanItem(f"no plan item instance {ref!r} in case {self._m.id!r}")
+        exact = [v for v in found if v.id == ref]
+        return (exact or found)[-1].state
+
+    def _get(self, instance_id: str) -> ItemInstance:
+        inst = self._m.items.get(instance_id)
+        if inst is None:
+            raise UnknownPlanItem(f"no plan item instance {instance_id!r} in case {self._m.id!r}")
+        return inst
+
+    # -- planner interface ---------------------------------------------------------------------
+
+    def activatable(self) -> list[Action]:
+        """Every action possible now, ready for a planner to choose from."""
+        m = self._m
+        root = m.items[m.root]
+        if root.state != "Active":
+            return []
+        out: list[Action] = []
+        for iid in m.by_state.get("Enabled", {}):
+            name = m.info(m.items[iid]).name
+            out += [StartItem(iid, name), DisableItem(iid, name)]
+        out += [ReenableItem(iid, m.info(m.items[iid]).name) for iid in m.by_state.get("Disabled", {})]
+        for iid in m.by_state.get("Active", {}):
+            inst = m.items[iid]
+            info = m.info(inst)
+            if not isinstance(info.definition, Stage) or m.can_complete(inst, manual=True):
+                out.append(CompleteItem(iid, info.name))
+            out.append(TerminateItem(iid, info.name))
+        out += [OccurEvent(iid, m.info(m.items[iid]).name) for iid in m.listeners]
+        if m.can_complete(root, manual=True):
+            out.append(CompleteItem(root.id, m.info(root).name))
+        out += planning.plan_options(m)
+        for cfi in m.case.case_file_items_by_id.values():
+            out.append(SetCaseFileItem(cfi.id, cfi.name or cfi.id, m.case_file.get(cfi.id) == "Available"))
+        return out
+
+    def apply(self, action: Action) -> list[TransitionEvent]:
+        """Perform one action from :meth:`activatable` (or built by hand)."""
+        if isinstance(action, StartItem):
+            return self.manual_start(action.instance)
+        if isinstance(action, CompleteItem):
+            return self.complete(action.instance)
+        if isinstance(action, TerminateItem):
+            return self.terminate(action.instance)
+        if isinstance(action, DisableItem):
+            return self.disable(action.instance)
+        if isinstance(action, ReenableItem):
+            return self.reenable(action.instance)
+        if isinstance(action, OccurEvent):
+            return self.occur(action.instance)
+        if isinstance(action, PlanDiscretionary):
+            return self.plan(action.item, owner=action.owner)
+        return self.set_variables({action.name: action.value})
+
+    # -- operations --------------------------------------------------------------------------------
+
+    def _do(self, action: Callable[[], None]) -> list[TransitionEvent]:
+        self.last_events = self._m.run(action)
+        return self.last_events
+
+    def _item_transition(self, instance_id: str, transition: str) -> list[TransitionEvent]:
+        inst = self._get(instance_id)
+        if inst.id == self._m.root:
+            raise IllegalTransition(self._m.info(inst).name, self.state, transition)
+        return self._do(lambda: self._m.transition(inst, transition))
+
+    def complete(self, instance_id: str) -> list[TransitionEvent]:
+        """Complete an active task; manually complete an active stage or the case (Table 8.12)."""
+        m = self._m
+        inst = self._get(instance_id)
+        info = m.info(inst)
+        if isinstance(info.definition, Stage) and inst.state == "Active" and not m.can_complete(inst, manual=True):
+            raise IllegalTransition(
+                f"{info.name} ({inst.id})", "Active with active or required unfinished children", "complete"
+            )
+        return self._do(lambda: m.transition(inst, "complete"))
+
+    def manual_start(self, instance_id: str) -> list[TransitionEvent]:
+        """Start an enabled task or stage (``manualStart``)."""
+        return self._item_transition(instance_id, "manualStart")
+
+    def disable(self, instance_id: str) -> list[TransitionEvent]:
+        """Disable an enabled task or stage."""
+        return self._item_transition(instance_id, "disable")
+
+    def reenable(self, instance_id: str) -> list[TransitionEvent]:
+        """Re-enable a disabled task or stage."""
+        return self._item_transition(instance_id, "reenable")
+
+    def terminate(self, instance_id: str | None = None) -> list[TransitionEvent]:
+        """Terminate an active task or stage, or (``None`` / the case id) the whole case."""
+        inst = self._get(instance_id or self._m.root)
+        return self._do(lambda: self._m.transition(inst, "terminate"))
+
+    def occur(self, instance_id: str) -> list[TransitionEvent]:
+        """Let an available user (or generic) event listener occur."""
+        inst = self._get(instance_id)
+        info = self._m.info(inst)
+        if info.kind not in _OCCURRABLE:
+            raise IllegalTransition(f"{info.name} ({inst.id})", f"{inst.state} {info.kind}", "occur")
+        return self._do(lambda: self._m.transition(inst, "occur"))
+
+    def suspend(self, instance_id: str | None = None) -> list[TransitionEvent]:
+        """Suspend an active task or stage, or the case (children follow with ``parentSuspend``)."""
+        inst = self._get(instance_id or self._m.root)
+        return self._do(lambda: self._m.transition(inst, "suspend"))
+
+    def resume(self, instance_id: str | None = None) -> list[TransitionEvent]:
+        """Resume a suspended task, stage or case."""
+        inst = self._get(instance_id or self._m.root)
+        return self._do(lambda: self._m.transition(inst, "resume"))
+
+    def fault(self, instance_id: str | None = None) -> list[TransitionEvent]:
+        """Record that an active task, stage or the case failed."""
+        inst = self._get(instance_id or self._m.root)
+        return self._do(lambda: self._m.transition(inst, "fault"))
+
+    def reactivate(self, instance_id: str | None = None) -> list[TransitionEvent]:
+        """Reactivate a failed item, or a completed/terminated/failed/suspended case."""
+        inst = self._get(instance_id or self._m.root)
+        return self._do(lambda: self._m.transition(inst, "reactivate"))
+
+    def close(self) -> list[TransitionEvent]:
+        """Close a completed, terminated, failed or suspended case for good."""
+        root = self._m.items[self._m.root]
+        return self._do(lambda: self._m.transition(root, "close"))
+
+    def plan(self, discretionary_item: str, *, owner: str | None = None) -> list[TransitionEvent]:
+        """Plan one new instance of a discretionary item (id or name) from an applicable table."""
+        return self._do(lambda: planning.plan(self._m, discretionary_item, owner))
+
+    def set_variables(self, values: Mapping[str, Any]) -> list[TransitionEvent]:
+        """Set variables; a name of a case file item creates it the first time, updates it after."""
+        return self._do(lambda: self._assign(dict(values), settle=True))
+
+    def delete_case_file_item(self, name: str) -> list[TransitionEvent]:
+        """Delete a case file item (its ``delete`` on-parts fire; the variable disappears)."""
+        m = self._m
+        cfi_id = m.ix.cfi_by_name.get(name, name)
+        if m.case_file.get(cfi_id) != "Available":
+            raise IllegalTransition(name, m.case_file.get(cfi_id, "not created"), "delete")
+        cfi = m.case.case_file_items_by_id[cfi_id]
+        var = cfi.name or cfi.id
+
+        def act() -> None:
+            m.case_file[cfi_id] = "Discarded"
+            m.variables.pop(var, None)
+            m.emit("caseFileItem", cfi_id, cfi_id, var, "delete", "Available", "Discarded", "user")
+            m.settle()
+            sentries.on_variables(m, [var])
+
+        return self._do(act)
+
+    def advance_to(self, now: dt.datetime) -> list[TransitionEvent]:
+        """Move the case clock to ``now``; due timers occur in due order, each settled in turn."""
+        target = _aware(now)
+        m = self._m
+        if target < m.now:
+            raise ValueError(f"the case clock cannot go back from {m.now.isoformat()} to {target.isoformat()}")
+
+        def act() -> None:
+            while (timer := m.next_timer(target)) is not None:
+                m.fire_timer(timer)
+                m.settle()
+            m.now = target
+
+        return self._do(act)
+
+    def _assign(self, values: dict[str, Any], *, settle: bool) -> None:
+        m = self._m
+        for name, value in values.items():
+            cfi_id = m.ix.cfi_by_name.get(name)
+            if cfi_id is None and name in m.case.case_file_items_by_id:
+                cfi_id = name
+                name = m.case.case_file_items_by_id[cfi_id].name or cfi_id
+            m.variables[name] = value
+            if cfi_id is not None:
+                old = m.case_file.get(cfi_id)
+                transition = "update" if old == "Available" else "create"
+                m.case_file[cfi_id] = "Available"
+                m.emit("caseFileItem", cfi_id, cfi_id, name, transition, old, "Available", "user")
+        if settle:
+            m.settle()
+            sentries.on_variables(m, list(values))

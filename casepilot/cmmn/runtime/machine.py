@@ -1,0 +1,400 @@
+"""The case state machine: state, transitions and their consequences, the settle loop.
+
+Every state change goes through :meth:`CaseMachine.transition`, which consults the one
+transition table (``lifecycle.next_state``), records a :class:`TransitionEvent` and applies the
+structural consequences of CMMN 1.1 chapter 8 at once (a started stage creates its children,
+a terminated stage ends them, a non-blocking task completes, an item without entry criteria
+repeats). Sentry reactions run afterwards, in event order, from the queue in :meth:`settle`;
+stage completion is checked when the queue is empty, deepest stage first — so an entry sentry
+is handled before its stage decides whether it is complete.
+
+Derived indexes (live instances per stage and element, instances per state, child state counts
+per stage, armed sentries, the timer heap) are rebuilt from the plain data on load and kept up
+to date in :meth:`_set_state`, so no operation scans all plan items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from casepilot.cmmn.definitions import Case, Stage, TimerEventListener
+from casepilot.cmmn.runtime import sentries
+from casepilot.cmmn.runtime.events import EventSubject, TransitionEvent
+from casepilot.cmmn.runtime.lifecycle import is_done, next_state
+from casepilot.cmmn.runtime.model import CaseIndex, ItemInfo
+from casepilot.cmmn.runtime.state import ItemInstance
+from casepilot.cmmn.runtime.timers import add_period, parse_timer, period_of
+from casepilot.errors import DefinitionError, IllegalTransition
+
+__all__ = ["CaseMachine"]
+
+MAX_STEPS = 200_000
+"""Reactions one operation may cause before the model is declared to loop."""
+
+_PENDING = frozenset({"Available", "Enabled", "Active", "Suspended"})
+_OPEN = ("Available", "Enabled", "Active", "Suspended")
+_LIVE_EXCLUDED = frozenset({"Completed", "Terminated", "Closed"})
+_LISTENER_KINDS = frozenset({"userEventListener", "eventListener"})
+
+
+class CaseMachine:
+    """Runtime state of one case instance plus the indexes derived from it."""
+
+    def __init__(
+        self, case: Case, index: CaseIndex, instance_id: str, now: dt.datetime, ids: Callable[[], str] | None
+    ) -> None:
+        self.case = case
+        self.ix = index
+        self.id = instance_id
+        self.now = now
+        self.ids = ids
+        self.seq = 0
+        self.event_seq = 0
+        self.items: dict[str, ItemInstance] = {}
+        self.root = ""
+        self.variables: dict[str, Any] = {}
+        self.case_file: dict[str, str] = {}
+        # derived, rebuilt by register()
+        self.live: dict[tuple[str, str], list[str]] = {}
+        self.by_state: dict[str, dict[str, None]] = {}
+        self.listeners: dict[str, None] = {}
+        self.stages_by_def: dict[str, list[str]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.required_pending: dict[str, int] = {}
+        self.depth: dict[str, int] = {}
+        self.order: dict[str, int] = {}
+        self.armed: dict[str, dict[tuple[str, str, str], None]] = {}
+        self.timers: list[tuple[dt.datetime, int, str]] = []
+        self.queue: deque[TransitionEvent] = deque()
+        self.dirty: set[str] = set()
+        self.out: list[TransitionEvent] = []
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A fresh instance id: from the injected generator, else a deterministic counter."""
+        if self.ids is not None:
+            return self.ids()
+        self.seq += 1
+        return f"{self.id}.{self.seq}"
+
+    def info(self, inst: ItemInstance) -> ItemInfo:
+        """Definition facts of an instance."""
+        return self.ix.items[inst.element]
+
+    def stage_definition(self, inst: ItemInstance) -> str:
+        """Id of the stage definition an instance of a stage (or the root) runs."""
+        return self.ix.items[inst.element].definition.id
+
+    def register(self, inst: ItemInstance) -> None:
+        """Add an instance to the plain data and every derived index."""
+        self.items[inst.id] = inst
+        self.order[inst.id] = len(self.order)
+        info = self.info(inst)
+        if isinstance(info.definition, Stage):
+            self.counts[inst.id] = {}
+            self.required_pending[inst.id] = 0
+            self.stages_by_def.setdefault(info.definition.id, []).append(inst.id)
+        if inst.parent is None:
+            self.depth[inst.id] = 0
+        else:
+            self.depth[inst.id] = self.depth[inst.parent] + 1
+            self._index_state(inst, None, inst.state)
+        if inst.due is not None and inst.state == "Available":
+            heapq.heappush(self.timers, (dt.datetime.fromisoformat(inst.due), self.order[inst.id], inst.id))
+
+    def _index_state(self, inst: ItemInstance, old: str | None, new: str) -> None:
+        assert inst.parent is not None
+        counts = self.counts[inst.parent]
+        key = (inst.parent, inst.element)
+        if old is not None:
+            counts[old] -= 1
+            self.by_state[old].pop(inst.id, None)
+            if inst.required and old in _PENDING:
+                self.required_pending[inst.parent] -= 1
+            if old not in _LIVE_EXCLUDED and new in _LIVE_EXCLUDED:
+                self.live[key].remove(inst.id)
+        counts[new] = counts.get(new, 0) + 1
+        self.by_state.setdefault(new, {})[inst.id] = None
+        if inst.required and new in _PENDING:
+            self.required_pending[inst.parent] += 1
+        if new not in _LIVE_EXCLUDED and (old is None or old in _LIVE_EXCLUDED):
+            self.live.setdefault(key, []).append(inst.id)
+        if self.info(inst).kind in _LISTENER_KINDS:
+            if new == "Available":
+                self.listeners[inst.id] = None
+            else:
+                self.listeners.pop(inst.id, None)
+
+    def _set_state(self, inst: ItemInstance, new: str) -> None:
+        if inst.parent is not None:
+            self._index_state(inst, inst.state, new)
+        inst.state = new
+
+    def emit(
+        self,
+        subject: EventSubject,
+        instance: str,
+        element: str,
+        name: str,
+        transition: str,
+        old: str | None,
+        new: str | None,
+        cause: str | None,
+        criterion: str | None = None,
+    ) -> None:
+        """Record an event for the caller and queue it for sentries."""
+        self.event_seq += 1
+        event = TransitionEvent(
+            self.event_seq, subject, instance, element, name, transition, old, new, self.now.isoformat(), cause, criterion
+        )
+        self.out.append(event)
+        self.queue.append(event)
+
+    # -- transitions -------------------------------------------------------------------------------
+
+    def transition(
+        self, inst: ItemInstance, transition: str, *, cause: str | None = "user", criterion: str | None = None
+    ) -> None:
+        """Apply one transition of the table to ``inst`` and its immediate consequences."""
+        info = self.info(inst)
+        is_root = inst.id == self.root
+        kind = "case" if is_root else info.lifecycle
+        old = inst.state
+        new = next_state(kind, old, transition, item=f"{info.name} ({inst.id})", prior=inst.prior)
+        if transition == "parentSuspend":
+            inst.prior = old
+        elif transition in ("parentResume", "resume", "reactivate"):
+            inst.prior = None
+        self._set_state(inst, new)
+        self.emit("case" if is_root else "planItem", inst.id, inst.element, info.name, transition, old, new, cause, criterion)
+        if inst.parent is not None:
+            self.dirty.add(inst.parent)
+        if isinstance(info.definition, Stage):
+            self._stage_consequences(inst, transition, old, new)
+        elif new == "Active" and transition in ("start", "manualStart") and not info.blocking:
+            self.transition(inst, "complete", cause="nonBlocking")
+            return
+        elif new == "Available" and old == "Suspended" and inst.due is not None:
+            heapq.heappush(self.timers, (dt.datetime.fromisoformat(inst.due), self.order[inst.id], inst.id))
+        if transition in ("complete", "terminate", "occur") and not is_root and not info.entry:
+            self._repeat_without_entry(inst, info)
+
+    def _stage_consequences(self, stage: ItemInstance, transition: str, old: str, new: str) -> None:
+        if new == "Active" and transition in ("start", "manualStart"):
+            self.start_children(stage)
+        elif new == "Terminated":
+            self._end_children(stage, include_active=True)
+        elif new == "Completed":
+            self._end_children(stage, include_active=False)
+        elif new == "Suspended":
+            for cid in list(stage.children):
+                child = self.items[cid]
+                if child.state in ("Available", "Enabled", "Disabled", "Active") and not (
+                    self.info(child).lifecycle == "event" and child.state != "Available"
+                ):
+                    self.transition(child, "parentSuspend", cause="parent")
+        elif new == "Active" and old == "Suspended":
+            for cid in list(stage.children):
+                child = self.items[cid]
+                if child.state == "Suspended" and child.prior is not None:
+                    self.transition(child, "parentResume", cause="parent")
+            self.dirty.add(stage.id)
+
+    def _end_children(self, stage: ItemInstance, *, include_active: bool) -> None:
+        for cid in list(stage.children):
+            child = self.items[cid]
+            if is_done(child.state) and child.state != "Failed":
+                continue
+            if child.state == "Failed" and not include_active:
+                continue
+            if self.info(child).lifecycle == "event":
+                if child.state in ("Available", "Suspended"):
+                    self.transition(child, "parentTerminate", cause="parent")
+            elif include_active or child.state != "Active":
+                self.transition(child, "exit", cause="parent")
+
+    def start_children(self, stage: ItemInstance) -> None:
+        """Create a newly active stage's children (all first, so siblings can see each other)."""
+        created = [self.create(pid, stage) for pid in self.info(stage).children]
+        for child in created:
+            self.initial(child)
+        self.dirty.add(stage.id)
+
+    def create(self, element: str, parent: ItemInstance, *, cause: str = "parent") -> ItemInstance:
+        """Create an Available instance of ``element`` in ``parent`` (required rule evaluated now)."""
+        info = self.ix.items[element]
+        inst = ItemInstance(self.new_id(), element, parent.id, "Available", born=self.event_seq)
+        inst.required = self.ix.conditions.rule_holds(
+            info.required_rule, self._rule_vars(info.required_rule), absent=False
+        )
+        parent.children.append(inst.id)
+        self.register(inst)
+        self.emit("planItem", inst.id, element, info.name, "create", None, "Available", cause)
+        self.dirty.add(parent.id)
+        return inst
+
+    def _rule_vars(self, rule: Any) -> Any:
+        return self.ix.context_variables(getattr(rule, "context_ref", None), self.variables)
+
+    def rule(self, info: ItemInfo, which: str) -> bool:
+        """Whether the item's required / repetition / manual activation rule holds now."""
+        rule = getattr(info, which)
+        return self.ix.conditions.rule_holds(rule, self._rule_vars(rule), absent=False)
+
+    def initial(self, inst: ItemInstance, *, evaluate: bool = True) -> None:
+        """What a new instance does at once: start its timer, or enter without entry criteria, or
+        arm (and with ``evaluate`` test) its if-part-only sentries."""
+        info = self.info(inst)
+        if inst.state != "Available":
+            return
+        definition = info.definition
+        if isinstance(definition, TimerEventListener) and definition.start_trigger is None and inst.due is None:
+            self.start_timer(inst)
+        if sentries.initial_exit(self, inst, evaluate=evaluate) or inst.state != "Available":
+            return
+        if info.lifecycle == "event" and info.kind != "milestone":
+            return
+        if not info.entry:
+            self.enter(inst, cause="auto", criterion=None)
+        else:
+            sentries.initial_entry(self, inst, evaluate=evaluate)
+
+    def enter(self, inst: ItemInstance, *, cause: str, criterion: str | None) -> None:
+        """An Available instance's entry is satisfied (or it has no entry criteria)."""
+        info = self.info(inst)
+        parent = self.items[inst.parent] if inst.parent is not None else None
+        if info.entry and parent is not None and self.rule(info, "repetition_rule"):
+            repeat = self.create(inst.element, parent, cause="repetition")
+            self.initial(repeat, evaluate=False)
+        if info.kind == "milestone":
+            self.transition(inst, "occur", cause=cause, criterion=criterion)
+        elif info.lifecycle == "work":
+            manual = self.rule(info, "manual_rule")
+            self.transition(inst, "enable" if manual else "start", cause=cause, criterion=criterion)
+
+    def _repeat_without_entry(self, inst: ItemInstance, info: ItemInfo) -> None:
+        if info.kind in ("milestone", "timerEventListener") or inst.parent is None:
+            return
+        parent = self.items[inst.parent]
+        if parent.state != "Active" or info.repetition_rule is None or not self.rule(info, "repetition_rule"):
+            return
+        repeat = self.create(inst.element, parent, cause="repetition")
+        self.initial(repeat)
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    def _timer_text(self, inst: ItemInstance) -> str:
+        definition = self.info(inst).definition
+        assert isinstance(definition, TimerEventListener)
+        expr = definition.timer_expression
+        if expr is None or not expr.body.strip():
+            raise DefinitionError(
+                "timer event listener has no timerExpression", element=definition.id, line=_line(definition)
+            )
+        text = expr.body.strip()
+        if text[:1] in ("P", "R", "-") or text[:1].isdigit():
+            return text
+        value = self.ix.conditions.compile(expr)
+        result = value.evaluate(self.variables) if value is not None else None
+        period = period_of(result)
+        if period is not None:
+            return f"PT{int(period[1].total_seconds())}S" if not period[0] else f"P{period[0]}M"
+        if isinstance(result, dt.datetime):
+            return result.isoformat()
+        if isinstance(result, str):
+            return result
+        raise DefinitionError(f"timer expression {text!r} gave {result!r}, not a duration or date-time")
+
+    def start_timer(self, inst: ItemInstance) -> None:
+        """Start counting: the due time is the case clock plus the timer expression."""
+        schedule = parse_timer(self._timer_text(inst), self.now)
+        inst.due = schedule.first.isoformat()
+        inst.repeats = schedule.repeats
+        heapq.heappush(self.timers, (schedule.first, self.order[inst.id], inst.id))
+
+    def next_timer(self, until: dt.datetime) -> ItemInstance | None:
+        """Pop the earliest live timer due at or before ``until``."""
+        while self.timers and self.timers[0][0] <= until:
+            due, _, iid = heapq.heappop(self.timers)
+            inst = self.items[iid]
+            if inst.state == "Available" and inst.due == due.isoformat():
+                self.now = max(self.now, due)
+                return inst
+        return None
+
+    def fire_timer(self, inst: ItemInstance) -> None:
+        """The timer occurs; a repeating interval (``R/…``) leaves its next occurrence waiting."""
+        due = dt.datetime.fromisoformat(inst.due or self.now.isoformat())
+        left = None if inst.repeats is None else inst.repeats - 1
+        self.transition(inst, "occur", cause="timer")
+        parent = self.items[inst.parent] if inst.parent is not None else None
+        if (left is None or left > 0) and parent is not None and parent.state == "Active":
+            period = parse_timer(self._timer_text(inst), self.now).period
+            if period is not None:
+                repeat = self.create(inst.element, parent, cause="timer")
+                repeat.due = add_period(due, period).isoformat()
+                repeat.repeats = left
+                heapq.heappush(self.timers, (dt.datetime.fromisoformat(repeat.due), self.order[repeat.id], repeat.id))
+                self.initial(repeat)
+
+    # -- the settle loop -----------------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Dispatch queued events to sentries, then complete stages, until nothing changes."""
+        steps = 0
+        while True:
+            if self.queue:
+                sentries.dispatch(self, self.queue.popleft())
+            elif self.dirty:
+                sid = max(self.dirty, key=lambda s: (self.depth[s], s))
+                self.dirty.discard(sid)
+                self.check_completion(self.items[sid])
+            else:
+                return
+            steps += 1
+            if steps > MAX_STEPS:
+                raise DefinitionError(
+                    f"case {self.case.id!r} does not settle: more than {MAX_STEPS} reactions to one step "
+                    "(a sentry or repetition rule that keeps firing?)"
+                )
+
+    def can_complete(self, stage: ItemInstance, *, manual: bool) -> bool:
+        """The completion rule of a stage or the case plan model (§8.6, Table 8.12; SCENARIOS.md)."""
+        counts = self.counts[stage.id]
+        running = counts.get("Active", 0) + counts.get("Suspended", 0)
+        definition = self.info(stage).definition
+        assert isinstance(definition, Stage)
+        if manual or definition.auto_complete:
+            return running == 0 and self.required_pending[stage.id] == 0
+        return sum(counts.get(s, 0) for s in _OPEN) == 0
+
+    def check_completion(self, stage: ItemInstance) -> None:
+        """Complete an active stage (or the case) whose completion rule holds."""
+        if stage.state == "Active" and self.can_complete(stage, manual=False):
+            self.transition(stage, "complete", cause="autoComplete")
+
+    # -- operations helpers ----------------------------------------------------------------------
+
+    def run(self, action: Callable[[], None]) -> list[TransitionEvent]:
+        """Run one operation and its consequences; return the events it caused."""
+        self.out = []
+        action()
+        self.settle()
+        out, self.out = self.out, []
+        return out
+
+    def require(self, inst: ItemInstance, transition: str, states: Iterable[str]) -> None:
+        """Refuse ``transition`` unless ``inst`` is in one of ``states`` (with the table's wording)."""
+        if inst.state not in tuple(states):
+            info = self.info(inst)
+            raise IllegalTransition(f"{info.name} ({inst.id})", inst.state, transition)
+
+
+def _line(definition: Any) -> int | None:
+    location = getattr(definition, "location", None)
+    return getattr(location, "line", None)
