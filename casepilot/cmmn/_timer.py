@@ -23,6 +23,7 @@ _DURATION = re.compile(
 )
 _REPEAT = re.compile(r"^R(\d*)/(.+)$")
 _CRON = re.compile(r"^(?:\S+\s+){5,6}\S+$")
+_LOOKS_ISO = re.compile(r"^(?:P|R\d*/|\d{4}-)")
 
 
 def _is_duration(text: str) -> bool:
@@ -51,7 +52,11 @@ def _is_interval(text: str) -> bool:
 
 
 def classify_timer(body: str) -> TimerForm:
-    """Which form a timer expression takes; ``invalid`` when it is none casepilot knows."""
+    """Which form a timer expression takes.
+
+    ``expression`` covers ``${…}`` and anything that is not an attempt at ISO-8601 (FEEL, to be
+    compiled by the caller); ``invalid`` is a malformed ISO-8601 form.
+    """
     text = body.strip()
     if not text:
         return "invalid"
@@ -69,4 +74,6 @@ def classify_timer(body: str) -> TimerForm:
         return "interval"
     if _CRON.match(text):
         return "cron"
-    return "invalid"
+    if _LOOKS_ISO.match(text):
+        return "invalid"  # an attempt at ISO-8601 that failed: never re-read as a FEEL name
+    return "expression"

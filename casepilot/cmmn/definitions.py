@@ -67,6 +67,16 @@ CMMN_NS = "http://www.omg.org/spec/CMMN/20151109/MODEL"
 EXTENSIONS: Mapping[str, str] = MappingProxyType(
     {
         # Filled by the parser/runtime owners: qualified extension attribute -> what the runtime does with it.
+        "{http://flowable.org/cmmn}sentryRef": "parser: on entryCriterion/exitCriterion without a standard "
+        "sentryRef, read as sentryRef (Flowable's converter does the same)",
+        "{http://flowable.org/cmmn}maxInstanceCount": "parser: the value 'unlimited' restates CMMN 1.1 and is "
+        "accepted; any limit is refused",
+        "{http://flowable.org/cmmn}triggerMode": "parser: 'default' restates CMMN 1.1 sentries and is accepted; "
+        "'onEvent' is refused",
+        "{http://flowable.org/cmmn}exitType": "parser: 'default' restates CMMN 1.1 and is accepted; other "
+        "exit types are refused",
+        "{http://flowable.org/cmmn}exitEventType": "parser: 'exit' restates CMMN 1.1 and is accepted; "
+        "'complete'/'forceComplete' are refused",
     }
 )
 """Vendor extension attributes the runtime understands (all others are kept and ignored)."""
