@@ -9,7 +9,6 @@ run continues on the rebuilt instance, so persistence is tested by every scenari
 
 from __future__ import annotations
 
-
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -93,7 +92,9 @@ def _same(expected: Any, actual: Any) -> bool:
     if isinstance(expected, Mapping) and isinstance(actual, Mapping):
         return expected.keys() == actual.keys() and all(_same(v, actual[k]) for k, v in expected.items())
     if isinstance(expected, list) and isinstance(actual, list):
-        return len(expected) == len(actual) and all(_same(a, b) for a, b in zip(expected, actual, strict=True))
+        return len(expected) == len(actual) and all(
+            _same(a, b) for a, b in zip(expected, actual, strict=True)
+        )
     return bool(expected == actual)
 
 
@@ -120,7 +121,9 @@ def _check(inst: CaseInstance, expect: Mapping[str, Any]) -> None:
                 problems.append(f"{key}: expected {sorted(want.elements())}, got {sorted(have.elements())}")
     for name, value in (expect.get("variables") or {}).items():
         if name not in inst.variables or not _same(value, inst.variables[name]):
-            problems.append(f"variable {name}: expected {value!r}, got {inst.variables.get(name, '<unset>')!r}")
+            problems.append(
+                f"variable {name}: expected {value!r}, got {inst.variables.get(name, '<unset>')!r}"
+            )
     unknown = set(expect) - {*_STATE_KEYS, "milestones", "case", "variables"}
     if unknown:
         problems.append(f"unknown expect keys {sorted(unknown)}")
@@ -181,7 +184,9 @@ def _roundtrip(inst: CaseInstance, case: Case) -> CaseInstance:
     return rebuilt
 
 
-def run_scenario(path: str | Path, *, roundtrip: bool = True, models: _Models | None = None) -> ScenarioResult:
+def run_scenario(
+    path: str | Path, *, roundtrip: bool = True, models: _Models | None = None
+) -> ScenarioResult:
     """Run one scenario file; never raises for model or scenario problems (they fail the result)."""
     file = Path(path)
     models = models or _Models()
@@ -217,7 +222,3 @@ def run_scenarios(paths: Iterable[str | Path], *, roundtrip: bool = True) -> lis
     """Run every scenario found under ``paths`` (models parsed once)."""
     models = _Models()
     return [run_scenario(p, roundtrip=roundtrip, models=models) for p in collect_scenarios(paths)]
-
-
-
-

@@ -155,7 +155,15 @@ class CaseInstance:
     def _view(self, inst: ItemInstance) -> ItemView:
         info = self._m.info(inst)
         return ItemView(
-            inst.id, inst.element, info.name, info.kind, inst.state, inst.parent, inst.required, info.discretionary, inst.due
+            inst.id,
+            inst.element,
+            info.name,
+            info.kind,
+            inst.state,
+            inst.parent,
+            inst.required,
+            info.discretionary,
+            inst.due,
         )
 
     def items(self) -> list[ItemView]:
@@ -169,7 +177,9 @@ class CaseInstance:
     def find(self, ref: str, *, state: str | None = None) -> list[ItemView]:
         """Instances whose id, element id or name is ``ref`` (optionally only in ``state``)."""
         return [
-            v for v in self.items() if ref in (v.id, v.element, v.name) and (state is None or v.state == state)
+            v
+            for v in self.items()
+            if ref in (v.id, v.element, v.name) and (state is None or v.state == state)
         ]
 
     def state_of(self, ref: str) -> str:
@@ -250,7 +260,11 @@ class CaseInstance:
         m = self._m
         inst = self._get(instance_id)
         info = m.info(inst)
-        if isinstance(info.definition, Stage) and inst.state == "Active" and not m.can_complete(inst, manual=True):
+        if (
+            isinstance(info.definition, Stage)
+            and inst.state == "Active"
+            and not m.can_complete(inst, manual=True)
+        ):
             raise IllegalTransition(
                 f"{info.name} ({inst.id})", "Active with active or required unfinished children", "complete"
             )
@@ -308,7 +322,11 @@ class CaseInstance:
 
     def plan(self, discretionary_item: str, *, owner: str | None = None) -> list[TransitionEvent]:
         """Plan one new instance of a discretionary item (id or name) from an applicable table."""
-        return self._do(lambda: planning.plan(self._m, discretionary_item, owner))
+
+        def act() -> None:
+            planning.plan(self._m, discretionary_item, owner)
+
+        return self._do(act)
 
     def set_variables(self, values: Mapping[str, Any]) -> list[TransitionEvent]:
         """Set variables; a name of a case file item creates it the first time, updates it after."""
@@ -337,7 +355,9 @@ class CaseInstance:
         target = _aware(now)
         m = self._m
         if target < m.now:
-            raise ValueError(f"the case clock cannot go back from {m.now.isoformat()} to {target.isoformat()}")
+            raise ValueError(
+                f"the case clock cannot go back from {m.now.isoformat()} to {target.isoformat()}"
+            )
 
         def act() -> None:
             while (timer := m.next_timer(target)) is not None:

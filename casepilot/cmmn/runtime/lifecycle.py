@@ -15,8 +15,8 @@ from typing import Literal, TypeAlias, cast
 from casepilot.errors import IllegalTransition
 
 __all__ = [
-    "AVAILABLE",
     "ACTIVE",
+    "AVAILABLE",
     "CLOSED",
     "COMPLETED",
     "DISABLED",
@@ -147,7 +147,9 @@ def allowed_transitions(kind: LifecycleKind, state: str) -> list[str]:
     return sorted(t for t, (src, _) in TRANSITIONS[kind].items() if state in src)
 
 
-def next_state(kind: LifecycleKind, state: str, transition: str, *, item: str, prior: str | None = None) -> State:
+def next_state(
+    kind: LifecycleKind, state: str, transition: str, *, item: str, prior: str | None = None
+) -> State:
     """The state after ``transition``; raises ``IllegalTransition`` naming item, state and transition."""
     entry = TRANSITIONS[kind].get(transition)
     if entry is None or state not in entry[0]:

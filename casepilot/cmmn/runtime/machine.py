@@ -150,7 +150,17 @@ class CaseMachine:
         """Record an event for the caller and queue it for sentries."""
         self.event_seq += 1
         event = TransitionEvent(
-            self.event_seq, subject, instance, element, name, transition, old, new, self.now.isoformat(), cause, criterion
+            self.event_seq,
+            subject,
+            instance,
+            element,
+            name,
+            transition,
+            old,
+            new,
+            self.now.isoformat(),
+            cause,
+            criterion,
         )
         self.out.append(event)
         self.queue.append(event)
@@ -171,7 +181,17 @@ class CaseMachine:
         elif transition in ("parentResume", "resume", "reactivate"):
             inst.prior = None
         self._set_state(inst, new)
-        self.emit("case" if is_root else "planItem", inst.id, inst.element, info.name, transition, old, new, cause, criterion)
+        self.emit(
+            "case" if is_root else "planItem",
+            inst.id,
+            inst.element,
+            info.name,
+            transition,
+            old,
+            new,
+            cause,
+            criterion,
+        )
         if inst.parent is not None:
             self.dirty.add(inst.parent)
         if isinstance(info.definition, Stage):
@@ -253,7 +273,11 @@ class CaseMachine:
         if inst.state != "Available":
             return
         definition = info.definition
-        if isinstance(definition, TimerEventListener) and definition.start_trigger is None and inst.due is None:
+        if (
+            isinstance(definition, TimerEventListener)
+            and definition.start_trigger is None
+            and inst.due is None
+        ):
             self.start_timer(inst)
         if sentries.initial_exit(self, inst, evaluate=evaluate) or inst.state != "Available":
             return
@@ -339,7 +363,9 @@ class CaseMachine:
                 repeat = self.create(inst.element, parent, cause="timer")
                 repeat.due = add_period(due, period).isoformat()
                 repeat.repeats = left
-                heapq.heappush(self.timers, (dt.datetime.fromisoformat(repeat.due), self.order[repeat.id], repeat.id))
+                heapq.heappush(
+                    self.timers, (dt.datetime.fromisoformat(repeat.due), self.order[repeat.id], repeat.id)
+                )
                 self.initial(repeat)
 
     # -- the settle loop -----------------------------------------------------------------------

@@ -93,11 +93,17 @@ class CaseIndex:
         for cfi in case.case_file_items_by_id.values():
             self.cfi_by_name.setdefault(cfi.name or cfi.id, cfi.id)
         self.root_id = case.plan_model.id
-        self._add_item(case.plan_model.id, case.plan_model, case.plan_model, (), case.plan_model.exit_criteria, None)
+        self._add_item(
+            case.plan_model.id, case.plan_model, case.plan_model, (), case.plan_model.exit_criteria, None
+        )
         for pi in case.plan_items.values():
-            self._add_item(pi.id, pi, case.definition_of(pi), pi.entry_criteria, pi.exit_criteria, pi.item_control)
+            self._add_item(
+                pi.id, pi, case.definition_of(pi), pi.entry_criteria, pi.exit_criteria, pi.item_control
+            )
         for di in case.discretionary_items.values():
-            self._add_item(di.id, di, case.definition_of(di), di.entry_criteria, di.exit_criteria, di.item_control)
+            self._add_item(
+                di.id, di, case.definition_of(di), di.entry_criteria, di.exit_criteria, di.item_control
+            )
         for definition in case.definitions.values():
             table = self._table_of(definition)
             if table is not None:
@@ -126,10 +132,7 @@ class CaseIndex:
         control: Any,
     ) -> None:
         default = definition.default_control
-        if isinstance(item, Stage):
-            name = item.name or item.id
-        else:
-            name = Case.display_name(item, definition)
+        name = (item.name or item.id) if isinstance(item, Stage) else Case.display_name(item, definition)
         children = tuple(p.id for p in definition.plan_items) if isinstance(definition, Stage) else ()
         self.items[item_id] = ItemInfo(
             id=item_id,
@@ -188,7 +191,9 @@ class CaseIndex:
             for n, crit in enumerate(criteria):
                 if crit.sentry_ref not in self.case.sentries:
                     continue
-                target = SentryTarget(info.id, kind, crit.id or f"{info.id}#{kind}{n}", scope, crit.sentry_ref)
+                target = SentryTarget(
+                    info.id, kind, crit.id or f"{info.id}#{kind}{n}", scope, crit.sentry_ref
+                )
                 self.targets.setdefault(crit.sentry_ref, []).append(target)
                 self.item_targets.setdefault(info.id, []).append(target)
 

@@ -110,7 +110,11 @@ def dispatch(m: CaseMachine, event: TransitionEvent) -> None:
         is_cfi = event.subject == "caseFileItem"
         if is_cfi != (not isinstance(part, PlanItemOnPart)):
             continue
-        if isinstance(part, PlanItemOnPart) and part.exit_criterion_ref and part.exit_criterion_ref != event.criterion:
+        if (
+            isinstance(part, PlanItemOnPart)
+            and part.exit_criterion_ref
+            and part.exit_criterion_ref != event.criterion
+        ):
             continue
         for target in m.ix.targets.get(sentry_id, ()):
             for stage_id in _scope_instances(m, source, target.scope):

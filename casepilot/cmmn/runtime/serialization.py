@@ -71,7 +71,9 @@ def load(case: Case, data: dict[str, Any] | str, ids: Callable[[], str] | None =
     for raw in snap["items"]:
         inst = ItemInstance.from_dict(raw)
         if inst.element not in m.ix.items:
-            raise DefinitionError(f"snapshot names element {inst.element!r}, which case {case.id!r} does not have")
+            raise DefinitionError(
+                f"snapshot names element {inst.element!r}, which case {case.id!r} does not have"
+            )
         if inst.parent is None:
             m.root = inst.id
         m.register(inst)

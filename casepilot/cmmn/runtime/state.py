@@ -41,7 +41,12 @@ class ItemInstance:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (keys with default values are left out to keep snapshots small)."""
-        out: dict[str, Any] = {"id": self.id, "element": self.element, "parent": self.parent, "state": self.state}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "element": self.element,
+            "parent": self.parent,
+            "state": self.state,
+        }
         if self.born:
             out["born"] = self.born
         if self.required:
