@@ -15,6 +15,7 @@ from ._lexer import RawToken, known_name_table, tokenize
 from ._parser import MAX_TOKENS, check_depth, parse_tokens
 from ._runtime import DEFAULT_LIMITS, Limits, Scope, State, builtin_names
 from ._unary import compile_unary_tests as _build_tests
+from .types import BUILTIN_TYPE_NAMES
 from .values import to_feel
 
 __all__ = [
@@ -118,7 +119,7 @@ class CompiledUnaryTests:
 
 @cache
 def _builtin_table() -> dict[str, list[tuple[str, ...]]]:
-    return known_name_table(builtin_names())
+    return known_name_table(builtin_names() | BUILTIN_TYPE_NAMES)
 
 
 def _table(known: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:

@@ -7,6 +7,7 @@ those inputs to FEEL values.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -69,6 +70,14 @@ class Compiler:
     # ------------------------------------------------------------------ leaves
     def _Literal_(self, node: ast.Literal_) -> Fn:
         return _const(node.value)
+
+    def _Invalid(self, node: ast.Invalid) -> Fn:
+        message = node.message
+
+        def invalid(s: Scope) -> Any:
+            s.state.note(message)
+
+        return invalid
 
     def _Name(self, node: ast.Name) -> Fn:
         name = node.name
@@ -204,8 +213,16 @@ class Compiler:
         return lambda s: instance_of(value(s), type_ref)
 
     def _UnaryComparison(self, node: ast.UnaryComparison) -> Fn:
-        # a unary comparison outside a unary-test position compares against `?`
-        return self.compile(ast.BinaryOp(node.op, ast.Name("?"), node.value))
+        # `(< 10)` used as a value is the range it describes
+        null = ast.Literal_(None)
+        op, value = node.op, node.value
+        if op == "=":
+            return self.compile(ast.RangeLiteral(value, value, True, True))
+        if op in ("<", "<="):
+            return self.compile(ast.RangeLiteral(null, value, False, op == "<="))
+        if op in (">", ">="):
+            return self.compile(ast.RangeLiteral(value, null, op == ">=", False))
+        return self._Invalid(ast.Invalid("a '!=' test is not a value"))
 
     # ------------------------------------------------------------------ compound
     def _If(self, node: ast.If) -> Fn:
@@ -449,9 +466,16 @@ def _range_domain(start: Fn, end: Fn) -> Fn:
     return lambda s: _RangeMarker(start(s), end(s))
 
 
+def _date_range(start: _dt.date, end: _dt.date, scope: Scope) -> list[Any]:
+    days = (end - start).days
+    scope.state.check_list(abs(days) + 1)
+    step = 1 if days >= 0 else -1
+    return [start + _dt.timedelta(days=i) for i in range(0, days + step, step)]
+
+
 def _integer_range(start: Any, end: Any, scope: Scope) -> range | None:
     if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
-        scope.state.note("a for-range needs two numbers")
+        scope.state.note("a for-range needs two numbers or two dates")
         return None
     if start != start.to_integral_value() or end != end.to_integral_value():
         scope.state.note("a for-range needs whole numbers")
@@ -462,13 +486,22 @@ def _integer_range(start: Any, end: Any, scope: Scope) -> range | None:
     return range(a, b + 1) if a <= b else range(a, b - 1, -1)
 
 
+def _is_date(value: Any) -> bool:
+    return isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)
+
+
 def _domain(value: Any, scope: Scope) -> list[Any] | None:
     if isinstance(value, _RangeMarker):
+        if _is_date(value.start) and _is_date(value.end):
+            return _date_range(value.start, value.end, scope)
         span = _integer_range(value.start, value.end, scope)
         return None if span is None else [Decimal(i) for i in span]
     if isinstance(value, Range):
         if value.start is None or value.end is None:
             scope.state.note("cannot iterate over an unbounded range")
+            return None
+        if ops.compare(value.start, value.end) == 1:
+            scope.state.note("a range literal must not descend")
             return None
         span = _integer_range(value.start, value.end, scope)
         if span is None:

@@ -83,7 +83,7 @@ _SCANNER = re.compile(
   | (?P<temporal>@"(?:[^"\\]|\\.)*")
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<badstring>")
-  | (?P<number>\d+(?:\.\d+)?|\.\d+)
+  | (?P<number>(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[NAME_START][NAME_PART]*)
   | (?P<input>\?)
   | (?P<punct>\*\*|\.\.|<=|>=|!=|->|[-+*/=<>.,:()\[\]{}])
@@ -194,8 +194,21 @@ def tokenize(text: str, table: dict[str, list[tuple[str, ...]]], *, max_tokens: 
     raw = scan(text, max_tokens=max_tokens)
     out: list[RawToken] = []
     i, n = 0, len(raw)
+    brackets: list[str] = []
     while i < n:
         tok = raw[i]
+        if tok.kind in _OPENERS:
+            brackets.append(tok.kind)
+        elif tok.kind in _CLOSERS and brackets:
+            brackets.pop()
+        if brackets and brackets[-1] == "LBRACE" and out and out[-1].kind in ("LBRACE", "COMMA"):
+            key_end = _context_key_end(raw, i)
+            if key_end > i + 1:
+                last = raw[key_end - 1]
+                name = " ".join(text[tok.pos : last.end].split())
+                out.append(RawToken("NAME", name, tok.pos, tok.line, tok.column, last.end))
+                i = key_end
+                continue
         candidates = table.get(tok.text) if tok.kind not in ("STRING", "TEMPORAL") else None
         matched = 0
         if candidates:
@@ -225,7 +238,7 @@ def tokenize(text: str, table: dict[str, list[tuple[str, ...]]], *, max_tokens: 
 
 _VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "TEMPORAL", "RPAR", "RSQB", "RBRACE", "TRUE", "FALSE", "NULL"})
 _AFTER_CLOSE = frozenset(
-    {"COMMA", "RPAR", "RSQB", "RBRACE", "THEN", "ELSE", "RETURN", "SATISFIES", "AND", "OR", "COLON"}
+    {"COMMA", "RPAR", "RSQB", "RBRACE", "THEN", "ELSE", "RETURN", "SATISFIES", "AND", "OR", "COLON", "DOT"}
 )
 
 
@@ -245,6 +258,21 @@ def _tag_open_interval_brackets(tokens: list[RawToken]) -> list[RawToken]:
             if (nxt is None or nxt in _AFTER_CLOSE) and k and tokens[k - 1].kind in _VALUE_END:
                 tokens[k] = RawToken("OPEN_END", tok.text, tok.pos, tok.line, tok.column, tok.end)
     return tokens
+
+
+_OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
+_CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
+_KEY_PARTS = frozenset({"NAME", "NUMBER", "PLUS", "MINUS", "STAR", "SLASH", "DOT"} | set(KEYWORDS.values()))
+
+
+def _context_key_end(raw: Sequence[RawToken], start: int) -> int:
+    """Index of the ``:`` ending a context key made of name-like tokens (``{foo+bar: 1}``), or start."""
+    if raw[start].kind != "NAME":
+        return start
+    j = start
+    while j < len(raw) and raw[j].kind in _KEY_PARTS:
+        j += 1
+    return j if j < len(raw) and raw[j].kind == "COLON" else start
 
 
 def parts_text(text: str, tokens: Sequence[RawToken]) -> list[str]:

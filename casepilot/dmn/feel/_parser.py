@@ -97,11 +97,12 @@ class _ToAst(Transformer[Token, Any]):
     def string(self, c: list[Any]) -> ast.Literal_:
         return ast.Literal_(str(c[0]))
 
-    def temporal(self, c: list[Any]) -> ast.Literal_:
+    def temporal(self, c: list[Any]) -> ast.Node:
         try:
             return ast.Literal_(parse_temporal_literal(str(c[0])))
         except ValueError as exc:
-            raise _Syntax(str(exc), c[0]) from None
+            # FEEL: an invalid @-literal is null at run time, not a model error
+            return ast.Invalid(str(exc))
 
     def true(self, c: list[Any]) -> ast.Literal_:
         return ast.Literal_(True)
@@ -118,12 +119,12 @@ class _ToAst(Transformer[Token, Any]):
     def context_entry(self, c: list[Any]) -> tuple[str, Any]:
         return (str(c[0]), c[2])
 
-    def context(self, c: list[Any]) -> ast.ContextLiteral:
+    def context(self, c: list[Any]) -> ast.Node:
         entries = _values(c)
         seen: set[str] = set()
         for key, _ in entries:
             if key in seen:
-                raise _Syntax(f"duplicate context entry {key!r}", _tokens(c)[0])
+                return ast.Invalid(f"duplicate context entry {key!r}")
             seen.add(key)
         return ast.ContextLiteral(tuple(entries))
 
@@ -131,6 +132,10 @@ class _ToAst(Transformer[Token, Any]):
         opening, _, closing = _tokens(c)
         start, end = _values(c)
         return ast.RangeLiteral(start, end, opening.type == "LSQB", closing.type == "RSQB")
+
+    def comparison_range(self, c: list[Any]) -> ast.UnaryComparison:
+        # `(< 10)`: a range value in expressions, a unary test after `in`
+        return ast.UnaryComparison(str(c[1]), _values(c)[0])  # type: ignore[arg-type]
 
     # --- operators
     def disjunction(self, c: list[Any]) -> ast.Logical:

@@ -310,7 +310,11 @@ def _temporal_property(value: Any, name: str) -> Any:
 def get_property(value: Any, name: str, scope: Scope) -> Any:
     """``value.name``: context entry, list mapping, temporal/duration/range property."""
     if isinstance(value, dict):
-        return value.get(name)
+        result = value.get(name, MISSING)
+        if result is MISSING:
+            scope.state.note(f"the context has no entry {name!r}")
+            return None
+        return result
     if isinstance(value, list):
         return [get_property(v, name, scope) for v in value]
     if value is None:

@@ -26,6 +26,7 @@ __all__ = [
     "If",
     "In",
     "InstanceOf",
+    "Invalid",
     "Iterator",
     "ListLiteral",
     "Literal_",
@@ -58,6 +59,13 @@ class Literal_(Node):
     """A constant: number (Decimal), string, boolean, null, or temporal ``@"…"`` value."""
 
     value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid(Node):
+    """A literal that parses but has no value (``@"foo"``): null at run time, with ``message``."""
+
+    message: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,7 +175,7 @@ def parse_juel(text: str) -> ast.Node:
     if not body.strip():
         raise ExpressionSyntaxError("empty expression", expression=text, line=1, column=offset + 1)
     try:
-        tree: ast.Node = _lark().parse(body)
+        tree: ast.Node = _lark().parse(body)  # type: ignore[assignment]
     except UnexpectedToken as exc:
         expected = ", ".join(sorted(_TERMINALS.get(t, repr(t)) for t in exc.expected))
         found = "the end of the expression" if exc.token.type == "$END" else repr(str(exc.token))
@@ -191,7 +191,7 @@ def parse_juel(text: str) -> ast.Node:
         ) from None
     except UnexpectedCharacters as exc:
         raise ExpressionSyntaxError(
-            f"unexpected character {body[exc.pos_in_stream]!r}",
+            f"unexpected character {body[exc.pos_in_stream or 0]!r}",
             expression=text,
             line=exc.line,
             column=exc.column + (offset if exc.line == 1 else 0),

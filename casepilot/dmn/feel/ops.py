@@ -260,10 +260,10 @@ def add(a: Any, b: Any) -> Any:
     return None
 
 
-def _date_time(value: _dt.date) -> _dt.datetime:
+def _date_time(value: _dt.date, zone: _dt.tzinfo | None = None) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         return value
-    return _dt.datetime(value.year, value.month, value.day)
+    return _dt.datetime(value.year, value.month, value.day, tzinfo=zone)
 
 
 def subtract(a: Any, b: Any) -> Any:
@@ -278,7 +278,14 @@ def subtract(a: Any, b: Any) -> Any:
         if _is_temporal(a) and _is_duration(b):
             return _temporal_plus(a, negate(b))
         if isinstance(a, _dt.date) and isinstance(b, _dt.date):
-            x, y = _date_time(a), _date_time(b)
+            if isinstance(a, _dt.datetime) != isinstance(b, _dt.datetime):
+                # date against date and time: the date is midnight UTC, and only a zoned
+                # date and time can be placed against it (DMN TCK 0100-arithmetic)
+                zoned = a if isinstance(a, _dt.datetime) else b
+                if zoned.tzinfo is None:
+                    return None
+            mixed = isinstance(a, _dt.datetime) != isinstance(b, _dt.datetime)
+            x, y = _date_time(a, _UTC if mixed else None), _date_time(b, _UTC if mixed else None)
             if (x.tzinfo is None) != (y.tzinfo is None):
                 return None
             if x.tzinfo is not None:

@@ -41,7 +41,7 @@ __all__ = [
 _DATE = re.compile(r"(-?\d{4,9})-(\d{2})-(\d{2})")
 _TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2}(?::\d{2})?|@[A-Za-z0-9_/+\-]+)?")
 _DURATION = re.compile(
-    r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+    r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?"
 )
 _MICRO = _dt.timedelta(microseconds=1)
 
@@ -86,6 +86,8 @@ def _time_parts(text: str) -> tuple[int, int, int, int, _dt.tzinfo | None]:
     frac = m.group(4) or ""
     micro = int((frac + "000000")[:6]) if frac else 0
     zone = parse_zone(m.group(5)) if m.group(5) else None
+    if hour == 24 and minute == second == micro == 0:
+        return 24, 0, 0, 0, zone  # end of day, XML Schema style; callers roll it over
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError(f"time field out of range: {text!r}")
     return hour, minute, second, micro, zone
@@ -94,7 +96,7 @@ def _time_parts(text: str) -> tuple[int, int, int, int, _dt.tzinfo | None]:
 def parse_time(text: str) -> _dt.time:
     """Parse ``hh:mm:ss[.fff]`` with an optional ``Z``, ``±hh:mm`` or ``@Zone`` suffix."""
     hour, minute, second, micro, zone = _time_parts(text)
-    return _dt.time(hour, minute, second, micro, tzinfo=zone)
+    return _dt.time(hour % 24, minute, second, micro, tzinfo=zone)
 
 
 def parse_date_and_time(text: str) -> _dt.datetime:
@@ -105,6 +107,9 @@ def parse_date_and_time(text: str) -> _dt.datetime:
     date_text, _, time_text = text.partition("T")
     d = parse_date(date_text)
     hour, minute, second, micro, zone = _time_parts(time_text)
+    if hour == 24:
+        d += _dt.timedelta(days=1)
+        hour = 0
     return _dt.datetime(d.year, d.month, d.day, hour, minute, second, micro, tzinfo=zone)
 
 
