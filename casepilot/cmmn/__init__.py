@@ -1,4 +1,6 @@
 # --- the runtime (casepilot.cmmn.runtime): explicit re-exports ---
+from casepilot.cmmn.parser import parse_bytes as parse_bytes
+from casepilot.cmmn.parser import parse_file as parse_file
 from casepilot.cmmn.runtime import Action as Action
 from casepilot.cmmn.runtime import CaseInstance as CaseInstance
 from casepilot.cmmn.runtime import CompleteItem as CompleteItem
