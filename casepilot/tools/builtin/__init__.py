@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casepilot.dmn import DecisionModel
 from casepilot.tools._model import Tool
 
 from .decide import DecideArgs, DecideResult, decide_tool, feel_to_json
@@ -19,6 +18,9 @@ from .ocr import OcrArgs, OcrLine, OcrResult, ocr_tool
 from .retrieve import Passage, RetrieveArgs, Retriever, RetrieveResult, retrieve_tool
 from .sentiment import SentimentArgs, SentimentResult, sentiment_tool
 from .summarise import SummaryArgs, SummaryResult, split_sentences, summarise, summarise_tool
+
+if TYPE_CHECKING:
+    from casepilot.dmn import DecisionModel
 
 __all__ = [
     "DecideArgs",

@@ -10,18 +10,18 @@ permanent, not retried, with the engine's messages.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, JsonValue
 
-from casepilot.dmn import DecisionModel
-from casepilot.dmn.feel.temporal import to_feel_string
 from casepilot.errors import DefinitionError, ToolError
 from casepilot.tools._model import Tool
+
+if TYPE_CHECKING:
+    from casepilot.dmn import DecisionModel
 
 __all__ = ["DecideArgs", "DecideResult", "decide_tool", "feel_to_json"]
 
@@ -64,8 +64,8 @@ def feel_to_json(value: Any) -> JsonValue:
         return {str(k): feel_to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [feel_to_json(v) for v in value]
-    if isinstance(value, dt.date | dt.time | dt.timedelta):
-        return to_feel_string(value)
+    from casepilot.dmn.feel.temporal import to_feel_string
+
     return to_feel_string(value)
 
 
@@ -76,6 +76,8 @@ def decide_tool(
     timeout: float = 10.0,
 ) -> Tool[DecideArgs, DecideResult]:
     """The decision tool over ``models`` (one model, or several by key); loads paths now."""
+    from casepilot.dmn import DecisionModel  # imported here: tools must load even while dmn changes
+
     table: dict[str, DecisionModel] = {}
     given = models if isinstance(models, Mapping) else {None: models}
     for key, source in given.items():
