@@ -20,6 +20,7 @@ from casepilot.cmmn.definitions import (
     Case,
     CaseFileItemOnPart,
     Criterion,
+    DecisionTask,
     Definitions,
     DiscretionaryItem,
     Expression,
@@ -30,6 +31,7 @@ from casepilot.cmmn.definitions import (
     PlanItemOnPart,
     PlanItemStartTrigger,
     PlanningTable,
+    ProcessTask,
     Rule,
     SourceLocation,
     Stage,
@@ -72,7 +74,9 @@ def validate(definitions: Definitions, ctx: ParseContext) -> None:
     cfid_ids = {d.id for d in definitions.case_file_item_definitions}
     compile_condition = _compiler()
     for case in definitions.cases:
-        _CaseChecker(case, ctx, compile_condition).run()
+        checker = _CaseChecker(case, ctx, compile_condition)
+        checker.run()
+        checker.external_refs(definitions)
         for item in case.case_file_items_by_id.values():
             if item.definition_ref and item.definition_ref not in cfid_ids:
                 ctx.problem_at(item.location, f"caseFileItem id='{item.id}'",
@@ -208,6 +212,24 @@ class _CaseChecker:
         for item in table.items:
             if isinstance(item, DiscretionaryItem):
                 self._item(item, self.case.parent_stage.get(item.id, stage_id or ""))
+
+    def external_refs(self, definitions: Definitions) -> None:
+        """``processRef``/``decisionRef`` must name a declared process/decision when the file declares any.
+
+        Engines resolve refs to deployed keys when the file declares none, so only then are they
+        left to deployment.
+        """
+        for d in self.case.definitions.values():
+            if isinstance(d, ProcessTask) and d.process_ref and definitions.process_ids \
+                    and d.process_ref not in definitions.process_ids:
+                self.ctx.problem_at(d.location, f"processTask id='{d.id}'",
+                                    f"processRef '{d.process_ref}' names none of the declared processes "
+                                    f"({', '.join(definitions.process_ids)})")
+            if isinstance(d, DecisionTask) and d.decision_ref and definitions.decision_ids \
+                    and d.decision_ref not in definitions.decision_ids:
+                self.ctx.problem_at(d.location, f"decisionTask id='{d.id}'",
+                                    f"decisionRef '{d.decision_ref}' names none of the declared decisions "
+                                    f"({', '.join(definitions.decision_ids)})")
 
     def _definition(self, definition: PlanItemDefinition) -> None:
         what = f"{definition.kind} id='{definition.id}'"

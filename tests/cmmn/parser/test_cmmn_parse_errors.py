@@ -214,3 +214,14 @@ def test_script_condition_language_is_refused(cmmn: Builder) -> None:
                '<condition language="javascript">x == 1</condition></requiredRule></itemControl></planItem><task id="t"/>')
     (p,) = _problems(doc)
     assert p.message.startswith("unsupported vendor extension script condition language 'javascript'")
+
+
+def test_process_and_decision_refs_must_match_declared_ones(cmmn: Builder) -> None:
+    plan = '<planItem id="a" definitionRef="pt"/><planItem id="b" definitionRef="dt"/>' \
+           '<processTask id="pt" processRef="p_other"/><decisionTask id="dt" decisionRef="d_other"/>'
+    defs_extra = '<process id="p_pay"/><decision id="d_risk"/>'
+    messages = " | ".join(p.message for p in _problems(cmmn(plan, defs_extra=defs_extra)))
+    assert "processRef 'p_other' names none of the declared processes (p_pay)" in messages
+    assert "decisionRef 'd_other' names none of the declared decisions (d_risk)" in messages
+    undeclared = '<planItem id="a" definitionRef="pt"/><processTask id="pt" processRef="deployedKey"/>'
+    assert parse_bytes(cmmn(undeclared)).process_ids == ()
