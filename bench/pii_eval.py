@@ -210,7 +210,7 @@ def evaluate(records: Sequence[dict[str, Any]], predictor: Predictor) -> dict[st
 def render(results: dict[str, dict[str, Any]]) -> str:
     """A side-by-side text table."""
     systems = list(results)
-    types = sorted({k for r in results.values() for k in r if k not in {"overall", "kb_per_s"}}) + ["overall"]
+    types = [*sorted({k for r in results.values() for k in r if k not in {"overall", "kb_per_s"}}), "overall"]
     head = f"{'entity':<18}{'n':>5}" + "".join(f"  {s + ' P':>12}{'R':>7}{'F1':>7}" for s in systems)
     lines = [head, "-" * len(head)]
     for etype in types:

@@ -16,9 +16,9 @@ last word where it has an opinion.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from spacy.tokens import Doc
 
@@ -28,16 +28,16 @@ __all__ = ["LocationRecognizer"]
 
 _LINE_PREFIX = re.compile(r"^[\s>?*•\-]*")
 _COUNTRY_LINE = re.compile(r"^(?P<name>[^\d\n]+?)(?:\s+[\dA-Z][\d\s-]*)?\s*$")
-_TOWN_LINE = re.compile(r"^[\p{Lu}][\p{L}'’.-]*(?:[ -][\p{L}'’().-]+){0,4}$")
+_TOWN_LINE = re.compile(r"^[^\W\d_][^\W\d]*(?:[ -][^\W\d]+){0,4}$")
 _NOT_TOWN = re.compile(r"^(?:suite|apt|apartment|unit|box|psc|po|p\.o\.|floor|building)\b", re.IGNORECASE)
 _AFTER_NUMBER = re.compile(
-    r"\d[\dA-Za-z]*\.?,[ \t]+(?P<town>\p{Lu}[\p{L}'’-]+(?:[ \t]\p{Lu}[\p{L}'’-]*){0,2})(?=\s*(?:[.?!,;\n]|$))"
+    r"\d[\dA-Za-z]*\.?,[ \t]+(?P<town>[^\W\d_](?:[^\W\d_]|['’-])*(?:[ \t][^\W\d_](?:[^\W\d_]|['’-])*){0,2})(?=\s*(?:[.?!,;\n]|$))"
 )
 _CUES = frozenset({"in", "to", "from", "near"})
 _MAX_GAZ = 4
 
 
-class LocationRecognizer(EntityRecognizer):  # type: ignore[misc]
+class LocationRecognizer(EntityRecognizer):
     """LOCATION spans from gazetteers, address layout and prepositions."""
 
     def __init__(self, lex: Lexicon | None = None) -> None:
@@ -55,7 +55,7 @@ class LocationRecognizer(EntityRecognizer):  # type: ignore[misc]
         results = self._address_lines(text, lex)
         for m in _AFTER_NUMBER.finditer(text):
             town = m.group("town")
-            if not lex.is_first(town.split()[0]):
+            if all(w[0].isupper() for w in town.split()) and not lex.is_first(town.split()[0]):
                 results.append(RecognizerResult("LOCATION", m.start("town"), m.end("town"), 0.6))
         if nlp_artifacts is not None and nlp_artifacts.tokens is not None:
             results += self._tokens(nlp_artifacts.tokens, lex)
@@ -80,7 +80,7 @@ class LocationRecognizer(EntityRecognizer):  # type: ignore[misc]
             prev = next((lines[k] for k in range(idx - 1, -1, -1) if lines[k][1].strip()), None)
             if prev is not None:
                 p_start, p_line = prev
-                if _TOWN_LINE.match(p_line) and not _NOT_TOWN.match(p_line):
+                if _TOWN_LINE.match(p_line) and p_line[0].isupper() and not _NOT_TOWN.match(p_line):
                     results.append(RecognizerResult("LOCATION", p_start, p_start + len(p_line), 0.7))
         return results
 

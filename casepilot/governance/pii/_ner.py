@@ -7,9 +7,9 @@ DATE_TIME from NER must contain a digit, a month or a weekday name.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-import regex as re
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
@@ -22,7 +22,7 @@ _SPECIFIC_DATE = re.compile(
 )
 
 
-class SpecificSpacyRecognizer(SpacyRecognizer):  # type: ignore[misc]
+class SpecificSpacyRecognizer(SpacyRecognizer):
     """PERSON, LOCATION, NRP and specific DATE_TIME from the NER component."""
 
     def __init__(self) -> None:

@@ -57,7 +57,7 @@ def ner_model_configuration() -> NerModelConfiguration:
     return NerModelConfiguration(model_to_presidio_entity_mapping=dict(_LABELS), labels_to_ignore=list(_IGNORED))
 
 
-class LeanSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+class LeanSpacyNlpEngine(SpacyNlpEngine):
     """A :class:`SpacyNlpEngine` over an already loaded pipeline; never downloads."""
 
     def __init__(self, nlp: Language, *, use_lemmas: bool = False) -> None:
@@ -65,7 +65,7 @@ class LeanSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
             models=[{"lang_code": "en", "model_name": MODEL_NAME}],
             ner_model_configuration=ner_model_configuration(),
         )
-        self.nlp = {"en": nlp}
+        self.nlp = {"en": nlp}  # type: ignore[assignment]  # Presidio declares it as None until load()
         self._use_lemmas = use_lemmas
 
     def load(self) -> None:
@@ -75,7 +75,7 @@ class LeanSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
         if self._use_lemmas:
             return super()._doc_to_nlp_artifact(doc, language)
         entities, scores = self._get_updated_entities(
-            list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents)
+            list(doc.ents), [self.ner_model_configuration.default_score or 0.85] * len(doc.ents)
         )
         return NlpArtifacts(
             entities=entities,

@@ -78,7 +78,7 @@ def _chains(doc: Doc, lex: Lexicon) -> list[list[int]]:
     return chains
 
 
-class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
+class PersonNameRecognizer(EntityRecognizer):
     """PERSON spans from name lists and cues over the spaCy tokens Presidio already has."""
 
     def __init__(self, lex: Lexicon | None = None) -> None:
@@ -161,14 +161,12 @@ class PersonNameRecognizer(EntityRecognizer):  # type: ignore[misc]
             tok, prev = doc[j], doc[j - 1]
             if "\n" in prev.whitespace_ or "\n" in tok.text:
                 break
-            if _is_cap_word(tok) or _is_initial(tok):
+            if _is_cap_word(tok) or _is_initial(tok) or (tok.text == "." and _is_initial(prev) and len(prev.text) == 1):
                 j += 1
-            elif tok.text == "." and _is_initial(prev) and len(prev.text) == 1:
-                j += 1
-            elif tok.lower_ in PARTICLES and j + 1 < len(doc) and _is_cap_word(doc[j + 1]):
-                j += 1
-            elif tok.text in "-'" and not prev.whitespace_ and j + 1 < len(doc) and _is_cap_word(doc[j + 1]):
-                j += 1
+            elif j + 1 < len(doc) and _is_cap_word(doc[j + 1]) and (
+                tok.lower_ in PARTICLES or (tok.text in "-'" and not prev.whitespace_)
+            ):
+                j += 1  # "Willemine ten Pas", "Mayo-Walters"
             else:
                 break
         return j

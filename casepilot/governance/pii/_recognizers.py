@@ -18,11 +18,11 @@ Presidio's own pattern/checksum recognizers are reused where they are good
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-import regex as re
 import tldextract
 from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer
@@ -43,7 +43,7 @@ def offline_tld_extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
-class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's e-mail recognizer with an offline domain check."""
 
     def validate_result(self, pattern_text: str) -> bool:
@@ -56,7 +56,7 @@ _CARD_CONTEXT = re.compile(
 )
 
 
-class AnyCountryCreditCardRecognizer(CreditCardRecognizer):  # type: ignore[misc]
+class AnyCountryCreditCardRecognizer(CreditCardRecognizer):
     """Card numbers of 12–19 digits from every scheme, Luhn-checked.
 
     A number whose first digit belongs to no card scheme (0, 7, 8, 9) is a card only
@@ -77,7 +77,7 @@ class AnyCountryCreditCardRecognizer(CreditCardRecognizer):  # type: ignore[misc
         results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts, regex_flags)
         return [
             r for r in results
-            if not text[max(0, r.start - 1) : r.start] == "+"  # "+44…" is a phone number
+            if text[max(0, r.start - 1) : r.start] != "+"  # "+44…" is a phone number
             and (text[r.start] in "123456" or _CARD_CONTEXT.search(text, max(0, r.start - 40), r.start))
         ]
 
@@ -85,7 +85,7 @@ class AnyCountryCreditCardRecognizer(CreditCardRecognizer):  # type: ignore[misc
 _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,32}")
 
 
-class IbanAnyCountryRecognizer(EntityRecognizer):  # type: ignore[misc]
+class IbanAnyCountryRecognizer(EntityRecognizer):
     """IBANs of every registry country, in any case, validated by format and checksum."""
 
     def __init__(self) -> None:
@@ -128,7 +128,7 @@ _CONTEXT_BEFORE = 40
 _CONTEXT_AFTER = 12
 
 
-class LoosePhoneRecognizer(EntityRecognizer):  # type: ignore[misc]
+class LoosePhoneRecognizer(EntityRecognizer):
     """Phone numbers in international, European and local formats.
 
     Presidio's ``PhoneRecognizer`` tries a handful of regions through

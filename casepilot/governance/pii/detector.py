@@ -152,7 +152,8 @@ class PiiDetector:
     def analyze_batch(self, texts: Sequence[str], *, batch_size: int = 64) -> list[list[DetectedEntity]]:
         """Like :meth:`analyze` for many texts, running spaCy batched (much faster)."""
         out: list[list[DetectedEntity]] = []
-        for text, artifacts in self._engine.process_batch(list(texts), "en", batch_size=batch_size):
+        for item in self._engine.process_batch(list(texts), "en", batch_size=batch_size):
+            text, artifacts = item[0], item[1]
             out.append(self._analyze_with(text, artifacts) if text.strip() else [])
         return out
 
