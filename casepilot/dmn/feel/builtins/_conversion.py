@@ -117,7 +117,7 @@ def _time_fields(hour: Any, minute: Any, second: Any, offset: Any = MISSING) -> 
 # --------------------------------------------------------------------------- number
 
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _GROUPING = (" ", ",", ".")
 _DECIMAL_SEPARATORS = (".", ",")
 

@@ -189,6 +189,7 @@ class Builtin:
             raise
 
     def _bind_named(self, named: Mapping[str, Any]) -> tuple[Overload, list[Any]]:
+        fitting: list[tuple[Overload, list[Any]]] = []
         for ov in self.overloads:
             if ov.variadic:
                 continue  # collected arguments are positional only
@@ -204,11 +205,19 @@ class Builtin:
                 elif i < ov.required:
                     break
             else:
-                if len(bound) < ov.required:
-                    continue
-                # guards are not consulted: names choose the signature, types are checked
-                # by the implementation (so `min(list: 5)` gets the singleton-list rule)
-                return ov, bound
+                if len(bound) >= ov.required:
+                    fitting.append((ov, bound))
+        if len(fitting) == 1:
+            # the names chose the signature; types are checked by the implementation (so
+            # `min(list: 5)` still gets the singleton-list rule)
+            return fitting[0]
+        if fitting:
+            # same names in several signatures (before(point, range) / before(range, point)):
+            # the argument types decide
+            for ov, bound in fitting:
+                if ov.guard is None or ov.guard(bound):
+                    return ov, bound
+            return fitting[0]
         expected = " or ".join(ov.describe() for ov in self.overloads)
         raise BuiltinArgumentError(
             f"{self.name}: parameters {', '.join(sorted(named))} do not fit the signature {expected}"

@@ -8,7 +8,7 @@ from typing import Any
 from casepilot.dmn.feel.builtins import collect_messages, get_builtin
 from casepilot.dmn.feel.values import Range, to_feel
 
-__all__ = ["D", "R", "call", "call_named", "messages_of", "num"]
+__all__ = ["D", "PyFunction", "R", "call", "call_named", "messages_of", "num"]
 
 
 def D(text: str | int) -> Decimal:
@@ -45,3 +45,22 @@ def messages_of(name: str, *args: Any) -> tuple[Any, list[str]]:
     with collect_messages() as messages:
         result = call(name, *args)
     return result, messages
+
+
+class PyFunction:
+    """A FEEL function backed by a Python callable (stands in for a user function)."""
+
+    def __init__(self, names: tuple[str, ...], body: Any) -> None:
+        self._names = names
+        self._body = body
+        self.calls = 0
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return self._names
+
+    def invoke(self, args: list[Any] | None = None, named: dict[str, Any] | None = None) -> Any:
+        self.calls += 1
+        values = list(args or [])
+        values += [None] * (len(self._names) - len(values))
+        return self._body(*values)
