@@ -30,7 +30,7 @@ from casepilot.dmn._results import EvalContext
 from casepilot.dmn._table import compile_table
 from casepilot.dmn._types import ANY, FeelType, TypeRegistry, coerce, describe
 
-__all__ = ["BoxedCompiler", "UserFunction", "invoke_function"]
+__all__ = ["BoxedCompiler", "UserFunction", "invoke_function", "result_of"]
 
 
 class UserFunction:
@@ -131,41 +131,41 @@ class BoxedCompiler:
         self.bridge = bridge
         self.types = types
 
-    def compile(self, expr: BoxedDef | None, owner: str) -> Eval:
+    def compile(self, expr: BoxedDef | None, owner: str, names: frozenset[str]) -> Eval:
         """An evaluator for ``expr``; a missing expression evaluates to null."""
         if expr is None:
             return lambda scope, ctx: None
-        ev = self._compile(expr, owner)
+        ev = self._compile(expr, owner, names)
         t = self.types.resolve(expr.type_ref) if not isinstance(expr, FunctionDef) else ANY
         if t.kind == "any":
             return ev
         return _coercing(ev, t, owner)
 
-    def _compile(self, expr: BoxedDef, owner: str) -> Eval:
+    def _compile(self, expr: BoxedDef, owner: str, names: frozenset[str]) -> Eval:
         if isinstance(expr, LiteralDef):
-            return self.bridge.expression(expr.text, owner, expr.line)
+            return self.bridge.expression(expr.text, owner, expr.line, names)
         if isinstance(expr, DecisionTableDef):
-            return compile_table(expr, owner, self.bridge, self.types)
+            return compile_table(expr, owner, names, self.bridge, self.types)
         if isinstance(expr, ContextDef):
-            return self._context(expr, owner)
+            return self._context(expr, owner, names)
         if isinstance(expr, ListDef):
-            items = [self.compile(i, owner) for i in expr.items]
+            items = [self.compile(i, owner, names) for i in expr.items]
             return lambda scope, ctx: [i(scope, ctx) for i in items]
         if isinstance(expr, RelationDef):
-            return self._relation(expr, owner)
+            return self._relation(expr, owner, names)
         if isinstance(expr, InvocationDef):
-            return self._invocation(expr, owner)
+            return self._invocation(expr, owner, names)
         if isinstance(expr, ConditionalDef):
-            return self._conditional(expr, owner)
+            return self._conditional(expr, owner, names)
         if isinstance(expr, IteratorDef):
-            return self._iterator(expr, owner)
+            return self._iterator(expr, owner, names)
         if isinstance(expr, FilterDef):
-            return self._filter(expr, owner)
+            return self._filter(expr, owner, names)
         if isinstance(expr, FunctionDef):
-            return self.function(expr, owner, ANY)
+            return self.function(expr, owner, ANY, names)
         return _unsupported(expr, owner)
 
-    def function(self, fdef: FunctionDef, owner: str, result_type: FeelType) -> Eval:
+    def function(self, fdef: FunctionDef, owner: str, result_type: FeelType, names: frozenset[str]) -> Eval:
         """An evaluator producing a ``UserFunction`` closed over the current scope."""
         if fdef.kind.upper() != "FEEL":
             message = f"function kind {fdef.kind!r} is not supported (only FEEL bodies are executed)"
@@ -175,22 +175,23 @@ class BoxedCompiler:
                 return None
 
             return external
-        names = tuple(p.name for p in fdef.parameters)
+        params = tuple(p.name for p in fdef.parameters)
         ptypes = tuple(self.types.resolve(p.type_ref) for p in fdef.parameters)
-        body = self.compile(fdef.body, owner)
+        body = self.compile(fdef.body, owner, names | set(params))
         if result_type.kind == "any" and fdef.type_ref:
-            rt = self.types.resolve(fdef.type_ref)
-            result_type = rt if rt.kind != "function" else ANY
+            result_type = result_of(self.types.resolve(fdef.type_ref))
 
         def make(scope: dict[str, Any], ctx: EvalContext) -> Any:
-            return UserFunction(owner, names, ptypes, body, result_type, scope, ctx)
+            return UserFunction(owner, params, ptypes, body, result_type, scope, ctx)
 
         return make
 
-    def _context(self, expr: ContextDef, owner: str) -> Eval:
-        entries = [
-            (e.name, self.compile(e.value, owner), self.types.resolve(e.type_ref)) for e in expr.entries
-        ]
+    def _context(self, expr: ContextDef, owner: str, names: frozenset[str]) -> Eval:
+        entries = []
+        for e in expr.entries:
+            entries.append((e.name, self.compile(e.value, owner, names), self.types.resolve(e.type_ref)))
+            if e.name:
+                names = names | {e.name}
 
         def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
             local = dict(scope)
@@ -209,18 +210,18 @@ class BoxedCompiler:
 
         return evaluate
 
-    def _relation(self, expr: RelationDef, owner: str) -> Eval:
+    def _relation(self, expr: RelationDef, owner: str, names: frozenset[str]) -> Eval:
         cols = expr.columns
-        rows = [[self.compile(c, owner) for c in row] for row in expr.rows]
+        rows = [[self.compile(c, owner, names) for c in row] for row in expr.rows]
 
         def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
             return [dict(zip(cols, (c(scope, ctx) for c in row), strict=False)) for row in rows]
 
         return evaluate
 
-    def _invocation(self, expr: InvocationDef, owner: str) -> Eval:
-        callee = self.compile(expr.callee, owner)
-        bindings = [(b.parameter, self.compile(b.expression, owner)) for b in expr.bindings]
+    def _invocation(self, expr: InvocationDef, owner: str, names: frozenset[str]) -> Eval:
+        callee = self.compile(expr.callee, owner, names)
+        bindings = [(b.parameter, self.compile(b.expression, owner, names)) for b in expr.bindings]
 
         def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
             fn = callee(scope, ctx)
@@ -229,15 +230,15 @@ class BoxedCompiler:
 
         return evaluate
 
-    def _conditional(self, expr: ConditionalDef, owner: str) -> Eval:
-        cond = self.compile(expr.condition, owner)
-        then = self.compile(expr.then, owner)
-        other = self.compile(expr.otherwise, owner)
+    def _conditional(self, expr: ConditionalDef, owner: str, names: frozenset[str]) -> Eval:
+        cond = self.compile(expr.condition, owner, names)
+        then = self.compile(expr.then, owner, names)
+        other = self.compile(expr.otherwise, owner, names)
         return lambda scope, ctx: then(scope, ctx) if cond(scope, ctx) is True else other(scope, ctx)
 
-    def _iterator(self, expr: IteratorDef, owner: str) -> Eval:
-        source = self.compile(expr.source, owner)
-        body = self.compile(expr.body, owner)
+    def _iterator(self, expr: IteratorDef, owner: str, names: frozenset[str]) -> Eval:
+        source = self.compile(expr.source, owner, names)
+        body = self.compile(expr.body, owner, names | {expr.variable})
         var = expr.variable
         kind = expr.kind
 
@@ -261,9 +262,9 @@ class BoxedCompiler:
 
         return evaluate
 
-    def _filter(self, expr: FilterDef, owner: str) -> Eval:
-        source = self.compile(expr.source, owner)
-        match = self.compile(expr.match, owner)
+    def _filter(self, expr: FilterDef, owner: str, names: frozenset[str]) -> Eval:
+        source = self.compile(expr.source, owner, names)
+        match = self.compile(expr.match, owner, names | {"item"})
 
         def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
             items = source(scope, ctx)
@@ -288,6 +289,13 @@ class BoxedCompiler:
         return evaluate
 
 
+def result_of(t: FeelType) -> FeelType:
+    """The result type a typeRef imposes on a function: a function type's output, else the type itself."""
+    if t.kind == "function":
+        return t.element or ANY
+    return t
+
+
 def _coercing(ev: Eval, t: FeelType, owner: str) -> Eval:
     def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
         v, err = coerce(ev(scope, ctx), t)
@@ -298,7 +306,7 @@ def _coercing(ev: Eval, t: FeelType, owner: str) -> Eval:
     return evaluate
 
 
-def _unsupported(expr: UnsupportedDef | BoxedDef, owner: str) -> Eval:
+def _unsupported(expr: UnsupportedDef | BoxedDef, owner: str, names: frozenset[str]) -> Eval:
     tag = expr.tag if isinstance(expr, UnsupportedDef) else type(expr).__name__
 
     def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:

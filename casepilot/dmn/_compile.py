@@ -10,10 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from casepilot.dmn._boxed import BoxedCompiler
+from casepilot.dmn._boxed import BoxedCompiler, result_of
 from casepilot.dmn._drg import CBKM, CDecision, CInput, CompiledModel, CService, Req, ReqKind
 from casepilot.dmn._feelbridge import FeelBridge
-from casepilot.dmn._model import DefinitionsDef, ImportDef
+from casepilot.dmn._model import (
+    BoxedDef,
+    ConditionalDef,
+    ContextDef,
+    DecisionTableDef,
+    DefinitionsDef,
+    FilterDef,
+    FunctionDef,
+    ImportDef,
+    InvocationDef,
+    ItemDefinitionDef,
+    IteratorDef,
+    ListDef,
+    RelationDef,
+)
 from casepilot.dmn._parse import DMN_NAMESPACES
 from casepilot.dmn._types import ANY, TypeRegistry
 from casepilot.errors import DefinitionError
@@ -61,6 +75,12 @@ class _Linker:
                 continue
             imported[im.name] = self.model(target, (*chain, defs.namespace))
         bridge = FeelBridge(defs.file, self.strict)
+        members = set(member_names(defs))
+        for prefix, m in imported.items():
+            members |= m.bridge_names
+            if prefix:
+                members.add(prefix)
+        bridge.member_names = frozenset(members)
         self.bridges[defs.namespace] = bridge
 
         def allowed(text: str) -> Any:
@@ -69,6 +89,9 @@ class _Linker:
         types = TypeRegistry(defs.item_definitions, {p: m.types for p, m in imported.items()}, allowed)
         cm = CompiledModel(defs, types)
         cm.imports = imported
+        cm.bridge_names = frozenset(
+            members | {e.name for e in (*defs.decisions, *defs.input_data, *defs.bkms, *defs.services)}
+        )
         self.compiled[defs.namespace] = cm
         self._fill(cm, bridge)
         if self.strict:
@@ -94,14 +117,13 @@ class _Linker:
         for s in defs.services:
             cm.services[s.id] = CService(s.id, s.name, (), (), (), ANY)
         for b in defs.bkms:
-            result_type = cm.types.resolve(b.type_ref)
-            if result_type.kind == "function":
-                result_type = ANY
-            if b.logic is None:
-                make = boxed.compile(None, b.name)
-            else:
-                make = boxed.function(b.logic, b.name, result_type)
+            result_type = result_of(cm.types.resolve(b.type_ref))
             reqs = self._reqs(cm, b.required_knowledge, ("bkm", "service"), b.name, b.line)
+            names = scope_names(reqs)
+            if b.logic is None:
+                make = boxed.compile(None, b.name, names)
+            else:
+                make = boxed.function(b.logic, b.name, result_type, names)
             cm.bkms[b.id] = CBKM(b.id, b.name, reqs, make)
         for d in pending_decisions.values():
             reqs = (
@@ -118,7 +140,7 @@ class _Linker:
 
                 evaluate = no_logic
             else:
-                evaluate = boxed.compile(d.expression, d.name)
+                evaluate = boxed.compile(d.expression, d.name, scope_names(reqs))
             cm.decisions[d.id] = CDecision(
                 d.id, d.name, d.type_ref, cm.types.resolve(d.type_ref), reqs, evaluate
             )
@@ -178,6 +200,74 @@ class _Linker:
                 continue
             out.append(found)
         return tuple(out)
+
+
+def scope_names(reqs: tuple[Req, ...]) -> frozenset[str]:
+    """The variable names a set of requirements puts in scope (imports add their prefix)."""
+    names: set[str] = set()
+    for r in reqs:
+        names.add(r.target.name)
+        if r.prefix:
+            names.add(r.prefix)
+    return frozenset(names)
+
+
+def _expr_names(expr: BoxedDef | None, out: set[str]) -> None:
+    if expr is None:
+        return
+    if isinstance(expr, ContextDef):
+        for e in expr.entries:
+            if e.name:
+                out.add(e.name)
+            _expr_names(e.value, out)
+    elif isinstance(expr, ListDef):
+        for i in expr.items:
+            _expr_names(i, out)
+    elif isinstance(expr, RelationDef):
+        out.update(expr.columns)
+        for row in expr.rows:
+            for c in row:
+                _expr_names(c, out)
+    elif isinstance(expr, InvocationDef):
+        _expr_names(expr.callee, out)
+        for b in expr.bindings:
+            out.add(b.parameter)
+            _expr_names(b.expression, out)
+    elif isinstance(expr, ConditionalDef):
+        for part in (expr.condition, expr.then, expr.otherwise):
+            _expr_names(part, out)
+    elif isinstance(expr, IteratorDef):
+        out.add(expr.variable)
+        _expr_names(expr.source, out)
+        _expr_names(expr.body, out)
+    elif isinstance(expr, FilterDef):
+        _expr_names(expr.source, out)
+        _expr_names(expr.match, out)
+    elif isinstance(expr, FunctionDef):
+        out.update(p.name for p in expr.parameters)
+        _expr_names(expr.body, out)
+    elif isinstance(expr, DecisionTableDef):
+        out.update(o.name for o in expr.outputs if o.name)
+
+
+def _item_names(item: ItemDefinitionDef, out: set[str]) -> None:
+    out.add(item.name)
+    for c in item.components:
+        _item_names(c, out)
+
+
+def member_names(defs: DefinitionsDef) -> frozenset[str]:
+    """Names that may be read through paths anywhere in ``defs``: type components, context
+    entries, parameters, relation columns, table outputs. FEEL needs them to scan names with
+    spaces or operator characters."""
+    out: set[str] = set()
+    for item in defs.item_definitions:
+        _item_names(item, out)
+    for d in defs.decisions:
+        _expr_names(d.expression, out)
+    for b in defs.bkms:
+        _expr_names(b.logic, out)
+    return frozenset(n for n in out if n)
 
 
 def _all_reqs(el: Any) -> tuple[Req, ...]:

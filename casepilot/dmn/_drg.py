@@ -77,7 +77,8 @@ class CService:
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
-        return tuple(r.target.name for r in (*self.input_decisions, *self.input_data))
+        # DMN 1.5 §6.3.5: the service's function takes the input data first, then the input decisions.
+        return tuple(r.target.name for r in (*self.input_data, *self.input_decisions))
 
 
 class CompiledModel:
@@ -93,6 +94,8 @@ class CompiledModel:
         self.bkms: dict[str, CBKM] = {}
         self.services: dict[str, CService] = {}
         self.by_name: dict[str, CDecision | CInput | CBKM | CService] = {}
+        self.bridge_names: frozenset[str] = frozenset()
+        """Every name of this model that importers may need to scan in FEEL text."""
 
 
 class View:
@@ -218,17 +221,20 @@ def run_service(
     """Evaluate decision service ``s`` with parameter values by name; (result, decision results)."""
     memo: dict[tuple[tuple[str, ...], str], Any] = {}
     inputs: dict[str, Any] = {}
-    for r in s.input_decisions:
+    for r in (*s.input_decisions, *s.input_data):
         target_view = view if r.prefix is None else view.child(r.prefix)
-        d: CDecision = r.target
-        value = params.get(d.name)
-        if value is not None and d.type.kind != "any":
-            value, err = coerce(value, d.type)
+        el: CDecision | CInput = r.target
+        value = params.get(el.name)
+        if value is not None and el.type.kind != "any":
+            value, err = coerce(value, el.type)
             if err:
-                ctx.error("type-mismatch", s.name, f"input decision {d.name!r}: {err}")
-        memo[(target_view.key, d.id)] = value
-    for r in s.input_data:
-        inputs[r.target.name] = params.get(r.target.name)
+                # A non-conforming argument means the service is not invoked at all.
+                ctx.error("type-mismatch", s.name, f"parameter {el.name!r}: {err}")
+                return None, {}
+        if r.kind == "decision":
+            memo[(target_view.key, el.id)] = value
+        else:
+            inputs[el.name] = value
     sub_view = View(view.model, inputs, view.key)
     sub_view.children = {}
     run = Run(ctx, memo)
@@ -239,8 +245,9 @@ def run_service(
         result: Any = next(iter(values.values()))
     else:
         result = values
-    if s.type.kind not in ("any", "function"):
-        result, err = coerce(result, s.type)
+    out_type = s.type.element if s.type.kind == "function" else s.type
+    if out_type is not None and out_type.kind != "any":
+        result, err = coerce(result, out_type)
         if err:
             ctx.error("type-mismatch", s.name, err)
     return result, run.results

@@ -34,8 +34,8 @@ class FeelBridge:
         self.file = file
         self.strict = strict
         self.problems: list[DefinitionError] = []
-        self._expr_cache: dict[str, Any] = {}
-        self._tests_cache: dict[str, Any] = {}
+        self.member_names: frozenset[str] = frozenset()
+        """Names that may appear in paths anywhere in the model (components, context entries…)."""
 
     def _problem(self, what: str, text: str, exc: Exception, line: int | None, owner: str) -> str:
         msg = f"{what} {text.strip()!r} of {owner!r} does not compile: {exc}"
@@ -43,21 +43,22 @@ class FeelBridge:
             self.problems.append(DefinitionError(msg, file=self.file, line=line))
         return msg
 
-    def compiled(self, text: str) -> Any:
-        """The FEEL ``CompiledExpression`` for ``text`` (cached); raises ExpressionError."""
-        hit = self._expr_cache.get(text)
-        if hit is None:
-            hit = feel.compile_expression(text)
-            self._expr_cache[text] = hit
-        return hit
+    def compiled(self, text: str, names: frozenset[str] = frozenset()) -> Any:
+        """The FEEL ``CompiledExpression`` for ``text``; raises ExpressionError.
 
-    def expression(self, text: str, owner: str, line: int | None) -> Eval:
+        ``names`` are the variable names in scope: FEEL needs them to read names
+        containing spaces or operators (``Loan-to-value``). The FEEL package caches
+        compiled expressions by text and relevant names.
+        """
+        return feel.compile_expression(text, known_names=names | self.member_names)
+
+    def expression(self, text: str, owner: str, line: int | None, names: frozenset[str] = frozenset()) -> Eval:
         """An evaluator for the FEEL expression ``text`` inside element ``owner``."""
         ok, const = constant_expression(text)
         if ok:
             return lambda scope, ctx: const
         try:
-            compiled = self.compiled(text)
+            compiled = self.compiled(text, names)
         except (ExpressionError, RecursionError, ValueError) as exc:
             msg = self._problem("expression", text, exc, line, owner)
             return _failing(owner, msg)
@@ -91,19 +92,16 @@ class FeelBridge:
 
         return walk
 
-    def unary_tests(self, text: str, owner: str, line: int | None) -> UnaryTest:
+    def unary_tests(self, text: str, owner: str, line: int | None, names: frozenset[str] = frozenset()) -> UnaryTest:
         """A matcher for the unary tests ``text`` (an input entry or allowed values)."""
         fast = fast_unary_tests(text)
         if fast is not None:
             return lambda value, scope: fast(value)
-        compiled = self._tests_cache.get(text)
-        if compiled is None:
-            try:
-                compiled = feel.compile_unary_tests(text)
-            except (ExpressionError, RecursionError, ValueError) as exc:
-                self._problem("unary tests", text, exc, line, owner)
-                return lambda value, scope: False
-            self._tests_cache[text] = compiled
+        try:
+            compiled = feel.compile_unary_tests(text, known_names=names | self.member_names)
+        except (ExpressionError, RecursionError, ValueError) as exc:
+            self._problem("unary tests", text, exc, line, owner)
+            return lambda value, scope: False
         matches = compiled.matches
 
         def test(value: Any, scope: Mapping[str, Any]) -> bool:
@@ -119,7 +117,7 @@ class FeelBridge:
         fast = fast_unary_tests(text)
         if fast is not None:
             return _FastMatcher(fast)
-        return feel.compile_unary_tests(text)
+        return feel.compile_unary_tests(text, known_names=self.member_names)
 
 
 class _FastMatcher:

@@ -42,31 +42,33 @@ def _feel_same(a: Any, b: Any) -> bool:
         return bool(a == b)
 
 
-def _priority_tests(text: str | None, bridge: FeelBridge, owner: str, line: int | None) -> list[UnaryTest]:
+def _priority_tests(
+    text: str | None, bridge: FeelBridge, owner: str, line: int | None, names: frozenset[str]
+) -> list[UnaryTest]:
     if text is None or not text.strip():
         return []
-    return [bridge.unary_tests(p, owner, line) for p in split_top_level(text) if p.strip()]
+    return [bridge.unary_tests(p, owner, line, names) for p in split_top_level(text) if p.strip()]
 
 
-def compile_table(table: DecisionTableDef, owner: str, bridge: FeelBridge, types: TypeRegistry) -> Eval:
+def compile_table(
+    table: DecisionTableDef, owner: str, names: frozenset[str], bridge: FeelBridge, types: TypeRegistry
+) -> Eval:
     """Compile ``table`` (the logic of decision/BKM ``owner``) into an evaluator."""
-    inputs: list[Eval] = [bridge.expression(i.expression, owner, i.line) for i in table.inputs]
+    inputs: list[Eval] = [bridge.expression(i.expression, owner, i.line, names) for i in table.inputs]
     input_checks: list[tuple[int, UnaryTest, str]] = []
     input_types: list[tuple[int, FeelType]] = []
     for idx, clause in enumerate(table.inputs):
         if clause.input_values and clause.input_values.strip():
             input_checks.append(
-                (idx, bridge.unary_tests(clause.input_values, owner, clause.line), clause.input_values)
+                (idx, bridge.unary_tests(clause.input_values, owner, clause.line, names), clause.input_values)
             )
         t = types.resolve(clause.type_ref)
         if t.kind != "any":
             input_types.append((idx, t))
     n_out = len(table.outputs)
-    names = tuple(o.name or table.output_label or owner for o in table.outputs)
+    out_names = tuple(o.name or table.output_label or owner for o in table.outputs)
     out_types = tuple(types.resolve(o.type_ref) for o in table.outputs)
-    if n_out == 1 and out_types[0].kind == "any" and table.type_ref:
-        out_types = (types.resolve(table.type_ref),)
-    priorities = [_priority_tests(o.output_values, bridge, owner, o.line) for o in table.outputs]
+    priorities = [_priority_tests(o.output_values, bridge, owner, o.line, names) for o in table.outputs]
     has_output_values = any(priorities)
 
     rule_ids = tuple(r.id for r in table.rules)
@@ -78,14 +80,14 @@ def compile_table(table: DecisionTableDef, owner: str, bridge: FeelBridge, types
             stripped = text.strip()
             if stripped in ("-", ""):
                 continue
-            tests.append((col, bridge.unary_tests(text, owner, r.line)))
+            tests.append((col, bridge.unary_tests(text, owner, r.line, names)))
         rule_tests.append(tuple(tests))
-        outs = tuple(bridge.expression(t, owner, r.line) for t in r.output_entries[:n_out])
+        outs = tuple(bridge.expression(t, owner, r.line, names) for t in r.output_entries[:n_out])
         if len(outs) < n_out:
             outs = outs + tuple((lambda s, c: None) for _ in range(n_out - len(outs)))
         rule_outputs.append(outs)
     defaults: tuple[Eval | None, ...] = tuple(
-        bridge.expression(o.default, owner, o.line) if o.default is not None and o.default.strip() else None
+        bridge.expression(o.default, owner, o.line, names) if o.default is not None and o.default.strip() else None
         for o in table.outputs
     )
     has_default = any(d is not None for d in defaults)
@@ -99,22 +101,22 @@ def compile_table(table: DecisionTableDef, owner: str, bridge: FeelBridge, types
             v = evals[0](scope, ctx)
             t = out_types[0]
             if t.kind != "any":
-                v, err = coerce(v, t)
+                v, err = _coerce_output(v, t)
                 if err:
                     ctx.error("type-mismatch", owner, f"output of rule {rule_ids[index]}: {err}")
             return v
         result: dict[str, Any] = {}
-        for name, ev, t in zip(names, evals, out_types, strict=True):
+        for name, ev, t in zip(out_names, evals, out_types, strict=True):
             v = ev(scope, ctx)
             if t.kind != "any":
-                v, err = coerce(v, t)
+                v, err = _coerce_output(v, t)
                 if err:
                     ctx.error("type-mismatch", owner, f"output {name!r} of rule {rule_ids[index]}: {err}")
             result[name] = v
         return result
 
     def priority(value: Any, scope: dict[str, Any]) -> tuple[int, ...]:
-        values = (value,) if n_out == 1 else tuple(value.get(n) for n in names)
+        values = (value,) if n_out == 1 else tuple(value.get(n) for n in out_names)
         key = []
         for v, tests in zip(values, priorities, strict=True):
             rank = _NO_PRIORITY
@@ -129,7 +131,7 @@ def compile_table(table: DecisionTableDef, owner: str, bridge: FeelBridge, types
         if not has_default:
             return None
         vals = [d(scope, ctx) if d is not None else None for d in defaults]
-        return vals[0] if n_out == 1 else dict(zip(names, vals, strict=True))
+        return vals[0] if n_out == 1 else dict(zip(out_names, vals, strict=True))
 
     def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
         values = [ie(scope, ctx) for ie in inputs]
@@ -206,8 +208,8 @@ def compile_table(table: DecisionTableDef, owner: str, bridge: FeelBridge, types
     def _checked(value: Any, ctx: EvalContext) -> Any:
         if not has_output_values or value is None:
             return value
-        values = (value,) if n_out == 1 else tuple(value.get(n) for n in names)
-        for name, v, tests in zip(names, values, priorities, strict=True):
+        values = (value,) if n_out == 1 else tuple(value.get(n) for n in out_names)
+        for name, v, tests in zip(out_names, values, priorities, strict=True):
             if tests and v is not None and not any(t(v, {}) for t in tests):
                 ctx.error(
                     "invalid-output",
@@ -217,6 +219,17 @@ def compile_table(table: DecisionTableDef, owner: str, bridge: FeelBridge, types
         return value
 
     return evaluate
+
+
+def _coerce_output(value: Any, t: FeelType) -> tuple[Any, str | None]:
+    """Coerce one rule output; a collection type on an output clause types its items.
+
+    Modellers often give the output clause of a collect table the type of the whole
+    result (a list); a single item conforming to the element type is then accepted.
+    """
+    if t.kind == "list" and t.element is not None and not isinstance(value, list) and t.element.conforms(value):
+        return value, None
+    return coerce(value, t)
 
 
 def _aggregate(hp: str, outs: list[Any], owner: str, ctx: EvalContext) -> Any:

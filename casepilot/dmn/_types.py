@@ -90,6 +90,7 @@ class FeelType:
     kind: TypeKind
     base: str | None = None
     element: FeelType | None = None
+    """Item type of a list type; output type of a function type (None: any)."""
     components: tuple[tuple[str, FeelType], ...] | None = None
     allowed: Any = None
     """Compiled unary tests restricting the values (itemDefinition allowedValues)."""
@@ -255,7 +256,8 @@ class TypeRegistry:
     def _item(self, item: ItemDefinitionDef) -> FeelType:
         name = item.name or "anonymous"
         if item.is_function:
-            base: FeelType = FeelType(name, "function")
+            out = self.resolve(item.function_output) if item.function_output else None
+            base: FeelType = FeelType(name, "function", element=out)
         elif item.components:
             comps = tuple((c.name, self._item(c)) for c in item.components)
             base = FeelType(name, "context", components=comps)
