@@ -67,7 +67,9 @@ def test_provenance_follows_the_most_specific_variable_record() -> None:
 
 
 def test_untrusted_lists_exactly_the_untrusted_arguments() -> None:
-    bound = build_arguments(BINDING, VARIABLES, {"claim": Provenance.trusted("person:alice"), "memo": Provenance.untrusted("llm")})
+    bound = build_arguments(
+        BINDING, VARIABLES, {"claim": Provenance.trusted("person:alice"), "memo": Provenance.untrusted("llm")}
+    )
     assert bound.untrusted == ("memo",)
     assert bound.provenance["payee"].is_trusted
 
@@ -86,7 +88,9 @@ def test_apply_results_from_model_mapping_and_outcome() -> None:
     expected = {"payment_id": "PAY-1", "paid": True}
     assert apply_results(BINDING, result) == expected
     assert apply_results(BINDING, result.model_dump()) == expected
-    outcome = ToolOutcome(tool="pay", side_effect="non_idempotent", arguments={}, result=result, attempts=1, latency_s=0.0)
+    outcome = ToolOutcome(
+        tool="pay", side_effect="non_idempotent", arguments={}, result=result, attempts=1, latency_s=0.0
+    )
     assert apply_results(BINDING, outcome) == expected
     assert result_provenance(BINDING) == {
         "payment_id": Provenance.untrusted("tool:pay"),

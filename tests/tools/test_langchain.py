@@ -55,14 +55,18 @@ def test_decorated_langchain_tool_registers_as_is() -> None:
     assert params["required"] == ["amount"] and set(params["properties"]) == {"amount", "currency"}
     outcome = reg.invoke("convert_currency", {"amount": 10, "currency": "USD"})
     assert outcome.result == LangChainResult(output="5.00 EUR")
-    assert asyncio.run(reg.ainvoke("convert_currency", {"amount": 3})).result.model_dump() == {"output": "3.00 EUR"}
+    assert asyncio.run(reg.ainvoke("convert_currency", {"amount": 3})).result.model_dump() == {
+        "output": "3.00 EUR"
+    }
 
 
 def test_args_schema_model_is_used_for_validation() -> None:
     reg = ToolRegistry()
     reg.register(from_langchain(PolicyLookup(), side_effect="read_only"))
     assert reg.get("policy_lookup").args_model is LookupArgs
-    assert reg.invoke("policy_lookup", {"policy_number": "P-0042"}).output()["output"]["holder"] == "A. Example"
+    assert (
+        reg.invoke("policy_lookup", {"policy_number": "P-0042"}).output()["output"]["holder"] == "A. Example"
+    )
     with pytest.raises(ToolCallError, match="policy_number: String should match pattern") as info:
         reg.invoke("policy_lookup", {"policy_number": "0042"})
     assert info.value.kind == "invalid_arguments"

@@ -114,7 +114,9 @@ def test_invalid_arguments_never_call_the_tool() -> None:
 
 
 def test_unknown_arguments_are_rejected(registry: ToolRegistry) -> None:
-    with pytest.raises(ToolCallError, match="unknown arguments c, the tool was not called; it takes: a, b") as info:
+    with pytest.raises(
+        ToolCallError, match="unknown arguments c, the tool was not called; it takes: a, b"
+    ) as info:
         registry.invoke("add", {"a": 1, "c": 2})
     assert info.value.kind == "invalid_arguments"
 
@@ -176,7 +178,9 @@ def test_invalid_result_is_a_tool_error() -> None:
         return {"total": "many"}  # type: ignore[return-value]
 
     t = Tool(name="wrong", description="", args_model=AddArgs, result_model=AddResult, func=wrong)
-    with pytest.raises(ToolCallError, match=r"invalid result: total: Input should be a valid integer") as info:
+    with pytest.raises(
+        ToolCallError, match=r"invalid result: total: Input should be a valid integer"
+    ) as info:
         ToolRegistry([t]).invoke("wrong", {"a": 1})
     assert info.value.kind == "invalid_result" and info.value.attempts == 1
 
@@ -247,7 +251,14 @@ def test_async_tool_timeout_cancels() -> None:
             raise
         return AddResult(total=0)
 
-    t = Tool(name="forever", description="", args_model=AddArgs, result_model=AddResult, afunc=forever, retry=RetryPolicy(1))
+    t = Tool(
+        name="forever",
+        description="",
+        args_model=AddArgs,
+        result_model=AddResult,
+        afunc=forever,
+        retry=RetryPolicy(1),
+    )
     with pytest.raises(ToolCallError) as info:
         asyncio.run(ToolRegistry([t]).ainvoke("forever", {"a": 1}, timeout=0.05))
     assert info.value.kind == "timeout" and cancelled == [True]
