@@ -70,6 +70,7 @@ class CaseMachine:
         self.armed: dict[str, dict[tuple[str, str, str], None]] = {}
         self.timers: list[tuple[dt.datetime, int, str]] = []
         self.queue: deque[TransitionEvent] = deque()
+        self.deferred: deque[str] = deque()
         self.dirty: set[str] = set()
         self.out: list[TransitionEvent] = []
 
@@ -308,7 +309,7 @@ class CaseMachine:
         if parent.state != "Active" or info.repetition_rule is None or not self.rule(info, "repetition_rule"):
             return
         repeat = self.create(inst.element, parent, cause="repetition")
-        self.initial(repeat)
+        self.deferred.append(repeat.id)  # started from the settle loop: no unbounded recursion
 
     # -- timers ------------------------------------------------------------------------------------
 
@@ -374,7 +375,9 @@ class CaseMachine:
         """Dispatch queued events to sentries, then complete stages, until nothing changes."""
         steps = 0
         while True:
-            if self.queue:
+            if self.deferred:
+                self.initial(self.items[self.deferred.popleft()])
+            elif self.queue:
                 sentries.dispatch(self, self.queue.popleft())
             elif self.dirty:
                 sid = max(self.dirty, key=lambda s: (self.depth[s], s))
