@@ -153,3 +153,35 @@ def test_binding_drives_a_real_call_end_to_end(tmp_path: Path, registry: ToolReg
     updates = apply_results(binding, outcome)
     assert set(updates) == {"sentiment", "mood"}
     assert updates["mood"] == "positive" and updates["sentiment"] > 0.5
+
+
+DECISION_CMMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL"
+             xmlns:casepilot="https://casepilot.dev/cmmn/extensions"
+             id="defs" targetNamespace="https://casepilot.dev/tests">
+  <case id="claim" name="Claim">
+    <casePlanModel id="cpm" name="Claim">
+      <planItem id="pi_route" name="Route" definitionRef="dt_route"/>
+      <decisionTask id="dt_route" name="Route"
+            casepilot:tool="decide"
+            casepilot:inputs="decision='Review routing'; inputs=scores"
+            casepilot:outputs="verdict=outputs.verdict; fired=rule_ids"/>
+    </casePlanModel>
+  </case>
+</definitions>
+"""
+
+
+def test_decision_task_bound_to_the_decide_tool(tmp_path: Path) -> None:
+    from casepilot.tools.builtin import decide_tool
+
+    guardrails = Path(__file__).resolve().parents[2] / "examples" / "claims" / "guardrails.dmn"
+    registry = ToolRegistry([decide_tool(guardrails)])
+    model = tmp_path / "route.cmmn"
+    model.write_text(DECISION_CMMN, encoding="utf-8")
+    binding = load_bindings(parse_file(model), registry).get("dt_route")
+    assert binding is not None
+    bound = build_arguments(binding, {"scores": {"confidence": 0.95, "sentiment": 0.3}})
+    assert bound.provenance["decision"].is_trusted and bound.untrusted == ("inputs",)
+    updates = apply_results(binding, registry.invoke(binding.tool, bound.values))
+    assert updates == {"verdict": "allow", "fired": ["otherwise_allow"]}
