@@ -8,12 +8,14 @@ with the parser's message.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from casepilot.dmn.feel import temporal
-from casepilot.dmn.feel.values import FEEL_DECIMAL, YearMonthDuration
+from casepilot.dmn.feel.values import FEEL_DECIMAL, Range, YearMonthDuration
+from casepilot.errors import ExpressionError
 
 from ._core import MISSING, BuiltinArgumentError, builtin
 from ._support import need_int, need_number, need_string, type_name
@@ -184,3 +186,40 @@ def _date_part(value: Any, param: str) -> _dt.date:
 @builtin("years and months duration", "from", "to")
 def _years_and_months_duration(from_: Any, to: Any) -> YearMonthDuration:
     return YearMonthDuration(months_between(_date_part(from_, "from"), _date_part(to, "to")))
+
+
+# ---------------------------------------------------------------------------- range
+
+_RANGE_CALLS = frozenset({"date", "time", "date and time", "duration"})
+_MAX_RANGE_TEXT = 1000
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_range(text: str) -> Range:
+    from casepilot.dmn.feel import compile_expression  # late: the compiler imports this package
+
+    source = text.strip()
+    if source[:1] in ("<", ">", "="):
+        source = f"({source})"
+    try:
+        compiled = compile_expression(source)
+    except ExpressionError as exc:
+        raise BuiltinArgumentError(f"{text!r} is not a range: {exc}") from None
+    extra = compiled.free_names - _RANGE_CALLS
+    if extra:
+        names = ", ".join(sorted(extra))
+        raise BuiltinArgumentError(f"{text!r}: range endpoints must be literals, not names ({names})")
+    value, messages = compiled.evaluate_with_messages({})
+    if not isinstance(value, Range) or messages:
+        why = f": {messages[0]}" if messages else ""
+        raise BuiltinArgumentError(f'{text!r} is not a range such as [1..10), (< 5) or ["a".."z"]{why}')
+    return value
+
+
+@builtin("range", "from")
+def _range(from_: Any) -> Range:
+    """DMN 1.5 ``range(from)``: a range from its FEEL text, e.g. ``range("[18..21)")``."""
+    text = need_string(from_, "from")
+    if len(text) > _MAX_RANGE_TEXT:
+        raise BuiltinArgumentError(f"from is longer than {_MAX_RANGE_TEXT} characters")
+    return _parse_range(text)

@@ -242,3 +242,34 @@ def test_years_and_months_duration_invalid_and_named() -> None:
     assert call_named(
         "years and months duration", **{"from": dt.date(2016, 1, 21), "to": dt.date(2015, 1, 21)}
     ) == YearMonthDuration(-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[18..21)", Range(D(18), D(21), True, False)),
+        ("(1..10]", Range(D(1), D(10), False, True)),
+        ("]1..10[", Range(D(1), D(10), False, False)),
+        ("< 10", Range(None, D(10), False, False)),
+        (">= 5", Range(D(5), None, True, False)),
+        ('["a".."z"]', Range("a", "z", True, True)),
+        ('[@"2019-01-01"..@"2019-12-31"]', Range(dt.date(2019, 1, 1), dt.date(2019, 12, 31), True, True)),
+        (
+            '[date("2019-01-01")..date("2019-12-31")]',
+            Range(dt.date(2019, 1, 1), dt.date(2019, 12, 31), True, True),
+        ),
+    ],
+)
+def test_range(text: str, expected: Range) -> None:
+    assert call("range", text) == expected
+
+
+@pytest.mark.parametrize("text", ["[x..10]", "abs(1)", "[1..", "1+1", "", "x" * 1001])
+def test_range_invalid(text: str) -> None:
+    assert call("range", text) is None
+
+
+def test_range_named_and_types() -> None:
+    assert call_named("range", **{"from": "[1..2]"}) == Range(D(1), D(2), True, True)
+    assert call("range", None) is None
+    assert call("range", 5) is None

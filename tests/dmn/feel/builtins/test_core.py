@@ -19,7 +19,7 @@ from tests.dmn.feel.builtins._helpers import D, call, call_named, messages_of
 
 SPEC_NAMES = {
     # conversion
-    "date", "date and time", "time", "number", "string", "duration", "years and months duration",
+    "date", "date and time", "time", "number", "string", "duration", "years and months duration", "range",
     # boolean
     "not",
     # string
