@@ -306,7 +306,7 @@ def _coercing(ev: Eval, t: FeelType, owner: str) -> Eval:
     return evaluate
 
 
-def _unsupported(expr: UnsupportedDef | BoxedDef, owner: str, names: frozenset[str]) -> Eval:
+def _unsupported(expr: UnsupportedDef | BoxedDef, owner: str) -> Eval:
     tag = expr.tag if isinstance(expr, UnsupportedDef) else type(expr).__name__
 
     def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:

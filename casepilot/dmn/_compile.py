@@ -12,7 +12,7 @@ from typing import Any
 
 from casepilot.dmn._boxed import BoxedCompiler, result_of
 from casepilot.dmn._drg import CBKM, CDecision, CInput, CompiledModel, CService, Req, ReqKind
-from casepilot.dmn._feelbridge import FeelBridge
+from casepilot.dmn._feelbridge import Eval, FeelBridge
 from casepilot.dmn._model import (
     BoxedDef,
     ConditionalDef,
@@ -29,6 +29,7 @@ from casepilot.dmn._model import (
     RelationDef,
 )
 from casepilot.dmn._parse import DMN_NAMESPACES
+from casepilot.dmn._results import EvalContext
 from casepilot.dmn._types import ANY, TypeRegistry
 from casepilot.errors import DefinitionError
 
@@ -89,9 +90,9 @@ class _Linker:
         types = TypeRegistry(defs.item_definitions, {p: m.types for p, m in imported.items()}, allowed)
         cm = CompiledModel(defs, types)
         cm.imports = imported
-        cm.bridge_names = frozenset(
-            members | {e.name for e in (*defs.decisions, *defs.input_data, *defs.bkms, *defs.services)}
-        )
+        element_names = {d.name for d in defs.decisions} | {i.name for i in defs.input_data}
+        element_names |= {b.name for b in defs.bkms} | {s.name for s in defs.services}
+        cm.bridge_names = frozenset(members | element_names)
         self.compiled[defs.namespace] = cm
         self._fill(cm, bridge)
         if self.strict:
@@ -132,13 +133,7 @@ class _Linker:
                 *self._reqs(cm, d.required_knowledge, ("bkm", "service"), d.name, d.line),
             )
             if d.expression is None:
-                name = d.name
-
-                def no_logic(scope: dict[str, Any], ctx: Any, name: str = name) -> Any:
-                    ctx.warn("missing-logic", name, "decision has no decision logic; its value is null")
-                    return None
-
-                evaluate = no_logic
+                evaluate = _no_logic(d.name)
             else:
                 evaluate = boxed.compile(d.expression, d.name, scope_names(reqs))
             cm.decisions[d.id] = CDecision(
@@ -154,11 +149,16 @@ class _Linker:
                 cm.types.resolve(s.type_ref),
             )
         # Rebind the placeholder targets held by requirements to the final objects.
-        for collection in (cm.decisions, cm.bkms, cm.services):
-            for el in collection.values():
-                for r in _all_reqs(el):
-                    _retarget(r)
-        for el in (*cm.decisions.values(), *cm.bkms.values(), *cm.services.values(), *cm.inputs.values()):
+        elements: list[CDecision | CBKM | CService | CInput] = [
+            *cm.decisions.values(),
+            *cm.bkms.values(),
+            *cm.services.values(),
+        ]
+        for el in elements:
+            for r in _all_reqs(el):
+                _retarget(r)
+        elements.extend(cm.inputs.values())
+        for el in elements:
             cm.by_name.setdefault(el.name, el)
 
     def _reqs(
@@ -185,7 +185,7 @@ class _Linker:
                 target_model = cm.imports[prefix]
             found = None
             for kind in kinds:
-                pool: dict[str, Any] = {
+                pool: Any = {
                     "decision": target_model.decisions,
                     "input": target_model.inputs,
                     "bkm": target_model.bkms,
@@ -200,6 +200,14 @@ class _Linker:
                 continue
             out.append(found)
         return tuple(out)
+
+
+def _no_logic(name: str) -> Eval:
+    def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
+        ctx.warn("missing-logic", name, "decision has no decision logic; its value is null")
+        return None
+
+    return evaluate
 
 
 def scope_names(reqs: tuple[Req, ...]) -> frozenset[str]:
@@ -277,7 +285,7 @@ def _all_reqs(el: Any) -> tuple[Req, ...]:
 
 
 def _retarget(r: Req) -> None:
-    pool: dict[str, Any] = {
+    pool: Any = {
         "decision": r.model.decisions,
         "input": r.model.inputs,
         "bkm": r.model.bkms,

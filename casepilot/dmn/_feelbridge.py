@@ -52,7 +52,9 @@ class FeelBridge:
         """
         return feel.compile_expression(text, known_names=names | self.member_names)
 
-    def expression(self, text: str, owner: str, line: int | None, names: frozenset[str] = frozenset()) -> Eval:
+    def expression(
+        self, text: str, owner: str, line: int | None, names: frozenset[str] = frozenset()
+    ) -> Eval:
         """An evaluator for the FEEL expression ``text`` inside element ``owner``."""
         ok, const = constant_expression(text)
         if ok:
@@ -92,7 +94,9 @@ class FeelBridge:
 
         return walk
 
-    def unary_tests(self, text: str, owner: str, line: int | None, names: frozenset[str] = frozenset()) -> UnaryTest:
+    def unary_tests(
+        self, text: str, owner: str, line: int | None, names: frozenset[str] = frozenset()
+    ) -> UnaryTest:
         """A matcher for the unary tests ``text`` (an input entry or allowed values)."""
         fast = fast_unary_tests(text)
         if fast is not None:

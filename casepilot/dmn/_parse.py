@@ -93,18 +93,24 @@ def _local(el: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _line(el: etree._Element) -> int | None:
+    """The element's source line (lxml's stubs type it loosely)."""
+    line = el.sourceline
+    return line if isinstance(line, int) else None
+
+
 class _Reader:
     """Walks one ``definitions`` tree; ``problems`` collects what is wrong."""
 
     def __init__(self, root: etree._Element, file: str | None) -> None:
         self.root = root
         self.file = file
-        self.ns = cast(str, etree.QName(root).namespace or "")
+        self.ns = etree.QName(root).namespace or ""
         self.problems: list[DefinitionError] = []
 
     # -- helpers ---------------------------------------------------------------------------------
     def problem(self, message: str, el: etree._Element | None, element: str | None = None) -> None:
-        line = el.sourceline if el is not None else None
+        line = _line(el) if el is not None else None
         self.problems.append(DefinitionError(message, file=self.file, line=line, element=element))
 
     def children(self, el: etree._Element, name: str) -> list[etree._Element]:
@@ -156,7 +162,7 @@ class _Reader:
             return None
         tag = _local(el)
         tr = self.type_ref(el)
-        line = el.sourceline
+        line = _line(el)
         eid = el.get("id")
         if tag == "literalExpression":
             text = self.text_of(el)
@@ -174,7 +180,7 @@ class _Reader:
             return ContextDef(tuple(entries), tr, line, eid)
         if tag == "list":
             items = tuple(
-                self.boxed(c) or LiteralDef("null", None, c.sourceline)
+                self.boxed(c) or LiteralDef("null", None, _line(c))
                 for c in el
                 if _local(c) in EXPRESSION_TAGS
             )
@@ -184,7 +190,7 @@ class _Reader:
             rows = []
             for row in self.children(el, "row"):
                 cells = tuple(
-                    self.boxed(c) or LiteralDef("null", None, c.sourceline)
+                    self.boxed(c) or LiteralDef("null", None, _line(c))
                     for c in row
                     if _local(c) in EXPRESSION_TAGS
                 )
@@ -215,8 +221,8 @@ class _Reader:
             c, t, e = (p or LiteralDef("null", None, line) for p in parts)
             return ConditionalDef(c, t, e, tr, line, eid)
         if tag in ("for", "some", "every"):
-            var = el.get("iteratorVariable") or ""
-            if not var:
+            iterator = el.get("iteratorVariable") or ""
+            if not iterator:
                 self.problem(f"{tag} without an iteratorVariable", el, tag)
             source = self.boxed(self.expression_child(self.child(el, "in")))
             body_tag = "return" if tag == "for" else "satisfies"
@@ -226,7 +232,7 @@ class _Reader:
             kind = cast(IteratorKind, tag)
             return IteratorDef(
                 kind,
-                var,
+                iterator,
                 source or LiteralDef("null", None, line),
                 body or LiteralDef("null", None, line),
                 tr,
@@ -264,7 +270,7 @@ class _Reader:
             self.boxed(self.expression_child(el)),
             kind,
             self.type_ref(el),
-            el.sourceline,
+            _line(el),
             el.get("id"),
         )
 
@@ -295,7 +301,7 @@ class _Reader:
                     text,
                     self.type_ref(ie),
                     self.text_of(self.child(inp, "inputValues")),
-                    inp.sourceline,
+                    _line(inp),
                 )
             )
         outputs = []
@@ -307,7 +313,7 @@ class _Reader:
                     self.type_ref(out),
                     self.text_of(self.child(out, "outputValues")),
                     self.text_of(self.child(out, "defaultOutputEntry")),
-                    out.sourceline,
+                    _line(out),
                 )
             )
         if not outputs:
@@ -330,7 +336,7 @@ class _Reader:
                 self.problem(f"rule has {len(ins)} input entries for {len(inputs)} inputs", r, "rule")
             if len(outs) != len(outputs):
                 self.problem(f"rule has {len(outs)} output entries for {len(outputs)} outputs", r, "rule")
-            rules.append(RuleDef(r.get("id") or f"rule-{i + 1}", ins, outs, r.sourceline))
+            rules.append(RuleDef(r.get("id") or f"rule-{i + 1}", ins, outs, _line(r)))
         return DecisionTableDef(
             cast(HitPolicy, hp),
             tuple(inputs),
@@ -338,7 +344,7 @@ class _Reader:
             tuple(rules),
             el.get("outputLabel"),
             self.type_ref(el),
-            el.sourceline,
+            _line(el),
             el.get("id"),
         )
 
@@ -359,7 +365,7 @@ class _Reader:
             components=tuple(self.item_definition(c, False) for c in self.children(el, "itemComponent")),
             function_output=self.type_ref(fi, "outputTypeRef") if fi is not None else None,
             is_function=fi is not None,
-            line=el.sourceline,
+            line=_line(el),
         )
 
     def hrefs(self, el: etree._Element, req: str, target: str) -> tuple[str, ...]:
@@ -400,7 +406,7 @@ class _Reader:
         inputs = []
         for el in self.children(root, "inputData"):
             eid, name = self.named(el, "inputData")
-            inputs.append(InputDataDef(eid, name, self.variable_type(el), el.sourceline))
+            inputs.append(InputDataDef(eid, name, self.variable_type(el), _line(el)))
         decisions = []
         for el in self.children(root, "decision"):
             eid, name = self.named(el, "decision")
@@ -413,7 +419,7 @@ class _Reader:
                     required_inputs=self.hrefs(el, "informationRequirement", "requiredInput"),
                     required_knowledge=self.hrefs(el, "knowledgeRequirement", "requiredKnowledge"),
                     expression=self.boxed(self.expression_child(el)),
-                    line=el.sourceline,
+                    line=_line(el),
                 )
             )
         bkms = []
@@ -427,7 +433,7 @@ class _Reader:
                     self.variable_type(el),
                     self.hrefs(el, "knowledgeRequirement", "requiredKnowledge"),
                     self.function(logic) if logic is not None else None,
-                    el.sourceline,
+                    _line(el),
                 )
             )
         services = []
@@ -446,7 +452,7 @@ class _Reader:
                     refs("encapsulatedDecision"),
                     refs("inputDecision"),
                     refs("inputData"),
-                    el.sourceline,
+                    _line(el),
                 )
             )
         self._check_unique(root, decisions, inputs, bkms, services)
@@ -473,7 +479,13 @@ class _Reader:
     ) -> None:
         seen_ids: set[str] = set()
         seen_names: dict[str, int | None] = {}
-        for e in (*decisions, *inputs, *bkms, *services):
+        elements: list[DecisionDef | InputDataDef | BKMDef | DecisionServiceDef] = [
+            *decisions,
+            *inputs,
+            *bkms,
+            *services,
+        ]
+        for e in elements:
             if e.id in seen_ids:
                 self.problems.append(DefinitionError(f"duplicate id {e.id!r}", file=self.file, line=e.line))
             seen_ids.add(e.id)
@@ -500,7 +512,7 @@ def parse_definitions(source: str | bytes | Path, *, file: str | None = None) ->
         raise DefinitionError(
             f"not a DMN model: root element is {root.tag!r}; expected <definitions> in a DMN 1.1–1.5 namespace",
             file=file,
-            line=root.sourceline,
+            line=_line(root),
         )
     reader = _Reader(root, file)
     result = reader.read()

@@ -9,8 +9,9 @@ always does); the hit policy turns the matching rules into the result:
 * multiple hit — R (rule order), O (priority order), C (any order) and the
   aggregations C+ (sum), C< (min), C> (max), C# (count).
 
-With no match, a single-hit table yields the default output entries (or null), a
-collect table an empty list (C# 0, other aggregations null). Output entries are
+With no match, any table yields its default output entries when it has them;
+otherwise a single-hit table yields null, a collect table an empty list (C# 0, other
+aggregations null). Output entries are
 only evaluated for rules whose outputs are needed. Matched rule ids are recorded for
 audit in the ``EvalContext``.
 """
@@ -87,7 +88,9 @@ def compile_table(
             outs = outs + tuple((lambda s, c: None) for _ in range(n_out - len(outs)))
         rule_outputs.append(outs)
     defaults: tuple[Eval | None, ...] = tuple(
-        bridge.expression(o.default, owner, o.line, names) if o.default is not None and o.default.strip() else None
+        bridge.expression(o.default, owner, o.line, names)
+        if o.default is not None and o.default.strip()
+        else None
         for o in table.outputs
     )
     has_default = any(d is not None for d in defaults)
@@ -191,6 +194,8 @@ def compile_table(
                 return None
             best = min(range(len(outs)), key=lambda k: priority(outs[k], scope))
             return _checked(outs[best], ctx)
+        if not matched and has_default:
+            return default_value(scope, ctx)
         outs = [output_of(i, scope, ctx) for i in matched]
         if hp == "O":
             if not has_output_values:
@@ -200,8 +205,6 @@ def compile_table(
                 return None
             outs = [o for _, o in sorted(enumerate(outs), key=lambda p: (priority(p[1], scope), p[0]))]
         if hp in ("R", "O", "C"):
-            if not matched and has_default:
-                return default_value(scope, ctx)
             return [_checked(o, ctx) for o in outs]
         return _aggregate(hp, outs, owner, ctx)
 
@@ -227,7 +230,12 @@ def _coerce_output(value: Any, t: FeelType) -> tuple[Any, str | None]:
     Modellers often give the output clause of a collect table the type of the whole
     result (a list); a single item conforming to the element type is then accepted.
     """
-    if t.kind == "list" and t.element is not None and not isinstance(value, list) and t.element.conforms(value):
+    if (
+        t.kind == "list"
+        and t.element is not None
+        and not isinstance(value, list)
+        and t.element.conforms(value)
+    ):
         return value, None
     return coerce(value, t)
 

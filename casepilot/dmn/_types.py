@@ -75,13 +75,6 @@ _BASE_CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-class _Matcher:
-    """Anything with ``matches(value)`` — a compiled unary test for allowed values."""
-
-    def matches(self, value: Any, variables: Mapping[str, Any] | None = None) -> bool:  # pragma: no cover
-        raise NotImplementedError
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class FeelType:
     """A resolved type; ``conforms`` is the check used by typeRef coercion."""
@@ -171,7 +164,9 @@ _FUNCTION = re.compile(r"^\s*function\s*<.*>\s*->.*$", re.S)
 
 
 def _split_top(text: str) -> list[str]:
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "<":
             depth += 1

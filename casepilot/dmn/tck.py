@@ -309,12 +309,8 @@ class _FolderRun:
         for name, want in expected.items():
             if service_result is not None:
                 r = service_result
-                if isinstance(r.value, dict) and name in r.value:
-                    got = r.value[name]
-                elif name in r.results:
-                    got = r.results[name]
-                else:
-                    got = r.value
+                # A service with several output decisions gives a context of them; with one, its value.
+                got = r.value[name] if isinstance(r.value, dict) and name in r.value else r.value
             else:
                 r = model.evaluate(name, inputs)
                 got = r.value

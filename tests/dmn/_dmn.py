@@ -10,7 +10,9 @@ DMN11 = "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
 DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 
 
-def definitions(body: str, *, ns: str = "urn:test", name: str = "test", dmn: str = DMN15, extra: str = "") -> str:
+def definitions(
+    body: str, *, ns: str = "urn:test", name: str = "test", dmn: str = DMN15, extra: str = ""
+) -> str:
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="{dmn}" namespace="{ns}" name="{name}" '
         f'id="defs" {extra}>\n{body}\n</definitions>\n'
@@ -37,9 +39,13 @@ def decision(
 ) -> str:
     tr = f' typeRef="{type_ref}"' if type_ref else ""
     reqs = "".join(
-        f'<informationRequirement><requiredDecision href="#d_{_id(d)}"/></informationRequirement>' for d in decisions
+        f'<informationRequirement><requiredDecision href="#d_{_id(d)}"/></informationRequirement>'
+        for d in decisions
     )
-    reqs += "".join(f'<informationRequirement><requiredInput href="#i_{_id(i)}"/></informationRequirement>' for i in inputs)
+    reqs += "".join(
+        f'<informationRequirement><requiredInput href="#i_{_id(i)}"/></informationRequirement>'
+        for i in inputs
+    )
     reqs += "".join(
         f'<knowledgeRequirement><requiredKnowledge href="#{k}"/></knowledgeRequirement>' for k in knowledge
     )
@@ -67,7 +73,9 @@ def table(
     for n, expr in enumerate(inputs):
         iv = input_values[n] if n < len(input_values) else None
         ivx = f"<inputValues><text>{escape(iv)}</text></inputValues>" if iv else ""
-        parts.append(f'<input id="in{n}"><inputExpression><text>{escape(expr)}</text></inputExpression>{ivx}</input>')
+        parts.append(
+            f'<input id="in{n}"><inputExpression><text>{escape(expr)}</text></inputExpression>{ivx}</input>'
+        )
     for n, out in enumerate(outputs):
         oname, otype = (out, "") if isinstance(out, str) else out
         ov = output_values[n] if n < len(output_values) else None

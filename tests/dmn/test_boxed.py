@@ -34,7 +34,12 @@ def test_context_entries_see_earlier_entries_and_final_result_entry_wins() -> No
 
 
 def test_context_entry_type_is_coerced() -> None:
-    ctx = "<context>" + entry("a", literal('"x"'), "number") + entry("b", literal("[5]"), "number") + "</context>"
+    ctx = (
+        "<context>"
+        + entry("a", literal('"x"'), "number")
+        + entry("b", literal("[5]"), "number")
+        + "</context>"
+    )
     r = run(ctx)
     assert r.value == {"a": None, "b": Decimal(5)}
     assert [m.kind for m in r.messages] == ["type-mismatch"]
@@ -61,7 +66,9 @@ def test_conditional() -> None:
 
 
 def test_for_some_every() -> None:
-    loop = f'<for iteratorVariable="x"><in>{literal("[1, 2, n]")}</in><return>{literal("x * x")}</return></for>'
+    loop = (
+        f'<for iteratorVariable="x"><in>{literal("[1, 2, n]")}</in><return>{literal("x * x")}</return></for>'
+    )
     assert run(loop).value == [Decimal(1), Decimal(4), Decimal(9)]
     some = f'<some iteratorVariable="x"><in>{literal("[1, 2, n]")}</in><satisfies>{literal("x > 2")}</satisfies></some>'
     assert run(some).value is True
@@ -69,7 +76,9 @@ def test_for_some_every() -> None:
     assert run(every).value is False
     empty = f'<every iteratorVariable="x"><in>{literal("[]")}</in><satisfies>{literal("false")}</satisfies></every>'
     assert run(empty).value is True
-    bad = f'<every iteratorVariable="x"><in>{literal("[1]")}</in><satisfies>{lit_str("no")}</satisfies></every>'
+    bad = (
+        f'<every iteratorVariable="x"><in>{literal("[1]")}</in><satisfies>{lit_str("no")}</satisfies></every>'
+    )
     r = run(bad)
     assert r.value is None
     assert not r.ok
@@ -78,7 +87,9 @@ def test_for_some_every() -> None:
 def test_filter_keeps_matching_items_and_exposes_context_entries() -> None:
     flt = f"<filter><in>{literal('[1, 2, 3, 4]')}</in><match>{literal('item >= n')}</match></filter>"
     assert run(flt).value == [Decimal(3), Decimal(4)]
-    people = f"<filter><in>{literal('[{age: 10}, {age: 30}]')}</in><match>{literal('age > 18')}</match></filter>"
+    people = (
+        f"<filter><in>{literal('[{age: 10}, {age: 30}]')}</in><match>{literal('age > 18')}</match></filter>"
+    )
     assert run(people).value == [{"age": Decimal(30)}]
     broken = f"<filter><in>{literal('[1, 2]')}</in><match>{lit_str('x')}</match></filter>"
     assert run(broken).value is None
@@ -109,11 +120,11 @@ BKM = (
 
 
 def test_boxed_invocation_of_a_bkm_with_bindings() -> None:
-    inv = (
-        f"<invocation>{literal('double')}<binding><parameter name=\"x\"/>{literal('n + 1')}</binding></invocation>"
-    )
+    inv = f'<invocation>{literal("double")}<binding><parameter name="x"/>{literal("n + 1")}</binding></invocation>'
     assert run(inv, extra=BKM, knowledge=["bkm_double"]).value == Decimal(8)
-    unknown = f"<invocation>{literal('double')}<binding><parameter name=\"y\"/>{literal('1')}</binding></invocation>"
+    unknown = (
+        f'<invocation>{literal("double")}<binding><parameter name="y"/>{literal("1")}</binding></invocation>'
+    )
     r = run(unknown, extra=BKM, knowledge=["bkm_double"])
     assert r.value is None
     assert r.messages[0].kind == "invocation-error"
@@ -136,3 +147,15 @@ def test_java_functions_are_reported_as_unsupported() -> None:
     r = run(ctx)
     assert r.value == {"f": None}
     assert r.messages[0].kind == "unsupported"
+
+
+def test_unknown_expression_kinds_evaluate_to_null_with_a_message() -> None:
+    from casepilot.dmn._parse import EXPRESSION_TAGS
+
+    assert "literalExpression" in EXPRESSION_TAGS
+    xml = definitions(decision("D", "<literalExpression><text>1</text></literalExpression>"))
+    assert DecisionModel.from_xml(xml.encode()).evaluate("D").value == Decimal(1)
+    no_logic = definitions('<decision id="d" name="D"><variable name="D"/></decision>')
+    r = DecisionModel.from_xml(no_logic.encode()).evaluate("D")
+    assert r.value is None
+    assert r.messages[0].kind == "missing-logic"

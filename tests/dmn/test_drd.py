@@ -70,7 +70,9 @@ def test_input_of_the_wrong_type_becomes_null_with_a_message() -> None:
 
 
 def test_decision_result_is_coerced_to_its_type() -> None:
-    body = decision("single", literal('["x"]'), type_ref="string") + decision("bad", literal("1"), type_ref="string")
+    body = decision("single", literal('["x"]'), type_ref="string") + decision(
+        "bad", literal("1"), type_ref="string"
+    )
     m = model(body)
     assert m.evaluate("single").value == "x"
     r = m.evaluate("bad")
@@ -89,9 +91,15 @@ ITEMS = """
 
 
 def test_item_definitions_check_structure_collections_and_allowed_values() -> None:
-    body = ITEMS + input_data("people", "tPeople") + decision("count", literal("count(people)"), inputs=["people"])
+    body = (
+        ITEMS
+        + input_data("people", "tPeople")
+        + decision("count", literal("count(people)"), inputs=["people"])
+    )
     m = model(body)
-    assert m.evaluate("count", {"people": [{"name": "a", "age": 3}, {"name": "b", "age": 40}]}).value == Decimal(2)
+    assert m.evaluate(
+        "count", {"people": [{"name": "a", "age": 3}, {"name": "b", "age": 40}]}
+    ).value == Decimal(2)
     too_old = m.evaluate("count", {"people": [{"name": "a", "age": 300}]})
     assert too_old.value is None
     assert any(x.kind == "invalid-input" for x in too_old.messages)

@@ -20,7 +20,11 @@ RULES = [
 
 
 def run(logic: str, inputs: dict[str, Any]) -> DecisionResult:
-    xml = definitions(input_data("age", "number") + input_data("tier", "string") + decision("D", logic, inputs=["age", "tier"]))
+    xml = definitions(
+        input_data("age", "number")
+        + input_data("tier", "string")
+        + decision("D", logic, inputs=["age", "tier"])
+    )
     return DecisionModel.from_xml(xml.encode()).evaluate("D", inputs)
 
 
@@ -131,7 +135,9 @@ def test_input_values_reject_a_value_outside_them() -> None:
 
 
 def test_a_value_of_another_type_never_matches_a_literal_test() -> None:
-    logic = table("FIRST", ["tier"], ["out"], [(["1"], ['"one"']), (['"1"'], ['"string one"']), (["-"], ['"other"'])])
+    logic = table(
+        "FIRST", ["tier"], ["out"], [(["1"], ['"one"']), (['"1"'], ['"string one"']), (["-"], ['"other"'])]
+    )
     xml = definitions(input_data("tier") + decision("D", logic, inputs=["tier"]))
     model = DecisionModel.from_xml(xml.encode())
     assert model.evaluate("D", {"tier": "1"}).value == "string one"
@@ -147,8 +153,16 @@ def test_output_entries_can_compute_from_inputs() -> None:
 def test_rule_ids_of_every_decision_are_reported() -> None:
     body = (
         input_data("age", "number")
-        + decision("Band", table("UNIQUE", ["age"], ["out"], [(["< 18"], ['"minor"']), ([">= 18"], ['"adult"'])]), inputs=["age"])
-        + decision("Ok", table("UNIQUE", ["Band"], ["out"], [(['"adult"'], ["true"]), (['"minor"'], ["false"])]), decisions=["Band"])
+        + decision(
+            "Band",
+            table("UNIQUE", ["age"], ["out"], [(["< 18"], ['"minor"']), ([">= 18"], ['"adult"'])]),
+            inputs=["age"],
+        )
+        + decision(
+            "Ok",
+            table("UNIQUE", ["Band"], ["out"], [(['"adult"'], ["true"]), (['"minor"'], ["false"])]),
+            decisions=["Band"],
+        )
     )
     r = DecisionModel.from_xml(definitions(body).encode()).evaluate("Ok", {"age": 30})
     assert r.value is True

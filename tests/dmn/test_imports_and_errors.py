@@ -61,13 +61,17 @@ def test_missing_import_is_a_definition_error() -> None:
 
 @pytest.mark.parametrize("dmn", [DMN11, DMN13])
 def test_older_dmn_namespaces_are_read(dmn: str) -> None:
-    body = input_data("x", "number") + decision("D", table("UNIQUE", ["x"], ["o"], [(["> 1"], ['"big"'])]), inputs=["x"])
+    body = input_data("x", "number") + decision(
+        "D", table("UNIQUE", ["x"], ["o"], [(["> 1"], ['"big"'])]), inputs=["x"]
+    )
     m = DecisionModel.from_xml(definitions(body, dmn=dmn).encode())
     assert m.evaluate("D", {"x": 5}).value == "big"
 
 
 def test_dmn11_qname_type_refs_are_understood() -> None:
-    body = input_data("x", "feel:number") + decision("D", literal("x + 1"), inputs=["x"], type_ref="feel:number")
+    body = input_data("x", "feel:number") + decision(
+        "D", literal("x + 1"), inputs=["x"], type_ref="feel:number"
+    )
     xml = definitions(body, dmn=DMN11, extra='xmlns:feel="http://www.omg.org/spec/FEEL/20140401"')
     assert DecisionModel.from_xml(xml.encode()).evaluate("D", {"x": 1}).value == Decimal(2)
 
