@@ -115,6 +115,8 @@ class Compiler:
                     if a is not None and b is not None:
                         if word == "divide" and isinstance(b, Decimal) and b.is_zero():
                             s.state.note("division by zero")
+                        elif isinstance(a, Decimal) and isinstance(b, Decimal):
+                            s.state.note(f"cannot {word} {a} and {b}: result out of range or undefined")
                         else:
                             s.state.note(f"cannot {word} {ops.kind_of(a)} and {ops.kind_of(b)}")
                 elif type(result) is str:

@@ -156,7 +156,7 @@ class _ToAst(Transformer[Token, Any]):
     def negation(self, c: list[Any]) -> ast.Node:
         operand = c[1]
         if isinstance(operand, ast.Literal_) and isinstance(operand.value, Decimal):
-            return ast.Literal_(-operand.value)
+            return ast.Literal_(FEEL_DECIMAL.minus(operand.value))
         return ast.Negation(operand)
 
     def between(self, c: list[Any]) -> ast.Between:

@@ -46,8 +46,8 @@ _MAX_MESSAGES = 50
 class Limits:
     """Budgets of one evaluation; exceeding one raises ``ExpressionError``."""
 
-    max_steps: int = 2_000_000
-    """Loop iterations, filter items and function calls, all counted together."""
+    max_steps: int = 300_000
+    """Loop iterations, filter items and function calls, all counted together (≈ a few seconds)."""
     max_list_length: int = 1_000_000
     """Longest list an expression may build (ranges in ``for``, built-in results)."""
     max_string_length: int = 1_000_000
@@ -297,9 +297,8 @@ def _temporal_property(value: Any, name: str) -> Any:
         if name == "minute":
             return Decimal(value.minute)
         if name == "second":
-            return Decimal(value.second) + (
-                FEEL_DECIMAL.divide(Decimal(value.microsecond), Decimal(1_000_000)) if value.microsecond else 0
-            )
+            fraction = FEEL_DECIMAL.divide(Decimal(value.microsecond), Decimal(1_000_000))
+            return FEEL_DECIMAL.add(Decimal(value.second), fraction) if value.microsecond else Decimal(value.second)
         if name == "time offset":
             return _offset_of(value)
         if name == "timezone":

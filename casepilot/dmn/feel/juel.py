@@ -144,7 +144,7 @@ class _ToAst(Transformer[Token, Any]):
     def negative(self, c: list[Any]) -> ast.Node:
         operand = c[-1]
         if isinstance(operand, ast.Literal_) and isinstance(operand.value, Decimal):
-            return ast.Literal_(-operand.value)
+            return ast.Literal_(FEEL_DECIMAL.minus(operand.value))
         return ast.Negation(operand)
 
     def logical_not(self, c: list[Any]) -> ast.Not:

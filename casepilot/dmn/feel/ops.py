@@ -282,7 +282,7 @@ def subtract(a: Any, b: Any) -> Any:
                 # date against date and time: the date is midnight UTC, and only a zoned
                 # date and time can be placed against it (DMN TCK 0100-arithmetic)
                 zoned = a if isinstance(a, _dt.datetime) else b
-                if zoned.tzinfo is None:
+                if getattr(zoned, "tzinfo", None) is None:
                     return None
             mixed = isinstance(a, _dt.datetime) != isinstance(b, _dt.datetime)
             x, y = _date_time(a, _UTC if mixed else None), _date_time(b, _UTC if mixed else None)
@@ -358,7 +358,7 @@ def power(a: Any, b: Any) -> Any:
 def negate(a: Any) -> Any:
     """FEEL unary ``-``: numbers and durations."""
     if isinstance(a, Decimal):
-        return -a
+        return FEEL_DECIMAL.minus(a)
     if isinstance(a, _dt.timedelta):
         return -a
     if isinstance(a, YearMonthDuration):

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .values import Range, YearMonthDuration
+from .values import FEEL_DECIMAL, Range, YearMonthDuration
 
 __all__ = [
     "format_date",
@@ -157,7 +157,7 @@ def format_number(value: Decimal) -> str:
     """A number without exponent and without trailing zeros (``1.10`` → ``1.1``, ``1E+2`` → ``100``)."""
     if not value.is_finite():
         return str(value)
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(FEEL_DECIMAL), "f")
     return "0" if text in ("-0", "0") else text
 
 
