@@ -2,7 +2,7 @@
 
 A scenario names a model, starts one case and drives it step by step (``complete``,
 ``manual_start``, ``disable``, ``reenable``, ``occur``, ``terminate``, ``set``, ``plan``,
-``time``), checking ``expect`` blocks as multisets of plan-item names per state. With
+``time``, and ``delete`` of a case file item — an extension of the corpus format), checking ``expect`` blocks as multisets of plan-item names per state. With
 ``roundtrip`` (the default) the instance is serialised and rebuilt after every step and the
 run continues on the rebuilt instance, so persistence is tested by every scenario too.
 """
@@ -157,6 +157,8 @@ def _step(inst: CaseInstance | None, case: Case, step: Mapping[str, Any]) -> Cas
         _check(inst, arg or {})
     elif verb == "set":
         inst.set_variables(dict(arg or {}))
+    elif verb == "delete":
+        inst.delete_case_file_item(str(arg))
     elif verb == "plan":
         inst.plan(str(arg))
     elif verb == "time":
