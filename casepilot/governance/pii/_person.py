@@ -180,7 +180,10 @@ class PersonNameRecognizer(EntityRecognizer):
             if i < j and doc[i].text == ".":
                 i += 1
         while i < j and doc[i].lower_ in lex.common_words and not lex.is_first(doc[i].text):
-            i += 1  # sentence-initial "Please", "Thanks", …
+            # Sentence-initial "Please", "Thanks", … — but "Per Olsen", "Will Smith" stay.
+            if lex.is_name(doc[i].text) and i + 1 < j and (lex.is_first(doc[i + 1].text) or lex.is_last(doc[i + 1].text)):
+                break
+            i += 1
         while j > i and (doc[j - 1].lower_ in lex.common_words or doc[j - 1].text in "-'"):
             j -= 1
         if i >= j:
@@ -193,6 +196,8 @@ class PersonNameRecognizer(EntityRecognizer):
             score = 0.9
         elif inner_initial and len(words) >= 2:
             score = 0.85  # "Faina D. Yefremova", "Ravil G Yefimov"
+        elif len(words) >= 2 and any(t.lower_ in PARTICLES for t in doc[i + 1 : j - 1]):
+            score = 0.5  # "Willemine ten Pas" — but also "Soto del Barco": NER may overrule
         elif (firsts or lasts) and cue:
             score = 0.9
         elif lasts and len(words) >= 2:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Literal, TypeAlias
 
+import phonenumbers
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 from presidio_anonymizer.entities import RecognizerResult as AnonymizerSpan
@@ -112,6 +113,14 @@ def _utcnow() -> datetime:
 
 def _normalise(entity_type: str, value: str) -> str:
     """The identity of a value: formatting of numbers and letter case do not matter."""
+    if entity_type == "PHONE_NUMBER" and value.lstrip().startswith("+"):
+        try:  # "+46 (0)8 928 571 38" and "+46 8 928 571 38" are one number
+            number = phonenumbers.parse(value, None)
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + (
+                f"x{number.extension}" if number.extension else ""
+            )
+        except phonenumbers.NumberParseException:
+            pass
     if entity_type in {"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN"}:
         return "".join(ch for ch in value if ch.isalnum()).upper()
     return " ".join(value.split()).casefold()

@@ -46,9 +46,10 @@ class PseudonymsShredded(NotFound):
 class PseudonymVault(Protocol):
     """Per-case store of ``token -> plaintext``; implementations keep plaintext encrypted.
 
-    ``get`` raises :class:`PseudonymsShredded` after ``shred`` and
-    :class:`UnknownPseudonym` for a token the case never had. ``put`` after
-    ``shred`` raises :class:`PseudonymsShredded` too: an erased case takes no new PII.
+    ``get`` raises :class:`~casepilot.errors.NotFound` for a token the case never had
+    and after ``shred`` (here: the subclasses :class:`UnknownPseudonym` and
+    :class:`PseudonymsShredded`); ``put`` after ``shred`` must fail as well — an
+    erased case takes no new PII. ``casepilot.store``'s vault fits this protocol.
     """
 
     def put(self, case_id: str, token: str, plaintext: str) -> None:
@@ -63,8 +64,11 @@ class PseudonymVault(Protocol):
         """Every token issued for the case, in issue order (empty for an unknown case)."""
         ...
 
-    def shred(self, case_id: str) -> None:
-        """Destroy the case key: all of the case's plaintext becomes unrecoverable."""
+    def shred(self, case_id: str) -> object:
+        """Destroy the case key: all of the case's plaintext becomes unrecoverable.
+
+        The return value is not used (the store's vault returns how many entries died).
+        """
         ...
 
 
