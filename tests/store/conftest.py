@@ -1,8 +1,10 @@
 """Fixtures: one contract suite, run against SQLite and a real PostgreSQL server.
 
-``store`` is parametrised over both backends. PostgreSQL databases are cheap copies of
-a migrated template (``CREATE DATABASE … TEMPLATE``), SQLite files copies of a migrated
-file, so every test starts from a fresh, migrated, empty store.
+``store`` is parametrised over both backends. On PostgreSQL one migrated throwaway database
+serves the session and is emptied (``TRUNCATE``) before each test — creating a database
+per test costs a second or more; SQLite tests get a copy of a migrated file. Either way
+every test starts from a migrated, empty store. Tests that change the schema itself ask
+for ``empty_url`` (a database of their own) instead.
 
 After each test, every case it created must verify and its state rebuilt from the
 history must equal the stored state (tests that tamper on purpose use ``tampering``).
@@ -14,9 +16,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from casepilot.store import Store
+from casepilot.store._tables import metadata
 from tests._postgres import PgServer, PostgresUnavailable, postgres_server, throwaway_database
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -32,10 +36,17 @@ def pg_server() -> PgServer:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg_server: PgServer) -> Iterator[str]:
-    with throwaway_database(pg_server, "casepilot_tmpl") as name:
+def pg_database(pg_server: PgServer) -> Iterator[str]:
+    with throwaway_database(pg_server, "casepilot_store") as name:
         Store.from_url(pg_server.sqlalchemy_url(name)).close()
         yield name
+
+
+def _empty_pg(server: PgServer, name: str) -> None:
+    tables = ", ".join(t for t in metadata.tables)
+    with psycopg.connect(server.libpq_url(name), autocommit=True) as conn:
+        conn.execute("ALTER TABLE history_events ENABLE TRIGGER ALL")  # a tampering test may have disabled it
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +65,19 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{target}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    with throwaway_database(server, template=request.getfixturevalue("pg_template")) as name:
+    name = request.getfixturevalue("pg_database")
+    _empty_pg(server, name)
+    yield server.sqlalchemy_url(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own with nothing in it (not even the schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    with throwaway_database(server, "casepilot_empty") as name:
         yield server.sqlalchemy_url(name)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,6 @@ from casepilot.errors import StoreError
 from casepilot.store import Store
 from casepilot.store._migrate import VERSION_TABLE, current_revision, head_revision
 from casepilot.store._tables import metadata
-from tests._postgres import PgServer, throwaway_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with nothing in it."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"
-        return
-    server: PgServer = request.getfixturevalue("pg_server")
-    with throwaway_database(server, "casepilot_empty") as name:
-        yield server.sqlalchemy_url(name)
 
 
 def test_first_use_of_an_empty_database_migrates_it(empty_url: str) -> None:
@@ -64,18 +51,18 @@ def test_several_workers_starting_on_an_empty_database_at_once(empty_url: str) -
     assert errors == []
 
 
-def test_an_outdated_database_asks_for_db_upgrade(store_url: str) -> None:
-    with Store.from_url(store_url) as store, store.engine.begin() as conn:
+def test_an_outdated_database_asks_for_db_upgrade(empty_url: str) -> None:
+    with Store.from_url(empty_url) as store, store.engine.begin() as conn:
         conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0000_older'"))
     with pytest.raises(StoreError, match="run `casepilot db upgrade`"):
-        Store.from_url(store_url)
+        Store.from_url(empty_url)
 
 
-def test_tables_without_a_migration_record_are_refused(store_url: str) -> None:
-    with Store.from_url(store_url) as store, store.engine.begin() as conn:
+def test_tables_without_a_migration_record_are_refused(empty_url: str) -> None:
+    with Store.from_url(empty_url) as store, store.engine.begin() as conn:
         conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
     with pytest.raises(StoreError, match="no migration record"):
-        Store.from_url(store_url)
+        Store.from_url(empty_url)
 
 
 def test_downgrade_and_upgrade_round_trip(empty_url: str) -> None:
