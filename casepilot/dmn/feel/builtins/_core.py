@@ -127,7 +127,7 @@ class Overload:
 class Builtin:
     """A FEEL built-in function; implements :class:`~casepilot.dmn.feel.values.FeelFunction`."""
 
-    __slots__ = ("_by_arity", "_variadic", "name", "overloads")
+    __slots__ = ("_by_arity", "_direct", "_named_plans", "_variadic", "name", "overloads")
 
     def __init__(self, name: str, overloads: Sequence[Overload]) -> None:
         self.name = name
@@ -140,6 +140,13 @@ class Builtin:
                 by_arity.setdefault(arity, []).append(ov)
         self._by_arity: dict[int, tuple[Overload, ...]] = {k: tuple(v) for k, v in by_arity.items()}
         self._variadic = tuple(ov for ov in self.overloads if ov.variadic)
+        # fast path: an arity served by exactly one unguarded signature calls it directly
+        self._direct: dict[int, Callable[..., Any]] = {
+            arity: ovs[0].impl
+            for arity, ovs in self._by_arity.items()
+            if len(ovs) == 1 and ovs[0].guard is None
+        }
+        self._named_plans: dict[tuple[str, ...], tuple[tuple[Overload, tuple[str, ...]], ...]] = {}
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -158,9 +165,13 @@ class Builtin:
     def invoke(self, args: list[Any] | None = None, named: dict[str, Any] | None = None) -> Any:
         """Call per FEEL: the result, or None (null) with the reason sent to the message sink."""
         try:
-            return self.call(args, named)
+            if named is None and args is not None:
+                impl = self._direct.get(len(args))
+                if impl is not None:
+                    return impl(*args)
+            return self._dispatch(args, named)
         except BuiltinArgumentError as exc:
-            report_message(str(exc))
+            report_message(self._prefixed(exc))
         except (ArithmeticError, ValueError, TypeError) as exc:
             report_message(f"{self.name}: {exc}")
         return None
@@ -168,60 +179,71 @@ class Builtin:
     def call(self, args: Sequence[Any] | None = None, named: Mapping[str, Any] | None = None) -> Any:
         """Like :meth:`invoke` but raises :class:`BuiltinArgumentError` instead of returning null."""
         try:
-            if named:
-                ov, bound = self._bind_named(named)
-                return ov.impl(*bound)
-            if args is None:
-                args = ()
-            candidates = self._by_arity.get(len(args))
-            if candidates is not None:
-                for ov in candidates:
-                    if ov.guard is None or ov.guard(args):
-                        return ov.impl(*args)
-            for ov in self._variadic:
-                fixed = ov.required
-                if len(args) >= fixed + ov.variadic_min and (ov.guard is None or ov.guard(args)):
-                    return ov.impl(*args[:fixed], list(args[fixed:]))
-            raise BuiltinArgumentError(self._no_match(args))
+            return self._dispatch(args, named)
         except BuiltinArgumentError as exc:
-            if exc.args and isinstance(exc.args[0], str) and not exc.args[0].startswith(self.name + ":"):
-                raise BuiltinArgumentError(f"{self.name}: {exc.args[0]}") from None
+            message = self._prefixed(exc)
+            if message != str(exc):
+                raise BuiltinArgumentError(message) from None
             raise
 
+    def _prefixed(self, exc: BuiltinArgumentError) -> str:
+        message = str(exc)
+        return message if message.startswith(self.name + ":") else f"{self.name}: {message}"
+
+    def _dispatch(self, args: Sequence[Any] | None, named: Mapping[str, Any] | None) -> Any:
+        if named:
+            ov, bound = self._bind_named(named)
+            return ov.impl(*bound)
+        if args is None:
+            args = ()
+        candidates = self._by_arity.get(len(args))
+        if candidates is not None:
+            for ov in candidates:
+                if ov.guard is None or ov.guard(args):
+                    return ov.impl(*args)
+        for ov in self._variadic:
+            fixed = ov.required
+            if len(args) >= fixed + ov.variadic_min and (ov.guard is None or ov.guard(args)):
+                return ov.impl(*args[:fixed], list(args[fixed:]))
+        raise BuiltinArgumentError(self._no_match(args))
+
     def _bind_named(self, named: Mapping[str, Any]) -> tuple[Overload, list[Any]]:
-        fitting: list[tuple[Overload, list[Any]]] = []
-        for ov in self.overloads:
-            if ov.variadic:
-                continue  # collected arguments are positional only
-            params = ov.params
-            if not all(key in params for key in named):
-                continue
-            bound: list[Any] = []
-            for i, param in enumerate(params):
-                if param in named:
-                    if len(bound) != i:
-                        break  # a gap: an omitted optional parameter before a given one
-                    bound.append(named[param])
-                elif i < ov.required:
-                    break
-            else:
-                if len(bound) >= ov.required:
-                    fitting.append((ov, bound))
-        if len(fitting) == 1:
+        key = tuple(named)
+        plans = self._named_plans.get(key)
+        if plans is None:
+            plans = self._plan_named(frozenset(key))
+            if len(self._named_plans) < 64:  # bounded: call sites use few name sets
+                self._named_plans[key] = plans
+        if len(plans) == 1:
             # the names chose the signature; types are checked by the implementation (so
             # `min(list: 5)` still gets the singleton-list rule)
-            return fitting[0]
-        if fitting:
-            # same names in several signatures (before(point, range) / before(range, point)):
-            # the argument types decide
-            for ov, bound in fitting:
-                if ov.guard is None or ov.guard(bound):
-                    return ov, bound
-            return fitting[0]
+            ov, names = plans[0]
+            return ov, [named[n] for n in names]
+        # same names in several signatures (before(point, range) / before(range, point)):
+        # the argument types decide, else the first one
+        for ov, names in plans:
+            bound = [named[n] for n in names]
+            if ov.guard is None or ov.guard(bound):
+                return ov, bound
+        if plans:
+            ov, names = plans[0]
+            return ov, [named[n] for n in names]
         expected = " or ".join(ov.describe() for ov in self.overloads)
         raise BuiltinArgumentError(
             f"{self.name}: parameters {', '.join(sorted(named))} do not fit the signature {expected}"
         )
+
+    def _plan_named(self, given: frozenset[str]) -> tuple[tuple[Overload, tuple[str, ...]], ...]:
+        """The signatures the given names fit, each with the names in parameter order."""
+        plans: list[tuple[Overload, tuple[str, ...]]] = []
+        for ov in self.overloads:
+            if ov.variadic or not given <= set(ov.params):
+                continue  # collected (variadic) arguments are positional only
+            count = len(given)
+            if count < ov.required or set(ov.params[:count]) != given:
+                continue  # a required parameter is missing, or a gap before a given optional one
+            plans.append((ov, ov.params[:count]))
+        return tuple(plans)
 
     def _no_match(self, args: Sequence[Any]) -> str:
         expected = " or ".join(ov.describe() for ov in self.overloads)

@@ -68,9 +68,18 @@ def _count(list_: Any) -> Decimal:
     return Decimal(len(need_list(list_, "list")))
 
 
-def _extreme(items: list[Any], better: Callable[[Any, Any], bool | None]) -> Any:
+def _feel_gt(a: Any, b: Any) -> bool | None:
+    return feel_lt(b, a)
+
+
+def _extreme(items: list[Any], largest: bool) -> Any:
     if not items:
         raise BuiltinArgumentError("the list is empty")
+    first = type(items[0])
+    if (first is Decimal or first is str) and all(type(item) is first for item in items):
+        # homogeneous numbers or strings: Python's order is FEEL's order
+        return max(items) if largest else min(items)
+    better = _feel_gt if largest else feel_lt
     best = items[0]
     for item in items[1:]:
         r = better(item, best)
@@ -91,22 +100,22 @@ def _is_list(args: Any) -> bool:
 
 @builtin("min", "list", guard=_is_list)
 def _min_list(list_: Any) -> Any:
-    return _extreme(need_list(list_, "list"), feel_lt)
+    return _extreme(need_list(list_, "list"), largest=False)
 
 
 @builtin("min", "c...")
 def _min_args(c: list[Any]) -> Any:
-    return _extreme(c, feel_lt)
+    return _extreme(c, largest=False)
 
 
 @builtin("max", "list", guard=_is_list)
 def _max_list(list_: Any) -> Any:
-    return _extreme(need_list(list_, "list"), lambda a, b: feel_lt(b, a))
+    return _extreme(need_list(list_, "list"), largest=True)
 
 
 @builtin("max", "c...")
 def _max_args(c: list[Any]) -> Any:
-    return _extreme(c, lambda a, b: feel_lt(b, a))
+    return _extreme(c, largest=True)
 
 
 def _all(items: list[Any]) -> bool | None:
