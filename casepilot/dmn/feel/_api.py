@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any, Literal
 
@@ -72,6 +72,10 @@ class CompiledExpression:
     limits: Limits = DEFAULT_LIMITS
     _fn: Callable[[Scope], Any] = field(default=lambda s: None, repr=False)
 
+    def with_limits(self, limits: Limits) -> CompiledExpression:
+        """The same expression evaluated under other budgets (e.g. tighter for untrusted input)."""
+        return replace(self, limits=limits)
+
     def evaluate(self, variables: Mapping[str, Any] | None = None) -> Any:
         """Evaluate with ``variables``; FEEL null (``None``) on runtime errors."""
         return self.evaluate_with_messages(variables)[0]
@@ -93,6 +97,10 @@ class CompiledUnaryTests:
     free_names: frozenset[str]
     limits: Limits = DEFAULT_LIMITS
     _test: Callable[[Any, Scope], bool] = field(default=lambda v, s: False, repr=False)
+
+    def with_limits(self, limits: Limits) -> CompiledUnaryTests:
+        """The same tests evaluated under other budgets."""
+        return replace(self, limits=limits)
 
     def matches(self, value: Any, variables: Mapping[str, Any] | None = None) -> bool:
         """Whether ``value`` (bound to ``?``) satisfies the tests."""

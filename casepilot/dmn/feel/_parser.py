@@ -222,8 +222,6 @@ class _ToAst(Transformer[Token, Any]):
         values = _values(c)
         return ast.Iterator(str(c[0]), values[0], values[1] if len(values) > 1 else None)
 
-    quantified_context = iteration_context
-
     def iteration_contexts(self, c: list[Any]) -> tuple[Any, ...]:
         return tuple(_values(c))
 

@@ -75,6 +75,8 @@ def to_feel(value: Any) -> Any:
         return [to_feel(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_feel(v) for k, v in value.items()}
-    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration, Range)):
+    if isinstance(value, Range):
+        return Range(to_feel(value.start), to_feel(value.end), value.start_included, value.end_included)
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration)):
         return value
     return value
