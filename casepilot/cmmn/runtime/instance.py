@@ -99,8 +99,12 @@ class CaseInstance:
             m.register(root)
             name = m.ix.items[root.element].name
             m.emit("case", root.id, root.element, name, "create", None, "Active", "user")
-            self._assign(dict(variables or {}), settle=False)
+            # variables first (rules and if-parts of new items read them), case file events
+            # after the items exist, so that their on-parts see the create events
+            created = self._assign(dict(variables or {}), settle=False, emit=False)
             m.start_children(root)
+            for cfi_id, name in created:
+                m.emit("caseFileItem", cfi_id, cfi_id, name, "create", None, "Available", "user")
 
         self.last_events = m.run(begin)
         return self
@@ -330,7 +334,11 @@ class CaseInstance:
 
     def set_variables(self, values: Mapping[str, Any]) -> list[TransitionEvent]:
         """Set variables; a name of a case file item creates it the first time, updates it after."""
-        return self._do(lambda: self._assign(dict(values), settle=True))
+
+        def act() -> None:
+            self._assign(dict(values), settle=True)
+
+        return self._do(act)
 
     def delete_case_file_item(self, name: str) -> list[TransitionEvent]:
         """Delete a case file item (its ``delete`` on-parts fire; the variable disappears)."""
@@ -367,8 +375,9 @@ class CaseInstance:
 
         return self._do(act)
 
-    def _assign(self, values: dict[str, Any], *, settle: bool) -> None:
+    def _assign(self, values: dict[str, Any], *, settle: bool, emit: bool = True) -> list[tuple[str, str]]:
         m = self._m
+        created: list[tuple[str, str]] = []
         for name, value in values.items():
             cfi_id = m.ix.cfi_by_name.get(name)
             if cfi_id is None and name in m.case.case_file_items_by_id:
@@ -379,7 +388,11 @@ class CaseInstance:
                 old = m.case_file.get(cfi_id)
                 transition = "update" if old == "Available" else "create"
                 m.case_file[cfi_id] = "Available"
-                m.emit("caseFileItem", cfi_id, cfi_id, name, transition, old, "Available", "user")
+                if emit:
+                    m.emit("caseFileItem", cfi_id, cfi_id, name, transition, old, "Available", "user")
+                else:
+                    created.append((cfi_id, name))
         if settle:
             m.settle()
             sentries.on_variables(m, list(values))
+        return created

@@ -70,25 +70,38 @@ def _arm(m: CaseMachine, inst: ItemInstance, target: SentryTarget) -> None:
     m.armed.setdefault(target.sentry, {})[(inst.id, target.kind, target.criterion)] = None
 
 
+def _below(m: CaseMachine, stage_id: str, ancestor: str) -> bool:
+    up = m.items[stage_id].parent
+    while up is not None and up != ancestor:
+        up = m.items[up].parent
+    return up == ancestor
+
+
 def _scope_instances(m: CaseMachine, source: ItemInstance | None, scope_def: str) -> Sequence[str]:
-    """Instances of stage definition ``scope_def`` that can see an event of ``source``."""
+    """Instances of stage definition ``scope_def`` that can see an event of ``source``.
+
+    The nearest relatives win: walking up from the source's stage, the first ancestor that runs
+    ``scope_def`` — or else the instances of ``scope_def`` below the first ancestor that has
+    any — so an event inside one instance of a reused or repeated stage reaches only the
+    sentries of that instance, while sibling and cousin stages still see each other's events.
+    A case file event (no source) reaches every instance.
+    """
     if source is None:
         return m.stages_by_def.get(scope_def, ())
-    start = source.parent if source.parent is not None else source.id
-    cursor: str | None = start
+    cursor: str | None = source.parent if source.parent is not None else source.id
     while cursor is not None:
         inst = m.items[cursor]
         if m.stage_definition(inst) == scope_def:
             return (cursor,)
+        below = [
+            sid
+            for sid in m.stages_by_def.get(scope_def, ())
+            if m.items[sid].state not in ("Completed", "Terminated") and _below(m, sid, cursor)
+        ]
+        if below:
+            return below
         cursor = inst.parent
-    below: list[str] = []
-    for sid in m.stages_by_def.get(scope_def, ()):
-        up = m.items[sid].parent
-        while up is not None and up != start:
-            up = m.items[up].parent
-        if up == start:
-            below.append(sid)
-    return below
+    return ()
 
 
 def _targets_in(m: CaseMachine, stage_id: str, element: str) -> Iterable[str]:

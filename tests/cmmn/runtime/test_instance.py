@@ -323,3 +323,30 @@ def test_a_model_that_never_settles_is_reported(monkeypatch: pytest.MonkeyPatch)
     )
     with pytest.raises(DefinitionError, match="does not settle"):
         CaseInstance.start(case_of(body))
+
+
+def test_sentries_see_events_of_items_in_sibling_stages() -> None:
+    body = (
+        '<planItem id="s1" definitionRef="st1"/><planItem id="s2" definitionRef="st2"/>'
+        '<stage id="st1" name="S1"><planItem id="a" definitionRef="ta"/><humanTask id="ta" name="A"/></stage>'
+        '<stage id="st2" name="S2"><planItem id="b" definitionRef="tb"><entryCriterion sentryRef="s_a"/></planItem>'
+        + on("s_a", "a", "complete")
+        + '<humanTask id="tb" name="B"/></stage>'
+    )
+    inst = CaseInstance.start(case_of(body))
+    assert inst.state_of("B") == "Available"
+    inst.complete(one(inst, "A"))
+    assert inst.state_of("S1") == "Completed"
+    assert inst.state_of("B") == "Active"
+
+
+def test_case_file_items_given_at_start_are_created_after_the_plan_exists() -> None:
+    cfm = '<caseFileModel><caseFileItem id="cf" name="report" definitionRef="cfd"/></caseFileModel>'
+    body = (
+        '<planItem id="r" definitionRef="tr"><entryCriterion sentryRef="s_cf"/></planItem>'
+        '<sentry id="s_cf"><caseFileItemOnPart sourceRef="cf"><standardEvent>create</standardEvent>'
+        '</caseFileItemOnPart></sentry><humanTask id="tr" name="Read report"/>'
+    )
+    inst = CaseInstance.start(case_of(body, case_file=cfm), {"report": "text"})
+    assert inst.state_of("Read report") == "Active"
+    assert inst.case_file == {"cf": "Available"}
