@@ -163,17 +163,18 @@ class GuardrailPolicy:
         if inputs.get("action_kind") not in self.applies_to:
             return None
         result = self.model.evaluate(self.decision, dict(inputs))
-        rule_ids = tuple(result.rule_ids)
-        if result.messages and result.output is None:
+        rule_ids = tuple(rid for ids in result.decision_rule_ids.values() for rid in ids) or tuple(result.rule_ids)
+        if not result.ok and result.value is None:
             # A guardrail that cannot decide must not silently allow: a person looks at it.
+            problems = "; ".join(str(m) for m in result.errors)
             return Finding(
                 policy=self.name,
                 kind="require_human",
-                reason=f"guardrail {self.decision!r} could not be evaluated: {'; '.join(result.messages)}",
+                reason=f"guardrail {self.decision!r} could not be evaluated: {problems}",
                 rule_ids=rule_ids,
                 policy_version=self.version,
             )
-        outputs = result.output if isinstance(result.output, list) else [result.output]
+        outputs = result.value if isinstance(result.value, list) else [result.value]
         findings = [self._finding(o, rule_ids) for o in outputs]
         if not findings:
             return Finding(self.name, "allow", "no rule matched", rule_ids, self.version)

@@ -1,0 +1,43 @@
+"""Choosing LangGraph's checkpointer to match the store: SQLite beside a SQLite store,
+PostgreSQL inside a PostgreSQL store, memory for an in-memory store.
+
+The checkpoint holds only the loop's own state (DESIGN.md); the case lives in the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from casepilot.store import Store
+
+__all__ = ["checkpointer_for"]
+
+
+def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
+    """A checkpointer for ``store`` and the connection to close with it (or ``None``)."""
+    url = store.engine.url
+    if url.get_backend_name() == "postgresql":
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection
+        from psycopg.rows import dict_row
+
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        pg = Connection.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+        saver = PostgresSaver(pg)
+        saver.setup()
+        return saver, pg
+    database = url.database
+    if not database or database == ":memory:":
+        return InMemorySaver(), None
+    path = Path(database)
+    conn = sqlite3.connect(str(path.with_name(path.name + ".langgraph")), check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return saver, conn

@@ -1,0 +1,191 @@
+"""Shared machinery of the loop's nodes: loading a case, writing a step, recording events.
+
+Every node that changes a case does so in one ``Store.step`` — events, inbox changes and
+the new state commit together or not at all — and re-reads the case first, so a node
+never works on a stale copy (the store's version check turns a race between workers into
+``ConcurrencyConflict`` instead of a lost update).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from casepilot.agent.bundle import CaseBundle, load_files
+from casepilot.agent.engine import EngineCase, ItemView
+from casepilot.agent.facts import STATE_SCHEMA, AgentFacts, ParkedAction, split_state
+from casepilot.agent.manifest import HumanTaskSpec
+from casepilot.agent.planning import Planner
+from casepilot.governance.actions import ProposedAction
+from casepilot.governance.governor import Governor
+from casepilot.agent.privacy import CasePrivacy, jsonable
+from casepilot.store import CaseRecord, Store
+from casepilot.store._step import Step
+from casepilot.tools import Provenance, ToolRegistry
+
+__all__ = ["AgentRuntime", "LoadedCase", "provenance_map", "state_json"]
+
+
+def state_json(engine: EngineCase | None, facts: AgentFacts) -> dict[str, Any]:
+    """The case state JSON the store keeps (see ``facts`` for the layout)."""
+    return {"schema": STATE_SCHEMA, "engine": engine.dump() if engine else None, "agent": jsonable(facts.to_json())}
+
+
+def provenance_map(facts: AgentFacts) -> dict[str, Provenance]:
+    """Per-variable provenance as ``Provenance`` records (unknown variables count as untrusted)."""
+    return {k: Provenance(v.get("trust", "untrusted"), v.get("source", "unknown")) for k, v in facts.provenance.items()}
+
+
+@dataclass
+class LoadedCase:
+    """A case read from the store, with its bundle and engine rebuilt."""
+
+    record: CaseRecord
+    bundle: CaseBundle
+    engine: EngineCase | None
+    facts: AgentFacts
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+
+@dataclass
+class AgentRuntime:
+    """What the nodes share: store, tools, planner, privacy layer, clock, bundle cache."""
+
+    store: Store
+    registry: ToolRegistry
+    planner: Planner
+    privacy: CasePrivacy | None = None
+    governor: Governor | None = None
+    """When set, used for every case instead of each bundle's own governor."""
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    _bundles: dict[tuple[str, int], CaseBundle] = field(default_factory=dict)
+
+    def bundle(self, key: str, version: int) -> CaseBundle:
+        cached = self._bundles.get((key, version))
+        if cached is None:
+            definition = self.store.definition(key, version)
+            cached = load_files(definition.files, self.registry, redactor=self.privacy)
+            self._bundles[(key, version)] = cached
+        return cached
+
+    def governor_for(self, bundle: CaseBundle) -> Governor:
+        return self.governor or bundle.governor
+
+    def load(self, case_id: str) -> LoadedCase:
+        record = self.store.case(case_id)
+        bundle = self.bundle(record.definition_key, record.definition_version)
+        engine_json, facts = split_state(dict(record.state))
+        engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None else None
+        return LoadedCase(record, bundle, engine, facts)
+
+    @contextmanager
+    def step(self, case_id: str, loaded: LoadedCase | None = None) -> Iterator[tuple[Step, LoadedCase]]:
+        """A unit of work on the case; saves the state on success.
+
+        With ``loaded``, the step applies to that copy and fails with ``ConcurrencyConflict``
+        if another worker moved the case since it was read — so work that must happen
+        outside the transaction (pseudonymising, which writes the vault) can be done first.
+        """
+        loaded = loaded or self.load(case_id)
+        with self.store.step(case_id, loaded.record.version) as step:
+            if loaded.engine is not None and not loaded.engine.finished:
+                # The case clock follows the wall clock at every write; due timers fire here.
+                self.record_transitions(step, loaded.engine.advance_to(self.clock()), "system")
+            yield step, loaded
+            step.save_state(state_json(loaded.engine, loaded.facts), actor="agent")
+
+    # -- recording helpers ------------------------------------------------------------------
+
+    def redact(self, case_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """A history payload with PII replaced by the case's pseudonyms."""
+        if self.privacy is None:
+            return dict(jsonable(payload))
+        return self.privacy.redact_arguments(payload, case_id).payload
+
+    def record_transitions(self, step: Step, events: list[dict[str, Any]], actor: str) -> None:
+        for event in events:
+            step.append("transition", actor=actor, payload=event)
+
+    def sync_inbox(self, step: Step, loaded: LoadedCase) -> None:
+        """Open an inbox item for every newly active human task; cancel items whose task ended."""
+        engine = loaded.engine
+        if engine is None:
+            return
+        facts = loaded.facts
+        active_humans: dict[str, ItemView] = {
+            v.instance_id: v for v in engine.items() if v.kind == "humanTask" and v.state == "active"
+        }
+        for instance_id, task_id in list(facts.inbox.items()):
+            if instance_id not in active_humans:
+                step.close_task(task_id, "cancelled", actor="agent", comment="the human task ended without a decision")
+                del facts.inbox[instance_id]
+        for instance_id, view in active_humans.items():
+            if instance_id in facts.inbox:
+                continue
+            spec = loaded.bundle.human_tasks.get(view.definition_id, HumanTaskSpec())
+            task = step.create_task(
+                spec.question or view.name,
+                kind="human_task",
+                plan_item=view.name,
+                role=spec.role,
+                options=spec.options,
+                actor="agent",
+            )
+            facts.inbox[instance_id] = task.id
+
+    def current_digest(self, loaded: LoadedCase, parked: ParkedAction) -> str | None:
+        """The digest the parked action would have if proposed now (``None``: no longer possible).
+
+        A person's approval holds only for the action they saw: when the case file changed
+        the arguments the binding would pass, the digest differs and the decision is refused.
+        """
+        from casepilot.agent.options import build_options
+
+        engine = loaded.engine
+        if engine is None:
+            return None
+        options, _ = build_options(
+            engine, loaded.bundle.bindings, self.registry, engine.variables(), provenance_map(loaded.facts)
+        )
+        current = next((o for o in options if o.id == parked.option_id), None)
+        if current is None:
+            if parked.option.get("kind") in ("run_task", "decide"):
+                return "gone"
+            return parked.digest
+        if parked.option.get("kind") in ("run_task", "decide"):
+            args = dict(current.default_arguments)
+            if dict(parked.option.get("default_arguments") or {}) != dict(parked.arguments):
+                args = dict(parked.arguments)  # the planner chose its own arguments: compare those
+            action = ProposedAction(kind="tool_call", name=str(current.tool), case_id=loaded.id,
+                                    plan_item=current.label, arguments=args)
+            return action.digest()
+        return parked.digest
+
+    def complete_human_task(
+        self, step: Step, loaded: LoadedCase, task_id: str, actor: str, result: dict[str, Any]
+    ) -> None:
+        """Apply a person's decision on a CMMN human task: write its (pseudonymised) result, complete it."""
+        engine = loaded.engine
+        if engine is None:
+            return
+        instance_id = next((i for i, t in loaded.facts.inbox.items() if t == task_id), None)
+        if instance_id is None:
+            return
+        del loaded.facts.inbox[instance_id]
+        view = next((v for v in engine.items() if v.instance_id == instance_id), None)
+        if view is None or view.state != "active":
+            return
+        spec = loaded.bundle.human_tasks.get(view.definition_id, HumanTaskSpec())
+        events: list[dict[str, Any]] = []
+        if spec.result:
+            events += engine.set_variables({spec.result: result})
+            loaded.facts.provenance[spec.result] = {"trust": "trusted", "source": f"person:{actor}"}
+        events += engine.complete(instance_id)
+        self.record_transitions(step, events, f"person:{actor}")
+        self.sync_inbox(step, loaded)

@@ -1,0 +1,101 @@
+"""The agent's narrow view of the CMMN engine.
+
+The orchestrator needs a handful of operations of ``casepilot.cmmn.CaseInstance``; this
+module names them once, with the plain views the agent shows to planners and records in
+the history, so the rest of the agent never depends on engine internals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from casepilot.cmmn import CaseInstance
+from casepilot.cmmn.definitions import Case
+from casepilot.cmmn.runtime.actions import Action
+
+__all__ = ["EngineCase", "ItemView"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One plan-item instance as the agent sees it."""
+
+    instance_id: str
+    element_id: str
+    definition_id: str
+    name: str
+    kind: str
+    state: str
+    """Lower-case CMMN state: available, enabled, disabled, active, suspended, completed, terminated, failed."""
+    stage_instance: str | None
+    required: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.instance_id, "name": self.name, "kind": self.kind, "state": self.state}
+
+
+class EngineCase:
+    """A running CMMN case instance, wrapped."""
+
+    def __init__(self, case: Case, instance: CaseInstance) -> None:
+        self.case = case
+        self.instance = instance
+
+    @classmethod
+    def start(cls, case: Case, variables: Mapping[str, Any], now: dt.datetime) -> tuple[EngineCase, list[dict[str, Any]]]:
+        instance = CaseInstance.start(case, dict(variables), now=now)
+        return cls(case, instance), [e.to_dict() for e in instance.last_events]
+
+    @classmethod
+    def load(cls, case: Case, data: Mapping[str, Any]) -> EngineCase:
+        return cls(case, CaseInstance.from_json(case, dict(data)))
+
+    def dump(self) -> dict[str, Any]:
+        return self.instance.to_dict()
+
+    @property
+    def state(self) -> str:
+        return self.instance.state.lower()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("completed", "terminated", "failed", "closed")
+
+    def variables(self) -> dict[str, Any]:
+        return dict(self.instance.variables)
+
+    def items(self) -> list[ItemView]:
+        out: list[ItemView] = []
+        for inst in self.instance.items():
+            element = self.case.plan_items.get(inst.element) or self.case.discretionary_items.get(inst.element)
+            out.append(
+                ItemView(
+                    instance_id=inst.id,
+                    element_id=inst.element,
+                    definition_id=element.definition_ref if element is not None else inst.element,
+                    name=inst.name,
+                    kind=inst.kind,
+                    state=inst.state.lower(),
+                    stage_instance=inst.parent,
+                    required=inst.required,
+                )
+            )
+        return out
+
+    def activatable(self) -> list[Action]:
+        return list(self.instance.activatable())
+
+    def apply(self, action: Action) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.instance.apply(action)]
+
+    def complete(self, instance_id: str) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.instance.complete(instance_id)]
+
+    def set_variables(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.instance.set_variables(dict(values))]
+
+    def advance_to(self, now: dt.datetime) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.instance.advance_to(now)]

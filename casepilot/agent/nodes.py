@@ -1,0 +1,573 @@
+"""The nodes of the orchestrator loop: observe → plan → govern → act → record (and wait).
+
+Each node is a method of ``Nodes`` taking and returning the loop's own state (plain,
+checkpointable data: ids, the current plan, the tool outcome). The case itself is read
+from and written to the store inside the nodes.
+
+* ``observe`` starts the case if needed, expires overdue checkpoints, hands tool calls
+  left ``started`` by a crash to a person (non-idempotent) or back to the planner
+  (idempotent), and builds the options;
+* ``plan`` asks the planner (an LLM planner's prompt is itself governed and redacted);
+* ``govern`` reviews the chosen action and records plan + verdict (+ tool call started)
+  in one transaction; a ``require_human`` verdict parks the action behind an inbox item;
+* ``act`` runs the tool — the only node with an outside effect;
+* ``record`` records the outcome, maps results into the case file, completes the task
+  and records every transition, in one transaction;
+* ``wait`` pauses with ``interrupt()`` while people have work; it has no side effect, as
+  LangGraph re-runs a node from its start on resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, fields, replace
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from langgraph.types import interrupt
+
+from casepilot.agent.context import AgentRuntime, LoadedCase, provenance_map
+from casepilot.agent.engine import EngineCase
+from casepilot.agent.facts import ParkedAction, StartedCall
+from casepilot.agent.options import build_options
+from casepilot.agent.planning import ActionOption, ChatMessage, Observation, Plan, PlannerError
+from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
+from casepilot.errors import CasepilotError, ToolError
+from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
+from casepilot.governance.checkpoints import CheckpointRequest
+from casepilot.tools import Provenance, apply_results, result_provenance
+
+__all__ = ["LoopState", "Nodes"]
+
+
+class LoopState(TypedDict, total=False):
+    """The loop's own state (the LangGraph checkpoint); the case lives in the store."""
+
+    case_id: str
+    max_steps: int
+    steps: int
+    stop: str | None
+    observation: dict[str, Any] | None
+    plan: dict[str, Any] | None
+    approved: dict[str, Any] | None
+    """An action a person approved (parked action), executed without asking the planner."""
+    verdict: dict[str, Any] | None
+    call_id: str | None
+    outcome: dict[str, Any] | None
+    blocked: list[str]
+    """Options blocked by governance during this run: not offered again in it."""
+    resume: dict[str, Any] | None
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def _get(variables: dict[str, Any], path: str | None) -> Any:
+    if not path:
+        return None
+    current: Any = variables
+    for part in path.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def merge_paths(variables: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
+    """Top-level case-file updates for dotted result paths (``claim.amount``) merged into their parents."""
+    merged: dict[str, Any] = {}
+    for path, value in updates.items():
+        head, *rest = path.split(".")
+        if not rest:
+            merged[head] = value
+            continue
+        base = merged.get(head, variables.get(head))
+        root: dict[str, Any] = dict(base) if isinstance(base, dict) else {}
+        node = root
+        for part in rest[:-1]:
+            child = node.get(part)
+            node[part] = dict(child) if isinstance(child, dict) else {}
+            node = node[part]
+        node[rest[-1]] = value
+        merged[head] = root
+    return merged
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    return None
+
+
+class Nodes:
+    """The loop's nodes over one ``AgentRuntime``."""
+
+    def __init__(self, runtime: AgentRuntime) -> None:
+        self.rt = runtime
+
+    # -- observe ---------------------------------------------------------------------------------
+
+    def observe(self, state: LoopState) -> LoopState:
+        case_id = state["case_id"]
+        if state.get("steps", 0) >= state.get("max_steps", 50):
+            return {"stop": "max_steps", "observation": None, "plan": None, "approved": None}
+        loaded = self.rt.load(case_id)
+        if loaded.engine is None:
+            self._start_engine(case_id)
+            loaded = self.rt.load(case_id)
+        self._expire_and_recover(loaded)
+        loaded = self.rt.load(case_id)
+        assert loaded.engine is not None
+        if loaded.engine.finished:
+            return {"stop": loaded.engine.state, "observation": None, "plan": None, "approved": None}
+        approved = self._approved_action(loaded)
+        if approved is not None:
+            return {"stop": None, "approved": approved, "observation": None, "plan": None}
+        observation = self._observation(loaded, blocked=state.get("blocked", []))
+        return {"stop": None, "observation": observation, "plan": None, "approved": None}
+
+    def _start_engine(self, case_id: str) -> None:
+        with self.rt.step(case_id) as (step, loaded):
+            if loaded.engine is not None:
+                return
+            start_vars = dict(loaded.record.state.get("start_variables") or {})
+            engine, events = EngineCase.start(loaded.bundle.case, start_vars, self.rt.clock())
+            loaded.engine = engine
+            self.rt.record_transitions(step, events, "system")
+            self.rt.sync_inbox(step, loaded)
+
+    def _expire_and_recover(self, loaded: LoadedCase) -> None:
+        now = self.rt.clock()
+        open_tasks = self.rt.store.tasks(case_id=loaded.id, status="open")
+        expired = [t for t in open_tasks if t.expires_at is not None and t.expires_at <= now]
+        if not expired and not loaded.facts.started:
+            return
+        with self.rt.step(loaded.id) as (step, fresh):
+            for task in expired:
+                parked = fresh.facts.parked.pop(task.id, None)
+                step.close_task(task.id, "expired", actor="system", comment="expired; resolved by the policy's default")
+                default = "reject"
+                if parked is not None:
+                    default = parked.option.get("default_choice") or "reject"
+                    if default == "approve":
+                        fresh.facts.parked[task.id] = replace(parked, verdict_reason="approved by expiry default")
+                        fresh.facts.parked[task.id].option["approved_by"] = "system:expiry"
+                    else:
+                        fresh.facts.rejected.append(parked.option_id)
+                step.append("human_task_decided", actor="system",
+                            payload={"task_id": task.id, "decision": default, "by": "expiry"})
+            for call in list(fresh.facts.started.values()):
+                del fresh.facts.started[call.call_id]
+                if call.side_effect == "non_idempotent":
+                    task = step.create_task(
+                        f"Tool {call.tool!r} was started but its completion was never recorded (the worker stopped). "
+                        "It may have run. Run it again?",
+                        kind="checkpoint",
+                        plan_item=call.option.get("label"),
+                        role=fresh.bundle.manifest.governance.provenance_role or None,
+                        options=("approve", "reject"),
+                        action_digest=call.option.get("digest"),
+                        actor="system",
+                    )
+                    fresh.facts.parked[task.id] = ParkedAction(
+                        task_id=task.id,
+                        option_id=call.option["id"],
+                        option=call.option,
+                        arguments=call.arguments,
+                        digest=call.option.get("digest", ""),
+                        verdict_reason="crash recovery: a non-idempotent call may have run",
+                    )
+                    step.append("error", actor="system", payload={
+                        "call_id": call.call_id, "tool": call.tool,
+                        "problem": "started but not completed; handed to a person instead of running again",
+                    })
+                else:
+                    step.append("error", actor="system", payload={
+                        "call_id": call.call_id, "tool": call.tool,
+                        "problem": f"started but not completed; the {call.side_effect} call will run again",
+                    })
+
+    def _approved_action(self, loaded: LoadedCase) -> dict[str, Any] | None:
+        for parked in loaded.facts.parked.values():
+            if parked.option.get("approved_by"):
+                return parked.to_json()
+        return None
+
+    def _observation(self, loaded: LoadedCase, *, blocked: list[str]) -> dict[str, Any]:
+        engine = loaded.engine
+        assert engine is not None
+        variables = engine.variables()
+        options, arg_prov = build_options(
+            engine, loaded.bundle.bindings, self.rt.registry, variables, provenance_map(loaded.facts)
+        )
+        parked_ids = {p.option_id for p in loaded.facts.parked.values()}
+        gone = set(blocked) | set(loaded.facts.rejected) | parked_ids
+        options = [o for o in options if o.id not in gone]
+        history = self.rt.store.history(loaded.id, after_seq=max(0, loaded.record.last_seq - 8))
+        chat = [
+            asdict(ChatMessage(role=e.payload.get("role", "user"), actor=e.actor, text=str(e.payload.get("text", ""))))
+            for e in history
+            if e.kind == "chat_message"
+        ]
+        return {
+            "case_id": loaded.id,
+            "definition_key": loaded.bundle.key,
+            "case_state": engine.state,
+            "items": [v.to_json() for v in engine.items()],
+            "variables": variables,
+            "options": [self._option_json(o) for o in options],
+            "arg_provenance": {
+                k: {n: {"trust": p.trust, "source": p.source} for n, p in v.items()} for k, v in arg_prov.items()
+            },
+            "recent_history": [{"seq": e.seq, "kind": e.kind, "actor": e.actor} for e in history],
+            "chat": chat,
+        }
+
+    @staticmethod
+    def _option_json(option: ActionOption) -> dict[str, Any]:
+        data = {f.name: getattr(option, f.name) for f in fields(option)}
+        data["arguments_schema"] = dict(option.arguments_schema) if option.arguments_schema else None
+        data["default_arguments"] = dict(option.default_arguments)
+        return data
+
+    @staticmethod
+    def _observation_object(data: dict[str, Any]) -> Observation:
+        return Observation(
+            case_id=data["case_id"],
+            definition_key=data["definition_key"],
+            case_state=data["case_state"],
+            items=tuple(data["items"]),
+            variables=data["variables"],
+            options=tuple(ActionOption(**o) for o in data["options"]),
+            recent_history=tuple(data["recent_history"]),
+            chat=tuple(ChatMessage(**c) for c in data["chat"]),
+        )
+
+    # -- plan ------------------------------------------------------------------------------------
+
+    def plan(self, state: LoopState) -> LoopState:
+        if state.get("approved") is not None:
+            return {}
+        data = state.get("observation")
+        assert data is not None
+        case_id = state["case_id"]
+        planner = self.rt.planner
+        observation = self._observation_object(data)
+        if getattr(planner, "name", "") != "rule":
+            observation = self._governed_prompt(case_id, observation)
+            if observation is None:
+                return {"stop": "blocked_llm_call", "plan": None}
+        try:
+            plan = planner.plan(observation)
+        except PlannerError as exc:
+            with self.rt.step(case_id) as (step, loaded):
+                self._record_llm_usage(step, loaded, exc.usage)
+                step.append("error", actor="agent", payload={
+                    "problem": f"the planner failed: {exc}", "invalid_attempts": list(exc.invalid_attempts)})
+            return {"stop": "planner_error", "plan": None}
+        option = observation.option(plan.option_id)
+        if option is None:
+            with self.rt.step(case_id) as (step, loaded):
+                self._record_llm_usage(step, loaded, plan.usage)
+                step.append("error", actor="agent", payload={
+                    "problem": f"the planner chose {plan.option_id!r}, which is not a possible action"})
+            return {"stop": "planner_error", "plan": None}
+        return {"plan": {
+            "option": next(o for o in data["options"] if o["id"] == option.id),
+            "arguments": dict(plan.arguments),
+            "rationale": plan.rationale,
+            "confidence": plan.confidence,
+            "planner": plan.planner,
+            "usage": [asdict(u) for u in plan.usage],
+            "invalid_attempts": list(plan.invalid_attempts),
+        }}
+
+    def _governed_prompt(self, case_id: str, observation: Observation) -> Observation | None:
+        """An LLM sees the case only after governance: budget checked, PII pseudonymised."""
+        loaded = self.rt.load(case_id)
+        payload = {"variables": dict(observation.variables), "chat": [asdict(c) for c in observation.chat],
+                   "options": [dict(o.default_arguments) for o in observation.options]}
+        action = ProposedAction(kind="llm_call", name=getattr(self.rt.planner, "model", "llm"), case_id=case_id,
+                                arguments=payload, estimated_tokens=len(canonical_json(payload)) // 4 + 500)
+        verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=None))
+        if verdict.kind != "allow":
+            with self.rt.step(case_id) as (step, _fresh):
+                step.append("verdict", actor="agent", payload={"action": "llm_call", **verdict.to_json()},
+                            rule_ids=verdict.rule_ids)
+            return None
+        safe = verdict.transformed or payload
+        options = tuple(
+            replace(o, default_arguments=safe["options"][i]) for i, o in enumerate(observation.options)
+        )
+        chat = tuple(ChatMessage(**c) for c in safe["chat"])
+        return replace(observation, variables=safe["variables"], options=options, chat=chat)
+
+    def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Any) -> None:
+        for u in usage:
+            cost = Decimal(u.cost)
+            loaded.facts.usage = loaded.facts.usage.add(
+                tokens=u.prompt_tokens + u.completion_tokens, cost=cost, llm_calls=1,
+                wall_seconds=u.latency_ms / 1000)
+            step.append("llm_call", actor="agent", payload={"model": u.model, "prompt_tokens": u.prompt_tokens,
+                        "completion_tokens": u.completion_tokens},
+                        tokens=u.prompt_tokens + u.completion_tokens, cost=float(cost), latency_ms=u.latency_ms)
+
+    def _context(self, loaded: LoadedCase, *, confidence: float | None) -> GovernanceContext:
+        assert loaded.engine is not None
+        variables = loaded.engine.variables()
+        signals = loaded.bundle.manifest.signals
+        signal_conf = _as_float(_get(variables, signals.confidence))
+        return GovernanceContext(
+            definition_key=loaded.bundle.key,
+            definition_version=loaded.record.definition_version,
+            actor="agent",
+            roles=frozenset(),
+            confidence=signal_conf if signal_conf is not None else confidence,
+            sentiment=_as_float(_get(variables, signals.sentiment)),
+            usage=loaded.facts.usage,
+            case_variables=variables,
+            now=self.rt.clock(),
+        )
+
+    # -- govern ----------------------------------------------------------------------------------
+
+    def govern(self, state: LoopState) -> LoopState:
+        case_id = state["case_id"]
+        approved = state.get("approved")
+        if approved is not None:
+            return self._govern_approved(case_id, approved)
+        plan = state.get("plan")
+        assert plan is not None
+        option = plan["option"]
+        if option["kind"] == "wait":
+            return {"verdict": None}
+        loaded = self.rt.load(case_id)
+        action = self._proposed(loaded, option, plan["arguments"], state)
+        verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=plan["confidence"]))
+        observation = state.get("observation") or {}
+        plan_payload = {
+            "observation_digest": _digest(observation),
+            "saw": self.rt.redact(case_id, {"state": observation.get("case_state"), "items": observation.get("items"),
+                                            "variables": observation.get("variables")}),
+            "options": [o["id"] for o in observation.get("options", [])],
+            "chose": option["id"], "label": option["label"],
+            "arguments": self.rt.redact(case_id, plan["arguments"]),
+            "rationale": plan["rationale"], "confidence": plan["confidence"], "planner": plan["planner"],
+            "invalid_attempts": plan["invalid_attempts"],
+        }
+        started = self._started_call(loaded, option, plan["arguments"], action.digest(), verdict.transformed) \
+            if verdict.kind == "allow" else None
+        steps = state.get("steps", 0) + 1
+        with self.rt.step(case_id, loaded) as (step, loaded):
+            self._record_llm_usage(step, loaded, [_Usage(**u) for u in plan["usage"]])
+            step.append("plan", actor="agent", payload=plan_payload)
+            step.append("verdict", actor="agent", payload={"action": option["id"], **verdict.to_json()},
+                        rule_ids=verdict.rule_ids)
+            loaded.facts.steps += 1
+            if verdict.kind == "block":
+                return {"verdict": verdict.to_json(), "blocked": [*state.get("blocked", []), option["id"]],
+                        "steps": steps}
+            if verdict.kind == "require_human":
+                request = CheckpointRequest.from_verdict(verdict, action)
+                task = step.create_task(request.question, kind="checkpoint", plan_item=option["label"],
+                                        role=request.role, options=request.options,
+                                        expires_at=request.expires_at, action_digest=request.action_digest,
+                                        actor="agent")
+                option_saved = {**option, "digest": action.digest(), "default_choice": request.default_choice}
+                loaded.facts.parked[task.id] = ParkedAction(task.id, option["id"], option_saved,
+                                                            dict(plan["arguments"]), action.digest(), verdict.reason)
+                return {"verdict": verdict.to_json(), "steps": steps}
+            call_id = self._record_started(step, loaded, started)
+        return {"verdict": verdict.to_json(), "call_id": call_id, "steps": steps}
+
+    def _govern_approved(self, case_id: str, approved: dict[str, Any]) -> LoopState:
+        loaded = self.rt.load(case_id)
+        parked = loaded.facts.parked.get(approved["task_id"])
+        if parked is None:
+            return {"verdict": None, "approved": None}
+        option = parked.option
+        action = self._proposed(loaded, option, parked.arguments, {})
+        changed = action.digest() != parked.digest
+        started = None if changed else self._started_call(loaded, option, parked.arguments, parked.digest, None)
+        with self.rt.step(case_id, loaded) as (step, loaded):
+            del loaded.facts.parked[parked.task_id]
+            if changed:
+                step.append("error", actor="agent", payload={
+                    "problem": "the approved action changed since it was approved; it is not executed",
+                    "task_id": parked.task_id})
+                loaded.facts.rejected.append(parked.option_id)
+                return {"verdict": None, "approved": None}
+            step.append("verdict", actor="agent", payload={
+                "action": option["id"], "kind": "allow", "reason": f"approved by {option['approved_by']}",
+                "action_digest": parked.digest, "policies": ["human"], "rule_ids": [], "task_id": parked.task_id})
+            call_id = self._record_started(step, loaded, started)
+        return {"verdict": {"kind": "allow"}, "plan": {"option": option, "arguments": parked.arguments},
+                "call_id": call_id, "approved": None}
+
+    def _proposed(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
+                  state: LoopState) -> ProposedAction:
+        kind = option["kind"]
+        observation = state.get("observation") or {}
+        prov_raw = (observation.get("arg_provenance") or {}).get(option["id"], {})
+        provenance = {n: Provenance(p["trust"], p["source"]) for n, p in prov_raw.items()}
+        defaults = option["default_arguments"]
+        for name, value in arguments.items():
+            if name not in provenance or value != defaults.get(name):
+                # A value the planner wrote itself (not the binding's case-file value) is model text.
+                provenance[name] = Provenance.untrusted(f"planner:{self.rt.planner.name}")
+        if kind in ("run_task", "decide"):
+            tool = self.rt.registry.get(option["tool"])
+            return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
+                                  plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
+                                  provenance=provenance, side_effect=tool.side_effect)
+        transition = {"start": "manualStart", "plan": "plan", "complete": "complete"}.get(kind, kind)
+        return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],
+                              stage=option.get("stage"), arguments={"instance": option.get("instance_id")})
+
+    def _started_call(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
+                      digest: str, transformed: dict[str, Any] | None) -> tuple[StartedCall, dict[str, Any]] | None:
+        """The call to record as started (and its history payload), prepared outside the transaction."""
+        if option["kind"] not in ("run_task", "decide"):
+            return None
+        tool = self.rt.registry.get(option["tool"])
+        call_id = f"{loaded.id}:{loaded.record.last_seq + 1}:{digest[:8]}"
+        external = option["tool"] in self.rt.governor_for(loaded.bundle).external_tools
+        args = dict(transformed) if external and transformed is not None else dict(arguments)
+        call = StartedCall(call_id, option["tool"], tool.side_effect, option.get("instance_id"),
+                           {**option, "digest": digest}, args)
+        payload = {"call_id": call_id, "tool": option["tool"], "side_effect": tool.side_effect,
+                   "arguments": self.rt.redact(loaded.id, args), "action_digest": digest}
+        return call, payload
+
+    @staticmethod
+    def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None) -> str | None:
+        if started is None:
+            return None
+        call, payload = started
+        loaded.facts.started[call.call_id] = call
+        step.append("tool_call_started", actor="agent", payload=payload)
+        return call.call_id
+
+    # -- act -------------------------------------------------------------------------------------
+
+    def act(self, state: LoopState) -> LoopState:
+        call_id = state.get("call_id")
+        if call_id is None:
+            return {"outcome": None}
+        loaded = self.rt.load(state["case_id"])
+        call = loaded.facts.started.get(call_id)
+        if call is None:
+            return {"outcome": None, "call_id": None}
+        arguments = call.arguments
+        if self.rt.privacy is not None and call.tool not in self.rt.governor_for(loaded.bundle).external_tools:
+            # In-process tools work on the real values; only pseudonyms are stored.
+            arguments = self.rt.privacy.reveal_payload(arguments, loaded.id)
+        started = time.perf_counter()
+        try:
+            outcome = self.rt.registry.invoke(call.tool, arguments)
+        except ToolError as exc:
+            return {"outcome": {"ok": False, "error": str(exc), "latency_ms": (time.perf_counter() - started) * 1000}}
+        return {"outcome": {"ok": True, "result": outcome.result.model_dump(),
+                            "attempts": outcome.attempts, "latency_ms": outcome.latency_s * 1000}}
+
+    # -- record ----------------------------------------------------------------------------------
+
+    def record(self, state: LoopState) -> LoopState:
+        case_id = state["case_id"]
+        plan = state.get("plan")
+        verdict = state.get("verdict")
+        done: LoopState = {"plan": None, "verdict": None, "outcome": None, "call_id": None}
+        if plan is None or verdict is None or verdict.get("kind") != "allow":
+            return done
+        option = plan["option"]
+        call_id = state.get("call_id")
+        outcome = state.get("outcome")
+        loaded = self.rt.load(case_id)
+        engine = loaded.engine
+        assert engine is not None
+        if call_id is None:
+            with self.rt.step(case_id, loaded) as (step, loaded):
+                assert loaded.engine is not None
+                self.rt.record_transitions(step, self._engine_transition(loaded.engine, option), "agent")
+                self.rt.sync_inbox(step, loaded)
+            return done
+        if call_id not in loaded.facts.started or outcome is None:
+            return done
+        if not outcome["ok"]:
+            with self.rt.step(case_id, loaded) as (step, loaded):
+                loaded.facts.started.pop(call_id, None)
+                step.append("tool_call_failed", actor="agent", payload={
+                    "call_id": call_id, "tool": option["tool"], "error": outcome["error"]},
+                    latency_ms=outcome["latency_ms"])
+                loaded.facts.rejected.append(option["id"])
+            return done
+        binding = loaded.bundle.bindings.get(self._definition_of(engine, option["instance_id"]))
+        updates = merge_paths(engine.variables(), apply_results(binding, outcome["result"]) if binding else {})
+        if self.rt.privacy is not None:
+            updates = self.rt.privacy.redact_value(updates, case_id)[0]
+        completed = {"call_id": call_id, "tool": option["tool"], "result": self.rt.redact(case_id, outcome["result"]),
+                     "attempts": outcome["attempts"]}
+        with self.rt.step(case_id, loaded) as (step, loaded):
+            engine = loaded.engine
+            assert engine is not None
+            loaded.facts.started.pop(call_id, None)
+            step.append("tool_call_completed", actor="agent", payload=completed, latency_ms=outcome["latency_ms"])
+            for name, prov in (result_provenance(binding) if binding else {}).items():
+                loaded.facts.provenance[name] = {"trust": prov.trust, "source": prov.source}
+            events = engine.set_variables(updates) if updates else []
+            view = next((v for v in engine.items() if v.instance_id == option["instance_id"]), None)
+            if view is not None and view.state == "active":
+                events += engine.complete(option["instance_id"])
+            self.rt.record_transitions(step, events, "agent")
+            self.rt.sync_inbox(step, loaded)
+        return done
+
+    @staticmethod
+    def _definition_of(engine: EngineCase, instance_id: str) -> str:
+        for view in engine.items():
+            if view.instance_id == instance_id:
+                return view.definition_id
+        raise CasepilotError(f"plan item instance {instance_id} no longer exists")
+
+    @staticmethod
+    def _engine_transition(engine: EngineCase, option: dict[str, Any]) -> list[dict[str, Any]]:
+        if option["kind"] == "start":
+            return engine.apply(StartItem(instance=option["instance_id"], name=option["label"]))
+        if option["kind"] == "plan":
+            for action in engine.activatable():
+                if isinstance(action, PlanDiscretionary) and action.item == option["plan_item"] \
+                        and action.owner == option["instance_id"]:
+                    return engine.apply(action)
+            raise CasepilotError(f"discretionary item {option['label']!r} can no longer be planned")
+        if option["kind"] == "complete":
+            return engine.complete(option["instance_id"])
+        return []
+
+    # -- wait ------------------------------------------------------------------------------------
+
+    def wait(self, state: LoopState) -> LoopState:
+        """Pause until a person decides one of the case's open inbox items (no side effects here)."""
+        pending = [
+            {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
+            for t in self.rt.store.tasks(case_id=state["case_id"], status="open")
+        ]
+        if not pending:
+            return {"stop": "waiting_for_events"}
+        decision = interrupt({"case_id": state["case_id"], "pending": pending})
+        return {"resume": decision if isinstance(decision, dict) else {"value": decision}, "stop": None}
+
+
+class _Usage:
+    """LLM usage as recorded in the loop state (a plain-data ``LLMUsage``)."""
+
+    def __init__(self, model: str, prompt_tokens: int, completion_tokens: int, latency_ms: float, cost: str) -> None:
+        self.model = model
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.latency_ms = latency_ms
+        self.cost = cost

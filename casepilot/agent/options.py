@@ -1,0 +1,111 @@
+"""Turning what the case allows now into options a planner may choose.
+
+The CMMN engine's ``activatable()`` lists every possible transition; the agent offers a
+subset, with the tools bound to tasks:
+
+* an active task bound to a tool → ``run_task`` (run the tool, map its results into the
+  case file, complete the task);
+* an active decision task bound to a tool → ``decide`` (the same, for the DMN ``decide`` tool);
+* an enabled item → ``start``;
+* a discretionary item that may be planned now → ``plan``;
+* always ``wait``.
+
+Human tasks are never offered: they go to the inbox and people complete them. User event
+listeners are never offered: only people make them occur. Unbound tasks are external work
+the case waits for. Actions a person rejected are not offered again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from casepilot.agent.engine import EngineCase, ItemView
+from casepilot.agent.planning import ActionOption
+from casepilot.cmmn.runtime.actions import Action, PlanDiscretionary, StartItem
+from casepilot.tools import BindingSet, Provenance, ToolRegistry, build_arguments
+
+__all__ = ["WAIT", "build_options"]
+
+WAIT = ActionOption(id="wait", kind="wait", label="Wait for people or events", description="nothing to do now")
+
+
+def _stage_name(items: Mapping[str, ItemView], view: ItemView) -> str | None:
+    parent = items.get(view.stage_instance) if view.stage_instance else None
+    if parent is None or parent.kind == "casePlanModel":
+        return None
+    return parent.name
+
+
+def build_options(
+    engine: EngineCase,
+    bindings: BindingSet,
+    registry: ToolRegistry,
+    variables: Mapping[str, Any],
+    provenance: Mapping[str, Provenance],
+) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
+    """The options of this step and the provenance of each option's default arguments."""
+    views = {v.instance_id: v for v in engine.items()}
+    options: list[ActionOption] = []
+    arg_provenance: dict[str, Mapping[str, Provenance]] = {}
+    for view in views.values():
+        if view.state != "active" or view.kind not in ("task", "processTask", "decisionTask", "caseTask"):
+            continue
+        binding = bindings.get(view.definition_id)
+        if binding is None:
+            continue
+        bound = build_arguments(binding, variables, provenance)
+        tool = registry.get(binding.tool)
+        option = ActionOption(
+            id=f"{'decide' if view.kind == 'decisionTask' else 'run'}:{view.instance_id}",
+            kind="decide" if view.kind == "decisionTask" else "run_task",
+            label=view.name,
+            plan_item=view.element_id,
+            instance_id=view.instance_id,
+            stage=_stage_name(views, view),
+            tool=binding.tool,
+            arguments_schema=tool.args_model.model_json_schema(),
+            default_arguments=dict(bound.values),
+            required=view.required,
+            description=tool.description,
+        )
+        options.append(option)
+        arg_provenance[option.id] = bound.provenance
+    for action in engine.activatable():
+        option = _engine_option(action, views)
+        if option is not None:
+            options.append(option)
+    options.append(WAIT)
+    return options, arg_provenance
+
+
+def _engine_option(action: Action, views: Mapping[str, ItemView]) -> ActionOption | None:
+    if isinstance(action, StartItem):
+        view = views.get(action.instance)
+        if view is None or view.kind == "humanTask":
+            return None
+        return ActionOption(
+            id=f"start:{action.instance}",
+            kind="start",
+            label=action.name,
+            plan_item=view.element_id,
+            instance_id=action.instance,
+            stage=_stage_name(views, view),
+            required=view.required,
+        )
+    if isinstance(action, PlanDiscretionary):
+        return ActionOption(
+            id=f"plan:{action.item}:{action.owner}",
+            kind="plan",
+            label=action.name,
+            plan_item=action.item,
+            instance_id=action.owner,
+            stage=views[action.stage].name if action.stage in views else None,
+        )
+    return None
+
+
+def without_rejected(options: Iterable[ActionOption], rejected_ids: Iterable[str]) -> list[ActionOption]:
+    """Options minus those a person rejected (matched by option id)."""
+    gone = set(rejected_ids)
+    return [o for o in options if o.id not in gone]

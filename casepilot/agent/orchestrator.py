@@ -1,0 +1,303 @@
+"""The orchestrator: the public API for working CMMN cases with a governed agent.
+
+::
+
+    orch = Orchestrator(Store.from_url("sqlite:///cases.db"), registry)
+    orch.deploy("examples/claims")
+    case = orch.start_case("claim-triage", {"letter": "...", "policy": "POL-1"})
+    outcome = orch.run(case.id)            # → RunOutcome(reason="waiting_for_people", …)
+    for task in orch.pending(case.id):
+        orch.decide(task.id, Person("ann", {"senior analyst"}), "approve", "documents verified")
+    orch.run(case.id)                      # resumes, also in a new process
+
+Every step lands in the case history; every action passes the bundle's governor first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.types import Command
+
+from casepilot.agent.bundle import bundle_files, load_folder
+from casepilot.agent.chat import answer
+from casepilot.agent.checkpointing import checkpointer_for
+from casepilot.agent.context import AgentRuntime, state_json
+from casepilot.agent.engine import EngineCase
+from casepilot.agent.facts import AgentFacts
+from casepilot.agent.graph import build_graph
+from casepilot.agent.nodes import LoopState, Nodes
+from casepilot.agent.planning import Planner
+from casepilot.agent.privacy import CasePrivacy
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.errors import DecisionRejected, NotFound
+from casepilot.governance.checkpoints import check_decision
+from casepilot.governance.governor import Governor
+from casepilot.store import CaseRecord, DefinitionBundle, DefinitionVersion, HumanTask, Store
+from casepilot.tools import ToolRegistry
+
+__all__ = ["Orchestrator", "Person", "RunOutcome", "default_planner"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone acting on a case, with the roles the inbox and policies check."""
+
+    name: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def __init__(self, name: str, roles: set[str] | frozenset[str] | tuple[str, ...] = frozenset()) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "roles", frozenset(roles))
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """Why a run stopped, and what the case waits for."""
+
+    case_id: str
+    reason: str
+    """completed | terminated | failed | waiting_for_people | waiting_for_events | max_steps |
+    planner_error | blocked_llm_call"""
+    steps: int
+    case_state: str
+    pending: tuple[HumanTask, ...]
+
+
+def default_planner() -> Planner:
+    """The LLM planner when a model is configured (``CASEPILOT_MODEL`` or ``OPENAI_API_KEY``), else the RulePlanner."""
+    if os.environ.get("CASEPILOT_MODEL") or os.environ.get("OPENAI_API_KEY"):
+        from casepilot.agent.llm_planner import LLMPlanner
+
+        return LLMPlanner()
+    return RulePlanner()
+
+
+class Orchestrator:
+    """Works CMMN cases: observe → plan → govern → act → record, durably, one thread per case."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: ToolRegistry,
+        planner: Planner | None = None,
+        governor: Governor | None = None,
+        *,
+        privacy: CasePrivacy | None | bool = True,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        if privacy is True:
+            privacy = CasePrivacy(store.vault)
+        self.store = store
+        self.registry = registry
+        self.runtime = AgentRuntime(
+            store=store,
+            registry=registry,
+            planner=planner or default_planner(),
+            privacy=privacy or None,
+            governor=governor,
+            clock=clock or (lambda: dt.datetime.now(dt.UTC)),
+        )
+        self._checkpointer, self._checkpoint_conn = checkpointer_for(store)
+        self._graph = build_graph(Nodes(self.runtime), self._checkpointer)
+
+    def close(self) -> None:
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+
+    # -- definitions and cases --------------------------------------------------------------------
+
+    def deploy(self, folder: str | Path) -> DefinitionVersion:
+        """Validate the bundle in ``folder`` and deploy it (a new version only when it changed)."""
+        bundle = load_folder(folder, self.registry, redactor=self.runtime.privacy)
+        return self.store.deploy(bundle.key, DefinitionBundle(files=bundle_files(Path(folder)),
+                                                               metadata={"description": bundle.manifest.description}))
+
+    def start_case(
+        self,
+        definition_key: str,
+        variables: Mapping[str, Any] | None = None,
+        business_key: str | None = None,
+        *,
+        tenant: str | None = None,
+        actor: str = "system",
+    ) -> CaseRecord:
+        """Create a case on the latest version of ``definition_key`` and start its plan model.
+
+        The starting variables are trusted (they come from the request) and are stored
+        pseudonymised: their PII goes to the case's vault.
+        """
+        definition = self.store.definition(definition_key)
+        bundle = self.runtime.bundle(definition_key, definition.version)
+        facts = AgentFacts(provenance={k: {"trust": "trusted", "source": "request"} for k in (variables or {})})
+        record = self.store.create_case(
+            definition_key,
+            {**state_json(None, facts), "start_variables": {}},
+            definition_version=definition.version,
+            business_key=business_key,
+            tenant=tenant,
+            actor=actor,
+        )
+        safe = dict(variables or {})
+        if self.runtime.privacy is not None:
+            safe = self.runtime.privacy.redact_value(safe, record.id)[0]
+        with self.runtime.step(record.id) as (step, loaded):
+            engine, events = EngineCase.start(bundle.case, safe, self.runtime.clock())
+            loaded.engine = engine
+            self.runtime.record_transitions(step, events, actor)
+            self.runtime.sync_inbox(step, loaded)
+        return self.store.case(record.id)
+
+    # -- the loop -----------------------------------------------------------------------------------
+
+    def _config(self, case_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": case_id}, "recursion_limit": 100_000}
+
+    def _input(self, case_id: str, max_steps: int) -> Any:
+        config = self._config(case_id)
+        snapshot = self._graph.get_state(config)
+        fresh: LoopState = {"case_id": case_id, "max_steps": max_steps, "steps": 0, "blocked": [], "stop": None}
+        if snapshot.next and snapshot.interrupts:
+            return Command(resume={"resumed": True}, update={"steps": 0, "max_steps": max_steps})
+        if snapshot.next:
+            return None  # a worker stopped mid-step: continue where the checkpoint is
+        return fresh
+
+    def run(self, case_id: str, *, max_steps: int = 50) -> RunOutcome:
+        """Work the case until it finishes, waits for people or events, or ``max_steps`` steps."""
+        self.store.case(case_id)
+        result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
+        return self._outcome(case_id, result)
+
+    def stream(self, case_id: str, *, max_steps: int = 50) -> Iterator[dict[str, Any]]:
+        """Run like ``run`` and yield each node's update as it happens."""
+        self.store.case(case_id)
+        for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id),
+                                        stream_mode="updates"):
+            for node, update in chunk.items():
+                yield {"node": node, "update": update}
+
+    def _outcome(self, case_id: str, result: Mapping[str, Any]) -> RunOutcome:
+        snapshot = self._graph.get_state(self._config(case_id))
+        loaded = self.runtime.load(case_id)
+        state = loaded.engine.state if loaded.engine else "active"
+        pending = tuple(self.store.tasks(case_id=case_id, status="open"))
+        reason = "waiting_for_people" if snapshot.interrupts else str(result.get("stop") or "waiting_for_events")
+        return RunOutcome(case_id, reason, int(result.get("steps", 0)), state, pending)
+
+    # -- people -------------------------------------------------------------------------------------
+
+    def pending(self, case_id: str | None = None, *, role: str | None = None) -> list[HumanTask]:
+        """Open inbox items, of one case or all, optionally for one role."""
+        return self.store.tasks(case_id=case_id, role=role, status="open")
+
+    def decide(self, task_id: str, actor: Person, choice: str, comment: str | None = None) -> HumanTask:
+        """Record a person's decision; the next ``run`` resumes the case with it.
+
+        Raises ``DecisionRejected`` when the actor lacks the role, the choice is not an
+        option, the item expired, or the action behind a checkpoint changed since.
+        """
+        task = self.store.task(task_id)
+        result = {"decision": choice, "comment": comment, "by": actor.name}
+        if self.runtime.privacy is not None:
+            result = self.runtime.privacy.redact_value(result, task.case_id)[0]
+        loaded = self.runtime.load(task.case_id)
+        with self.runtime.step(task.case_id, loaded) as (step, loaded):
+            parked = loaded.facts.parked.get(task_id)
+            current = self.runtime.current_digest(loaded, parked) if parked is not None else None
+            check_decision(task, actor=actor.name, actor_roles=actor.roles, choice=choice,
+                           now=self.runtime.clock(), current_digest=current)
+            decided = step.decide_task(task_id, decided_by=actor.name, decision=choice, comment=comment)
+            if task.kind == "checkpoint":
+                if parked is None:
+                    raise DecisionRejected(f"checkpoint {task_id} has no pending action any more")
+                if choice == "approve":
+                    parked.option["approved_by"] = f"person:{actor.name}"
+                else:
+                    del loaded.facts.parked[task_id]
+                    loaded.facts.rejected.append(parked.option_id)
+            else:
+                self.runtime.complete_human_task(step, loaded, task_id, actor.name, result)
+        return decided
+
+    def reveal(self, case_id: str, value: Any, actor: Person) -> Any:
+        """Restore the clear text behind pseudonyms for an actor whose role the case allows; audited."""
+        loaded = self.runtime.load(case_id)
+        allowed = set(loaded.bundle.manifest.governance.reveal_roles)
+        if self.runtime.privacy is None:
+            return value
+        if not allowed & set(actor.roles):
+            with self.runtime.step(case_id) as (step, _):
+                step.append("error", actor=f"person:{actor.name}", payload={
+                    "problem": "reveal refused: the actor has none of the roles allowed to see personal data",
+                    "allowed_roles": sorted(allowed)})
+            raise DecisionRejected(
+                f"{actor.name} may not see personal data of case {case_id}: needs one of {sorted(allowed) or 'no role'}")
+        revealed = self.runtime.privacy.reveal_payload(value, case_id)
+        with self.runtime.step(case_id) as (step, _):
+            step.append("chat_message", actor=f"person:{actor.name}", payload={
+                "role": "system", "text": "personal data revealed", "reveal": True,
+                "tokens": sorted(self.runtime.privacy.tokens_in(value))})
+        return revealed
+
+    # -- chat ---------------------------------------------------------------------------------------
+
+    def chat(self, case_id: str, actor: str, message: str) -> str:
+        """Answer a question about the case from its state and history; an instruction that names
+        a possible action becomes a proposed action that goes through governance like any other."""
+        return answer(self, case_id, actor, message)
+
+    def run_option(self, case_id: str, option_id: str, *, requested_by: str = "chat") -> str:
+        """Carry out one possible action chosen by a person, through governance like any other.
+
+        Returns what happened, in words (allowed and done, waiting for a person, or blocked).
+        """
+        nodes = Nodes(self.runtime)
+        state: LoopState = {"case_id": case_id, "max_steps": 1, "steps": 0, "blocked": [], "stop": None}
+        state.update(nodes.observe(state))
+        observation = state.get("observation")
+        if not observation:
+            return f"The case cannot act now ({state.get('stop') or 'nothing to do'})."
+        option = next((o for o in observation["options"] if o["id"] == option_id), None)
+        if option is None:
+            return f"{option_id!r} is not possible now."
+        state["plan"] = {"option": option, "arguments": dict(option["default_arguments"]),
+                         "rationale": f"requested by {requested_by}", "confidence": 1.0, "planner": requested_by,
+                         "usage": [], "invalid_attempts": []}
+        state.update(nodes.govern(state))
+        verdict = state.get("verdict") or {}
+        if verdict.get("kind") == "allow":
+            if state.get("call_id"):
+                state.update(nodes.act(state))
+            state.update(nodes.record(state))
+            return f"Done: {option['label']} ({verdict.get('reason', 'allowed')})."
+        if verdict.get("kind") == "require_human":
+            return f"{option['label']} needs a {verdict.get('role') or 'person'}'s approval first: {verdict.get('reason')}."
+        return f"{option['label']} was blocked: {verdict.get('reason')}."
+
+    # -- async variants -----------------------------------------------------------------------------
+
+    async def astart_case(self, definition_key: str, variables: Mapping[str, Any] | None = None,
+                          business_key: str | None = None) -> CaseRecord:
+        return await asyncio.to_thread(self.start_case, definition_key, variables, business_key)
+
+    async def arun(self, case_id: str, *, max_steps: int = 50) -> RunOutcome:
+        return await asyncio.to_thread(self.run, case_id, max_steps=max_steps)
+
+    async def adecide(self, task_id: str, actor: Person, choice: str, comment: str | None = None) -> HumanTask:
+        return await asyncio.to_thread(self.decide, task_id, actor, choice, comment)
+
+    async def achat(self, case_id: str, actor: str, message: str) -> str:
+        return await asyncio.to_thread(self.chat, case_id, actor, message)
+
+    def case(self, case_id: str) -> CaseRecord:
+        try:
+            return self.store.case(case_id)
+        except NotFound:
+            raise

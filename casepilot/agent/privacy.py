@@ -1,0 +1,121 @@
+"""The agent's privacy layer: pseudonymise before anything is stored or sent, reveal only
+inside the process or to authorised people.
+
+Case variables are kept pseudonymised in the store (``<PERSON_1>``), their clear values
+encrypted in the store's per-case vault, so erasing the case key erases the PII
+everywhere — history, state snapshots and checkpoints hold only tokens. In-process tools
+get the real values (``reveal_payload``) for the duration of the call; external tools and
+language models only ever see tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from casepilot.governance.governor import RedactedPayload
+from casepilot.governance.pii import TOKEN_PATTERN, Pseudonymizer, PseudonymVault
+
+__all__ = ["CasePrivacy", "jsonable"]
+
+
+def _strings(obj: Any, out: list[str]) -> None:
+    if isinstance(obj, str):
+        out.append(obj)
+    elif isinstance(obj, Mapping):
+        for value in obj.values():
+            _strings(value, out)
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            _strings(item, out)
+
+
+def _rebuild(obj: Any, take: Callable[[], str]) -> Any:
+    if isinstance(obj, str):
+        return take()
+    if isinstance(obj, Mapping):
+        return {k: _rebuild(v, take) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_rebuild(v, take) for v in obj]
+    return obj
+
+
+def jsonable(obj: Any) -> Any:
+    """A JSON-compatible copy: decimals as strings (exact), temporals in ISO-8601."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, (dt.date, dt.time, dt.datetime)):
+        return obj.isoformat()
+    if isinstance(obj, dt.timedelta):
+        return obj.total_seconds()
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+class CasePrivacy:
+    """Pseudonymisation of case data over a vault (the store's vault in production)."""
+
+    def __init__(self, vault: PseudonymVault, *, pseudonymizer: Pseudonymizer | None = None) -> None:
+        self.vault = vault
+        self.pseudonymizer = pseudonymizer or Pseudonymizer(vault)
+
+    def redact_value(self, obj: Any, case_id: str) -> tuple[Any, dict[str, int]]:
+        """``obj`` with every string's PII replaced by tokens (numbers and other values untouched)."""
+        texts: list[str] = []
+        _strings(obj, texts)
+        if not texts:
+            return obj, {}
+        results = iter(self.pseudonymizer.redact_texts(texts, case_id))
+        counts: dict[str, int] = {}
+
+        def take() -> str:
+            result = next(results)
+            for entity, n in result.entities.items():
+                counts[entity] = counts.get(entity, 0) + n
+            return result.text
+
+        return _rebuild(obj, take), counts
+
+    def redact_arguments(self, arguments: Mapping[str, Any], case_id: str) -> RedactedPayload:
+        """The Governor's redaction hook (``PayloadRedactor``)."""
+        value, counts = self.redact_value(dict(arguments), case_id)
+        return RedactedPayload(jsonable(value), counts)
+
+    def reveal_payload(self, obj: Any, case_id: str) -> Any:
+        """Clear values for an in-process tool call (never stored, never sent out)."""
+        cache: dict[str, str] = {}
+
+        def restore(text: str) -> str:
+            def one(match: Any) -> str:
+                token = match.group()
+                if token not in cache:
+                    cache[token] = self.vault.get(case_id, token)
+                return cache[token]
+
+            return TOKEN_PATTERN.sub(one, text)
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, str):
+                return restore(value)
+            if isinstance(value, Mapping):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [walk(v) for v in value]
+            return value
+
+        return walk(obj)
+
+    @staticmethod
+    def tokens_in(obj: Any) -> set[str]:
+        texts: list[str] = []
+        _strings(obj, texts)
+        return {m.group() for t in texts for m in TOKEN_PATTERN.finditer(t)}
