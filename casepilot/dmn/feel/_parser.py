@@ -9,7 +9,7 @@ the Python stack in the compiler or at evaluation.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -56,6 +56,18 @@ def describe_terminal(name: str) -> str:
     if name in _PUNCT_TEXT:
         return repr(_PUNCT_TEXT[name])
     return repr(name.lower())
+
+
+_EXPECTED_ORDER = ("NAME", "NUMBER", "STRING", "RPAR", "RSQB", "RBRACE", "COMMA", "COLON", "DOTDOT", "$END")
+
+
+def describe_expected(terminals: Iterable[str]) -> str:
+    """'a name, a number, ')' or …' — the most telling alternatives first, at most eight."""
+    names = {t for t in terminals if t not in ("OPEN_START", "OPEN_END")}
+    first = [t for t in _EXPECTED_ORDER if t in names]
+    rest = sorted(names - set(first), key=describe_terminal)
+    words = [describe_terminal(t) for t in first + rest]
+    return ", ".join(words[:8]) + (", …" if len(words) > 8 else "")
 
 
 class _Syntax(Exception):
@@ -311,8 +323,7 @@ def parse_tokens(tokens: Sequence[RawToken], text: str, *, start: str = "start")
     except UnexpectedToken as exc:
         line, column = _position(exc.token, tokens, text)
         found = "the end of the expression" if exc.token.type == "$END" else repr(str(exc.token))
-        expected = sorted(describe_terminal(t) for t in exc.expected)
-        shown = ", ".join(expected[:8]) + (", …" if len(expected) > 8 else "")
+        shown = describe_expected(exc.expected)
         raise ExpressionSyntaxError(
             f"unexpected {found}; expected {shown}", expression=text, line=line, column=column
         ) from None
