@@ -209,7 +209,8 @@ def test_duration() -> None:
     assert call("duration", "P1Y2M") == YearMonthDuration(14)
     assert call("duration", "P26M") == YearMonthDuration(26)
     assert call_named("duration", **{"from": "PT24H"}) == dt.timedelta(days=1)
-    for bad in (None, "", "P", "1Y", "P1H", 2017, [], dt.timedelta(1)):
+    bad_values: list[Any] = [None, "", "P", "1Y", "P1H", 2017, [], dt.timedelta(1)]
+    for bad in bad_values:
         assert call("duration", bad) is None
 
 
