@@ -138,6 +138,12 @@ def _target(inst: CaseInstance, verb: str, name: str) -> str:
             continue
         if view.state in states and (verb != "occur" or view.kind in _EVENT_LISTENERS):
             return view.id
+        if (
+            verb == "terminate"
+            and view.state == "Available"
+            and view.kind in (*_EVENT_LISTENERS, "milestone")
+        ):
+            return view.id  # §8.4.3: a waiting milestone or listener can be terminated
     seen = sorted({f"{v.state}" for v in inst.items() if v.name == name})
     where = f"it is {', '.join(seen)}" if seen else "no plan item has that name"
     raise ScenarioFailure(f"cannot {verb} {name!r}: {where}")

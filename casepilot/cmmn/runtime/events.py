@@ -40,6 +40,8 @@ class TransitionEvent:
     """ISO-8601 time of the case clock when the transition happened."""
     cause: str | None = None
     criterion: str | None = None
+    parent: str | None = None
+    """On ``create`` events: the stage instance the new instance belongs to."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data for the history."""

@@ -147,6 +147,7 @@ class CaseMachine:
         new: str | None,
         cause: str | None,
         criterion: str | None = None,
+        parent: str | None = None,
     ) -> None:
         """Record an event for the caller and queue it for sentries."""
         self.event_seq += 1
@@ -162,6 +163,7 @@ class CaseMachine:
             self.now.isoformat(),
             cause,
             criterion,
+            parent,
         )
         self.out.append(event)
         self.queue.append(event)
@@ -255,7 +257,9 @@ class CaseMachine:
         )
         parent.children.append(inst.id)
         self.register(inst)
-        self.emit("planItem", inst.id, element, info.name, "create", None, "Available", cause)
+        self.emit(
+            "planItem", inst.id, element, info.name, "create", None, "Available", cause, parent=parent.id
+        )
         self.dirty.add(parent.id)
         return inst
 

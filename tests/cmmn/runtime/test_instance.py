@@ -350,3 +350,16 @@ def test_case_file_items_given_at_start_are_created_after_the_plan_exists() -> N
     inst = CaseInstance.start(case_of(body, case_file=cfm), {"report": "text"})
     assert inst.state_of("Read report") == "Active"
     assert inst.case_file == {"cf": "Available"}
+
+
+def test_replaying_the_same_operations_rebuilds_the_same_state() -> None:
+    case = case_of(SEQ)
+    first = CaseInstance.start(case)
+    events = list(first.last_events)
+    events += first.complete(one(first, "A"))
+    second = CaseInstance.start(case)
+    second.apply(action_from_dict(action_to_dict(CompleteItem(one(second, "A"), "A"))))
+    assert second.to_json() == first.to_json()
+    creates = {e.instance: e.parent for e in events if e.transition == "create" and e.subject == "planItem"}
+    assert creates == {v.id: first.id for v in first.items()}
+    assert type(events[0]).from_dict(events[0].to_dict()) == events[0]
