@@ -36,7 +36,7 @@ def test_rounding_brackets_the_value(n: Decimal, scale: int) -> None:
     for name in ("decimal", "round half up", "round half down"):
         rounded = call(name, n, scale)
         assert floor <= rounded <= ceiling
-        assert rounded == floor or rounded == ceiling
+        assert rounded in (floor, ceiling)
 
 
 @settings(max_examples=150, deadline=None)
