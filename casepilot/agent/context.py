@@ -94,9 +94,10 @@ class AgentRuntime:
         """
         loaded = loaded or self.load(case_id)
         with self.store.step(case_id, loaded.record.version) as step:
-            if loaded.engine is not None and not loaded.engine.finished:
+            now = self.clock()
+            if loaded.engine is not None and not loaded.engine.finished and now > loaded.engine.now:
                 # The case clock follows the wall clock at every write; due timers fire here.
-                self.record_transitions(step, loaded.engine.advance_to(self.clock()), "system")
+                self.record_transitions(step, loaded.engine.advance_to(now), "system")
             yield step, loaded
             step.save_state(state_json(loaded.engine, loaded.facts), actor="agent")
 

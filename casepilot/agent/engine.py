@@ -61,6 +61,10 @@ class EngineCase:
         return self.instance.state.lower()
 
     @property
+    def now(self) -> dt.datetime:
+        return self.instance.now
+
+    @property
     def finished(self) -> bool:
         return self.state in ("completed", "terminated", "failed", "closed")
 

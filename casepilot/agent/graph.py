@@ -39,8 +39,8 @@ def _after_govern(state: LoopState) -> Literal["act", "record", "observe"]:
     return "act" if state.get("call_id") else "record"
 
 
-def _after_wait(state: LoopState) -> Literal["observe", "__end__"]:
-    return END if state.get("stop") else "observe"
+def _after_wait(state: LoopState) -> Literal["observe"]:
+    return "observe"
 
 
 def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver[Any]) -> Any:

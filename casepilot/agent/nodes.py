@@ -59,6 +59,8 @@ class LoopState(TypedDict, total=False):
     blocked: list[str]
     """Options blocked by governance during this run: not offered again in it."""
     resume: dict[str, Any] | None
+    pending: list[dict[str, Any]] | None
+    """Open inbox items the loop waits for (set by ``plan`` before ``wait`` interrupts)."""
 
 
 def _digest(value: Any) -> str:
@@ -270,6 +272,14 @@ class Nodes:
                 step.append("error", actor="agent", payload={
                     "problem": f"the planner failed: {exc}", "invalid_attempts": list(exc.invalid_attempts)})
             return {"stop": "planner_error", "plan": None}
+        if plan.option_id == "wait":
+            pending = [
+                {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
+                for t in self.rt.store.tasks(case_id=case_id, status="open")
+            ]
+            if not pending:
+                return {"stop": "waiting_for_events", "plan": None}
+            return {"plan": {"option": {"id": "wait", "kind": "wait"}}, "pending": pending}
         option = observation.option(plan.option_id)
         if option is None:
             with self.rt.step(case_id) as (step, loaded):
@@ -551,15 +561,9 @@ class Nodes:
     # -- wait ------------------------------------------------------------------------------------
 
     def wait(self, state: LoopState) -> LoopState:
-        """Pause until a person decides one of the case's open inbox items (no side effects here)."""
-        pending = [
-            {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
-            for t in self.rt.store.tasks(case_id=state["case_id"], status="open")
-        ]
-        if not pending:
-            return {"stop": "waiting_for_events"}
-        decision = interrupt({"case_id": state["case_id"], "pending": pending})
-        return {"resume": decision if isinstance(decision, dict) else {"value": decision}, "stop": None}
+        """Pause until a person decides (no side effects: LangGraph re-runs this node on resume)."""
+        decision = interrupt({"case_id": state["case_id"], "pending": state.get("pending") or []})
+        return {"resume": decision if isinstance(decision, dict) else {"value": decision}, "pending": None}
 
 
 class _Usage:
