@@ -226,6 +226,8 @@ class _Translator:
         if ch == "{":
             end = self.src.find("}", self.pos)
             body = self.src[self.pos : end] if end >= 0 else ""
+            if self.extended:
+                body = "".join(c for c in body if c not in _XSD_SPACE)
             m = re.fullmatch(r"(\d+)(,(\d*))?", body)
             if end < 0 or m is None:
                 raise RegexError(f"invalid quantifier at position {self.pos - 1}")

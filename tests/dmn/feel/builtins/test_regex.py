@@ -80,6 +80,7 @@ def test_replace_named_and_invalid() -> None:
         (("abc", "a b c", "x"), True),
         (("a b", "a[ ]b", "x"), True),  # whitespace kept inside a class
         (("a#b", "a#b", "x"), True),  # '#' is not a comment
+        (("aaa", "^a{ 2 , 3 }$", "x"), True),
         (("x", "", ""), True),
         (("", "^$"), True),
         (("a+b", "a+b", "q"), True),
