@@ -33,7 +33,7 @@ _CACHE_SIZE = 4096
 
 def _inputs(variables: Mapping[str, Any] | None, names: frozenset[str]) -> dict[str, Any]:
     """Convert just the variables an expression reads to FEEL values."""
-    if not variables:
+    if not variables or not names:
         return {}
     out: dict[str, Any] = {}
     for name in names:
@@ -47,7 +47,10 @@ _ABSENT: Any = object()
 
 
 def _run(
-    fn: Callable[[Scope], Any], source: str, scope_vars: dict[str, Any], hints: Mapping[str, Any] | None,
+    fn: Callable[[Scope], Any],
+    source: str,
+    scope_vars: dict[str, Any],
+    hints: Mapping[str, Any] | None,
     limits: Limits,
 ) -> tuple[Any, list[str]]:
     state = State(limits, source, hints)
@@ -78,7 +81,11 @@ class CompiledExpression:
 
     def evaluate(self, variables: Mapping[str, Any] | None = None) -> Any:
         """Evaluate with ``variables``; FEEL null (``None``) on runtime errors."""
-        return self.evaluate_with_messages(variables)[0]
+        state = State(self.limits, self.source, variables)
+        try:
+            return self._fn(Scope(_inputs(variables, self.free_names), None, state))
+        except RecursionError:
+            raise ExpressionError("evaluation recursed too deeply", expression=self.source) from None
 
     def evaluate_with_messages(self, variables: Mapping[str, Any] | None = None) -> tuple[Any, list[str]]:
         """Evaluate and also return the messages explaining nulls (unknown names, type errors).
@@ -104,7 +111,11 @@ class CompiledUnaryTests:
 
     def matches(self, value: Any, variables: Mapping[str, Any] | None = None) -> bool:
         """Whether ``value`` (bound to ``?``) satisfies the tests."""
-        return self.matches_with_messages(value, variables)[0]
+        state = State(self.limits, self.source, variables)
+        try:
+            return self._test(to_feel(value), Scope(_inputs(variables, self.free_names), None, state))
+        except RecursionError:
+            raise ExpressionError("evaluation recursed too deeply", expression=self.source) from None
 
     def matches_with_messages(
         self, value: Any, variables: Mapping[str, Any] | None = None
@@ -160,7 +171,9 @@ def _finish(text: str, tree: ast.Node, dialect: Dialect) -> CompiledExpression:
     try:
         fn = compiler.compile(tree)
     except RecursionError:
-        raise ExpressionSyntaxError("expression nested too deeply", expression=text, line=1, column=1) from None
+        raise ExpressionSyntaxError(
+            "expression nested too deeply", expression=text, line=1, column=1
+        ) from None
     return CompiledExpression(text, tree, frozenset(compiler.free), dialect, DEFAULT_LIMITS, fn)
 
 
@@ -211,7 +224,9 @@ def _compile_tests(text: str, known: frozenset[str]) -> CompiledUnaryTests:
     try:
         test = _build_tests(compiler, node)
     except RecursionError:
-        raise ExpressionSyntaxError("expression nested too deeply", expression=text, line=1, column=1) from None
+        raise ExpressionSyntaxError(
+            "expression nested too deeply", expression=text, line=1, column=1
+        ) from None
     return CompiledUnaryTests(text, node, frozenset(compiler.free), DEFAULT_LIMITS, test)
 
 

@@ -15,7 +15,16 @@ from typing import Any
 from casepilot.errors import ExpressionError, ExpressionSyntaxError
 
 from . import ast, ops
-from ._runtime import MISSING, Scope, UserFunction, get_builtin, get_property, is_function
+from ._runtime import (
+    DEFAULT_LIMITS,
+    MISSING,
+    Scope,
+    State,
+    UserFunction,
+    get_builtin,
+    get_property,
+    is_function,
+)
 from ._unary import compile_test
 from .types import instance_of
 from .values import Range
@@ -55,7 +64,20 @@ class Compiler:
         if method is None:  # pragma: no cover - every node class has a method
             raise ExpressionError(f"cannot compile {type(node).__name__}", expression=self.source)
         fn: Fn = method(node)
+        if type(node) in _FOLDABLE and _is_constant(node):
+            folded = self.constant_value(fn)
+            if folded is not MISSING:
+                return _const(folded)
         return fn
+
+    def constant_value(self, fn: Fn) -> Any:
+        """Evaluate a constant subexpression once; MISSING if it needs run-time messages."""
+        state = State(DEFAULT_LIMITS, self.source)
+        try:
+            value = fn(Scope({}, None, state))
+        except ExpressionError:
+            return MISSING
+        return MISSING if state.messages else value
 
     def _is_bound(self, name: str) -> bool:
         return any(name in names for names in self._bound)
@@ -228,7 +250,11 @@ class Compiler:
 
     # ------------------------------------------------------------------ compound
     def _If(self, node: ast.If) -> Fn:
-        cond, then, otherwise = self.compile(node.condition), self.compile(node.then), self.compile(node.otherwise)
+        cond, then, otherwise = (
+            self.compile(node.condition),
+            self.compile(node.then),
+            self.compile(node.otherwise),
+        )
         return lambda s: then(s) if cond(s) is True else otherwise(s)
 
     def _ListLiteral(self, node: ast.ListLiteral) -> Fn:
@@ -423,6 +449,21 @@ class Compiler:
 
     def _UnaryTests(self, node: ast.UnaryTests) -> Fn:  # pragma: no cover - compiled via _unary
         raise ExpressionError("unary tests are not an expression", expression=self.source)
+
+
+_FOLDABLE = frozenset(
+    {ast.RangeLiteral, ast.BinaryOp, ast.Negation, ast.Not, ast.Logical, ast.Between, ast.If, ast.InstanceOf}
+)
+
+
+def _is_constant(node: ast.Node) -> bool:
+    """Built only from literals and pure operators (no names, calls, lists or contexts)."""
+    if isinstance(node, ast.Literal_):
+        return True
+    if type(node) not in _FOLDABLE:
+        return False
+    children = [getattr(node, f) for f in node.__dataclass_fields__]  # type: ignore[attr-defined]
+    return all(_is_constant(c) for c in children if isinstance(c, ast.Node))
 
 
 def _comparison(op: str, left: Fn, right: Fn) -> Fn:

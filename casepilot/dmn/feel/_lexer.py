@@ -120,7 +120,9 @@ def unescape(body: str) -> str:
 
     text = _ESCAPE_RE.sub(repl, body)
     # join UTF-16 surrogate pairs written as two \u escapes
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if _has_surrogate(text) else text
+    return (
+        text.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if _has_surrogate(text) else text
+    )
 
 
 def _has_surrogate(text: str) -> bool:
@@ -159,7 +161,10 @@ def scan(text: str, *, max_tokens: int) -> list[RawToken]:
             tokens.append(RawToken(kind, value, pos, line, column, end))
             if len(tokens) > max_tokens:
                 raise ExpressionSyntaxError(
-                    f"expression too long (more than {max_tokens} tokens)", expression=text, line=line, column=column
+                    f"expression too long (more than {max_tokens} tokens)",
+                    expression=text,
+                    line=line,
+                    column=column,
                 )
         newlines = value.count("\n") if group in ("ws", "comment", "string") else 0
         if newlines:
@@ -214,9 +219,14 @@ def tokenize(text: str, table: dict[str, list[tuple[str, ...]]], *, max_tokens: 
         if candidates:
             for parts in candidates:
                 k = len(parts)
-                if i + k <= n and all(
-                    raw[i + j].text == parts[j] and raw[i + j].kind not in ("STRING", "TEMPORAL") for j in range(k)
-                ) and all(_gap_is_space(text, raw[i + j], raw[i + j + 1]) for j in range(k - 1)):
+                if (
+                    i + k <= n
+                    and all(
+                        raw[i + j].text == parts[j] and raw[i + j].kind not in ("STRING", "TEMPORAL")
+                        for j in range(k)
+                    )
+                    and all(_gap_is_space(text, raw[i + j], raw[i + j + 1]) for j in range(k - 1))
+                ):
                     matched = k
                     break
         if matched:
@@ -228,7 +238,9 @@ def tokenize(text: str, table: dict[str, list[tuple[str, ...]]], *, max_tokens: 
         if tok.kind == "NAME" and tok.text != "?" and out and out[-1].kind == "NAME" and out[-1].text != "?":
             prev = out[-1]
             if _gap_is_space(text, prev, tok):
-                out[-1] = RawToken("NAME", prev.text + " " + tok.text, prev.pos, prev.line, prev.column, tok.end)
+                out[-1] = RawToken(
+                    "NAME", prev.text + " " + tok.text, prev.pos, prev.line, prev.column, tok.end
+                )
                 i += 1
                 continue
         out.append(tok)
@@ -236,7 +248,9 @@ def tokenize(text: str, table: dict[str, list[tuple[str, ...]]], *, max_tokens: 
     return _tag_open_interval_brackets(out)
 
 
-_VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "TEMPORAL", "RPAR", "RSQB", "RBRACE", "TRUE", "FALSE", "NULL"})
+_VALUE_END = frozenset(
+    {"NAME", "NUMBER", "STRING", "TEMPORAL", "RPAR", "RSQB", "RBRACE", "TRUE", "FALSE", "NULL"}
+)
 _AFTER_CLOSE = frozenset(
     {"COMMA", "RPAR", "RSQB", "RBRACE", "THEN", "ELSE", "RETURN", "SATISFIES", "AND", "OR", "COLON", "DOT"}
 )

@@ -201,7 +201,9 @@ def builtin_names() -> frozenset[str]:
 
 def is_function(value: Any) -> bool:
     """Whether ``value`` can be invoked as a FEEL function."""
-    return callable(getattr(value, "invoke", None)) and isinstance(getattr(value, "parameter_names", None), tuple)
+    return callable(getattr(value, "invoke", None)) and isinstance(
+        getattr(value, "parameter_names", None), tuple
+    )
 
 
 # --------------------------------------------------------------------------- user functions
@@ -237,7 +239,9 @@ class UserFunction:
         if named is not None:
             unknown = set(named) - set(names)
             if unknown:
-                state.note(f"function has no parameter {sorted(unknown)[0]!r}; parameters: {', '.join(names)}")
+                state.note(
+                    f"function has no parameter {sorted(unknown)[0]!r}; parameters: {', '.join(names)}"
+                )
                 return None
             bound = {n: named.get(n) for n in names}
         else:
@@ -298,7 +302,11 @@ def _temporal_property(value: Any, name: str) -> Any:
             return Decimal(value.minute)
         if name == "second":
             fraction = FEEL_DECIMAL.divide(Decimal(value.microsecond), Decimal(1_000_000))
-            return FEEL_DECIMAL.add(Decimal(value.second), fraction) if value.microsecond else Decimal(value.second)
+            return (
+                FEEL_DECIMAL.add(Decimal(value.second), fraction)
+                if value.microsecond
+                else Decimal(value.second)
+            )
         if name == "time offset":
             return _offset_of(value)
         if name == "timezone":

@@ -13,10 +13,11 @@ A compiled test is ``test(value, scope) -> bool | None`` where ``value`` is the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import ast, ops
-from ._runtime import Scope
+from ._runtime import MISSING, Scope
 from .values import Range
 
 if TYPE_CHECKING:
@@ -70,6 +71,32 @@ _CHECKS: dict[str, Callable[[int], bool]] = {
 }
 
 
+def _is_literal_like(node: ast.Node) -> bool:
+    if isinstance(node, (ast.Literal_, ast.RangeLiteral)):
+        return all(
+            isinstance(part, ast.Literal_)
+            for part in ((node.start, node.end) if isinstance(node, ast.RangeLiteral) else (node,))
+        )
+    return False
+
+
+def _constant_test(constant: Any) -> Test:
+    """Fast paths for the commonest cells: a literal value or a literal range."""
+    if isinstance(constant, Range):
+        return lambda value, s: in_range(value, constant)
+    if isinstance(constant, str):
+        return lambda value, s: (
+            value == constant if type(value) is str else (None if value is not None else False)
+        )
+    if isinstance(constant, Decimal):
+        return lambda value, s: (
+            value == constant if type(value) is Decimal else ops.feel_equal(value, constant)
+        )
+    if isinstance(constant, bool) or constant is None:
+        return lambda value, s: ops.feel_equal(value, constant)
+    return lambda value, s: _matches_value(value, constant, False)
+
+
 def compile_test(compiler: Compiler, node: ast.Node) -> Test:
     """Compile one positive unary test."""
     if isinstance(node, ast.AnyTest):
@@ -96,6 +123,10 @@ def compile_test(compiler: Compiler, node: ast.Node) -> Test:
     before = compiler.input_references
     expression = compiler.compile(node)
     uses_input = compiler.input_references > before
+    if _is_literal_like(node):
+        constant = compiler.constant_value(expression)
+        if constant is not MISSING:
+            return _constant_test(constant)
     if uses_input:
 
         def with_input(value: Any, s: Scope) -> Any:

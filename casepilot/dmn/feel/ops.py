@@ -112,6 +112,9 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
 
 def compare(a: Any, b: Any) -> int | None:
     """-1 / 0 / 1 for orderable values of the same kind; None otherwise (incl. null)."""
+    ta = type(a)
+    if ta is type(b) and (ta is Decimal or ta is str):  # the hot path of decision tables
+        return -1 if a < b else (1 if a > b else 0)
     if a is None or b is None:
         return None
     keys = _comparable(a, b)
@@ -123,6 +126,9 @@ def compare(a: Any, b: Any) -> int | None:
 
 def feel_equal(a: Any, b: Any) -> bool | None:
     """FEEL ``=``: deep for lists and contexts; null only equals null; None across kinds."""
+    ta = type(a)
+    if ta is type(b) and (ta is Decimal or ta is str):
+        return bool(a == b)
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, bool) or isinstance(b, bool):
@@ -158,7 +164,11 @@ def feel_equal(a: Any, b: Any) -> bool | None:
         )
     if isinstance(a, _dt.time) and isinstance(b, _dt.time) and (a.tzinfo is None) != (b.tzinfo is None):
         return False
-    if isinstance(a, _dt.datetime) and isinstance(b, _dt.datetime) and (a.tzinfo is None) != (b.tzinfo is None):
+    if (
+        isinstance(a, _dt.datetime)
+        and isinstance(b, _dt.datetime)
+        and (a.tzinfo is None) != (b.tzinfo is None)
+    ):
         return False
     keys = _comparable(a, b)
     if keys is not None:

@@ -20,8 +20,8 @@ from ._helpers import messages
         ("{a 1}", 1, 4, "expected ':'"),
         ("f(a: 1, 2)", 1, 9, "expected a name"),
         ("x instance of", 1, 14, "expected a name"),
-        ("\"abc", 1, 1, "unterminated string"),
-        ("1\n + \"abc", 2, 4, "unterminated string"),
+        ('"abc', 1, 1, "unterminated string"),
+        ('1\n + "abc', 2, 4, "unterminated string"),
         ("/* open", 1, 1, "unterminated comment"),
         ("1 # 2", 1, 3, "unexpected character '#'"),
         ("a.", 1, 3, "expected a name"),
@@ -48,7 +48,7 @@ def test_unknown_name_did_you_mean() -> None:
 
 
 def test_unknown_function_did_you_mean_builtin() -> None:
-    result, notes = compile_expression("substrin(\"abc\", 2)").evaluate_with_messages({})
+    result, notes = compile_expression('substrin("abc", 2)').evaluate_with_messages({})
     assert result is None
     assert "did you mean 'substring'" in notes[0]
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from casepilot.dmn.feel import ExpressionError, ExpressionSyntaxError, Limits, compile_condition, compile_expression
+from casepilot.dmn.feel import (
+    ExpressionError,
+    ExpressionSyntaxError,
+    Limits,
+    compile_condition,
+    compile_expression,
+)
 
 SMALL = Limits(max_steps=5_000, max_list_length=10_000, max_string_length=10_000, max_allocated_chars=100_000)
 
@@ -23,7 +29,7 @@ SMALL = Limits(max_steps=5_000, max_list_length=10_000, max_string_length=10_000
     ],
 )
 def test_deep_or_long_expressions_are_refused_at_compile_time(text: str) -> None:
-    with pytest.raises(ExpressionSyntaxError, match="too deeply|too long"):
+    with pytest.raises(ExpressionSyntaxError, match=r"too deeply|too long"):
         compile_expression(text)
 
 
@@ -45,11 +51,19 @@ def test_long_negation_chain_folds() -> None:
         ("some a in 1..100, b in 1..100, c in 1..100 satisfies false", "steps"),
         ("{f: function(n) if n = 0 then 0 else f(n - 1) + f(n - 1), r: f(40)}.r", "steps"),
         ("count([1, 2, 3][item > 0]) + count(for i in 1..100000 return i)", "list of"),
-        ("{a: \"xxxxxxxxxx\"" + "".join(f", k{i}: k{i - 1} + k{i - 1}" if i else ", k0: a + a" for i in range(20)) + "}", "string of"),
-        ("string join(for i in 1..5000 return \"xxxxxxxxxx\")", "string of"),
+        (
+            '{a: "xxxxxxxxxx"'
+            + "".join(f", k{i}: k{i - 1} + k{i - 1}" if i else ", k0: a + a" for i in range(20))
+            + "}",
+            "string of",
+        ),
+        ('string join(for i in 1..5000 return "xxxxxxxxxx")', "string of"),
         (
             "{l: [1, 2, 3, 4, 5, 6, 7, 8], "
-            + ", ".join(f"l{i}: concatenate({'l' if i == 0 else f'l{i - 1}'}, {'l' if i == 0 else f'l{i - 1}'})" for i in range(20))
+            + ", ".join(
+                f"l{i}: concatenate({'l' if i == 0 else f'l{i - 1}'}, {'l' if i == 0 else f'l{i - 1}'})"
+                for i in range(20)
+            )
             + "}",
             "list of",
         ),
@@ -63,7 +77,7 @@ def test_runaway_evaluation_stops(text: str, reason: str) -> None:
 
 def test_infinite_recursion_stops() -> None:
     expr = compile_expression("{f: function(n) f(n + 1), r: f(1)}.r")
-    with pytest.raises(ExpressionError, match="recursed too deeply|steps"):
+    with pytest.raises(ExpressionError, match=r"recursed too deeply|steps"):
         expr.evaluate({})
 
 

@@ -32,8 +32,14 @@ def test_feel_equal() -> None:
     assert feel_equal([Decimal(1)], ["1"]) is None
     assert feel_equal({"a": [None]}, {"a": [None]}) is True
     assert feel_equal({"a": 1}, {"b": 1}) is False
-    assert feel_equal(Range(Decimal(1), Decimal(2), True, True), Range(Decimal(1), Decimal(2), True, True)) is True
-    assert feel_equal(Range(Decimal(1), Decimal(2), True, True), Range(Decimal(1), Decimal(2), True, False)) is False
+    assert (
+        feel_equal(Range(Decimal(1), Decimal(2), True, True), Range(Decimal(1), Decimal(2), True, True))
+        is True
+    )
+    assert (
+        feel_equal(Range(Decimal(1), Decimal(2), True, True), Range(Decimal(1), Decimal(2), True, False))
+        is False
+    )
     assert feel_equal(parse_time("10:00:00@Europe/Paris"), parse_time("09:00:00Z")) is True
     assert feel_equal(parse_time("10:00:00"), parse_time("10:00:00Z")) is False
     assert feel_equal(dt.timedelta(days=1), YearMonthDuration(0)) is None

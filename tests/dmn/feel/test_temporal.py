@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casepilot.dmn.feel import Range, YearMonthDuration, parse_date, parse_date_and_time, parse_duration, parse_time
+from casepilot.dmn.feel import (
+    Range,
+    YearMonthDuration,
+    parse_date,
+    parse_date_and_time,
+    parse_duration,
+    parse_time,
+)
 from casepilot.dmn.feel.temporal import format_number, parse_temporal_literal, parse_zone, to_feel_string
 
 
@@ -17,7 +24,9 @@ def test_parse_date() -> None:
     assert type(parse_date("2017-01-31")) is dt.date
 
 
-@pytest.mark.parametrize("text", ["2017-1-31", "2017-02-30", "20170131", "2017-01-31T00:00:00", "-2017-01-01", "0000-01-01", ""])
+@pytest.mark.parametrize(
+    "text", ["2017-1-31", "2017-02-30", "20170131", "2017-01-31T00:00:00", "-2017-01-01", "0000-01-01", ""]
+)
 def test_parse_date_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
@@ -97,7 +106,10 @@ def test_parse_zone() -> None:
         (parse_time("10:30:11@Australia/Melbourne"), "10:30:11@Australia/Melbourne"),
         (parse_time("10:30:11Z"), "10:30:11Z"),
         (parse_date_and_time("2018-12-08T10:30:11+05:30"), "2018-12-08T10:30:11+05:30"),
-        (parse_date_and_time("2018-12-08T10:30:11@Australia/Melbourne"), "2018-12-08T10:30:11@Australia/Melbourne"),
+        (
+            parse_date_and_time("2018-12-08T10:30:11@Australia/Melbourne"),
+            "2018-12-08T10:30:11@Australia/Melbourne",
+        ),
         (dt.datetime(2018, 12, 8, 10, 30, 11), "2018-12-08T10:30:11"),
         (dt.timedelta(days=1, hours=2, minutes=3, seconds=4.5), "P1DT2H3M4.5S"),
         (dt.timedelta(0), "PT0S"),
@@ -122,6 +134,9 @@ def test_format_number_keeps_non_finite_readable() -> None:
     assert format_number(Decimal("Infinity")) == "Infinity"
 
 
-@pytest.mark.parametrize("text", ["2017-01-31", "10:30:00", "10:30:00+01:00", "2017-01-31T10:30:00@Europe/Paris", "P1DT2H", "P1Y2M"])
+@pytest.mark.parametrize(
+    "text",
+    ["2017-01-31", "10:30:00", "10:30:00+01:00", "2017-01-31T10:30:00@Europe/Paris", "P1DT2H", "P1Y2M"],
+)
 def test_round_trip(text: str) -> None:
     assert to_feel_string(parse_temporal_literal(text)) == text
