@@ -30,18 +30,25 @@ console = Console()
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-# (module, attribute, name) of the sub-apps mounted on the main app.
-_SUB_APPS: tuple[tuple[str, str, str | None], ...] = ()
+# (module, attribute, name) of the typer sub-apps mounted as ``casepilot NAME …``.
+_SUB_APPS: tuple[tuple[str, str, str], ...] = (
+    ("casepilot.cmmn.cli", "app", "cmmn"),
+    ("casepilot.dmn.cli", "app", "dmn"),
+)
+# Modules whose ``register(app)`` adds top-level commands.
+_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli")
+_mounted = False
 
 
 def _mount() -> None:
+    global _mounted
+    if _mounted:
+        return
+    _mounted = True
     for module_name, attribute, name in _SUB_APPS:
-        module = importlib.import_module(module_name)
-        sub = getattr(module, attribute)
-        if name is None:
-            app.registered_commands.extend(sub.registered_commands)
-        else:
-            app.add_typer(sub, name=name)
+        app.add_typer(getattr(importlib.import_module(module_name), attribute), name=name)
+    for module_name in _REGISTRARS:
+        importlib.import_module(module_name).register(app)
 
 
 @app.command()
@@ -61,9 +68,11 @@ def validate(
     raise typer.Exit(1 if failures else 0)
 
 
+_mount()
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning casepilot errors into clear messages."""
-    _mount()
     try:
         app()
     except CasepilotError as exc:

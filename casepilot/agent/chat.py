@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from casepilot.agent.options import build_options
 from casepilot.agent.context import provenance_map
+from casepilot.agent.options import build_options
 
 if TYPE_CHECKING:
     from casepilot.agent.orchestrator import Orchestrator

@@ -29,9 +29,9 @@ def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
 
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         pg = Connection.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
-        saver = PostgresSaver(pg)
-        saver.setup()
-        return saver, pg
+        pg_saver = PostgresSaver(pg)
+        pg_saver.setup()
+        return pg_saver, pg
     database = url.database
     if not database or database == ":memory:":
         return InMemorySaver(), None

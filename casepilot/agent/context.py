@@ -19,9 +19,9 @@ from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.facts import STATE_SCHEMA, AgentFacts, ParkedAction, split_state
 from casepilot.agent.manifest import HumanTaskSpec
 from casepilot.agent.planning import Planner
+from casepilot.agent.privacy import CasePrivacy, jsonable
 from casepilot.governance.actions import ProposedAction
 from casepilot.governance.governor import Governor
-from casepilot.agent.privacy import CasePrivacy, jsonable
 from casepilot.store import CaseRecord, Store
 from casepilot.store._step import Step
 from casepilot.tools import Provenance, ToolRegistry

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 
 from casepilot.agent.nodes import LoopState, Nodes
 
@@ -19,16 +19,16 @@ __all__ = ["build_graph"]
 
 def _after_observe(state: LoopState) -> Literal["plan", "govern", "__end__"]:
     if state.get("stop"):
-        return END
+        return "__end__"
     return "govern" if state.get("approved") is not None else "plan"
 
 
 def _after_plan(state: LoopState) -> Literal["govern", "wait", "__end__"]:
     if state.get("stop"):
-        return END
+        return "__end__"
     plan = state.get("plan")
     if plan is None:
-        return END
+        return "__end__"
     return "wait" if plan["option"]["kind"] == "wait" else "govern"
 
 

@@ -20,7 +20,6 @@ from and written to the store inside the nodes.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import asdict, fields, replace
 from decimal import Decimal
@@ -32,7 +31,7 @@ from casepilot.agent.context import AgentRuntime, LoadedCase, provenance_map
 from casepilot.agent.engine import EngineCase
 from casepilot.agent.facts import ParkedAction, StartedCall
 from casepilot.agent.options import build_options
-from casepilot.agent.planning import ActionOption, ChatMessage, Observation, Plan, PlannerError
+from casepilot.agent.planning import ActionOption, ChatMessage, Observation, PlannerError
 from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
 from casepilot.errors import CasepilotError, ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
@@ -261,9 +260,10 @@ class Nodes:
         planner = self.rt.planner
         observation = self._observation_object(data)
         if getattr(planner, "name", "") != "rule":
-            observation = self._governed_prompt(case_id, observation)
-            if observation is None:
+            governed = self._governed_prompt(case_id, observation)
+            if governed is None:
                 return {"stop": "blocked_llm_call", "plan": None}
+            observation = governed
         try:
             plan = planner.plan(observation)
         except PlannerError as exc:
@@ -300,7 +300,7 @@ class Nodes:
     def _governed_prompt(self, case_id: str, observation: Observation) -> Observation | None:
         """An LLM sees the case only after governance: budget checked, PII pseudonymised."""
         loaded = self.rt.load(case_id)
-        payload = {"variables": dict(observation.variables), "chat": [asdict(c) for c in observation.chat],
+        payload: dict[str, Any] = {"variables": dict(observation.variables), "chat": [asdict(c) for c in observation.chat],
                    "options": [dict(o.default_arguments) for o in observation.options]}
         action = ProposedAction(kind="llm_call", name=getattr(self.rt.planner, "model", "llm"), case_id=case_id,
                                 arguments=payload, estimated_tokens=len(canonical_json(payload)) // 4 + 500)
@@ -310,7 +310,7 @@ class Nodes:
                 step.append("verdict", actor="agent", payload={"action": "llm_call", **verdict.to_json()},
                             rule_ids=verdict.rule_ids)
             return None
-        safe = verdict.transformed or payload
+        safe: dict[str, Any] = verdict.transformed or payload
         options = tuple(
             replace(o, default_arguments=safe["options"][i]) for i, o in enumerate(observation.options)
         )

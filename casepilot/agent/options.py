@@ -72,9 +72,9 @@ def build_options(
         options.append(option)
         arg_provenance[option.id] = bound.provenance
     for action in engine.activatable():
-        option = _engine_option(action, views)
-        if option is not None:
-            options.append(option)
+        engine_option = _engine_option(action, views)
+        if engine_option is not None:
+            options.append(engine_option)
     options.append(WAIT)
     return options, arg_provenance
 

@@ -89,7 +89,7 @@ class Orchestrator:
         planner: Planner | None = None,
         governor: Governor | None = None,
         *,
-        privacy: CasePrivacy | None | bool = True,
+        privacy: CasePrivacy | bool | None = True,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         if privacy is True:

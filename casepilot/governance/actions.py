@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
 from casepilot.governance.budget import BudgetUsage
-from casepilot.governance.provenance import Provenance
+from casepilot.governance.provenance import ProvenanceLike
 
 __all__ = ["ActionKind", "GovernanceContext", "ProposedAction", "canonical_json"]
 
@@ -32,8 +32,6 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
-    if isinstance(value, Provenance):
-        return value.to_json()
     return str(value)
 
 
@@ -57,7 +55,7 @@ class ProposedAction:
     plan_item: str | None = None
     stage: str | None = None
     arguments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    provenance: Mapping[str, Provenance] = field(default_factory=lambda: MappingProxyType({}))
+    provenance: Mapping[str, ProvenanceLike] = field(default_factory=lambda: MappingProxyType({}))
     """Per argument: where its value came from."""
     side_effect: Literal["read_only", "idempotent", "non_idempotent"] = "read_only"
     estimated_tokens: int = 0
@@ -77,7 +75,7 @@ class ProposedAction:
     @property
     def untrusted_arguments(self) -> tuple[str, ...]:
         """Names of the arguments whose value came from an untrusted source."""
-        return tuple(sorted(k for k, p in self.provenance.items() if not p.trusted))
+        return tuple(sorted(k for k, p in self.provenance.items() if not p.is_trusted))
 
 
 @dataclass(frozen=True, slots=True)

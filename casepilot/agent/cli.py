@@ -1,0 +1,132 @@
+"""``casepilot deploy | start | run | inbox | decide | chat | demo``: working cases from a shell.
+
+Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL`` or a SQLite file
+under ``.casepilot/``). Tools come from ``--tools module:function`` (a function returning
+a ``ToolRegistry``); the default registry has the built-in tools and the claim example's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from casepilot.store import DEFAULT_URL, Store
+from casepilot.tools import ToolRegistry
+
+__all__ = ["register"]
+
+console = Console()
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $CASEPILOT_DATABASE_URL or a local SQLite file).")]
+ToolsOption = Annotated[
+    str | None, typer.Option("--tools", help="module:function returning the ToolRegistry to use (default: built-ins + example tools).")
+]
+
+
+def _store(db: str | None) -> Store:
+    url = db or os.environ.get("CASEPILOT_DATABASE_URL") or DEFAULT_URL
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return Store.from_url(url)
+
+
+def _registry(spec: str | None) -> ToolRegistry:
+    if spec is None:
+        from casepilot.demo.run import demo_registry
+
+        return demo_registry()
+    module_name, _, attr = spec.partition(":")
+    factory = getattr(importlib.import_module(module_name), attr or "registry")
+    registry = factory() if callable(factory) else factory
+    if not isinstance(registry, ToolRegistry):
+        raise typer.BadParameter(f"{spec} did not give a ToolRegistry")
+    return registry
+
+
+def _orchestrator(db: str | None, tools: str | None) -> Any:
+    from casepilot.agent.orchestrator import Orchestrator
+
+    return Orchestrator(_store(db), _registry(tools))
+
+
+def deploy(folder: Annotated[Path, typer.Argument(help="A bundle folder with casepilot.yaml")], db: DbOption = None,
+           tools: ToolsOption = None) -> None:
+    """Validate and deploy a case bundle (a new version only when its content changed)."""
+    version = _orchestrator(db, tools).deploy(folder)
+    console.print(f"deployed {version.key} version {version.version} ({version.content_hash[:12]})")
+
+
+def start(key: Annotated[str, typer.Argument(help="Definition key")],
+          variables: Annotated[str, typer.Option("--vars", help="Starting variables as a JSON object")] = "{}",
+          business_key: Annotated[str | None, typer.Option("--business-key")] = None,
+          db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Start a case on the latest version of a definition; prints its id."""
+    try:
+        values = json.loads(variables)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"--vars is not valid JSON: {exc.msg}") from exc
+    if not isinstance(values, dict):
+        raise typer.BadParameter("--vars must be a JSON object")
+    case = _orchestrator(db, tools).start_case(key, values, business_key)
+    console.print(case.id)
+
+
+def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 50, db: DbOption = None,
+        tools: ToolsOption = None) -> None:
+    """Work a case until it finishes or waits for people or events."""
+    orch = _orchestrator(db, tools)
+    for event in orch.stream(case_id, max_steps=max_steps):
+        console.print(f"[dim]{event['node']}[/dim]")
+    outcome = orch._outcome(case_id, orch._graph.get_state(orch._config(case_id)).values)
+    console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
+
+
+def inbox(case_id: Annotated[str | None, typer.Option("--case")] = None,
+          role: Annotated[str | None, typer.Option("--role")] = None, db: DbOption = None) -> None:
+    """List open inbox items."""
+    table = Table("task", "case", "role", "question", "options")
+    for task in _store(db).tasks(case_id=case_id, role=role, status="open"):
+        table.add_row(task.id, task.case_id[:8], task.role or "-", task.prompt, ", ".join(task.options))
+    console.print(table)
+
+
+def decide(task_id: str,
+           choice: Annotated[str, typer.Option("--choice")],
+           actor: Annotated[str, typer.Option("--as", help="Who decides")],
+           roles: Annotated[list[str], typer.Option("--role", help="The decider's roles")],
+           comment: Annotated[str | None, typer.Option("--comment")] = None,
+           db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Decide an inbox item (the next `run` resumes the case)."""
+    from casepilot.agent.orchestrator import Person
+
+    task = _orchestrator(db, tools).decide(task_id, Person(actor, set(roles)), choice, comment)
+    console.print(f"{task.id}: {task.decision} by {task.decided_by}")
+
+
+def chat(case_id: str, message: str, actor: Annotated[str, typer.Option("--as")] = "user",
+         db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Ask the case a question, or ask it to do one of its possible actions."""
+    console.print(_orchestrator(db, tools).chat(case_id, f"person:{actor}", message))
+
+
+def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = False) -> None:
+    """Run the bundled claim-triage example end to end on embedded defaults (offline)."""
+    from casepilot.demo.run import run_demo
+
+    results = run_demo(db, console=console, verbose=not quiet)
+    done = sum(1 for s in results.values() if s == "completed")
+    console.print(f"[bold]{done} of {len(results)} demo cases completed[/bold]")
+    if done != len(results):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the agent's commands on the main CLI."""
+    for fn in (deploy, start, run, inbox, decide, chat, demo):
+        app.command(fn.__name__)(fn)

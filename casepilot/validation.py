@@ -1,0 +1,54 @@
+"""``casepilot validate``: parse CMMN models, DMN models and case bundles and report every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.console import Console
+
+from casepilot.errors import DefinitionError
+
+__all__ = ["validate_paths"]
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / "casepilot.yaml").is_file():
+                out.append(path)
+            out.extend(p for p in sorted(path.rglob("*")) if p.suffix in (".cmmn", ".dmn") and p.is_file())
+        else:
+            out.append(path)
+    return out
+
+
+def validate_paths(paths: Iterable[Path], console: Console) -> int:
+    """Validate each model or bundle; print one line each; return the number that failed."""
+    failures = 0
+    for path in _files(paths):
+        try:
+            if path.is_dir():
+                from casepilot.agent.bundle import load_folder
+                from casepilot.demo.run import demo_registry
+
+                bundle = load_folder(path, demo_registry())
+                what = f"bundle {bundle.key}: case {bundle.case.id}, {len(bundle.bindings)} tool bindings"
+            elif path.suffix == ".dmn":
+                from casepilot.dmn import DecisionModel
+
+                model = DecisionModel.from_xml(path)
+                what = f"DMN: {len(model.decisions)} decisions"
+            else:
+                from casepilot.cmmn import parse_file
+
+                definitions = parse_file(path)
+                what = f"CMMN: {len(definitions.cases)} case(s), " + ", ".join(
+                    f"{c.id} with {len(c.plan_items)} plan items" for c in definitions.cases
+                )
+            console.print(f"[green]ok[/green]   {path}: {what}", highlight=False)
+        except DefinitionError as exc:
+            failures += 1
+            console.print(f"[red]FAIL[/red] {path}: {exc}", highlight=False)
+    return failures
