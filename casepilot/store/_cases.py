@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Engine, insert
+from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,6 +23,7 @@ from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, Task
 __all__ = ["create_case", "get_case", "get_task", "iter_event_rows", "iter_events", "list_cases", "list_tasks"]
 
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
 
 
 def create_case(
@@ -80,11 +82,11 @@ def create_case(
 
 
 def get_case(engine: Engine, case_id: str) -> CaseRecord:
-    with Session(engine) as session:
-        row = session.get(CaseRow, case_id)
-        if row is None:
-            raise NotFound(f"case {case_id} does not exist")
-        return case_record(row)
+    with engine.connect() as conn:
+        row = conn.execute(select_core(_CASES).where(_CASES.c.id == case_id)).first()
+    if row is None:
+        raise NotFound(f"case {case_id} does not exist")
+    return case_record(row)
 
 
 def list_cases(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from sqlalchemy import Row
+
 from ._canonical import as_utc, loads_text, utc_iso
 from ._tables import CaseRow, DefinitionFileRow, DefinitionRow, EventRow, HumanTaskRow
 from .models import CaseRecord, DefinitionSummary, DefinitionVersion, EventKind, HistoryEvent, HumanTask
@@ -37,7 +39,8 @@ def definition_version(row: DefinitionRow, files: list[DefinitionFileRow]) -> De
     return DefinitionVersion(**summary.model_dump(), files=contents)
 
 
-def case_record(row: CaseRow) -> CaseRecord:
+def case_record(row: CaseRow | Row[Any]) -> CaseRecord:
+    """From an ORM row or a Core row of ``cases`` (the hot path reads Core rows: no ORM overhead)."""
     return CaseRecord(
         id=row.id,
         definition_key=row.definition_key,

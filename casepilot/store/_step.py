@@ -21,7 +21,7 @@ from sqlmodel import Session
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
 
 from ._canonical import as_utc, chain_hash, digest, dumps_text, loads_text, utc_iso
-from ._convert import case_record, event_body, history_event, human_task
+from ._convert import case_record, event_body, human_task
 from ._engine import write_connection
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
@@ -40,15 +40,14 @@ class Step:
     """Changes staged for one case inside one transaction; build it with ``Store.step``."""
 
     def __init__(
-        self, session: Session, row: CaseRow, clock: Callable[[], datetime], new_id: Callable[[], str]
+        self, session: Session, case: CaseRecord, clock: Callable[[], datetime], new_id: Callable[[], str]
     ) -> None:
         self._session = session
-        self._row = row
         self._clock = clock
         self._new_id = new_id
-        self._case = case_record(row)
-        self._seq = row.last_seq
-        self._head = row.head_hash
+        self._case = case
+        self._seq = case.last_seq
+        self._head = case.head_hash
         self._pending: list[dict[str, Any]] = []
         self._events: list[HistoryEvent] = []
         self._new_state: JsonObject | None = None
@@ -131,7 +130,20 @@ class Step:
             "hash": new_hash,
         }
         self._pending.append(row)
-        staged = history_event(EventRow(**row))
+        staged = HistoryEvent(
+            case_id=self._case.id,
+            seq=seq,
+            at=row["at"],
+            kind=event.kind,
+            actor=event.actor,
+            payload=event.payload,
+            rule_ids=event.rule_ids,
+            tokens=event.tokens,
+            cost=event.cost,
+            latency_ms=event.latency_ms,
+            prev_hash=self._head,
+            hash=new_hash,
+        )
         self._events.append(staged)
         self._seq = seq
         self._head = new_hash
@@ -274,15 +286,14 @@ def open_step(
         query = select(_CASES).where(_CASES.c.id == case_id)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        found = conn.execute(query).mappings().first()
+        found = conn.execute(query).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        row = CaseRow(**dict(found))
-        if row.version != expected_version:
+        if found.version != expected_version:
             raise StaleVersion(
-                f"case {case_id} is at version {row.version}, not {expected_version}: another worker moved it; "
+                f"case {case_id} is at version {found.version}, not {expected_version}: another worker moved it; "
                 "reload and retry"
             )
-        step = Step(session, row, clock, new_id)
+        step = Step(session, case_record(found), clock, new_id)
         yield step
         step._commit(expected_version)
