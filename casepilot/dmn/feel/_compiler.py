@@ -228,7 +228,7 @@ class Compiler:
                 if r is True:
                     return True
                 saw_null = saw_null or r is None
-            return None if saw_null and v is None else False
+            return None if saw_null else False
 
         return membership
 
@@ -237,16 +237,20 @@ class Compiler:
         return lambda s: instance_of(value(s), type_ref)
 
     def _UnaryComparison(self, node: ast.UnaryComparison) -> Fn:
-        # `(< 10)` used as a value is the range it describes
-        null = ast.Literal_(None)
-        op, value = node.op, node.value
-        if op == "=":
-            return self.compile(ast.RangeLiteral(value, value, True, True))
-        if op in ("<", "<="):
-            return self.compile(ast.RangeLiteral(null, value, False, op == "<="))
-        if op in (">", ">="):
-            return self.compile(ast.RangeLiteral(value, null, op == ">=", False))
-        return self._Invalid(ast.Invalid("a '!=' test is not a value"))
+        # `(< 10)` used as a value is the (half-open) range it describes
+        op, value = node.op, self.compile(node.value)
+        if op == "!=":
+            return self._Invalid(ast.Invalid("a '!=' test is not a value"))
+
+        def comparison_range(s: Scope) -> Any:
+            v = value(s)
+            if op == "=":
+                return Range(v, v, True, True)
+            if op in ("<", "<="):
+                return Range(None, v, False, op == "<=")
+            return Range(v, None, op == ">=", False)
+
+        return comparison_range
 
     # ------------------------------------------------------------------ compound
     def _If(self, node: ast.If) -> Fn:
@@ -284,7 +288,10 @@ class Compiler:
 
         def make_range(s: Scope) -> Any:
             a, b = start(s), end(s)
-            if a is not None and b is not None and ops.compare(a, b) is None:
+            if a is None or b is None:
+                s.state.note("a range endpoint is null")
+                return None
+            if ops.compare(a, b) is None:
                 s.state.note(f"range ends of different types: {ops.kind_of(a)} and {ops.kind_of(b)}")
                 return None
             return Range(a, b, si, ei)
@@ -312,8 +319,9 @@ class Compiler:
             state = s.state
             for position, item in enumerate(items):
                 state.tick()
-                inner = dict(item) if isinstance(item, dict) else {}
-                inner["item"] = item
+                inner = {"item": item}
+                if isinstance(item, dict):
+                    inner.update(item)  # entry names win over `item`
                 result = condition(s.child(inner))
                 if position == 0 and isinstance(result, Decimal):
                     return _index(value, result)

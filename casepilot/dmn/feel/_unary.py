@@ -127,6 +127,13 @@ def compile_test(compiler: Compiler, node: ast.Node) -> Test:
         constant = compiler.constant_value(expression)
         if constant is not MISSING:
             return _constant_test(constant)
+    if isinstance(node, ast.RangeLiteral):
+
+        def range_test(value: Any, s: Scope) -> Any:
+            r = expression(s)
+            return None if r is None else _matches_value(value, r, False)
+
+        return range_test
     if uses_input:
 
         def with_input(value: Any, s: Scope) -> Any:

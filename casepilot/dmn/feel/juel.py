@@ -150,9 +150,10 @@ class _ToAst(Transformer[Token, Any]):
     def logical_not(self, c: list[Any]) -> ast.Not:
         return ast.Not(c[1])
 
-    def empty(self, c: list[Any]) -> ast.In:
+    def empty(self, c: list[Any]) -> ast.BinaryOp:
+        # `(x in (null, "", [], {})) = true`: two-valued, as JUEL's `empty` is
         empties = (ast.Literal_(None), ast.Literal_(""), ast.ListLiteral(()), ast.ContextLiteral(()))
-        return ast.In(c[1], empties)
+        return ast.BinaryOp("=", ast.In(c[1], empties), ast.Literal_(True))
 
 
 @cache

@@ -87,6 +87,10 @@ CASES: list[tuple[str, Any]] = [
     ("5 in (>= 5)", True),
     ("5 in <= 4", False),
     ("x in y and z", True),
+    ("5 in (1, \"a\")", None),
+    ("5 in (5, \"a\")", True),
+    ("5 in (null..10]", None),
+    ("(< 10) = (null..10)", False),
     # if
     ('if 1 > 2 then "a" else "b"', "b"),
     ("if null then 1 else 2", D(2)),
@@ -112,6 +116,7 @@ CASES: list[tuple[str, Any]] = [
     ("[1, 2, 3][item > 5]", []),
     ("[{a: 1}, {a: 2}, {a: 3}][a >= 2].a", [D(2), D(3)]),
     ("[{a: 1}, {a: 2}][item.a = 2]", [{"a": D(2)}]),
+    ("[{item: 1}, {item: 2}, {item: 3}][item >= 2]", [{"item": D(2)}, {"item": D(3)}]),
     ("5[item > 1]", [D(5)]),
     ("5[1]", D(5)),
     ("null[1]", None),
