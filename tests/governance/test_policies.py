@@ -14,8 +14,8 @@ from casepilot.governance.allowlist import ToolAllowlist
 from casepilot.governance.budget import BudgetLimits, BudgetUsage, ModelPrice, PriceTable
 from casepilot.governance.checkpoints import CheckpointRequest, check_decision, expiry_resolution
 from casepilot.governance.governor import Governor
-from casepilot.tools import Provenance
 from casepilot.governance.verdict import Finding, strictest
+from casepilot.tools import Provenance
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
