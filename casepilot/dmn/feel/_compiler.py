@@ -7,7 +7,6 @@ those inputs to FEEL values.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from casepilot.errors import ExpressionError, ExpressionSyntaxError
 
 from . import ast, ops
+from ._iteration import compile_for, compile_quantified
 from ._runtime import (
     DEFAULT_LIMITS,
     MISSING,
@@ -55,7 +55,7 @@ class Compiler:
         self.free: set[str] = set()
         self.input_references = 0
         """How many times ``?`` was compiled (tells unary tests whether to bind it)."""
-        self._bound: list[frozenset[str]] = []
+        self.bound_names: list[frozenset[str]] = []
 
     # ------------------------------------------------------------------ entry
     def compile(self, node: ast.Node) -> Fn:
@@ -80,14 +80,14 @@ class Compiler:
         return MISSING if state.messages else value
 
     def _is_bound(self, name: str) -> bool:
-        return any(name in names for names in self._bound)
+        return any(name in names for names in self.bound_names)
 
-    def _with_bound(self, names: frozenset[str], node: ast.Node) -> Fn:
-        self._bound.append(names)
+    def with_bound(self, names: frozenset[str], node: ast.Node) -> Fn:
+        self.bound_names.append(names)
         try:
             return self.compile(node)
         finally:
-            self._bound.pop()
+            self.bound_names.pop()
 
     # ------------------------------------------------------------------ leaves
     def _Literal_(self, node: ast.Literal_) -> Fn:
@@ -267,11 +267,11 @@ class Compiler:
 
     def _ContextLiteral(self, node: ast.ContextLiteral) -> Fn:
         entries: list[tuple[str, Fn]] = []
-        self._bound.append(frozenset(k for k, _ in node.entries))
+        self.bound_names.append(frozenset(k for k, _ in node.entries))
         try:
             entries = [(key, self.compile(value)) for key, value in node.entries]
         finally:
-            self._bound.pop()
+            self.bound_names.pop()
 
         def context(s: Scope) -> Any:
             result: dict[str, Any] = {}
@@ -308,7 +308,7 @@ class Compiler:
         if isinstance(cond_node, ast.Literal_) and isinstance(cond_node.value, Decimal):
             index = cond_node.value
             return lambda s: _index(target(s), index)
-        condition = self._with_bound(frozenset({"item"}), cond_node)
+        condition = self.with_bound(frozenset({"item"}), cond_node)
 
         def filtered(s: Scope) -> Any:
             value = target(s)
@@ -386,74 +386,14 @@ class Compiler:
             )
         names = tuple(p.name for p in node.parameters)
         types = tuple(p.type for p in node.parameters)
-        body = self._with_bound(frozenset(names), node.body)
+        body = self.with_bound(frozenset(names), node.body)
         return lambda s: UserFunction(names, types, body, s)
 
     def _For(self, node: ast.For) -> Fn:
-        domains, body = self._iterators(node.iterators, node.body)
-        names = [it.name for it in node.iterators]
-
-        def loop(s: Scope) -> Any:
-            results: list[Any] = []
-            state = s.state
-
-            def nest(level: int, scope: Scope) -> bool:
-                domain = _domain(domains[level](scope), scope)
-                if domain is None:
-                    return False
-                for value in domain:
-                    state.tick()
-                    inner = scope.child({names[level]: value, "partial": results})
-                    if level + 1 < len(domains):
-                        if not nest(level + 1, inner):
-                            return False
-                    else:
-                        results.append(body(inner))
-                        state.check_list(len(results))
-                return True
-
-            return results if nest(0, s) else None
-
-        return loop
+        return compile_for(self, node)
 
     def _Quantified(self, node: ast.Quantified) -> Fn:
-        domains, condition = self._iterators(node.iterators, node.condition)
-        names = [it.name for it in node.iterators]
-        want = node.kind == "some"
-
-        def quantified(s: Scope) -> Any:
-            state = s.state
-
-            def nest(level: int, scope: Scope) -> bool | None:
-                domain = _domain(domains[level](scope), scope)
-                if domain is None:
-                    return None
-                for value in domain:
-                    state.tick()
-                    inner = scope.child({names[level]: value})
-                    r = nest(level + 1, inner) if level + 1 < len(domains) else condition(inner) is True
-                    if r is want:
-                        return want
-                return not want
-
-            return nest(0, s)
-
-        return quantified
-
-    def _iterators(self, iterators: tuple[ast.Iterator, ...], body: ast.Node) -> tuple[list[Fn], Fn]:
-        domains: list[Fn] = []
-        bound: set[str] = set()
-        for it in iterators:
-            self._bound.append(frozenset(bound))
-            try:
-                start = self.compile(it.domain)
-                end = self.compile(it.end) if it.end is not None else None
-            finally:
-                self._bound.pop()
-            domains.append(_range_domain(start, end) if end is not None else start)
-            bound.add(it.name)
-        compiled_body = self._with_bound(frozenset(bound | {"partial"}), body)
-        return domains, compiled_body
+        return compile_quantified(self, node)
 
     def _UnaryTests(self, node: ast.UnaryTests) -> Fn:  # pragma: no cover - compiled via _unary
         raise ExpressionError("unary tests are not an expression", expression=self.source)
@@ -501,71 +441,3 @@ def _index(value: Any, index: Decimal) -> Any:
     if i > len(items) or -i > len(items):
         return None
     return items[i - 1] if i > 0 else items[i]
-
-
-class _RangeMarker:
-    """``a..b`` in a ``for``/quantifier: an integer range evaluated lazily."""
-
-    __slots__ = ("end", "start")
-
-    def __init__(self, start: Any, end: Any) -> None:
-        self.start = start
-        self.end = end
-
-
-def _range_domain(start: Fn, end: Fn) -> Fn:
-    return lambda s: _RangeMarker(start(s), end(s))
-
-
-def _date_range(start: _dt.date, end: _dt.date, scope: Scope) -> list[Any]:
-    days = (end - start).days
-    scope.state.check_list(abs(days) + 1)
-    step = 1 if days >= 0 else -1
-    return [start + _dt.timedelta(days=i) for i in range(0, days + step, step)]
-
-
-def _integer_range(start: Any, end: Any, scope: Scope) -> range | None:
-    if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
-        scope.state.note("a for-range needs two numbers or two dates")
-        return None
-    if start != start.to_integral_value() or end != end.to_integral_value():
-        scope.state.note("a for-range needs whole numbers")
-        return None
-    a, b = int(start), int(end)
-    size = abs(b - a) + 1
-    scope.state.check_list(size)
-    return range(a, b + 1) if a <= b else range(a, b - 1, -1)
-
-
-def _is_date(value: Any) -> bool:
-    return isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)
-
-
-def _domain(value: Any, scope: Scope) -> list[Any] | None:
-    if isinstance(value, _RangeMarker):
-        if _is_date(value.start) and _is_date(value.end):
-            return _date_range(value.start, value.end, scope)
-        span = _integer_range(value.start, value.end, scope)
-        return None if span is None else [Decimal(i) for i in span]
-    if isinstance(value, Range):
-        if value.start is None or value.end is None:
-            scope.state.note("cannot iterate over an unbounded range")
-            return None
-        if ops.compare(value.start, value.end) == 1:
-            scope.state.note("a range literal must not descend")
-            return None
-        span = _integer_range(value.start, value.end, scope)
-        if span is None:
-            return None
-        numbers = [Decimal(i) for i in span]
-        if not value.start_included and numbers:
-            numbers = numbers[1:]
-        if not value.end_included and numbers:
-            numbers = numbers[:-1]
-        return numbers
-    if isinstance(value, list):
-        return value
-    if value is None:
-        scope.state.note("cannot iterate over null")
-        return None
-    return [value]
