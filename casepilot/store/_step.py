@@ -52,6 +52,7 @@ class Step:
         self._events: list[HistoryEvent] = []
         self._new_state: JsonObject | None = None
         self._state_actor: Actor = "system"
+        self._open = True
         self.result: StepResult | None = None
         """Set when the step has committed."""
 
@@ -60,8 +61,13 @@ class Step:
         """The case as it was when the step began (its ``state`` is the state to apply the step to)."""
         return self._case
 
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("this step has ended; open a new one with Store.step(case_id, version)")
+
     def save_state(self, state: JsonObject, *, actor: Actor = "system") -> None:
         """Stage the case's new state; at commit a ``state`` event records its snapshot and digest."""
+        self._check_open()
         dumps_text(state)  # fail now, not at commit, if it is not JSON
         self._new_state = state
         self._state_actor = actor
@@ -96,6 +102,7 @@ class Step:
         return self._stage(event)
 
     def _stage(self, event: NewEvent) -> HistoryEvent:
+        self._check_open()
         seq = self._seq + 1
         at = self._clock()
         body = event_body(
@@ -171,6 +178,7 @@ class Step:
         task_id: str | None = None,
     ) -> HumanTask:
         """Open an inbox item for this case and record ``human_task_created``."""
+        self._check_open()
         row = HumanTaskRow(
             id=task_id or self._new_id(),
             case_id=self._case.id,
@@ -208,6 +216,7 @@ class Step:
         return self._close(row, status, decided_by=actor, decision=None, comment=comment, at=self._clock())
 
     def _open_task(self, task_id: str) -> HumanTaskRow:
+        self._check_open()
         row = self._session.get(HumanTaskRow, task_id, with_for_update=True)
         if row is None or row.case_id != self._case.id:
             raise NotFound(f"task {task_id} does not exist in case {self._case.id}")
@@ -295,5 +304,8 @@ def open_step(
                 "reload and retry"
             )
         step = Step(session, case_record(found), clock, new_id)
-        yield step
-        step._commit(expected_version)
+        try:
+            yield step
+            step._commit(expected_version)
+        finally:
+            step._open = False

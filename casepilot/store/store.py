@@ -67,6 +67,7 @@ class Store:
         migrate: bool = True,
     ) -> None:
         self.engine = engine
+        """The SQLAlchemy engine — for administration and tests; application code uses the methods."""
         self._key_engine = key_engine
         self._clock = clock
         self._new_id = new_id
@@ -99,6 +100,11 @@ class Store:
             new_id=new_id,
             migrate=migrate,
         )
+
+    @property
+    def url(self) -> str:
+        """The database URL (with its password), e.g. to point a LangGraph checkpointer at the same database."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     @property
     def backend(self) -> Literal["sqlite", "postgresql"]:
@@ -238,10 +244,17 @@ class Store:
         status: TaskStatus | None = "open",
         role: str | None = None,
         case_id: str | None = None,
+        expired_before: datetime | None = None,
         limit: int = 100,
     ) -> list[HumanTask]:
-        """The inbox: open tasks by default, filtered by role or case."""
-        return _cases.list_tasks(self.engine, status=status, role=role, case_id=case_id, limit=limit)
+        """The inbox: open tasks by default, filtered by role or case.
+
+        ``expired_before=now`` lists tasks whose expiry has passed (for a sweeper that
+        closes them with ``step.close_task(id, "expired")``).
+        """
+        return _cases.list_tasks(
+            self.engine, status=status, role=role, case_id=case_id, expired_before=expired_before, limit=limit
+        )
 
     def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
         """Decide a task in its own step (retrying if the case moves meanwhile)."""

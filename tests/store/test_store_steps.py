@@ -184,3 +184,32 @@ def test_history_pages_and_streams(store: Store) -> None:
     assert store.history(case.id, after_seq=10) == events[10:]
     assert store.history(case.id, after_seq=3, limit=4) == events[3:7]
     assert list(store.iter_history(case.id)) == events
+
+
+def test_a_step_cannot_be_used_after_it_ended(store: Store) -> None:
+    case = new_case(store)
+    with store.step(case.id, case.version) as step:
+        step.append("plan")
+    with pytest.raises(RuntimeError, match="has ended"):
+        step.append("plan")
+    with pytest.raises(RuntimeError, match="has ended"):
+        step.save_state({})
+    assert store.case(case.id).version == 2
+
+
+def test_the_url_points_at_the_same_database(store: Store) -> None:
+    case = new_case(store)
+    with Store.from_url(store.url) as again:
+        assert again.case(case.id) == case
+
+
+def test_an_in_memory_sqlite_store_works_across_threads() -> None:
+    with Store.from_url("sqlite:///:memory:") as store:
+        case = new_case(store)
+        seen: list[int] = []
+        worker = threading.Thread(target=lambda: seen.append(store.case(case.id).version))
+        worker.start()
+        worker.join()
+        advance(store, case.id)
+        assert seen == [1] and store.case(case.id).version == 2
+        assert store.rebuild_state(case.id) == store.case(case.id).state

@@ -78,10 +78,13 @@ def test_an_expired_task_cannot_be_decided_and_can_be_closed(store: Store) -> No
     task_id = _open_task(store, case.id, expires_at=datetime.now(UTC) - timedelta(seconds=1))
     with pytest.raises(StoreError, match="expired"):
         store.decide_task(task_id, decided_by="person:ann", decision="approve")
+    later = _open_task(store, case.id, expires_at=datetime.now(UTC) + timedelta(hours=1))
+    assert [t.id for t in store.tasks(expired_before=datetime.now(UTC))] == [task_id]
+    assert {t.id for t in store.tasks()} == {task_id, later}
     current = store.case(case.id)
     with store.step(case.id, current.version) as step:
         closed = step.close_task(task_id, "expired", comment="timer")
-    assert closed.status == "expired" and store.tasks() == []
+    assert closed.status == "expired" and [t.id for t in store.tasks()] == [later]
     assert store.history(case.id)[-1].payload["status"] == "expired"
 
 
