@@ -20,9 +20,9 @@ import re
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
-from spacy.tokens import Doc
 
 from ._lexicon import Lexicon, lexicon
+from ._tokens import TokenView, token_view
 
 __all__ = ["LocationRecognizer"]
 
@@ -57,8 +57,9 @@ class LocationRecognizer(EntityRecognizer):
             town = m.group("town")
             if all(w[0].isupper() for w in town.split()) and not lex.is_first(town.split()[0]):
                 results.append(RecognizerResult("LOCATION", m.start("town"), m.end("town"), 0.6))
-        if nlp_artifacts is not None and nlp_artifacts.tokens is not None:
-            results += self._tokens(nlp_artifacts.tokens, lex)
+        view = token_view(nlp_artifacts)
+        if view is not None:
+            results += self._tokens(view, lex)
         return results
 
     @staticmethod
@@ -85,26 +86,26 @@ class LocationRecognizer(EntityRecognizer):
         return results
 
     @staticmethod
-    def _tokens(doc: Doc, lex: Lexicon) -> list[RecognizerResult]:
+    def _tokens(v: TokenView, lex: Lexicon) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        n = len(doc)
-        for i, tok in enumerate(doc):
-            if not (tok.is_title or (tok.is_upper and len(tok) > 1)) or not tok.is_alpha:
+        w, n = v.text, len(v)
+        for i in range(n):
+            word = w[i]
+            if not word.isalpha() or not (word.istitle() or (word.isupper() and len(word) > 1)):
                 continue
-            for size in range(min(_MAX_GAZ, n - i), 0, -1):
-                span = doc[i : i + size]
-                key = span.text.casefold()
-                if key in lex.countries:
-                    results.append(RecognizerResult("LOCATION", span.start_char, span.end_char, 0.86))
-                    break
-                if key in lex.cities and len(key) > 3 and (size > 1 or not lex.is_name(tok.text)):
-                    results.append(RecognizerResult("LOCATION", span.start_char, span.end_char, 0.86))
-                    break
-            else:
-                if i > 0 and doc[i - 1].lower_ in _CUES and not lex.is_name(tok.text) \
-                        and tok.lower_ not in lex.common_words:
-                    j = i + 1
-                    while j < n and j - i < 3 and (doc[j].is_title or doc[j].is_upper) and doc[j].is_alpha:
-                        j += 1
-                    results.append(RecognizerResult("LOCATION", tok.idx, doc[j - 1].idx + len(doc[j - 1]), 0.45))
+            key, best = "", 0
+            for size in range(1, min(_MAX_GAZ, n - i) + 1):
+                key = w[i] if size == 1 else key + v.space[i + size - 2] + w[i + size - 1]
+                folded = key.casefold()
+                if folded in lex.countries or (
+                    folded in lex.cities and len(folded) > 3 and (size > 1 or not lex.is_name(word))
+                ):
+                    best = size
+            if best:
+                results.append(RecognizerResult("LOCATION", v.start[i], v.end(i + best - 1), 0.86))
+            elif i > 0 and v.lower[i - 1] in _CUES and not lex.is_name(word) and v.lower[i] not in lex.common_words:
+                j = i + 1
+                while j < n and j - i < 3 and w[j].isalpha() and (w[j].istitle() or w[j].isupper()):
+                    j += 1
+                results.append(RecognizerResult("LOCATION", v.start[i], v.end(j - 1), 0.45))
         return results

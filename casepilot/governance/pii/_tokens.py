@@ -1,0 +1,62 @@
+"""A flat, cached view of a spaCy Doc's tokens for the pure-Python recognizers.
+
+Indexing a ``Doc`` creates a ``Token`` object per access; the name and place
+recognizers look at every token and its neighbours several times, which made them
+slower than the NER model itself. One pass builds plain lists instead, shared by all
+recognizers through the NLP artifacts of the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.tokens import Doc
+
+__all__ = ["TokenView", "token_view"]
+
+_SENTENCE_END = frozenset({".", "!", "?", "\n", ":"})
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """Token texts, offsets and the whitespace after each token."""
+
+    text: list[str]
+    lower: list[str]
+    start: list[int]
+    space: list[str]
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def end(self, i: int) -> int:
+        """Character offset just after token ``i``."""
+        return self.start[i] + len(self.text[i])
+
+    def sentence_start(self, i: int) -> bool:
+        """Token ``i`` opens a sentence or line (no parser needed)."""
+        return i == 0 or "\n" in self.space[i - 1] or self.text[i - 1] in _SENTENCE_END
+
+    def break_before(self, i: int) -> bool:
+        """A line break separates token ``i`` from the one before."""
+        return i > 0 and ("\n" in self.space[i - 1] or "\n" in self.text[i])
+
+
+def _build(doc: Doc) -> TokenView:
+    text = [t.text for t in doc]
+    start = [t.idx for t in doc]
+    full = doc.text
+    space = [full[s + len(w) : n] for s, w, n in zip(start, text, [*start[1:], len(full)], strict=True)]
+    return TokenView(text, [w.lower() for w in text], start, space)
+
+
+def token_view(nlp_artifacts: Any) -> TokenView | None:
+    """The view of the artifacts' Doc, built on first request and kept on the artifacts."""
+    if nlp_artifacts is None or nlp_artifacts.tokens is None:
+        return None
+    view: TokenView | None = getattr(nlp_artifacts, "_casepilot_tokens", None)
+    if view is None:
+        view = _build(nlp_artifacts.tokens)
+        nlp_artifacts._casepilot_tokens = view
+    return view
