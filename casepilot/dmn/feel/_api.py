@@ -13,7 +13,7 @@ from . import ast
 from ._compiler import Compiler
 from ._lexer import RawToken, known_name_table, tokenize
 from ._parser import MAX_TOKENS, check_depth, parse_tokens
-from ._runtime import DEFAULT_LIMITS, Limits, Scope, State, builtin_names
+from ._runtime import DEFAULT_LIMITS, Limits, Scope, State, builtin_names, message_sink
 from ._unary import compile_unary_tests as _build_tests
 from .types import BUILTIN_TYPE_NAMES
 from .values import to_feel
@@ -52,10 +52,15 @@ def _run(
     scope_vars: dict[str, Any],
     hints: Mapping[str, Any] | None,
     limits: Limits,
+    calls: bool,
 ) -> tuple[Any, list[str]]:
     state = State(limits, source, hints)
     try:
-        result = fn(Scope(scope_vars, None, state))
+        if calls:
+            with message_sink(state.note):
+                result = fn(Scope(scope_vars, None, state))
+        else:
+            result = fn(Scope(scope_vars, None, state))
     except RecursionError:
         raise ExpressionError("evaluation recursed too deeply", expression=source) from None
     return result, state.messages
@@ -74,6 +79,7 @@ class CompiledExpression:
     dialect: Dialect = "feel"
     limits: Limits = DEFAULT_LIMITS
     _fn: Callable[[Scope], Any] = field(default=lambda s: None, repr=False)
+    _calls: bool = field(default=False, repr=False)
 
     def with_limits(self, limits: Limits) -> CompiledExpression:
         """The same expression evaluated under other budgets (e.g. tighter for untrusted input)."""
@@ -81,6 +87,8 @@ class CompiledExpression:
 
     def evaluate(self, variables: Mapping[str, Any] | None = None) -> Any:
         """Evaluate with ``variables``; FEEL null (``None``) on runtime errors."""
+        if self._calls:
+            return self.evaluate_with_messages(variables)[0]
         state = State(self.limits, self.source, variables)
         try:
             return self._fn(Scope(_inputs(variables, self.free_names), None, state))
@@ -92,7 +100,9 @@ class CompiledExpression:
 
         Raises ``ExpressionError`` only when a limit against hostile expressions is hit.
         """
-        return _run(self._fn, self.source, _inputs(variables, self.free_names), variables, self.limits)
+        return _run(
+            self._fn, self.source, _inputs(variables, self.free_names), variables, self.limits, self._calls
+        )
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -104,6 +114,7 @@ class CompiledUnaryTests:
     free_names: frozenset[str]
     limits: Limits = DEFAULT_LIMITS
     _test: Callable[[Any, Scope], bool] = field(default=lambda v, s: False, repr=False)
+    _calls: bool = field(default=False, repr=False)
 
     def with_limits(self, limits: Limits) -> CompiledUnaryTests:
         """The same tests evaluated under other budgets."""
@@ -111,6 +122,8 @@ class CompiledUnaryTests:
 
     def matches(self, value: Any, variables: Mapping[str, Any] | None = None) -> bool:
         """Whether ``value`` (bound to ``?``) satisfies the tests."""
+        if self._calls:
+            return self.matches_with_messages(value, variables)[0]
         state = State(self.limits, self.source, variables)
         try:
             return self._test(to_feel(value), Scope(_inputs(variables, self.free_names), None, state))
@@ -129,6 +142,7 @@ class CompiledUnaryTests:
             _inputs(variables, self.free_names),
             variables,
             self.limits,
+            self._calls,
         )
         return bool(result), messages
 
@@ -174,7 +188,9 @@ def _finish(text: str, tree: ast.Node, dialect: Dialect) -> CompiledExpression:
         raise ExpressionSyntaxError(
             "expression nested too deeply", expression=text, line=1, column=1
         ) from None
-    return CompiledExpression(text, tree, frozenset(compiler.free), dialect, DEFAULT_LIMITS, fn)
+    return CompiledExpression(
+        text, tree, frozenset(compiler.free), dialect, DEFAULT_LIMITS, fn, compiler.has_calls
+    )
 
 
 def compile_expression(
@@ -227,7 +243,7 @@ def _compile_tests(text: str, known: frozenset[str]) -> CompiledUnaryTests:
         raise ExpressionSyntaxError(
             "expression nested too deeply", expression=text, line=1, column=1
         ) from None
-    return CompiledUnaryTests(text, node, frozenset(compiler.free), DEFAULT_LIMITS, test)
+    return CompiledUnaryTests(text, node, frozenset(compiler.free), DEFAULT_LIMITS, test, compiler.has_calls)
 
 
 def compile_unary_tests(text: str, *, known_names: Iterable[str] = ()) -> CompiledUnaryTests:

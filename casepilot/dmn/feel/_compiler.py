@@ -53,6 +53,8 @@ class Compiler:
     def __init__(self, source: str) -> None:
         self.source = source
         self.free: set[str] = set()
+        self.has_calls = False
+        """Whether the expression invokes functions (then built-in messages are collected)."""
         self.input_references = 0
         """How many times ``?`` was compiled (tells unary tests whether to bind it)."""
         self.bound_names: list[frozenset[str]] = []
@@ -332,6 +334,7 @@ class Compiler:
         return filtered
 
     def _Call(self, node: ast.Call) -> Fn:
+        self.has_calls = True
         args = [self.compile(a) for a in node.args]
         named = [(n, self.compile(a)) for n, a in node.named] if node.named is not None else None
         callee_node = node.function

@@ -13,6 +13,7 @@ import datetime as _dt
 import difflib
 import importlib
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -34,6 +35,7 @@ __all__ = [
     "get_builtin",
     "get_property",
     "is_function",
+    "message_sink",
 ]
 
 MISSING: Any = object()
@@ -176,6 +178,12 @@ def get_builtin(name: str) -> Any:
     module = _builtins_module()
     getter = getattr(module, "get_builtin", None)
     return getter(name) if getter is not None else None
+
+
+def message_sink(note: Callable[[str], None]) -> AbstractContextManager[Any]:
+    """Route the built-ins' explanations of null results to ``note`` while evaluating."""
+    collect = getattr(_builtins_module(), "collect_messages", None)
+    return collect(note) if collect is not None else nullcontext()
 
 
 _FALLBACK_MULTIWORD = frozenset(

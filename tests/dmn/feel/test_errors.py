@@ -65,3 +65,10 @@ def test_unknown_name_without_candidates() -> None:
 def test_messages_are_bounded_and_unique() -> None:
     notes = messages("for i in 1..200 return nope + i")
     assert notes == ["unknown name 'nope'"]
+
+
+def test_builtin_explanations_reach_the_messages() -> None:
+    result, notes = compile_expression('abs("x")').evaluate_with_messages({})
+    assert result is None
+    assert notes and notes[0].startswith("abs:")
+    assert compile_expression('abs("x")').evaluate({}) is None
