@@ -87,8 +87,8 @@ CASES: list[tuple[str, Any]] = [
     ("5 in (>= 5)", True),
     ("5 in <= 4", False),
     ("x in y and z", True),
-    ("5 in (1, \"a\")", None),
-    ("5 in (5, \"a\")", True),
+    ('5 in (1, "a")', None),
+    ('5 in (5, "a")', True),
     ("5 in (null..10]", None),
     ("(< 10) = (null..10)", False),
     # if

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from casepilot.dmn.feel import compile_expression, compile_unary_tests
 from casepilot.dmn.feel import ast as A
+from casepilot.dmn.feel import compile_expression, compile_unary_tests
 from casepilot.dmn.feel._lexer import known_name_table, scan, tokenize
 
 
@@ -41,7 +41,9 @@ def test_postfix_chain() -> None:
 
 def test_compound_forms() -> None:
     assert parse("for i in 1..3 return i") == A.For((A.Iterator("i", num(1), num(3)),), A.Name("i"))
-    assert parse("some x in l satisfies x") == A.Quantified("some", (A.Iterator("x", A.Name("l")),), A.Name("x"))
+    assert parse("some x in l satisfies x") == A.Quantified(
+        "some", (A.Iterator("x", A.Name("l")),), A.Name("x")
+    )
     assert parse("function(a: number, b) a") == A.FunctionDefinition(
         (A.Parameter("a", A.NamedType("number")), A.Parameter("b")), A.Name("a")
     )
