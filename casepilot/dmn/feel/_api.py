@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from ._parser import MAX_TOKENS, check_depth, parse_tokens
 from ._runtime import DEFAULT_LIMITS, Limits, Scope, State, builtin_names, message_sink
 from ._unary import compile_unary_tests as _build_tests
 from .types import BUILTIN_TYPE_NAMES
-from .values import to_feel
+from .values import Range, to_feel
 
 __all__ = [
     "CompiledExpression",
@@ -39,8 +40,22 @@ def _inputs(variables: Mapping[str, Any] | None, names: frozenset[str]) -> dict[
     for name in names:
         value = variables.get(name, _ABSENT)
         if value is not _ABSENT:
-            out[name] = to_feel(value)
+            out[name] = value if type(value) in _SCALARS or _is_feel(value) else to_feel(value)
     return out
+
+
+_SCALARS = frozenset({Decimal, str, bool, type(None)})
+
+
+def _is_feel(value: Any) -> bool:
+    """Already in FEEL form (so no copy is needed)? Lists and contexts are checked deeply."""
+    if type(value) in _SCALARS:
+        return True
+    if isinstance(value, dict):
+        return all(type(k) is str and _is_feel(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_feel(v) for v in value)
+    return not isinstance(value, (bool, int, float, tuple, Range))
 
 
 _ABSENT: Any = object()
