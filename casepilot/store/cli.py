@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -65,31 +65,48 @@ def upgrade_command(db: DbOption = None) -> None:
 
 
 def _summary(event: HistoryEvent, width: int = 80) -> str:
-    payload: Any = event.payload
-    if event.kind in ("state", "case_created"):
-        payload = {k: v for k, v in event.payload.items() if k != "state"}
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    """One line per event: the state snapshot is shown by its digest, not in full."""
+    p = event.payload
+    if event.kind == "case_created":
+        extra = "".join(f", {k} {p[k]}" for k in ("business_key", "tenant") if p.get(k))
+        return f"definition {p.get('definition_key')} v{p.get('definition_version')}{extra}"
+    if event.kind == "state":
+        return f"state digest {str(p.get('state_digest', ''))[:16]}…"
+    text = json.dumps(p, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _usage(event: HistoryEvent) -> str:
+    parts = []
+    if event.tokens is not None:
+        parts.append(f"{event.tokens} tok")
+    if event.cost is not None:
+        parts.append(f"${event.cost:.4f}")
+    if event.latency_ms is not None:
+        parts.append(f"{event.latency_ms:.0f} ms")
+    return " ".join(parts)
 
 
 def _table(case_id: str, events: list[HistoryEvent]) -> Table:
     table = Table(title=f"history of case {case_id}")
-    for name, justify in (("seq", "right"), ("at (UTC)", "left"), ("kind", "left"), ("actor", "left"),
-                          ("payload", "left"), ("rules", "left"), ("tokens", "right"), ("cost", "right"),
-                          ("ms", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "payload")  # type: ignore[arg-type]
+    with_rules = any(e.rule_ids for e in events)
+    with_usage = any(e.tokens is not None or e.cost is not None or e.latency_ms is not None for e in events)
+    table.add_column("seq", justify="right", no_wrap=True)
+    table.add_column("at (UTC)", overflow="fold", min_width=10)
+    table.add_column("kind", overflow="fold", min_width=8)
+    table.add_column("actor", overflow="fold", min_width=6)
+    table.add_column("payload", overflow="fold", min_width=12)
+    if with_rules:
+        table.add_column("rules", overflow="fold")
+    if with_usage:
+        table.add_column("usage", overflow="fold")
     for e in events:
-        table.add_row(
-            str(e.seq),
-            utc_iso(e.at)[:-4] + "Z",
-            e.kind,
-            e.actor,
-            _summary(e),
-            ", ".join(e.rule_ids),
-            "" if e.tokens is None else str(e.tokens),
-            "" if e.cost is None else f"{e.cost:.4f}",
-            "" if e.latency_ms is None else f"{e.latency_ms:.0f}",
-        )
+        cells = [str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.actor, _summary(e)]
+        if with_rules:
+            cells.append(", ".join(e.rule_ids))
+        if with_usage:
+            cells.append(_usage(e))
+        table.add_row(*cells)
     return table
 
 
