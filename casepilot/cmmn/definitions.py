@@ -77,6 +77,12 @@ EXTENSIONS: Mapping[str, str] = MappingProxyType(
         "exit types are refused",
         "{http://flowable.org/cmmn}exitEventType": "parser: 'exit' restates CMMN 1.1 and is accepted; "
         "'complete'/'forceComplete' are refused",
+        "{https://casepilot.dev/cmmn/extensions}tool": "agent: the registered tool that runs this task "
+        "(task, processTask, decisionTask)",
+        "{https://casepilot.dev/cmmn/extensions}inputs": "agent: 'arg=case.file.path; other='literal'' — where "
+        "the tool's arguments come from",
+        "{https://casepilot.dev/cmmn/extensions}outputs": "agent: 'variable=result.field' — which result fields "
+        "go into the case file",
     }
 )
 """Vendor extension attributes the runtime understands (all others are kept and ignored)."""
@@ -92,6 +98,7 @@ PlanItemTransition: TypeAlias = Literal[
     "manualStart",
     "occur",
     "parentResume",
+    "parentTerminate",
     "parentSuspend",
     "reactivate",
     "reenable",
