@@ -134,6 +134,8 @@ class Compiler:
 
             def arith(s: Scope) -> Any:
                 a, b = left(s), right(s)
+                if type(a) is str and type(b) is str:
+                    s.state.check_string_length(len(a) + len(b))  # before allocating it
                 result = fn(a, b)
                 if result is None:
                     if a is not None and b is not None:
@@ -370,10 +372,10 @@ class Compiler:
                     result = fn.invoke(named={n: f(s) for n, f in named})
                 else:
                     result = fn.invoke(args=[f(s) for f in args])
-            except ExpressionError:
+            except (ExpressionError, RecursionError):
                 raise
-            except RecursionError:
-                raise
+            except MemoryError:
+                raise ExpressionError(f"{label} ran out of memory", expression=s.state.expression) from None
             except Exception as exc:  # a misbehaving function must not crash the evaluation
                 s.state.note(f"{label} failed: {exc}")
                 return None

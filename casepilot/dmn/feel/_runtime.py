@@ -99,15 +99,19 @@ class State:
     def check_string(self, text: str) -> str:
         """Refuse over-long strings and account for string memory built by the expression."""
         n = len(text)
+        self.check_string_length(n)
+        self.allocated += n
+        if self.allocated > self.limits.max_allocated_chars:
+            raise ExpressionError("evaluation built too much string data", expression=self.expression)
+        return text
+
+    def check_string_length(self, n: int) -> None:
+        """Refuse a string of ``n`` characters if it is over the limit."""
         if n > self.limits.max_string_length:
             raise ExpressionError(
                 f"string of {n} characters exceeds the limit of {self.limits.max_string_length}",
                 expression=self.expression,
             )
-        self.allocated += n
-        if self.allocated > self.limits.max_allocated_chars:
-            raise ExpressionError("evaluation built too much string data", expression=self.expression)
-        return text
 
     def check_result(self, value: Any) -> Any:
         """Apply the size limits to a value produced by a built-in or an operator."""
