@@ -69,7 +69,8 @@ def generated_table(rules: int = 200, seed: int = 7) -> tuple[str, list[dict[str
         entries = [f"[{lo}..{lo + 9}]", b_test, c_test, d_test, e_test]
         parts.append(f'<rule id="r{r + 1}">')
         parts.extend(
-            f'<inputEntry id="r{r + 1}i{k}"><text>{escape(t)}</text></inputEntry>' for k, t in enumerate(entries)
+            f'<inputEntry id="r{r + 1}i{k}"><text>{escape(t)}</text></inputEntry>'
+            for k, t in enumerate(entries)
         )
         parts.append(f'<outputEntry id="r{r + 1}o"><text>"rule {r + 1}"</text></outputEntry></rule>')
         if r % 5 == 0:
@@ -166,7 +167,9 @@ def _spiff_dialect(xml: str) -> str:
     xml = re.sub(r"<text>\[(-?[\d.]+)\.\.(-?[\d.]+)\]</text>", r"<text>\1 &lt;= ? &lt;= \2</text>", xml)
     xml = re.sub(r'<text>("[^"<]*"(?:\s*,\s*"[^"<]*")+)</text>', r"<text>? in (\1)</text>", xml)
     xml = re.sub(r"<decisionTable(?![^>]*\bid=)", '<decisionTable id="dt"', xml)
-    xml = xml.replace("<text>true</text>", "<text>True</text>").replace("<text>false</text>", "<text>False</text>")
+    xml = xml.replace("<text>true</text>", "<text>True</text>").replace(
+        "<text>false</text>", "<text>False</text>"
+    )
     return xml.replace("<text>-</text>", "<text></text>")
 
 
@@ -240,9 +243,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0, help="measuring time per engine and table")
     ap.add_argument("--compile-samples", type=int, default=200)
     args = ap.parse_args()
-    compare("TCK level 2: 0004-simpletable-U (3 inputs, 4 rules)", TCK_TABLE.read_text(), "Approval Status", TCK_INPUTS, args.seconds)
+    compare(
+        "TCK level 2: 0004-simpletable-U (3 inputs, 4 rules)",
+        TCK_TABLE.read_text(),
+        "Approval Status",
+        TCK_INPUTS,
+        args.seconds,
+    )
     xml, samples = generated_table()
-    compare(f"generated: 200 rules x 5 inputs, UNIQUE ({len(samples)} inputs)", xml, "out", samples, args.seconds)
+    compare(
+        f"generated: 200 rules x 5 inputs, UNIQUE ({len(samples)} inputs)", xml, "out", samples, args.seconds
+    )
     feel_compile_time(args.compile_samples)
 
 

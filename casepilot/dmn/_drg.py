@@ -149,7 +149,7 @@ class Run:
             value = d.evaluate(scope, self.ctx)
         finally:
             self.active.discard(key)
-        if d.type.kind != "any":
+        if value is not None and d.type.kind != "any" and not d.type.conforms(value):
             value, err = coerce(value, d.type)
             if err:
                 self.ctx.error("type-mismatch", d.name, err)
@@ -163,7 +163,7 @@ class Run:
         if key in memo:
             return memo[key]
         value = view.inputs.get(i.name)
-        if value is not None and i.type.kind != "any":
+        if value is not None and i.type.kind != "any" and not i.type.conforms(value):
             value, err = coerce(value, i.type)
             if err:
                 self.ctx.error("invalid-input", i.name, err)

@@ -18,7 +18,9 @@ from typing import Any
 
 __all__ = ["ALWAYS", "Test", "constant_expression", "fast_unary_tests", "simple_path", "split_top_level"]
 
-Test = Callable[[Any], bool]
+Test = Callable[..., bool]
+"""``test(value)`` or ``test(value, scope)`` — the scope is accepted and ignored, so a fast
+test can stand in directly for a compiled FEEL test (one call less per cell)."""
 
 _NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)"
 _STRING = r'"(?:[^"\\]|\\.)*"'
@@ -55,7 +57,7 @@ _KEYWORDS = frozenset(
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
 
 
-def ALWAYS(value: Any) -> bool:
+def ALWAYS(value: Any, scope: Any = None) -> bool:
     """The ``-`` input entry: matches any value, null included."""
     return True
 
@@ -141,33 +143,33 @@ def _is_decimal(v: Any) -> bool:
 
 def _equals(lit: Any) -> Test:
     if lit is None:
-        return lambda v: v is None
+        return lambda v, s=None: v is None
     if isinstance(lit, bool):
-        return lambda v: v is lit
+        return lambda v, s=None: v is lit
     if isinstance(lit, Decimal):
-        return lambda v: v.__class__ is Decimal and v == lit
-    return lambda v: v.__class__ is str and v == lit
+        return lambda v, s=None: v.__class__ is Decimal and v == lit
+    return lambda v, s=None: v.__class__ is str and v == lit
 
 
 def _compare(op: str, lit: Any) -> Test:
     cls = Decimal if isinstance(lit, Decimal) else str
     if op == "<":
-        return lambda v: v.__class__ is cls and v < lit
+        return lambda v, s=None: v.__class__ is cls and v < lit
     if op == "<=":
-        return lambda v: v.__class__ is cls and v <= lit
+        return lambda v, s=None: v.__class__ is cls and v <= lit
     if op == ">":
-        return lambda v: v.__class__ is cls and v > lit
-    return lambda v: v.__class__ is cls and v >= lit
+        return lambda v, s=None: v.__class__ is cls and v > lit
+    return lambda v, s=None: v.__class__ is cls and v >= lit
 
 
 def _range(lo: Decimal, hi: Decimal, lo_in: bool, hi_in: bool) -> Test:
     if lo_in and hi_in:
-        return lambda v: v.__class__ is Decimal and lo <= v <= hi
+        return lambda v, s=None: v.__class__ is Decimal and lo <= v <= hi
     if lo_in:
-        return lambda v: v.__class__ is Decimal and lo <= v < hi
+        return lambda v, s=None: v.__class__ is Decimal and lo <= v < hi
     if hi_in:
-        return lambda v: v.__class__ is Decimal and lo < v <= hi
-    return lambda v: v.__class__ is Decimal and lo < v < hi
+        return lambda v, s=None: v.__class__ is Decimal and lo < v <= hi
+    return lambda v, s=None: v.__class__ is Decimal and lo < v < hi
 
 
 def _single(text: str) -> Test | None:
@@ -199,12 +201,12 @@ def fast_unary_tests(text: str) -> Test | None:
     lits = [_literal(p) for p in parts]
     if all(ok and isinstance(v, str) for ok, v in lits):
         values = frozenset(v for _, v in lits)
-        return lambda v: v.__class__ is str and v in values
+        return lambda v, s=None: v.__class__ is str and v in values
     if all(ok and isinstance(v, Decimal) for ok, v in lits):
         nums = frozenset(v for _, v in lits)
-        return lambda v: v.__class__ is Decimal and v in nums
+        return lambda v, s=None: v.__class__ is Decimal and v in nums
     chosen = tuple(t for t in tests if t is not None)
-    return lambda v: any(t(v) for t in chosen)
+    return lambda v, s=None: any(t(v) for t in chosen)
 
 
 def constant_expression(text: str) -> tuple[bool, Any]:

@@ -100,7 +100,7 @@ class FeelBridge:
         """A matcher for the unary tests ``text`` (an input entry or allowed values)."""
         fast = fast_unary_tests(text)
         if fast is not None:
-            return lambda value, scope: fast(value)
+            return fast
         try:
             compiled = feel.compile_unary_tests(text, known_names=names | self.member_names)
         except (ExpressionError, RecursionError, ValueError) as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -57,8 +57,12 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, Decimal) or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
+def _is_number_fast(v: Any) -> bool:
+    return v.__class__ is Decimal or _is_number(v)
+
+
 _BASE_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "number": _is_number,
+    "number": _is_number_fast,
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
     "date": lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
@@ -87,10 +91,18 @@ class FeelType:
     components: tuple[tuple[str, FeelType], ...] | None = None
     allowed: Any = None
     """Compiled unary tests restricting the values (itemDefinition allowedValues)."""
+    _base_check: Callable[[Any], bool] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plain = self.kind == "base" and self.allowed is None
+        object.__setattr__(self, "_base_check", _BASE_CHECKS[self.base or "Null"] if plain else None)
 
     def conforms(self, value: Any) -> bool:
         if value is None:
             return True
+        check = self._base_check
+        if check is not None:
+            return check(value)
         kind = self.kind
         if kind == "any":
             ok = True

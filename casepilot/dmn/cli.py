@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,7 +91,7 @@ def evaluate(
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     try:
-        inputs = json.loads(input_json, parse_float=str)
+        inputs = json.loads(input_json, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         typer.echo(f"--input is not valid JSON: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -107,7 +108,6 @@ def evaluate(
 
 
 def _jsonable(value: Any) -> Any:
-    from decimal import Decimal
 
     if value is None or isinstance(value, (bool, str)):
         return value

@@ -70,7 +70,7 @@ def _load(source: Source) -> tuple[DefinitionsDef, bytes]:
 class DecisionModel:
     """A compiled DMN model (with its imports): introspect and evaluate it."""
 
-    __slots__ = ("_by_name", "_root", "content_hash", "name", "namespace")
+    __slots__ = ("_by_name", "_decisions", "_root", "content_hash", "name", "namespace")
 
     def __init__(self, root: CompiledModel, content_hash: str) -> None:
         self._root = root
@@ -79,6 +79,8 @@ class DecisionModel:
         self.content_hash: str = content_hash
         """SHA-256 of the model files' bytes: the version key for records and caches."""
         self._by_name = root.by_name
+        self._decisions: dict[str, CDecision] = {d.id: d for d in root.decisions.values()}
+        self._decisions.update({d.name: d for d in root.decisions.values()})
 
     # -- loading ---------------------------------------------------------------------------------
     @classmethod
@@ -162,7 +164,7 @@ class DecisionModel:
         imported model go in a nested mapping under the import name.
         """
         ctx = EvalContext()
-        view = View(self._root, to_feel(dict(inputs or {})), ())
+        view = View(self._root, to_feel(inputs) if inputs else {}, ())
         target_view, target = self._locate(view, decision)
         if target is None or target_view is None:
             known = ", ".join(sorted(d.name for d in self._root.decisions.values()))
@@ -222,9 +224,9 @@ class DecisionModel:
 
     def _locate(self, view: View, name: str) -> tuple[View | None, CDecision | None]:
         root = self._root
-        for d in root.decisions.values():
-            if name in (d.name, d.id):
-                return view, d
+        hit = self._decisions.get(name)
+        if hit is not None:
+            return view, hit
         if "." in name:
             prefix, rest = name.split(".", 1)
             if prefix in root.imports:
