@@ -78,6 +78,8 @@ def _run(
             result = fn(Scope(scope_vars, None, state))
     except RecursionError:
         raise ExpressionError("evaluation recursed too deeply", expression=source) from None
+    finally:
+        state.active = False
     return result, state.messages
 
 
@@ -109,6 +111,8 @@ class CompiledExpression:
             return self._fn(Scope(_inputs(variables, self.free_names), None, state))
         except RecursionError:
             raise ExpressionError("evaluation recursed too deeply", expression=self.source) from None
+        finally:
+            state.active = False
 
     def evaluate_with_messages(self, variables: Mapping[str, Any] | None = None) -> tuple[Any, list[str]]:
         """Evaluate and also return the messages explaining nulls (unknown names, type errors).
@@ -144,6 +148,8 @@ class CompiledUnaryTests:
             return self._test(to_feel(value), Scope(_inputs(variables, self.free_names), None, state))
         except RecursionError:
             raise ExpressionError("evaluation recursed too deeply", expression=self.source) from None
+        finally:
+            state.active = False
 
     def matches_with_messages(
         self, value: Any, variables: Mapping[str, Any] | None = None

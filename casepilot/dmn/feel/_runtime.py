@@ -64,9 +64,11 @@ DEFAULT_LIMITS = Limits()
 class State:
     """What one evaluation shares: messages and budget counters."""
 
-    __slots__ = ("allocated", "expression", "hint_names", "limits", "messages", "steps")
+    __slots__ = ("active", "allocated", "expression", "hint_names", "limits", "messages", "steps")
 
     def __init__(self, limits: Limits, expression: str, hint_names: Mapping[str, Any] | None = None) -> None:
+        self.active = True
+        """False once the evaluation returned; functions it created then budget on their own."""
         self.limits = limits
         self.expression = expression
         self.messages: list[str] = []
@@ -244,8 +246,16 @@ class UserFunction:
         return self._parameter_names
 
     def invoke(self, args: list[Any] | None = None, named: dict[str, Any] | None = None) -> Any:
-        """Bind arguments (missing ones are null) and evaluate the body; type mismatch → null."""
-        state = self._scope.state
+        """Bind arguments (missing ones are null) and evaluate the body; type mismatch → null.
+
+        A function that outlives the evaluation that created it (returned in a decision
+        result and called later) runs on a fresh budget rather than the spent one.
+        """
+        scope = self._scope
+        if not scope.state.active:
+            old = scope.state
+            scope = Scope(scope.vars, scope.parent, State(old.limits, old.expression))
+        state = scope.state
         state.tick()
         names = self._parameter_names
         if named is not None:
@@ -267,7 +277,7 @@ class UserFunction:
             if type_ref is not None and not conforms(bound[name], type_ref):
                 state.note(f"argument {name!r} does not conform to its declared type")
                 return None
-        return self._body(self._scope.child(bound))
+        return self._body(scope.child(bound))
 
     def __repr__(self) -> str:
         return f"function({', '.join(self._parameter_names)})"

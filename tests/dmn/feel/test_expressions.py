@@ -361,3 +361,15 @@ def test_external_functions_are_refused() -> None:
         compile_expression(
             'function(x) external {java: {class: "java.lang.Math", method signature: "max(int)"}}'
         )
+
+
+def test_functions_outliving_their_evaluation_get_a_fresh_budget() -> None:
+    from casepilot.dmn.feel import Limits
+
+    make = compile_expression("{f: function(n) for i in 1..n return i}").with_limits(
+        Limits(max_steps=50, max_list_length=100)
+    )
+    f = make.evaluate({})["f"]
+    for _ in range(20):  # 20 × 11 steps would exhaust a shared budget of 50
+        assert len(f.invoke([Decimal(10)])) == 10
+    assert feel("g(3)", {"g": f}) == [D(1), D(2), D(3)]
