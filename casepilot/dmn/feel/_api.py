@@ -14,7 +14,7 @@ from . import ast
 from ._compiler import Compiler
 from ._lexer import RawToken, known_name_table, tokenize
 from ._parser import MAX_TOKENS, check_depth, parse_tokens
-from ._runtime import DEFAULT_LIMITS, Limits, Scope, State, builtin_names, message_sink
+from ._runtime import CURRENT_STATE, DEFAULT_LIMITS, Limits, Scope, State, builtin_names, message_sink
 from ._unary import compile_unary_tests as _build_tests
 from .types import BUILTIN_TYPE_NAMES
 from .values import Range, to_feel
@@ -70,6 +70,7 @@ def _run(
     calls: bool,
 ) -> tuple[Any, list[str]]:
     state = State(limits, source, hints)
+    token = CURRENT_STATE.set(state) if calls else None
     try:
         if calls:
             with message_sink(state.note):
@@ -80,6 +81,8 @@ def _run(
         raise ExpressionError("evaluation recursed too deeply", expression=source) from None
     finally:
         state.active = False
+        if token is not None:
+            CURRENT_STATE.reset(token)
     return result, state.messages
 
 

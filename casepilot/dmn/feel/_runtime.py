@@ -14,6 +14,7 @@ import difflib
 import importlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -26,6 +27,7 @@ from .types import conforms
 from .values import FEEL_DECIMAL, Range, YearMonthDuration
 
 __all__ = [
+    "CURRENT_STATE",
     "MISSING",
     "Limits",
     "Scope",
@@ -59,6 +61,10 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+CURRENT_STATE: ContextVar[State | None] = ContextVar("feel_evaluation_state", default=None)
+"""The state of the evaluation running in this context (for functions that outlive theirs)."""
 
 
 class State:
@@ -249,12 +255,14 @@ class UserFunction:
         """Bind arguments (missing ones are null) and evaluate the body; type mismatch → null.
 
         A function that outlives the evaluation that created it (returned in a decision
-        result and called later) runs on a fresh budget rather than the spent one.
+        result and called later) spends the budget of the evaluation calling it, or a fresh
+        one when called from plain Python.
         """
         scope = self._scope
         if not scope.state.active:
             old = scope.state
-            scope = Scope(scope.vars, scope.parent, State(old.limits, old.expression))
+            caller = CURRENT_STATE.get()
+            scope = Scope(scope.vars, scope.parent, caller or State(old.limits, old.expression))
         state = scope.state
         state.tick()
         names = self._parameter_names

@@ -373,3 +373,12 @@ def test_functions_outliving_their_evaluation_get_a_fresh_budget() -> None:
     for _ in range(20):  # 20 × 11 steps would exhaust a shared budget of 50
         assert len(f.invoke([Decimal(10)])) == 10
     assert feel("g(3)", {"g": f}) == [D(1), D(2), D(3)]
+
+
+def test_outliving_functions_spend_the_callers_budget() -> None:
+    from casepilot.dmn.feel import ExpressionError, Limits
+
+    f = compile_expression("{f: function(n) for i in 1..n return i}").evaluate({})["f"]
+    caller = compile_expression("for k in 1..10 return g(10)").with_limits(Limits(max_steps=50))
+    with pytest.raises(ExpressionError, match="steps"):
+        caller.evaluate({"g": f})
