@@ -2,7 +2,8 @@
 
 The small model tags durations and vague references as DATE ("a year", "this
 month", "the weekend"); they identify no one and only add noise to redaction, so a
-DATE_TIME from NER must contain a digit, a month or a weekday name.
+DATE_TIME from NER must contain a digit, a month or a weekday name — and must not be
+a bare number of nine or more digits (the model tags account and phone numbers).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ class SpecificSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """Presidio's conversion, then drop unspecific dates."""
         results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
-        return [
-            r for r in results
-            if r.entity_type != "DATE_TIME" or _SPECIFIC_DATE.search(text, r.start, r.end)
-        ]
+        return [r for r in results if r.entity_type != "DATE_TIME" or _is_date(text[r.start : r.end])]
+
+
+def _is_date(value: str) -> bool:
+    """Specific, and not a long bare number (a phone or account number tagged as DATE)."""
+    return bool(_SPECIFIC_DATE.search(value)) and not (value.isdigit() and len(value) > 8)

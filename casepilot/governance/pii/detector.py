@@ -22,7 +22,7 @@ from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
 from ._location import LocationRecognizer
 from ._ner import SpecificSpacyRecognizer
-from ._nlp import LeanSpacyNlpEngine, load_ner_pipeline
+from ._nlp import LeanSpacyNlpEngine, load_ner_pipeline, with_context
 from ._person import PersonNameRecognizer
 from ._recognizers import (
     AnyCountryCreditCardRecognizer,
@@ -90,8 +90,13 @@ class WeakHitContextEnhancer(LemmaContextAwareEnhancer):
 
     Context words lift a weak match ("SSN: 460899847" scores 0.05 on its own) over
     the threshold; strong and validated hits and NER results need no lift, and
-    skipping them avoids Presidio deep-copying every result of every text.
+    skipping them avoids Presidio deep-copying every result of every text. A context
+    word lifts a weak hit to at least 0.5, enough to beat an NER label on the same
+    digits ("SSN 460899847" is no DATE).
     """
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0.45, min_score_with_context_similarity=0.5)
 
     def enhance_using_context(
         self,
@@ -107,7 +112,7 @@ class WeakHitContextEnhancer(LemmaContextAwareEnhancer):
             return raw_results
         rest = [r for r in raw_results if not (r.score < 0.5 and r.entity_type in _STRUCTURED)]
         enhanced: list[RecognizerResult] = super().enhance_using_context(
-            text, weak, nlp_artifacts, recognizers, context
+            text, weak, with_context(nlp_artifacts), recognizers, context
         )
         return rest + enhanced
 
@@ -135,8 +140,8 @@ def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[DetectedEntity
     """Keep a disjoint subset of ``results``.
 
     Order of preference: validated values (score 1), other confident structured
-    values (score >= 0.5), the rest; within a tier the higher score, then the type
-    priority, then the longer span.
+    values (score >= 0.5, reached by weak patterns through context words), the rest;
+    within a tier the higher score, then the type priority, then the longer span.
     """
 
     def tier(r: RecognizerResult) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from typing import Any
 
@@ -134,7 +135,7 @@ def test_only_specific_dates(detector: PiiDetector) -> None:
 def test_spans_are_disjoint_and_ordered(detector: PiiDetector) -> None:
     text = "John Smith, +46 (0)8 928 571 38, john.smith@example.se, GB56HXDO88167774656119"
     spans = detector.analyze(text)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 def test_batch_equals_single(detector: PiiDetector) -> None:
@@ -145,3 +146,8 @@ def test_batch_equals_single(detector: PiiDetector) -> None:
 def test_entity_filter() -> None:
     only_mail = PiiDetector(entities=["EMAIL_ADDRESS"])
     assert [e.entity_type for e in only_mail.analyze("Anna Berg, anna@example.org")] == ["EMAIL_ADDRESS"]
+
+
+def test_context_words_lift_weak_patterns_over_ner(detector: PiiDetector) -> None:
+    assert found(detector, "My SSN is 460899847 thanks") == [("US_SSN", "460899847")]
+    assert not [t for t, _ in found(detector, "order 460899847 shipped") if t == "US_SSN"]
