@@ -10,17 +10,23 @@ PostgreSQL: psycopg 3, pre-ping for long-lived workers.
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
 
 from casepilot.errors import StoreError
 
-__all__ = ["WRITE", "make_engine", "write_connection"]
+__all__ = ["WRITE", "active_connection", "bound_to_step", "make_engine", "session_scope", "upsert", "write_connection"]
 
 WRITE = "casepilot_write"
 """Execution option: open this connection's transaction for writing (SQLite ``BEGIN IMMEDIATE``)."""
@@ -81,3 +87,69 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 def write_connection(engine: Engine) -> Connection:
     """A connection whose transaction takes the write lock up front (SQLite) — use as ``with … .begin()``."""
     return engine.connect().execution_options(**{WRITE: True})
+
+
+_steps = threading.local()
+
+
+@contextmanager
+def bound_to_step(engine: Engine, conn: Connection) -> Iterator[None]:
+    """Mark ``conn`` as this thread's open step on ``engine`` (see ``session_scope``)."""
+    active: dict[int, Connection] = _steps.__dict__.setdefault("active", {})
+    previous = active.get(id(engine))
+    active[id(engine)] = conn
+    try:
+        yield
+    finally:
+        if previous is None:
+            del active[id(engine)]
+        else:
+            active[id(engine)] = previous
+
+
+def active_connection(engine: Engine) -> Connection | None:
+    """The connection of a step open on ``engine`` in this thread, if any."""
+    active: dict[int, Connection] = _steps.__dict__.get("active", {})
+    return active.get(id(engine))
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool) -> Iterator[Session]:
+    """A session that joins this thread's open step on ``engine``, or has a transaction of its own.
+
+    Why: vault writes made while a step is open must join the step — on SQLite a second
+    writer would wait on the step's own write lock — and they then commit (or roll back)
+    with it.
+    """
+    conn = active_connection(engine)
+    if conn is not None:
+        with Session(bind=conn) as session:
+            yield session
+            session.flush()
+    elif write:
+        with write_connection(engine) as own, own.begin(), Session(bind=own) as session:
+            yield session
+            session.flush()
+    else:
+        with Session(engine) as session:
+            yield session
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str] = (),
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE/NOTHING — race-free on both backends."""
+    dialect = pg_dialect if session.get_bind().dialect.name == "postgresql" else sqlite_dialect
+    statement = dialect.insert(table).values(**values)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    session.connection().execute(statement)

@@ -22,7 +22,7 @@ from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
 
 from ._canonical import as_utc, chain_hash, digest, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body, human_task
-from ._engine import write_connection
+from ._engine import bound_to_step, write_connection
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
@@ -68,8 +68,8 @@ class Step:
     def save_state(self, state: JsonObject, *, actor: Actor = "system") -> None:
         """Stage the case's new state; at commit a ``state`` event records its snapshot and digest."""
         self._check_open()
-        dumps_text(state)  # fail now, not at commit, if it is not JSON
-        self._new_state = state
+        # A private copy, so that later changes to the caller's dict cannot slip into the snapshot.
+        self._new_state = loads_text(dumps_text(state))
         self._state_actor = actor
 
     def append(
@@ -305,7 +305,8 @@ def open_step(
             )
         step = Step(session, case_record(found), clock, new_id)
         try:
-            yield step
+            with bound_to_step(engine, conn):
+                yield step
             step._commit(expected_version)
         finally:
             step._open = False

@@ -18,19 +18,20 @@ from typing import Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, delete, update
+from sqlmodel import col, select
 
 from casepilot.errors import NotFound, StoreError
 
 from ._canonical import as_utc
-from ._engine import write_connection
+from ._engine import session_scope, upsert
 from ._tables import VaultEntryRow, VaultKeyRow
 
 __all__ = ["KeyStore", "SqlKeyStore", "Vault"]
 
 _NONCE_BYTES = 12
+_KEYS = VaultKeyRow.__table__  # type: ignore[attr-defined]
+_ENTRIES = VaultEntryRow.__table__  # type: ignore[attr-defined]
 
 
 @runtime_checkable
@@ -62,53 +63,49 @@ class SqlKeyStore:
         self._clock = clock
 
     def get_or_create(self, case_id: str) -> bytes:
-        for _ in range(3):
-            with Session(self._engine) as session:
-                row = session.get(VaultKeyRow, case_id)
-                if row is not None:
-                    if row.key is None:
-                        raise StoreError(f"the vault key of case {case_id} was shredded: nothing can be stored for it")
-                    return bytes(row.key)
-            try:
-                with write_connection(self._engine) as conn, conn.begin(), Session(bind=conn) as session:
-                    key = AESGCM.generate_key(bit_length=256)
-                    session.add(VaultKeyRow(case_id=case_id, key=key, created_at=self._clock()))
-                    session.flush()
-                    return key
-            except IntegrityError:
-                continue  # created concurrently: read it
-        raise StoreError(f"could not create the vault key of case {case_id}")
+        with session_scope(self._engine, write=True) as session:
+            upsert(
+                session,
+                _KEYS,
+                {"case_id": case_id, "key": AESGCM.generate_key(bit_length=256), "created_at": self._clock()},
+                keys=["case_id"],
+            )
+            row = session.get(VaultKeyRow, case_id, populate_existing=True)
+            assert row is not None
+            if row.key is None:
+                raise StoreError(f"the vault key of case {case_id} was shredded: nothing can be stored for it")
+            return bytes(row.key)
 
     def get(self, case_id: str) -> bytes | None:
-        with Session(self._engine) as session:
+        with session_scope(self._engine, write=False) as session:
             row = session.get(VaultKeyRow, case_id)
             return None if row is None or row.key is None else bytes(row.key)
 
     def shredded_at(self, case_id: str) -> datetime | None:
-        with Session(self._engine) as session:
+        with session_scope(self._engine, write=False) as session:
             row = session.get(VaultKeyRow, case_id)
             return None if row is None or row.shredded_at is None else as_utc(row.shredded_at)
 
     def shred(self, case_id: str) -> bool:
-        with write_connection(self._engine) as conn, conn.begin(), Session(bind=conn) as session:
-            row = session.get(VaultKeyRow, case_id, with_for_update=True)
-            now = self._clock()
-            if row is None:
-                # Record the shred anyway: no key may ever be created for this case afterwards.
-                session.add(VaultKeyRow(case_id=case_id, key=None, created_at=now, shredded_at=now))
-                session.flush()
-                return False
-            if row.key is None:
-                return False
-            row.key = None
-            row.shredded_at = now
-            session.add(row)
-            session.flush()
-            return True
+        now = self._clock()
+        with session_scope(self._engine, write=True) as session:
+            # Record the shred even without a key: none may ever be created for this case afterwards.
+            upsert(session, _KEYS, {"case_id": case_id, "key": None, "created_at": now, "shredded_at": now},
+                   keys=["case_id"])
+            done = session.connection().execute(
+                update(_KEYS)
+                .where(_KEYS.c.case_id == case_id, _KEYS.c.key.is_not(None))
+                .values(key=None, shredded_at=now)
+            )
+            return int(done.rowcount) == 1
 
 
 class Vault:
-    """Encrypted pseudonym values per case: ``put``/``get``/``tokens``/``shred``."""
+    """Encrypted pseudonym values per case: ``put``/``get``/``tokens``/``shred``.
+
+    Called while a step is open in the same thread, the vault joins that step's
+    transaction: the pseudonyms commit (or roll back) together with the step.
+    """
 
     def __init__(self, engine: Engine, keys: KeyStore, clock: Callable[[], datetime]) -> None:
         self._engine = engine
@@ -126,16 +123,15 @@ class Vault:
         key = self.keys.get_or_create(case_id)
         nonce = os.urandom(_NONCE_BYTES)
         ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), self._aad(case_id, token))
-        with write_connection(self._engine) as conn, conn.begin(), Session(bind=conn) as session:
-            row = session.get(VaultEntryRow, (case_id, token))
-            if row is None:
-                row = VaultEntryRow(case_id=case_id, token=token, nonce=nonce, ciphertext=ciphertext,
-                                    created_at=self._clock())
-            else:
-                row.nonce = nonce
-                row.ciphertext = ciphertext
-            session.add(row)
-            session.flush()
+        with session_scope(self._engine, write=True) as session:
+            upsert(
+                session,
+                _ENTRIES,
+                {"case_id": case_id, "token": token, "nonce": nonce, "ciphertext": ciphertext,
+                 "created_at": self._clock()},
+                keys=["case_id", "token"],
+                update=["nonce", "ciphertext"],
+            )
 
     def get(self, case_id: str, token: str) -> str:
         """The plaintext behind ``token``; ``NotFound`` if unknown or shredded."""
@@ -145,7 +141,7 @@ class Vault:
             if when is not None:
                 raise NotFound(f"the vault of case {case_id} was shredded at {when.isoformat()}: {token} is gone")
             raise NotFound(f"token {token} is not in the vault of case {case_id}")
-        with Session(self._engine) as session:
+        with session_scope(self._engine, write=False) as session:
             row = session.get(VaultEntryRow, (case_id, token))
             if row is None:
                 raise NotFound(f"token {token} is not in the vault of case {case_id}")
@@ -157,7 +153,7 @@ class Vault:
 
     def tokens(self, case_id: str) -> list[str]:
         """The case's tokens (sorted); empty after a shred."""
-        with Session(self._engine) as session:
+        with session_scope(self._engine, write=False) as session:
             rows = session.exec(
                 select(VaultEntryRow.token).where(VaultEntryRow.case_id == case_id).order_by(col(VaultEntryRow.token))
             ).all()
@@ -170,6 +166,6 @@ class Vault:
         decrypted. Returns the number of values erased.
         """
         self.keys.shred(case_id)
-        with write_connection(self._engine) as conn, conn.begin():
-            done = conn.execute(delete(VaultEntryRow).where(col(VaultEntryRow.case_id) == case_id))
+        with session_scope(self._engine, write=True) as session:
+            done = session.connection().execute(delete(_ENTRIES).where(_ENTRIES.c.case_id == case_id))
             return int(done.rowcount)

@@ -94,3 +94,35 @@ def test_erase_shreds_and_keeps_a_verifiable_record(store: Store) -> None:
         store.vault.get(case.id, "<PERSON_1>")
     with pytest.raises(NotFound):
         store.erase("missing")
+
+
+def test_vault_writes_inside_a_step_join_its_transaction(store: Store) -> None:
+    case = new_case(store)
+    with store.step(case.id, case.version) as step:
+        store.vault.put(case.id, "<PERSON_1>", "Ann Smith")  # would wait on SQLite's write lock otherwise
+        assert store.vault.get(case.id, "<PERSON_1>") == "Ann Smith"
+        step.append("chat_message", payload={"text": "claim filed by <PERSON_1>"})
+    assert store.vault.get(case.id, "<PERSON_1>") == "Ann Smith"
+
+    current = store.case(case.id)
+    with pytest.raises(RuntimeError, match="abort"), store.step(case.id, current.version):
+        store.vault.put(case.id, "<PERSON_2>", "Bob Jones")
+        raise RuntimeError("abort")
+    assert store.vault.tokens(case.id) == ["<PERSON_1>"]
+
+
+def test_concurrent_first_puts_share_one_key(store: Store) -> None:
+    import threading
+
+    barrier = threading.Barrier(4)
+
+    def put(i: int) -> None:
+        barrier.wait()
+        store.vault.put("c1", f"<T_{i}>", f"value {i}")
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [store.vault.get("c1", f"<T_{i}>") for i in range(4)] == [f"value {i}" for i in range(4)]
