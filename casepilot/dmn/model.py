@@ -156,6 +156,10 @@ class DecisionModel:
         el = self._by_name.get(name)
         return getattr(el, "type", None) if el is not None and el.id in self._root.inputs else None
 
+    def import_prefix(self, namespace: str) -> str | None:
+        """The import name under which this model sees the model of ``namespace`` (None: not imported)."""
+        return next((p for p, m in self._root.imports.items() if m.namespace == namespace), None)
+
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, decision: str, inputs: Mapping[str, Any] | None = None) -> DecisionResult:
         """Evaluate ``decision`` (name or id; ``prefix.name`` for an imported one) and what it requires.

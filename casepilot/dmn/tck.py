@@ -244,6 +244,13 @@ def _show(value: Any) -> str:
 
 
 # -- running -----------------------------------------------------------------------------------------
+def _prefix(model: DecisionModel, namespace: str | None) -> str | None:
+    """The import name for a test node's ``namespace`` attribute (None: the main model's own)."""
+    if not namespace or namespace == model.namespace:
+        return None
+    return model.import_prefix(namespace)
+
+
 class _FolderRun:
     def __init__(self, folder: Path, root: Path | None) -> None:
         self.folder = folder
@@ -291,16 +298,23 @@ class _FolderRun:
         expected = {
             r.get("name") or "": read_value(e[0]) if (e := _kids(r, "expected")) else None for r in results
         }
+        namespaces = {r.get("name") or "": r.get("namespace") for r in results}
         non_null = any(v is not None for v in expected.values())
         if isinstance(model, DefinitionError):
             msg = f"model does not load: {model}".splitlines()[0]
             return CaseOutcome(
                 self.label, test_file.name, case_id, False, non_null, (f"{self.label}/{case_id}: {msg}",)
             )
-        inputs = {}
+        inputs: dict[str, Any] = {}
         for node in _kids(case, "inputNode"):
             name = node.get("name") or ""
-            inputs[name] = read_value(node, model.input_type(name))
+            prefix = _prefix(model, node.get("namespace"))
+            if prefix:  # an input of an imported model: nested under the import name
+                nested = inputs.setdefault(prefix, {})
+                if isinstance(nested, dict):
+                    nested[name] = read_value(node)
+            else:
+                inputs[name] = read_value(node, model.input_type(name))
         failures = []
         kind = case.get("type") or "decision"
         service_result = None
@@ -312,7 +326,8 @@ class _FolderRun:
                 # A service with several output decisions gives a context of them; with one, its value.
                 got = r.value[name] if isinstance(r.value, dict) and name in r.value else r.value
             else:
-                r = model.evaluate(name, inputs)
+                prefix = _prefix(model, namespaces.get(name))
+                r = model.evaluate(f"{prefix}.{name}" if prefix else name, inputs)
                 got = r.value
             if not same(want, got):
                 errs = "; ".join(str(m) for m in r.errors[:3])

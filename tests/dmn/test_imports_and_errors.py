@@ -148,3 +148,47 @@ def test_runtime_errors_give_null_and_messages_never_exceptions() -> None:
     assert r.value is None
     assert not r.ok
     assert all(m.kind == "feel-error" for m in r.errors)
+
+
+def _importing(ns: str, name: str, imports: dict[str, str], body: str) -> bytes:
+    tags = "".join(f'<import name="{p}" namespace="{n}" importType="{DMN15_NS}"/>' for p, n in imports.items())
+    return definitions(tags + body, ns=ns, name=name).encode()
+
+
+DMN15_NS = "https://www.omg.org/spec/DMN/20230324/MODEL/"
+
+
+def _requires(ns: str, target: str) -> str:
+    return f'<informationRequirement><requiredDecision href="{ns}#{target}"/></informationRequirement>'
+
+
+def test_a_model_imported_on_two_paths_gets_the_inputs_of_each_path() -> None:
+    model_a = _importing(
+        "urn:a", "A", {}, input_data("Person name", "string") + decision("Greet", literal('"Hello, " + Person name'), inputs=["Person name"])
+    )
+
+    def model_b(ns: str, label: str) -> bytes:
+        body = (
+            f'<decision id="d_says" name="{label} says"><variable name="{label} says" typeRef="string"/>'
+            + _requires("urn:a", "d_Greet")
+            + literal(f'"{label}: " + modelA.Greet')
+            + "</decision>"
+        )
+        return _importing(ns, label, {"modelA": "urn:a"}, body)
+
+    model_c = _importing(
+        "urn:c",
+        "C",
+        {"Model B": "urn:b", "Model B2": "urn:b2"},
+        '<decision id="d_c" name="C"><variable name="C"/>'
+        + _requires("urn:b", "d_says")
+        + _requires("urn:b2", "d_says")
+        + literal('Model B.B says + "; " + Model B2.B2 says')
+        + "</decision>",
+    )
+    m = DecisionModel.from_xml([model_c, model_b("urn:b", "B"), model_b("urn:b2", "B2"), model_a])
+    inputs = {"Model B": {"modelA": {"Person name": "Ann"}}, "Model B2": {"modelA": {"Person name": "Bo"}}}
+    r = m.evaluate("C", inputs)
+    assert r.value == "B: Hello, Ann; B2: Hello, Bo"
+    assert r.results["Model B.modelA.Greet"] == "Hello, Ann"
+    assert m.import_prefix("urn:b2") == "Model B2"
