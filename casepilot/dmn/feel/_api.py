@@ -68,11 +68,14 @@ def _run(
     hints: Mapping[str, Any] | None,
     limits: Limits,
     calls: bool,
+    collect: bool = True,
 ) -> tuple[Any, list[str]]:
+    """Run one evaluation. With ``collect``, built-ins' messages go to the result instead of
+    to a sink the caller may have opened around ``evaluate`` (``builtins.collect_messages``)."""
     state = State(limits, source, hints)
     token = CURRENT_STATE.set(state) if calls else None
     try:
-        if calls:
+        if calls and collect:
             with message_sink(state.note):
                 result = fn(Scope(scope_vars, None, state))
         else:
@@ -108,7 +111,8 @@ class CompiledExpression:
     def evaluate(self, variables: Mapping[str, Any] | None = None) -> Any:
         """Evaluate with ``variables``; FEEL null (``None``) on runtime errors."""
         if self._calls:
-            return self.evaluate_with_messages(variables)[0]
+            inputs = _inputs(variables, self.free_names)
+            return _run(self._fn, self.source, inputs, variables, self.limits, True, collect=False)[0]
         state = State(self.limits, self.source, variables)
         try:
             return self._fn(Scope(_inputs(variables, self.free_names), None, state))
@@ -145,7 +149,10 @@ class CompiledUnaryTests:
     def matches(self, value: Any, variables: Mapping[str, Any] | None = None) -> bool:
         """Whether ``value`` (bound to ``?``) satisfies the tests."""
         if self._calls:
-            return self.matches_with_messages(value, variables)[0]
+            converted, test = to_feel(value), self._test
+            inputs = _inputs(variables, self.free_names)
+            run = _run(lambda s: test(converted, s), self.source, inputs, variables, self.limits, True, False)
+            return bool(run[0])
         state = State(self.limits, self.source, variables)
         try:
             return self._test(to_feel(value), Scope(_inputs(variables, self.free_names), None, state))
