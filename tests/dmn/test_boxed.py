@@ -159,3 +159,16 @@ def test_unknown_expression_kinds_evaluate_to_null_with_a_message() -> None:
     r = DecisionModel.from_xml(no_logic.encode()).evaluate("D")
     assert r.value is None
     assert r.messages[0].kind == "missing-logic"
+
+
+def test_runaway_recursion_gives_a_result_with_messages_not_a_crash() -> None:
+    loop = (
+        '<businessKnowledgeModel id="bkm_loop" name="loop"><variable name="loop"/>'
+        '<knowledgeRequirement><requiredKnowledge href="#bkm_loop"/></knowledgeRequirement>'
+        '<encapsulatedLogic><formalParameter name="k"/>'
+        + literal("loop(k + 1)")
+        + "</encapsulatedLogic></businessKnowledgeModel>"
+    )
+    r = run(literal("loop(1)"), extra=loop, knowledge=["bkm_loop"])
+    assert r.value is None
+    assert not r.ok
