@@ -151,7 +151,9 @@ def test_runtime_errors_give_null_and_messages_never_exceptions() -> None:
 
 
 def _importing(ns: str, name: str, imports: dict[str, str], body: str) -> bytes:
-    tags = "".join(f'<import name="{p}" namespace="{n}" importType="{DMN15_NS}"/>' for p, n in imports.items())
+    tags = "".join(
+        f'<import name="{p}" namespace="{n}" importType="{DMN15_NS}"/>' for p, n in imports.items()
+    )
     return definitions(tags + body, ns=ns, name=name).encode()
 
 
@@ -164,7 +166,11 @@ def _requires(ns: str, target: str) -> str:
 
 def test_a_model_imported_on_two_paths_gets_the_inputs_of_each_path() -> None:
     model_a = _importing(
-        "urn:a", "A", {}, input_data("Person name", "string") + decision("Greet", literal('"Hello, " + Person name'), inputs=["Person name"])
+        "urn:a",
+        "A",
+        {},
+        input_data("Person name", "string")
+        + decision("Greet", literal('"Hello, " + Person name'), inputs=["Person name"]),
     )
 
     def model_b(ns: str, label: str) -> bytes:
