@@ -349,7 +349,9 @@ def get_property(value: Any, name: str, scope: Scope) -> Any:
     if isinstance(value, dict):
         result = value.get(name, MISSING)
         if result is MISSING:
-            scope.state.note(f"the context has no entry {name!r}")
+            close = difflib.get_close_matches(name, [str(k) for k in value], n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            scope.state.note(f"the context has no entry {name!r}{hint}")
             return None
         return result
     if isinstance(value, list):

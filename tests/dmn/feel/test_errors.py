@@ -72,3 +72,9 @@ def test_builtin_explanations_reach_the_messages() -> None:
     assert result is None
     assert notes and notes[0].startswith("abs:")
     assert compile_expression('abs("x")').evaluate({}) is None
+
+
+def test_missing_context_entry_did_you_mean() -> None:
+    assert messages("applicant.incme", {"applicant": {"income": 1, "age": 2}}) == [
+        "the context has no entry 'incme'; did you mean 'income'?"
+    ]
