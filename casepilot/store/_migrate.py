@@ -8,6 +8,7 @@ is an operator's decision: ``casepilot db upgrade``).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -36,6 +37,7 @@ def _config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships migrations
@@ -68,9 +70,9 @@ def ensure_schema(engine: Engine) -> None:
     head = head_revision()
     with engine.connect() as conn:
         current = current_revision(conn)
+        if current == head:
+            return
         ours = set(metadata.tables) & set(inspect(conn).get_table_names())
-    if current == head:
-        return
     if current is None and not ours:
         upgrade(engine)
         return
