@@ -10,7 +10,16 @@ Typical use::
 Values follow :mod:`casepilot.dmn.feel.values`; runtime errors give FEEL null with messages
 (:meth:`CompiledExpression.evaluate_with_messages`), syntax errors raise
 ``ExpressionSyntaxError`` with line and column, and hostile expressions (too deep, too many
-iterations, too large results) raise ``ExpressionError``.
+iterations, too large results) raise ``ExpressionError`` (budgets: :class:`Limits`,
+``CompiledExpression.with_limits``).
+
+Names containing spaces are read without help (``Monthly Salary``); names containing
+operators or keywords (``Loan-to-value``, ``Is for sale``) need ``known_names=`` — the names
+in scope — because FEEL itself cannot tell ``a-b`` from ``a - b`` otherwise.
+
+Known limits: dates are Python dates (years 1..9999; the TCK's ±999999999 years give
+null), times keep microseconds (not nanoseconds), and ``(= x)`` / ``(!= x)`` are unary
+tests but not values.
 """
 
 from __future__ import annotations
