@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -55,6 +56,16 @@ class Lexicon:
     """Country names in English, case-folded, multi-word ones space-joined."""
     cities: frozenset[str]
     """Towns of many countries (Faker's address providers), case-folded."""
+    groups: frozenset[str]
+    """Nationalities, religious and political groups (``data/nrp.txt``), singular."""
+
+    def group_of(self, word: str) -> str | None:
+        """The NRP entry ``word`` names, also in the plural ("saudis", "surinameses")."""
+        w = word.casefold()
+        for candidate in (w, w[:-1] if w.endswith("s") else "", w[:-2] if w.endswith("es") else ""):
+            if candidate and candidate in self.groups:
+                return candidate
+        return None
 
     def is_first(self, word: str) -> bool:
         """A given name that is not also a common English word."""
@@ -105,6 +116,11 @@ def _places() -> tuple[set[str], set[str]]:
     return countries, cities
 
 
+def _groups() -> set[str]:
+    text = resources.files(__package__).joinpath("data/nrp.txt").read_text(encoding="utf-8")
+    return {line.strip().casefold() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
 def _common_words() -> set[str]:
     from faker.providers.lorem.en_US import Provider as Lorem
 
@@ -118,11 +134,14 @@ def lexicon() -> Lexicon:
     first = _names(("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
     last = _names(("last_names", "last_names_male", "last_names_female"))
     countries, cities = _places()
-    common = _common_words()
+    groups = _groups()
+    # Demonyms are never evidence of a name ("English", "German" are also surnames).
+    common = _common_words() | groups | {g + "s" for g in groups}
     return Lexicon(
         frozenset(first),
         frozenset(last),
         frozenset(common),
         frozenset(countries),
         frozenset(c for c in cities if c not in common),
+        frozenset(groups),
     )

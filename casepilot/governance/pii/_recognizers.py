@@ -37,6 +37,7 @@ from stdnum import iban as stdnum_iban
 __all__ = [
     "AnyCountryCreditCardRecognizer",
     "IbanAnyCountryRecognizer",
+    "LicenceContextRecognizer",
     "LoosePhoneRecognizer",
     "OfflineEmailRecognizer",
     "offline_tld_extractor",
@@ -250,3 +251,35 @@ class LoosePhoneRecognizer(EntityRecognizer):
         if grouped and digits >= 9 and not main.isdigit():
             return 0.4
         return 0.0
+
+
+_LICENCE = re.compile(
+    r"\b(?:driver'?s?|driving)[ -]licen[cs]e(?:[ -](?:number|no\.?|nr\.?|#|id))?\s*(?:is|was|:|=)?\s*"
+    r"(?P<id>[A-Z0-9](?:[A-Z0-9 -]{3,18}[A-Z0-9]))(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+
+class LicenceContextRecognizer(EntityRecognizer):
+    """A driving-licence number named as such ("my driver's license number is 2270-66-1551").
+
+    Licence formats differ by state and country and look like any other identifier,
+    so (unlike Presidio's pattern list) this recognizer needs the phrase itself; the
+    value must hold at least four digits.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["US_DRIVER_LICENSE"], name="LicenceContextRecognizer")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """The identifier right after a licence phrase."""
+        if "licen" not in text.lower():
+            return []
+        return [
+            RecognizerResult("US_DRIVER_LICENSE", m.start("id"), m.end("id"), 0.7)
+            for m in _LICENCE.finditer(text)
+            if sum(ch.isdigit() for ch in m.group("id")) >= 4
+        ]

@@ -20,6 +20,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResu
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
+from ._groups import GroupRecognizer
 from ._location import LocationRecognizer
 from ._ner import SpecificSpacyRecognizer
 from ._nlp import LeanSpacyNlpEngine, load_ner_pipeline, with_context
@@ -30,6 +31,7 @@ from ._recognizers import (
     GatedIpRecognizer,
     GatedUrlRecognizer,
     IbanAnyCountryRecognizer,
+    LicenceContextRecognizer,
     LoosePhoneRecognizer,
     OfflineEmailRecognizer,
 )
@@ -49,12 +51,13 @@ DEFAULT_ENTITIES: tuple[str, ...] = (
     "LOCATION",
     "NRP",
     "DATE_TIME",
+    "US_DRIVER_LICENSE",
 )
 
 # Entity types found by formats and checksums; on overlap they beat NER labels
 # (spaCy tags "571 38" of a phone number as a DATE with the same fixed score).
 _STRUCTURED = frozenset(
-    {"CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS", "IP_ADDRESS", "US_SSN", "URL", "PHONE_NUMBER"}
+    {"CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS", "IP_ADDRESS", "US_SSN", "URL", "PHONE_NUMBER", "US_DRIVER_LICENSE"}
 )
 # Tie-break between equal scores: checksum-validated and exact formats first.
 _PRIORITY = {
@@ -123,6 +126,7 @@ def _registry() -> RecognizerRegistry:
         SpecificSpacyRecognizer(),
         PersonNameRecognizer(),
         LocationRecognizer(),
+        GroupRecognizer(),
         OfflineEmailRecognizer(),
         GatedUrlRecognizer(),
         GatedIpRecognizer(),
@@ -131,6 +135,7 @@ def _registry() -> RecognizerRegistry:
         AnyCountryCreditCardRecognizer(),
         IbanAnyCountryRecognizer(),
         LoosePhoneRecognizer(),
+        LicenceContextRecognizer(),
     ):
         registry.add_recognizer(recognizer)
     return registry

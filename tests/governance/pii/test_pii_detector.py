@@ -151,3 +151,29 @@ def test_entity_filter() -> None:
 def test_context_words_lift_weak_patterns_over_ner(detector: PiiDetector) -> None:
     assert found(detector, "My SSN is 460899847 thanks") == [("US_SSN", "460899847")]
     assert not [t for t, _ in found(detector, "order 460899847 shipped") if t == "US_SSN"]
+
+
+@pytest.mark.parametrize(
+    "text, group",
+    [
+        ("We are proud saudis", "saudis"),
+        ("I am bruneian but I live in Austria.", "bruneian"),
+        ("There's this nice new German place downtown.", "German"),
+        ("The Costa Rican team won.", "Costa Rican"),
+    ],
+)
+def test_nationalities_and_groups(detector: PiiDetector, text: str, group: str) -> None:
+    assert ("NRP", group) in found(detector, text)
+
+
+def test_a_country_is_not_a_group(detector: PiiDetector) -> None:
+    assert ("LOCATION", "Czech Republic") in found(detector, "I will be travelling to Czech Republic next week")
+
+
+def test_lower_case_political_words_are_not_groups(detector: PiiDetector) -> None:
+    assert not [t for t, _ in found(detector, "that is a liberal estimate of the damage") if t == "NRP"]
+
+
+def test_driving_licence_needs_its_phrase(detector: PiiDetector) -> None:
+    assert found(detector, "my driver's license number is 2270-66-1551") == [("US_DRIVER_LICENSE", "2270-66-1551")]
+    assert not [t for t, _ in found(detector, "ticket 2270-66-1551 closed") if t == "US_DRIVER_LICENSE"]

@@ -1,0 +1,67 @@
+"""NRP (nationality, religious or political group) from a curated word list.
+
+spaCy's small model tags NORP well in running prose but misses plurals and
+lower-case forms ("we are proud saudis") and often calls a demonym before a noun a
+person ("the German place downtown"). A lookup over the same tokens fixes both; a
+lower-case word counts only in the plural or after a copula ("I am bruneian"), so
+"a liberal estimate" stays untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from ._lexicon import Lexicon, lexicon
+from ._tokens import token_view
+
+__all__ = ["GroupRecognizer"]
+
+_COPULA = frozenset({"am", "are", "is", "was", "were", "be", "being", "'m", "'re"})
+
+
+class GroupRecognizer(EntityRecognizer):
+    """NRP spans for listed nationalities, religions and political groups."""
+
+    def __init__(self, lex: Lexicon | None = None) -> None:
+        self._lex = lex
+        super().__init__(supported_entities=["NRP"], name="GroupRecognizer")
+
+    def load(self) -> None:
+        """Build the lexicon (cached per process)."""
+        if self._lex is None:
+            self._lex = lexicon()
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """One pass over the tokens, two-word names ("Costa Rican") first."""
+        view = token_view(nlp_artifacts)
+        if view is None:
+            return []
+        lex = self._lex or lexicon()
+        results: list[RecognizerResult] = []
+        i, n = 0, len(view)
+        while i < n:
+            word = view.text[i]
+            if not word.isalpha():
+                i += 1
+                continue
+            size = 0
+            if i + 1 < n and f"{view.lower[i]} {view.lower[i + 1]}" in lex.countries:
+                i += 2  # "Czech Republic" is a place, not a group
+                continue
+            if i + 1 < n and view.space[i] == " " and lex.group_of(f"{word} {view.text[i + 1]}"):
+                size = 2
+            elif lex.group_of(word):
+                size = 1
+            if size:
+                last = view.text[i + size - 1]
+                lower = word.islower()
+                plural = lex.group_of(last) != last.casefold()
+                after_copula = i > 0 and view.lower[i - 1] in _COPULA
+                if not lower or plural or after_copula:
+                    results.append(RecognizerResult("NRP", view.start[i], view.end(i + size - 1), 0.88))
+                i += size
+            else:
+                i += 1
+        return results
