@@ -24,6 +24,7 @@ from typing import Any
 
 from casepilot.dmn._fastpath import split_top_level
 from casepilot.dmn._feelbridge import Eval, FeelBridge, UnaryTest
+from casepilot.dmn._index import ColumnIndex, build_index
 from casepilot.dmn._model import DecisionTableDef
 from casepilot.dmn._results import EvalContext
 from casepilot.dmn._types import FeelType, TypeRegistry, coerce, describe
@@ -32,6 +33,8 @@ from casepilot.dmn.feel.values import FEEL_DECIMAL
 __all__ = ["compile_table"]
 
 _NO_PRIORITY = 1 << 30
+_INDEX_MIN_RULES = 16
+"""Tables with at least this many rules get column indexes (``_index``); smaller ones scan."""
 
 
 def _feel_same(a: Any, b: Any) -> bool:
@@ -74,6 +77,7 @@ def compile_table(
 
     rule_ids = tuple(r.id for r in table.rules)
     rule_tests: list[tuple[tuple[int, UnaryTest], ...]] = []
+    """Per rule, the (column, test) pairs to run; ``-`` entries are left out."""
     rule_outputs: list[tuple[Eval, ...]] = []
     for r in table.rules:
         tests = []
@@ -96,7 +100,15 @@ def compile_table(
     has_default = any(d is not None for d in defaults)
     hp = table.hit_policy
     first_only = hp == "F"
+    indexes: tuple[ColumnIndex, ...] = ()
+    if len(table.rules) >= _INDEX_MIN_RULES:
+        built = [build_index(col, [r.input_entries[col] for r in table.rules]) for col in range(len(inputs))]
+        indexes = tuple(ix for ix in built if ix is not None)
+        if indexes:
+            done = {ix.column for ix in indexes}
+            rule_tests = [tuple(t for t in tests if t[0] not in done) for tests in rule_tests]
     all_rules = tuple(zip(range(len(rule_tests)), rule_tests, strict=True))
+    every_rule = (1 << len(rule_tests)) - 1
 
     def output_of(index: int, scope: dict[str, Any], ctx: EvalContext) -> Any:
         evals = rule_outputs[index]
@@ -158,14 +170,32 @@ def compile_table(
                 )
                 return None
         matched: list[int] = []
-        for index, tests in all_rules:
-            for col, test in tests:
-                if not test(values[col], scope):
+        if indexes:
+            mask = every_rule
+            for ix in indexes:
+                mask &= ix.candidates(values[ix.column])
+                if not mask:
                     break
-            else:
-                matched.append(index)
-                if first_only:
-                    break
+            while mask:
+                low = mask & -mask
+                index = low.bit_length() - 1
+                mask ^= low
+                for col, test in rule_tests[index]:
+                    if not test(values[col], scope):
+                        break
+                else:
+                    matched.append(index)
+                    if first_only:
+                        break
+        else:
+            for index, tests in all_rules:
+                for col, test in tests:
+                    if not test(values[col], scope):
+                        break
+                else:
+                    matched.append(index)
+                    if first_only:
+                        break
         if matched:
             ctx.matched(owner, [rule_ids[i] for i in matched])
         return _apply(matched, scope, ctx)
