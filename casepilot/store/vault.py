@@ -152,10 +152,12 @@ class Vault:
             return plain.decode("utf-8")
 
     def tokens(self, case_id: str) -> list[str]:
-        """The case's tokens (sorted); empty after a shred."""
+        """The case's tokens in issue order; empty after a shred."""
         with session_scope(self._engine, write=False) as session:
             rows = session.exec(
-                select(VaultEntryRow.token).where(VaultEntryRow.case_id == case_id).order_by(col(VaultEntryRow.token))
+                select(VaultEntryRow.token)
+                .where(VaultEntryRow.case_id == case_id)
+                .order_by(col(VaultEntryRow.created_at), col(VaultEntryRow.token))
             ).all()
             return list(rows)
 

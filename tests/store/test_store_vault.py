@@ -18,7 +18,7 @@ def test_put_get_tokens(store: Store) -> None:
     store.vault.put("c2", "<PERSON_1>", "Bob Jones")
     assert store.vault.get("c1", "<PERSON_1>") == "Ann Smith"
     assert store.vault.get("c2", "<PERSON_1>") == "Bob Jones"
-    assert store.vault.tokens("c1") == ["<IBAN_1>", "<PERSON_1>"]
+    assert store.vault.tokens("c1") == ["<PERSON_1>", "<IBAN_1>"]  # issue order
     store.vault.put("c1", "<PERSON_1>", "Ann Smith-Jones")
     assert store.vault.get("c1", "<PERSON_1>") == "Ann Smith-Jones"
     with pytest.raises(NotFound):
