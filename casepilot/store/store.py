@@ -84,6 +84,7 @@ class Store:
         url: str,
         *,
         key_url: str | None = None,
+        keys: KeyStore | None = None,
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = _uuid,
         migrate: bool = True,
@@ -91,11 +92,15 @@ class Store:
         """Open ``sqlite:///path`` or ``postgresql+psycopg://user@host/db``; migrates an empty database.
 
         ``key_url`` puts the vault's keys in a separate database, so that a copy of the main
-        database never holds both ciphertexts and keys.
+        database never holds both ciphertexts and keys; ``keys`` plugs in any other
+        ``KeyStore`` (e.g. one backed by a KMS).
         """
+        if key_url is not None and keys is not None:
+            raise ValueError("give either key_url or keys, not both")
         return cls(
             make_engine(url),
             key_engine=None if key_url is None else make_engine(key_url),
+            keys=keys,
             clock=clock,
             new_id=new_id,
             migrate=migrate,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from casepilot.errors import NotFound, StoreError
-from casepilot.store import Store
+from casepilot.store import KeyStore, Store
 from tests.store._store_helpers import advance, new_case
 
 
@@ -126,3 +127,44 @@ def test_concurrent_first_puts_share_one_key(store: Store) -> None:
     for t in threads:
         t.join()
     assert [store.vault.get("c1", f"<T_{i}>") for i in range(4)] == [f"value {i}" for i in range(4)]
+
+
+class _KmsStandIn:
+    """A KeyStore kept outside the database, as a KMS would be."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes | None] = {}
+
+    def get_or_create(self, case_id: str) -> bytes:
+        if case_id in self.keys and self.keys[case_id] is None:
+            raise StoreError("shredded")
+        key = self.keys.setdefault(case_id, bytes(range(32)) if case_id == "c1" else bytes(32))
+        assert key is not None
+        return key
+
+    def get(self, case_id: str) -> bytes | None:
+        return self.keys.get(case_id)
+
+    def shredded_at(self, case_id: str) -> datetime | None:
+        return datetime(2026, 1, 1, tzinfo=UTC) if case_id in self.keys and self.keys[case_id] is None else None
+
+    def shred(self, case_id: str) -> bool:
+        existed = self.keys.get(case_id) is not None
+        self.keys[case_id] = None
+        return existed
+
+
+def test_a_key_store_outside_the_database_plugs_in(store_url: str) -> None:
+    kms = _KmsStandIn()
+    assert isinstance(kms, KeyStore)
+    with Store.from_url(store_url, keys=kms) as store:
+        store.vault.put("c1", "<PERSON_1>", "Ann Smith")
+        assert store.vault.get("c1", "<PERSON_1>") == "Ann Smith"
+        assert "c1" in kms.keys
+        with store.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM vault_keys")).scalar_one() == 0
+        store.vault.shred("c1")
+        with pytest.raises(NotFound, match="shredded"):
+            store.vault.get("c1", "<PERSON_1>")
+    with pytest.raises(ValueError, match="not both"):
+        Store.from_url(store_url, keys=kms, key_url=store_url)
