@@ -126,29 +126,21 @@ class View:
 class Run:
     """One evaluation: memoised values, the message/rule collector, results by label."""
 
-    __slots__ = ("active", "ctx", "functions", "memo", "results")
+    __slots__ = ("ctx", "functions", "memo", "results")
 
     def __init__(self, ctx: EvalContext, memo: dict[tuple[tuple[str, ...], str], Any] | None = None) -> None:
         self.ctx = ctx
         self.memo: dict[tuple[tuple[str, ...], str], Any] = memo if memo is not None else {}
         self.functions: dict[tuple[tuple[str, ...], str], Any] = {}
         self.results: dict[str, Any] = {}
-        self.active: set[tuple[tuple[str, ...], str]] = set()
 
     def decision(self, view: View, d: CDecision) -> Any:
         key = (view.key, d.id)
         memo = self.memo
         if key in memo:
             return memo[key]
-        if key in self.active:
-            self.ctx.error("unknown-element", d.name, "decision requires itself")
-            return None
-        self.active.add(key)
-        try:
-            scope = self.scope_for(view, d.reqs)
-            value = d.evaluate(scope, self.ctx)
-        finally:
-            self.active.discard(key)
+        # Cycles are rejected when the model is loaded, so plain recursion terminates here.
+        value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
         if value is not None and d.type.kind != "any" and not d.type.conforms(value):
             value, err = coerce(value, d.type)
             if err:

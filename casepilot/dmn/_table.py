@@ -33,6 +33,7 @@ from casepilot.dmn.feel.values import FEEL_DECIMAL
 __all__ = ["compile_table"]
 
 _NO_PRIORITY = 1 << 30
+_NO_SCOPE: dict[str, Any] = {}
 _INDEX_MIN_RULES = 16
 """Tables with at least this many rules get column indexes (``_index``); smaller ones scan."""
 
@@ -243,7 +244,7 @@ def compile_table(
             return value
         values = (value,) if n_out == 1 else tuple(value.get(n) for n in out_names)
         for name, v, tests in zip(out_names, values, priorities, strict=True):
-            if tests and v is not None and not any(t(v, {}) for t in tests):
+            if tests and v is not None and not any(t(v, _NO_SCOPE) for t in tests):
                 ctx.error(
                     "invalid-output",
                     owner,

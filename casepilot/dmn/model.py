@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,6 +44,17 @@ class ElementInfo:
     namespace: str
     requires: tuple[str, ...] = ()
     """Names of the required decisions, inputs and knowledge (imported ones as ``prefix.name``)."""
+
+
+_PLAIN = frozenset({str, bool, Decimal, type(None)})
+
+
+def _convert(inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Input values to FEEL values (a fresh dict; plain values are kept as they are)."""
+    if not inputs:
+        return {}
+    plain = _PLAIN
+    return {str(k): v if v.__class__ in plain else to_feel(v) for k, v in inputs.items()}
 
 
 def _read(source: Source) -> tuple[bytes, str | None]:
@@ -168,7 +180,7 @@ class DecisionModel:
         imported model go in a nested mapping under the import name.
         """
         ctx = EvalContext()
-        view = View(self._root, to_feel(inputs) if inputs else {}, ())
+        view = View(self._root, _convert(inputs), ())
         target_view, target = self._locate(view, decision)
         if target is None or target_view is None:
             known = ", ".join(sorted(d.name for d in self._root.decisions.values()))
@@ -190,7 +202,7 @@ class DecisionModel:
     def evaluate_all(self, inputs: Mapping[str, Any] | None = None) -> DecisionResult:
         """Evaluate every decision of the model; ``results`` holds them all, ``value`` is None."""
         ctx = EvalContext()
-        view = View(self._root, to_feel(dict(inputs or {})), ())
+        view = View(self._root, _convert(inputs), ())
         run = Run(ctx)
         for d in self._root.decisions.values():
             try:
@@ -214,7 +226,7 @@ class DecisionModel:
                 "unknown-element", service, f"no decision service named {service!r}; services are: {known}"
             )
             return DecisionResult(service, None, messages=(msg,))
-        params = to_feel(dict(inputs or {}))
+        params = _convert(inputs)
         view = View(self._root, params, ())
         try:
             value, results = run_service(svc, view, params, ctx)
