@@ -1,7 +1,8 @@
 """``casepilot dmn …`` — the DMN sub-commands (mounted by the main CLI).
 
 * ``casepilot dmn tck PATH… [--json-report FILE] [--update-ratchet FILE]`` runs DMN
-  TCK folders and prints one line per failing test case, the two pass rates and,
+  TCK folders and prints one line per failing test case (expected vs actual of each
+  failing result), the two pass rates and,
   last, ``N passed, M failed``.
 * ``casepilot dmn eval MODEL DECISION [--input JSON]`` evaluates one decision.
 """
@@ -51,8 +52,8 @@ def tck(
     outcomes = tuple(o for r in reports.values() for o in r.outcomes)
     total = TckReport(outcomes)
     for o in outcomes:
-        for line in o.failures:
-            typer.echo(f"FAIL {line}")
+        if not o.passed:
+            typer.echo(f"FAIL {o.line}")
     for label, r in reports.items():
         nn = [o for o in r.outcomes if o.non_null]
         typer.echo(

@@ -82,17 +82,34 @@ def _load(source: Source) -> tuple[DefinitionsDef, bytes]:
 class DecisionModel:
     """A compiled DMN model (with its imports): introspect and evaluate it."""
 
-    __slots__ = ("_by_name", "_decisions", "_root", "content_hash", "name", "namespace")
+    __slots__ = ("_by_name", "_decisions", "_hash", "_root")
 
     def __init__(self, root: CompiledModel, content_hash: str) -> None:
         self._root = root
-        self.name: str = root.defs.name
-        self.namespace: str = root.namespace
-        self.content_hash: str = content_hash
-        """SHA-256 of the model files' bytes: the version key for records and caches."""
+        self._hash = content_hash
         self._by_name = root.by_name
         self._decisions: dict[str, CDecision] = {d.id: d for d in root.decisions.values()}
         self._decisions.update({d.name: d for d in root.decisions.values()})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, "_decisions"):
+            raise AttributeError(f"DecisionModel is immutable; cannot set {name!r}")
+        object.__setattr__(self, name, value)
+
+    @property
+    def name(self) -> str:
+        """The ``name`` of the model's ``definitions``."""
+        return self._root.defs.name
+
+    @property
+    def namespace(self) -> str:
+        """The model's namespace (what importers refer to)."""
+        return self._root.namespace
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 over the model files' bytes: the version key for records and caches."""
+        return self._hash
 
     # -- loading ---------------------------------------------------------------------------------
     @classmethod

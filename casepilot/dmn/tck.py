@@ -48,6 +48,12 @@ class CaseOutcome:
     passed: bool
     non_null: bool
     failures: tuple[str, ...] = ()
+    """One entry per failing result node: ``name: expected X, got Y [messages]``."""
+
+    @property
+    def line(self) -> str:
+        """The one-line summary of a failing case (``folder/case: …``)."""
+        return f"{self.folder}/{self.case_id}: " + " | ".join(self.failures)
 
 
 @dataclass(slots=True)
@@ -90,7 +96,7 @@ class TckReport:
                 s.passed += 1
             else:
                 s.failed += 1
-                s.failures.extend(o.failures)
+                s.failures.append(o.line)
             if o.non_null:
                 s.non_null_total += 1
                 s.non_null_passed += o.passed
@@ -302,9 +308,7 @@ class _FolderRun:
         non_null = any(v is not None for v in expected.values())
         if isinstance(model, DefinitionError):
             msg = f"model does not load: {model}".splitlines()[0]
-            return CaseOutcome(
-                self.label, test_file.name, case_id, False, non_null, (f"{self.label}/{case_id}: {msg}",)
-            )
+            return CaseOutcome(self.label, test_file.name, case_id, False, non_null, (msg,))
         inputs: dict[str, Any] = {}
         for node in _kids(case, "inputNode"):
             name = node.get("name") or ""
@@ -332,8 +336,7 @@ class _FolderRun:
             if not same(want, got):
                 errs = "; ".join(str(m) for m in r.errors[:3])
                 failures.append(
-                    f"{self.label}/{case_id} {name}: expected {_show(want)}, got {_show(got)}"
-                    + (f" [{errs}]" if errs else "")
+                    f"{name}: expected {_show(want)}, got {_show(got)}" + (f" [{errs}]" if errs else "")
                 )
         return CaseOutcome(self.label, test_file.name, case_id, not failures, non_null, tuple(failures))
 

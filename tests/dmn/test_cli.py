@@ -61,7 +61,7 @@ def test_tck_command_prints_failures_rates_and_totals_and_writes_json(tmp_path: 
     lines = result.output.strip().splitlines()
     assert result.exit_code == 1
     assert lines[-1] == "3 passed, 1 failed"
-    assert lines[0] == "FAIL level/0001-double/wrong double: expected 5, got 4"
+    assert lines[0] == "FAIL level/0001-double/wrong: double: expected 5, got 4"
     assert "all 75.00% (3/4), non-null 66.67% (2/3)" in result.output
     data = json.loads(report.read_text())
     assert data["total"]["failed"] == 1

@@ -136,3 +136,11 @@ def test_cycles_are_definition_errors() -> None:
     body = decision("a", literal("b"), decisions=["b"]) + decision("b", literal("a"), decisions=["a"])
     with pytest.raises(DefinitionError, match="cycle"):
         model(body)
+
+
+def test_models_are_immutable() -> None:
+    m = model()
+    with pytest.raises(AttributeError):
+        m.name = "other"  # type: ignore[misc]
+    assert m.name == "test"
+    assert m.namespace == "urn:test"
