@@ -9,6 +9,7 @@ Evaluation never raises for problems in the model logic or the data; it returns 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,12 +83,13 @@ def _load(source: Source) -> tuple[DefinitionsDef, bytes]:
 class DecisionModel:
     """A compiled DMN model (with its imports): introspect and evaluate it."""
 
-    __slots__ = ("_by_name", "_decisions", "_hash", "_root")
+    __slots__ = ("_by_name", "_decisions", "_hash", "_input_names", "_root")
 
     def __init__(self, root: CompiledModel, content_hash: str) -> None:
         self._root = root
         self._hash = content_hash
         self._by_name = root.by_name
+        self._input_names = frozenset(i.name for i in root.inputs.values()) | frozenset(root.imports)
         self._decisions: dict[str, CDecision] = {d.id: d for d in root.decisions.values()}
         self._decisions.update({d.name: d for d in root.decisions.values()})
 
@@ -198,6 +200,8 @@ class DecisionModel:
         """
         ctx = EvalContext()
         view = View(self._root, _convert(inputs), ())
+        if inputs and not self._input_names.issuperset(view.inputs):
+            self._warn_unknown_inputs(view.inputs, ctx)
         target_view, target = self._locate(view, decision)
         if target is None or target_view is None:
             known = ", ".join(sorted(d.name for d in self._root.decisions.values()))
@@ -220,6 +224,8 @@ class DecisionModel:
         """Evaluate every decision of the model; ``results`` holds them all, ``value`` is None."""
         ctx = EvalContext()
         view = View(self._root, _convert(inputs), ())
+        if inputs and not self._input_names.issuperset(view.inputs):
+            self._warn_unknown_inputs(view.inputs, ctx)
         run = Run(ctx)
         for d in self._root.decisions.values():
             try:
@@ -254,6 +260,14 @@ class DecisionModel:
             ctx.error("feel-error", svc.name, f"internal error during evaluation: {exc!r}")
             value, results = None, {}
         return self._result(service, value, None, results, ctx)
+
+    def _warn_unknown_inputs(self, given: Mapping[str, Any], ctx: EvalContext) -> None:
+        """A warning per input name that matches no input data (typos silently give null)."""
+        for name in given:
+            if name not in self._input_names:
+                close = difflib.get_close_matches(name, sorted(self._input_names), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                ctx.warn("unknown-element", name, f"input {name!r} matches no input data of the model{hint}")
 
     def _locate(self, view: View, name: str) -> tuple[View | None, CDecision | None]:
         root = self._root

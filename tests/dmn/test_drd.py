@@ -144,3 +144,12 @@ def test_models_are_immutable() -> None:
         m.name = "other"  # type: ignore[misc]
     assert m.name == "test"
     assert m.namespace == "urn:test"
+
+
+def test_unknown_input_names_give_a_warning_with_a_suggestion() -> None:
+    r = model().evaluate("sum", {"a": 1, "bb": 2})
+    assert r.value is None
+    assert r.ok  # a warning, not an error: the decision itself decides what a null means
+    warning = next(m for m in r.messages if m.kind == "unknown-element")
+    assert warning.severity == "warning"
+    assert "did you mean 'b'" in warning.text
