@@ -23,16 +23,56 @@ __all__ = ["Lexicon", "lexicon"]
 
 # Words that open or sit inside a personal name without being one.
 TITLES = frozenset(
-    ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "madame", "dame", "lord", "lady", "rev", "fr", "mister", "doctor", "professor"]
-)
-PARTICLES = frozenset(["van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ten", "ter", "bin", "ibn", "al", "el", "st"])
-# Cue phrases right before a name ("my name is", "I am", "dear", …): the last word of each.
-NAME_CUES = frozenset(["name", "named", "called", "dear", "hi", "hello", "hey", "mr", "mrs", "ms", "dr", "am", "i'm", "im", "signed", "regards", "by"])
-# Words that often start a sentence in title case and appear in some locale's name list.
-_EXTRA_COMMON = frozenset(
-    ["street", "road", "avenue", "lane", "drive", "square", "suite", "apt", "apartment", "box", "city", "town", "state", "county", "village", "north", "south", "east", "west", "new", "old", "saint", "san", "santa", "port", "mount", "lake", "river", "park", "hill", "hills", "bay", "bank", "card", "credit", "account", "phone", "email", "mail", "address", "number", "code", "date", "time", "year", "years", "month", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow", "yesterday", "please", "thanks", "thank", "hello", "dear", "sir", "madam", "regards", "customer", "client", "patient", "user", "team", "support", "company", "group", "inc", "ltd", "llc", "corp", "insurance", "services", "international", "global"]
+    (
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "madame", "dame", "lord", "lady",
+        "rev", "fr", "mister", "doctor", "professor"
+    )
 )
 
+PARTICLES = frozenset(
+    (
+        "van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ten",
+        "ter", "bin", "ibn", "al", "el", "st"
+    )
+)
+
+# Cue words right before a name ("I am", "dear", "by", …); the strong ones ("my name is",
+# "call me") are recognised as phrases by the person recognizer.
+NAME_CUES = frozenset(
+    (
+        "named", "dear", "hi", "hello", "hey", "am", "'m", "i'm", "im", "signed", "regards", "by"
+    )
+)
+
+# Verbs that follow a person as subject ("Timotea lives on …", "Mourik began writing").
+PERSON_VERBS = frozenset(
+    (
+        "lives", "lived", "began", "begins", "spent", "spends", "says", "said", "told", "tells", "wrote",
+        "writes", "works", "worked", "studied", "studies", "married", "died", "retired", "joined",
+        "founded", "asked", "asks", "wants", "wanted", "went", "moved", "replied", "answered", "smiled",
+        "laughed"
+    )
+)
+
+# Surname endings across European languages ("Szczepańska", "Musliyevich", "Ásgeirsdóttir").
+SURNAME_SUFFIXES = (
+    "ová", "ova", "eva", "ski", "ska", "cki", "cka", "ić", "vić", "ov", "ev", "vich", "enko", "escu",
+    "sson", "dóttir", "dottir", "poulos", "akis", "oglu", "oğlu", "nen", "shvili", "dze", "czyk", "wicz",
+)
+# Words that often start a sentence in title case and appear in some locale's name list.
+_EXTRA_COMMON = frozenset(
+    (
+        "street", "road", "avenue", "lane", "drive", "square", "suite", "apt", "apartment", "box", "city",
+        "town", "state", "county", "village", "north", "south", "east", "west", "new", "old", "saint",
+        "san", "santa", "port", "mount", "lake", "river", "park", "hill", "hills", "bay", "bank", "card",
+        "credit", "account", "phone", "email", "mail", "address", "number", "code", "date", "time", "year",
+        "years", "month", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december", "today", "tomorrow", "yesterday", "please", "thanks", "thank", "hello",
+        "dear", "sir", "madam", "regards", "customer", "client", "patient", "user", "team", "support",
+        "company", "group", "inc", "ltd", "llc", "corp", "insurance", "services", "international", "global"
+    )
+)
 
 # Short and colloquial country names that Faker's formal list lacks.
 _EXTRA_COUNTRIES = frozenset(

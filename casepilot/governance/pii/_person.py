@@ -25,7 +25,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from ._lexicon import NAME_CUES, PARTICLES, TITLES, Lexicon, lexicon
+from ._lexicon import NAME_CUES, PARTICLES, PERSON_VERBS, SURNAME_SUFFIXES, TITLES, Lexicon, lexicon
 from ._tokens import TokenView, token_view
 
 __all__ = ["PersonNameRecognizer"]
@@ -42,6 +42,10 @@ def _is_cap_word(w: str) -> bool:
     if len(w) < 2 or not w[0].isupper() or w.isupper():
         return False
     return w.replace("'", "").replace("’", "").isalpha()
+
+
+def _surname_shaped(w: str) -> bool:
+    return len(w) > 4 and w.lower().endswith(SURNAME_SUFFIXES)
 
 
 def _is_plain_word(w: str) -> bool:
@@ -109,7 +113,7 @@ def _run_end(v: TokenView, i: int) -> int:
 
 def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, float] | None:
     w, low = v.text, v.lower
-    cue = _cue_before(v, i)
+    cue = _cue_before(v, i) > 0
     # Leading titles/cues ("Mr", "Dear") are evidence but not part of the name.
     while i < j and (low[i].rstrip(".") in TITLES or low[i] in NAME_CUES):
         cue = True
@@ -128,6 +132,7 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
     words = [w[k] for k in range(i, j) if _is_cap_word(w[k])]
     firsts = sum(lex.is_first(x) for x in words)
     lasts = sum(lex.is_last(x) for x in words)
+    verb_after = j < len(v) and low[j] in PERSON_VERBS
     if firsts and len(words) >= 2:
         score = 0.9
     elif any(_is_initial(w[k]) for k in range(i + 1, j - 1)) and len(words) >= 2:
@@ -136,15 +141,19 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
         score = 0.9
     elif lasts and len(words) >= 2:
         score = 0.8
+    elif len(words) >= 2 and _surname_shaped(words[-1]):
+        score = 0.75  # "Wisława Szczepańska", "Bekbolat Musliyevich"
     elif cue and words:
         score = 0.7
     elif firsts:
         # A lone given name; spaCy often calls these places ("Mette", "Magnus").
         place = words[0].lower() in lex.cities or words[0].lower() in lex.countries
         score = 0.55 if place else 0.86
+    elif verb_after and words and words[0].lower() not in lex.cities and words[0].lower() not in lex.countries:
+        score = 0.6 if len(words) >= 2 else 0.5  # "Tomomi Nishiyama lives at …"
     elif len(words) >= 2 and any(low[k] in PARTICLES for k in range(i + 1, j - 1)):
         score = 0.5  # "Willemine ten Pas" — but also "Soto del Barco": NER may overrule
-    elif lasts and not v.sentence_start(i):
+    elif (lasts or (len(words) == 1 and _surname_shaped(words[0]))) and not v.sentence_start(i):
         score = 0.4
     else:
         return None
@@ -152,30 +161,35 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
 
 
 def _judge_plain(v: TokenView, i: int, lex: Lexicon) -> tuple[int, int, float] | None:
-    """Lower- or upper-case text: a given name followed by another listed name."""
+    """Lower- or upper-case text: a given name followed by another name, or any word after "my name is"."""
     w = v.text
-    if not _is_plain_word(w[i]) or not lex.is_first(w[i]):
+    if not _is_plain_word(w[i]):
+        return None
+    cue = _cue_before(v, i)
+    if not (lex.is_first(w[i]) or (cue == 2 and v.lower[i] not in lex.common_words)):
         return None
     j = i + 1
     while j < len(v) and j - i < 3 and _is_plain_word(w[j]) and not v.break_before(j) \
-            and (lex.is_last(w[j]) or lex.is_first(w[j])):
+            and (lex.is_last(w[j]) or lex.is_first(w[j]) or _surname_shaped(w[j])):
         j += 1
-    if j - i >= 2 or _cue_before(v, i):
+    if j - i >= 2 or cue:
         return i, j, 0.6
     return None
 
 
-def _cue_before(v: TokenView, i: int) -> bool:
-    """A title or cue word just before ``i`` (skipping ':' , ',' , '.' and "name is")."""
+def _cue_before(v: TokenView, i: int) -> int:
+    """2 after "name is", "name:", "call me"; 1 after a title or cue word; else 0."""
     k = i - 1
-    while k >= 0 and v.text[k] in {":", ",", ".", "is"} and i - k <= 2:
-        if v.text[k] == "is" and k >= 1 and v.lower[k - 1] == "name":
-            return True
+    while k >= 0 and v.text[k] in {":", ",", ".", "?", "is", "was"} and i - k <= 2:
         k -= 1
     if k < 0:
-        return False
+        return 0
     word = v.lower[k].rstrip(".")
-    return word in TITLES or word in NAME_CUES
+    if word in {"name", "named", "surname", "called"}:
+        return 2
+    if word == "me" and k > 0 and v.lower[k - 1] in {"call", "calls", "called"}:
+        return 2
+    return 1 if word in TITLES or word in NAME_CUES else 0
 
 
 def _spread(

@@ -8,6 +8,7 @@ recognizers through the NLP artifacts of the text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +44,22 @@ class TokenView:
         return i > 0 and ("\n" in self.space[i - 1] or "\n" in self.text[i])
 
 
+# spaCy leaves some punctuation glued inside a token ('Elizabeth:"I'm'); names hide there.
+_GLUE = re.compile(r'[:"“”]|[^:"“”]+')
+
+
 def _build(doc: Doc) -> TokenView:
-    text = [t.text for t in doc]
-    start = [t.idx for t in doc]
+    text: list[str] = []
+    start: list[int] = []
+    for t in doc:
+        word = t.text
+        if len(word) > 1 and any(ch in word for ch in ':"“”'):
+            for m in _GLUE.finditer(word):
+                text.append(m.group())
+                start.append(t.idx + m.start())
+        else:
+            text.append(word)
+            start.append(t.idx)
     full = doc.text
     space = [full[s + len(w) : n] for s, w, n in zip(start, text, [*start[1:], len(full)], strict=True)]
     return TokenView(text, [w.lower() for w in text], start, space)

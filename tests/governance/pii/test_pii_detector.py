@@ -103,10 +103,16 @@ def test_email_check_never_touches_the_network(monkeypatch: pytest.MonkeyPatch, 
         ("follow up with patricia desrosiers in a couple of months", "patricia desrosiers"),
         ("Willemine ten Pas will be talking", "Willemine ten Pas"),
         ("For my take on Mrs. Lennox, see the list", "Lennox"),
+        ("Wisława Szczepańska's killers were sentenced", "Wisława Szczepańska"),
+        ("Tomomi Nishiyama lives at 86036 Rua do Arenque", "Tomomi Nishiyama"),
+        ("sometimes people call me višeslav", "višeslav"),
+        ("What's your last name? Turgeon", "Turgeon"),
+        ('Koppány: "Who are you?"\nElizabeth:"I\'m Amanda\'s daughter".', "Elizabeth"),
     ],
 )
 def test_person_names(detector: PiiDetector, text: str, name: str) -> None:
-    assert ("PERSON", name) in found(detector, text)
+    people = [v for t, v in found(detector, text) if t == "PERSON"]
+    assert any(v in (name, name + "'s") for v in people), people
 
 
 def test_names_spread_to_enumerations_and_repeated_mentions(detector: PiiDetector) -> None:
@@ -115,8 +121,16 @@ def test_names_spread_to_enumerations_and_repeated_mentions(detector: PiiDetecto
     assert people == ["Eklund", "Michael", "Hodge", "Hodge"]
 
 
-def test_common_words_are_not_names(detector: PiiDetector) -> None:
-    text = "Please call the bank in May. Thanks, Support Team"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please call the bank in May. Thanks, Support Team",
+        "My name is on the account",
+        "Please call me when you are here.",
+        "She named him after the river.",
+    ],
+)
+def test_common_words_are_not_names(detector: PiiDetector, text: str) -> None:
     assert not [v for t, v in found(detector, text) if t == "PERSON"]
 
 
