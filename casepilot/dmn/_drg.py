@@ -141,7 +141,8 @@ class Run:
             return memo[key]
         # Cycles are rejected when the model is loaded, so plain recursion terminates here.
         value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
-        if value is not None and d.type.kind != "any" and not d.type.conforms(value):
+        check = d.type.check
+        if check is not None and value is not None and not check(value):
             value, err = coerce(value, d.type)
             if err:
                 self.ctx.error("type-mismatch", d.name, err)
@@ -155,7 +156,8 @@ class Run:
         if key in memo:
             return memo[key]
         value = view.inputs.get(i.name)
-        if value is not None and i.type.kind != "any" and not i.type.conforms(value):
+        check = i.type.check
+        if check is not None and value is not None and not check(value):
             value, err = coerce(value, i.type)
             if err:
                 self.ctx.error("invalid-input", i.name, err)

@@ -61,15 +61,15 @@ def compile_table(
     """Compile ``table`` (the logic of decision/BKM ``owner``) into an evaluator."""
     inputs: list[Eval] = [bridge.expression(i.expression, owner, i.line, names) for i in table.inputs]
     input_checks: list[tuple[int, UnaryTest, str]] = []
-    input_types: list[tuple[int, FeelType]] = []
+    input_types: list[tuple[int, FeelType, Callable[[Any], bool]]] = []
     for idx, clause in enumerate(table.inputs):
         if clause.input_values and clause.input_values.strip():
             input_checks.append(
                 (idx, bridge.unary_tests(clause.input_values, owner, clause.line, names), clause.input_values)
             )
         t = types.resolve(clause.type_ref)
-        if t.kind != "any":
-            input_types.append((idx, t))
+        if t.check is not None:
+            input_types.append((idx, t, t.check))
     n_out = len(table.outputs)
     out_names = tuple(o.name or table.output_label or owner for o in table.outputs)
     out_types = tuple(types.resolve(o.type_ref) for o in table.outputs)
@@ -151,9 +151,9 @@ def compile_table(
 
     def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
         values = [ie(scope, ctx) for ie in inputs]
-        for idx, t in input_types:
+        for idx, t, check in input_types:
             v = values[idx]
-            if v is not None and not t.conforms(v):
+            if v is not None and not check(v):
                 cv, _ = coerce(v, t)
                 if cv is None:
                     ctx.error(
@@ -161,9 +161,9 @@ def compile_table(
                     )
                     return None
                 values[idx] = cv
-        for idx, check, text in input_checks:
+        for idx, allowed, text in input_checks:
             v = values[idx]
-            if v is not None and not check(v, scope):
+            if v is not None and not allowed(v, scope):
                 ctx.error(
                     "invalid-input",
                     owner,

@@ -92,10 +92,16 @@ class FeelType:
     allowed: Any = None
     """Compiled unary tests restricting the values (itemDefinition allowedValues)."""
     _base_check: Callable[[Any], bool] | None = field(default=None, init=False, repr=False, compare=False)
+    check: Callable[[Any], bool] | None = field(default=None, init=False, repr=False, compare=False)
+    """``conforms`` for a non-null value, as one direct call; None for the Any type (no check)."""
 
     def __post_init__(self) -> None:
         plain = self.kind == "base" and self.allowed is None
         object.__setattr__(self, "_base_check", _BASE_CHECKS[self.base or "Null"] if plain else None)
+        if self.kind == "any":
+            object.__setattr__(self, "check", None)
+        else:
+            object.__setattr__(self, "check", self._base_check or self.conforms)
 
     def conforms(self, value: Any) -> bool:
         if value is None:

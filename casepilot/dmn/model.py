@@ -293,7 +293,7 @@ class DecisionModel:
             value=value,
             rule_ids=rules.get(own, ()) if own is not None else (),
             decision_rule_ids=rules,
-            results=dict(results),
+            results=results,
             messages=tuple(ctx.messages),
         )
 
