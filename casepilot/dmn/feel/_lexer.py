@@ -91,8 +91,10 @@ _SCANNER = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "'": "'", "\\": "\\", "b": "\b", "f": "\f"}
-_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|U[0-9a-fA-F]{6}|.)", re.DOTALL)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
+"""DMN 1.5 string escape sequences; any other backslash is kept, so ``"\\d"`` stays backslash-d
+(regex patterns such as ``replace(s, "(\\d{3})", …)`` depend on it)."""
+_ESCAPE_RE = re.compile(r"\\(U[0-9a-fA-F]{8}|U[0-9a-fA-F]{6}|u[0-9a-fA-F]{4}|[nrt\"'\\])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +110,23 @@ class RawToken:
 
 
 def unescape(body: str) -> str:
-    """Decode FEEL string escapes (``\\"``, ``\\n``, ``\\u0041``, ``\\U0001F40E``, surrogate pairs)."""
+    """Decode FEEL string escapes (``\\"``, ``\\n``, ``\\u0041``, ``\\U01F40E``, surrogate pairs).
+
+    A backslash before anything else is an ordinary character (DMN 1.5 §10.3.1.2 rule 66).
+    ``\\U`` takes 8 hex digits when they name a code point, else the spec's 6.
+    """
     if "\\" not in body:
         return body
 
     def repl(m: re.Match[str]) -> str:
         code = m.group(1)
-        if code[0] in "uU" and len(code) > 1:
-            return chr(int(code[1:], 16))
-        return _ESCAPES.get(code, code)
+        if len(code) == 1:
+            return _ESCAPES[code]
+        value = int(code[1:], 16)
+        if value > 0x10FFFF and len(code) == 9:  # not a code point: read the spec's six digits
+            value = int(code[1:7], 16)
+            return chr(value) + code[7:] if value <= 0x10FFFF else m.group(0)
+        return chr(value) if value <= 0x10FFFF else m.group(0)
 
     text = _ESCAPE_RE.sub(repl, body)
     # join UTF-16 surrogate pairs written as two \u escapes

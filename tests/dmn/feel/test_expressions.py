@@ -244,6 +244,8 @@ CASES: list[tuple[str, Any]] = [
     ('"line\\nbreak"', "line\nbreak"),
     ('"\\u0041\\U0001F40E"', "A\U0001f40e"),
     ('"\\ud83d\\udc0e"', "\U0001f40e"),
+    ('"a\\d"', "a\\d"),  # an unknown escape keeps its backslash (DMN 1.5)
+    ('replace("0123456789", "(\\d{3})(\\d{3})(\\d{4})", "($1) $2-$3")', "(012) 345-6789"),  # TCK 1109/017
     ("/* block */ 1 + // line\n 2", D(3)),
     ('string length("abc")', D(3)),
     ('substring(string: "abcdef", start position: 2, length: 3)', "bcd"),

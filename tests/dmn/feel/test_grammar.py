@@ -108,6 +108,11 @@ def test_comments_and_positions() -> None:
         (r'"\U01F40E"', "\U0001f40e"),
         (r'"\U0001F40E"', "\U0001f40e"),
         (r'"\ud83d\udc0e"', "\U0001f40e"),
+        # only DMN 1.5's escapes decode; any other backslash stays (regex patterns need it)
+        (r'"a\d"', "a\\d"),
+        (r'"\d{3}\s\b\f\q"', "\\d{3}\\s\\b\\f\\q"),
+        (r'"\'x\'\r\n"', "'x'\r\n"),
+        (r'"\UFFFFFFFF"', "\\UFFFFFFFF"),  # not a code point: kept, never a crash
     ],
 )
 def test_string_escapes(text: str, value: str) -> None:
