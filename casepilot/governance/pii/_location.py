@@ -30,10 +30,29 @@ _LINE_PREFIX = re.compile(r"^[\s>?*•\-]*")
 _COUNTRY_LINE = re.compile(r"^(?P<name>[^\d\n]+?)(?:\s+[\dA-Z][\d\s-]*)?\s*$")
 _TOWN_LINE = re.compile(r"^[^\W\d_][^\W\d]*(?:[ -][^\W\d]+){0,4}$")
 _NOT_TOWN = re.compile(r"^(?:suite|apt|apartment|unit|box|psc|po|p\.o\.|floor|building)\b", re.IGNORECASE)
+_STREET_WORDS = (
+    r"street|st|road|rd|avenue|ave|lane|ln|drive|dr|place|pl|terrace|way|court|ct|boulevard|blvd|"
+    r"square|sq|crescent|close|gardens|park|row|hill|alley|highway|hwy|parkway|pkwy|plaza|circle|cir"
+)
+_TOWN_WORD = r"[^\W\d_](?:[^\W\d_]|['’-])*"
+_TOWN_LINK = r"(?:u|de|del|la|le|nad|pod|am|an|im|sur|sous|di|da|do|dos|das|y|i|na|v)"
 _AFTER_NUMBER = re.compile(
-    r"\d[\dA-Za-z]*\.?,[ \t]+(?P<town>[^\W\d_](?:[^\W\d_]|['’-])*(?:[ \t][^\W\d_](?:[^\W\d_]|['’-])*){0,2})(?=\s*(?:[.?!,;\n]|$))"
+    r"(?:\d[\dA-Za-z]*\.?|\b(?i:" + _STREET_WORDS + r")\.?),[ \t]+"
+    r"(?P<town>" + _TOWN_WORD + r"(?:[ \t](?:" + _TOWN_LINK + r"[ \t])?" + _TOWN_WORD + r"){0,2})"
+    r"(?=\s*(?:[.?!,;\n]|$))"
 )
 _CUES = frozenset({"in", "to", "from", "near"})
+# Two-word cues after which a capitalised word is a place even if NER or the name lists
+# say person ("originally from Eckenroth", "flew to Loeches", "University of VIERHÖF").
+_STRONG_CUES = frozenset(
+    {
+        ("originally", "from"), ("flew", "to"), ("fly", "to"), ("returned", "to"), ("moved", "to"),
+        ("travelling", "to"), ("traveling", "to"), ("coming", "to"), ("arrived", "at"), ("arrived", "in"),
+        ("university", "of"), ("city", "of"), ("town", "of"), ("village", "of"), ("lives", "in"),
+        ("living", "in"), ("born", "in"), ("based", "in"), ("located", "in"), ("here", "from"),
+        ("i'm", "in"), ("'m", "in"), ("am", "in"), ("home", "city"), ("visit", "to"), ("trip", "to"),
+    }
+)
 _MAX_GAZ = 4
 
 
@@ -55,7 +74,8 @@ class LocationRecognizer(EntityRecognizer):
         results = self._address_lines(text, lex)
         for m in _AFTER_NUMBER.finditer(text):
             town = m.group("town")
-            if all(w[0].isupper() for w in town.split()) and not lex.is_first(town.split()[0]):
+            words = town.split()
+            if words[0][0].isupper() and words[-1][0].isupper() and not lex.is_first(words[0]):
                 results.append(RecognizerResult("LOCATION", m.start("town"), m.end("town"), 0.6))
         view = token_view(nlp_artifacts)
         if view is not None:
@@ -82,7 +102,8 @@ class LocationRecognizer(EntityRecognizer):
             if prev is not None:
                 p_start, p_line = prev
                 if _TOWN_LINE.match(p_line) and p_line[0].isupper() and not _NOT_TOWN.match(p_line):
-                    results.append(RecognizerResult("LOCATION", p_start, p_start + len(p_line), 0.7))
+                    # Layout outranks NER here: spaCy calls many towns persons ("Salvador").
+                    results.append(RecognizerResult("LOCATION", p_start, p_start + len(p_line), 0.9))
         return results
 
     @staticmethod
@@ -92,6 +113,9 @@ class LocationRecognizer(EntityRecognizer):
         for i in range(n):
             word = w[i]
             if not word.isalpha() or not (word.istitle() or (word.isupper() and len(word) > 1)):
+                if i > 1 and word.isalpha() and word.islower() and (v.lower[i - 2], v.lower[i - 1]) in _STRONG_CUES \
+                        and word not in lex.common_words:
+                    results.append(RecognizerResult("LOCATION", v.start[i], v.end(i), 0.6))  # lower-cased text
                 continue
             key, best = "", 0
             for size in range(1, min(_MAX_GAZ, n - i) + 1):
@@ -103,9 +127,18 @@ class LocationRecognizer(EntityRecognizer):
                     best = size
             if best:
                 results.append(RecognizerResult("LOCATION", v.start[i], v.end(i + best - 1), 0.86))
+            elif i > 1 and (v.lower[i - 2], v.lower[i - 1]) in _STRONG_CUES and v.lower[i] not in lex.common_words:
+                j = _place_end(v, i)
+                results.append(RecognizerResult("LOCATION", v.start[i], v.end(j - 1), 0.87))
             elif i > 0 and v.lower[i - 1] in _CUES and not lex.is_name(word) and v.lower[i] not in lex.common_words:
-                j = i + 1
-                while j < n and j - i < 3 and w[j].isalpha() and (w[j].istitle() or w[j].isupper()):
-                    j += 1
+                j = _place_end(v, i)
                 results.append(RecognizerResult("LOCATION", v.start[i], v.end(j - 1), 0.45))
         return results
+
+
+def _place_end(v: TokenView, i: int) -> int:
+    """End of a capitalised place name of up to three words starting at ``i``."""
+    j = i + 1
+    while j < len(v) and j - i < 3 and v.text[j].isalpha() and (v.text[j].istitle() or v.text[j].isupper()):
+        j += 1
+    return j

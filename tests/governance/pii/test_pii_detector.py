@@ -191,3 +191,18 @@ def test_lower_case_political_words_are_not_groups(detector: PiiDetector) -> Non
 def test_driving_licence_needs_its_phrase(detector: PiiDetector) -> None:
     assert found(detector, "my driver's license number is 2270-66-1551") == [("US_DRIVER_LICENSE", "2270-66-1551")]
     assert not [t for t, _ in found(detector, "ticket 2270-66-1551 closed") if t == "US_DRIVER_LICENSE"]
+
+
+@pytest.mark.parametrize(
+    "text, place",
+    [
+        ("I'm Annemette Iversen, originally from Eckenroth, and i'm 54 y/o.", "Eckenroth"),
+        ("Ms. Margarot flew to Loeches on Saturday morning.", "Loeches"),
+        ("studying at the University of VIERHÖF.", "VIERHÖF"),
+        ("on Tuesday at Locavore, 641 Dašická 688, Turkovice u Prelouce", "Turkovice u Prelouce"),
+        ("at Recargo, 73111 31 Seneca Place, Marshland", "Marshland"),
+        ("Avenida Otoniel Dutra 1277\n Suite 829\n Salvador\n Brazil 10988", "Salvador"),
+    ],
+)
+def test_places_from_cues_and_layout(detector: PiiDetector, text: str, place: str) -> None:
+    assert ("LOCATION", place) in found(detector, text)
