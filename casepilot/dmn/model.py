@@ -80,6 +80,39 @@ def _load(source: Source) -> tuple[DefinitionsDef, bytes]:
     return parse_definitions(data), data
 
 
+def _load_locations(loaded: list[tuple[DefinitionsDef, bytes]]) -> list[DefinitionError]:
+    """Load imports that were not given but name a ``locationURI`` next to the importing file.
+
+    Only plain relative locations in the importer's folder or below are followed (no
+    absolute paths, no ``..``, no URLs): a model must not make the loader read elsewhere.
+    """
+    problems: list[DefinitionError] = []
+    have = {d.namespace for d, _ in loaded}
+    k = 0
+    while k < len(loaded):
+        defs = loaded[k][0]
+        k += 1
+        for im in defs.imports:
+            loc = (im.location or "").strip()
+            if im.namespace in have or not loc or defs.file is None:
+                continue
+            rel = Path(loc)
+            if rel.is_absolute() or ".." in rel.parts or ":" in loc:
+                continue
+            target = Path(defs.file).parent / rel
+            if not target.is_file():
+                continue
+            try:
+                found = _load(target)
+            except DefinitionError as exc:
+                problems.extend(exc.problems or [exc])
+                continue
+            if found[0].namespace == im.namespace:
+                loaded.append(found)
+                have.add(im.namespace)
+    return problems
+
+
 class DecisionModel:
     """A compiled DMN model (with its imports): introspect and evaluate it."""
 
@@ -121,7 +154,8 @@ class DecisionModel:
         """Load a model from a path or XML bytes/text.
 
         ``source`` may also be a sequence: its first item is the model to evaluate and
-        the rest (plus ``imports``) are models it may import by namespace. With
+        the rest (plus ``imports``) are models it may import by namespace; an import not
+        given is read from its ``locationURI`` when that is a file next to the importer. With
         ``strict`` (the default) an expression that does not compile or an unknown
         typeRef is a ``DefinitionError``; with ``strict=False`` such an expression
         evaluates to null with a message (what conformance runners expect).
@@ -139,6 +173,8 @@ class DecisionModel:
                 loaded.append(_load(s))
             except DefinitionError as exc:
                 problems.extend(exc.problems or [exc])
+        if not problems:
+            problems = _load_locations(loaded)
         if problems:
             raise DefinitionError(
                 f"{len(problems)} problem(s) loading DMN",

@@ -198,3 +198,17 @@ def test_a_model_imported_on_two_paths_gets_the_inputs_of_each_path() -> None:
     assert r.value == "B: Hello, Ann; B2: Hello, Bo"
     assert r.results["Model B.modelA.Greet"] == "Hello, Ann"
     assert m.import_prefix("urn:b2") == "Model B2"
+
+
+def test_imports_are_found_by_location_next_to_the_importing_file(tmp_path: Path) -> None:
+    main = MAIN.replace('importType="', 'locationURI="lib/lib.dmn" importType="')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "lib.dmn").write_text(LIB, encoding="utf-8")
+    (tmp_path / "main.dmn").write_text(main, encoding="utf-8")
+    m = DecisionModel.from_xml(tmp_path / "main.dmn")
+    assert m.evaluate("use", {"who": {"name": "A"}, "lib": {"Person name": "B"}}).value == "Hello, B / Hi A"
+    escaping = MAIN.replace('importType="', 'locationURI="../lib.dmn" importType="')
+    (tmp_path / "lib" / "escape.dmn").write_text(escaping, encoding="utf-8")
+    (tmp_path / "lib.dmn").write_text(LIB, encoding="utf-8")
+    with pytest.raises(DefinitionError, match="not among the loaded models"):
+        DecisionModel.from_xml(tmp_path / "lib" / "escape.dmn")
