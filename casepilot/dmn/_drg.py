@@ -214,7 +214,8 @@ def run_service(
 ) -> tuple[Any, dict[str, Any]]:
     """Evaluate decision service ``s`` with parameter values by name; (result, decision results)."""
     memo: dict[tuple[tuple[str, ...], str], Any] = {}
-    inputs: dict[str, Any] = {}
+    # Input data of imported models stay reachable under their import names.
+    inputs: dict[str, Any] = {p: view.inputs[p] for p in view.model.imports if p and p in view.inputs}
     for r in (*s.input_decisions, *s.input_data):
         target_view = view if r.prefix is None else view.child(r.prefix)
         el: CDecision | CInput = r.target
