@@ -61,7 +61,7 @@ def _convert(inputs: Mapping[str, Any] | None) -> dict[str, Any]:
 def _read(source: Source) -> tuple[bytes, str | None]:
     if isinstance(source, Path):
         return b"", str(source)
-    if isinstance(source, str) and not source.lstrip().startswith("<") and len(source) < 4096:
+    if isinstance(source, str) and not source.lstrip("\ufeff \t\r\n").startswith("<") and len(source) < 4096:
         return b"", source
     data = source.encode("utf-8") if isinstance(source, str) else source
     return data, None
