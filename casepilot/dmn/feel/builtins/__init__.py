@@ -12,6 +12,10 @@ raise from ``invoke``: the result is null (None) and the reason goes to the mess
 opened by :func:`collect_messages` (the compiler opens one per evaluation). ``Builtin.call``
 raises :class:`BuiltinArgumentError` instead, for callers that prefer exceptions.
 
+``matches``, ``replace`` and ``split`` give each match a time budget (1 s by default,
+:func:`set_regex_timeout`): a pattern that backtracks catastrophically yields null with a
+message rather than hanging.
+
 ``now()`` and ``today()`` read an injectable clock: :func:`set_clock` (process-wide) or
 :func:`use_clock` (this context only).
 
@@ -36,6 +40,7 @@ from . import (  # noqa: F401  (imported for their registrations)
 )
 from ._core import REGISTRY, Builtin, BuiltinArgumentError, Overload, collect_messages
 from ._temporal import Clock, current_time, set_clock, use_clock
+from ._xsd_regex import regex_timeout, set_regex_timeout
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -46,7 +51,9 @@ __all__ = [
     "collect_messages",
     "current_time",
     "get_builtin",
+    "regex_timeout",
     "set_clock",
+    "set_regex_timeout",
     "use_clock",
 ]
 

@@ -2,18 +2,20 @@
 
 Positions count Unicode code points (Python ``str`` indexing), never UTF-16 units, and
 start at 1; a negative position counts from the end. The regex functions use the XPath
-dialect via :mod:`._xsd_regex`.
+dialect via :mod:`._xsd_regex`, and every match runs with its time budget: a pattern that
+backtracks catastrophically gives null with a message instead of hanging the caller.
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
+import regex
+
 from ._core import MISSING, BuiltinArgumentError, builtin
 from ._support import need_int, need_list, need_string, type_name
-from ._xsd_regex import RegexError, compile_xsd, matches_empty, parse_replacement
+from ._xsd_regex import RegexError, compile_xsd, matches_empty, parse_replacement, run_with_timeout
 
 __all__: list[str] = []
 
@@ -80,7 +82,7 @@ def _ends_with(string: Any, match: Any) -> bool:
     return need_string(string, "string").endswith(need_string(match, "match"))
 
 
-def _compile(pattern: Any, flags: Any) -> tuple[re.Pattern[str], str]:
+def _compile(pattern: Any, flags: Any) -> tuple[regex.Pattern[str], str]:
     text = need_string(pattern, "pattern")
     flag_text = "" if flags is MISSING else need_string(flags, "flags")
     try:
@@ -89,11 +91,23 @@ def _compile(pattern: Any, flags: Any) -> tuple[re.Pattern[str], str]:
         raise BuiltinArgumentError(f"pattern {text!r}: {exc}") from None
 
 
+def _refuse_empty_match(compiled: regex.Pattern[str], what: str, pattern: Any) -> None:
+    try:
+        empty = matches_empty(compiled)
+    except RegexError as exc:
+        raise BuiltinArgumentError(f"{what} {pattern!r}: {exc}") from None
+    if empty:
+        raise BuiltinArgumentError(f"{what} {pattern!r} matches the empty string")
+
+
 @builtin("matches", "input", "pattern", "flags?")
 def _matches(input: Any, pattern: Any, flags: Any = MISSING) -> bool:
     text = need_string(input, "input")
     compiled, _ = _compile(pattern, flags)
-    return compiled.search(text) is not None
+    try:
+        return run_with_timeout(lambda t: compiled.search(text, timeout=t)) is not None
+    except RegexError as exc:
+        raise BuiltinArgumentError(f"pattern {pattern!r}: {exc}") from None
 
 
 @builtin("replace", "input", "pattern", "replacement", "flags?")
@@ -101,37 +115,42 @@ def _replace(input: Any, pattern: Any, replacement: Any, flags: Any = MISSING) -
     text = need_string(input, "input")
     template = need_string(replacement, "replacement")
     compiled, flag_text = _compile(pattern, flags)
-    if matches_empty(compiled):
-        raise BuiltinArgumentError(f"pattern {pattern!r} matches the empty string")
+    _refuse_empty_match(compiled, "pattern", pattern)
     try:
         parts = parse_replacement(template, compiled.groups, "q" in flag_text)
     except RegexError as exc:
         raise BuiltinArgumentError(str(exc)) from None
-    if len(parts) == 1 and isinstance(parts[0], str):
-        literal = parts[0]
-        return compiled.sub(lambda _m: literal, text)
 
-    def expand(m: re.Match[str]) -> str:
+    def expand(m: regex.Match[str]) -> str:
         return "".join(p if isinstance(p, str) else (m.group(p) or "") for p in parts)
 
-    return compiled.sub(expand, text)
+    try:
+        return run_with_timeout(lambda t: compiled.sub(expand, text, timeout=t))
+    except RegexError as exc:
+        raise BuiltinArgumentError(f"pattern {pattern!r}: {exc}") from None
 
 
 @builtin("split", "string", "delimiter")
 def _split(string: Any, delimiter: Any) -> list[str]:
     text = need_string(string, "string")
     compiled, _ = _compile(delimiter, MISSING)
-    if matches_empty(compiled):
-        raise BuiltinArgumentError(f"delimiter {delimiter!r} matches the empty string")
+    _refuse_empty_match(compiled, "delimiter", delimiter)
     if not text:
         return []
-    pieces: list[str] = []
-    last = 0
-    for m in compiled.finditer(text):
-        pieces.append(text[last : m.start()])
-        last = m.end()
-    pieces.append(text[last:])
-    return pieces
+
+    def cut(timeout: float) -> list[str]:
+        pieces: list[str] = []
+        last = 0
+        for m in compiled.finditer(text, timeout=timeout):
+            pieces.append(text[last : m.start()])
+            last = m.end()
+        pieces.append(text[last:])
+        return pieces
+
+    try:
+        return run_with_timeout(cut)
+    except RegexError as exc:
+        raise BuiltinArgumentError(f"delimiter {delimiter!r}: {exc}") from None
 
 
 @builtin("string join", "list", "delimiter?")

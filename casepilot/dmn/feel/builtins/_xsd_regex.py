@@ -1,15 +1,17 @@
-"""XML Schema / XPath regular expressions, translated to Python ``re``.
+"""XML Schema / XPath regular expressions, translated to the ``regex`` package's syntax.
 
 FEEL's ``matches``, ``replace`` and ``split`` use the regex dialect of XPath 3.1 (F&O
 §5.6), which is XML Schema's plus ``^``/``$`` anchors, reluctant quantifiers, back
 references and non-capturing groups. Python's ``re`` differs in ways that change results,
-so the pattern is parsed and re-emitted rather than passed through:
+so the pattern is parsed and re-emitted rather than passed through (to ``regex`` rather
+than ``re`` because it can stop a runaway match — see :func:`run_with_timeout` — and knows
+Unicode categories and blocks natively):
 
 * ``\\s`` is exactly space, tab, CR, LF; ``\\w`` is "not punctuation, separator or other";
   ``.`` excludes CR and LF unless flag ``s``; ``$`` is the end of the input (Python's also
   matches before a final newline) unless flag ``m``;
-* ``\\p{Lu}``, ``\\P{N}``, ``\\p{IsBasicLatin}`` become explicit code-point ranges (built once
-  from ``unicodedata``), ``\\i``/``\\c`` the XML name characters;
+* ``\\p{Lu}``, ``\\P{N}`` map to ``regex``'s categories (the XSD names only), ``\\p{IsBasicLatin}``
+  to ``\\p{Block=BasicLatin}``, ``\\i``/``\\c`` to the XML name characters;
 * class subtraction ``[a-z-[aeiou]]`` becomes a negative look-ahead;
 * flag ``x`` removes whitespace outside classes (it does not start comments as Python's
   verbose mode would), ``q`` takes the pattern literally.
@@ -17,21 +19,73 @@ so the pattern is parsed and re-emitted rather than passed through:
 Constructs XSD does not have (look-arounds, ``\\b``, named groups, possessive quantifiers,
 ``{,n}``) are refused with :class:`RegexError`, as is anything else that cannot be
 translated faithfully: FEEL then yields null with the reason, instead of a wrong match.
+
+Matching is backtracking, so a hostile pattern (``^(a+)+$``) can take exponential time; every
+match runs with a time budget (:data:`DEFAULT_TIMEOUT_SECONDS`, see :func:`set_regex_timeout`)
+and a match that runs out raises :class:`RegexTimeout` (FEEL null with a message), never hangs.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import sys
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-__all__ = ["RegexError", "compile_xsd", "matches_empty", "parse_replacement"]
+import regex
+
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "RegexError",
+    "RegexTimeout",
+    "compile_xsd",
+    "matches_empty",
+    "parse_replacement",
+    "regex_timeout",
+    "run_with_timeout",
+    "set_regex_timeout",
+]
+
+_T = TypeVar("_T")
+
+DEFAULT_TIMEOUT_SECONDS = 1.0
+"""Time budget of one regex call (``matches``, ``replace``, ``split``)."""
+
+_timeout = DEFAULT_TIMEOUT_SECONDS
 
 
 class RegexError(ValueError):
     """The pattern, flags or replacement are not valid (or not translatable) XPath regex."""
+
+
+class RegexTimeout(RegexError):
+    """A match ran out of its time budget (a pattern that backtracks catastrophically)."""
+
+
+def set_regex_timeout(seconds: float) -> float:
+    """Set the process-wide time budget of one regex call; returns the previous one."""
+    global _timeout
+    if not seconds > 0:
+        raise ValueError(f"a regex timeout must be positive, got {seconds!r}")
+    previous, _timeout = _timeout, float(seconds)
+    return previous
+
+
+def regex_timeout() -> float:
+    """The current time budget of one regex call, in seconds."""
+    return _timeout
+
+
+def run_with_timeout(call: Callable[[float], _T]) -> _T:
+    """Run ``call(timeout)`` (a ``regex`` call taking ``timeout=``); RegexTimeout if it runs out."""
+    budget = _timeout
+    try:
+        return call(budget)
+    except TimeoutError:
+        raise RegexTimeout(
+            f"matching gave up after {budget:g} s (the pattern backtracks too much on this input)"
+        ) from None
 
 
 _SINGLE_ESCAPES = {
@@ -49,44 +103,12 @@ _NAME_START = [
 ]  # fmt: skip
 _NAME_EXTRA = [(0x2D, 0x2E), (0x30, 0x39), (0xB7, 0xB7), (0x300, 0x36F), (0x203F, 0x2040)]
 
-_BLOCKS = {
-    "basiclatin": (0x0000, 0x007F), "latin1supplement": (0x0080, 0x00FF),
-    "latinextendeda": (0x0100, 0x017F), "latinextendedb": (0x0180, 0x024F),
-    "ipaextensions": (0x0250, 0x02AF), "spacingmodifierletters": (0x02B0, 0x02FF),
-    "combiningdiacriticalmarks": (0x0300, 0x036F), "greek": (0x0370, 0x03FF),
-    "greekandcoptic": (0x0370, 0x03FF), "cyrillic": (0x0400, 0x04FF), "armenian": (0x0530, 0x058F),
-    "hebrew": (0x0590, 0x05FF), "arabic": (0x0600, 0x06FF), "devanagari": (0x0900, 0x097F),
-    "thai": (0x0E00, 0x0E7F), "latinextendedadditional": (0x1E00, 0x1EFF),
-    "greekextended": (0x1F00, 0x1FFF), "generalpunctuation": (0x2000, 0x206F),
-    "currencysymbols": (0x20A0, 0x20CF), "letterlikesymbols": (0x2100, 0x214F),
-    "numberforms": (0x2150, 0x218F), "arrows": (0x2190, 0x21FF),
-    "mathematicaloperators": (0x2200, 0x22FF), "boxdrawing": (0x2500, 0x257F),
-    "geometricshapes": (0x25A0, 0x25FF), "miscellaneoussymbols": (0x2600, 0x26FF),
-    "cjksymbolsandpunctuation": (0x3000, 0x303F), "hiragana": (0x3040, 0x309F),
-    "katakana": (0x30A0, 0x30FF), "cjkunifiedideographs": (0x4E00, 0x9FFF),
-    "hangulsyllables": (0xAC00, 0xD7AF), "privateuse": (0xE000, 0xF8FF),
-    "privateusearea": (0xE000, 0xF8FF), "alphabeticpresentationforms": (0xFB00, 0xFB4F),
-    "halfwidthandfullwidthforms": (0xFF00, 0xFFEF), "specials": (0xFFF0, 0xFFFF),
-}  # fmt: skip
-
-
-@functools.cache
-def _category_table() -> dict[str, tuple[tuple[int, int], ...]]:
-    """Code-point ranges of every Unicode general category (one pass, built on first use)."""
-    runs: dict[str, list[tuple[int, int]]] = {}
-    category = unicodedata.category
-    start, current = 0, category(chr(0))
-    for cp in range(1, sys.maxunicode + 1):
-        cat = category(chr(cp))
-        if cat != current:
-            runs.setdefault(current, []).append((start, cp - 1))
-            start, current = cp, cat
-    runs.setdefault(current, []).append((start, sys.maxunicode))
-    table = {k: tuple(v) for k, v in runs.items()}
-    for major in "LMNPSZC":
-        merged = sorted(r for k, v in runs.items() if k[0] == major for r in v)
-        table[major] = tuple(merged)
-    return table
+_CATEGORIES = frozenset({
+    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No",
+    "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Z", "Zs", "Zl", "Zp",
+    "S", "Sm", "Sc", "Sk", "So", "C", "Cc", "Cf", "Co", "Cn", "Cs",
+})  # fmt: skip
+"""The Unicode general categories XML Schema names in ``\\p{…}``."""
 
 
 def _ranges_fragment(ranges: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
@@ -94,7 +116,7 @@ def _ranges_fragment(ranges: tuple[tuple[int, int], ...] | list[tuple[int, int]]
 
 
 def _lit(cp: int) -> str:
-    """A code point as it may appear inside a Python character class."""
+    """A code point as it may appear inside a character class."""
     ch = chr(cp)
     if ch.isascii() and (ch.isalnum() or ch == "_"):
         return ch
@@ -102,26 +124,24 @@ def _lit(cp: int) -> str:
 
 
 def _property(name: str) -> str:
-    """The class fragment for ``\\p{name}``."""
+    """The class fragment for ``\\p{name}`` (valid inside and outside ``[…]``)."""
     if name.startswith("Is"):
-        key = re.sub(r"[\s_\-]", "", name[2:]).lower()
-        if key not in _BLOCKS:
+        block = name[2:]
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _\-]*", block):
             raise RegexError(f"unsupported Unicode block \\p{{{name}}}")
-        return _ranges_fragment([_BLOCKS[key]])
-    table = _category_table()
-    if name not in table:
+        fragment = f"\\p{{Block={block}}}"
+        try:
+            regex.compile(fragment)
+        except regex.error:
+            raise RegexError(f"unsupported Unicode block \\p{{{name}}}") from None
+        return fragment
+    if name not in _CATEGORIES:
         raise RegexError(f"unknown Unicode category \\p{{{name}}}")
-    return _ranges_fragment(table[name])
+    return f"\\p{{{name}}}"
 
 
-_WORD_EXCLUDED = "PZC"
-
-
-@functools.cache
-def _word_complement() -> str:
-    """Fragment of the characters ``\\w`` does NOT match: punctuation, separators, others."""
-    table = _category_table()
-    return "".join(_ranges_fragment(table[c]) for c in _WORD_EXCLUDED)
+_WORD_COMPLEMENT = r"\p{P}\p{Z}\p{C}"
+"""What ``\\w`` does NOT match: punctuation, separators and 'other' characters."""
 
 
 @dataclass
@@ -259,7 +279,7 @@ class _Translator:
             return self._escape(), True
         if ch in "?*+{":
             raise RegexError(f"quantifier {ch!r} at position {self.pos - 1} follows nothing")
-        return re.escape(ch), True
+        return regex.escape(ch), True
 
     def _group(self) -> str:
         capturing = True
@@ -282,7 +302,7 @@ class _Translator:
     def _escape(self) -> str:
         ch = self._raw_next()
         if ch in _SINGLE_ESCAPES:
-            return re.escape(_SINGLE_ESCAPES[ch])
+            return regex.escape(_SINGLE_ESCAPES[ch])
         if ch in "123456789":
             number = int(ch)
             while (
@@ -311,9 +331,9 @@ class _Translator:
         if ch == "S":
             return _Class(complements=[r" \t\n\r"])
         if ch == "w":
-            return _Class(complements=[_word_complement()])
+            return _Class(complements=[_WORD_COMPLEMENT])
         if ch == "W":
-            return _Class(positive=[_word_complement()])
+            return _Class(positive=[_WORD_COMPLEMENT])
         if ch in "iI":
             frag = _ranges_fragment(_NAME_START)
             return _Class(positive=[frag]) if ch == "i" else _Class(complements=[frag])
@@ -392,23 +412,23 @@ def _check_flags(flags: str) -> None:
 
 
 @functools.lru_cache(maxsize=512)
-def compile_xsd(pattern: str, flags: str = "") -> re.Pattern[str]:
-    """Compile an XPath regex with XPath ``flags`` (cached)."""
+def compile_xsd(pattern: str, flags: str = "") -> regex.Pattern[str]:
+    """Compile an XPath regex with XPath ``flags`` (cached); match it with :func:`run_with_timeout`."""
     _check_flags(flags)
-    py_flags = re.IGNORECASE if "i" in flags else 0
+    py_flags = regex.IGNORECASE if "i" in flags else 0
     if "q" in flags:
-        return re.compile(re.escape(pattern), py_flags)
+        return regex.compile(regex.escape(pattern), py_flags)
     translator = _Translator(pattern, extended="x" in flags, dotall="s" in flags, multiline="m" in flags)
     text = translator.translate()
     try:
-        return re.compile(text, py_flags)
-    except re.error as exc:  # pragma: no cover - the translator should have refused first
+        return regex.compile(text, py_flags)
+    except regex.error as exc:  # pragma: no cover - the translator should have refused first
         raise RegexError(f"invalid pattern {pattern!r}: {exc}") from None
 
 
-def matches_empty(compiled: re.Pattern[str]) -> bool:
+def matches_empty(compiled: regex.Pattern[str]) -> bool:
     """Whether the pattern matches the empty string (forbidden for replace and split)."""
-    return compiled.fullmatch("") is not None
+    return run_with_timeout(lambda t: compiled.fullmatch("", timeout=t)) is not None
 
 
 ReplacementPart = str | int

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from casepilot.dmn.feel.builtins import regex_timeout, set_regex_timeout
 from casepilot.dmn.feel.builtins._xsd_regex import RegexError, compile_xsd, parse_replacement
 from tests.dmn.feel.builtins._helpers import call, call_named, messages_of
 
@@ -202,3 +203,56 @@ def test_split_invalid(args: tuple[Any, ...]) -> None:
 
 def test_split_named() -> None:
     assert call_named("split", string="a-b", delimiter="-") == ["a", "b"]
+
+
+@pytest.fixture
+def short_regex_budget() -> Any:
+    """A 0.2 s budget per regex call, so the timeout tests stay fast."""
+    previous = set_regex_timeout(0.2)
+    yield
+    set_regex_timeout(previous)
+
+
+@pytest.mark.timeout(20)
+def test_nested_quantifier_answers_without_hanging(short_regex_budget: Any) -> None:
+    # took 35 s with Python's re; the regex package answers it (correctly: no match)
+    assert call("matches", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "^(a+)+$") is False
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("matches", ("a" * 40 + "b", "^(a|aa)+$")),
+        ("replace", ("a" * 40 + "b", "(a|aa)+c", "x")),
+        ("split", ("a" * 40 + "b", "(a|aa)+c")),
+    ],
+)
+def test_catastrophic_backtracking_gives_null_with_a_message(
+    short_regex_budget: Any, name: str, args: tuple[str, ...]
+) -> None:
+    assert regex_timeout() == 0.2
+    result, messages = messages_of(name, *args)
+    assert result is None
+    assert any("gave up after 0.2 s" in m for m in messages), messages
+
+
+def test_regex_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        set_regex_timeout(0)
+    assert regex_timeout() > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern", "expected"),
+    [
+        ("α", r"^\p{IsGreek}$", True),  # XSD 1.0 block name, known to regex as an alias
+        ("\ue000", r"^\p{IsPrivateUse}$", True),
+        ("a", r"^[\p{Lu}\d]$", False),
+        ("A", r"^[\p{Lu}\d]$", True),
+        ("a", r"^[^\w]$", False),
+        ("!", r"^[^\w]$", True),
+    ],
+)
+def test_categories_and_blocks_native(text: str, pattern: str, expected: bool) -> None:
+    assert call("matches", text, pattern) is expected
