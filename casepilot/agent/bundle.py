@@ -20,8 +20,9 @@ import yaml
 from pydantic import ValidationError
 
 from casepilot.agent.manifest import HumanTaskSpec, Manifest
-from casepilot.cmmn.definitions import Case, Definitions
+from casepilot.cmmn.definitions import Case, CaseTask, DecisionTask, Definitions, Parameter
 from casepilot.cmmn.parser import parse_file
+from casepilot.dmn import DecisionModel
 from casepilot.errors import DefinitionError
 from casepilot.governance.allowlist import ToolAllowlist
 from casepilot.governance.budget import BudgetLimits, ModelPrice, PriceTable
@@ -32,6 +33,26 @@ from casepilot.tools import BindingSet, ToolRegistry, load_bindings
 __all__ = ["MANIFEST_NAME", "CaseBundle", "bundle_files", "load_files", "load_folder"]
 
 MANIFEST_NAME = "casepilot.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionBinding:
+    """A decision task bound to a DMN decision of the bundle (no tool needed)."""
+
+    model: DecisionModel
+    decision: str
+    result_variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCaseBinding:
+    """A case task: which deployed definition its child case runs, and which variables cross over."""
+
+    key: str
+    inputs: tuple[str, ...]
+    """Case-file names passed to the child (all variables when the task declares no inputs)."""
+    outputs: tuple[str, ...]
+    """Case-file names copied back from the child when it completes."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,10 @@ class CaseBundle:
     prices: PriceTable
     human_tasks: Mapping[str, HumanTaskSpec]
     """Plan item definition id -> inbox settings (resolved from the manifest's names or ids)."""
+    decision_tasks: Mapping[str, DecisionBinding]
+    """Decision task definition id -> the DMN decision it evaluates (tasks without a tool binding)."""
+    case_tasks: Mapping[str, ChildCaseBinding]
+    """Case task definition id -> the child case it starts."""
     content_hash: str
     folder: Path
 
@@ -110,6 +135,68 @@ def _human_tasks(manifest: Manifest, case: Case, file: str) -> dict[str, HumanTa
     return out
 
 
+def _decision_tasks(
+    manifest: Manifest, case: Case, bindings: BindingSet, root: Path, file: str
+) -> dict[str, DecisionBinding]:
+    models = [DecisionModel.from_xml(root / name) for name in manifest.decisions]
+    out: dict[str, DecisionBinding] = {}
+    problems: list[DefinitionError] = []
+    for definition in case.definitions.values():
+        if not isinstance(definition, DecisionTask) or definition.id in bindings:
+            continue
+        ref = definition.decision_ref
+        if ref is None:
+            problems.append(DefinitionError(
+                f"decision task {definition.name or definition.id!r} has neither a decisionRef nor a tool binding",
+                file=file, element=definition.id))
+            continue
+        found = next(
+            ((m, d.name) for m in models for d in m.decisions if ref in (d.id, d.name)), None
+        )
+        if found is None:
+            listed = ", ".join(manifest.decisions) or "none listed under `decisions:`"
+            problems.append(DefinitionError(
+                f"decision task {definition.name or definition.id!r} refers to decision {ref!r}, which is in none "
+                f"of the bundle's DMN models ({listed})", file=file, element=definition.id))
+            continue
+        model, decision = found
+        target = next((p.binding_ref for p in definition.outputs if p.binding_ref), None)
+        item = case.case_file_items_by_id.get(target) if target else None
+        out[definition.id] = DecisionBinding(model, decision, (item.name if item and item.name else None) or decision)
+    if problems:
+        raise DefinitionError("decision tasks cannot be bound", file=file, problems=problems)
+    return out
+
+
+def _case_tasks(manifest: Manifest, case: Case, file: str) -> dict[str, ChildCaseBinding]:
+    out: dict[str, ChildCaseBinding] = {}
+    problems: list[DefinitionError] = []
+
+    def names(params: tuple[Parameter, ...]) -> tuple[str, ...]:
+        found = []
+        for p in params:
+            item = case.case_file_items_by_id.get(p.binding_ref) if p.binding_ref else None
+            name = (item.name if item else None) or p.name
+            if name:
+                found.append(name)
+        return tuple(found)
+
+    for definition in case.definitions.values():
+        if not isinstance(definition, CaseTask):
+            continue
+        refs = [r for r in (definition.name, definition.id, definition.case_ref) if r]
+        key = next((manifest.case_tasks[r] for r in refs if r in manifest.case_tasks), definition.case_ref)
+        if key is None:
+            problems.append(DefinitionError(
+                f"case task {definition.name or definition.id!r} has no caseRef and no entry under `case_tasks:`",
+                file=file, element=definition.id))
+            continue
+        out[definition.id] = ChildCaseBinding(key, names(definition.inputs), names(definition.outputs))
+    if problems:
+        raise DefinitionError("case tasks cannot be bound", file=file, problems=problems)
+    return out
+
+
 def load_folder(
     folder: str | Path, registry: ToolRegistry, *, redactor: PayloadRedactor | None = None
 ) -> CaseBundle:
@@ -169,6 +256,8 @@ def load_folder(
         governor=governor,
         prices=prices,
         human_tasks=MappingProxyType(_human_tasks(manifest, case, str(manifest_path))),
+        decision_tasks=MappingProxyType(_decision_tasks(manifest, case, bindings, root, str(manifest_path))),
+        case_tasks=MappingProxyType(_case_tasks(manifest, case, str(manifest_path))),
         content_hash=digest.hexdigest(),
         folder=root,
     )

@@ -12,9 +12,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from casepilot.agent.context import provenance_map
-from casepilot.agent.options import build_options
-
 if TYPE_CHECKING:
     from casepilot.agent.orchestrator import Orchestrator
 
@@ -73,8 +70,7 @@ def _instruction(orch: Orchestrator, case_id: str, message: str) -> str:
     loaded = orch.runtime.load(case_id)
     engine = loaded.engine
     assert engine is not None
-    options, _ = build_options(engine, loaded.bundle.bindings, orch.registry, engine.variables(),
-                               provenance_map(loaded.facts))
+    options, _ = orch.runtime.options(loaded)
     text = message.casefold()
     matches = [o for o in options if o.kind != "wait" and o.label.casefold() in text]
     if not matches:

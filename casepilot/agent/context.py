@@ -9,6 +9,7 @@ never works on a stale copy (the store's version check turns a race between work
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from casepilot.agent.bundle import CaseBundle, load_files
 from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.facts import STATE_SCHEMA, AgentFacts, ParkedAction, split_state
 from casepilot.agent.manifest import HumanTaskSpec
-from casepilot.agent.planning import Planner
+from casepilot.agent.options import build_options
+from casepilot.agent.planning import ActionOption, Planner
 from casepilot.agent.privacy import CasePrivacy, jsonable
+from casepilot.cmmn.runtime.state import decode_value, encode_value
 from casepilot.governance.actions import ProposedAction
 from casepilot.governance.governor import Governor
 from casepilot.store import CaseRecord, Store
@@ -99,7 +102,8 @@ class AgentRuntime:
                 # The case clock follows the wall clock at every write; due timers fire here.
                 self.record_transitions(step, loaded.engine.advance_to(now), "system")
             yield step, loaded
-            step.save_state(state_json(loaded.engine, loaded.facts), actor="agent")
+            extra = {k: v for k, v in loaded.record.state.items() if k in ("parent", "start_variables")}
+            step.save_state({**state_json(loaded.engine, loaded.facts), **extra}, actor="agent")
 
     # -- recording helpers ------------------------------------------------------------------
 
@@ -140,20 +144,68 @@ class AgentRuntime:
             )
             facts.inbox[instance_id] = task.id
 
+    def create_case(
+        self,
+        definition_key: str,
+        variables: Mapping[str, Any],
+        *,
+        business_key: str | None = None,
+        tenant: str | None = None,
+        actor: str = "system",
+        source: str = "request",
+        parent: tuple[str, str] | None = None,
+    ) -> str:
+        """Create a case and start its plan model; returns its id.
+
+        The id is chosen first so the starting variables are pseudonymised into the new
+        case's vault and stored (encoded) with the case: if the process dies before the
+        start step commits, ``observe`` starts the engine from them.
+        """
+        definition = self.store.definition(definition_key)
+        bundle = self.bundle(definition_key, definition.version)
+        case_id = uuid.uuid4().hex
+        safe = dict(variables)
+        if self.privacy is not None:
+            safe = self.privacy.redact_value(safe, case_id)[0]
+        facts = AgentFacts(provenance={k: {"trust": "trusted", "source": source} for k in variables})
+        state = {**state_json(None, facts), "start_variables": {k: encode_value(v) for k, v in safe.items()}}
+        if parent is not None:
+            state["parent"] = {"case_id": parent[0], "instance_id": parent[1]}
+        record = self.store.create_case(definition_key, state, definition_version=definition.version,
+                                        business_key=business_key, tenant=tenant, actor=actor, case_id=case_id)
+        self.start_engine(record.id, actor=actor, bundle=bundle)
+        return record.id
+
+    def start_engine(self, case_id: str, *, actor: str = "system", bundle: CaseBundle | None = None) -> None:
+        """Start the CMMN engine of a created case from its stored starting variables (idempotent)."""
+        with self.step(case_id) as (step, loaded):
+            if loaded.engine is not None:
+                return
+            start = {k: decode_value(v) for k, v in (loaded.record.state.get("start_variables") or {}).items()}
+            engine, events = EngineCase.start((bundle or loaded.bundle).case, start, self.clock())
+            loaded.engine = engine
+            self.record_transitions(step, events, actor)
+            self.sync_inbox(step, loaded)
+
+    def options(self, loaded: LoadedCase) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
+        """What the agent may do now in ``loaded`` (see ``options.build_options``)."""
+        engine = loaded.engine
+        if engine is None:
+            return [], {}
+        return build_options(engine, loaded.bundle.bindings, self.registry, engine.variables(),
+                             provenance_map(loaded.facts), decisions=loaded.bundle.decision_tasks.keys(),
+                             child_cases={k: b.key for k, b in loaded.bundle.case_tasks.items()},
+                             started_children=loaded.facts.children.keys())
+
     def current_digest(self, loaded: LoadedCase, parked: ParkedAction) -> str | None:
         """The digest the parked action would have if proposed now (``None``: no longer possible).
 
         A person's approval holds only for the action they saw: when the case file changed
         the arguments the binding would pass, the digest differs and the decision is refused.
         """
-        from casepilot.agent.options import build_options
-
-        engine = loaded.engine
-        if engine is None:
+        if loaded.engine is None:
             return None
-        options, _ = build_options(
-            engine, loaded.bundle.bindings, self.registry, engine.variables(), provenance_map(loaded.facts)
-        )
+        options, _ = self.options(loaded)
         current = next((o for o in options if o.id == parked.option_id), None)
         if current is None:
             if parked.option.get("kind") in ("run_task", "decide"):

@@ -98,6 +98,12 @@ class EngineCase:
     def complete(self, instance_id: str) -> list[dict[str, Any]]:
         return [e.to_dict() for e in self.instance.complete(instance_id)]
 
+    def terminate(self, instance_id: str) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.instance.terminate(instance_id)]
+
+    def fault(self, instance_id: str) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.instance.fault(instance_id)]
+
     def set_variables(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [e.to_dict() for e in self.instance.set_variables(dict(values))]
 

@@ -92,7 +92,9 @@ class AgentFacts:
     started: dict[str, StartedCall] = field(default_factory=dict)
     """Tool calls recorded as started and not yet as completed/failed."""
     rejected: list[str] = field(default_factory=list)
-    """Digests of actions a person rejected: never proposed again."""
+    """Ids of options a person rejected (or that failed): never proposed again."""
+    children: dict[str, str] = field(default_factory=dict)
+    """Case task instance id -> the child case it started."""
     steps: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -103,6 +105,7 @@ class AgentFacts:
             "parked": {k: v.to_json() for k, v in self.parked.items()},
             "started": {k: v.to_json() for k, v in self.started.items()},
             "rejected": self.rejected,
+            "children": self.children,
             "steps": self.steps,
         }
 
@@ -121,6 +124,7 @@ class AgentFacts:
             parked={k: ParkedAction.from_json(v) for k, v in (data.get("parked") or {}).items()},
             started={k: StartedCall.from_json(v) for k, v in (data.get("started") or {}).items()},
             rejected=list(data.get("rejected") or []),
+            children=dict(data.get("children") or {}),
             steps=int(data.get("steps", 0)),
         )
 

@@ -7,6 +7,8 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
     model: claim-triage.cmmn
     case: claimTriage                      # optional when the model has one case
     bindings: bindings.yaml                # optional; default: bindings.yaml beside the model
+    decisions: [pricing.dmn]               # optional; DMN models for decision tasks (by decisionRef)
+    case_tasks: {Fraud check: fraud-check} # optional; case task -> deployed definition key
     signals: {confidence: claim.confidence, sentiment: sentiment}
     human_tasks:
       Senior analyst review: {role: senior analyst, options: [approve, reject], result: review}
@@ -111,6 +113,11 @@ class Manifest(_Strict):
     model: str
     case: str | None = None
     bindings: str | None = None
+    decisions: tuple[str, ...] = ()
+    """DMN files whose decisions the case's decision tasks evaluate (matched by ``decisionRef``)."""
+    case_tasks: dict[str, str] = Field(default_factory=dict)
+    """Case task (name, id or caseRef) -> key of the deployed definition its child case runs
+    (default: the caseRef itself)."""
     description: str = ""
     signals: SignalsSpec = SignalsSpec()
     human_tasks: dict[str, HumanTaskSpec] = Field(default_factory=dict)

@@ -27,11 +27,11 @@ from typing import Any, TypedDict
 
 from langgraph.types import interrupt
 
-from casepilot.agent.context import AgentRuntime, LoadedCase, provenance_map
+from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.engine import EngineCase
 from casepilot.agent.facts import ParkedAction, StartedCall
-from casepilot.agent.options import build_options
 from casepilot.agent.planning import ActionOption, ChatMessage, Observation, PlannerError
+from casepilot.agent.privacy import jsonable
 from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
 from casepilot.errors import CasepilotError, ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
@@ -119,7 +119,7 @@ class Nodes:
             return {"stop": "max_steps", "observation": None, "plan": None, "approved": None}
         loaded = self.rt.load(case_id)
         if loaded.engine is None:
-            self._start_engine(case_id)
+            self.rt.start_engine(case_id)
             loaded = self.rt.load(case_id)
         self._expire_and_recover(loaded)
         loaded = self.rt.load(case_id)
@@ -131,16 +131,6 @@ class Nodes:
             return {"stop": None, "approved": approved, "observation": None, "plan": None}
         observation = self._observation(loaded, blocked=state.get("blocked", []))
         return {"stop": None, "observation": observation, "plan": None, "approved": None}
-
-    def _start_engine(self, case_id: str) -> None:
-        with self.rt.step(case_id) as (step, loaded):
-            if loaded.engine is not None:
-                return
-            start_vars = dict(loaded.record.state.get("start_variables") or {})
-            engine, events = EngineCase.start(loaded.bundle.case, start_vars, self.rt.clock())
-            loaded.engine = engine
-            self.rt.record_transitions(step, events, "system")
-            self.rt.sync_inbox(step, loaded)
 
     def _expire_and_recover(self, loaded: LoadedCase) -> None:
         now = self.rt.clock()
@@ -203,9 +193,7 @@ class Nodes:
         engine = loaded.engine
         assert engine is not None
         variables = engine.variables()
-        options, arg_prov = build_options(
-            engine, loaded.bundle.bindings, self.rt.registry, variables, provenance_map(loaded.facts)
-        )
+        options, arg_prov = self.rt.options(loaded)
         parked_ids = {p.option_id for p in loaded.facts.parked.values()}
         gone = set(blocked) | set(loaded.facts.rejected) | parked_ids
         options = [o for o in options if o.id not in gone]
@@ -430,19 +418,20 @@ class Nodes:
             if name not in provenance or value != defaults.get(name):
                 # A value the planner wrote itself (not the binding's case-file value) is model text.
                 provenance[name] = Provenance.untrusted(f"planner:{self.rt.planner.name}")
-        if kind in ("run_task", "decide"):
+        if kind in ("run_task", "decide") and option.get("tool"):
             tool = self.rt.registry.get(option["tool"])
             return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
                                   plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
                                   provenance=provenance, side_effect=tool.side_effect)
-        transition = {"start": "manualStart", "plan": "plan", "complete": "complete"}.get(kind, kind)
+        transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
+                      "start_child": "startChildCase"}.get(kind, kind)
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],
                               stage=option.get("stage"), arguments={"instance": option.get("instance_id")})
 
     def _started_call(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
                       digest: str, transformed: dict[str, Any] | None) -> tuple[StartedCall, dict[str, Any]] | None:
         """The call to record as started (and its history payload), prepared outside the transaction."""
-        if option["kind"] not in ("run_task", "decide"):
+        if option["kind"] not in ("run_task", "decide") or not option.get("tool"):
             return None
         tool = self.rt.registry.get(option["tool"])
         call_id = f"{loaded.id}:{loaded.record.last_seq + 1}:{digest[:8]}"
@@ -500,10 +489,18 @@ class Nodes:
         loaded = self.rt.load(case_id)
         engine = loaded.engine
         assert engine is not None
+        if call_id is None and option["kind"] == "start_child":
+            self._start_child(loaded, option)
+            return done
         if call_id is None:
+            decision = self._decision(loaded, option) if option["kind"] == "decide" else None
             with self.rt.step(case_id, loaded) as (step, loaded):
                 assert loaded.engine is not None
-                self.rt.record_transitions(step, self._engine_transition(loaded.engine, option), "agent")
+                if decision is not None:
+                    events = self._apply_decision(step, loaded, option, decision)
+                else:
+                    events = self._engine_transition(loaded.engine, option)
+                self.rt.record_transitions(step, events, "agent")
                 self.rt.sync_inbox(step, loaded)
             return done
         if call_id not in loaded.facts.started or outcome is None:
@@ -536,6 +533,88 @@ class Nodes:
             self.rt.record_transitions(step, events, "agent")
             self.rt.sync_inbox(step, loaded)
         return done
+
+    def _start_child(self, loaded: LoadedCase, option: dict[str, Any]) -> None:
+        """Start the child case of a case task (its variables re-pseudonymised into its own vault)."""
+        engine = loaded.engine
+        assert engine is not None
+        binding = loaded.bundle.case_tasks[self._definition_of(engine, option["instance_id"])]
+        variables = engine.variables()
+        passed = {k: v for k, v in variables.items() if not binding.inputs or k in binding.inputs}
+        if self.rt.privacy is not None:
+            passed = self.rt.privacy.reveal_payload(passed, loaded.id)
+        child_id = self.rt.create_case(binding.key, passed, actor="agent", source=f"case:{loaded.id}",
+                                       parent=(loaded.id, option["instance_id"]))
+        with self.rt.step(loaded.id) as (step, fresh):
+            fresh.facts.children[option["instance_id"]] = child_id
+            step.append("tool_call_completed", actor="agent", payload={
+                "tool": f"case:{binding.key}", "result": {"child_case": child_id, "variables": sorted(passed)}})
+
+    def sync_children(self, case_id: str) -> bool:
+        """Complete (or end) case tasks whose child case finished; True when something changed."""
+        loaded = self.rt.load(case_id)
+        changed = False
+        for instance_id, child_id in list(loaded.facts.children.items()):
+            child = self.rt.load(child_id)
+            if child.engine is None or not child.engine.finished:
+                continue
+            assert loaded.engine is not None
+            binding = loaded.bundle.case_tasks[self._definition_of(loaded.engine, instance_id)]
+            results = {k: v for k, v in child.engine.variables().items() if k in binding.outputs}
+            if self.rt.privacy is not None and results:
+                results = self.rt.privacy.reveal_payload(results, child_id)
+                results = self.rt.privacy.redact_value(results, case_id)[0]
+            with self.rt.step(case_id) as (step, fresh):
+                engine = fresh.engine
+                assert engine is not None
+                del fresh.facts.children[instance_id]
+                for name in results:
+                    fresh.facts.provenance[name] = {"trust": "untrusted", "source": f"case:{child_id}"}
+                events = engine.set_variables(results) if results else []
+                view = next((v for v in engine.items() if v.instance_id == instance_id), None)
+                if view is not None and view.state == "active":
+                    if child.engine.state == "completed":
+                        events += engine.complete(instance_id)
+                    elif child.engine.state == "failed":
+                        events += engine.fault(instance_id)
+                    else:
+                        events += engine.terminate(instance_id)
+                step.append("tool_call_completed", actor="agent", payload={
+                    "tool": f"case:{child_id}", "result": {"child_state": child.engine.state,
+                                                          "variables": sorted(results)}})
+                self.rt.record_transitions(step, events, "agent")
+                self.rt.sync_inbox(step, fresh)
+            changed = True
+        return changed
+
+    def _decision(self, loaded: LoadedCase, option: dict[str, Any]) -> tuple[str, Any, tuple[str, ...], list[str]]:
+        """Evaluate a decision task's DMN decision on the case file: (variable, value, rule ids, errors)."""
+        engine = loaded.engine
+        assert engine is not None
+        binding = loaded.bundle.decision_tasks[self._definition_of(engine, option["instance_id"])]
+        result = binding.model.evaluate(binding.decision, engine.variables())
+        rule_ids = tuple(r for ids in result.decision_rule_ids.values() for r in ids) or tuple(result.rule_ids)
+        return binding.result_variable, result.value, rule_ids, [str(m) for m in result.errors]
+
+    def _apply_decision(self, step: Any, loaded: LoadedCase, option: dict[str, Any],
+                        decision: tuple[str, Any, tuple[str, ...], list[str]]) -> list[dict[str, Any]]:
+        engine = loaded.engine
+        assert engine is not None
+        variable, value, rule_ids, errors = decision
+        if errors:
+            step.append("tool_call_failed", actor="agent", rule_ids=rule_ids, payload={
+                "tool": f"dmn:{option['label']}", "error": "; ".join(errors)})
+            loaded.facts.rejected.append(option["id"])
+            return []
+        step.append("tool_call_completed", actor="agent", rule_ids=rule_ids, payload={
+            # Inputs are already pseudonymised and the outputs come from the model: nothing to redact.
+            "tool": f"dmn:{option['label']}", "result": jsonable({variable: value})})
+        loaded.facts.provenance[variable] = {"trust": "trusted", "source": "definition:dmn"}
+        events = engine.set_variables({variable: value})
+        view = next((v for v in engine.items() if v.instance_id == option["instance_id"]), None)
+        if view is not None and view.state == "active":
+            events += engine.complete(option["instance_id"])
+        return events
 
     @staticmethod
     def _definition_of(engine: EngineCase, instance_id: str) -> str:

@@ -17,7 +17,7 @@ the case waits for. Actions a person rejected are not offered again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from casepilot.agent.engine import EngineCase, ItemView
@@ -43,8 +43,16 @@ def build_options(
     registry: ToolRegistry,
     variables: Mapping[str, Any],
     provenance: Mapping[str, Provenance],
+    decisions: Collection[str] = (),
+    child_cases: Mapping[str, str] | None = None,
+    started_children: Collection[str] = (),
 ) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
-    """The options of this step and the provenance of each option's default arguments."""
+    """The options of this step and the provenance of each option's default arguments.
+
+    ``decisions`` are the decision task definitions bound to a DMN decision of the bundle;
+    ``child_cases`` maps case task definitions to the definition key of their child case;
+    ``started_children`` are case task instances whose child case already runs.
+    """
     views = {v.instance_id: v for v in engine.items()}
     options: list[ActionOption] = []
     arg_provenance: dict[str, Mapping[str, Provenance]] = {}
@@ -53,6 +61,17 @@ def build_options(
             continue
         binding = bindings.get(view.definition_id)
         if binding is None:
+            child_key = (child_cases or {}).get(view.definition_id)
+            if view.kind == "caseTask" and child_key is not None and view.instance_id not in started_children:
+                options.append(ActionOption(
+                    id=f"child:{view.instance_id}", kind="start_child", label=view.name, plan_item=view.element_id,
+                    instance_id=view.instance_id, stage=_stage_name(views, view), required=view.required,
+                    description=f"start a child case of {child_key!r}"))
+            if view.kind == "decisionTask" and view.definition_id in decisions:
+                options.append(ActionOption(
+                    id=f"decide:{view.instance_id}", kind="decide", label=view.name, plan_item=view.element_id,
+                    instance_id=view.instance_id, stage=_stage_name(views, view), required=view.required,
+                    description="evaluate the task's DMN decision"))
             continue
         bound = build_arguments(binding, variables, provenance)
         tool = registry.get(binding.tool)

@@ -28,9 +28,7 @@ from langgraph.types import Command
 from casepilot.agent.bundle import bundle_files, load_folder
 from casepilot.agent.chat import answer
 from casepilot.agent.checkpointing import checkpointer_for
-from casepilot.agent.context import AgentRuntime, state_json
-from casepilot.agent.engine import EngineCase
-from casepilot.agent.facts import AgentFacts
+from casepilot.agent.context import AgentRuntime
 from casepilot.agent.graph import build_graph
 from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.agent.planning import Planner
@@ -133,26 +131,10 @@ class Orchestrator:
         The starting variables are trusted (they come from the request) and are stored
         pseudonymised: their PII goes to the case's vault.
         """
-        definition = self.store.definition(definition_key)
-        bundle = self.runtime.bundle(definition_key, definition.version)
-        facts = AgentFacts(provenance={k: {"trust": "trusted", "source": "request"} for k in (variables or {})})
-        record = self.store.create_case(
-            definition_key,
-            {**state_json(None, facts), "start_variables": {}},
-            definition_version=definition.version,
-            business_key=business_key,
-            tenant=tenant,
-            actor=actor,
+        case_id = self.runtime.create_case(
+            definition_key, dict(variables or {}), business_key=business_key, tenant=tenant, actor=actor
         )
-        safe = dict(variables or {})
-        if self.runtime.privacy is not None:
-            safe = self.runtime.privacy.redact_value(safe, record.id)[0]
-        with self.runtime.step(record.id) as (step, loaded):
-            engine, events = EngineCase.start(bundle.case, safe, self.runtime.clock())
-            loaded.engine = engine
-            self.runtime.record_transitions(step, events, actor)
-            self.runtime.sync_inbox(step, loaded)
-        return self.store.case(record.id)
+        return self.store.case(case_id)
 
     # -- the loop -----------------------------------------------------------------------------------
 
@@ -170,9 +152,22 @@ class Orchestrator:
         return fresh
 
     def run(self, case_id: str, *, max_steps: int = 50) -> RunOutcome:
-        """Work the case until it finishes, waits for people or events, or ``max_steps`` steps."""
+        """Work the case until it finishes, waits for people or events, or ``max_steps`` steps.
+
+        Child cases started by case tasks are worked too; when one finishes, its case task
+        completes and the parent goes on.
+        """
         self.store.case(case_id)
+        nodes = Nodes(self.runtime)
+        nodes.sync_children(case_id)
         result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
+        while True:
+            children = list(self.runtime.load(case_id).facts.children.values())
+            for child_id in children:
+                self.run(child_id, max_steps=max_steps)
+            if not children or not nodes.sync_children(case_id):
+                break
+            result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
         return self._outcome(case_id, result)
 
     def stream(self, case_id: str, *, max_steps: int = 50) -> Iterator[dict[str, Any]]:
