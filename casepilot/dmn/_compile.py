@@ -295,29 +295,40 @@ def _retarget(r: Req) -> None:
 
 
 def _check_cycles(models: Sequence[CompiledModel], problems: list[DefinitionError]) -> None:
-    state: dict[int, int] = {}
-
-    def visit(d: CDecision, cm: CompiledModel, path: list[str]) -> None:
-        k = id(d)
-        if state.get(k) == 2:
-            return
-        if state.get(k) == 1:
-            problems.append(
-                DefinitionError(
-                    f"decisions require each other in a cycle: {' -> '.join([*path, d.name])}",
-                    file=cm.defs.file,
-                )
-            )
-            return
-        state[k] = 1
-        for r in d.reqs:
-            if r.kind == "decision":
-                visit(r.target, r.model, [*path, d.name])
-        state[k] = 2
-
+    """Report decision cycles; iterative, so a very long chain of decisions cannot overflow the stack."""
+    done: set[int] = set()
     for cm in models:
-        for d in cm.decisions.values():
-            visit(d, cm, [])
+        for start in cm.decisions.values():
+            if id(start) in done:
+                continue
+            on_path: dict[int, int] = {}
+            path: list[CDecision] = []
+            stack: list[tuple[CDecision, int]] = [(start, 0)]
+            while stack:
+                d, i = stack.pop()
+                if i == 0:
+                    if id(d) in done:
+                        continue
+                    on_path[id(d)] = len(path)
+                    path.append(d)
+                reqs = [r.target for r in d.reqs if r.kind == "decision"]
+                if i < len(reqs):
+                    stack.append((d, i + 1))
+                    nxt = reqs[i]
+                    if id(nxt) in on_path:
+                        names = [p.name for p in path[on_path[id(nxt)] :]] + [nxt.name]
+                        problems.append(
+                            DefinitionError(
+                                f"decisions require each other in a cycle: {' -> '.join(names)}",
+                                file=cm.defs.file,
+                            )
+                        )
+                    elif id(nxt) not in done:
+                        stack.append((nxt, 0))
+                    continue
+                done.add(id(d))
+                on_path.pop(id(d), None)
+                path.pop()
 
 
 def compile_models(main: DefinitionsDef, others: Sequence[DefinitionsDef], *, strict: bool) -> CompiledModel:

@@ -56,6 +56,10 @@ class CDecision:
     reqs: tuple[Req, ...]
     evaluate: Eval
 
+    @property
+    def requires_decisions(self) -> bool:
+        return any(r.kind == "decision" for r in self.reqs)
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CBKM:
@@ -139,7 +143,9 @@ class Run:
         memo = self.memo
         if key in memo:
             return memo[key]
-        # Cycles are rejected when the model is loaded, so plain recursion terminates here.
+        if d.requires_decisions:
+            self._required_first(view, d)
+        # Required decisions are memoised now, so building the scope does not recurse deeply.
         value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
         check = d.type.check
         if check is not None and value is not None and not check(value):
@@ -149,6 +155,32 @@ class Run:
         memo[key] = value
         self.results[view.label + d.name] = value
         return value
+
+    def _required_first(self, view: View, d: CDecision) -> None:
+        """Evaluate the decisions ``d`` requires, deepest first, with an explicit stack.
+
+        A long chain of decisions then needs no deep Python recursion (cycles are
+        rejected when the model is loaded, so this terminates).
+        """
+        memo = self.memo
+        stack: list[tuple[View, CDecision, bool]] = [
+            (view if r.prefix is None else view.child(r.prefix), r.target, False)
+            for r in d.reqs
+            if r.kind == "decision"
+        ]
+        while stack:
+            v, dec, expanded = stack.pop()
+            if (v.key, dec.id) in memo:
+                continue
+            if expanded:
+                self.decision(v, dec)
+                continue
+            stack.append((v, dec, True))
+            for r in dec.reqs:
+                if r.kind == "decision":
+                    tv = v if r.prefix is None else v.child(r.prefix)
+                    if (tv.key, r.target.id) not in memo:
+                        stack.append((tv, r.target, False))
 
     def input(self, view: View, i: CInput) -> Any:
         key = (view.key, i.id)

@@ -153,3 +153,23 @@ def test_unknown_input_names_give_a_warning_with_a_suggestion() -> None:
     warning = next(m for m in r.messages if m.kind == "unknown-element")
     assert warning.severity == "warning"
     assert "did you mean 'b'" in warning.text
+
+
+def test_a_long_chain_of_decisions_needs_no_deep_recursion() -> None:
+    n = 1500
+    body = decision("d0", literal("0")) + "".join(
+        decision(f"d{i}", literal(f"d{i - 1} + 1"), decisions=[f"d{i - 1}"]) for i in range(1, n)
+    )
+    r = model(body).evaluate(f"d{n - 1}")
+    assert r.value == Decimal(n - 1)
+    assert r.ok
+
+
+def test_a_longer_cycle_is_named_in_order() -> None:
+    body = (
+        decision("a", literal("c"), decisions=["c"])
+        + decision("b", literal("a"), decisions=["a"])
+        + decision("c", literal("b"), decisions=["b"])
+    )
+    with pytest.raises(DefinitionError, match="cycle: a -> c -> b -> a"):
+        model(body)
