@@ -241,15 +241,16 @@ class Compiler:
         return lambda s: instance_of(value(s), type_ref)
 
     def _UnaryComparison(self, node: ast.UnaryComparison) -> Fn:
-        # `(< 10)` used as a value is the (half-open) range it describes
+        # `(< 10)` used as a value is the (half-open) range it describes; `(= 10)` and
+        # `(!= 10)` are ranges marked with their operator (the TCK tells them from [10..10])
         op, value = node.op, self.compile(node.value)
-        if op == "!=":
-            return self._Invalid(ast.Invalid("a '!=' test is not a value"))
 
         def comparison_range(s: Scope) -> Any:
             v = value(s)
             if op == "=":
-                return Range(v, v, True, True)
+                return Range(v, v, True, True, "=")
+            if op == "!=":
+                return Range(v, v, False, False, "!=")
             if op in ("<", "<="):
                 return Range(None, v, False, op == "<=")
             return Range(v, None, op == ">=", False)

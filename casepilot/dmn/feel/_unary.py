@@ -30,6 +30,9 @@ Test = Callable[[Any, Scope], Any]
 
 def in_range(value: Any, r: Range) -> bool | None:
     """Whether ``value`` lies in the range (None when incomparable)."""
+    if r.operator is not None:
+        eq = ops.feel_equal(value, r.start)
+        return None if eq is None else eq is (r.operator == "=")
     if r.start is not None:
         c = ops.compare(value, r.start)
         if c is None:

@@ -157,7 +157,8 @@ def feel_equal(a: Any, b: Any) -> bool | None:
         if not (isinstance(a, Range) and isinstance(b, Range)):
             return None
         return (
-            a.start_included == b.start_included
+            a.operator == b.operator
+            and a.start_included == b.start_included
             and a.end_included == b.end_included
             and feel_equal(a.start, b.start) is True
             and feel_equal(a.end, b.end) is True

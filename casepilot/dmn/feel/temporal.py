@@ -280,6 +280,8 @@ def to_feel_string(value: Any) -> str:
 
 
 def _format_range(value: Range) -> str:
+    if value.operator is not None:
+        return f"{value.operator} {_format_range_end(value.start)}"
     if value.start is None and value.end is None:
         return "[..]"
     if value.start is None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = ["FEEL_DECIMAL", "FeelFunction", "Range", "YearMonthDuration", "to_feel"]
 
@@ -47,6 +47,9 @@ class Range:
     end: Any
     start_included: bool
     end_included: bool
+    operator: Literal["=", "!="] | None = None
+    """Set for the unary-test values ``(= x)`` (ends ``[x..x]``) and ``(!= x)`` (ends ``(x..x)``,
+    holding everything but ``x``): the DMN TCK treats them as ranges distinct from ``[x..x]``."""
 
 
 @runtime_checkable
@@ -76,7 +79,9 @@ def to_feel(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_feel(v) for k, v in value.items()}
     if isinstance(value, Range):
-        return Range(to_feel(value.start), to_feel(value.end), value.start_included, value.end_included)
+        return Range(
+            to_feel(value.start), to_feel(value.end), value.start_included, value.end_included, value.operator
+        )
     if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration)):
         return value
     return value

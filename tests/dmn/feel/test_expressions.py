@@ -90,7 +90,25 @@ CASES: list[tuple[str, Any]] = [
     ('5 in (1, "a")', None),
     ('5 in (5, "a")', True),
     ("5 in (null..10]", None),
-    ("(< 10) = (null..10)", False),
+    ("(< 10) = (null..10)", False),  # a null endpoint gives null, not an open end (TCK 0068/0072)
+    ("5 in [1..null)", None),
+    # (= x) and (!= x) as values: ranges marked with their operator (TCK 0068 range_010/011/012)
+    ("(=10) = [10..10]", False),
+    ("(=10) = (=10)", True),
+    ("(!=10) = (!=10)", True),
+    ("(!=10) = (=10)", False),
+    ("(!=10) = (10..10)", False),
+    ("5 in (!=10)", True),
+    ("10 in (!=10)", False),
+    ("10 in (=10)", True),
+    ("(=10).start included and (=10).end included", True),
+    ("(!=10).start included or (!=10).end included", False),
+    ("(!=10).start = 10 and (!=10).end = 10", True),
+    ("string((!= 10))", "!= 10"),
+    ('string((= "a"))', '= "a"'),
+    ("[1, 10, 11][item in (!= 10)]", [D(1), D(11)]),
+    ("includes((!=10), 5)", None),  # not an interval
+    ("includes((=10), 10)", True),
     # if
     ('if 1 > 2 then "a" else "b"', "b"),
     ("if null then 1 else 2", D(2)),

@@ -58,6 +58,8 @@ class _R:
     def __init__(self, value: Any, param: str) -> None:
         if not isinstance(value, Range):
             raise BuiltinArgumentError(f"{param} must be a range, got {type_name(value)}")
+        if value.operator == "!=":
+            raise BuiltinArgumentError(f"{param} (!= x) is not an interval")
         self.s = _NEG if value.start is None else value.start
         self.e = _POS if value.end is None else value.end
         self.si = value.start_included
