@@ -1,0 +1,252 @@
+"""Per-step overhead of casepilot's governed, persisted agent step against a bare LangGraph loop.
+
+Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 5] [--concurrent 50] [--profile]``
+
+* **casepilot**: a generated bundle of N tasks in a chain, each bound to one cheap tool;
+  the offline RulePlanner (no model time). One step = observe → plan → govern → act →
+  record: the options from the CMMN engine, the governor's verdict, the tool call recorded
+  as started and completed, transitions, state saved in the hash-chained history, the
+  LangGraph SQLite checkpoint after every node. Measured with the PII layer on (the
+  default: every argument and result pseudonymised) and off.
+* **bare LangGraph**: a four-node graph (observe → plan → act → record → observe …) with
+  the same SQLite checkpointer (a file, WAL), the same tool called directly, N steps.
+* **concurrency**: ``--concurrent`` cases of the chain, one thread each, one Orchestrator.
+
+Prints ms/step for both, the ratio and steps per second, the concurrent throughput and,
+with ``--profile``, a cProfile summary of where casepilot's step spends its time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypedDict
+
+import yaml
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from casepilot.agent.orchestrator import Orchestrator  # noqa: E402
+from casepilot.agent.rule_planner import RulePlanner  # noqa: E402
+from casepilot.store import Store  # noqa: E402
+from casepilot.tools import ToolRegistry, tool  # noqa: E402
+
+
+class StepArgs(BaseModel):
+    ref: str
+
+
+class StepResult(BaseModel):
+    done: str
+
+
+def _work(ref: str) -> str:
+    return f"ok:{ref}"
+
+
+@tool(name="bench_step", side_effect="idempotent")
+def bench_step(args: StepArgs) -> StepResult:
+    """One cheap step of work."""
+    return StepResult(done=_work(args.ref))
+
+
+# -- the casepilot side -------------------------------------------------------------------------------
+
+
+def write_chain_bundle(folder: Path, n: int) -> Path:
+    """A case of ``n`` tasks, each starting when the previous completes, all bound to ``bench_step``."""
+    items, sentries, defs = [], [], []
+    for i in range(n):
+        entry = f'<entryCriterion id="ec{i}" sentryRef="s{i}"/>' if i else ""
+        items.append(f'<planItem id="pi{i}" name="Step {i}" definitionRef="t{i}">{entry}</planItem>')
+        if i:
+            sentries.append(f'<sentry id="s{i}"><planItemOnPart id="op{i}" sourceRef="pi{i - 1}">'
+                            "<standardEvent>complete</standardEvent></planItemOnPart></sentry>")
+        defs.append(f'<task id="t{i}" name="Step {i}"/>')
+    cmmn = f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="bench" targetNamespace="https://casepilot.dev/bench">
+  <caseFileItemDefinition id="cfid" name="Any" definitionType="http://www.omg.org/spec/CMMN/DefinitionType/Unspecified"/>
+  <case id="chain" name="Chain">
+    <caseFileModel id="cfm"><caseFileItem id="cfi_ref" name="ref" definitionRef="cfid"/>
+      <caseFileItem id="cfi_out" name="out" definitionRef="cfid"/></caseFileModel>
+    <casePlanModel id="cpm" name="Chain" autoComplete="true">
+      {"".join(items)}{"".join(sentries)}{"".join(defs)}
+    </casePlanModel>
+  </case>
+</definitions>"""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "chain.cmmn").write_text(cmmn, encoding="utf-8")
+    bindings = [{"task": f"Step {i}", "tool": "bench_step", "inputs": {"ref": "ref"}, "outputs": {"out": "done"}}
+                for i in range(n)]
+    (folder / "bindings.yaml").write_text(yaml.safe_dump({"bindings": bindings}), encoding="utf-8")
+    manifest = {"key": "bench-chain", "model": "chain.cmmn", "bindings": "bindings.yaml",
+                "governance": {"allowlist": {"tools": ["bench_step"]}, "provenance_role": None}}
+    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    return folder
+
+
+def casepilot_setup(workdir: Path, n: int, *, privacy: bool) -> tuple[Orchestrator, Store]:
+    store = Store.from_url(f"sqlite:///{workdir / ('cp-privacy.db' if privacy else 'cp.db')}")
+    orch = Orchestrator(store, ToolRegistry([bench_step]), RulePlanner(), privacy=privacy)
+    orch.deploy(write_chain_bundle(workdir / "bundle", n))
+    return orch, store
+
+
+def casepilot_case(orch: Orchestrator, n: int, ref: str) -> tuple[float, int]:
+    """Seconds spent in ``run`` (start excluded) and steps taken for one case."""
+    case = orch.start_case("bench-chain", {"ref": ref})
+    started = time.perf_counter()
+    outcome = orch.run(case.id, max_steps=n + 5)
+    elapsed = time.perf_counter() - started
+    if outcome.reason != "completed" or outcome.steps != n:
+        raise RuntimeError(f"bench case did not complete straight through: {outcome}")
+    return elapsed, outcome.steps
+
+
+# -- the bare LangGraph side -------------------------------------------------------------------------
+
+
+class BareState(TypedDict, total=False):
+    ref: str
+    steps: int
+    max_steps: int
+    option: str | None
+    result: str | None
+    done: list[str]
+
+
+def bare_graph(conn: sqlite3.Connection) -> Any:
+    def observe(state: BareState) -> BareState:
+        return {"option": None if state["steps"] >= state["max_steps"] else f"step-{state['steps']}"}
+
+    def plan(state: BareState) -> BareState:
+        return {"option": state["option"]}
+
+    def act(state: BareState) -> BareState:
+        return {"result": _work(state["ref"])}
+
+    def record(state: BareState) -> BareState:
+        return {"steps": state["steps"] + 1, "done": [*state.get("done", []), state["result"] or ""][-3:]}
+
+    graph: StateGraph[BareState] = StateGraph(BareState)
+    graph.add_node("observe", observe)
+    graph.add_node("plan", plan)
+    graph.add_node("act", act)
+    graph.add_node("record", record)
+    graph.add_edge(START, "observe")
+    graph.add_conditional_edges("observe", lambda s: "plan" if s.get("option") else END)
+    graph.add_edge("plan", "act")
+    graph.add_edge("act", "record")
+    graph.add_edge("record", "observe")
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return graph.compile(checkpointer=saver)
+
+
+def bare_case(graph: Any, n: int, thread: str) -> tuple[float, int]:
+    started = time.perf_counter()
+    out = graph.invoke({"ref": "R-1", "steps": 0, "max_steps": n, "done": []},
+                       {"configurable": {"thread_id": thread}, "recursion_limit": 10_000})
+    return time.perf_counter() - started, int(out["steps"])
+
+
+# -- measuring -------------------------------------------------------------------------------------
+
+
+def per_step(run: Callable[[int], tuple[float, int]], cases: int) -> tuple[float, float]:
+    """Median and best ms/step over ``cases`` runs (after one warm-up run)."""
+    run(-1)
+    samples = []
+    for i in range(cases):
+        seconds, steps = run(i)
+        samples.append(seconds * 1000 / steps)
+    return statistics.median(samples), min(samples)
+
+
+def concurrent(orch: Orchestrator, n: int, count: int) -> tuple[float, int]:
+    ids = [orch.start_case("bench-chain", {"ref": f"C-{i}"}).id for i in range(count)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        outcomes = list(pool.map(lambda cid: orch.run(cid, max_steps=n + 5), ids))
+    elapsed = time.perf_counter() - started
+    failed = [o for o in outcomes if o.reason != "completed"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} concurrent cases did not complete: {failed[0]}")
+    return elapsed, sum(o.steps for o in outcomes)
+
+
+def profile(orch: Orchestrator, n: int, cases: int, top: int) -> str:
+    profiler = cProfile.Profile()
+    ids = [orch.start_case("bench-chain", {"ref": f"P-{i}"}).id for i in range(cases)]
+    profiler.enable()
+    for cid in ids:
+        orch.run(cid, max_steps=n + 5)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=20, help="steps per case")
+    parser.add_argument("--cases", type=int, default=5, help="measured cases per variant")
+    parser.add_argument("--concurrent", type=int, default=50, help="cases run at once (threads)")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary of casepilot's step")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args(argv)
+    console = Console(width=130)
+    n = args.tasks
+    with tempfile.TemporaryDirectory(prefix="casepilot-agent-bench-") as tmp:
+        workdir = Path(tmp)
+        conn = sqlite3.connect(str(workdir / "bare.langgraph"), check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        graph = bare_graph(conn)
+        bare = per_step(lambda i: bare_case(graph, n, f"bare-{i}"), args.cases)
+        plain_orch, plain_store = casepilot_setup(workdir, n, privacy=False)
+        plain = per_step(lambda i: casepilot_case(plain_orch, n, f"R-{i}"), args.cases)
+        priv_orch, priv_store = casepilot_setup(workdir, n, privacy=True)
+        private = per_step(lambda i: casepilot_case(priv_orch, n, f"R-{i}"), args.cases)
+
+        table = Table(title=f"agent step cost ({n} steps per case, median of {args.cases} cases; SQLite files)")
+        for col in ("loop", "ms/step (median)", "ms/step (best)", "steps/s", "× bare LangGraph"):
+            table.add_column(col, justify="right" if col != "loop" else "left")
+        for label, (median, best) in (("bare LangGraph, 4 nodes + SqliteSaver", bare),
+                                      ("casepilot, PII layer off", plain),
+                                      ("casepilot, PII layer on (default)", private)):
+            table.add_row(label, f"{median:.2f}", f"{best:.2f}", f"{1000 / median:.0f}", f"{median / bare[0]:.1f}")
+        console.print(table)
+
+        elapsed, steps = concurrent(plain_orch, n, args.concurrent)
+        console.print(f"{args.concurrent} cases concurrently (threads, one Orchestrator, PII off): "
+                      f"{steps} steps in {elapsed:.2f} s = {steps / elapsed:.0f} steps/s, "
+                      f"{args.concurrent / elapsed:.1f} cases/s")
+        if args.profile:
+            console.print(profile(plain_orch, n, max(2, args.cases), args.top), markup=False, highlight=False)
+        for orch, store in ((plain_orch, plain_store), (priv_orch, priv_store)):
+            orch.close()
+            store.close()
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()
