@@ -98,10 +98,14 @@ class Lexicon:
     """Towns of many countries (Faker's address providers), case-folded."""
     groups: frozenset[str]
     """Nationalities, religious and political groups (``data/nrp.txt``), singular."""
+    group_forms: frozenset[str]
+    """``groups`` with their plurals, for a one-lookup pre-check."""
 
     def group_of(self, word: str) -> str | None:
         """The NRP entry ``word`` names, also in the plural ("saudis", "surinameses")."""
         w = word.casefold()
+        if w not in self.group_forms:
+            return None
         for candidate in (w, w[:-1] if w.endswith("s") else "", w[:-2] if w.endswith("es") else ""):
             if candidate and candidate in self.groups:
                 return candidate
@@ -184,4 +188,5 @@ def lexicon() -> Lexicon:
         frozenset(countries),
         frozenset(c for c in cities if c not in common),
         frozenset(groups),
+        frozenset(groups | {g + "s" for g in groups} | {g + "es" for g in groups}),
     )

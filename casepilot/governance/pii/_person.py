@@ -38,12 +38,6 @@ def _is_initial(w: str) -> bool:
     return (len(w) == 1 and w.isupper()) or (len(w) == 2 and w[0].isupper() and w[1] == ".")
 
 
-def _is_cap_word(w: str) -> bool:
-    if len(w) < 2 or not w[0].isupper() or w.isupper():
-        return False
-    return w.replace("'", "").replace("’", "").isalpha()
-
-
 def _surname_shaped(w: str) -> bool:
     return len(w) > 4 and w.lower().endswith(SURNAME_SUFFIXES)
 
@@ -94,15 +88,15 @@ class PersonNameRecognizer(EntityRecognizer):
 
 def _run_end(v: TokenView, i: int) -> int:
     """End (exclusive) of the run of name-shaped tokens starting at ``i`` (``i`` if none)."""
-    w = v.text
-    if not (_is_cap_word(w[i]) or (_is_initial(w[i]) and i + 1 < len(v) and _is_cap_word(w[i + 1]))):
+    w, cap = v.text, v.cap
+    if not (cap[i] or (_is_initial(w[i]) and i + 1 < len(v) and cap[i + 1])):
         return i
     j = i + 1
     while j < len(v) and j - i < _MAX_RUN and not v.break_before(j):
         tok, prev = w[j], w[j - 1]
-        if _is_cap_word(tok) or _is_initial(tok) or (tok == "." and len(prev) == 1 and _is_initial(prev)):
+        if cap[j] or _is_initial(tok) or (tok == "." and len(prev) == 1 and _is_initial(prev)):
             j += 1
-        elif j + 1 < len(v) and _is_cap_word(w[j + 1]) and (
+        elif j + 1 < len(v) and cap[j + 1] and (
             v.lower[j] in PARTICLES or (tok in "-'" and not v.space[j - 1])
         ):
             j += 1  # "Willemine ten Pas", "Mayo-Walters"
@@ -129,7 +123,7 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
         j -= 1
     if i >= j:
         return None
-    words = [w[k] for k in range(i, j) if _is_cap_word(w[k])]
+    words = [w[k] for k in range(i, j) if v.cap[k]]
     firsts = sum(lex.is_first(x) for x in words)
     lasts = sum(lex.is_last(x) for x in words)
     verb_after = j < len(v) and low[j] in PERSON_VERBS
@@ -212,7 +206,7 @@ def _spread(
     for a, b in ranges:
         for k in range(a, b):
             covered[k] = True
-            if _is_cap_word(v.text[k]) and v.lower[k] not in lex.common_words:
+            if v.cap[k] and v.lower[k] not in lex.common_words:
                 words.add(v.text[k])
     added: list[tuple[int, int, float]] = []
     for k in range(n):
@@ -232,15 +226,15 @@ def _spread(
 
 def _chains(v: TokenView, lex: Lexicon) -> list[list[int]]:
     """Single-word items of enumerations ("A, B and C"): capitalised or lower-case given names."""
-    w, n = v.text, len(v)
+    w, cap, n = v.text, v.cap, len(v)
 
     def item(k: int) -> bool:
-        if _is_cap_word(w[k]):
+        if cap[k]:
             return v.lower[k] not in lex.common_words or lex.is_first(w[k])
         return w[k].islower() and w[k].isalpha() and lex.is_first(w[k])
 
     def single(k: int) -> bool:  # not part of a longer capitalised run
-        return item(k) and not (k + 1 < n and _is_cap_word(w[k + 1])) and not (k > 0 and _is_cap_word(w[k - 1]))
+        return not (k + 1 < n and cap[k + 1]) and not (k > 0 and cap[k - 1]) and item(k)
 
     chains: list[list[int]] = []
     k = 0

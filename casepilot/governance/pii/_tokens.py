@@ -14,19 +14,27 @@ from typing import Any
 
 from spacy.tokens import Doc
 
-__all__ = ["TokenView", "token_view"]
+__all__ = ["TokenView", "is_cap_word", "token_view"]
 
 _SENTENCE_END = frozenset({".", "!", "?", "\n", ":"})
 
 
+def is_cap_word(w: str) -> bool:
+    """A capitalised word ("Anna", "O'Brien"), not an acronym ("NATO") or initial."""
+    if len(w) < 2 or not w[0].isupper() or w.isupper():
+        return False
+    return w.replace("'", "").replace("’", "").isalpha()
+
+
 @dataclass(frozen=True, slots=True)
 class TokenView:
-    """Token texts, offsets and the whitespace after each token."""
+    """Token texts, offsets, the whitespace after each token and whether it is capitalised."""
 
     text: list[str]
     lower: list[str]
     start: list[int]
     space: list[str]
+    cap: list[bool]
 
     def __len__(self) -> int:
         return len(self.text)
@@ -62,7 +70,7 @@ def _build(doc: Doc) -> TokenView:
             start.append(t.idx)
     full = doc.text
     space = [full[s + len(w) : n] for s, w, n in zip(start, text, [*start[1:], len(full)], strict=True)]
-    return TokenView(text, [w.lower() for w in text], start, space)
+    return TokenView(text, [w.lower() for w in text], start, space, [is_cap_word(w) for w in text])
 
 
 def token_view(nlp_artifacts: Any) -> TokenView | None:

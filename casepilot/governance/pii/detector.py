@@ -1,5 +1,10 @@
 """PII detection: Presidio's analyzer over a lean spaCy pipeline plus our recognizers.
 
+The parts are Presidio's — NLP engine, recognizer registry, pattern and checksum
+recognizers, context enhancer — and the loop over them is the one in
+``AnalyzerEngine.analyze`` without its per-call recognizer lookup and quadratic
+de-duplication (we resolve overlaps ourselves, below).
+
 One :class:`PiiDetector` per process is enough (see :func:`default_detector`): it
 holds the spaCy pipeline and the recognizer registry, both expensive to build and
 safe to share.
@@ -16,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
@@ -178,13 +183,12 @@ class PiiDetector:
         self.entities: tuple[str, ...] = tuple(entities)
         self.score_threshold = score_threshold
         self._engine = LeanSpacyNlpEngine(load_ner_pipeline())
-        self._analyzer = AnalyzerEngine(
-            registry=_registry(),
-            nlp_engine=self._engine,
-            supported_languages=["en"],
-            default_score_threshold=score_threshold,
-            context_aware_enhancer=WeakHitContextEnhancer(),
-        )
+        self._enhancer = WeakHitContextEnhancer()
+        self._entity_list = list(self.entities)
+        self._entity_set = frozenset(self.entities)
+        self._recognizers = _registry().get_recognizers(language="en", entities=self._entity_list)
+        for recognizer in self._recognizers:
+            recognizer.load()
         # Compile every pattern and build the word lists now, not on a user's first call.
         self.analyze(_WARM_UP)
 
@@ -203,10 +207,16 @@ class PiiDetector:
         return out
 
     def _analyze_with(self, text: str, artifacts: Any) -> list[DetectedEntity]:
-        results = self._analyzer.analyze(
-            text=text, language="en", entities=list(self.entities), nlp_artifacts=artifacts
+        # What ``AnalyzerEngine.analyze`` does, minus the per-call recognizer lookup and
+        # quadratic de-duplication (overlaps are resolved below anyway): the same
+        # recognizers, the same context enhancement, the same threshold.
+        results: list[RecognizerResult] = []
+        for recognizer in self._recognizers:
+            results.extend(recognizer.analyze(text=text, entities=self._entity_list, nlp_artifacts=artifacts))
+        results = self._enhancer.enhance_using_context(text, results, artifacts, self._recognizers)
+        return resolve_overlaps(
+            r for r in results if r.score >= self.score_threshold and r.entity_type in self._entity_set
         )
-        return resolve_overlaps(results)
 
 
 _default: PiiDetector | None = None
