@@ -183,19 +183,26 @@ def _cmmn(case_name: str, tasks: Sequence[TaskSpec], variables: Iterable[str]) -
 """
 
 
-def _guardrail_dmn(rules: Sequence[tuple[str, str, str | None]]) -> str:
-    """Decision ``Route`` on input ``tool``: (tool, verdict, role) rules, first hit, else allow."""
+Rule = tuple[str, str, str | None] | tuple[str, str, str | None, float | None, str | None]
+"""(tool, verdict, role) or (tool, verdict, role, expires_in seconds, default choice)."""
 
-    def rule(i: int, tool_test: str, verdict: str, role: str | None) -> str:
+
+def _guardrail_dmn(rules: Sequence[Rule]) -> str:
+    """Decision ``Route`` on input ``tool``: one rule per tool, first hit, else allow."""
+
+    def rule(i: int, tool_test: str, verdict: str, role: str | None, expires: float | None = None,
+             default: str | None = None) -> str:
         role_text = json.dumps(role) if role else "null"
         return f"""      <rule id="r{i}">
         <inputEntry><text>{tool_test}</text></inputEntry>
         <outputEntry><text>"{verdict}"</text></outputEntry>
         <outputEntry><text>{role_text}</text></outputEntry>
         <outputEntry><text>"rule {i} for {verdict}"</text></outputEntry>
+        <outputEntry><text>{expires if expires is not None else "null"}</text></outputEntry>
+        <outputEntry><text>{json.dumps(default) if default else "null"}</text></outputEntry>
       </rule>"""
 
-    body = "\n".join(rule(i, json.dumps(t), v, r) for i, (t, v, r) in enumerate(rules))
+    body = "\n".join(rule(i, json.dumps(r[0]), *r[1:]) for i, r in enumerate(rules))
     body += "\n" + rule(len(rules), "-", "allow", None)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="test_guardrails" name="Test guardrails"
@@ -207,6 +214,8 @@ def _guardrail_dmn(rules: Sequence[tuple[str, str, str | None]]) -> str:
       <output id="o_verdict" name="verdict" typeRef="string"/>
       <output id="o_role" name="role" typeRef="string"/>
       <output id="o_reason" name="reason" typeRef="string"/>
+      <output id="o_expires" name="expires_in" typeRef="number"/>
+      <output id="o_default" name="default" typeRef="string"/>
 {body}
     </decisionTable>
   </decision>
@@ -221,7 +230,7 @@ def write_bundle(
     tasks: Sequence[TaskSpec],
     *,
     variables: Iterable[str] = ("ref",),
-    guardrails: Sequence[tuple[str, str, str | None]] | None = None,
+    guardrails: Sequence[Rule] | None = None,
     allowlist: Sequence[str] | None = None,
     extra_governance: dict[str, Any] | None = None,
 ) -> Path:
