@@ -15,7 +15,7 @@ inputs on each path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from casepilot.dmn._boxed import bind_arguments
@@ -27,6 +27,7 @@ from casepilot.dmn._types import FeelType, TypeRegistry, coerce
 __all__ = ["CBKM", "CDecision", "CInput", "CService", "CompiledModel", "Req", "Run", "View"]
 
 ReqKind = Literal["decision", "input", "bkm", "service"]
+_UNSET = object()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -55,10 +56,10 @@ class CDecision:
     type: FeelType
     reqs: tuple[Req, ...]
     evaluate: Eval
+    requires_decisions: bool = field(init=False)
 
-    @property
-    def requires_decisions(self) -> bool:
-        return any(r.kind == "decision" for r in self.reqs)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "requires_decisions", any(r.kind == "decision" for r in self.reqs))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -107,11 +108,14 @@ class View:
 
     __slots__ = ("children", "inputs", "key", "label", "model")
 
-    def __init__(self, model: CompiledModel, inputs: dict[str, Any], key: tuple[str, ...]) -> None:
+    def __init__(
+        self, model: CompiledModel, inputs: dict[str, Any], key: tuple[str, ...], label: str = ""
+    ) -> None:
         self.model = model
         self.inputs = inputs
         self.key = key
-        self.label = "".join(p + "." for p in key if p)
+        self.label = label
+        """``prefix.`` path under which this view's results are reported ("" for the main model)."""
         self.children: dict[str, View] = {}
 
     def child(self, prefix: str) -> View:
@@ -122,7 +126,8 @@ class View:
                 inputs = nested if isinstance(nested, dict) else {}
             else:
                 inputs = self.inputs
-            hit = View(self.model.imports[prefix], inputs, (*self.key, prefix))
+            label = self.label + prefix + "." if prefix else self.label
+            hit = View(self.model.imports[prefix], inputs, (*self.key, prefix), label)
             self.children[prefix] = hit
         return hit
 
@@ -228,7 +233,16 @@ class Run:
 
     def scope_for(self, view: View, reqs: tuple[Req, ...]) -> dict[str, Any]:
         scope: dict[str, Any] = {}
+        memo = self.memo
+        key = view.key
         for r in reqs:
+            if r.prefix is None and (r.kind == "input" or r.kind == "decision"):
+                # The common case inline: an input or (usually already evaluated) decision of this model.
+                value = memo.get((key, r.target.id), _UNSET)
+                if value is _UNSET:
+                    value = self.input(view, r.target) if r.kind == "input" else self.decision(view, r.target)
+                scope[r.target.name] = value
+                continue
             value = self.value_of(view, r)
             if r.prefix:
                 nested = scope.get(r.prefix)

@@ -239,10 +239,20 @@ def compile_table(
             return [_checked(o, ctx) for o in outs]
         return _aggregate(hp, outs, owner, ctx)
 
+    single_tests = priorities[0] if n_out == 1 else []
+
     def _checked(value: Any, ctx: EvalContext) -> Any:
         if not has_output_values or value is None:
             return value
-        values = (value,) if n_out == 1 else tuple(value.get(n) for n in out_names)
+        if n_out == 1:
+            for t in single_tests:
+                if t(value, _NO_SCOPE):
+                    return value
+            ctx.error(
+                "invalid-output", owner, f"output value {describe(value)} is not one of the output values"
+            )
+            return value
+        values = tuple(value.get(n) for n in out_names)
         for name, v, tests in zip(out_names, values, priorities, strict=True):
             if tests and v is not None and not any(t(v, _NO_SCOPE) for t in tests):
                 ctx.error(
