@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import phonenumbers
 from presidio_anonymizer import AnonymizerEngine
@@ -32,6 +32,9 @@ from casepilot.errors import GovernanceBlocked
 
 from .detector import DetectedEntity, PiiDetector, default_detector
 from .vault import PseudonymVault
+
+if TYPE_CHECKING:
+    from casepilot.governance.governor import RedactedPayload
 
 __all__ = [
     "TOKEN_PATTERN",
@@ -202,6 +205,14 @@ class Pseudonymizer:
 
         value = _rebuild(obj, take)
         return PayloadRedaction(value, MappingProxyType(dict(entities)), tuple(tokens))
+
+    def redact_arguments(self, arguments: Mapping[str, Any], case_id: str) -> RedactedPayload:
+        """The Governor's ``PayloadRedactor``: redact a tool's or model call's arguments."""
+        from casepilot.governance.governor import RedactedPayload
+
+        result = self.redact_payload(dict(arguments), case_id)
+        payload = result.value if isinstance(result.value, dict) else {}
+        return RedactedPayload(payload, result.entities)
 
     def _redact_found(self, text: str, found: Sequence[DetectedEntity], case_id: str) -> RedactionResult:
         if not found:

@@ -123,3 +123,11 @@ def test_only_tokens_leave_the_process(pseudo: Pseudonymizer) -> None:
     result = pseudo.redact_text(LETTER, "case-1")
     assert all(TOKEN_PATTERN.fullmatch(t) for t in result.tokens)
     assert "Anna" not in repr(result) and "928" not in repr(result)
+
+
+def test_plugs_into_the_governor_as_its_redactor(pseudo: Pseudonymizer) -> None:
+    from casepilot.governance.governor import PayloadRedactor, RedactedPayload
+
+    redactor: PayloadRedactor = pseudo
+    result = redactor.redact_arguments({"query": "refund Anna Berg", "limit": 5}, "case-1")
+    assert result == RedactedPayload({"query": "refund <PERSON_1>", "limit": 5}, {"PERSON": 1})
