@@ -29,6 +29,7 @@ __all__ = [
     "VENDOR_CONSTRUCTS",
     "VENDOR_PREFIX",
     "check_element",
+    "juel_refusal_construct",
     "vendor_construct",
     "vendor_expression_construct",
 ]
@@ -138,13 +139,16 @@ _EXPRESSION_CONSTRUCTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     ),
 )
 
+_JUEL_FUNCTION = "JUEL function call"
+_JUEL_METHOD = "JUEL method call (engine objects and beans)"
+
 VENDOR_CONSTRUCTS: tuple[str, ...] = tuple(
     sorted(
         {f"{_PREFIX[ns]}:{name}" for ns, name in _REFUSED_ATTRIBUTES}
         | {f"{_PREFIX[ns]}:{name}" for ns, name in _REFUSED_ELEMENTS}
         | {label for _, label, _ in _EXPRESSION_CONSTRUCTS}
         | {"Quartz cron timer expression", "planFragment used as a plan item (Flowable)"}
-        | {"script condition language"}
+        | {"script condition language", _JUEL_FUNCTION}
     )
 )
 """Every construct name that a refusal can name (for the corpus test and ``compat``)."""
@@ -169,6 +173,24 @@ def vendor_expression_construct(body: str) -> tuple[str, str] | None:
         for pattern, label, hint in _EXPRESSION_CONSTRUCTS:
             if pattern.search(body):
                 return label, hint
+    return None
+
+
+def juel_refusal_construct(body: str, message: str) -> str | None:
+    """The vendor construct behind the ``${…}`` compiler's refusal of ``body``, else ``None``.
+
+    The dialect refuses calls by design (``casepilot.dmn.feel.juel``): a method call reaches
+    into engine objects or beans, a function (``fn:len(x)``, ``foo(x)``) into an engine's
+    function library. Both are vendor constructs, not malformed CMMN; any other compile
+    error (a typo, an unknown operator) stays an invalid-model problem.
+    """
+    if body.lstrip()[:2] not in ("${", "#{"):
+        return None
+    if message.startswith("method call"):
+        callee = message[len("method call"):].split("(", 1)[0]
+        return _JUEL_METHOD if "." in callee else _JUEL_FUNCTION
+    if message.startswith("function call"):
+        return _JUEL_FUNCTION
     return None
 
 

@@ -10,7 +10,6 @@ expressions casepilot cannot schedule.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 
 from casepilot.cmmn import _parse_vendor as vendor
@@ -39,6 +38,7 @@ from casepilot.cmmn.definitions import (
     TimerEventListener,
     UserEventListener,
 )
+from casepilot.dmn.feel import compile_condition
 from casepilot.errors import ExpressionError
 
 __all__ = ["CONDITION_LANGUAGES", "validate"]
@@ -59,14 +59,9 @@ def _events_for(definition: PlanItemDefinition) -> frozenset[str]:
                                                      "timerEventListener") else _TASK_EVENTS
 
 
-def _compiler() -> Callable[[str], object] | None:
-    """``casepilot.dmn.feel.compile_condition`` once it exists (written in parallel), else ``None``."""
-    try:
-        module = importlib.import_module("casepilot.dmn.feel")
-    except ImportError:
-        return None
-    fn = getattr(module, "compile_condition", None)
-    return fn if callable(fn) else None
+def _compiler() -> Callable[[str], object]:
+    """``casepilot.dmn.feel.compile_condition``: FEEL, or the ``${…}`` dialect when written so."""
+    return compile_condition
 
 
 def validate(definitions: Definitions, ctx: ParseContext) -> None:
@@ -86,7 +81,7 @@ def validate(definitions: Definitions, ctx: ParseContext) -> None:
 class _CaseChecker:
     """The checks of one case; keeps the case's lookup tables at hand."""
 
-    def __init__(self, case: Case, ctx: ParseContext, compile_condition: Callable[[str], object] | None) -> None:
+    def __init__(self, case: Case, ctx: ParseContext, compile_condition: Callable[[str], object]) -> None:
         self.case = case
         self.ctx = ctx
         self.compile_condition = compile_condition
@@ -258,11 +253,20 @@ class _CaseChecker:
         form = classify_timer(expr.body)
         loc = expr.location or timer.location
         if form == "expression":
-            if self._vendor_expression(expr, what) or expr.body.lstrip().startswith(("${", "#{")):
+            if self._vendor_expression(expr, what):
                 return
-            if not self._compiles(expr.body):
-                self.ctx.problem_at(loc, what, f"timer expression {expr.body!r} is neither ISO-8601 (e.g. PT1H, "
-                                    "2025-01-31T09:00:00Z, R3/PT1H) nor a ${…} or FEEL expression that compiles")
+            problem = self._compile_problem(expr.body)
+            if problem is None:
+                return
+            construct = vendor.juel_refusal_construct(expr.body, problem)
+            if construct is not None:
+                if self.ctx.strict_extensions:
+                    self.ctx.problem_at(loc, what, f"{vendor.VENDOR_PREFIX}{construct} in timer expression "
+                                        f"{expr.body!r}: {problem}")
+                return
+            self.ctx.problem_at(loc, what, f"timer expression {expr.body!r} is neither ISO-8601 (e.g. PT1H, "
+                                "2025-01-31T09:00:00Z, R3/PT1H) nor a ${…} or FEEL expression that compiles: "
+                                f"{problem}")
         elif form == "cron":
             if self.ctx.strict_extensions:
                 self.ctx.problem_at(loc, what, f"{vendor.VENDOR_PREFIX}Quartz cron timer expression {expr.body!r}: "
@@ -293,16 +297,15 @@ class _CaseChecker:
         self.ctx.problem_at(expr.location, what, f"{vendor.VENDOR_PREFIX}{construct} in {expr.body!r}: {hint}")
         return True
 
-    def _compiles(self, body: str) -> bool:
-        if self.compile_condition is None:  # the FEEL package is not there yet: cannot judge, so accept
-            return True
+    def _compile_problem(self, body: str) -> str | None:
+        """Why ``body`` does not compile, or ``None`` when it does."""
         try:
             self.compile_condition(body)
-        except ImportError:  # a dialect of the FEEL package not written yet: cannot judge, so accept
-            return True
-        except (ExpressionError, RecursionError):
-            return False
-        return True
+        except RecursionError:
+            return "nested too deeply"
+        except ExpressionError as exc:
+            return exc.message
+        return None
 
     def _condition(self, expr: Expression | None, what: str) -> None:
         if expr is None or not expr.body:
@@ -313,16 +316,19 @@ class _CaseChecker:
                 self.ctx.problem_at(expr.location, what, f"{vendor.VENDOR_PREFIX}script condition language '{lang}': "
                                     "casepilot evaluates FEEL and the ${…} style only, never scripts")
             return
-        if self._vendor_expression(expr, what) or self.compile_condition is None:
+        if self._vendor_expression(expr, what):
             return
         try:
             self.compile_condition(expr.body)
-        except ImportError:  # a dialect of the FEEL package not written yet: cannot judge, so accept
-            return
         except RecursionError:
             self.ctx.problem_at(expr.location, what, f"condition {expr.body[:80]!r}… is nested too deeply to compile")
         except ExpressionError as exc:
-            self.ctx.problem_at(expr.location, what, f"condition {expr.body!r} does not compile: {exc.message}")
+            construct = vendor.juel_refusal_construct(expr.body, exc.message)
+            if construct is None:
+                self.ctx.problem_at(expr.location, what, f"condition {expr.body!r} does not compile: {exc.message}")
+            elif self.ctx.strict_extensions:
+                self.ctx.problem_at(expr.location, what, f"{vendor.VENDOR_PREFIX}{construct} in {expr.body!r}: "
+                                    f"{exc.message}; casepilot reads case variables only")
 
     def _stage_cycles(self) -> None:
         """A stage used (directly or through nested stages) inside itself would never end."""

@@ -198,12 +198,6 @@ def test_condition_that_does_not_compile_is_refused(cmmn: Builder, monkeypatch: 
     assert p.line == _line_of(doc, "<condition>")
 
 
-def test_missing_compiler_is_not_an_error(cmmn: Builder, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate_module, "_compiler", lambda: None)
-    defs = parse_bytes(_rule_doc(cmmn, "a > 1))"))
-    assert defs.case().plan_items["p"].item_control is not None
-
-
 def test_real_feel_compiler_rejects_broken_feel(cmmn: Builder) -> None:
     (p,) = _problems(_rule_doc(cmmn, "amount &gt; &gt; 3"))
     assert "does not compile" in p.message
