@@ -1,9 +1,11 @@
 """The one place where DMN code calls the FEEL compiler.
 
-It caches compiled expressions by text (a model repeats the same cell text a lot),
-turns FEEL syntax errors into load-time problems (strict) or into evaluators that
-return null with a message (lenient, used by the TCK runner so that one bad
-expression does not sink a whole model), and adds the fast paths of ``_fastpath``.
+It passes the names in scope to FEEL (which needs them to scan names with spaces or
+operator characters, and caches compiled expressions by text), turns FEEL syntax
+errors into load-time problems (strict) or into evaluators that return null with a
+message (lenient, used by the TCK runner so that one bad expression does not sink a
+whole model), and adds the fast paths of ``_fastpath``. A defect inside FEEL at run
+time becomes a message on the one expression, never an exception for the caller.
 """
 
 from __future__ import annotations
@@ -68,7 +70,13 @@ class FeelBridge:
         path = simple_path(text)
 
         def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
-            value, messages = run(scope)
+            try:
+                value, messages = run(scope)
+            except RecursionError:
+                raise  # reported once, at the top of the evaluation
+            except Exception as exc:
+                ctx.error("feel-error", owner, f"evaluation of {text.strip()!r} failed: {exc!r}")
+                return None
             for m in messages:
                 ctx.error("feel-error", owner, str(m))
             return value
