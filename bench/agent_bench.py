@@ -13,7 +13,8 @@ Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 5] [--concurr
 * **concurrency**: ``--concurrent`` cases of the chain, one thread each, one Orchestrator.
 
 Prints ms/step for both, the ratio and steps per second, the concurrent throughput and,
-with ``--profile``, a cProfile summary of where casepilot's step spends its time.
+with ``--profile``, cProfile summaries of where casepilot's step spends its time (PII layer off
+and on).
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def concurrent(orch: Orchestrator, n: int, count: int) -> tuple[float, int]:
     return elapsed, sum(o.steps for o in outcomes)
 
 
-def profile(orch: Orchestrator, n: int, cases: int, top: int) -> str:
+def profile(orch: Orchestrator, n: int, cases: int, top: int, *, only: str | None = None) -> str:
     profiler = cProfile.Profile()
     ids = [orch.start_case("bench-chain", {"ref": f"P-{i}"}).id for i in range(cases)]
     profiler.enable()
@@ -201,6 +202,9 @@ def profile(orch: Orchestrator, n: int, cases: int, top: int) -> str:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
+    if only:
+        stats.sort_stats("cumulative").print_stats(only, top)
+        return out.getvalue()
     stats.sort_stats("cumulative").print_stats(top)
     stats.sort_stats("tottime").print_stats(top)
     return out.getvalue()
@@ -241,7 +245,11 @@ def main(argv: list[str] | None = None) -> None:
                       f"{steps} steps in {elapsed:.2f} s = {steps / elapsed:.0f} steps/s, "
                       f"{args.concurrent / elapsed:.1f} cases/s")
         if args.profile:
+            console.rule("profile: casepilot, PII layer off")
             console.print(profile(plain_orch, n, max(2, args.cases), args.top), markup=False, highlight=False)
+            console.rule("profile: casepilot, PII layer on (casepilot, spaCy and Presidio frames)")
+            console.print(profile(priv_orch, n, 2, args.top, only="casepilot|spacy|presidio"),
+                          markup=False, highlight=False)
         for orch, store in ((plain_orch, plain_store), (priv_orch, priv_store)):
             orch.close()
             store.close()
