@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from casepilot.store import DEFAULT_URL, Store
 from casepilot.tools import ToolRegistry
@@ -83,14 +83,15 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
     orch = _orchestrator(db, tools)
     for event in orch.stream(case_id, max_steps=max_steps):
         console.print(f"[dim]{event['node']}[/dim]")
-    outcome = orch._outcome(case_id, orch._graph.get_state(orch._config(case_id)).values)
+    outcome = orch.outcome(case_id)
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
 
 
 def inbox(case_id: Annotated[str | None, typer.Option("--case")] = None,
           role: Annotated[str | None, typer.Option("--role")] = None, db: DbOption = None) -> None:
     """List open inbox items."""
-    table = Table("task", "case", "role", "question", "options")
+    table = Table("case", "role", "question", "options")
+    table.columns.insert(0, Column("task", no_wrap=True, min_width=32))
     for task in _store(db).tasks(case_id=case_id, role=role, status="open"):
         table.add_row(task.id, task.case_id[:8], task.role or "-", task.prompt, ", ".join(task.options))
     console.print(table)

@@ -34,7 +34,7 @@ from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.agent.planning import Planner
 from casepilot.agent.privacy import CasePrivacy
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.errors import DecisionRejected, NotFound
+from casepilot.errors import DecisionRejected
 from casepilot.governance.checkpoints import check_decision
 from casepilot.governance.governor import Governor
 from casepilot.store import CaseRecord, DefinitionBundle, DefinitionVersion, HumanTask, Store
@@ -178,6 +178,10 @@ class Orchestrator:
             for node, update in chunk.items():
                 yield {"node": node, "update": update}
 
+    def outcome(self, case_id: str) -> RunOutcome:
+        """Where the case's loop stands now (after ``run`` or ``stream``)."""
+        return self._outcome(case_id, self._graph.get_state(self._config(case_id)).values)
+
     def _outcome(self, case_id: str, result: Mapping[str, Any]) -> RunOutcome:
         snapshot = self._graph.get_state(self._config(case_id))
         loaded = self.runtime.load(case_id)
@@ -292,7 +296,5 @@ class Orchestrator:
         return await asyncio.to_thread(self.chat, case_id, actor, message)
 
     def case(self, case_id: str) -> CaseRecord:
-        try:
-            return self.store.case(case_id)
-        except NotFound:
-            raise
+        """The stored case (``NotFound`` if there is none)."""
+        return self.store.case(case_id)
