@@ -162,6 +162,13 @@ def _on_part(ctx: ParseContext, el: etree._Element, local: str) -> OnPart | None
         return PlanItemOnPart(id=el.get("id"), source_ref=source, standard_event=cast(PlanItemTransition, event),
                               exit_criterion_ref=exit_ref, name=el.get("name"), location=ctx.loc(el))
     ctx.check_children(el, frozenset({"standardEvent"}))
+    if ctx.child(el, "standardEvent") is None:
+        # CMMN 1.1 requires the event, but Camunda 7 deploys such models: it ignores every
+        # case-file on-part (SentryEntryCriteriaTest#testCaseFileItemOnPart expects the guarded
+        # task active at once). An on-part that names no transition can never be told apart
+        # from any other case-file change, so it adds no condition: the sentry keeps its other
+        # parts, and a sentry left with none holds as soon as it is evaluated.
+        return None
     event = _standard_event(ctx, el, _CASE_FILE_EVENTS, "a case file item")
     if not source or event is None:
         return None
