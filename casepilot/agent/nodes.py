@@ -523,6 +523,7 @@ class Nodes:
             engine = loaded.engine
             assert engine is not None
             loaded.facts.started.pop(call_id, None)
+            loaded.facts.usage = loaded.facts.usage.add(wall_seconds=outcome["latency_ms"] / 1000)
             step.append("tool_call_completed", actor="agent", payload=completed, latency_ms=outcome["latency_ms"])
             for name, prov in (result_provenance(binding) if binding else {}).items():
                 loaded.facts.provenance[name] = {"trust": prov.trust, "source": prov.source}
