@@ -10,7 +10,6 @@ same here as in other conformant engines.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from casepilot.dmn._model import ItemDefinitionDef
-from casepilot.dmn.feel.values import Range, YearMonthDuration
+from casepilot.dmn.feel import kind_of
 
 __all__ = ["ANY", "FeelType", "TypeRegistry", "base_type", "coerce", "describe"]
 
@@ -61,20 +60,25 @@ def _is_number_fast(v: Any) -> bool:
     return v.__class__ is Decimal or _is_number(v)
 
 
+def _kind(name: str) -> Callable[[Any], bool]:
+    """A check by FEEL's own type naming (covers FEEL's extended dates beyond Python's range)."""
+    return lambda v: kind_of(v) == name
+
+
 _BASE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "number": _is_number_fast,
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
-    "date": lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
-    "time": lambda v: isinstance(v, dt.time),
-    "date and time": lambda v: isinstance(v, dt.datetime),
-    "days and time duration": lambda v: isinstance(v, dt.timedelta),
-    "years and months duration": lambda v: isinstance(v, YearMonthDuration),
-    "duration": lambda v: isinstance(v, (dt.timedelta, YearMonthDuration)),
+    "date": _kind("date"),
+    "time": _kind("time"),
+    "date and time": _kind("date and time"),
+    "days and time duration": _kind("days and time duration"),
+    "years and months duration": _kind("years and months duration"),
+    "duration": lambda v: kind_of(v) in ("days and time duration", "years and months duration"),
     "context": lambda v: isinstance(v, dict),
     "list": lambda v: isinstance(v, list),
-    "range": lambda v: isinstance(v, Range),
-    "function": lambda v: hasattr(v, "invoke") and hasattr(v, "parameter_names"),
+    "range": _kind("range"),
+    "function": _kind("function"),
     "Null": lambda v: v is None,
 }
 
