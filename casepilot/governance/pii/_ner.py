@@ -3,7 +3,8 @@
 The small model tags durations and vague references as DATE ("a year", "this
 month", "the weekend"); they identify no one and only add noise to redaction, so a
 DATE_TIME from NER must contain a digit, a month or a weekday name — and must not be
-a bare number of nine or more digits (the model tags account and phone numbers).
+a bare number of nine or more digits (the model tags account and phone numbers) nor a
+duration ("30 days", "8+ years").
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ class SpecificSpacyRecognizer(SpacyRecognizer):
         return [r for r in results if r.entity_type != "DATE_TIME" or _is_date(text[r.start : r.end])]
 
 
+_DURATION = re.compile(
+    r"^(?:(?:about|around|over|under|within|for|the|a|an|first|last|next|\d+\+?|[a-z]+-?)\s+)*"
+    r"(?:\d+\+?\s*)?(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|yrs?|decades?)(?:\s+(?:old|ago|later))?$",
+    re.IGNORECASE,
+)
+
+
 def _is_date(value: str) -> bool:
-    """Specific, and not a long bare number (a phone or account number tagged as DATE)."""
-    return bool(_SPECIFIC_DATE.search(value)) and not (value.isdigit() and len(value) > 8)
+    """Specific: not a duration ("30 days") nor a long bare number (a phone or account number)."""
+    if value.isdigit() and len(value) > 8:
+        return False
+    return bool(_SPECIFIC_DATE.search(value)) and not _DURATION.match(value)

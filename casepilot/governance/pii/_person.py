@@ -147,8 +147,10 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
         score = 0.6 if len(words) >= 2 else 0.5  # "Tomomi Nishiyama lives at …"
     elif len(words) >= 2 and any(low[k] in PARTICLES for k in range(i + 1, j - 1)):
         score = 0.5  # "Willemine ten Pas" — but also "Soto del Barco": NER may overrule
-    elif (lasts or (len(words) == 1 and _surname_shaped(words[0]))) and not v.sentence_start(i):
-        score = 0.4
+    elif (lasts or (len(words) == 1 and _surname_shaped(words[0]))) and not v.sentence_start(i) \
+            and not (j < len(v) and v.text[j].isalpha() and v.text[j].islower() and v.lower[j] not in PERSON_VERBS
+                     and v.lower[j] not in {"and", "or", "was", "is", "has", "had", "will", "would", "said"}):
+        score = 0.4  # a lone surname mid-sentence, not used as a modifier ("Flood damage")
     else:
         return None
     return i, j, score

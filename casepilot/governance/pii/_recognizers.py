@@ -198,7 +198,8 @@ _PHONE_CANDIDATE = re.compile(
 _DATE_LIKE = re.compile(r"^\d{1,4}([./-])\d{1,2}\1\d{1,4}$")
 _PHONE_CONTEXT = re.compile(
     r"\b(?:phone|tel|telephone|call|called|calling|mobile|cell|cellphone|fax|desk|office|home|work|"
-    r"number|contact|reach|dial|text|sms|whatsapp|messages?|answering|hotline|landline|ph|mob)\b",
+    r"contact|reach|dial|text|sms|whatsapp|messages?|answering|hotline|landline|ph|mob|"
+    r"(?:phone|mobile|cell|contact|fax|telephone|registered)\s+(?:number|no\.?))\b",
     re.IGNORECASE,
 )
 _CONTEXT_BEFORE = 40

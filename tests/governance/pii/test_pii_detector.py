@@ -206,3 +206,13 @@ def test_driving_licence_needs_its_phrase(detector: PiiDetector) -> None:
 )
 def test_places_from_cues_and_layout(detector: PiiDetector, text: str, place: str) -> None:
     assert ("LOCATION", place) in found(detector, text)
+
+
+def test_ordinary_business_text_stays_mostly_clear(detector: PiiDetector) -> None:
+    text = (
+        "Coverage under Section 4 excludes Flood damage. The Insured must provide the Repair "
+        "Estimate within 30 days. Reference number 4821-7730 applies."
+    )
+    kinds = {t for t, _ in found(detector, text)}
+    assert not kinds & {"PERSON", "PHONE_NUMBER"}
+    assert ("DATE_TIME", "30 days") not in found(detector, text)
