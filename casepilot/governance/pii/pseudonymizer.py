@@ -215,6 +215,9 @@ class Pseudonymizer:
         return RedactedPayload(payload, result.entities)
 
     def _redact_found(self, text: str, found: Sequence[DetectedEntity], case_id: str) -> RedactionResult:
+        if "<" in text:  # already-issued tokens stay as they are (re-redacting history is a no-op)
+            issued = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
+            found = [e for e in found if not any(e.start < b and a < e.end for a, b in issued)]
         if not found:
             return RedactionResult(text, MappingProxyType({}), ())
         used: set[str] = set()

@@ -131,3 +131,10 @@ def test_plugs_into_the_governor_as_its_redactor(pseudo: Pseudonymizer) -> None:
     redactor: PayloadRedactor = pseudo
     result = redactor.redact_arguments({"query": "refund Anna Berg", "limit": 5}, "case-1")
     assert result == RedactedPayload({"query": "refund <PERSON_1>", "limit": 5}, {"PERSON": 1})
+
+
+def test_redaction_is_idempotent(pseudo: Pseudonymizer) -> None:
+    text = LETTER + " IBAN GB56HXDO88167774656119, IP 10.1.2.3, in Oslo on 2/8/2024."
+    once = pseudo.redact_text(text, "case-1")
+    twice = pseudo.redact_text(once.text, "case-1")
+    assert twice.text == once.text and not twice.entities and twice.tokens == ()
