@@ -317,7 +317,7 @@ class CaseMachine:
 
     # -- timers ------------------------------------------------------------------------------------
 
-    def _timer_text(self, inst: ItemInstance) -> str:
+    def _timer_text(self, inst: ItemInstance) -> str | None:
         definition = self.info(inst).definition
         assert isinstance(definition, TimerEventListener)
         expr = definition.timer_expression
@@ -335,13 +335,24 @@ class CaseMachine:
             return f"PT{int(period[1].total_seconds())}S" if not period[0] else f"P{period[0]}M"
         if isinstance(result, dt.datetime):
             return result.isoformat()
-        if isinstance(result, str):
+        if isinstance(result, str) and result.strip():
             return result
-        raise DefinitionError(f"timer expression {text!r} gave {result!r}, not a duration or date-time")
+        return None
 
     def start_timer(self, inst: ItemInstance) -> None:
-        """Start counting: the due time is the case clock plus the timer expression."""
-        schedule = parse_timer(self._timer_text(inst), self.now)
+        """Start counting: the due time is the case clock plus the timer expression.
+
+        An expression that gives no duration or date-time (say ``${startTime}`` before the
+        variable is set) leaves the listener Available without a due time: it never occurs
+        by itself, and raising here would abandon an operation half applied.
+        """
+        text = self._timer_text(inst)
+        if text is None:
+            return
+        try:
+            schedule = parse_timer(text, self.now)
+        except ValueError:
+            return
         inst.due = schedule.first.isoformat()
         inst.repeats = schedule.repeats
         heapq.heappush(self.timers, (schedule.first, self.order[inst.id], inst.id))
@@ -363,7 +374,8 @@ class CaseMachine:
         self.transition(inst, "occur", cause="timer")
         parent = self.items[inst.parent] if inst.parent is not None else None
         if (left is None or left > 0) and parent is not None and parent.state == "Active":
-            period = parse_timer(self._timer_text(inst), self.now).period
+            text = self._timer_text(inst)
+            period = None if text is None else parse_timer(text, self.now).period
             if period is not None:
                 repeat = self.create(inst.element, parent, cause="timer")
                 repeat.due = add_period(due, period).isoformat()

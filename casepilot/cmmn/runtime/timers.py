@@ -68,7 +68,16 @@ def add_period(moment: dt.datetime, period: Period) -> dt.datetime:
 
 
 def _moment(text: str, like: dt.datetime) -> dt.datetime:
-    value = parse_date_and_time(text.strip().replace("z", "Z"))
+    """An ISO-8601 date-time; without a zone it is read in the case clock's zone.
+
+    ``datetime.fromisoformat`` takes every ISO-8601 extended form, minutes-only
+    (``2017-12-05T10:00``, used by Flowable's TimerEventListenerTest#testDateExpression)
+    included; FEEL's parser is the fallback for ``@zone`` forms.
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        value = parse_date_and_time(text.strip().replace("z", "Z"))
     if value.tzinfo is None and like.tzinfo is not None:
         value = value.replace(tzinfo=like.tzinfo)
     return value
