@@ -14,6 +14,10 @@ Presidio's own pattern/checksum recognizers are reused where they are good
   ("+46 (0)8 928 571 38", "03.93.92.16.85", "0490 75 40 81", "(37) 788-063"):
   a number counts when it is internationally written and parses, or when a phone
   context word ("call", "fax", "mobile", "tel", …) stands next to it.
+* :class:`LicenceContextRecognizer` — a driving-licence number right after the phrase.
+* :class:`GatedUrlRecognizer`, :class:`GatedIpRecognizer`,
+  :class:`CompactDateRecognizer` — Presidio's own patterns behind a cheap
+  pre-check (its URL pattern alone cost more time than the NER model).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ from stdnum import iban as stdnum_iban
 
 __all__ = [
     "AnyCountryCreditCardRecognizer",
+    "CompactDateRecognizer",
+    "GatedIpRecognizer",
+    "GatedUrlRecognizer",
     "IbanAnyCountryRecognizer",
     "LicenceContextRecognizer",
     "LoosePhoneRecognizer",
