@@ -23,9 +23,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,6 +37,7 @@ SINGLE_STEPS = 400
 WORKER_STEPS = 200
 WORKERS = 4
 STEP_REPS = 150
+TRIALS = 3
 HISTORY_SIZES = (10, 1_000, 100_000)
 
 
@@ -63,7 +65,7 @@ def single_writer(url: str) -> float:
         return SINGLE_STEPS * 3 / (time.perf_counter() - t0)
 
 
-def _worker(url: str, barrier: mp.synchronize.Barrier, out: mp.Queue[float]) -> None:  # type: ignore[name-defined]
+def _worker(url: str, barrier: Any, out: Any) -> None:
     with Store.from_url(url) as store:
         case_id = _case(store)
         barrier.wait()
@@ -75,7 +77,7 @@ def _worker(url: str, barrier: mp.synchronize.Barrier, out: mp.Queue[float]) -> 
 def concurrent_writers(url: str) -> float:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(WORKERS + 1)
-    out: mp.Queue[float] = ctx.Queue()
+    out = ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(url, barrier, out)) for _ in range(WORKERS)]
     for p in procs:
         p.start()
@@ -134,13 +136,19 @@ def step_costs(url: str) -> dict[int, float]:
         return {n: statistics.median(t) for n, t in times.items()}
 
 
-def run(name: str, url_factory: contextmanager[str]) -> None:  # type: ignore[type-arg]
+def _trials(label: str, measure: Callable[[str], float], url_factory: Callable[[], Any]) -> None:
+    rates = []
+    for _ in range(TRIALS):
+        with url_factory() as url:
+            rates.append(measure(url))
+    print(f"{label:<22} median {statistics.median(rates):7.0f} events/s, best {max(rates):7.0f} ({TRIALS} trials)")
+
+
+def run(name: str, url_factory: Callable[[], Any]) -> None:
     print(f"\n## {name}")
-    with url_factory() as url:  # type: ignore[operator]
-        print(f"single writer:       {single_writer(url):8.0f} events/s")
-    with url_factory() as url:  # type: ignore[operator]
-        print(f"{WORKERS} writers, 4 cases: {concurrent_writers(url):8.0f} events/s")
-    with url_factory() as url:  # type: ignore[operator]
+    _trials("single writer:", single_writer, url_factory)
+    _trials(f"{WORKERS} writers, {WORKERS} cases:", concurrent_writers, url_factory)
+    with url_factory() as url:
         costs = step_costs(url)
     for n, ms in costs.items():
         print(f"step cost, {n:>7,} events: {ms:6.2f} ms (median of {STEP_REPS})")
@@ -155,7 +163,7 @@ def sqlite_url() -> Iterator[str]:
         yield f"sqlite:///{d}/bench.db"
 
 
-def pg_factory(pg_url: str | None):  # type: ignore[no-untyped-def]
+def pg_factory(pg_url: str | None) -> Callable[[], Any]:
     from tests._postgres import PgServer, postgres_server, throwaway_database
 
     server = PgServer(url=pg_url.replace("+psycopg", ""), source="env") if pg_url else postgres_server()
