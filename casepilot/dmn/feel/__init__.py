@@ -17,9 +17,14 @@ Names containing spaces are read without help (``Monthly Salary``); names contai
 operators or keywords (``Loan-to-value``, ``Is for sale``) need ``known_names=`` — the names
 in scope — because FEEL itself cannot tell ``a-b`` from ``a - b`` otherwise.
 
-Known limits: dates are Python dates (years 1..9999; the TCK's ±999999999 years give
-null), times keep microseconds (not nanoseconds), and ``(= x)`` / ``(!= x)`` are unary
-tests but not values.
+Dates are Python dates, except years outside 1..9999 (up to ±999 999 999, as in
+``java.time``), which are :class:`FeelDate` / :class:`FeelDateTime` — use ``kind_of`` or
+``conforms`` rather than ``isinstance(v, datetime.date)`` to type-check FEEL values.
+``(= x)`` / ``(!= x)`` used as values are ranges marked with their operator.
+
+Known limits: times keep microseconds (nanosecond digits are cut), and time equality is
+exact to the microsecond (the TCK's ``time_005`` / ``datetime_003_a`` expect second
+resolution, which would make ``=`` disagree with ``<``).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from ._runtime import Limits, UserFunction
 from .ops import compare, feel_equal, kind_of
 from .temporal import parse_date, parse_date_and_time, parse_duration, parse_time, to_feel_string
 from .types import conforms, instance_of
-from .values import FEEL_DECIMAL, FeelFunction, Range, YearMonthDuration, to_feel
+from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, FeelFunction, Range, YearMonthDuration, to_feel
 
 __all__ = [
     "FEEL_DECIMAL",
@@ -47,6 +52,8 @@ __all__ = [
     "Dialect",
     "ExpressionError",
     "ExpressionSyntaxError",
+    "FeelDate",
+    "FeelDateTime",
     "FeelFunction",
     "Limits",
     "Range",

@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 
 from casepilot.errors import ExpressionError
 
+from . import _extended as ext
 from .types import conforms
-from .values import FEEL_DECIMAL, Range, YearMonthDuration
+from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
     "CURRENT_STATE",
@@ -313,7 +314,21 @@ def _duration_property(value: _dt.timedelta, name: str) -> Any:
     return Decimal(sign * parts[name]) if name in parts else MISSING
 
 
+def _extended_property(value: FeelDate | FeelDateTime, name: str) -> Any:
+    if name in ("year", "month", "day"):
+        return Decimal(getattr(value, name))
+    if name == "weekday":
+        return Decimal(ext.weekday_proxy(value).isoweekday())
+    if isinstance(value, FeelDate):
+        return MISSING
+    if name == "time offset":
+        return None if value.tzinfo is None else ext.to_proxy(value)[1].utcoffset()
+    return _temporal_property(value.time, name)
+
+
 def _temporal_property(value: Any, name: str) -> Any:
+    if isinstance(value, (FeelDate, FeelDateTime)):
+        return _extended_property(value, name)
     if isinstance(value, _dt.date):
         if name == "year":
             return Decimal(value.year)

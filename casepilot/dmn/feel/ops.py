@@ -8,13 +8,13 @@ true and ``null = x`` false, as the spec says.
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .values import FEEL_DECIMAL, Range, YearMonthDuration
+from . import _extended as ext
+from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
     "add",
@@ -58,6 +58,10 @@ def kind_of(value: Any) -> str:
         return "context"
     if isinstance(value, Range):
         return "range"
+    if isinstance(value, FeelDateTime):
+        return "date and time"
+    if isinstance(value, FeelDate):
+        return "date"
     if isinstance(value, (int, float)):
         return "number"
     return "function" if hasattr(value, "invoke") else "Any"
@@ -87,7 +91,7 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
         return a, b
     if isinstance(a, _dt.datetime) or isinstance(b, _dt.datetime):
         if not (isinstance(a, _dt.datetime) and isinstance(b, _dt.datetime)):
-            return None
+            return _extended_keys(a, b)
         if (a.tzinfo is None) != (b.tzinfo is None):
             return None
         if a.tzinfo is not None:
@@ -107,6 +111,29 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
         return a, b
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
         return a.months, b.months
+    if isinstance(a, _EXTENDED) or isinstance(b, _EXTENDED):
+        return _extended_keys(a, b)
+    return None
+
+
+_EXTENDED = (FeelDate, FeelDateTime)
+_DATE_TIMES = (_dt.datetime, FeelDateTime)
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, FeelDate) or (
+        isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)
+    )
+
+
+def _extended_keys(a: Any, b: Any) -> tuple[int, int] | None:
+    """Integer keys (days, or microseconds of the instant) when a year beyond 1..9999 is involved."""
+    if _is_date(a) and _is_date(b):
+        return ext.date_key(a), ext.date_key(b)
+    if isinstance(a, _DATE_TIMES) and isinstance(b, _DATE_TIMES):
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            return None
+        return ext.datetime_key(a), ext.datetime_key(b)
     return None
 
 
@@ -165,11 +192,7 @@ def feel_equal(a: Any, b: Any) -> bool | None:
         )
     if isinstance(a, _dt.time) and isinstance(b, _dt.time) and (a.tzinfo is None) != (b.tzinfo is None):
         return False
-    if (
-        isinstance(a, _dt.datetime)
-        and isinstance(b, _dt.datetime)
-        and (a.tzinfo is None) != (b.tzinfo is None)
-    ):
+    if isinstance(a, _DATE_TIMES) and isinstance(b, _DATE_TIMES) and (a.tzinfo is None) != (b.tzinfo is None):
         return False
     keys = _comparable(a, b)
     if keys is not None:
@@ -205,23 +228,6 @@ def _pow(a: Decimal, b: Decimal) -> Decimal | None:
     return result if result.is_finite() else None
 
 
-def _add_months(value: _dt.date, months: int) -> _dt.date:
-    """Calendar month arithmetic with day clamping (Jan 31 + P1M = Feb 28/29)."""
-    total = value.year * 12 + (value.month - 1) + months
-    year, month = divmod(total, 12)
-    if not 1 <= year <= 9999:
-        raise OverflowError("year out of range")
-    day = min(value.day, calendar.monthrange(year, month + 1)[1])
-    return value.replace(year=year, month=month + 1, day=day)
-
-
-def _shift_datetime(value: _dt.datetime, delta: _dt.timedelta) -> _dt.datetime:
-    """Instant arithmetic for zoned date-times (DST-safe); plain arithmetic otherwise."""
-    if isinstance(value.tzinfo, ZoneInfo):
-        return (value.astimezone(_UTC) + delta).astimezone(value.tzinfo)
-    return value + delta
-
-
 def _shift_time(value: _dt.time, delta: _dt.timedelta) -> _dt.time:
     base = _dt.datetime.combine(_REFERENCE_DAY, value.replace(tzinfo=None)) + delta
     return base.time().replace(tzinfo=value.tzinfo)
@@ -230,16 +236,21 @@ def _shift_time(value: _dt.time, delta: _dt.timedelta) -> _dt.time:
 def _temporal_plus(value: Any, delta: Any) -> Any:
     """date / date and time / time shifted by a duration (None when not applicable)."""
     if isinstance(delta, YearMonthDuration):
-        if isinstance(value, (_dt.date, _dt.datetime)):
-            return _add_months(value, delta.months)
+        if isinstance(value, (_dt.date, FeelDate, FeelDateTime)):
+            return ext.add_months(value, delta.months)
         return None
-    if isinstance(value, _dt.datetime):
-        return _shift_datetime(value, delta)
-    if isinstance(value, _dt.date):
-        shifted = _dt.datetime(value.year, value.month, value.day) + delta
-        return shifted.date()
     if isinstance(value, _dt.time):
         return _shift_time(value, delta)
+    try:
+        if isinstance(value, _dt.datetime):
+            return ext.shift_native(value, delta)
+        if isinstance(value, _dt.date):
+            shifted = _dt.datetime(value.year, value.month, value.day) + delta
+            return shifted.date()
+    except OverflowError:
+        pass  # beyond year 9999 (or before 1): computed below
+    if isinstance(value, (_dt.date, FeelDate, FeelDateTime)):
+        return ext.shift(value, delta)
     return None
 
 
@@ -248,7 +259,7 @@ def _is_duration(value: Any) -> bool:
 
 
 def _is_temporal(value: Any) -> bool:
-    return isinstance(value, (_dt.date, _dt.time))
+    return isinstance(value, (_dt.date, _dt.time, FeelDate, FeelDateTime))
 
 
 def add(a: Any, b: Any) -> Any:
@@ -288,6 +299,8 @@ def subtract(a: Any, b: Any) -> Any:
             return YearMonthDuration(a.months - b.months)
         if _is_temporal(a) and _is_duration(b):
             return _temporal_plus(a, negate(b))
+        if isinstance(a, _EXTENDED) or isinstance(b, _EXTENDED):
+            return _subtract_extended(a, b)
         if isinstance(a, _dt.date) and isinstance(b, _dt.date):
             if isinstance(a, _dt.datetime) != isinstance(b, _dt.datetime):
                 # date against date and time: the date is midnight UTC, and only a zoned
@@ -308,6 +321,27 @@ def subtract(a: Any, b: Any) -> Any:
     except (OverflowError, ValueError):
         return None
     return None
+
+
+def _subtract_extended(a: Any, b: Any) -> _dt.timedelta | None:
+    """date/date and time − date/date and time when a year beyond 1..9999 is involved."""
+    x, y = _as_date_time(a, b), _as_date_time(b, a)
+    if x is None or y is None or (x.tzinfo is None) != (y.tzinfo is None):
+        return None
+    return _dt.timedelta(microseconds=ext.datetime_key(x) - ext.datetime_key(y))
+
+
+def _as_date_time(value: Any, other: Any) -> _dt.datetime | FeelDateTime | None:
+    """``value`` as a date and time for subtraction: a date against a date and time is midnight
+    UTC, and only a zoned date and time can be placed against it (DMN TCK 0100-arithmetic)."""
+    if isinstance(value, _DATE_TIMES):
+        if _is_date(other) and value.tzinfo is None:
+            return None
+        return value
+    if not _is_date(value):
+        return None
+    zone = _UTC if isinstance(other, _DATE_TIMES) else None
+    return ext.make_date_and_time(value, _dt.time(tzinfo=zone))
 
 
 def multiply(a: Any, b: Any) -> Any:

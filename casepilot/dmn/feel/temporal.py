@@ -9,8 +9,9 @@ Parsing follows the lexical forms DMN 1.5 §10.3.2.3 borrows from XML Schema:
   ``P1DT2H3M4.5S`` (days and time → ``timedelta``), optionally negated with ``-``.
 
 Every ``parse_*`` raises ``ValueError`` with a readable message on text that is not of
-its form (callers such as the built-in ``date()`` turn that into FEEL null). Values that
-Python's ``datetime`` cannot hold (years outside 1..9999) are refused the same way.
+its form (callers such as the built-in ``date()`` turn that into FEEL null). Years outside
+Python's 1..9999 (up to ±999 999 999, as in ``java.time``) give :class:`FeelDate` /
+:class:`FeelDateTime`; every other date is a ``datetime`` object.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .values import FEEL_DECIMAL, Range, YearMonthDuration
+from . import _extended as ext
+from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
     "format_date",
@@ -65,17 +67,18 @@ def parse_zone(text: str) -> _dt.tzinfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-def parse_date(text: str) -> _dt.date:
-    """Parse ``YYYY-MM-DD`` into a ``date``."""
+def parse_date(text: str) -> _dt.date | FeelDate:
+    """Parse ``YYYY-MM-DD`` into a ``date`` (a ``FeelDate`` for years beyond 1..9999)."""
     m = _DATE.fullmatch(text)
     if m is None:
         raise ValueError(f"not a FEEL date (expected YYYY-MM-DD): {text!r}")
     year = int(m.group(1))
-    if not 1 <= year <= 9999:
-        raise ValueError(f"year {year} is outside the supported range 1..9999")
     if len(m.group(1).lstrip("-")) > 4 and m.group(1).lstrip("-").startswith("0"):
         raise ValueError(f"a year of more than four digits may not start with 0: {text!r}")
-    return _dt.date(year, int(m.group(2)), int(m.group(3)))
+    try:
+        return ext.make_date(year, int(m.group(2)), int(m.group(3)))
+    except ValueError as exc:
+        raise ValueError(f"not a valid date {text!r}: {exc}") from None
 
 
 def _time_parts(text: str) -> tuple[int, int, int, int, _dt.tzinfo | None]:
@@ -99,18 +102,17 @@ def parse_time(text: str) -> _dt.time:
     return _dt.time(hour % 24, minute, second, micro, tzinfo=zone)
 
 
-def parse_date_and_time(text: str) -> _dt.datetime:
+def parse_date_and_time(text: str) -> _dt.datetime | FeelDateTime:
     """Parse ``date T time``; a bare date gives midnight without a zone."""
     if "T" not in text:
-        d = parse_date(text)
-        return _dt.datetime(d.year, d.month, d.day)
+        return ext.make_date_and_time(parse_date(text), _dt.time())
     date_text, _, time_text = text.partition("T")
     d = parse_date(date_text)
     hour, minute, second, micro, zone = _time_parts(time_text)
     if hour == 24:
-        d += _dt.timedelta(days=1)
+        d = ext.shift(d, _dt.timedelta(days=1))
         hour = 0
-    return _dt.datetime(d.year, d.month, d.day, hour, minute, second, micro, tzinfo=zone)
+    return ext.make_date_and_time(d, _dt.time(hour, minute, second, micro, tzinfo=zone))
 
 
 def parse_duration(text: str) -> _dt.timedelta | YearMonthDuration:
@@ -184,9 +186,11 @@ def _format_clock(hour: int, minute: int, second: int, micro: int) -> str:
     return text
 
 
-def format_date(value: _dt.date) -> str:
-    """ISO ``YYYY-MM-DD``."""
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+def format_date(value: _dt.date | FeelDate) -> str:
+    """ISO ``YYYY-MM-DD`` (``-YYYY`` for years before 0, more digits after 9999)."""
+    year = value.year
+    sign = "-" if year < 0 else ""
+    return f"{sign}{abs(year):04d}-{value.month:02d}-{value.day:02d}"
 
 
 def format_time(value: _dt.time) -> str:
@@ -196,10 +200,12 @@ def format_time(value: _dt.time) -> str:
     return clock + _format_zone(value.tzinfo, offset)
 
 
-def format_date_and_time(value: _dt.datetime) -> str:
+def format_date_and_time(value: _dt.datetime | FeelDateTime) -> str:
     """``YYYY-MM-DDThh:mm:ss[.fff]`` plus the zone suffix, if any."""
-    clock = _format_clock(value.hour, value.minute, value.second, value.microsecond)
-    return f"{format_date(value)}T{clock}{_format_zone(value.tzinfo, value.utcoffset())}"
+    t = value.time if isinstance(value, FeelDateTime) else value
+    offset = value.time.utcoffset() if isinstance(value, FeelDateTime) else value.utcoffset()
+    clock = _format_clock(t.hour, t.minute, t.second, t.microsecond)
+    return f"{format_date(ext.date_of(value))}T{clock}{_format_zone(value.tzinfo, offset)}"
 
 
 def format_duration(value: _dt.timedelta | YearMonthDuration) -> str:
@@ -236,7 +242,7 @@ def format_duration(value: _dt.timedelta | YearMonthDuration) -> str:
 def _format_range_end(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value + '"'
-    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration)):
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, YearMonthDuration, FeelDate, FeelDateTime)):
         return '@"' + to_feel_string(value) + '"'
     return to_feel_string(value)
 
@@ -259,9 +265,9 @@ def to_feel_string(value: Any) -> str:
         return format_number(value)
     if isinstance(value, (int, float)):
         return format_number(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
-    if isinstance(value, _dt.datetime):
+    if isinstance(value, (_dt.datetime, FeelDateTime)):
         return format_date_and_time(value)
-    if isinstance(value, _dt.date):
+    if isinstance(value, (_dt.date, FeelDate)):
         return format_date(value)
     if isinstance(value, _dt.time):
         return format_time(value)

@@ -20,6 +20,7 @@ from casepilot.dmn.feel import (
 )
 from casepilot.dmn.feel.ast import ContextType, FunctionType, GenericType, NamedType
 from casepilot.dmn.feel.ops import add, divide, multiply, negate, power, subtract
+from casepilot.dmn.feel.values import FeelDate
 
 
 def test_feel_equal() -> None:
@@ -61,8 +62,10 @@ def test_arithmetic_helpers() -> None:
     assert add(Decimal(1), Decimal(2)) == 3
     assert add("a", Decimal(1)) is None
     assert add(dt.date(2020, 1, 31), YearMonthDuration(13)) == dt.date(2021, 2, 28)
-    assert add(dt.date(9999, 12, 1), YearMonthDuration(1)) is None
-    assert add(dt.date(9999, 12, 31), dt.timedelta(days=1)) is None
+    # past year 9999 the result is a FeelDate (years up to ±999 999 999), not null
+    assert add(dt.date(9999, 12, 1), YearMonthDuration(1)) == FeelDate(10000, 1, 1)
+    assert add(dt.date(9999, 12, 31), dt.timedelta(days=1)) == FeelDate(10000, 1, 1)
+    assert add(FeelDate(999_999_999, 12, 31), dt.timedelta(days=1)) is None
     assert subtract(YearMonthDuration(1), YearMonthDuration(3)) == YearMonthDuration(-2)
     assert subtract(parse_time("10:00:00+01:00"), parse_time("10:00:00Z")) == dt.timedelta(hours=-1)
     assert multiply(dt.timedelta(hours=1), Decimal("0.5")) == dt.timedelta(minutes=30)

@@ -25,7 +25,18 @@ def test_parse_date() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2017-1-31", "2017-02-30", "20170131", "2017-01-31T00:00:00", "-2017-01-01", "0000-01-01", ""]
+    "text",
+    [
+        "2017-1-31",
+        "2017-02-30",
+        "20170131",
+        "2017-01-31T00:00:00",
+        "",
+        "1000000000-01-01",  # beyond ±999 999 999
+        "10000-02-30",
+        "-0001-02-29",  # 2 BCE is not a leap year
+        "010000-01-01",  # more than four digits may not start with 0
+    ],
 )
 def test_parse_date_rejects(text: str) -> None:
     with pytest.raises(ValueError):

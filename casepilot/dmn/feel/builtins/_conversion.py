@@ -13,8 +13,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from casepilot.dmn.feel import _extended as ext
 from casepilot.dmn.feel import temporal
-from casepilot.dmn.feel.values import FEEL_DECIMAL, Range, YearMonthDuration
+from casepilot.dmn.feel.values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 from casepilot.errors import ExpressionError
 
 from ._core import MISSING, BuiltinArgumentError, builtin
@@ -37,21 +38,19 @@ def _parse(parser: Any, text: str) -> Any:
 
 
 @builtin("date", "from")
-def _date_from(from_: Any) -> _dt.date:
+def _date_from(from_: Any) -> _dt.date | FeelDate:
     if isinstance(from_, str):
         return _parse(temporal.parse_date, from_)  # type: ignore[no-any-return]
-    if isinstance(from_, _dt.datetime):
-        return from_.date()
-    if isinstance(from_, _dt.date):
-        return from_
+    if isinstance(from_, (_dt.date, FeelDate, FeelDateTime)):
+        return ext.date_of(from_)
     raise BuiltinArgumentError(f"from must be a string, date or date and time, got {type_name(from_)}")
 
 
 @builtin("date", "year", "month", "day")
-def _date_ymd(year: Any, month: Any, day: Any) -> _dt.date:
+def _date_ymd(year: Any, month: Any, day: Any) -> _dt.date | FeelDate:
     y, m, d = need_int(year, "year"), need_int(month, "month"), need_int(day, "day")
     try:
-        return _dt.date(y, m, d)
+        return ext.make_date(y, m, d)
     except (ValueError, OverflowError) as exc:
         raise BuiltinArgumentError(f"no such date {y}-{m}-{d}: {exc}") from None
 
@@ -60,24 +59,23 @@ def _date_ymd(year: Any, month: Any, day: Any) -> _dt.date:
 
 
 @builtin("date and time", "from")
-def _date_and_time_from(from_: Any) -> _dt.datetime:
+def _date_and_time_from(from_: Any) -> _dt.datetime | FeelDateTime:
     if isinstance(from_, str):
         return _parse(temporal.parse_date_and_time, from_)  # type: ignore[no-any-return]
-    if isinstance(from_, _dt.datetime):
+    if isinstance(from_, (_dt.datetime, FeelDateTime)):
         return from_
-    if isinstance(from_, _dt.date):
-        return _dt.datetime(from_.year, from_.month, from_.day, tzinfo=_UTC)
+    if isinstance(from_, (_dt.date, FeelDate)):
+        return ext.make_date_and_time(from_, _dt.time(tzinfo=_UTC))
     raise BuiltinArgumentError(f"from must be a string or a date, got {type_name(from_)}")
 
 
 @builtin("date and time", "date", "time")
-def _date_and_time_combine(date: Any, time: Any) -> _dt.datetime:
-    if not isinstance(date, _dt.date):
+def _date_and_time_combine(date: Any, time: Any) -> _dt.datetime | FeelDateTime:
+    if not isinstance(date, (_dt.date, FeelDate, FeelDateTime)):
         raise BuiltinArgumentError(f"date must be a date or date and time, got {type_name(date)}")
     if not isinstance(time, _dt.time):
         raise BuiltinArgumentError(f"time must be a time, got {type_name(time)}")
-    day = date.date() if isinstance(date, _dt.datetime) else date
-    return _dt.datetime.combine(day, time)
+    return ext.make_date_and_time(ext.date_of(date), time)
 
 
 # ----------------------------------------------------------------------------- time
@@ -89,7 +87,9 @@ def _time_from(from_: Any) -> _dt.time:
         return _parse(temporal.parse_time, from_)  # type: ignore[no-any-return]
     if isinstance(from_, _dt.datetime):
         return from_.timetz()
-    if isinstance(from_, _dt.date):
+    if isinstance(from_, FeelDateTime):
+        return from_.time
+    if isinstance(from_, (_dt.date, FeelDate)):
         return _dt.time(0, 0, 0, tzinfo=_UTC)
     if isinstance(from_, _dt.time):
         return from_
@@ -164,7 +164,7 @@ def _duration(from_: Any) -> _dt.timedelta | YearMonthDuration:
     return _parse(temporal.parse_duration, need_string(from_, "from"))  # type: ignore[no-any-return]
 
 
-def months_between(start: _dt.date, end: _dt.date) -> int:
+def months_between(start: _dt.date | FeelDate, end: _dt.date | FeelDate) -> int:
     """Whole months from ``start`` to ``end`` (as ``java.time.Period.between``; times ignored)."""
     months = (end.year - start.year) * 12 + (end.month - start.month)
     days = end.day - start.day
@@ -175,11 +175,9 @@ def months_between(start: _dt.date, end: _dt.date) -> int:
     return months
 
 
-def _date_part(value: Any, param: str) -> _dt.date:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
+def _date_part(value: Any, param: str) -> _dt.date | FeelDate:
+    if isinstance(value, (_dt.date, FeelDate, FeelDateTime)):
+        return ext.date_of(value)
     raise BuiltinArgumentError(f"{param} must be a date or date and time, got {type_name(value)}")
 
 

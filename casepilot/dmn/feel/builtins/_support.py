@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from casepilot.dmn.feel.ops import compare, feel_equal
-from casepilot.dmn.feel.values import FeelFunction, Range, YearMonthDuration
+from casepilot.dmn.feel.values import FeelDate, FeelDateTime, FeelFunction, Range, YearMonthDuration
 
 from ._core import BuiltinArgumentError
 
@@ -42,9 +42,9 @@ def type_name(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, _dt.datetime):
+    if isinstance(value, (_dt.datetime, FeelDateTime)):
         return "date and time"
-    if isinstance(value, _dt.date):
+    if isinstance(value, (_dt.date, FeelDate)):
         return "date"
     if isinstance(value, _dt.time):
         return "time"

@@ -17,6 +17,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casepilot.dmn.feel import _extended as ext
+from casepilot.dmn.feel.values import FeelDate, FeelDateTime
+
 from ._core import BuiltinArgumentError, builtin
 from ._support import feel_eq, type_name
 
@@ -82,8 +85,9 @@ _MONTHS = (
 
 
 def _need_date(value: Any) -> _dt.date:
-    if isinstance(value, _dt.date):
-        return value
+    """A native date with the same calendar facts (a 400-year shift for far years)."""
+    if isinstance(value, (_dt.date, FeelDate, FeelDateTime)):
+        return ext.weekday_proxy(value)
     raise BuiltinArgumentError(f"date must be a date or date and time, got {type_name(value)}")
 
 
@@ -99,7 +103,9 @@ def _day_of_week(date: Any) -> str:
 
 @builtin("month of year", "date")
 def _month_of_year(date: Any) -> str:
-    return _MONTHS[_need_date(date).month - 1]
+    if not isinstance(date, (_dt.date, FeelDate, FeelDateTime)):
+        raise BuiltinArgumentError(f"date must be a date or date and time, got {type_name(date)}")
+    return _MONTHS[date.month - 1]
 
 
 @builtin("week of year", "date")
@@ -123,10 +129,21 @@ def _zone_id(value: _dt.time | _dt.datetime) -> Any:
 @builtin("is", "value1", "value2")
 def _is(value1: Any, value2: Any) -> bool:
     """Same element of the FEEL domain: same type and value, zones included (unlike ``=``)."""
+    return _same(value1, value2)
+
+
+def _same(value1: Any, value2: Any) -> bool:
     if value1 is None or value2 is None:
         return value1 is None and value2 is None
     if type_name(value1) != type_name(value2):
         return False
+    if isinstance(value1, FeelDateTime) or isinstance(value2, FeelDateTime):
+        return (
+            isinstance(value1, FeelDateTime)
+            and isinstance(value2, FeelDateTime)
+            and value1.date == value2.date
+            and _same(value1.time, value2.time)
+        )
     if isinstance(value1, _dt.datetime | _dt.time):
         naive1 = value1.replace(tzinfo=None)
         naive2 = value2.replace(tzinfo=None)
