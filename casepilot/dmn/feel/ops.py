@@ -95,7 +95,10 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
         if (a.tzinfo is None) != (b.tzinfo is None):
             return None
         if a.tzinfo is not None:
-            return a.astimezone(_UTC), b.astimezone(_UTC)
+            try:
+                return a.astimezone(_UTC), b.astimezone(_UTC)
+            except OverflowError:  # within a day of year 1 or 9999: the UTC instant needs more years
+                return ext.datetime_key(a), ext.datetime_key(b)
         return a, b
     if isinstance(a, _dt.date) and isinstance(b, _dt.date):
         return a, b
@@ -313,7 +316,10 @@ def subtract(a: Any, b: Any) -> Any:
             if (x.tzinfo is None) != (y.tzinfo is None):
                 return None
             if x.tzinfo is not None:
-                return x.astimezone(_UTC) - y.astimezone(_UTC)
+                try:
+                    return x.astimezone(_UTC) - y.astimezone(_UTC)
+                except OverflowError:
+                    return _subtract_extended(a, b)
             return x - y
         if isinstance(a, _dt.time) and isinstance(b, _dt.time):
             keys = _comparable(a, b)

@@ -135,3 +135,26 @@ def test_ops_across_representations() -> None:
         to_feel_string(FeelDateTime(FeelDate(-44, 3, 15), dt.time(12, 30, 0, 250000)))
         == "-0044-03-15T12:30:00.25"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # instants within a day of year 1 / 9999: the UTC form needs a year Python lacks (raised before)
+        ('date and time("0001-01-01T00:00:00+01:00") < date and time("0001-01-01T00:00:00Z")', True),
+        ('date and time("0001-01-01T00:00:00+01:00") = date and time("0001-01-01T00:00:00Z")', False),
+        ('date and time("9999-12-31T23:00:00-05:00") > date and time("9999-12-31T23:00:00Z")', True),
+        (
+            'date and time("9999-12-31T23:00:00-05:00") - date and time("9999-12-31T23:00:00Z")',
+            dt.timedelta(hours=5),
+        ),
+        (
+            'string(date and time("9999-12-31T23:00:00@Europe/Paris") + duration("PT2H"))',
+            "10000-01-01T01:00:00@Europe/Paris",
+        ),
+        ('date("-999999999-01-01") - date("999999999-12-31")', None),  # beyond a days-and-time duration
+        ('date("2000-01-01") + duration("P999999999Y")', None),
+    ],
+)
+def test_edges_of_python_years(text: str, expected: Any) -> None:
+    assert feel(text) == expected
