@@ -242,8 +242,15 @@ class CaseMachine:
                 self.transition(child, "exit", cause="parent")
 
     def start_children(self, stage: ItemInstance) -> None:
-        """Create a newly active stage's children (all first, so siblings can see each other)."""
+        """Create a newly active stage's children (all first, so siblings can see each other).
+
+        They are born together: each one's sentries hear the ``create`` of every sibling
+        (Camunda SentryEntryCriteriaTest#testEnableByInstanceCreation).
+        """
+        batch = self.event_seq
         created = [self.create(pid, stage) for pid in self.info(stage).children]
+        for child in created:
+            child.born = batch
         for child in created:
             self.initial(child)
         self.dirty.add(stage.id)
