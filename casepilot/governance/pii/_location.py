@@ -130,15 +130,19 @@ class LocationRecognizer(EntityRecognizer):
             elif i > 1 and (v.lower[i - 2], v.lower[i - 1]) in _STRONG_CUES and v.lower[i] not in lex.common_words:
                 j = _place_end(v, i)
                 results.append(RecognizerResult("LOCATION", v.start[i], v.end(j - 1), 0.87))
-            elif i > 0 and v.lower[i - 1] in _CUES and not lex.is_name(word) and v.lower[i] not in lex.common_words:
+            elif i > 0 and v.text[i - 1] in _CUES and not lex.is_name(word) and v.lower[i] not in lex.common_words \
+                    and not (word.isupper() and len(word) <= 4):  # "from ATM", "FROM Users"
                 j = _place_end(v, i)
                 results.append(RecognizerResult("LOCATION", v.start[i], v.end(j - 1), 0.45))
         return results
 
 
 def _place_end(v: TokenView, i: int) -> int:
-    """End of a capitalised place name of up to three words starting at ``i``."""
+    """End of a place name of up to three words in the case of the first ("Bremen Ohlenhof", "BASHALL TOWN")."""
+    upper = v.text[i].isupper()
     j = i + 1
-    while j < len(v) and j - i < 3 and v.text[j].isalpha() and (v.text[j].istitle() or v.text[j].isupper()):
+    while j < len(v) and j - i < 3 and v.text[j].isalpha() and (
+        v.text[j].isupper() if upper else v.text[j].istitle()
+    ):
         j += 1
     return j

@@ -4,7 +4,7 @@ The small model tags durations and vague references as DATE ("a year", "this
 month", "the weekend"); they identify no one and only add noise to redaction, so a
 DATE_TIME from NER must contain a digit, a month or a weekday name — and must not be
 a bare number of nine or more digits (the model tags account and phone numbers) nor a
-duration ("30 days", "8+ years").
+duration ("30 days", "8+ years") or a decade or ordinal ("the 60s", "10th year").
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ _DURATION = re.compile(
 )
 
 
+_VAGUE = re.compile(r"^(?:the\s+)?(?:'?\d0s|\d+(?:st|nd|rd|th)\s+(?:year|anniversary|birthday))$", re.IGNORECASE)
+
+
 def _is_date(value: str) -> bool:
     """Specific: not a duration ("30 days") nor a long bare number (a phone or account number)."""
     if value.isdigit() and len(value) > 8:
         return False
-    return bool(_SPECIFIC_DATE.search(value)) and not _DURATION.match(value)
+    return bool(_SPECIFIC_DATE.search(value)) and not _DURATION.match(value) and not _VAGUE.match(value)
