@@ -318,6 +318,8 @@ class _Translator:
         cls = self._class_escape(ch)
         if cls is None:
             raise RegexError(f"unsupported escape \\{ch}")
+        if ch in "pP":  # XPath: flag i leaves \p{Lu} matching upper case only
+            return f"(?-i:{cls.emit()})"
         return cls.emit()
 
     def _class_escape(self, ch: str) -> _Class | None:

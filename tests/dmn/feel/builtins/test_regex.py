@@ -256,3 +256,11 @@ def test_regex_timeout_must_be_positive() -> None:
 )
 def test_categories_and_blocks_native(text: str, pattern: str, expected: bool) -> None:
     assert call("matches", text, pattern) is expected
+
+
+def test_flag_i_leaves_categories_alone() -> None:
+    # F&O 3.1 §5.6.1: "\p{Lu} continues to match upper-case letters only" under flag i
+    assert call("matches", "a", r"^\p{Lu}$", "i") is False
+    assert call("matches", "A", r"^\p{Lu}$", "i") is True
+    assert call("matches", "A", r"^a\P{Lu}?$", "i") is True
+    assert call("replace", "aBc", r"\p{Lu}", "x", "i") == "axc"
