@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from casepilot.dmn.feel import ExpressionSyntaxError, Range, compile_unary_tests
+from casepilot.dmn.feel import ExpressionSyntaxError, FeelDate, Range, compile_unary_tests
 
 CASES: list[tuple[str, Any, bool]] = [
     ("-", 1, True),
@@ -62,6 +62,11 @@ CASES: list[tuple[str, Any, bool]] = [
     ("!= 5", 6, True),
     ("(< 5)", 3, True),
     ("<5,>10", 20, True),
+    ("(!= 5)", 5, False),  # a (!= x) range value: everything but x
+    ("(!= 5)", 6, True),
+    ("(= 5)", 5, True),
+    ('@"-2021-01-01"', FeelDate(-2021, 1, 1), True),
+    ('< @"0001-01-01"', FeelDate(-2021, 1, 1), True),
 ]
 
 
