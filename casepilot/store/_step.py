@@ -105,22 +105,24 @@ class Step:
         self._check_open()
         seq = self._seq + 1
         at = self._clock()
+        try:
+            payload_text = dumps_text(event.payload)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"the payload of a {event.kind!r} event is not JSON: {exc}") from exc
+        # Hash and return exactly what a reader will get back (tuples become lists, keys strings).
+        payload = loads_text(payload_text)
         body = event_body(
             case_id=self._case.id,
             seq=seq,
             at=utc_iso(at),
             kind=event.kind,
             actor=event.actor,
-            payload=event.payload,
+            payload=payload,
             rule_ids=list(event.rule_ids),
             tokens=event.tokens,
             cost=event.cost,
             latency_ms=event.latency_ms,
         )
-        try:
-            payload_text = dumps_text(event.payload)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"the payload of a {event.kind!r} event is not JSON: {exc}") from exc
         new_hash = chain_hash(self._head, body)
         row: dict[str, Any] = {
             "case_id": self._case.id,
@@ -143,7 +145,7 @@ class Step:
             at=row["at"],
             kind=event.kind,
             actor=event.actor,
-            payload=event.payload,
+            payload=payload,
             rule_ids=event.rule_ids,
             tokens=event.tokens,
             cost=event.cost,

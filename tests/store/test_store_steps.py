@@ -61,8 +61,11 @@ def test_payloads_round_trip_exactly(store: Store) -> None:
     payload = {"text": "Zoë ✓ 日本", "f": 0.1, "big": 2**53 + 1, "neg": -1.5e-300, "none": None,
                "list": [True, False, {"nested": []}]}
     with store.step(case.id, case.version) as step:
-        step.append("chat_message", actor="person:zoë", payload=payload)
-    assert store.history(case.id)[-1].payload == payload
+        staged = step.append("chat_message", actor="person:zoë", payload=payload)
+        odd = step.append("plan", payload={"pair": (1, 2)})
+    assert store.history(case.id)[-2].payload == payload == staged.payload
+    assert store.history(case.id)[-1] == odd  # what the step returned is what a reader gets
+    assert odd.payload == {"pair": [1, 2]}
     assert store.verify(case.id).ok
 
 
