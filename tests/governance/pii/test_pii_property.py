@@ -20,10 +20,16 @@ FIRST = ["Anna", "Lars", "Maria", "Tomasz", "Giulia", "Henrik", "Sofia", "Jean",
 LAST = ["Berg", "Kowalski", "Rossi", "Johansson", "Novak", "Dubois", "Fischer", "Garcia", "Nielsen", "Virtanen"]
 DOMAINS = ["example.com", "mail.example.de", "corp.example.co.uk", "example.fr"]
 
-# (country, BBAN alphabet and length) — generic shapes; check digits are computed.
-IBAN_SHAPES = [("DE", "0123456789", 18), ("NL", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4, "0123456789", 10),
-               ("GB", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4, "0123456789", 14), ("FR", "0123456789", 23),
-               ("ES", "0123456789", 20), ("NO", "0123456789", 11)]
+DIGITS, LETTERS = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Country and BBAN shape as (alphabet, length) parts; check digits are computed.
+IBAN_SHAPES: list[tuple[str, list[tuple[str, int]]]] = [
+    ("DE", [(DIGITS, 18)]),
+    ("NL", [(LETTERS, 4), (DIGITS, 10)]),
+    ("GB", [(LETTERS, 4), (DIGITS, 14)]),
+    ("FR", [(DIGITS, 23)]),
+    ("ES", [(DIGITS, 20)]),
+    ("NO", [(DIGITS, 11)]),
+]
 
 
 def luhn_complete(body: str) -> str:
@@ -75,10 +81,9 @@ def cards(draw: st.DrawFn) -> str:
 
 @st.composite
 def ibans(draw: st.DrawFn) -> str:
-    shape = draw(st.sampled_from(IBAN_SHAPES))
-    country, parts = shape[0], shape[1:]
+    country, parts = draw(st.sampled_from(IBAN_SHAPES))
     bban = ""
-    for alphabet, size in zip(parts[::2], parts[1::2], strict=True):
+    for alphabet, size in parts:
         bban += "".join(draw(st.lists(st.sampled_from(alphabet), min_size=size, max_size=size)))
     check = stdnum_iban.calc_check_digits(country + "00" + bban)
     value = f"{country}{check}{bban}"

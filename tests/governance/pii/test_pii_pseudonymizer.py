@@ -8,6 +8,7 @@ from casepilot.errors import GovernanceBlocked
 from casepilot.governance.pii import (
     TOKEN_PATTERN,
     InMemoryVault,
+    JsonLike,
     PiiDetector,
     Pseudonymizer,
     PseudonymsShredded,
@@ -41,7 +42,7 @@ def test_text_without_pii_is_unchanged(pseudo: Pseudonymizer) -> None:
 
 
 def test_payload_keeps_keys_and_shape(pseudo: Pseudonymizer) -> None:
-    payload = {
+    payload: JsonLike = {
         "to": "anna.berg@example.se",
         "amount": 125.5,
         "count": 3,
