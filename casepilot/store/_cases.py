@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert
 from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -20,7 +20,7 @@ from ._step import state_payload
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus
 
-__all__ = ["create_case", "get_case", "get_task", "iter_event_rows", "iter_events", "list_cases", "list_tasks"]
+__all__ = ["create_case", "get_case", "get_task", "iter_event_rows", "iter_events", "list_cases", "list_tasks", "max_seq"]
 
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
@@ -125,6 +125,13 @@ def iter_event_rows(engine: Engine, case_id: str, *, after_seq: int = 0, batch: 
         if len(rows) < batch:
             return
         last = rows[-1].seq
+
+
+def max_seq(engine: Engine, case_id: str) -> int:
+    """The highest event sequence number stored for the case (0 if none)."""
+    with engine.connect() as conn:
+        found = conn.execute(select_core(func.max(_EVENTS.c.seq)).where(_EVENTS.c.case_id == case_id)).scalar()
+    return int(found or 0)
 
 
 def iter_events(engine: Engine, case_id: str, *, after_seq: int = 0) -> Iterator[HistoryEvent]:

@@ -9,14 +9,12 @@ from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from casepilot.errors import ConcurrencyConflict, HistoryTampered, NotFound
+from casepilot.errors import ConcurrencyConflict, HistoryTampered
 
 from . import _cases, _definitions, _migrate
 from ._engine import make_engine
 from ._step import StaleVersion, Step, open_step
-from ._tables import CaseRow
 from .history import replay_state, verify_rows
 from .models import (
     Actor,
@@ -215,13 +213,27 @@ class Store:
         return _cases.iter_events(self.engine, case_id, after_seq=after_seq)
 
     def verify(self, case_id: str) -> VerifyReport:
-        """Check the hash chain up to the head recorded on the case row."""
-        with Session(self.engine) as session:
-            row = session.get(CaseRow, case_id)
-            if row is None:
-                raise NotFound(f"case {case_id} does not exist")
-            last_seq, head = row.last_seq, row.head_hash
-        return verify_rows(case_id, _cases.iter_event_rows(self.engine, case_id), last_seq=last_seq, head_hash=head)
+        """Check the hash chain up to the head recorded on the case row.
+
+        Events beyond that head are accepted only if the case has meanwhile moved past
+        them (a step committed during the check); otherwise they were inserted behind
+        the store's back.
+        """
+        case = self.case(case_id)
+        report = verify_rows(
+            case_id, _cases.iter_event_rows(self.engine, case_id), last_seq=case.last_seq, head_hash=case.head_hash
+        )
+        if report.ok:
+            beyond = _cases.max_seq(self.engine, case_id)
+            if beyond > case.last_seq and beyond > self.case(case_id).last_seq:
+                return VerifyReport(
+                    case_id=case_id,
+                    ok=False,
+                    events_checked=report.events_checked,
+                    first_bad_seq=case.last_seq + 1,
+                    problem=f"event {case.last_seq + 1} was inserted after the chain head recorded on the case",
+                )
+        return report
 
     def verify_or_raise(self, case_id: str) -> VerifyReport:
         """``verify``, raising ``HistoryTampered`` (naming the first bad event) when it fails."""

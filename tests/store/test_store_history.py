@@ -145,3 +145,14 @@ def test_a_tampered_snapshot_fails_replay(chain: tuple[Store, str]) -> None:
         store.rebuild_state(case_id)
     with pytest.raises(HistoryTampered, match="no state snapshot"):
         replay_state(e for e in store.history(case_id) if e.kind not in ("state", "case_created"))
+
+
+def test_an_event_inserted_behind_the_head_is_caught(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    last = store.history(case_id)[-1]
+    _sql(store, "INSERT INTO history_events (case_id, seq, at, kind, actor, payload_json, rule_ids_json, "
+                "prev_hash, hash) VALUES (:c, 11, :at, 'plan', 'agent', '{}', '[]', :p, :h)",
+         c=case_id, at=last.at, p=last.hash, h="e" * 64)
+    report = store.verify(case_id)
+    assert (report.ok, report.first_bad_seq) == (False, 11)
+    assert "inserted after the chain head" in (report.problem or "")
