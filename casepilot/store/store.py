@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from sqlalchemy import Engine
@@ -108,6 +109,21 @@ class Store:
     def url(self) -> str:
         """The database URL (with its password), e.g. to point a LangGraph checkpointer at the same database."""
         return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file of a file-backed SQLite store (None for PostgreSQL or in-memory)."""
+        url = self.engine.url
+        if self.backend != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+    @property
+    def postgres_conninfo(self) -> str | None:
+        """A libpq URL (``postgresql://…``) of a PostgreSQL store, for psycopg users (e.g. a checkpointer)."""
+        if self.backend != "postgresql":
+            return None
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     @property
     def backend(self) -> Literal["sqlite", "postgresql"]:

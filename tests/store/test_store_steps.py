@@ -216,3 +216,17 @@ def test_an_in_memory_sqlite_store_works_across_threads() -> None:
         advance(store, case.id)
         assert seen == [1] and store.case(case.id).version == 2
         assert store.rebuild_state(case.id) == store.case(case.id).state
+
+
+def test_connection_facts_for_neighbours(store: Store) -> None:
+    if store.backend == "sqlite":
+        assert store.sqlite_path is not None and store.sqlite_path.name == "store.db"
+        assert store.postgres_conninfo is None
+    else:
+        assert store.sqlite_path is None
+        info = store.postgres_conninfo
+        assert info is not None and info.startswith("postgresql://")
+        import psycopg
+
+        with psycopg.connect(info) as conn:
+            assert conn.execute("SELECT count(*) FROM cases").fetchone() == (0,)
