@@ -181,7 +181,7 @@ def _cue_before(v: TokenView, i: int) -> int:
     if k < 0:
         return 0
     word = v.lower[k].rstrip(".")
-    if word in {"name", "named", "surname", "called"}:
+    if word in {"named", "called"} or (word in {"name", "surname"} and k < i - 1):  # "name is", "name:"
         return 2
     if word == "me" and k > 0 and v.lower[k - 1] in {"call", "calls", "called"}:
         return 2

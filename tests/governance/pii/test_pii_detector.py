@@ -126,6 +126,7 @@ def test_names_spread_to_enumerations_and_repeated_mentions(detector: PiiDetecto
     [
         "Please call the bank in May. Thanks, Support Team",
         "My name is on the account",
+        "My name appears incorrectly on the card",
         "Please call me when you are here.",
         "She named him after the river.",
     ],
