@@ -91,6 +91,7 @@ def _rule(ctx: ParseContext, el: etree._Element | None) -> Rule | None:
         condition=ctx.expression(ctx.child(el, "condition")),
         context_ref=el.get("contextRef"),
         location=ctx.loc(el),
+        extensions=ctx.extensions(el),
     )
 
 

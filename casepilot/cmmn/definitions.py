@@ -189,6 +189,8 @@ class Rule:
     context_ref: str | None = None
     """Id of the case file item the condition is evaluated in the context of."""
     location: SourceLocation | None = None
+    extensions: Extensions = NO_EXTENSIONS
+    """Vendor attributes, e.g. Camunda's ``repeatOnStandardEvent`` on a repetition rule."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -286,6 +286,10 @@ class _CaseChecker:
     def _rule(self, rule: Rule, what: str) -> None:
         self._cfi_ref(rule.context_ref, rule.location, what)
         self._condition(rule.condition, what)
+        event = rule.extensions.attribute(vendor.CAMUNDA_NS, "repeatOnStandardEvent")
+        if event is not None and event.strip() not in _TASK_EVENTS | _OCCURRENCE_EVENTS:
+            self.ctx.problem_at(rule.location, what, f"camunda:repeatOnStandardEvent '{event}' is not a "
+                                f"standard event; allowed: {', '.join(sorted(_TASK_EVENTS | _OCCURRENCE_EVENTS))}")
 
     # -- expressions ---------------------------------------------------------------------
 

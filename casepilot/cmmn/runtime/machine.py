@@ -204,7 +204,7 @@ class CaseMachine:
             return
         elif new == "Available" and old == "Suspended" and inst.due is not None:
             heapq.heappush(self.timers, (dt.datetime.fromisoformat(inst.due), self.order[inst.id], inst.id))
-        if transition in ("complete", "terminate", "occur") and not is_root and not info.entry:
+        if transition in info.repeat_on and not is_root and not info.entry:
             self._repeat_without_entry(inst, info)
 
     def _stage_consequences(self, stage: ItemInstance, transition: str, old: str, new: str) -> None:

@@ -54,6 +54,9 @@ class ItemInfo:
     """The planning table the item's definition owns (stage or human task), if any."""
     children: tuple[str, ...]
     """Plan item ids of a stage definition, in model order."""
+    repeat_on: frozenset[str] = frozenset({"complete", "terminate", "occur"})
+    """Transitions that trigger the repetition rule of an item without entry criteria
+    (SCENARIOS.md; Camunda's ``repeatOnStandardEvent`` names one instead)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,17 @@ class SentryTarget:
     scope: str
     sentry: str
     """Id of the stage definition whose instances hold the target's instances."""
+
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/cmmn"
+_DEFAULT_REPEAT_ON = frozenset({"complete", "terminate", "occur"})
+
+
+def _repeat_on(rule: Rule | None) -> frozenset[str]:
+    """When an item without entry criteria repeats: on complete/terminate (occur for listeners),
+    or on the one standard event Camunda 7's ``repeatOnStandardEvent`` names (e.g. ``disable``)."""
+    event = rule.extensions.attribute(CAMUNDA_NS, "repeatOnStandardEvent") if rule is not None else None
+    return frozenset({event.strip()}) if event and event.strip() else _DEFAULT_REPEAT_ON
 
 
 def _merge_rule(item_rule: Rule | None, default_rule: Rule | None) -> Rule | None:
@@ -156,6 +170,11 @@ class CaseIndex:
             discretionary=isinstance(item, DiscretionaryItem),
             table=self._table_of(definition),
             children=children,
+            repeat_on=_repeat_on(
+                _merge_rule(
+                    control.repetition_rule if control else None, default.repetition_rule if default else None
+                )
+            ),
         )
 
     def _index_table(self, table: PlanningTable, outer: tuple[PlanningTable, ...]) -> None:

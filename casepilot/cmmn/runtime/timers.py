@@ -77,7 +77,10 @@ def _moment(text: str, like: dt.datetime) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        value = parse_date_and_time(text.strip().replace("z", "Z"))
+        parsed = parse_date_and_time(text.strip().replace("z", "Z"))
+        if not isinstance(parsed, dt.datetime):  # a year outside 1..9999
+            raise ValueError(f"timer date-time out of range: {text!r}") from None
+        value = parsed
     if value.tzinfo is None and like.tzinfo is not None:
         value = value.replace(tzinfo=like.tzinfo)
     return value
