@@ -95,6 +95,8 @@ class AgentFacts:
     """Ids of options a person rejected (or that failed): never proposed again."""
     children: dict[str, str] = field(default_factory=dict)
     """Case task instance id -> the child case it started."""
+    llm_overrides: int = 0
+    """LLM calls a person approved past a ``require_human`` verdict (e.g. over budget), not yet used."""
     steps: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -106,6 +108,7 @@ class AgentFacts:
             "started": {k: v.to_json() for k, v in self.started.items()},
             "rejected": self.rejected,
             "children": self.children,
+            "llm_overrides": self.llm_overrides,
             "steps": self.steps,
         }
 
@@ -125,6 +128,7 @@ class AgentFacts:
             started={k: StartedCall.from_json(v) for k, v in (data.get("started") or {}).items()},
             rejected=list(data.get("rejected") or []),
             children=dict(data.get("children") or {}),
+            llm_overrides=int(data.get("llm_overrides", 0)),
             steps=int(data.get("steps", 0)),
         )
 

@@ -145,7 +145,9 @@ class Nodes:
                 default = "reject"
                 if parked is not None:
                     default = parked.option.get("default_choice") or "reject"
-                    if default == "approve":
+                    if parked.option.get("kind") == "llm_call":
+                        fresh.facts.llm_overrides += 1 if default == "approve" else 0
+                    elif default == "approve":
                         fresh.facts.parked[task.id] = replace(parked, verdict_reason="approved by expiry default")
                         fresh.facts.parked[task.id].option["approved_by"] = "system:expiry"
                     else:
@@ -185,7 +187,7 @@ class Nodes:
 
     def _approved_action(self, loaded: LoadedCase) -> dict[str, Any] | None:
         for parked in loaded.facts.parked.values():
-            if parked.option.get("approved_by"):
+            if parked.option.get("approved_by") and parked.option.get("kind") != "llm_call":
                 return parked.to_json()
         return None
 
@@ -249,8 +251,8 @@ class Nodes:
         observation = self._observation_object(data)
         if getattr(planner, "name", "") != "rule":
             governed = self._governed_prompt(case_id, observation)
-            if governed is None:
-                return {"stop": "blocked_llm_call", "plan": None}
+            if not isinstance(governed, Observation):
+                return governed
             observation = governed
         try:
             plan = planner.plan(observation)
@@ -261,13 +263,10 @@ class Nodes:
                     "problem": f"the planner failed: {exc}", "invalid_attempts": list(exc.invalid_attempts)})
             return {"stop": "planner_error", "plan": None}
         if plan.option_id == "wait":
-            pending = [
-                {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
-                for t in self.rt.store.tasks(case_id=case_id, status="open")
-            ]
-            if not pending:
-                return {"stop": "waiting_for_events", "plan": None}
-            return {"plan": {"option": {"id": "wait", "kind": "wait"}}, "pending": pending}
+            if plan.usage:
+                with self.rt.step(case_id) as (step, loaded):
+                    self._record_llm_usage(step, loaded, plan.usage)
+            return self._wait_for_people(case_id)
         option = observation.option(plan.option_id)
         if option is None:
             with self.rt.step(case_id) as (step, loaded):
@@ -285,19 +284,53 @@ class Nodes:
             "invalid_attempts": list(plan.invalid_attempts),
         }}
 
-    def _governed_prompt(self, case_id: str, observation: Observation) -> Observation | None:
-        """An LLM sees the case only after governance: budget checked, PII pseudonymised."""
+    def _wait_for_people(self, case_id: str) -> LoopState:
+        pending = [
+            {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
+            for t in self.rt.store.tasks(case_id=case_id, status="open")
+        ]
+        if not pending:
+            return {"stop": "waiting_for_events", "plan": None}
+        return {"plan": {"option": {"id": "wait", "kind": "wait"}}, "pending": pending}
+
+    def _governed_prompt(self, case_id: str, observation: Observation) -> Observation | LoopState:
+        """An LLM sees the case only after governance: budget checked, PII pseudonymised.
+
+        Returns the observation to send, or the loop update when the call may not happen now
+        (blocked: the run stops; a person must approve: an inbox item opens and the loop waits).
+        """
         loaded = self.rt.load(case_id)
-        payload: dict[str, Any] = {"variables": dict(observation.variables), "chat": [asdict(c) for c in observation.chat],
-                   "options": [dict(o.default_arguments) for o in observation.options]}
+        payload: dict[str, Any] = {
+            "variables": dict(observation.variables),
+            "chat": [asdict(c) for c in observation.chat],
+            "options": [dict(o.default_arguments) for o in observation.options],
+        }
         action = ProposedAction(kind="llm_call", name=getattr(self.rt.planner, "model", "llm"), case_id=case_id,
                                 arguments=payload, estimated_tokens=len(canonical_json(payload)) // 4 + 500)
         verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=None))
+        record = {"action": "llm_call", **verdict.to_json(), "transformed": None}
+        overridden = verdict.kind == "require_human" and loaded.facts.llm_overrides > 0
         if verdict.kind != "allow":
-            with self.rt.step(case_id) as (step, _fresh):
-                step.append("verdict", actor="agent", payload={"action": "llm_call", **verdict.to_json()},
-                            rule_ids=verdict.rule_ids)
-            return None
+            with self.rt.step(case_id, loaded) as (step, loaded):
+                if overridden:
+                    loaded.facts.llm_overrides -= 1
+                    record["overridden"] = "approved earlier by a person"
+                step.append("verdict", actor="agent", payload=record, rule_ids=verdict.rule_ids)
+                waiting = any(p.option.get("kind") == "llm_call" for p in loaded.facts.parked.values())
+                if verdict.kind == "require_human" and not overridden and not waiting:
+                    request = CheckpointRequest.from_verdict(verdict, action)
+                    task = step.create_task(request.question, kind="checkpoint", plan_item="LLM call",
+                                            role=request.role, options=request.options,
+                                            expires_at=request.expires_at, action_digest=request.action_digest,
+                                            actor="agent")
+                    option = {"id": "llm_call", "kind": "llm_call", "label": "LLM call",
+                              "default_choice": request.default_choice}
+                    loaded.facts.parked[task.id] = ParkedAction(task.id, "llm_call", option, {}, action.digest(),
+                                                                verdict.reason)
+            if verdict.kind == "block":
+                return {"stop": "blocked_llm_call", "plan": None}
+            if not overridden:
+                return self._wait_for_people(case_id)
         safe: dict[str, Any] = verdict.transformed or payload
         options = tuple(
             replace(o, default_arguments=safe["options"][i]) for i, o in enumerate(observation.options)
@@ -306,8 +339,11 @@ class Nodes:
         return replace(observation, variables=safe["variables"], options=options, chat=chat)
 
     def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Any) -> None:
+        prices = loaded.bundle.prices
         for u in usage:
-            cost = Decimal(u.cost)
+            # The bundle's price table (versioned with the definition) wins over the planner's own.
+            cost = (prices.cost(u.model, u.prompt_tokens, u.completion_tokens) if u.model in prices.prices
+                    else Decimal(u.cost))
             loaded.facts.usage = loaded.facts.usage.add(
                 tokens=u.prompt_tokens + u.completion_tokens, cost=cost, llm_calls=1,
                 wall_seconds=u.latency_ms / 1000)
@@ -470,8 +506,15 @@ class Nodes:
         try:
             outcome = self.rt.registry.invoke(call.tool, arguments)
         except ToolError as exc:
-            return {"outcome": {"ok": False, "error": str(exc), "latency_ms": (time.perf_counter() - started) * 1000}}
-        return {"outcome": {"ok": True, "result": outcome.result.model_dump(),
+            error = str(exc)
+            if self.rt.privacy is not None:
+                error = self.rt.privacy.redact_value(error, loaded.id)[0]
+            return {"outcome": {"ok": False, "error": error, "latency_ms": (time.perf_counter() - started) * 1000}}
+        result = outcome.result.model_dump()
+        if self.rt.privacy is not None:
+            # The loop's checkpoint must not hold clear PII either: pseudonymise before returning.
+            result = self.rt.privacy.redact_value(result, loaded.id)[0]
+        return {"outcome": {"ok": True, "result": result,
                             "attempts": outcome.attempts, "latency_ms": outcome.latency_s * 1000}}
 
     # -- record ----------------------------------------------------------------------------------
@@ -514,10 +557,9 @@ class Nodes:
                 loaded.facts.rejected.append(option["id"])
             return done
         binding = loaded.bundle.bindings.get(self._definition_of(engine, option["instance_id"]))
+        # ``act`` already pseudonymised the result.
         updates = merge_paths(engine.variables(), apply_results(binding, outcome["result"]) if binding else {})
-        if self.rt.privacy is not None:
-            updates = self.rt.privacy.redact_value(updates, case_id)[0]
-        completed = {"call_id": call_id, "tool": option["tool"], "result": self.rt.redact(case_id, outcome["result"]),
+        completed = {"call_id": call_id, "tool": option["tool"], "result": jsonable(outcome["result"]),
                      "attempts": outcome["attempts"]}
         with self.rt.step(case_id, loaded) as (step, loaded):
             engine = loaded.engine

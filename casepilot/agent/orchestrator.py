@@ -147,8 +147,11 @@ class Orchestrator:
         fresh: LoopState = {"case_id": case_id, "max_steps": max_steps, "steps": 0, "blocked": [], "stop": None}
         if snapshot.next and snapshot.interrupts:
             return Command(resume={"resumed": True}, update={"steps": 0, "max_steps": max_steps})
-        if snapshot.next:
-            return None  # a worker stopped mid-step: continue where the checkpoint is
+        if tuple(snapshot.next) == ("record",) and snapshot.values.get("outcome") is not None:
+            # A worker stopped after its tool returned: record the (pseudonymised) outcome.
+            return None
+        # Anywhere else a stopped worker starts over at observe, which hands tool calls left
+        # "started" to a person (non-idempotent) or back to the planner — never re-runs them blindly.
         return fresh
 
     def run(self, case_id: str, *, max_steps: int = 50) -> RunOutcome:
@@ -203,20 +206,25 @@ class Orchestrator:
         option, the item expired, or the action behind a checkpoint changed since.
         """
         task = self.store.task(task_id)
-        result = {"decision": choice, "comment": comment, "by": actor.name}
+        result: dict[str, Any] = {"decision": choice, "comment": comment, "by": actor.name}
         if self.runtime.privacy is not None:
             result = self.runtime.privacy.redact_value(result, task.case_id)[0]
+        comment = result["comment"]
         loaded = self.runtime.load(task.case_id)
         with self.runtime.step(task.case_id, loaded) as (step, loaded):
             parked = loaded.facts.parked.get(task_id)
             current = self.runtime.current_digest(loaded, parked) if parked is not None else None
             check_decision(task, actor=actor.name, actor_roles=actor.roles, choice=choice,
                            now=self.runtime.clock(), current_digest=current)
-            decided = step.decide_task(task_id, decided_by=actor.name, decision=choice, comment=comment)
+            decided = step.decide_task(task_id, decided_by=f"person:{actor.name}", decision=choice, comment=comment)
             if task.kind == "checkpoint":
                 if parked is None:
                     raise DecisionRejected(f"checkpoint {task_id} has no pending action any more")
-                if choice == "approve":
+                if parked.option.get("kind") == "llm_call":
+                    del loaded.facts.parked[task_id]
+                    if choice == "approve":
+                        loaded.facts.llm_overrides += 1
+                elif choice == "approve":
                     parked.option["approved_by"] = f"person:{actor.name}"
                 else:
                     del loaded.facts.parked[task_id]

@@ -131,7 +131,7 @@ def test_senior_review_waits_checks_roles_and_resumes_in_another_process(make_or
 
     decided = orch.decide(task.id, Person("ann", {"senior analyst"}), "approve", "documents verified")
     assert decided.status == "decided"
-    assert decided.decided_by == "ann"
+    assert decided.decided_by == "person:ann"
     with pytest.raises(DecisionRejected, match="not open"):
         orch.decide(task.id, Person("ann", {"senior analyst"}), "reject", None)
     orch.close()
@@ -148,5 +148,5 @@ def test_senior_review_waits_checks_roles_and_resumes_in_another_process(make_or
     paid = [e for e in events(store2, case.id, "tool_call_completed") if e["tool"] == "approve_payment"]
     assert len(paid) == 1
     decisions = [e for e in store2.history(case.id) if e.kind == "human_task_decided"]
-    assert [(d.actor, d.payload["decision"]) for d in decisions] == [("ann", "approve")]
+    assert [(d.actor, d.payload["decision"]) for d in decisions] == [("person:ann", "approve")]
     assert_sound(store2, case.id)

@@ -26,7 +26,7 @@ from tests._openai_server import Reply, scripted_openai
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
 
-PRICES = PriceTable({"gpt-4o-mini": ModelPrice(input_per_1k=Decimal("0.15"), output_per_1k=Decimal("0.6"))})
+PRICES = PriceTable({"scripted-model": ModelPrice(input_per_1k=Decimal("0.15"), output_per_1k=Decimal("0.6"))})
 LETTER = (
     "Dear claims team, thank you for the quick help! I am Peter Miller. A van hit my parked car and "
     "the garage quotes EUR 450.00 for the repair. Please pay it to my account GB33BUKB20201555555555. "
@@ -43,7 +43,7 @@ def choose(option_tool: str, confidence: float = 0.9, **arguments: Any) -> Reply
 
 
 def planner(url: str) -> LLMPlanner:
-    return LLMPlanner(model="gpt-4o-mini", base_url=url, api_key="test", prices=PRICES, timeout=20)
+    return LLMPlanner(model="scripted-model", base_url=url, api_key="test", prices=PRICES, timeout=20)
 
 
 def test_llm_planner_drives_the_claim_to_completion_rejecting_bad_replies(make_orch: OrchFactory) -> None:
@@ -78,7 +78,7 @@ def test_llm_planner_drives_the_claim_to_completion_rejecting_bad_replies(make_o
     assert sum(e.tokens or 0 for e in llm_calls) == 4 * 450 + 420
     expected_cost = 4 * (0.4 * 0.15 + 0.05 * 0.6) + (0.4 * 0.15 + 0.02 * 0.6)
     assert sum(e.cost or 0 for e in llm_calls) == pytest.approx(expected_cost)
-    assert all(e.payload["model"] == "gpt-4o-mini" for e in llm_calls)
+    assert all(e.payload["model"] == "scripted-model" for e in llm_calls)
     usage = store.case(case.id).state["agent"]["usage"]
     assert usage["llm_calls"] == 5
     assert usage["tokens"] == 4 * 450 + 420

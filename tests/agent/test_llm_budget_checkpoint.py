@@ -1,0 +1,27 @@
+"""PENDING BUG (not committed): an LLM call that the budget routes to a person (on_exceed:
+require_human) stops the run without any inbox item for that person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests._openai_server import scripted_openai
+from tests.agent._support import TaskSpec, events, write_bundle
+from tests.agent.conftest import OrchFactory
+from tests.agent.test_llm_e2e import choose, planner
+
+
+def test_budget_require_human_on_llm_call_opens_an_inbox_item(make_orch: OrchFactory, tmp_path: Path) -> None:
+    tasks = (TaskSpec("a", "Task A", "tool_a", {"ref": "ref"}, {"x": "done"}),
+             TaskSpec("b", "Task B", "tool_b", {"ref": "ref"}, {"y": "done"}, after="a"))
+    folder = write_bundle(tmp_path / "budget", "budget", tasks, extra_governance={
+        "budget": {"max_llm_calls": 1, "on_exceed": "require_human", "role": "team lead"}})
+    with scripted_openai([choose("run_case_1"), choose("run_case_2")]) as server:
+        orch, store = make_orch(planner(server.url))
+        orch.deploy(folder)
+        case = orch.start_case("budget", {"ref": "R"})
+        outcome = orch.run(case.id)
+    assert len(server.received) == 1
+    assert events(store, case.id, "verdict")[-1]["kind"] == "require_human"
+    assert outcome.reason == "waiting_for_people"
+    assert [t.role for t in outcome.pending] == ["team lead"]
