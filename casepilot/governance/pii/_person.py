@@ -121,6 +121,9 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
         i += 1
     while j > i and (low[j - 1] in lex.common_words or w[j - 1] in "-'"):
         j -= 1
+    # "Contact Anna Berg": a sentence-initial unknown word before a given name is not part of it.
+    while i < j - 1 and v.sentence_start(i) and not lex.is_name(w[i]) and lex.is_first(w[i + 1]):
+        i += 1
     if i >= j:
         return None
     words = [w[k] for k in range(i, j) if v.cap[k]]

@@ -41,7 +41,7 @@ from ._recognizers import (
     OfflineEmailRecognizer,
 )
 
-__all__ = ["DEFAULT_ENTITIES", "DetectedEntity", "PiiDetector", "default_detector"]
+__all__ = ["DEFAULT_ENTITIES", "MAX_CHUNK", "DetectedEntity", "PiiDetector", "default_detector"]
 
 #: Entity types redacted by default (Presidio's names).
 DEFAULT_ENTITIES: tuple[str, ...] = (
@@ -194,16 +194,23 @@ class PiiDetector:
 
     def analyze(self, text: str) -> list[DetectedEntity]:
         """PII spans of one text, disjoint and in text order."""
-        if not text.strip():
-            return []
-        return self._analyze_with(text, self._engine.process_text(text, "en"))
+        return self.analyze_batch([text])[0]
 
     def analyze_batch(self, texts: Sequence[str], *, batch_size: int = 128) -> list[list[DetectedEntity]]:
-        """Like :meth:`analyze` for many texts, running spaCy batched (much faster)."""
-        out: list[list[DetectedEntity]] = []
-        for item in self._engine.process_batch(list(texts), "en", batch_size=batch_size):
-            text, artifacts = item[0], item[1]
-            out.append(self._analyze_with(text, artifacts) if text.strip() else [])
+        """Like :meth:`analyze` for many texts, running spaCy batched (much faster).
+
+        Texts longer than ``MAX_CHUNK`` characters (OCR output, long documents) are
+        cut at line or word breaks into pieces analysed separately: spaCy refuses
+        very long inputs and its cost grows with length anyway.
+        """
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+        for index, text in enumerate(texts):
+            pieces += [(index, offset, piece) for offset, piece in _chunks(text) if piece.strip()]
+        out: list[list[DetectedEntity]] = [[] for _ in texts]
+        stream = self._engine.process_batch([p for _, _, p in pieces], "en", batch_size=batch_size)
+        for (index, offset, _), item in zip(pieces, stream, strict=True):
+            found = self._analyze_with(item[0], item[1])
+            out[index] += [DetectedEntity(e.entity_type, e.start + offset, e.end + offset, e.score) for e in found]
         return out
 
     def _analyze_with(self, text: str, artifacts: Any) -> list[DetectedEntity]:
@@ -217,6 +224,24 @@ class PiiDetector:
         return resolve_overlaps(
             r for r in results if r.score >= self.score_threshold and r.entity_type in self._entity_set
         )
+
+
+MAX_CHUNK = 20_000
+"""Longest piece of text handed to spaCy at once (characters)."""
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """``text`` cut into pieces of at most ``MAX_CHUNK`` characters at line, else word, breaks."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > MAX_CHUNK:
+        window = text[start : start + MAX_CHUNK]
+        cut = max(window.rfind("\n"), window.rfind(" "))
+        end = start + (cut + 1 if cut > MAX_CHUNK // 2 else MAX_CHUNK)
+        pieces.append((start, text[start:end]))
+        start = end
+    pieces.append((start, text[start:]))
+    return pieces
 
 
 _default: PiiDetector | None = None

@@ -217,3 +217,15 @@ def test_ordinary_business_text_stays_mostly_clear(detector: PiiDetector) -> Non
     kinds = {t for t, _ in found(detector, text)}
     assert not kinds & {"PERSON", "PHONE_NUMBER"}
     assert ("DATE_TIME", "30 days") not in found(detector, text)
+
+
+def test_long_texts_are_analysed_in_pieces(detector: PiiDetector) -> None:
+    from casepilot.governance.pii.detector import MAX_CHUNK
+
+    filler = "The policy covers water damage in the kitchen. " * (MAX_CHUNK // 24)
+    text = filler + "Contact Anna Berg at anna.berg@example.se today. " + filler + "IBAN GB56HXDO88167774656119"
+    assert len(text) > 2 * MAX_CHUNK
+    spans = found(detector, text)
+    assert ("EMAIL_ADDRESS", "anna.berg@example.se") in spans
+    assert ("PERSON", "Anna Berg") in spans
+    assert spans[-1] == ("IBAN_CODE", "GB56HXDO88167774656119")
