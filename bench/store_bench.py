@@ -133,6 +133,13 @@ def step_costs(url: str) -> dict[int, float]:
         for _ in range(STEP_REPS):
             for n in HISTORY_SIZES:
                 times[n].append(_one_step(store, cases[n]))
+        biggest = cases[HISTORY_SIZES[-1]]
+        t0 = time.perf_counter()
+        report = store.verify(biggest)
+        verify_s = time.perf_counter() - t0
+        assert report.ok
+        print(f"verify a {report.events_checked:,}-event history: {verify_s:.2f} s "
+              f"({report.events_checked / verify_s:,.0f} events/s)")
         return {n: statistics.median(t) for n, t in times.items()}
 
 
