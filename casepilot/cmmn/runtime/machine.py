@@ -73,6 +73,8 @@ class CaseMachine:
         self.deferred: deque[str] = deque()
         self.dirty: set[str] = set()
         self.out: list[TransitionEvent] = []
+        self.dispatching: TransitionEvent | None = None
+        self.replay = False
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
@@ -248,6 +250,12 @@ class CaseMachine:
         (Camunda SentryEntryCriteriaTest#testEnableByInstanceCreation).
         """
         batch = self.event_seq
+        if self.dispatching is not None:
+            # started in reaction to an event: the new children hear that event too, as the
+            # engines evaluate one event's consequences together (Flowable
+            # EntryCriteriaTest#testNestedSentrySatisfiedInSameEvaluation); settle() replays it
+            batch = min(batch, self.dispatching.seq - 1)
+            self.replay = True
         created = [self.create(pid, stage) for pid in self.info(stage).children]
         for child in created:
             child.born = batch
@@ -401,7 +409,7 @@ class CaseMachine:
             if self.deferred:
                 self.initial(self.items[self.deferred.popleft()])
             elif self.queue:
-                sentries.dispatch(self, self.queue.popleft())
+                self._dispatch(self.queue.popleft())
             elif self.dirty:
                 sid = max(self.dirty, key=lambda s: (self.depth[s], s))
                 self.dirty.discard(sid)
@@ -414,6 +422,20 @@ class CaseMachine:
                     f"case {self.case.id!r} does not settle: more than {MAX_STEPS} reactions to one step "
                     "(a sentry or repetition rule that keeps firing?)"
                 )
+
+    def _dispatch(self, event: TransitionEvent) -> None:
+        """Deliver ``event``; again while it created stage children that must hear it too
+        (delivery is idempotent for everything that heard it before)."""
+        self.dispatching = event
+        try:
+            for _ in range(MAX_STEPS):
+                self.replay = False
+                sentries.dispatch(self, event)
+                if not self.replay:
+                    return
+        finally:
+            self.dispatching = None
+            self.replay = False
 
     def can_complete(self, stage: ItemInstance, *, manual: bool) -> bool:
         """The completion rule of a stage or the case plan model (§8.6, Table 8.12; SCENARIOS.md)."""
