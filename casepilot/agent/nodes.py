@@ -384,13 +384,17 @@ class Nodes:
         action = self._proposed(loaded, option, plan["arguments"], state)
         verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=plan["confidence"]))
         observation = state.get("observation") or {}
+        # What the agent saw comes from the store, where values are already pseudonymised;
+        # arguments a model wrote itself are pseudonymised like any other text.
+        arguments = (jsonable(plan["arguments"]) if plan["planner"] == "rule"
+                     else self.rt.redact(case_id, plan["arguments"]))
         plan_payload = {
             "observation_digest": _digest(observation),
-            "saw": self.rt.redact(case_id, {"state": observation.get("case_state"), "items": observation.get("items"),
-                                            "variables": observation.get("variables")}),
+            "saw": jsonable({"state": observation.get("case_state"), "items": observation.get("items"),
+                             "variables": observation.get("variables")}),
             "options": [o["id"] for o in observation.get("options", [])],
             "chose": option["id"], "label": option["label"],
-            "arguments": self.rt.redact(case_id, plan["arguments"]),
+            "arguments": arguments,
             "rationale": plan["rationale"], "confidence": plan["confidence"], "planner": plan["planner"],
             "invalid_attempts": plan["invalid_attempts"],
         }
@@ -476,7 +480,7 @@ class Nodes:
         call = StartedCall(call_id, option["tool"], tool.side_effect, option.get("instance_id"),
                            {**option, "digest": digest}, args)
         payload = {"call_id": call_id, "tool": option["tool"], "side_effect": tool.side_effect,
-                   "arguments": self.rt.redact(loaded.id, args), "action_digest": digest}
+                   "arguments": self.rt.redact(loaded.id, args), "action_digest": digest}  # cheap: cached clean texts
         return call, payload
 
     @staticmethod

@@ -11,7 +11,9 @@ language models only ever see tokens.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -64,24 +66,55 @@ def jsonable(obj: Any) -> Any:
 class CasePrivacy:
     """Pseudonymisation of case data over a vault (the store's vault in production)."""
 
-    def __init__(self, vault: PseudonymVault, *, pseudonymizer: Pseudonymizer | None = None) -> None:
+    def __init__(
+        self, vault: PseudonymVault, *, pseudonymizer: Pseudonymizer | None = None, clean_cache: int = 20_000
+    ) -> None:
         self.vault = vault
         self.pseudonymizer = pseudonymizer or Pseudonymizer(vault)
+        self._clean: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._clean_limit = clean_cache
+        self._lock = threading.Lock()
+
+    def _is_clean(self, case_id: str, text: str) -> bool:
+        with self._lock:
+            key = (case_id, text)
+            if key in self._clean:
+                self._clean.move_to_end(key)
+                return True
+            return False
+
+    def _mark_clean(self, case_id: str, texts: Iterable[str]) -> None:
+        with self._lock:
+            for text in texts:
+                self._clean[(case_id, text)] = None
+            while len(self._clean) > self._clean_limit:
+                self._clean.popitem(last=False)
 
     def redact_value(self, obj: Any, case_id: str) -> tuple[Any, dict[str, int]]:
-        """``obj`` with every string's PII replaced by tokens (numbers and other values untouched)."""
+        """``obj`` with every string's PII replaced by tokens (numbers and other values untouched).
+
+        Texts this object produced for the case before (already pseudonymised) are not run
+        through the detector again: the case's stored values pass here at every step.
+        """
         texts: list[str] = []
         _strings(obj, texts)
-        if not texts:
+        todo = sorted({t for t in texts if t.strip() and not self._is_clean(case_id, t)})
+        if not todo:
             return obj, {}
-        results = iter(self.pseudonymizer.redact_texts(texts, case_id))
+        done = dict(zip(todo, self.pseudonymizer.redact_texts(todo, case_id), strict=True))
+        self._mark_clean(case_id, [r.text for r in done.values()])
         counts: dict[str, int] = {}
+        for text in texts:
+            result = done.get(text)
+            if result is not None:
+                for entity, n in result.entities.items():
+                    counts[entity] = counts.get(entity, 0) + n
+        stream = iter(texts)
 
         def take() -> str:
-            result = next(results)
-            for entity, n in result.entities.items():
-                counts[entity] = counts.get(entity, 0) + n
-            return result.text
+            text = next(stream)
+            result = done.get(text)
+            return result.text if result is not None else text
 
         return _rebuild(obj, take), counts
 
