@@ -80,11 +80,12 @@ class AgentRuntime:
     def governor_for(self, bundle: CaseBundle) -> Governor:
         return self.governor or bundle.governor
 
-    def load(self, case_id: str) -> LoadedCase:
+    def load(self, case_id: str, *, with_engine: bool = True) -> LoadedCase:
+        """Read the case; ``with_engine=False`` skips rebuilding the CMMN engine (read-only uses)."""
         record = self.store.case(case_id)
         bundle = self.bundle(record.definition_key, record.definition_version)
         engine_json, facts = split_state(dict(record.state))
-        engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None else None
+        engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None and with_engine else None
         return LoadedCase(record, bundle, engine, facts)
 
     @contextmanager

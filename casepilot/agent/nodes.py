@@ -121,8 +121,8 @@ class Nodes:
         if loaded.engine is None:
             self.rt.start_engine(case_id)
             loaded = self.rt.load(case_id)
-        self._expire_and_recover(loaded)
-        loaded = self.rt.load(case_id)
+        if self._expire_and_recover(loaded):
+            loaded = self.rt.load(case_id)
         assert loaded.engine is not None
         if loaded.engine.finished:
             return {"stop": loaded.engine.state, "observation": None, "plan": None, "approved": None}
@@ -132,13 +132,15 @@ class Nodes:
         observation = self._observation(loaded, blocked=state.get("blocked", []))
         return {"stop": None, "observation": observation, "plan": None, "approved": None}
 
-    def _expire_and_recover(self, loaded: LoadedCase) -> None:
+    def _expire_and_recover(self, loaded: LoadedCase) -> bool:
+        """Resolve expired checkpoints and tool calls left started by a stopped worker; True if any."""
         now = self.rt.clock()
-        open_tasks = self.rt.store.tasks(case_id=loaded.id, status="open")
+        has_deadlines = any(True for _ in loaded.facts.parked) or bool(loaded.facts.inbox)
+        open_tasks = self.rt.store.tasks(case_id=loaded.id, status="open") if has_deadlines else []
         expired = [t for t in open_tasks if t.expires_at is not None and t.expires_at <= now]
         if not expired and not loaded.facts.started:
-            return
-        with self.rt.step(loaded.id) as (step, fresh):
+            return False
+        with self.rt.step(loaded.id, loaded) as (step, fresh):
             for task in expired:
                 parked = fresh.facts.parked.pop(task.id, None)
                 step.close_task(task.id, "expired", actor="system", comment="expired; resolved by the policy's default")
@@ -184,6 +186,7 @@ class Nodes:
                         "call_id": call.call_id, "tool": call.tool,
                         "problem": f"started but not completed; the {call.side_effect} call will run again",
                     })
+        return True
 
     def _approved_action(self, loaded: LoadedCase) -> dict[str, Any] | None:
         for parked in loaded.facts.parked.values():
@@ -199,7 +202,10 @@ class Nodes:
         parked_ids = {p.option_id for p in loaded.facts.parked.values()}
         gone = set(blocked) | set(loaded.facts.rejected) | parked_ids
         options = [o for o in options if o.id not in gone]
-        history = self.rt.store.history(loaded.id, after_seq=max(0, loaded.record.last_seq - 8))
+        # Recent history and chat matter to a model; the rule planner reads neither (and they cost a query).
+        wants_history = getattr(self.rt.planner, "name", "") != "rule"
+        history = (self.rt.store.history(loaded.id, after_seq=max(0, loaded.record.last_seq - 8))
+                   if wants_history else [])
         chat = [
             asdict(ChatMessage(role=e.payload.get("role", "user"), actor=e.actor, text=str(e.payload.get("text", ""))))
             for e in history
@@ -498,7 +504,7 @@ class Nodes:
         call_id = state.get("call_id")
         if call_id is None:
             return {"outcome": None}
-        loaded = self.rt.load(state["case_id"])
+        loaded = self.rt.load(state["case_id"], with_engine=False)
         call = loaded.facts.started.get(call_id)
         if call is None:
             return {"outcome": None, "call_id": None}
