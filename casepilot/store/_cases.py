@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from casepilot.errors import NotFound, StoreError
 
 from ._canonical import GENESIS_HASH, as_utc, chain_hash, dumps_text, utc_iso
-from ._convert import case_record, event_body, history_event, human_task
+from ._convert import EventLike, case_record, event_body, history_event, human_task
 from ._definitions import find_row
 from ._engine import write_connection
 from ._step import state_payload
@@ -109,18 +109,19 @@ def list_cases(
         return [case_record(r) for r in rows]
 
 
-def iter_event_rows(engine: Engine, case_id: str, *, after_seq: int = 0, batch: int = 1000) -> Iterator[EventRow]:
+def iter_event_rows(
+    engine: Engine, case_id: str, *, after_seq: int = 0, batch: int = 1000
+) -> Iterator[EventLike]:
     """Rows in ``seq`` order, a page per short transaction (keyset pagination, never OFFSET)."""
     last = after_seq
     while True:
-        with Session(engine) as session:
-            rows = session.exec(
-                select(EventRow)
-                .where(EventRow.case_id == case_id, col(EventRow.seq) > last)
-                .order_by(col(EventRow.seq))
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select_core(_EVENTS)
+                .where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq > last)
+                .order_by(_EVENTS.c.seq)
                 .limit(batch)
             ).all()
-            session.expunge_all()
         yield from rows
         if len(rows) < batch:
             return

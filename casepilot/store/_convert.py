@@ -11,6 +11,7 @@ from ._tables import CaseRow, DefinitionFileRow, DefinitionRow, EventRow, HumanT
 from .models import CaseRecord, DefinitionSummary, DefinitionVersion, EventKind, HistoryEvent, HumanTask
 
 __all__ = [
+    "EventLike",
     "case_record",
     "definition_summary",
     "definition_version",
@@ -84,7 +85,11 @@ def event_body(
     }
 
 
-def row_body(row: EventRow, *, seq: int | None = None) -> dict[str, Any]:
+EventLike = EventRow | Row[Any]
+"""An ORM event row or a Core row of ``history_events`` (reads use Core rows: no ORM overhead)."""
+
+
+def row_body(row: EventLike, *, seq: int | None = None) -> dict[str, Any]:
     """The hash body as reconstructed from a stored row (``seq`` overridable for diagnosis)."""
     return event_body(
         case_id=row.case_id,
@@ -100,7 +105,7 @@ def row_body(row: EventRow, *, seq: int | None = None) -> dict[str, Any]:
     )
 
 
-def history_event(row: EventRow) -> HistoryEvent:
+def history_event(row: EventLike) -> HistoryEvent:
     return HistoryEvent(
         case_id=row.case_id,
         seq=row.seq,

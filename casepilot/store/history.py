@@ -17,8 +17,7 @@ from collections.abc import Iterable, Iterator
 from casepilot.errors import HistoryTampered
 
 from ._canonical import GENESIS_HASH, chain_hash, digest
-from ._convert import row_body
-from ._tables import EventRow
+from ._convert import EventLike, row_body
 from .models import STATE_EVENT_KINDS, HistoryEvent, JsonObject, VerifyReport
 
 __all__ = ["replay_state", "verify_rows"]
@@ -45,7 +44,7 @@ def replay_state(events: Iterable[HistoryEvent]) -> JsonObject:
     return state
 
 
-def verify_rows(case_id: str, rows: Iterator[EventRow], *, last_seq: int, head_hash: str) -> VerifyReport:
+def verify_rows(case_id: str, rows: Iterator[EventLike], *, last_seq: int, head_hash: str) -> VerifyReport:
     """Check rows (in ``seq`` order, up to ``last_seq``) against the chain and the case's head.
 
     Names the first event that was changed (content no longer matches its hash),
@@ -79,7 +78,7 @@ def verify_rows(case_id: str, rows: Iterator[EventRow], *, last_seq: int, head_h
     return VerifyReport(case_id=case_id, ok=True, events_checked=checked)
 
 
-def _diagnose(row: EventRow, own: str, prev: str, by_hash: dict[str, int]) -> str:
+def _diagnose(row: EventLike, own: str, prev: str, by_hash: dict[str, int]) -> str:
     seq = row.seq
     if own == row.hash:
         # The event is intact in itself but does not follow its predecessor.
