@@ -25,7 +25,10 @@ from types import SimpleNamespace
 from typing import Any
 from xml.sax.saxutils import escape
 
-TCK_TABLE = Path("/work/shared/corpora/dmn-tck/compliance-level-2/0004-simpletable-U/0004-simpletable-U.dmn")
+TCK_TABLE = (
+    Path(__file__).resolve().parents[1]
+    / "tests/corpora/dmn-tck/compliance-level-2/0004-simpletable-U/0004-simpletable-U.dmn"
+)
 TCK_INPUTS = [
     {"Age": 18, "RiskCategory": "Medium", "isAffordable": True},
     {"Age": 17, "RiskCategory": "Low", "isAffordable": True},

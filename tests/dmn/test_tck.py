@@ -15,8 +15,9 @@ import pytest
 
 from casepilot.dmn.ratchet import load_ratchet, update_ratchet
 from casepilot.dmn.tck import TckReport, run_tck
+from tests._corpora import DMN_TCK
 
-TCK = Path("/work/shared/corpora/dmn-tck")
+TCK = DMN_TCK
 RATCHET = Path(__file__).with_name("tck_ratchet.json")
 LEVELS = ["compliance-level-2", "compliance-level-3"]
 
