@@ -34,7 +34,14 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-__all__ = ["ENV_URL", "PgServer", "PostgresUnavailable", "postgres_server", "throwaway_database"]
+__all__ = [
+    "ENV_URL",
+    "PgServer",
+    "PostgresUnavailable",
+    "postgres_server",
+    "require_postgres",
+    "throwaway_database",
+]
 
 ENV_URL = "CASEPILOT_TEST_POSTGRES_URL"
 ENV_MODE = "CASEPILOT_TEST_POSTGRES"
@@ -169,6 +176,24 @@ def postgres_server() -> PgServer:
         else:
             _cached = _local() or _embedded()
     return _cached
+
+
+def require_postgres() -> PgServer:
+    """``postgres_server()`` for a pytest fixture: a clear test failure (never a skip) without a server.
+
+    Usage in a conftest::
+
+        @pytest.fixture(scope="session")
+        def pg_server() -> PgServer:
+            return require_postgres()
+    """
+    import pytest
+
+    try:
+        return postgres_server()
+    except PostgresUnavailable as exc:
+        ci = " (CI=true: PostgreSQL is mandatory here)" if os.environ.get("CI") == "true" else ""
+        pytest.fail(f"PostgreSQL is required{ci}: {exc}", pytrace=False)
 
 
 @contextlib.contextmanager

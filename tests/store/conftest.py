@@ -21,7 +21,7 @@ import pytest
 
 from casepilot.store import Store
 from casepilot.store._tables import metadata
-from tests._postgres import PgServer, PostgresUnavailable, postgres_server, throwaway_database
+from tests._postgres import PgServer, require_postgres, throwaway_database
 
 BACKENDS = ["sqlite", "postgresql"]
 _TAMPERED = pytest.StashKey[bool]()
@@ -29,10 +29,7 @@ _TAMPERED = pytest.StashKey[bool]()
 
 @pytest.fixture(scope="session")
 def pg_server() -> PgServer:
-    try:
-        return postgres_server()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL is required for the store contract tests: {exc}", pytrace=False)
+    return require_postgres()
 
 
 @pytest.fixture(scope="session")

@@ -66,3 +66,10 @@ def test_an_embedded_server_starts_runs_the_store_and_stops(
         server.stop()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(server.url, connect_timeout=2).close()
+
+
+def test_require_postgres_turns_absence_into_a_failure(fresh_lookup: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv(_postgres.ENV_URL, "postgresql://postgres@127.0.0.1:1/postgres")
+    with pytest.raises(pytest.fail.Exception, match=r"CI=true: PostgreSQL is mandatory"):
+        _postgres.require_postgres()
