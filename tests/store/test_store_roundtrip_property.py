@@ -1,0 +1,37 @@
+"""Property: any JSON payload survives the database byte-exactly and keeps the chain verifiable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casepilot.store import Store
+from tests.store._store_helpers import new_case
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.dictionaries(st.text(max_size=8), json_values, max_size=5), state=st.dictionaries(
+    st.text(max_size=8), json_values, max_size=4))
+def test_payloads_and_states_round_trip_and_verify(store: Store, payload: dict[str, Any], state: dict[str, Any]) -> None:
+    case = new_case(store)
+    with store.step(case.id, case.version) as step:
+        staged = step.append("tool_call_completed", payload=payload, rule_ids=["R1"], cost=0.1 + 0.2)
+        step.save_state(state)
+    events = store.history(case.id)
+    assert events[1] == staged
+    assert events[1].payload == payload
+    assert store.case(case.id).state == state
+    assert store.rebuild_state(case.id) == state
+    assert store.verify(case.id).ok
