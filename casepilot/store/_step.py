@@ -6,6 +6,10 @@ checks the caller's expected version, lets the caller stage changes on a ``Step`
 then writes the events and compare-and-sets the case row in the same transaction.
 Either the whole step lands or nothing does — also under SIGKILL, since the commit
 is the database's.
+
+Keep steps short: call models and tools *between* steps, then open a step to record
+the outcome. A step holds the case's row lock on PostgreSQL and the database's write
+lock on SQLite, where every other writer waits for it.
 """
 
 from __future__ import annotations

@@ -114,6 +114,8 @@ def history_command(
     words: Annotated[list[str] | None, typer.Argument(help="CASE_ID, or: verify CASE_ID", show_default=False)] = None,
     case: Annotated[str | None, typer.Option("--case", help="Case id (when it collides with 'verify').")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    after: Annotated[int, typer.Option("--after", help="Only events after this sequence number.", min=0)] = 0,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many events.", min=1)] = None,
     db: DbOption = None,
 ) -> None:
     """Show a case's timeline, or `history verify CASE_ID` to check its hash chain."""
@@ -139,8 +141,7 @@ def history_command(
                 if not report.ok:
                     raise typer.Exit(code=1)
                 return
-            store.case(case_id)
-            events = list(store.iter_history(case_id))
+            events = store.history(case_id, after_seq=after, limit=limit)
     except CasepilotError as exc:
         raise _fail(console, exc) from exc
     if as_json:

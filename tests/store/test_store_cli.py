@@ -48,6 +48,8 @@ def test_history_table_and_json(app: typer.Typer, store: Store, store_url: str) 
     events = json.loads(out)
     assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
     assert events[-1]["rule_ids"] == ["GR-12"] and events[-1]["tokens"] == 42
+    code, out = _invoke(app, "history", case.id, "--json", "--after", "2", "--limit", "2", "--db", store_url)
+    assert code == 0 and [e["seq"] for e in json.loads(out)] == [3, 4]
 
 
 def test_database_url_from_the_environment(app: typer.Typer, store: Store, store_url: str) -> None:
