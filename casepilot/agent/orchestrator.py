@@ -34,7 +34,7 @@ from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.agent.planning import Planner
 from casepilot.agent.privacy import CasePrivacy
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.errors import DecisionRejected
+from casepilot.errors import DecisionRejected, NotFound
 from casepilot.governance.checkpoints import check_decision
 from casepilot.governance.governor import Governor
 from casepilot.store import CaseRecord, DefinitionBundle, DefinitionVersion, HumanTask, Store
@@ -246,12 +246,26 @@ class Orchestrator:
                     "allowed_roles": sorted(allowed)})
             raise DecisionRejected(
                 f"{actor.name} may not see personal data of case {case_id}: needs one of {sorted(allowed) or 'no role'}")
-        revealed = self.runtime.privacy.reveal_payload(value, case_id)
+        try:
+            revealed = self.runtime.privacy.reveal_payload(value, case_id)
+        except NotFound as exc:
+            raise NotFound(f"the personal data of case {case_id} cannot be revealed: {exc}") from exc
         with self.runtime.step(case_id) as (step, _):
             step.append("chat_message", actor=f"person:{actor.name}", payload={
                 "role": "system", "text": "personal data revealed", "reveal": True,
                 "tokens": sorted(self.runtime.privacy.tokens_in(value))})
         return revealed
+
+    def erase(self, case_id: str, actor: Person | str = "system", reason: str | None = None) -> None:
+        """Crypto-shred the case's personal data (its vault key) and record the erasure.
+
+        The history stays verifiable; pseudonyms in it can never be resolved again, in this
+        process or any other.
+        """
+        who = f"person:{actor.name}" if isinstance(actor, Person) else actor
+        self.store.erase(case_id, actor=who, reason=reason)
+        if self.runtime.privacy is not None:
+            self.runtime.privacy.forget(case_id)
 
     # -- chat ---------------------------------------------------------------------------------------
 

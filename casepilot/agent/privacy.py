@@ -147,6 +147,13 @@ class CasePrivacy:
 
         return walk(obj)
 
+    def forget(self, case_id: str) -> None:
+        """Drop everything this process remembers of a case's values (after its vault key is shredded)."""
+        self.pseudonymizer.shred(case_id)
+        with self._lock:
+            for key in [k for k in self._clean if k[0] == case_id]:
+                del self._clean[key]
+
     @staticmethod
     def tokens_in(obj: Any) -> set[str]:
         texts: list[str] = []
