@@ -96,13 +96,21 @@ def _run_end(v: TokenView, i: int) -> int:
         tok, prev = w[j], w[j - 1]
         if cap[j] or _is_initial(tok) or (tok == "." and len(prev) == 1 and _is_initial(prev)):
             j += 1
-        elif j + 1 < len(v) and cap[j + 1] and (
-            v.lower[j] in PARTICLES or (tok in "-'" and not v.space[j - 1])
-        ):
-            j += 1  # "Willemine ten Pas", "Mayo-Walters"
+        elif tok in "-'" and not v.space[j - 1] and j + 1 < len(v) and cap[j + 1]:
+            j += 1  # "Mayo-Walters"
+        elif v.lower[j] in PARTICLES and _particles_then_name(v, j):
+            j += 1  # "Willemine ten Pas", "Daan van der Leek"
         else:
             break
     return j
+
+
+def _particles_then_name(v: TokenView, j: int) -> bool:
+    """Tokens from ``j`` are one or two particles followed by a capitalised word."""
+    k = j
+    while k < len(v) and k - j < 2 and v.lower[k] in PARTICLES:
+        k += 1
+    return k < len(v) and v.cap[k]
 
 
 def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, float] | None:
@@ -120,6 +128,8 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
             break
         i += 1
     while j > i and (low[j - 1] in lex.common_words or w[j - 1] in "-'"):
+        if j - 2 >= i and lex.is_name(w[j - 1]) and lex.is_first(w[j - 2]):
+            break  # "Robert Green", "Linda West": a surname that is also a word
         j -= 1
     # "Contact Anna Berg": a sentence-initial unknown word before a given name is not part of it.
     while i < j - 1 and v.sentence_start(i) and not lex.is_name(w[i]) and lex.is_first(w[i + 1]):

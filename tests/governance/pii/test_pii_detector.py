@@ -229,3 +229,14 @@ def test_long_texts_are_analysed_in_pieces(detector: PiiDetector) -> None:
     assert ("EMAIL_ADDRESS", "anna.berg@example.se") in spans
     assert ("PERSON", "Anna Berg") in spans
     assert spans[-1] == ("IBAN_CODE", "GB56HXDO88167774656119")
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Customer Robert Green asked to move funds.", "Robert Green"),
+        ("Please refund Daan van der Leek today.", "Daan van der Leek"),
+    ],
+)
+def test_surnames_that_are_words_and_particle_chains(detector: PiiDetector, text: str, name: str) -> None:
+    assert ("PERSON", name) in found(detector, text)

@@ -16,8 +16,10 @@ from stdnum import iban as stdnum_iban
 
 from casepilot.governance.pii import InMemoryVault, PiiDetector, Pseudonymizer
 
-FIRST = ["Anna", "Lars", "Maria", "Tomasz", "Giulia", "Henrik", "Sofia", "Jean", "Olga", "Pedro", "Ingrid", "Mehmet"]
-LAST = ["Berg", "Kowalski", "Rossi", "Johansson", "Novak", "Dubois", "Fischer", "Garcia", "Nielsen", "Virtanen"]
+FIRST = ["Anna", "Lars", "Maria", "Tomasz", "Giulia", "Henrik", "Sofia", "Jean", "Olga", "Pedro", "Ingrid", "Mehmet",
+         "Šárka", "Jürgen", "Søren", "Bartłomiej", "Ioana", "Dmitri", "Aoife", "Ólafur", "Zoë", "Kwame", "Priya"]
+LAST = ["Berg", "Kowalski", "Rossi", "Johansson", "Novak", "Dubois", "Fischer", "Garcia", "Nielsen", "Virtanen",
+        "Müller", "Ottová", "Kowalczyk", "Nieminen", "Papadopoulos", "Green", "Van der Berg", "Yılmaz", "Szabó"]
 DOMAINS = ["example.com", "mail.example.de", "corp.example.co.uk", "example.fr"]
 
 DIGITS, LETTERS = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
