@@ -30,7 +30,7 @@ from ._tokens import TokenView, token_view
 
 __all__ = ["PersonNameRecognizer"]
 
-_MAX_RUN = 5
+_MAX_RUN = 8  # tokens, counting hyphens, initials and particles ("Marie-Claire Dubois-Lefèvre")
 _SEPARATORS = frozenset({",", "and", "&", "or"})
 
 

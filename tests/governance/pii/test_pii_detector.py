@@ -236,6 +236,7 @@ def test_long_texts_are_analysed_in_pieces(detector: PiiDetector) -> None:
     [
         ("Customer Robert Green asked to move funds.", "Robert Green"),
         ("Please refund Daan van der Leek today.", "Daan van der Leek"),
+        ("Contact: Dr. Marie-Claire Dubois-Lefèvre", "Marie-Claire Dubois-Lefèvre"),
     ],
 )
 def test_surnames_that_are_words_and_particle_chains(detector: PiiDetector, text: str, name: str) -> None:
