@@ -139,3 +139,11 @@ def test_redaction_is_idempotent(pseudo: Pseudonymizer) -> None:
     once = pseudo.redact_text(text, "case-1")
     twice = pseudo.redact_text(once.text, "case-1")
     assert twice.text == once.text and not twice.entities and twice.tokens == ()
+
+
+def test_reveal_of_a_token_the_case_never_issued_fails_clearly(pseudo: Pseudonymizer) -> None:
+    from casepilot.governance.pii import UnknownPseudonym
+
+    pseudo.redact_text("Ole Hansen", "case-1")
+    with pytest.raises(UnknownPseudonym, match="no pseudonym '<PERSON_7>'"):
+        pseudo.reveal("<PERSON_1> and <PERSON_7>", "case-1", {"case-officer"}, actor="u-7")
