@@ -267,8 +267,9 @@ class CaseMachine:
         """Create an Available instance of ``element`` in ``parent`` (required rule evaluated now)."""
         info = self.ix.items[element]
         inst = ItemInstance(self.new_id(), element, parent.id, "Available", born=self.event_seq)
+        rule = info.required_rule
         inst.required = self.ix.conditions.rule_holds(
-            info.required_rule, self._rule_vars(info.required_rule), absent=False
+            rule, self._rule_vars(rule, info, lambda: self._counter(element, parent, None)), absent=False
         )
         parent.children.append(inst.id)
         self.register(inst)
@@ -278,13 +279,39 @@ class CaseMachine:
         self.dirty.add(parent.id)
         return inst
 
-    def _rule_vars(self, rule: Any) -> Any:
-        return self.ix.context_variables(getattr(rule, "context_ref", None), self.variables)
+    def _rule_vars(
+        self, rule: Any, info: ItemInfo | None = None, counter: Callable[[], int] | None = None
+    ) -> Any:
+        """Variables a rule reads: the case's (with its contextRef's properties on top) and,
+        for a repeatable item whose rule reads it, the instance's repetition counter."""
+        base = self.ix.context_variables(getattr(rule, "context_ref", None), self.variables)
+        if info is None or info.counter is None or counter is None or rule is None:
+            return base
+        cond = self.ix.conditions.compile(rule.condition)
+        if cond is None or info.counter not in cond.free_names:
+            return base
+        return {**base, info.counter: counter()}
 
-    def rule(self, info: ItemInfo, which: str) -> bool:
-        """Whether the item's required / repetition / manual activation rule holds now."""
+    def _counter(self, element: str, parent: ItemInstance, upto: str | None) -> int:
+        """1 for the first instance of ``element`` in ``parent``, 2 for the next …; ``upto``
+        ``None`` numbers an instance about to be created."""
+        n = 0
+        for cid in parent.children:
+            if self.items[cid].element == element:
+                n += 1
+                if cid == upto:
+                    return n
+        return n + 1
+
+    def rule(self, info: ItemInfo, which: str, inst: ItemInstance | None = None) -> bool:
+        """Whether the item's required / repetition / manual activation rule holds now (for
+        ``inst``, whose repetition counter the rule may read)."""
         rule = getattr(info, which)
-        return self.ix.conditions.rule_holds(rule, self._rule_vars(rule), absent=False)
+        counter = None
+        if inst is not None and inst.parent is not None:
+            parent = self.items[inst.parent]
+            counter = lambda: self._counter(inst.element, parent, inst.id)  # noqa: E731
+        return self.ix.conditions.rule_holds(rule, self._rule_vars(rule, info, counter), absent=False)
 
     def initial(self, inst: ItemInstance, *, evaluate: bool = True) -> None:
         """What a new instance does at once: start its timer, or enter without entry criteria, or
@@ -312,20 +339,22 @@ class CaseMachine:
         """An Available instance's entry is satisfied (or it has no entry criteria)."""
         info = self.info(inst)
         parent = self.items[inst.parent] if inst.parent is not None else None
-        if info.entry and parent is not None and self.rule(info, "repetition_rule"):
+        if info.entry and parent is not None and self.rule(info, "repetition_rule", inst):
             repeat = self.create(inst.element, parent, cause="repetition")
             self.initial(repeat, evaluate=False)
         if info.kind == "milestone":
             self.transition(inst, "occur", cause=cause, criterion=criterion)
         elif info.lifecycle == "work":
-            manual = self.rule(info, "manual_rule")
+            manual = self.rule(info, "manual_rule", inst)
             self.transition(inst, "enable" if manual else "start", cause=cause, criterion=criterion)
 
     def _repeat_without_entry(self, inst: ItemInstance, info: ItemInfo) -> None:
         if info.kind in ("milestone", "timerEventListener") or inst.parent is None:
             return
         parent = self.items[inst.parent]
-        if parent.state != "Active" or info.repetition_rule is None or not self.rule(info, "repetition_rule"):
+        if parent.state != "Active" or info.repetition_rule is None:
+            return
+        if not self.rule(info, "repetition_rule", inst):
             return
         repeat = self.create(inst.element, parent, cause="repetition")
         self.deferred.append(repeat.id)  # started from the settle loop: no unbounded recursion

@@ -54,6 +54,9 @@ class ItemInfo:
     """The planning table the item's definition owns (stage or human task), if any."""
     children: tuple[str, ...]
     """Plan item ids of a stage definition, in model order."""
+    counter: str | None = None
+    """Name of the repetition counter a repeatable item's rules may read (Flowable's
+    ``repetitionCounter``, renamed by ``flowable:counterVariable``); ``None`` if not repeatable."""
     repeat_on: frozenset[str] = frozenset({"complete", "terminate", "occur"})
     """Transitions that trigger the repetition rule of an item without entry criteria
     (SCENARIOS.md; Camunda's ``repeatOnStandardEvent`` names one instead)."""
@@ -80,6 +83,19 @@ def _repeat_on(rule: Rule | None) -> frozenset[str]:
     or on the one standard event Camunda 7's ``repeatOnStandardEvent`` names (e.g. ``disable``)."""
     event = rule.extensions.attribute(CAMUNDA_NS, "repeatOnStandardEvent") if rule is not None else None
     return frozenset({event.strip()}) if event and event.strip() else _DEFAULT_REPEAT_ON
+
+
+FLOWABLE_NS = "http://flowable.org/cmmn"
+
+
+def _counter_name(rule: Rule | None) -> str | None:
+    """Flowable numbers the instances of a repeatable item in a local variable (1, 2, …)
+    that its rules may read; CMMN 1.1 has no such variable, so other models never see it
+    unless a rule names it."""
+    if rule is None:
+        return None
+    name = rule.extensions.attribute(FLOWABLE_NS, "counterVariable")
+    return name.strip() if name and name.strip() else "repetitionCounter"
 
 
 def _merge_rule(item_rule: Rule | None, default_rule: Rule | None) -> Rule | None:
@@ -148,6 +164,9 @@ class CaseIndex:
         default = definition.default_control
         name = (item.name or item.id) if isinstance(item, Stage) else Case.display_name(item, definition)
         children = tuple(p.id for p in definition.plan_items) if isinstance(definition, Stage) else ()
+        repetition = _merge_rule(
+            control.repetition_rule if control else None, default.repetition_rule if default else None
+        )
         self.items[item_id] = ItemInfo(
             id=item_id,
             name=name,
@@ -170,11 +189,8 @@ class CaseIndex:
             discretionary=isinstance(item, DiscretionaryItem),
             table=self._table_of(definition),
             children=children,
-            repeat_on=_repeat_on(
-                _merge_rule(
-                    control.repetition_rule if control else None, default.repetition_rule if default else None
-                )
-            ),
+            counter=_counter_name(repetition),
+            repeat_on=_repeat_on(repetition),
         )
 
     def _index_table(self, table: PlanningTable, outer: tuple[PlanningTable, ...]) -> None:
