@@ -4,7 +4,8 @@ spaCy's small model tags NORP well in running prose but misses plurals and
 lower-case forms ("we are proud saudis") and often calls a demonym before a noun a
 person ("the German place downtown"). A lookup over the same tokens fixes both; a
 lower-case word counts only in the plural or after a copula ("I am bruneian"), so
-"a liberal estimate" stays untouched.
+"a liberal estimate" stays untouched; languages ("studying English") and institutions
+("European Union") are not groups of people.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from ._tokens import token_view
 __all__ = ["GroupRecognizer"]
 
 _COPULA = frozenset({"am", "are", "is", "was", "were", "be", "being", "'m", "'re"})
+# Before these words a demonym names a language ("studying English", "in German").
+_LANGUAGE_CUES = frozenset(
+    {"speak", "speaks", "spoke", "speaking", "study", "studies", "studying", "studied", "learn", "learning",
+     "learned", "teach", "teaches", "teaching", "translate", "translated", "in", "into", "fluent"}
+)
+# After these a demonym is part of an institution's name ("European Union").
+_INSTITUTIONS = frozenset({"union", "commission", "parliament", "council", "court", "bank", "central", "league"})
 
 
 class GroupRecognizer(EntityRecognizer):
@@ -59,7 +67,9 @@ class GroupRecognizer(EntityRecognizer):
                 lower = word.islower()
                 plural = lex.group_of(last) != last.casefold()
                 after_copula = i > 0 and view.lower[i - 1] in _COPULA
-                if not lower or plural or after_copula:
+                language = i > 0 and view.lower[i - 1] in _LANGUAGE_CUES
+                institution = i + size < n and view.lower[i + size] in _INSTITUTIONS
+                if (not lower or plural or after_copula) and not language and not institution:
                     results.append(RecognizerResult("NRP", view.start[i], view.end(i + size - 1), 0.88))
                 i += size
             else:

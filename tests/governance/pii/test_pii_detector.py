@@ -241,3 +241,8 @@ def test_long_texts_are_analysed_in_pieces(detector: PiiDetector) -> None:
 )
 def test_surnames_that_are_words_and_particle_chains(detector: PiiDetector, text: str, name: str) -> None:
     assert ("PERSON", name) in found(detector, text)
+
+
+def test_languages_and_institutions_are_not_groups(detector: PiiDetector) -> None:
+    text = "She was studying English under the Treaty on European Union."
+    assert not [v for t, v in found(detector, text) if t == "NRP" and v in {"English", "European"}]
