@@ -91,6 +91,18 @@ class RevealEvent:
         """Whether the values were shown."""
         return self.kind == "pii.revealed"
 
+    def as_payload(self) -> dict[str, JsonLike]:
+        """A JSON-ready form for the case history (tokens only — never the values)."""
+        return {
+            "kind": self.kind,
+            "case_id": self.case_id,
+            "actor": self.actor,
+            "actor_roles": sorted(self.actor_roles),
+            "tokens": list(self.tokens),
+            "at": self.at.isoformat(),
+            "allowed": self.allowed,
+        }
+
 
 @dataclass(frozen=True)
 class RevealResult:

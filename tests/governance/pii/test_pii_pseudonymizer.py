@@ -147,3 +147,18 @@ def test_reveal_of_a_token_the_case_never_issued_fails_clearly(pseudo: Pseudonym
     pseudo.redact_text("Ole Hansen", "case-1")
     with pytest.raises(UnknownPseudonym, match="no pseudonym '<PERSON_7>'"):
         pseudo.reveal("<PERSON_1> and <PERSON_7>", "case-1", {"case-officer"}, actor="u-7")
+
+
+def test_reveal_event_payload_for_the_history(pseudo: Pseudonymizer) -> None:
+    redacted = pseudo.redact_text("Ole Hansen", "case-1").text
+    event = pseudo.reveal(redacted, "case-1", {"staff", "case-officer"}, actor="u-7").event
+    assert event.as_payload() == {
+        "kind": "pii.revealed",
+        "case_id": "case-1",
+        "actor": "u-7",
+        "actor_roles": ["case-officer", "staff"],
+        "tokens": ["<PERSON_1>"],
+        "at": "2026-01-02T03:04:05+00:00",
+        "allowed": True,
+    }
+    assert "Hansen" not in repr(event.as_payload())
