@@ -93,12 +93,14 @@ class RevealEvent:
 
     def as_payload(self) -> dict[str, JsonLike]:
         """A JSON-ready form for the case history (tokens only — never the values)."""
+        roles: list[JsonLike] = [*sorted(self.actor_roles)]
+        tokens: list[JsonLike] = [*self.tokens]
         return {
             "kind": self.kind,
             "case_id": self.case_id,
             "actor": self.actor,
-            "actor_roles": sorted(self.actor_roles),
-            "tokens": list(self.tokens),
+            "actor_roles": roles,
+            "tokens": tokens,
             "at": self.at.isoformat(),
             "allowed": self.allowed,
         }
