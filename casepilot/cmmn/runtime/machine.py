@@ -246,10 +246,11 @@ class CaseMachine:
     def start_children(self, stage: ItemInstance) -> None:
         """Create a newly active stage's children (all first, so siblings can see each other).
 
-        They are born together: each one's sentries hear the ``create`` of every sibling
-        (Camunda SentryEntryCriteriaTest#testEnableByInstanceCreation).
+        They are born with their stage: their sentries hear the ``create`` of every sibling
+        (Camunda SentryEntryCriteriaTest#testEnableByInstanceCreation) and of the stage itself
+        (Flowable StageTest#testNestedRepeatingStageWithMultipleOnParts) while it is pending.
         """
-        batch = self.event_seq
+        batch = min(self.event_seq, stage.born)
         if self.dispatching is not None:
             # started in reaction to an event: the new children hear that event too, as the
             # engines evaluate one event's consequences together (Flowable
