@@ -7,7 +7,6 @@ The checkpoint holds only the loop's own state (DESIGN.md); the case lives in th
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -21,21 +20,19 @@ __all__ = ["checkpointer_for"]
 
 def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
     """A checkpointer for ``store`` and the connection to close with it (or ``None``)."""
-    url = store.engine.url
-    if url.get_backend_name() == "postgresql":
+    conninfo = store.postgres_conninfo
+    if conninfo is not None:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg import Connection
         from psycopg.rows import dict_row
 
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         pg = Connection.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
         pg_saver = PostgresSaver(pg)
         pg_saver.setup()
         return pg_saver, pg
-    database = url.database
-    if not database or database == ":memory:":
+    path = store.sqlite_path
+    if path is None:
         return InMemorySaver(), None
-    path = Path(database)
     conn = sqlite3.connect(str(path.with_name(path.name + ".langgraph")), check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     saver = SqliteSaver(conn)

@@ -251,9 +251,8 @@ class Orchestrator:
         except NotFound as exc:
             raise NotFound(f"the personal data of case {case_id} cannot be revealed: {exc}") from exc
         with self.runtime.step(case_id) as (step, _):
-            step.append("chat_message", actor=f"person:{actor.name}", payload={
-                "role": "system", "text": "personal data revealed", "reveal": True,
-                "tokens": sorted(self.runtime.privacy.tokens_in(value))})
+            step.append("pii_revealed", actor=f"person:{actor.name}", payload={
+                "roles": sorted(actor.roles), "tokens": sorted(self.runtime.privacy.tokens_in(value))})
         return revealed
 
     def erase(self, case_id: str, actor: Person | str = "system", reason: str | None = None) -> None:

@@ -45,9 +45,11 @@ EventKind = Literal[
     "chat_message",
     "error",
     "erasure",
+    "pii_revealed",
 ]
 """What a history event records. ``case_created`` and ``state`` carry the case state
-snapshot (see ``casepilot.store.history.replay_state``); ``erasure`` records a retention erase."""
+snapshot (see ``casepilot.store.history.replay_state``); ``erasure`` records a retention erase; ``pii_revealed`` records that a person saw clear
+personal data (who, which pseudonyms)."""
 
 STATE_EVENT_KINDS: frozenset[str] = frozenset({"case_created", "state"})
 

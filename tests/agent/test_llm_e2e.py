@@ -168,7 +168,7 @@ def test_pii_never_reaches_the_model_history_or_state_and_reveal_is_role_bound(m
     revealed = orch.reveal(case.id, stored_letter, Person("ann", {"senior analyst"}))
 
     assert revealed == LETTER
-    audit = [e for e in store.history(case.id) if e.kind == "chat_message" and e.payload.get("reveal")]
+    audit = [e for e in store.history(case.id) if e.kind == "pii_revealed"]
     assert len(audit) == 1
     assert audit[0].actor == "person:ann"
     assert audit[0].payload["tokens"]
