@@ -202,6 +202,7 @@ _PHONE_CANDIDATE = re.compile(
     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"  # extension
     r"(?![\w]|[.-]\d)"
 )
+_NANP = re.compile(r"\d{3}([-. ])\d{3}\1\d{4}")
 _DATE_LIKE = re.compile(r"^\d{1,4}([./-])\d{1,2}\1\d{1,4}$")
 _PHONE_CONTEXT = re.compile(
     r"\b(?:phone|tel|telephone|call|called|calling|mobile|cell|cellphone|fax|desk|office|home|work|"
@@ -255,9 +256,12 @@ class LoosePhoneRecognizer(EntityRecognizer):
         after = text[end : end + _CONTEXT_AFTER]
         if _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after):
             return 0.6
-        grouped = "(" in main or len(re.findall(r"[ .-]", main)) >= 2
-        if grouped and digits >= 9 and not main.isdigit():
-            return 0.4
+        # Without context only unmistakable layouts count: an area code in parentheses,
+        # a national trunk "0" with grouped digits, or the North American 3-3-4 form.
+        # "Claim 2024 123 456" stays a reference number.
+        grouped = len(re.findall(r"[ .-]", main)) >= 2
+        if digits >= 9 and ("(" in main or (main.startswith("0") and grouped) or _NANP.fullmatch(main)):
+            return 0.5  # enough to beat an NER "DATE" on the same digits
         return 0.0
 
 

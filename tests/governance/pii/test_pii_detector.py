@@ -67,8 +67,19 @@ def test_phone_formats(detector: PiiDetector, text: str, phone: str) -> None:
     assert ("PHONE_NUMBER", phone) in found(detector, text)
 
 
-def test_bare_short_numbers_are_not_phones(detector: PiiDetector) -> None:
-    assert not [t for t, _ in found(detector, "We shipped 1200 units in 2019 to 45 stores.") if t == "PHONE_NUMBER"]
+@pytest.mark.parametrize(
+    "text", ["We shipped 1200 units in 2019 to 45 stores.", "Order 123 456 789 shipped", "Claim 2024 123 456 is open"]
+)
+def test_reference_numbers_are_not_phones(detector: PiiDetector, text: str) -> None:
+    assert not [t for t, _ in found(detector, text) if t == "PHONE_NUMBER"]
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [("Ring 0490 75 40 81", "0490 75 40 81"), ("Ring (02) 9876 5432", "(02) 9876 5432"), ("Ring 212-555-0199", "212-555-0199")],
+)
+def test_unmistakable_phone_layouts_need_no_context(detector: PiiDetector, text: str, phone: str) -> None:
+    assert found(detector, text) == [("PHONE_NUMBER", phone)]
 
 
 def test_email_ip_url_ssn(detector: PiiDetector) -> None:
