@@ -420,7 +420,10 @@ class CaseMachine:
         parent = self.items[inst.parent] if inst.parent is not None else None
         if (left is None or left > 0) and parent is not None and parent.state == "Active":
             text = self._timer_text(inst)
-            period = None if text is None else parse_timer(text, self.now).period
+            try:
+                period = None if text is None else parse_timer(text, self.now).period
+            except ValueError:  # the expression's variables changed since the timer started
+                period = None
             if period is not None:
                 repeat = self.create(inst.element, parent, cause="timer")
                 repeat.due = add_period(due, period).isoformat()
