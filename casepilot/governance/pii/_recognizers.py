@@ -100,7 +100,8 @@ class AnyCountryCreditCardRecognizer(CreditCardRecognizer):
         results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts, regex_flags)
         return [
             r for r in results
-            if text[max(0, r.start - 1) : r.start] != "+"  # "+44…" is a phone number
+            if 12 <= sum(ch.isdigit() for ch in text[r.start : r.end]) <= 19
+            and text[max(0, r.start - 1) : r.start] != "+"  # "+44…" is a phone number
             and (text[r.start] in "123456" or _CARD_CONTEXT.search(text, max(0, r.start - 40), r.start))
         ]
 
