@@ -21,19 +21,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any, TypedDict
 
 from langgraph.types import interrupt
 
+from casepilot.agent._observation import observation_json, observation_object
+from casepilot.agent._recovery import expire_and_recover
+from casepilot.agent._task_kinds import (
+    apply_decision,
+    definition_of,
+    engine_transition,
+    evaluate_decision,
+    start_child,
+)
 from casepilot.agent.context import AgentRuntime, LoadedCase
-from casepilot.agent.engine import EngineCase
 from casepilot.agent.facts import ParkedAction, StartedCall
-from casepilot.agent.planning import ActionOption, ChatMessage, Observation, PlannerError
+from casepilot.agent.planning import ChatMessage, Observation, PlannerError
 from casepilot.agent.privacy import jsonable
-from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
-from casepilot.errors import CasepilotError, ToolError
+from casepilot.errors import ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
 from casepilot.governance.checkpoints import CheckpointRequest
 from casepilot.tools import Provenance, apply_results, result_provenance
@@ -121,7 +128,7 @@ class Nodes:
         if loaded.engine is None:
             self.rt.start_engine(case_id)
             loaded = self.rt.load(case_id)
-        if self._expire_and_recover(loaded):
+        if expire_and_recover(self.rt, loaded):
             loaded = self.rt.load(case_id)
         assert loaded.engine is not None
         if loaded.engine.finished:
@@ -129,121 +136,14 @@ class Nodes:
         approved = self._approved_action(loaded)
         if approved is not None:
             return {"stop": None, "approved": approved, "observation": None, "plan": None}
-        observation = self._observation(loaded, blocked=state.get("blocked", []))
+        observation = observation_json(self.rt, loaded, blocked=state.get("blocked", []))
         return {"stop": None, "observation": observation, "plan": None, "approved": None}
-
-    def _expire_and_recover(self, loaded: LoadedCase) -> bool:
-        """Resolve expired checkpoints and tool calls left started by a stopped worker; True if any."""
-        now = self.rt.clock()
-        has_deadlines = any(True for _ in loaded.facts.parked) or bool(loaded.facts.inbox)
-        open_tasks = self.rt.store.tasks(case_id=loaded.id, status="open") if has_deadlines else []
-        expired = [t for t in open_tasks if t.expires_at is not None and t.expires_at <= now]
-        if not expired and not loaded.facts.started:
-            return False
-        with self.rt.step(loaded.id, loaded) as (step, fresh):
-            for task in expired:
-                parked = fresh.facts.parked.pop(task.id, None)
-                step.close_task(task.id, "expired", actor="system", comment="expired; resolved by the policy's default")
-                default = "reject"
-                if parked is not None:
-                    default = parked.option.get("default_choice") or "reject"
-                    if parked.option.get("kind") == "llm_call":
-                        fresh.facts.llm_overrides += 1 if default == "approve" else 0
-                    elif default == "approve":
-                        fresh.facts.parked[task.id] = replace(parked, verdict_reason="approved by expiry default")
-                        fresh.facts.parked[task.id].option["approved_by"] = "system:expiry"
-                    else:
-                        fresh.facts.rejected.append(parked.option_id)
-                step.append("human_task_decided", actor="system",
-                            payload={"task_id": task.id, "decision": default, "by": "expiry"})
-            for call in list(fresh.facts.started.values()):
-                del fresh.facts.started[call.call_id]
-                if call.side_effect == "non_idempotent":
-                    task = step.create_task(
-                        f"Tool {call.tool!r} was started but its completion was never recorded (the worker stopped). "
-                        "It may have run. Run it again?",
-                        kind="checkpoint",
-                        plan_item=call.option.get("label"),
-                        role=fresh.bundle.manifest.governance.provenance_role or None,
-                        options=("approve", "reject"),
-                        action_digest=call.option.get("digest"),
-                        actor="system",
-                    )
-                    fresh.facts.parked[task.id] = ParkedAction(
-                        task_id=task.id,
-                        option_id=call.option["id"],
-                        option=call.option,
-                        arguments=call.arguments,
-                        digest=call.option.get("digest", ""),
-                        verdict_reason="crash recovery: a non-idempotent call may have run",
-                    )
-                    step.append("error", actor="system", payload={
-                        "call_id": call.call_id, "tool": call.tool,
-                        "problem": "started but not completed; handed to a person instead of running again",
-                    })
-                else:
-                    step.append("error", actor="system", payload={
-                        "call_id": call.call_id, "tool": call.tool,
-                        "problem": f"started but not completed; the {call.side_effect} call will run again",
-                    })
-        return True
 
     def _approved_action(self, loaded: LoadedCase) -> dict[str, Any] | None:
         for parked in loaded.facts.parked.values():
             if parked.option.get("approved_by") and parked.option.get("kind") != "llm_call":
                 return parked.to_json()
         return None
-
-    def _observation(self, loaded: LoadedCase, *, blocked: list[str]) -> dict[str, Any]:
-        engine = loaded.engine
-        assert engine is not None
-        variables = engine.variables()
-        options, arg_prov = self.rt.options(loaded)
-        parked_ids = {p.option_id for p in loaded.facts.parked.values()}
-        gone = set(blocked) | set(loaded.facts.rejected) | parked_ids
-        options = [o for o in options if o.id not in gone]
-        # Recent history and chat matter to a model; the rule planner reads neither (and they cost a query).
-        wants_history = getattr(self.rt.planner, "name", "") != "rule"
-        history = (self.rt.store.history(loaded.id, after_seq=max(0, loaded.record.last_seq - 8))
-                   if wants_history else [])
-        chat = [
-            asdict(ChatMessage(role=e.payload.get("role", "user"), actor=e.actor, text=str(e.payload.get("text", ""))))
-            for e in history
-            if e.kind == "chat_message"
-        ]
-        return {
-            "case_id": loaded.id,
-            "definition_key": loaded.bundle.key,
-            "case_state": engine.state,
-            "items": [v.to_json() for v in engine.items()],
-            "variables": variables,
-            "options": [self._option_json(o) for o in options],
-            "arg_provenance": {
-                k: {n: {"trust": p.trust, "source": p.source} for n, p in v.items()} for k, v in arg_prov.items()
-            },
-            "recent_history": [{"seq": e.seq, "kind": e.kind, "actor": e.actor} for e in history],
-            "chat": chat,
-        }
-
-    @staticmethod
-    def _option_json(option: ActionOption) -> dict[str, Any]:
-        data = {f.name: getattr(option, f.name) for f in fields(option)}
-        data["arguments_schema"] = dict(option.arguments_schema) if option.arguments_schema else None
-        data["default_arguments"] = dict(option.default_arguments)
-        return data
-
-    @staticmethod
-    def _observation_object(data: dict[str, Any]) -> Observation:
-        return Observation(
-            case_id=data["case_id"],
-            definition_key=data["definition_key"],
-            case_state=data["case_state"],
-            items=tuple(data["items"]),
-            variables=data["variables"],
-            options=tuple(ActionOption(**o) for o in data["options"]),
-            recent_history=tuple(data["recent_history"]),
-            chat=tuple(ChatMessage(**c) for c in data["chat"]),
-        )
 
     # -- plan ------------------------------------------------------------------------------------
 
@@ -254,7 +154,7 @@ class Nodes:
         assert data is not None
         case_id = state["case_id"]
         planner = self.rt.planner
-        observation = self._observation_object(data)
+        observation = observation_object(data)
         if getattr(planner, "name", "") != "rule":
             governed = self._governed_prompt(case_id, observation)
             if not isinstance(governed, Observation):
@@ -543,16 +443,16 @@ class Nodes:
         engine = loaded.engine
         assert engine is not None
         if call_id is None and option["kind"] == "start_child":
-            self._start_child(loaded, option)
+            start_child(self.rt, loaded, option)
             return done
         if call_id is None:
-            decision = self._decision(loaded, option) if option["kind"] == "decide" else None
+            decision = evaluate_decision(loaded, option) if option["kind"] == "decide" else None
             with self.rt.step(case_id, loaded) as (step, loaded):
                 assert loaded.engine is not None
                 if decision is not None:
-                    events = self._apply_decision(step, loaded, option, decision)
+                    events = apply_decision(step, loaded, option, decision)
                 else:
-                    events = self._engine_transition(loaded.engine, option)
+                    events = engine_transition(loaded.engine, option)
                 self.rt.record_transitions(step, events, "agent")
                 self.rt.sync_inbox(step, loaded)
             return done
@@ -566,7 +466,7 @@ class Nodes:
                     latency_ms=outcome["latency_ms"])
                 loaded.facts.rejected.append(option["id"])
             return done
-        binding = loaded.bundle.bindings.get(self._definition_of(engine, option["instance_id"]))
+        binding = loaded.bundle.bindings.get(definition_of(engine, option["instance_id"]))
         # ``act`` already pseudonymised the result.
         updates = merge_paths(engine.variables(), apply_results(binding, outcome["result"]) if binding else {})
         completed = {"call_id": call_id, "tool": option["tool"], "result": jsonable(outcome["result"]),
@@ -586,109 +486,6 @@ class Nodes:
             self.rt.record_transitions(step, events, "agent")
             self.rt.sync_inbox(step, loaded)
         return done
-
-    def _start_child(self, loaded: LoadedCase, option: dict[str, Any]) -> None:
-        """Start the child case of a case task (its variables re-pseudonymised into its own vault)."""
-        engine = loaded.engine
-        assert engine is not None
-        binding = loaded.bundle.case_tasks[self._definition_of(engine, option["instance_id"])]
-        variables = engine.variables()
-        passed = {k: v for k, v in variables.items() if not binding.inputs or k in binding.inputs}
-        if self.rt.privacy is not None:
-            passed = self.rt.privacy.reveal_payload(passed, loaded.id)
-        child_id = self.rt.create_case(binding.key, passed, actor="agent", source=f"case:{loaded.id}",
-                                       parent=(loaded.id, option["instance_id"]))
-        with self.rt.step(loaded.id) as (step, fresh):
-            fresh.facts.children[option["instance_id"]] = child_id
-            step.append("tool_call_completed", actor="agent", payload={
-                "tool": f"case:{binding.key}", "result": {"child_case": child_id, "variables": sorted(passed)}})
-
-    def sync_children(self, case_id: str) -> bool:
-        """Complete (or end) case tasks whose child case finished; True when something changed."""
-        loaded = self.rt.load(case_id)
-        changed = False
-        for instance_id, child_id in list(loaded.facts.children.items()):
-            child = self.rt.load(child_id)
-            if child.engine is None or not child.engine.finished:
-                continue
-            assert loaded.engine is not None
-            binding = loaded.bundle.case_tasks[self._definition_of(loaded.engine, instance_id)]
-            results = {k: v for k, v in child.engine.variables().items() if k in binding.outputs}
-            if self.rt.privacy is not None and results:
-                results = self.rt.privacy.reveal_payload(results, child_id)
-                results = self.rt.privacy.redact_value(results, case_id)[0]
-            with self.rt.step(case_id) as (step, fresh):
-                engine = fresh.engine
-                assert engine is not None
-                del fresh.facts.children[instance_id]
-                for name in results:
-                    fresh.facts.provenance[name] = {"trust": "untrusted", "source": f"case:{child_id}"}
-                events = engine.set_variables(results) if results else []
-                view = next((v for v in engine.items() if v.instance_id == instance_id), None)
-                if view is not None and view.state == "active":
-                    if child.engine.state == "completed":
-                        events += engine.complete(instance_id)
-                    elif child.engine.state == "failed":
-                        events += engine.fault(instance_id)
-                    else:
-                        events += engine.terminate(instance_id)
-                step.append("tool_call_completed", actor="agent", payload={
-                    "tool": f"case:{child_id}", "result": {"child_state": child.engine.state,
-                                                          "variables": sorted(results)}})
-                self.rt.record_transitions(step, events, "agent")
-                self.rt.sync_inbox(step, fresh)
-            changed = True
-        return changed
-
-    def _decision(self, loaded: LoadedCase, option: dict[str, Any]) -> tuple[str, Any, tuple[str, ...], list[str]]:
-        """Evaluate a decision task's DMN decision on the case file: (variable, value, rule ids, errors)."""
-        engine = loaded.engine
-        assert engine is not None
-        binding = loaded.bundle.decision_tasks[self._definition_of(engine, option["instance_id"])]
-        result = binding.model.evaluate(binding.decision, engine.variables())
-        rule_ids = tuple(r for ids in result.decision_rule_ids.values() for r in ids) or tuple(result.rule_ids)
-        return binding.result_variable, result.value, rule_ids, [str(m) for m in result.errors]
-
-    def _apply_decision(self, step: Any, loaded: LoadedCase, option: dict[str, Any],
-                        decision: tuple[str, Any, tuple[str, ...], list[str]]) -> list[dict[str, Any]]:
-        engine = loaded.engine
-        assert engine is not None
-        variable, value, rule_ids, errors = decision
-        if errors:
-            step.append("tool_call_failed", actor="agent", rule_ids=rule_ids, payload={
-                "tool": f"dmn:{option['label']}", "error": "; ".join(errors)})
-            loaded.facts.rejected.append(option["id"])
-            return []
-        step.append("tool_call_completed", actor="agent", rule_ids=rule_ids, payload={
-            # Inputs are already pseudonymised and the outputs come from the model: nothing to redact.
-            "tool": f"dmn:{option['label']}", "result": jsonable({variable: value})})
-        loaded.facts.provenance[variable] = {"trust": "trusted", "source": "definition:dmn"}
-        events = engine.set_variables({variable: value})
-        view = next((v for v in engine.items() if v.instance_id == option["instance_id"]), None)
-        if view is not None and view.state == "active":
-            events += engine.complete(option["instance_id"])
-        return events
-
-    @staticmethod
-    def _definition_of(engine: EngineCase, instance_id: str) -> str:
-        for view in engine.items():
-            if view.instance_id == instance_id:
-                return view.definition_id
-        raise CasepilotError(f"plan item instance {instance_id} no longer exists")
-
-    @staticmethod
-    def _engine_transition(engine: EngineCase, option: dict[str, Any]) -> list[dict[str, Any]]:
-        if option["kind"] == "start":
-            return engine.apply(StartItem(instance=option["instance_id"], name=option["label"]))
-        if option["kind"] == "plan":
-            for action in engine.activatable():
-                if isinstance(action, PlanDiscretionary) and action.item == option["plan_item"] \
-                        and action.owner == option["instance_id"]:
-                    return engine.apply(action)
-            raise CasepilotError(f"discretionary item {option['label']!r} can no longer be planned")
-        if option["kind"] == "complete":
-            return engine.complete(option["instance_id"])
-        return []
 
     # -- wait ------------------------------------------------------------------------------------
 

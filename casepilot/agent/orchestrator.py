@@ -25,6 +25,7 @@ from typing import Any
 
 from langgraph.types import Command
 
+from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, load_folder
 from casepilot.agent.chat import answer
 from casepilot.agent.checkpointing import checkpointer_for
@@ -161,14 +162,13 @@ class Orchestrator:
         completes and the parent goes on.
         """
         self.store.case(case_id)
-        nodes = Nodes(self.runtime)
-        nodes.sync_children(case_id)
+        sync_children(self.runtime, case_id)
         result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
         while True:
             children = list(self.runtime.load(case_id).facts.children.values())
             for child_id in children:
                 self.run(child_id, max_steps=max_steps)
-            if not children or not nodes.sync_children(case_id):
+            if not children or not sync_children(self.runtime, case_id):
                 break
             result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
         return self._outcome(case_id, result)

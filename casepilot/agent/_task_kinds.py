@@ -1,0 +1,123 @@
+"""What the agent does for each kind of CMMN task besides running a bound tool.
+
+* a decision task evaluates its DMN decision (from the bundle's ``decisions:``) on the case
+  file and writes the result to the task's output (or a variable named after the decision);
+* a case task starts a child case of another deployed definition; when the child finishes,
+  the task completes (or ends) and the child's declared outputs come back;
+* manual starts, planning discretionary items and manual completion are plain engine
+  transitions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casepilot.agent.context import AgentRuntime, LoadedCase
+from casepilot.agent.engine import EngineCase
+from casepilot.agent.privacy import jsonable
+from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
+from casepilot.errors import CasepilotError
+
+__all__ = ["apply_decision", "definition_of", "engine_transition", "evaluate_decision", "start_child", "sync_children"]
+
+
+def start_child(rt: AgentRuntime, loaded: LoadedCase, option: dict[str, Any]) -> None:
+    """Start the child case of a case task (its variables re-pseudonymised into its own vault)."""
+    engine = loaded.engine
+    assert engine is not None
+    binding = loaded.bundle.case_tasks[definition_of(engine, option["instance_id"])]
+    variables = engine.variables()
+    passed = {k: v for k, v in variables.items() if not binding.inputs or k in binding.inputs}
+    if rt.privacy is not None:
+        passed = rt.privacy.reveal_payload(passed, loaded.id)
+    child_id = rt.create_case(binding.key, passed, actor="agent", source=f"case:{loaded.id}",
+                                   parent=(loaded.id, option["instance_id"]))
+    with rt.step(loaded.id) as (step, fresh):
+        fresh.facts.children[option["instance_id"]] = child_id
+        step.append("tool_call_completed", actor="agent", payload={
+            "tool": f"case:{binding.key}", "result": {"child_case": child_id, "variables": sorted(passed)}})
+
+def sync_children(rt: AgentRuntime, case_id: str) -> bool:
+    """Complete (or end) case tasks whose child case finished; True when something changed."""
+    loaded = rt.load(case_id)
+    changed = False
+    for instance_id, child_id in list(loaded.facts.children.items()):
+        child = rt.load(child_id)
+        if child.engine is None or not child.engine.finished:
+            continue
+        assert loaded.engine is not None
+        binding = loaded.bundle.case_tasks[definition_of(loaded.engine, instance_id)]
+        results = {k: v for k, v in child.engine.variables().items() if k in binding.outputs}
+        if rt.privacy is not None and results:
+            results = rt.privacy.reveal_payload(results, child_id)
+            results = rt.privacy.redact_value(results, case_id)[0]
+        with rt.step(case_id) as (step, fresh):
+            engine = fresh.engine
+            assert engine is not None
+            del fresh.facts.children[instance_id]
+            for name in results:
+                fresh.facts.provenance[name] = {"trust": "untrusted", "source": f"case:{child_id}"}
+            events = engine.set_variables(results) if results else []
+            view = next((v for v in engine.items() if v.instance_id == instance_id), None)
+            if view is not None and view.state == "active":
+                if child.engine.state == "completed":
+                    events += engine.complete(instance_id)
+                elif child.engine.state == "failed":
+                    events += engine.fault(instance_id)
+                else:
+                    events += engine.terminate(instance_id)
+            step.append("tool_call_completed", actor="agent", payload={
+                "tool": f"case:{child_id}", "result": {"child_state": child.engine.state,
+                                                      "variables": sorted(results)}})
+            rt.record_transitions(step, events, "agent")
+            rt.sync_inbox(step, fresh)
+        changed = True
+    return changed
+
+def evaluate_decision(loaded: LoadedCase, option: dict[str, Any]) -> tuple[str, Any, tuple[str, ...], list[str]]:
+    """Evaluate a decision task's DMN decision on the case file: (variable, value, rule ids, errors)."""
+    engine = loaded.engine
+    assert engine is not None
+    binding = loaded.bundle.decision_tasks[definition_of(engine, option["instance_id"])]
+    result = binding.model.evaluate(binding.decision, engine.variables())
+    rule_ids = tuple(r for ids in result.decision_rule_ids.values() for r in ids) or tuple(result.rule_ids)
+    return binding.result_variable, result.value, rule_ids, [str(m) for m in result.errors]
+
+def apply_decision(step: Any, loaded: LoadedCase, option: dict[str, Any],
+                    decision: tuple[str, Any, tuple[str, ...], list[str]]) -> list[dict[str, Any]]:
+    engine = loaded.engine
+    assert engine is not None
+    variable, value, rule_ids, errors = decision
+    if errors:
+        step.append("tool_call_failed", actor="agent", rule_ids=rule_ids, payload={
+            "tool": f"dmn:{option['label']}", "error": "; ".join(errors)})
+        loaded.facts.rejected.append(option["id"])
+        return []
+    step.append("tool_call_completed", actor="agent", rule_ids=rule_ids, payload={
+        # Inputs are already pseudonymised and the outputs come from the model: nothing to redact.
+        "tool": f"dmn:{option['label']}", "result": jsonable({variable: value})})
+    loaded.facts.provenance[variable] = {"trust": "trusted", "source": "definition:dmn"}
+    events = engine.set_variables({variable: value})
+    view = next((v for v in engine.items() if v.instance_id == option["instance_id"]), None)
+    if view is not None and view.state == "active":
+        events += engine.complete(option["instance_id"])
+    return events
+
+def definition_of(engine: EngineCase, instance_id: str) -> str:
+    for view in engine.items():
+        if view.instance_id == instance_id:
+            return view.definition_id
+    raise CasepilotError(f"plan item instance {instance_id} no longer exists")
+
+def engine_transition(engine: EngineCase, option: dict[str, Any]) -> list[dict[str, Any]]:
+    if option["kind"] == "start":
+        return engine.apply(StartItem(instance=option["instance_id"], name=option["label"]))
+    if option["kind"] == "plan":
+        for action in engine.activatable():
+            if isinstance(action, PlanDiscretionary) and action.item == option["plan_item"] \
+                    and action.owner == option["instance_id"]:
+                return engine.apply(action)
+        raise CasepilotError(f"discretionary item {option['label']!r} can no longer be planned")
+    if option["kind"] == "complete":
+        return engine.complete(option["instance_id"])
+    return []
