@@ -5,19 +5,17 @@ round-trips exactly after every step (see ``_smoke.drive``)."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from casepilot.cmmn.compat import model_files
 from casepilot.cmmn.parser import parse_file
 from casepilot.errors import DefinitionError
+from tests._corpora import CMMN
 
 from ._smoke import drive
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "cmmn"
-if not CORPUS.is_dir():  # the developers' machines keep shared/ at /work/shared
-    CORPUS = Path("/work/shared/corpora/cmmn")
+CORPUS = CMMN
 
 
 @pytest.mark.parametrize("source", ["camunda7", "flowable", "spec"])

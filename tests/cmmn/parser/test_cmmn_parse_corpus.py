@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from casepilot.cmmn._parse_vendor import VENDOR_CONSTRUCTS
 from casepilot.cmmn.compat import FileResult, check_file, main, model_files, report
+from tests._corpora import CMMN
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "cmmn"
-if not CORPUS.is_dir():  # CI lays shared/ beside the clone
-    CORPUS = Path("/work/shared/corpora/cmmn")
+CORPUS = CMMN
 SOURCES = ("flowable", "camunda7", "spec")
 
 INVALID_CMMN = {

@@ -10,10 +10,9 @@ from typer.testing import CliRunner
 
 from casepilot.cmmn.cli import app
 from casepilot.cmmn.scenarios import collect_scenarios, run_scenario, run_scenarios
+from tests._corpora import CMMN
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "cmmn"
-if not CORPUS.is_dir():  # the developers' machines keep shared/ at /work/shared
-    CORPUS = Path("/work/shared/corpora/cmmn")
+CORPUS = CMMN
 HERE = Path(__file__).parent
 CORPUS_FILES = collect_scenarios(sorted(CORPUS.glob("*/scenarios"))) if CORPUS.is_dir() else []
 OWN_FILES = collect_scenarios([HERE])
