@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lxml import etree
+
 from casepilot.cmmn.definitions import HumanTask, PlanItemDefinition, PlanItemOnPart, Sentry, Stage
 
-__all__ = ["OCCURRENCE_KINDS", "complete_to_occur"]
+__all__ = ["OCCURRENCE_KINDS", "complete_to_occur", "inline_criterion_sentries"]
 
 OCCURRENCE_KINDS = frozenset({"milestone", "eventListener", "userEventListener", "timerEventListener"})
 """Kinds whose lifecycle ends with ``occur`` rather than ``complete``."""
@@ -61,3 +63,36 @@ def complete_to_occur(plan_model: Stage) -> Stage:
         )
 
     return fix_stage(plan_model)
+
+
+_ON_PARTS = ("planItemOnPart", "caseFileItemOnPart", "ifPart")
+_CRITERIA = ("entryCriterion", "exitCriterion")
+
+
+def inline_criterion_sentries(root: etree._Element, ns: str) -> None:
+    """Move on-parts written inside a criterion into the sentry the criterion refers to.
+
+    Flowable's modeler can write a criterion's on-parts (and if-part) inside the
+    ``entryCriterion``/``exitCriterion`` element, with a ``sentryRef`` that names no sentry.
+    The meaning is unambiguous — one sentry with those parts — so the sentry is created in
+    the stage that holds the criterion (in place, on the XML tree, before parsing).
+    """
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    for crit in list(root.iter(*(f"{{{ns}}}{name}" for name in _CRITERIA))):
+        parts = [c for c in crit if isinstance(c.tag, str) and etree.QName(c).localname in _ON_PARTS]
+        ref = crit.get("sentryRef")
+        if not parts or (ref is not None and ref in ids):
+            continue
+        parent = crit.getparent()
+        if parent is None:
+            continue
+        holder = parent if etree.QName(parent).localname in ("casePlanModel", "stage") else parent.getparent()
+        if holder is None:
+            continue
+        sentry_id = ref or f"{crit.get('id') or 'criterion'}#sentry"
+        sentry = etree.SubElement(holder, f"{{{ns}}}sentry", id=sentry_id)
+        sentry.sourceline = crit.sourceline
+        for part in parts:
+            sentry.append(part)  # moves the element
+        crit.set("sentryRef", sentry_id)
+        ids.add(sentry_id)

@@ -21,6 +21,7 @@ from pathlib import Path
 from lxml import etree
 
 from casepilot._xml import MAX_XML_BYTES, parse_xml
+from casepilot.cmmn._normalise import inline_criterion_sentries
 from casepilot.cmmn._parse_base import MODEL_NAMESPACES, ParseContext, line_of
 from casepilot.cmmn._parse_case import parse_definitions
 from casepilot.cmmn.definitions import Definitions
@@ -69,6 +70,7 @@ def _build(root: etree._Element, raw: bytes, file: str | None, strict_extensions
             line=line_of(root),
             element=qn.localname,
         )
+    inline_criterion_sentries(root, qn.namespace or "")
     ctx = ParseContext(file=file, ns=qn.namespace or "", strict_extensions=strict_extensions)
     definitions = parse_definitions(ctx, root, hashlib.sha256(raw).hexdigest())
     validate(definitions, ctx)
