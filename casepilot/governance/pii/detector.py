@@ -19,13 +19,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from presidio_analyzer import RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
+from ._gating import apply_ner, sentences_needing_ner
 from ._groups import GroupRecognizer
+from ._lexicon import lexicon
 from ._location import LocationRecognizer
 from ._ner import SpecificSpacyRecognizer
 from ._nlp import LeanSpacyNlpEngine, load_ner_pipeline, with_context
@@ -179,16 +181,27 @@ class PiiDetector:
     hits (Presidio's "very weak" SSN patterns score 0.05).
     """
 
-    def __init__(self, *, entities: Sequence[str] = DEFAULT_ENTITIES, score_threshold: float = 0.35) -> None:
+    def __init__(
+        self,
+        *,
+        entities: Sequence[str] = DEFAULT_ENTITIES,
+        score_threshold: float = 0.35,
+        ner: Literal["gated", "full"] = "gated",
+    ) -> None:
         self.entities: tuple[str, ...] = tuple(entities)
         self.score_threshold = score_threshold
-        self._engine = LeanSpacyNlpEngine(load_ner_pipeline())
+        self.ner = ner
+        self._nlp = load_ner_pipeline()
+        self._engine = LeanSpacyNlpEngine(self._nlp)
         self._enhancer = WeakHitContextEnhancer()
         self._entity_list = list(self.entities)
         self._entity_set = frozenset(self.entities)
         self._recognizers = _registry().get_recognizers(language="en", entities=self._entity_list)
         for recognizer in self._recognizers:
             recognizer.load()
+        # Recognizers that read the NER labels; the others run once, before NER.
+        self._ner_readers = [r for r in self._recognizers if isinstance(r, SpecificSpacyRecognizer | PersonNameRecognizer)]
+        self._lex = lexicon()
         # Compile every pattern and build the word lists now, not on a user's first call.
         self.analyze(_WARM_UP)
 
@@ -207,23 +220,60 @@ class PiiDetector:
         for index, text in enumerate(texts):
             pieces += [(index, offset, piece) for offset, piece in _chunks(text) if piece.strip()]
         out: list[list[DetectedEntity]] = [[] for _ in texts]
-        stream = self._engine.process_batch([p for _, _, p in pieces], "en", batch_size=batch_size)
-        for (index, offset, _), item in zip(pieces, stream, strict=True):
-            found = self._analyze_with(item[0], item[1])
-            out[index] += [DetectedEntity(e.entity_type, e.start + offset, e.end + offset, e.score) for e in found]
+        found = self._gated([p for _, _, p in pieces], batch_size) if self.ner == "gated" else [
+            self._resolve(item[0], self._run(item[0], item[1], self._recognizers), item[1])
+            for item in self._engine.process_batch([p for _, _, p in pieces], "en", batch_size=batch_size)
+        ]
+        for (index, offset, _), spans in zip(pieces, found, strict=True):
+            out[index] += [DetectedEntity(e.entity_type, e.start + offset, e.end + offset, e.score) for e in spans]
         return out
 
-    def _analyze_with(self, text: str, artifacts: Any) -> list[DetectedEntity]:
+    def _gated(self, texts: list[str], batch_size: int) -> list[list[DetectedEntity]]:
+        """Cheap recognizers first, then NER on the sentences they leave unexplained (see ``_gating``)."""
+        docs = [self._nlp.make_doc(text) for text in texts]
+        first: list[tuple[Any, list[RecognizerResult], list[DetectedEntity]]] = []
+        for text, doc in zip(texts, docs, strict=True):
+            artifacts = self._engine._doc_to_nlp_artifact(doc, "en")
+            raw = self._run(text, artifacts, self._recognizers)
+            first.append((artifacts, raw, self._resolve(text, raw, artifacts)))
+        ranges = [
+            sentences_needing_ner(doc, ((e.start, e.end) for e in spans), self._lex)
+            for doc, (_, _, spans) in zip(docs, first, strict=True)
+        ]
+        apply_ner(self._nlp, docs, ranges, batch_size)
+        out: list[list[DetectedEntity]] = []
+        for text, doc, (artifacts, raw, spans) in zip(texts, docs, first, strict=True):
+            if not doc.ents:
+                out.append(spans)
+                continue
+            labelled = self._engine._doc_to_nlp_artifact(doc, "en")
+            labelled._casepilot_tokens = getattr(artifacts, "_casepilot_tokens", None)
+            kept = [r for r in raw if not _from(r, self._ner_readers)]
+            out.append(self._resolve(text, kept + self._run(text, labelled, self._ner_readers), labelled))
+        return out
+
+    def _run(self, text: str, artifacts: Any, recognizers: Sequence[Any]) -> list[RecognizerResult]:
         # What ``AnalyzerEngine.analyze`` does, minus the per-call recognizer lookup and
         # quadratic de-duplication (overlaps are resolved below anyway): the same
         # recognizers, the same context enhancement, the same threshold.
         results: list[RecognizerResult] = []
-        for recognizer in self._recognizers:
-            results.extend(recognizer.analyze(text=text, entities=self._entity_list, nlp_artifacts=artifacts))
+        for recognizer in recognizers:
+            for r in recognizer.analyze(text=text, entities=self._entity_list, nlp_artifacts=artifacts):
+                r.recognition_metadata = r.recognition_metadata or {}
+                r.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
+                results.append(r)
+        return results
+
+    def _resolve(self, text: str, results: list[RecognizerResult], artifacts: Any) -> list[DetectedEntity]:
         results = self._enhancer.enhance_using_context(text, results, artifacts, self._recognizers)
         return resolve_overlaps(
             r for r in results if r.score >= self.score_threshold and r.entity_type in self._entity_set
         )
+
+
+def _from(result: RecognizerResult, recognizers: Sequence[Any]) -> bool:
+    rid = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY)
+    return any(rid == r.id for r in recognizers)
 
 
 MAX_CHUNK = 20_000
