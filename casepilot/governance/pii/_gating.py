@@ -35,8 +35,9 @@ def _unexplained(word: str, covered: bool, lex: Lexicon) -> bool:
         return False
     if _DATE_WORD.match(word):
         return True
+    # A common word that is also a name ("Will", "Grace") still deserves the model's opinion.
     return len(word) > 1 and word.isalpha() and (word.istitle() or word.isupper()) and (
-        word.lower() not in lex.common_words
+        word.lower() not in lex.common_words or lex.is_name(word)
     )
 
 
