@@ -19,6 +19,7 @@ from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 
 from ._lexicon import Lexicon
+from ._tokens import TokenView
 
 __all__ = ["apply_ner", "sentences_needing_ner"]
 
@@ -41,22 +42,30 @@ def _unexplained(word: str, covered: bool, lex: Lexicon) -> bool:
     )
 
 
-def sentences_needing_ner(doc: Doc, found: Iterable[tuple[int, int]], lex: Lexicon) -> list[tuple[int, int]]:
-    """Token ranges of the sentences (or lines) with something the first pass left unexplained."""
-    covered = bytearray(len(doc.text) + 1)
+def sentences_needing_ner(
+    view: TokenView | None, found: Iterable[tuple[int, int]], lex: Lexicon
+) -> list[tuple[int, int]]:
+    """spaCy token ranges of the sentences (or lines) the first pass left something unexplained in."""
+    if view is None:
+        return []
+    n = len(view)
+    covered = bytearray(view.end(n - 1) + 1 if n else 1)
     for start, end in found:
         covered[start:end] = b"\x01" * (end - start)
     ranges: list[tuple[int, int]] = []
     start, needed = 0, False
-    for tok in doc:
-        if not needed and _unexplained(tok.text, bool(covered[tok.idx]), lex):
+    for k in range(n):
+        word = view.text[k]
+        if not needed and _unexplained(word, bool(covered[view.start[k]]), lex):
             needed = True
-        if tok.text in _SENTENCE_END or "\n" in tok.text or "\n" in tok.whitespace_:
+        if word in _SENTENCE_END or "\n" in word or "\n" in view.space[k]:
+            end = view.doc_index[k] + 1
             if needed:
-                ranges.append((start, tok.i + 1))
-            start, needed = tok.i + 1, False
-    if needed and start < len(doc):
-        ranges.append((start, len(doc)))
+                ranges.append((start, end))
+            start, needed = end, False
+    last = view.doc_index[-1] + 1 if n else 0
+    if needed and start < last:
+        ranges.append((start, last))
     return ranges
 
 

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.attrs import IDX, LENGTH
 from spacy.tokens import Doc
 
-__all__ = ["TokenView", "is_cap_word", "token_view"]
+__all__ = ["TokenView", "is_cap_word", "token_view", "view_of"]
 
 _SENTENCE_END = frozenset({".", "!", "?", "\n", ":"})
 
@@ -35,6 +36,8 @@ class TokenView:
     start: list[int]
     space: list[str]
     cap: list[bool]
+    doc_index: list[int]
+    """Index of the spaCy token each view token comes from (glued tokens are split)."""
 
     def __len__(self) -> int:
         return len(self.text)
@@ -56,21 +59,27 @@ class TokenView:
 _GLUE = re.compile(r'[:"“”]|[^:"“”]+')
 
 
-def _build(doc: Doc) -> TokenView:
+def view_of(doc: Doc) -> TokenView:
+    """Build the view of ``doc`` (prefer :func:`token_view`, which caches it)."""
+    # Offsets and lengths come out of one array call: iterating a Doc creates a Token
+    # object per token, which cost more than the rest of the view.
+    full = doc.text
     text: list[str] = []
     start: list[int] = []
-    for t in doc:
-        word = t.text
-        if len(word) > 1 and any(ch in word for ch in ':"“”'):
+    doc_index: list[int] = []
+    for i, (idx, length) in enumerate(doc.to_array([IDX, LENGTH]).tolist()):
+        word = full[idx : idx + length]
+        if length > 1 and any(ch in word for ch in ':"“”'):
             for m in _GLUE.finditer(word):
                 text.append(m.group())
-                start.append(t.idx + m.start())
+                start.append(idx + m.start())
+                doc_index.append(i)
         else:
             text.append(word)
-            start.append(t.idx)
-    full = doc.text
+            start.append(idx)
+            doc_index.append(i)
     space = [full[s + len(w) : n] for s, w, n in zip(start, text, [*start[1:], len(full)], strict=True)]
-    return TokenView(text, [w.lower() for w in text], start, space, [is_cap_word(w) for w in text])
+    return TokenView(text, [w.lower() for w in text], start, space, [is_cap_word(w) for w in text], doc_index)
 
 
 def token_view(nlp_artifacts: Any) -> TokenView | None:
@@ -79,6 +88,6 @@ def token_view(nlp_artifacts: Any) -> TokenView | None:
         return None
     view: TokenView | None = getattr(nlp_artifacts, "_casepilot_tokens", None)
     if view is None:
-        view = _build(nlp_artifacts.tokens)
+        view = view_of(nlp_artifacts.tokens)
         nlp_artifacts._casepilot_tokens = view
     return view

@@ -46,6 +46,7 @@ from ._recognizers import (
     LoosePhoneRecognizer,
     OfflineEmailRecognizer,
 )
+from ._tokens import token_view
 
 __all__ = ["DEFAULT_ENTITIES", "MAX_CHUNK", "DetectedEntity", "PiiDetector", "default_detector"]
 
@@ -242,8 +243,8 @@ class PiiDetector:
             raw = self._run(text, artifacts, self._recognizers)
             first.append((artifacts, raw, self._resolve(text, raw, artifacts)))
         ranges = [
-            sentences_needing_ner(doc, ((e.start, e.end) for e in spans), self._lex)
-            for doc, (_, _, spans) in zip(docs, first, strict=True)
+            sentences_needing_ner(token_view(artifacts), ((e.start, e.end) for e in spans), self._lex)
+            for artifacts, _, spans in first
         ]
         apply_ner(self._nlp, docs, ranges, batch_size)
         out: list[list[DetectedEntity]] = []
