@@ -56,20 +56,17 @@ def ner_model_configuration() -> NerModelConfiguration:
 class LeanSpacyNlpEngine(SpacyNlpEngine):
     """A :class:`SpacyNlpEngine` over an already loaded pipeline; never downloads."""
 
-    def __init__(self, nlp: Language, *, use_lemmas: bool = False) -> None:
+    def __init__(self, nlp: Language) -> None:
         super().__init__(
             models=[{"lang_code": "en", "model_name": MODEL_NAME}],
             ner_model_configuration=ner_model_configuration(),
         )
         self.nlp = {"en": nlp}  # type: ignore[assignment]  # Presidio declares it as None until load()
-        self._use_lemmas = use_lemmas
 
     def load(self) -> None:
         """Nothing to load: the pipeline was given to the constructor."""
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> Any:
-        if self._use_lemmas:
-            return super()._doc_to_nlp_artifact(doc, language)
         entities, scores = self._get_updated_entities(
             list(doc.ents), [self.ner_model_configuration.default_score or 0.85] * len(doc.ents)
         )
