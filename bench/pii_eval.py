@@ -98,11 +98,11 @@ Predictor = Callable[[Sequence[str]], list[list[Span]]]
 
 
 def default_dataset() -> Path:
-    """``$CASEPILOT_PII_DATASET`` or the shared corpus beside the repository."""
+    """``$CASEPILOT_PII_DATASET``, else the shared corpus beside the repository, else the copy in tests/corpora."""
     candidates = []
     if os.environ.get("CASEPILOT_PII_DATASET"):
         candidates.append(Path(os.environ["CASEPILOT_PII_DATASET"]))
-    candidates += [REPO.parent / "shared" / "corpora" / "pii", REPO / "shared" / "corpora" / "pii"]
+    candidates += [REPO.parent / "shared" / "corpora" / "pii", REPO / "tests" / "corpora" / "pii"]
     for place in candidates:
         if place.is_file():
             return place
