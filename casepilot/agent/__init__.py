@@ -8,7 +8,15 @@ default) or with any OpenAI-compatible model through ``LLMPlanner``.
 from casepilot.agent.bundle import CaseBundle, load_files, load_folder
 from casepilot.agent.llm_planner import LLMPlanner
 from casepilot.agent.orchestrator import Orchestrator, Person, RunOutcome, default_planner
-from casepilot.agent.planning import ActionOption, ChatMessage, LLMUsage, Observation, Plan, Planner, PlannerError
+from casepilot.agent.planning import (
+    ActionOption,
+    ChatMessage,
+    LLMUsage,
+    Observation,
+    Plan,
+    Planner,
+    PlannerError,
+)
 from casepilot.agent.privacy import CasePrivacy
 from casepilot.agent.rule_planner import RulePlanner
 
