@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(tmp)
         conn = sqlite3.connect(str(workdir / "bare.langgraph"), check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # the same settings as casepilot's checkpointer
         graph = bare_graph(conn)
         bare = per_step(lambda i: bare_case(graph, n, f"bare-{i}"), args.cases)
         plain_orch, plain_store = casepilot_setup(workdir, n, privacy=False)

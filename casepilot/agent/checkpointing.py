@@ -35,6 +35,7 @@ def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
         return InMemorySaver(), None
     conn = sqlite3.connect(str(path.with_name(path.name + ".langgraph")), check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # as the store: WAL + NORMAL survives process crashes
     saver = SqliteSaver(conn)
     saver.setup()
     return saver, conn

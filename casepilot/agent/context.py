@@ -9,6 +9,7 @@ never works on a stale copy (the store's version check turns a race between work
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ class AgentRuntime:
     """When set, used for every case instead of each bundle's own governor."""
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     _bundles: dict[tuple[str, int], CaseBundle] = field(default_factory=dict)
+    _local: threading.local = field(default_factory=threading.local)
 
     def bundle(self, key: str, version: int) -> CaseBundle:
         cached = self._bundles.get((key, version))
@@ -80,8 +82,22 @@ class AgentRuntime:
     def governor_for(self, bundle: CaseBundle) -> Governor:
         return self.governor or bundle.governor
 
+    def _cache(self) -> dict[str, LoadedCase]:
+        cache: dict[str, LoadedCase] | None = getattr(self._local, "cases", None)
+        if cache is None:
+            cache = self._local.cases = {}
+        return cache
+
     def load(self, case_id: str, *, with_engine: bool = True) -> LoadedCase:
-        """Read the case; ``with_engine=False`` skips rebuilding the CMMN engine (read-only uses)."""
+        """Read the case; ``with_engine=False`` skips rebuilding the CMMN engine (read-only uses).
+
+        The copy this thread wrote last is reused while the store's version still matches
+        (one cheap query instead of parsing the state and rebuilding the engine); the cache is
+        per thread, so no two threads ever share a mutable case.
+        """
+        cached = self._cache().get(case_id)
+        if cached is not None and cached.engine is not None and self.store.case_version(case_id) == cached.record.version:
+            return cached
         record = self.store.case(case_id)
         bundle = self.bundle(record.definition_key, record.definition_version)
         engine_json, facts = split_state(dict(record.state))
@@ -97,6 +113,8 @@ class AgentRuntime:
         outside the transaction (pseudonymising, which writes the vault) can be done first.
         """
         loaded = loaded or self.load(case_id)
+        cache = self._cache()
+        cache.pop(case_id, None)  # a failing step must not leave a half-changed copy behind
         with self.store.step(case_id, loaded.record.version) as step:
             now = self.clock()
             if loaded.engine is not None and not loaded.engine.finished and now > loaded.engine.now:
@@ -104,7 +122,16 @@ class AgentRuntime:
                 self.record_transitions(step, loaded.engine.advance_to(now), "system")
             yield step, loaded
             extra = {k: v for k, v in loaded.record.state.items() if k in ("parent", "start_variables")}
-            step.save_state({**state_json(loaded.engine, loaded.facts), **extra}, actor="agent")
+            state = {**state_json(loaded.engine, loaded.facts), **extra}
+            step.save_state(state, actor="agent")
+        result = step.result
+        if result is not None and loaded.engine is not None:
+            last = result.events[-1] if result.events else None
+            loaded.record = loaded.record.model_copy(update={
+                "version": result.version, "state": state,
+                "last_seq": last.seq if last else loaded.record.last_seq,
+                "head_hash": last.hash if last else loaded.record.head_hash})
+            cache[case_id] = loaded
 
     # -- recording helpers ------------------------------------------------------------------
 

@@ -89,6 +89,14 @@ def get_case(engine: Engine, case_id: str) -> CaseRecord:
     return case_record(row)
 
 
+def case_version(engine: Engine, case_id: str) -> int:
+    with engine.connect() as conn:
+        version = conn.execute(select_core(_CASES.c.version).where(_CASES.c.id == case_id)).scalar()
+    if version is None:
+        raise NotFound(f"case {case_id} does not exist")
+    return int(version)
+
+
 def list_cases(
     engine: Engine,
     *,

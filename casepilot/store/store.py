@@ -188,6 +188,10 @@ class Store:
             now=self._clock(),
         )
 
+    def case_version(self, case_id: str) -> int:
+        """The case's optimistic-concurrency version only (a cheap check that a cached copy is current)."""
+        return _cases.case_version(self.engine, case_id)
+
     def case(self, case_id: str) -> CaseRecord:
         return _cases.get_case(self.engine, case_id)
 
