@@ -51,6 +51,8 @@ class LoadedCase:
     bundle: CaseBundle
     engine: EngineCase | None
     facts: AgentFacts
+    fresh: bool = True
+    """Read from the store just now (not this thread's cached copy)."""
 
     @property
     def id(self) -> str:
@@ -88,21 +90,30 @@ class AgentRuntime:
             cache = self._local.cases = {}
         return cache
 
-    def load(self, case_id: str, *, with_engine: bool = True) -> LoadedCase:
+    def load(self, case_id: str, *, with_engine: bool = True, check_version: bool = True) -> LoadedCase:
         """Read the case; ``with_engine=False`` skips rebuilding the CMMN engine (read-only uses).
 
-        The copy this thread wrote last is reused while the store's version still matches
-        (one cheap query instead of parsing the state and rebuilding the engine); the cache is
+        The copy this thread read or wrote last is reused while the store's version still
+        matches (one cheap query instead of parsing the state and rebuilding the engine);
+        ``check_version=False`` skips even that, for nodes that write the case in a step
+        right after — the step's version check turns a stale copy into
+        ``ConcurrencyConflict``, and the loop retries the node on a fresh read. The cache is
         per thread, so no two threads ever share a mutable case.
         """
         cached = self._cache().get(case_id)
-        if cached is not None and cached.engine is not None and self.store.case_version(case_id) == cached.record.version:
+        if cached is not None and cached.engine is not None and (
+            not check_version or self.store.case_version(case_id) == cached.record.version
+        ):
+            cached.fresh = False
             return cached
         record = self.store.case(case_id)
         bundle = self.bundle(record.definition_key, record.definition_version)
         engine_json, facts = split_state(dict(record.state))
         engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None and with_engine else None
-        return LoadedCase(record, bundle, engine, facts)
+        loaded = LoadedCase(record, bundle, engine, facts)
+        if engine is not None:
+            self._cache()[case_id] = loaded
+        return loaded
 
     @contextmanager
     def step(self, case_id: str, loaded: LoadedCase | None = None) -> Iterator[tuple[Step, LoadedCase]]:

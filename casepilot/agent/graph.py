@@ -11,8 +11,10 @@ from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
+from langgraph.types import RetryPolicy
 
 from casepilot.agent.nodes import LoopState, Nodes
+from casepilot.errors import ConcurrencyConflict
 
 __all__ = ["build_graph"]
 
@@ -46,11 +48,14 @@ def _after_wait(state: LoopState) -> Literal["observe"]:
 def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver[Any]) -> Any:
     """Compile the loop with ``checkpointer`` (SQLite or PostgreSQL saver)."""
     graph: StateGraph[LoopState] = StateGraph(LoopState)
-    graph.add_node("observe", nodes.observe)
-    graph.add_node("plan", nodes.plan)
-    graph.add_node("govern", nodes.govern)
+    # A node that loses a race with another worker (ConcurrencyConflict from the store's version
+    # check) is re-run on a fresh read; ``act`` is never retried: it has the outside effect.
+    again = RetryPolicy(retry_on=ConcurrencyConflict, max_attempts=5, initial_interval=0.01, jitter=True)
+    graph.add_node("observe", nodes.observe, retry_policy=again)
+    graph.add_node("plan", nodes.plan, retry_policy=again)
+    graph.add_node("govern", nodes.govern, retry_policy=again)
     graph.add_node("act", nodes.act)
-    graph.add_node("record", nodes.record)
+    graph.add_node("record", nodes.record, retry_policy=again)
     graph.add_node("wait", nodes.wait)
     graph.add_edge(START, "observe")
     graph.add_conditional_edges("observe", _after_observe)

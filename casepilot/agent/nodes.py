@@ -286,7 +286,9 @@ class Nodes:
         option = plan["option"]
         if option["kind"] == "wait":
             return {"verdict": None}
-        loaded = self.rt.load(case_id)
+        loaded = self.rt.load(case_id, check_version=False)
+        if loaded.fresh and option["id"] not in {o.id for o in self.rt.options(loaded)[0]}:
+            return {"verdict": None}  # the case moved on since observe (another worker or a person)
         action = self._proposed(loaded, option, plan["arguments"], state)
         verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=plan["confidence"]))
         observation = state.get("observation") or {}
@@ -404,7 +406,7 @@ class Nodes:
         call_id = state.get("call_id")
         if call_id is None:
             return {"outcome": None}
-        loaded = self.rt.load(state["case_id"], with_engine=False)
+        loaded = self.rt.load(state["case_id"], check_version=False)
         call = loaded.facts.started.get(call_id)
         if call is None:
             return {"outcome": None, "call_id": None}
@@ -439,7 +441,7 @@ class Nodes:
         option = plan["option"]
         call_id = state.get("call_id")
         outcome = state.get("outcome")
-        loaded = self.rt.load(case_id)
+        loaded = self.rt.load(case_id, check_version=False)
         engine = loaded.engine
         assert engine is not None
         if call_id is None and option["kind"] == "start_child":
