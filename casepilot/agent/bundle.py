@@ -215,7 +215,13 @@ def load_folder(
         definitions, registry, binding_file=(root / manifest.bindings) if manifest.bindings else None
     )
     gov = manifest.governance
-    version = definitions.content_hash[:12]
+    digest = hashlib.sha256()
+    for path in sorted(root.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    # Guardrails are versioned with the whole bundle: any change to a policy, model or binding
+    # gives the verdicts a new version.
+    version = digest.hexdigest()[:12]
     guardrails = tuple(
         GuardrailPolicy.from_file(root / g.file, g.decision, version=version).with_scope(
             applies_to=frozenset(g.applies_to), amount_path=g.amount
@@ -244,10 +250,6 @@ def load_folder(
     prices = PriceTable(
         MappingProxyType({m: ModelPrice(p.input_per_1k, p.output_per_1k) for m, p in gov.prices.items()})
     )
-    digest = hashlib.sha256()
-    for path in sorted(root.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return CaseBundle(
         manifest=manifest,
         definitions=definitions,
