@@ -7,13 +7,12 @@ built-in a few lines long and every rejection explained.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from casepilot.dmn.feel.ops import compare, feel_equal
-from casepilot.dmn.feel.values import FeelDate, FeelDateTime, FeelFunction, Range, YearMonthDuration
+from casepilot.dmn.feel.ops import compare, feel_equal, kind_of
+from casepilot.dmn.feel.values import FeelFunction
 
 from ._core import BuiltinArgumentError
 
@@ -33,34 +32,11 @@ __all__ = [
 
 
 def type_name(value: Any) -> str:
-    """The FEEL type name of ``value`` (for messages)."""
+    """The FEEL type name of ``value`` for messages (``ops.kind_of``, with ``null`` for None)."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, Decimal | int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (_dt.datetime, FeelDateTime)):
-        return "date and time"
-    if isinstance(value, (_dt.date, FeelDate)):
-        return "date"
-    if isinstance(value, _dt.time):
-        return "time"
-    if isinstance(value, _dt.timedelta):
-        return "days and time duration"
-    if isinstance(value, YearMonthDuration):
-        return "years and months duration"
-    if isinstance(value, Range):
-        return "range"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "context"
-    if isinstance(value, FeelFunction):
-        return "function"
-    return type(value).__name__
+    name = kind_of(value)
+    return type(value).__name__ if name == "Any" else name
 
 
 def need_number(value: Any, param: str) -> Decimal:
