@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
-from ._lexicon import Lexicon, lexicon
+from ._lexicon_recognizer import LexiconRecognizer
 from ._tokens import token_view
 
 __all__ = ["GroupRecognizer"]
@@ -29,24 +29,17 @@ _LANGUAGE_CUES = frozenset(
 _INSTITUTIONS = frozenset({"union", "commission", "parliament", "council", "court", "bank", "central", "league"})
 
 
-class GroupRecognizer(EntityRecognizer):
+class GroupRecognizer(LexiconRecognizer):
     """NRP spans for listed nationalities, religions and political groups."""
 
-    def __init__(self, lex: Lexicon | None = None) -> None:
-        self._lex = lex
-        super().__init__(supported_entities=["NRP"], name="GroupRecognizer")
-
-    def load(self) -> None:
-        """Build the lexicon (cached per process)."""
-        if self._lex is None:
-            self._lex = lexicon()
+    ENTITY = "NRP"
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """One pass over the tokens, two-word names ("Costa Rican") first."""
         view = token_view(nlp_artifacts)
         if view is None:
             return []
-        lex = self._lex or lexicon()
+        lex = self.lex
         results: list[RecognizerResult] = []
         i, n = 0, len(view)
         while i < n:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
-from ._lexicon import NAME_CUES, PARTICLES, PERSON_VERBS, SURNAME_SUFFIXES, TITLES, Lexicon, lexicon
+from ._lexicon import NAME_CUES, PARTICLES, PERSON_VERBS, SURNAME_SUFFIXES, TITLES, Lexicon
+from ._lexicon_recognizer import LexiconRecognizer
 from ._tokens import TokenView, token_view
 
 __all__ = ["PersonNameRecognizer"]
@@ -47,24 +48,17 @@ def _is_plain_word(w: str) -> bool:
     return len(w) > 1 and w.isalpha() and (w.islower() or w.isupper())
 
 
-class PersonNameRecognizer(EntityRecognizer):
+class PersonNameRecognizer(LexiconRecognizer):
     """PERSON spans from name lists and cues over the spaCy tokens Presidio already has."""
 
-    def __init__(self, lex: Lexicon | None = None) -> None:
-        self._lex = lex
-        super().__init__(supported_entities=["PERSON"], name="PersonNameRecognizer")
-
-    def load(self) -> None:
-        """Build the lexicon (cached per process)."""
-        if self._lex is None:
-            self._lex = lexicon()
+    ENTITY = "PERSON"
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """Scan the tokens once for name runs, then spread what was found."""
         view = token_view(nlp_artifacts)
         if view is None:
             return []
-        lex = self._lex or lexicon()
+        lex = self.lex
         spans: list[tuple[int, int, float]] = []  # token index range and score
         i, n = 0, len(view)
         while i < n:
