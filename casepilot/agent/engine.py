@@ -43,6 +43,8 @@ class EngineCase:
     def __init__(self, case: Case, instance: CaseInstance) -> None:
         self.case = case
         self.instance = instance
+        self._items: list[ItemView] | None = None
+        """Views of the current state; every changing operation below drops them."""
 
     @classmethod
     def start(cls, case: Case, variables: Mapping[str, Any], now: dt.datetime) -> tuple[EngineCase, list[dict[str, Any]]]:
@@ -72,6 +74,8 @@ class EngineCase:
         return dict(self.instance.variables)
 
     def items(self) -> list[ItemView]:
+        if self._items is not None:
+            return self._items
         out: list[ItemView] = []
         for inst in self.instance.items():
             element = self.case.plan_items.get(inst.element) or self.case.discretionary_items.get(inst.element)
@@ -87,25 +91,32 @@ class EngineCase:
                     required=inst.required,
                 )
             )
+        self._items = out
         return out
 
     def activatable(self) -> list[Action]:
         return list(self.instance.activatable())
 
     def apply(self, action: Action) -> list[dict[str, Any]]:
+        self._items = None
         return [e.to_dict() for e in self.instance.apply(action)]
 
     def complete(self, instance_id: str) -> list[dict[str, Any]]:
+        self._items = None
         return [e.to_dict() for e in self.instance.complete(instance_id)]
 
     def terminate(self, instance_id: str) -> list[dict[str, Any]]:
+        self._items = None
         return [e.to_dict() for e in self.instance.terminate(instance_id)]
 
     def fault(self, instance_id: str) -> list[dict[str, Any]]:
+        self._items = None
         return [e.to_dict() for e in self.instance.fault(instance_id)]
 
     def set_variables(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        self._items = None
         return [e.to_dict() for e in self.instance.set_variables(dict(values))]
 
     def advance_to(self, now: dt.datetime) -> list[dict[str, Any]]:
+        self._items = None
         return [e.to_dict() for e in self.instance.advance_to(now)]

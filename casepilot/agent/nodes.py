@@ -124,7 +124,10 @@ class Nodes:
         case_id = state["case_id"]
         if state.get("steps", 0) >= state.get("max_steps", 50):
             return {"stop": "max_steps", "observation": None, "plan": None, "approved": None}
-        loaded = self.rt.load(case_id)
+        # The first observe of a run reads what other workers or people may have changed; later
+        # ones continue from this thread's copy (a stale copy fails its next write and the
+        # node is re-run on a fresh read).
+        loaded = self.rt.load(case_id, check_version=state.get("steps", 0) == 0)
         if loaded.engine is None:
             self.rt.start_engine(case_id)
             loaded = self.rt.load(case_id)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, load_folder
@@ -41,7 +41,13 @@ from casepilot.governance.governor import Governor
 from casepilot.store import CaseRecord, DefinitionBundle, DefinitionVersion, HumanTask, Store
 from casepilot.tools import ToolRegistry
 
-__all__ = ["Orchestrator", "Person", "RunOutcome", "default_planner"]
+__all__ = ["DURABILITY", "Orchestrator", "Person", "RunOutcome", "default_planner"]
+
+DURABILITY: Durability = "exit"
+"""When the loop's own LangGraph checkpoint is written: when a run ends (finished, or paused
+for people by ``interrupt()``). Every step of the case is already durable in the store, in
+two transactions around the tool call, and a worker that stops mid-run restarts at
+``observe`` from the store — so per-node checkpoints would only repeat what the store holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,20 +169,20 @@ class Orchestrator:
         """
         self.store.case(case_id)
         sync_children(self.runtime, case_id)
-        result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
+        result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
         while True:
             children = list(self.runtime.load(case_id).facts.children.values())
             for child_id in children:
                 self.run(child_id, max_steps=max_steps)
             if not children or not sync_children(self.runtime, case_id):
                 break
-            result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id))
+            result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
         return self._outcome(case_id, result)
 
     def stream(self, case_id: str, *, max_steps: int = 50) -> Iterator[dict[str, Any]]:
         """Run like ``run`` and yield each node's update as it happens."""
         self.store.case(case_id)
-        for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id),
+        for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
                                         stream_mode="updates"):
             for node, update in chunk.items():
                 yield {"node": node, "update": update}
