@@ -16,8 +16,7 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            if (path / "casepilot.yaml").is_file():
-                out.append(path)
+            out.extend(sorted(m.parent for m in path.rglob("casepilot.yaml")))
             out.extend(p for p in sorted(path.rglob("*")) if p.suffix in (".cmmn", ".dmn") and p.is_file())
         else:
             out.append(path)
