@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -38,7 +39,7 @@ from casepilot.agent._task_kinds import (
 )
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.facts import ParkedAction, StartedCall
-from casepilot.agent.planning import ChatMessage, Observation, PlannerError
+from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, PlannerError
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
@@ -247,7 +248,7 @@ class Nodes:
         chat = tuple(ChatMessage(**c) for c in safe["chat"])
         return replace(observation, variables=safe["variables"], options=options, chat=chat)
 
-    def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Any) -> None:
+    def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Iterable[LLMUsage]) -> None:
         prices = loaded.bundle.prices
         for u in usage:
             # The bundle's price table (versioned with the definition) wins over the planner's own.
@@ -313,7 +314,7 @@ class Nodes:
             if verdict.kind == "allow" else None
         steps = state.get("steps", 0) + 1
         with self.rt.step(case_id, loaded) as (step, loaded):
-            self._record_llm_usage(step, loaded, [_Usage(**u) for u in plan["usage"]])
+            self._record_llm_usage(step, loaded, [LLMUsage(**u) for u in plan["usage"]])
             step.append("plan", actor="agent", payload=plan_payload)
             step.append("verdict", actor="agent", payload={"action": option["id"], **verdict.to_json()},
                         rule_ids=verdict.rule_ids)
@@ -498,14 +499,3 @@ class Nodes:
         """Pause until a person decides (no side effects: LangGraph re-runs this node on resume)."""
         decision = interrupt({"case_id": state["case_id"], "pending": state.get("pending") or []})
         return {"resume": decision if isinstance(decision, dict) else {"value": decision}, "pending": None}
-
-
-class _Usage:
-    """LLM usage as recorded in the loop state (a plain-data ``LLMUsage``)."""
-
-    def __init__(self, model: str, prompt_tokens: int, completion_tokens: int, latency_ms: float, cost: str) -> None:
-        self.model = model
-        self.prompt_tokens = prompt_tokens
-        self.completion_tokens = completion_tokens
-        self.latency_ms = latency_ms
-        self.cost = cost
