@@ -1,7 +1,9 @@
 """Recovering a case at the start of a step: expired checkpoints and interrupted tool calls.
 
 An open checkpoint past its expiry resolves by its policy's default (silence never
-approves unless the policy says so). A tool call recorded as started but never as
+approves unless the policy says so); one whose action changed since it was asked about
+(the case file now gives the call other arguments) is withdrawn, so that the changed action
+is governed — and asked about — afresh. A tool call recorded as started but never as
 finished means a worker stopped mid-call: a non-idempotent call may have had its effect,
 so it goes to a person as a checkpoint; a read-only or idempotent call is simply offered
 again.
@@ -23,9 +25,21 @@ def expire_and_recover(rt: AgentRuntime, loaded: LoadedCase) -> bool:
     has_deadlines = any(True for _ in loaded.facts.parked) or bool(loaded.facts.inbox)
     open_tasks = rt.store.tasks(case_id=loaded.id, status="open") if has_deadlines else []
     expired = [t for t in open_tasks if t.expires_at is not None and t.expires_at <= now]
-    if not expired and not loaded.facts.started:
+    expired_ids = {t.id for t in expired}
+    changed = [
+        p for p in loaded.facts.parked.values()
+        if p.task_id not in expired_ids and p.option.get("kind") != "llm_call" and not p.option.get("approved_by")
+        and rt.current_digest(loaded, p) != p.digest
+    ]
+    if not expired and not changed and not loaded.facts.started:
         return False
     with rt.step(loaded.id, loaded) as (step, fresh):
+        for stale in changed:
+            # The action a person was asked about no longer exists as asked: withdraw the
+            # question; the planner proposes the action as it is now and governance asks again.
+            del fresh.facts.parked[stale.task_id]
+            step.close_task(stale.task_id, "cancelled", actor="system",
+                            comment="the action changed since it was asked about; a new checkpoint follows")
         for task in expired:
             parked = fresh.facts.parked.pop(task.id, None)
             step.close_task(task.id, "expired", actor="system", comment="expired; resolved by the policy's default")
