@@ -18,7 +18,10 @@ the case waits for. Actions a person rejected are not offered again.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
+
+from pydantic import BaseModel
 
 from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.planning import ActionOption
@@ -28,6 +31,17 @@ from casepilot.tools import BindingSet, Provenance, ToolRegistry, build_argument
 __all__ = ["WAIT", "build_options"]
 
 WAIT = ActionOption(id="wait", kind="wait", label="Wait for people or events", description="nothing to do now")
+
+
+_SCHEMAS: dict[type[BaseModel], Mapping[str, Any]] = {}
+
+
+def _schema(model: type[BaseModel]) -> Mapping[str, Any]:
+    """A tool's JSON argument schema, built once per model class (pydantic builds it anew each call)."""
+    schema = _SCHEMAS.get(model)
+    if schema is None:
+        schema = _SCHEMAS[model] = MappingProxyType(model.model_json_schema())
+    return schema
 
 
 def _stage_name(items: Mapping[str, ItemView], view: ItemView) -> str | None:
@@ -83,7 +97,7 @@ def build_options(
             instance_id=view.instance_id,
             stage=_stage_name(views, view),
             tool=binding.tool,
-            arguments_schema=tool.args_model.model_json_schema(),
+            arguments_schema=_schema(tool.args_model),
             default_arguments=dict(bound.values),
             required=view.required,
             description=tool.description,
