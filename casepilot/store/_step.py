@@ -14,6 +14,9 @@ lock on SQLite, where every other writer waits for it.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,13 +27,17 @@ from sqlmodel import Session
 
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
 
-from ._canonical import as_utc, chain_hash, digest, dumps_text, loads_text, utc_iso
+from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body, human_task
 from ._engine import bound_to_step, write_connection
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
 __all__ = ["StaleVersion", "Step", "open_step", "state_payload"]
+
+_PAYLOAD_SLOT = f"\x00casepilot-payload-{uuid.uuid4().hex}\x00"
+"""Stands in for an event's payload while the body is encoded (no real text contains it)."""
+_PAYLOAD_SLOT_JSON = json.dumps(_PAYLOAD_SLOT, ensure_ascii=False)
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -55,6 +62,7 @@ class Step:
         self._pending: list[dict[str, Any]] = []
         self._events: list[HistoryEvent] = []
         self._new_state: JsonObject | None = None
+        self._state_text = ""
         self._state_actor: Actor = "system"
         self._open = True
         self.result: StepResult | None = None
@@ -72,8 +80,10 @@ class Step:
     def save_state(self, state: JsonObject, *, actor: Actor = "system") -> None:
         """Stage the case's new state; at commit a ``state`` event records its snapshot and digest."""
         self._check_open()
-        # A private copy, so that later changes to the caller's dict cannot slip into the snapshot.
-        self._new_state = loads_text(dumps_text(state))
+        # A private copy, so that later changes to the caller's dict cannot slip into the snapshot;
+        # its canonical text is kept: the snapshot event, its digest and the case row all use it.
+        self._state_text = dumps_text(state)
+        self._new_state = loads_text(self._state_text)
         self._state_actor = actor
 
     def append(
@@ -105,29 +115,36 @@ class Step:
             raise ValueError(f"{event.kind!r} events are written by the store itself (use save_state)")
         return self._stage(event)
 
-    def _stage(self, event: NewEvent) -> HistoryEvent:
+    def _stage(self, event: NewEvent, *, canonical: tuple[str, JsonObject] | None = None) -> HistoryEvent:
+        """Stage ``event``; ``canonical`` is its payload's canonical text and parsed value when known."""
         self._check_open()
         seq = self._seq + 1
         at = self._clock()
-        try:
-            payload_text = dumps_text(event.payload)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"the payload of a {event.kind!r} event is not JSON: {exc}") from exc
-        # Hash and return exactly what a reader will get back (tuples become lists, keys strings).
-        payload = loads_text(payload_text)
+        if canonical is None:
+            try:
+                payload_text = dumps_text(event.payload)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"the payload of a {event.kind!r} event is not JSON: {exc}") from exc
+            # Hash and return exactly what a reader will get back (tuples become lists, keys strings).
+            payload = loads_text(payload_text)
+        else:
+            payload_text, payload = canonical
         body = event_body(
             case_id=self._case.id,
             seq=seq,
             at=utc_iso(at),
             kind=event.kind,
             actor=event.actor,
-            payload=payload,
+            payload=_PAYLOAD_SLOT,
             rule_ids=list(event.rule_ids),
             tokens=event.tokens,
             cost=event.cost,
             latency_ms=event.latency_ms,
         )
-        new_hash = chain_hash(self._head, body)
+        # The canonical text of the body with the payload's canonical text in its place: the
+        # same bytes ``chain_hash`` would hash, without encoding the payload a second time.
+        body_text = dumps_text(body).replace(_PAYLOAD_SLOT_JSON, payload_text, 1)
+        new_hash = hashlib.sha256(self._head.encode("ascii") + body_text.encode("utf-8")).hexdigest()
         row: dict[str, Any] = {
             "case_id": self._case.id,
             "seq": seq,
@@ -249,7 +266,11 @@ class Step:
 
     def _commit(self, expected_version: int) -> StepResult:
         if self._new_state is not None:
-            self._stage(NewEvent(kind="state", actor=self._state_actor, payload=state_payload(self._new_state)))
+            state_digest = hashlib.sha256(self._state_text.encode("utf-8")).hexdigest()
+            payload = {"state": self._new_state, "state_digest": state_digest}
+            # == dumps_text(payload): keys sorted ("state" < "state_digest"), no spaces.
+            text = '{"state":' + self._state_text + ',"state_digest":"' + state_digest + '"}'
+            self._stage(NewEvent(kind="state", actor=self._state_actor, payload=payload), canonical=(text, payload))
         if not self._events:
             self.result = StepResult(case_id=self._case.id, version=expected_version, events=())
             return self.result
@@ -261,7 +282,7 @@ class Step:
             "updated_at": self._clock(),
         }
         if self._new_state is not None:
-            values["state_json"] = dumps_text(self._new_state)
+            values["state_json"] = self._state_text
         conn: Connection = self._session.connection()
         done = conn.execute(
             update(_CASES).where(_CASES.c.id == self._case.id, _CASES.c.version == expected_version).values(**values)
