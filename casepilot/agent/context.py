@@ -25,6 +25,7 @@ from casepilot.agent.planning import ActionOption, Planner
 from casepilot.agent.privacy import CasePrivacy, jsonable
 from casepilot.cmmn.runtime.state import decode_value, encode_value
 from casepilot.governance.actions import ProposedAction
+from casepilot.governance.budget import BudgetLimits
 from casepilot.governance.governor import Governor
 from casepilot.store import CaseRecord, Store
 from casepilot.store._step import Step
@@ -193,6 +194,7 @@ class AgentRuntime:
         actor: str = "system",
         source: str = "request",
         parent: tuple[str, str] | None = None,
+        budget: BudgetLimits | None = None,
     ) -> str:
         """Create a case and start its plan model; returns its id.
 
@@ -206,7 +208,8 @@ class AgentRuntime:
         safe = dict(variables)
         if self.privacy is not None:
             safe = self.privacy.redact_value(safe, case_id)[0]
-        facts = AgentFacts(provenance={k: {"trust": "trusted", "source": source} for k in variables})
+        facts = AgentFacts(provenance={k: {"trust": "trusted", "source": source} for k in variables},
+                           case_budget=budget.to_json() if budget is not None else None)
         state = {**state_json(None, facts), "start_variables": {k: encode_value(v) for k, v in safe.items()}}
         if parent is not None:
             state["parent"] = {"case_id": parent[0], "instance_id": parent[1]}

@@ -95,6 +95,8 @@ class AgentFacts:
     """Ids of options a person rejected (or that failed): never proposed again."""
     children: dict[str, str] = field(default_factory=dict)
     """Case task instance id -> the child case it started."""
+    case_budget: dict[str, Any] | None = None
+    """Budget limits set for this case when it started (``BudgetLimits.to_json``)."""
     llm_overrides: int = 0
     """LLM calls a person approved past a ``require_human`` verdict (e.g. over budget), not yet used."""
     steps: int = 0
@@ -109,6 +111,7 @@ class AgentFacts:
             "rejected": self.rejected,
             "children": self.children,
             "llm_overrides": self.llm_overrides,
+            "case_budget": self.case_budget,
             "steps": self.steps,
         }
 
@@ -129,6 +132,7 @@ class AgentFacts:
             rejected=list(data.get("rejected") or []),
             children=dict(data.get("children") or {}),
             llm_overrides=int(data.get("llm_overrides", 0)),
+            case_budget=data.get("case_budget"),
             steps=int(data.get("steps", 0)),
         )
 

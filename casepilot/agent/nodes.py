@@ -43,6 +43,7 @@ from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, Planner
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
+from casepilot.governance.budget import BudgetLimits
 from casepilot.governance.checkpoints import CheckpointRequest
 from casepilot.tools import Provenance, apply_results, result_provenance
 
@@ -274,6 +275,8 @@ class Nodes:
             confidence=signal_conf if signal_conf is not None else confidence,
             sentiment=_as_float(_get(variables, signals.sentiment)),
             usage=loaded.facts.usage,
+            case_budget=(BudgetLimits.from_json(loaded.facts.case_budget)
+                         if loaded.facts.case_budget is not None else None),
             case_variables=variables,
             now=self.rt.clock(),
         )

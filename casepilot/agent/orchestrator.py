@@ -36,6 +36,7 @@ from casepilot.agent.planning import Planner
 from casepilot.agent.privacy import CasePrivacy
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import DecisionRejected, NotFound
+from casepilot.governance.budget import BudgetLimits
 from casepilot.governance.checkpoints import check_decision
 from casepilot.governance.governor import Governor
 from casepilot.store import CaseRecord, DefinitionBundle, DefinitionVersion, HumanTask, Store
@@ -132,14 +133,17 @@ class Orchestrator:
         *,
         tenant: str | None = None,
         actor: str = "system",
+        budget: BudgetLimits | None = None,
     ) -> CaseRecord:
         """Create a case on the latest version of ``definition_key`` and start its plan model.
 
         The starting variables are trusted (they come from the request) and are stored
-        pseudonymised: their PII goes to the case's vault.
+        pseudonymised: their PII goes to the case's vault. ``budget`` sets limits for this
+        case on top of the definition's budget (both are checked).
         """
         case_id = self.runtime.create_case(
-            definition_key, dict(variables or {}), business_key=business_key, tenant=tenant, actor=actor
+            definition_key, dict(variables or {}), business_key=business_key, tenant=tenant, actor=actor,
+            budget=budget,
         )
         return self.store.case(case_id)
 

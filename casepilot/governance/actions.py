@@ -17,7 +17,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
-from casepilot.governance.budget import BudgetUsage
+from casepilot.governance.budget import BudgetLimits, BudgetUsage
 from casepilot.governance.provenance import ProvenanceLike
 
 __all__ = ["ActionKind", "GovernanceContext", "ProposedAction", "canonical_json"]
@@ -89,5 +89,7 @@ class GovernanceContext:
     confidence: float | None = None
     sentiment: float | None = None
     usage: BudgetUsage = field(default_factory=BudgetUsage)
+    case_budget: BudgetLimits | None = None
+    """Limits set for this one case when it started, checked besides the definition's budget."""
     case_variables: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     now: datetime | None = None

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["BudgetCheck", "BudgetLimits", "BudgetUsage", "ModelPrice", "PriceTable"]
 
@@ -91,6 +91,28 @@ class BudgetLimits:
     on_exceed: Literal["block", "require_human"] = "block"
     role: str | None = None
     """The role that may approve going over budget when ``on_exceed`` is ``require_human``."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "max_tokens": self.max_tokens,
+            "max_cost": None if self.max_cost is None else str(self.max_cost),
+            "max_wall_seconds": self.max_wall_seconds,
+            "max_llm_calls": self.max_llm_calls,
+            "on_exceed": self.on_exceed,
+            "role": self.role,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BudgetLimits:
+        cost = data.get("max_cost")
+        return cls(
+            max_tokens=data.get("max_tokens"),
+            max_cost=None if cost is None else Decimal(str(cost)),
+            max_wall_seconds=data.get("max_wall_seconds"),
+            max_llm_calls=data.get("max_llm_calls"),
+            on_exceed=data.get("on_exceed", "block"),
+            role=data.get("role"),
+        )
 
     def check(self, usage: BudgetUsage, *, is_llm_call: bool = False, estimated_tokens: int = 0) -> BudgetCheck:
         """Which limits are reached now, or would be by an LLM call of ``estimated_tokens``."""

@@ -66,8 +66,11 @@ class Governor:
             problem = self.allowlist.check(action.name, stage=action.stage, roles=context.roles)
             if problem is not None:
                 findings.append(Finding("allowlist", "block", problem))
-        if self.budget is not None:
-            check = self.budget.check(
+        budgets = [("definition budget", self.budget), ("case budget", context.case_budget)]
+        for label, limits in budgets:
+            if limits is None:
+                continue
+            check = limits.check(
                 context.usage, is_llm_call=action.kind == "llm_call", estimated_tokens=action.estimated_tokens
             )
             if not check.ok:
@@ -75,9 +78,10 @@ class Governor:
                     Finding(
                         "budget",
                         check.on_exceed,
-                        "budget exceeded: " + ", ".join(check.exceeded),
+                        f"{label} exceeded: " + ", ".join(check.exceeded),
                         role=check.role,
-                        question=f"The case is over budget ({', '.join(check.exceeded)}). Allow {action.kind} {action.name!r}?",
+                        question=f"The case is over its {label} ({', '.join(check.exceeded)}). "
+                        f"Allow {action.kind} {action.name!r}?",
                     )
                 )
         if (

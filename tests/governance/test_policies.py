@@ -167,3 +167,16 @@ def test_digest_changes_with_arguments() -> None:
     b = tool("pay", arguments={"amount": 101})
     assert a.digest() != b.digest()
     assert a.digest() == tool("pay", arguments={"amount": 100}).digest()
+
+
+def test_case_budget_is_checked_besides_the_definition_budget() -> None:
+    gov = Governor(budget=BudgetLimits(max_tokens=10_000))
+    usage = BudgetUsage().add(tokens=600)
+    llm = ProposedAction(kind="llm_call", name="m", case_id="c1", estimated_tokens=100)
+    assert gov.review(llm, ctx(usage=usage)).kind == "allow"
+    tight = BudgetLimits(max_tokens=500, on_exceed="require_human", role="team lead")
+    v = gov.review(llm, ctx(usage=usage, case_budget=tight))
+    assert (v.kind, v.role) == ("require_human", "team lead")
+    assert v.reason.startswith("case budget exceeded")
+    assert BudgetLimits.from_json(tight.to_json()) == tight
+    assert BudgetLimits.from_json(BudgetLimits(max_cost=Decimal("0.25")).to_json()).max_cost == Decimal("0.25")
