@@ -11,6 +11,7 @@ language models only ever see tokens.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -44,12 +45,35 @@ def _rebuild(obj: Any, take: Callable[[], str]) -> Any:
     return obj
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.time, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
+
+
 def jsonable(obj: Any) -> Any:
-    """A JSON-compatible copy: decimals as strings (exact), temporals in ISO-8601."""
+    """A JSON-compatible copy: decimals as strings (exact), temporals in ISO-8601.
+
+    The C encoder does the walk (this runs for several payloads of every step); values it
+    cannot take (NaN, odd keys) fall back to the explicit walk below.
+    """
+    try:
+        return json.loads(json.dumps(obj, default=_json_default, allow_nan=False))
+    except (TypeError, ValueError):
+        return _jsonable_walk(obj)
+
+
+def _jsonable_walk(obj: Any) -> Any:
     if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return {str(k): _jsonable_walk(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
+        return [_jsonable_walk(v) for v in obj]
     if isinstance(obj, Decimal):
         return str(obj)
     if isinstance(obj, (dt.date, dt.time, dt.datetime)):
