@@ -238,9 +238,11 @@ def load_folder(
         else None
     )
     budget = BudgetLimits(**gov.budget.model_dump()) if gov.budget is not None else None
+    total_budget = BudgetLimits(**gov.total_budget.model_dump()) if gov.total_budget is not None else None
     governor = Governor(
         allowlist=allowlist,
         budget=budget,
+        total_budget=total_budget,
         guardrails=guardrails,
         redactor=redactor,
         external_tools=frozenset(gov.external_tools),

@@ -17,6 +17,7 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
         - {file: guardrails.dmn, decision: Review routing, applies_to: [tool_call]}
       allowlist: {tools: [extract_claim, sentiment], stages: {Assessment: [approve_payment]}, roles: {}}
       budget: {max_tokens: 20000, max_cost: "0.50", max_llm_calls: 40, on_exceed: require_human, role: team lead}
+      total_budget: {max_cost: "500", on_exceed: block}   # all cases of the definition together
       external_tools: [send_letter]
       provenance_role: case supervisor
       prices: {gpt-4o-mini: {input_per_1k: "0.00015", output_per_1k: "0.0006"}}
@@ -101,6 +102,10 @@ class GovernanceSpec(_Strict):
     guardrails: tuple[GuardrailSpec, ...] = ()
     allowlist: AllowlistSpec | None = None
     budget: BudgetSpec | None = None
+    """Limits for each case of the definition."""
+    total_budget: BudgetSpec | None = None
+    """Limits on what all cases of the definition spend on language models together
+    (tokens, cost, LLM calls)."""
     external_tools: tuple[str, ...] = ()
     provenance_role: str | None = "case supervisor"
     prices: dict[str, PriceSpec] = Field(default_factory=dict)

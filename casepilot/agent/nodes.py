@@ -43,7 +43,7 @@ from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, Planner
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
-from casepilot.governance.budget import BudgetLimits
+from casepilot.governance.budget import BudgetLimits, BudgetUsage
 from casepilot.governance.checkpoints import CheckpointRequest
 from casepilot.tools import Provenance, apply_results, result_provenance
 
@@ -267,6 +267,10 @@ class Nodes:
         variables = loaded.engine.variables()
         signals = loaded.bundle.manifest.signals
         signal_conf = _as_float(_get(variables, signals.confidence))
+        definition_usage = None
+        if self.rt.governor_for(loaded.bundle).total_budget is not None:
+            tokens, cost, calls = self.rt.store.llm_spend(loaded.bundle.key)
+            definition_usage = BudgetUsage(tokens=tokens, cost=Decimal(str(cost)), llm_calls=calls)
         return GovernanceContext(
             definition_key=loaded.bundle.key,
             definition_version=loaded.record.definition_version,
@@ -277,6 +281,7 @@ class Nodes:
             usage=loaded.facts.usage,
             case_budget=(BudgetLimits.from_json(loaded.facts.case_budget)
                          if loaded.facts.case_budget is not None else None),
+            definition_usage=definition_usage,
             case_variables=variables,
             now=self.rt.clock(),
         )

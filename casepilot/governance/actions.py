@@ -91,5 +91,7 @@ class GovernanceContext:
     usage: BudgetUsage = field(default_factory=BudgetUsage)
     case_budget: BudgetLimits | None = None
     """Limits set for this one case when it started, checked besides the definition's budget."""
+    definition_usage: BudgetUsage | None = None
+    """What all cases of the definition have spent (for ``Governor.total_budget``)."""
     case_variables: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     now: datetime | None = None

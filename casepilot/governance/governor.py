@@ -53,6 +53,8 @@ class Governor:
 
     allowlist: ToolAllowlist | None = None
     budget: BudgetLimits | None = None
+    total_budget: BudgetLimits | None = None
+    """Limits on all cases of the definition together (read from ``context.definition_usage``)."""
     guardrails: tuple[GuardrailPolicy, ...] = ()
     redactor: PayloadRedactor | None = None
     external_tools: frozenset[str] = frozenset()
@@ -66,12 +68,16 @@ class Governor:
             problem = self.allowlist.check(action.name, stage=action.stage, roles=context.roles)
             if problem is not None:
                 findings.append(Finding("allowlist", "block", problem))
-        budgets = [("definition budget", self.budget), ("case budget", context.case_budget)]
-        for label, limits in budgets:
-            if limits is None:
+        budgets = [
+            ("definition budget", self.budget, context.usage),
+            ("case budget", context.case_budget, context.usage),
+            ("total budget of the definition", self.total_budget, context.definition_usage),
+        ]
+        for label, limits, usage in budgets:
+            if limits is None or usage is None:
                 continue
             check = limits.check(
-                context.usage, is_llm_call=action.kind == "llm_call", estimated_tokens=action.estimated_tokens
+                usage, is_llm_call=action.kind == "llm_call", estimated_tokens=action.estimated_tokens
             )
             if not check.ok:
                 findings.append(

@@ -89,6 +89,22 @@ def get_case(engine: Engine, case_id: str) -> CaseRecord:
     return case_record(row)
 
 
+def llm_spend(engine: Engine, definition_key: str) -> tuple[int, float, int]:
+    """Tokens, cost and number of ``llm_call`` events over every case of a definition."""
+    query = (
+        select_core(
+            func.coalesce(func.sum(_EVENTS.c.tokens), 0),
+            func.coalesce(func.sum(_EVENTS.c.cost), 0.0),
+            func.count(),
+        )
+        .select_from(_EVENTS.join(_CASES, _EVENTS.c.case_id == _CASES.c.id))
+        .where(_CASES.c.definition_key == definition_key, _EVENTS.c.kind == "llm_call")
+    )
+    with engine.connect() as conn:
+        tokens, cost, calls = conn.execute(query).one()
+    return int(tokens), float(cost), int(calls)
+
+
 def case_version(engine: Engine, case_id: str) -> int:
     with engine.connect() as conn:
         version = conn.execute(select_core(_CASES.c.version).where(_CASES.c.id == case_id)).scalar()

@@ -188,6 +188,10 @@ class Store:
             now=self._clock(),
         )
 
+    def llm_spend(self, definition_key: str) -> tuple[int, float, int]:
+        """What every case of ``definition_key`` spent on language models: (tokens, cost, calls)."""
+        return _cases.llm_spend(self.engine, definition_key)
+
     def case_version(self, case_id: str) -> int:
         """The case's optimistic-concurrency version only (a cheap check that a cached copy is current)."""
         return _cases.case_version(self.engine, case_id)

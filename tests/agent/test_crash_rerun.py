@@ -1,6 +1,5 @@
-"""PENDING BUG (not committed): after SIGKILL inside a non-idempotent tool call, the next run
-resumes the LangGraph checkpoint at ``act`` and calls the tool again (orchestrator.py _input:
-``if snapshot.next: return None``). Run explicitly: pytest tests/agent/pending_bug_crash_rerun.py"""
+"""Regression: after a SIGKILL inside a non-idempotent tool call, the next run must not call the
+tool again (it once resumed the loop's checkpoint at ``act``); the call goes to a person."""
 
 from __future__ import annotations
 

@@ -180,3 +180,13 @@ def test_case_budget_is_checked_besides_the_definition_budget() -> None:
     assert v.reason.startswith("case budget exceeded")
     assert BudgetLimits.from_json(tight.to_json()) == tight
     assert BudgetLimits.from_json(BudgetLimits(max_cost=Decimal("0.25")).to_json()).max_cost == Decimal("0.25")
+
+
+def test_total_budget_reads_the_definitions_usage() -> None:
+    gov = Governor(total_budget=BudgetLimits(max_cost=Decimal("10")))
+    llm = ProposedAction(kind="llm_call", name="m", case_id="c1")
+    assert gov.review(llm, ctx()).kind == "allow"  # no definition usage given: not checked
+    spent = BudgetUsage().add(cost=Decimal("10.00"), llm_calls=400)
+    v = gov.review(llm, ctx(definition_usage=spent))
+    assert v.kind == "block"
+    assert "total budget of the definition exceeded" in v.reason
