@@ -45,6 +45,7 @@ from casepilot.errors import ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
 from casepilot.governance.budget import BudgetLimits, BudgetUsage
 from casepilot.governance.checkpoints import CheckpointRequest
+from casepilot.governance.guardrails import lookup_path
 from casepilot.tools import Provenance, apply_results, result_provenance
 
 __all__ = ["LoopState", "Nodes"]
@@ -73,17 +74,6 @@ class LoopState(TypedDict, total=False):
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
-
-
-def _get(variables: dict[str, Any], path: str | None) -> Any:
-    if not path:
-        return None
-    current: Any = variables
-    for part in path.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return None
-        current = current[part]
-    return current
 
 
 def merge_paths(variables: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +256,7 @@ class Nodes:
         assert loaded.engine is not None
         variables = loaded.engine.variables()
         signals = loaded.bundle.manifest.signals
-        signal_conf = _as_float(_get(variables, signals.confidence))
+        signal_conf = _as_float(lookup_path(variables, signals.confidence)) if signals.confidence else None
         definition_usage = None
         if self.rt.governor_for(loaded.bundle).total_budget is not None:
             tokens, cost, calls = self.rt.store.llm_spend(loaded.bundle.key)
@@ -277,7 +267,7 @@ class Nodes:
             actor="agent",
             roles=frozenset(),
             confidence=signal_conf if signal_conf is not None else confidence,
-            sentiment=_as_float(_get(variables, signals.sentiment)),
+            sentiment=_as_float(lookup_path(variables, signals.sentiment)) if signals.sentiment else None,
             usage=loaded.facts.usage,
             case_budget=(BudgetLimits.from_json(loaded.facts.case_budget)
                          if loaded.facts.case_budget is not None else None),

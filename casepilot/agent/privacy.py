@@ -74,17 +74,11 @@ def _jsonable_walk(obj: Any) -> Any:
         return {str(k): _jsonable_walk(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable_walk(v) for v in obj]
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, (dt.date, dt.time, dt.datetime)):
-        return obj.isoformat()
-    if isinstance(obj, dt.timedelta):
-        return obj.total_seconds()
     if isinstance(obj, float) and obj != obj:  # NaN is not JSON
         return None
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
-    return str(obj)
+    return _json_default(obj)
 
 
 class CasePrivacy:

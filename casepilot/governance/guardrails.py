@@ -49,7 +49,7 @@ from casepilot.governance.verdict import Finding, VerdictKind
 if TYPE_CHECKING:
     from casepilot.dmn import DecisionModel
 
-__all__ = ["INPUTS", "GuardrailPolicy", "guardrail_inputs"]
+__all__ = ["INPUTS", "GuardrailPolicy", "guardrail_inputs", "lookup_path"]
 
 INPUTS: tuple[str, ...] = (
     "action_kind",
@@ -84,7 +84,8 @@ def _number(value: Any) -> Any:
     return None
 
 
-def _lookup(mapping: Mapping[str, Any], path: str) -> Any:
+def lookup_path(mapping: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path (``claim.amount``) in nested mappings, ``None`` where it is absent."""
     current: Any = mapping
     for part in path.split("."):
         if not isinstance(current, Mapping) or part not in current:
@@ -102,9 +103,9 @@ def guardrail_inputs(
     amount_path: str = "amount",
 ) -> dict[str, Any]:
     """The documented input context of a guardrail decision for one action."""
-    amount = _lookup(action.arguments, amount_path)
+    amount = lookup_path(action.arguments, amount_path)
     if amount is None:
-        amount = _lookup(context.case_variables, amount_path)
+        amount = lookup_path(context.case_variables, amount_path)
     return {
         "action_kind": action.kind,
         "action": action.name,
