@@ -171,14 +171,20 @@ def bare_case(graph: Any, n: int, thread: str) -> tuple[float, int]:
 # -- measuring -------------------------------------------------------------------------------------
 
 
-def per_step(run: Callable[[int], tuple[float, int]], cases: int) -> tuple[float, float]:
-    """Median and best ms/step over ``cases`` runs (after one warm-up run)."""
-    run(-1)
-    samples = []
+def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) -> dict[str, tuple[float, float]]:
+    """Median and best ms/step of each loop over ``cases`` runs (after one warm-up run each).
+
+    The loops take turns case by case, so a change in the machine's load during the run
+    (the machine is shared) falls on all of them alike instead of on whichever ran last.
+    """
+    for run in runs.values():
+        run(-1)
+    samples: dict[str, list[float]] = {label: [] for label in runs}
     for i in range(cases):
-        seconds, steps = run(i)
-        samples.append(seconds * 1000 / steps)
-    return statistics.median(samples), min(samples)
+        for label, run in runs.items():
+            seconds, steps = run(i)
+            samples[label].append(seconds * 1000 / steps)
+    return {label: (statistics.median(values), min(values)) for label, values in samples.items()}
 
 
 def concurrent(orch: Orchestrator, n: int, count: int) -> tuple[float, int]:
@@ -226,19 +232,24 @@ def main(argv: list[str] | None = None) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # the same settings as casepilot's checkpointer
         graph = bare_graph(conn)
-        bare = per_step(lambda i: bare_case(graph, n, f"bare-{i}"), args.cases)
         plain_orch, plain_store = casepilot_setup(workdir, n, privacy=False)
-        plain = per_step(lambda i: casepilot_case(plain_orch, n, f"R-{i}"), args.cases)
         priv_orch, priv_store = casepilot_setup(workdir, n, privacy=True)
-        private = per_step(lambda i: casepilot_case(priv_orch, n, f"R-{i}"), args.cases)
+        labels = ("bare LangGraph, 4 nodes + SqliteSaver", "casepilot, PII layer off",
+                  "casepilot, PII layer on (default)")
+        measured = per_step({
+            labels[0]: lambda i: bare_case(graph, n, f"bare-{i}"),
+            labels[1]: lambda i: casepilot_case(plain_orch, n, f"R-{i}"),
+            labels[2]: lambda i: casepilot_case(priv_orch, n, f"R-{i}"),
+        }, args.cases)
+        bare = measured[labels[0]]
 
-        table = Table(title=f"agent step cost ({n} steps per case, median of {args.cases} cases; SQLite files)")
+        table = Table(title=f"agent step cost ({n} steps per case, median of {args.cases} cases taking turns; "
+                            "SQLite files)")
         for col in ("loop", "ms/step (median)", "ms/step (best)", "steps/s", "× bare LangGraph"):
             table.add_column(col, justify="right" if col != "loop" else "left")
-        for label, (median, best) in (("bare LangGraph, 4 nodes + SqliteSaver", bare),
-                                      ("casepilot, PII layer off", plain),
-                                      ("casepilot, PII layer on (default)", private)):
-            table.add_row(label, f"{median:.2f}", f"{best:.2f}", f"{1000 / median:.0f}", f"{median / bare[0]:.1f}")
+        for label in labels:
+            median, best = measured[label]
+            table.add_row(label, f"{median:.2f}", f"{best:.2f}", f"{1000 / median:.0f}", f"{median / bare[0]:.2f}")
         console.print(table)
 
         elapsed, steps = concurrent(plain_orch, n, args.concurrent)

@@ -58,7 +58,7 @@ def sync_children(rt: AgentRuntime, case_id: str) -> bool:
             for name in results:
                 fresh.facts.provenance[name] = {"trust": "untrusted", "source": f"case:{child_id}"}
             events = engine.set_variables(results) if results else []
-            view = next((v for v in engine.items() if v.instance_id == instance_id), None)
+            view = engine.item(instance_id)
             if view is not None and view.state == "active":
                 if child.engine.state == "completed":
                     events += engine.complete(instance_id)
@@ -98,15 +98,15 @@ def apply_decision(step: Any, loaded: LoadedCase, option: dict[str, Any],
         "tool": f"dmn:{option['label']}", "result": jsonable({variable: value})})
     loaded.facts.provenance[variable] = {"trust": "trusted", "source": "definition:dmn"}
     events = engine.set_variables({variable: value})
-    view = next((v for v in engine.items() if v.instance_id == option["instance_id"]), None)
+    view = engine.item(option["instance_id"])
     if view is not None and view.state == "active":
         events += engine.complete(option["instance_id"])
     return events
 
 def definition_of(engine: EngineCase, instance_id: str) -> str:
-    for view in engine.items():
-        if view.instance_id == instance_id:
-            return view.definition_id
+    view = engine.item(instance_id)
+    if view is not None:
+        return view.definition_id
     raise CasepilotError(f"plan item instance {instance_id} no longer exists")
 
 def engine_transition(engine: EngineCase, option: dict[str, Any]) -> list[dict[str, Any]]:

@@ -273,7 +273,7 @@ class AgentRuntime:
         if instance_id is None:
             return
         del loaded.facts.inbox[instance_id]
-        view = next((v for v in engine.items() if v.instance_id == instance_id), None)
+        view = engine.item(instance_id)
         if view is None or view.state != "active":
             return
         spec = loaded.bundle.human_tasks.get(view.definition_id, HumanTaskSpec())

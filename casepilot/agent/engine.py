@@ -15,6 +15,8 @@ from typing import Any
 from casepilot.cmmn import CaseInstance
 from casepilot.cmmn.definitions import Case
 from casepilot.cmmn.runtime.actions import Action
+from casepilot.cmmn.runtime.instance import ItemView as EngineItemView
+from casepilot.errors import UnknownPlanItem
 
 __all__ = ["EngineCase", "ItemView"]
 
@@ -74,25 +76,29 @@ class EngineCase:
         return dict(self.instance.variables)
 
     def items(self) -> list[ItemView]:
-        if self._items is not None:
-            return self._items
-        out: list[ItemView] = []
-        for inst in self.instance.items():
-            element = self.case.plan_items.get(inst.element) or self.case.discretionary_items.get(inst.element)
-            out.append(
-                ItemView(
-                    instance_id=inst.id,
-                    element_id=inst.element,
-                    definition_id=element.definition_ref if element is not None else inst.element,
-                    name=inst.name,
-                    kind=inst.kind,
-                    state=inst.state.lower(),
-                    stage_instance=inst.parent,
-                    required=inst.required,
-                )
-            )
-        self._items = out
-        return out
+        if self._items is None:
+            self._items = [self._view(inst) for inst in self.instance.items()]
+        return self._items
+
+    def item(self, instance_id: str) -> ItemView | None:
+        """The view of one instance, or None when it no longer exists (without viewing every item)."""
+        try:
+            return self._view(self.instance.item(instance_id))
+        except UnknownPlanItem:
+            return None
+
+    def _view(self, inst: EngineItemView) -> ItemView:
+        element = self.case.plan_items.get(inst.element) or self.case.discretionary_items.get(inst.element)
+        return ItemView(
+            instance_id=inst.id,
+            element_id=inst.element,
+            definition_id=element.definition_ref if element is not None else inst.element,
+            name=inst.name,
+            kind=inst.kind,
+            state=inst.state.lower(),
+            stage_instance=inst.parent,
+            required=inst.required,
+        )
 
     def activatable(self) -> list[Action]:
         return list(self.instance.activatable())

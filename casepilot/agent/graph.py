@@ -1,17 +1,22 @@
 """The LangGraph wiring of the loop: observe → plan → govern → act → record, and wait.
 
 One LangGraph thread per case (``thread_id`` = case id). The checkpointer persists the
-loop's own state after every node, so a worker that dies between ``act`` and ``record``
-resumes at ``record`` with the tool's outcome, and a pause in ``wait`` survives a restart.
+loop's own state when a run ends or pauses (``orchestrator.DURABILITY``): a pause in
+``wait`` survives a restart, and every step of the case is durable in the store already.
+
+The nodes that branch route themselves: each returns ``Command(update=…, goto=…)`` with
+the routing function applied to the updated state, which spares LangGraph a separate
+branch runnable per hop (measured: ~0.15 ms of a ~4 ms step in ``bench/agent_bench.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, get_args, get_type_hints
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
-from langgraph.types import RetryPolicy
+from langgraph.types import Command, RetryPolicy
 
 from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.errors import ConcurrencyConflict
@@ -41,8 +46,21 @@ def _after_govern(state: LoopState) -> Literal["act", "record", "observe"]:
     return "act" if state.get("call_id") else "record"
 
 
-def _after_wait(state: LoopState) -> Literal["observe"]:
-    return "observe"
+class _Routed:
+    """A node followed by its routing decision, taken on the state as the node's update leaves it."""
+
+    def __init__(self, node: Callable[[LoopState], LoopState], route: Callable[[LoopState], str]) -> None:
+        self._node = node
+        self._route = route
+        self.__name__ = getattr(node, "__name__", "node")
+
+    def __call__(self, state: LoopState) -> Command[str]:
+        update = self._node(state)
+        return Command(update=update, goto=self._route({**state, **update}))
+
+
+def _destinations(route: Callable[..., Any]) -> tuple[str, ...]:
+    return get_args(get_type_hints(route)["return"])
 
 
 def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver[Any]) -> Any:
@@ -51,17 +69,14 @@ def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver[Any]) -> Any:
     # A node that loses a race with another worker (ConcurrencyConflict from the store's version
     # check) is re-run on a fresh read; ``act`` is never retried: it has the outside effect.
     again = RetryPolicy(retry_on=ConcurrencyConflict, max_attempts=5, initial_interval=0.01, jitter=True)
-    graph.add_node("observe", nodes.observe, retry_policy=again)
-    graph.add_node("plan", nodes.plan, retry_policy=again)
-    graph.add_node("govern", nodes.govern, retry_policy=again)
+    for name, node, route in (("observe", nodes.observe, _after_observe), ("plan", nodes.plan, _after_plan),
+                              ("govern", nodes.govern, _after_govern)):
+        graph.add_node(name, _Routed(node, route), retry_policy=again, destinations=_destinations(route))
     graph.add_node("act", nodes.act)
     graph.add_node("record", nodes.record, retry_policy=again)
     graph.add_node("wait", nodes.wait)
     graph.add_edge(START, "observe")
-    graph.add_conditional_edges("observe", _after_observe)
-    graph.add_conditional_edges("plan", _after_plan)
-    graph.add_conditional_edges("govern", _after_govern)
     graph.add_edge("act", "record")
     graph.add_edge("record", "observe")
-    graph.add_conditional_edges("wait", _after_wait)
+    graph.add_edge("wait", "observe")
     return graph.compile(checkpointer=checkpointer)

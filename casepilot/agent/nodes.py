@@ -484,7 +484,7 @@ class Nodes:
             for name, prov in (result_provenance(binding) if binding else {}).items():
                 loaded.facts.provenance[name] = {"trust": prov.trust, "source": prov.source}
             events = engine.set_variables(updates) if updates else []
-            view = next((v for v in engine.items() if v.instance_id == option["instance_id"]), None)
+            view = engine.item(option["instance_id"])
             if view is not None and view.state == "active":
                 events += engine.complete(option["instance_id"])
             self.rt.record_transitions(step, events, "agent")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from sqlalchemy import Row
@@ -16,6 +17,7 @@ __all__ = [
     "definition_summary",
     "definition_version",
     "event_body",
+    "event_body_text",
     "history_event",
     "human_task",
     "row_body",
@@ -83,6 +85,37 @@ def event_body(
         "cost": cost,
         "latency_ms": latency_ms,
     }
+
+
+_encode_scalar = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def event_body_text(
+    *,
+    case_id: str,
+    seq: int,
+    at: str,
+    kind: str,
+    actor: str,
+    payload_text: str,
+    rule_ids_text: str,
+    tokens: int | None,
+    cost: float | None,
+    latency_ms: float | None,
+) -> str:
+    """``dumps_text(event_body(...))`` for a payload and rule ids already in canonical text.
+
+    Why by hand: every history event is hashed over this text, and writing it directly —
+    keys in canonical (sorted) order, the already-encoded payload spliced in — costs a
+    fraction of encoding the body dict again. ``tests/store`` checks it against the
+    generic encoding the verifier uses.
+    """
+    enc = _encode_scalar
+    return (
+        f'{{"actor":{enc(actor)},"at":{enc(at)},"case_id":{enc(case_id)},"cost":{enc(cost)},'
+        f'"kind":{enc(kind)},"latency_ms":{enc(latency_ms)},"payload":{payload_text},'
+        f'"rule_ids":{rule_ids_text},"seq":{enc(seq)},"tokens":{enc(tokens)}}}'
+    )
 
 
 EventLike = EventRow | Row[Any]

@@ -15,32 +15,43 @@ lock on SQLite, where every other writer waits for it.
 from __future__ import annotations
 
 import hashlib
-import json
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlmodel import Session
 
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
 
 from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
-from ._convert import case_record, event_body, human_task
+from ._convert import case_record, event_body_text, human_task
 from ._engine import bound_to_step, write_connection
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
 __all__ = ["StaleVersion", "Step", "open_step", "state_payload"]
 
-_PAYLOAD_SLOT = f"\x00casepilot-payload-{uuid.uuid4().hex}\x00"
-"""Stands in for an event's payload while the body is encoded (no real text contains it)."""
-_PAYLOAD_SLOT_JSON = json.dumps(_PAYLOAD_SLOT, ensure_ascii=False)
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+
+# The hot path's statements, built once: every agent step runs each of them (building a
+# statement costs about as much as SQLAlchemy's cached execution of it).
+_SELECT_HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash).where(
+    _CASES.c.id == bindparam("case_id")
+)
+_SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD.with_for_update()
+_SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
+_INSERT_EVENTS = insert(_EVENTS)
+_ADVANCE: dict[str, Any] = {"version": bindparam("new_version"), "last_seq": bindparam("new_last_seq"),
+            "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
+_ADVANCE_CASE = update(_CASES).where(
+    _CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected_version")
+)
+_UPDATE_HEAD = _ADVANCE_CASE.values(**_ADVANCE)
+_UPDATE_HEAD_AND_STATE = _ADVANCE_CASE.values(**_ADVANCE, state_json=bindparam("new_state_json"))
 
 
 class StaleVersion(ConcurrencyConflict):
@@ -51,14 +62,18 @@ class Step:
     """Changes staged for one case inside one transaction; build it with ``Store.step``."""
 
     def __init__(
-        self, session: Session, case: CaseRecord, clock: Callable[[], datetime], new_id: Callable[[], str]
+        self,
+        conn: Connection,
+        head: tuple[str, int, int, str],
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str],
     ) -> None:
-        self._session = session
+        self._conn = conn
+        self._session: Session | None = None
         self._clock = clock
         self._new_id = new_id
-        self._case = case
-        self._seq = case.last_seq
-        self._head = case.head_hash
+        self._case_id, self._version, self._seq, self._head = head
+        self._case: CaseRecord | None = None
         self._pending: list[dict[str, Any]] = []
         self._events: list[HistoryEvent] = []
         self._new_state: JsonObject | None = None
@@ -70,8 +85,26 @@ class Step:
 
     @property
     def case(self) -> CaseRecord:
-        """The case as it was when the step began (its ``state`` is the state to apply the step to)."""
+        """The case as it was when the step began (its ``state`` is the state to apply the step to).
+
+        Read on first use: most steps are opened by callers that hold the case already.
+        """
+        if self._case is None:
+            self._check_open()
+            found = self._conn.execute(_SELECT_CASE, {"case_id": self._case_id}).one()
+            self._case = case_record(found)
         return self._case
+
+    def _orm(self) -> Session:
+        """An ORM session on the step's transaction, for inbox rows (opened when first needed)."""
+        if self._session is None:
+            self._session = Session(bind=self._conn)
+        return self._session
+
+    def _close_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def _check_open(self) -> None:
         if not self._open:
@@ -129,30 +162,28 @@ class Step:
             payload = loads_text(payload_text)
         else:
             payload_text, payload = canonical
-        body = event_body(
-            case_id=self._case.id,
+        rule_ids_text = dumps_text(list(event.rule_ids)) if event.rule_ids else "[]"
+        body_text = event_body_text(
+            case_id=self._case_id,
             seq=seq,
             at=utc_iso(at),
             kind=event.kind,
             actor=event.actor,
-            payload=_PAYLOAD_SLOT,
-            rule_ids=list(event.rule_ids),
+            payload_text=payload_text,
+            rule_ids_text=rule_ids_text,
             tokens=event.tokens,
             cost=event.cost,
             latency_ms=event.latency_ms,
         )
-        # The canonical text of the body with the payload's canonical text in its place: the
-        # same bytes ``chain_hash`` would hash, without encoding the payload a second time.
-        body_text = dumps_text(body).replace(_PAYLOAD_SLOT_JSON, payload_text, 1)
         new_hash = hashlib.sha256(self._head.encode("ascii") + body_text.encode("utf-8")).hexdigest()
         row: dict[str, Any] = {
-            "case_id": self._case.id,
+            "case_id": self._case_id,
             "seq": seq,
             "at": as_utc(at),
             "kind": event.kind,
             "actor": event.actor,
             "payload_json": payload_text,
-            "rule_ids_json": dumps_text(list(event.rule_ids)),
+            "rule_ids_json": rule_ids_text,
             "tokens": event.tokens,
             "cost": event.cost,
             "latency_ms": event.latency_ms,
@@ -160,8 +191,10 @@ class Step:
             "hash": new_hash,
         }
         self._pending.append(row)
-        staged = HistoryEvent(
-            case_id=self._case.id,
+        # Every field is either computed here or comes from the validated ``NewEvent``:
+        # constructing without validating again is safe and keeps the hot path cheap.
+        staged = HistoryEvent.model_construct(
+            case_id=self._case_id,
             seq=seq,
             at=row["at"],
             kind=event.kind,
@@ -182,7 +215,7 @@ class Step:
     def flush(self) -> None:
         """Write staged events now (still inside the transaction): surfaces database errors early."""
         if self._pending:
-            self._session.connection().execute(insert(_EVENTS), self._pending)
+            self._conn.execute(_INSERT_EVENTS, self._pending)
             self._pending = []
 
     # -- the inbox ------------------------------------------------------------------------------
@@ -204,7 +237,7 @@ class Step:
         self._check_open()
         row = HumanTaskRow(
             id=task_id or self._new_id(),
-            case_id=self._case.id,
+            case_id=self._case_id,
             plan_item=plan_item,
             kind=kind,
             role=role,
@@ -215,8 +248,9 @@ class Step:
             expires_at=expires_at,
             action_digest=action_digest,
         )
-        self._session.add(row)
-        self._session.flush()
+        session = self._orm()
+        session.add(row)
+        session.flush()
         task = human_task(row)
         self._stage(NewEvent(kind="human_task_created", actor=actor, payload=_task_payload(task)))
         return task
@@ -240,9 +274,9 @@ class Step:
 
     def _open_task(self, task_id: str) -> HumanTaskRow:
         self._check_open()
-        row = self._session.get(HumanTaskRow, task_id, with_for_update=True)
-        if row is None or row.case_id != self._case.id:
-            raise NotFound(f"task {task_id} does not exist in case {self._case.id}")
+        row = self._orm().get(HumanTaskRow, task_id, with_for_update=True)
+        if row is None or row.case_id != self._case_id:
+            raise NotFound(f"task {task_id} does not exist in case {self._case_id}")
         if row.status != "open":
             raise ConcurrencyConflict(f"task {task_id} is already {row.status} (by {row.decided_by})")
         return row
@@ -254,8 +288,9 @@ class Step:
         row.decided_at = at
         row.decision = decision
         row.comment = comment
-        self._session.add(row)
-        self._session.flush()
+        session = self._orm()
+        session.add(row)
+        session.flush()
         task = human_task(row)
         payload = {"task_id": task.id, "status": status, "decision": decision, "comment": comment,
                    "action_digest": task.action_digest, "plan_item": task.plan_item}
@@ -272,24 +307,25 @@ class Step:
             text = '{"state":' + self._state_text + ',"state_digest":"' + state_digest + '"}'
             self._stage(NewEvent(kind="state", actor=self._state_actor, payload=payload), canonical=(text, payload))
         if not self._events:
-            self.result = StepResult(case_id=self._case.id, version=expected_version, events=())
+            self.result = StepResult(case_id=self._case_id, version=expected_version, events=())
             return self.result
         self.flush()
         values: dict[str, Any] = {
-            "version": expected_version + 1,
-            "last_seq": self._seq,
-            "head_hash": self._head,
-            "updated_at": self._clock(),
+            "case_id": self._case_id,
+            "expected_version": expected_version,
+            "new_version": expected_version + 1,
+            "new_last_seq": self._seq,
+            "new_head_hash": self._head,
+            "new_updated_at": self._clock(),
         }
+        statement = _UPDATE_HEAD
         if self._new_state is not None:
-            values["state_json"] = self._state_text
-        conn: Connection = self._session.connection()
-        done = conn.execute(
-            update(_CASES).where(_CASES.c.id == self._case.id, _CASES.c.version == expected_version).values(**values)
-        )
+            values["new_state_json"] = self._state_text
+            statement = _UPDATE_HEAD_AND_STATE
+        done = self._conn.execute(statement, values)
         if done.rowcount != 1:
-            raise StaleVersion(f"case {self._case.id} changed while this step ran; reload and retry")
-        self.result = StepResult(case_id=self._case.id, version=expected_version + 1, events=tuple(self._events))
+            raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
+        self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events))
         return self.result
 
 
@@ -318,22 +354,22 @@ def _task_payload(task: HumanTask) -> JsonObject:
 def open_step(
     engine: Engine, case_id: str, expected_version: int, clock: Callable[[], datetime], new_id: Callable[[], str]
 ) -> Iterator[Step]:
-    with write_connection(engine) as conn, conn.begin(), Session(bind=conn) as session:
-        query = select(_CASES).where(_CASES.c.id == case_id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        found = conn.execute(query).first()
+    with write_connection(engine) as conn, conn.begin():
+        query = _SELECT_HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _SELECT_HEAD
+        found = conn.execute(query, {"case_id": case_id}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        if found.version != expected_version:
+        version, last_seq, head_hash = found
+        if version != expected_version:
             raise StaleVersion(
-                f"case {case_id} is at version {found.version}, not {expected_version}: another worker moved it; "
+                f"case {case_id} is at version {version}, not {expected_version}: another worker moved it; "
                 "reload and retry"
             )
-        step = Step(session, case_record(found), clock, new_id)
+        step = Step(conn, (case_id, version, last_seq, head_hash), clock, new_id)
         try:
             with bound_to_step(engine, conn):
                 yield step
             step._commit(expected_version)
         finally:
             step._open = False
+            step._close_session()

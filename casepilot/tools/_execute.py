@@ -1,6 +1,6 @@
 """Running one tool call: validate, run with a timeout, retry with backoff, validate the result.
 
-Sync implementations run in a daemon thread when a timeout applies: Python cannot kill a
+Sync implementations run on a daemon thread (``_threads``) when a timeout applies: Python cannot kill a
 thread, so a timed-out call is abandoned (it may still finish in the background). That is
 harmless for read-only and idempotent tools and exactly why a timed-out non-idempotent
 call is reported with ``effect_unknown`` — the orchestrator must send it to a person.
@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import contextvars
 import random
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
@@ -30,6 +29,7 @@ from casepilot.errors import ToolError
 
 from ._errors import ToolCallError, ToolErrorKind
 from ._model import Tool, ToolOutcome
+from ._threads import shared_pool
 
 __all__ = ["Executor", "describe_validation_error"]
 
@@ -49,8 +49,8 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _run_in_thread(call: Callable[[], T], timeout: float | None, name: str) -> T:
-    """Run ``call`` in a daemon thread (with the caller's context vars) and wait up to ``timeout``."""
+def _run_in_thread(call: Callable[[], T], timeout: float | None) -> T:
+    """Run ``call`` on a daemon thread (with the caller's context vars) and wait up to ``timeout``."""
     fut: Future[T] = Future()
     ctx = contextvars.copy_context()
 
@@ -62,7 +62,7 @@ def _run_in_thread(call: Callable[[], T], timeout: float | None, name: str) -> T
         except BaseException as exc:  # handed to the waiting caller, which decides
             fut.set_exception(exc)
 
-    threading.Thread(target=target, name=f"casepilot-tool-{name}", daemon=True).start()
+    shared_pool().submit(target)
     return fut.result(timeout)
 
 
@@ -94,7 +94,7 @@ def _await_in_thread(call: Callable[[], T]) -> asyncio.Future[T]:
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
             loop.call_soon_threadsafe(settle, value, error)
 
-    threading.Thread(target=target, name="casepilot-tool", daemon=True).start()
+    shared_pool().submit(target)
     return fut
 
 
@@ -193,13 +193,13 @@ class Executor:
         if func is not None:
             if limit is None:
                 return func(args)
-            return _run_in_thread(lambda: func(args), limit, tool.name)
+            return _run_in_thread(lambda: func(args), limit)
         assert afunc is not None
 
         async def run_async() -> object:
             return await afunc(args)
 
-        return _run_in_thread(lambda: asyncio.run(run_async()), limit, tool.name)
+        return _run_in_thread(lambda: asyncio.run(run_async()), limit)
 
     @staticmethod
     async def _attempt_async(tool: Tool[Any, Any], args: BaseModel) -> object:

@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casepilot.store import Store
+from casepilot.store._canonical import dumps_text
+from casepilot.store._convert import event_body, event_body_text
 from tests.store._store_helpers import new_case
 
 json_values = st.recursive(
@@ -35,3 +37,26 @@ def test_payloads_and_states_round_trip_and_verify(store: Store, payload: dict[s
     assert store.case(case.id).state == state
     assert store.rebuild_state(case.id) == state
     assert store.verify(case.id).ok
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(max_size=12),
+    seq=st.integers(min_value=1, max_value=2**62),
+    tokens=st.none() | st.integers(min_value=0, max_value=2**40),
+    cost=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    latency=st.none() | st.floats(min_value=0, allow_nan=False, allow_infinity=False),
+    payload=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    rule_ids=st.lists(st.text(max_size=6), max_size=3),
+)
+def test_hand_written_event_body_is_the_canonical_encoding(
+    text: str, seq: int, tokens: int | None, cost: float | None, latency: float | None,
+    payload: dict[str, Any], rule_ids: list[str],
+) -> None:
+    """The step hashes a hand-assembled body text; the verifier re-encodes the body dict: they must agree."""
+    fields: dict[str, Any] = {"case_id": f"c-{text}", "seq": seq, "at": "2026-11-25T14:00:00.000001Z",
+                              "kind": "plan", "actor": text or "agent", "tokens": tokens, "cost": cost,
+                              "latency_ms": latency}
+    generic = dumps_text(event_body(**fields, payload=payload, rule_ids=rule_ids))
+    by_hand = event_body_text(**fields, payload_text=dumps_text(payload), rule_ids_text=dumps_text(rule_ids))
+    assert by_hand == generic
