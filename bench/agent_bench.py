@@ -1,20 +1,26 @@
 """Per-step overhead of casepilot's governed, persisted agent step against a bare LangGraph loop.
 
-Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 5] [--concurrent 50] [--profile]``
+Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 15] [--concurrent 50] [--profile]``
 
 * **casepilot**: a generated bundle of N tasks in a chain, each bound to one cheap tool;
   the offline RulePlanner (no model time). One step = observe → plan → govern → act →
-  record: the options from the CMMN engine, the governor's verdict, the tool call recorded
-  as started and completed, transitions, state saved in the hash-chained history, the
-  LangGraph SQLite checkpoint after every node. Measured with the PII layer on (the
-  default: every argument and result pseudonymised) and off.
+  record: the options from the CMMN engine, the governor's verdict, the plan, verdict and
+  tool call recorded as started in one store transaction before the tool runs, its result,
+  the transitions and the new state in another after it — each a hash-chained history
+  event. The loop's own LangGraph checkpoint (SQLite) is written when the run ends
+  (``orchestrator.DURABILITY``): the store already makes every step durable. Measured
+  with the PII layer on (the default: every argument and result pseudonymised) and off.
 * **bare LangGraph**: a four-node graph (observe → plan → act → record → observe …) with
-  the same SQLite checkpointer (a file, WAL), the same tool called directly, N steps.
+  the same SQLite checkpointer (a file, WAL), the same tool called directly, N steps —
+  with LangGraph's default durability (a checkpoint after every step: the reference of
+  the ratio) and, for information, checkpointing only at exit (nothing durable mid-run).
 * **concurrency**: ``--concurrent`` cases of the chain, one thread each, one Orchestrator.
 
-Prints ms/step for both, the ratio and steps per second, the concurrent throughput and,
-with ``--profile``, cProfile summaries of where casepilot's step spends its time (PII layer off
-and on).
+The loops take turns, one case each per round, and every ratio is the median of the
+per-round ratios, so the load of the shared machine falls on both sides of a ratio alike.
+Prints ms/step, steps per second and the ratio, the concurrent throughput and, with
+``--profile``, cProfile summaries of where casepilot's step spends its time (PII layer
+off and on).
 """
 
 from __future__ import annotations
@@ -30,12 +36,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
 import yaml
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import Durability
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
@@ -161,21 +169,34 @@ def bare_graph(conn: sqlite3.Connection) -> Any:
     return graph.compile(checkpointer=saver)
 
 
-def bare_case(graph: Any, n: int, thread: str) -> tuple[float, int]:
+def bare_case(graph: Any, n: int, thread: str, *, durability: Durability | None = None) -> tuple[float, int]:
+    """One run of the bare loop; ``durability=None`` is LangGraph's default (a checkpoint per step)."""
     started = time.perf_counter()
     out = graph.invoke({"ref": "R-1", "steps": 0, "max_steps": n, "done": []},
-                       {"configurable": {"thread_id": thread}, "recursion_limit": 10_000})
+                       {"configurable": {"thread_id": thread}, "recursion_limit": 10_000},
+                       **({"durability": durability} if durability else {}))
     return time.perf_counter() - started, int(out["steps"])
 
 
 # -- measuring -------------------------------------------------------------------------------------
 
 
-def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) -> dict[str, tuple[float, float]]:
-    """Median and best ms/step of each loop over ``cases`` runs (after one warm-up run each).
+@dataclass(frozen=True)
+class Measured:
+    """ms/step of one loop over the measured cases, and its ratio to the reference loop."""
 
-    The loops take turns case by case, so a change in the machine's load during the run
-    (the machine is shared) falls on all of them alike instead of on whichever ran last.
+    median: float
+    best: float
+    ratio: float
+    """Median over the rounds of (this loop's ms/step ÷ the reference's ms/step in the same round)."""
+
+
+def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) -> dict[str, Measured]:
+    """Each loop's ms/step over ``cases`` rounds (after one warm-up run each).
+
+    In every round each loop runs one case, one after the other, and the ratio to the first
+    loop (the reference) is taken within the round: a change in the shared machine's load
+    falls on both sides of a ratio alike instead of on whichever loop happened to run then.
     """
     for run in runs.values():
         run(-1)
@@ -184,7 +205,12 @@ def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) ->
         for label, run in runs.items():
             seconds, steps = run(i)
             samples[label].append(seconds * 1000 / steps)
-    return {label: (statistics.median(values), min(values)) for label, values in samples.items()}
+    reference = samples[next(iter(runs))]
+    return {
+        label: Measured(statistics.median(values), min(values),
+                        statistics.median(v / r for v, r in zip(values, reference, strict=True)))
+        for label, values in samples.items()
+    }
 
 
 def concurrent(orch: Orchestrator, n: int, count: int) -> tuple[float, int]:
@@ -219,7 +245,7 @@ def profile(orch: Orchestrator, n: int, cases: int, top: int, *, only: str | Non
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=20, help="steps per case")
-    parser.add_argument("--cases", type=int, default=5, help="measured cases per variant")
+    parser.add_argument("--cases", type=int, default=15, help="measured rounds (one case of each loop per round)")
     parser.add_argument("--concurrent", type=int, default=50, help="cases run at once (threads)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary of casepilot's step")
     parser.add_argument("--top", type=int, default=25)
@@ -235,21 +261,20 @@ def main(argv: list[str] | None = None) -> None:
         plain_orch, plain_store = casepilot_setup(workdir, n, privacy=False)
         priv_orch, priv_store = casepilot_setup(workdir, n, privacy=True)
         labels = ("bare LangGraph, 4 nodes + SqliteSaver", "casepilot, PII layer off",
-                  "casepilot, PII layer on (default)")
+                  "casepilot, PII layer on (default)", "bare LangGraph, checkpoint at exit only")
         measured = per_step({
             labels[0]: lambda i: bare_case(graph, n, f"bare-{i}"),
             labels[1]: lambda i: casepilot_case(plain_orch, n, f"R-{i}"),
             labels[2]: lambda i: casepilot_case(priv_orch, n, f"R-{i}"),
+            labels[3]: lambda i: bare_case(graph, n, f"bare-exit-{i}", durability="exit"),
         }, args.cases)
-        bare = measured[labels[0]]
 
-        table = Table(title=f"agent step cost ({n} steps per case, median of {args.cases} cases taking turns; "
-                            "SQLite files)")
-        for col in ("loop", "ms/step (median)", "ms/step (best)", "steps/s", "× bare LangGraph"):
+        table = Table(title=f"agent step cost ({n} steps per case, {args.cases} rounds; SQLite files)")
+        for col in ("loop", "ms/step (median)", "ms/step (best)", "steps/s", "× bare LangGraph (paired median)"):
             table.add_column(col, justify="right" if col != "loop" else "left")
         for label in labels:
-            median, best = measured[label]
-            table.add_row(label, f"{median:.2f}", f"{best:.2f}", f"{1000 / median:.0f}", f"{median / bare[0]:.2f}")
+            m = measured[label]
+            table.add_row(label, f"{m.median:.2f}", f"{m.best:.2f}", f"{1000 / m.median:.0f}", f"{m.ratio:.2f}")
         console.print(table)
 
         elapsed, steps = concurrent(plain_orch, n, args.concurrent)

@@ -164,7 +164,7 @@ class AgentRuntime:
             return
         facts = loaded.facts
         active_humans: dict[str, ItemView] = {
-            v.instance_id: v for v in engine.items() if v.kind == "humanTask" and v.state == "active"
+            v.instance_id: v for v in engine.active_items() if v.kind == "humanTask"
         }
         for instance_id, task_id in list(facts.inbox.items()):
             if instance_id not in active_humans:

@@ -80,6 +80,10 @@ class EngineCase:
             self._items = [self._view(inst) for inst in self.instance.items()]
         return self._items
 
+    def active_items(self) -> list[ItemView]:
+        """Active instances only (the engine indexes them: no view of every item is built)."""
+        return [self._view(inst) for inst in self.instance.in_state("Active")]
+
     def item(self, instance_id: str) -> ItemView | None:
         """The view of one instance, or None when it no longer exists (without viewing every item)."""
         try:

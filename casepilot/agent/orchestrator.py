@@ -171,7 +171,7 @@ class Orchestrator:
         Child cases started by case tasks are worked too; when one finishes, its case task
         completes and the parent goes on.
         """
-        self.store.case(case_id)
+        self.store.case_version(case_id)  # NotFound for an unknown case, before anything runs
         sync_children(self.runtime, case_id)
         result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
         while True:
@@ -181,7 +181,8 @@ class Orchestrator:
             if not children or not sync_children(self.runtime, case_id):
                 break
             result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
-        return self._outcome(case_id, result)
+        # A run that paused in ``wait`` says so in its result.
+        return self._outcome(case_id, result, interrupted="__interrupt__" in result)
 
     def stream(self, case_id: str, *, max_steps: int = 50) -> Iterator[dict[str, Any]]:
         """Run like ``run`` and yield each node's update as it happens."""
@@ -193,14 +194,14 @@ class Orchestrator:
 
     def outcome(self, case_id: str) -> RunOutcome:
         """Where the case's loop stands now (after ``run`` or ``stream``)."""
-        return self._outcome(case_id, self._graph.get_state(self._config(case_id)).values)
-
-    def _outcome(self, case_id: str, result: Mapping[str, Any]) -> RunOutcome:
         snapshot = self._graph.get_state(self._config(case_id))
+        return self._outcome(case_id, snapshot.values, interrupted=bool(snapshot.interrupts))
+
+    def _outcome(self, case_id: str, result: Mapping[str, Any], *, interrupted: bool) -> RunOutcome:
         loaded = self.runtime.load(case_id)
         state = loaded.engine.state if loaded.engine else "active"
         pending = tuple(self.store.tasks(case_id=case_id, status="open"))
-        reason = "waiting_for_people" if snapshot.interrupts else str(result.get("stop") or "waiting_for_events")
+        reason = "waiting_for_people" if interrupted else str(result.get("stop") or "waiting_for_events")
         return RunOutcome(case_id, reason, int(result.get("steps", 0)), state, pending)
 
     # -- people -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlmodel import Session
@@ -27,6 +27,7 @@ from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
 
 from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body_text, human_task
+from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
@@ -37,21 +38,27 @@ __all__ = ["StaleVersion", "Step", "open_step", "state_payload"]
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 
-# The hot path's statements, built once: every agent step runs each of them (building a
-# statement costs about as much as SQLAlchemy's cached execution of it).
-_SELECT_HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash).where(
-    _CASES.c.id == bindparam("case_id")
+# The hot path's statements, built once and compiled once per dialect (see ``_driver_sql``):
+# every agent step runs each of them.
+_SELECT_HEAD = DriverStatement(
+    select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash).where(_CASES.c.id == bindparam("case_id"))
 )
-_SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD.with_for_update()
+_SELECT_HEAD_FOR_UPDATE = DriverStatement(
+    select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash)
+    .where(_CASES.c.id == bindparam("case_id"))
+    .with_for_update()
+)
 _SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
-_INSERT_EVENTS = insert(_EVENTS)
+_EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule_ids_json", "tokens", "cost",
+                  "latency_ms", "prev_hash", "hash")
+_INSERT_EVENTS = DriverStatement(insert(_EVENTS), column_keys=_EVENT_COLUMNS)
 _ADVANCE: dict[str, Any] = {"version": bindparam("new_version"), "last_seq": bindparam("new_last_seq"),
-            "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
+                            "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
 _ADVANCE_CASE = update(_CASES).where(
     _CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected_version")
 )
-_UPDATE_HEAD = _ADVANCE_CASE.values(**_ADVANCE)
-_UPDATE_HEAD_AND_STATE = _ADVANCE_CASE.values(**_ADVANCE, state_json=bindparam("new_state_json"))
+_UPDATE_HEAD = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE))
+_UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE, state_json=bindparam("new_state_json")))
 
 
 class StaleVersion(ConcurrencyConflict):
@@ -215,7 +222,7 @@ class Step:
     def flush(self) -> None:
         """Write staged events now (still inside the transaction): surfaces database errors early."""
         if self._pending:
-            self._conn.execute(_INSERT_EVENTS, self._pending)
+            _INSERT_EVENTS.executemany(self._conn, self._pending)
             self._pending = []
 
     # -- the inbox ------------------------------------------------------------------------------
@@ -322,7 +329,7 @@ class Step:
         if self._new_state is not None:
             values["new_state_json"] = self._state_text
             statement = _UPDATE_HEAD_AND_STATE
-        done = self._conn.execute(statement, values)
+        done = statement.execute(self._conn, values)
         if done.rowcount != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
         self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events))
@@ -356,10 +363,10 @@ def open_step(
 ) -> Iterator[Step]:
     with write_connection(engine) as conn, conn.begin():
         query = _SELECT_HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _SELECT_HEAD
-        found = conn.execute(query, {"case_id": case_id}).first()
+        found = query.execute(conn, {"case_id": case_id}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        version, last_seq, head_hash = found
+        version, last_seq, head_hash = cast("tuple[int, int, str]", tuple(found))
         if version != expected_version:
             raise StaleVersion(
                 f"case {case_id} is at version {version}, not {expected_version}: another worker moved it; "

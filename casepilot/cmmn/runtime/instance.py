@@ -174,6 +174,14 @@ class CaseInstance:
         """Every plan-item instance (not the case plan model), in creation order."""
         return [self._view(i) for i in self._m.items.values() if i.id != self._m.root]
 
+    def in_state(self, state: str) -> list[ItemView]:
+        """Plan-item instances now in ``state`` (e.g. ``"Active"``), in the order they entered it.
+
+        Read from the engine's state index: costs what is in that state, not the size of the case.
+        """
+        m = self._m
+        return [self._view(m.items[i]) for i in m.by_state.get(state, {}) if i != m.root]
+
     def item(self, instance_id: str) -> ItemView:
         """One instance by id."""
         return self._view(self._get(instance_id))

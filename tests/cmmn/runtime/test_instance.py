@@ -363,3 +363,15 @@ def test_replaying_the_same_operations_rebuilds_the_same_state() -> None:
     creates = {e.instance: e.parent for e in events if e.transition == "create" and e.subject == "planItem"}
     assert creates == {v.id: first.id for v in first.items()}
     assert type(events[0]).from_dict(events[0].to_dict()) == events[0]
+
+
+def test_in_state_lists_what_the_index_holds_and_agrees_with_items() -> None:
+    inst = CaseInstance.start(case_of(SEQ))
+    a = one(inst, "A")
+    assert [v.name for v in inst.in_state("Active")] == ["A"]  # the case plan model is not an item
+    assert [v.name for v in inst.in_state("Available")] == ["B"]
+    inst.complete(a)
+    for state in ("Active", "Available", "Completed"):
+        assert inst.in_state(state) == [v for v in inst.items() if v.state == state]
+    assert [v.name for v in inst.in_state("Completed")] == ["A"]
+    assert inst.in_state("Suspended") == []
