@@ -36,7 +36,7 @@ _SUB_APPS: tuple[tuple[str, str, str], ...] = (
     ("casepilot.dmn.cli", "app", "dmn"),
 )
 # Modules whose ``register(app)`` adds top-level commands.
-_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli")
+_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli", "casepilot.api.cli")
 _mounted = False
 
 

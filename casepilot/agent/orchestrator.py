@@ -26,7 +26,7 @@ from typing import Any
 from langgraph.types import Command, Durability
 
 from casepilot.agent._task_kinds import sync_children
-from casepilot.agent.bundle import bundle_files, load_folder
+from casepilot.agent.bundle import bundle_files, load_files, load_folder
 from casepilot.agent.chat import answer
 from casepilot.agent.checkpointing import checkpointer_for
 from casepilot.agent.context import AgentRuntime
@@ -123,6 +123,16 @@ class Orchestrator:
         """Validate the bundle in ``folder`` and deploy it (a new version only when it changed)."""
         bundle = load_folder(folder, self.registry, redactor=self.runtime.privacy)
         return self.store.deploy(bundle.key, DefinitionBundle(files=bundle_files(Path(folder)),
+                                                               metadata={"description": bundle.manifest.description}))
+
+    def deploy_files(self, files: Mapping[str, str | bytes]) -> DefinitionVersion:
+        """Validate and deploy a bundle given as file name -> content (what a folder would hold).
+
+        For callers without a folder — an HTTP upload, a bundle kept in another database —
+        validated exactly like ``deploy`` (every problem in one ``DefinitionError``).
+        """
+        bundle = load_files(files, self.registry, redactor=self.runtime.privacy)
+        return self.store.deploy(bundle.key, DefinitionBundle(files=dict(files),
                                                                metadata={"description": bundle.manifest.description}))
 
     def start_case(

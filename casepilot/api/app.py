@@ -1,0 +1,57 @@
+"""The app factory: a FastAPI app around one orchestrator, with no import-time globals.
+
+``create_app(orchestrator)`` serves an orchestrator the caller owns (tests, an embedding
+service); ``app_from_settings(settings)`` builds store and orchestrator itself and closes
+them when the app shuts down (``casepilot serve``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from casepilot import __version__
+from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api import cases, definitions, inbox
+from casepilot.api.errors import install_error_handlers
+from casepilot.api.settings import ApiSettings
+
+__all__ = ["app_from_settings", "create_app"]
+
+
+def create_app(orchestrator: Orchestrator, *, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+    """A JSON API over ``orchestrator``; ``on_shutdown`` releases what the caller wants closed with the app."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if on_shutdown is not None:
+            on_shutdown()
+
+    app = FastAPI(
+        title="casepilot",
+        version=__version__,
+        description="Governed AI orchestration over CMMN cases: deploy bundles, work cases, "
+                    "decide inbox items, read hash-chained histories.",
+        lifespan=lifespan,
+    )
+    app.state.orchestrator = orchestrator
+    install_error_handlers(app)
+    for module in (definitions, cases, inbox):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_settings(settings: ApiSettings | None = None) -> FastAPI:
+    """An app with its own store and orchestrator, closed when the app shuts down."""
+    settings = settings or ApiSettings()
+    store = settings.open_store()
+    orch = Orchestrator(store, settings.make_registry())
+
+    def close() -> None:
+        orch.close()
+        store.close()
+
+    return create_app(orch, on_shutdown=close)

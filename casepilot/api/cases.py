@@ -1,0 +1,108 @@
+"""``/cases``: start, inspect, run, chat with a case; read and verify its history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api.deps import OrchestratorDep
+from casepilot.api.schemas import (
+    CaseItem,
+    CaseSummary,
+    ChatIn,
+    ChatReply,
+    ErrorBody,
+    HistoryPage,
+    RunIn,
+    RunOutcomeOut,
+    StartCaseIn,
+)
+from casepilot.store import VerifyReport
+
+__all__ = ["case_summary", "router"]
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No case with this id."}}
+
+
+def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
+    """The case's state as the engine sees it (rebuilt from the store, the source of truth)."""
+    loaded = orch.runtime.load(case_id)
+    engine = loaded.engine
+    # Bookkeeping from the store row itself: the runtime's cached copy keeps the version and
+    # chain head current, but not ``updated_at``.
+    record = orch.case(case_id)
+    return CaseSummary(
+        id=record.id,
+        definition_key=record.definition_key,
+        definition_version=record.definition_version,
+        business_key=record.business_key,
+        state=engine.state if engine is not None else "active",
+        version=record.version,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        variables=engine.variables() if engine is not None else {},
+        items=[CaseItem(id=v.instance_id, name=v.name, kind=v.kind, state=v.state)
+               for v in (engine.items() if engine is not None else [])],
+        open_tasks=orch.pending(case_id),
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseSummary,
+    responses={404: {"model": ErrorBody, "description": "No definition with this key."}},
+)
+def start_case(body: StartCaseIn, orch: OrchestratorDep) -> CaseSummary:
+    """Start a case on the latest version of a definition; its PII goes to the case's vault."""
+    case = orch.start_case(body.definition_key, body.variables, body.business_key, actor="api")
+    return case_summary(orch, case.id)
+
+
+@router.get("/{case_id}", response_model=CaseSummary, responses=_NOT_FOUND)
+def get_case(case_id: str, orch: OrchestratorDep) -> CaseSummary:
+    """Where the case stands: state, plan items, open inbox items."""
+    return case_summary(orch, case_id)
+
+
+@router.post("/{case_id}/run", response_model=RunOutcomeOut, responses=_NOT_FOUND)
+def run_case(case_id: str, orch: OrchestratorDep, body: RunIn | None = None) -> RunOutcomeOut:
+    """Work the case until it finishes, waits for people or events, or ``max_steps`` steps.
+
+    The body is optional (``max_steps`` defaults to 50).
+    """
+    outcome = orch.run(case_id, max_steps=(body or RunIn()).max_steps)
+    return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
+                         case_state=outcome.case_state, pending=list(outcome.pending))
+
+
+@router.get("/{case_id}/history", response_model=HistoryPage, responses=_NOT_FOUND)
+def history(
+    case_id: str,
+    orch: OrchestratorDep,
+    after_seq: Annotated[int, Query(ge=0, description="Events after this sequence number.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events.")] = 100,
+) -> HistoryPage:
+    """A page of the case's append-only, hash-chained history, oldest first."""
+    last_seq = orch.store.case(case_id).last_seq  # NotFound → 404 instead of an empty page
+    events = orch.store.history(case_id, after_seq=after_seq, limit=limit)
+    more = bool(events) and events[-1].seq < last_seq
+    return HistoryPage(case_id=case_id, events=events, next_after_seq=events[-1].seq if more else None)
+
+
+@router.get("/{case_id}/verify", response_model=VerifyReport, responses=_NOT_FOUND)
+def verify(case_id: str, orch: OrchestratorDep) -> VerifyReport:
+    """Check the history's hash chain; ``ok`` is false with the first bad event when it was changed."""
+    orch.store.case(case_id)
+    return orch.store.verify(case_id)
+
+
+@router.post("/{case_id}/chat", response_model=ChatReply, responses=_NOT_FOUND)
+def chat(case_id: str, body: ChatIn, orch: OrchestratorDep) -> ChatReply:
+    """Ask the case a question, or ask it to do one of its possible actions (governed like any other)."""
+    orch.store.case(case_id)
+    return ChatReply(case_id=case_id, reply=orch.chat(case_id, f"person:{body.actor}", body.message))

@@ -1,0 +1,45 @@
+"""``/definitions``: deploy a case bundle from its files, list what is deployed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from casepilot.api.deps import OrchestratorDep
+from casepilot.api.errors import ApiError
+from casepilot.api.schemas import BundleIn, ErrorBody
+from casepilot.store import DefinitionSummary
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/definitions", tags=["definitions"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DefinitionSummary,
+    responses={422: {"model": ErrorBody, "description": "The bundle is invalid; every problem is listed."}},
+)
+def deploy(body: BundleIn, orch: OrchestratorDep) -> DefinitionSummary:
+    """Validate and deploy a bundle; a new version only when its content changed.
+
+    Runs in the threadpool (plain ``def``): parsing and validating the models is CPU work.
+    """
+    try:
+        version = orch.deploy_files(body.files)
+    except (OSError, UnicodeError, ValueError) as exc:
+        # A file the manifest names but the bundle lacks, or content the loaders cannot read:
+        # the client's bundle is at fault, so it is a 422 like any other definition problem.
+        raise ApiError(422, "DefinitionError", f"the bundle cannot be loaded: {exc}", [str(exc)]) from exc
+    return DefinitionSummary.model_validate(version.model_dump(exclude={"files"}))
+
+
+@router.get("", response_model=list[DefinitionSummary])
+def list_definitions(
+    orch: OrchestratorDep,
+    key: Annotated[str | None, Query(description="Only the versions of this key.")] = None,
+) -> list[DefinitionSummary]:
+    """Every deployed version (without file contents)."""
+    return orch.store.definitions(key)

@@ -1,0 +1,110 @@
+"""casepilot's typed errors as HTTP responses: one status per kind, one JSON body shape.
+
+Every error body is ``{"error": kind, "detail": message, "problems": [...]}`` so a client
+handles all failures alike; bad input is always a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from casepilot.errors import (
+    CasepilotError,
+    ConcurrencyConflict,
+    DecisionRejected,
+    DefinitionError,
+    ExpressionError,
+    GovernanceBlocked,
+    HistoryTampered,
+    IllegalTransition,
+    NotFound,
+    StoreError,
+    ToolError,
+    UnknownPlanItem,
+)
+
+__all__ = ["ApiError", "error_response", "install_error_handlers", "status_for"]
+
+_STATUS: tuple[tuple[type[CasepilotError], int], ...] = (
+    # Most specific first: NotFound is a StoreError.
+    (NotFound, 404),
+    (UnknownPlanItem, 404),
+    (DefinitionError, 422),
+    (ExpressionError, 422),
+    (GovernanceBlocked, 403),
+    (DecisionRejected, 409),
+    (ConcurrencyConflict, 409),
+    (IllegalTransition, 409),
+    (HistoryTampered, 409),
+    (ToolError, 502),
+    (StoreError, 503),
+)
+
+
+class ApiError(Exception):
+    """An error the API itself decides the status of (e.g. a refused decision: 403 vs 409)."""
+
+    def __init__(self, status: int, kind: str, detail: str, problems: list[str] | None = None) -> None:
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.problems = problems or []
+        super().__init__(detail)
+
+
+def status_for(exc: CasepilotError) -> int:
+    """The HTTP status for a casepilot error; unknown kinds are a client error (400)."""
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def _problems(exc: CasepilotError) -> list[str]:
+    if isinstance(exc, DefinitionError):
+        # Each nested problem, flattened: the client shows a list, not an indented text block.
+        found: list[str] = []
+        stack = list(exc.problems)
+        while stack:
+            problem = stack.pop(0)
+            if problem.problems:
+                stack[:0] = problem.problems
+            else:
+                found.append(problem._render())
+        return found or [str(exc)]
+    return []
+
+
+def error_response(status: int, kind: str, detail: str, problems: list[str] | None = None) -> JSONResponse:
+    """The one error body shape."""
+    return JSONResponse(status_code=status, content={"error": kind, "detail": detail, "problems": problems or []})
+
+
+async def _casepilot_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CasepilotError)
+    return error_response(status_for(exc), type(exc).__name__, str(exc), _problems(exc))
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.kind, exc.detail, exc.problems)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
+        for error in jsonable_encoder(exc.errors())
+    ]
+    return error_response(422, "ValidationError", "the request does not match the expected shape: "
+                          + "; ".join(problems), problems)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app`` (per app: nothing global)."""
+    app.add_exception_handler(CasepilotError, _casepilot_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,62 @@
+"""``/inbox``: open human tasks and checkpoints, and people's decisions on them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from casepilot.agent.orchestrator import Person
+from casepilot.api.deps import OrchestratorDep
+from casepilot.api.errors import ApiError
+from casepilot.api.schemas import DecisionIn, ErrorBody
+from casepilot.errors import DecisionRejected
+from casepilot.store import HumanTask
+
+__all__ = ["refusal_status", "router"]
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+
+
+@router.get("", response_model=list[HumanTask])
+def open_tasks(
+    orch: OrchestratorDep,
+    role: Annotated[str | None, Query(description="Only items for this role.")] = None,
+    case_id: Annotated[str | None, Query(description="Only items of this case.")] = None,
+) -> list[HumanTask]:
+    """Open inbox items, oldest first."""
+    return orch.pending(case_id, role=role)
+
+
+def refusal_status(task: HumanTask, body: DecisionIn) -> int:
+    """Why a decision was refused, as a status, from the item itself rather than the message text.
+
+    403: the person lacks the item's role; 422: the choice is not an option; 409: the item is
+    no longer decidable as asked (decided, expired, or its action changed since).
+    """
+    if task.status != "open":
+        return 409
+    if task.role is not None and task.role not in body.roles:
+        return 403
+    if task.options and body.choice not in task.options:
+        return 422
+    return 409
+
+
+@router.post(
+    "/{task_id}/decision",
+    response_model=HumanTask,
+    responses={
+        403: {"model": ErrorBody, "description": "The person lacks the role the item needs."},
+        404: {"model": ErrorBody, "description": "No inbox item with this id."},
+        409: {"model": ErrorBody, "description": "The item was decided, expired, or its action changed."},
+        422: {"model": ErrorBody, "description": "The choice is not one of the item's options."},
+    },
+)
+def decide(task_id: str, body: DecisionIn, orch: OrchestratorDep) -> HumanTask:
+    """Record a person's decision; the next run of the case resumes with it."""
+    task = orch.store.task(task_id)  # NotFound → 404
+    try:
+        return orch.decide(task_id, Person(body.actor, frozenset(body.roles)), body.choice, body.comment)
+    except DecisionRejected as exc:
+        raise ApiError(refusal_status(task, body), "DecisionRejected", str(exc)) from exc

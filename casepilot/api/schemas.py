@@ -1,0 +1,138 @@
+"""The JSON shapes of the HTTP API: request bodies and responses (pydantic, shown in OpenAPI).
+
+Store models (``HumanTask``, ``HistoryEvent``, ``VerifyReport``, ``DefinitionSummary``) are
+frozen pydantic models already and are returned as they are; this module adds the shapes
+the store has no model for, so the wire format is typed end to end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from casepilot.store import HistoryEvent, HumanTask
+
+__all__ = [
+    "FILE_NAME_PATTERN",
+    "BundleIn",
+    "CaseItem",
+    "CaseSummary",
+    "ChatIn",
+    "ChatReply",
+    "DecisionIn",
+    "ErrorBody",
+    "HistoryPage",
+    "RunIn",
+    "RunOutcomeOut",
+    "StartCaseIn",
+]
+
+FILE_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$"
+"""A plain file name: bundles are flat folders, so a path, ``..`` or a hidden file is refused up front."""
+
+
+class _In(BaseModel):
+    """Request bodies refuse unknown fields, so a typo is a 422 instead of a silent default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    """Every error response: which kind of error, and a message that says what to do."""
+
+    error: str = Field(description="The error's kind, e.g. NotFound, DefinitionError, DecisionRejected.")
+    detail: str = Field(description="What went wrong, in words a user can act on.")
+    problems: list[str] = Field(default_factory=list, description="Every problem found (bundles, payloads).")
+
+
+class BundleIn(_In):
+    """A case bundle as its files: the same files a folder like ``examples/claims`` holds."""
+
+    files: dict[Annotated[str, StringConstraints(pattern=FILE_NAME_PATTERN)], str] = Field(
+        min_length=1,
+        description="File name -> text content: casepilot.yaml, the .cmmn model, .dmn guardrails, bindings.yaml.",
+        examples=[{"casepilot.yaml": "key: claim-triage\nmodel: claim-triage.cmmn\n…"}],
+    )
+
+
+class StartCaseIn(_In):
+    """Start a case on the latest version of a deployed definition."""
+
+    definition_key: str = Field(min_length=1, description="The key of a deployed definition.")
+    variables: dict[str, Any] = Field(default_factory=dict, description="Starting case-file variables (trusted).")
+    business_key: str | None = Field(default=None, description="Your own reference, e.g. a claim number.")
+
+
+class RunIn(_In):
+    """How long a run may go on before it stops by itself."""
+
+    max_steps: int = Field(default=50, ge=1, le=10_000, description="Stop after this many steps.")
+
+
+class DecisionIn(_In):
+    """A person's decision on an inbox item."""
+
+    actor: str = Field(min_length=1, description="Who decides (recorded as person:<actor>).")
+    roles: list[str] = Field(default_factory=list, description="The decider's roles; the item's role must be one.")
+    choice: str = Field(min_length=1, description="One of the item's options, e.g. approve.")
+    comment: str | None = Field(default=None, description="Why; kept (pseudonymised) in the history.")
+
+
+class ChatIn(_In):
+    """A question to the case, or an instruction naming one of its possible actions."""
+
+    actor: str = Field(min_length=1, description="Who asks (recorded as person:<actor>).")
+    message: str = Field(min_length=1, description="The question or instruction.")
+
+
+class ChatReply(BaseModel):
+    """The orchestrator's answer."""
+
+    case_id: str
+    reply: str
+
+
+class CaseItem(BaseModel):
+    """One plan-item instance of a case."""
+
+    id: str
+    name: str
+    kind: str
+    state: str = Field(description="available, enabled, disabled, active, suspended, completed, terminated, failed.")
+
+
+class CaseSummary(BaseModel):
+    """Where a case stands: its CMMN state, plan items and open inbox items."""
+
+    id: str
+    definition_key: str
+    definition_version: int
+    business_key: str | None
+    state: str = Field(description="The case's CMMN state (active, completed, terminated, …).")
+    version: int = Field(description="Optimistic-concurrency counter of the stored case.")
+    created_at: datetime
+    updated_at: datetime
+    variables: dict[str, Any] = Field(description="The case file, pseudonymised (PII replaced by tokens).")
+    items: list[CaseItem]
+    open_tasks: list[HumanTask]
+
+
+class RunOutcomeOut(BaseModel):
+    """Why a run stopped, and what the case waits for."""
+
+    case_id: str
+    reason: str = Field(description="completed | terminated | failed | waiting_for_people | waiting_for_events | "
+                                    "max_steps | planner_error | blocked_llm_call")
+    steps: int
+    case_state: str
+    pending: list[HumanTask]
+
+
+class HistoryPage(BaseModel):
+    """A page of the append-only history; pass ``next_after_seq`` as ``after_seq`` for the next page."""
+
+    case_id: str
+    events: list[HistoryEvent]
+    next_after_seq: int | None = Field(description="None when this page reached the end of the history.")

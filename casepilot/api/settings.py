@@ -1,0 +1,45 @@
+"""What ``app_from_settings`` needs to build an orchestrator: where the cases live, which tools exist."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casepilot.store import DEFAULT_URL, Store
+from casepilot.tools import ToolRegistry
+
+__all__ = ["ENV_DATABASE_URL", "ApiSettings", "default_registry"]
+
+ENV_DATABASE_URL = "CASEPILOT_DATABASE_URL"
+
+
+def default_registry() -> ToolRegistry:
+    """The built-in tools plus the claim example's (as ``casepilot demo`` and the CLI use)."""
+    from casepilot.demo.run import demo_registry
+
+    return demo_registry()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """Settings of a served app; read when the app is built, never at import."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL; default ``$CASEPILOT_DATABASE_URL``, else a SQLite file under ``.casepilot/``."""
+    registry: Callable[[], ToolRegistry] = field(default=default_registry)
+    """Builds the tool registry the bundles' bindings are checked against."""
+
+    def resolved_url(self) -> str:
+        return self.database_url or os.environ.get(ENV_DATABASE_URL) or DEFAULT_URL
+
+    def open_store(self) -> Store:
+        """Open the store, creating the folder of a relative SQLite path (the default one)."""
+        url = self.resolved_url()
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return Store.from_url(url)
+
+    def make_registry(self) -> ToolRegistry:
+        return self.registry()

@@ -1,0 +1,160 @@
+"""The claim-triage example worked end to end over HTTP: deploy, start, run, inbox, decide, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from casepilot.demo.run import LETTERS
+
+SENIOR = "senior analyst"
+
+
+def _start(client: TestClient, letter: str, business_key: str = "CLM-1") -> dict[str, Any]:
+    response = client.post("/cases", json={"definition_key": "claim-triage",
+                                           "variables": {"letter": letter, "policy": "POL-1"},
+                                           "business_key": business_key})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _to_review(client: TestClient) -> tuple[str, dict[str, Any]]:
+    """Start the senior-review claim and run it until it waits for the analyst."""
+    case = _start(client, LETTERS["senior-review"])
+    run = client.post(f"/cases/{case['id']}/run", json={"max_steps": 50})
+    assert run.status_code == 200, run.text
+    assert run.json()["reason"] == "waiting_for_people"
+    inbox = client.get("/inbox", params={"role": SENIOR}).json()
+    assert len(inbox) == 1
+    return case["id"], inbox[0]
+
+
+def test_deploy_lists_the_definition(client: TestClient, deployed: dict[str, Any]) -> None:
+    assert deployed["key"] == "claim-triage"
+    assert deployed["version"] == 1
+    assert "files" not in deployed
+    listed = client.get("/definitions").json()
+    assert [(d["key"], d["version"]) for d in listed] == [("claim-triage", 1)]
+
+
+def test_redeploying_unchanged_files_keeps_the_version(
+    client: TestClient, deployed: dict[str, Any], claim_files: dict[str, str]
+) -> None:
+    again = client.post("/definitions", json={"files": claim_files})
+    assert again.status_code == 201
+    assert again.json()["version"] == deployed["version"]
+
+
+def test_senior_review_claim_is_decided_and_completes(client: TestClient, deployed: dict[str, Any]) -> None:
+    case = _start(client, LETTERS["senior-review"])
+    assert case["state"] == "active"
+    assert case["business_key"] == "CLM-1"
+    assert "Mary Jones" not in str(case["variables"])  # pseudonymised before it was stored
+
+    first = client.post(f"/cases/{case['id']}/run", json={"max_steps": 50}).json()
+    assert first["reason"] == "waiting_for_people"
+    assert first["case_state"] == "active"
+    assert [t["role"] for t in first["pending"]] == [SENIOR]
+
+    inbox = client.get("/inbox", params={"role": SENIOR}).json()
+    assert [t["prompt"] for t in inbox] == ["Approve or reject this claim?"]
+    assert client.get("/inbox", params={"role": "claims handler"}).json() == []
+    summary = client.get(f"/cases/{case['id']}").json()
+    assert [t["id"] for t in summary["open_tasks"]] == [inbox[0]["id"]]
+    assert any(i["name"] == "Senior analyst review" and i["state"] == "active" for i in summary["items"])
+
+    decided = client.post(f"/inbox/{inbox[0]['id']}/decision",
+                          json={"actor": "ann", "roles": [SENIOR], "choice": "approve",
+                                "comment": "documents verified by phone"})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "decided"
+    assert decided.json()["decided_by"] == "person:ann"
+
+    second = client.post(f"/cases/{case['id']}/run").json()  # body optional: default max_steps
+    assert second["reason"] == "completed"
+    assert second["case_state"] == "completed"
+    assert second["pending"] == []
+    assert client.get(f"/cases/{case['id']}").json()["state"] == "completed"
+    assert client.get("/inbox").json() == []
+
+    report = client.get(f"/cases/{case['id']}/verify").json()
+    assert report["ok"] is True
+    assert report["events_checked"] > 10
+    kinds = [e["kind"] for e in _all_history(client, case["id"], page=7)]
+    assert kinds[0] == "case_created"
+    assert "human_task_decided" in kinds
+    assert len(kinds) == report["events_checked"]
+
+
+def _all_history(client: TestClient, case_id: str, page: int) -> list[dict[str, Any]]:
+    """Read the whole history page by page, following ``next_after_seq``."""
+    events: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        body = client.get(f"/cases/{case_id}/history", params={"after_seq": after, "limit": page}).json()
+        assert len(body["events"]) <= page
+        events.extend(body["events"])
+        if body["next_after_seq"] is None:
+            break
+        after = body["next_after_seq"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    return events
+
+
+def test_straight_through_claim_completes_in_one_run(client: TestClient, deployed: dict[str, Any]) -> None:
+    case = _start(client, LETTERS["straight-through"], "CLM-2")
+    outcome = client.post(f"/cases/{case['id']}/run", json={}).json()
+    assert outcome["reason"] == "completed"
+    assert client.get("/inbox").json() == []
+
+
+def test_decision_without_the_role_is_refused_and_changes_nothing(
+    client: TestClient, deployed: dict[str, Any]
+) -> None:
+    case_id, task = _to_review(client)
+    before = client.get(f"/cases/{case_id}").json()
+    history_before = client.get(f"/cases/{case_id}/history", params={"limit": 1000}).json()["events"]
+
+    refused = client.post(f"/inbox/{task['id']}/decision",
+                          json={"actor": "bob", "roles": ["claims handler"], "choice": "approve"})
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["error"] == "DecisionRejected"
+    assert "senior analyst" in body["detail"]
+
+    after = client.get(f"/cases/{case_id}").json()
+    assert after == before
+    assert client.get(f"/cases/{case_id}/history", params={"limit": 1000}).json()["events"] == history_before
+    assert [t["id"] for t in client.get("/inbox").json()] == [task["id"]]
+
+
+def test_decision_with_a_choice_that_is_no_option_is_422(client: TestClient, deployed: dict[str, Any]) -> None:
+    _case_id, task = _to_review(client)
+    response = client.post(f"/inbox/{task['id']}/decision",
+                           json={"actor": "ann", "roles": [SENIOR], "choice": "maybe"})
+    assert response.status_code == 422
+    assert "approve" in response.json()["detail"]
+
+
+def test_deciding_twice_is_a_conflict(client: TestClient, deployed: dict[str, Any]) -> None:
+    _case_id, task = _to_review(client)
+    decision = {"actor": "ann", "roles": [SENIOR], "choice": "reject"}
+    assert client.post(f"/inbox/{task['id']}/decision", json=decision).status_code == 200
+    again = client.post(f"/inbox/{task['id']}/decision", json=decision)
+    assert again.status_code == 409
+    assert "not open" in again.json()["detail"]
+
+
+def test_chat_answers_with_the_case_status(client: TestClient, deployed: dict[str, Any]) -> None:
+    case_id, task = _to_review(client)
+    response = client.post(f"/cases/{case_id}/chat", json={"actor": "ann", "message": "What is the status?"})
+    assert response.status_code == 200, response.text
+    reply = response.json()
+    assert reply["case_id"] == case_id
+    assert f"Case {case_id}" in reply["reply"]
+    assert task["id"] in reply["reply"]  # names the open inbox item
+    chat = [e for e in client.get(f"/cases/{case_id}/history", params={"limit": 1000}).json()["events"]
+            if e["kind"] == "chat_message"]
+    assert [e["actor"] for e in chat] == ["person:ann", "agent"]
