@@ -81,8 +81,28 @@ def _time_key(value: _dt.time) -> tuple[int, _dt.timedelta | None]:
     return micros, offset
 
 
+def _time_micros(a: _dt.time, b: _dt.time) -> tuple[int, int] | None:
+    """Microseconds since midnight of both times (in UTC when zoned); None for zoned vs local."""
+    (ma, oa), (mb, ob) = _time_key(a), _time_key(b)
+    if (oa is None) != (ob is None):
+        return None
+    if oa is not None and ob is not None:
+        ma -= oa // _dt.timedelta(microseconds=1)
+        mb -= ob // _dt.timedelta(microseconds=1)
+    return ma, mb
+
+
+def _to_millis(value: _dt.datetime) -> _dt.datetime:
+    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
 def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
-    """Normalise two values of the same orderable kind to Python-comparable keys, else None."""
+    """Normalise two values of the same orderable kind to Python-comparable keys, else None.
+
+    Times and date-times compare to the millisecond, as the DMN TCK expects
+    (``time("10:30:00.0001") = time("10:30:00.0002")`` is true): values keep their
+    microseconds, but ``=``, ``<`` and the rest agree on one precision.
+    """
     if isinstance(a, bool) or isinstance(b, bool):
         return None
     if isinstance(a, Decimal) and isinstance(b, Decimal):
@@ -94,22 +114,18 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
             return _extended_keys(a, b)
         if (a.tzinfo is None) != (b.tzinfo is None):
             return None
+        a, b = _to_millis(a), _to_millis(b)
         if a.tzinfo is not None:
             try:
                 return a.astimezone(_UTC), b.astimezone(_UTC)
             except OverflowError:  # within a day of year 1 or 9999: the UTC instant needs more years
-                return ext.datetime_key(a), ext.datetime_key(b)
+                return ext.datetime_key(a) // 1000, ext.datetime_key(b) // 1000
         return a, b
     if isinstance(a, _dt.date) and isinstance(b, _dt.date):
         return a, b
     if isinstance(a, _dt.time) and isinstance(b, _dt.time):
-        (ma, oa), (mb, ob) = _time_key(a), _time_key(b)
-        if (oa is None) != (ob is None):
-            return None
-        if oa is not None and ob is not None:
-            ma -= oa // _dt.timedelta(microseconds=1)
-            mb -= ob // _dt.timedelta(microseconds=1)
-        return ma, mb
+        micros = _time_micros(a, b)
+        return None if micros is None else (micros[0] // 1000, micros[1] // 1000)
     if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
         return a, b
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
@@ -130,13 +146,13 @@ def _is_date(value: Any) -> bool:
 
 
 def _extended_keys(a: Any, b: Any) -> tuple[int, int] | None:
-    """Integer keys (days, or microseconds of the instant) when a year beyond 1..9999 is involved."""
+    """Integer keys (days, or milliseconds of the instant) when a year beyond 1..9999 is involved."""
     if _is_date(a) and _is_date(b):
         return ext.date_key(a), ext.date_key(b)
     if isinstance(a, _DATE_TIMES) and isinstance(b, _DATE_TIMES):
         if (a.tzinfo is None) != (b.tzinfo is None):
             return None
-        return ext.datetime_key(a), ext.datetime_key(b)
+        return ext.datetime_key(a) // 1000, ext.datetime_key(b) // 1000  # to the millisecond, as above
     return None
 
 
@@ -322,8 +338,8 @@ def subtract(a: Any, b: Any) -> Any:
                     return _subtract_extended(a, b)
             return x - y
         if isinstance(a, _dt.time) and isinstance(b, _dt.time):
-            keys = _comparable(a, b)
-            return None if keys is None else _dt.timedelta(microseconds=keys[0] - keys[1])
+            micros = _time_micros(a, b)
+            return None if micros is None else _dt.timedelta(microseconds=micros[0] - micros[1])
     except (OverflowError, ValueError):
         return None
     return None

@@ -21,6 +21,7 @@ from casepilot.dmn.feel import (
 from casepilot.dmn.feel.ast import ContextType, FunctionType, GenericType, NamedType
 from casepilot.dmn.feel.ops import add, divide, multiply, negate, power, subtract
 from casepilot.dmn.feel.values import FeelDate
+from tests.dmn.feel._helpers import feel
 
 
 def test_feel_equal() -> None:
@@ -121,3 +122,29 @@ def test_to_feel_boundary_conversion() -> None:
         "b": [Decimal("1.5"), [Decimal(2)]],
         "r": Range(Decimal(1), Decimal(2), True, True),
     }
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ('time("10:30:00.0001") = time("10:30:00.0002")', True),
+        ('time("10:30:00.0001") < time("10:30:00.0002")', False),  # = and < agree on one precision
+        ('time("10:30:00.001") < time("10:30:00.002")', True),
+        ('time("10:30:00.0001Z") = time("11:30:00.0009+01:00")', True),
+        ('date and time("2018-12-08T00:00:00.0001") = date and time("2018-12-08T00:00:00.0000")', True),
+        ('date and time("2018-12-08T00:00:00.0001") >= date and time("2018-12-08T00:00:00.0009")', True),
+        ('date and time("2018-12-08T00:00:00.001") = date and time("2018-12-08T00:00:00.002")', False),
+        ('date and time("2018-12-08T00:00:00.0001Z") = date and time("2018-12-08T01:00:00.0004+01:00")', True),
+        ('date and time("-0001-12-08T00:00:00.0001") = date and time("-0001-12-08T00:00:00.0003")', True),
+        ('date and time("-0001-12-08T00:00:00.001") < date and time("-0001-12-08T00:00:00.002")', True),
+    ],
+)
+def test_times_and_date_times_compare_to_the_millisecond(expression: str, expected: bool) -> None:
+    assert feel(expression) is expected
+
+
+def test_time_subtraction_keeps_microseconds() -> None:
+    """Comparison rounds to the millisecond; arithmetic does not."""
+    assert feel('time("10:30:00.0002") - time("10:30:00.0001")') == dt.timedelta(microseconds=100)
+    assert feel('date and time("2018-12-08T00:00:00.0002") - date and time("2018-12-08T00:00:00.0001")') == \
+        dt.timedelta(microseconds=100)
