@@ -6,6 +6,8 @@ handles all failures alike; bad input is always a 4xx, never a 500.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +46,15 @@ _STATUS: tuple[tuple[type[CasepilotError], int], ...] = (
 )
 
 
+_BUNDLE_FOLDER = re.compile(r"[^\s'\"]*casepilot-bundle-[0-9a-f]{12}-[^/\s]+/")
+"""The private temp folder ``load_files`` writes an uploaded bundle to: the client knows its
+files by name only, and the server's paths are none of its business."""
+
+
+def _clean(text: str) -> str:
+    return _BUNDLE_FOLDER.sub("", text)
+
+
 class ApiError(Exception):
     """An error the API itself decides the status of (e.g. a refused decision: 403 vs 409)."""
 
@@ -80,7 +91,8 @@ def _problems(exc: CasepilotError) -> list[str]:
 
 def error_response(status: int, kind: str, detail: str, problems: list[str] | None = None) -> JSONResponse:
     """The one error body shape."""
-    return JSONResponse(status_code=status, content={"error": kind, "detail": detail, "problems": problems or []})
+    return JSONResponse(status_code=status, content={
+        "error": kind, "detail": _clean(detail), "problems": [_clean(p) for p in problems or []]})
 
 
 async def _casepilot_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api import create_app
+from casepilot.errors import (
+    CasepilotError,
+    ConcurrencyConflict,
+    DecisionRejected,
+    DefinitionError,
+    GovernanceBlocked,
+    NotFound,
+)
+
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 
 
@@ -94,3 +105,32 @@ def test_bundle_without_manifest_or_model_is_422(client: TestClient, claim_files
     assert "claim-triage.cmmn" in body["detail"]
     bad_yaml = {**claim_files, "casepilot.yaml": "key: [unclosed"}
     _error(client.post("/definitions", json={"files": bad_yaml}), 422, "DefinitionError")
+
+
+def test_bundle_errors_name_files_not_server_paths(client: TestClient, claim_files: dict[str, str]) -> None:
+    """The upload is written to a private temp folder; its path must not leak into the answer."""
+    files = {**claim_files, "claim-triage.cmmn": claim_files["claim-triage.cmmn"][:400]}
+    body = _error(client.post("/definitions", json={"files": files}), 422, "DefinitionError")
+    assert body["detail"].startswith("claim-triage.cmmn:")
+    assert all(p.startswith("claim-triage.cmmn:") for p in body["problems"])
+    assert "casepilot-bundle-" not in str(body)
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (GovernanceBlocked("the guardrail forbids payments over EUR 10,000", rule_ids=["r1"]), 403),
+    (ConcurrencyConflict("another worker updated case c1; reload and retry"), 409),
+    (NotFound("no case c1"), 404),
+    (DefinitionError("bad model", file="m.cmmn", line=3), 422),
+    (DecisionRejected("already decided"), 409),
+])
+def test_typed_errors_map_to_statuses(orch: Orchestrator, error: CasepilotError, status: int) -> None:
+    """Whatever endpoint raises them, casepilot's errors come back with their status and message."""
+    app = create_app(orch)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise error
+
+    with TestClient(app) as client:
+        body = _error(client.get("/boom"), status, type(error).__name__)
+    assert body["detail"] == str(error)
