@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from casepilot import __version__
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.api import cases, definitions, inbox
+from casepilot.api import cases, definitions, inbox, web
 from casepilot.api.errors import install_error_handlers
 from casepilot.api.settings import ApiSettings
 
@@ -39,8 +40,13 @@ def create_app(orchestrator: Orchestrator, *, on_shutdown: Callable[[], None] | 
     )
     app.state.orchestrator = orchestrator
     install_error_handlers(app)
-    for module in (definitions, cases, inbox):
+    for module in (definitions, cases, inbox, web):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui/inbox", status_code=303)
+
     return app
 
 

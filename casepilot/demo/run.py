@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.demo.tools import CLAIM_TOOLS
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
@@ -47,22 +48,9 @@ def _timeline(console: Console, store: Store, case_id: str) -> None:
     for col in ("#", "kind", "actor", "what"):
         table.add_column(col)
     for event in store.history(case_id):
-        if event.kind in ("state", "case_created"):
+        if event.kind in HIDDEN_KINDS:
             continue
-        p = event.payload
-        if event.kind == "transition":
-            what = f"{p.get('name')}: {p.get('from_state') or '∅'} → {p.get('to_state')} ({p.get('cause')})"
-        elif event.kind == "plan":
-            what = f"chose {p.get('label')!r} — {p.get('rationale')}"
-        elif event.kind == "verdict":
-            rules = ", ".join(p.get("rule_ids", []))
-            what = f"{p.get('kind')}: {p.get('reason')}" + (f" [rules: {rules}]" if rules else "")
-        elif event.kind.startswith("tool_call"):
-            what = f"{p.get('tool')} {str(p.get('arguments') or p.get('result') or p.get('error') or '')[:90]}"
-        elif event.kind.startswith("human_task"):
-            what = f"{p.get('plan_item')}: {p.get('decision') or p.get('prompt')} ({p.get('role') or p.get('decided_by') or ''})"
-        else:
-            what = str(p)[:100]
+        what = describe_event(event, width=100)
         table.add_row(str(event.seq), event.kind, event.actor, what)
     console.print(table)
 

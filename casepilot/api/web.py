@@ -1,0 +1,160 @@
+"""The web page: an inbox where people decide, a case list, and a case page with its timeline.
+
+Server-rendered (Jinja2, autoescaped: case content comes from letters and tools and is
+never trusted as markup) with plain HTML forms, so it works without JavaScript and every
+action is an ordinary POST followed by a redirect. It calls the same orchestrator as the
+JSON API; a refused decision or a bad form shows the reason on the page with the status
+the API would use.
+
+Identity: the page, like the API, takes the name and roles a person types in. Serve it
+behind the organisation's sign-on proxy, which should set them; casepilot checks the roles
+against each inbox item, it does not authenticate people.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
+from casepilot.api.deps import OrchestratorDep
+from casepilot.api.errors import status_for
+from casepilot.errors import CasepilotError, DecisionRejected, NotFound
+
+__all__ = ["router"]
+
+_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_HISTORY_SHOWN = 500
+"""The newest events a case page shows (the JSON API pages through all of them)."""
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return _TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def _roles(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+def _inbox_context(orch: Orchestrator, role: str | None) -> dict[str, Any]:
+    return {"tasks": orch.pending(role=role or None), "role": role}
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, orch: OrchestratorDep, role: str | None = None) -> HTMLResponse:
+    return _page(request, "inbox.html", _inbox_context(orch, role))
+
+
+@router.post("/inbox/{task_id}", response_class=HTMLResponse)
+def decide(
+    request: Request,
+    task_id: str,
+    orch: OrchestratorDep,
+    actor: Annotated[str, Form(min_length=1, max_length=200)],
+    choice: Annotated[str, Form(min_length=1, max_length=200)],
+    roles: Annotated[str, Form(max_length=1000)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Record the decision, then work the case on until it next waits or finishes."""
+    person = Person(actor.strip(), _roles(roles))
+    try:
+        task = orch.store.task(task_id)
+        orch.decide(task_id, person, choice, comment or None)
+    except CasepilotError as exc:
+        status = status_for(exc)
+        if isinstance(exc, DecisionRejected):
+            status = 403 if task.role is not None and task.role not in person.roles else 409
+        context = {**_inbox_context(orch, None), "error": str(exc), "actor": actor, "roles": roles}
+        return _page(request, "inbox.html", context, status)
+    outcome = orch.run(task.case_id)
+    notice = f"{person.name} decided “{choice}”; the case ran on: {outcome.reason.replace('_', ' ')}."
+    return RedirectResponse(f"/ui/cases/{task.case_id}?notice={quote(notice)}", status_code=303)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases(request: Request, orch: OrchestratorDep) -> HTMLResponse:
+    return _page(request, "cases.html", _cases_context(orch))
+
+
+def _cases_context(orch: Orchestrator) -> dict[str, Any]:
+    return {"cases": orch.store.cases(limit=100), "definitions": orch.store.definitions()}
+
+
+@router.post("/cases", response_class=HTMLResponse)
+def start(
+    request: Request,
+    orch: OrchestratorDep,
+    definition_key: Annotated[str, Form(min_length=1, max_length=200)],
+    variables: Annotated[str, Form(max_length=1_000_000)] = "{}",
+    business_key: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Start a case from the form and run it until it waits or finishes."""
+    problem: str | None = None
+    try:
+        parsed = json.loads(variables or "{}")
+    except json.JSONDecodeError as exc:
+        parsed, problem = None, f"the variables are not JSON: {exc}"
+    if problem is None and not isinstance(parsed, dict):
+        problem = 'the variables must be a JSON object ({"name": value, …})'
+    if problem is not None:
+        return _page(request, "cases.html", {**_cases_context(orch), "error": problem, "variables": variables}, 422)
+    try:
+        case = orch.start_case(definition_key, parsed, business_key or None, actor="web")
+        outcome = orch.run(case.id)
+    except CasepilotError as exc:
+        context = {**_cases_context(orch), "error": str(exc), "variables": variables}
+        return _page(request, "cases.html", context, status_for(exc))
+    notice = f"Case started; the run stopped: {outcome.reason.replace('_', ' ')}."
+    return RedirectResponse(f"/ui/cases/{case.id}?notice={quote(notice)}", status_code=303)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str, orch: OrchestratorDep, notice: str | None = None) -> HTMLResponse:
+    try:
+        record = orch.store.case(case_id)
+    except NotFound as exc:
+        return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
+    loaded = orch.runtime.load(case_id)
+    engine = loaded.engine
+    report = orch.store.verify(case_id)
+    events = orch.store.history(case_id, after_seq=max(0, record.last_seq - _HISTORY_SHOWN))
+    timeline = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "what": describe_event(e)}
+                for e in events if e.kind not in HIDDEN_KINDS]
+    return _page(request, "case.html", {
+        "case": record,
+        "state": engine.state if engine is not None else "active",
+        "items": engine.items() if engine is not None else [],
+        "tasks": orch.pending(case_id),
+        "timeline": timeline,
+        "verified": report.ok,
+        "events_checked": report.events_checked,
+        "notice": notice,
+    })
+
+
+@router.post("/cases/{case_id}/run", response_class=HTMLResponse)
+def run(case_id: str, orch: OrchestratorDep) -> Response:
+    outcome = orch.run(case_id)
+    notice = f"The run stopped: {outcome.reason.replace('_', ' ')} after {outcome.steps} steps."
+    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(notice)}", status_code=303)
+
+
+@router.post("/cases/{case_id}/chat", response_class=HTMLResponse)
+def chat(
+    case_id: str,
+    orch: OrchestratorDep,
+    actor: Annotated[str, Form(min_length=1, max_length=200)],
+    message: Annotated[str, Form(min_length=1, max_length=4000)],
+) -> Response:
+    """Ask the case; question and answer land in its history, which the page shows."""
+    reply = orch.chat(case_id, f"person:{actor.strip()}", message)
+    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(reply[:500])}", status_code=303)

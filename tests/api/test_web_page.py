@@ -1,0 +1,107 @@
+"""The web page in a real browser: start a claim, decide its checkpoint, chat — and no markup
+from a letter ever runs. Plus the page's error answers (without a browser)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Page, sync_playwright
+
+from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api import create_app
+from casepilot.demo.run import EXAMPLE, LETTERS
+from tests.api._browser import chromium_path, serving
+
+
+@pytest.fixture
+def page_url(orch: Orchestrator) -> Iterator[tuple[str, Page]]:
+    orch.deploy(EXAMPLE)
+    with serving(create_app(orch)) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            yield url, page
+        finally:
+            browser.close()
+
+
+def _start_claim(url: str, page: Page, letter: str, business_key: str) -> None:
+    page.goto(f"{url}/ui/cases")
+    page.select_option("select[name=definition_key]", "claim-triage")
+    page.fill("input[name=business_key]", business_key)
+    page.fill("textarea[name=variables]", json.dumps({"letter": letter, "policy": "POL-1"}))
+    page.click("text=Start and run")
+    page.wait_for_url("**/ui/cases/*")
+
+
+def test_a_person_decides_a_checkpoint_in_the_browser(page_url: tuple[str, Page], orch: Orchestrator) -> None:
+    url, page = page_url
+    _start_claim(url, page, LETTERS["senior-review"], "CLM-7")
+    assert page.text_content("#case-state") == "active"
+    assert "Waiting for people" in page.inner_text("main")
+
+    page.click("header >> text=Inbox")
+    card = page.locator("section.card", has_text="Approve or reject this claim?")
+    assert card.count() == 1
+    card.locator("input[name=actor]").fill("Bob")
+    card.locator("input[name=roles]").fill("claims handler")
+    card.locator("button", has_text="approve").click()
+    assert "needs the role 'senior analyst'" in page.inner_text("[role=alert]")
+    assert len(orch.pending(role="senior analyst")) == 1  # refused: nothing changed
+
+    card = page.locator("section.card", has_text="Approve or reject this claim?")
+    card.locator("input[name=actor]").fill("Ann")
+    card.locator("input[name=roles]").fill("senior analyst, team lead")
+    card.locator("input[name=comment]").fill("documents verified")
+    card.locator("button", has_text="approve").click()
+    page.wait_for_url("**/ui/cases/*")
+    assert page.text_content("#case-state") == "completed"
+    assert "Ann decided “approve”" in page.inner_text("[role=status]")
+    timeline = page.inner_text("#timeline")
+    assert "human_task_decided" in timeline and "approve_payment" in timeline
+    assert "verified ✓" in page.inner_text("main")
+    assert orch.pending() == []
+
+    page.fill("input[name=actor]", "Ann")
+    page.fill("input[name=message]", "What is the status?")
+    page.click("text=Send")
+    page.wait_for_url("**/ui/cases/*")
+    assert "is completed" in page.inner_text("[role=status]")
+    assert "What is the status?" in page.inner_text("#timeline")
+
+
+def test_markup_in_a_letter_is_shown_as_text_never_run(page_url: tuple[str, Page]) -> None:
+    url, page = page_url
+    hostile = ('My car was hit. <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> '
+               "The repair costs EUR 300.")
+    _start_claim(url, page, hostile, "<b>CLM-8</b>")
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("main b").count() == 0
+    assert "<b>CLM-8</b>" in page.inner_text("main")  # the business key, shown as the text it is
+    page.goto(f"{url}/ui/cases")
+    assert page.evaluate("window.pwned") is None
+    assert "<b>CLM-8</b>" in page.inner_text("table")
+
+
+def test_the_page_answers_bad_forms_and_unknown_cases_with_reasons(orch: Orchestrator) -> None:
+    orch.deploy(EXAMPLE)
+    with TestClient(create_app(orch)) as client:
+        bad_json = client.post("/ui/cases", data={"definition_key": "claim-triage", "variables": "{letter: 1"})
+        assert bad_json.status_code == 422
+        assert "the variables are not JSON" in bad_json.text
+        not_object = client.post("/ui/cases", data={"definition_key": "claim-triage", "variables": "[1, 2]"})
+        assert not_object.status_code == 422 and "must be a JSON object" in not_object.text
+        unknown_key = client.post("/ui/cases", data={"definition_key": "nope", "variables": "{}"})
+        assert unknown_key.status_code == 404 and "nope" in unknown_key.text
+        assert client.get("/ui/cases/no-such-case").status_code == 404
+        decided = client.post("/ui/inbox/no-such-task", data={"actor": "Ann", "choice": "approve"})
+        assert decided.status_code == 404
+        missing_field = client.post("/ui/inbox/no-such-task", data={"choice": "approve"})
+        assert missing_field.status_code == 422
+        assert orch.store.cases() == []  # nothing was started by the bad forms
+        home = client.get("/", follow_redirects=False)
+        assert home.status_code == 303 and home.headers["location"] == "/ui/inbox"
