@@ -142,7 +142,8 @@ class AgentRuntime:
             loaded.record = loaded.record.model_copy(update={
                 "version": result.version, "state": state,
                 "last_seq": last.seq if last else loaded.record.last_seq,
-                "head_hash": last.hash if last else loaded.record.head_hash})
+                "head_hash": last.hash if last else loaded.record.head_hash,
+                "updated_at": result.updated_at or loaded.record.updated_at})
             cache[case_id] = loaded
 
     # -- recording helpers ------------------------------------------------------------------

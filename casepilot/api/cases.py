@@ -10,6 +10,7 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.schemas import (
     CaseItem,
+    CaseListed,
     CaseSummary,
     ChatIn,
     ChatReply,
@@ -61,6 +62,22 @@ def start_case(body: StartCaseIn, orch: OrchestratorDep) -> CaseSummary:
     """Start a case on the latest version of a definition; its PII goes to the case's vault."""
     case = orch.start_case(body.definition_key, body.variables, body.business_key, actor="api")
     return case_summary(orch, case.id)
+
+
+@router.get("", response_model=list[CaseListed])
+def list_cases(
+    orch: OrchestratorDep,
+    business_key: str | None = None,
+    definition_key: str | None = None,
+    tenant: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many cases, in the order they were created.")] = 100,
+) -> list[CaseListed]:
+    """Cases, optionally of one business key, definition or tenant."""
+    return [
+        CaseListed.model_validate(record.model_dump(exclude={"state", "last_seq", "head_hash"}))
+        for record in orch.store.cases(business_key=business_key, definition_key=definition_key, tenant=tenant,
+                                       limit=limit)
+    ]
 
 
 @router.get("/{case_id}", response_model=CaseSummary, responses=_NOT_FOUND)

@@ -103,6 +103,19 @@ class CaseItem(BaseModel):
     state: str = Field(description="available, enabled, disabled, active, suspended, completed, terminated, failed.")
 
 
+class CaseListed(BaseModel):
+    """A case in a listing (``GET /cases``): who it is, not where it stands."""
+
+    id: str
+    definition_key: str
+    definition_version: int
+    business_key: str | None
+    tenant: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
 class CaseSummary(BaseModel):
     """Where a case stands: its CMMN state, plan items and open inbox items."""
 

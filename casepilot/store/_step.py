@@ -332,7 +332,8 @@ class Step:
         done = statement.execute(self._conn, values)
         if done.rowcount != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
-        self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events))
+        self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events),
+                                 updated_at=values["new_updated_at"])
         return self.result
 
 

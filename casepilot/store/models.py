@@ -169,6 +169,8 @@ class StepResult(_Frozen):
     case_id: str
     version: int
     events: tuple[HistoryEvent, ...]
+    updated_at: datetime | None = None
+    """The case row's new ``updated_at`` (None when the step wrote nothing)."""
 
 
 class VerifyReport(_Frozen):

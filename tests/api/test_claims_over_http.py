@@ -158,3 +158,24 @@ def test_chat_answers_with_the_case_status(client: TestClient, deployed: dict[st
     chat = [e for e in client.get(f"/cases/{case_id}/history", params={"limit": 1000}).json()["events"]
             if e["kind"] == "chat_message"]
     assert [e["actor"] for e in chat] == ["person:ann", "agent"]
+
+
+def test_cases_are_listed_and_filtered(client: TestClient, deployed: dict[str, Any]) -> None:
+    first = _start(client, LETTERS["straight-through"], "CLM-A")
+    second = _start(client, LETTERS["senior-review"], "CLM-B")
+    listed = client.get("/cases").json()
+    assert [c["id"] for c in listed] == [first["id"], second["id"]]
+    assert set(listed[0]) == {"id", "definition_key", "definition_version", "business_key", "tenant", "version",
+                              "created_at", "updated_at"}  # no state: that is GET /cases/{id}
+    assert [c["id"] for c in client.get("/cases", params={"business_key": "CLM-B"}).json()] == [second["id"]]
+    assert client.get("/cases", params={"definition_key": "other"}).json() == []
+    assert [c["id"] for c in client.get("/cases", params={"limit": 1}).json()] == [first["id"]]
+    assert client.get("/cases", params={"limit": 0}).status_code == 422
+
+
+def test_the_case_summary_shows_when_it_last_changed(client: TestClient, deployed: dict[str, Any]) -> None:
+    case = _start(client, LETTERS["straight-through"])
+    client.post(f"/cases/{case['id']}/run")
+    after = client.get(f"/cases/{case['id']}").json()
+    assert after["state"] == "completed"
+    assert after["updated_at"] > case["updated_at"] and after["version"] > case["version"]
