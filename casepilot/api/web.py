@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
+from casepilot.api._origin import cross_site
 from casepilot.api.deps import OrchestratorDep
-from casepilot.api.errors import status_for
+from casepilot.api.errors import ApiError, status_for
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
 __all__ = ["router"]
@@ -34,7 +35,17 @@ _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _HISTORY_SHOWN = 500
 """The newest events a case page shows (the JSON API pages through all of them)."""
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+def _same_site_posts(request: Request) -> None:
+    """Refuse state-changing page requests sent by another site (see ``_origin``)."""
+    if request.method == "POST":
+        reason = cross_site(request)
+        if reason is not None:
+            raise ApiError(403, "CrossSiteRequest", f"refused: {reason}; use the page itself")
+
+
+router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(_same_site_posts)])
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:

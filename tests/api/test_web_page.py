@@ -105,3 +105,27 @@ def test_the_page_answers_bad_forms_and_unknown_cases_with_reasons(orch: Orchest
         assert orch.store.cases() == []  # nothing was started by the bad forms
         home = client.get("/", follow_redirects=False)
         assert home.status_code == 303 and home.headers["location"] == "/ui/inbox"
+
+
+def test_form_posts_from_another_site_are_refused_before_anything_runs(orch: Orchestrator) -> None:
+    orch.deploy(EXAMPLE)
+    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    orch.run(case.id)
+    (task,) = orch.pending()
+    form = {"actor": "Ann", "roles": "senior analyst", "choice": "approve"}
+    with TestClient(create_app(orch)) as client:
+        for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"},
+                        {"sec-fetch-site": "same-site"}, {"origin": "null"}):
+            refused = client.post(f"/ui/inbox/{task.id}", data=form, headers=headers)
+            assert refused.status_code == 403, headers
+            assert "refused" in refused.json()["detail"]
+            started = client.post("/ui/cases", data={"definition_key": "claim-triage", "variables": "{}"},
+                                  headers=headers)
+            assert started.status_code == 403
+        assert [t.id for t in orch.pending()] == [task.id]  # nothing was decided
+        assert len(orch.store.cases()) == 1  # nor started
+        same_site = client.post(f"/ui/inbox/{task.id}", data=form, follow_redirects=False,
+                                headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"})
+        assert same_site.status_code == 303
+        assert orch.pending() == []
+        assert client.get("/ui/inbox", headers={"sec-fetch-site": "cross-site"}).status_code == 200  # reading is fine
