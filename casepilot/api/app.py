@@ -17,13 +17,24 @@ from casepilot import __version__
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import cases, definitions, inbox, web
 from casepilot.api.errors import install_error_handlers
+from casepilot.api.identity import TrustedHeaders
 from casepilot.api.settings import ApiSettings
 
 __all__ = ["app_from_settings", "create_app"]
 
 
-def create_app(orchestrator: Orchestrator, *, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
-    """A JSON API over ``orchestrator``; ``on_shutdown`` releases what the caller wants closed with the app."""
+def create_app(
+    orchestrator: Orchestrator,
+    *,
+    identity: TrustedHeaders | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The JSON API and web page over ``orchestrator``.
+
+    ``identity``: take people's names and roles from a sign-on proxy's headers (see
+    ``casepilot.api.identity``) instead of from what requests claim. ``on_shutdown``
+    releases what the caller wants closed with the app.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -39,6 +50,7 @@ def create_app(orchestrator: Orchestrator, *, on_shutdown: Callable[[], None] | 
         lifespan=lifespan,
     )
     app.state.orchestrator = orchestrator
+    app.state.identity = identity
     install_error_handlers(app)
     for module in (definitions, cases, inbox, web):
         app.include_router(module.router)
@@ -60,4 +72,4 @@ def app_from_settings(settings: ApiSettings | None = None) -> FastAPI:
         orch.close()
         store.close()
 
-    return create_app(orch, on_shutdown=close)
+    return create_app(orch, identity=settings.identity, on_shutdown=close)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api.deps import OrchestratorDep
+from casepilot.api.identity import request_person
 from casepilot.api.schemas import (
     CaseItem,
     CaseListed,
@@ -119,7 +120,8 @@ def verify(case_id: str, orch: OrchestratorDep) -> VerifyReport:
 
 
 @router.post("/{case_id}/chat", response_model=ChatReply, responses=_NOT_FOUND)
-def chat(case_id: str, body: ChatIn, orch: OrchestratorDep) -> ChatReply:
+def chat(case_id: str, body: ChatIn, request: Request, orch: OrchestratorDep) -> ChatReply:
     """Ask the case a question, or ask it to do one of its possible actions (governed like any other)."""
+    person = request_person(request, body.actor, ())
     orch.store.case(case_id)
-    return ChatReply(case_id=case_id, reply=orch.chat(case_id, f"person:{body.actor}", body.message))
+    return ChatReply(case_id=case_id, reply=orch.chat(case_id, f"person:{person.name}", body.message))

@@ -1,4 +1,4 @@
-"""``casepilot serve``: the JSON HTTP API under uvicorn."""
+"""``casepilot serve``: the JSON HTTP API and the web page under uvicorn."""
 
 from __future__ import annotations
 
@@ -14,14 +14,21 @@ def serve(
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: $CASEPILOT_DATABASE_URL or a local SQLite file).")] = None,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+    user_header: Annotated[str | None, typer.Option(
+        "--user-header", help="Take people's names from this header set by your sign-on proxy "
+        "(e.g. X-Forwarded-User) instead of from what requests claim.")] = None,
+    roles_header: Annotated[str, typer.Option(
+        "--roles-header", help="With --user-header: the proxy's header of comma-separated roles.")] = "X-Forwarded-Groups",
 ) -> None:
-    """Serve the JSON HTTP API (deploy bundles, work cases, inbox, history); OpenAPI docs at /docs."""
+    """Serve the JSON HTTP API and the web page (inbox, cases, history); OpenAPI docs at /docs."""
     import uvicorn
 
     from casepilot.api.app import app_from_settings
+    from casepilot.api.identity import TrustedHeaders
     from casepilot.api.settings import ApiSettings
 
-    settings = ApiSettings(database_url=db)
+    identity = TrustedHeaders(user=user_header, roles=roles_header) if user_header else None
+    settings = ApiSettings(database_url=db, identity=identity)
     Console().print(f"serving casepilot on http://{host}:{port} (store {settings.resolved_url()}; docs at /docs)")
     uvicorn.run(app_from_settings(settings), host=host, port=port)
 

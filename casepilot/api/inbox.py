@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from casepilot.agent.orchestrator import Person
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError
+from casepilot.api.identity import request_person
 from casepilot.api.schemas import DecisionIn, ErrorBody
 from casepilot.errors import DecisionRejected
 from casepilot.store import HumanTask
@@ -28,7 +29,7 @@ def open_tasks(
     return orch.pending(case_id, role=role)
 
 
-def refusal_status(task: HumanTask, body: DecisionIn) -> int:
+def refusal_status(task: HumanTask, person: Person, choice: str) -> int:
     """Why a decision was refused, as a status, from the item itself rather than the message text.
 
     403: the person lacks the item's role; 422: the choice is not an option; 409: the item is
@@ -36,9 +37,9 @@ def refusal_status(task: HumanTask, body: DecisionIn) -> int:
     """
     if task.status != "open":
         return 409
-    if task.role is not None and task.role not in body.roles:
+    if task.role is not None and task.role not in person.roles:
         return 403
-    if task.options and body.choice not in task.options:
+    if task.options and choice not in task.options:
         return 422
     return 409
 
@@ -53,10 +54,11 @@ def refusal_status(task: HumanTask, body: DecisionIn) -> int:
         422: {"model": ErrorBody, "description": "The choice is not one of the item's options."},
     },
 )
-def decide(task_id: str, body: DecisionIn, orch: OrchestratorDep) -> HumanTask:
+def decide(task_id: str, body: DecisionIn, request: Request, orch: OrchestratorDep) -> HumanTask:
     """Record a person's decision; the next run of the case resumes with it."""
+    person = request_person(request, body.actor, body.roles)
     task = orch.store.task(task_id)  # NotFound → 404
     try:
-        return orch.decide(task_id, Person(body.actor, frozenset(body.roles)), body.choice, body.comment)
+        return orch.decide(task_id, person, body.choice, body.comment)
     except DecisionRejected as exc:
-        raise ApiError(refusal_status(task, body), "DecisionRejected", str(exc)) from exc
+        raise ApiError(refusal_status(task, person, body.choice), "DecisionRejected", str(exc)) from exc

@@ -74,8 +74,11 @@ class RunIn(_In):
 class DecisionIn(_In):
     """A person's decision on an inbox item."""
 
-    actor: str = Field(min_length=1, description="Who decides (recorded as person:<actor>).")
-    roles: list[str] = Field(default_factory=list, description="The decider's roles; the item's role must be one.")
+    actor: str | None = Field(default=None, min_length=1, description=(
+        "Who decides (recorded as person:<actor>). Required unless the service trusts a sign-on "
+        "proxy's identity headers; then it may be left out and must match them when given."))
+    roles: list[str] = Field(default_factory=list, description=(
+        "The decider's roles; the item's role must be one. Behind a sign-on proxy they come from its headers."))
     choice: str = Field(min_length=1, description="One of the item's options, e.g. approve.")
     comment: str | None = Field(default=None, description="Why; kept (pseudonymised) in the history.")
 
@@ -83,7 +86,8 @@ class DecisionIn(_In):
 class ChatIn(_In):
     """A question to the case, or an instruction naming one of its possible actions."""
 
-    actor: str = Field(min_length=1, description="Who asks (recorded as person:<actor>).")
+    actor: str | None = Field(default=None, min_length=1, description=(
+        "Who asks (recorded as person:<actor>); from the sign-on proxy's headers when the service trusts them."))
     message: str = Field(min_length=1, description="The question or instruction.")
 
 

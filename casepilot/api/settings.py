@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casepilot.api.identity import TrustedHeaders
 from casepilot.store import DEFAULT_URL, Store
 from casepilot.tools import ToolRegistry
 
@@ -30,6 +31,8 @@ class ApiSettings:
     """SQLAlchemy URL; default ``$CASEPILOT_DATABASE_URL``, else a SQLite file under ``.casepilot/``."""
     registry: Callable[[], ToolRegistry] = field(default=default_registry)
     """Builds the tool registry the bundles' bindings are checked against."""
+    identity: TrustedHeaders | None = None
+    """Take people's names and roles from a sign-on proxy's headers (None: from the requests)."""
 
     def resolved_url(self) -> str:
         return self.database_url or os.environ.get(ENV_DATABASE_URL) or DEFAULT_URL

@@ -22,11 +22,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.api._origin import cross_site
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, status_for
+from casepilot.api.identity import identity_of, request_person
+from casepilot.api.inbox import refusal_status
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
 __all__ = ["router"]
@@ -49,6 +51,9 @@ router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    identity = identity_of(request)
+    signed_in = identity.person(request) if identity is not None else None
+    context = {"trusted_identity": identity is not None, "signed_in": signed_in, **context}
     return _TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
@@ -70,20 +75,23 @@ def decide(
     request: Request,
     task_id: str,
     orch: OrchestratorDep,
-    actor: Annotated[str, Form(min_length=1, max_length=200)],
     choice: Annotated[str, Form(min_length=1, max_length=200)],
+    actor: Annotated[str, Form(max_length=200)] = "",
     roles: Annotated[str, Form(max_length=1000)] = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Record the decision, then work the case on until it next waits or finishes."""
-    person = Person(actor.strip(), _roles(roles))
     try:
+        person = request_person(request, actor, sorted(_roles(roles)))
         task = orch.store.task(task_id)
         orch.decide(task_id, person, choice, comment or None)
-    except CasepilotError as exc:
-        status = status_for(exc)
-        if isinstance(exc, DecisionRejected):
-            status = 403 if task.role is not None and task.role not in person.roles else 409
+    except (CasepilotError, ApiError) as exc:
+        if isinstance(exc, ApiError):
+            status = exc.status
+        elif isinstance(exc, DecisionRejected):
+            status = refusal_status(task, person, choice)
+        else:
+            status = status_for(exc)
         context = {**_inbox_context(orch, None), "error": str(exc), "actor": actor, "roles": roles}
         return _page(request, "inbox.html", context, status)
     outcome = orch.run(task.case_id)
@@ -161,11 +169,13 @@ def run(case_id: str, orch: OrchestratorDep) -> Response:
 
 @router.post("/cases/{case_id}/chat", response_class=HTMLResponse)
 def chat(
+    request: Request,
     case_id: str,
     orch: OrchestratorDep,
-    actor: Annotated[str, Form(min_length=1, max_length=200)],
     message: Annotated[str, Form(min_length=1, max_length=4000)],
+    actor: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Ask the case; question and answer land in its history, which the page shows."""
-    reply = orch.chat(case_id, f"person:{actor.strip()}", message)
+    person = request_person(request, actor, ())
+    reply = orch.chat(case_id, f"person:{person.name}", message)
     return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(reply[:500])}", status_code=303)
