@@ -57,6 +57,11 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
     return _TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
+def _to_case(case_id: str, notice: str) -> RedirectResponse:
+    """After a POST: to the case page, with what happened (post/redirect/get: a reload repeats nothing)."""
+    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(notice)}", status_code=303)
+
+
 def _roles(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
 
@@ -96,7 +101,7 @@ def decide(
         return _page(request, "inbox.html", context, status)
     outcome = orch.run(task.case_id)
     notice = f"{person.name} decided “{choice}”; the case ran on: {outcome.reason.replace('_', ' ')}."
-    return RedirectResponse(f"/ui/cases/{task.case_id}?notice={quote(notice)}", status_code=303)
+    return _to_case(task.case_id, notice)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -133,7 +138,7 @@ def start(
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}
         return _page(request, "cases.html", context, status_for(exc))
     notice = f"Case started; the run stopped: {outcome.reason.replace('_', ' ')}."
-    return RedirectResponse(f"/ui/cases/{case.id}?notice={quote(notice)}", status_code=303)
+    return _to_case(case.id, notice)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -164,7 +169,7 @@ def case_page(request: Request, case_id: str, orch: OrchestratorDep, notice: str
 def run(case_id: str, orch: OrchestratorDep) -> Response:
     outcome = orch.run(case_id)
     notice = f"The run stopped: {outcome.reason.replace('_', ' ')} after {outcome.steps} steps."
-    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(notice)}", status_code=303)
+    return _to_case(case_id, notice)
 
 
 @router.post("/cases/{case_id}/chat", response_class=HTMLResponse)
@@ -178,4 +183,4 @@ def chat(
     """Ask the case; question and answer land in its history, which the page shows."""
     person = request_person(request, actor, ())
     reply = orch.chat(case_id, f"person:{person.name}", message)
-    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(reply[:500])}", status_code=303)
+    return _to_case(case_id, reply[:500])
