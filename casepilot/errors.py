@@ -13,6 +13,7 @@ first to HTTP 4xx and the second to a retry or an incident::
     ├── UnknownPlanItem            an action names a plan item / instance that does not exist
     ├── GovernanceBlocked          a verdict forbade the action
     ├── DecisionRejected           a human decision was refused (wrong role, changed action, expired, bad option)
+    ├── NotAuthorized              a person lacks a role the case model requires for an action
     ├── ConcurrencyConflict        another writer changed the case first (optimistic locking)
     ├── StoreError                 persistence failures other than conflicts
     │   └── NotFound               a case, definition, task or event that does not exist
@@ -32,6 +33,7 @@ __all__ = [
     "GovernanceBlocked",
     "HistoryTampered",
     "IllegalTransition",
+    "NotAuthorized",
     "NotFound",
     "StoreError",
     "ToolError",
@@ -130,6 +132,10 @@ class GovernanceBlocked(CasepilotError):
 
 class DecisionRejected(CasepilotError):
     """A person's decision on an inbox item was refused; the message says why and what to do."""
+
+
+class NotAuthorized(CasepilotError):
+    """A person may not take an action: the CMMN model authorises other roles (``authorizedRoleRefs``)."""
 
 
 class ConcurrencyConflict(CasepilotError):

@@ -208,7 +208,7 @@ class Nodes:
         }
         action = ProposedAction(kind="llm_call", name=getattr(self.rt.planner, "model", "llm"), case_id=case_id,
                                 arguments=payload, estimated_tokens=len(canonical_json(payload)) // 4 + 500)
-        verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=None))
+        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=None))
         record = {"action": "llm_call", **verdict.to_json(), "transformed": None}
         overridden = verdict.kind == "require_human" and loaded.facts.llm_overrides > 0
         if verdict.kind != "allow":
@@ -252,7 +252,8 @@ class Nodes:
                         "completion_tokens": u.completion_tokens},
                         tokens=u.prompt_tokens + u.completion_tokens, cost=float(cost), latency_ms=u.latency_ms)
 
-    def _context(self, loaded: LoadedCase, *, confidence: float | None) -> GovernanceContext:
+    def context(self, loaded: LoadedCase, *, confidence: float | None) -> GovernanceContext:
+        """What governance may read about ``loaded`` for an action of the agent (``actor``/``roles`` replaced for people)."""
         assert loaded.engine is not None
         variables = loaded.engine.variables()
         signals = loaded.bundle.manifest.signals
@@ -292,7 +293,7 @@ class Nodes:
         if loaded.fresh and option["id"] not in {o.id for o in self.rt.options(loaded)[0]}:
             return {"verdict": None}  # the case moved on since observe (another worker or a person)
         action = self._proposed(loaded, option, plan["arguments"], state)
-        verdict = self.rt.governor_for(loaded.bundle).review(action, self._context(loaded, confidence=plan["confidence"]))
+        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=plan["confidence"]))
         observation = state.get("observation") or {}
         # What the agent saw comes from the store, where values are already pseudonymised;
         # arguments a model wrote itself are pseudonymised like any other text.

@@ -7,7 +7,8 @@ subset, with the tools bound to tasks:
   case file, complete the task);
 * an active decision task bound to a tool → ``decide`` (the same, for the DMN ``decide`` tool);
 * an enabled item → ``start``;
-* a discretionary item that may be planned now → ``plan``;
+* a discretionary item that may be planned now → ``plan`` (unless the model authorises only
+  certain roles to plan it: then it is people's, see ``people``);
 * always ``wait``.
 
 Human tasks are never offered: they go to the inbox and people complete them. User event
@@ -24,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from casepilot.agent.engine import EngineCase, ItemView
+from casepilot.agent.people import discretionary_roles
 from casepilot.agent.planning import ActionOption
 from casepilot.cmmn.runtime.actions import Action, PlanDiscretionary, StartItem
 from casepilot.tools import BindingSet, Provenance, ToolRegistry, build_arguments
@@ -104,7 +106,14 @@ def build_options(
         )
         options.append(option)
         arg_provenance[option.id] = bound.provenance
+    people_only: dict[str, tuple[str, ...]] | None = None
     for action in engine.activatable():
+        if isinstance(action, PlanDiscretionary):
+            # Items the model authorises for certain roles are planned by people holding them
+            # (``Orchestrator.perform``); the agent holds no role.
+            people_only = discretionary_roles(engine.case) if people_only is None else people_only
+            if people_only.get(action.item):
+                continue
         engine_option = _engine_option(action, views)
         if engine_option is not None:
             options.append(engine_option)

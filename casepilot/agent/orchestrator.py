@@ -19,7 +19,7 @@ import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,12 @@ from casepilot.agent.checkpointing import checkpointer_for
 from casepilot.agent.context import AgentRuntime
 from casepilot.agent.graph import build_graph
 from casepilot.agent.nodes import LoopState, Nodes
+from casepilot.agent.people import PersonAction, authorised, person_actions
 from casepilot.agent.planning import Planner
 from casepilot.agent.privacy import CasePrivacy
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.errors import DecisionRejected, NotFound
+from casepilot.errors import DecisionRejected, GovernanceBlocked, NotAuthorized, NotFound, UnknownPlanItem
+from casepilot.governance.actions import ProposedAction
 from casepilot.governance.budget import BudgetLimits
 from casepilot.governance.checkpoints import check_decision
 from casepilot.governance.governor import Governor
@@ -321,6 +323,47 @@ class Orchestrator:
         if verdict.get("kind") == "require_human":
             return f"{option['label']} needs a {verdict.get('role') or 'person'}'s approval first: {verdict.get('reason')}."
         return f"{option['label']} was blocked: {verdict.get('reason')}."
+
+    # -- people's own actions ---------------------------------------------------------------------
+
+    def person_actions(self, case_id: str) -> list[PersonAction]:
+        """User events people may make occur and discretionary items they may plan, now (with the
+        roles the model authorises for each)."""
+        loaded = self.runtime.load(case_id)
+        return person_actions(loaded.engine) if loaded.engine is not None else []
+
+    def perform(self, case_id: str, action_id: str, actor: Person) -> None:
+        """A person makes a user event occur or plans a discretionary item (see ``person_actions``).
+
+        Checked against the model's authorised roles (``NotAuthorized``), reviewed by governance
+        (``GovernanceBlocked`` unless allowed — the verdict is recorded either way) and recorded
+        with the person as actor. ``run`` then works the case on.
+        """
+        loaded = self.runtime.load(case_id)
+        possible = person_actions(loaded.engine) if loaded.engine is not None else []
+        found = next((a for a in possible if a.id == action_id), None)
+        if found is None:
+            names = ", ".join(f"{a.id} ({a.label})" for a in possible) or "none"
+            raise UnknownPlanItem(f"{action_id!r} is not an action people can take in case {case_id} now; "
+                                  f"possible: {names}")
+        if not authorised(found, actor.roles):
+            held = ", ".join(sorted(actor.roles)) or "no roles"
+            raise NotAuthorized(f"{actor.name} cannot {found.kind} {found.label!r}: the case model authorises "
+                                f"{' or '.join(found.roles)}, and {actor.name} has {held}")
+        who = f"person:{actor.name}"
+        proposed = ProposedAction(kind="transition", name=found.kind, case_id=case_id, plan_item=found.label,
+                                  arguments={"action": found.id})
+        context = replace(Nodes(self.runtime).context(loaded, confidence=None), actor=who, roles=actor.roles)
+        verdict = self.runtime.governor_for(loaded.bundle).review(proposed, context)
+        with self.runtime.step(case_id, loaded) as (step, loaded):
+            step.append("verdict", actor=who, payload={"action": found.id, **verdict.to_json()},
+                        rule_ids=verdict.rule_ids)
+            if verdict.kind == "allow":
+                assert loaded.engine is not None
+                self.runtime.record_transitions(step, loaded.engine.apply(found.action), who)
+                self.runtime.sync_inbox(step, loaded)
+        if verdict.kind != "allow":
+            raise GovernanceBlocked(f"{found.label!r} was not allowed: {verdict.reason}")
 
     # -- async variants -----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.identity import request_person
 from casepilot.api.schemas import (
+    ActorIn,
     CaseItem,
     CaseListed,
     CaseSummary,
@@ -17,6 +18,7 @@ from casepilot.api.schemas import (
     ChatReply,
     ErrorBody,
     HistoryPage,
+    PersonActionOut,
     RunIn,
     RunOutcomeOut,
     StartCaseIn,
@@ -125,3 +127,30 @@ def chat(case_id: str, body: ChatIn, request: Request, orch: OrchestratorDep) ->
     person = request_person(request, body.actor, ())
     orch.store.case(case_id)
     return ChatReply(case_id=case_id, reply=orch.chat(case_id, f"person:{person.name}", body.message))
+
+
+@router.get("/{case_id}/actions", response_model=list[PersonActionOut], responses=_NOT_FOUND)
+def people_actions(case_id: str, orch: OrchestratorDep) -> list[PersonActionOut]:
+    """User events people may make occur and discretionary items they may plan now, with the roles
+    the case model authorises for each."""
+    orch.store.case(case_id)
+    return [PersonActionOut(id=a.id, kind=a.kind, label=a.label, roles=list(a.roles))
+            for a in orch.person_actions(case_id)]
+
+
+@router.post(
+    "/{case_id}/actions/{action_id}",
+    response_model=RunOutcomeOut,
+    responses={**_NOT_FOUND, 403: {"model": ErrorBody, "description": "The actor lacks an authorised role, "
+                                                                       "or governance did not allow it."}},
+)
+def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDep,
+            body: ActorIn | None = None) -> RunOutcomeOut:
+    """Take one of the case's people actions, then work the case on (the outcome says where it stopped)."""
+    body = body or ActorIn()
+    person = request_person(request, body.actor, body.roles)
+    orch.store.case(case_id)
+    orch.perform(case_id, action_id, person)
+    outcome = orch.run(case_id)
+    return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
+                         case_state=outcome.case_state, pending=list(outcome.pending))

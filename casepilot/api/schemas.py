@@ -8,7 +8,7 @@ the store has no model for, so the wire format is typed end to end.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -81,6 +81,22 @@ class DecisionIn(_In):
         "The decider's roles; the item's role must be one. Behind a sign-on proxy they come from its headers."))
     choice: str = Field(min_length=1, description="One of the item's options, e.g. approve.")
     comment: str | None = Field(default=None, description="Why; kept (pseudonymised) in the history.")
+
+
+class PersonActionOut(BaseModel):
+    """Something people may do in the case now (``POST /cases/{id}/actions/{action_id}``)."""
+
+    id: str = Field(description="occur:<instance> for a user event, plan:<item>:<owner> for a discretionary item.")
+    kind: Literal["occur", "plan"]
+    label: str
+    roles: list[str] = Field(description="Roles the case model authorises for it; empty: anyone.")
+
+
+class ActorIn(_In):
+    """Who acts (from the sign-on proxy's headers instead, when the service trusts them)."""
+
+    actor: str | None = Field(default=None, min_length=1, description="Recorded as person:<actor>.")
+    roles: list[str] = Field(default_factory=list, description="The actor's roles.")
 
 
 class ChatIn(_In):

@@ -144,25 +144,54 @@ def start(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str, orch: OrchestratorDep, notice: str | None = None) -> HTMLResponse:
     try:
-        record = orch.store.case(case_id)
+        context = _case_context(orch, case_id)
     except NotFound as exc:
         return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
+    return _page(request, "case.html", {**context, "notice": notice})
+
+
+def _case_context(orch: Orchestrator, case_id: str) -> dict[str, Any]:
+    record = orch.store.case(case_id)
     loaded = orch.runtime.load(case_id)
     engine = loaded.engine
     report = orch.store.verify(case_id)
     events = orch.store.history(case_id, after_seq=max(0, record.last_seq - _HISTORY_SHOWN))
     timeline = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "what": describe_event(e)}
                 for e in events if e.kind not in HIDDEN_KINDS]
-    return _page(request, "case.html", {
+    return {
         "case": record,
         "state": engine.state if engine is not None else "active",
         "items": engine.items() if engine is not None else [],
         "tasks": orch.pending(case_id),
+        "actions": orch.person_actions(case_id),
         "timeline": timeline,
         "verified": report.ok,
         "events_checked": report.events_checked,
-        "notice": notice,
-    })
+    }
+
+
+@router.post("/cases/{case_id}/actions/{action_id}", response_class=HTMLResponse)
+def perform(
+    request: Request,
+    case_id: str,
+    action_id: str,
+    orch: OrchestratorDep,
+    actor: Annotated[str, Form(max_length=200)] = "",
+    roles: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """A person makes a user event occur or plans a discretionary item; then the case runs on."""
+    try:
+        person = request_person(request, actor, sorted(_roles(roles)))
+        orch.perform(case_id, action_id, person)
+    except (CasepilotError, ApiError) as exc:
+        status = exc.status if isinstance(exc, ApiError) else status_for(exc)
+        try:
+            context = _case_context(orch, case_id)
+        except NotFound:
+            return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
+        return _page(request, "case.html", {**context, "error": str(exc)}, status)
+    outcome = orch.run(case_id)
+    return _to_case(case_id, f"{person.name} did it; the case ran on: {outcome.reason.replace('_', ' ')}.")
 
 
 @router.post("/cases/{case_id}/run", response_class=HTMLResponse)

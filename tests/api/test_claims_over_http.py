@@ -179,3 +179,21 @@ def test_the_case_summary_shows_when_it_last_changed(client: TestClient, deploye
     after = client.get(f"/cases/{case['id']}").json()
     assert after["state"] == "completed"
     assert after["updated_at"] > case["updated_at"] and after["version"] > case["version"]
+
+
+def test_people_actions_need_the_role_the_model_names(client: TestClient, deployed: dict[str, Any]) -> None:
+    case_id, _task = _to_review(client)
+    actions = client.get(f"/cases/{case_id}/actions").json()
+    withdraw = next(a for a in actions if a["label"] == "Customer withdraws")
+    assert (withdraw["kind"], withdraw["roles"]) == ("occur", ["claims handler"])
+    refused = client.post(f"/cases/{case_id}/actions/{withdraw['id']}", json={"actor": "ann", "roles": [SENIOR]})
+    assert refused.status_code == 403 and refused.json()["error"] == "NotAuthorized"
+    assert client.get(f"/cases/{case_id}").json()["state"] == "active"
+    unknown = client.post(f"/cases/{case_id}/actions/occur:nope", json={"actor": "carol", "roles": ["claims handler"]})
+    assert unknown.status_code == 404
+    done = client.post(f"/cases/{case_id}/actions/{withdraw['id']}", json={"actor": "carol", "roles": ["claims handler"]})
+    assert done.status_code == 200, done.text
+    assert (done.json()["reason"], done.json()["case_state"]) == ("terminated", "terminated")
+    assert client.get("/inbox").json() == []  # the review it waited for went away with the case
+    assert client.get(f"/cases/{case_id}/actions").json() == []
+    assert client.get("/cases/nope/actions").status_code == 404

@@ -129,3 +129,25 @@ def test_form_posts_from_another_site_are_refused_before_anything_runs(orch: Orc
         assert same_site.status_code == 303
         assert orch.pending() == []
         assert client.get("/ui/inbox", headers={"sec-fetch-site": "cross-site"}).status_code == 200  # reading is fine
+
+
+def test_a_claims_handler_records_a_withdrawal_on_the_case_page(page_url: tuple[str, Page]) -> None:
+    url, page = page_url
+    _start_claim(url, page, LETTERS["senior-review"], "CLM-9")
+    action = page.locator("form[data-action^='occur:']", has_text="Customer withdraws")
+    assert "for a claims handler" in action.inner_text()
+    action.locator("input[name=actor]").fill("Dan")
+    action.locator("input[name=roles]").fill("senior analyst")
+    action.locator("button").click()
+    assert "authorises claims handler" in page.inner_text("[role=alert]")
+    assert page.text_content("#case-state") == "active"
+
+    action = page.locator("form[data-action^='occur:']", has_text="Customer withdraws")
+    action.locator("input[name=actor]").fill("Carol")
+    action.locator("input[name=roles]").fill("claims handler")
+    action.locator("button").click()
+    page.wait_for_url("**/ui/cases/*")
+    assert page.text_content("#case-state") == "terminated"
+    assert "Carol did it" in page.inner_text("[role=status]")
+    assert "person:Carol" in page.inner_text("#timeline")
+    assert page.locator("form[data-action]").count() == 0
