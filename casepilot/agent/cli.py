@@ -1,4 +1,4 @@
-"""``casepilot deploy | start | run | inbox | decide | chat | demo``: working cases from a shell.
+"""``casepilot deploy | start | run | inbox | decide | actions | act | chat | demo``: cases from a shell.
 
 Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL`` or a SQLite file
 under ``.casepilot/``). Tools come from ``--tools module:function`` (a function returning
@@ -110,6 +110,28 @@ def decide(task_id: str,
     console.print(f"{task.id}: {task.decision} by {task.decided_by}")
 
 
+def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> None:
+    """List what people may do in a case now (user events, discretionary items) and for which roles."""
+    table = Table("kind", "action", "roles")
+    table.columns.insert(0, Column("id", no_wrap=True))
+    for action in _orchestrator(db, tools).person_actions(case_id):
+        table.add_row(action.id, action.kind, action.label, ", ".join(action.roles) or "anyone")
+    console.print(table)
+
+
+def act(case_id: str, action_id: str,
+        actor: Annotated[str, typer.Option("--as", help="Who acts")],
+        roles: Annotated[list[str] | None, typer.Option("--role", help="The actor's roles")] = None,
+        db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Take one of the case's people actions (see `actions`), then work the case on."""
+    from casepilot.agent.orchestrator import Person
+
+    orch = _orchestrator(db, tools)
+    orch.perform(case_id, action_id, Person(actor, set(roles or [])))
+    outcome = orch.run(case_id)
+    console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
+
+
 def chat(case_id: str, message: str, actor: Annotated[str, typer.Option("--as")] = "user",
          db: DbOption = None, tools: ToolsOption = None) -> None:
     """Ask the case a question, or ask it to do one of its possible actions."""
@@ -129,5 +151,5 @@ def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = 
 
 def register(app: typer.Typer) -> None:
     """Mount the agent's commands on the main CLI."""
-    for fn in (deploy, start, run, inbox, decide, chat, demo):
+    for fn in (deploy, start, run, inbox, decide, actions, act, chat, demo):
         app.command(fn.__name__)(fn)
