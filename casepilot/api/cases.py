@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from casepilot.agent.orchestrator import Orchestrator
+from casepilot.agent.privacy import jsonable
 from casepilot.api.deps import OrchestratorDep
+from casepilot.api.errors import ApiError
 from casepilot.api.identity import request_person
 from casepilot.api.schemas import (
     ActorIn,
@@ -19,10 +21,12 @@ from casepilot.api.schemas import (
     ErrorBody,
     HistoryPage,
     PersonActionOut,
+    RevealedCaseFile,
     RunIn,
     RunOutcomeOut,
     StartCaseIn,
 )
+from casepilot.errors import DecisionRejected
 from casepilot.store import VerifyReport
 
 __all__ = ["case_summary", "router"]
@@ -154,3 +158,28 @@ def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDe
     outcome = orch.run(case_id)
     return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
                          case_state=outcome.case_state, pending=list(outcome.pending))
+
+
+@router.post(
+    "/{case_id}/reveal",
+    response_model=RevealedCaseFile,
+    responses={**_NOT_FOUND, 403: {"model": ErrorBody, "description": "The actor's roles may not see personal data."}},
+)
+def reveal(case_id: str, request: Request, response: Response, orch: OrchestratorDep,
+           body: ActorIn | None = None) -> RevealedCaseFile:
+    """The case file with personal data in clear, for a role the case allows (``reveal_roles``).
+
+    Every reveal, and every refusal, is recorded in the case history; the answer is marked
+    not to be cached.
+    """
+    body = body or ActorIn()
+    person = request_person(request, body.actor, body.roles)
+    orch.store.case(case_id)
+    loaded = orch.runtime.load(case_id)
+    variables = loaded.engine.variables() if loaded.engine is not None else {}
+    try:
+        clear = orch.reveal(case_id, variables, person)
+    except DecisionRejected as exc:
+        raise ApiError(403, "NotAuthorized", str(exc)) from exc
+    response.headers["Cache-Control"] = "no-store"
+    return RevealedCaseFile(case_id=case_id, revealed_for=person.name, variables=jsonable(clear))

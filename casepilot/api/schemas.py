@@ -99,6 +99,14 @@ class ActorIn(_In):
     roles: list[str] = Field(default_factory=list, description="The actor's roles.")
 
 
+class RevealedCaseFile(BaseModel):
+    """A case file with its personal data in clear (``POST /cases/{id}/reveal``; audited)."""
+
+    case_id: str
+    revealed_for: str
+    variables: dict[str, Any]
+
+
 class ChatIn(_In):
     """A question to the case, or an instruction naming one of its possible actions."""
 

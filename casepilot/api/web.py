@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from casepilot.agent.orchestrator import Orchestrator
+from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.api._origin import cross_site
 from casepilot.api.deps import OrchestratorDep
@@ -162,12 +163,52 @@ def _case_context(orch: Orchestrator, case_id: str) -> dict[str, Any]:
         "case": record,
         "state": engine.state if engine is not None else "active",
         "items": engine.items() if engine is not None else [],
+        "variables": _shown(engine.variables() if engine is not None else {}),
         "tasks": orch.pending(case_id),
         "actions": orch.person_actions(case_id),
         "timeline": timeline,
         "verified": report.ok,
         "events_checked": report.events_checked,
     }
+
+
+def _shown(variables: dict[str, Any]) -> list[tuple[str, str]]:
+    """Case-file values as text for the page (JSON for structures), sorted by name."""
+    return [(name, value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False))
+            for name, value in sorted(variables.items())]
+
+
+@router.post("/cases/{case_id}/reveal", response_class=HTMLResponse)
+def reveal(
+    request: Request,
+    case_id: str,
+    orch: OrchestratorDep,
+    actor: Annotated[str, Form(max_length=200)] = "",
+    roles: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """The case file with personal data in clear, for a role the case allows; audited in the history.
+
+    Answered directly (not redirected): clear values must never travel in a URL, and the page
+    is marked not to be stored by the browser or a proxy.
+    """
+    try:
+        person = request_person(request, actor, sorted(_roles(roles)))
+        orch.store.case(case_id)  # NotFound → 404 before anything else
+        loaded = orch.runtime.load(case_id)
+        clear = orch.reveal(case_id, loaded.engine.variables() if loaded.engine is not None else {}, person)
+    except (CasepilotError, ApiError) as exc:
+        status = exc.status if isinstance(exc, ApiError) else (
+            403 if isinstance(exc, DecisionRejected) else status_for(exc))
+        try:
+            context = _case_context(orch, case_id)
+        except NotFound:
+            return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
+        return _page(request, "case.html", {**context, "error": str(exc)}, status)
+    context = {**_case_context(orch, case_id), "variables": _shown(clear), "revealed_for": person.name,
+               "notice": f"Personal data shown to {person.name}; this is recorded in the case history."}
+    response = _page(request, "case.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/cases/{case_id}/actions/{action_id}", response_class=HTMLResponse)

@@ -197,3 +197,22 @@ def test_people_actions_need_the_role_the_model_names(client: TestClient, deploy
     assert client.get("/inbox").json() == []  # the review it waited for went away with the case
     assert client.get(f"/cases/{case_id}/actions").json() == []
     assert client.get("/cases/nope/actions").status_code == 404
+
+
+def test_personal_data_is_shown_only_to_allowed_roles_and_every_look_is_recorded(
+    client: TestClient, deployed: dict[str, Any],
+) -> None:
+    case_id, _task = _to_review(client)
+    summary = client.get(f"/cases/{case_id}").json()
+    assert "Mary Jones" not in str(summary["variables"])  # pseudonymised where it is stored
+    refused = client.post(f"/cases/{case_id}/reveal", json={"actor": "bob", "roles": ["claims handler"]})
+    assert refused.status_code == 403 and "senior analyst" in refused.json()["detail"]
+    shown = client.post(f"/cases/{case_id}/reveal", json={"actor": "ann", "roles": [SENIOR]})
+    assert shown.status_code == 200, shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    assert shown.json()["revealed_for"] == "ann"
+    assert "Mary Jones" in shown.json()["variables"]["letter"]
+    events = client.get(f"/cases/{case_id}/history", params={"limit": 1000}).json()["events"]
+    looks = [(e["kind"], e["actor"]) for e in events if e["kind"] in ("pii_revealed", "error")]
+    assert looks == [("error", "person:bob"), ("pii_revealed", "person:ann")]
+    assert "Mary Jones" not in str(events)  # the history records that ann looked, not what she saw

@@ -66,9 +66,10 @@ def test_a_person_decides_a_checkpoint_in_the_browser(page_url: tuple[str, Page]
     assert "verified ✓" in page.inner_text("main")
     assert orch.pending() == []
 
-    page.fill("input[name=actor]", "Ann")
-    page.fill("input[name=message]", "What is the status?")
-    page.click("text=Send")
+    chat = page.locator("form#chat")
+    chat.locator("input[name=actor]").fill("Ann")
+    chat.locator("input[name=message]").fill("What is the status?")
+    chat.locator("button").click()
     page.wait_for_url("**/ui/cases/*")
     assert "is completed" in page.inner_text("[role=status]")
     assert "What is the status?" in page.inner_text("#timeline")
@@ -151,3 +152,19 @@ def test_a_claims_handler_records_a_withdrawal_on_the_case_page(page_url: tuple[
     assert "Carol did it" in page.inner_text("[role=status]")
     assert "person:Carol" in page.inner_text("#timeline")
     assert page.locator("form[data-action]").count() == 0
+
+
+def test_the_case_page_reveals_personal_data_to_allowed_roles_only(orch: Orchestrator) -> None:
+    orch.deploy(EXAMPLE)
+    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    orch.run(case.id)
+    with TestClient(create_app(orch)) as client:
+        page = client.get(f"/ui/cases/{case.id}")
+        assert "&lt;PERSON_1&gt;" in page.text and "Mary Jones" not in page.text
+        refused = client.post(f"/ui/cases/{case.id}/reveal", data={"actor": "Bob", "roles": "claims handler"})
+        assert refused.status_code == 403 and "Mary Jones" not in refused.text
+        shown = client.post(f"/ui/cases/{case.id}/reveal", data={"actor": "Ann", "roles": "senior analyst"})
+        assert shown.status_code == 200 and "Mary Jones" in shown.text
+        assert shown.headers["cache-control"] == "no-store"
+        assert "recorded in the case history" in shown.text
+    assert [e.actor for e in orch.store.history(case.id) if e.kind == "pii_revealed"] == ["person:Ann"]
