@@ -18,6 +18,7 @@ first to HTTP 4xx and the second to a retry or an incident::
     ├── StoreError                 persistence failures other than conflicts
     │   └── NotFound               a case, definition, task or event that does not exist
     ├── HistoryTampered            the hash chain of a case history does not verify
+    ├── RetrievalError             a document collection refused input (empty text or query, mismatched embeddings)
     └── ToolError                  a tool failed, timed out or returned an invalid result
 """
 
@@ -35,6 +36,7 @@ __all__ = [
     "IllegalTransition",
     "NotAuthorized",
     "NotFound",
+    "RetrievalError",
     "StoreError",
     "ToolError",
     "UnknownPlanItem",
@@ -157,6 +159,11 @@ class HistoryTampered(CasepilotError):
         self.case_id = case_id
         self.sequence = sequence
         super().__init__(message)
+
+
+class RetrievalError(CasepilotError):
+    """Retrieval over a document collection refused its input: empty text or query, bad chunking
+    settings, or a collection queried with another embedding function than it was built with."""
 
 
 class ToolError(CasepilotError):

@@ -10,6 +10,7 @@ CORPORA = Path(os.environ.get("CASEPILOT_CORPORA") or Path(__file__).resolve().p
 CMMN = CORPORA / "cmmn"
 DMN_TCK = CORPORA / "dmn-tck"
 PII = CORPORA / "pii"
+CRANFIELD = CORPORA / "rag" / "cranfield"
 
 if not CORPORA.is_dir():
     raise RuntimeError(f"conformance material not found at {CORPORA}; set CASEPILOT_CORPORA to its folder")

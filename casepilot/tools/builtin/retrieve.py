@@ -1,9 +1,10 @@
 """Retrieval as a tool — the extension point for ``casepilot.rag``.
 
-``casepilot.rag`` is not built yet. Anything that satisfies ``Retriever`` (a callable
-from query, collection and limit to passages) becomes a tool with ``retrieve_tool``; when
-``rag.Retriever`` lands it only needs to be adapted to this protocol. Retrieved text is
-untrusted by nature: bindings mark everything a tool returns as untrusted.
+Anything that satisfies ``Retriever`` (a callable from query, collection and limit to
+passages) becomes a tool with ``retrieve_tool``. ``casepilot.rag.Retriever`` does: hybrid
+search over Chroma collections whose passages cite ``collection/document#chunk``, e.g.
+``builtin_tools(retriever=rag.Retriever(store, default_collection="policies"))``. Retrieved
+text is untrusted by nature: bindings mark everything a tool returns as untrusted.
 """
 
 from __future__ import annotations
