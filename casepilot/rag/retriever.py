@@ -51,6 +51,7 @@ class _Lexical:
     ids: list[str]
     texts: list[str]
     metadatas: list[dict[str, Any]]
+    positions: dict[str, int]
 
 
 class Retriever:
@@ -95,23 +96,25 @@ class Retriever:
         if k < 1:
             raise RetrievalError(f"k must be at least 1 (got {k})")
         pool = max(k, self.candidates) * (3 if distinct_documents else 1)
+        ranked: list[tuple[str, float]]
         if mode == "dense":
-            hits = self._dense(collection, query, pool)
+            ranked = self._dense(collection, query, pool)
         elif mode == "lexical":
-            hits = self._lexical_hits(collection, query, pool)
+            ranked = self._lexical_ranking(collection, query, pool)
         else:
-            hits = self._fuse(
-                self._dense(collection, query, pool), self._lexical_hits(collection, query, pool)
+            ranked = self._fuse(
+                self._dense(collection, query, pool), self._lexical_ranking(collection, query, pool)
             )
         if distinct_documents:
             seen: set[str] = set()
-            best: list[Hit] = []
-            for hit in hits:
-                if hit.document_id not in seen:
-                    seen.add(hit.document_id)
-                    best.append(hit)
-            hits = best
-        return hits[:k]
+            best: list[tuple[str, float]] = []
+            for chunk_id, score in ranked:
+                doc_id = _split(chunk_id)[0]
+                if doc_id not in seen:
+                    seen.add(doc_id)
+                    best.append((chunk_id, score))
+            ranked = best
+        return self._hydrate(collection, ranked[:k])
 
     def __call__(self, query: str, collection: str | None, limit: int) -> Sequence[Passage]:
         """The ``retrieve`` tool's protocol: passages with ``collection/document#chunk`` citations."""
@@ -126,50 +129,70 @@ class Retriever:
 
     # -- the two sides and their fusion ------------------------------------------------------
 
-    def _dense(self, collection: str, query: str, n: int) -> list[Hit]:
+    def _dense(self, collection: str, query: str, n: int) -> list[tuple[str, float]]:
+        """Chunk ids and cosine similarities; texts are fetched later, for the final ``k`` only."""
         col = self.store.collection(collection)
-        count = int(col.count())
-        if count == 0:
-            return []
-        got = col.query(
-            query_texts=[query], n_results=min(n, count), include=["documents", "metadatas", "distances"]
-        )
+        # chromadb returns fewer results when the collection holds fewer than ``n``
+        got = col.query(query_texts=[query], n_results=n, include=["distances"])
         return [
-            _hit(collection, meta or {}, text or "", 1.0 - float(dist))
-            for text, meta, dist in zip(
-                got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-            )
+            (cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0], strict=True)
         ]
 
-    def _lexical_hits(self, collection: str, query: str, n: int) -> list[Hit]:
+    def _lexical_ranking(self, collection: str, query: str, n: int) -> list[tuple[str, float]]:
         self.store.collection(collection)  # NotFound / embedding checks, as for dense
         lex = self._lexical_index(collection)
-        return [
-            _hit(collection, lex.metadatas[h.position], lex.texts[h.position], h.score)
-            for h in lex.index.search(query, n)
-        ]
+        return [(lex.ids[h.position], h.score) for h in lex.index.search(query, n)]
 
     def _lexical_index(self, collection: str) -> _Lexical:
         revision = self.store.revision(collection)
         cached = self._lexical.get(collection)
         if cached is None or cached.revision != revision:
             stored = self.store.chunks(collection)
+            positions = {cid: i for i, cid in enumerate(stored.ids)}
             cached = _Lexical(
-                revision, LexicalIndex(stored.texts), stored.ids, stored.texts, stored.metadatas
+                revision, LexicalIndex(stored.texts), stored.ids, stored.texts, stored.metadatas, positions
             )
             self._lexical[collection] = cached
         return cached
 
-    def _fuse(self, dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
-        scores: dict[tuple[str, int], float] = {}
-        first: dict[tuple[str, int], Hit] = {}
+    def _hydrate(self, collection: str, ranked: list[tuple[str, float]]) -> list[Hit]:
+        """Texts and metadata for the ranked chunk ids: from the BM25 cache when it is current,
+        else in one ``get`` from Chroma (fetching them for every dense candidate costs more)."""
+        if not ranked:
+            return []
+        lex = self._lexical.get(collection)
+        if lex is not None and lex.revision == self.store.revision(collection):
+            rows = {
+                cid: (lex.texts[i], lex.metadatas[i])
+                for cid, _ in ranked
+                if (i := lex.positions.get(cid)) is not None
+            }
+        else:
+            got = self.store.collection(collection).get(
+                ids=[cid for cid, _ in ranked], include=["documents", "metadatas"]
+            )
+            rows = {
+                cid: (text or "", dict(meta or {}))
+                for cid, text, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+                )
+            }
+        return [_hit(collection, rows[cid][1], rows[cid][0], score) for cid, score in ranked if cid in rows]
+
+    def _fuse(
+        self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        scores: dict[str, float] = {}
         for ranking in (dense, lexical):
-            for rank, hit in enumerate(ranking, start=1):
-                key = (hit.document_id, hit.chunk)
-                scores[key] = scores.get(key, 0.0) + 1.0 / (self.rrf_k + rank)
-                first.setdefault(key, hit)
-        order = sorted(scores, key=lambda key: (-scores[key], key))
-        return [_replace_score(first[key], scores[key]) for key in order]
+            for rank, (chunk_id, _) in enumerate(ranking, start=1):
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _split(chunk_id: str) -> tuple[str, int]:
+    """``<document id>::<chunk index>`` → (document id, index); document ids may contain ``::``."""
+    doc_id, _, index = chunk_id.rpartition("::")
+    return doc_id, int(index)
 
 
 def _check_mode(mode: str) -> None:
@@ -187,7 +210,3 @@ def _hit(collection: str, meta: dict[str, Any], text: str, score: float) -> Hit:
         text=text,
         score=score,
     )
-
-
-def _replace_score(hit: Hit, score: float) -> Hit:
-    return Hit(hit.collection, hit.document_id, hit.chunk, hit.title, hit.source, hit.text, score)

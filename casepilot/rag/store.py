@@ -94,6 +94,8 @@ class DocumentStore:
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self._revisions: dict[str, int] = {}
+        self._open: dict[tuple[str, str], Any] = {}
+        """Collections already checked and opened, by (name, embedding identity): a query costs one round trip."""
 
     def close(self) -> None:
         """Release the Chroma client (its files are closed once no other client in the process uses them).
@@ -151,6 +153,7 @@ class DocumentStore:
     def delete_collection(self, name: str) -> None:
         self._require(name)
         self._client.delete_collection(name)
+        self._open = {key: col for key, col in self._open.items() if key[0] != name}
         self._bump(name)
 
     def collection(self, name: str, *, embedding_function: CasepilotEmbeddingFunction | None = None) -> Any:
@@ -160,8 +163,14 @@ class DocumentStore:
         ``embedding_function`` (the store's by default) is not the one it was built with.
         """
         ef = embedding_function or self.embedding_function
+        key = (name, ef.identity)
+        cached = self._open.get(key)
+        if cached is not None:
+            return cached
         self._check_embedding(name, self._require(name), ef)
-        return self._client.get_collection(name, embedding_function=_chroma_ef(ef))
+        col = self._client.get_collection(name, embedding_function=_chroma_ef(ef))
+        self._open[key] = col
+        return col
 
     # -- documents ---------------------------------------------------------------------------
 
