@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from casepilot.rag import (
     Document,
@@ -72,3 +74,21 @@ def test_openai_embeddings_are_batched() -> None:
         vectors = ef([f"text {i}" for i in range(5)])
         assert len(vectors) == 5
         assert [len(r["input"]) for r in server.received] == [2, 2, 1]
+
+
+def test_nothing_touches_the_network_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the packaged model, ingesting into Chroma and searching open no connection at all."""
+
+    def refuse(self: socket.socket, address: object) -> None:
+        raise AssertionError(f"network access to {address!r}")
+
+    embeddings_module._wordllama_model.cache_clear()
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    ef = WordLlamaEmbeddings()
+    with DocumentStore(tmp_path / "chroma", embedding_function=ef) as store:
+        store.create_collection("offline")
+        store.ingest(
+            "offline", [Document("a", "Wing in a propeller slipstream."), Document("b", "Heat transfer.")]
+        )
+        assert Retriever(store).search("offline", "slipstream over a wing", 1)[0].document_id == "a"
