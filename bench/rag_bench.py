@@ -214,6 +214,7 @@ def main() -> None:
         ("casepilot dense", "Chroma direct (same embeddings)"),
         ("casepilot lexical", "bm25s direct (stemmed)"),
         ("casepilot lexical", "rank_bm25 (BM25Okapi)"),
+        ("casepilot hybrid", "bm25s direct (stemmed)"),
         ("casepilot hybrid", "rank_bm25 (BM25Okapi)"),
         ("casepilot hybrid", "Chroma direct (same embeddings)"),
     ]

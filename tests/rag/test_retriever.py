@@ -17,8 +17,9 @@ def test_each_mode_ranks_the_answer_first_with_a_citation(store: DocumentStore, 
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_hybrid_fuses_by_reciprocal_rank(store: DocumentStore) -> None:
-    retriever = Retriever(store, rrf_k=60)
+@pytest.mark.parametrize("dense_weight", [0.5, 1.0])
+def test_hybrid_fuses_by_reciprocal_rank(store: DocumentStore, dense_weight: float) -> None:
+    retriever = Retriever(store, rrf_k=60, dense_weight=dense_weight)
     query = "lost luggage reimbursed"
     dense = retriever.search("policies", query, 50, mode="dense")
     lexical = retriever.search("policies", query, 50, mode="lexical")
@@ -27,10 +28,16 @@ def test_hybrid_fuses_by_reciprocal_rank(store: DocumentStore) -> None:
     rank_l = {(h.document_id, h.chunk): r for r, h in enumerate(lexical, start=1)}
     for hit in hybrid:
         key = (hit.document_id, hit.chunk)
-        expected = sum(1 / (60 + ranks[key]) for ranks in (rank_d, rank_l) if key in ranks)
+        expected = sum(w / (60 + ranks[key]) for w, ranks in ((dense_weight, rank_d), (1.0, rank_l)) if key in ranks)
         assert hit.score == pytest.approx(expected)
     assert {(h.document_id, h.chunk) for h in hybrid} == set(rank_d) | set(rank_l)
     assert hybrid[0].document_id == "travel-1"
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5])
+def test_the_dense_weight_must_be_a_share(store: DocumentStore, weight: float) -> None:
+    with pytest.raises(RetrievalError, match="dense_weight must be between 0 and 1"):
+        Retriever(store, dense_weight=weight)
 
 
 def test_distinct_documents_keeps_the_best_passage_of_each(store: DocumentStore) -> None:
