@@ -11,13 +11,18 @@ the collection on disk in sync.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import bm25s
 import numpy as np
 import Stemmer
+
+with warnings.catch_warnings():
+    # bm25s imports tqdm.auto, which warns in a notebook without ipywidgets; we show no progress bars.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import bm25s
 
 __all__ = ["LexicalHit", "LexicalIndex", "tokenize"]
 

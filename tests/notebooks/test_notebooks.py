@@ -9,6 +9,11 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+SHOWS = {
+    "01-governed-claim-triage.ipynb": ("require_human", "completed"),
+    "02-retrieval-for-cases.ipynb": ("policies/motor-1#0", "policies/travel-1#0", "-> aero", "nDCG@10 on 20 queries"),
+}
+"""What each notebook's printed output must contain (its point, shown)."""
 
 
 def test_there_are_notebooks() -> None:
@@ -28,4 +33,9 @@ def test_notebook_runs(path: Path) -> None:
     printed = "".join(
         o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
     )
-    assert "require_human" in printed and "completed" in printed
+    for expected in SHOWS[path.name]:
+        assert expected in printed, expected
+
+
+def test_every_notebook_says_what_it_shows() -> None:
+    assert {p.name for p in NOTEBOOKS} == set(SHOWS)

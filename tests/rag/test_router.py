@@ -26,7 +26,7 @@ def router() -> Router:
     [
         (
             "is hail covered?",
-            "claim_triage",
+            "claim-triage",
             "aerodynamics",
             Route("policies", "wordllama", ("claims_policies",)),
         ),
