@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from casepilot.agent.orchestrator import Orchestrator
 from casepilot.demo.run import LETTERS
 
 SENIOR = "senior analyst"
@@ -216,3 +219,26 @@ def test_personal_data_is_shown_only_to_allowed_roles_and_every_look_is_recorded
     looks = [(e["kind"], e["actor"]) for e in events if e["kind"] in ("pii_revealed", "error")]
     assert looks == [("error", "person:bob"), ("pii_revealed", "person:ann")]
     assert "Mary Jones" not in str(events)  # the history records that ann looked, not what she saw
+
+
+def test_concurrent_runs_of_the_same_cases_run_every_tool_once(client: TestClient, deployed: dict[str, Any],
+                                                              orch: Orchestrator) -> None:
+    """Three requests per case at once (FastAPI's thread pool): each tool still runs exactly once."""
+    ids = [_start(client, LETTERS["straight-through"], f"CLM-C{i}")["id"] for i in range(3)]
+    answers: list[tuple[int, str]] = []
+
+    def run(case_id: str) -> None:
+        response = client.post(f"/cases/{case_id}/run")
+        answers.append((response.status_code, response.json().get("reason", response.text)))
+
+    threads = [threading.Thread(target=run, args=(case_id,)) for case_id in ids for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert answers == [(200, "completed")] * 9
+    for case_id in ids:
+        history = orch.store.history(case_id)
+        calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
+        assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}, calls
+        assert orch.store.verify(case_id).ok
