@@ -34,6 +34,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 _SUB_APPS: tuple[tuple[str, str, str], ...] = (
     ("casepilot.cmmn.cli", "app", "cmmn"),
     ("casepilot.dmn.cli", "app", "dmn"),
+    ("casepilot.rag.cli", "app", "rag"),
 )
 # Modules whose ``register(app)`` adds top-level commands.
 _REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli", "casepilot.api.cli")

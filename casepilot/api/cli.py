@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,16 +20,19 @@ def serve(
         "(e.g. X-Forwarded-User) instead of from what requests claim.")] = None,
     roles_header: Annotated[str, typer.Option(
         "--roles-header", help="With --user-header: the proxy's header of comma-separated roles.")] = "X-Forwarded-Groups",
+    documents: Annotated[Path | None, typer.Option(
+        "--documents", help="A Chroma folder of `casepilot rag ingest`: agents get the retrieve tool over it.")] = None,
 ) -> None:
     """Serve the JSON HTTP API and the web page (inbox, cases, history); OpenAPI docs at /docs."""
     import uvicorn
 
     from casepilot.api.app import app_from_settings
     from casepilot.api.identity import TrustedHeaders
-    from casepilot.api.settings import ApiSettings
+    from casepilot.api.settings import ApiSettings, default_registry, registry_with_documents
 
     identity = TrustedHeaders(user=user_header, roles=roles_header) if user_header else None
-    settings = ApiSettings(database_url=db, identity=identity)
+    registry = registry_with_documents(documents) if documents is not None else default_registry
+    settings = ApiSettings(database_url=db, identity=identity, registry=registry)
     Console().print(f"serving casepilot on http://{host}:{port} (store {settings.resolved_url()}; docs at /docs)")
     uvicorn.run(app_from_settings(settings), host=host, port=port)
 

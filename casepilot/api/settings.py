@@ -11,7 +11,7 @@ from casepilot.api.identity import TrustedHeaders
 from casepilot.store import DEFAULT_URL, Store
 from casepilot.tools import ToolRegistry
 
-__all__ = ["ENV_DATABASE_URL", "ApiSettings", "default_registry"]
+__all__ = ["ENV_DATABASE_URL", "ApiSettings", "default_registry", "registry_with_documents"]
 
 ENV_DATABASE_URL = "CASEPILOT_DATABASE_URL"
 
@@ -21,6 +21,20 @@ def default_registry() -> ToolRegistry:
     from casepilot.demo.run import demo_registry
 
     return demo_registry()
+
+
+def registry_with_documents(path: Path) -> Callable[[], ToolRegistry]:
+    """The default tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``)."""
+
+    def build() -> ToolRegistry:
+        from casepilot.demo.tools import CLAIM_TOOLS
+        from casepilot.rag import DocumentStore, Retriever
+        from casepilot.tools.builtin import builtin_tools
+
+        retriever = Retriever(DocumentStore(path))
+        return ToolRegistry([*builtin_tools(retriever=retriever), *CLAIM_TOOLS])
+
+    return build
 
 
 @dataclass(frozen=True, slots=True)
