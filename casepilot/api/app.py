@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from casepilot import __version__
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import cases, definitions, inbox, web
+from casepilot.api._limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from casepilot.api.errors import install_error_handlers
 from casepilot.api.identity import TrustedHeaders
 from casepilot.api.settings import ApiSettings
@@ -27,13 +28,15 @@ def create_app(
     orchestrator: Orchestrator,
     *,
     identity: TrustedHeaders | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The JSON API and web page over ``orchestrator``.
 
     ``identity``: take people's names and roles from a sign-on proxy's headers (see
     ``casepilot.api.identity``) instead of from what requests claim. ``on_shutdown``
-    releases what the caller wants closed with the app.
+    releases what the caller wants closed with the app. Request bodies over
+    ``max_body_bytes`` are refused with 413 before anything reads them.
     """
 
     @asynccontextmanager
@@ -51,6 +54,7 @@ def create_app(
     )
     app.state.orchestrator = orchestrator
     app.state.identity = identity
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     install_error_handlers(app)
     for module in (definitions, cases, inbox, web):
         app.include_router(module.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -134,3 +135,23 @@ def test_typed_errors_map_to_statuses(orch: Orchestrator, error: CasepilotError,
     with TestClient(app) as client:
         body = _error(client.get("/boom"), status, type(error).__name__)
     assert body["detail"] == str(error)
+
+
+def test_oversized_bodies_are_refused_before_anything_reads_them(orch: Orchestrator) -> None:
+    with TestClient(create_app(orch, max_body_bytes=2_000)) as small:
+        big = {"files": {"casepilot.yaml": "x" * 5_000}}
+        declared = small.post("/definitions", json=big)
+        assert declared.status_code == 413
+        assert declared.json()["error"] == "PayloadTooLarge" and "2000 bytes" in declared.json()["detail"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it streams
+            yield b'{"files": {"casepilot.yaml": "'
+            for _ in range(10):
+                yield b"y" * 500
+            yield b'"}}'
+
+        streamed = small.post("/definitions", content=chunks(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413
+        assert orch.store.definitions() == []
+        assert small.get("/definitions").status_code == 200  # small requests go through
+        assert small.post("/cases", json={"definition_key": "nope"}).status_code == 404
