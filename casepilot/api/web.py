@@ -68,7 +68,19 @@ def _roles(text: str) -> frozenset[str]:
 
 
 def _inbox_context(orch: Orchestrator, role: str | None) -> dict[str, Any]:
-    return {"tasks": orch.pending(role=role or None), "role": role}
+    """Open items with their case's file beside them: a person decides on what they can see."""
+    tasks = orch.pending(role=role or None)
+    case_files: dict[str, list[tuple[str, str]]] = {}
+    for task in tasks:
+        if task.case_id not in case_files:
+            engine = orch.runtime.load(task.case_id).engine
+            shown = _shown(engine.variables() if engine is not None else {})
+            case_files[task.case_id] = [(name, _clip(value)) for name, value in shown]
+    return {"tasks": tasks, "role": role, "case_files": case_files}
+
+
+def _clip(text: str, width: int = 160) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @router.get("/inbox", response_class=HTMLResponse)

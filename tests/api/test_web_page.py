@@ -168,3 +168,14 @@ def test_the_case_page_reveals_personal_data_to_allowed_roles_only(orch: Orchest
         assert shown.headers["cache-control"] == "no-store"
         assert "recorded in the case history" in shown.text
     assert [e.actor for e in orch.store.history(case.id) if e.kind == "pii_revealed"] == ["person:Ann"]
+
+
+def test_the_inbox_shows_each_items_case_file_pseudonymised(orch: Orchestrator) -> None:
+    orch.deploy(EXAMPLE)
+    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-7"})
+    orch.run(case.id)
+    with TestClient(create_app(orch)) as client:
+        page = client.get("/ui/inbox").text
+    card = page[page.index('<section class="card"'):]
+    assert "POL-7" in card and "sentiment" in card and '"amount": "800"' in card.replace("&#34;", '"')
+    assert "&lt;PERSON_1&gt;" in card and "Mary Jones" not in page
