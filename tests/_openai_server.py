@@ -8,13 +8,14 @@ kept so tests can assert what left the process (e.g. that no raw PII did).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests._http import serving
 
 
 @dataclass
@@ -87,13 +88,6 @@ def scripted_openai(replies: list[Reply]) -> Iterator[ScriptedOpenAI]:
             with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    script.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
+    with serving(Handler) as base:
+        script.url = f"{base}/v1"
         yield script
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
