@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
+from casepilot.agent.timeline import describe_update
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError
 from casepilot.api.identity import request_person
@@ -26,7 +30,7 @@ from casepilot.api.schemas import (
     RunOutcomeOut,
     StartCaseIn,
 )
-from casepilot.errors import DecisionRejected
+from casepilot.errors import CasepilotError, DecisionRejected
 from casepilot.store import VerifyReport
 
 __all__ = ["case_summary", "router"]
@@ -102,6 +106,36 @@ def run_case(case_id: str, orch: OrchestratorDep, body: RunIn | None = None) -> 
     outcome = orch.run(case_id, max_steps=(body or RunIn()).max_steps)
     return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
                          case_state=outcome.case_state, pending=list(outcome.pending))
+
+
+@router.post(
+    "/{case_id}/run/stream",
+    responses={**_NOT_FOUND, 200: {"content": {"text/event-stream": {}},
+                                   "description": "`step` events while the run goes, then one `outcome` event."}},
+)
+def run_case_streaming(case_id: str, orch: OrchestratorDep, body: RunIn | None = None) -> StreamingResponse:
+    """Like ``/run``, reporting every step as it happens (server-sent events) — for long runs
+    with a language model: ``event: step`` per node (``{"node", "summary"}``), then
+    ``event: outcome`` with what ``/run`` returns, or ``event: error`` with the error body."""
+    orch.store.case(case_id)  # NotFound → 404 before the stream starts
+    max_steps = (body or RunIn()).max_steps
+
+    def events() -> Iterator[str]:
+        try:
+            for update in orch.stream(case_id, max_steps=max_steps):
+                yield _sse("step", {"node": update["node"], "summary": describe_update(update["node"], update["update"])})
+            outcome = orch.outcome(case_id)
+            yield _sse("outcome", RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
+                                                case_state=outcome.case_state,
+                                                pending=list(outcome.pending)).model_dump(mode="json"))
+        except CasepilotError as exc:  # the status line is sent already: the error travels as an event
+            yield _sse("error", {"error": type(exc).__name__, "detail": str(exc), "problems": []})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 @router.get("/{case_id}/history", response_model=HistoryPage, responses=_NOT_FOUND)

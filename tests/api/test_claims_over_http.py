@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from typing import Any
@@ -242,3 +243,33 @@ def test_concurrent_runs_of_the_same_cases_run_every_tool_once(client: TestClien
         calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
         assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}, calls
         assert orch.store.verify(case_id).ok
+
+
+def _events(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Server-sent events as (event, data)."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        out.append((fields["event"], json.loads(fields["data"])))
+    return out
+
+
+def test_a_streamed_run_reports_every_step_then_its_outcome(client: TestClient, deployed: dict[str, Any]) -> None:
+    case = _start(client, LETTERS["senior-review"])
+    response = client.post(f"/cases/{case['id']}/run/stream", json={"max_steps": 50})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = _events(response.text)
+    steps = [data for kind, data in events if kind == "step"]
+    assert [s["node"] for s in steps[:5]] == ["observe", "plan", "govern", "act", "record"]
+    assert "chose 'Extract claim details'" in [s["summary"] for s in steps]
+    assert any(s["summary"].startswith("allow: ") for s in steps)
+    assert any(s["summary"].startswith("tool done in ") for s in steps)
+    assert events[-1][0] == "outcome" and events[-1][1]["reason"] == "waiting_for_people"
+    assert events[-1][1]["pending"][0]["role"] == SENIOR
+    assert "Mary Jones" not in response.text  # the loop's state holds pseudonyms only
+
+    task = events[-1][1]["pending"][0]
+    client.post(f"/inbox/{task['id']}/decision", json={"actor": "ann", "roles": [SENIOR], "choice": "approve"})
+    resumed = _events(client.post(f"/cases/{case['id']}/run/stream").text)
+    assert resumed[-1] == ("outcome", resumed[-1][1]) and resumed[-1][1]["reason"] == "completed"
+    assert client.post("/cases/nope/run/stream").status_code == 404
