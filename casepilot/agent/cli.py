@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from casepilot.store import DEFAULT_URL, Store
@@ -80,9 +81,12 @@ def start(key: Annotated[str, typer.Argument(help="Definition key")],
 def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 50, db: DbOption = None,
         tools: ToolsOption = None) -> None:
     """Work a case until it finishes or waits for people or events."""
+    from casepilot.agent.timeline import describe_update
+
     orch = _orchestrator(db, tools)
     for event in orch.stream(case_id, max_steps=max_steps):
-        console.print(f"[dim]{event['node']}[/dim]")
+        summary = escape(describe_update(event["node"], event["update"]))
+        console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
     outcome = orch.outcome(case_id)
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
 
