@@ -22,6 +22,7 @@ from ._step import Step
 from .history import replay_state
 from .models import (
     Actor,
+    Anchor,
     CaseRecord,
     DefinitionBundle,
     DefinitionSummary,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_URL",
     "GENESIS_HASH",
     "Actor",
+    "Anchor",
     "CaseRecord",
     "DefinitionBundle",
     "DefinitionSummary",

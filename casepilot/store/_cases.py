@@ -194,3 +194,30 @@ def list_tasks(
         rows = session.exec(query.order_by(col(HumanTaskRow.created_at), col(HumanTaskRow.id)).limit(limit)).all()
         return [human_task(r) for r in rows]
 
+
+
+def anchors(engine: Engine, *, definition_key: str | None = None) -> Iterator[tuple[str, int, str]]:
+    """(case id, last seq, head hash) of every case with events, in id order, a page at a time."""
+    last = ""
+    while True:
+        query = select_core(_CASES.c.id, _CASES.c.last_seq, _CASES.c.head_hash).where(
+            _CASES.c.id > last, _CASES.c.last_seq > 0
+        )
+        if definition_key is not None:
+            query = query.where(_CASES.c.definition_key == definition_key)
+        with engine.connect() as conn:
+            rows = conn.execute(query.order_by(_CASES.c.id).limit(1000)).all()
+        if not rows:
+            return
+        for case_id, seq, head in rows:
+            yield str(case_id), int(seq), str(head)
+        last = str(rows[-1][0])
+
+
+def event_hash(engine: Engine, case_id: str, seq: int) -> str | None:
+    """The stored hash of event ``seq`` of the case, None when there is no such event."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select_core(_EVENTS.c.hash).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == seq)
+        ).scalar()
+    return None if found is None else str(found)

@@ -3,6 +3,8 @@
     casepilot db upgrade            apply schema migrations
     casepilot history CASE_ID       the case timeline (rich table; --json for machines)
     casepilot history verify CASE_ID  check the hash chain, name the first bad event
+    casepilot history anchor [--out F]  every case's chain head as JSON lines, to keep elsewhere
+    casepilot history verify [CASE_ID] --anchors F  also check the anchored heads are still there
     casepilot erase CASE_ID         crypto-shred the case's PII, record the erasure
 
 Each takes ``--db URL`` (default: env ``CASEPILOT_DATABASE_URL``, else
@@ -16,16 +18,17 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from casepilot.errors import CasepilotError
+from casepilot.errors import CasepilotError, NotFound
 
 from ._canonical import utc_iso
-from .models import HistoryEvent
+from .models import Anchor, HistoryEvent, VerifyReport
 from .store import DEFAULT_URL, Store
 
 __all__ = ["db_app", "erase_command", "history_command", "register"]
@@ -111,33 +114,44 @@ def _table(case_id: str, events: list[HistoryEvent]) -> Table:
 
 
 def history_command(
-    words: Annotated[list[str] | None, typer.Argument(help="CASE_ID, or: verify CASE_ID", show_default=False)] = None,
+    words: Annotated[list[str] | None, typer.Argument(help="CASE_ID, verify [CASE_ID], or anchor", show_default=False)] = None,
     case: Annotated[str | None, typer.Option("--case", help="Case id (when it collides with 'verify').")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     after: Annotated[int, typer.Option("--after", help="Only events after this sequence number.", min=0)] = 0,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many events.", min=1)] = None,
+    anchors: Annotated[Path | None, typer.Option(
+        "--anchors", help="verify: a file of `history anchor`; anchored heads must still be there.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="anchor: write to this file instead of stdout.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Show a case's timeline, or `history verify CASE_ID` to check its hash chain."""
+    """Show a case's timeline; `history verify CASE_ID` checks its hash chain; `history anchor`
+    writes every chain head to keep outside the database (`verify --anchors FILE` checks them)."""
     console = Console()
     args = list(words or [])
-    verify = bool(args) and args[0] == "verify"
-    if verify:
+    command = args[0] if (args and args[0] in ("verify", "anchor") and case is None) or (
+        args and args[0] in ("verify", "anchor") and len(args) == 1) else "show"
+    if command != "show":
         args = args[1:]
-    if (case is None and len(args) != 1) or (case is not None and args):
-        console.print("usage: casepilot history CASE_ID [--json] | casepilot history verify CASE_ID [--json]")
-        raise typer.Exit(code=2)
-    case_id = case if case is not None else args[0]
     try:
         with Store.from_url(_url(db)) as store:
-            if verify:
-                report = store.verify(case_id)
+            if command == "anchor":
+                _write_anchors(store, out, console)
+                return
+            if command == "verify" and anchors is not None and case is None and not args:
+                _verify_anchored(store, anchors, console, as_json)
+                return
+            if (case is None and len(args) != 1) or (case is not None and args):
+                console.print("usage: casepilot history CASE_ID [--json] | casepilot history verify CASE_ID "
+                              "[--anchors FILE] | casepilot history anchor [--out FILE]")
+                raise typer.Exit(code=2)
+            case_id = case if case is not None else args[0]
+            if command == "verify":
+                anchor = _read_anchors(anchors).get(case_id) if anchors is not None else None
+                report = store.verify(case_id, anchor=anchor)
                 if as_json:
                     typer.echo(report.model_dump_json())
-                elif report.ok:
-                    console.print(f"[green]ok[/green]: the {report.events_checked} events of case {case_id} verify")
                 else:
-                    console.print(f"[red]TAMPERED[/red]: case {case_id}: {report.problem}", highlight=False)
+                    _print_report(console, report, anchored=anchor is not None)
                 if not report.ok:
                     raise typer.Exit(code=1)
                 return
@@ -148,6 +162,63 @@ def history_command(
         typer.echo(json.dumps([e.model_dump(mode="json") for e in events], ensure_ascii=False, indent=2))
     else:
         console.print(_table(case_id, events))
+
+
+def _print_report(console: Console, report: VerifyReport, *, anchored: bool) -> None:
+    if report.ok:
+        against = " and its anchored head is intact" if anchored else ""
+        console.print(f"[green]ok[/green]: the {report.events_checked} events of case {report.case_id} verify{against}")
+    else:
+        console.print(f"[red]TAMPERED[/red]: case {report.case_id}: {report.problem}", highlight=False)
+
+
+def _write_anchors(store: Store, out: Path | None, console: Console) -> None:
+    lines = [a.model_dump_json() for a in store.anchors()]
+    text = "".join(f"{line}\n" for line in lines)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"{len(lines)} chain heads written to {out}: keep the file outside this database")
+
+
+def _read_anchors(path: Path) -> dict[str, Anchor]:
+    """Anchors by case id from a file of ``history anchor`` (a later line for a case wins)."""
+    found: dict[str, Anchor] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read the anchors file {path}: {exc.strerror}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            anchor = Anchor.model_validate_json(line)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{path}:{number} is not an anchor line of `casepilot history anchor`") from exc
+        found[anchor.case_id] = anchor
+    return found
+
+
+def _verify_anchored(store: Store, path: Path, console: Console, as_json: bool) -> None:
+    """Every case named in the anchors file; exit 1 when any fails (each failure is printed)."""
+    reports = []
+    for case_id, anchor in _read_anchors(path).items():
+        try:
+            reports.append(store.verify(case_id, anchor=anchor))
+        except NotFound:
+            reports.append(VerifyReport(case_id=case_id, ok=False, events_checked=0, first_bad_seq=1,
+                                        problem=f"the case is gone (anchored at {utc_iso(anchor.taken_at)})"))
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in reports]))
+    else:
+        for report in reports:
+            if not report.ok:
+                _print_report(console, report, anchored=True)
+        good = sum(r.ok for r in reports)
+        console.print(f"{good} of {len(reports)} anchored cases verify")
+    if any(not r.ok for r in reports):
+        raise typer.Exit(code=1)
 
 
 def erase_command(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Actor",
+    "Anchor",
     "CaseRecord",
     "DefinitionBundle",
     "DefinitionSummary",
@@ -171,6 +172,21 @@ class StepResult(_Frozen):
     events: tuple[HistoryEvent, ...]
     updated_at: datetime | None = None
     """The case row's new ``updated_at`` (None when the step wrote nothing)."""
+
+
+class Anchor(_Frozen):
+    """A case's chain head written down outside the database (``Store.anchors``).
+
+    The chain proves every change inside a history, but someone with write access could cut
+    the tail off and rewrite the case row's head to match: nothing inside the database would
+    show it. An anchor kept elsewhere (a file, a ticket, a signed log) does: ``Store.verify``
+    with the anchor checks the anchored event is still there, unchanged.
+    """
+
+    case_id: str
+    seq: int
+    hash: str
+    taken_at: datetime
 
 
 class VerifyReport(_Frozen):

@@ -14,11 +14,13 @@ from sqlalchemy import Engine
 from casepilot.errors import ConcurrencyConflict, HistoryTampered
 
 from . import _cases, _definitions, _migrate
+from ._canonical import utc_iso
 from ._engine import make_engine
 from ._step import StaleVersion, Step, open_step
 from .history import replay_state, verify_rows
 from .models import (
     Actor,
+    Anchor,
     CaseRecord,
     DefinitionBundle,
     DefinitionSummary,
@@ -236,13 +238,37 @@ class Store:
         """Stream a case's events page by page (for histories too long to hold in memory)."""
         return _cases.iter_events(self.engine, case_id, after_seq=after_seq)
 
-    def verify(self, case_id: str) -> VerifyReport:
+    def anchors(self, *, definition_key: str | None = None) -> Iterator[Anchor]:
+        """The chain head of every case, to keep outside the database (see ``Anchor``)."""
+        taken = self._clock()
+        for case_id, seq, head in _cases.anchors(self.engine, definition_key=definition_key):
+            yield Anchor(case_id=case_id, seq=seq, hash=head, taken_at=taken)
+
+    def verify(self, case_id: str, *, anchor: Anchor | None = None) -> VerifyReport:
         """Check the hash chain up to the head recorded on the case row.
 
         Events beyond that head are accepted only if the case has meanwhile moved past
         them (a step committed during the check); otherwise they were inserted behind
-        the store's back.
+        the store's back. With an ``anchor`` taken earlier, the anchored event must still be
+        there with the same hash: a history cut back to before it — and a case row rewritten
+        to match — fails.
         """
+        report = self._verify_chain(case_id)
+        if not report.ok or anchor is None:
+            return report
+        if anchor.case_id != case_id:
+            raise ValueError(f"the anchor is for case {anchor.case_id}, not {case_id}")
+        stored = _cases.event_hash(self.engine, case_id, anchor.seq)
+        if stored == anchor.hash:
+            return report
+        when = utc_iso(anchor.taken_at)
+        problem = (f"event {anchor.seq}, the chain head anchored at {when}, is gone: the history was cut back"
+                   if stored is None else
+                   f"event {anchor.seq} differs from the one anchored at {when}: the history was rewritten")
+        return VerifyReport(case_id=case_id, ok=False, events_checked=report.events_checked,
+                            first_bad_seq=anchor.seq, problem=problem)
+
+    def _verify_chain(self, case_id: str) -> VerifyReport:
         case = self.case(case_id)
         report = verify_rows(
             case_id, _cases.iter_event_rows(self.engine, case_id), last_seq=case.last_seq, head_hash=case.head_hash

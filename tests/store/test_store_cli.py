@@ -104,3 +104,38 @@ def test_unknown_case_and_bad_usage(app: typer.Typer, store_url: str) -> None:
     assert code == 2 and "usage" in out
     code, out = _invoke(app, "history", "verify", "--db", store_url)
     assert code == 2 and "usage" in out
+
+
+def test_anchors_written_out_catch_a_history_cut_back(app: typer.Typer, store: Store, store_url: str,
+                                                      tampering: None, tmp_path: Path) -> None:
+    kept, cut = new_case(store), new_case(store)
+    advance(store, kept.id, 1)
+    advance(store, cut.id, 3)
+    anchors = tmp_path / "anchors.jsonl"
+    code, out = _invoke(app, "history", "anchor", "--out", str(anchors), "--db", store_url)
+    assert code == 0 and "chain heads written" in out
+    lines = [json.loads(line) for line in anchors.read_text().splitlines()]
+    assert {line["case_id"]: line["seq"] for line in lines if line["case_id"] in (kept.id, cut.id)} == {
+        kept.id: 4, cut.id: 10}
+    code, out = _invoke(app, "history", "verify", "--anchors", str(anchors), "--db", store_url)
+    assert code == 0 and f"{len(lines)} of {len(lines)} anchored cases verify" in out
+
+    with store.engine.begin() as conn:  # cut the tail and rewrite the case row to match
+        if store.backend == "postgresql":
+            conn.execute(text("ALTER TABLE history_events DISABLE TRIGGER history_events_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER history_events_no_delete"))
+        head = conn.execute(text("SELECT hash FROM history_events WHERE case_id = :c AND seq = 7"),
+                            {"c": cut.id}).scalar()
+        conn.execute(text("DELETE FROM history_events WHERE case_id = :c AND seq > 7"), {"c": cut.id})
+        conn.execute(text("UPDATE cases SET last_seq = 7, head_hash = :h WHERE id = :c"), {"h": head, "c": cut.id})
+    code, out = _invoke(app, "history", "verify", cut.id, "--db", store_url)
+    assert code == 0  # the chain alone cannot tell
+    code, out = _invoke(app, "history", "verify", cut.id, "--anchors", str(anchors), "--db", store_url)
+    assert code == 1 and "TAMPERED" in out and "cut back" in out
+    code, out = _invoke(app, "history", "verify", "--anchors", str(anchors), "--db", store_url)
+    assert code == 1 and f"{len(lines) - 1} of {len(lines)} anchored cases verify" in out
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not an anchor\n")
+    code, out = _invoke(app, "history", "verify", "--anchors", str(bad), "--db", store_url)
+    assert code != 0 and "is not an anchor line" in " ".join(out.replace("│", " ").split())

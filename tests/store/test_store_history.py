@@ -156,3 +156,44 @@ def test_an_event_inserted_behind_the_head_is_caught(chain: tuple[Store, str]) -
     report = store.verify(case_id)
     assert (report.ok, report.first_bad_seq) == (False, 11)
     assert "inserted after the chain head" in (report.problem or "")
+
+
+def _cut_back_to(store: Store, case_id: str, seq: int) -> None:
+    """The attack the chain alone cannot see: drop the tail and rewrite the case row to match."""
+    head = next(e for e in store.history(case_id) if e.seq == seq)
+    _sql(store, "DELETE FROM history_events WHERE case_id = :c AND seq > :s", c=case_id, s=seq)
+    _sql(store, "UPDATE cases SET last_seq = :s, head_hash = :h WHERE id = :c", s=seq, h=head.hash, c=case_id)
+
+
+def test_an_anchor_kept_outside_catches_a_history_cut_back(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    (anchor,) = [a for a in store.anchors() if a.case_id == case_id]
+    assert (anchor.seq, anchor.hash) == (10, store.case(case_id).head_hash)
+    _cut_back_to(store, case_id, 7)
+    assert store.verify(case_id).ok  # inside the database everything is consistent again
+    report = store.verify(case_id, anchor=anchor)
+    assert not report.ok and report.first_bad_seq == 10
+    assert "is gone: the history was cut back" in (report.problem or "")
+
+
+def test_an_anchor_catches_a_rewritten_tail(chain: tuple[Store, str]) -> None:
+    store, case_id = chain
+    (anchor,) = [a for a in store.anchors() if a.case_id == case_id]
+    _cut_back_to(store, case_id, 7)
+    advance(store, case_id, 1)  # a different event 8, 9, 10 written through the store
+    assert store.verify(case_id).ok
+    report = store.verify(case_id, anchor=anchor)
+    assert not report.ok and "event 10 differs from the one anchored" in (report.problem or "")
+
+
+def test_an_anchor_holds_while_the_history_grows(store: Store) -> None:
+    case = new_case(store)
+    advance(store, case.id, 2)
+    (anchor,) = [a for a in store.anchors() if a.case_id == case.id]
+    advance(store, case.id, 3)
+    assert store.verify(case.id, anchor=anchor).ok
+    other = new_case(store)
+    with pytest.raises(ValueError, match="the anchor is for case"):
+        store.verify(other.id, anchor=anchor)
+    assert {a.case_id for a in store.anchors(definition_key="claims")} >= {case.id, other.id}
+    assert [a for a in store.anchors(definition_key="nothing")] == []
