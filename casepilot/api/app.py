@@ -7,6 +7,7 @@ them when the app shuts down (``casepilot serve``).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -54,6 +55,7 @@ def create_app(
     )
     app.state.orchestrator = orchestrator
     app.state.identity = identity
+    app.state.notice_secret = secrets.token_bytes(32)  # signs the web page's notices (see ``web._to_case``)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     install_error_handlers(app)
     for module in (definitions, cases, inbox, web):

@@ -13,6 +13,8 @@ against each inbox item, it does not authenticate people.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,9 +60,19 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
     return _TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
-def _to_case(case_id: str, notice: str) -> RedirectResponse:
-    """After a POST: to the case page, with what happened (post/redirect/get: a reload repeats nothing)."""
-    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(notice)}", status_code=303)
+def _to_case(request: Request, case_id: str, notice: str) -> RedirectResponse:
+    """After a POST: to the case page, with what happened (post/redirect/get: a reload repeats nothing).
+
+    The notice travels in the URL, signed with the app's secret: the page shows it only with a
+    valid signature, so a crafted link cannot make the page claim that someone decided something.
+    """
+    sig = _signature(request, case_id, notice)
+    return RedirectResponse(f"/ui/cases/{case_id}?notice={quote(notice)}&sig={sig}", status_code=303)
+
+
+def _signature(request: Request, case_id: str, notice: str) -> str:
+    secret: bytes = request.app.state.notice_secret
+    return hmac.new(secret, f"{case_id}\n{notice}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _roles(text: str) -> frozenset[str]:
@@ -114,7 +126,7 @@ def decide(
         return _page(request, "inbox.html", context, status)
     outcome = orch.run(task.case_id)
     notice = f"{person.name} decided “{choice}”; the case ran on: {outcome.reason.replace('_', ' ')}."
-    return _to_case(task.case_id, notice)
+    return _to_case(request, task.case_id, notice)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -151,16 +163,18 @@ def start(
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}
         return _page(request, "cases.html", context, status_for(exc))
     notice = f"Case started; the run stopped: {outcome.reason.replace('_', ' ')}."
-    return _to_case(case.id, notice)
+    return _to_case(request, case.id, notice)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str, orch: OrchestratorDep, notice: str | None = None) -> HTMLResponse:
+def case_page(request: Request, case_id: str, orch: OrchestratorDep, notice: str | None = None,
+              sig: str | None = None) -> HTMLResponse:
     try:
         context = _case_context(orch, case_id)
     except NotFound as exc:
         return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
-    return _page(request, "case.html", {**context, "notice": notice})
+    genuine = notice is not None and sig is not None and hmac.compare_digest(sig, _signature(request, case_id, notice))
+    return _page(request, "case.html", {**context, "notice": notice if genuine else None})
 
 
 def _case_context(orch: Orchestrator, case_id: str) -> dict[str, Any]:
@@ -244,14 +258,14 @@ def perform(
             return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
         return _page(request, "case.html", {**context, "error": str(exc)}, status)
     outcome = orch.run(case_id)
-    return _to_case(case_id, f"{person.name} did it; the case ran on: {outcome.reason.replace('_', ' ')}.")
+    return _to_case(request, case_id, f"{person.name} did it; the case ran on: {outcome.reason.replace('_', ' ')}.")
 
 
 @router.post("/cases/{case_id}/run", response_class=HTMLResponse)
-def run(case_id: str, orch: OrchestratorDep) -> Response:
+def run(request: Request, case_id: str, orch: OrchestratorDep) -> Response:
     outcome = orch.run(case_id)
     notice = f"The run stopped: {outcome.reason.replace('_', ' ')} after {outcome.steps} steps."
-    return _to_case(case_id, notice)
+    return _to_case(request, case_id, notice)
 
 
 @router.post("/cases/{case_id}/chat", response_class=HTMLResponse)
@@ -265,4 +279,4 @@ def chat(
     """Ask the case; question and answer land in its history, which the page shows."""
     person = request_person(request, actor, ())
     reply = orch.chat(case_id, f"person:{person.name}", message)
-    return _to_case(case_id, reply[:500])
+    return _to_case(request, case_id, reply[:500])

@@ -179,3 +179,17 @@ def test_the_inbox_shows_each_items_case_file_pseudonymised(orch: Orchestrator) 
     card = page[page.index('<section class="card"'):]
     assert "POL-7" in card and "sentiment" in card and '"amount": "800"' in card.replace("&#34;", '"')
     assert "&lt;PERSON_1&gt;" in card and "Mary Jones" not in page
+
+
+def test_a_crafted_link_cannot_make_the_page_announce_anything(orch: Orchestrator) -> None:
+    orch.deploy(EXAMPLE)
+    case = orch.start_case("claim-triage", {"letter": LETTERS["straight-through"], "policy": "POL-1"})
+    with TestClient(create_app(orch)) as client:
+        forged = client.get(f"/ui/cases/{case.id}", params={"notice": "Ann approved the payout", "sig": "0" * 32})
+        assert forged.status_code == 200 and "Ann approved the payout" not in forged.text
+        ran = client.post(f"/ui/cases/{case.id}/run", follow_redirects=False)
+        assert ran.status_code == 303 and "&sig=" in ran.headers["location"]
+        shown = client.get(ran.headers["location"])
+        assert "The run stopped: completed" in shown.text
+        other_app = TestClient(create_app(orch))  # another server's signature does not count here
+        assert "The run stopped" not in other_app.get(ran.headers["location"]).text
