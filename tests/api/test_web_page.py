@@ -193,3 +193,30 @@ def test_a_crafted_link_cannot_make_the_page_announce_anything(orch: Orchestrato
         assert "The run stopped: completed" in shown.text
         other_app = TestClient(create_app(orch))  # another server's signature does not count here
         assert "The run stopped" not in other_app.get(ran.headers["location"]).text
+
+
+def test_behind_a_sign_on_proxy_the_browser_never_types_a_name(orch: Orchestrator) -> None:
+    """The proxy's headers (set here on every request the browser makes) are the person."""
+    from casepilot.api.identity import TrustedHeaders
+
+    orch.deploy(EXAMPLE)
+    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    orch.run(case.id)
+    with serving(create_app(orch, identity=TrustedHeaders())) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            page.set_extra_http_headers({"X-Forwarded-User": "ann", "X-Forwarded-Groups": "senior analyst"})
+            page.goto(f"{url}/ui/inbox")
+            assert page.inner_text("#signed-in") == "ann · senior analyst"
+            card = page.locator("section.card", has_text="Approve or reject this claim?")
+            assert card.locator("input[name=actor]").count() == 0
+            card.locator("button", has_text="approve").click()
+            page.wait_for_url("**/ui/cases/*")
+            assert page.text_content("#case-state") == "completed"
+            assert "ann decided “approve”" in page.inner_text("[role=status]")
+        finally:
+            browser.close()
+    decided = [e for e in orch.store.history(case.id) if e.kind == "human_task_decided"]
+    assert [e.actor for e in decided] == ["person:ann"]
