@@ -42,11 +42,8 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "descri
 
 def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
     """The case's state as the engine sees it (rebuilt from the store, the source of truth)."""
-    loaded = orch.runtime.load(case_id)
-    engine = loaded.engine
-    # Bookkeeping from the store row itself: the runtime's cached copy keeps the version and
-    # chain head current, but not ``updated_at``.
-    record = orch.case(case_id)
+    loaded = orch.runtime.load(case_id)  # checks the store's version: the copy is current
+    engine, record = loaded.engine, loaded.record
     return CaseSummary(
         id=record.id,
         definition_key=record.definition_key,

@@ -196,7 +196,9 @@ def list_tasks(
 
 
 
-def anchors(engine: Engine, *, definition_key: str | None = None) -> Iterator[tuple[str, int, str]]:
+def anchors(
+    engine: Engine, *, definition_key: str | None = None, batch: int = 1000
+) -> Iterator[tuple[str, int, str]]:
     """(case id, last seq, head hash) of every case with events, in id order, a page at a time."""
     last = ""
     while True:
@@ -206,11 +208,11 @@ def anchors(engine: Engine, *, definition_key: str | None = None) -> Iterator[tu
         if definition_key is not None:
             query = query.where(_CASES.c.definition_key == definition_key)
         with engine.connect() as conn:
-            rows = conn.execute(query.order_by(_CASES.c.id).limit(1000)).all()
-        if not rows:
-            return
+            rows = conn.execute(query.order_by(_CASES.c.id).limit(batch)).all()
         for case_id, seq, head in rows:
             yield str(case_id), int(seq), str(head)
+        if len(rows) < batch:
+            return
         last = str(rows[-1][0])
 
 

@@ -40,14 +40,9 @@ _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 
 # The hot path's statements, built once and compiled once per dialect (see ``_driver_sql``):
 # every agent step runs each of them.
-_SELECT_HEAD = DriverStatement(
-    select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash).where(_CASES.c.id == bindparam("case_id"))
-)
-_SELECT_HEAD_FOR_UPDATE = DriverStatement(
-    select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash)
-    .where(_CASES.c.id == bindparam("case_id"))
-    .with_for_update()
-)
+_HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash).where(_CASES.c.id == bindparam("case_id"))
+_SELECT_HEAD = DriverStatement(_HEAD)
+_SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
 _SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
 _EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule_ids_json", "tokens", "cost",
                   "latency_ms", "prev_hash", "hash")
