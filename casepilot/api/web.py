@@ -116,12 +116,7 @@ def decide(
         task = orch.store.task(task_id)
         orch.decide(task_id, person, choice, comment or None)
     except (CasepilotError, ApiError) as exc:
-        if isinstance(exc, ApiError):
-            status = exc.status
-        elif isinstance(exc, DecisionRejected):
-            status = refusal_status(task, person, choice)
-        else:
-            status = status_for(exc)
+        status = refusal_status(task, person, choice) if isinstance(exc, DecisionRejected) else _status_of(exc)
         context = {**_inbox_context(orch, None), "error": str(exc), "actor": actor, "roles": roles}
         return _page(request, "inbox.html", context, status)
     outcome = orch.run(task.case_id)
@@ -198,6 +193,20 @@ def _case_context(orch: Orchestrator, case_id: str) -> dict[str, Any]:
     }
 
 
+def _status_of(exc: CasepilotError | ApiError) -> int:
+    """The status the JSON API would answer with."""
+    return exc.status if isinstance(exc, ApiError) else status_for(exc)
+
+
+def _case_error(request: Request, orch: Orchestrator, case_id: str, exc: Exception, status: int) -> HTMLResponse:
+    """The case page with the reason on top, or the case list when there is no such case."""
+    try:
+        context = _case_context(orch, case_id)
+    except NotFound:
+        return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
+    return _page(request, "case.html", {**context, "error": str(exc)}, status)
+
+
 def _shown(variables: dict[str, Any]) -> list[tuple[str, str]]:
     """Case-file values as text for the page (JSON for structures), sorted by name."""
     return [(name, value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False))
@@ -223,13 +232,7 @@ def reveal(
         loaded = orch.runtime.load(case_id)
         clear = orch.reveal(case_id, loaded.engine.variables() if loaded.engine is not None else {}, person)
     except (CasepilotError, ApiError) as exc:
-        status = exc.status if isinstance(exc, ApiError) else (
-            403 if isinstance(exc, DecisionRejected) else status_for(exc))
-        try:
-            context = _case_context(orch, case_id)
-        except NotFound:
-            return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
-        return _page(request, "case.html", {**context, "error": str(exc)}, status)
+        return _case_error(request, orch, case_id, exc, 403 if isinstance(exc, DecisionRejected) else _status_of(exc))
     context = {**_case_context(orch, case_id), "variables": _shown(clear), "revealed_for": person.name,
                "notice": f"Personal data shown to {person.name}; this is recorded in the case history."}
     response = _page(request, "case.html", context)
@@ -251,12 +254,7 @@ def perform(
         person = request_person(request, actor, sorted(_roles(roles)))
         orch.perform(case_id, action_id, person)
     except (CasepilotError, ApiError) as exc:
-        status = exc.status if isinstance(exc, ApiError) else status_for(exc)
-        try:
-            context = _case_context(orch, case_id)
-        except NotFound:
-            return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
-        return _page(request, "case.html", {**context, "error": str(exc)}, status)
+        return _case_error(request, orch, case_id, exc, _status_of(exc))
     outcome = orch.run(case_id)
     return _to_case(request, case_id, f"{person.name} did it; the case ran on: {outcome.reason.replace('_', ' ')}.")
 
