@@ -3,12 +3,34 @@ chat and embeddings endpoints): one place for the start/stop dance."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-__all__ = ["serving"]
+__all__ = ["JsonHandler", "serving"]
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet handler that reads and writes JSON bodies."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def read_json(self) -> Any:
+        length = int(self.headers.get("content-length", "0"))
+        return json.loads(self.rfile.read(length) or b"{}")
+
+    def send_body(self, status: int, data: bytes) -> None:
+        """Answer ``status`` with ``data`` as JSON (a client that hung up meanwhile is no error)."""
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        with suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
 
 
 @contextmanager

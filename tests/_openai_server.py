@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests._http import serving
+from tests._http import JsonHandler, serving
 
 
 @dataclass
@@ -64,29 +63,17 @@ def scripted_openai(replies: list[Reply]) -> Iterator[ScriptedOpenAI]:
     """Serve ``replies`` on 127.0.0.1 (a free port) for the duration of the block."""
     script = ScriptedOpenAI(list(replies))
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", "0"))
-            payload = json.loads(self.rfile.read(length) or b"{}")
-            script.received.append(payload)
+            script.received.append(self.read_json())
             if not script.replies:
-                self.send_response(500)
-                self.end_headers()
-                self.wfile.write(b'{"error": {"message": "script exhausted"}}')
+                self.send_body(500, b'{"error": {"message": "script exhausted"}}')
                 return
             reply = script.replies.pop(0)
             if reply.delay:
                 time.sleep(reply.delay)
             data = reply.raw.encode() if reply.raw is not None else json.dumps(script.body_for(reply)).encode()
-            self.send_response(reply.status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            with suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.send_body(reply.status, data)
 
     with serving(Handler) as base:
         script.url = f"{base}/v1"

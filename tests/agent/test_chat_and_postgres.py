@@ -11,7 +11,7 @@ import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 
 from casepilot.demo.run import LETTERS
-from tests._postgres import PgServer, PostgresUnavailable, postgres_server, throwaway_database
+from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
 
@@ -72,10 +72,7 @@ def test_chat_instruction_for_a_forbidden_tool_is_blocked(make_orch: OrchFactory
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    try:
-        server: PgServer = postgres_server()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL is required for this test: {exc}", pytrace=False)
+    server = require_postgres()  # a missing server fails the test, never skips it
     with throwaway_database(server, "casepilot_agent") as name:
         yield server.sqlalchemy_url(name)
 

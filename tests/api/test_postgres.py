@@ -14,15 +14,12 @@ from casepilot.api import app_from_settings
 from casepilot.api.settings import ApiSettings
 from casepilot.demo.run import LETTERS
 from casepilot.store import Store
-from tests._postgres import PgServer, PostgresUnavailable, postgres_server, throwaway_database
+from tests._postgres import require_postgres, throwaway_database
 
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    try:
-        server: PgServer = postgres_server()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL is required for this test: {exc}", pytrace=False)
+    server = require_postgres()  # a missing server fails the test, never skips it
     with throwaway_database(server, "casepilot_api") as name:
         yield server.sqlalchemy_url(name)
 

@@ -15,10 +15,9 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests._http import serving
+from tests._http import JsonHandler, serving
 
 DIMENSIONS = 64
 
@@ -50,18 +49,13 @@ def embeddings_server() -> Iterator[EmbeddingsServer]:
     """Serve ``POST /v1/embeddings`` on 127.0.0.1 (a free port) for the duration of the block."""
     state = EmbeddingsServer()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", "0"))
-            payload = json.loads(self.rfile.read(length) or b"{}")
+            payload = self.read_json()
             state.received.append(payload)
             state.authorization.append(self.headers.get("authorization", ""))
             if self.path != "/v1/embeddings":
-                self.send_response(404)
-                self.end_headers()
+                self.send_body(404, b"{}")
                 return
             fmt = payload.get("encoding_format", "float")
             inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
@@ -74,12 +68,7 @@ def embeddings_server() -> Iterator[EmbeddingsServer]:
                 ],
                 "usage": {"prompt_tokens": len(inputs), "total_tokens": len(inputs)},
             }
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_body(200, json.dumps(body).encode())
 
     with serving(Handler) as base:
         state.url = f"{base}/v1"
