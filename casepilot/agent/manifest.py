@@ -20,6 +20,11 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
       total_budget: {max_cost: "500", on_exceed: block}   # all cases of the definition together
       external_tools: [send_letter]
       provenance_role: case supervisor
+      operator_role: claims operations     # recovery checkpoints, roleless checkpoints; runs cases
+      starter_role: claims intake          # who may start a case (default: the operator role)
+      roles: [team lead]                   # roles that exist besides those named above
+      missing_input: require_human         # a guardrail's decisive input is missing
+      max_repeats: 3                       # loop guard: same item planned / same call repeated
       prices: {gpt-4o-mini: {input_per_1k: "0.00015", output_per_1k: "0.0006"}}
 
 The schema is strict (unknown keys are errors) so that a typo never silently switches a
@@ -108,6 +113,23 @@ class GovernanceSpec(_Strict):
     (tokens, cost, LLM calls)."""
     external_tools: tuple[str, ...] = ()
     provenance_role: str | None = "case supervisor"
+    roles: tuple[str, ...] = ()
+    """Roles that exist for this bundle besides those named elsewhere in it (human tasks,
+    budgets, the CMMN model's case roles, reveal roles …). A checkpoint may only go to a role
+    that exists in the bundle."""
+    operator_role: str | None = None
+    """Who operates cases of this definition: runs and repairs them, answers recovery
+    checkpoints ("this payment may have run — run it again?") and every checkpoint a policy
+    raised without naming a role. Required when the bundle binds a non-idempotent tool."""
+    starter_role: str | None = None
+    """The role a person needs to start a case of this definition when the service knows who
+    is asking (an identity source is configured); ``None``: the operator role."""
+    missing_input: Literal["require_human", "block"] = "require_human"
+    """What a guardrail whose decisive input is missing yields (``require_human`` goes to the
+    operator role)."""
+    max_repeats: int = Field(default=3, ge=1)
+    """Loop guard: how often the same plan item may be planned, or the same tool called with
+    the same arguments, in one case before a person (the operator role) must allow more."""
     prices: dict[str, PriceSpec] = Field(default_factory=dict)
     reveal_roles: tuple[str, ...] = ()
     """Roles allowed to see the clear text behind pseudonyms."""
