@@ -60,6 +60,8 @@ class ProposedAction:
     side_effect: Literal["read_only", "idempotent", "non_idempotent"] = "read_only"
     estimated_tokens: int = 0
     """For LLM calls: the prompt's token estimate, so that a budget is checked before spending."""
+    tags: tuple[str, ...] = ()
+    """For tool calls: the tool's labels (``Tool.tags``, e.g. ``sends_externally``), which guardrails read."""
 
     def digest(self) -> str:
         """sha256 of the action's canonical form (kind, name, case, plan item, arguments)."""
@@ -95,3 +97,7 @@ class GovernanceContext:
     """What all cases of the definition have spent (for ``Governor.total_budget``)."""
     case_variables: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     now: datetime | None = None
+    times_planned: int = 0
+    """Loop guard: how often this case already planned, started or ran the action's plan item."""
+    times_called: int = 0
+    """Loop guard: how often this case already called this tool with these same arguments."""
