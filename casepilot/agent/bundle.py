@@ -197,6 +197,33 @@ def _case_tasks(manifest: Manifest, case: Case, file: str) -> dict[str, ChildCas
     return out
 
 
+def known_roles(manifest: Manifest, case: Case) -> frozenset[str]:
+    """The roles that exist in a bundle: declared in ``governance.roles``, named anywhere in the
+    manifest (human tasks, budgets, provenance/operator/starter/reveal roles, the allowlist)
+    or by the CMMN model's case roles. A checkpoint may only go to one of these."""
+    gov = manifest.governance
+    named: list[str | None] = [*gov.roles, gov.provenance_role, gov.operator_role, gov.starter_role,
+                               *gov.reveal_roles]
+    named += [spec.role for spec in manifest.human_tasks.values()]
+    named += [b.role for b in (gov.budget, gov.total_budget) if b is not None]
+    if gov.allowlist is not None:
+        named += list(gov.allowlist.roles)
+    named += [r.name or r.id for r in case.roles]
+    return frozenset(r for r in named if r)
+
+
+def _check_operator_role(manifest: Manifest, bindings: BindingSet, registry: ToolRegistry, file: str) -> None:
+    """A bundle that binds a non-idempotent tool must say who answers "it may have run — run it again?"."""
+    if manifest.governance.operator_role is not None:
+        return
+    risky = sorted({b.tool for b in bindings if b.tool in registry and registry.get(b.tool).side_effect == "non_idempotent"})
+    if risky:
+        raise DefinitionError(
+            f"the bundle binds the non-idempotent tool(s) {', '.join(risky)} but names no operator role: after a "
+            "crash mid-call someone must decide whether to run it again. Add `operator_role: <role>` under "
+            "`governance:` in casepilot.yaml", file=file)
+
+
 def load_folder(
     folder: str | Path, registry: ToolRegistry, *, redactor: PayloadRedactor | None = None
 ) -> CaseBundle:
@@ -222,12 +249,24 @@ def load_folder(
     # Guardrails are versioned with the whole bundle: any change to a policy, model or binding
     # gives the verdicts a new version.
     version = digest.hexdigest()[:12]
-    guardrails = tuple(
-        GuardrailPolicy.from_file(root / g.file, g.decision, version=version).with_scope(
-            applies_to=frozenset(g.applies_to), amount_path=g.amount
-        )
-        for g in gov.guardrails
-    )
+    roles = known_roles(manifest, case)
+    _check_operator_role(manifest, bindings, registry, str(manifest_path))
+    guardrail_problems: list[DefinitionError] = []
+    loaded_guardrails: list[GuardrailPolicy] = []
+    for g in gov.guardrails:
+        try:
+            loaded_guardrails.append(GuardrailPolicy.from_file(
+                root / g.file, g.decision, version=version, known_roles=roles, operator_role=gov.operator_role,
+                missing_input=gov.missing_input,
+            ).with_scope(applies_to=frozenset(g.applies_to), amount_path=g.amount))
+        except DefinitionError as exc:
+            guardrail_problems.extend(exc.problems or [exc])
+    if guardrail_problems:
+        raise DefinitionError(
+            f"{len(guardrail_problems)} problem(s) in the guardrails: "
+            + "; ".join(p.message for p in guardrail_problems),
+            file=guardrail_problems[0].file, line=guardrail_problems[0].line, problems=guardrail_problems)
+    guardrails = tuple(loaded_guardrails)
     allowlist = (
         ToolAllowlist.build(
             definition=gov.allowlist.tools,
@@ -248,6 +287,9 @@ def load_folder(
         external_tools=frozenset(gov.external_tools),
         provenance_role=gov.provenance_role,
         name=manifest.key,
+        operator_role=gov.operator_role,
+        known_roles=roles,
+        max_repeats=gov.max_repeats,
     )
     prices = PriceTable(
         MappingProxyType({m: ModelPrice(p.input_per_1k, p.output_per_1k) for m, p in gov.prices.items()})

@@ -1,9 +1,11 @@
 """The Governor: every proposed action passes here before it has any effect.
 
 ``Governor.review(action, context) -> Verdict`` runs, in order, the tool allowlist, the
-budget, the provenance rule, PII redaction of what would leave the process, and the DMN
-guardrails, and combines their findings: ``block`` beats ``require_human`` beats
-``allow``. The verdict names every policy and DMN rule that contributed and the digest of
+budget, the provenance rule, PII redaction of what would leave the process, the loop guard
+and the DMN guardrails, and combines their findings: ``block`` beats ``require_human``
+beats ``allow``. A ``require_human`` always ends up with a role that exists in the bundle
+(the operator role when a policy named none) or becomes ``block``: no checkpoint anyone can
+take. The verdict names every policy and DMN rule that contributed and the digest of
 the action; the caller (the orchestrator) records it in the case history and must use
 ``verdict.transformed`` instead of the original arguments when it is set.
 """
@@ -11,7 +13,7 @@ the action; the caller (the orchestrator) records it in the case history and mus
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from casepilot.governance.actions import ActionKind, GovernanceContext, ProposedAction
@@ -60,6 +62,13 @@ class Governor:
     external_tools: frozenset[str] = frozenset()
     provenance_role: str | None = "case supervisor"
     name: str = field(default="governor")
+    operator_role: str | None = None
+    """Receives every ``require_human`` that names no role (or a role that does not exist)."""
+    known_roles: frozenset[str] | None = None
+    """The roles that exist in the bundle; ``None`` when the Governor is built without one."""
+    max_repeats: int | None = 3
+    """Loop guard: a plan item planned, or a tool called with the same arguments, this many times
+    already needs a person before it happens again (``None`` switches the guard off)."""
 
     def review(self, action: ProposedAction, context: GovernanceContext) -> Verdict:
         """Decide on ``action``; pure apart from the redactor's vault writes."""
@@ -120,6 +129,9 @@ class Governor:
                         "redacted " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())),
                     )
                 )
+        repeat = self._loop_guard(action, context)
+        if repeat is not None:
+            findings.append(repeat)
         for policy in self.guardrails:
             inputs = guardrail_inputs(
                 action, context, redacted_arguments=redacted, pii_counts=counts, amount_path=policy.amount_path
@@ -127,8 +139,42 @@ class Governor:
             finding = policy.review(inputs)
             if finding is not None:
                 findings.append(finding)
+        findings = [self._routed(f) for f in findings]
         verdict = strictest(findings, action_digest=action.digest(), now=context.now)
         return verdict.with_transform(redacted) if transformed else verdict
+
+    def _loop_guard(self, action: ProposedAction, context: GovernanceContext) -> Finding | None:
+        if self.max_repeats is None or action.kind not in ("tool_call", "transition"):
+            return None
+        what = None
+        if context.times_called >= self.max_repeats:
+            what = f"{action.kind} {action.name!r} was already made {context.times_called} times with these arguments"
+        elif action.plan_item is not None and context.times_planned >= self.max_repeats:
+            what = f"plan item {action.plan_item!r} was already planned or run {context.times_planned} times"
+        if what is None:
+            return None
+        return Finding("loop guard", "require_human",
+                       f"{what} in this case (limit {self.max_repeats}); a person must allow more",
+                       question=f"{what}. Allow it once more?")
+
+    def _routed(self, finding: Finding) -> Finding:
+        """Fail closed on roles: every ``require_human`` goes to a role that exists, else it blocks.
+
+        A checkpoint without a role (or with one the bundle does not have) could be answered
+        by anyone (or by no one): it goes to the operator role, or — with none — blocks.
+        """
+        if finding.kind != "require_human":
+            return finding
+        role = finding.role
+        if role is not None and (self.known_roles is None or role in self.known_roles):
+            return finding
+        problem = "names no role" if role is None else f"names role {role!r}, which does not exist in the bundle"
+        if self.operator_role is None:
+            return replace(finding, kind="block", role=None,
+                           reason=f"{finding.reason} — the checkpoint {problem} and the bundle has no "
+                                  "operator_role to send it to, so it blocks")
+        return replace(finding, role=self.operator_role,
+                       reason=f"{finding.reason} (the checkpoint {problem}: it goes to the operator role)")
 
     def _is_outbound(self, action: ProposedAction) -> bool:
         return action.kind in OUTBOUND_KINDS or (action.kind == "tool_call" and action.name in self.external_tools)

@@ -8,6 +8,12 @@ choice an expired checkpoint resolves to). A decision table with a collect hit p
 may return several such results: the strictest wins. The ids of the matched rules go
 into the verdict and the history.
 
+Fail closed (DESIGN.md): a verdict outside that vocabulary is a deploy error when it is a
+literal of the table and ``block`` when it is computed; an error while evaluating (in any
+cell) is ``block``; an input that is missing but would have let a stricter rule match
+yields the bundle's ``missing_input`` fallback, and the finding names the input. Role
+names must exist in the bundle (checked at deploy).
+
 Inputs offered to every guardrail (``INPUTS``; the model reads those it declares):
 
 | name                  | FEEL type        | meaning                                                       |
@@ -29,6 +35,9 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 | amount                | number or null   | the action's ``amount`` argument, else the case's ``amount``  |
 | untrusted_arguments   | list of strings  | arguments whose value came from a tool, document or model     |
 | side_effect           | string           | read_only, idempotent or non_idempotent                       |
+| tool_tags             | list of strings  | the tool's labels (``Tool.tags``: ``sends_externally`` …)     |
+| times_planned         | number           | how often the case already planned/ran this plan item         |
+| times_called          | number           | how often the case already called this tool, same arguments   |
 | arguments             | context          | the action's arguments (already redacted)                     |
 | case                  | context          | the case variables                                            |
 """
@@ -36,13 +45,14 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from casepilot.errors import DefinitionError
+from casepilot.governance._guardrail_table import VERDICTS, TableAnalysis, analyse_guardrail, free_input_names
 from casepilot.governance.actions import GovernanceContext, ProposedAction
 from casepilot.governance.verdict import Finding, VerdictKind
 
@@ -69,18 +79,27 @@ INPUTS: tuple[str, ...] = (
     "amount",
     "untrusted_arguments",
     "side_effect",
+    "tool_tags",
+    "times_planned",
+    "times_called",
     "arguments",
     "case",
 )
 
-_VERDICTS: frozenset[str] = frozenset({"allow", "block", "require_human"})
-
 
 def _number(value: Any) -> Any:
+    """A number for the ``amount`` input: numbers as they are, numeric text (``"1250.50"``, as tools
+    return Decimals) as ``Decimal``; anything else is missing (and a rule that needs it falls back)."""
     if isinstance(value, bool) or value is None:
-        return value
+        return None
     if isinstance(value, (int, float, Decimal)):
         return value
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except ArithmeticError:
+            return None
+        return number if number.is_finite() else None
     return None
 
 
@@ -124,6 +143,9 @@ def guardrail_inputs(
         "amount": _number(amount),
         "untrusted_arguments": list(action.untrusted_arguments),
         "side_effect": action.side_effect,
+        "tool_tags": list(action.tags),
+        "times_planned": context.times_planned,
+        "times_called": context.times_called,
         "arguments": dict(redacted_arguments),
         "case": dict(context.case_variables),
     }
@@ -131,7 +153,13 @@ def guardrail_inputs(
 
 @dataclass(frozen=True, slots=True)
 class GuardrailPolicy:
-    """One DMN decision used as a guardrail, versioned with the case definition."""
+    """One DMN decision used as a guardrail, versioned with the case definition.
+
+    Fails closed: an output that is not a verdict, an error anywhere in the evaluation (a
+    literal expression, an input expression, an input entry, an output entry) is ``block``;
+    a missing input that kept a stricter rule from matching yields ``missing_input`` (the
+    Governor sends a ``require_human`` without a role to the operator role).
+    """
 
     name: str
     model: DecisionModel
@@ -139,12 +167,30 @@ class GuardrailPolicy:
     version: str | None = None
     applies_to: frozenset[str] = frozenset({"transition", "tool_call", "llm_call", "retrieval", "message"})
     amount_path: str = "amount"
+    analysis: TableAnalysis | None = None
+    """The table reading used to catch errors in cells and decisive missing inputs (tables only)."""
+    missing_input: VerdictKind = "require_human"
+    declared_inputs: tuple[str, ...] = ()
+    """The guardrail inputs the decision declares (for non-table decisions' missing-input check)."""
 
     @classmethod
     def from_file(
-        cls, path: str | Path, decision: str, *, name: str | None = None, version: str | None = None
+        cls,
+        path: str | Path,
+        decision: str,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        known_roles: frozenset[str] | None = None,
+        operator_role: str | None = None,
+        missing_input: VerdictKind = "require_human",
     ) -> GuardrailPolicy:
-        """Load a guardrail from a DMN file; the decision must exist."""
+        """Load a guardrail from a DMN file; the decision must exist and speak the verdict vocabulary.
+
+        Raises ``DefinitionError`` listing every problem: an unknown decision, an output value or
+        rule verdict that is not a verdict, a role that does not exist in the bundle
+        (``known_roles``), a person required with no role and no ``operator_role``.
+        """
         from casepilot.dmn import DecisionModel
 
         model = DecisionModel.from_xml(Path(path))
@@ -153,11 +199,29 @@ class GuardrailPolicy:
             raise DefinitionError(
                 f"guardrail decision {decision!r} not found; the model has: {', '.join(known)}", file=str(path)
             )
-        return cls(name=name or Path(path).stem, model=model, decision=decision, version=version)
+        analysis, problems = analyse_guardrail(
+            Path(path), decision, known_roles=known_roles, operator_role=operator_role
+        )
+        if problems:
+            raise DefinitionError(
+                f"guardrail {decision!r} in {Path(path).name} cannot be trusted to decide: "
+                + "; ".join(p.message for p in problems),
+                file=str(path), line=problems[0].line, problems=problems,
+            )
+        info = next(d for d in model.decisions if d.name == decision)
+        return cls(name=name or Path(path).stem, model=model, decision=decision, version=version,
+                   analysis=analysis, missing_input=missing_input,
+                   declared_inputs=tuple(n for n in info.requires if n in INPUTS))
 
     def with_scope(self, *, applies_to: frozenset[str], amount_path: str = "amount") -> GuardrailPolicy:
         """The same policy limited to ``applies_to`` action kinds, reading the amount at ``amount_path``."""
-        return GuardrailPolicy(self.name, self.model, self.decision, self.version, applies_to, amount_path)
+        return replace(self, applies_to=applies_to, amount_path=amount_path)
+
+    def read_inputs(self) -> frozenset[str]:
+        """The guardrail inputs (with paths such as ``case.review.decision``) this decision reads."""
+        if self.analysis is not None:
+            return free_input_names(self.analysis)
+        return frozenset(self.declared_inputs)
 
     def review(self, inputs: Mapping[str, Any]) -> Finding | None:
         """Evaluate the decision; ``None`` when the policy does not apply to this action kind."""
@@ -165,22 +229,42 @@ class GuardrailPolicy:
             return None
         result = self.model.evaluate(self.decision, dict(inputs))
         rule_ids = tuple(rid for ids in result.decision_rule_ids.values() for rid in ids) or tuple(result.rule_ids)
-        if not result.ok and result.value is None:
-            # A guardrail that cannot decide must not silently allow: a person looks at it.
-            problems = "; ".join(str(m) for m in result.errors)
+        outputs = result.value if isinstance(result.value, list) else [result.value]
+        findings = [self._finding(o, rule_ids) for o in outputs] or [
+            Finding(self.name, "allow", "no rule matched", rule_ids, self.version)
+        ]
+        order: dict[VerdictKind, int] = {"allow": 0, "require_human": 1, "block": 2}
+        decided = max(findings, key=lambda f: order[f.kind])
+        errors = [m.text for m in result.errors]
+        if self.analysis is not None:
+            reading = self.analysis.read(inputs, rule_ids, decided.kind)
+            errors = [e for e in errors if e not in reading.explained] + list(reading.errors)
+            if not errors and reading.missing and order[self.missing_input] > order[decided.kind]:
+                return self._missing(reading.missing, reading.stricter_rules)
+        elif errors:
+            absent = tuple(n for n in self.declared_inputs if inputs.get(n) is None)
+            if absent:
+                return self._missing(absent, ())
+        if errors:
             return Finding(
                 policy=self.name,
-                kind="require_human",
-                reason=f"guardrail {self.decision!r} could not be evaluated: {problems}",
+                kind="block",
+                reason=f"guardrail {self.decision!r} could not be evaluated, so it blocks: " + "; ".join(errors),
                 rule_ids=rule_ids,
                 policy_version=self.version,
             )
-        outputs = result.value if isinstance(result.value, list) else [result.value]
-        findings = [self._finding(o, rule_ids) for o in outputs]
-        if not findings:
-            return Finding(self.name, "allow", "no rule matched", rule_ids, self.version)
-        order: dict[VerdictKind, int] = {"allow": 0, "require_human": 1, "block": 2}
-        return max(findings, key=lambda f: order[f.kind])
+        return decided
+
+    def _missing(self, names: tuple[str, ...], rules: tuple[str, ...]) -> Finding:
+        because = f" (it would decide rule {', '.join(rules)})" if rules else ""
+        return Finding(
+            policy=self.name,
+            kind=self.missing_input,
+            reason=f"guardrail {self.decision!r} is missing its input {', '.join(names)}{because}",
+            rule_ids=rules,
+            policy_version=self.version,
+            missing_inputs=names,
+        )
 
     def _finding(self, output: Any, rule_ids: tuple[str, ...]) -> Finding:
         if output is None:
@@ -190,17 +274,18 @@ class GuardrailPolicy:
         if not isinstance(output, Mapping):
             return Finding(
                 self.name,
-                "require_human",
-                f"guardrail {self.decision!r} returned {output!r}, not a verdict",
+                "block",
+                f"guardrail {self.decision!r} returned {output!r}, not a verdict, so it blocks",
                 rule_ids,
                 self.version,
             )
         verdict = output.get("verdict")
-        if verdict not in _VERDICTS:
+        if verdict not in VERDICTS:
             return Finding(
                 self.name,
-                "require_human",
-                f"guardrail {self.decision!r} returned verdict {verdict!r}; expected one of {sorted(_VERDICTS)}",
+                "block",
+                f"guardrail {self.decision!r} returned verdict {verdict!r}, which is not one of "
+                f"{sorted(VERDICTS)}, so it blocks",
                 rule_ids,
                 self.version,
             )

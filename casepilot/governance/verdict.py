@@ -35,9 +35,11 @@ class Finding:
     options: tuple[str, ...] = ()
     expires_in_seconds: float | None = None
     default_choice: str | None = None
+    missing_inputs: tuple[str, ...] = ()
+    """Guardrail inputs that were missing and decided the finding (the fallback applied)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "policy": self.policy,
             "policy_version": self.policy_version,
             "kind": self.kind,
@@ -45,6 +47,9 @@ class Finding:
             "rule_ids": list(self.rule_ids),
             "role": self.role,
         }
+        if self.missing_inputs:
+            body["missing_inputs"] = list(self.missing_inputs)
+        return body
 
 
 @dataclass(frozen=True, slots=True)

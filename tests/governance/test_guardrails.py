@@ -28,7 +28,8 @@ def policy() -> GuardrailPolicy:
 def review(policy: GuardrailPolicy, *, confidence: float | None, sentiment: float | None,
            variables: dict[str, object] | None = None) -> tuple[str, str | None, tuple[str, ...], str]:
     gov = Governor(guardrails=(policy,))
-    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", arguments={"amount": 800})
+    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", arguments={"amount": 800},
+                            side_effect="non_idempotent")
     ctx = GovernanceContext("claim-triage", 3, confidence=confidence, sentiment=sentiment,
                             case_variables=variables or {}, now=NOW)
     v = gov.review(action, ctx)
@@ -55,7 +56,7 @@ def test_seed_policy_verbatim(policy: GuardrailPolicy, confidence: float, sentim
 
 def test_verdict_names_policy_version_and_rules(policy: GuardrailPolicy) -> None:
     gov = Governor(guardrails=(policy,))
-    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1")
+    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", side_effect="non_idempotent")
     v = gov.review(action, GovernanceContext("claim-triage", 3, confidence=0.6, sentiment=0.1, now=NOW))
     assert v.policies == ("guardrails@v7",)
     assert v.question == "AI confidence score is below 75%"
@@ -69,9 +70,25 @@ def test_prior_human_approval_is_respected(policy: GuardrailPolicy) -> None:
     assert "approved" in reason
 
 
-def test_missing_signals_do_not_trigger_review(policy: GuardrailPolicy) -> None:
-    kind, _, rules, _ = review(policy, confidence=None, sentiment=None)
-    assert (kind, rules) == ("allow", ("otherwise_allow",))
+def test_missing_signals_fall_back_to_the_operator_not_to_allow(policy: GuardrailPolicy) -> None:
+    """No confidence and no sentiment yet: the rules that would route the payment cannot be ruled out."""
+    gov = Governor(guardrails=(policy,), operator_role="claims operations")
+    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", side_effect="non_idempotent")
+    v = gov.review(action, GovernanceContext("claim-triage", 3, now=NOW))
+    assert (v.kind, v.role) == ("require_human", "claims operations")
+    finding = v.to_json()["findings"][0]
+    assert finding["missing_inputs"] == ["AI confidence score", "Sentiment score"]
+    assert "missing its input" in v.reason
+    # Without an operator role to send it to, the same checkpoint blocks instead of being anyone's.
+    kind, role, _, _ = review(policy, confidence=None, sentiment=None)
+    assert (kind, role) == ("block", None)
+
+
+def test_a_reading_tool_needs_no_signals(policy: GuardrailPolicy) -> None:
+    gov = Governor(guardrails=(policy,), operator_role="claims operations")
+    action = ProposedAction(kind="tool_call", name="extract_claim", case_id="c1", side_effect="read_only")
+    v = gov.review(action, GovernanceContext("claim-triage", 3, now=NOW))
+    assert (v.kind, v.rule_ids) == ("allow", ("reading_only",))
 
 
 def test_unknown_decision_is_a_definition_error() -> None:
@@ -88,12 +105,14 @@ def test_guardrail_scoped_to_action_kinds(policy: GuardrailPolicy) -> None:
     assert v.policies == ()
 
 
-def test_broken_guardrail_fails_safe(tmp_path: Path) -> None:
+def test_a_verdict_typo_is_a_deploy_error_naming_file_table_and_rule(tmp_path: Path) -> None:
     broken = tmp_path / "broken.dmn"
     broken.write_text(
-        SEED.read_text().replace('<text>"require_human"</text>', '<text>"maybe"</text>', 1), encoding="utf-8"
+        SEED.read_text().replace('<outputEntry><text>"require_human"</text>', '<outputEntry><text>"deny"</text>', 1),
+        encoding="utf-8",
     )
-    pol = GuardrailPolicy.from_file(broken, "Review routing")
-    kind, _, _, reason = review(pol, confidence=0.1, sentiment=0.5)
-    assert kind == "require_human"
-    assert "maybe" in reason
+    with pytest.raises(DefinitionError) as caught:
+        GuardrailPolicy.from_file(broken, "Review routing")
+    problem = caught.value.problems[0]
+    assert problem.file == str(broken) and problem.element == "low_confidence" and problem.line is not None
+    assert "dt_review_routing" in problem.message and '"deny"' in problem.message
