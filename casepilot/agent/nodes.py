@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -37,6 +37,7 @@ from casepilot.agent._task_kinds import (
     evaluate_decision,
     start_child,
 )
+from casepilot.agent._values import ValueSources
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.facts import ParkedAction, StartedCall
 from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, PlannerError
@@ -94,6 +95,12 @@ def merge_paths(variables: dict[str, Any], updates: dict[str, Any]) -> dict[str,
         node[rest[-1]] = value
         merged[head] = root
     return merged
+
+
+def _arg_provenance(observation: Mapping[str, Any], option_id: str) -> dict[str, Provenance]:
+    """The provenance of an option's binding arguments, as the observation recorded it."""
+    raw = (observation.get("arg_provenance") or {}).get(option_id, {})
+    return {n: Provenance(p["trust"], p["source"]) for n, p in raw.items()}
 
 
 def _as_float(value: Any) -> float | None:
@@ -292,9 +299,10 @@ class Nodes:
         loaded = self.rt.load(case_id, check_version=False)
         if loaded.fresh and option["id"] not in {o.id for o in self.rt.options(loaded)[0]}:
             return {"verdict": None}  # the case moved on since observe (another worker or a person)
-        action = self._proposed(loaded, option, plan["arguments"], state)
-        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=plan["confidence"]))
         observation = state.get("observation") or {}
+        action = self._proposed(loaded, option, plan["arguments"], _arg_provenance(observation, option["id"]),
+                                planner=plan["planner"], chat=observation.get("chat") or ())
+        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=plan["confidence"]))
         # What the agent saw comes from the store, where values are already pseudonymised;
         # arguments a model wrote itself are pseudonymised like any other text.
         arguments = (jsonable(plan["arguments"]) if plan["planner"] == "rule"
@@ -340,7 +348,7 @@ class Nodes:
         if parked is None:
             return {"verdict": None, "approved": None}
         option = parked.option
-        action = self._proposed(loaded, option, parked.arguments, {})
+        action = self._proposed(loaded, option, parked.arguments, {}, planner="approved")
         changed = action.digest() != parked.digest
         started = None if changed else self._started_call(loaded, option, parked.arguments, parked.digest, None)
         with self.rt.step(case_id, loaded) as (step, loaded):
@@ -359,21 +367,36 @@ class Nodes:
                 "call_id": call_id, "approved": None}
 
     def _proposed(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
-                  state: LoopState) -> ProposedAction:
+                  arg_provenance: Mapping[str, Provenance], *, planner: str,
+                  chat: Sequence[Mapping[str, Any]] = ()) -> ProposedAction:
+        """The action governance reviews for ``option`` with ``arguments``, each argument with its provenance.
+
+        An argument equal to the binding's value carries the provenance of the case-file
+        variable it was read from (``arg_provenance``). A value the planner wrote itself is
+        model text and untrusted (``planner:<name>``) — unless it occurs verbatim in a
+        trusted case-file value (the request a person typed: ``request:<variable>``) and in
+        no untrusted one; see ``_values``. Compared after the case's pseudonymisation, so
+        the tokens in the stored case file match. This is what lets a payment to the IBAN the
+        user typed pass while the same call with an IBAN read from a document needs a person.
+        """
         kind = option["kind"]
-        observation = state.get("observation") or {}
-        prov_raw = (observation.get("arg_provenance") or {}).get(option["id"], {})
-        provenance = {n: Provenance(p["trust"], p["source"]) for n, p in prov_raw.items()}
-        defaults = option["default_arguments"]
-        for name, value in arguments.items():
-            if name not in provenance or value != defaults.get(name):
-                # A value the planner wrote itself (not the binding's case-file value) is model text.
-                provenance[name] = Provenance.untrusted(f"planner:{self.rt.planner.name}")
+        provenance: dict[str, Provenance] = dict(arg_provenance)
+        defaults = option.get("default_arguments") or {}
+        written = {name: value for name, value in arguments.items()
+                   if name not in provenance or value != defaults.get(name)}
+        if written:
+            assert loaded.engine is not None
+            sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
+            compared = (self.rt.privacy.redact_value(written, loaded.id)[0] if self.rt.privacy is not None
+                        else written)
+            fallback = Provenance.untrusted(f"planner:{planner}")
+            for name in written:
+                provenance[name] = sources.provenance_of(compared[name], fallback)
         if kind in ("run_task", "decide") and option.get("tool"):
             tool = self.rt.registry.get(option["tool"])
             return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
                                   plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
-                                  provenance=provenance, side_effect=tool.side_effect)
+                                  provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags))
         transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
                       "start_child": "startChildCase"}.get(kind, kind)
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],

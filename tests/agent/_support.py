@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
+from casepilot.agent.planning import Observation, Plan
 from casepilot.demo.tools import CLAIM_TOOLS
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, Tool, ToolRegistry, tool
@@ -72,7 +73,7 @@ def _recording(name: str, side_effect: Any) -> Tool[RefArgs, DoneResult]:
     return run
 
 
-@tool(name="wire_transfer", side_effect="non_idempotent", retry=NO_RETRY)
+@tool(name="wire_transfer", side_effect="non_idempotent", retry=NO_RETRY, tags=("moves_money", "irreversible"))
 def wire_transfer(args: TransferArgs) -> DoneResult:
     """Move money to an account (must never run unless policy allows it)."""
     CALLS.append(("wire_transfer", args.model_dump()))
@@ -134,6 +135,27 @@ TEST_TOOLS: tuple[Tool[Any, Any], ...] = (
 def make_registry() -> ToolRegistry:
     """Built-in tools, the claim example's tools and the recording tools above."""
     return ToolRegistry([*builtin_tools(), *CLAIM_TOOLS, *TEST_TOOLS])
+
+
+# -- planners -------------------------------------------------------------------------------------
+
+
+class ScriptedPlanner:
+    """A planner that writes its own arguments: runs the task labelled like a key of
+    ``script`` with those arguments, any other task with the binding's, and never plans
+    or starts anything else (a stand-in for a model choosing values)."""
+
+    name = "scripted"
+
+    def __init__(self, script: dict[str, dict[str, Any]] | None = None) -> None:
+        self.script = dict(script or {})
+
+    def plan(self, observation: Observation) -> Plan:
+        for option in observation.options:
+            if option.kind in ("run_task", "decide", "start_child"):
+                arguments = self.script.get(option.label, dict(option.default_arguments))
+                return Plan(option.id, arguments=arguments, rationale="scripted", planner=self.name)
+        return Plan("wait", planner=self.name)
 
 
 # -- bundles --------------------------------------------------------------------------------------
@@ -241,7 +263,9 @@ def write_bundle(
     (folder / "case.cmmn").write_text(_cmmn(key.replace("-", "_"), tasks, case_vars), encoding="utf-8")
     bindings = [{"task": t.name, "tool": t.tool, "inputs": t.inputs, "outputs": t.outputs} for t in tasks]
     (folder / "bindings.yaml").write_text(yaml.safe_dump({"bindings": bindings}), encoding="utf-8")
-    governance: dict[str, Any] = {"provenance_role": None}
+    # The roles the guardrail routes to exist in the bundle; "operator" answers what no role claims.
+    governance: dict[str, Any] = {"provenance_role": None, "operator_role": "operator",
+                                  "roles": sorted({r[2] for r in guardrails or () if r[2]})}
     if guardrails is not None:
         (folder / "guardrails.dmn").write_text(_guardrail_dmn(guardrails), encoding="utf-8")
         governance["guardrails"] = [{"file": "guardrails.dmn", "decision": "Route", "applies_to": ["tool_call"]}]
