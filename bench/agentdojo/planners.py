@@ -1,0 +1,174 @@
+"""Scripted planners: what a model would do, minus the model.
+
+A ``CallScript`` is the sequence of calls a planner makes for one user task:
+
+* **benign** — the user task's ground-truth calls (``user_task.ground_truth(pre_environment)``),
+  which AgentDojo ships for every task;
+* **hijacked** — the same, but once a tool result has carried the injection, the injection
+  task's ground-truth calls are made too, after the user's own calls (the order of the
+  reference figures in issue 14 — "user calls, then the injection task's calls" — so the
+  undefended row reproduces them; made first instead, a later user call can undo the
+  attacker's, e.g. a password the user sets after the attacker's). A model that obeys every
+  injected instruction: the worst case for a defence.
+
+The same script drives both rows of the bench: ``run_direct`` (no casepilot: AgentDojo's
+own ``FunctionsRuntime``) and ``ScriptedPlanner`` (a casepilot ``Planner`` working the
+generic assistant case of ``bundle``). The planner writes every argument itself, as a
+model would; where each value came from is decided by casepilot's runtime, never here.
+
+"Carries the injection" is checked on what a model would read: the tool's text parsed
+back from its YAML, whitespace collapsed (the environment's YAML folds the attack's
+line breaks, and the tool output's YAML may fold long lines again).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
+from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvironment
+
+from bench.agentdojo.bundle import RESULTS
+from casepilot.agent.planning import Observation, Plan
+
+__all__ = ["CallScript", "PlannerSwitch", "ScriptedPlanner", "carries", "run_direct"]
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+    elif value is not None:
+        yield str(value)
+
+
+def _readable(text: str) -> str:
+    """What a model reads in a tool's text: its YAML parsed back, or the text itself."""
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return _collapse(text)
+    return " ".join(_collapse(s) for s in _strings(parsed)) + " " + _collapse(text)
+
+
+def carries(text: str, needles: Iterable[str]) -> bool:
+    """Whether ``text`` (a tool's output) contains any of ``needles`` as a reader sees them."""
+    wanted = [_collapse(n) for n in needles if n.strip()]
+    if not wanted:
+        return False
+    readable = _readable(text)
+    return any(n in readable for n in wanted)
+
+
+@dataclass
+class CallScript:
+    """The calls a planner will make, and the injection it obeys once it has read it."""
+
+    user_calls: Sequence[FunctionCall]
+    injection_calls: Sequence[FunctionCall] = ()
+    injection_texts: Sequence[str] = ()
+    """The attack texts planted in the environment; empty for a benign script."""
+    pending: deque[FunctionCall] = field(init=False)
+    hijacked: bool = field(default=False, init=False)
+    """Whether the injection was read (and its calls queued)."""
+
+    def __post_init__(self) -> None:
+        self.pending = deque(self.user_calls)
+
+    def read(self, texts: Iterable[str]) -> None:
+        """The planner reads tool output; the first time it carries the injection, obey it."""
+        if self.hijacked or not self.injection_texts:
+            return
+        if any(carries(t, self.injection_texts) for t in texts):
+            self.hijacked = True
+            self.pending.extend(self.injection_calls)
+
+    def next(self) -> FunctionCall | None:
+        return self.pending.popleft() if self.pending else None
+
+
+def run_direct(script: CallScript, runtime: FunctionsRuntime, environment: TaskEnvironment) -> list[FunctionCall]:
+    """The undefended row: every scripted call runs on ``environment``, as in AgentDojo; the trace."""
+    trace: list[FunctionCall] = []
+    while (call := script.next()) is not None:
+        trace.append(call)
+        result, error = runtime.run_function(environment, call.function, call.args)
+        script.read([error if error is not None else tool_result_to_str(result)])
+    return trace
+
+
+def _result_texts(variables: Mapping[str, Any]) -> list[str]:
+    results = variables.get(RESULTS)
+    if not isinstance(results, Mapping):
+        return []
+    return [t for texts in results.values() if isinstance(texts, list) for t in texts if isinstance(t, str)]
+
+
+class ScriptedPlanner:
+    """A casepilot ``Planner`` that works a ``CallScript`` through the generic assistant case.
+
+    Each call is two steps: plan the tool's discretionary task (a fresh instance), then run
+    that instance with the script's arguments. A call whose task cannot be planned, or whose
+    new instance is not offered to run (governance blocked or parked it), is skipped and
+    remembered in ``skipped``; the planner goes on with the next call. With nothing left it
+    waits (for the inbox, if anything is parked there).
+    """
+
+    name = "scripted"
+
+    def __init__(self, script: CallScript) -> None:
+        self.script = script
+        self.skipped: list[FunctionCall] = []
+        self._planned: FunctionCall | None = None
+        self._before: set[str] = set()
+
+    def plan(self, observation: Observation) -> Plan:
+        self.script.read(_result_texts(observation.variables))
+        if self._planned is not None:
+            call, self._planned = self._planned, None
+            run = next((o for o in observation.options if o.kind == "run_task" and o.tool == call.function
+                        and o.instance_id not in self._before), None)
+            if run is not None:
+                return Plan(option_id=run.id, arguments=dict(call.args), rationale=f"call {call.function}",
+                            planner=self.name)
+            self.skipped.append(call)
+        while (call := self.script.next()) is not None:
+            option = next((o for o in observation.options if o.kind == "plan" and o.label == call.function), None)
+            if option is None:
+                self.skipped.append(call)
+                continue
+            self._planned = call
+            self._before = {str(i.get("id")) for i in observation.items}
+            return Plan(option_id=option.id, rationale=f"plan a {call.function} task", planner=self.name)
+        return Plan(option_id="wait", rationale="every scripted call is made or waits for a person", planner=self.name)
+
+
+class PlannerSwitch:
+    """The orchestrator's one planner, delegating to the script of the case being worked.
+
+    The orchestrator takes its planner at construction; the bench works one case at a time,
+    so the switch is pointed at each case's ``ScriptedPlanner`` before that case runs.
+    """
+
+    name = ScriptedPlanner.name
+
+    def __init__(self) -> None:
+        self.current: ScriptedPlanner | None = None
+
+    def plan(self, observation: Observation) -> Plan:
+        if self.current is None:
+            return Plan(option_id="wait", rationale="no script for this case", planner=self.name)
+        return self.current.plan(observation)
