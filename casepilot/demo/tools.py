@@ -1,7 +1,8 @@
 """Domain tools of the motor-claim example (``examples/claims``).
 
 They are deliberately simple but real: ``extract_claim`` reads the claimed amount out of a
-customer's letter with a pattern and reports how sure it is; ``approve_payment`` books a
+customer's letter (in the usual European and English notations, exactly, by the rules of
+:mod:`casepilot.demo.amounts`) and reports how sure it is; ``approve_payment`` books a
 payment (non-idempotent: after a crash it goes to a person, never runs twice);
 ``send_rejection`` drafts the letter that leaves the company (an external tool, so its
 arguments are redacted).
@@ -10,30 +11,14 @@ arguments are redacted).
 from __future__ import annotations
 
 import hashlib
-import re
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from casepilot.demo.amounts import pick_claim
 from casepilot.tools import Tool, tool
 
 __all__ = ["CLAIM_TOOLS", "approve_payment", "extract_claim", "send_rejection"]
-
-_AMOUNT = re.compile(
-    r"(?:(?P<cur1>EUR|USD|GBP|CHF|€|\$|£)\s?(?P<num1>\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?))"
-    r"|(?:(?P<num2>\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?P<cur2>EUR|USD|GBP|CHF|euros?|dollars?|pounds?|€|\$|£))",
-    re.IGNORECASE,
-)
-_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD",
-            "pound": "GBP", "pounds": "GBP"}
-
-
-def _number(text: str) -> Decimal:
-    cleaned = text.replace("'", "").replace(" ", "")
-    if re.search(r"[.,]\d{1,2}$", cleaned):
-        whole, frac = cleaned[:-3 if cleaned[-3] in ".," else -2], cleaned[-2:].lstrip(".,")
-        return Decimal(re.sub(r"[.,]", "", whole) + "." + frac)
-    return Decimal(re.sub(r"[.,]", "", cleaned))
 
 
 class ExtractClaimArgs(BaseModel):
@@ -42,27 +27,22 @@ class ExtractClaimArgs(BaseModel):
 
 class ExtractClaimResult(BaseModel):
     amount: Decimal | None = Field(description="the claimed amount, if one was found")
-    currency: str | None
+    currency: str | None = Field(description="its ISO 4217 code, if a currency marker said which")
     confidence: float = Field(ge=0, le=1, description="how sure the extraction is")
-    amounts_found: int
+    amounts_found: int = Field(description="how many candidate amounts the letter holds (repeats included)")
 
 
 @tool(name="extract_claim")
 def extract_claim(args: ExtractClaimArgs) -> ExtractClaimResult:
-    """Extract the claimed amount and currency from a customer's letter, with a confidence score."""
-    matches = list(_AMOUNT.finditer(args.text))
-    if not matches:
-        return ExtractClaimResult(amount=None, currency=None, confidence=0.0, amounts_found=0)
-    values = []
-    for m in matches:
-        num = m.group("num1") or m.group("num2")
-        cur = (m.group("cur1") or m.group("cur2") or "").lower()
-        values.append((_number(num), _SYMBOLS.get(cur, cur.upper())))
-    amount, currency = max(values, key=lambda v: v[0])
-    distinct = {v[0] for v in values}
-    # One amount is unambiguous; several different amounts make the pick a guess.
-    confidence = 0.95 if len(distinct) == 1 else max(0.4, 0.9 - 0.15 * (len(distinct) - 1))
-    return ExtractClaimResult(amount=amount, currency=currency, confidence=confidence, amounts_found=len(values))
+    """Extract the claimed amount and currency from a customer's letter, with a confidence score.
+
+    The amount decides the case's route (over 10,000 or confidence below 0.75 → senior
+    analyst), so the reading rules, the choice among several amounts and the confidence
+    scale are spelled out in :mod:`casepilot.demo.amounts`.
+    """
+    pick = pick_claim(args.text)
+    return ExtractClaimResult(amount=pick.amount, currency=pick.currency, confidence=pick.confidence,
+                              amounts_found=pick.candidates)
 
 
 class PaymentArgs(BaseModel):
