@@ -11,13 +11,14 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
 from casepilot import __version__
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import cases, definitions, inbox, web
 from casepilot.api._limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
+from casepilot.api.access import DEFAULT_DEPLOYER_ROLE, require_signed_in
 from casepilot.api.errors import install_error_handlers
 from casepilot.api.identity import TrustedHeaders
 from casepilot.api.settings import ApiSettings
@@ -29,13 +30,16 @@ def create_app(
     orchestrator: Orchestrator,
     *,
     identity: TrustedHeaders | None = None,
+    deployer_role: str = DEFAULT_DEPLOYER_ROLE,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The JSON API and web page over ``orchestrator``.
 
     ``identity``: take people's names and roles from a sign-on proxy's headers (see
-    ``casepilot.api.identity``) instead of from what requests claim. ``on_shutdown``
+    ``casepilot.api.identity``) instead of from what requests claim; then every route
+    needs a signed-in person, and changes need the roles ``casepilot.api.access`` lists —
+    deploying needs ``deployer_role``. ``on_shutdown``
     releases what the caller wants closed with the app. Request bodies over
     ``max_body_bytes`` are refused with 413 before anything reads them.
     """
@@ -52,12 +56,16 @@ def create_app(
         description="Governed AI orchestration over CMMN cases: deploy bundles, work cases, "
                     "decide inbox items, read hash-chained histories.",
         lifespan=lifespan,
+        # Every route declared below needs a signed-in person when an identity source is set;
+        # the OpenAPI schema and docs pages are Starlette routes and stay open (see ``access``).
+        dependencies=[Depends(require_signed_in)],
     )
     app.state.orchestrator = orchestrator
     app.state.identity = identity
+    app.state.deployer_role = deployer_role
     app.state.notice_secret = secrets.token_bytes(32)  # signs the web page's notices (see ``web._to_case``)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    install_error_handlers(app)
+    install_error_handlers(app, page_error=web.error_page)
     for module in (definitions, cases, inbox, web):
         app.include_router(module.router)
 
@@ -78,4 +86,5 @@ def app_from_settings(settings: ApiSettings | None = None) -> FastAPI:
         orch.close()
         store.close()
 
-    return create_app(orch, identity=settings.identity, on_shutdown=close)
+    return create_app(orch, identity=settings.identity, deployer_role=settings.resolved_deployer_role(),
+                      on_shutdown=close)

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import describe_update
+from casepilot.api.access import caller, require_action_role, require_operator, require_starter
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError
 from casepilot.api.identity import request_person
@@ -38,6 +39,8 @@ __all__ = ["case_summary", "router"]
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No case with this id."}}
+_NOT_OPERATOR: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "The person lacks the bundle's operator role."}}
 
 
 def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
@@ -64,11 +67,19 @@ def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CaseSummary,
-    responses={404: {"model": ErrorBody, "description": "No definition with this key."}},
+    responses={403: {"model": ErrorBody, "description": "The person lacks the bundle's starter role."},
+               404: {"model": ErrorBody, "description": "No definition with this key."}},
 )
-def start_case(body: StartCaseIn, orch: OrchestratorDep) -> CaseSummary:
-    """Start a case on the latest version of a definition; its PII goes to the case's vault."""
-    case = orch.start_case(body.definition_key, body.variables, body.business_key, actor="api")
+def start_case(body: StartCaseIn, request: Request, orch: OrchestratorDep) -> CaseSummary:
+    """Start a case on the latest version of a definition; its PII goes to the case's vault.
+
+    Needs the bundle's ``starter_role`` (else its ``operator_role``); the history records the
+    person who started it.
+    """
+    person = caller(request, body.actor, body.roles)
+    require_starter(request, orch, body.definition_key, person)
+    case = orch.start_case(body.definition_key, body.variables, body.business_key,
+                           actor=f"person:{person.name}" if person is not None else "api")
     return case_summary(orch, case.id)
 
 
@@ -94,28 +105,34 @@ def get_case(case_id: str, orch: OrchestratorDep) -> CaseSummary:
     return case_summary(orch, case_id)
 
 
-@router.post("/{case_id}/run", response_model=RunOutcomeOut, responses=_NOT_FOUND)
-def run_case(case_id: str, orch: OrchestratorDep, body: RunIn | None = None) -> RunOutcomeOut:
+@router.post("/{case_id}/run", response_model=RunOutcomeOut, responses={**_NOT_FOUND, **_NOT_OPERATOR})
+def run_case(case_id: str, request: Request, orch: OrchestratorDep, body: RunIn | None = None) -> RunOutcomeOut:
     """Work the case until it finishes, waits for people or events, or ``max_steps`` steps.
 
-    The body is optional (``max_steps`` defaults to 50).
+    Needs the bundle's operator role. The body is optional (``max_steps`` defaults to 50).
     """
-    outcome = orch.run(case_id, max_steps=(body or RunIn()).max_steps)
+    body = body or RunIn()
+    require_operator(request, orch, case_id, caller(request, body.actor, body.roles), f"run case {case_id}")
+    outcome = orch.run(case_id, max_steps=body.max_steps)
     return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
                          case_state=outcome.case_state, pending=list(outcome.pending))
 
 
 @router.post(
     "/{case_id}/run/stream",
-    responses={**_NOT_FOUND, 200: {"content": {"text/event-stream": {}},
+    responses={**_NOT_FOUND, **_NOT_OPERATOR, 200: {"content": {"text/event-stream": {}},
                                    "description": "`step` events while the run goes, then one `outcome` event."}},
 )
-def run_case_streaming(case_id: str, orch: OrchestratorDep, body: RunIn | None = None) -> StreamingResponse:
+def run_case_streaming(case_id: str, request: Request, orch: OrchestratorDep,
+                       body: RunIn | None = None) -> StreamingResponse:
     """Like ``/run``, reporting every step as it happens (server-sent events) — for long runs
     with a language model: ``event: step`` per node (``{"node", "summary"}``), then
     ``event: outcome`` with what ``/run`` returns, or ``event: error`` with the error body."""
-    orch.store.case(case_id)  # NotFound → 404 before the stream starts
-    max_steps = (body or RunIn()).max_steps
+    body = body or RunIn()
+    # NotFound → 404 and a refusal → 403 before the stream starts
+    require_operator(request, orch, case_id, caller(request, body.actor, body.roles), f"run case {case_id}")
+    orch.store.case(case_id)
+    max_steps = body.max_steps
 
     def events() -> Iterator[str]:
         try:
@@ -156,11 +173,14 @@ def verify(case_id: str, orch: OrchestratorDep) -> VerifyReport:
     return orch.store.verify(case_id)
 
 
-@router.post("/{case_id}/chat", response_model=ChatReply, responses=_NOT_FOUND)
+@router.post("/{case_id}/chat", response_model=ChatReply, responses={**_NOT_FOUND, **_NOT_OPERATOR})
 def chat(case_id: str, body: ChatIn, request: Request, orch: OrchestratorDep) -> ChatReply:
-    """Ask the case a question, or ask it to do one of its possible actions (governed like any other)."""
-    person = request_person(request, body.actor, ())
-    orch.store.case(case_id)
+    """Ask the case a question, or ask it to do one of its possible actions (governed like any other).
+
+    Needs the bundle's operator role, since a message may act on the case.
+    """
+    person = request_person(request, body.actor, body.roles)
+    require_operator(request, orch, case_id, person, f"chat with case {case_id}")
     return ChatReply(case_id=case_id, reply=orch.chat(case_id, f"person:{person.name}", body.message))
 
 
@@ -176,15 +196,20 @@ def people_actions(case_id: str, orch: OrchestratorDep) -> list[PersonActionOut]
 @router.post(
     "/{case_id}/actions/{action_id}",
     response_model=RunOutcomeOut,
-    responses={**_NOT_FOUND, 403: {"model": ErrorBody, "description": "The actor lacks an authorised role, "
-                                                                       "or governance did not allow it."}},
+    responses={**_NOT_FOUND, 403: {"model": ErrorBody, "description": "The actor lacks an authorised role (the "
+                                   "operator role for an action open to anyone), or governance did not allow it."}},
 )
 def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDep,
             body: ActorIn | None = None) -> RunOutcomeOut:
-    """Take one of the case's people actions, then work the case on (the outcome says where it stopped)."""
+    """Take one of the case's people actions, then work the case on (the outcome says where it stopped).
+
+    Needs a role the case model authorises for the action; an action it opens to anyone needs
+    the bundle's operator role.
+    """
     body = body or ActorIn()
     person = request_person(request, body.actor, body.roles)
     orch.store.case(case_id)
+    require_action_role(request, orch, case_id, action_id, person)
     orch.perform(case_id, action_id, person)
     outcome = orch.run(case_id)
     return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,

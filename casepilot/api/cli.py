@@ -20,6 +20,9 @@ def serve(
         "(e.g. X-Forwarded-User) instead of from what requests claim.")] = None,
     roles_header: Annotated[str, typer.Option(
         "--roles-header", help="With --user-header: the proxy's header of comma-separated roles.")] = "X-Forwarded-Groups",
+    deployer_role: Annotated[str | None, typer.Option(
+        "--deployer-role", help="The role people need to deploy definitions (default: $CASEPILOT_DEPLOYER_ROLE, "
+        "else 'deployer'). Starting and running cases need the roles each bundle names.")] = None,
     documents: Annotated[Path | None, typer.Option(
         "--documents", help="A Chroma folder of `casepilot rag ingest`: agents get the retrieve tool over it.")] = None,
 ) -> None:
@@ -32,7 +35,7 @@ def serve(
 
     identity = TrustedHeaders(user=user_header, roles=roles_header) if user_header else None
     registry = registry_with_documents(documents) if documents is not None else default_registry
-    settings = ApiSettings(database_url=db, identity=identity, registry=registry)
+    settings = ApiSettings(database_url=db, identity=identity, registry=registry, deployer_role=deployer_role)
     Console().print(f"serving casepilot on http://{host}:{port} (store {settings.resolved_url()}; docs at /docs)")
     uvicorn.run(app_from_settings(settings), host=host, port=port)
 

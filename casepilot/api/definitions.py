@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
+from casepilot.api.access import caller, require_deployer
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError
 from casepilot.api.schemas import BundleIn, ErrorBody
@@ -20,13 +21,17 @@ router = APIRouter(prefix="/definitions", tags=["definitions"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DefinitionSummary,
-    responses={422: {"model": ErrorBody, "description": "The bundle is invalid; every problem is listed."}},
+    responses={403: {"model": ErrorBody, "description": "The person lacks the deployer role."},
+               422: {"model": ErrorBody, "description": "The bundle is invalid; every problem is listed."}},
 )
-def deploy(body: BundleIn, orch: OrchestratorDep) -> DefinitionSummary:
+def deploy(body: BundleIn, request: Request, orch: OrchestratorDep) -> DefinitionSummary:
     """Validate and deploy a bundle; a new version only when its content changed.
 
-    Runs in the threadpool (plain ``def``): parsing and validating the models is CPU work.
+    Needs the service's deployer role: a bundle sets the guardrails, roles and reveal roles of
+    every case started after it. Runs in the threadpool (plain ``def``): parsing and
+    validating the models is CPU work.
     """
+    require_deployer(request, caller(request, body.actor, body.roles))
     try:
         version = orch.deploy_files(body.files)
     except (OSError, UnicodeError, ValueError) as exc:
@@ -41,5 +46,5 @@ def list_definitions(
     orch: OrchestratorDep,
     key: Annotated[str | None, Query(description="Only the versions of this key.")] = None,
 ) -> list[DefinitionSummary]:
-    """Every deployed version (without file contents)."""
+    """Every deployed version (without file contents); any signed-in person may read them."""
     return orch.store.definitions(key)

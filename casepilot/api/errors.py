@@ -7,11 +7,12 @@ handles all failures alike; bad input is always a 4xx, never a 500.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from casepilot.errors import (
     CasepilotError,
@@ -29,7 +30,7 @@ from casepilot.errors import (
     UnknownPlanItem,
 )
 
-__all__ = ["ApiError", "error_response", "install_error_handlers", "status_for"]
+__all__ = ["ApiError", "PageError", "error_response", "install_error_handlers", "status_for"]
 
 _STATUS: tuple[tuple[type[CasepilotError], int], ...] = (
     # Most specific first: NotFound is a StoreError.
@@ -102,11 +103,6 @@ async def _casepilot_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status_for(exc), type(exc).__name__, str(exc), _problems(exc))
 
 
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.kind, exc.detail, exc.problems)
-
-
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
@@ -117,8 +113,23 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
                           + "; ".join(problems), problems)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers on ``app`` (per app: nothing global)."""
+PageError = Callable[[Request, ApiError], Response | None]
+"""Renders an ``ApiError`` as a page for requests a person's browser makes (None: not a page)."""
+
+
+def install_error_handlers(app: FastAPI, *, page_error: PageError | None = None) -> None:
+    """Register the handlers on ``app`` (per app: nothing global).
+
+    ``page_error`` lets the web page answer its refusals (401 not signed in, 403 no role) with
+    a page a person can read instead of JSON, also when they come from a dependency before
+    any page code runs.
+    """
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        page = page_error(request, exc) if page_error is not None else None
+        return page if page is not None else error_response(exc.status, exc.kind, exc.detail, exc.problems)
+
     app.add_exception_handler(CasepilotError, _casepilot_error)
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

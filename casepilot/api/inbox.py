@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from casepilot.agent.orchestrator import Person
+from casepilot.api.access import require_item_role
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError
 from casepilot.api.identity import request_person
@@ -48,16 +49,21 @@ def refusal_status(task: HumanTask, person: Person, choice: str) -> int:
     "/{task_id}/decision",
     response_model=HumanTask,
     responses={
-        403: {"model": ErrorBody, "description": "The person lacks the role the item needs."},
+        403: {"model": ErrorBody, "description": "The person lacks the role the item needs (the operator "
+                                                 "role for an item that names none)."},
         404: {"model": ErrorBody, "description": "No inbox item with this id."},
         409: {"model": ErrorBody, "description": "The item was decided, expired, or its action changed."},
         422: {"model": ErrorBody, "description": "The choice is not one of the item's options."},
     },
 )
 def decide(task_id: str, body: DecisionIn, request: Request, orch: OrchestratorDep) -> HumanTask:
-    """Record a person's decision; the next run of the case resumes with it."""
+    """Record a person's decision; the next run of the case resumes with it.
+
+    The item's role decides; an item that names none needs the bundle's operator role.
+    """
     person = request_person(request, body.actor, body.roles)
     task = orch.store.task(task_id)  # NotFound → 404
+    require_item_role(request, orch, task, person)
     try:
         return orch.decide(task_id, person, body.choice, body.comment)
     except DecisionRejected as exc:

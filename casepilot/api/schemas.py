@@ -39,6 +39,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Claimed(_In):
+    """Who asks, for requests that may also come anonymously on a developer's machine.
+
+    Behind a sign-on proxy both are taken from its headers: leave them out, or they must
+    match (another name or more roles is a 403). Without one, a request that claims roles is
+    checked against them as a signed-in person's would be; one that claims none is served
+    as a developer's.
+    """
+
+    actor: str | None = Field(default=None, min_length=1, description=(
+        "Who asks; from the sign-on proxy's headers when the service trusts them."))
+    roles: list[str] = Field(default_factory=list, description=(
+        "The asker's roles, checked against the role the request needs (see the README's HTTP service section)."))
+
+
 class ErrorBody(BaseModel):
     """Every error response: which kind of error, and a message that says what to do."""
 
@@ -47,7 +62,7 @@ class ErrorBody(BaseModel):
     problems: list[str] = Field(default_factory=list, description="Every problem found (bundles, payloads).")
 
 
-class BundleIn(_In):
+class BundleIn(_Claimed):
     """A case bundle as its files: the same files a folder like ``examples/claims`` holds."""
 
     files: dict[Annotated[str, StringConstraints(pattern=FILE_NAME_PATTERN)], str] = Field(
@@ -57,7 +72,7 @@ class BundleIn(_In):
     )
 
 
-class StartCaseIn(_In):
+class StartCaseIn(_Claimed):
     """Start a case on the latest version of a deployed definition."""
 
     definition_key: str = Field(min_length=1, description="The key of a deployed definition.")
@@ -65,7 +80,7 @@ class StartCaseIn(_In):
     business_key: str | None = Field(default=None, description="Your own reference, e.g. a claim number.")
 
 
-class RunIn(_In):
+class RunIn(_Claimed):
     """How long a run may go on before it stops by itself."""
 
     max_steps: int = Field(default=50, ge=1, le=10_000, description="Stop after this many steps.")
@@ -112,6 +127,8 @@ class ChatIn(_In):
 
     actor: str | None = Field(default=None, min_length=1, description=(
         "Who asks (recorded as person:<actor>); from the sign-on proxy's headers when the service trusts them."))
+    roles: list[str] = Field(default_factory=list, description=(
+        "The asker's roles: chatting may act on the case, so it needs the bundle's operator role."))
     message: str = Field(min_length=1, description="The question or instruction.")
 
 

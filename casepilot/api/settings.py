@@ -7,13 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casepilot.api.access import DEFAULT_DEPLOYER_ROLE
 from casepilot.api.identity import TrustedHeaders
 from casepilot.store import DEFAULT_URL, Store
 from casepilot.tools import ToolRegistry
 
-__all__ = ["ENV_DATABASE_URL", "ApiSettings", "default_registry", "registry_with_documents"]
+__all__ = ["ENV_DATABASE_URL", "ENV_DEPLOYER_ROLE", "ApiSettings", "default_registry", "registry_with_documents"]
 
 ENV_DATABASE_URL = "CASEPILOT_DATABASE_URL"
+ENV_DEPLOYER_ROLE = "CASEPILOT_DEPLOYER_ROLE"
 
 
 def default_registry() -> ToolRegistry:
@@ -47,9 +49,15 @@ class ApiSettings:
     """Builds the tool registry the bundles' bindings are checked against."""
     identity: TrustedHeaders | None = None
     """Take people's names and roles from a sign-on proxy's headers (None: from the requests)."""
+    deployer_role: str | None = None
+    """The role a person needs to deploy definitions (which replace the guardrails and roles of
+    every later case); default ``$CASEPILOT_DEPLOYER_ROLE``, else ``deployer``."""
 
     def resolved_url(self) -> str:
         return self.database_url or os.environ.get(ENV_DATABASE_URL) or DEFAULT_URL
+
+    def resolved_deployer_role(self) -> str:
+        return (self.deployer_role or os.environ.get(ENV_DEPLOYER_ROLE) or "").strip() or DEFAULT_DEPLOYER_ROLE
 
     def open_store(self) -> Store:
         """Open the store, creating the folder of a relative SQLite path (the default one)."""

@@ -6,9 +6,11 @@ action is an ordinary POST followed by a redirect. It calls the same orchestrato
 JSON API; a refused decision or a bad form shows the reason on the page with the status
 the API would use.
 
-Identity: the page, like the API, takes the name and roles a person types in. Serve it
-behind the organisation's sign-on proxy, which should set them; casepilot checks the roles
-against each inbox item, it does not authenticate people.
+Identity: behind the organisation's sign-on proxy (``TrustedHeaders``) the proxy's headers
+are the person — every page needs them (401 otherwise) and the forms ask no name; without
+one, a person types name and roles in (a developer's machine). The page follows the API's
+rules of who may do what (``casepilot.api.access``); a refusal, 401 or 403, is a page that
+says why, never a bare JSON body.
 """
 
 from __future__ import annotations
@@ -28,13 +30,20 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.api._origin import cross_site
+from casepilot.api.access import (
+    caller,
+    require_action_role,
+    require_item_role,
+    require_operator,
+    require_starter,
+)
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, status_for
 from casepilot.api.identity import identity_of, request_person
 from casepilot.api.inbox import refusal_status
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
-__all__ = ["router"]
+__all__ = ["error_page", "router"]
 
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _HISTORY_SHOWN = 500
@@ -51,6 +60,16 @@ def _same_site_posts(request: Request) -> None:
 
 
 router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(_same_site_posts)])
+
+
+def error_page(request: Request, exc: ApiError) -> HTMLResponse | None:
+    """A refusal raised before or outside a page's own handling (not signed in, a cross-site
+    post) as a page a person can read, with the API's status; None for API requests."""
+    path = request.url.path
+    if path != "/" and not path.startswith(router.prefix + "/"):
+        return None
+    title = {401: "Not signed in", 403: "Not allowed"}.get(exc.status, "Refused")
+    return _page(request, "error.html", {"error": exc.detail, "title": title}, exc.status)
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -114,6 +133,7 @@ def decide(
     try:
         person = request_person(request, actor, sorted(_roles(roles)))
         task = orch.store.task(task_id)
+        require_item_role(request, orch, task, person)
         orch.decide(task_id, person, choice, comment or None)
     except (CasepilotError, ApiError) as exc:
         status = refusal_status(task, person, choice) if isinstance(exc, DecisionRejected) else _status_of(exc)
@@ -140,8 +160,16 @@ def start(
     definition_key: Annotated[str, Form(min_length=1, max_length=200)],
     variables: Annotated[str, Form(max_length=1_000_000)] = "{}",
     business_key: Annotated[str, Form(max_length=200)] = "",
+    actor: Annotated[str, Form(max_length=200)] = "",
+    roles: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Start a case from the form and run it until it waits or finishes."""
+    """Start a case from the form and run it until it waits or finishes (the starter role, see ``access``)."""
+    try:
+        person = caller(request, actor, sorted(_roles(roles)))
+        require_starter(request, orch, definition_key, person)
+    except (CasepilotError, ApiError) as exc:
+        context = {**_cases_context(orch), "error": str(exc), "variables": variables}
+        return _page(request, "cases.html", context, _status_of(exc))
     problem: str | None = None
     try:
         parsed = json.loads(variables or "{}")
@@ -152,7 +180,8 @@ def start(
     if problem is not None:
         return _page(request, "cases.html", {**_cases_context(orch), "error": problem, "variables": variables}, 422)
     try:
-        case = orch.start_case(definition_key, parsed, business_key or None, actor="web")
+        case = orch.start_case(definition_key, parsed, business_key or None,
+                               actor=f"person:{person.name}" if person is not None else "web")
         outcome = orch.run(case.id)
     except CasepilotError as exc:
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}
@@ -252,6 +281,8 @@ def perform(
     """A person makes a user event occur or plans a discretionary item; then the case runs on."""
     try:
         person = request_person(request, actor, sorted(_roles(roles)))
+        orch.store.case(case_id)  # NotFound → 404 before anything else
+        require_action_role(request, orch, case_id, action_id, person)
         orch.perform(case_id, action_id, person)
     except (CasepilotError, ApiError) as exc:
         return _case_error(request, orch, case_id, exc, _status_of(exc))
@@ -260,7 +291,19 @@ def perform(
 
 
 @router.post("/cases/{case_id}/run", response_class=HTMLResponse)
-def run(request: Request, case_id: str, orch: OrchestratorDep) -> Response:
+def run(
+    request: Request,
+    case_id: str,
+    orch: OrchestratorDep,
+    actor: Annotated[str, Form(max_length=200)] = "",
+    roles: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Work the case on until it waits or finishes (the operator role, see ``access``)."""
+    try:
+        require_operator(request, orch, case_id, caller(request, actor, sorted(_roles(roles))),
+                         f"run case {case_id}")
+    except (CasepilotError, ApiError) as exc:
+        return _case_error(request, orch, case_id, exc, _status_of(exc))
     outcome = orch.run(case_id)
     notice = f"The run stopped: {outcome.reason.replace('_', ' ')} after {outcome.steps} steps."
     return _to_case(request, case_id, notice)
@@ -273,8 +316,16 @@ def chat(
     orch: OrchestratorDep,
     message: Annotated[str, Form(min_length=1, max_length=4000)],
     actor: Annotated[str, Form(max_length=200)] = "",
+    roles: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Ask the case; question and answer land in its history, which the page shows."""
-    person = request_person(request, actor, ())
+    """Ask the case; question and answer land in its history, which the page shows.
+
+    A message may act on the case, so chatting needs the operator role (see ``access``).
+    """
+    try:
+        person = request_person(request, actor, sorted(_roles(roles)))
+        require_operator(request, orch, case_id, person, f"chat with case {case_id}")
+    except (CasepilotError, ApiError) as exc:
+        return _case_error(request, orch, case_id, exc, _status_of(exc))
     reply = orch.chat(case_id, f"person:{person.name}", message)
     return _to_case(request, case_id, reply[:500])

@@ -15,6 +15,7 @@ from casepilot.cli import app as cli_app
 from casepilot.demo.run import EXAMPLE, LETTERS
 
 ANN = {"X-Forwarded-User": "ann", "X-Forwarded-Groups": "senior analyst, team lead"}
+OPS = {"X-Forwarded-User": "otto", "X-Forwarded-Groups": "claims operations"}
 
 
 @pytest.fixture
@@ -75,10 +76,12 @@ def test_chat_is_recorded_as_the_signed_in_person(proxied: TestClient, orch: Orc
                                                   waiting: tuple[str, str]) -> None:
     case_id, _ = waiting
     assert proxied.post(f"/cases/{case_id}/chat", json={"message": "What is the status?"}).status_code == 401
-    reply = proxied.post(f"/cases/{case_id}/chat", json={"message": "What is the status?"}, headers=ANN)
+    refused = proxied.post(f"/cases/{case_id}/chat", json={"message": "What is the status?"}, headers=ANN)
+    assert refused.status_code == 403 and "claims operations" in refused.json()["detail"]  # a message may act
+    reply = proxied.post(f"/cases/{case_id}/chat", json={"message": "What is the status?"}, headers=OPS)
     assert reply.status_code == 200
     asked = [e for e in orch.store.history(case_id) if e.kind == "chat_message" and e.actor != "agent"]
-    assert [e.actor for e in asked] == ["person:ann"]
+    assert [e.actor for e in asked] == ["person:otto"]
 
 
 def test_the_page_shows_who_is_signed_in_and_asks_no_name(proxied: TestClient, orch: Orchestrator,
