@@ -1,4 +1,7 @@
-"""``/cases``: start, inspect, run, chat with a case; read and verify its history."""
+"""``/cases``: start, inspect, run, chat with a case; read and verify its history.
+
+Reads need a signed-in person only; each change needs the role ``casepilot.api.access`` names.
+"""
 
 from __future__ import annotations
 

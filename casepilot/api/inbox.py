@@ -1,4 +1,7 @@
-"""``/inbox``: open human tasks and checkpoints, and people's decisions on them."""
+"""``/inbox``: open human tasks and checkpoints, and people's decisions on them.
+
+Any signed-in person may read the inbox (deciding needs the item's role, see ``casepilot.api.access``).
+"""
 
 from __future__ import annotations
 
