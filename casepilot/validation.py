@@ -28,12 +28,16 @@ def validate_paths(paths: Iterable[Path], console: Console) -> int:
     failures = 0
     for path in _files(paths):
         try:
+            lints: list[str] = []
             if path.is_dir():
                 from casepilot.agent.bundle import load_folder
+                from casepilot.agent.lint import guardrail_lints
                 from casepilot.demo.run import demo_registry
 
-                bundle = load_folder(path, demo_registry())
+                registry = demo_registry()
+                bundle = load_folder(path, registry)
                 what = f"bundle {bundle.key}: case {bundle.case.id}, {len(bundle.bindings)} tool bindings"
+                lints = guardrail_lints(bundle, registry)
             elif path.suffix == ".dmn":
                 from casepilot.dmn import DecisionModel
 
@@ -47,6 +51,8 @@ def validate_paths(paths: Iterable[Path], console: Console) -> int:
                     f"{c.id} with {len(c.plan_items)} plan items" for c in definitions.cases
                 )
             console.print(f"[green]ok[/green]   {path}: {what}", highlight=False)
+            for lint in lints:
+                console.print(f"[yellow]lint[/yellow] {path}: {lint}", highlight=False)
         except DefinitionError as exc:
             failures += 1
             console.print(f"[red]FAIL[/red] {path}: {exc}", highlight=False)
