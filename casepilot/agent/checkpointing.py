@@ -7,6 +7,7 @@ The checkpoint holds only the loop's own state (DESIGN.md); the case lives in th
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -15,7 +16,26 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from casepilot.store import Store
 
-__all__ = ["checkpointer_for"]
+__all__ = ["SETUP_LOCK", "checkpointer_for"]
+
+SETUP_LOCK = 0x6361_7365_7069_6C74  # "casepilt": the advisory lock key under which schema set-up runs
+
+
+def _setup_once(pg: Any, saver: Any, *, poll_seconds: float = 0.05) -> None:
+    """Run LangGraph's schema set-up in one process at a time.
+
+    Its migrations are not safe to run concurrently (two workers starting on a new database
+    both create its tables: ``UniqueViolation``). A session advisory lock serialises them, but
+    it must be *tried*, not waited for: a waiting ``pg_advisory_lock`` is an open transaction,
+    and the migrations' ``CREATE INDEX CONCURRENTLY`` waits for every open transaction — a
+    deadlock. So the others poll until the first one is done.
+    """
+    while not pg.execute("SELECT pg_try_advisory_lock(%s) AS ok", (SETUP_LOCK,)).fetchone()["ok"]:
+        time.sleep(poll_seconds)
+    try:
+        saver.setup()
+    finally:
+        pg.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
 
 
 def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
@@ -28,7 +48,7 @@ def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
 
         pg = Connection.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
         pg_saver = PostgresSaver(pg)
-        pg_saver.setup()
+        _setup_once(pg, pg_saver)
         return pg_saver, pg
     path = store.sqlite_path
     if path is None:
