@@ -71,9 +71,6 @@ def _change(method: str, path: str, needs: str, ok: int, body: Literal["json", "
     return Row(method, path, needs, (401, 403, ok, 403, 403), body, tuple(payload.items()))
 
 
-WITHDRAW = "{withdraw}"
-"""Stands for the id of the claim's "Customer withdraws" event (claims handlers only)."""
-
 ROWS: tuple[Row, ...] = (
     # the JSON API
     _reads("GET", "/definitions"),
@@ -88,6 +85,7 @@ ROWS: tuple[Row, ...] = (
     _reads("GET", "/cases/{case_id}/verify"),
     _change("POST", "/cases/{case_id}/chat", OPERATOR, 200, "json", message="What is the status?"),
     _reads("GET", "/cases/{case_id}/actions"),
+    # {action_id}: the claim's "Customer withdraws" event, which the CMMN model gives claims handlers
     _change("POST", "/cases/{case_id}/actions/{action_id}", HANDLER, 200, "json"),
     _change("POST", "/cases/{case_id}/reveal", SENIOR, 200, "json"),
     _reads("GET", "/inbox"),
@@ -220,6 +218,9 @@ def test_authorisation_matrix(world: tuple[World, Orchestrator], claim_files: di
         if row.path == "/" or row.path.startswith("/ui/"):  # a page a person can read, with the reason
             assert response.headers["content-type"].startswith("text/html")
             assert 'role="alert"' in response.text
+            reason = {"none": "Not signed in", "other": "the request names &#39;mallory&#39;",
+                      "extra": "roles come from the sign-on proxy"}.get(caller, "")
+            assert reason in response.text
         else:
             kind = ("NotSignedIn" if expected == 401 else "IdentityMismatch" if caller in ("other", "extra")
                     else "DecisionRejected" if row.path.endswith("/decision") else "NotAuthorized")
