@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,18 +22,26 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 __all__ = ["Lexicon", "lexicon"]
 
+_GAELIC = re.compile(r"(?:O['’]|Mc|Mac)([A-Z][a-z]+)$")
+
 # Words that open or sit inside a personal name without being one.
 TITLES = frozenset(
     (
         "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "madame", "dame", "lord", "lady",
-        "rev", "fr", "mister", "doctor", "professor"
+        "rev", "fr", "mister", "doctor", "professor",
+        # the letters of a European claims desk: German, French, Italian, Spanish, Dutch forms
+        "herr", "frau", "mme", "mlle", "monsieur", "mademoiselle", "sig", "sig.ra", "sig.na", "signor",
+        "signora", "signorina", "dott", "dott.ssa", "sr", "sra", "srta", "señor", "señora", "dhr", "mevr",
+        "mevrouw", "meneer", "ing", "ir", "drs", "mag", "dipl"
     )
 )
 
+# Lower-case words inside or in front of a surname ("van der", "de la", "von", "bin", "al-").
 PARTICLES = frozenset(
     (
         "van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ten",
-        "ter", "bin", "ibn", "al", "el", "st"
+        "ter", "bin", "ibn", "al", "el", "st", "zu", "zum", "zur", "vom", "des", "dei", "degli", "dalla",
+        "dello", "lo", "het", "'t", "te", "ben", "bint", "abu", "ap", "af", "y"
     )
 )
 
@@ -70,7 +79,10 @@ _EXTRA_COMMON = frozenset(
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
         "november", "december", "today", "tomorrow", "yesterday", "please", "thanks", "thank", "hello",
         "dear", "sir", "madam", "regards", "customer", "client", "patient", "user", "team", "support",
-        "company", "group", "inc", "ltd", "llc", "corp", "insurance", "services", "international", "global"
+        "company", "group", "inc", "ltd", "llc", "corp", "insurance", "services", "international", "global",
+        # street words of the European addresses in letters ("Rue de Virton", "Via Nuova")
+        "rue", "via", "viale", "piazza", "calle", "avenida", "rua", "straat", "strasse", "straße", "laan", "plein",
+        "platz", "gasse", "chemin", "boulevard"
     )
 )
 
@@ -117,9 +129,19 @@ class Lexicon:
         return w in self.first_names and w not in self.common_words
 
     def is_last(self, word: str) -> bool:
-        """A surname that is not also a common English word."""
+        """A surname that is not also a common English word, or a Gaelic/Scottish form of a name.
+
+        "O'Ahmed", "McWard", "MacBailey": the prefix makes a surname of any listed name,
+        and the lists hold only some of these forms.
+        """
         w = word.casefold()
-        return w in self.last_names and w not in self.common_words
+        if w in self.last_names and w not in self.common_words:
+            return True
+        stem = _GAELIC.match(word)
+        if stem is None:
+            return False
+        rest = stem.group(1).casefold()
+        return (rest in self.last_names or rest in self.first_names) and rest not in self.common_words
 
     def is_name(self, word: str) -> bool:
         """Any listed name, common word or not."""

@@ -5,7 +5,8 @@ multinational text ("Šárka Ottová", "Tomomi Nishiyama", "leone mazzi"); names
 the commonest PII in case files, so this recognizer adds a second, independent
 signal computed from the same tokens (no second model run):
 
-* a run of capitalised words (with initials, particles and hyphens) is a name when
+* a run of capitalised words (with initials, particles and hyphens: "Jansen-van Ooyen",
+  "Roche-de la Salle", "Ahmed al-Maktoum") is a name when
   it holds a given name, or two or more words with a surname among them, or an
   initial between words ("Faina D. Yefremova");
 * after a title or a cue ("Mr", "Dr", "my name is", "Name:", "Dear") a run of one to
@@ -16,11 +17,14 @@ signal computed from the same tokens (no second model run):
   other items of an enumeration holding a name ("Eklund, Michael and Hodge").
 
 Words that are also common English words ("May", "Will", "Bank") never count as
-evidence on their own. Titles and cue words are left outside the span.
+evidence on their own. Titles and cue words are left outside the span; particles right
+in front of a found name are taken into it ("zu Henschel", "al-Mitchell"), so a span
+is the whole name and no fragment of it stays in clear.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from presidio_analyzer import RecognizerResult
@@ -31,8 +35,25 @@ from ._tokens import TokenView, token_view
 
 __all__ = ["PersonNameRecognizer"]
 
-_MAX_RUN = 8  # tokens, counting hyphens, initials and particles ("Marie-Claire Dubois-Lefèvre")
+_MAX_RUN = 10  # tokens, counting hyphens, initials and particles ("Mathilde Langern-von der Stiffel")
 _SEPARATORS = frozenset({",", "and", "&", "or"})
+_GAELIC_SHAPE = re.compile(r"(?:O['’]|Mc|Mac)[A-Z][a-z]+$")  # "O'Walsh", "McEdwards", "MacSmall"
+# Particles that may open a surname on their own ("was van der Arent", "contact zu Henschel"); the
+# others ("la", "le", "al", "st", …) are too often ordinary words or places before a capital.
+_LEADING_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "di", "du", "ten", "ter", "zu", "zum", "zur", "vom", "dos",
+     "dei", "degli", "dalla", "dello", "bin", "ibn"}
+)
+_MAX_PARTICLES = 3
+_CONFIDENT = 0.9  # a name with a given name, or after a cue
+_KNOWN = 0.89  # another mention of a confident name: above the NER model's 0.85  # "van de la", "van 't"
+# After these a particle-like word is an ordinary word ("the van Henschel drove") or part of
+# a street name ("Rue de Virton", "avenue de Provence", "Via dei Fiorentini").
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "my", "his", "her", "our", "their", "your", "its", "this", "that", "rue", "avenue", "via",
+     "viale", "piazza", "corso", "strada", "calle", "avenida", "rua", "boulevard", "chemin", "place", "quai", "allée",
+     "impasse", "cours", "straat", "laan", "weg", "plein", "route"}
+)
 
 
 def _is_initial(w: str) -> bool:
@@ -40,7 +61,7 @@ def _is_initial(w: str) -> bool:
 
 
 def _surname_shaped(w: str) -> bool:
-    return len(w) > 4 and w.lower().endswith(SURNAME_SUFFIXES)
+    return (len(w) > 4 and w.lower().endswith(SURNAME_SUFFIXES)) or _GAELIC_SHAPE.match(w) is not None
 
 
 def _is_plain_word(w: str) -> bool:
@@ -77,54 +98,129 @@ class PersonNameRecognizer(LexiconRecognizer):
                 i += 1
         ner = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
         spans += _spread(view, spans, ner, lex)
-        return [RecognizerResult("PERSON", view.start[a], view.end(b - 1), s) for a, b, s in spans]
+        spans = _trust_known_words(view, [_whole_compound(view, a, b, s) for a, b, s in spans])
+        return [RecognizerResult("PERSON", view.start[_with_particles(view, a)], view.end(b - 1), s) for a, b, s in spans]
+
+
+def _whole_compound(v: TokenView, a: int, b: int, score: float) -> tuple[int, int, float]:
+    """Widen a span over hyphen-joined capitalised halves: "White-McWard", never "White-" + name."""
+    while a >= 2 and v.text[a - 1] == "-" and _glued(v, a - 1) and v.cap[a - 2]:
+        a -= 2
+    while b + 1 < len(v) and v.text[b] == "-" and _glued(v, b) and v.cap[b + 1]:
+        b += 2
+    return a, b, score
+
+
+def _trust_known_words(v: TokenView, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Raise weak spans made only of words of a confident name elsewhere in the text.
+
+    "Lauren Hostaden-van der Mulder … Hostaden-van der Mulder was hit": the second
+    mention is the same person, and must not lose to a model's guess that "Hostaden"
+    is a town (which would split the name in two).
+    """
+    known = {v.text[k] for a, b, s in spans if s >= _CONFIDENT for k in range(a, b) if v.cap[k]}
+    if not known:
+        return spans
+    out: list[tuple[int, int, float]] = []
+    for a, b, s in spans:
+        words = [v.text[k] for k in range(a, b) if v.cap[k]]
+        out.append((a, b, _KNOWN if s < _KNOWN and words and all(x in known for x in words) else s))
+    return out
+
+
+def _with_particles(v: TokenView, a: int) -> int:
+    """Start of the name at token ``a`` with the particles right before it ("zu Henschel", "al-Mitchell").
+
+    Not after an article or possessive: in "the van Henschel drove" the van is a vehicle.
+    """
+    k, count = a, 0
+    while k > 0 and count < _MAX_PARTICLES and not v.break_before(k):
+        if v.text[k - 1] == "-" and k > 1 and _glued(v, k - 1) and v.lower[k - 2] in PARTICLES and v.text[k - 2].islower():
+            k -= 2  # "al-"
+        elif v.lower[k - 1] in PARTICLES and v.text[k - 1].islower() and v.space[k - 1] == " ":
+            k -= 1
+        else:
+            break
+        count += 1
+    if k < a and k > 0 and v.lower[k - 1] in _DETERMINERS:
+        return a
+    return k
 
 
 def _run_end(v: TokenView, i: int) -> int:
     """End (exclusive) of the run of name-shaped tokens starting at ``i`` (``i`` if none)."""
     w, cap = v.text, v.cap
-    if not (cap[i] or (_is_initial(w[i]) and i + 1 < len(v) and cap[i + 1])):
+    if not (cap[i] or (_is_initial(w[i]) and i + 1 < len(v) and cap[i + 1]) or _particle_start(v, i)):
         return i
     j = i + 1
     while j < len(v) and j - i < _MAX_RUN and not v.break_before(j):
         tok, prev = w[j], w[j - 1]
         if cap[j] or _is_initial(tok) or (tok == "." and len(prev) == 1 and _is_initial(prev)):
             j += 1
-        elif tok in "-'" and not v.space[j - 1] and j + 1 < len(v) and cap[j + 1]:
+        elif tok in "-'" and _glued(v, j) and j + 1 < len(v) and cap[j + 1]:
             j += 1  # "Mayo-Walters"
+        elif tok == "-" and _glued(v, j) and _particles_then_name(v, j + 1):
+            j += 1  # "Jansen-van Ooyen", "Wilson-al-Grant"
         elif v.lower[j] in PARTICLES and _particles_then_name(v, j):
-            j += 1  # "Willemine ten Pas", "Daan van der Leek"
+            j += 1  # "Willemine ten Pas", "Daan van der Leek", "Ahmed al-Maktoum"
         else:
             break
     return j
 
 
+def _particle_start(v: TokenView, i: int) -> bool:
+    """A lower-case particle opening a surname: "van der Arent", "al-Mitchell" — not "the van Henschel"."""
+    word = v.text[i]
+    if not word.islower() or (i > 0 and v.lower[i - 1] in _DETERMINERS):
+        return False
+    glued_al = word in {"al", "el"} and i + 2 < len(v) and v.text[i + 1] == "-" and _glued(v, i + 1) and v.cap[i + 2]
+    return glued_al or (word in _LEADING_PARTICLES and _particles_then_name(v, i))
+
+
+def _glued(v: TokenView, j: int) -> bool:
+    """Token ``j`` touches both neighbours (a hyphen inside a word, not a dash between words)."""
+    return j > 0 and not v.space[j - 1] and not v.space[j]
+
+
 def _particles_then_name(v: TokenView, j: int) -> bool:
-    """Tokens from ``j`` are one or two particles followed by a capitalised word."""
-    k = j
-    while k < len(v) and k - j < 2 and v.lower[k] in PARTICLES:
-        k += 1
-    return k < len(v) and v.cap[k]
+    """Tokens from ``j`` are one to three particles (each maybe hyphen-glued) and then a capitalised word."""
+    k, count = j, 0
+    while k < len(v) and count < _MAX_PARTICLES and v.lower[k] in PARTICLES and not v.break_before(k):
+        k, count = k + 1, count + 1
+        if k < len(v) and v.text[k] == "-" and _glued(v, k):
+            k += 1  # "al-Maktoum"
+    return count > 0 and k < len(v) and v.cap[k] and not v.break_before(k)
 
 
 def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, float] | None:
     w, low = v.text, v.lower
     cue = _cue_before(v, i) > 0
-    # Leading titles/cues ("Mr", "Dear") are evidence but not part of the name.
-    while i < j and (low[i].rstrip(".") in TITLES or low[i] in NAME_CUES):
-        cue = True
-        i += 1
-        if i < j and w[i] == ".":
+    while i < j:
+        # Leading titles/cues ("Mr", "Dear") are evidence but not part of the name.
+        if low[i].rstrip(".") in TITLES or low[i] in NAME_CUES:
+            cue = True
             i += 1
-    while i < j and low[i] in lex.common_words and not lex.is_first(w[i]):
-        # Sentence-initial "Please", "Thanks", … — but "Per Olsen", "Will Smith" stay.
-        if lex.is_name(w[i]) and i + 1 < j and (lex.is_first(w[i + 1]) or lex.is_last(w[i + 1])):
+            if i < j and w[i] == ".":
+                i += 1
+        elif low[i] in lex.common_words and not lex.is_first(w[i]):
+            # Sentence-initial "Please", "Yesterday Mr …" — but "Per Olsen", "Will Smith" and the
+            # first half of "North-Hobbs" stay.
+            if lex.is_name(w[i]) and i + 1 < j and (lex.is_first(w[i + 1]) or lex.is_last(w[i + 1])):
+                break
+            if i + 1 < j and w[i + 1] == "-" and _glued(v, i + 1):
+                break
+            i += 1
+        else:
             break
-        i += 1
     while j > i and (low[j - 1] in lex.common_words or w[j - 1] in "-'"):
         if j - 2 >= i and lex.is_name(w[j - 1]) and lex.is_first(w[j - 2]):
             break  # "Robert Green", "Linda West": a surname that is also a word
+        if j - 2 > i and w[j - 2] == "-" and _glued(v, j - 2) and v.cap[j - 1]:
+            break  # "Smith-Park": the second half of a double-barrelled name
         j -= 1
+    if 0 < i < j and w[i].islower() and low[i - 1] in _DETERMINERS:
+        while i < j and not v.cap[i]:
+            i += 1  # "Avenue du Golf": the particle belongs to the street
     # "Contact Anna Berg": a sentence-initial unknown word before a given name is not part of it.
     while i < j - 1 and v.sentence_start(i) and not lex.is_name(w[i]) and lex.is_first(w[i + 1]):
         i += 1
@@ -154,6 +250,8 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
         score = 0.6 if len(words) >= 2 else 0.5  # "Tomomi Nishiyama lives at …"
     elif len(words) >= 2 and any(low[k] in PARTICLES for k in range(i + 1, j - 1)):
         score = 0.5  # "Willemine ten Pas" — but also "Soto del Barco": NER may overrule
+    elif w[i].islower() and any(x.casefold() not in lex.common_words for x in words):
+        score = 0.5  # "van der Freshour", "al-Mitchell" — but also "de Bilt": NER may overrule
     elif (lasts or (len(words) == 1 and _surname_shaped(words[0]))) and not v.sentence_start(i) \
             and not (j < len(v) and v.text[j].isalpha() and v.text[j].islower() and v.lower[j] not in PERSON_VERBS
                      and v.lower[j] not in {"and", "or", "was", "is", "has", "had", "will", "would", "said"}):

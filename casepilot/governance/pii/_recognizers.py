@@ -11,9 +11,11 @@ Presidio's own pattern/checksum recognizers are reused where they are good
 * :class:`IbanAnyCountryRecognizer` — every country of the IBAN registry
   (python-stdnum's table), any letter case, grouped or not, mod-97 checked.
 * :class:`LoosePhoneRecognizer` — international, European and local formats
-  ("+46 (0)8 928 571 38", "03.93.92.16.85", "0490 75 40 81", "(37) 788-063"):
-  a number counts when it is internationally written and parses, or when a phone
-  context word ("call", "fax", "mobile", "tel", …) stands next to it.
+  ("+46 (0)8 928 571 38", "03.93.92.16.85", "0490 75 40 81", "(37) 788-063", and bare
+  digits: "07314277224", "0265969390"): a number counts when it is internationally
+  written and parses, when a phone context word ("call", "fax", "mobile", "tel", …)
+  stands next to it, or when ``phonenumbers`` finds it a valid national number of a
+  European or North American plan written the way people write phone numbers.
 * :class:`LicenceContextRecognizer` — a driving-licence number right after the phrase.
 * :class:`GatedUrlRecognizer`, :class:`GatedIpRecognizer`,
   :class:`CompactDateRecognizer` — Presidio's own patterns behind a cheap
@@ -208,11 +210,33 @@ _DATE_LIKE = re.compile(r"^\d{1,4}([./-])\d{1,2}\1\d{1,4}$")
 _PHONE_CONTEXT = re.compile(
     r"\b(?:phone|tel|telephone|call|called|calling|mobile|cell|cellphone|fax|desk|office|home|work|"
     r"contact|reach|dial|text|sms|whatsapp|messages?|answering|hotline|landline|ph|mob|"
-    r"(?:phone|mobile|cell|contact|fax|telephone|registered)\s+(?:number|no\.?))\b",
+    r"(?:phone|mobile|cell|contact|fax|telephone|registered)\s+(?:number|no\.?)|"
+    r"(?:my|your|his|her|our|their)\s+(?:new\s+)?number)\b",
     re.IGNORECASE,
 )
 _CONTEXT_BEFORE = 40
 _CONTEXT_AFTER = 12
+# A label right before the digits that makes them a reference, not a phone: "Policy 0265969390",
+# "claim no. 0123456789", "Invoice #0612345678". (Not "customer": "customer 07314277224 called".)
+_REFERENCE_LABEL = re.compile(
+    r"\b(?:policy|polic(?:e|y)holder\s+id|claim|ref|reference|invoice|order|account|acct|contract|case|ticket|file|"
+    r"dossier|booking|tracking|transaction|serial|registration|vat|tax|iban|card|id|bic|swift|sort\s+code)"
+    r"\s*(?:number|no\.?|nr\.?|num\.?|#|id|code)?\s*[:#.]?\s*$",
+    re.IGNORECASE,
+)
+_CURRENCY_BEFORE = re.compile(r"(?:[€$£¥]|\b(?:eur|usd|gbp|chf|sek|nok|dkk|pln))\s*$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(
+    r"^(?:[.,]\d{1,2}\b|\s*(?:[€$£¥]|(?:eur|usd|gbp|chf|sek|nok|dkk|pln|euros?|dollars?|pounds?)\b))", re.IGNORECASE
+)
+# Digits grouped in threes after the first group, one separator throughout: "714 448 305",
+# "1.250.000" — how amounts and counts are written, whatever a numbering plan allows.
+_THOUSANDS = re.compile(r"\d{1,3}(?:([ .,'])\d{3})(?:\1\d{3})*")
+# Plans whose national numbers start with a trunk "0" (or, in Italy, a leading 0 of the number):
+# "07314 277224" (GB), "026 596 9390" (NL), "030 1234567" (DE), "01 23 45 67 89" (FR), "02 1234 5678" (IT).
+_TRUNK_REGIONS = ("GB", "IE", "NL", "BE", "DE", "AT", "CH", "FR", "IT", "SE", "FI", "DK", "AU")
+# Plans without one, where only a grouped layout the plan uses counts: "(212) 555-0199", "612 34 56 78",
+# "333 123 4567" — bare, such digits are as likely an amount or a reference.
+_GROUPED_REGIONS = ("US", "IT", "ES", "PT")
 
 
 class LoosePhoneRecognizer(EntityRecognizer):
@@ -254,6 +278,9 @@ class LoosePhoneRecognizer(EntityRecognizer):
             if number is not None and phonenumbers.is_possible_number(number):
                 return 0.75
         before = text[max(0, start - _CONTEXT_BEFORE) : start]
+        if _REFERENCE_LABEL.search(before) or _CURRENCY_BEFORE.search(before) \
+                or _CURRENCY_AFTER.match(text, end, end + _CONTEXT_AFTER):
+            return 0.0  # "Policy 0265969390", "EUR 612 345 678"
         after = text[end : end + _CONTEXT_AFTER]
         if _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after):
             return 0.6
@@ -263,7 +290,40 @@ class LoosePhoneRecognizer(EntityRecognizer):
         grouped = len(re.findall(r"[ .-]", main)) >= 2
         if digits >= 9 and ("(" in main or (main.startswith("0") and grouped) or _NANP.fullmatch(main)):
             return 0.5  # enough to beat an NER "DATE" on the same digits
+        if not international and _national_number(main, digits):
+            return 0.5
         return 0.0
+
+
+def _national_number(main: str, digits: int) -> bool:
+    """A valid national number written as one, with no word around it to say so.
+
+    With a trunk "0": valid in one of ``_TRUNK_REGIONS`` — bare ("07314277224",
+    "0265969390") or grouped any way ("06-12345678", "030 515904"). Without one: a
+    grouping that ``phonenumbers`` accepts for a valid number of ``_GROUPED_REGIONS``
+    ("612 34 56 78", "333 1234567", "1-212-555-0199") and that is not a thousands
+    grouping ("612 345 678" may be an amount) — never bare digits, which are as often
+    a customer number or an amount: those need a context word.
+    """
+    plain = "".join(ch for ch in main if ch.isdigit())
+    if plain.startswith("0"):
+        return digits >= 9 and plain[1] != "0" and any(_valid_in(plain, region) for region in _TRUNK_REGIONS)
+    if not re.search(r"[ .()-]", main) or not 9 <= digits <= 11 or _THOUSANDS.fullmatch(main):
+        return False
+    return any(
+        any(m.start == 0 and m.end == len(main) for m in phonenumbers.PhoneNumberMatcher(
+            main, region, leniency=phonenumbers.Leniency.STRICT_GROUPING))
+        for region in _GROUPED_REGIONS
+    )
+
+
+@lru_cache(maxsize=4096)
+def _valid_in(plain: str, region: str) -> bool:
+    try:
+        number = phonenumbers.parse(plain, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number_for_region(number, region)
 
 
 _LICENCE = re.compile(

@@ -20,11 +20,14 @@ __all__ = ["TokenView", "is_cap_word", "token_view", "view_of"]
 _SENTENCE_END = frozenset({".", "!", "?", "\n", ":"})
 
 
+_INITIAL_COMPOUND = re.compile(r"[A-Z]\.-[A-Z][^\W\d_]+$")  # "H.-Dieter", one spaCy token
+
+
 def is_cap_word(w: str) -> bool:
-    """A capitalised word ("Anna", "O'Brien"), not an acronym ("NATO") or initial."""
+    """A capitalised word ("Anna", "O'Brien", "H.-Dieter"), not an acronym ("NATO") or initial."""
     if len(w) < 2 or not w[0].isupper() or w.isupper():
         return False
-    return w.replace("'", "").replace("’", "").isalpha()
+    return w.replace("'", "").replace("’", "").isalpha() or _INITIAL_COMPOUND.match(w) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,8 @@ class TokenView:
     space: list[str]
     cap: list[bool]
     doc_index: list[int]
-    """Index of the spaCy token each view token comes from (glued tokens are split)."""
+    """Index of the spaCy token each view token comes from (glued punctuation is split off,
+    words spaCy cut in two are joined: see ``_rejoin_words``)."""
 
     def __len__(self) -> int:
         return len(self.text)
@@ -78,8 +82,30 @@ def view_of(doc: Doc) -> TokenView:
             text.append(word)
             start.append(idx)
             doc_index.append(i)
+    text, start, doc_index = _rejoin_words(text, start, doc_index)
     space = [full[s + len(w) : n] for s, w, n in zip(start, text, [*start[1:], len(full)], strict=True)]
     return TokenView(text, [w.lower() for w in text], start, space, [is_cap_word(w) for w in text], doc_index)
+
+
+def _rejoin_words(text: list[str], start: list[int], doc_index: list[int]) -> tuple[list[str], list[int], list[int]]:
+    """Glue back letters-only tokens that touch: spaCy's contraction rules cut names.
+
+    "Arent" becomes "Are" + "nt" and "Theres" "There" + "s" (as if "aren't", "there's");
+    a surname cut so is half missed. A glued token keeps the spaCy index of its last
+    piece, so a sentence range that ends on it still covers all of it.
+    """
+    out_text: list[str] = []
+    out_start: list[int] = []
+    out_index: list[int] = []
+    for word, offset, index in zip(text, start, doc_index, strict=True):
+        if out_text and word.isalpha() and out_text[-1].isalpha() and out_start[-1] + len(out_text[-1]) == offset:
+            out_text[-1] += word
+            out_index[-1] = index
+        else:
+            out_text.append(word)
+            out_start.append(offset)
+            out_index.append(index)
+    return out_text, out_start, out_index
 
 
 def token_view(nlp_artifacts: Any) -> TokenView | None:

@@ -16,6 +16,9 @@ safe to share.
 Overlaps are resolved here rather than left to the anonymizer, so that callers get
 disjoint spans: the highest score wins, then the checksum-validated entity types
 (a Luhn-valid card beats a phone number of the same digits), then the longer span.
+A name is never left in pieces: a group word inside a longer name is part of the name
+("Christian Röhricht"), and when another finding wins part of a name, the rest of the
+name is still redacted — joined to the winner when that is a name too.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
 from ._gating import apply_ner, sentences_needing_ner
 from ._groups import GroupRecognizer
-from ._lexicon import lexicon
+from ._lexicon import NAME_CUES, TITLES, lexicon
 from ._location import LocationRecognizer
 from ._ner import SpecificSpacyRecognizer
 from ._nlp import LeanSpacyNlpEngine, load_ner_pipeline, with_context
@@ -153,12 +156,18 @@ def _registry() -> RecognizerRegistry:
     return registry
 
 
-def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[DetectedEntity]:
+def resolve_overlaps(results: Iterable[RecognizerResult], text: str | None = None) -> list[DetectedEntity]:
     """Keep a disjoint subset of ``results``.
 
     Order of preference: validated values (score 1), other confident structured
     values (score >= 0.5, reached by weak patterns through context words), the rest;
     within a tier the higher score, then the type priority, then the longer span.
+
+    With ``text`` given, a name that loses to an overlapping finding is not simply
+    dropped: the part of it that holds a name word the winner does not cover is kept
+    (a surname in clear beside a redacted given name is still a leak) — as a wider
+    span when the winner is a name too ("Pieter Jansen" + "Jansen-van Ooyen"),
+    otherwise as a name of its own.
     """
 
     def tier(r: RecognizerResult) -> int:
@@ -167,16 +176,73 @@ def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[DetectedEntity
         return 1 if r.entity_type in _STRUCTURED and r.score >= 0.5 else 2
 
     ranked = sorted(
-        results,
+        _without_groups_inside_names(list(results), text),
         key=lambda r: (tier(r), -r.score, _PRIORITY.get(r.entity_type, 9), -(r.end - r.start), r.start),
     )
     taken: list[DetectedEntity] = []
     for r in ranked:
-        if r.end <= r.start or any(r.start < t.end and t.start < r.end for t in taken):
+        if r.end <= r.start:
             continue
-        taken.append(DetectedEntity(r.entity_type, r.start, r.end, float(r.score)))
+        hit = [t for t in taken if r.start < t.end and t.start < r.end]
+        if not hit:
+            taken.append(DetectedEntity(r.entity_type, r.start, r.end, float(r.score)))
+            continue
+        if r.entity_type != "PERSON" or text is None:
+            continue
+        rest = _rest_of_name(text, r.start, r.end, hit)
+        if not rest:
+            continue
+        if all(t.entity_type == "PERSON" for t in hit):
+            start, end = min(r.start, *(t.start for t in hit)), max(r.end, *(t.end for t in hit))
+            taken = [t for t in taken if t not in hit]
+            taken.append(DetectedEntity("PERSON", start, end, max(t.score for t in hit)))
+        else:
+            taken += [DetectedEntity("PERSON", a, b, float(r.score)) for a, b in rest]
     taken.sort(key=lambda e: e.start)
     return taken
+
+
+def _without_groups_inside_names(results: list[RecognizerResult], text: str | None) -> list[RecognizerResult]:
+    """Drop a group word inside a name that holds another name word: "Christian" in "Christian Röhricht".
+
+    Not in "The Costa Rican" (a model's PERSON around a group and a common word).
+    """
+    if text is None:
+        return results
+    names = [(r.start, r.end) for r in results if r.entity_type == "PERSON" and r.score >= 0.5]
+
+    def inside_name(g: RecognizerResult) -> bool:
+        return any(
+            a <= g.start and g.end <= b and (_rest_of_name(text, a, b, [DetectedEntity("NRP", g.start, g.end, 0.0)]))
+            for a, b in names
+        )
+
+    return [r for r in results if not (r.entity_type == "NRP" and names and inside_name(r))]
+
+
+def _rest_of_name(text: str, start: int, end: int, winners: Sequence[DetectedEntity]) -> list[tuple[int, int]]:
+    """The pieces of ``text[start:end]`` no winner covers that hold a name-like word (trimmed).
+
+    A name-like word is capitalised and neither a common word nor a title or cue: the
+    rest of "Diana Usamov Suite" after "Diana Usamov" is "Suite", no name; the rest of
+    "Signed Sean O'Brien" after "Sean O'Brien" is "Signed".
+    """
+    common = lexicon().common_words | TITLES | NAME_CUES
+    pieces: list[tuple[int, int]] = []
+    for w in sorted(winners, key=lambda t: t.start):
+        pieces.append((start, max(start, w.start)))
+        start = max(start, w.end)
+    pieces.append((start, end))
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        while a < b and not text[a].isalnum():
+            a += 1
+        while b > a and not text[b - 1].isalnum():
+            b -= 1
+        words = text[a:b].replace("-", " ").split()
+        if any(len(word) >= 2 and word[0].isupper() and word.casefold() not in common for word in words):
+            out.append((a, b))
+    return out
 
 
 class PiiDetector:
@@ -273,7 +339,7 @@ class PiiDetector:
     def _resolve(self, text: str, results: list[RecognizerResult], artifacts: Any) -> list[DetectedEntity]:
         results = self._enhancer.enhance_using_context(text, results, artifacts, self._recognizers)
         return resolve_overlaps(
-            r for r in results if r.score >= self.score_threshold and r.entity_type in self._entity_set
+            (r for r in results if r.score >= self.score_threshold and r.entity_type in self._entity_set), text
         )
 
 
