@@ -17,12 +17,15 @@ generic assistant case of ``bundle``). The planner writes every argument itself,
 model would; where each value came from is decided by casepilot's runtime, never here.
 
 "Carries the injection" is checked on what a model would read: the tool's text parsed
-back from its YAML, whitespace collapsed (the environment's YAML folds the attack's
-line breaks, and the tool output's YAML may fold long lines again).
+back (from YAML, or from the Python literal AgentDojo prints for a dict), whitespace
+collapsed (the environment's YAML folds the attack's line breaks, and the tool output may
+fold or escape them again).
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,13 +58,19 @@ def _strings(value: Any) -> Iterator[str]:
         yield str(value)
 
 
+def _parsed(text: str) -> Iterator[Any]:
+    """The structures a reader finds in a tool's text: AgentDojo writes YAML for models and
+    lists, and ``str()`` — a Python literal, escapes and all — for dicts."""
+    with contextlib.suppress(yaml.YAMLError):
+        yield yaml.safe_load(text)
+    with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
+        yield ast.literal_eval(text)
+
+
 def _readable(text: str) -> str:
-    """What a model reads in a tool's text: its YAML parsed back, or the text itself."""
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return _collapse(text)
-    return " ".join(_collapse(s) for s in _strings(parsed)) + " " + _collapse(text)
+    """What a model reads in a tool's text: every string in it, parsed back, whitespace collapsed."""
+    found = [_collapse(s) for parsed in _parsed(text) for s in _strings(parsed)]
+    return " ".join([*found, _collapse(text)])
 
 
 def carries(text: str, needles: Iterable[str]) -> bool:
