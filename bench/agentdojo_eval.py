@@ -57,6 +57,7 @@ def table(summary: dict[str, Any]) -> str:
         f"{s['attacks_succeeded']:>10}/{pairs:<3}",
         f"{'  stopped outright':40}{'':>14}{s['attacks_stopped_outright']:>14}",
         f"{'  stopped only by a person':40}{'':>14}{s['attacks_stopped_by_person']:>14}",
+        f"{'  failing undefended too':40}{'':>14}{s['attacks_failing_undefended_too']:>14}",
         f"{'benign utility, no person':40}{s['undefended_utility']:>10}/{tasks:<3}"
         f"{s['benign_tasks_achieved']:>10}/{tasks:<3}  ({s['benign_utility']:.0%})",
         f"{'approvals asked per benign task':40}{'':>14}{s['approvals_per_benign_task']:>14.2f}",
@@ -87,7 +88,8 @@ def combined(reports: list[SuiteReport]) -> dict[str, Any]:
     """All suites together: sums, and utility over all user tasks (as the reference counts it)."""
     rows = [r.summary() for r in reports]
     keys = ("user_tasks", "pairs", "undefended_utility", "undefended_attacks_succeeded", "attacks_succeeded",
-            "attacks_stopped_outright", "attacks_stopped_by_person", "injection_not_read", "benign_tasks_achieved")
+            "attacks_stopped_outright", "attacks_stopped_by_person", "attacks_failing_undefended_too",
+            "injection_not_read", "benign_tasks_achieved")
     total: dict[str, Any] = {"suite": "all", "benchmark_version": rows[0]["benchmark_version"]}
     total.update({k: sum(r[k] for r in rows) for k in keys})
     tasks, pairs = total["user_tasks"], total["pairs"]
