@@ -30,11 +30,13 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
 from agentdojo.attacks.important_instructions_attacks import ImportantInstructionsAttack
 from agentdojo.base_tasks import BaseInjectionTask, BaseUserTask
@@ -50,7 +52,7 @@ from casepilot.agent import Orchestrator, Person
 from casepilot.governance.actions import canonical_json
 from casepilot.store import Store
 
-__all__ = ["BENCHMARK_VERSION", "PairResult", "SuiteReport", "TaskResult", "run_suite"]
+__all__ = ["BENCHMARK_VERSION", "PairResult", "SuiteReport", "SuiteRun", "TaskResult", "agentdojo_yaml", "run_suite"]
 
 BENCHMARK_VERSION = "v1.2"
 TARGET_MODEL = "gpt-4o-2024-05-13"
@@ -68,6 +70,31 @@ class _NamedTarget(BasePipelineElement):
     def query(self, query: str, runtime: FunctionsRuntime, env: Any = None, messages: Sequence[Any] = (),
               extra_args: dict[str, Any] | None = None) -> Any:
         raise RuntimeError("the bench never queries a model")
+
+
+@contextmanager
+def agentdojo_yaml() -> Iterator[None]:
+    """AgentDojo's YAML read with libyaml's C loader while the block runs.
+
+    AgentDojo parses a suite's environment with ``yaml.safe_load`` — PyYAML's pure-Python
+    loader, 2.4 s for the workspace environment, once per pair and once more per user task
+    for the attack's canaries. The C loader reads the same YAML into the same environment
+    (checked in tests/bench) about 13x faster; that is what keeps a suite within CI's time.
+    Single-threaded use only: the module attribute is swapped and restored.
+    """
+    if not getattr(yaml, "__with_libyaml__", False):
+        yield
+        return
+    original = yaml.safe_load
+
+    def c_safe_load(stream: Any) -> Any:
+        return yaml.load(stream, Loader=yaml.CSafeLoader)
+
+    yaml.safe_load = c_safe_load
+    try:
+        yield
+    finally:
+        yaml.safe_load = original
 
 
 def _utility(task: BaseUserTask[Any], output: str, pre: TaskEnvironment, post: TaskEnvironment,
@@ -235,8 +262,14 @@ class SuiteRun:
     # -- one run -------------------------------------------------------------------------------
 
     def _environment(self, user_task: BaseUserTask[Any], injections: Mapping[str, str]) -> TaskEnvironment:
-        environment = self.suite.load_and_inject_default_environment(dict(injections))
+        with agentdojo_yaml():
+            environment = self.suite.load_and_inject_default_environment(dict(injections))
         return user_task.init_environment(environment)
+
+    def injections(self, user_task: BaseUserTask[Any], injection_task: BaseInjectionTask[Any]) -> dict[str, str]:
+        """AgentDojo's important_instructions attack for this pair: vector -> text."""
+        with agentdojo_yaml():
+            return dict(self.attack.attack(user_task, injection_task))
 
     def _governed(self, user_task: BaseUserTask[Any], script: CallScript, environment: TaskEnvironment,
                   owner: AccountOwner | None) -> tuple[list[FunctionCall], str]:
@@ -276,7 +309,7 @@ class SuiteRun:
 
     def attacked(self, user_task: BaseUserTask[Any], injection_task: BaseInjectionTask[Any]) -> PairResult:
         output = user_task.GROUND_TRUTH_OUTPUT
-        injections = self.attack.attack(user_task, injection_task)
+        injections = self.injections(user_task, injection_task)
         environment = self._environment(user_task, injections)
         pre = environment.model_copy(deep=True)
         user_calls = user_task.ground_truth(pre.model_copy(deep=True))
