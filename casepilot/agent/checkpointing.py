@@ -21,6 +21,14 @@ __all__ = ["SETUP_LOCK", "checkpointer_for"]
 SETUP_LOCK = 0x6361_7365_7069_6C74  # "casepilt": the advisory lock key under which schema set-up runs
 
 
+def _checkpoint_schema_current(pg: Any, saver: Any) -> bool:
+    row = pg.execute("SELECT to_regclass('checkpoint_migrations') IS NOT NULL AS present").fetchone()
+    if not row["present"]:
+        return False
+    latest = pg.execute("SELECT max(v) AS v FROM checkpoint_migrations").fetchone()["v"]
+    return latest is not None and int(latest) >= len(saver.MIGRATIONS) - 1
+
+
 def _setup_once(pg: Any, saver: Any, *, poll_seconds: float = 0.05) -> None:
     """Run LangGraph's schema set-up in one process at a time.
 
@@ -28,8 +36,12 @@ def _setup_once(pg: Any, saver: Any, *, poll_seconds: float = 0.05) -> None:
     both create its tables: ``UniqueViolation``). A session advisory lock serialises them, but
     it must be *tried*, not waited for: a waiting ``pg_advisory_lock`` is an open transaction,
     and the migrations' ``CREATE INDEX CONCURRENTLY`` waits for every open transaction — a
-    deadlock. So the others poll until the first one is done.
+    deadlock. So the others poll until the first one is done. A database whose checkpoint
+    schema is already current is left alone: the service may run as a role without the right
+    to create tables (LangGraph's set-up starts with ``CREATE TABLE IF NOT EXISTS``, which needs it).
     """
+    if _checkpoint_schema_current(pg, saver):
+        return
     while not pg.execute("SELECT pg_try_advisory_lock(%s) AS ok", (SETUP_LOCK,)).fetchone()["ok"]:
         time.sleep(poll_seconds)
     try:

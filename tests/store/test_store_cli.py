@@ -30,9 +30,9 @@ def _invoke(app: typer.Typer, *args: str, env: dict[str, str] | None = None) -> 
 def test_db_upgrade_creates_then_reports_current(app: typer.Typer, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     code, out = _invoke(app, "db", "upgrade", "--db", url)
-    assert code == 0 and "upgraded from empty to 0001_initial" in out
+    assert code == 0 and "upgraded from empty to 0002_no_truncate" in out
     code, out = _invoke(app, "db", "upgrade", "--db", url)
-    assert code == 0 and "already at revision 0001_initial" in out
+    assert code == 0 and "already at revision 0002_no_truncate" in out
 
 
 def test_history_table_and_json(app: typer.Typer, store: Store, store_url: str) -> None:
