@@ -21,20 +21,26 @@ from casepilot.errors import CasepilotError
 __all__ = ["apply_decision", "definition_of", "engine_transition", "evaluate_decision", "start_child", "sync_children"]
 
 
-def start_child(rt: AgentRuntime, loaded: LoadedCase, option: dict[str, Any]) -> None:
-    """Start the child case of a case task (its variables re-pseudonymised into its own vault)."""
+def start_child(rt: AgentRuntime, loaded: LoadedCase, option: dict[str, Any], *, actor: str = "agent") -> None:
+    """Start the child case of a case task (its variables re-pseudonymised into its own vault).
+
+    Provenance crosses with the values: a variable is trusted in the child only when it
+    was trusted in the parent (with everything recorded inside it), so a value read from
+    a document cannot become trusted by passing through a child case.
+    """
     engine = loaded.engine
     assert engine is not None
     binding = loaded.bundle.case_tasks[definition_of(engine, option["instance_id"])]
     variables = engine.variables()
     passed = {k: v for k, v in variables.items() if not binding.inputs or k in binding.inputs}
+    provenance = {path: entry for name in passed for path, entry in loaded.facts.within(name).items()}
     if rt.privacy is not None:
         passed = rt.privacy.reveal_payload(passed, loaded.id)
-    child_id = rt.create_case(binding.key, passed, actor="agent", source=f"case:{loaded.id}",
-                                   parent=(loaded.id, option["instance_id"]))
+    child_id = rt.create_case(binding.key, passed, actor=actor, source=f"case:{loaded.id}",
+                              parent=(loaded.id, option["instance_id"]), provenance=provenance)
     with rt.step(loaded.id) as (step, fresh):
         fresh.facts.children[option["instance_id"]] = child_id
-        step.append("tool_call_completed", actor="agent", payload={
+        step.append("tool_call_completed", actor=actor, payload={
             "tool": f"case:{binding.key}", "result": {"child_case": child_id, "variables": sorted(passed)}})
 
 def sync_children(rt: AgentRuntime, case_id: str) -> bool:
@@ -56,7 +62,11 @@ def sync_children(rt: AgentRuntime, case_id: str) -> bool:
             assert engine is not None
             del fresh.facts.children[instance_id]
             for name in results:
-                fresh.facts.provenance[name] = {"trust": "untrusted", "source": f"case:{child_id}"}
+                # The child's own record of each output comes back with it; none: untrusted.
+                carried = child.facts.within(name)
+                own = carried.pop(name, {"trust": "untrusted", "source": f"case:{child_id}"})
+                fresh.facts.set_provenance(name, str(own.get("trust")), str(own.get("source", f"case:{child_id}")))
+                fresh.facts.provenance.update(carried)
             events = engine.set_variables(results) if results else []
             view = engine.item(instance_id)
             if view is not None and view.state == "active":
@@ -96,12 +106,28 @@ def apply_decision(step: Any, loaded: LoadedCase, option: dict[str, Any],
     step.append("tool_call_completed", actor="agent", rule_ids=rule_ids, payload={
         # Inputs are already pseudonymised and the outputs come from the model: nothing to redact.
         "tool": f"dmn:{option['label']}", "result": jsonable({variable: value})})
-    loaded.facts.provenance[variable] = {"trust": "trusted", "source": "definition:dmn"}
+    # A decision is only as trustworthy as the least trusted input it could read.
+    present = engine.variables()
+    inputs = sorted(n for n in decision_inputs(loaded, option) if n in present)
+    tainted = loaded.facts.taint(inputs)
+    if tainted is None:
+        loaded.facts.set_provenance(variable, "trusted", "definition:dmn")
+    else:
+        loaded.facts.set_provenance(variable, "untrusted", str(tainted.get("source", "unknown")))
     events = engine.set_variables({variable: value})
     view = engine.item(option["instance_id"])
     if view is not None and view.state == "active":
         events += engine.complete(option["instance_id"])
     return events
+
+def decision_inputs(loaded: LoadedCase, option: dict[str, Any]) -> set[str]:
+    """The case-file names a decision task's DMN model could read: every input data of the model
+    and every imported name any of its decisions requires (an over-approximation: fail closed)."""
+    assert loaded.engine is not None
+    model = loaded.bundle.decision_tasks[definition_of(loaded.engine, option["instance_id"])].model
+    names = {i.name for i in model.inputs}
+    names.update(r.split(".", 1)[0] for d in model.decisions for r in d.requires if "." in r)
+    return names
 
 def definition_of(engine: EngineCase, instance_id: str) -> str:
     view = engine.item(instance_id)

@@ -20,8 +20,13 @@ __all__ = ["answer"]
 _INSTRUCTION = re.compile(r"^\s*(please\s+)?(start|plan|run|do|add|execute|request)\b", re.IGNORECASE)
 
 
-def answer(orch: Orchestrator, case_id: str, actor: str, message: str) -> str:
-    """Record ``message``, answer it, record the answer; returns the answer."""
+def answer(orch: Orchestrator, case_id: str, actor: str, message: str,
+           roles: frozenset[str] = frozenset()) -> str:
+    """Record ``message``, answer it, record the answer; returns the answer.
+
+    An instruction is governed as ``actor`` with ``roles`` — the person who wrote it — not as
+    the agent: a person's chat can do no more than that person could.
+    """
     rt = orch.runtime
     loaded = rt.load(case_id)
     engine = loaded.engine
@@ -31,7 +36,7 @@ def answer(orch: Orchestrator, case_id: str, actor: str, message: str) -> str:
     if engine is None:
         reply = "The case has not started yet."
     elif _INSTRUCTION.match(message):
-        reply = _instruction(orch, case_id, message)
+        reply = _instruction(orch, case_id, message, actor, roles)
     else:
         reply = _status(orch, case_id)
     replied = rt.redact(case_id, {"role": "assistant", "text": reply})
@@ -65,7 +70,7 @@ def _status(orch: Orchestrator, case_id: str) -> str:
     return " ".join(lines)
 
 
-def _instruction(orch: Orchestrator, case_id: str, message: str) -> str:
+def _instruction(orch: Orchestrator, case_id: str, message: str, actor: str, roles: frozenset[str]) -> str:
     """Match the instruction to a possible action; the loop's governance decides whether it happens."""
     loaded = orch.runtime.load(case_id)
     engine = loaded.engine
@@ -77,5 +82,4 @@ def _instruction(orch: Orchestrator, case_id: str, message: str) -> str:
         possible = ", ".join(sorted({o.label for o in options if o.kind != "wait"})) or "nothing right now"
         return f"I cannot do that: it is not one of the possible actions. Possible now: {possible}."
     option = max(matches, key=lambda o: len(o.label))
-    outcome = orch.run_option(case_id, option.id)
-    return outcome
+    return orch.run_option(case_id, option.id, actor=actor, roles=roles)

@@ -196,12 +196,18 @@ class AgentRuntime:
         source: str = "request",
         parent: tuple[str, str] | None = None,
         budget: BudgetLimits | None = None,
+        provenance: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> str:
         """Create a case and start its plan model; returns its id.
 
         The id is chosen first so the starting variables are pseudonymised into the new
         case's vault and stored (encoded) with the case: if the process dies before the
         start step commits, ``observe`` starts the engine from them.
+
+        Without ``provenance`` every starting variable is trusted, from ``source`` (a
+        request). With it (a child case: the parent's record of each passed variable and
+        of the parts inside it), those records are kept and a variable it does not cover
+        is untrusted — provenance is never upgraded on the way into a case.
         """
         definition = self.store.definition(definition_key)
         bundle = self.bundle(definition_key, definition.version)
@@ -209,7 +215,13 @@ class AgentRuntime:
         safe = dict(variables)
         if self.privacy is not None:
             safe = self.privacy.redact_value(safe, case_id)[0]
-        facts = AgentFacts(provenance={k: {"trust": "trusted", "source": source} for k in variables},
+        if provenance is None:
+            recorded = {k: {"trust": "trusted", "source": source} for k in variables}
+        else:
+            recorded = {k: dict(v) for k, v in provenance.items()}
+            for name in variables:
+                recorded.setdefault(name, {"trust": "untrusted", "source": source})
+        facts = AgentFacts(provenance=recorded,
                            case_budget=budget.to_json() if budget is not None else None)
         state = {**state_json(None, facts), "start_variables": {k: encode_value(v) for k, v in safe.items()}}
         if parent is not None:
@@ -281,7 +293,7 @@ class AgentRuntime:
         events: list[dict[str, Any]] = []
         if spec.result:
             events += engine.set_variables({spec.result: result})
-            loaded.facts.provenance[spec.result] = {"trust": "trusted", "source": f"person:{actor}"}
+            loaded.facts.set_provenance(spec.result, "trusted", f"person:{actor}")
         events += engine.complete(instance_id)
         self.record_transitions(step, events, f"person:{actor}")
         self.sync_inbox(step, loaded)

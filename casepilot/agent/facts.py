@@ -15,20 +15,28 @@ State JSON layout (``schema`` 1)::
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from casepilot.governance.actions import ProposedAction, canonical_json
 from casepilot.governance.budget import BudgetUsage
 
-__all__ = ["STATE_SCHEMA", "AgentFacts", "ParkedAction", "StartedCall", "split_state"]
+__all__ = ["STATE_SCHEMA", "AgentFacts", "ParkedAction", "StartedCall", "loop_keys", "split_state"]
 
 STATE_SCHEMA = 1
 
 
 @dataclass
 class ParkedAction:
-    """A governed action waiting for a person's decision on inbox item ``task_id``."""
+    """A governed action waiting for a person's decision on inbox item ``task_id``.
+
+    The approval covers exactly this action (``digest``, the one the person was shown) and
+    answers exactly the findings in ``answered`` (the policies and rules that asked): when
+    the approved action runs it is reviewed again, and any other objection still stands.
+    """
 
     task_id: str
     option_id: str
@@ -36,6 +44,13 @@ class ParkedAction:
     arguments: dict[str, Any]
     digest: str
     verdict_reason: str
+    answered: list[dict[str, Any]] = field(default_factory=list)
+    """The findings the person saw and answered: ``{"policy", "rule_ids", "role"}`` each."""
+    planner: str = "agent"
+    """Who wrote the arguments (for the provenance of values the planner wrote itself)."""
+    requested_by: dict[str, Any] | None = None
+    """The person who asked for the action (a chat instruction): ``{"actor", "roles"}``; the
+    action is reviewed again as them when it runs."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +60,9 @@ class ParkedAction:
             "arguments": self.arguments,
             "digest": self.digest,
             "verdict_reason": self.verdict_reason,
+            "answered": self.answered,
+            "planner": self.planner,
+            "requested_by": self.requested_by,
         }
 
     @classmethod
@@ -100,6 +118,62 @@ class AgentFacts:
     llm_overrides: int = 0
     """LLM calls a person approved past a ``require_human`` verdict (e.g. over budget), not yet used."""
     steps: int = 0
+    planned: dict[str, int] = field(default_factory=dict)
+    """Loop guard: ``kind:name:plan item`` -> how often that action was done in this case."""
+    called: dict[str, int] = field(default_factory=dict)
+    """Loop guard: digest of (tool, arguments) -> how often the case called that tool with them."""
+
+    def set_provenance(self, path: str, trust: str, source: str) -> None:
+        """Record where the value now at ``path`` came from; what was recorded inside it is gone.
+
+        A value written over a variable replaces everything in it, so the provenance of its
+        old parts (``claim.amount`` when ``claim`` is written) must not outlive them — a
+        trusted old part would otherwise vouch for an untrusted new one.
+        """
+        prefix = f"{path}."
+        for old in [k for k in self.provenance if k.startswith(prefix)]:
+            del self.provenance[old]
+        self.provenance[path] = {"trust": "trusted" if trust == "trusted" else "untrusted", "source": source}
+
+    def within(self, name: str) -> dict[str, dict[str, Any]]:
+        """The recorded provenance of variable ``name`` and of every part recorded inside it."""
+        prefix = f"{name}."
+        return {k: dict(v) for k, v in self.provenance.items() if k == name or k.startswith(prefix)}
+
+    def taint(self, names: Iterable[str]) -> dict[str, Any] | None:
+        """The provenance of an untrusted value among variables ``names`` (parts inside them
+        included; a variable with no record is untrusted), or ``None`` when all are trusted.
+
+        What is computed from case-file values (a DMN decision's result) is only as
+        trustworthy as the least trusted value it could read.
+        """
+        for name in names:
+            entries = self.within(name)
+            if name not in entries:
+                return {"trust": "untrusted", "source": "unknown"}
+            for entry in entries.values():
+                if entry.get("trust") != "trusted":
+                    return entry
+        return None
+
+    def times(self, action: ProposedAction) -> tuple[int, int]:
+        """How often this case already did ``action``'s plan item and made its exact tool call.
+
+        Governance reads both (``GovernanceContext.times_planned`` / ``times_called``) so a
+        loop — an agent or a confused model planning the same item again and again — is a
+        policy decision (``max_repeats``), not something only ``max_steps`` ends.
+        """
+        plan_key, call_key = loop_keys(action)
+        return (self.planned.get(plan_key, 0) if plan_key else 0,
+                self.called.get(call_key, 0) if call_key else 0)
+
+    def count(self, action: ProposedAction) -> None:
+        """Record that ``action`` is being done (called in the step that lets it happen)."""
+        plan_key, call_key = loop_keys(action)
+        if plan_key:
+            self.planned[plan_key] = self.planned.get(plan_key, 0) + 1
+        if call_key:
+            self.called[call_key] = self.called.get(call_key, 0) + 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,6 +187,8 @@ class AgentFacts:
             "llm_overrides": self.llm_overrides,
             "case_budget": self.case_budget,
             "steps": self.steps,
+            "planned": self.planned,
+            "called": self.called,
         }
 
     @classmethod
@@ -134,7 +210,27 @@ class AgentFacts:
             llm_overrides=int(data.get("llm_overrides", 0)),
             case_budget=data.get("case_budget"),
             steps=int(data.get("steps", 0)),
+            # States written before the loop guard have no counters: they start at zero.
+            planned={k: int(v) for k, v in (data.get("planned") or {}).items()},
+            called={k: int(v) for k, v in (data.get("called") or {}).items()},
         )
+
+
+def loop_keys(action: ProposedAction) -> tuple[str | None, str | None]:
+    """The loop-guard counters ``action`` belongs to: its plan item's, and (tool calls) its call's.
+
+    A plan item counts per kind of action (``transition:plan:Request documents`` apart from
+    ``tool_call:ocr:Request documents``), so planning an item and then running it are two
+    different things done once each. Plan items are named by label, as governance sees
+    them; two items with the same name share a counter (it can only count sooner). A call
+    is the tool with its canonical arguments, wherever in the case it is made.
+    """
+    plan_key = f"{action.kind}:{action.name}:{action.plan_item}" if action.plan_item is not None else None
+    call_key = None
+    if action.kind == "tool_call":
+        body = canonical_json({"tool": action.name, "arguments": dict(action.arguments)})
+        call_key = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+    return plan_key, call_key
 
 
 def split_state(state: dict[str, Any]) -> tuple[dict[str, Any] | None, AgentFacts]:

@@ -28,7 +28,7 @@ from typing import Any, TypedDict
 
 from langgraph.types import interrupt
 
-from casepilot.agent._observation import observation_json, observation_object
+from casepilot.agent._observation import observation_json, observation_object, option_json
 from casepilot.agent._recovery import expire_and_recover
 from casepilot.agent._task_kinds import (
     apply_decision,
@@ -47,6 +47,7 @@ from casepilot.governance.actions import GovernanceContext, ProposedAction, cano
 from casepilot.governance.budget import BudgetLimits, BudgetUsage
 from casepilot.governance.checkpoints import CheckpointRequest
 from casepilot.governance.guardrails import lookup_path
+from casepilot.governance.verdict import Finding, Verdict, strictest
 from casepilot.tools import Provenance, apply_results, result_provenance
 
 __all__ = ["LoopState", "Nodes"]
@@ -101,6 +102,16 @@ def _arg_provenance(observation: Mapping[str, Any], option_id: str) -> dict[str,
     """The provenance of an option's binding arguments, as the observation recorded it."""
     raw = (observation.get("arg_provenance") or {}).get(option_id, {})
     return {n: Provenance(p["trust"], p["source"]) for n, p in raw.items()}
+
+
+def _actor(person: Mapping[str, Any] | None) -> str:
+    """Who an action is recorded for: the person who asked for it (chat), else the agent."""
+    return str(person["actor"]) if person else "agent"
+
+
+def _answer(finding: Finding) -> dict[str, Any]:
+    """What identifies a finding a person answers: the policy, its rules and the role asked."""
+    return {"policy": finding.policy, "rule_ids": list(finding.rule_ids), "role": finding.role}
 
 
 def _as_float(value: Any) -> float | None:
@@ -215,7 +226,8 @@ class Nodes:
         }
         action = ProposedAction(kind="llm_call", name=getattr(self.rt.planner, "model", "llm"), case_id=case_id,
                                 arguments=payload, estimated_tokens=len(canonical_json(payload)) // 4 + 500)
-        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=None))
+        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=None,
+                                                                                  action=action))
         record = {"action": "llm_call", **verdict.to_json(), "transformed": None}
         overridden = verdict.kind == "require_human" and loaded.facts.llm_overrides > 0
         if verdict.kind != "allow":
@@ -259,8 +271,10 @@ class Nodes:
                         "completion_tokens": u.completion_tokens},
                         tokens=u.prompt_tokens + u.completion_tokens, cost=float(cost), latency_ms=u.latency_ms)
 
-    def context(self, loaded: LoadedCase, *, confidence: float | None) -> GovernanceContext:
-        """What governance may read about ``loaded`` for an action of the agent (``actor``/``roles`` replaced for people)."""
+    def context(self, loaded: LoadedCase, *, confidence: float | None,
+                action: ProposedAction | None = None) -> GovernanceContext:
+        """What governance may read about ``loaded`` for ``action`` of the agent (``actor``/``roles``
+        replaced for people); with the loop-guard counts of ``action`` when it is given."""
         assert loaded.engine is not None
         variables = loaded.engine.variables()
         signals = loaded.bundle.manifest.signals
@@ -269,6 +283,7 @@ class Nodes:
         if self.rt.governor_for(loaded.bundle).total_budget is not None:
             tokens, cost, calls = self.rt.store.llm_spend(loaded.bundle.key)
             definition_usage = BudgetUsage(tokens=tokens, cost=Decimal(str(cost)), llm_calls=calls)
+        times_planned, times_called = loaded.facts.times(action) if action is not None else (0, 0)
         return GovernanceContext(
             definition_key=loaded.bundle.key,
             definition_version=loaded.record.definition_version,
@@ -282,6 +297,8 @@ class Nodes:
             definition_usage=definition_usage,
             case_variables=variables,
             now=self.rt.clock(),
+            times_planned=times_planned,
+            times_called=times_called,
         )
 
     # -- govern ----------------------------------------------------------------------------------
@@ -290,7 +307,8 @@ class Nodes:
         case_id = state["case_id"]
         approved = state.get("approved")
         if approved is not None:
-            return self._govern_approved(case_id, approved)
+            # An approved action is a step too: ``max_steps`` bounds every path of the loop.
+            return {**self._govern_approved(case_id, approved), "steps": state.get("steps", 0) + 1}
         plan = state.get("plan")
         assert plan is not None
         option = plan["option"]
@@ -302,7 +320,10 @@ class Nodes:
         observation = state.get("observation") or {}
         action = self._proposed(loaded, option, plan["arguments"], _arg_provenance(observation, option["id"]),
                                 planner=plan["planner"], chat=observation.get("chat") or ())
-        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=plan["confidence"]))
+        person = plan.get("person")
+        who = _actor(person)
+        verdict = self.rt.governor_for(loaded.bundle).review(
+            action, self._as(person, self.context(loaded, confidence=plan["confidence"], action=action)))
         # What the agent saw comes from the store, where values are already pseudonymised;
         # arguments a model wrote itself are pseudonymised like any other text.
         arguments = (jsonable(plan["arguments"]) if plan["planner"] == "rule"
@@ -322,49 +343,113 @@ class Nodes:
         steps = state.get("steps", 0) + 1
         with self.rt.step(case_id, loaded) as (step, loaded):
             self._record_llm_usage(step, loaded, [LLMUsage(**u) for u in plan["usage"]])
-            step.append("plan", actor="agent", payload=plan_payload)
-            step.append("verdict", actor="agent", payload={"action": option["id"], **verdict.to_json()},
+            step.append("plan", actor=who, payload=plan_payload)
+            step.append("verdict", actor=who, payload={"action": option["id"], **verdict.to_json()},
                         rule_ids=verdict.rule_ids)
             loaded.facts.steps += 1
+            if verdict.kind == "allow":
+                loaded.facts.count(action)
             if verdict.kind == "block":
                 return {"verdict": verdict.to_json(), "blocked": [*state.get("blocked", []), option["id"]],
                         "steps": steps}
             if verdict.kind == "require_human":
-                request = CheckpointRequest.from_verdict(verdict, action)
-                task = step.create_task(request.question, kind="checkpoint", plan_item=option["label"],
-                                        role=request.role, options=request.options,
-                                        expires_at=request.expires_at, action_digest=request.action_digest,
-                                        actor="agent")
-                option_saved = {**option, "digest": action.digest(), "default_choice": request.default_choice}
-                loaded.facts.parked[task.id] = ParkedAction(task.id, option["id"], option_saved,
-                                                            dict(plan["arguments"]), action.digest(), verdict.reason)
+                self._park(step, loaded, option, plan["arguments"], action, verdict, planner=plan["planner"],
+                           requested_by=person)
                 return {"verdict": verdict.to_json(), "steps": steps}
-            call_id = self._record_started(step, loaded, started)
+            call_id = self._record_started(step, loaded, started, actor=who)
         return {"verdict": verdict.to_json(), "call_id": call_id, "steps": steps}
 
     def _govern_approved(self, case_id: str, approved: dict[str, Any]) -> LoopState:
+        """Execute an action a person approved — after a fresh review, and only once.
+
+        The approval covers exactly the action the person was shown: the action is rebuilt
+        from the case as it is now (the option, the binding's current arguments) and its
+        digest must equal the one on the checkpoint, else it is not executed. Then the
+        Governor reviews it again: the findings the person answered (``ParkedAction.answered``)
+        are satisfied by the approval, any other objection wins — a budget exhausted since,
+        an allowlist, another guardrail: ``block`` blocks it, a new ``require_human`` opens a
+        new checkpoint (which carries the earlier answers). The approval is consumed in the
+        same transaction that records the call as started, so neither a re-run nor a crash
+        between here and ``act`` can execute it a second time.
+        """
         loaded = self.rt.load(case_id)
         parked = loaded.facts.parked.get(approved["task_id"])
-        if parked is None:
+        if parked is None or not parked.option.get("approved_by"):
             return {"verdict": None, "approved": None}
-        option = parked.option
-        action = self._proposed(loaded, option, parked.arguments, {}, planner="approved")
-        changed = action.digest() != parked.digest
-        started = None if changed else self._started_call(loaded, option, parked.arguments, parked.digest, None)
+        current = self._current_action(loaded, parked)
+        if current is None or current[2].digest() != parked.digest:
+            with self.rt.step(case_id, loaded) as (step, loaded):
+                del loaded.facts.parked[parked.task_id]
+                step.append("error", actor="agent", payload={
+                    "problem": ("the approved action is no longer possible; it is not executed" if current is None
+                                else "the approved action changed since it was approved; it is not executed"),
+                    "task_id": parked.task_id, "action_digest": parked.digest})
+            # Not rejected: the action as it is now is proposed again and asked about afresh.
+            return {"verdict": None, "approved": None}
+        option, arguments, action = current
+        person = parked.requested_by
+        who = _actor(person)
+        review = self.rt.governor_for(loaded.bundle).review(
+            action, self._as(person, self.context(loaded, confidence=None, action=action)))
+        open_findings = [f for f in review.findings if f.kind != "allow" and _answer(f) not in parked.answered]
+        verdict = strictest(open_findings, action_digest=review.action_digest, now=self.rt.clock())
+        started = (self._started_call(loaded, option, arguments, parked.digest, review.transformed)
+                   if verdict.kind == "allow" else None)
+        approver = option["approved_by"]
         with self.rt.step(case_id, loaded) as (step, loaded):
             del loaded.facts.parked[parked.task_id]
-            if changed:
-                step.append("error", actor="agent", payload={
-                    "problem": "the approved action changed since it was approved; it is not executed",
-                    "task_id": parked.task_id})
-                loaded.facts.rejected.append(parked.option_id)
-                return {"verdict": None, "approved": None}
-            step.append("verdict", actor="agent", payload={
-                "action": option["id"], "kind": "allow", "reason": f"approved by {option['approved_by']}",
-                "action_digest": parked.digest, "policies": ["human"], "rule_ids": [], "task_id": parked.task_id})
-            call_id = self._record_started(step, loaded, started)
-        return {"verdict": {"kind": "allow"}, "plan": {"option": option, "arguments": parked.arguments},
-                "call_id": call_id, "approved": None}
+            record = {**review.to_json(), "action": option["id"], "task_id": parked.task_id,
+                      "answered": parked.answered, "transformed": None}
+            if verdict.kind == "allow":
+                record.update(kind="allow", reason=f"approved by {approver}", role=None, question=None)
+                step.append("verdict", actor=who, payload=record, rule_ids=review.rule_ids)
+                loaded.facts.count(action)
+                call_id = self._record_started(step, loaded, started, actor=who)
+                return {"verdict": {"kind": "allow"}, "call_id": call_id, "approved": None,
+                        "plan": {"option": option, "arguments": arguments, "person": person}}
+            record.update(kind=verdict.kind, reason=f"approved by {approver}, but: {verdict.reason}",
+                          role=verdict.role, question=verdict.question)
+            step.append("verdict", actor=who, payload=record, rule_ids=verdict.rule_ids)
+            if verdict.kind == "block":
+                return {"verdict": verdict.to_json(), "approved": None, "blocked": [option["id"]]}
+            self._park(step, loaded, option, arguments, action, verdict, planner=parked.planner,
+                       answered=parked.answered, requested_by=person)
+        return {"verdict": verdict.to_json(), "approved": None}
+
+    def _current_action(self, loaded: LoadedCase, parked: ParkedAction
+                        ) -> tuple[dict[str, Any], dict[str, Any], ProposedAction] | None:
+        """The parked action as the case would propose it now: (option, arguments, action); None when gone.
+
+        When the planner took the binding's arguments, the binding's *current* arguments are
+        used — so a case file changed since the approval changes the digest.
+        """
+        options, arg_provenance = self.rt.options(loaded)
+        current = next((o for o in options if o.id == parked.option_id), None)
+        if current is None:
+            return None
+        option = {**parked.option, **option_json(current)}
+        took_defaults = dict(parked.arguments) == dict(parked.option.get("default_arguments") or {})
+        arguments = dict(current.default_arguments) if took_defaults else dict(parked.arguments)
+        action = self._proposed(loaded, option, arguments, arg_provenance.get(current.id, {}),
+                                planner=parked.planner)
+        return option, arguments, action
+
+    def _park(self, step: Any, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
+              action: ProposedAction, verdict: Verdict, *, planner: str,
+              answered: Sequence[dict[str, Any]] = (), requested_by: dict[str, Any] | None = None) -> None:
+        """Open a checkpoint for ``action`` and park it behind it, with the findings the person will answer."""
+        request = CheckpointRequest.from_verdict(verdict, action)
+        task = step.create_task(request.question, kind="checkpoint", plan_item=option["label"],
+                                role=request.role, options=request.options,
+                                expires_at=request.expires_at, action_digest=request.action_digest,
+                                actor="agent")
+        option_saved = {k: v for k, v in option.items() if k != "approved_by"}
+        option_saved.update(digest=action.digest(), default_choice=request.default_choice)
+        asked = [_answer(f) for f in verdict.findings if f.kind == "require_human"]
+        loaded.facts.parked[task.id] = ParkedAction(
+            task.id, option["id"], option_saved, dict(arguments), action.digest(), verdict.reason,
+            answered=[*answered, *(a for a in asked if a not in answered)], planner=planner,
+            requested_by=requested_by)
 
     def _proposed(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
                   arg_provenance: Mapping[str, Provenance], *, planner: str,
@@ -418,13 +503,21 @@ class Nodes:
         return call, payload
 
     @staticmethod
-    def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None) -> str | None:
+    def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None,
+                        *, actor: str) -> str | None:
         if started is None:
             return None
         call, payload = started
         loaded.facts.started[call.call_id] = call
-        step.append("tool_call_started", actor="agent", payload=payload)
+        step.append("tool_call_started", actor=actor, payload=payload)
         return call.call_id
+
+    @staticmethod
+    def _as(person: Mapping[str, Any] | None, context: GovernanceContext) -> GovernanceContext:
+        """The context of an action a person asked for (chat): governed as them, with their roles."""
+        if person is None:
+            return context
+        return replace(context, actor=_actor(person), roles=frozenset(person.get("roles") or ()))
 
     # -- act -------------------------------------------------------------------------------------
 
@@ -465,13 +558,14 @@ class Nodes:
         if plan is None or verdict is None or verdict.get("kind") != "allow":
             return done
         option = plan["option"]
+        who = _actor(plan.get("person"))
         call_id = state.get("call_id")
         outcome = state.get("outcome")
         loaded = self.rt.load(case_id, check_version=False)
         engine = loaded.engine
         assert engine is not None
         if call_id is None and option["kind"] == "start_child":
-            start_child(self.rt, loaded, option)
+            start_child(self.rt, loaded, option, actor=who)
             return done
         if call_id is None:
             decision = evaluate_decision(loaded, option) if option["kind"] == "decide" else None
@@ -481,7 +575,7 @@ class Nodes:
                     events = apply_decision(step, loaded, option, decision)
                 else:
                     events = engine_transition(loaded.engine, option)
-                self.rt.record_transitions(step, events, "agent")
+                self.rt.record_transitions(step, events, who)
                 self.rt.sync_inbox(step, loaded)
             return done
         if call_id not in loaded.facts.started or outcome is None:
@@ -489,7 +583,7 @@ class Nodes:
         if not outcome["ok"]:
             with self.rt.step(case_id, loaded) as (step, loaded):
                 loaded.facts.started.pop(call_id, None)
-                step.append("tool_call_failed", actor="agent", payload={
+                step.append("tool_call_failed", actor=who, payload={
                     "call_id": call_id, "tool": option["tool"], "error": outcome["error"]},
                     latency_ms=outcome["latency_ms"])
                 loaded.facts.rejected.append(option["id"])
@@ -504,14 +598,14 @@ class Nodes:
             assert engine is not None
             loaded.facts.started.pop(call_id, None)
             loaded.facts.usage = loaded.facts.usage.add(wall_seconds=outcome["latency_ms"] / 1000)
-            step.append("tool_call_completed", actor="agent", payload=completed, latency_ms=outcome["latency_ms"])
+            step.append("tool_call_completed", actor=who, payload=completed, latency_ms=outcome["latency_ms"])
             for name, prov in (result_provenance(binding) if binding else {}).items():
-                loaded.facts.provenance[name] = {"trust": prov.trust, "source": prov.source}
+                loaded.facts.set_provenance(name, prov.trust, prov.source)
             events = engine.set_variables(updates) if updates else []
             view = engine.item(option["instance_id"])
             if view is not None and view.state == "active":
                 events += engine.complete(option["instance_id"])
-            self.rt.record_transitions(step, events, "agent")
+            self.rt.record_transitions(step, events, who)
             self.rt.sync_inbox(step, loaded)
         return done
 

@@ -28,7 +28,7 @@ from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.people import discretionary_roles
 from casepilot.agent.planning import ActionOption
 from casepilot.cmmn.runtime.actions import Action, PlanDiscretionary, StartItem
-from casepilot.tools import BindingSet, Provenance, ToolRegistry, build_arguments
+from casepilot.tools import BindingSet, FromCaseFile, Provenance, ToolBinding, ToolRegistry, build_arguments
 
 __all__ = ["WAIT", "build_options"]
 
@@ -90,6 +90,7 @@ def build_options(
                     description="evaluate the task's DMN decision"))
             continue
         bound = build_arguments(binding, variables, provenance)
+        bound_provenance = _tainted_inside(binding, bound.provenance, provenance)
         tool = registry.get(binding.tool)
         option = ActionOption(
             id=f"{'decide' if view.kind == 'decisionTask' else 'run'}:{view.instance_id}",
@@ -105,7 +106,7 @@ def build_options(
             description=tool.description,
         )
         options.append(option)
-        arg_provenance[option.id] = bound.provenance
+        arg_provenance[option.id] = bound_provenance
     people_only: dict[str, tuple[str, ...]] | None = None
     for action in engine.activatable():
         if isinstance(action, PlanDiscretionary):
@@ -119,6 +120,29 @@ def build_options(
             options.append(engine_option)
     options.append(WAIT)
     return options, arg_provenance
+
+
+def _tainted_inside(binding: ToolBinding, bound: Mapping[str, Provenance],
+                    provenance: Mapping[str, Provenance]) -> Mapping[str, Provenance]:
+    """Arguments that read a whole variable with an untrusted part inside are untrusted.
+
+    ``build_arguments`` gives an argument the provenance of the longest recorded prefix of
+    its path, which covers ``claim.amount`` read from an untrusted ``claim``. The other way
+    round — reading ``claim`` (trusted, from the request) after a tool wrote
+    ``claim.amount`` into it — the argument carries the tool's value too, so it must not
+    pass as trusted: the untrusted part's provenance wins.
+    """
+    tainted: dict[str, Provenance] | None = None
+    for arg, source in binding.arguments.items():
+        found = bound.get(arg)
+        if not isinstance(source, FromCaseFile) or found is None or not found.is_trusted:
+            continue
+        prefix = f"{source.path}."
+        inner = next((p for path, p in provenance.items() if path.startswith(prefix) and not p.is_trusted), None)
+        if inner is not None:
+            tainted = dict(bound) if tainted is None else tainted
+            tainted[arg] = Provenance(inner.trust, inner.source, via=source.path)
+    return bound if tainted is None else tainted
 
 
 def _engine_option(action: Action, views: Mapping[str, ItemView]) -> ActionOption | None:

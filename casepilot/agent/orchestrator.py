@@ -291,15 +291,25 @@ class Orchestrator:
 
     # -- chat ---------------------------------------------------------------------------------------
 
-    def chat(self, case_id: str, actor: str, message: str) -> str:
+    def chat(self, case_id: str, actor: Person | str, message: str) -> str:
         """Answer a question about the case from its state and history; an instruction that names
-        a possible action becomes a proposed action that goes through governance like any other."""
+        a possible action becomes a proposed action that goes through governance like any other.
+
+        An instruction is the person's: governance reviews it with ``actor`` and their roles
+        (pass a ``Person``; a plain actor string such as ``"person:joe"`` holds no roles), and
+        the history records the action as theirs.
+        """
+        if isinstance(actor, Person):
+            return answer(self, case_id, f"person:{actor.name}", message, roles=actor.roles)
         return answer(self, case_id, actor, message)
 
-    def run_option(self, case_id: str, option_id: str, *, requested_by: str = "chat") -> str:
+    def run_option(self, case_id: str, option_id: str, *, requested_by: str = "chat", actor: str | None = None,
+                   roles: frozenset[str] = frozenset()) -> str:
         """Carry out one possible action chosen by a person, through governance like any other.
 
-        Returns what happened, in words (allowed and done, waiting for a person, or blocked).
+        With ``actor`` (``person:<name>``) the action is reviewed as that person with ``roles``
+        and recorded as theirs, not the agent's. Returns what happened, in words (allowed and
+        done, waiting for a person, or blocked).
         """
         nodes = Nodes(self.runtime)
         state: LoopState = {"case_id": case_id, "max_steps": 1, "steps": 0, "blocked": [], "stop": None}
@@ -310,9 +320,10 @@ class Orchestrator:
         option = next((o for o in observation["options"] if o["id"] == option_id), None)
         if option is None:
             return f"{option_id!r} is not possible now."
+        asker = {"actor": actor, "roles": sorted(roles)} if actor else None
         state["plan"] = {"option": option, "arguments": dict(option["default_arguments"]),
                          "rationale": f"requested by {requested_by}", "confidence": 1.0, "planner": requested_by,
-                         "usage": [], "invalid_attempts": []}
+                         "usage": [], "invalid_attempts": [], "person": asker}
         state.update(nodes.govern(state))
         verdict = state.get("verdict") or {}
         if verdict.get("kind") == "allow":
@@ -353,12 +364,14 @@ class Orchestrator:
         who = f"person:{actor.name}"
         proposed = ProposedAction(kind="transition", name=found.kind, case_id=case_id, plan_item=found.label,
                                   arguments={"action": found.id})
-        context = replace(Nodes(self.runtime).context(loaded, confidence=None), actor=who, roles=actor.roles)
+        context = replace(Nodes(self.runtime).context(loaded, confidence=None, action=proposed),
+                          actor=who, roles=actor.roles)
         verdict = self.runtime.governor_for(loaded.bundle).review(proposed, context)
         with self.runtime.step(case_id, loaded) as (step, loaded):
             step.append("verdict", actor=who, payload={"action": found.id, **verdict.to_json()},
                         rule_ids=verdict.rule_ids)
             if verdict.kind == "allow":
+                loaded.facts.count(proposed)
                 assert loaded.engine is not None
                 self.runtime.record_transitions(step, loaded.engine.apply(found.action), who)
                 self.runtime.sync_inbox(step, loaded)

@@ -8,21 +8,33 @@ needs no person; paying the IBAN the injected document names does (the provenanc
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
+import yaml
+from pydantic import BaseModel
 
 from casepilot.agent._values import ValueSources
+from casepilot.agent.engine import EngineCase
+from casepilot.agent.facts import AgentFacts
+from casepilot.agent.options import build_options
+from casepilot.agent.orchestrator import Orchestrator
 from casepilot.governance.actions import GovernanceContext, ProposedAction
 from casepilot.governance.governor import Governor
 from casepilot.governance.verdict import Verdict
-from casepilot.tools import Provenance
+from casepilot.store import Store
+from casepilot.tools import BindingSet, FromCaseFile, Provenance, ToolBinding, ToolRegistry, tool
+from tests.agent import test_task_kinds as kinds
 from tests.agent._support import ScriptedPlanner, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
+from tests.cmmn.runtime._models import case_of
 
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 PLANNER = Provenance.untrusted("planner:scripted")
 USER_IBAN = "GB33BUKB20201555555555"
 DOC_IBAN = "DE89370400440532013000"  # the IBAN the injected document (``INJECTION``) names
@@ -200,3 +212,164 @@ def test_tool_labels_reach_governance(make_orch: OrchFactory, tmp_path: Path, re
     assert action.tags == ("moves_money", "irreversible")
     fetch = next(a for a, _c, _v in reviewed if a.name == "fetch_document")
     assert fetch.tags == ()
+
+
+# -- every hop: bindings, case files, child cases, decisions -----------------------------------------
+
+
+class _Done(BaseModel):
+    ok: bool
+
+
+class _ClaimArgs(BaseModel):
+    claim: dict[str, Any]
+
+
+@tool(name="file_claim", side_effect="non_idempotent")
+def file_claim(args: _ClaimArgs) -> _Done:
+    """File a claim."""
+    return _Done(ok=True)
+
+
+def test_reading_a_trusted_variable_with_an_untrusted_part_inside_gives_an_untrusted_argument() -> None:
+    body = '<planItem id="p" definitionRef="t"/><task id="t" name="File"/>'
+    engine = EngineCase.start(case_of(body), {}, T0)[0]
+    whole = ToolBinding(task="t", tool="file_claim", definition_id="t",
+                        arguments=MappingProxyType({"claim": FromCaseFile("claim")}))
+    claim = {"holder": "Ann", "amount": 25000}
+    recorded = {"claim": Provenance.trusted("request"), "claim.amount": Provenance.untrusted("tool:extract_claim")}
+
+    _options, provenance = build_options(engine, BindingSet(MappingProxyType({"t": whole})),
+                                         ToolRegistry([file_claim]), {"claim": claim}, recorded)
+
+    [argument] = provenance.values()
+    assert (argument["claim"].trust, argument["claim"].source, argument["claim"].via) == (
+        "untrusted", "tool:extract_claim", "claim")
+    # and reading the part of an untrusted whole stays untrusted (the longest recorded prefix)
+    part = ToolBinding(task="t", tool="file_claim", definition_id="t",
+                       arguments=MappingProxyType({"claim": FromCaseFile("claim.holder")}))
+    _options, provenance = build_options(engine, BindingSet(MappingProxyType({"t": part})),
+                                         ToolRegistry([file_claim]), {"claim": claim},
+                                         {"claim": Provenance.untrusted("tool:ocr")})
+    [argument] = provenance.values()
+    assert (argument["claim"].trust, argument["claim"].source) == ("untrusted", "tool:ocr")
+
+
+def test_a_value_written_over_a_variable_drops_what_was_recorded_inside_it() -> None:
+    facts = AgentFacts(provenance={"claim": {"trust": "untrusted", "source": "tool:ocr"},
+                                   "claim.iban": {"trust": "trusted", "source": "request"}})
+    facts.set_provenance("claim", "untrusted", "tool:extract_claim")
+    assert facts.provenance == {"claim": {"trust": "untrusted", "source": "tool:extract_claim"}}
+
+
+PARENT = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
+  <case id="intake" name="Intake">
+    <caseFileModel id="cfm">
+      <caseFileItem id="cfi_ref" name="ref" multiplicity="ZeroOrOne"/>
+      <caseFileItem id="cfi_doc" name="document" multiplicity="ZeroOrOne"/>
+    </caseFileModel>
+    <casePlanModel id="cpm" name="Intake" autoComplete="true">
+      <planItem id="pi_fetch" name="Fetch document" definitionRef="t_fetch"/>
+      <planItem id="pi_pay" name="Pay from document" definitionRef="ct_pay">
+        <entryCriterion id="ec" sentryRef="s"/>
+      </planItem>
+      <sentry id="s"><planItemOnPart id="op" sourceRef="pi_fetch"><standardEvent>complete</standardEvent></planItemOnPart></sentry>
+      <task id="t_fetch" name="Fetch document"/>
+      <caseTask id="ct_pay" name="Pay from document" caseRef="child-pay"/>
+    </casePlanModel>
+  </case>
+</definitions>"""
+
+CHILD = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="y">
+  <case id="pay" name="Pay">
+    <caseFileModel id="cfm">
+      <caseFileItem id="cfi_ref" name="ref" multiplicity="ZeroOrOne"/>
+      <caseFileItem id="cfi_doc" name="document" multiplicity="ZeroOrOne"/>
+    </caseFileModel>
+    <casePlanModel id="cpm" name="Pay" autoComplete="true">
+      <planItem id="pi_pay" name="Pay out" definitionRef="t_pay"/>
+      <task id="t_pay" name="Pay out"/>
+    </casePlanModel>
+  </case>
+</definitions>"""
+
+
+def _files(folder: Path, files: dict[str, Any]) -> Path:
+    folder.mkdir()
+    for name, content in files.items():
+        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_document_does_not_become_trusted_in_a_child_case(make_orch: OrchFactory, tmp_path: Path,
+                                                            reviewed: Reviewed) -> None:
+    operator = {"operator_role": "operator", "provenance_role": "payments officer"}
+    child = _files(tmp_path / "child", {
+        "case.cmmn": CHILD,
+        "bindings.yaml": {"bindings": [{"task": "Pay out", "tool": "wire_transfer", "inputs": {"iban": "document"},
+                                        "outputs": {"paid": "done"}}]},
+        "casepilot.yaml": {"key": "child-pay", "model": "case.cmmn", "governance": operator}})
+    parent = _files(tmp_path / "parent", {
+        "case.cmmn": PARENT,
+        "bindings.yaml": {"bindings": [{"task": "Fetch document", "tool": "fetch_document", "inputs": {"ref": "ref"},
+                                        "outputs": {"document": "text"}}]},
+        "casepilot.yaml": {"key": "intake", "model": "case.cmmn", "governance": {"operator_role": "operator"}}})
+    orch, store = make_orch()
+    orch.deploy(child)
+    orch.deploy(parent)
+    case = orch.start_case("intake", {"ref": "R-1"})
+
+    orch.run(case.id)
+
+    child_id = next(iter(orch.runtime.load(case.id).facts.children.values()))
+    recorded = orch.runtime.load(child_id).facts.provenance
+    assert recorded["document"] == {"trust": "untrusted", "source": "tool:fetch_document"}
+    assert recorded["ref"] == {"trust": "trusted", "source": "request"}
+    payment, verdict = _payment(reviewed)
+    assert payment.case_id == child_id and not payment.provenance["iban"].is_trusted
+    assert (verdict.kind, verdict.role) == ("require_human", "payments officer")
+    assert calls_of("wire_transfer") == []
+    assert [t.role for t in orch.pending(child_id)] == ["payments officer"]
+    assert_sound(store, child_id)
+
+
+def test_outputs_come_back_from_a_child_with_the_childs_provenance(tmp_path: Path) -> None:
+    orch = Orchestrator(Store.from_url(f"sqlite:///{tmp_path}/cases.db"), ToolRegistry([]), privacy=False)
+    orch.deploy(kinds.bundle(tmp_path, "child", {
+        "case.cmmn": kinds.CHILD, "score.dmn": kinds.SCORE,
+        "casepilot.yaml": "key: fraud-check\nmodel: case.cmmn\ndecisions: [score.dmn]\n"}))
+    orch.deploy(kinds.bundle(tmp_path, "parent", {
+        "case.cmmn": kinds.PARENT, "casepilot.yaml": "key: onboarding\nmodel: case.cmmn\n"
+                                                     "human_tasks: {Welcome: {role: clerk}}\n"}))
+    trusted = orch.start_case("onboarding", {"applicant": "Ann"})
+    orch.run(trusted.id)
+    # a score the child's decision computed from a trusted applicant comes back trusted
+    assert orch.runtime.load(trusted.id).facts.provenance["score"] == {"trust": "trusted", "source": "definition:dmn"}
+
+    tainted = orch.start_case("onboarding", {"applicant": "Eve"})
+    with orch.runtime.step(tainted.id) as (_step, loaded):  # as if a tool had written the applicant
+        loaded.facts.set_provenance("applicant", "untrusted", "tool:ocr")
+    orch.run(tainted.id)
+    # ... and one computed from an untrusted applicant comes back untrusted, naming where it came from
+    assert orch.runtime.load(tainted.id).facts.provenance["score"] == {"trust": "untrusted", "source": "tool:ocr"}
+    orch.close()
+
+
+def test_a_decision_is_only_as_trusted_as_its_inputs(tmp_path: Path) -> None:
+    orch = Orchestrator(Store.from_url(f"sqlite:///{tmp_path}/cases.db"), ToolRegistry([]), privacy=False)
+    orch.deploy(kinds.bundle(tmp_path, "pricing", {
+        "case.cmmn": kinds.PRICING, "premium.dmn": kinds.PREMIUM,
+        "casepilot.yaml": "key: pricing\nmodel: case.cmmn\ndecisions: [premium.dmn]\n"
+                          "human_tasks: {Review price: {role: underwriter}}\n"}))
+    typed = orch.start_case("pricing", {"age": 40})
+    read = orch.start_case("pricing", {"age": 40})
+    with orch.runtime.step(read.id) as (_step, loaded):
+        loaded.facts.set_provenance("age", "untrusted", "tool:ocr")
+
+    orch.run(typed.id)
+    orch.run(read.id)
+
+    assert orch.runtime.load(typed.id).facts.provenance["price"] == {"trust": "trusted", "source": "definition:dmn"}
+    assert orch.runtime.load(read.id).facts.provenance["price"] == {"trust": "untrusted", "source": "tool:ocr"}
+    orch.close()
