@@ -205,7 +205,7 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
         elif low[i] in lex.common_words and not lex.is_first(w[i]):
             # Sentence-initial "Please", "Yesterday Mr …" — but "Per Olsen", "Will Smith" and the
             # first half of "North-Hobbs" stay.
-            if lex.is_name(w[i]) and i + 1 < j and (lex.is_first(w[i + 1]) or lex.is_last(w[i + 1])):
+            if lex.is_name(w[i]) and i + 1 < j and v.cap[i + 1] and (lex.is_first(w[i + 1]) or lex.is_last(w[i + 1])):
                 break
             if i + 1 < j and w[i + 1] == "-" and _glued(v, i + 1):
                 break
@@ -264,8 +264,8 @@ def _judge_run(v: TokenView, i: int, j: int, lex: Lexicon) -> tuple[int, int, fl
 def _judge_plain(v: TokenView, i: int, lex: Lexicon) -> tuple[int, int, float] | None:
     """Lower- or upper-case text: a given name followed by another name, or any word after "my name is"."""
     w = v.text
-    if not _is_plain_word(w[i]):
-        return None
+    if not _is_plain_word(w[i]) or v.lower[i] in PARTICLES:
+        return None  # "the van de Boer lent us": a particle is no given name
     cue = _cue_before(v, i)
     if not (lex.is_first(w[i]) or (cue == 2 and v.lower[i] not in lex.common_words)):
         return None

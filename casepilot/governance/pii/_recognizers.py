@@ -226,7 +226,7 @@ _REFERENCE_LABEL = re.compile(
 )
 _CURRENCY_BEFORE = re.compile(r"(?:[€$£¥]|\b(?:eur|usd|gbp|chf|sek|nok|dkk|pln))\s*$", re.IGNORECASE)
 _CURRENCY_AFTER = re.compile(
-    r"^(?:[.,]\d{1,2}\b|\s*(?:[€$£¥]|(?:eur|usd|gbp|chf|sek|nok|dkk|pln|euros?|dollars?|pounds?)\b))", re.IGNORECASE
+    r"(?:[.,]\d{1,2}\b|\s*(?:[€$£¥]|(?:eur|usd|gbp|chf|sek|nok|dkk|pln|euros?|dollars?|pounds?)\b))", re.IGNORECASE
 )
 # Digits grouped in threes after the first group, one separator throughout: "714 448 305",
 # "1.250.000" — how amounts and counts are written, whatever a numbering plan allows.
