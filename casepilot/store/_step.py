@@ -269,10 +269,14 @@ class Step:
         return self._close(row, "decided", decided_by=decided_by, decision=decision, comment=comment, at=now)
 
     def close_task(self, task_id: str, status: Literal["expired", "cancelled"], *, actor: Actor = "system",
-                   comment: str | None = None) -> HumanTask:
-        """Close an open task without a decision (expiry, or the plan item went away)."""
+                   comment: str | None = None, decision: str | None = None) -> HumanTask:
+        """Close an open task without a person's decision (expiry, or the plan item went away).
+
+        ``decision`` is what the task resolves to by itself (an expired checkpoint's default),
+        so one ``human_task_decided`` event records both that it expired and how it resolved.
+        """
         row = self._open_task(task_id)
-        return self._close(row, status, decided_by=actor, decision=None, comment=comment, at=self._clock())
+        return self._close(row, status, decided_by=actor, decision=decision, comment=comment, at=self._clock())
 
     def _open_task(self, task_id: str) -> HumanTaskRow:
         self._check_open()

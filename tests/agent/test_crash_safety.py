@@ -103,8 +103,10 @@ def check_handed_to_person(make_orch: OrchFactory, case_id: str, gate: Path) -> 
     assert any("handed to a person" in p for p in problems)
     assert_sound(store, case_id)
 
-    # the person decides it should run again: it runs exactly once more and the case completes
-    orch.decide(task.id, Person("sam", {"case supervisor"} | ({task.role} if task.role else set())), "approve")
+    # only the bundle's operator role may answer; it decides the call should run again:
+    # it runs exactly once more and the case completes
+    assert task.role == "operator"
+    orch.decide(task.id, Person("sam", {"operator"}), "approve")
     done = orch.run(case_id)
     assert done.reason == "completed"
     assert len(calls_of("slow_payment")) == 1
