@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
@@ -17,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from casepilot import __version__
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import cases, definitions, inbox, web
+from casepilot.api._body import publish_limits
 from casepilot.api._limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from casepilot.api.access import DEFAULT_DEPLOYER_ROLE, require_signed_in
 from casepilot.api.errors import install_error_handlers
@@ -73,6 +75,15 @@ def create_app(
     def home() -> RedirectResponse:
         return RedirectResponse("/ui/inbox", status_code=303)
 
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The generated document with the body rules the routes enforce written in (see ``_body``)."""
+        if app.openapi_schema is None:
+            app.openapi_schema = publish_limits(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     return app
 
 

@@ -15,9 +15,10 @@ from fastapi.responses import StreamingResponse
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import describe_update
+from casepilot.api._body import INT_MAX, JsonRoute
 from casepilot.api.access import caller, require_action_role, require_operator, require_starter
 from casepilot.api.deps import OrchestratorDep
-from casepilot.api.errors import ApiError
+from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
 from casepilot.api.schemas import (
     ActorIn,
@@ -26,7 +27,6 @@ from casepilot.api.schemas import (
     CaseSummary,
     ChatIn,
     ChatReply,
-    ErrorBody,
     HistoryPage,
     PersonActionOut,
     RevealedCaseFile,
@@ -39,11 +39,13 @@ from casepilot.store import VerifyReport
 
 __all__ = ["case_summary", "router"]
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], route_class=JsonRoute, responses=error_responses(401, 422, 503))
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No case with this id."}}
-_NOT_OPERATOR: dict[int | str, dict[str, Any]] = {
-    403: {"model": ErrorBody, "description": "The person lacks the bundle's operator role."}}
+_NOT_FOUND = error_responses(_404="No case with this id.")
+_CHANGES = error_responses(
+    400, 409, 413, _403="The person lacks the bundle's operator role, or governance did not allow it.")
+"""What every request that works a case may also meet: a body that is not JSON or too large,
+a refusal, another writer first."""
 
 
 def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
@@ -70,8 +72,8 @@ def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CaseSummary,
-    responses={403: {"model": ErrorBody, "description": "The person lacks the bundle's starter role."},
-               404: {"model": ErrorBody, "description": "No definition with this key."}},
+    responses=error_responses(400, 413, _403="The person lacks the bundle's starter role.",
+                              _404="No definition with this key."),
 )
 def start_case(body: StartCaseIn, request: Request, orch: OrchestratorDep) -> CaseSummary:
     """Start a case on the latest version of a definition; its PII goes to the case's vault.
@@ -108,7 +110,7 @@ def get_case(case_id: str, orch: OrchestratorDep) -> CaseSummary:
     return case_summary(orch, case_id)
 
 
-@router.post("/{case_id}/run", response_model=RunOutcomeOut, responses={**_NOT_FOUND, **_NOT_OPERATOR})
+@router.post("/{case_id}/run", response_model=RunOutcomeOut, responses={**_NOT_FOUND, **_CHANGES})
 def run_case(case_id: str, request: Request, orch: OrchestratorDep, body: RunIn | None = None) -> RunOutcomeOut:
     """Work the case until it finishes, waits for people or events, or ``max_steps`` steps.
 
@@ -123,7 +125,7 @@ def run_case(case_id: str, request: Request, orch: OrchestratorDep, body: RunIn 
 
 @router.post(
     "/{case_id}/run/stream",
-    responses={**_NOT_FOUND, **_NOT_OPERATOR, 200: {"content": {"text/event-stream": {}},
+    responses={**_NOT_FOUND, **_CHANGES, 200: {"content": {"text/event-stream": {}},
                                    "description": "`step` events while the run goes, then one `outcome` event."}},
 )
 def run_case_streaming(case_id: str, request: Request, orch: OrchestratorDep,
@@ -159,7 +161,7 @@ def _sse(event: str, data: Any) -> str:
 def history(
     case_id: str,
     orch: OrchestratorDep,
-    after_seq: Annotated[int, Query(ge=0, description="Events after this sequence number.")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=INT_MAX, description="Events after this sequence number.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events.")] = 100,
 ) -> HistoryPage:
     """A page of the case's append-only, hash-chained history, oldest first."""
@@ -176,7 +178,7 @@ def verify(case_id: str, orch: OrchestratorDep) -> VerifyReport:
     return orch.store.verify(case_id)
 
 
-@router.post("/{case_id}/chat", response_model=ChatReply, responses={**_NOT_FOUND, **_NOT_OPERATOR})
+@router.post("/{case_id}/chat", response_model=ChatReply, responses={**_NOT_FOUND, **_CHANGES})
 def chat(case_id: str, body: ChatIn, request: Request, orch: OrchestratorDep) -> ChatReply:
     """Ask the case a question, or ask it to do one of its possible actions (governed like any other).
 
@@ -199,8 +201,9 @@ def people_actions(case_id: str, orch: OrchestratorDep) -> list[PersonActionOut]
 @router.post(
     "/{case_id}/actions/{action_id}",
     response_model=RunOutcomeOut,
-    responses={**_NOT_FOUND, 403: {"model": ErrorBody, "description": "The actor lacks an authorised role (the "
-                                   "operator role for an action open to anyone), or governance did not allow it."}},
+    responses={**_NOT_FOUND, **_CHANGES, **error_responses(
+        _403="The actor lacks an authorised role (the operator role for an action open to anyone), or "
+             "governance did not allow it.")},
 )
 def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDep,
             body: ActorIn | None = None) -> RunOutcomeOut:
@@ -222,7 +225,7 @@ def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDe
 @router.post(
     "/{case_id}/reveal",
     response_model=RevealedCaseFile,
-    responses={**_NOT_FOUND, 403: {"model": ErrorBody, "description": "The actor's roles may not see personal data."}},
+    responses={**_NOT_FOUND, **_CHANGES, **error_responses(_403="The actor's roles may not see personal data.")},
 )
 def reveal(case_id: str, request: Request, response: Response, orch: OrchestratorDep,
            body: ActorIn | None = None) -> RevealedCaseFile:

@@ -6,23 +6,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from casepilot.api._body import JsonRoute
 from casepilot.api.access import caller, require_deployer
 from casepilot.api.deps import OrchestratorDep
-from casepilot.api.errors import ApiError
-from casepilot.api.schemas import BundleIn, ErrorBody
+from casepilot.api.errors import ApiError, error_responses
+from casepilot.api.schemas import BundleIn
 from casepilot.store import DefinitionSummary
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/definitions", tags=["definitions"])
+router = APIRouter(prefix="/definitions", tags=["definitions"], route_class=JsonRoute,
+                   responses=error_responses(401, 422, 503))
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DefinitionSummary,
-    responses={403: {"model": ErrorBody, "description": "The person lacks the deployer role."},
-               422: {"model": ErrorBody, "description": "The bundle is invalid; every problem is listed."}},
+    responses=error_responses(400, 413, _403="The person lacks the deployer role.",
+                              _422="The bundle is invalid, or the request does not match the expected shape; "
+                                   "every problem is listed."),
 )
 def deploy(body: BundleIn, request: Request, orch: OrchestratorDep) -> DefinitionSummary:
     """Validate and deploy a bundle; a new version only when its content changed.

@@ -1,19 +1,27 @@
 """casepilot's typed errors as HTTP responses: one status per kind, one JSON body shape.
 
 Every error body is ``{"error": kind, "detail": message, "problems": [...]}`` so a client
-handles all failures alike; bad input is always a 4xx, never a 500.
+handles all failures alike; bad input is always a 4xx, never a 500. That holds for the
+framework's own refusals too (an unknown route 404, a wrong method 405, a body that is not
+JSON 400), and the OpenAPI document declares these statuses with this body
+(``error_responses``), so clients and schema checkers see what the service really returns.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from casepilot.api.schemas import ErrorBody
 from casepilot.errors import (
     CasepilotError,
     ConcurrencyConflict,
@@ -30,7 +38,8 @@ from casepilot.errors import (
     UnknownPlanItem,
 )
 
-__all__ = ["ApiError", "PageError", "error_response", "install_error_handlers", "status_for"]
+__all__ = ["ApiError", "PageError", "error_response", "error_responses", "install_error_handlers", "printable",
+           "status_for"]
 
 _STATUS: tuple[tuple[type[CasepilotError], int], ...] = (
     # Most specific first: NotFound is a StoreError.
@@ -55,7 +64,16 @@ files by name only, and the server's paths are none of its business."""
 
 
 def _clean(text: str) -> str:
-    return _BUNDLE_FOLDER.sub("", text)
+    return printable(_BUNDLE_FOLDER.sub("", text))
+
+
+def printable(text: str) -> str:
+    """``text`` with what UTF-8 cannot encode (lone surrogates) escaped as ``\\udXXX``.
+
+    An error message quotes what the client sent; encoding a lone surrogate it sent would
+    turn the refusal into a 500.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ApiError(Exception):
@@ -105,6 +123,10 @@ async def _casepilot_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        # Normally refused earlier by ``_body.JsonRoute``; a route without it still answers 400.
+        return error_response(400, "InvalidJSON", "the request body is not valid JSON. Send one JSON document "
+                              "(RFC 8259) in UTF-8 with content-type application/json")
     problems = [
         f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
         for error in jsonable_encoder(exc.errors())
@@ -130,6 +152,73 @@ def install_error_handlers(app: FastAPI, *, page_error: PageError | None = None)
         page = page_error(request, exc) if page_error is not None else None
         return page if page is not None else error_response(exc.status, exc.kind, exc.detail, exc.problems)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        allowed = _allowed_methods(request) if exc.status_code == 405 else []
+        response = await api_error(request, _http_refusal(request, exc, allowed))
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+
     app.add_exception_handler(CasepilotError, _casepilot_error)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+_HTTP_KINDS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed"}
+
+
+def _http_refusal(request: Request, exc: StarletteHTTPException, allowed: list[str]) -> ApiError:
+    """The framework's own refusals (routing, body reading) as an ``ApiError`` with a message that says what to do."""
+    path = request.url.path
+    if exc.status_code == 404:
+        return ApiError(404, "NotFound", f"there is no {path}: see /docs for the API's routes")
+    if exc.status_code == 405:
+        return ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed on {path}; use "
+                        f"{' or '.join(allowed) or 'another path'}")
+    if exc.status_code == 400:
+        return ApiError(400, "BadRequest", f"the request cannot be read ({exc.detail}); send JSON in UTF-8 with "
+                        "content-type application/json, or the form the page shows")
+    kind = _HTTP_KINDS.get(exc.status_code) or HTTPStatus(exc.status_code).phrase.replace(" ", "")
+    return ApiError(exc.status_code, kind, str(exc.detail))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path.
+
+    Starlette answers 405 from the first route whose path matches and lists only that route's
+    methods, while ``GET /definitions`` and ``POST /definitions`` are two routes: the
+    ``Allow`` header must name both.
+    """
+    allowed: list[str] = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "The body is not JSON (RFC 8259, UTF-8).",
+    401: "Nobody is signed in: the service trusts a sign-on proxy's identity headers and the request has none.",
+    403: "The person lacks the role the request needs, or governance did not allow it.",
+    404: "No such definition, case or inbox item.",
+    409: "Another request changed the case first, or the step is no longer possible; reload and retry.",
+    413: "The body is larger than the service accepts.",
+    422: "The request does not match the expected shape, or holds values casepilot cannot keep (a lone "
+         "surrogate, a NUL character, a number beyond 64 bits, nesting deeper than 64 levels); every "
+         "problem is listed.",
+    503: "The store failed (e.g. the database is unreachable); retry later.",
+}
+
+
+def error_responses(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error statuses, each with the ``ErrorBody`` shape.
+
+    ``described`` overrides a description for this route (``_409="The item was decided."``).
+    Declaring 422 also replaces FastAPI's default 422 body, which is not the one this service sends.
+    """
+    codes = [*statuses, *(int(name.lstrip("_")) for name in described)]
+    return {code: {"model": ErrorBody, "description": described.get(f"_{code}", _DESCRIPTIONS[code])}
+            for code in codes}

@@ -10,17 +10,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from casepilot.agent.orchestrator import Person
+from casepilot.api._body import JsonRoute
 from casepilot.api.access import require_item_role
 from casepilot.api.deps import OrchestratorDep
-from casepilot.api.errors import ApiError
+from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
-from casepilot.api.schemas import DecisionIn, ErrorBody
+from casepilot.api.schemas import DecisionIn
 from casepilot.errors import DecisionRejected
 from casepilot.store import HumanTask
 
 __all__ = ["refusal_status", "router"]
 
-router = APIRouter(prefix="/inbox", tags=["inbox"])
+router = APIRouter(prefix="/inbox", tags=["inbox"], route_class=JsonRoute, responses=error_responses(401, 422, 503))
 
 
 @router.get("", response_model=list[HumanTask])
@@ -51,13 +52,13 @@ def refusal_status(task: HumanTask, person: Person, choice: str) -> int:
 @router.post(
     "/{task_id}/decision",
     response_model=HumanTask,
-    responses={
-        403: {"model": ErrorBody, "description": "The person lacks the role the item needs (the operator "
-                                                 "role for an item that names none)."},
-        404: {"model": ErrorBody, "description": "No inbox item with this id."},
-        409: {"model": ErrorBody, "description": "The item was decided, expired, or its action changed."},
-        422: {"model": ErrorBody, "description": "The choice is not one of the item's options."},
-    },
+    responses=error_responses(
+        400, 413,
+        _403="The person lacks the role the item needs (the operator role for an item that names none).",
+        _404="No inbox item with this id.",
+        _409="The item was decided, expired, or its action changed.",
+        _422="The choice is not one of the item's options, or the request does not match the expected shape.",
+    ),
 )
 def decide(task_id: str, body: DecisionIn, request: Request, orch: OrchestratorDep) -> HumanTask:
     """Record a person's decision; the next run of the case resumes with it.

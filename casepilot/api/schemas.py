@@ -68,6 +68,8 @@ class BundleIn(_Claimed):
     files: dict[Annotated[str, StringConstraints(pattern=FILE_NAME_PATTERN)], str] = Field(
         min_length=1,
         description="File name -> text content: casepilot.yaml, the .cmmn model, .dmn guardrails, bindings.yaml.",
+        # A name outside the pattern is refused (422): say so, or the schema would allow any other name.
+        json_schema_extra={"additionalProperties": False},
         examples=[{"casepilot.yaml": "key: claim-triage\nmodel: claim-triage.cmmn\n…"}],
     )
 

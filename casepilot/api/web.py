@@ -29,6 +29,7 @@ from fastapi.templating import Jinja2Templates
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
+from casepilot.api._body import check_params, check_value
 from casepilot.api._origin import cross_site
 from casepilot.api.access import (
     caller,
@@ -59,7 +60,19 @@ def _same_site_posts(request: Request) -> None:
             raise ApiError(403, "CrossSiteRequest", f"refused: {reason}; use the page itself")
 
 
-router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(_same_site_posts)])
+async def _keepable_text(request: Request) -> None:
+    """Refuse (422, as a page) parameters and form fields casepilot cannot keep — a NUL
+    character (``%00``) PostgreSQL refuses — before any page code looks them up or stores
+    them (see ``_body``)."""
+    check_params(request)
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        check_value({name: value for name, value in form.items() if isinstance(value, str)}, "form")
+
+
+router = APIRouter(prefix="/ui", include_in_schema=False,
+                   dependencies=[Depends(_same_site_posts), Depends(_keepable_text)])
 
 
 def error_page(request: Request, exc: ApiError) -> HTMLResponse | None:
@@ -68,7 +81,7 @@ def error_page(request: Request, exc: ApiError) -> HTMLResponse | None:
     path = request.url.path
     if path != "/" and not path.startswith(router.prefix + "/"):
         return None
-    title = {401: "Not signed in", 403: "Not allowed"}.get(exc.status, "Refused")
+    title = {401: "Not signed in", 403: "Not allowed", 404: "Not found"}.get(exc.status, "Refused")
     return _page(request, "error.html", {"error": exc.detail, "title": title}, exc.status)
 
 
@@ -177,6 +190,11 @@ def start(
         parsed, problem = None, f"the variables are not JSON: {exc}"
     if problem is None and not isinstance(parsed, dict):
         problem = 'the variables must be a JSON object ({"name": value, …})'
+    if problem is None:
+        try:
+            check_value(parsed, "variables")
+        except ApiError as exc:
+            problem = exc.detail
     if problem is not None:
         return _page(request, "cases.html", {**_cases_context(orch), "error": problem, "variables": variables}, 422)
     try:

@@ -71,7 +71,7 @@ def test_malformed_run_decision_and_chat_payloads_are_422(client: TestClient) ->
     _error(client.post(f"/cases/{UNKNOWN}/chat", json={"actor": "ann", "message": ""}), 422, "ValidationError")
     _error(client.get(f"/cases/{UNKNOWN}/history", params={"limit": 0}), 422, "ValidationError")
     not_json = client.post("/cases", content=b"{not json", headers={"content-type": "application/json"})
-    _error(not_json, 422, "ValidationError")
+    _error(not_json, 400, "InvalidJSON")
 
 
 def test_bundle_with_broken_cmmn_is_422_naming_the_file(client: TestClient, claim_files: dict[str, str]) -> None:

@@ -56,3 +56,30 @@ def test_claims_are_worked_and_decided_over_http_on_postgresql(pg_url: str, clai
             calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
             assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}, calls
             assert store.verify(case["id"]).ok
+
+
+@pytest.mark.postgres
+def test_values_at_the_edge_are_kept_and_nul_is_refused_on_postgresql(pg_url: str, claim_files: dict[str, str]) -> None:
+    """The API's body limits are what PostgreSQL keeps as well: the largest numbers, nesting and
+    characters outside the BMP start, run and read back; a NUL (which PostgreSQL refuses) is 422."""
+    deep: Any = []
+    for _ in range(61):
+        deep = [deep]
+    edge = {"big": 2**63 - 1, "small": -(2**63), "deep": deep, "emoji": "\U0001f600 ok"}
+    with TestClient(app_from_settings(ApiSettings(database_url=pg_url))) as client:
+        assert client.post("/definitions", json={"files": claim_files}).status_code == 201
+        started = client.post("/cases", json={"definition_key": "claim-triage", "business_key": "PG-EDGE",
+                                              "variables": {"letter": LETTERS["straight-through"],
+                                                            "policy": "POL-PG", **edge}})
+        assert started.status_code == 201, started.text
+        case_id = started.json()["id"]
+        assert client.post(f"/cases/{case_id}/run").json()["reason"] == "completed"
+        kept = client.get(f"/cases/{case_id}").json()["variables"]
+        assert {name: kept[name] for name in edge} == edge
+        cases = client.get("/cases").json()
+        refused = client.post("/cases", json={"definition_key": "claim-triage", "business_key": "PG-\x00"})
+        assert refused.status_code == 422 and "NUL character" in refused.json()["detail"]
+        for lookup in (client.get("/cases", params={"business_key": "PG-\x00"}), client.get("/cases/PG%00"),
+                       client.get("/inbox", params={"case_id": "\x00"}), client.get("/ui/cases/PG%00")):
+            assert lookup.status_code == 422 and "NUL character" in lookup.text  # was PostgreSQL's DataError: 500
+        assert client.get("/cases").json() == cases  # the refused start wrote nothing
