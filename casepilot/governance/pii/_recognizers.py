@@ -299,7 +299,8 @@ def _national_number(main: str, digits: int) -> bool:
     """A valid national number written as one, with no word around it to say so.
 
     With a trunk "0": valid in one of ``_TRUNK_REGIONS`` — bare ("07314277224",
-    "0265969390") or grouped any way ("06-12345678", "030 515904"). Without one: a
+    "0265969390") or grouped any way ("06-12345678", "030 515904"); eight digits only
+    with the area code in parentheses ("(022) 90386": "02122024" is a date). Without one: a
     grouping that ``phonenumbers`` accepts for a valid number of ``_GROUPED_REGIONS``
     ("612 34 56 78", "333 1234567", "1-212-555-0199") and that is not a thousands
     grouping ("612 345 678" may be an amount) — never bare digits, which are as often
@@ -307,7 +308,9 @@ def _national_number(main: str, digits: int) -> bool:
     """
     plain = "".join(ch for ch in main if ch.isdigit())
     if plain.startswith("0"):
-        return digits >= 9 and plain[1] != "0" and any(_valid_in(plain, region) for region in _TRUNK_REGIONS)
+        # Eight digits only behind an area code in parentheses ("(022) 90386"): bare, they are a date.
+        shortest = 8 if main.startswith("(0") else 9
+        return digits >= shortest and plain[1] != "0" and any(_valid_in(plain, r) for r in _TRUNK_REGIONS)
     if not re.search(r"[ .()-]", main) or not 9 <= digits <= 11 or _THOUSANDS.fullmatch(main):
         return False
     return any(

@@ -42,6 +42,7 @@ def people(detector: PiiDetector, text: str) -> list[str]:
         "07314 277224",  # UK mobile, national layout
         "01632 960123",  # UK landline
         "(020) 7946 0123",  # UK London, area code in parentheses
+        "(022) 90386",  # IE, eight digits behind an area code in parentheses
         "0265969390",  # NL landline, bare
         "06-12345678",  # NL mobile, one dash
         "026 596 9390",  # NL landline, national layout
@@ -91,7 +92,7 @@ def test_bare_numbers_without_trunk_zero_need_a_phone_word(detector: PiiDetector
         "claim no. 0123456789 is open",
         "Invoice #0612345678 was paid.",
         "Reference: 07314277224",
-        "Paid on 12.05.2024 and on 01022024.",  # dates
+        "Paid on 12.05.2024 and on 01022024.",  # dates (eight bare digits)
         "Order 2024 123 456 shipped on 2024-05-12.",
     ],
 )
