@@ -318,27 +318,28 @@ class Nodes:
         if loaded.fresh and option["id"] not in {o.id for o in self.rt.options(loaded)[0]}:
             return {"verdict": None}  # the case moved on since observe (another worker or a person)
         observation = state.get("observation") or {}
-        action = self._proposed(loaded, option, plan["arguments"], _arg_provenance(observation, option["id"]),
+        # From here on the arguments are pseudonymised like the case file they mostly come from:
+        # governance, the history, the stored call and a parked action never hold clear PII a
+        # planner wrote itself; ``act`` reveals the real values to an in-process tool only.
+        arguments = self._pseudonymised(case_id, option, plan["arguments"])
+        action = self._proposed(loaded, option, arguments, _arg_provenance(observation, option["id"]),
                                 planner=plan["planner"], chat=observation.get("chat") or ())
         person = plan.get("person")
         who = _actor(person)
         verdict = self.rt.governor_for(loaded.bundle).review(
             action, self._as(person, self.context(loaded, confidence=plan["confidence"], action=action)))
-        # What the agent saw comes from the store, where values are already pseudonymised;
-        # arguments a model wrote itself are pseudonymised like any other text.
-        arguments = (jsonable(plan["arguments"]) if plan["planner"] == "rule"
-                     else self.rt.redact(case_id, plan["arguments"]))
+        # What the agent saw comes from the store, where values are already pseudonymised.
         plan_payload = {
             "observation_digest": _digest(observation),
             "saw": jsonable({"state": observation.get("case_state"), "items": observation.get("items"),
                              "variables": observation.get("variables")}),
             "options": [o["id"] for o in observation.get("options", [])],
             "chose": option["id"], "label": option["label"],
-            "arguments": arguments,
+            "arguments": jsonable(arguments),
             "rationale": plan["rationale"], "confidence": plan["confidence"], "planner": plan["planner"],
             "invalid_attempts": plan["invalid_attempts"],
         }
-        started = self._started_call(loaded, option, plan["arguments"], action.digest(), verdict.transformed) \
+        started = self._started_call(loaded, option, arguments, action.digest(), verdict.transformed) \
             if verdict.kind == "allow" else None
         steps = state.get("steps", 0) + 1
         with self.rt.step(case_id, loaded) as (step, loaded):
@@ -353,7 +354,7 @@ class Nodes:
                 return {"verdict": verdict.to_json(), "blocked": [*state.get("blocked", []), option["id"]],
                         "steps": steps}
             if verdict.kind == "require_human":
-                self._park(step, loaded, option, plan["arguments"], action, verdict, planner=plan["planner"],
+                self._park(step, loaded, option, arguments, action, verdict, planner=plan["planner"],
                            requested_by=person)
                 return {"verdict": verdict.to_json(), "steps": steps}
             call_id = self._record_started(step, loaded, started, actor=who)
@@ -460,9 +461,10 @@ class Nodes:
         variable it was read from (``arg_provenance``). A value the planner wrote itself is
         model text and untrusted (``planner:<name>``) — unless it occurs verbatim in a
         trusted case-file value (the request a person typed: ``request:<variable>``) and in
-        no untrusted one; see ``_values``. Compared after the case's pseudonymisation, so
-        the tokens in the stored case file match. This is what lets a payment to the IBAN the
-        user typed pass while the same call with an IBAN read from a document needs a person.
+        no untrusted one; see ``_values``. ``arguments`` are pseudonymised already
+        (``_pseudonymised``), so they compare with the tokens of the stored case file. This is
+        what lets a payment to the IBAN the user typed pass while the same call with an IBAN
+        read from a document needs a person.
         """
         kind = option["kind"]
         provenance: dict[str, Provenance] = dict(arg_provenance)
@@ -472,11 +474,9 @@ class Nodes:
         if written:
             assert loaded.engine is not None
             sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
-            compared = (self.rt.privacy.redact_value(written, loaded.id)[0] if self.rt.privacy is not None
-                        else written)
             fallback = Provenance.untrusted(f"planner:{planner}")
-            for name in written:
-                provenance[name] = sources.provenance_of(compared[name], fallback)
+            for name, value in written.items():
+                provenance[name] = sources.provenance_of(value, fallback)
         if kind in ("run_task", "decide") and option.get("tool"):
             tool = self.rt.registry.get(option["tool"])
             return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
@@ -495,12 +495,29 @@ class Nodes:
         tool = self.rt.registry.get(option["tool"])
         call_id = f"{loaded.id}:{loaded.record.last_seq + 1}:{digest[:8]}"
         external = option["tool"] in self.rt.governor_for(loaded.bundle).external_tools
+        # What leaves the process is what the Governor redacted; an in-process tool gets the
+        # (pseudonymised) arguments, which ``act`` reveals to it.
         args = dict(transformed) if external and transformed is not None else dict(arguments)
         call = StartedCall(call_id, option["tool"], tool.side_effect, option.get("instance_id"),
                            {**option, "digest": digest}, args)
         payload = {"call_id": call_id, "tool": option["tool"], "side_effect": tool.side_effect,
                    "arguments": self.rt.redact(loaded.id, args), "action_digest": digest}  # cheap: cached clean texts
         return call, payload
+
+    def _pseudonymised(self, case_id: str, option: Mapping[str, Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``arguments`` with the values a planner wrote itself pseudonymised into the case's vault.
+
+        The binding's values come from the case file and are pseudonymised already (and are
+        left as they are, so they still equal the binding's); numbers stay numbers.
+        """
+        if self.rt.privacy is None:
+            return dict(arguments)
+        defaults = option.get("default_arguments") or {}
+        written = {k: v for k, v in arguments.items() if k not in defaults or v != defaults[k]}
+        if not written:
+            return dict(arguments)
+        redacted = self.rt.privacy.redact_value(written, case_id)[0]
+        return {k: redacted[k] if k in written else v for k, v in arguments.items()}
 
     @staticmethod
     def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None,
