@@ -146,10 +146,11 @@ def _name(rnd: random.Random, fake: Faker, locale: str, style: int) -> str:
 def make_letters(count: int = LETTERS, seed: int = SEED) -> list[Letter]:
     """``count`` letters, the same ones on every run."""
     rnd = random.Random(seed)
+    fakers = {locale: Faker(locale) for locale in LOCALES}
     letters: list[Letter] = []
     for i in range(count):
         locale = LOCALES[i % len(LOCALES)]
-        fake = Faker(locale)
+        fake = fakers[locale]
         fake.seed_instance(seed + i)
         name = _name(rnd, fake, locale, i % 5)
         other = _name(rnd, fake, locale, (i + 2) % 5)
