@@ -44,9 +44,9 @@ _LEADING_PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "du", "ten", "ter", "zu", "zum", "zur", "vom", "dos",
      "dei", "degli", "dalla", "dello", "bin", "ibn"}
 )
-_MAX_PARTICLES = 3
+_MAX_PARTICLES = 3  # "van de la", "van 't"
 _CONFIDENT = 0.9  # a name with a given name, or after a cue
-_KNOWN = 0.89  # another mention of a confident name: above the NER model's 0.85  # "van de la", "van 't"
+_KNOWN = 0.89  # another mention of a confident name: above the NER model's 0.85
 # After these a particle-like word is an ordinary word ("the van Henschel drove") or part of
 # a street name ("Rue de Virton", "avenue de Provence", "Via dei Fiorentini").
 _DETERMINERS = frozenset(
