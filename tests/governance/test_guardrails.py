@@ -77,7 +77,7 @@ def test_missing_signals_fall_back_to_the_operator_not_to_allow(policy: Guardrai
     v = gov.review(action, GovernanceContext("claim-triage", 3, now=NOW))
     assert (v.kind, v.role) == ("require_human", "claims operations")
     finding = v.to_json()["findings"][0]
-    assert finding["missing_inputs"] == ["AI confidence score", "Sentiment score"]
+    assert finding["missing_inputs"] == ["Claimed amount", "AI confidence score", "Sentiment score"]
     assert "missing its input" in v.reason
     # Without an operator role to send it to, the same checkpoint blocks instead of being anyone's.
     kind, role, _, _ = review(policy, confidence=None, sentiment=None)
@@ -114,5 +114,5 @@ def test_a_verdict_typo_is_a_deploy_error_naming_file_table_and_rule(tmp_path: P
     with pytest.raises(DefinitionError) as caught:
         GuardrailPolicy.from_file(broken, "Review routing")
     problem = caught.value.problems[0]
-    assert problem.file == str(broken) and problem.element == "low_confidence" and problem.line is not None
+    assert problem.file == str(broken) and problem.element == "large_amount" and problem.line is not None
     assert "dt_review_routing" in problem.message and '"deny"' in problem.message
