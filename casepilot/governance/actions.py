@@ -62,6 +62,8 @@ class ProposedAction:
     """For LLM calls: the prompt's token estimate, so that a budget is checked before spending."""
     tags: tuple[str, ...] = ()
     """For tool calls: the tool's labels (``Tool.tags``, e.g. ``sends_externally``), which guardrails read."""
+    targets: tuple[str, ...] = ()
+    """For tool calls: the arguments that decide where the effect lands (``Tool.targets``)."""
 
     def digest(self) -> str:
         """sha256 of the action's canonical form (kind, name, case, plan item, arguments)."""
@@ -78,6 +80,22 @@ class ProposedAction:
     def untrusted_arguments(self) -> tuple[str, ...]:
         """Names of the arguments whose value came from an untrusted source."""
         return tuple(sorted(k for k, p in self.provenance.items() if not p.is_trusted))
+
+    @property
+    def untrusted_targets(self) -> tuple[str, ...]:
+        """The target arguments (where the effect lands) whose value came from an untrusted source."""
+        return tuple(k for k in self.untrusted_arguments if k in self.targets)
+
+    def provenance_lines(self) -> list[str]:
+        """One line per argument: its value (shortened) and where it came from — what a person is shown."""
+        lines = []
+        for name in sorted(self.arguments):
+            value = canonical_json(self.arguments[name])
+            shown = value if len(value) <= 80 else value[:77] + "…"
+            prov = self.provenance.get(name)
+            origin = ("trusted" if prov.is_trusted else "UNTRUSTED") + f", from {prov.source}" if prov else "origin unknown"
+            lines.append(f"{name} = {shown} [{origin}]")
+        return lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,8 @@ class Governor:
                     f"non-idempotent tool {action.name!r} would act on untrusted data in "
                     f"{', '.join(action.untrusted_arguments)}",
                     role=self.provenance_role,
+                    question=f"Run {action.name!r} with these arguments? "
+                    + "; ".join(action.provenance_lines()),
                 )
             )
         redacted: dict[str, Any] = dict(action.arguments)
@@ -141,6 +143,11 @@ class Governor:
                 findings.append(finding)
         findings = [self._routed(f) for f in findings]
         verdict = strictest(findings, action_digest=action.digest(), now=context.now)
+        if verdict.kind == "require_human" and action.kind == "tool_call" and action.arguments:
+            # The person approves exactly this call: show each argument and where it came from.
+            lines = "; ".join(action.provenance_lines())
+            if lines not in (verdict.question or ""):
+                verdict = replace(verdict, question=f"{verdict.question} — arguments: {lines}")
         return verdict.with_transform(redacted) if transformed else verdict
 
     def _loop_guard(self, action: ProposedAction, context: GovernanceContext) -> Finding | None:

@@ -36,6 +36,8 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 | untrusted_arguments   | list of strings  | arguments whose value came from a tool, document or model     |
 | side_effect           | string           | read_only, idempotent or non_idempotent                       |
 | tool_tags             | list of strings  | the tool's labels (``Tool.tags``: ``sends_externally`` …)     |
+| untrusted_targets     | list of strings  | untrusted arguments that decide where the effect lands        |
+| argument_sources      | context          | per argument, where its value came from (``request``, ``tool:x``) |
 | times_planned         | number           | how often the case already planned/ran this plan item         |
 | times_called          | number           | how often the case already called this tool, same arguments   |
 | arguments             | context          | the action's arguments (already redacted)                     |
@@ -80,6 +82,8 @@ INPUTS: tuple[str, ...] = (
     "untrusted_arguments",
     "side_effect",
     "tool_tags",
+    "untrusted_targets",
+    "argument_sources",
     "times_planned",
     "times_called",
     "arguments",
@@ -144,6 +148,8 @@ def guardrail_inputs(
         "untrusted_arguments": list(action.untrusted_arguments),
         "side_effect": action.side_effect,
         "tool_tags": list(action.tags),
+        "untrusted_targets": list(action.untrusted_targets),
+        "argument_sources": {name: p.source for name, p in action.provenance.items()},
         "times_planned": context.times_planned,
         "times_called": context.times_called,
         "arguments": dict(redacted_arguments),

@@ -27,6 +27,7 @@ def tool(
     timeout: float | None = 30.0,
     retry: RetryPolicy = DEFAULT_RETRY,
     tags: tuple[str, ...] = (),
+    targets: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Tool[Any, Any]]:
     """Decorate ``def f(args: ArgsModel) -> ResultModel`` (or ``async def``) to make a ``Tool``.
 
@@ -49,6 +50,7 @@ def tool(
             func=None if is_async else fn,
             afunc=fn if is_async else None,
             tags=tags,
+            targets=targets,
         )
 
     return wrap

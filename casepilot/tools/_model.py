@@ -99,6 +99,14 @@ class Tool(Generic[A, R]):
     func: SyncImpl[A, R] | None = field(default=None, repr=False)
     afunc: AsyncImpl[A, R] | None = field(default=None, repr=False)
     tags: tuple[str, ...] = ()
+    """Labels for governance: what the tool lets leave the user's control (``sends_externally``,
+    ``moves_money`` …); guardrails read them as ``tool_tags``."""
+    targets: tuple[str, ...] = ()
+    """The arguments that decide *where* the effect lands — who receives a message, which account
+    is paid, which URL is fetched, who is given access — as opposed to what it carries. A
+    guardrail can then ask a person only when a target came from an untrusted source
+    (``untrusted_targets``): a reply to someone the user named may quote a document; a payment
+    to an account a document named may not go unseen."""
 
     def __post_init__(self) -> None:
         problems: list[DefinitionError] = []
@@ -115,6 +123,11 @@ class Tool(Generic[A, R]):
             problems.append(DefinitionError(f"timeout must be positive or None, got {self.timeout}"))
         if self.side_effect not in ("read_only", "idempotent", "non_idempotent"):
             problems.append(DefinitionError(f"unknown side_effect {self.side_effect!r}"))
+        if isinstance(self.args_model, type) and issubclass(self.args_model, BaseModel):
+            unknown = [t for t in self.targets if t not in self.args_model.model_fields]
+            if unknown:
+                problems.append(DefinitionError(
+                    f"targets {unknown} are not arguments of the tool (it has {sorted(self.args_model.model_fields)})"))
         if problems:
             raise DefinitionError(f"invalid tool {self.name!r}", element="tool", problems=problems)
 

@@ -256,3 +256,47 @@ def test_guardrails_read_the_repeat_counts_and_tool_tags(tmp_path: Path) -> None
     plain = ProposedAction(kind="tool_call", name="lookup", case_id="c1")
     assert governor.review(plain, ctx()).kind == "allow"
     assert governor.review(plain, ctx(times_called=1)).kind == "block"
+
+
+# -- provenance a person and a guardrail can see ---------------------------------------------------------
+
+
+def test_a_checkpoint_shows_each_argument_and_where_it_came_from() -> None:
+    from casepilot.tools import Provenance
+
+    action = ProposedAction(
+        kind="tool_call", name="send_money", case_id="c1", side_effect="non_idempotent",
+        arguments={"recipient": "NL91ABNA0417164300", "amount": 98.7},
+        provenance={"recipient": Provenance.untrusted("tool:read_file"), "amount": Provenance.trusted("request")},
+        targets=("recipient",))
+    verdict = Governor(provenance_role="account owner").review(action, ctx())
+    assert verdict.kind == "require_human"
+    assert verdict.question is not None
+    assert '"NL91ABNA0417164300" [UNTRUSTED, from tool:read_file]' in verdict.question
+    assert "amount = 98.7 [trusted, from request]" in verdict.question
+
+
+def test_guardrails_read_untrusted_targets_and_argument_sources(tmp_path: Path) -> None:
+    from casepilot.tools import Provenance
+
+    rules = [("target", ["count(?) &gt; 0"], '"require_human"', '"ops"'), ("rest", ["-"], '"allow"', "null")]
+    policy = GuardrailPolicy.from_file(
+        write(tmp_path, table_dmn([("Untrusted targets", "untrusted_targets")], rules)), "Guard")
+    governor = Governor(guardrails=(policy,), provenance_role=None, operator_role="ops")
+
+    def mail(to: Provenance, body: Provenance) -> ProposedAction:
+        return ProposedAction(kind="tool_call", name="send_email", case_id="c1", side_effect="non_idempotent",
+                              arguments={"to": "x@example.org", "body": "hi"}, provenance={"to": to, "body": body},
+                              targets=("to",))
+
+    # A reply to someone the user named may quote a document …
+    assert governor.review(mail(Provenance.trusted("request"), Provenance.untrusted("tool:read")), ctx()).kind == "allow"
+    # … a message to an address a document named waits for a person.
+    assert governor.review(
+        mail(Provenance.untrusted("tool:read"), Provenance.trusted("request")), ctx()).kind == "require_human"
+    from casepilot.governance.guardrails import guardrail_inputs
+
+    inputs = guardrail_inputs(mail(Provenance.untrusted("tool:read"), Provenance.trusted("request")), ctx(),
+                              redacted_arguments={}, pii_counts={})
+    assert inputs["argument_sources"] == {"to": "tool:read", "body": "request"}
+    assert inputs["untrusted_targets"] == ["to"]
