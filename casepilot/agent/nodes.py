@@ -268,8 +268,8 @@ class Nodes:
                 tokens=u.prompt_tokens + u.completion_tokens, cost=cost, llm_calls=1,
                 wall_seconds=u.latency_ms / 1000)
             step.append("llm_call", actor="agent", payload={"model": u.model, "prompt_tokens": u.prompt_tokens,
-                        "completion_tokens": u.completion_tokens},
-                        tokens=u.prompt_tokens + u.completion_tokens, cost=float(cost), latency_ms=u.latency_ms)
+                        "completion_tokens": u.completion_tokens, "cost": str(cost)},
+                        tokens=u.prompt_tokens + u.completion_tokens, cost=cost, latency_ms=u.latency_ms)
 
     def context(self, loaded: LoadedCase, *, confidence: float | None,
                 action: ProposedAction | None = None) -> GovernanceContext:
@@ -281,8 +281,9 @@ class Nodes:
         signal_conf = _as_float(lookup_path(variables, signals.confidence)) if signals.confidence else None
         definition_usage = None
         if self.rt.governor_for(loaded.bundle).total_budget is not None:
+            # Exact: the store sums costs as integers (never as floats), and so does BudgetUsage.
             tokens, cost, calls = self.rt.store.llm_spend(loaded.bundle.key)
-            definition_usage = BudgetUsage(tokens=tokens, cost=Decimal(str(cost)), llm_calls=calls)
+            definition_usage = BudgetUsage(tokens=tokens, cost=cost, llm_calls=calls)
         times_planned, times_called = loaded.facts.times(action) if action is not None else (0, 0)
         return GovernanceContext(
             definition_key=loaded.bundle.key,
@@ -481,7 +482,8 @@ class Nodes:
             tool = self.rt.registry.get(option["tool"])
             return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
                                   plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
-                                  provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags))
+                                  provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags),
+                                  targets=tuple(tool.targets))
         transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
                       "start_child": "startChildCase"}.get(kind, kind)
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],

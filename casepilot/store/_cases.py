@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import Engine, case, func, insert
 from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -16,7 +17,7 @@ from ._canonical import GENESIS_HASH, as_utc, chain_hash, dumps_text, utc_iso
 from ._convert import EventLike, case_record, event_body, history_event, human_task
 from ._definitions import find_row
 from ._engine import write_connection
-from ._step import state_payload
+from ._step import NANO, state_payload
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus
 
@@ -89,20 +90,28 @@ def get_case(engine: Engine, case_id: str) -> CaseRecord:
     return case_record(row)
 
 
-def llm_spend(engine: Engine, definition_key: str) -> tuple[int, float, int]:
-    """Tokens, cost and number of ``llm_call`` events over every case of a definition."""
+def llm_spend(engine: Engine, definition_key: str) -> tuple[int, Decimal, int]:
+    """Tokens, cost (exact) and number of ``llm_call`` events over every case of a definition.
+
+    Costs are summed as integer billionths (``cost_nano``), exactly on every backend;
+    events written before that column existed count with their recorded float cost.
+    """
     query = (
         select_core(
             func.coalesce(func.sum(_EVENTS.c.tokens), 0),
-            func.coalesce(func.sum(_EVENTS.c.cost), 0.0),
+            func.coalesce(func.sum(_EVENTS.c.cost_nano), 0),
+            func.sum(case((_EVENTS.c.cost_nano.is_(None), _EVENTS.c.cost), else_=None)),
             func.count(),
         )
         .select_from(_EVENTS.join(_CASES, _EVENTS.c.case_id == _CASES.c.id))
         .where(_CASES.c.definition_key == definition_key, _EVENTS.c.kind == "llm_call")
     )
     with engine.connect() as conn:
-        tokens, cost, calls = conn.execute(query).one()
-    return int(tokens), float(cost), int(calls)
+        tokens, nano, legacy, calls = conn.execute(query).one()
+    cost = Decimal(int(nano)) * NANO
+    if legacy is not None:
+        cost += Decimal(str(legacy))
+    return int(tokens), cost, int(calls)
 
 
 def case_version(engine: Engine, case_id: str) -> int:

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal, cast
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -32,7 +33,28 @@ from ._engine import bound_to_step, write_connection
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
-__all__ = ["StaleVersion", "Step", "open_step", "state_payload"]
+__all__ = ["NANO", "StaleVersion", "Step", "cost_nano", "open_step", "state_payload"]
+
+NANO = Decimal("1e-9")
+"""The unit of ``history_events.cost_nano``: a billionth of the currency unit."""
+_NANO_LIMIT = Decimal(2**63 - 1) * NANO / 1000
+"""Costs up to this (about 9 million) fit a BIGINT with room for a thousand of them summed."""
+
+
+def cost_nano(cost: Decimal | float | None) -> int | None:
+    """``cost`` in exact billionths, rounded up (a budget may count a fraction too much, never too little).
+
+    Money is summed as integers so that no float rounding creeps into a budget: a float
+    given here is read as the decimal it prints as. A cost beyond what a 64-bit column
+    holds (or not a finite number) is left to the float ``cost`` column, which sums it
+    too — approximately, as it is no amount of money a model call costs.
+    """
+    if cost is None:
+        return None
+    exact = cost if isinstance(cost, Decimal) else Decimal(str(cost))
+    if not exact.is_finite() or abs(exact) >= _NANO_LIMIT:
+        return None
+    return int((exact / NANO).to_integral_value(rounding=ROUND_CEILING))
 
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
@@ -45,7 +67,7 @@ _SELECT_HEAD = DriverStatement(_HEAD)
 _SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
 _SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
 _EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule_ids_json", "tokens", "cost",
-                  "latency_ms", "prev_hash", "hash")
+                  "cost_nano", "latency_ms", "prev_hash", "hash")
 _INSERT_EVENTS = DriverStatement(insert(_EVENTS), column_keys=_EVENT_COLUMNS)
 _ADVANCE: dict[str, Any] = {"version": bindparam("new_version"), "last_seq": bindparam("new_last_seq"),
                             "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
@@ -129,7 +151,7 @@ class Step:
         payload: JsonObject | None = None,
         rule_ids: Sequence[str] = (),
         tokens: int | None = None,
-        cost: float | None = None,
+        cost: Decimal | float | None = None,
         latency_ms: float | None = None,
     ) -> HistoryEvent:
         """Stage one history event; sequence, timestamp and hash are assigned here."""
@@ -165,6 +187,9 @@ class Step:
         else:
             payload_text, payload = canonical
         rule_ids_text = dumps_text(list(event.rule_ids)) if event.rule_ids else "[]"
+        # The hash covers the cost as a JSON number (as it always has); the exact amount goes
+        # to ``cost_nano`` so that sums over many events stay exact.
+        cost = float(event.cost) if event.cost is not None else None
         body_text = event_body_text(
             case_id=self._case_id,
             seq=seq,
@@ -174,7 +199,7 @@ class Step:
             payload_text=payload_text,
             rule_ids_text=rule_ids_text,
             tokens=event.tokens,
-            cost=event.cost,
+            cost=cost,
             latency_ms=event.latency_ms,
         )
         new_hash = hashlib.sha256(self._head.encode("ascii") + body_text.encode("utf-8")).hexdigest()
@@ -187,7 +212,8 @@ class Step:
             "payload_json": payload_text,
             "rule_ids_json": rule_ids_text,
             "tokens": event.tokens,
-            "cost": event.cost,
+            "cost": cost,
+            "cost_nano": cost_nano(event.cost),
             "latency_ms": event.latency_ms,
             "prev_hash": self._head,
             "hash": new_hash,
@@ -204,7 +230,7 @@ class Step:
             payload=payload,
             rule_ids=event.rule_ids,
             tokens=event.tokens,
-            cost=event.cost,
+            cost=cost,
             latency_ms=event.latency_ms,
             prev_hash=self._head,
             hash=new_hash,

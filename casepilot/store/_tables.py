@@ -86,6 +86,9 @@ class EventRow(SQLModel, table=True):
     rule_ids_json: str = Field(sa_column=Column(Text, nullable=False))
     tokens: int | None = None
     cost: float | None = None
+    """The cost as the hash covers it (a JSON number; for reading)."""
+    cost_nano: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    """The exact cost in 10⁻⁹ currency units (rounded up), which sums exactly in SQL (``llm_spend``)."""
     latency_ms: float | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)

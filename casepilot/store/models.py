@@ -7,6 +7,7 @@ private to ``casepilot.store`` so that the schema can change without rippling ou
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -123,7 +124,8 @@ class NewEvent(_Frozen):
     payload: JsonObject = Field(default_factory=dict)
     rule_ids: tuple[str, ...] = ()
     tokens: int | None = None
-    cost: float | None = None
+    cost: Decimal | float | None = None
+    """Money: give a ``Decimal`` (exact); the store keeps it exactly for sums (``llm_spend``)."""
     latency_ms: float | None = None
 
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -190,8 +191,8 @@ class Store:
             now=self._clock(),
         )
 
-    def llm_spend(self, definition_key: str) -> tuple[int, float, int]:
-        """What every case of ``definition_key`` spent on language models: (tokens, cost, calls)."""
+    def llm_spend(self, definition_key: str) -> tuple[int, Decimal, int]:
+        """What every case of ``definition_key`` spent on language models: (tokens, cost, calls), the cost exact."""
         return _cases.llm_spend(self.engine, definition_key)
 
     def case_version(self, case_id: str) -> int:
