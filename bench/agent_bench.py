@@ -105,8 +105,11 @@ def write_chain_bundle(folder: Path, n: int) -> Path:
     bindings = [{"task": f"Step {i}", "tool": "bench_step", "inputs": {"ref": "ref"}, "outputs": {"out": "done"}}
                 for i in range(n)]
     (folder / "bindings.yaml").write_text(yaml.safe_dump({"bindings": bindings}), encoding="utf-8")
+    # Every step calls the same tool with the same argument on purpose: the loop guard
+    # (evaluated at every step all the same) allows that many repeats.
     manifest = {"key": "bench-chain", "model": "chain.cmmn", "bindings": "bindings.yaml",
-                "governance": {"allowlist": {"tools": ["bench_step"]}, "provenance_role": None}}
+                "governance": {"allowlist": {"tools": ["bench_step"]}, "provenance_role": None,
+                               "max_repeats": n + 1}}
     (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
     return folder
 
