@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import describe_update
-from casepilot.api._body import INT_MAX, JsonRoute
+from casepilot.api._body import JsonRoute
 from casepilot.api.access import caller, require_action_role, require_operator, require_starter
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
@@ -40,6 +40,10 @@ from casepilot.store import VerifyReport
 __all__ = ["case_summary", "router"]
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=JsonRoute, responses=error_responses(401, 422, 503))
+
+_SEQ_MAX = 2**31 - 1
+"""The largest history sequence number: the store keeps them in an ``INTEGER`` column, 32 bits
+on PostgreSQL, which refuses a larger ``after_seq`` in the query itself (a 500, not an empty page)."""
 
 _NOT_FOUND = error_responses(_404="No case with this id.")
 _CHANGES = error_responses(
@@ -161,7 +165,7 @@ def _sse(event: str, data: Any) -> str:
 def history(
     case_id: str,
     orch: OrchestratorDep,
-    after_seq: Annotated[int, Query(ge=0, le=INT_MAX, description="Events after this sequence number.")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=_SEQ_MAX, description="Events after this sequence number.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events.")] = 100,
 ) -> HistoryPage:
     """A page of the case's append-only, hash-chained history, oldest first."""

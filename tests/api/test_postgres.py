@@ -75,6 +75,9 @@ def test_values_at_the_edge_are_kept_and_nul_is_refused_on_postgresql(pg_url: st
         case_id = started.json()["id"]
         assert client.post(f"/cases/{case_id}/run").json()["reason"] == "completed"
         kept = client.get(f"/cases/{case_id}").json()["variables"]
+        last_page = client.get(f"/cases/{case_id}/history", params={"after_seq": 2**31 - 1})
+        assert last_page.status_code == 200 and last_page.json()["events"] == []
+        assert client.get(f"/cases/{case_id}/history", params={"after_seq": 2**31}).status_code == 422  # was a 500
         assert {name: kept[name] for name in edge} == edge
         cases = client.get("/cases").json()
         refused = client.post("/cases", json={"definition_key": "claim-triage", "business_key": "PG-\x00"})
