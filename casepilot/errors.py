@@ -15,6 +15,7 @@ first to HTTP 4xx and the second to a retry or an incident::
     ├── DecisionRejected           a human decision was refused (wrong role, changed action, expired, bad option)
     ├── NotAuthorized              a person lacks a role the case model requires for an action
     ├── ConcurrencyConflict        another writer changed the case first (optimistic locking)
+    │   └── CaseBusy               another worker holds the case's lease (one worker per case)
     ├── StoreError                 persistence failures other than conflicts
     │   └── NotFound               a case, definition, task or event that does not exist
     ├── HistoryTampered            the hash chain of a case history does not verify
@@ -25,6 +26,7 @@ first to HTTP 4xx and the second to a retry or an incident::
 from __future__ import annotations
 
 __all__ = [
+    "CaseBusy",
     "CasepilotError",
     "ConcurrencyConflict",
     "DecisionRejected",
@@ -142,6 +144,10 @@ class NotAuthorized(CasepilotError):
 
 class ConcurrencyConflict(CasepilotError):
     """Another writer updated the case since it was loaded; reload and apply the step again."""
+
+
+class CaseBusy(ConcurrencyConflict):
+    """Another worker holds the case's lease and did not give it back in time; try again later."""
 
 
 class StoreError(CasepilotError):

@@ -318,6 +318,10 @@ class Nodes:
         loaded = self.rt.load(case_id, check_version=False)
         if loaded.fresh and option["id"] not in {o.id for o in self.rt.options(loaded)[0]}:
             return {"verdict": None}  # the case moved on since observe (another worker or a person)
+        if any(c.option.get("id") == option["id"] for c in loaded.facts.started.values()):
+            # The same call is already started (by a worker that lost its lease, or is still running):
+            # never start it a second time; recovery decides about the first one.
+            return {"verdict": None}
         observation = state.get("observation") or {}
         # From here on the arguments are pseudonymised like the case file they mostly come from:
         # governance, the history, the stored call and a parked action never hold clear PII a

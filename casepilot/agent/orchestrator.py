@@ -31,6 +31,7 @@ from casepilot.agent.chat import answer
 from casepilot.agent.checkpointing import checkpointer_for
 from casepilot.agent.context import AgentRuntime
 from casepilot.agent.graph import build_graph
+from casepilot.agent.lease import CaseLeases
 from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.agent.people import PersonAction, authorised, person_actions
 from casepilot.agent.planning import Planner
@@ -99,6 +100,8 @@ class Orchestrator:
         *,
         privacy: CasePrivacy | bool | None = True,
         clock: Callable[[], dt.datetime] | None = None,
+        lease_ttl: float = 30.0,
+        lease_wait: float = 60.0,
     ) -> None:
         if privacy is True:
             privacy = CasePrivacy(store.vault)
@@ -112,6 +115,8 @@ class Orchestrator:
             governor=governor,
             clock=clock or (lambda: dt.datetime.now(dt.UTC)),
         )
+        self.leases = CaseLeases(store, ttl=lease_ttl, wait=lease_wait)
+        """One worker per case: every method that works a case holds its lease (``lease``)."""
         self._checkpointer, self._checkpoint_conn = checkpointer_for(store)
         self._graph = build_graph(Nodes(self.runtime), self._checkpointer)
 
@@ -183,26 +188,28 @@ class Orchestrator:
         Child cases started by case tasks are worked too; when one finishes, its case task
         completes and the parent goes on.
         """
-        self.store.case_version(case_id)  # NotFound for an unknown case, before anything runs
-        sync_children(self.runtime, case_id)
-        result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
-        while True:
-            children = list(self.runtime.load(case_id).facts.children.values())
-            for child_id in children:
-                self.run(child_id, max_steps=max_steps)
-            if not children or not sync_children(self.runtime, case_id):
-                break
+        with self.leases.hold(case_id):
+            self.store.case_version(case_id)  # NotFound for an unknown case, before anything runs
+            sync_children(self.runtime, case_id)
             result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
-        # A run that paused in ``wait`` says so in its result.
-        return self._outcome(case_id, result, interrupted="__interrupt__" in result)
+            while True:
+                children = list(self.runtime.load(case_id).facts.children.values())
+                for child_id in children:
+                    self.run(child_id, max_steps=max_steps)
+                if not children or not sync_children(self.runtime, case_id):
+                    break
+                result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
+            # A run that paused in ``wait`` says so in its result.
+            return self._outcome(case_id, result, interrupted="__interrupt__" in result)
 
     def stream(self, case_id: str, *, max_steps: int = 50) -> Iterator[dict[str, Any]]:
         """Run like ``run`` and yield each node's update as it happens."""
-        self.store.case(case_id)
-        for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
-                                        stream_mode="updates"):
-            for node, update in chunk.items():
-                yield {"node": node, "update": update}
+        with self.leases.hold(case_id):
+            self.store.case(case_id)
+            for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
+                                            stream_mode="updates"):
+                for node, update in chunk.items():
+                    yield {"node": node, "update": update}
 
     def outcome(self, case_id: str) -> RunOutcome:
         """Where the case's loop stands now (after ``run`` or ``stream``)."""
@@ -229,6 +236,11 @@ class Orchestrator:
         option, the item expired, or the action behind a checkpoint changed since.
         """
         task = self.store.task(task_id)
+        with self.leases.hold(task.case_id):
+            return self._decide(task, actor, choice, comment)
+
+    def _decide(self, task: HumanTask, actor: Person, choice: str, comment: str | None) -> HumanTask:
+        task_id = task.id
         result: dict[str, Any] = {"decision": choice, "comment": comment, "by": actor.name}
         if self.runtime.privacy is not None:
             result = self.runtime.privacy.redact_value(result, task.case_id)[0]
@@ -258,25 +270,26 @@ class Orchestrator:
 
     def reveal(self, case_id: str, value: Any, actor: Person) -> Any:
         """Restore the clear text behind pseudonyms for an actor whose role the case allows; audited."""
-        loaded = self.runtime.load(case_id)
-        allowed = set(loaded.bundle.manifest.governance.reveal_roles)
-        if self.runtime.privacy is None:
-            return value
-        if not allowed & set(actor.roles):
+        with self.leases.hold(case_id):
+            loaded = self.runtime.load(case_id)
+            allowed = set(loaded.bundle.manifest.governance.reveal_roles)
+            if self.runtime.privacy is None:
+                return value
+            if not allowed & set(actor.roles):
+                with self.runtime.step(case_id) as (step, _):
+                    step.append("error", actor=f"person:{actor.name}", payload={
+                        "problem": "reveal refused: the actor has none of the roles allowed to see personal data",
+                        "allowed_roles": sorted(allowed)})
+                raise DecisionRejected(
+                    f"{actor.name} may not see personal data of case {case_id}: needs one of {sorted(allowed) or 'no role'}")
+            try:
+                revealed = self.runtime.privacy.reveal_payload(value, case_id)
+            except NotFound as exc:
+                raise NotFound(f"the personal data of case {case_id} cannot be revealed: {exc}") from exc
             with self.runtime.step(case_id) as (step, _):
-                step.append("error", actor=f"person:{actor.name}", payload={
-                    "problem": "reveal refused: the actor has none of the roles allowed to see personal data",
-                    "allowed_roles": sorted(allowed)})
-            raise DecisionRejected(
-                f"{actor.name} may not see personal data of case {case_id}: needs one of {sorted(allowed) or 'no role'}")
-        try:
-            revealed = self.runtime.privacy.reveal_payload(value, case_id)
-        except NotFound as exc:
-            raise NotFound(f"the personal data of case {case_id} cannot be revealed: {exc}") from exc
-        with self.runtime.step(case_id) as (step, _):
-            step.append("pii_revealed", actor=f"person:{actor.name}", payload={
-                "roles": sorted(actor.roles), "tokens": sorted(self.runtime.privacy.tokens_in(value))})
-        return revealed
+                step.append("pii_revealed", actor=f"person:{actor.name}", payload={
+                    "roles": sorted(actor.roles), "tokens": sorted(self.runtime.privacy.tokens_in(value))})
+            return revealed
 
     def erase(self, case_id: str, actor: Person | str = "system", reason: str | None = None) -> None:
         """Crypto-shred the case's personal data (its vault key) and record the erasure.
@@ -284,10 +297,11 @@ class Orchestrator:
         The history stays verifiable; pseudonyms in it can never be resolved again, in this
         process or any other.
         """
-        who = f"person:{actor.name}" if isinstance(actor, Person) else actor
-        self.store.erase(case_id, actor=who, reason=reason)
-        if self.runtime.privacy is not None:
-            self.runtime.privacy.forget(case_id)
+        with self.leases.hold(case_id):
+            who = f"person:{actor.name}" if isinstance(actor, Person) else actor
+            self.store.erase(case_id, actor=who, reason=reason)
+            if self.runtime.privacy is not None:
+                self.runtime.privacy.forget(case_id)
 
     # -- chat ---------------------------------------------------------------------------------------
 
@@ -299,9 +313,10 @@ class Orchestrator:
         (pass a ``Person``; a plain actor string such as ``"person:joe"`` holds no roles), and
         the history records the action as theirs.
         """
-        if isinstance(actor, Person):
-            return answer(self, case_id, f"person:{actor.name}", message, roles=actor.roles)
-        return answer(self, case_id, actor, message)
+        with self.leases.hold(case_id):
+            if isinstance(actor, Person):
+                return answer(self, case_id, f"person:{actor.name}", message, roles=actor.roles)
+            return answer(self, case_id, actor, message)
 
     def run_option(self, case_id: str, option_id: str, *, requested_by: str = "chat", actor: str | None = None,
                    roles: frozenset[str] = frozenset()) -> str:
@@ -311,29 +326,30 @@ class Orchestrator:
         and recorded as theirs, not the agent's. Returns what happened, in words (allowed and
         done, waiting for a person, or blocked).
         """
-        nodes = Nodes(self.runtime)
-        state: LoopState = {"case_id": case_id, "max_steps": 1, "steps": 0, "blocked": [], "stop": None}
-        state.update(nodes.observe(state))
-        observation = state.get("observation")
-        if not observation:
-            return f"The case cannot act now ({state.get('stop') or 'nothing to do'})."
-        option = next((o for o in observation["options"] if o["id"] == option_id), None)
-        if option is None:
-            return f"{option_id!r} is not possible now."
-        asker = {"actor": actor, "roles": sorted(roles)} if actor else None
-        state["plan"] = {"option": option, "arguments": dict(option["default_arguments"]),
-                         "rationale": f"requested by {requested_by}", "confidence": 1.0, "planner": requested_by,
-                         "usage": [], "invalid_attempts": [], "person": asker}
-        state.update(nodes.govern(state))
-        verdict = state.get("verdict") or {}
-        if verdict.get("kind") == "allow":
-            if state.get("call_id"):
-                state.update(nodes.act(state))
-            state.update(nodes.record(state))
-            return f"Done: {option['label']} ({verdict.get('reason', 'allowed')})."
-        if verdict.get("kind") == "require_human":
-            return f"{option['label']} needs a {verdict.get('role') or 'person'}'s approval first: {verdict.get('reason')}."
-        return f"{option['label']} was blocked: {verdict.get('reason')}."
+        with self.leases.hold(case_id):
+            nodes = Nodes(self.runtime)
+            state: LoopState = {"case_id": case_id, "max_steps": 1, "steps": 0, "blocked": [], "stop": None}
+            state.update(nodes.observe(state))
+            observation = state.get("observation")
+            if not observation:
+                return f"The case cannot act now ({state.get('stop') or 'nothing to do'})."
+            option = next((o for o in observation["options"] if o["id"] == option_id), None)
+            if option is None:
+                return f"{option_id!r} is not possible now."
+            asker = {"actor": actor, "roles": sorted(roles)} if actor else None
+            state["plan"] = {"option": option, "arguments": dict(option["default_arguments"]),
+                             "rationale": f"requested by {requested_by}", "confidence": 1.0, "planner": requested_by,
+                             "usage": [], "invalid_attempts": [], "person": asker}
+            state.update(nodes.govern(state))
+            verdict = state.get("verdict") or {}
+            if verdict.get("kind") == "allow":
+                if state.get("call_id"):
+                    state.update(nodes.act(state))
+                state.update(nodes.record(state))
+                return f"Done: {option['label']} ({verdict.get('reason', 'allowed')})."
+            if verdict.get("kind") == "require_human":
+                return f"{option['label']} needs a {verdict.get('role') or 'person'}'s approval first: {verdict.get('reason')}."
+            return f"{option['label']} was blocked: {verdict.get('reason')}."
 
     # -- people's own actions ---------------------------------------------------------------------
 
@@ -350,33 +366,34 @@ class Orchestrator:
         (``GovernanceBlocked`` unless allowed — the verdict is recorded either way) and recorded
         with the person as actor. ``run`` then works the case on.
         """
-        loaded = self.runtime.load(case_id)
-        possible = person_actions(loaded.engine) if loaded.engine is not None else []
-        found = next((a for a in possible if a.id == action_id), None)
-        if found is None:
-            names = ", ".join(f"{a.id} ({a.label})" for a in possible) or "none"
-            raise UnknownPlanItem(f"{action_id!r} is not an action people can take in case {case_id} now; "
-                                  f"possible: {names}")
-        if not authorised(found, actor.roles):
-            held = ", ".join(sorted(actor.roles)) or "no roles"
-            raise NotAuthorized(f"{actor.name} cannot {found.kind} {found.label!r}: the case model authorises "
-                                f"{' or '.join(found.roles)}, and {actor.name} has {held}")
-        who = f"person:{actor.name}"
-        proposed = ProposedAction(kind="transition", name=found.kind, case_id=case_id, plan_item=found.label,
-                                  arguments={"action": found.id})
-        context = replace(Nodes(self.runtime).context(loaded, confidence=None, action=proposed),
-                          actor=who, roles=actor.roles)
-        verdict = self.runtime.governor_for(loaded.bundle).review(proposed, context)
-        with self.runtime.step(case_id, loaded) as (step, loaded):
-            step.append("verdict", actor=who, payload={"action": found.id, **verdict.to_json()},
-                        rule_ids=verdict.rule_ids)
-            if verdict.kind == "allow":
-                loaded.facts.count(proposed)
-                assert loaded.engine is not None
-                self.runtime.record_transitions(step, loaded.engine.apply(found.action), who)
-                self.runtime.sync_inbox(step, loaded)
-        if verdict.kind != "allow":
-            raise GovernanceBlocked(f"{found.label!r} was not allowed: {verdict.reason}")
+        with self.leases.hold(case_id):
+            loaded = self.runtime.load(case_id)
+            possible = person_actions(loaded.engine) if loaded.engine is not None else []
+            found = next((a for a in possible if a.id == action_id), None)
+            if found is None:
+                names = ", ".join(f"{a.id} ({a.label})" for a in possible) or "none"
+                raise UnknownPlanItem(f"{action_id!r} is not an action people can take in case {case_id} now; "
+                                      f"possible: {names}")
+            if not authorised(found, actor.roles):
+                held = ", ".join(sorted(actor.roles)) or "no roles"
+                raise NotAuthorized(f"{actor.name} cannot {found.kind} {found.label!r}: the case model authorises "
+                                    f"{' or '.join(found.roles)}, and {actor.name} has {held}")
+            who = f"person:{actor.name}"
+            proposed = ProposedAction(kind="transition", name=found.kind, case_id=case_id, plan_item=found.label,
+                                      arguments={"action": found.id})
+            context = replace(Nodes(self.runtime).context(loaded, confidence=None, action=proposed),
+                              actor=who, roles=actor.roles)
+            verdict = self.runtime.governor_for(loaded.bundle).review(proposed, context)
+            with self.runtime.step(case_id, loaded) as (step, loaded):
+                step.append("verdict", actor=who, payload={"action": found.id, **verdict.to_json()},
+                            rule_ids=verdict.rule_ids)
+                if verdict.kind == "allow":
+                    loaded.facts.count(proposed)
+                    assert loaded.engine is not None
+                    self.runtime.record_transitions(step, loaded.engine.apply(found.action), who)
+                    self.runtime.sync_inbox(step, loaded)
+            if verdict.kind != "allow":
+                raise GovernanceBlocked(f"{found.label!r} was not allowed: {verdict.reason}")
 
     # -- async variants -----------------------------------------------------------------------------
 

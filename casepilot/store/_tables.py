@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "CaseLeaseRow",
     "CaseRow",
     "DefinitionFileRow",
     "DefinitionRow",
@@ -136,3 +137,13 @@ class VaultKeyRow(SQLModel, table=True):
     key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     shredded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class CaseLeaseRow(SQLModel, table=True):
+    """Who works a case right now, until when (one worker per case; see ``_leases``)."""
+
+    __tablename__ = "case_leases"
+
+    case_id: str = Field(max_length=64, primary_key=True)
+    owner: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=_ts())

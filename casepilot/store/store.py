@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from casepilot.errors import ConcurrencyConflict, HistoryTampered
 
-from . import _cases, _definitions, _migrate
+from . import _cases, _definitions, _leases, _migrate
 from ._canonical import utc_iso
 from ._engine import make_engine
 from ._step import StaleVersion, Step, open_step
@@ -194,6 +194,32 @@ class Store:
     def llm_spend(self, definition_key: str) -> tuple[int, Decimal, int]:
         """What every case of ``definition_key`` spent on language models: (tokens, cost, calls), the cost exact."""
         return _cases.llm_spend(self.engine, definition_key)
+
+    # -- leases: one worker per case ---------------------------------------------------------------
+
+    def acquire_lease(self, case_id: str, owner: str, ttl_seconds: float) -> bool:
+        """Take the lease on ``case_id`` for ``owner`` (free, expired or already theirs); False if held.
+
+        Expiry uses this store's clock: workers on several machines need synchronised clocks
+        (NTP), and a ``ttl_seconds`` well above the skew.
+        """
+        from datetime import timedelta
+
+        return _leases.acquire(self.engine, case_id, owner, now=self._clock(), ttl=timedelta(seconds=ttl_seconds))
+
+    def renew_lease(self, case_id: str, owner: str, ttl_seconds: float) -> bool:
+        """Extend ``owner``'s lease; False when it is no longer theirs."""
+        from datetime import timedelta
+
+        return _leases.renew(self.engine, case_id, owner, now=self._clock(), ttl=timedelta(seconds=ttl_seconds))
+
+    def release_lease(self, case_id: str, owner: str) -> None:
+        """Give ``owner``'s lease on ``case_id`` back."""
+        _leases.release(self.engine, case_id, owner)
+
+    def lease_holder(self, case_id: str) -> str | None:
+        """Who holds a live lease on ``case_id``, if anyone."""
+        return _leases.holder(self.engine, case_id, now=self._clock())
 
     def case_version(self, case_id: str) -> int:
         """The case's optimistic-concurrency version only (a cheap check that a cached copy is current)."""
