@@ -1,5 +1,9 @@
-"""Two workers on one case: the loser of a race re-runs its node on a fresh read instead of
-failing or applying a step twice."""
+"""Two writers on one case: the loser of a race re-runs its node on a fresh read instead of
+failing or applying a step twice.
+
+Orchestrators take the case's lease (``lease``), so another orchestrator's chat now waits for
+the run instead of racing it; the race is made here by a writer that goes to the store
+directly (as one whose lease expired would), which the version check still catches."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from tests.agent.conftest import OrchFactory
 
 
 class MeddlingPlanner:
-    """Plans like the RulePlanner, but first lets another worker write to the case."""
+    """Plans like the RulePlanner, but first lets another writer change the case under it."""
 
     name = "rule"
 
@@ -22,7 +26,8 @@ class MeddlingPlanner:
     def plan(self, observation: Observation) -> Plan:
         if self.other is not None and self.meddled < 2:
             self.meddled += 1
-            self.other.chat(observation.case_id, "person:bob", "what is the status?")
+            with self.other.runtime.step(observation.case_id) as (step, _loaded):
+                step.append("chat_message", actor="person:bob", payload={"role": "user", "text": "status?"})
         return RulePlanner().plan(observation)
 
 
@@ -41,5 +46,5 @@ def test_a_worker_that_loses_a_race_retries_on_fresh_state(make_orch: OrchFactor
     completed = [e for e in history if e.kind == "tool_call_completed"]
     assert [e.payload["tool"] for e in started] == ["extract_claim", "sentiment", "approve_payment"]
     assert len(completed) == len(started)
-    assert sum(1 for e in history if e.kind == "chat_message") == 4
+    assert sum(1 for e in history if e.kind == "chat_message") == 2
     assert store.verify(case.id).ok
