@@ -137,9 +137,12 @@ def act(case_id: str, action_id: str,
 
 
 def chat(case_id: str, message: str, actor: Annotated[str, typer.Option("--as")] = "user",
+         roles: Annotated[list[str] | None, typer.Option("--role", help="a role you hold (repeat for several)")] = None,
          db: DbOption = None, tools: ToolsOption = None) -> None:
-    """Ask the case a question, or ask it to do one of its possible actions."""
-    console.print(_orchestrator(db, tools).chat(case_id, f"person:{actor}", message))
+    """Ask the case a question, or ask it to do one of its possible actions (governed as you, with your roles)."""
+    from casepilot.agent.orchestrator import Person
+
+    console.print(_orchestrator(db, tools).chat(case_id, Person(actor, set(roles or [])), message))
 
 
 def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = False) -> None:

@@ -190,7 +190,7 @@ def chat(case_id: str, body: ChatIn, request: Request, orch: OrchestratorDep) ->
     """
     person = request_person(request, body.actor, body.roles)
     require_operator(request, orch, case_id, person, f"chat with case {case_id}")
-    return ChatReply(case_id=case_id, reply=orch.chat(case_id, f"person:{person.name}", body.message))
+    return ChatReply(case_id=case_id, reply=orch.chat(case_id, person, body.message))
 
 
 @router.get("/{case_id}/actions", response_model=list[PersonActionOut], responses=_NOT_FOUND)

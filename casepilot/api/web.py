@@ -345,5 +345,5 @@ def chat(
         require_operator(request, orch, case_id, person, f"chat with case {case_id}")
     except (CasepilotError, ApiError) as exc:
         return _case_error(request, orch, case_id, exc, _status_of(exc))
-    reply = orch.chat(case_id, f"person:{person.name}", message)
+    reply = orch.chat(case_id, person, message)
     return _to_case(request, case_id, reply[:500])

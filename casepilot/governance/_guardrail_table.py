@@ -158,20 +158,44 @@ _PROBE = "cp_guardrail_input_value"
 
 
 def _probe(text: str, names: frozenset[str]) -> Any:
-    """``value in (entry)`` compiled as an expression: FEEL's three-valued answer to the entry.
+    """The entry as a FEEL expression: its three-valued answer for the input value.
 
-    A unary test that cannot be decided (``"high" > 10000``) is simply *no match* for the DMN
-    engine; as an expression it is null, which is how governance tells an error from a miss.
-    ``not(…)`` is probed on its inner tests (null either way); an entry that cannot be
-    written this way gets no probe.
+    A unary test that cannot be decided (``"high" > 10000``, ``matches(?, "[")``) is simply
+    *no match* for the DMN engine; as an expression it is null, which is how governance tells
+    an error from a miss. An entry that uses ``?`` becomes that expression with ``?`` bound to
+    the value; any other entry becomes ``value in (entry)``; ``not(…)`` is probed on its inner
+    tests (null either way). An entry that cannot be written this way gets no probe.
     """
     inner = text.strip()
     if inner.startswith("not(") and inner.endswith(")"):
         inner = inner[4:-1]
+    uses_value = _outside_strings(inner, "?")
+    expression = _replace_outside_strings(inner, "?", _PROBE) if uses_value else f"{_PROBE} in ({inner})"
     try:
-        return feel.compile_expression(f"{_PROBE} in ({inner})", known_names=names | {_PROBE})
+        return feel.compile_expression(expression, known_names=names | {_PROBE})
     except ExpressionError:
         return None
+
+
+def _outside_strings(text: str, needle: str) -> bool:
+    return _replace_outside_strings(text, needle, "\0") != text
+
+
+def _replace_outside_strings(text: str, needle: str, replacement: str) -> str:
+    out: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"' and (i == 0 or text[i - 1] != "\\"):
+            in_string = not in_string
+        if not in_string and text.startswith(needle, i):
+            out.append(replacement)
+            i += len(needle)
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _verdict_column(table: DecisionTableDef) -> int | None:

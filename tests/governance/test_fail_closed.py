@@ -300,3 +300,12 @@ def test_guardrails_read_untrusted_targets_and_argument_sources(tmp_path: Path) 
                               redacted_arguments={}, pii_counts={})
     assert inputs["argument_sources"] == {"to": "tool:read", "body": "request"}
     assert inputs["untrusted_targets"] == ["to"]
+
+
+@pytest.mark.parametrize("entry", ['string length(?) &gt; "x"', 'matches(?, "[")'])
+def test_an_entry_using_the_input_that_cannot_be_decided_blocks(tmp_path: Path, entry: str) -> None:
+    rules = [("odd", [entry], '"require_human"', '"ops"'), ("rest", ["-"], '"allow"', "null")]
+    policy = GuardrailPolicy.from_file(write(tmp_path, table_dmn([("Tool", "tool")], rules)), "Guard")
+    verdict = Governor(guardrails=(policy,), operator_role="ops").review(pay(), ctx())
+    assert verdict.kind == "block"
+    assert "rule 'odd'" in verdict.reason
