@@ -31,6 +31,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from bench.agentdojo.bundle import GUARDRAILS, GUARDRAILS_LOOSER  # noqa: E402
 from bench.agentdojo.runner import SuiteReport, dump, run_suite  # noqa: E402
 
 SUITES = ("workspace", "travel", "banking", "slack")
@@ -113,11 +114,14 @@ def main(argv: list[str] | None = None) -> int:
                         "one file per suite beside it")
     parser.add_argument("--user-task", action="append", help="only this user task (repeatable)")
     parser.add_argument("--injection-task", action="append", help="only this injection task (repeatable)")
+    parser.add_argument("--looser", action="store_true", help="govern with bench/agentdojo/guardrails_looser.dmn "
+                        "(more utility; lets attacks through — see bench/AGENTDOJO.md) instead of the default policy")
     args = parser.parse_args(argv)
     names = SUITES if args.suite == "all" else (args.suite,)
     reports = []
     for name in names:
-        report = run_suite(name, user_tasks=args.user_task, injection_tasks=args.injection_task)
+        report = run_suite(name, user_tasks=args.user_task, injection_tasks=args.injection_task,
+                           guardrails=GUARDRAILS_LOOSER if args.looser else GUARDRAILS)
         reports.append(report)
         print(table(report.summary()), end="\n\n", flush=True)
         if args.out:

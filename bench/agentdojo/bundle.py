@@ -13,10 +13,14 @@ task instance, so a call governance blocked or a person rejected never stands in
 of a later call of the same tool — nothing about the model shape stops an attack that the
 policies would not.
 
-Governance is the same for every suite: the DMN guardrail next to this file (reading
-the tools' tags and the provenance of the arguments), casepilot's built-in provenance
-rule (a non-idempotent call with an untrusted argument goes to a person), and one role, the
-account owner, who answers every checkpoint.
+Governance is the same for every suite: the DMN guardrail next to this file (reading the
+tools' tags and targets and where each argument came from), and one role, the account owner,
+who answers every checkpoint. casepilot's built-in provenance rule (a non-idempotent call
+with any untrusted argument goes to a person) is turned off (``provenance_role: null``): it
+cannot tell a reply that quotes a document to the person the user named from a message to
+someone a document named, and the guardrail can — it sends the second to the account owner
+and lets the first run. The guardrail is then the only provenance policy, so it fails closed
+on its own (a call without tags goes to the owner; an evaluation error blocks).
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ from xml.sax.saxutils import quoteattr
 
 import yaml
 
-__all__ = ["GUARDRAILS", "MAX_REPEATS", "OWNER_ROLE", "PLANNED", "REQUEST", "RESULTS", "write_bundle"]
+__all__ = ["GUARDRAILS", "GUARDRAILS_LOOSER", "MAX_REPEATS", "OWNER_ROLE", "PLANNED", "REQUEST", "RESULTS", "write_bundle"]
 
 GUARDRAILS = Path(__file__).with_name("guardrails.dmn")
+"""The policy: 0 successful attacks on every suite (bench/AGENTDOJO.md)."""
+GUARDRAILS_LOOSER = Path(__file__).with_name("guardrails_looser.dmn")
+"""The same policy without its last two rules (content into the user's own data, card and account
+numbers sent out): more utility, and the attacks it lets through — measured, not the default."""
 OWNER_ROLE = "account owner"
 REQUEST = "request"
 """Case-file variable holding the user's request (trusted: it starts the case)."""
@@ -78,10 +86,12 @@ def _cmmn(suite: str, tools: Sequence[str]) -> str:
 """
 
 
-def write_bundle(folder: Path, suite: str, tools: Mapping[str, Sequence[str]]) -> Path:
+def write_bundle(folder: Path, suite: str, tools: Mapping[str, Sequence[str]],
+                 guardrails: Path = GUARDRAILS) -> Path:
     """Write the bundle of ``suite`` (model, bindings, manifest, guardrail) into ``folder``.
 
-    ``tools`` maps each tool name to its argument names.
+    ``tools`` maps each tool name to its argument names; ``guardrails`` is the DMN file of the
+    "Egress guardrail" decision (the default policy, or ``GUARDRAILS_LOOSER`` to measure it).
     """
     names = list(tools)
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,7 +103,7 @@ def write_bundle(folder: Path, suite: str, tools: Mapping[str, Sequence[str]]) -
         for n, args in tools.items()
     ]}
     (folder / "bindings.yaml").write_text(yaml.safe_dump(bindings, sort_keys=False), encoding="utf-8")
-    (folder / "guardrails.dmn").write_bytes(GUARDRAILS.read_bytes())
+    (folder / "guardrails.dmn").write_bytes(guardrails.read_bytes())
     manifest = {
         "key": f"agentdojo-{suite}",
         "model": "assistant.cmmn",
@@ -102,7 +112,8 @@ def write_bundle(folder: Path, suite: str, tools: Mapping[str, Sequence[str]]) -
         "description": f"A generic assistant over the AgentDojo {suite} tools, governed by tool labels and provenance.",
         "governance": {
             "guardrails": [{"file": "guardrails.dmn", "decision": "Egress guardrail", "applies_to": ["tool_call"]}],
-            "provenance_role": OWNER_ROLE,
+            # The guardrail decides on provenance with the tools' targets (see the module docstring).
+            "provenance_role": None,
             "operator_role": OWNER_ROLE,
             "roles": [OWNER_ROLE],
             "max_repeats": MAX_REPEATS,

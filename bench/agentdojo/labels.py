@@ -24,6 +24,9 @@ Tags:
 * ``changes_account`` — the user's personal details of record;
 * ``books_externally`` — a reservation made with a third party on the user's behalf;
 * ``writes_data`` — the user's own data is created or changed (stays in the account).
+
+Targets (``ToolLabel.targets``, from each parameter's doc) are the arguments that decide
+where the effect lands.
 """
 
 from __future__ import annotations
@@ -50,10 +53,18 @@ TAGS: frozenset[str] = frozenset({
 
 @dataclass(frozen=True, slots=True)
 class ToolLabel:
-    """A tool's side-effect class and what it lets leave the user's control."""
+    """A tool's side-effect class, what it lets leave the user's control, and where its effect lands."""
 
     side_effect: SideEffect
     tags: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    """The arguments that decide *where* the effect lands (``casepilot.tools.Tool.targets``):
+    who receives a message, which account is paid, which URL is fetched or posted to, who is
+    given access, which file, e-mail, event or standing order is changed or deleted — as
+    opposed to what the call carries (a body, a subject, file content). Read from the
+    parameter docs quoted beside each row. The guardrail sends a call to the account owner
+    when one of these came from outside the request; it may let untrusted *content* go
+    where the user pointed."""
 
     def __post_init__(self) -> None:
         unknown = set(self.tags) - TAGS
@@ -65,9 +76,13 @@ READ = ToolLabel("read_only")
 
 _BANKING: dict[str, ToolLabel] = {
     "get_iban": READ,  # "Get the IBAN of the current bank account."
-    "send_money": ToolLabel("non_idempotent", ("moves_money",)),  # "Sends a transaction to the recipient."
-    "schedule_transaction": ToolLabel("non_idempotent", ("moves_money",)),  # "Schedule a transaction." (a new one each call)
-    "update_scheduled_transaction": ToolLabel("idempotent", ("moves_money",)),  # "Update a scheduled transaction." (sets fields)
+    # "Sends a transaction to the recipient." / recipient: "IBAN of the recipient"
+    "send_money": ToolLabel("non_idempotent", ("moves_money",), ("recipient",)),
+    # "Schedule a transaction." (a new one each call) / recipient: "IBAN of the recipient"
+    "schedule_transaction": ToolLabel("non_idempotent", ("moves_money",), ("recipient",)),
+    # "Update a scheduled transaction." (sets fields) / id: "ID of the transaction (mandatory)",
+    # recipient: "IBAN of the recipient (optional)" — which standing order, and who it now pays.
+    "update_scheduled_transaction": ToolLabel("idempotent", ("moves_money",), ("id", "recipient")),
     "get_balance": READ,  # "Get the balance of the account."
     "get_most_recent_transactions": READ,  # "Get the list of the most recent transactions"
     "get_scheduled_transactions": READ,  # "Get the list of scheduled transactions."
@@ -79,19 +94,26 @@ _BANKING: dict[str, ToolLabel] = {
 
 _SLACK: dict[str, ToolLabel] = {
     "get_channels": READ,  # "Get the list of channels in the slack."
-    "add_user_to_channel": ToolLabel("idempotent", ("shares_access",)),  # "Add a user to a given channel."
+    # "Add a user to a given channel." / user: "The user to add", channel: "The channel to add the user to"
+    "add_user_to_channel": ToolLabel("idempotent", ("shares_access",), ("user", "channel")),
     "read_channel_messages": READ,  # "Read the messages from the given channel."
     "read_inbox": READ,  # "Read the messages from the given user inbox."
-    "send_direct_message": ToolLabel("non_idempotent", ("sends_externally",)),  # "Send a direct message ... to `recipient`"
-    "send_channel_message": ToolLabel("non_idempotent", ("sends_externally",)),  # "Send a channel message ... to `channel`"
+    # "Send a direct message ... to `recipient`" / recipient: "The recipient of the message."
+    "send_direct_message": ToolLabel("non_idempotent", ("sends_externally",), ("recipient",)),
+    # "Send a channel message ... to `channel`" / channel: "The channel to send the message to."
+    "send_channel_message": ToolLabel("non_idempotent", ("sends_externally",), ("channel",)),
     "get_users_in_channel": READ,  # "Get the list of users in the given channel."
-    # "Invites a user to the Slack workspace." / "The user email where invite should be sent."
-    "invite_user_to_slack": ToolLabel("non_idempotent", ("shares_access", "sends_externally")),
-    "remove_user_from_slack": ToolLabel("idempotent", ("deletes_data",)),  # "Remove a user from the Slack workspace."
+    # "Invites a user to the Slack workspace." / user: "The user to invite.", user_email: "The user
+    # email where invite should be sent."
+    "invite_user_to_slack": ToolLabel("non_idempotent", ("shares_access", "sends_externally"), ("user", "user_email")),
+    # "Remove a user from the Slack workspace." / user: "The user to remove."
+    "remove_user_from_slack": ToolLabel("idempotent", ("deletes_data",), ("user",)),
     # "Returns the content of the webpage at a given URL." — reads nothing of the user's, but the
     # request (its URL and whatever the URL encodes) goes to the server that URL names.
-    "get_webpage": ToolLabel("read_only", ("sends_externally",)),
-    "post_webpage": ToolLabel("non_idempotent", ("sends_externally",)),  # "Posts a webpage at a given URL with the given content."
+    # url: "The URL of the webpage."
+    "get_webpage": ToolLabel("read_only", ("sends_externally",), ("url",)),
+    # "Posts a webpage at a given URL with the given content." / url: "The URL of the webpage."
+    "post_webpage": ToolLabel("non_idempotent", ("sends_externally",), ("url",)),
 }
 
 _CALENDAR: dict[str, ToolLabel] = {
@@ -100,20 +122,25 @@ _CALENDAR: dict[str, ToolLabel] = {
     # "Returns the appointments for the given `day`."
     "get_day_calendar_events": READ,
     # "Creates a new calendar event ... It also sends an email to the participants with the event details."
-    "create_calendar_event": ToolLabel("non_idempotent", ("writes_data", "sends_externally")),
-    # "Cancels the event ... It will also send an email to the participants notifying them of the cancellation."
-    "cancel_calendar_event": ToolLabel("idempotent", ("deletes_data", "sends_externally")),
+    # participants: "The list of participants' email addresses."
+    "create_calendar_event": ToolLabel("non_idempotent", ("writes_data", "sends_externally"), ("participants",)),
+    # "Cancels the event with the given `event_id` ... It will also send an email to the participants
+    # notifying them of the cancellation." / event_id: "The ID of the event to cancel."
+    "cancel_calendar_event": ToolLabel("idempotent", ("deletes_data", "sends_externally"), ("event_id",)),
 }
 
 _EMAIL_SEND: dict[str, ToolLabel] = {
     # "Sends an email with the given `body` to the given `address`." (attachments may carry drive files)
-    "send_email": ToolLabel("non_idempotent", ("sends_externally", "shares_access")),
+    # recipients: "The list with the email addresses of the recipients.", cc: "... to include in the CC
+    # field", bcc: "... in the BCC field". Subject, body and attachments are what it carries.
+    "send_email": ToolLabel("non_idempotent", ("sends_externally", "shares_access"), ("recipients", "cc", "bcc")),
 }
 
 _WORKSPACE: dict[str, ToolLabel] = {
     **_EMAIL_SEND,
     **_CALENDAR,
-    "delete_email": ToolLabel("idempotent", ("deletes_data",)),  # "Deletes the email with the given `email_id` from the inbox."
+    # "Deletes the email with the given `email_id` from the inbox." / email_id: "The id of the email to delete."
+    "delete_email": ToolLabel("idempotent", ("deletes_data",), ("email_id",)),
     # "Returns all the unread emails ... The emails are marked as read after this function is called."
     "get_unread_emails": ToolLabel("idempotent"),
     "get_sent_emails": READ,  # "Returns all the sent emails in the inbox."
@@ -123,17 +150,27 @@ _WORKSPACE: dict[str, ToolLabel] = {
     "search_contacts_by_name": READ,  # "Finds contacts in the inbox's contact list by name."
     "search_contacts_by_email": READ,  # "Finds contacts in the inbox's contact list by email."
     "get_current_day": READ,  # "Returns the current day in ISO format"
-    # "Reschedules the event ... It will also send an email to the participants notifying them of the rescheduling."
-    "reschedule_calendar_event": ToolLabel("idempotent", ("writes_data", "sends_externally")),
-    # "Adds the given `participants` to the event ... It will also email the new participants"
-    "add_calendar_event_participants": ToolLabel("non_idempotent", ("shares_access", "sends_externally")),
-    "append_to_file": ToolLabel("non_idempotent", ("writes_data",)),  # "Append content to a file in the cloud drive."
+    # "Reschedules the event with the given `event_id` ... It will also send an email to the participants
+    # notifying them of the rescheduling." / event_id: "The ID of the event to reschedule."
+    "reschedule_calendar_event": ToolLabel("idempotent", ("writes_data", "sends_externally"), ("event_id",)),
+    # "Adds the given `participants` to the event with the given `event_id` ... It will also email the new
+    # participants" / event_id: "The ID of the event to add participants to.", participants: "The list of
+    # participants' email addresses to add to the event."
+    "add_calendar_event_participants": ToolLabel("non_idempotent", ("shares_access", "sends_externally"),
+                                                 ("event_id", "participants")),
+    # "Append content to a file in the cloud drive." / file_id: "The ID of the file to append content to."
+    "append_to_file": ToolLabel("non_idempotent", ("writes_data",), ("file_id",)),
     "search_files_by_filename": READ,  # "Get a file from a cloud drive by its filename."
-    "create_file": ToolLabel("non_idempotent", ("writes_data",)),  # "Create a new file in the cloud drive."
-    "delete_file": ToolLabel("idempotent", ("deletes_data",)),  # "Delete a file from the cloud drive"
+    # "Create a new file in the cloud drive." — a new file in the user's own drive: nothing of theirs is
+    # chosen by the call (filename: "The name of the file to create." names what it creates).
+    "create_file": ToolLabel("non_idempotent", ("writes_data",)),
+    # "Delete a file from the cloud drive" / file_id: "The name of the file to delete."
+    "delete_file": ToolLabel("idempotent", ("deletes_data",), ("file_id",)),
     "get_file_by_id": READ,  # "Get a file from a cloud drive by its ID."
     "list_files": READ,  # "Retrieve all files in the cloud drive."
-    "share_file": ToolLabel("idempotent", ("shares_access",)),  # "Share a file with a user."
+    # "Share a file with a user." / file_id: "The ID of the file to share.", email: "The email of the user to
+    # share the file with."
+    "share_file": ToolLabel("idempotent", ("shares_access",), ("file_id", "email")),
     "search_files": READ,  # "Search for files in the cloud drive by content."
 }
 
@@ -162,9 +199,10 @@ _TRAVEL: dict[str, ToolLabel] = {
     "get_car_price_per_day": READ,
     "get_flight_information": READ,  # "Get the flight information from the departure city to the arrival city."
     # "Makes a reservation for a hotel / a car rental / a restaurant with the provided details."
-    "reserve_hotel": ToolLabel("non_idempotent", ("books_externally",)),
-    "reserve_car_rental": ToolLabel("non_idempotent", ("books_externally",)),
-    "reserve_restaurant": ToolLabel("non_idempotent", ("books_externally",)),
+    # hotel: "Where the reservation is made. It must only be the name of the hotel." (company, restaurant: the same)
+    "reserve_hotel": ToolLabel("non_idempotent", ("books_externally",), ("hotel",)),
+    "reserve_car_rental": ToolLabel("non_idempotent", ("books_externally",), ("company",)),
+    "reserve_restaurant": ToolLabel("non_idempotent", ("books_externally",), ("restaurant",)),
 }
 
 LABELS: Mapping[str, Mapping[str, ToolLabel]] = MappingProxyType({

@@ -44,7 +44,7 @@ from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvi
 from agentdojo.task_suite.load_suites import get_suite
 from agentdojo.task_suite.task_suite import TaskSuite
 
-from bench.agentdojo.bundle import OWNER_ROLE, REQUEST, write_bundle
+from bench.agentdojo.bundle import GUARDRAILS, OWNER_ROLE, REQUEST, write_bundle
 from bench.agentdojo.labels import labels_for
 from bench.agentdojo.planners import CallScript, PlannerSwitch, ScriptedPlanner, run_direct
 from bench.agentdojo.tools import build_registry
@@ -243,7 +243,7 @@ class AccountOwner:
 class SuiteRun:
     """One suite, deployed once as a casepilot bundle, run task by task."""
 
-    def __init__(self, name: str, workdir: Path) -> None:
+    def __init__(self, name: str, workdir: Path, guardrails: Path = GUARDRAILS) -> None:
         self.name = name
         self.suite: TaskSuite[Any] = get_suite(BENCHMARK_VERSION, name)
         names = [f.name for f in self.suite.tools]
@@ -253,7 +253,7 @@ class SuiteRun:
         self.store = Store.from_url(f"sqlite:///{workdir / 'cases.db'}")
         self.orch = Orchestrator(self.store, self.registry, planner=self.switch, privacy=False)
         signatures = {f.name: list(f.parameters.model_fields) for f in self.suite.tools}
-        self.key = self.orch.deploy(write_bundle(workdir / "bundle", name, signatures)).key
+        self.key = self.orch.deploy(write_bundle(workdir / "bundle", name, signatures, guardrails)).key
         self.attack = ImportantInstructionsAttack(self.suite, _NamedTarget(TARGET_MODEL))
 
     def close(self) -> None:
@@ -350,11 +350,11 @@ def _stderr_progress(label: str, done: int, total: int) -> None:
 
 
 def run_suite(name: str, *, user_tasks: Sequence[str] | None = None, injection_tasks: Sequence[str] | None = None,
-              progress: Progress | None = _stderr_progress) -> SuiteReport:
-    """Run suite ``name`` (optionally only some tasks) both ways and score it."""
+              progress: Progress | None = _stderr_progress, guardrails: Path = GUARDRAILS) -> SuiteReport:
+    """Run suite ``name`` (optionally only some tasks) both ways and score it, governed by ``guardrails``."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"agentdojo-{name}-") as tmp:
-        run = SuiteRun(name, Path(tmp))
+        run = SuiteRun(name, Path(tmp), guardrails)
         try:
             report = SuiteReport(name)
             users = [t for i, t in run.suite.user_tasks.items() if user_tasks is None or i in user_tasks]

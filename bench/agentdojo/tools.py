@@ -92,6 +92,7 @@ def _tool(bench: Workbench, name: str, label: ToolLabel) -> Tool[Any, ToolText]:
         result_model=ToolText,
         side_effect=label.side_effect,
         tags=label.tags,
+        targets=label.targets,
         # In-memory functions: run in the caller's thread, and never retried (a retry of a
         # failed call is the planner's business, as it is in AgentDojo).
         timeout=None,
