@@ -251,7 +251,8 @@ def analyse_guardrail(
                     f"guardrail table {table_name}: output value {part.strip()} of the verdict is not a verdict; "
                     f"the Governor understands {', '.join(sorted(VERDICTS))}", file=file,
                     line=table.outputs[verdict_col].line, element=table.outputs[verdict_col].id or found.id))
-    names = frozenset({*_input_names(definitions), *(r.lstrip('#') for r in found.required_inputs)})
+    names = frozenset({*_input_names(definitions), *(r.lstrip('#') for r in found.required_inputs),
+                       *(d.name for d in definitions.decisions), *(b.name for b in definitions.bkms)})
     rules: list[_Rule] = []
     for rule in table.rules:
         outputs = rule.output_entries
@@ -301,6 +302,10 @@ def analyse_guardrail(
                 f"{exc}", file=file, line=clause.line, element=clause.id or found.id))
             compiled = None
         inputs.append((label, simple_path(clause.expression), compiled))
+    if found.required_decisions or found.required_knowledge:
+        # Input expressions may read other decisions' results, which only the engine computes:
+        # the deploy checks above hold, and at run time any engine error still blocks.
+        return None, problems
     analysis = TableAnalysis(decision, table.id or found.id, table.hit_policy == "F", tuple(inputs), tuple(rules))
     return analysis, problems
 

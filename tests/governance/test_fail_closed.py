@@ -309,3 +309,29 @@ def test_an_entry_using_the_input_that_cannot_be_decided_blocks(tmp_path: Path, 
     verdict = Governor(guardrails=(policy,), operator_role="ops").review(pay(), ctx())
     assert verdict.kind == "block"
     assert "rule 'odd'" in verdict.reason
+
+
+def test_a_guardrail_table_reading_another_decision_decides_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path, """<?xml version="1.0"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="g" name="g" namespace="urn:t">
+  <inputData id="amount" name="amount"/>
+  <decision id="big" name="Big">
+    <informationRequirement><requiredInput href="#amount"/></informationRequirement>
+    <literalExpression><text>amount &gt; 10000</text></literalExpression>
+  </decision>
+  <decision id="guard" name="Guard">
+    <informationRequirement><requiredDecision href="#big"/></informationRequirement>
+    <decisionTable id="dt_guard" hitPolicy="FIRST">
+      <input id="i1" label="Big"><inputExpression typeRef="boolean"><text>Big</text></inputExpression></input>
+      <output id="o1" name="verdict" typeRef="string"/><output id="o2" name="role" typeRef="string"/>
+      <rule id="big_one"><inputEntry><text>true</text></inputEntry>
+        <outputEntry><text>"require_human"</text></outputEntry><outputEntry><text>"ops"</text></outputEntry></rule>
+      <rule id="rest"><inputEntry><text>-</text></inputEntry>
+        <outputEntry><text>"allow"</text></outputEntry><outputEntry><text>null</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>""")
+    policy = GuardrailPolicy.from_file(path, "Guard")
+    governor = Governor(guardrails=(policy,), operator_role="ops")
+    assert governor.review(pay(amount=20000), ctx()).kind == "require_human"
+    assert governor.review(pay(amount=200), ctx()).kind == "allow"
