@@ -56,6 +56,7 @@ def case_record(row: CaseRow | Row[Any]) -> CaseRecord:
         version=row.version,
         last_seq=row.last_seq,
         head_hash=row.head_hash,
+        state_bytes=len(row.state_json),
     )
 
 

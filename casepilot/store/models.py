@@ -114,6 +114,8 @@ class CaseRecord(_Frozen):
     version: int
     last_seq: int
     head_hash: str
+    state_bytes: int = Field(default=0, exclude=True)
+    """The size of the stored state JSON (a hint for caches; not part of the case)."""
 
 
 class NewEvent(_Frozen):
