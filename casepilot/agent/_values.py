@@ -22,6 +22,13 @@ pseudonymisation (the caller redacts the arguments with the same vault first), s
 
 Chat messages count too: what a person said in the case's chat (``person:…`` actor, user
 role) is trusted as that person; what the agent or a model wrote there is not.
+
+Trust answers "could anything but a trusted source have put this value here?"; a guardrail
+sometimes needs the other half: "did a trusted source say it at all?" A recipient the user
+typed is untrusted once a tool result also mentions it (the tool could have suggested it),
+yet the user did name it. ``ValueSources.named`` answers that (the ``named_in_request``
+guardrail input): the value occurs verbatim, by the same rule, in a trusted value —
+whatever untrusted values also hold it.
 """
 
 from __future__ import annotations
@@ -178,6 +185,16 @@ class ValueSources:
             return Provenance("untrusted", tainted.source, via=tainted.via)
         found = self.trusted.find(value)
         return found if found is not None else fallback
+
+    def named(self, value: Any) -> bool:
+        """Whether ``value`` occurs verbatim in a trusted value (the request, a person's words),
+        whether or not an untrusted value holds it too; a non-empty list or dict only when every
+        element does. Empty containers, and values found nowhere trusted, are not named."""
+        if isinstance(value, Mapping):
+            return bool(value) and all(self.named(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return bool(value) and all(self.named(v) for v in value)
+        return self.trusted.find(value) is not None
 
     def _all(self, values: list[Any], fallback: Provenance) -> Provenance:
         found = [self.provenance_of(v, fallback) for v in values]

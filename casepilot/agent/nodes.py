@@ -300,6 +300,7 @@ class Nodes:
             now=self.rt.clock(),
             times_planned=times_planned,
             times_called=times_called,
+            trusted_variables=frozenset(n for n in variables if loaded.facts.taint([n]) is None),
         )
 
     # -- govern ----------------------------------------------------------------------------------
@@ -476,6 +477,7 @@ class Nodes:
         defaults = option.get("default_arguments") or {}
         written = {name: value for name, value in arguments.items()
                    if name not in provenance or value != defaults.get(name)}
+        sources: ValueSources | None = None
         if written:
             assert loaded.engine is not None
             sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
@@ -484,10 +486,14 @@ class Nodes:
                 provenance[name] = sources.provenance_of(value, fallback)
         if kind in ("run_task", "decide") and option.get("tool"):
             tool = self.rt.registry.get(option["tool"])
+            if sources is None and arguments:
+                assert loaded.engine is not None
+                sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
+            named = tuple(sorted(n for n, v in arguments.items() if sources is not None and sources.named(v)))
             return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
                                   plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
                                   provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags),
-                                  targets=tuple(tool.targets))
+                                  targets=tuple(tool.targets), named_in_request=named)
         transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
                       "start_child": "startChildCase"}.get(kind, kind)
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],

@@ -64,6 +64,11 @@ class ProposedAction:
     """For tool calls: the tool's labels (``Tool.tags``, e.g. ``sends_externally``), which guardrails read."""
     targets: tuple[str, ...] = ()
     """For tool calls: the arguments that decide where the effect lands (``Tool.targets``)."""
+    named_in_request: tuple[str, ...] = ()
+    """The arguments whose value occurs verbatim in a trusted case value (the request, a person's
+    words), whether or not a tool result holds it too (every element, for a list). Trust says a
+    value could not have come from anywhere else; this says the user did name it — "send it to
+    Dana" names Dana even after a channel listing mentioned her."""
 
     def digest(self) -> str:
         """sha256 of the action's canonical form (kind, name, case, plan item, arguments)."""
@@ -119,3 +124,7 @@ class GovernanceContext:
     """Loop guard: how often this case already planned, started or ran the action's plan item."""
     times_called: int = 0
     """Loop guard: how often this case already called this tool with these same arguments."""
+    trusted_variables: frozenset[str] = frozenset()
+    """The top-level case variables whose whole value is trusted (from the definition, the starting
+    request or a person; nothing inside them from a tool or a model), so a policy can rely on one —
+    a plan the case was started with, say — only while no tool has written into it."""

@@ -38,10 +38,12 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 | tool_tags             | list of strings  | the tool's labels (``Tool.tags``: ``sends_externally`` …)     |
 | untrusted_targets     | list of strings  | untrusted arguments that decide where the effect lands        |
 | argument_sources      | context          | per argument, where its value came from (``request``, ``tool:x``) |
+| named_in_request      | list of strings  | arguments whose value occurs verbatim in the request or a person's words, even if a tool result holds it too |
 | times_planned         | number           | how often the case already planned/ran this plan item         |
 | times_called          | number           | how often the case already called this tool, same arguments   |
 | arguments             | context          | the action's arguments (already redacted)                     |
 | case                  | context          | the case variables                                            |
+| trusted_variables     | list of strings  | case variables whose whole value is trusted (nothing in them from a tool or model) |
 """
 
 from __future__ import annotations
@@ -84,10 +86,12 @@ INPUTS: tuple[str, ...] = (
     "tool_tags",
     "untrusted_targets",
     "argument_sources",
+    "named_in_request",
     "times_planned",
     "times_called",
     "arguments",
     "case",
+    "trusted_variables",
 )
 
 
@@ -150,10 +154,12 @@ def guardrail_inputs(
         "tool_tags": list(action.tags),
         "untrusted_targets": list(action.untrusted_targets),
         "argument_sources": {name: p.source for name, p in action.provenance.items()},
+        "named_in_request": list(action.named_in_request),
         "times_planned": context.times_planned,
         "times_called": context.times_called,
         "arguments": dict(redacted_arguments),
         "case": dict(context.case_variables),
+        "trusted_variables": sorted(context.trusted_variables),
     }
 
 

@@ -373,3 +373,32 @@ def test_a_decision_is_only_as_trusted_as_its_inputs(tmp_path: Path) -> None:
     assert orch.runtime.load(typed.id).facts.provenance["price"] == {"trust": "trusted", "source": "definition:dmn"}
     assert orch.runtime.load(read.id).facts.provenance["price"] == {"trust": "untrusted", "source": "tool:ocr"}
     orch.close()
+
+
+# -- named in the request: what a trusted source said, tainted or not ---------------------------------
+
+
+def test_a_value_the_user_named_stays_named_when_a_document_holds_it_too() -> None:
+    both = sources(request=f"Pay {DOC_IBAN} what they sent me", document=f"from {DOC_IBAN}: 42.00")
+    assert not both.provenance_of(DOC_IBAN, PLANNER).is_trusted  # the document could have suggested it
+    assert both.named(DOC_IBAN)  # but the user did name it
+    assert not both.named(42)  # only the document says 42
+    assert not both.named(DOC_IBAN[:-1])  # verbatim, at word boundaries, as for trust
+    assert both.named([DOC_IBAN, "Pay"]) and not both.named([DOC_IBAN, "42.00"])
+    assert not both.named([]) and not both.named({})
+    assert sources(review={"limit": 250}).named(250)  # a person's words count as the request does
+
+
+def test_the_governor_sees_which_arguments_the_request_named_and_which_variables_are_trusted(
+        make_orch: OrchFactory, tmp_path: Path, reviewed: Reviewed) -> None:
+    # The document names the same IBAN: untrusted, and still named by the user; the amount is the planner's.
+    orch, _store, case_id = _pay(make_orch, tmp_path, f"Please pay the invoice to {DOC_IBAN}.",
+                                 {"iban": DOC_IBAN, "amount": 9999})
+
+    orch.run(case_id)
+
+    action, context, _verdict = next(r for r in reviewed if r[0].name == "wire_transfer")
+    assert "iban" in action.untrusted_arguments
+    assert action.named_in_request == ("iban",)
+    assert "request" in context.trusted_variables
+    assert "document" not in context.trusted_variables  # a tool wrote it

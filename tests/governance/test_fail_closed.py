@@ -302,6 +302,32 @@ def test_guardrails_read_untrusted_targets_and_argument_sources(tmp_path: Path) 
     assert inputs["untrusted_targets"] == ["to"]
 
 
+def test_guardrails_read_what_the_request_named_and_which_variables_are_trusted(tmp_path: Path) -> None:
+    """A recipient the user named stays named when a tool result mentions it too (it is untrusted
+    then); a plan the case started with counts only while it is a trusted variable."""
+    from dataclasses import replace
+
+    from casepilot.governance.guardrails import guardrail_inputs
+    from casepilot.tools import Provenance
+
+    rules = [("unnamed", ["count(?) &gt; 0", "count(?) = 0"], '"require_human"', '"ops"'),
+             ("rest", ["-", "-"], '"allow"', "null")]
+    policy = GuardrailPolicy.from_file(write(tmp_path, table_dmn(
+        [("Untrusted targets", "untrusted_targets"), ("Named", "named_in_request")], rules)), "Guard")
+    governor = Governor(guardrails=(policy,), provenance_role=None, operator_role="ops")
+    mail = ProposedAction(kind="tool_call", name="send_email", case_id="c1", side_effect="non_idempotent",
+                          arguments={"to": "dana@example.org"}, provenance={"to": Provenance.untrusted("tool:read")},
+                          targets=("to",))
+    assert governor.review(mail, ctx()).kind == "require_human"
+    assert governor.review(replace(mail, named_in_request=("to",)), ctx()).kind == "allow"
+    inputs = guardrail_inputs(replace(mail, named_in_request=("to",)),
+                              replace(ctx(), trusted_variables=frozenset({"request", "plan"})),
+                              redacted_arguments={}, pii_counts={})
+    assert inputs["named_in_request"] == ["to"]
+    assert inputs["trusted_variables"] == ["plan", "request"]
+    assert guardrail_inputs(mail, ctx(), redacted_arguments={}, pii_counts={})["named_in_request"] == []
+
+
 @pytest.mark.parametrize("entry", ['string length(?) &gt; "x"', 'matches(?, "[")'])
 def test_an_entry_using_the_input_that_cannot_be_decided_blocks(tmp_path: Path, entry: str) -> None:
     rules = [("odd", [entry], '"require_human"', '"ops"'), ("rest", ["-"], '"allow"', "null")]
