@@ -2,6 +2,8 @@
 PostgreSQL inside a PostgreSQL store, memory for an in-memory store.
 
 The checkpoint holds only the loop's own state (DESIGN.md); the case lives in the store.
+Every saver writes with ``KeepingSerializer``: the loop's state carries the case file, and
+msgpack alone refuses values the store keeps (integers beyond 64 bits, deep nesting).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from casepilot.agent._checkpoint_serde import KeepingSerializer
 from casepilot.store import Store
 
 __all__ = ["SETUP_LOCK", "checkpointer_for"]
@@ -59,15 +62,15 @@ def checkpointer_for(store: Store) -> tuple[BaseCheckpointSaver[Any], Any]:
         from psycopg.rows import dict_row
 
         pg = Connection.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
-        pg_saver = PostgresSaver(pg)
+        pg_saver = PostgresSaver(pg, serde=KeepingSerializer())
         _setup_once(pg, pg_saver)
         return pg_saver, pg
     path = store.sqlite_path
     if path is None:
-        return InMemorySaver(), None
+        return InMemorySaver(serde=KeepingSerializer()), None
     conn = sqlite3.connect(str(path.with_name(path.name + ".langgraph")), check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # as the store: WAL + NORMAL survives process crashes
-    saver = SqliteSaver(conn)
+    saver = SqliteSaver(conn, serde=KeepingSerializer())
     saver.setup()
     return saver, conn

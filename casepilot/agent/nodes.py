@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 
 from langgraph.types import interrupt
 
+from casepilot.agent._keepable import Unkeepable, keepable
 from casepilot.agent._observation import observation_json, observation_object, option_json
 from casepilot.agent._recovery import expire_and_recover
 from casepilot.agent._task_kinds import (
@@ -570,12 +571,19 @@ class Nodes:
             if self.rt.privacy is not None:
                 error = self.rt.privacy.redact_value(error, loaded.id)[0]
             return {"outcome": {"ok": False, "error": error, "latency_ms": (time.perf_counter() - started) * 1000}}
-        result = outcome.result.model_dump()
+        latency_ms = outcome.latency_s * 1000
+        try:  # what the store, the hash chain and the checkpoint cannot hold is fixed or refused here
+            kept = keepable(outcome.result.model_dump())
+        except Unkeepable as exc:
+            return {"outcome": {"ok": False, "error": f"{call.tool} returned a result casepilot cannot keep: {exc}",
+                                "latency_ms": latency_ms}}
+        result, changed = kept.value, list(kept.changed)
         if self.rt.privacy is not None:
             # The loop's checkpoint must not hold clear PII either: pseudonymise before returning.
             result = self.rt.privacy.redact_value(result, loaded.id)[0]
-        return {"outcome": {"ok": True, "result": result,
-                            "attempts": outcome.attempts, "latency_ms": outcome.latency_s * 1000}}
+            changed = self.rt.privacy.redact_value(changed, loaded.id)[0]
+        return {"outcome": {"ok": True, "result": result, "changed": changed,
+                            "attempts": outcome.attempts, "latency_ms": latency_ms}}
 
     # -- record ----------------------------------------------------------------------------------
 
@@ -622,6 +630,8 @@ class Nodes:
         updates = merge_paths(engine.variables(), apply_results(binding, outcome["result"]) if binding else {})
         completed = {"call_id": call_id, "tool": option["tool"], "result": jsonable(outcome["result"]),
                      "attempts": outcome["attempts"]}
+        if outcome.get("changed"):
+            completed["changed"] = outcome["changed"]  # what ``keepable`` replaced, for the record
         with self.rt.step(case_id, loaded) as (step, loaded):
             engine = loaded.engine
             assert engine is not None

@@ -39,6 +39,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from casepilot.agent._keepable import MAX_DEPTH  # one limit for bodies and tool results
 from casepilot.api.access import require_signed_in
 from casepilot.api.errors import ApiError, printable
 
@@ -60,9 +61,6 @@ clients hold exactly. Larger numbers travel as strings. The bound holds for ever
 written with a fraction or not: JSON Schema counts ``1e300`` as an integer, and the published
 schema must not accept what the service refuses."""
 
-MAX_DEPTH = 64
-"""Containers nested deeper than this are refused: far beyond any case file, far below the
-~255 levels where the checkpointer and the response serialiser give up."""
 
 _MAX_LISTED = 20
 """Problems listed one by one; the rest are counted (a body of a million bad values must not

@@ -132,9 +132,9 @@ TEST_TOOLS: tuple[Tool[Any, Any], ...] = (
 )
 
 
-def make_registry() -> ToolRegistry:
-    """Built-in tools, the claim example's tools and the recording tools above."""
-    return ToolRegistry([*builtin_tools(), *CLAIM_TOOLS, *TEST_TOOLS])
+def make_registry(*extra: Tool[Any, Any]) -> ToolRegistry:
+    """Built-in tools, the claim example's tools, the recording tools above and ``extra``."""
+    return ToolRegistry([*builtin_tools(), *CLAIM_TOOLS, *TEST_TOOLS, *extra])
 
 
 # -- planners -------------------------------------------------------------------------------------

@@ -1,0 +1,167 @@
+"""A tool whose result holds what msgpack, the store or the API cannot take does not break
+the case (issue 15): an integer beyond 64 bits is kept exactly (the checkpointer writes that
+state as JSON), text that is not Unicode is repaired and the repair recorded, and a result
+nested deeper than casepilot keeps is recorded as a failed call with the reason — on SQLite
+and on PostgreSQL, and the case goes on working after a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.store import Store
+from casepilot.tools import NO_RETRY, ToolRegistry, tool
+from tests._postgres import require_postgres, throwaway_database
+from tests.agent._support import (
+    RefArgs,
+    TaskSpec,
+    assert_sound,
+    calls_of,
+    events,
+    make_registry,
+    write_bundle,
+)
+
+HUGE = 2**70
+CLERK = Person("cleo", {"clerk"})
+
+
+class Anything(BaseModel):
+    value: Any
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(levels):
+        value = {"x": value}
+    return value
+
+
+@tool(name="huge_number", side_effect="idempotent", retry=NO_RETRY)
+def huge_number(args: RefArgs) -> Anything:
+    """Return a number beyond 64 bits."""
+    return Anything(value=HUGE)
+
+
+@tool(name="deep_nest", side_effect="idempotent", retry=NO_RETRY)
+def deep_nest(args: RefArgs) -> Anything:
+    """Return a dictionary nested 200 levels deep."""
+    return Anything(value=_nested(200))
+
+
+@tool(name="odd_text", side_effect="idempotent", retry=NO_RETRY)
+def odd_text(args: RefArgs) -> Anything:
+    """Return text with a lone surrogate and a NUL, also in a key."""
+    return Anything(value={"note": "a\ud800b\x00c", "k\udfffey": [1.5, float("nan")]})
+
+
+@pytest.fixture(scope="module")
+def registry() -> ToolRegistry:
+    return make_registry(huge_number, deep_nest, odd_text)
+
+
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[str]:
+    server = require_postgres()  # a missing server fails the test, never skips it
+    with throwaway_database(server, "casepilot_unkeepable") as name:
+        yield server.sqlalchemy_url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cases.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+def _deploy(orch: Orchestrator, folder: Path, tool_name: str) -> str:
+    """A case: the odd tool, then ``tool_a`` behind a clerk's checkpoint (so the loop pauses and
+    checkpoints with the odd value in the case file)."""
+    key = f"odd-{tool_name.replace('_', '-')}"
+    orch.deploy(write_bundle(folder, key, [
+        TaskSpec("odd", "Odd", tool_name, {"ref": "ref"}, {"odd": "value"}),
+        TaskSpec("after", "After", "tool_a", {"ref": "ref"}, {}, after="odd"),
+    ], guardrails=[("tool_a", "require_human", "clerk")]))
+    return key
+
+
+def _orchestrator(url: str, registry: ToolRegistry) -> tuple[Orchestrator, Store]:
+    store = Store.from_url(url)
+    return Orchestrator(store, registry, RulePlanner()), store
+
+
+def test_a_number_beyond_64_bits_is_kept_exactly_and_the_case_goes_on(url: str, registry: ToolRegistry,
+                                                                      tmp_path: Path) -> None:
+    orch, store = _orchestrator(url, registry)
+    case = orch.start_case(_deploy(orch, tmp_path / "bundle", "huge_number"), {"ref": "R-1"})
+
+    outcome = orch.run(case.id)
+
+    assert outcome.reason == "waiting_for_people"
+    assert orch.runtime.load(case.id).engine.variables()["odd"] == HUGE  # type: ignore[union-attr]
+    assert events(store, case.id, "tool_call_completed")[0]["result"] == {"value": HUGE}
+    orch.close()
+    store.close()
+
+    # a restarted worker reads the paused loop's checkpoint back and the case finishes
+    orch, store = _orchestrator(url, registry)
+    assert orch.run(case.id).reason == "waiting_for_people"
+    (task,) = orch.pending(case.id)
+    orch.decide(task.id, CLERK, "approve")
+    assert orch.run(case.id).reason == "completed"
+    assert calls_of("tool_a") == [{"ref": "R-1"}]
+    assert_sound(store, case.id)
+    orch.close()
+    store.close()
+
+
+def test_a_result_nested_200_deep_is_a_failed_call_with_the_reason(url: str, registry: ToolRegistry,
+                                                                  tmp_path: Path) -> None:
+    orch, store = _orchestrator(url, registry)
+    case = orch.start_case(_deploy(orch, tmp_path / "bundle", "deep_nest"), {"ref": "R-2"})
+
+    outcome = orch.run(case.id)
+
+    (failed,) = events(store, case.id, "tool_call_failed")
+    assert failed["tool"] == "deep_nest"
+    assert "nested deeper than 64 levels" in failed["error"] and "flatter" in failed["error"]
+    assert events(store, case.id, "tool_call_completed") == []
+    assert "odd" not in orch.runtime.load(case.id).engine.variables()  # type: ignore[union-attr]
+    assert outcome.reason != "completed"
+    # the case stays workable: it runs again (not planning the failed call again), and verifies
+    again = orch.run(case.id)
+    assert again.reason == outcome.reason and again.steps == 0
+    assert len(events(store, case.id, "tool_call_failed")) == 1
+    assert_sound(store, case.id)
+    orch.close()
+    store.close()
+
+
+def test_text_that_is_not_unicode_is_repaired_and_the_repair_recorded(url: str, registry: ToolRegistry,
+                                                                      tmp_path: Path) -> None:
+    orch, store = _orchestrator(url, registry)
+    case = orch.start_case(_deploy(orch, tmp_path / "bundle", "odd_text"), {"ref": "R-3"})
+
+    assert orch.run(case.id).reason == "waiting_for_people"
+
+    kept = orch.runtime.load(case.id).engine.variables()["odd"]  # type: ignore[union-attr]
+    assert kept == {"note": "a\ufffdb\ufffdc", "k\ufffdey": [1.5, None]}
+    (completed,) = events(store, case.id, "tool_call_completed")
+    assert completed["changed"] == [
+        "/value/note: a NUL character and a lone UTF-16 surrogate replaced with U+FFFD",
+        "/value/k\ufffdey (the name): a lone UTF-16 surrogate replaced with U+FFFD",
+        "/value/k\ufffdey/1: a number that is not finite (nan), kept as null",
+    ]
+    (task,) = orch.pending(case.id)
+    orch.decide(task.id, CLERK, "approve")
+    assert orch.run(case.id).reason == "completed"
+    assert_sound(store, case.id)
+    orch.close()
+    store.close()
