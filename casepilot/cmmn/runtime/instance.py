@@ -113,6 +113,11 @@ class CaseInstance:
         """The snapshot as plain JSON data (``schema`` field = version)."""
         return serialization.dump(self._m)
 
+    def changes(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """What changed since the last snapshot or ``changes()``: (the snapshot without ``items``,
+        the changed and new items); see ``serialization.dump_changes``."""
+        return serialization.dump_changes(self._m)
+
     def to_json(self) -> str:
         """The snapshot as canonical JSON text."""
         return serialization.to_text(self.to_dict())

@@ -72,6 +72,9 @@ class CaseMachine:
         self.queue: deque[TransitionEvent] = deque()
         self.deferred: deque[str] = deque()
         self.dirty: set[str] = set()
+        self.touched: set[str] = set()
+        """Instances whose plain data changed since the last ``serialization.dump_changes`` (so a
+        store can persist what a step changed instead of the whole instance)."""
         self.out: list[TransitionEvent] = []
         self.dispatching: TransitionEvent | None = None
         self.replay = False
@@ -97,6 +100,7 @@ class CaseMachine:
         """Add an instance to the plain data and every derived index."""
         self.items[inst.id] = inst
         self.order[inst.id] = len(self.order)
+        self.touched.add(inst.id)
         info = self.info(inst)
         if isinstance(info.definition, Stage):
             self.counts[inst.id] = {}
@@ -137,6 +141,7 @@ class CaseMachine:
         if inst.parent is not None:
             self._index_state(inst, inst.state, new)
         inst.state = new
+        self.touched.add(inst.id)
 
     def emit(
         self,
@@ -273,6 +278,7 @@ class CaseMachine:
             rule, self._rule_vars(rule, info, lambda: self._counter(element, parent, None)), absent=False
         )
         parent.children.append(inst.id)
+        self.touched.add(parent.id)
         self.register(inst)
         self.emit(
             "planItem", inst.id, element, info.name, "create", None, "Available", cause, parent=parent.id
@@ -400,6 +406,7 @@ class CaseMachine:
             return
         inst.due = schedule.first.isoformat()
         inst.repeats = schedule.repeats
+        self.touched.add(inst.id)
         heapq.heappush(self.timers, (schedule.first, self.order[inst.id], inst.id))
 
     def next_timer(self, until: dt.datetime) -> ItemInstance | None:
@@ -428,6 +435,7 @@ class CaseMachine:
                 repeat = self.create(inst.element, parent, cause="timer")
                 repeat.due = add_period(due, period).isoformat()
                 repeat.repeats = left
+                self.touched.add(repeat.id)
                 heapq.heappush(
                     self.timers, (dt.datetime.fromisoformat(repeat.due), self.order[repeat.id], repeat.id)
                 )

@@ -53,7 +53,8 @@ def if_holds(m: CaseMachine, sentry_id: str) -> bool:
 
 def fire(m: CaseMachine, inst: ItemInstance, target: SentryTarget) -> None:
     """The criterion is satisfied: forget the sentry's memory and enter or exit the target."""
-    inst.memory.pop(target.sentry, None)
+    if inst.memory.pop(target.sentry, None) is not None:
+        m.touched.add(inst.id)
     armed = m.armed.get(target.sentry)
     if armed is not None:
         armed.pop((inst.id, target.kind, target.criterion), None)
@@ -139,6 +140,7 @@ def dispatch(m: CaseMachine, event: TransitionEvent) -> None:
                     if index not in memory:
                         memory.append(index)
                         memory.sort()
+                        m.touched.add(inst.id)
                     if len(memory) < m.ix.sentry_parts[sentry_id]:
                         continue
                     if if_holds(m, sentry_id):

@@ -21,7 +21,7 @@ from casepilot.cmmn.runtime.model import index_for
 from casepilot.cmmn.runtime.state import ItemInstance, decode_value, encode_value
 from casepilot.errors import DefinitionError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "dump", "load", "to_text"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "dump", "dump_changes", "load", "to_text"]
 
 SCHEMA_VERSION = 1
 """Version written by :func:`dump`; bump it and add a migration when the layout changes."""
@@ -30,8 +30,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """version -> function upgrading a snapshot of that version to the next one."""
 
 
-def dump(m: CaseMachine) -> dict[str, Any]:
-    """The snapshot of a machine as plain JSON data."""
+def _header(m: CaseMachine) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
         "case": m.case.id,
@@ -41,8 +40,26 @@ def dump(m: CaseMachine) -> dict[str, Any]:
         "eventSeq": m.event_seq,
         "variables": {k: encode_value(v) for k, v in m.variables.items()},
         "caseFile": dict(m.case_file),
-        "items": [inst.to_dict() for inst in m.items.values()],
     }
+
+
+def dump(m: CaseMachine) -> dict[str, Any]:
+    """The snapshot of a machine as plain JSON data (everything it holds: forgets what changed)."""
+    m.touched.clear()
+    return {**_header(m), "items": [inst.to_dict() for inst in m.items.values()]}
+
+
+def dump_changes(m: CaseMachine) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What changed since the last ``dump``/``dump_changes``/``load``: the snapshot without its
+    items, and the changed or new items (in snapshot order) — each as ``dump`` would write it.
+
+    Putting the changed items into the previous snapshot's ``items`` by ``id`` (appending new
+    ones) gives ``dump``'s snapshot: the machine never removes an instance. Costs what changed,
+    not the size of the case.
+    """
+    changed = sorted(m.touched, key=m.order.__getitem__)
+    m.touched.clear()
+    return _header(m), [m.items[i].to_dict() for i in changed]
 
 
 def to_text(data: dict[str, Any]) -> str:
@@ -78,4 +95,5 @@ def load(case: Case, data: dict[str, Any] | str, ids: Callable[[], str] | None =
             m.root = inst.id
         m.register(inst)
     sentries.rebuild_armed(m)
+    m.touched.clear()
     return m
