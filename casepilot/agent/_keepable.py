@@ -15,14 +15,16 @@ anything records a result:
   recorded as failed with that reason, and the case goes on. Deeper data cannot be shown by
   the API (its serialiser stops near 250 levels) and is refused there as input too.
 
-Integers of any size are kept: the store keeps them and so does the checkpointer
-(``_checkpoint_serde``).
+Integers of any size are kept — the store keeps them and so does the checkpointer
+(``_checkpoint_serde``) — up to the length Python will write as text (4,300 digits by
+default; beyond that, ``Unkeepable``).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,8 @@ MAX_DEPTH = 64
 REPLACEMENT = "\ufffd"
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 _MAX_NAMED = 20
+_MAX_INT_BITS = 12_000
+"""Integers this long may pass Python's limit on writing them as text (4,300 digits by default)."""
 
 
 class Unkeepable(ValueError):
@@ -91,6 +95,9 @@ def keepable(value: Any, *, max_depth: int = MAX_DEPTH) -> Kept:
         elif isinstance(item, str) and _BAD_TEXT.search(item):
             into[slot] = keepable_text(item)
             changed.append(f"{_at(path)}: {_what(item)}")
+        elif isinstance(item, int) and item.bit_length() > _MAX_INT_BITS and _too_long(item):
+            raise Unkeepable(f"{_at(path)}: a number of more than {sys.get_int_max_str_digits()} digits, which "
+                             "Python will not write as text; have the tool return it as text")
         elif isinstance(item, float) and not math.isfinite(item):
             into[slot] = None
             changed.append(f"{_at(path)}: a number that is not finite ({item}), kept as null")
@@ -99,6 +106,14 @@ def keepable(value: Any, *, max_depth: int = MAX_DEPTH) -> Kept:
     if len(changed) > _MAX_NAMED:
         changed[_MAX_NAMED:] = [f"… and {len(changed) - _MAX_NAMED} more like these"]
     return Kept(root[0], tuple(changed))
+
+
+def _too_long(number: int) -> bool:
+    try:
+        str(number)
+    except ValueError:
+        return True
+    return False
 
 
 def _at(path: str, width: int = 60) -> str:

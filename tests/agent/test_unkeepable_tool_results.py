@@ -2,7 +2,8 @@
 the case (issue 15): an integer beyond 64 bits is kept exactly (the checkpointer writes that
 state as JSON), text that is not Unicode is repaired and the repair recorded, and a result
 nested deeper than casepilot keeps is recorded as a failed call with the reason — on SQLite
-and on PostgreSQL, and the case goes on working after a restart.
+and on PostgreSQL, and the case goes on working after a restart. A letter holding a lone
+surrogate, handed in through the Python API, is pseudonymised and worked like any other.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from pydantic import BaseModel
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
+from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, ToolRegistry, tool
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import (
+    CLAIMS,
     RefArgs,
     TaskSpec,
     assert_sound,
@@ -162,6 +165,24 @@ def test_text_that_is_not_unicode_is_repaired_and_the_repair_recorded(url: str, 
     (task,) = orch.pending(case.id)
     orch.decide(task.id, CLERK, "approve")
     assert orch.run(case.id).reason == "completed"
+    assert_sound(store, case.id)
+    orch.close()
+    store.close()
+
+
+def test_a_letter_holding_a_lone_surrogate_is_worked(url: str, registry: ToolRegistry) -> None:
+    orch, store = _orchestrator(url, registry)
+    version = orch.deploy(CLAIMS)
+    letter = LETTERS["straight-through"].replace("parked car", "parked\ud800 car")
+    case = orch.start_case(version.key, {"letter": letter, "policy": "POL-9"})
+
+    outcome = orch.run(case.id)
+
+    assert outcome.reason == "completed"
+    stored = orch.runtime.load(case.id).engine.variables()["letter"]  # type: ignore[union-attr]
+    assert "parked\ufffd car" in stored and "John Smith" not in stored  # repaired and pseudonymised
+    assert [e["tool"] for e in events(store, case.id, "tool_call_completed")] == [
+        "extract_claim", "sentiment", "approve_payment"]
     assert_sound(store, case.id)
     orch.close()
     store.close()

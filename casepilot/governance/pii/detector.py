@@ -23,6 +23,7 @@ name is still redacted — joined to the winner when that is a name too.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ from ._recognizers import (
 )
 from ._tokens import token_view
 
-__all__ = ["DEFAULT_ENTITIES", "MAX_CHUNK", "DetectedEntity", "PiiDetector", "default_detector"]
+__all__ = ["DEFAULT_ENTITIES", "MAX_CHUNK", "DetectedEntity", "PiiDetector", "as_unicode", "default_detector",
+           "surrogates_in"]
 
 #: Entity types redacted by default (Presidio's names).
 DEFAULT_ENTITIES: tuple[str, ...] = (
@@ -286,11 +288,13 @@ class PiiDetector:
 
         Texts longer than ``MAX_CHUNK`` characters (OCR output, long documents) are
         cut at line or word breaks into pieces analysed separately: spaCy refuses
-        very long inputs and its cost grows with length anyway.
+        very long inputs and its cost grows with length anyway. A lone UTF-16
+        surrogate (no Unicode character; spaCy cannot encode it) is read as U+FFFD:
+        one character for one, so the spans stand where they do in the text given.
         """
         pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
         for index, text in enumerate(texts):
-            pieces += [(index, offset, piece) for offset, piece in _chunks(text) if piece.strip()]
+            pieces += [(index, offset, piece) for offset, piece in _chunks(as_unicode(text)) if piece.strip()]
         out: list[list[DetectedEntity]] = [[] for _ in texts]
         found = self._gated([p for _, _, p in pieces], batch_size) if self.ner == "gated" else [
             self._resolve(item[0], self._run(item[0], item[1], self._recognizers), item[1])
@@ -346,6 +350,23 @@ class PiiDetector:
 def _from(result: RecognizerResult, recognizers: Sequence[Any]) -> bool:
     rid = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY)
     return any(rid == r.id for r in recognizers)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_unicode(text: str) -> str:
+    """``text`` with every lone UTF-16 surrogate replaced by U+FFFD (same length, same offsets).
+
+    Python strings can hold them (``json.loads('"\\ud800"')``, ``surrogateescape``d bytes);
+    UTF-8 cannot, so spaCy, the store and PostgreSQL all fail on them.
+    """
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def surrogates_in(text: str) -> int:
+    """How many lone surrogates ``as_unicode`` replaces in ``text``."""
+    return len(_SURROGATE.findall(text))
 
 
 MAX_CHUNK = 20_000

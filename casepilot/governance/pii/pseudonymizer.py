@@ -30,7 +30,7 @@ from presidio_anonymizer.entities import RecognizerResult as AnonymizerSpan
 
 from casepilot.errors import GovernanceBlocked
 
-from .detector import DetectedEntity, PiiDetector, default_detector
+from .detector import DetectedEntity, PiiDetector, as_unicode, default_detector, surrogates_in
 from .vault import PseudonymVault
 
 if TYPE_CHECKING:
@@ -59,11 +59,17 @@ _LONG_INT = 10**8  # integers with 9+ digits may be account, card or phone numbe
 
 @dataclass(frozen=True)
 class RedactionResult:
-    """A redacted text, what was found in it (type → count) and the tokens it now holds."""
+    """A redacted text, what was found in it (type → count) and the tokens it now holds.
+
+    ``repaired`` counts the lone UTF-16 surrogates of the text given that ``text`` holds as
+    U+FFFD instead: they are no Unicode characters, and nothing downstream (the store, the
+    hash chain, a model's API) can take them.
+    """
 
     text: str
     entities: Mapping[str, int]
     tokens: tuple[str, ...]
+    repaired: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class PayloadRedaction:
     value: JsonLike
     entities: Mapping[str, int]
     tokens: tuple[str, ...]
+    repaired: int = 0
 
 
 @dataclass(frozen=True)
@@ -210,15 +217,18 @@ class Pseudonymizer:
         results = iter(self.redact_texts(texts, case_id)) if texts else iter(())
         entities: Counter[str] = Counter()
         tokens: dict[str, None] = {}
+        repaired = 0
 
         def take() -> str:
+            nonlocal repaired
             result = next(results)
             entities.update(result.entities)
             tokens.update(dict.fromkeys(result.tokens))
+            repaired += result.repaired
             return result.text
 
         value = _rebuild(obj, take)
-        return PayloadRedaction(value, MappingProxyType(dict(entities)), tuple(tokens))
+        return PayloadRedaction(value, MappingProxyType(dict(entities)), tuple(tokens), repaired)
 
     def redact_arguments(self, arguments: Mapping[str, Any], case_id: str) -> RedactedPayload:
         """The Governor's ``PayloadRedactor``: redact a tool's or model call's arguments."""
@@ -229,11 +239,14 @@ class Pseudonymizer:
         return RedactedPayload(payload, result.entities)
 
     def _redact_found(self, text: str, found: Sequence[DetectedEntity], case_id: str) -> RedactionResult:
+        # The detector read lone surrogates as U+FFFD (same offsets); the result holds them so too.
+        repaired = surrogates_in(text)
+        text = as_unicode(text) if repaired else text
         if "<" in text:  # already-issued tokens stay as they are (re-redacting history is a no-op)
             issued = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
             found = [e for e in found if not any(e.start < b and a < e.end for a, b in issued)]
         if not found:
-            return RedactionResult(text, MappingProxyType({}), ())
+            return RedactionResult(text, MappingProxyType({}), (), repaired)
         used: set[str] = set()
 
         def tokenizer(entity_type: str) -> Callable[[str], str]:
@@ -254,7 +267,7 @@ class Pseudonymizer:
         redacted = self._anonymizer.anonymize(text=text, analyzer_results=spans, operators=operators).text
         order = [m.group() for m in TOKEN_PATTERN.finditer(redacted) if m.group() in used]
         counts = Counter(e.entity_type for e in found)
-        return RedactionResult(redacted, MappingProxyType(dict(counts)), tuple(dict.fromkeys(order)))
+        return RedactionResult(redacted, MappingProxyType(dict(counts)), tuple(dict.fromkeys(order)), repaired)
 
     def _case(self, case_id: str) -> _CaseMap:
         case = self._cases.get(case_id)
