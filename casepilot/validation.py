@@ -1,4 +1,9 @@
-"""``casepilot validate``: parse CMMN models, DMN models and case bundles and report every problem."""
+"""``casepilot validate``: parse CMMN models, DMN models and case bundles and report every problem.
+
+A folder with a ``casepilot.yaml`` is a bundle: its models are checked as part of it (with the
+tools its manifest names and its bindings), never again on their own — a model that is fine by
+itself but whose bundle fails must not be reported ``ok``.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,12 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(m.parent for m in path.rglob("casepilot.yaml")))
-            out.extend(p for p in sorted(path.rglob("*")) if p.suffix in (".cmmn", ".dmn") and p.is_file())
+            bundles = sorted(m.parent for m in path.rglob("casepilot.yaml"))
+            out.extend(bundles)
+            out.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.suffix in (".cmmn", ".dmn") and p.is_file() and not any(b in p.parents for b in bundles)
+            )
         else:
             out.append(path)
     return out
@@ -32,9 +41,9 @@ def validate_paths(paths: Iterable[Path], console: Console) -> int:
             if path.is_dir():
                 from casepilot.agent.bundle import load_folder
                 from casepilot.agent.lint import guardrail_lints
-                from casepilot.demo.run import demo_registry
+                from casepilot.tools import bundle_registry
 
-                registry = demo_registry()
+                registry = bundle_registry()  # the built-in tools; load_folder adds the bundle's own
                 bundle = load_folder(path, registry)
                 what = f"bundle {bundle.key}: case {bundle.case.id}, {len(bundle.bindings)} tool bindings"
                 lints = guardrail_lints(bundle, registry)

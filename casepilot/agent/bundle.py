@@ -28,9 +28,10 @@ from casepilot.governance.allowlist import ToolAllowlist
 from casepilot.governance.budget import BudgetLimits, ModelPrice, PriceTable
 from casepilot.governance.governor import Governor, PayloadRedactor
 from casepilot.governance.guardrails import GuardrailPolicy
-from casepilot.tools import BindingSet, ToolRegistry, load_bindings
+from casepilot.tools import BINDING_FILE, BindingSet, ToolRegistry, load_bindings
+from casepilot.tools.bundle_tools import add_tools, bundle_code_files, resolve_tools
 
-__all__ = ["MANIFEST_NAME", "CaseBundle", "bundle_files", "load_files", "load_folder"]
+__all__ = ["MANIFEST_NAME", "CaseBundle", "bundle_files", "declared_files", "load_files", "load_folder"]
 
 MANIFEST_NAME = "casepilot.yaml"
 
@@ -80,18 +81,43 @@ class CaseBundle:
 
 
 def bundle_files(folder: Path) -> dict[str, str | bytes]:
-    """The files of a bundle folder (top level, text files as text), for ``Store.deploy``."""
-    files: dict[str, str | bytes] = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            data = path.read_bytes()
-            try:
-                files[path.name] = data.decode("utf-8")
-            except UnicodeDecodeError:
-                files[path.name] = data
-    if MANIFEST_NAME not in files:
+    """The files of a bundle folder, for ``Store.deploy`` (text files as text): the manifest, the
+    files it names (model, bindings — ``bindings.yaml`` beside the model by default —, decision
+    models, guardrails) and the tool modules of ``tools:`` that sit in the folder. Nothing else:
+    scripts and scratch files beside them are not part of the definition or its hash."""
+    manifest_path = folder / MANIFEST_NAME
+    if not manifest_path.is_file():
         raise DefinitionError(f"no {MANIFEST_NAME} in the bundle folder", file=str(folder))
-    return files
+    manifest = _read_manifest(manifest_path)
+    return {name: _read(folder / name) for name in declared_files(manifest, folder)}
+
+
+def declared_files(manifest: Manifest, folder: Path) -> list[str]:
+    """The names of the bundle's files in ``folder`` (see ``bundle_files``); each must be a plain
+    file name beside the manifest, since a definition holds one flat folder."""
+    names = [MANIFEST_NAME, *manifest.files()]
+    if manifest.bindings is None and (folder / BINDING_FILE).is_file():
+        names.append(BINDING_FILE)
+    names += bundle_code_files(manifest.tools, folder)
+    problems = [
+        DefinitionError(f"{name!r} is not a file beside {MANIFEST_NAME}: a bundle is one flat folder",
+                        file=str(folder / MANIFEST_NAME))
+        for name in names if "/" in name or "\\" in name or name.startswith(".")
+    ]
+    if problems:
+        raise DefinitionError(problems[0].message, file=str(folder / MANIFEST_NAME), problems=problems)
+    return list(dict.fromkeys(names))
+
+
+def _read(path: Path) -> str | bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(f"cannot read the bundle file {path.name}: {exc.strerror}", file=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
 
 
 def _read_manifest(path: Path) -> Manifest:
@@ -227,12 +253,24 @@ def _check_operator_role(manifest: Manifest, bindings: BindingSet, registry: Too
 def load_folder(
     folder: str | Path, registry: ToolRegistry, *, redactor: PayloadRedactor | None = None
 ) -> CaseBundle:
-    """Load and validate the bundle in ``folder``."""
-    root = Path(folder)
+    """Load and validate the bundle in ``folder``.
+
+    The tools its manifest names (``tools:``) are loaded — the folder's tool modules are run —
+    and added to ``registry``, so that the same registry then works its cases.
+    """
+    return _load(Path(folder), registry, redactor=redactor, trust_code=True)
+
+
+def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | None, trust_code: bool) -> CaseBundle:
     manifest_path = root / MANIFEST_NAME
     if not manifest_path.is_file():
         raise DefinitionError(f"no {MANIFEST_NAME} in {root}; a case bundle needs a manifest", file=str(root))
     manifest = _read_manifest(manifest_path)
+    names = declared_files(manifest, root)
+    files = {name: _read(root / name) for name in names if (root / name).is_file()}
+    if manifest.tools:
+        add_tools(registry, resolve_tools(manifest.tools, files, origin=str(manifest_path), trust_code=trust_code),
+                  origin=str(manifest_path))
     definitions = parse_file(root / manifest.model)
     try:
         case = definitions.case(manifest.case)
@@ -243,9 +281,9 @@ def load_folder(
     )
     gov = manifest.governance
     digest = hashlib.sha256()
-    for path in sorted(root.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(files):
+        content = files[name]
+        digest.update(name.encode() + b"\0" + (content.encode() if isinstance(content, str) else content) + b"\0")
     # Guardrails are versioned with the whole bundle: any change to a policy, model or binding
     # gives the verdicts a new version.
     version = digest.hexdigest()[:12]
@@ -315,7 +353,12 @@ _MATERIALISED: dict[str, Path] = {}
 def load_files(
     files: Mapping[str, str | bytes], registry: ToolRegistry, *, redactor: PayloadRedactor | None = None
 ) -> CaseBundle:
-    """Load a bundle from deployed files (written once per content hash to a private temp folder)."""
+    """Load a bundle from deployed files (written once per content hash to a private temp folder).
+
+    Tool modules shipped in ``files`` are not run: their tools must already be loaded in this
+    process from the same code (``casepilot.tools.resolve_bundle_tools`` or a folder deploy),
+    so that a bundle sent over the network can never bring new code.
+    """
     digest = hashlib.sha256()
     for name in sorted(files):
         content = files[name]
@@ -333,4 +376,4 @@ def load_files(
             else:
                 target.write_bytes(content)
         _MATERIALISED[key] = folder
-    return load_folder(folder, registry, redactor=redactor)
+    return _load(folder, registry, redactor=redactor, trust_code=False)

@@ -1,13 +1,13 @@
 """``casepilot deploy | start | run | inbox | decide | actions | act | chat | demo``: cases from a shell.
 
 Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL`` or a SQLite file
-under ``.casepilot/``). Tools come from ``--tools module:function`` (a function returning
-a ``ToolRegistry``); the default registry has the built-in tools and the claim example's.
+under ``.casepilot/``). The tools are the built-in ones plus those the bundle names in its
+``casepilot.yaml`` (``tools:``): ``deploy`` loads them from the folder, the commands that work
+a case from the case's deployed definition. ``--tools module:attribute`` adds more.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from pathlib import Path
@@ -26,7 +26,8 @@ __all__ = ["register"]
 console = Console()
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $CASEPILOT_DATABASE_URL or a local SQLite file).")]
 ToolsOption = Annotated[
-    str | None, typer.Option("--tools", help="module:function returning the ToolRegistry to use (default: built-ins + example tools).")
+    str | None, typer.Option("--tools", help="module:attribute of extra tools (a ToolRegistry, tools, or a function "
+                             "returning them), besides the built-ins and those the bundle names under `tools:`.")
 ]
 
 
@@ -38,22 +39,31 @@ def _store(db: str | None) -> Store:
 
 
 def _registry(spec: str | None) -> ToolRegistry:
-    if spec is None:
-        from casepilot.demo.run import demo_registry
+    """The built-in tools, plus ``--tools`` (one clear line when the module or attribute is missing)."""
+    from casepilot.agent.tool_sources import base_registry
+    from casepilot.tools import add_tools, resolve_tools
 
-        return demo_registry()
-    module_name, _, attr = spec.partition(":")
-    factory = getattr(importlib.import_module(module_name), attr or "registry")
-    registry = factory() if callable(factory) else factory
-    if not isinstance(registry, ToolRegistry):
-        raise typer.BadParameter(f"{spec} did not give a ToolRegistry")
+    registry = base_registry()
+    if spec is not None:
+        local = Path(f"{spec.partition(':')[0]}.py")  # a module file in the current folder, as python -m would find it
+        files: dict[str, str | bytes] | None = {local.name: local.read_bytes()} if local.is_file() else None
+        add_tools(registry, resolve_tools([spec], files, origin="--tools"), origin="--tools")
     return registry
 
 
-def _orchestrator(db: str | None, tools: str | None) -> Any:
+def _orchestrator(db: str | None, tools: str | None, *, case_id: str | None = None,
+                  definition: str | None = None) -> Any:
+    """An orchestrator whose registry has the tools of the case's (or the definition's) bundle."""
     from casepilot.agent.orchestrator import Orchestrator
+    from casepilot.agent.tool_sources import registry_for_case, registry_for_definitions
 
-    return Orchestrator(_store(db), _registry(tools))
+    store = _store(db)
+    registry = _registry(tools)
+    if case_id is not None:
+        registry = registry_for_case(store, case_id, registry)
+    elif definition is not None:
+        registry = registry_for_definitions(store, [(definition, None)], registry)
+    return Orchestrator(store, registry)
 
 
 def deploy(folder: Annotated[Path, typer.Argument(help="A bundle folder with casepilot.yaml")], db: DbOption = None,
@@ -74,7 +84,7 @@ def start(key: Annotated[str, typer.Argument(help="Definition key")],
         raise typer.BadParameter(f"--vars is not valid JSON: {exc.msg}") from exc
     if not isinstance(values, dict):
         raise typer.BadParameter("--vars must be a JSON object")
-    case = _orchestrator(db, tools).start_case(key, values, business_key)
+    case = _orchestrator(db, tools, definition=key).start_case(key, values, business_key)
     console.print(case.id)
 
 
@@ -83,7 +93,7 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
     """Work a case until it finishes or waits for people or events."""
     from casepilot.agent.timeline import describe_update
 
-    orch = _orchestrator(db, tools)
+    orch = _orchestrator(db, tools, case_id=case_id)
     for event in orch.stream(case_id, max_steps=max_steps):
         summary = escape(describe_update(event["node"], event["update"]))
         console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
@@ -110,7 +120,10 @@ def decide(task_id: str,
     """Decide an inbox item (the next `run` resumes the case)."""
     from casepilot.agent.orchestrator import Person
 
-    task = _orchestrator(db, tools).decide(task_id, Person(actor, set(roles)), choice, comment)
+    store = _store(db)
+    case_id = store.task(task_id).case_id
+    store.close()
+    task = _orchestrator(db, tools, case_id=case_id).decide(task_id, Person(actor, set(roles)), choice, comment)
     console.print(f"{task.id}: {task.decision} by {task.decided_by}")
 
 
@@ -118,7 +131,7 @@ def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> Non
     """List what people may do in a case now (user events, discretionary items) and for which roles."""
     table = Table("kind", "action", "roles")
     table.columns.insert(0, Column("id", no_wrap=True))
-    for action in _orchestrator(db, tools).person_actions(case_id):
+    for action in _orchestrator(db, tools, case_id=case_id).person_actions(case_id):
         table.add_row(action.id, action.kind, action.label, ", ".join(action.roles) or "anyone")
     console.print(table)
 
@@ -130,7 +143,7 @@ def act(case_id: str, action_id: str,
     """Take one of the case's people actions (see `actions`), then work the case on."""
     from casepilot.agent.orchestrator import Person
 
-    orch = _orchestrator(db, tools)
+    orch = _orchestrator(db, tools, case_id=case_id)
     orch.perform(case_id, action_id, Person(actor, set(roles or [])))
     outcome = orch.run(case_id)
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
@@ -142,7 +155,7 @@ def chat(case_id: str, message: str, actor: Annotated[str, typer.Option("--as")]
     """Ask the case a question, or ask it to do one of its possible actions (governed as you, with your roles)."""
     from casepilot.agent.orchestrator import Person
 
-    console.print(_orchestrator(db, tools).chat(case_id, Person(actor, set(roles or [])), message))
+    console.print(_orchestrator(db, tools, case_id=case_id).chat(case_id, Person(actor, set(roles or [])), message))
 
 
 def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = False) -> None:

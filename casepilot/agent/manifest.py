@@ -5,6 +5,7 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
 
     key: claim-triage
     model: claim-triage.cmmn
+    tools: [casepilot.demo.tools:CLAIM_TOOLS]  # the Python tools the bindings call (see casepilot.tools.bundle_tools)
     case: claimTriage                      # optional when the model has one case
     bindings: bindings.yaml                # optional; default: bindings.yaml beside the model
     decisions: [pricing.dmn]               # optional; DMN models for decision tasks (by decisionRef)
@@ -26,6 +27,8 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
       missing_input: require_human         # a guardrail's decisive input is missing
       max_repeats: 3                       # loop guard: same item planned / same call repeated
       prices: {gpt-4o-mini: {input_per_1k: "0.00015", output_per_1k: "0.0006"}}
+    llm: {model: gpt-4o-mini, temperature: 0.2, max_tokens: 800, system_prompt: "..."}  # optional
+    model_routing: {decision: Model routing, risk: claim.risk}   # optional; a decision in `decisions:`
 
 The schema is strict (unknown keys are errors) so that a typo never silently switches a
 policy off.
@@ -36,14 +39,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from casepilot.tools.bundle_tools import parse_tool_spec
 
 __all__ = [
     "BudgetSpec",
     "GovernanceSpec",
     "GuardrailSpec",
     "HumanTaskSpec",
+    "LLMSpec",
     "Manifest",
+    "ModelRoutingSpec",
     "SignalsSpec",
 ]
 
@@ -135,11 +142,34 @@ class GovernanceSpec(_Strict):
     """Roles allowed to see the clear text behind pseudonyms."""
 
 
+class LLMSpec(_Strict):
+    """How this definition's model calls are made (a routing decision's outputs win over these)."""
+
+    model: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    system_prompt: str | None = None
+    """Replaces the planner's system prompt (``casepilot.agent.llm_planner.SYSTEM_PROMPT``)."""
+
+
+class ModelRoutingSpec(_Strict):
+    """A DMN decision (in one of the ``decisions:`` files) that chooses endpoint and model per call."""
+
+    decision: str
+    risk: str | None = None
+    """Case-file path of the ``risk`` input (e.g. ``claim.risk``)."""
+
+
 class Manifest(_Strict):
     key: str
     model: str
     case: str | None = None
     bindings: str | None = None
+    tools: tuple[str, ...] = ()
+    """The Python tools the bundle's bindings call, besides the built-in ones: ``module:attribute``
+    (a ``.py`` file beside the manifest, deployed with the bundle, or an installed module) or the
+    name of an entry point of the group ``casepilot.tools``. The attribute is a ``ToolRegistry``,
+    a tool, a list of tools or a function returning one of these."""
     decisions: tuple[str, ...] = ()
     """DMN files whose decisions the case's decision tasks evaluate (matched by ``decisionRef``)."""
     case_tasks: dict[str, str] = Field(default_factory=dict)
@@ -149,3 +179,29 @@ class Manifest(_Strict):
     signals: SignalsSpec = SignalsSpec()
     human_tasks: dict[str, HumanTaskSpec] = Field(default_factory=dict)
     governance: GovernanceSpec = GovernanceSpec()
+    llm: LLMSpec = LLMSpec()
+    model_routing: ModelRoutingSpec | None = None
+    """See ``casepilot.agent.model_routing``; a plain string names the decision."""
+
+    @field_validator("model_routing", mode="before")
+    @classmethod
+    def _routing_by_name(cls, value: object) -> object:
+        return {"decision": value} if isinstance(value, str) else value
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parse_tool_spec(entry)  # ValueError -> a validation error naming the entry
+        return value
+
+    def files(self) -> tuple[str, ...]:
+        """The files the manifest names (model, bindings, decisions, guardrails), in order, once each."""
+        named = [self.model, *([self.bindings] if self.bindings else []), *self.decisions,
+                 *(g.file for g in self.governance.guardrails)]
+        return tuple(dict.fromkeys(named))

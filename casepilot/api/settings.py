@@ -19,22 +19,21 @@ ENV_DEPLOYER_ROLE = "CASEPILOT_DEPLOYER_ROLE"
 
 
 def default_registry() -> ToolRegistry:
-    """The built-in tools plus the claim example's (as ``casepilot demo`` and the CLI use)."""
-    from casepilot.demo.run import demo_registry
+    """The built-in tools; each bundle brings its own (``tools:`` in its ``casepilot.yaml``)."""
+    from casepilot.agent.tool_sources import base_registry
 
-    return demo_registry()
+    return base_registry()
 
 
 def registry_with_documents(path: Path) -> Callable[[], ToolRegistry]:
-    """The default tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``)."""
+    """The built-in tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``)."""
 
     def build() -> ToolRegistry:
-        from casepilot.demo.tools import CLAIM_TOOLS
         from casepilot.rag import DocumentStore, Retriever
         from casepilot.tools.builtin import builtin_tools
 
         retriever = Retriever(DocumentStore(path))
-        return ToolRegistry([*builtin_tools(retriever=retriever), *CLAIM_TOOLS])
+        return ToolRegistry(builtin_tools(retriever=retriever))
 
     return build
 
@@ -66,5 +65,16 @@ class ApiSettings:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         return Store.from_url(url)
 
+    deployed_tools: bool = True
+    """Also load the tools of every definition already in the store (their ``tools:``), so that
+    the service works the cases deployed from the CLI; a bundle uploaded later may use only
+    tools and code the service has loaded (see ``casepilot.tools.bundle_tools``)."""
+
     def make_registry(self) -> ToolRegistry:
-        return self.registry()
+        registry = self.registry()
+        if self.deployed_tools:
+            from casepilot.agent.tool_sources import registry_for_store
+
+            with self.open_store() as store:
+                registry = registry_for_store(store, registry)
+        return registry

@@ -8,6 +8,9 @@
 * ``load_bindings`` — which tool runs which CMMN task (``casepilot:tool`` attributes or
   ``bindings.yaml``), checked against the registry; ``build_arguments`` (with provenance)
   and ``apply_results`` map case-file variables to and from a call.
+* ``resolve_bundle_tools`` / ``bundle_registry`` — the tools a bundle names in ``tools:`` of
+  its ``casepilot.yaml`` (bundle code or installed modules, entry points), one place for the
+  CLI, the service, the worker and the Python API.
 * ``casepilot.tools.builtin`` — offline OCR, sentiment, summarisation, DMN decisions.
 """
 
@@ -31,6 +34,7 @@ from .binding import (
     result_provenance,
 )
 from .binding_loader import BINDABLE_KINDS, BINDING_FILE, EXTENSION_NS, load_bindings
+from .bundle_tools import ENTRY_POINT_GROUP, add_tools, bundle_registry, resolve_bundle_tools, resolve_tools
 from .langchain import LangChainResult, from_langchain
 from .registry import ToolRegistry
 
@@ -38,6 +42,7 @@ __all__ = [
     "BINDABLE_KINDS",
     "BINDING_FILE",
     "DEFAULT_RETRY",
+    "ENTRY_POINT_GROUP",
     "EXTENSION_NS",
     "NO_RETRY",
     "ArgumentSource",
@@ -57,10 +62,14 @@ __all__ = [
     "ToolOutcome",
     "ToolRegistry",
     "Trust",
+    "add_tools",
     "apply_results",
     "build_arguments",
+    "bundle_registry",
     "from_langchain",
     "load_bindings",
+    "resolve_bundle_tools",
+    "resolve_tools",
     "result_provenance",
     "tool",
 ]
