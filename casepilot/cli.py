@@ -37,7 +37,8 @@ _SUB_APPS: tuple[tuple[str, str, str], ...] = (
     ("casepilot.rag.cli", "app", "rag"),
 )
 # Modules whose ``register(app)`` adds top-level commands.
-_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli", "casepilot.api.cli")
+_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli", "casepilot.api.cli",
+                                 "casepilot.worker.cli")
 _mounted = False
 
 
@@ -67,6 +68,22 @@ def validate(
 
     failures = validate_paths(paths, console)
     raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="The bundle's name (its folder and definition key), e.g. loan")],
+    parent: Annotated[Path, typer.Option("--in", help="Where to create the folder.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Write into an existing, non-empty folder.")] = False,
+) -> None:
+    """Create a working case bundle to start from: model, tools, bindings, guardrail, scenario tests."""
+    from casepilot.scaffold import scaffold
+
+    folder = scaffold(name, parent, force=force)
+    console.print(f"created the case bundle {folder}; next:", highlight=False)
+    for step in (f"casepilot validate {folder}", f"casepilot cmmn test {folder / 'scenarios'}",
+                 f"casepilot deploy {folder}", f"(see {folder / 'README.md'} for a case worked end to end)"):
+        console.print(f"  {step}", highlight=False)
 
 
 _mount()
