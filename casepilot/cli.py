@@ -37,8 +37,7 @@ _SUB_APPS: tuple[tuple[str, str, str], ...] = (
     ("casepilot.rag.cli", "app", "rag"),
 )
 # Modules whose ``register(app)`` adds top-level commands.
-_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli", "casepilot.api.cli",
-                                 "casepilot.worker.cli")
+_REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.agent.cli", "casepilot.api.cli")
 _mounted = False
 
 
