@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.demo.run import LETTERS
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.api import create_app
+from casepilot.demo.run import LETTERS, demo_registry
+from casepilot.store import Store
+from casepilot.tools import ToolRegistry
 
 SENIOR = "senior analyst"
 
@@ -222,27 +229,105 @@ def test_personal_data_is_shown_only_to_allowed_roles_and_every_look_is_recorded
     assert "Mary Jones" not in str(events)  # the history records that ann looked, not what she saw
 
 
-def test_concurrent_runs_of_the_same_cases_run_every_tool_once(client: TestClient, deployed: dict[str, Any],
-                                                              orch: Orchestrator) -> None:
-    """Three requests per case at once (FastAPI's thread pool): each tool still runs exactly once."""
-    ids = [_start(client, LETTERS["straight-through"], f"CLM-C{i}")["id"] for i in range(3)]
-    answers: list[tuple[int, str]] = []
+class Gate:
+    """Counts every tool call the orchestrator makes; a call of ``approve_payment`` waits until
+    the test opens the gate, so the test decides what happens meanwhile. Sits in front of the
+    registry's ``invoke`` (the bundle's own tools run behind it, unchanged)."""
 
-    def run(case_id: str) -> None:
-        response = client.post(f"/cases/{case_id}/run")
-        answers.append((response.status_code, response.json().get("reason", response.text)))
+    def __init__(self, registry: ToolRegistry) -> None:
+        self.runs: Counter[str] = Counter()
+        self.entered = threading.Event()
+        self.open = threading.Event()
+        self._invoke = registry.invoke
 
-    threads = [threading.Thread(target=run, args=(case_id,)) for case_id in ids for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert answers == [(200, "completed")] * 9
-    for case_id in ids:
-        history = orch.store.history(case_id)
-        calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
-        assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}, calls
-        assert orch.store.verify(case_id).ok
+    def invoke(self, name: str, arguments: Any, *, timeout: float | None = None) -> Any:
+        self.runs[name] += 1
+        if name == "approve_payment":
+            self.entered.set()
+            assert self.open.wait(60), "the test never opened the gate"
+        return self._invoke(name, arguments, timeout=timeout)
+
+
+class LeaseWatch:
+    """Sees the store refuse a case's lease (a second request found the case busy)."""
+
+    def __init__(self, store: Store) -> None:
+        self.refused = threading.Event()
+        self._acquire = store.acquire_lease
+
+    def acquire_lease(self, case_id: str, owner: str, ttl: float) -> bool:
+        taken = self._acquire(case_id, owner, ttl)
+        if not taken:
+            self.refused.set()
+        return taken
+
+
+@pytest.fixture
+def gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Orchestrator, Gate, LeaseWatch]]:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'gated.db'}")
+    watch = LeaseWatch(store)
+    monkeypatch.setattr(store, "acquire_lease", watch.acquire_lease)
+    registry = demo_registry()
+    gate = Gate(registry)
+    monkeypatch.setattr(registry, "invoke", gate.invoke)
+    orchestrator = Orchestrator(store, registry, RulePlanner())
+    yield orchestrator, gate, watch
+    orchestrator.close()
+    store.close()
+
+
+def _run_in_thread(client: TestClient, case_id: str, answers: list[Any]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: answers.append(client.post(f"/cases/{case_id}/run")))
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("lease_wait", [60.0, 0.0])
+def test_a_second_run_while_the_first_is_in_a_tool_waits_or_is_refused(
+        gated: tuple[Orchestrator, Gate, LeaseWatch], claim_files: dict[str, str], lease_wait: float) -> None:
+    """Request A is inside ``approve_payment`` when request B asks to run the same case. B finds
+    the case's lease taken (seen, not guessed at); A then finishes. With the default lease
+    wait, B waits for A and then finds nothing left to do (200, completed, 0 steps); with no
+    wait it is refused at once (409 ``CaseBusy``, documented for this route) and changed
+    nothing. Either way every tool ran exactly once."""
+    orch, gate, watch = gated
+    orch.leases.wait = lease_wait
+    with TestClient(create_app(orch)) as client:
+        deployed = client.post("/definitions", json={"files": claim_files})
+        assert deployed.status_code == 201, deployed.text
+        case_id = _start(client, LETTERS["straight-through"], "CLM-C1")["id"]
+        first: list[Any] = []
+        second: list[Any] = []
+
+        a = _run_in_thread(client, case_id, first)
+        assert gate.entered.wait(60), "request A never reached approve_payment"
+        assert not watch.refused.is_set()
+        b = _run_in_thread(client, case_id, second)
+        assert watch.refused.wait(60), "request B never asked for the case's lease"
+        if lease_wait:
+            assert b.is_alive()  # B waits for the lease while A is in the tool
+        else:
+            b.join(60)
+            (refused,) = second
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["error"] == "CaseBusy" and "is being worked by" in refused.json()["detail"]
+        events_before = len(orch.store.history(case_id))
+        gate.open.set()
+        a.join(60)
+        b.join(60)
+
+        (done,) = first
+        assert (done.status_code, done.json()["reason"]) == (200, "completed")
+        if lease_wait:
+            (waited,) = second
+            assert (waited.status_code, waited.json()["reason"], waited.json()["steps"]) == (200, "completed", 0)
+        assert "409" in json.dumps(client.get("/openapi.json").json()["paths"]["/cases/{case_id}/run"]["post"]["responses"])
+    assert gate.runs == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}
+    history = orch.store.history(case_id)
+    assert len(history) > events_before  # A recorded the payment after B had come and gone (or waited)
+    calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
+    assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}
+    assert orch.store.verify(case_id).ok
 
 
 def _events(text: str) -> list[tuple[str, dict[str, Any]]]:
