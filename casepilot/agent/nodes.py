@@ -41,6 +41,7 @@ from casepilot.agent._task_kinds import (
 from casepilot.agent._values import ValueSources
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.facts import ParkedAction, StartedCall
+from casepilot.agent.model_routing import has_choice, model_call
 from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, PlannerError
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
@@ -170,17 +171,26 @@ class Nodes:
         planner = self.rt.planner
         observation = observation_object(data)
         if getattr(planner, "name", "") != "rule":
+            if not has_choice(observation.options):
+                return self._wait_for_people(case_id)  # nothing to choose: no model call (and no tokens)
             governed = self._governed_prompt(case_id, observation)
             if not isinstance(governed, Observation):
                 return governed
-            observation = governed
+            # The call's routing context (PII types, spend, stage), the definition's model settings, its router.
+            observation = replace(governed, call=model_call(self.rt.load(case_id, check_version=False), governed))
         try:
             plan = planner.plan(observation)
         except PlannerError as exc:
             with self.rt.step(case_id) as (step, loaded):
                 self._record_llm_usage(step, loaded, exc.usage)
-                step.append("error", actor="agent", payload={
-                    "problem": f"the planner failed: {exc}", "invalid_attempts": list(exc.invalid_attempts)})
+                problem: dict[str, Any] = {
+                    "problem": f"the planner failed: {exc}", "invalid_attempts": list(exc.invalid_attempts),
+                    "source": "planner"}
+                if exc.detail:
+                    problem["detail"] = dict(exc.detail)
+                if self.rt.privacy is not None:
+                    problem = self.rt.privacy.redact_value(problem, case_id)[0]
+                step.append("error", actor="agent", payload=problem)
             return {"stop": "planner_error", "plan": None}
         if plan.option_id == "wait":
             if plan.usage:
@@ -199,6 +209,8 @@ class Nodes:
             "arguments": dict(plan.arguments),
             "rationale": plan.rationale,
             "confidence": plan.confidence,
+            "confidence_source": plan.confidence_source or ("rule" if plan.planner == "rule" else None),
+            "self_reported_confidence": plan.self_reported_confidence,
             "planner": plan.planner,
             "usage": [asdict(u) for u in plan.usage],
             "invalid_attempts": list(plan.invalid_attempts),
@@ -262,18 +274,22 @@ class Nodes:
     def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Iterable[LLMUsage]) -> None:
         prices = loaded.bundle.prices
         for u in usage:
-            # The bundle's price table (versioned with the definition) wins over the planner's own.
+            # The bundle's price table (versioned with the definition) wins over the planner's own;
+            # a model priced by neither costs an unknown amount (recorded as such, never as 0).
             cost = (prices.cost(u.model, u.prompt_tokens, u.completion_tokens) if u.model in prices.prices
-                    else Decimal(u.cost))
+                    else Decimal(u.cost) if u.cost is not None else None)
             loaded.facts.usage = loaded.facts.usage.add(
-                tokens=u.prompt_tokens + u.completion_tokens, cost=cost, llm_calls=1,
+                tokens=u.prompt_tokens + u.completion_tokens, cost=cost or Decimal(0), llm_calls=1,
                 wall_seconds=u.latency_ms / 1000)
+            route = (u.details or {}).get("route") or {}
             step.append("llm_call", actor="agent", payload={"model": u.model, "prompt_tokens": u.prompt_tokens,
-                        "completion_tokens": u.completion_tokens, "cost": str(cost)},
+                        "completion_tokens": u.completion_tokens, "cost": str(cost) if cost is not None else None,
+                        **({"price": "unknown"} if cost is None else {}), **dict(u.details or {})},
+                        rule_ids=tuple(route.get("rule_ids") or ()),
                         tokens=u.prompt_tokens + u.completion_tokens, cost=cost, latency_ms=u.latency_ms)
 
     def context(self, loaded: LoadedCase, *, confidence: float | None,
-                action: ProposedAction | None = None) -> GovernanceContext:
+                action: ProposedAction | None = None, confidence_source: str | None = None) -> GovernanceContext:
         """What governance may read about ``loaded`` for ``action`` of the agent (``actor``/``roles``
         replaced for people); with the loop-guard counts of ``action`` when it is given."""
         assert loaded.engine is not None
@@ -292,6 +308,8 @@ class Nodes:
             actor="agent",
             roles=frozenset(),
             confidence=signal_conf if signal_conf is not None else confidence,
+            confidence_source=("case_signal" if signal_conf is not None
+                               else confidence_source if confidence is not None else None),
             sentiment=_as_float(lookup_path(variables, signals.sentiment)) if signals.sentiment else None,
             usage=loaded.facts.usage,
             case_budget=(BudgetLimits.from_json(loaded.facts.case_budget)
@@ -334,7 +352,8 @@ class Nodes:
         person = plan.get("person")
         who = _actor(person)
         verdict = self.rt.governor_for(loaded.bundle).review(
-            action, self._as(person, self.context(loaded, confidence=plan["confidence"], action=action)))
+            action, self._as(person, self.context(loaded, confidence=plan["confidence"], action=action,
+                                                  confidence_source=plan.get("confidence_source"))))
         # What the agent saw comes from the store, where values are already pseudonymised.
         plan_payload = {
             "observation_digest": _digest(observation),
@@ -346,6 +365,10 @@ class Nodes:
             "rationale": plan["rationale"], "confidence": plan["confidence"], "planner": plan["planner"],
             "invalid_attempts": plan["invalid_attempts"],
         }
+        if plan.get("confidence_source"):
+            plan_payload["confidence_source"] = plan["confidence_source"]
+        if plan.get("self_reported_confidence") is not None:
+            plan_payload["self_reported_confidence"] = plan["self_reported_confidence"]
         started = self._started_call(loaded, option, arguments, action.digest(), verdict.transformed) \
             if verdict.kind == "allow" else None
         steps = state.get("steps", 0) + 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,11 +76,17 @@ class RunOutcome:
     steps: int
     case_state: str
     pending: tuple[HumanTask, ...]
+    detail: Mapping[str, Any] | None = None
+    """For ``planner_error``: what failed — the endpoint's failure (kind, HTTP status, message,
+    endpoint, model), the route taken, or why no route could be taken — as recorded in the history."""
 
 
 def default_planner() -> Planner:
-    """The LLM planner when a model is configured (``CASEPILOT_MODEL`` or ``OPENAI_API_KEY``), else the RulePlanner."""
-    if os.environ.get("CASEPILOT_MODEL") or os.environ.get("OPENAI_API_KEY"):
+    """The LLM planner when a model is configured (``CASEPILOT_MODEL``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``
+    alone for a local server, or ``CASEPILOT_ENDPOINTS__…``), else the RulePlanner."""
+    from casepilot.agent.llm_endpoints import llm_configured
+
+    if llm_configured():
         from casepilot.agent.llm_planner import LLMPlanner
 
         return LLMPlanner()
@@ -221,7 +226,17 @@ class Orchestrator:
         state = loaded.engine.state if loaded.engine else "active"
         pending = tuple(self.store.tasks(case_id=case_id, status="open"))
         reason = "waiting_for_people" if interrupted else str(result.get("stop") or "waiting_for_events")
-        return RunOutcome(case_id, reason, int(result.get("steps", 0)), state, pending)
+        detail = self._planner_failure(case_id) if reason == "planner_error" else None
+        return RunOutcome(case_id, reason, int(result.get("steps", 0)), state, pending, detail)
+
+    def _planner_failure(self, case_id: str) -> dict[str, Any] | None:
+        """The planner's failure as the history recorded it (the last planner ``error`` event)."""
+        last = self.store.case(case_id).last_seq
+        for event in reversed(self.store.history(case_id, after_seq=max(0, last - 20))):
+            if event.kind == "error" and event.payload.get("source") == "planner":
+                return {"problem": event.payload.get("problem"), "seq": event.seq,
+                        **dict(event.payload.get("detail") or {})}
+        return None
 
     # -- people -------------------------------------------------------------------------------------
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+if TYPE_CHECKING:
+    from casepilot.agent.model_routing import ModelCall
 
 __all__ = [
     "ActionOption",
@@ -79,6 +82,9 @@ class Observation:
     chat: tuple[ChatMessage, ...] = ()
     rejected: tuple[str, ...] = ()
     """Messages about earlier invalid choices in this step (for re-asking an LLM)."""
+    call: ModelCall | None = None
+    """For a model: the call's routing context, the definition's model settings and its router
+    (set by the loop after governance; not part of the checkpointed observation)."""
 
     def option(self, option_id: str) -> ActionOption | None:
         for opt in self.options:
@@ -95,7 +101,10 @@ class LLMUsage:
     prompt_tokens: int
     completion_tokens: int
     latency_ms: float
-    cost: str = "0"
+    cost: str | None = "0"
+    """Exact decimal text; ``None`` when the model has no price (unknown — never reported as 0)."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Where the call went and how: endpoint, route (decision, rule ids), attempts, failures retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +116,11 @@ class Plan:
     rationale: str = ""
     confidence: float = 1.0
     planner: str = "rule"
+    confidence_source: str | None = None
+    """Where ``confidence`` comes from: ``logprobs`` (the model's token probabilities),
+    ``self_reported`` (the number the model wrote), ``rule`` … ``None``: not said."""
+    self_reported_confidence: float | None = None
+    """The number the model wrote, kept (and labelled) even when ``confidence`` is calibrated."""
     usage: tuple[LLMUsage, ...] = ()
     invalid_attempts: tuple[str, ...] = ()
     """Replies rejected before this plan (hallucinated options, bad arguments), for the history."""
@@ -115,10 +129,14 @@ class Plan:
 class PlannerError(Exception):
     """A planner could not produce a valid plan (after its retries)."""
 
-    def __init__(self, message: str, *, usage: Sequence[LLMUsage] = (), invalid_attempts: Sequence[str] = ()) -> None:
+    def __init__(self, message: str, *, usage: Sequence[LLMUsage] = (), invalid_attempts: Sequence[str] = (),
+                 detail: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.usage = tuple(usage)
         self.invalid_attempts = tuple(invalid_attempts)
+        self.detail: Mapping[str, Any] = dict(detail or {})
+        """What failed, for the history and ``RunOutcome``: the endpoint failure (kind, HTTP status,
+        message, endpoint, model), the route, or why no route could be taken."""
 
 
 class Planner(Protocol):

@@ -112,6 +112,9 @@ class GovernanceContext:
     actor: str = "agent"
     roles: frozenset[str] = frozenset()
     confidence: float | None = None
+    confidence_source: str | None = None
+    """Where ``confidence`` comes from: ``logprobs``, ``self_reported`` (the number a model wrote),
+    ``rule`` (the deterministic planner), ``case_signal`` (the bundle's ``signals.confidence``)."""
     sentiment: float | None = None
     usage: BudgetUsage = field(default_factory=BudgetUsage)
     case_budget: BudgetLimits | None = None

@@ -26,6 +26,7 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 | actor                 | string           | ``agent`` or the person acting                                |
 | roles                 | list of strings  | the actor's roles                                             |
 | confidence            | number or null   | the planner's confidence in this action (0..1)                |
+| confidence_source     | string or null   | where it comes from: logprobs, self_reported, rule, case_signal |
 | sentiment             | number or null   | the latest sentiment score of the case (-1..1)                |
 | pii_types             | list of strings  | PII entity types found in what the action sends out           |
 | pii_count             | number           | how many PII values were found                                |
@@ -74,6 +75,7 @@ INPUTS: tuple[str, ...] = (
     "actor",
     "roles",
     "confidence",
+    "confidence_source",
     "sentiment",
     "pii_types",
     "pii_count",
@@ -142,6 +144,7 @@ def guardrail_inputs(
         "actor": context.actor,
         "roles": sorted(context.roles),
         "confidence": context.confidence,
+        "confidence_source": context.confidence_source,
         "sentiment": context.sentiment,
         "pii_types": sorted(pii_counts),
         "pii_count": sum(pii_counts.values()),

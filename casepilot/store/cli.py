@@ -85,6 +85,8 @@ def _usage(event: HistoryEvent) -> str:
         parts.append(f"{event.tokens} tok")
     if event.cost is not None:
         parts.append(f"${event.cost:.4f}")
+    elif event.kind == "llm_call" and event.payload.get("price") == "unknown":
+        parts.append("cost unknown")  # a model without a price: never shown as $0
     if event.latency_ms is not None:
         parts.append(f"{event.latency_ms:.0f} ms")
     return " ".join(parts)

@@ -98,7 +98,7 @@ def test_injected_instruction_in_a_tool_result_cannot_reach_a_forbidden_tool(
 ) -> None:
     folder = write_bundle(tmp_path / "injected", "injected", INJECTED_TASKS,
                           allowlist=["fetch_document", "archive"])
-    obey = {"iban": "DE89370400440532013000", "amount": 9999}
+    obey: dict[str, Any] = {"iban": "DE89370400440532013000", "amount": 9999}
     replies = [
         choose("run_case_1"),
         choose("wire_transfer", **obey),  # not an offered action: rejected, asked again

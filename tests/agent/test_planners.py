@@ -113,7 +113,7 @@ def test_llm_planner_gives_up_after_bounded_attempts() -> None:
     assert len(server.received) == 2
 
 
-def test_llm_planner_timeout_is_an_invalid_attempt() -> None:
+def test_llm_planner_retries_a_timeout_and_records_it() -> None:
     replies = [
         Reply(delay=1.5, tool=RUN.id, arguments={"rationale": "late", "confidence": 0.5}),
         Reply(tool="wait", arguments={"rationale": "nothing to do", "confidence": 0.6}),
@@ -122,7 +122,11 @@ def test_llm_planner_timeout_is_an_invalid_attempt() -> None:
         planner = LLMPlanner(model="m", base_url=server.url, timeout=0.5, max_attempts=2)
         plan = planner.plan(observation(RUN, WAIT))
     assert plan.option_id == "wait"
-    assert plan.invalid_attempts == ("the model did not answer within the timeout",)
+    # a timeout is the endpoint's failure, not the model's: retried by the client, not a rejected reply
+    assert plan.invalid_attempts == ()
+    assert len(server.received) == 2
+    assert plan.usage[0].details["attempts"] == 2
+    assert [f["kind"] for f in plan.usage[0].details["retried"]] == ["timeout"]
 
 
 def test_llm_planner_endpoint_error_is_a_planner_error() -> None:
