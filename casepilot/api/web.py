@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,7 +28,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from casepilot.agent.orchestrator import Orchestrator
+from casepilot.agent.orchestrator import Orchestrator, RunOutcome
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.api._body import check_params, check_value
@@ -111,6 +113,27 @@ def _roles(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
+@dataclass(frozen=True)
+class _Who:
+    """Who a form says acts: a typed name and comma-separated roles (behind a sign-on proxy
+    its headers say who, and these are ignored — see ``identity``)."""
+
+    actor: str
+    roles_text: str
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(_roles(self.roles_text))
+
+
+def _form_who(actor: Annotated[str, Form(max_length=200)] = "",
+              roles: Annotated[str, Form(max_length=1000)] = "") -> _Who:
+    return _Who(actor, roles)
+
+
+FormWho = Annotated[_Who, Depends(_form_who)]
+
+
 def _inbox_context(orch: Orchestrator, role: str | None) -> dict[str, Any]:
     """Open items with their case's file beside them: a person decides on what they can see."""
     tasks = orch.pending(role=role or None)
@@ -137,23 +160,21 @@ def decide(
     request: Request,
     task_id: str,
     orch: OrchestratorDep,
+    who: FormWho,
     choice: Annotated[str, Form(min_length=1, max_length=200)],
-    actor: Annotated[str, Form(max_length=200)] = "",
-    roles: Annotated[str, Form(max_length=1000)] = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Record the decision, then work the case on until it next waits or finishes."""
     try:
-        person = request_person(request, actor, sorted(_roles(roles)))
+        person = request_person(request, who.actor, who.roles)
         task = orch.store.task(task_id)
         require_item_role(request, orch, task, person)
         orch.decide(task_id, person, choice, comment or None)
     except (CasepilotError, ApiError) as exc:
         status = refusal_status(task, person, choice) if isinstance(exc, DecisionRejected) else _status_of(exc)
-        context = {**_inbox_context(orch, None), "error": str(exc), "actor": actor, "roles": roles}
+        context = {**_inbox_context(orch, None), "error": str(exc), "actor": who.actor, "roles": who.roles_text}
         return _page(request, "inbox.html", context, status)
-    outcome = orch.run(task.case_id)
-    notice = f"{person.name} decided “{choice}”; the case ran on: {outcome.reason.replace('_', ' ')}."
+    notice = f"{person.name} decided “{choice}”; the case ran on: {_reason(orch.run(task.case_id))}."
     return _to_case(request, task.case_id, notice)
 
 
@@ -170,15 +191,14 @@ def _cases_context(orch: Orchestrator) -> dict[str, Any]:
 def start(
     request: Request,
     orch: OrchestratorDep,
+    who: FormWho,
     definition_key: Annotated[str, Form(min_length=1, max_length=200)],
     variables: Annotated[str, Form(max_length=1_000_000)] = "{}",
     business_key: Annotated[str, Form(max_length=200)] = "",
-    actor: Annotated[str, Form(max_length=200)] = "",
-    roles: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """Start a case from the form and run it until it waits or finishes (the starter role, see ``access``)."""
     try:
-        person = caller(request, actor, sorted(_roles(roles)))
+        person = caller(request, who.actor, who.roles)
         require_starter(request, orch, definition_key, person)
     except (CasepilotError, ApiError) as exc:
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}
@@ -204,7 +224,7 @@ def start(
     except CasepilotError as exc:
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}
         return _page(request, "cases.html", context, status_for(exc))
-    notice = f"Case started; the run stopped: {outcome.reason.replace('_', ' ')}."
+    notice = f"Case started; the run stopped: {_reason(outcome)}."
     return _to_case(request, case.id, notice)
 
 
@@ -261,20 +281,14 @@ def _shown(variables: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @router.post("/cases/{case_id}/reveal", response_class=HTMLResponse)
-def reveal(
-    request: Request,
-    case_id: str,
-    orch: OrchestratorDep,
-    actor: Annotated[str, Form(max_length=200)] = "",
-    roles: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
+def reveal(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho) -> Response:
     """The case file with personal data in clear, for a role the case allows; audited in the history.
 
     Answered directly (not redirected): clear values must never travel in a URL, and the page
     is marked not to be stored by the browser or a proxy.
     """
     try:
-        person = request_person(request, actor, sorted(_roles(roles)))
+        person = request_person(request, who.actor, who.roles)
         orch.store.case(case_id)  # NotFound → 404 before anything else
         loaded = orch.runtime.load(case_id)
         clear = orch.reveal(case_id, loaded.engine.variables() if loaded.engine is not None else {}, person)
@@ -288,62 +302,56 @@ def reveal(
 
 
 @router.post("/cases/{case_id}/actions/{action_id}", response_class=HTMLResponse)
-def perform(
-    request: Request,
-    case_id: str,
-    action_id: str,
-    orch: OrchestratorDep,
-    actor: Annotated[str, Form(max_length=200)] = "",
-    roles: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
+def perform(request: Request, case_id: str, action_id: str, orch: OrchestratorDep, who: FormWho) -> Response:
     """A person makes a user event occur or plans a discretionary item; then the case runs on."""
-    try:
-        person = request_person(request, actor, sorted(_roles(roles)))
+
+    def work() -> str:
+        person = request_person(request, who.actor, who.roles)
         orch.store.case(case_id)  # NotFound → 404 before anything else
         require_action_role(request, orch, case_id, action_id, person)
         orch.perform(case_id, action_id, person)
-    except (CasepilotError, ApiError) as exc:
-        return _case_error(request, orch, case_id, exc, _status_of(exc))
-    outcome = orch.run(case_id)
-    return _to_case(request, case_id, f"{person.name} did it; the case ran on: {outcome.reason.replace('_', ' ')}.")
+        return f"{person.name} did it; the case ran on: {_reason(orch.run(case_id))}."
+
+    return _on_case(request, orch, case_id, work)
 
 
 @router.post("/cases/{case_id}/run", response_class=HTMLResponse)
-def run(
-    request: Request,
-    case_id: str,
-    orch: OrchestratorDep,
-    actor: Annotated[str, Form(max_length=200)] = "",
-    roles: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
+def run(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho) -> Response:
     """Work the case on until it waits or finishes (the operator role, see ``access``)."""
-    try:
-        require_operator(request, orch, case_id, caller(request, actor, sorted(_roles(roles))),
-                         f"run case {case_id}")
-    except (CasepilotError, ApiError) as exc:
-        return _case_error(request, orch, case_id, exc, _status_of(exc))
-    outcome = orch.run(case_id)
-    notice = f"The run stopped: {outcome.reason.replace('_', ' ')} after {outcome.steps} steps."
-    return _to_case(request, case_id, notice)
+
+    def work() -> str:
+        require_operator(request, orch, case_id, caller(request, who.actor, who.roles), f"run case {case_id}")
+        outcome = orch.run(case_id)
+        return f"The run stopped: {_reason(outcome)} after {outcome.steps} steps."
+
+    return _on_case(request, orch, case_id, work)
 
 
 @router.post("/cases/{case_id}/chat", response_class=HTMLResponse)
-def chat(
-    request: Request,
-    case_id: str,
-    orch: OrchestratorDep,
-    message: Annotated[str, Form(min_length=1, max_length=4000)],
-    actor: Annotated[str, Form(max_length=200)] = "",
-    roles: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
+def chat(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho,
+         message: Annotated[str, Form(min_length=1, max_length=4000)]) -> Response:
     """Ask the case; question and answer land in its history, which the page shows.
 
     A message may act on the case, so chatting needs the operator role (see ``access``).
     """
-    try:
-        person = request_person(request, actor, sorted(_roles(roles)))
+
+    def work() -> str:
+        person = request_person(request, who.actor, who.roles)
         require_operator(request, orch, case_id, person, f"chat with case {case_id}")
+        return orch.chat(case_id, person, message)[:500]
+
+    return _on_case(request, orch, case_id, work)
+
+
+def _on_case(request: Request, orch: Orchestrator, case_id: str, work: Callable[[], str]) -> Response:
+    """Do a page's work on a case: to the case page with the notice ``work`` returns, or
+    the case page with the refusal and the status the JSON API would answer with."""
+    try:
+        notice = work()
     except (CasepilotError, ApiError) as exc:
         return _case_error(request, orch, case_id, exc, _status_of(exc))
-    reply = orch.chat(case_id, person, message)
-    return _to_case(request, case_id, reply[:500])
+    return _to_case(request, case_id, notice)
+
+
+def _reason(outcome: RunOutcome) -> str:
+    return outcome.reason.replace("_", " ")

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from pydantic import BaseModel, Field
 
 from casepilot.agent.planning import Observation, Plan
 from casepilot.demo.tools import CLAIM_TOOLS
+from casepilot.governance.actions import GovernanceContext, ProposedAction
+from casepilot.governance.governor import Governor
+from casepilot.governance.verdict import Verdict
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, Tool, ToolRegistry, tool
 from casepilot.tools.builtin import builtin_tools
@@ -275,6 +279,36 @@ def write_bundle(
     manifest = {"key": key, "model": "case.cmmn", "bindings": "bindings.yaml", "governance": governance}
     (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     return folder
+
+
+def write_files(folder: Path, files: dict[str, Any]) -> Path:
+    """Write a bundle's files into a new ``folder``: text as it is, anything else as YAML
+    (a manifest or bindings given as data)."""
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+# -- watching governance --------------------------------------------------------------------------
+
+Reviewed = list[tuple[ProposedAction, GovernanceContext, Verdict]]
+"""What the Governor reviewed: each action with its context and verdict, in order."""
+
+
+def watch_reviews(monkeypatch: pytest.MonkeyPatch) -> Reviewed:
+    """Record every action the Governor reviews from now until the test ends (it still decides)."""
+    seen: Reviewed = []
+    original = Governor.review
+
+    def review(self: Governor, action: ProposedAction, context: GovernanceContext) -> Verdict:
+        verdict = original(self, action, context)
+        seen.append((action, context, verdict))
+        return verdict
+
+    monkeypatch.setattr(Governor, "review", review)
+    return seen
 
 
 # -- checks ---------------------------------------------------------------------------------------

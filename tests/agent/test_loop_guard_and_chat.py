@@ -11,37 +11,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from casepilot.agent.facts import split_state
 from casepilot.agent.orchestrator import Person
 from casepilot.agent.planning import Observation, Plan
 from casepilot.errors import GovernanceBlocked
-from casepilot.governance.actions import GovernanceContext, ProposedAction
-from casepilot.governance.governor import Governor
-from casepilot.governance.verdict import Verdict
-from tests.agent._support import TaskSpec, assert_sound, calls_of, events, write_bundle
+from tests.agent._support import (
+    Reviewed,
+    TaskSpec,
+    assert_sound,
+    calls_of,
+    events,
+    watch_reviews,
+    write_bundle,
+    write_files,
+)
 from tests.agent.conftest import OrchFactory
-
-Reviewed = list[tuple[ProposedAction, GovernanceContext, Verdict]]
 
 
 @pytest.fixture
-def reviewed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reviewed]:
-    seen: Reviewed = []
-    original = Governor.review
-
-    def review(self: Governor, action: ProposedAction, context: GovernanceContext) -> Verdict:
-        verdict = original(self, action, context)
-        seen.append((action, context, verdict))
-        return verdict
-
-    monkeypatch.setattr(Governor, "review", review)
-    yield seen
+def reviewed(monkeypatch: pytest.MonkeyPatch) -> Reviewed:
+    return watch_reviews(monkeypatch)
 
 
 LOOPING = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
@@ -71,16 +64,13 @@ class Looper:
 
 
 def _looping_bundle(root: Path) -> Path:
-    folder = root / "looping"
-    folder.mkdir()
-    (folder / "case.cmmn").write_text(LOOPING, encoding="utf-8")
-    bindings = {"bindings": [{"task": "Check again", "tool": "tool_a", "inputs": {"ref": "ref"}, "outputs": {}}]}
-    (folder / "bindings.yaml").write_text(yaml.safe_dump(bindings), encoding="utf-8")
-    manifest = {"key": "looping", "model": "case.cmmn", "bindings": "bindings.yaml",
-                "human_tasks": {"Keep open": {"role": "clerk"}},
-                "governance": {"provenance_role": None, "operator_role": "operator", "max_repeats": 3}}
-    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
-    return folder
+    return write_files(root / "looping", {
+        "case.cmmn": LOOPING,
+        "bindings.yaml": {"bindings": [{"task": "Check again", "tool": "tool_a", "inputs": {"ref": "ref"},
+                                        "outputs": {}}]},
+        "casepilot.yaml": {"key": "looping", "model": "case.cmmn", "bindings": "bindings.yaml",
+                           "human_tasks": {"Keep open": {"role": "clerk"}},
+                           "governance": {"provenance_role": None, "operator_role": "operator", "max_repeats": 3}}})
 
 
 def test_the_fourth_repeat_of_an_item_or_a_call_needs_the_operator(make_orch: OrchFactory, tmp_path: Path,

@@ -9,14 +9,12 @@ needs no person; paying the IBAN the injected document names does (the provenanc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pytest
-import yaml
 from pydantic import BaseModel
 
 from casepilot.agent._values import ValueSources
@@ -24,13 +22,22 @@ from casepilot.agent.engine import EngineCase
 from casepilot.agent.facts import AgentFacts
 from casepilot.agent.options import build_options
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.governance.actions import GovernanceContext, ProposedAction
-from casepilot.governance.governor import Governor
+from casepilot.governance.actions import ProposedAction
 from casepilot.governance.verdict import Verdict
 from casepilot.store import Store
 from casepilot.tools import BindingSet, FromCaseFile, Provenance, ToolBinding, ToolRegistry, tool
 from tests.agent import test_task_kinds as kinds
-from tests.agent._support import ScriptedPlanner, TaskSpec, assert_sound, calls_of, events, write_bundle
+from tests.agent._support import (
+    Reviewed,
+    ScriptedPlanner,
+    TaskSpec,
+    assert_sound,
+    calls_of,
+    events,
+    watch_reviews,
+    write_bundle,
+    write_files,
+)
 from tests.agent.conftest import OrchFactory
 from tests.cmmn.runtime._models import case_of
 
@@ -39,22 +46,10 @@ PLANNER = Provenance.untrusted("planner:scripted")
 USER_IBAN = "GB33BUKB20201555555555"
 DOC_IBAN = "DE89370400440532013000"  # the IBAN the injected document (``INJECTION``) names
 
-Reviewed = list[tuple[ProposedAction, GovernanceContext, Verdict]]
-
-
 @pytest.fixture
-def reviewed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reviewed]:
+def reviewed(monkeypatch: pytest.MonkeyPatch) -> Reviewed:
     """Every action the Governor reviews in this test, with its context and verdict."""
-    seen: Reviewed = []
-    original = Governor.review
-
-    def review(self: Governor, action: ProposedAction, context: GovernanceContext) -> Verdict:
-        verdict = original(self, action, context)
-        seen.append((action, context, verdict))
-        return verdict
-
-    monkeypatch.setattr(Governor, "review", review)
-    yield seen
+    return watch_reviews(monkeypatch)
 
 
 # -- the rule, on values ------------------------------------------------------------------------
@@ -294,23 +289,15 @@ CHILD = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="
 </definitions>"""
 
 
-def _files(folder: Path, files: dict[str, Any]) -> Path:
-    folder.mkdir()
-    for name, content in files.items():
-        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
 def test_a_document_does_not_become_trusted_in_a_child_case(make_orch: OrchFactory, tmp_path: Path,
                                                             reviewed: Reviewed) -> None:
     operator = {"operator_role": "operator", "provenance_role": "payments officer"}
-    child = _files(tmp_path / "child", {
+    child = write_files(tmp_path / "child", {
         "case.cmmn": CHILD,
         "bindings.yaml": {"bindings": [{"task": "Pay out", "tool": "wire_transfer", "inputs": {"iban": "document"},
                                         "outputs": {"paid": "done"}}]},
         "casepilot.yaml": {"key": "child-pay", "model": "case.cmmn", "governance": operator}})
-    parent = _files(tmp_path / "parent", {
+    parent = write_files(tmp_path / "parent", {
         "case.cmmn": PARENT,
         "bindings.yaml": {"bindings": [{"task": "Fetch document", "tool": "fetch_document", "inputs": {"ref": "ref"},
                                         "outputs": {"document": "text"}}]},

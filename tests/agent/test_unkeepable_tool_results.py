@@ -8,7 +8,7 @@ surrogate, handed in through the Python API, is pseudonymised and worked like an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,14 +95,28 @@ def _deploy(orch: Orchestrator, folder: Path, tool_name: str) -> str:
     return key
 
 
-def _orchestrator(url: str, registry: ToolRegistry) -> tuple[Orchestrator, Store]:
-    store = Store.from_url(url)
-    return Orchestrator(store, registry, RulePlanner()), store
+Opener = Callable[[], tuple[Orchestrator, Store]]
 
 
-def test_a_number_beyond_64_bits_is_kept_exactly_and_the_case_goes_on(url: str, registry: ToolRegistry,
-                                                                      tmp_path: Path) -> None:
-    orch, store = _orchestrator(url, registry)
+@pytest.fixture
+def opened(url: str, registry: ToolRegistry) -> Iterator[Opener]:
+    """Opens a new store and orchestrator on ``url`` (another worker, or one restarted); all
+    are closed at the end."""
+    made: list[tuple[Orchestrator, Store]] = []
+
+    def open_one() -> tuple[Orchestrator, Store]:
+        store = Store.from_url(url)
+        made.append((Orchestrator(store, registry, RulePlanner()), store))
+        return made[-1]
+
+    yield open_one
+    for orch, store in reversed(made):
+        orch.close()
+        store.close()
+
+
+def test_a_number_beyond_64_bits_is_kept_exactly_and_the_case_goes_on(opened: Opener, tmp_path: Path) -> None:
+    orch, store = opened()
     case = orch.start_case(_deploy(orch, tmp_path / "bundle", "huge_number"), {"ref": "R-1"})
 
     outcome = orch.run(case.id)
@@ -111,23 +125,19 @@ def test_a_number_beyond_64_bits_is_kept_exactly_and_the_case_goes_on(url: str, 
     assert orch.runtime.load(case.id).engine.variables()["odd"] == HUGE  # type: ignore[union-attr]
     assert events(store, case.id, "tool_call_completed")[0]["result"] == {"value": HUGE}
     orch.close()
-    store.close()
 
     # a restarted worker reads the paused loop's checkpoint back and the case finishes
-    orch, store = _orchestrator(url, registry)
+    orch, store = opened()
     assert orch.run(case.id).reason == "waiting_for_people"
     (task,) = orch.pending(case.id)
     orch.decide(task.id, CLERK, "approve")
     assert orch.run(case.id).reason == "completed"
     assert calls_of("tool_a") == [{"ref": "R-1"}]
     assert_sound(store, case.id)
-    orch.close()
-    store.close()
 
 
-def test_a_result_nested_200_deep_is_a_failed_call_with_the_reason(url: str, registry: ToolRegistry,
-                                                                  tmp_path: Path) -> None:
-    orch, store = _orchestrator(url, registry)
+def test_a_result_nested_200_deep_is_a_failed_call_with_the_reason(opened: Opener, tmp_path: Path) -> None:
+    orch, store = opened()
     case = orch.start_case(_deploy(orch, tmp_path / "bundle", "deep_nest"), {"ref": "R-2"})
 
     outcome = orch.run(case.id)
@@ -143,13 +153,10 @@ def test_a_result_nested_200_deep_is_a_failed_call_with_the_reason(url: str, reg
     assert again.reason == outcome.reason and again.steps == 0
     assert len(events(store, case.id, "tool_call_failed")) == 1
     assert_sound(store, case.id)
-    orch.close()
-    store.close()
 
 
-def test_text_that_is_not_unicode_is_repaired_and_the_repair_recorded(url: str, registry: ToolRegistry,
-                                                                      tmp_path: Path) -> None:
-    orch, store = _orchestrator(url, registry)
+def test_text_that_is_not_unicode_is_repaired_and_the_repair_recorded(opened: Opener, tmp_path: Path) -> None:
+    orch, store = opened()
     case = orch.start_case(_deploy(orch, tmp_path / "bundle", "odd_text"), {"ref": "R-3"})
 
     assert orch.run(case.id).reason == "waiting_for_people"
@@ -166,12 +173,10 @@ def test_text_that_is_not_unicode_is_repaired_and_the_repair_recorded(url: str, 
     orch.decide(task.id, CLERK, "approve")
     assert orch.run(case.id).reason == "completed"
     assert_sound(store, case.id)
-    orch.close()
-    store.close()
 
 
-def test_a_letter_holding_a_lone_surrogate_is_worked(url: str, registry: ToolRegistry) -> None:
-    orch, store = _orchestrator(url, registry)
+def test_a_letter_holding_a_lone_surrogate_is_worked(opened: Opener) -> None:
+    orch, store = opened()
     version = orch.deploy(CLAIMS)
     letter = LETTERS["straight-through"].replace("parked car", "parked\ud800 car")
     case = orch.start_case(version.key, {"letter": letter, "policy": "POL-9"})
@@ -184,5 +189,3 @@ def test_a_letter_holding_a_lone_surrogate_is_worked(url: str, registry: ToolReg
     assert [e["tool"] for e in events(store, case.id, "tool_call_completed")] == [
         "extract_claim", "sentiment", "approve_payment"]
     assert_sound(store, case.id)
-    orch.close()
-    store.close()
