@@ -1,7 +1,7 @@
 """``casepilot deploy | start | run | inbox | decide | actions | act | chat | demo``: cases from a shell.
 
-Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL`` or a SQLite file
-under ``.casepilot/``). The tools are the built-in ones plus those the bundle names in its
+Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL``, else a SQLite file in
+the user data folder — the same wherever the command runs; see ``casepilot.settings``). The tools are the built-in ones plus those the bundle names in its
 ``casepilot.yaml`` (``tools:``): ``deploy`` loads them from the folder, the commands that work
 a case from the case's deployed definition. ``--tools module:attribute`` adds more.
 """
@@ -9,7 +9,6 @@ a case from the case's deployed definition. ``--tools module:attribute`` adds mo
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,13 +17,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from casepilot.store import DEFAULT_URL, Store
+from casepilot.settings import Settings, announce
+from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 
 __all__ = ["register"]
 
 console = Console()
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: $CASEPILOT_DATABASE_URL or a local SQLite file).")]
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: $CASEPILOT_DATABASE_URL, else casepilot.db in the user data folder).")]
 ToolsOption = Annotated[
     str | None, typer.Option("--tools", help="module:attribute of extra tools (a ToolRegistry, tools, or a function "
                              "returning them), besides the built-ins and those the bundle names under `tools:`.")
@@ -32,10 +33,8 @@ ToolsOption = Annotated[
 
 
 def _store(db: str | None) -> Store:
-    url = db or os.environ.get("CASEPILOT_DATABASE_URL") or DEFAULT_URL
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return Store.from_url(url)
+    store: Store = Settings().open_store(db)
+    return store
 
 
 def _registry(spec: str | None) -> ToolRegistry:
@@ -52,7 +51,7 @@ def _registry(spec: str | None) -> ToolRegistry:
 
 
 def _orchestrator(db: str | None, tools: str | None, *, case_id: str | None = None,
-                  definition: str | None = None) -> Any:
+                  definition: str | None = None, announce_as: str | None = None) -> Any:
     """An orchestrator whose registry has the tools of the case's (or the definition's) bundle."""
     from casepilot.agent.orchestrator import Orchestrator
     from casepilot.agent.tool_sources import registry_for_case, registry_for_definitions
@@ -63,7 +62,11 @@ def _orchestrator(db: str | None, tools: str | None, *, case_id: str | None = No
         registry = registry_for_case(store, case_id, registry)
     elif definition is not None:
         registry = registry_for_definitions(store, [(definition, None)], registry)
-    return Orchestrator(store, registry)
+    orch = Orchestrator(store, registry)
+    if announce_as is not None:
+        announce(announce_as, url=store.url, planner=orch.runtime.planner,
+                 identity="as given by --as/--role (the shell's user is trusted)", extra=f"{len(registry)} tools")
+    return orch
 
 
 def deploy(folder: Annotated[Path, typer.Argument(help="A bundle folder with casepilot.yaml")], db: DbOption = None,
@@ -93,7 +96,7 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
     """Work a case until it finishes or waits for people or events."""
     from casepilot.agent.timeline import describe_update
 
-    orch = _orchestrator(db, tools, case_id=case_id)
+    orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot run {case_id}")
     for event in orch.stream(case_id, max_steps=max_steps):
         summary = escape(describe_update(event["node"], event["update"]))
         console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
@@ -143,7 +146,7 @@ def act(case_id: str, action_id: str,
     """Take one of the case's people actions (see `actions`), then work the case on."""
     from casepilot.agent.orchestrator import Person
 
-    orch = _orchestrator(db, tools, case_id=case_id)
+    orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot act {case_id}")
     orch.perform(case_id, action_id, Person(actor, set(roles or [])))
     outcome = orch.run(case_id)
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")

@@ -1,15 +1,19 @@
-"""What ``app_from_settings`` needs to build an orchestrator: where the cases live, which tools exist."""
+"""What ``app_from_settings`` needs to build an orchestrator: where the cases live, which tools exist.
+
+Unset fields come from ``casepilot.settings.Settings`` (the environment and ``.env``), like the
+CLI's; opening the store logs which store, planner, model and identity mode the service uses.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from casepilot.api.access import DEFAULT_DEPLOYER_ROLE
 from casepilot.api.identity import TrustedHeaders
-from casepilot.store import DEFAULT_URL, Store
+from casepilot.settings import Settings, announce
+from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 
 __all__ = ["ENV_DATABASE_URL", "ENV_DEPLOYER_ROLE", "ApiSettings", "default_registry", "registry_with_documents"]
@@ -43,7 +47,7 @@ class ApiSettings:
     """Settings of a served app; read when the app is built, never at import."""
 
     database_url: str | None = None
-    """SQLAlchemy URL; default ``$CASEPILOT_DATABASE_URL``, else a SQLite file under ``.casepilot/``."""
+    """SQLAlchemy URL; default ``$CASEPILOT_DATABASE_URL``, else a SQLite file in the user data folder."""
     registry: Callable[[], ToolRegistry] = field(default=default_registry)
     """Builds the tool registry the bundles' bindings are checked against."""
     identity: TrustedHeaders | None = None
@@ -53,17 +57,25 @@ class ApiSettings:
     every later case); default ``$CASEPILOT_DEPLOYER_ROLE``, else ``deployer``."""
 
     def resolved_url(self) -> str:
-        return self.database_url or os.environ.get(ENV_DATABASE_URL) or DEFAULT_URL
+        return Settings().resolved_database_url(self.database_url)
 
     def resolved_deployer_role(self) -> str:
-        return (self.deployer_role or os.environ.get(ENV_DEPLOYER_ROLE) or "").strip() or DEFAULT_DEPLOYER_ROLE
+        return Settings().resolved_deployer_role(self.deployer_role) or DEFAULT_DEPLOYER_ROLE
 
     def open_store(self) -> Store:
-        """Open the store, creating the folder of a relative SQLite path (the default one)."""
-        url = self.resolved_url()
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        return Store.from_url(url)
+        """Open the store (creating the folder of a SQLite file) and log what the service uses."""
+        store = self._store()
+        identity = (f"from the sign-on proxy's headers {self.identity.user} / {self.identity.roles}"
+                    if self.identity is not None else "as each request claims (no sign-on proxy)")
+        from casepilot.agent.orchestrator import default_planner
+
+        announce("casepilot service", url=store.url, planner=default_planner(), identity=identity,
+                 extra=f"deployer role {self.resolved_deployer_role()!r}")
+        return store
+
+    def _store(self) -> Store:
+        store: Store = Settings().open_store(self.database_url)
+        return store
 
     deployed_tools: bool = True
     """Also load the tools of every definition already in the store (their ``tools:``), so that
@@ -75,6 +87,6 @@ class ApiSettings:
         if self.deployed_tools:
             from casepilot.agent.tool_sources import registry_for_store
 
-            with self.open_store() as store:
+            with self._store() as store:
                 registry = registry_for_store(store, registry)
         return registry

@@ -7,8 +7,8 @@
     casepilot history verify [CASE_ID] --anchors F  also check the anchored heads are still there
     casepilot erase CASE_ID         crypto-shred the case's PII, record the erasure
 
-Each takes ``--db URL`` (default: env ``CASEPILOT_DATABASE_URL``, else
-``sqlite:///.casepilot/casepilot.db``). Mount with ``register(app)``.
+Each takes ``--db URL`` (default: env ``CASEPILOT_DATABASE_URL``, else ``casepilot.db`` in the
+user data folder; see ``casepilot.settings``). Mount with ``register(app)``.
 
 ``history`` takes ``verify`` as its first word for the check (a case literally named
 "verify" is shown with ``casepilot history --case verify``).
@@ -17,7 +17,6 @@ Each takes ``--db URL`` (default: env ``CASEPILOT_DATABASE_URL``, else
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -29,22 +28,28 @@ from casepilot.errors import CasepilotError, NotFound
 
 from ._canonical import utc_iso
 from .models import Anchor, HistoryEvent, VerifyReport
-from .store import DEFAULT_URL, Store
+from .store import Store
+from .timeline import HIDDEN_KINDS, describe_event
 
-__all__ = ["db_app", "erase_command", "history_command", "register"]
+__all__ = ["DbOption", "db_app", "erase_command", "history_command", "open_store", "register"]
 
 ENV_DB = "CASEPILOT_DATABASE_URL"
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help=f"Database URL (default: ${ENV_DB} or {DEFAULT_URL}).", show_default=False),
+    typer.Option("--db", help=f"Database URL (default: ${ENV_DB}, else casepilot.db in the user data folder).",
+                 show_default=False),
 ]
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
 
-def _url(db: str | None) -> str:
-    return db or os.environ.get(ENV_DB) or DEFAULT_URL
+def open_store(db: str | None, *, migrate: bool = True) -> Store:
+    """The store of ``--db`` or the settings (the folder of the default SQLite file is created)."""
+    from casepilot.settings import Settings
+
+    store: Store = Settings().open_store(db, migrate=migrate)
+    return store
 
 
 def _fail(console: Console, exc: CasepilotError) -> typer.Exit:
@@ -57,7 +62,7 @@ def upgrade_command(db: DbOption = None) -> None:
     """Apply pending schema migrations (an empty database is also migrated on first use)."""
     console = Console()
     try:
-        with Store.from_url(_url(db), migrate=False) as store:
+        with open_store(db, migrate=False) as store:
             before, after = store.upgrade()
     except CasepilotError as exc:
         raise _fail(console, exc) from exc
@@ -65,18 +70,6 @@ def upgrade_command(db: DbOption = None) -> None:
         console.print(f"database already at revision {after}")
     else:
         console.print(f"database upgraded from {before or 'empty'} to {after}")
-
-
-def _summary(event: HistoryEvent, width: int = 80) -> str:
-    """One line per event: the state snapshot is shown by its digest, not in full."""
-    p = event.payload
-    if event.kind == "case_created":
-        extra = "".join(f", {k} {p[k]}" for k in ("business_key", "tenant") if p.get(k))
-        return f"definition {p.get('definition_key')} v{p.get('definition_version')}{extra}"
-    if event.kind == "state":
-        return f"state digest {str(p.get('state_digest', ''))[:16]}…"
-    text = json.dumps(p, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _usage(event: HistoryEvent) -> str:
@@ -92,21 +85,25 @@ def _usage(event: HistoryEvent) -> str:
     return " ".join(parts)
 
 
-def _table(case_id: str, events: list[HistoryEvent]) -> Table:
-    table = Table(title=f"history of case {case_id}")
+def _table(case_id: str, events: list[HistoryEvent], *, everything: bool = False) -> Table:
+    """The timeline as people read it (the demo's lines); bookkeeping events only with ``everything``."""
+    hidden = 0 if everything else sum(e.kind in HIDDEN_KINDS for e in events)
+    events = events if everything else [e for e in events if e.kind not in HIDDEN_KINDS]
+    caption = f"{hidden} bookkeeping events (state snapshots, creation) not shown: --all shows them" if hidden else None
+    table = Table(title=f"history of case {case_id}", caption=caption)
     with_rules = any(e.rule_ids for e in events)
     with_usage = any(e.tokens is not None or e.cost is not None or e.latency_ms is not None for e in events)
     table.add_column("seq", justify="right", no_wrap=True)
     table.add_column("at (UTC)", overflow="fold", min_width=10)
     table.add_column("kind", overflow="fold", min_width=8)
     table.add_column("actor", overflow="fold", min_width=6)
-    table.add_column("payload", overflow="fold", min_width=12)
+    table.add_column("what", overflow="fold", min_width=12)
     if with_rules:
         table.add_column("rules", overflow="fold")
     if with_usage:
         table.add_column("usage", overflow="fold")
     for e in events:
-        cells = [str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.actor, _summary(e)]
+        cells = [str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.actor, describe_event(e, width=160)]
         if with_rules:
             cells.append(", ".join(e.rule_ids))
         if with_usage:
@@ -119,6 +116,7 @@ def history_command(
     words: Annotated[list[str] | None, typer.Argument(help="CASE_ID, verify [CASE_ID], or anchor", show_default=False)] = None,
     case: Annotated[str | None, typer.Option("--case", help="Case id (when it collides with 'verify').")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    everything: Annotated[bool, typer.Option("--all", help="Also show bookkeeping events (state snapshots, creation).")] = False,
     after: Annotated[int, typer.Option("--after", help="Only events after this sequence number.", min=0)] = 0,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many events.", min=1)] = None,
     anchors: Annotated[Path | None, typer.Option(
@@ -135,7 +133,7 @@ def history_command(
     if command != "show":
         args = args[1:]
     try:
-        with Store.from_url(_url(db)) as store:
+        with open_store(db) as store:
             if command == "anchor":
                 _write_anchors(store, out, console)
                 return
@@ -163,7 +161,7 @@ def history_command(
     if as_json:
         typer.echo(json.dumps([e.model_dump(mode="json") for e in events], ensure_ascii=False, indent=2))
     else:
-        console.print(_table(case_id, events))
+        console.print(_table(case_id, events, everything=everything), highlight=False)
 
 
 def _print_report(console: Console, report: VerifyReport, *, anchored: bool) -> None:
@@ -235,7 +233,7 @@ def erase_command(
     if not yes and not typer.confirm(f"Irreversibly erase the personal data of case {case_id}?"):
         raise typer.Exit(code=1)
     try:
-        with Store.from_url(_url(db)) as store:
+        with open_store(db) as store:
             event = store.erase(case_id, actor=actor, reason=reason)
     except CasepilotError as exc:
         raise _fail(console, exc) from exc

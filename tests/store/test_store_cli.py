@@ -11,6 +11,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from casepilot.store import Store
+from casepilot.store._canonical import dumps_text
 from casepilot.store._migrate import head_revision
 from casepilot.store.cli import ENV_DB, register
 from tests.store._store_helpers import advance, new_case
@@ -43,7 +44,12 @@ def test_history_table_and_json(app: typer.Typer, store: Store, store_url: str) 
         step.append("verdict", payload={"allow": False}, rule_ids=["GR-12"], tokens=42, cost=0.01, latency_ms=33)
     code, out = _invoke(app, "history", case.id, "--db", store_url)
     assert code == 0, out
-    assert "case_created" in out and "verdict" in out and "GR-12" in out and "0.0100" in out
+    # read as the demo's timeline: bookkeeping (creation, state snapshots) left out unless --all
+    assert "verdict" in out and "GR-12" in out and "0.0100" in out and "case_created" not in out
+    assert "bookkeeping events (state snapshots, creation) not shown" in out
+    code, out = _invoke(app, "history", case.id, "--all", "--db", store_url)
+    assert code == 0, out
+    assert "case_created" in out and "state digest" in out and "verdict" in out
     code, out = _invoke(app, "history", case.id, "--json", "--db", store_url)
     assert code == 0
     events = json.loads(out)
@@ -129,9 +135,14 @@ def test_anchors_written_out_catch_a_history_cut_back(app: typer.Typer, store: S
         head = conn.execute(text("SELECT hash FROM history_events WHERE case_id = :c AND seq = 7"),
                             {"c": cut.id}).scalar()
         conn.execute(text("DELETE FROM history_events WHERE case_id = :c AND seq > 7"), {"c": cut.id})
-        conn.execute(text("UPDATE cases SET last_seq = 7, head_hash = :h WHERE id = :c"), {"h": head, "c": cut.id})
+        snap_seq, snap = conn.execute(text(
+            "SELECT seq, payload_json FROM history_events WHERE case_id = :c AND kind IN ('state', 'case_created') "
+            "ORDER BY seq DESC LIMIT 1"), {"c": cut.id}).one()
+        conn.execute(text("UPDATE cases SET last_seq = 7, head_hash = :h, state_json = :s, snapshot_seq = :q "
+                          "WHERE id = :c"),
+                     {"h": head, "c": cut.id, "s": dumps_text(json.loads(snap)["state"]), "q": snap_seq})
     code, out = _invoke(app, "history", "verify", cut.id, "--db", store_url)
-    assert code == 0  # the chain alone cannot tell
+    assert code == 0  # the chain alone cannot tell (the row was rewritten to match, state included)
     code, out = _invoke(app, "history", "verify", cut.id, "--anchors", str(anchors), "--db", store_url)
     assert code == 1 and "TAMPERED" in out and "cut back" in out
     code, out = _invoke(app, "history", "verify", "--anchors", str(anchors), "--db", store_url)

@@ -1,0 +1,40 @@
+"""One line per history event, for people: the CLI's ``history``, the demo's timeline, the web page.
+
+It reads nothing but the event (the store's payloads are already pseudonymised), so it sits
+with the store and any face of it can use it without loading the agent.
+"""
+
+from __future__ import annotations
+
+from .models import HistoryEvent
+
+__all__ = ["HIDDEN_KINDS", "describe_event"]
+
+HIDDEN_KINDS = frozenset({"state", "case_created"})
+"""Bookkeeping events a timeline leaves out (state snapshots; the creation record)."""
+
+
+def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
+    """What happened, in one line of at most about ``width`` characters."""
+    p = event.payload
+    if event.kind == "transition":
+        return f"{p.get('name')}: {p.get('from_state') or '∅'} → {p.get('to_state')} ({p.get('cause')})"
+    if event.kind == "plan":
+        return f"chose {p.get('label')!r} — {p.get('rationale')}"
+    if event.kind == "verdict":
+        rules = ", ".join(p.get("rule_ids", []))
+        return f"{p.get('kind')}: {p.get('reason')}" + (f" [rules: {rules}]" if rules else "")
+    if event.kind.startswith("tool_call"):
+        detail = str(p.get("arguments") or p.get("result") or p.get("error") or "")
+        return f"{p.get('tool')} {detail[: width - 10]}"
+    if event.kind.startswith("human_task"):
+        who = p.get("role") or p.get("decided_by") or ""
+        return f"{p.get('plan_item')}: {p.get('decision') or p.get('prompt')} ({who})"
+    if event.kind == "chat_message":
+        return str(p.get("text", ""))[:width]
+    if event.kind == "case_created":
+        extra = "".join(f", {k} {p[k]}" for k in ("business_key", "tenant") if p.get(k))
+        return f"definition {p.get('definition_key')} v{p.get('definition_version')}{extra}"
+    if event.kind == "state":
+        return f"state digest {str(p.get('state_digest', ''))[:16]}…"
+    return str(p)[:width]
