@@ -5,6 +5,11 @@ month", "the weekend"); they identify no one and only add noise to redaction, so
 DATE_TIME from NER must contain a digit, a month or a weekday name — and must not be
 a bare number of nine or more digits (the model tags account and phone numbers) nor a
 duration ("30 days", "8+ years") or a decade or ordinal ("the 60s", "10th year").
+
+A bare number of up to four digits is a date only as a year: between ``YEARS`` and not
+right after a word that names a number ("Invoice 2023", "PIN 1984"). The model tags
+every such number DATE ("Invoice 9999 attached", "Order no. 4711"), which hid amounts
+and references behind ``<DATE_TIME_1>``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ class SpecificSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """Presidio's conversion, then drop unspecific dates."""
         results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
-        return [r for r in results if r.entity_type != "DATE_TIME" or _is_date(text[r.start : r.end])]
+        return [r for r in results
+                if r.entity_type != "DATE_TIME" or _is_date(text[r.start : r.end], text[: r.start])]
 
 
 _DURATION = re.compile(
@@ -46,8 +52,20 @@ _DURATION = re.compile(
 _VAGUE = re.compile(r"^(?:the\s+)?(?:'?\d0s|\d+(?:st|nd|rd|th)\s+(?:year|anniversary|birthday))$", re.IGNORECASE)
 
 
-def _is_date(value: str) -> bool:
-    """Specific: not a duration ("30 days") nor a long bare number (a phone or account number)."""
+YEARS = range(1800, 2200)
+"""The bare numbers that can be years."""
+
+_NUMBER_CUE = re.compile(
+    r"(?:\b(?:no|nr|num|number|invoice|order|ref|reference|code|pin|id|account|acct|room|ext|extension|"
+    r"amount|total|sum|item|page|policy|claim|ticket|case|unit|apt|suite|box|version|v)\.?|#)\s*:?\s*$",
+    re.IGNORECASE)
+
+
+def _is_date(value: str, before: str = "") -> bool:
+    """Specific: not a duration ("30 days") nor a long bare number (a phone or account number);
+    a bare short number only as a year (see the module's docstring)."""
     if value.isdigit() and len(value) > 8:
         return False
+    if value.isdigit() and len(value) <= 4:
+        return int(value) in YEARS and not _NUMBER_CUE.search(before[-40:])
     return bool(_SPECIFIC_DATE.search(value)) and not _DURATION.match(value) and not _VAGUE.match(value)
