@@ -9,17 +9,17 @@ defusedxml, because we need lxml's source line numbers for error messages.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from lxml import etree
 
 from casepilot.errors import DefinitionError
+from casepilot.settings import load_settings
 
 __all__ = ["MAX_XML_BYTES", "parse_xml"]
 
-MAX_XML_BYTES = int(os.environ.get("CASEPILOT_MAX_XML_BYTES", str(20 * 1024 * 1024)))
-"""Largest model accepted, in bytes (default 20 MiB; ``CASEPILOT_MAX_XML_BYTES`` overrides)."""
+MAX_XML_BYTES = load_settings().max_xml_bytes
+"""Largest model accepted, in bytes (default 20 MiB; ``CASEPILOT_MAX_XML_BYTES`` overrides, see ``casepilot.settings``)."""
 
 
 def _parser() -> etree.XMLParser:

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "announce", "configure_logging", "describe_planner", "safe_url"]
+__all__ = ["Settings", "SettingsError", "announce", "configure_logging", "describe_planner", "load_settings", "safe_url"]
 
 log = logging.getLogger("casepilot")
 
@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
     log_level: str = "INFO"
     """Level of casepilot's log lines (``DEBUG``, ``INFO``, ``WARNING``…)."""
+    max_xml_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    """Largest CMMN or DMN document accepted, in bytes."""
+    snapshot_every: int = Field(default=50, ge=1)
+    """A full state snapshot every this many steps of a case (the steps between record changes)."""
+    case_cache_cases: int = Field(default=512, ge=0)
+    """How many loaded cases a process keeps (0: none)."""
+    case_cache_mb: int = Field(default=64, ge=0)
+    """About how many megabytes of loaded cases a process keeps."""
+    embedding_model: str | None = None
+    """An OpenAI-compatible embedding model for ``casepilot rag`` (none: the offline default)."""
 
     @property
     def default_database_url(self) -> str:
@@ -82,6 +92,27 @@ class Settings(BaseSettings):
 
     def model_configured(self) -> bool:
         return bool(self.model or self.openai_api_key or self.openai_base_url)
+
+
+class SettingsError(ValueError):
+    """A variable (or ``.env`` line) casepilot cannot use; the message names it and says why."""
+
+
+def _variable(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and alias.choices and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"CASEPILOT_{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings(**overrides)``, with every bad variable named in one ``SettingsError``."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [f"{_variable(str(e['loc'][0]))}={e.get('input')!r}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError("casepilot settings: " + "; ".join(problems)) from None
 
 
 def safe_url(url: str) -> str:
@@ -121,7 +152,7 @@ def announce(what: str, *, url: str, planner: object | None = None, identity: st
 def configure_logging(settings: Settings | None = None) -> None:
     """Send casepilot's log lines to stderr at ``log_level`` (once; an application's own logging wins)."""
     root = logging.getLogger("casepilot")
-    level = (settings or Settings()).log_level.upper()
+    level = (settings or load_settings()).log_level.upper()
     root.setLevel(level)
     if not root.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()

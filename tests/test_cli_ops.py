@@ -149,3 +149,23 @@ def test_the_console_script_logs_the_run_to_stderr(worked: tuple[list[str], str,
     assert done.returncode == 0, done.stderr
     assert "INFO casepilot: casepilot run" in done.stderr and "planner RulePlanner" in done.stderr
     assert "waiting_for_people" in done.stdout
+
+
+def test_a_bad_setting_is_named_with_what_is_wrong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from casepilot.settings import SettingsError, load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CASEPILOT_MAX_XML_BYTES", "lots")
+    monkeypatch.setenv("CASEPILOT_SNAPSHOT_EVERY", "0")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "CASEPILOT_MAX_XML_BYTES='lots'" in message and "valid integer" in message
+    assert "CASEPILOT_SNAPSHOT_EVERY='0'" in message and "greater than or equal to 1" in message
+    monkeypatch.delenv("CASEPILOT_MAX_XML_BYTES")
+    monkeypatch.delenv("CASEPILOT_SNAPSHOT_EVERY")
+    (tmp_path / ".env").write_text("CASEPILOT_CASE_CACHE_CASES=7\nCASEPILOT_CASE_CACHE_MB=3\n", encoding="utf-8")
+    from casepilot.agent.case_cache import CacheLimits
+
+    limits = CacheLimits.from_env()  # .env reaches every knob, not only the CLI's
+    assert (limits.max_cases, limits.max_bytes) == (7, 3 * 1024 * 1024)

@@ -17,7 +17,6 @@ with the store's, and a step checks it again (``ConcurrencyConflict`` on a stale
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,19 +26,6 @@ from typing import Generic, TypeVar
 __all__ = ["CacheLimits", "CaseCache"]
 
 _T = TypeVar("_T")
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from exc
-    if value < 0:
-        raise ValueError(f"{name}={raw!r} is negative; set it to 0 (no cache) or more")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +44,12 @@ class CacheLimits:
 
     @classmethod
     def from_env(cls) -> CacheLimits:
-        """``CASEPILOT_CASE_CACHE_CASES`` and ``CASEPILOT_CASE_CACHE_MB`` override the defaults."""
-        default = cls()
-        return cls(
-            max_cases=_env_int("CASEPILOT_CASE_CACHE_CASES", default.max_cases),
-            max_bytes=_env_int("CASEPILOT_CASE_CACHE_MB", default.max_bytes // (1024 * 1024)) * 1024 * 1024,
-            per_thread=default.per_thread,
-        )
+        """``CASEPILOT_CASE_CACHE_CASES`` and ``CASEPILOT_CASE_CACHE_MB`` (``casepilot.settings``) set the limits."""
+        from casepilot.settings import load_settings
+
+        settings = load_settings()
+        return cls(max_cases=settings.case_cache_cases, max_bytes=settings.case_cache_mb * 1024 * 1024,
+                   per_thread=cls().per_thread)
 
 
 class CaseCache(Generic[_T]):

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from casepilot.settings import Settings, announce
+from casepilot.settings import announce, load_settings
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 
@@ -33,7 +33,7 @@ ToolsOption = Annotated[
 
 
 def _store(db: str | None) -> Store:
-    store: Store = Settings().open_store(db)
+    store: Store = load_settings().open_store(db)
     return store
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from casepilot.api.access import DEFAULT_DEPLOYER_ROLE
 from casepilot.api.identity import TrustedHeaders
-from casepilot.settings import Settings, announce
+from casepilot.settings import announce, load_settings
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 
@@ -57,10 +57,10 @@ class ApiSettings:
     every later case); default ``$CASEPILOT_DEPLOYER_ROLE``, else ``deployer``."""
 
     def resolved_url(self) -> str:
-        return Settings().resolved_database_url(self.database_url)
+        return load_settings().resolved_database_url(self.database_url)
 
     def resolved_deployer_role(self) -> str:
-        return Settings().resolved_deployer_role(self.deployer_role) or DEFAULT_DEPLOYER_ROLE
+        return load_settings().resolved_deployer_role(self.deployer_role) or DEFAULT_DEPLOYER_ROLE
 
     def open_store(self) -> Store:
         """Open the store (creating the folder of a SQLite file) and log what the service uses."""
@@ -74,7 +74,7 @@ class ApiSettings:
         return store
 
     def _store(self) -> Store:
-        store: Store = Settings().open_store(self.database_url)
+        store: Store = load_settings().open_store(self.database_url)
         return store
 
     deployed_tools: bool = True

@@ -18,7 +18,6 @@ silently comparing vectors from two different spaces.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -127,7 +126,7 @@ class OpenAIEmbeddings(CasepilotEmbeddingFunction):
         self.batch_size = batch_size
         self._client = openai.OpenAI(
             base_url=base_url,
-            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "unused",
+            api_key=api_key or _settings_api_key() or "unused",
             timeout=timeout,
         )
 
@@ -169,10 +168,23 @@ def embedding_function_from_env(
     The OpenAI-compatible endpoint comes from ``OPENAI_BASE_URL`` (the ``openai`` default when
     unset) and the key from ``OPENAI_API_KEY``.
     """
-    env = os.environ if env is None else env
+    if env is None:
+        from casepilot.settings import load_settings
+
+        settings = load_settings()
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
+        env = {"CASEPILOT_EMBEDDING_MODEL": settings.embedding_model or "", "OPENAI_BASE_URL": settings.openai_base_url or "",
+               "OPENAI_API_KEY": key or ""}
     model = env.get("CASEPILOT_EMBEDDING_MODEL", "").strip()
     if not model:
         return default_embedding_function()
     return OpenAIEmbeddings(
-        model, base_url=env.get("OPENAI_BASE_URL") or None, api_key=env.get("OPENAI_API_KEY")
+        model, base_url=env.get("OPENAI_BASE_URL") or None, api_key=env.get("OPENAI_API_KEY") or None
     )
+
+
+def _settings_api_key() -> str | None:
+    from casepilot.settings import load_settings
+
+    key = load_settings().openai_api_key
+    return key.get_secret_value() if key is not None else None

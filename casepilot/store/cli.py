@@ -46,9 +46,9 @@ db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
 def open_store(db: str | None, *, migrate: bool = True) -> Store:
     """The store of ``--db`` or the settings (the folder of the default SQLite file is created)."""
-    from casepilot.settings import Settings
+    from casepilot.settings import load_settings
 
-    store: Store = Settings().open_store(db, migrate=migrate)
+    store: Store = load_settings().open_store(db, migrate=migrate)
     return store
 
 
