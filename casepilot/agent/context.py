@@ -51,6 +51,16 @@ def _approx_bytes(record: CaseRecord) -> int:
     return _FIXED_BYTES + record.state_bytes * _BYTES_PER_STATE_BYTE
 
 
+def _changes(engine: EngineCase, facts: AgentFacts) -> list[list[Any]]:
+    """What a step changed, as delta operations on the stored state (``store.history.apply_ops``)."""
+    header, items = engine.instance.changes()
+    ops: list[list[Any]] = [["set", ["engine", key], value] for key, value in header.items()
+                            if key not in ("schema", "case", "id")]
+    ops += [["put", ["engine", "items"], item] for item in items]
+    ops.append(["set", ["agent"], jsonable(facts.to_json())])
+    return ops
+
+
 def provenance_map(facts: AgentFacts) -> dict[str, Provenance]:
     """Per-variable provenance as ``Provenance`` records (unknown variables count as untrusted)."""
     return {k: Provenance(v.get("trust", "untrusted"), v.get("source", "unknown")) for k, v in facts.provenance.items()}
@@ -68,6 +78,9 @@ class LoadedCase:
     """Read from the store just now (not this thread's cached copy)."""
     size: int = 0
     """About how many bytes of memory this copy takes (for the cache's limit)."""
+    delta_base: bool = False
+    """The engine's changes (``CaseInstance.changes``) are relative to the stored state, so a
+    step can record just them; False for an engine started or replaced since the last write."""
 
     @property
     def id(self) -> str:
@@ -132,11 +145,11 @@ class AgentRuntime:
             return cached
         if cached is not None:
             self._cases.discard(case_id)
-        record = self.store.case(case_id)
+        record = self.store.load_case(case_id)  # checked against the chain: StateTampered if edited
         bundle = self.bundle(record.definition_key, record.definition_version)
         engine_json, facts = split_state(dict(record.state))
         engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None and with_engine else None
-        loaded = LoadedCase(record, bundle, engine, facts, size=_approx_bytes(record))
+        loaded = LoadedCase(record, bundle, engine, facts, size=_approx_bytes(record), delta_base=engine is not None)
         if engine is not None:
             self._cases.put(case_id, loaded)
         return loaded
@@ -144,6 +157,10 @@ class AgentRuntime:
     @contextmanager
     def step(self, case_id: str, loaded: LoadedCase | None = None) -> Iterator[tuple[Step, LoadedCase]]:
         """A unit of work on the case; saves the state on success.
+
+        What the step changed is recorded (the engine's changed plan items, its variables and
+        the agent's facts), not the whole state: the store writes a full snapshot every
+        ``Store.snapshot_every`` steps, so a step costs the same at 100 or 10,000 plan items.
 
         With ``loaded``, the step applies to that copy and fails with ``ConcurrencyConflict``
         if another worker moved the case since it was read — so work that must happen
@@ -159,13 +176,24 @@ class AgentRuntime:
             yield step, loaded
             self._stage_jobs(step, loaded)
             extra = {k: v for k, v in loaded.record.state.items() if k in ("parent", "start_variables")}
-            state = {**state_json(loaded.engine, loaded.facts), **extra}
-            step.save_state(state, actor="agent")
+            written: dict[str, Any] = {"schema": STATE_SCHEMA, **extra}
+
+            def full() -> dict[str, Any]:
+                written.update(state_json(loaded.engine, loaded.facts), **extra)
+                return written
+
+            if loaded.engine is not None and loaded.delta_base:
+                step.save_changes(_changes(loaded.engine, loaded.facts), snapshot=full, actor="agent")
+            else:
+                step.save_state(full(), actor="agent")
         result = step.result
         if result is not None and loaded.engine is not None:
             last = result.events[-1] if result.events else None
+            loaded.delta_base = True
             loaded.record = loaded.record.model_copy(update={
-                "version": result.version, "state": state,
+                # The full state when this step wrote a snapshot; else what stays put (the engine
+                # and facts of ``loaded`` are the current state).
+                "version": result.version, "state": written,
                 "last_seq": last.seq if last else loaded.record.last_seq,
                 "head_hash": last.hash if last else loaded.record.head_hash,
                 "updated_at": result.updated_at or loaded.record.updated_at})
@@ -268,6 +296,7 @@ class AgentRuntime:
             start = {k: decode_value(v) for k, v in (loaded.record.state.get("start_variables") or {}).items()}
             engine, events = EngineCase.start((bundle or loaded.bundle).case, start, self.clock())
             loaded.engine = engine
+            loaded.delta_base = False
             self.record_transitions(step, events, actor)
             self.sync_inbox(step, loaded)
 

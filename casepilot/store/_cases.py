@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import Engine, case, func, insert
 from sqlalchemy import select as select_core
@@ -17,14 +18,16 @@ from ._canonical import GENESIS_HASH, as_utc, chain_hash, dumps_text, utc_iso
 from ._convert import EventLike, case_record, event_body, history_event, human_task
 from ._definitions import find_row
 from ._engine import write_connection
+from ._state import current_state, inbox_problem, load_checked, snapshot_problem
 from ._step import NANO, state_payload
-from ._tables import CaseRow, EventRow, HumanTaskRow
+from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus
 
-__all__ = ["create_case", "get_case", "get_task", "iter_event_rows", "iter_events", "list_cases", "list_tasks", "max_seq"]
+__all__ = ["create_case", "get_case", "get_task", "iter_event_rows", "iter_events", "list_cases", "list_tasks", "llm_spend", "llm_spend_from_events", "load_case", "max_seq", "rows_problem"]
 
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
+_SPEND = DefinitionSpendRow.__table__  # type: ignore[attr-defined]
 
 
 def create_case(
@@ -83,19 +86,59 @@ def create_case(
 
 
 def get_case(engine: Engine, case_id: str) -> CaseRecord:
-    with engine.connect() as conn:
+    """The case with its current state (snapshot + deltas), read in one transaction."""
+    with engine.connect() as conn, conn.begin():
         row = conn.execute(select_core(_CASES).where(_CASES.c.id == case_id)).first()
-    if row is None:
+        if row is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return case_record(row).model_copy(update={"state": current_state(conn, row)})
+
+
+def load_case(engine: Engine, case_id: str) -> CaseRecord:
+    """The case to work, checked against its hash chain (``StateTampered`` if it does not match)."""
+    with engine.connect() as conn, conn.begin():
+        found = load_checked(conn, case_id)
+    if found is None:
         raise NotFound(f"case {case_id} does not exist")
-    return case_record(row)
+    row, state = found
+    return case_record(row).model_copy(update={"state": state})
+
+
+def rows_problem(engine: Engine, case_id: str) -> tuple[int | None, str] | None:
+    """Why the case row's state or its inbox rows differ from the (verified) chain; None if they match."""
+    with engine.connect() as conn, conn.begin():
+        row = conn.execute(select_core(_CASES).where(_CASES.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"case {case_id} does not exist")
+        snapshot = conn.execute(
+            select_core(_EVENTS).where(_EVENTS.c.case_id == case_id, _EVENTS.c.seq == row.snapshot_seq)).first()
+        found = snapshot_problem(row, snapshot)
+        return found if found is not None else inbox_problem(conn, case_id)
 
 
 def llm_spend(engine: Engine, definition_key: str) -> tuple[int, Decimal, int]:
     """Tokens, cost (exact) and number of ``llm_call`` events over every case of a definition.
 
-    Costs are summed as integer billionths (``cost_nano``), exactly on every backend;
-    events written before that column existed count with their recorded float cost.
+    Read from the running total the steps keep (``definition_spend``): one row, whatever the
+    number of cases. Costs are summed as integer billionths, exactly on every backend;
+    events without an exact amount count with their recorded float cost.
     """
+    with engine.connect() as conn:
+        found = conn.execute(
+            select_core(_SPEND.c.tokens, _SPEND.c.cost_nano, _SPEND.c.legacy_cost, _SPEND.c.calls)
+            .where(_SPEND.c.definition_key == definition_key)
+        ).first()
+    if found is None:
+        return 0, Decimal(0), 0
+    tokens, nano, legacy, calls = found
+    cost = Decimal(int(nano)) * NANO
+    if legacy is not None:
+        cost += Decimal(str(legacy))
+    return int(tokens), cost, int(calls)
+
+
+def llm_spend_from_events(engine: Engine, definition_key: str) -> tuple[int, Decimal, int]:
+    """``llm_spend`` summed from the events themselves (to check the running total against)."""
     query = (
         select_core(
             func.coalesce(func.sum(_EVENTS.c.tokens), 0),
@@ -139,7 +182,9 @@ def list_cases(
         query = query.where(CaseRow.definition_key == definition_key)
     with Session(engine) as session:
         rows = session.exec(query.order_by(col(CaseRow.created_at), col(CaseRow.id)).limit(limit)).all()
-        return [case_record(r) for r in rows]
+        conn = session.connection()
+        return [case_record(r) if r.version == r.snapshot_version
+                else case_record(r).model_copy(update={"state": current_state(conn, cast(Any, r))}) for r in rows]
 
 
 def iter_event_rows(

@@ -7,6 +7,12 @@ then writes the events and compare-and-sets the case row in the same transaction
 Either the whole step lands or nothing does — also under SIGKILL, since the commit
 is the database's.
 
+A step records the new state either as a full snapshot (``save_state``) or as what it
+changed (``save_changes``: a ``state_delta`` event; the store writes a snapshot instead
+every ``snapshot_every`` steps) — see ``history`` for why. A step that records model
+calls (``llm_call``) adds them to its definition's running total (``definition_spend``)
+in the same transaction, so a total budget reads one row.
+
 Keep steps short: call models and tools *between* steps, then open a step to record
 the outcome. A step holds the case's row lock on PostgreSQL and the database's write
 lock on SQLite, where every other writer waits for it.
@@ -19,9 +25,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
@@ -30,10 +37,11 @@ from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body_text, human_task
 from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
-from ._tables import CaseRow, EventRow, HumanTaskRow
+from ._state import current_state
+from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
-__all__ = ["NANO", "StaleVersion", "Step", "cost_nano", "open_step", "state_payload"]
+__all__ = ["NANO", "StagedJob", "StaleVersion", "Step", "cost_nano", "open_step", "state_payload"]
 
 NANO = Decimal("1e-9")
 """The unit of ``history_events.cost_nano``: a billionth of the currency unit."""
@@ -62,7 +70,8 @@ _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 
 # The hot path's statements, built once and compiled once per dialect (see ``_driver_sql``):
 # every agent step runs each of them.
-_HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash).where(_CASES.c.id == bindparam("case_id"))
+_HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash, _CASES.c.definition_key,
+               _CASES.c.snapshot_version).where(_CASES.c.id == bindparam("case_id"))
 _SELECT_HEAD = DriverStatement(_HEAD)
 _SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
 _SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
@@ -75,7 +84,35 @@ _ADVANCE_CASE = update(_CASES).where(
     _CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected_version")
 )
 _UPDATE_HEAD = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE))
-_UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE, state_json=bindparam("new_state_json")))
+_UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
+    **_ADVANCE, state_json=bindparam("new_state_json"), snapshot_seq=bindparam("new_snapshot_seq"),
+    snapshot_version=bindparam("new_version")))
+_SPEND = DefinitionSpendRow.__table__  # type: ignore[attr-defined]
+
+
+def _add_spend(conn: Connection, definition_key: str, events: Sequence[dict[str, Any]]) -> None:
+    """Add the step's ``llm_call`` events to the definition's running total (an upsert)."""
+    calls = [e for e in events if e["kind"] == "llm_call"]
+    if not calls:
+        return
+    legacy = [e["cost"] for e in calls if e["cost_nano"] is None and e["cost"] is not None]
+    row = {"definition_key": definition_key, "tokens": sum(e["tokens"] or 0 for e in calls),
+           "cost_nano": sum(e["cost_nano"] or 0 for e in calls), "legacy_cost": sum(legacy) if legacy else None,
+           "calls": len(calls)}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_SPEND).values(**row)
+    added = statement.excluded
+    legacy_sum = _SPEND.c.legacy_cost if row["legacy_cost"] is None else (
+        func.coalesce(_SPEND.c.legacy_cost, 0.0) + added.legacy_cost)
+    conn.execute(statement.on_conflict_do_update(index_elements=[_SPEND.c.definition_key], set_={
+        "tokens": _SPEND.c.tokens + added.tokens, "cost_nano": _SPEND.c.cost_nano + added.cost_nano,
+        "legacy_cost": legacy_sum, "calls": _SPEND.c.calls + added.calls}))
+
+
+class StagedJob(Protocol):
+    """Work a step makes due (e.g. a worker queue's job): written on the step's connection at commit."""
+
+    def write(self, conn: Connection) -> None: ...
 
 
 class StaleVersion(ConcurrencyConflict):
@@ -91,12 +128,21 @@ class Step:
         head: tuple[str, int, int, str],
         clock: Callable[[], datetime],
         new_id: Callable[[], str],
+        *,
+        definition_key: str = "",
+        snapshot_version: int = 0,
+        snapshot_every: int = 1,
     ) -> None:
         self._conn = conn
         self._session: Session | None = None
         self._clock = clock
         self._new_id = new_id
         self._case_id, self._version, self._seq, self._head = head
+        self._definition_key = definition_key
+        self._snapshot_version = snapshot_version
+        self._snapshot_every = max(snapshot_every, 1)
+        self._ops: list[list[Any]] | None = None
+        self._written: list[dict[str, Any]] = []
         self._case: CaseRecord | None = None
         self._pending: list[dict[str, Any]] = []
         self._events: list[HistoryEvent] = []
@@ -104,6 +150,7 @@ class Step:
         self._state_text = ""
         self._state_actor: Actor = "system"
         self._open = True
+        self._jobs: list[StagedJob] = []
         self.result: StepResult | None = None
         """Set when the step has committed."""
 
@@ -116,7 +163,7 @@ class Step:
         if self._case is None:
             self._check_open()
             found = self._conn.execute(_SELECT_CASE, {"case_id": self._case_id}).one()
-            self._case = case_record(found)
+            self._case = case_record(found).model_copy(update={"state": current_state(self._conn, found)})
         return self._case
 
     def _orm(self) -> Session:
@@ -141,6 +188,27 @@ class Step:
         # its canonical text is kept: the snapshot event, its digest and the case row all use it.
         self._state_text = dumps_text(state)
         self._new_state = loads_text(self._state_text)
+        self._state_actor = actor
+        self._ops = None
+
+    @property
+    def snapshot_due(self) -> bool:
+        """Whether this step writes a full snapshot even when given only changes."""
+        return self._version + 1 - self._snapshot_version >= self._snapshot_every
+
+    def save_changes(self, ops: Sequence[Sequence[Any]], *, snapshot: Callable[[], JsonObject],
+                     actor: Actor = "system") -> None:
+        """Stage what the step changed in the state (``history.apply_ops`` operations).
+
+        At commit a ``state_delta`` event records them — or, when a snapshot is due, the full
+        state from ``snapshot()`` is saved as by ``save_state``.
+        """
+        self._check_open()
+        if self.snapshot_due:
+            self.save_state(snapshot(), actor=actor)
+            return
+        self._ops = [list(op) for op in ops]
+        self._new_state = None
         self._state_actor = actor
 
     def append(
@@ -168,15 +236,17 @@ class Step:
         )
 
     def append_event(self, event: NewEvent) -> HistoryEvent:
-        if event.kind in ("case_created", "state"):
-            raise ValueError(f"{event.kind!r} events are written by the store itself (use save_state)")
+        if event.kind in ("case_created", "state", "state_delta"):
+            raise ValueError(f"{event.kind!r} events are written by the store itself (use save_state or save_changes)")
         return self._stage(event)
 
-    def _stage(self, event: NewEvent, *, canonical: tuple[str, JsonObject] | None = None) -> HistoryEvent:
-        """Stage ``event``; ``canonical`` is its payload's canonical text and parsed value when known."""
+    def _stage(self, event: NewEvent, *, canonical: tuple[str, JsonObject] | None = None,
+               at: datetime | None = None) -> HistoryEvent:
+        """Stage ``event``; ``canonical`` is its payload's canonical text and parsed value when known;
+        ``at`` its time when it records a row written with that time (an inbox item)."""
         self._check_open()
         seq = self._seq + 1
-        at = self._clock()
+        at = self._clock() if at is None else at
         if canonical is None:
             try:
                 payload_text = dumps_text(event.payload)
@@ -244,6 +314,7 @@ class Step:
         """Write staged events now (still inside the transaction): surfaces database errors early."""
         if self._pending:
             _INSERT_EVENTS.executemany(self._conn, self._pending)
+            self._written += self._pending
             self._pending = []
 
     # -- the inbox ------------------------------------------------------------------------------
@@ -280,7 +351,7 @@ class Step:
         session.add(row)
         session.flush()
         task = human_task(row)
-        self._stage(NewEvent(kind="human_task_created", actor=actor, payload=_task_payload(task)))
+        self._stage(NewEvent(kind="human_task_created", actor=actor, payload=_task_payload(task)), at=row.created_at)
         return task
 
     def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
@@ -326,18 +397,39 @@ class Step:
         task = human_task(row)
         payload = {"task_id": task.id, "status": status, "decision": decision, "comment": comment,
                    "action_digest": task.action_digest, "plan_item": task.plan_item}
-        self._stage(NewEvent(kind="human_task_decided", actor=decided_by, payload=payload))
+        self._stage(NewEvent(kind="human_task_decided", actor=decided_by, payload=payload), at=at)
         return task
+
+    # -- jobs -------------------------------------------------------------------------------------
+
+    def enqueue(self, job: StagedJob) -> None:
+        """Stage work this step makes due; it is written in the step's own transaction, at commit."""
+        self._check_open()
+        self._jobs.append(job)
+
+    @property
+    def staged_events(self) -> tuple[HistoryEvent, ...]:
+        """The events staged so far (what a scheduler reads to know which jobs the step makes due)."""
+        return tuple(self._events)
+
+    def _write_jobs(self) -> None:
+        for job in self._jobs:
+            job.write(self._conn)
+        self._jobs = []
 
     # -- commit -----------------------------------------------------------------------------------
 
     def _commit(self, expected_version: int) -> StepResult:
+        self._write_jobs()
         if self._new_state is not None:
             state_digest = hashlib.sha256(self._state_text.encode("utf-8")).hexdigest()
             payload = {"state": self._new_state, "state_digest": state_digest}
             # == dumps_text(payload): keys sorted ("state" < "state_digest"), no spaces.
             text = '{"state":' + self._state_text + ',"state_digest":"' + state_digest + '"}'
             self._stage(NewEvent(kind="state", actor=self._state_actor, payload=payload), canonical=(text, payload))
+        elif self._ops is not None:
+            delta: JsonObject = {"ops": self._ops}
+            self._stage(NewEvent(kind="state_delta", actor=self._state_actor, payload=delta))
         if not self._events:
             self.result = StepResult(case_id=self._case_id, version=expected_version, events=())
             return self.result
@@ -353,7 +445,9 @@ class Step:
         statement = _UPDATE_HEAD
         if self._new_state is not None:
             values["new_state_json"] = self._state_text
+            values["new_snapshot_seq"] = self._seq
             statement = _UPDATE_HEAD_AND_STATE
+        _add_spend(self._conn, self._definition_key, self._written)
         done = statement.execute(self._conn, values)
         if done.rowcount != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
@@ -385,20 +479,23 @@ def _task_payload(task: HumanTask) -> JsonObject:
 
 @contextmanager
 def open_step(
-    engine: Engine, case_id: str, expected_version: int, clock: Callable[[], datetime], new_id: Callable[[], str]
+    engine: Engine, case_id: str, expected_version: int, clock: Callable[[], datetime], new_id: Callable[[], str],
+    snapshot_every: int = 1,
 ) -> Iterator[Step]:
     with write_connection(engine) as conn, conn.begin():
         query = _SELECT_HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _SELECT_HEAD
         found = query.execute(conn, {"case_id": case_id}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        version, last_seq, head_hash = cast("tuple[int, int, str]", tuple(found))
+        version, last_seq, head_hash, definition_key, snapshot_version = cast(
+            "tuple[int, int, str, str, int]", tuple(found))
         if version != expected_version:
             raise StaleVersion(
                 f"case {case_id} is at version {version}, not {expected_version}: another worker moved it; "
                 "reload and retry"
             )
-        step = Step(conn, (case_id, version, last_seq, head_hash), clock, new_id)
+        step = Step(conn, (case_id, version, last_seq, head_hash), clock, new_id, definition_key=definition_key,
+                    snapshot_version=snapshot_version, snapshot_every=snapshot_every)
         try:
             with bound_to_step(engine, conn):
                 yield step

@@ -8,6 +8,7 @@ PostgreSQL, so verification never depends on a backend's JSON normalisation.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -17,6 +18,7 @@ __all__ = [
     "CaseRow",
     "DefinitionFileRow",
     "DefinitionRow",
+    "DefinitionSpendRow",
     "EventRow",
     "HumanTaskRow",
     "VaultEntryRow",
@@ -29,6 +31,11 @@ metadata = SQLModel.metadata
 
 def _ts(nullable: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def _seq(**kwargs: Any) -> Column[int]:
+    """A sequence number: 64-bit on PostgreSQL (migration 0006); SQLite's INTEGER is 64-bit already."""
+    return Column(BigInteger().with_variant(Integer(), "sqlite"), nullable=False, **kwargs)
 
 
 class DefinitionRow(SQLModel, table=True):
@@ -57,7 +64,7 @@ class CaseRow(SQLModel, table=True):
 
     id: str = Field(max_length=64, primary_key=True)
     definition_id: int = Field(foreign_key="definitions.id", index=True)
-    definition_key: str = Field(max_length=200)
+    definition_key: str = Field(max_length=200, index=True)
     definition_version: int
     state_json: str = Field(sa_column=Column(Text, nullable=False))
     business_key: str | None = Field(default=None, max_length=200, index=True)
@@ -65,13 +72,20 @@ class CaseRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int
-    last_seq: int
+    last_seq: int = Field(sa_column=_seq())
     head_hash: str = Field(max_length=64)
+    snapshot_seq: int = Field(default=1, sa_column=_seq(server_default="1"))
+    """The event whose hash chains ``state_json`` (a ``case_created`` or ``state`` snapshot)."""
+    snapshot_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    """The case version ``state_json`` was written at; ``state_delta`` events bring it up to ``version``."""
 
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "history_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_history_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_history_events_case_seq"),
+        Index("ix_history_events_case_kind", "case_id", "kind"),
+    )
 
     # SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL gets a BIGINT identity.
     id: int | None = Field(
@@ -79,7 +93,7 @@ class EventRow(SQLModel, table=True):
         sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
     )
     case_id: str = Field(max_length=64, foreign_key="cases.id")
-    seq: int
+    seq: int = Field(sa_column=_seq())
     at: datetime = Field(sa_column=_ts())
     kind: str = Field(max_length=40)
     actor: str = Field(max_length=200)
@@ -93,6 +107,20 @@ class EventRow(SQLModel, table=True):
     latency_ms: float | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class DefinitionSpendRow(SQLModel, table=True):
+    """What every case of a definition spent on models, kept by the steps that record ``llm_call``."""
+
+    __tablename__ = "definition_spend"
+
+    definition_key: str = Field(max_length=200, primary_key=True)
+    tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cost_nano: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Exact, in 10⁻⁹ currency units (``history_events.cost_nano`` summed)."""
+    legacy_cost: float | None = None
+    """Costs without an exact amount (events before 0003, or beyond a BIGINT), summed as floats."""
+    calls: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class HumanTaskRow(SQLModel, table=True):

@@ -35,6 +35,7 @@ JsonObject = dict[str, Any]
 EventKind = Literal[
     "case_created",
     "state",
+    "state_delta",
     "transition",
     "plan",
     "verdict",
@@ -50,7 +51,7 @@ EventKind = Literal[
     "pii_revealed",
 ]
 """What a history event records. ``case_created`` and ``state`` carry the case state
-snapshot (see ``casepilot.store.history.replay_state``); ``erasure`` records a retention erase; ``pii_revealed`` records that a person saw clear
+snapshot, ``state_delta`` what a step changed in it (see ``casepilot.store.history``); ``erasure`` records a retention erase; ``pii_revealed`` records that a person saw clear
 personal data (who, which pseudonyms)."""
 
 STATE_EVENT_KINDS: frozenset[str] = frozenset({"case_created", "state"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -40,6 +41,23 @@ DEFAULT_URL = "sqlite:///.casepilot/casepilot.db"
 """Where the CLI keeps cases when neither ``--db`` nor ``CASEPILOT_DATABASE_URL`` says otherwise."""
 
 _RETRIES = 5
+DEFAULT_SNAPSHOT_EVERY = 50
+"""A full state snapshot every this many steps (``CASEPILOT_SNAPSHOT_EVERY``); the steps between
+record what they changed. Loading a case replays at most this many deltas."""
+
+
+def _snapshot_every_from_env() -> int:
+    raw = os.environ.get("CASEPILOT_SNAPSHOT_EVERY", "").strip()
+    if not raw:
+        return DEFAULT_SNAPSHOT_EVERY
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"CASEPILOT_SNAPSHOT_EVERY={raw!r} is not a whole number; set it to e.g. "
+                         f"{DEFAULT_SNAPSHOT_EVERY}") from exc
+    if value < 1:
+        raise ValueError(f"CASEPILOT_SNAPSHOT_EVERY={raw!r}: set it to 1 (a snapshot every step) or more")
+    return value
 _T = TypeVar("_T")
 
 
@@ -67,12 +85,17 @@ class Store:
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = _uuid,
         migrate: bool = True,
+        snapshot_every: int | None = None,
     ) -> None:
         self.engine = engine
         """The SQLAlchemy engine — for administration and tests; application code uses the methods."""
         self._key_engine = key_engine
         self._clock = clock
         self._new_id = new_id
+        self.snapshot_every = snapshot_every if snapshot_every is not None else _snapshot_every_from_env()
+        """A full state snapshot every this many steps that record only their changes (``Step.save_changes``)."""
+        if self.snapshot_every < 1:
+            raise ValueError("snapshot_every must be 1 or more")
         if migrate:
             _migrate.ensure_schema(engine)
             if key_engine is not None:
@@ -90,6 +113,7 @@ class Store:
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = _uuid,
         migrate: bool = True,
+        snapshot_every: int | None = None,
     ) -> Store:
         """Open ``sqlite:///path`` or ``postgresql+psycopg://user@host/db``; migrates an empty database.
 
@@ -106,6 +130,7 @@ class Store:
             clock=clock,
             new_id=new_id,
             migrate=migrate,
+            snapshot_every=snapshot_every,
         )
 
     @property
@@ -226,7 +251,17 @@ class Store:
         return _cases.case_version(self.engine, case_id)
 
     def case(self, case_id: str) -> CaseRecord:
+        """The case with its current state (for reading; a worker uses ``load_case``)."""
         return _cases.get_case(self.engine, case_id)
+
+    def load_case(self, case_id: str) -> CaseRecord:
+        """The case to work on, checked against its hash chain first.
+
+        Raises ``StateTampered`` (a ``HistoryTampered``) when its stored state, the events since
+        its last snapshot or its inbox rows do not match the chain — edited outside casepilot —
+        so that no worker acts on them; ``NotFound`` when there is no such case.
+        """
+        return _cases.load_case(self.engine, case_id)
 
     def cases(
         self,
@@ -247,7 +282,7 @@ class Store:
         worker applied a step first) and ``NotFound`` if it does not exist. On normal exit
         the state, events and inbox changes commit together; on an exception nothing does.
         """
-        return open_step(self.engine, case_id, expected_version, self._clock, self._new_id)
+        return open_step(self.engine, case_id, expected_version, self._clock, self._new_id, self.snapshot_every)
 
     # -- history ----------------------------------------------------------------------------------
 
@@ -300,6 +335,11 @@ class Store:
         report = verify_rows(
             case_id, _cases.iter_event_rows(self.engine, case_id), last_seq=case.last_seq, head_hash=case.head_hash
         )
+        if report.ok:
+            problem = _cases.rows_problem(self.engine, case_id)
+            if problem is not None:
+                return VerifyReport(case_id=case_id, ok=False, events_checked=report.events_checked,
+                                    first_bad_seq=problem[0], problem=problem[1])
         if report.ok:
             beyond = _cases.max_seq(self.engine, case_id)
             if beyond > case.last_seq and beyond > self.case(case_id).last_seq:

@@ -105,7 +105,7 @@ def test_governance_reviews_a_persons_action_too(make_orch: OrchFactory) -> None
     with pytest.raises(GovernanceBlocked, match="budget"):
         orch.perform(case.id, withdraw.id, Person("carol", {"claims handler"}))
     last = store.history(case.id)[-2:]
-    assert [e.kind for e in last] == ["verdict", "state"]
+    assert [e.kind for e in last] == ["verdict", "state_delta"]
     assert (last[0].actor, last[0].payload["kind"]) == ("person:carol", "block")
     assert orch.case(case.id).state["engine"] is not None
     assert any(a.id == withdraw.id for a in orch.person_actions(case.id))  # nothing happened

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from casepilot.store import Store
+from casepilot.store._canonical import dumps_text
 from casepilot.store._migrate import head_revision
 from casepilot.store.cli import ENV_DB, register
 from tests.store._store_helpers import advance, new_case
@@ -134,9 +135,14 @@ def test_anchors_written_out_catch_a_history_cut_back(app: typer.Typer, store: S
         head = conn.execute(text("SELECT hash FROM history_events WHERE case_id = :c AND seq = 7"),
                             {"c": cut.id}).scalar()
         conn.execute(text("DELETE FROM history_events WHERE case_id = :c AND seq > 7"), {"c": cut.id})
-        conn.execute(text("UPDATE cases SET last_seq = 7, head_hash = :h WHERE id = :c"), {"h": head, "c": cut.id})
+        snap_seq, snap = conn.execute(text(
+            "SELECT seq, payload_json FROM history_events WHERE case_id = :c AND kind IN ('state', 'case_created') "
+            "ORDER BY seq DESC LIMIT 1"), {"c": cut.id}).one()
+        conn.execute(text("UPDATE cases SET last_seq = 7, head_hash = :h, state_json = :s, snapshot_seq = :q "
+                          "WHERE id = :c"),
+                     {"h": head, "c": cut.id, "s": dumps_text(json.loads(snap)["state"]), "q": snap_seq})
     code, out = _invoke(app, "history", "verify", cut.id, "--db", store_url)
-    assert code == 0  # the chain alone cannot tell
+    assert code == 0  # the chain alone cannot tell (the row was rewritten to match, state included)
     code, out = _invoke(app, "history", "verify", cut.id, "--anchors", str(anchors), "--db", store_url)
     assert code == 1 and "TAMPERED" in out and "cut back" in out
     code, out = _invoke(app, "history", "verify", "--anchors", str(anchors), "--db", store_url)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from casepilot.errors import HistoryTampered
 from casepilot.store import Store, replay_state
+from casepilot.store._canonical import dumps_text
 from tests.store._store_helpers import advance, new_case
 
 
@@ -159,10 +160,13 @@ def test_an_event_inserted_behind_the_head_is_caught(chain: tuple[Store, str]) -
 
 
 def _cut_back_to(store: Store, case_id: str, seq: int) -> None:
-    """The attack the chain alone cannot see: drop the tail and rewrite the case row to match."""
-    head = next(e for e in store.history(case_id) if e.seq == seq)
+    """The attack the chain alone cannot see: drop the tail and rewrite the case row to match
+    (its head, and its state to the last snapshot left)."""
+    kept = [e for e in store.history(case_id) if e.seq <= seq]
+    snapshot = [e for e in kept if e.kind in ("state", "case_created")][-1]
     _sql(store, "DELETE FROM history_events WHERE case_id = :c AND seq > :s", c=case_id, s=seq)
-    _sql(store, "UPDATE cases SET last_seq = :s, head_hash = :h WHERE id = :c", s=seq, h=head.hash, c=case_id)
+    _sql(store, "UPDATE cases SET last_seq = :s, head_hash = :h, state_json = :j, snapshot_seq = :q WHERE id = :c",
+         s=seq, h=kept[-1].hash, j=dumps_text(snapshot.payload["state"]), q=snapshot.seq, c=case_id)
 
 
 def test_an_anchor_kept_outside_catches_a_history_cut_back(chain: tuple[Store, str]) -> None:
