@@ -332,6 +332,12 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
     prices = PriceTable(
         MappingProxyType({m: ModelPrice(p.input_per_1k, p.output_per_1k) for m, p in gov.prices.items()})
     )
+    if manifest.model_routing is not None:
+        from casepilot.agent.model_routing import routing_problem
+
+        problem = routing_problem(root, manifest.decisions, manifest.model_routing.decision)
+        if problem is not None:
+            raise DefinitionError(problem, file=str(manifest_path))
     return CaseBundle(
         manifest=manifest,
         definitions=definitions,

@@ -72,6 +72,7 @@ __all__ = [
     "has_choice",
     "model_call",
     "router_for",
+    "routing_problem",
 ]
 
 FALLBACK_ENDPOINT = "fallback"
@@ -215,6 +216,12 @@ def router_for(bundle: CaseBundle) -> ModelRouter | None:
             router = _ROUTERS[bundle.content_hash] = _load_router(bundle.folder, bundle.manifest.decisions,
                                                                    spec.decision)
         return router
+
+
+def routing_problem(folder: Path, files: Sequence[str], decision: str) -> str | None:
+    """Why the routing decision named in a manifest cannot route (checked at deploy), or ``None``."""
+    router = _load_router(folder, files, decision)
+    return router.reason if isinstance(router, _BrokenRouter) else None
 
 
 def _load_router(folder: Path, files: Sequence[str], decision: str) -> ModelRouter:

@@ -19,11 +19,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from casepilot.agent.llm_client import LLMClient
 from casepilot.agent.llm_endpoints import EndpointSettings
 from casepilot.agent.llm_planner import LLMPlanner
+from casepilot.errors import DefinitionError
+from casepilot.store.cli import _usage as history_usage
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
@@ -86,7 +89,10 @@ def test_personal_data_goes_to_the_on_premises_endpoint_and_the_route_is_recorde
         assert call.payload["endpoint"] == "onprem"
         assert call.payload["route"]["decision"] == "Model routing"
         assert call.rule_ids == ("pii_on_premises",)
-        # the table's settings were sent: temperature 0, at most 800 tokens
+        # "scripted-model" has no price in the bundle or the planner: unknown, not $0
+        assert call.cost is None and call.payload["cost"] is None and call.payload["price"] == "unknown"
+        assert "cost unknown" in history_usage(call) and "$" not in history_usage(call)
+    # the table's settings were sent: temperature 0, at most 800 tokens
     assert {(r["temperature"], r["max_tokens"]) for r in servers["onprem"].received} == {(0, 800)}
     sent = str(servers["onprem"].received)
     assert not any(raw in sent for raw in RAW)
@@ -236,3 +242,16 @@ def test_guardrails_can_tell_a_calibrated_confidence_from_a_self_reported_one(
     assert calibrated[1]["self_reported_confidence"] == 0.99
     assert 0.7 < calibrated[1]["confidence"] < 0.75  # exp(-0.3)
     assert calibrated[2]["kind"] == "allow"
+
+
+def test_a_routing_decision_that_is_not_in_the_bundle_is_a_deploy_error(
+    make_orch: OrchFactory, tmp_path: Path
+) -> None:
+    tasks = (TaskSpec("a", "Task A", "tool_a", {"ref": "ref"}, {"x": "done"}),)
+    folder = write_bundle(tmp_path / "typo", "typo", tasks)
+    manifest = yaml.safe_load((folder / "casepilot.yaml").read_text(encoding="utf-8"))
+    manifest["model_routing"] = "Model rooting"
+    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    orch, _ = make_orch()
+    with pytest.raises(DefinitionError, match="'Model rooting', which is in none of the bundle's DMN files"):
+        orch.deploy(folder)
