@@ -87,3 +87,27 @@ def test_two_scaffolded_bundles_work_side_by_side(tmp_path: Path) -> None:
     with Store.from_url(db[1]) as store:
         names = set(registry_for_store(store).names())
     assert {"loan_score", "loan_send_offer", "mortgage_score", "mortgage_send_offer"} <= names
+
+
+def test_the_service_works_a_scaffolded_case_with_no_launcher_code(tmp_path: Path) -> None:
+    """``serve`` (``app_from_settings``) loads the tools of the definitions deployed from the CLI;
+    an upload of the same bundle over HTTP is accepted (same code), an upload of changed code is not."""
+    from fastapi.testclient import TestClient
+
+    from casepilot.agent.bundle import bundle_files
+    from casepilot.api import ApiSettings, app_from_settings
+
+    _ok("init", "loan", "--in", str(tmp_path))
+    url = f"sqlite:///{tmp_path}/served.db"
+    _ok("deploy", str(tmp_path / "loan"), "--db", url)
+    with TestClient(app_from_settings(ApiSettings(database_url=url))) as client:
+        started = client.post("/cases", json={"definition_key": "loan",
+                                              "variables": {"applicant": "Ada", "income": 60000, "amount": 1000}})
+        assert started.status_code == 201, started.text
+        ran = client.post(f"/cases/{started.json()['id']}/run", json={"max_steps": 50})
+        assert ran.status_code == 200 and ran.json()["reason"] == "completed", ran.text
+        files = {name: str(content) for name, content in bundle_files(tmp_path / "loan").items()}
+        assert client.post("/definitions", json={"files": files}).status_code == 201
+        files["loan_tools.py"] += "\nimport os  # anything new\n"
+        refused = client.post("/definitions", json={"files": files})
+        assert refused.status_code == 422 and "cannot bring new code" in refused.text, refused.text
