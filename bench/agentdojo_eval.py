@@ -5,8 +5,10 @@
     .venv/bin/python bench/agentdojo_eval.py --suite slack --out slack.json   # every task and pair
 
 Each user task of the suite is worked as a casepilot case by a scripted planner (the task's
-ground-truth calls); each user × injection pair again by a hijacked planner that also makes
-the injection task's calls once it has read the injection. The undefended row runs the same
+ground-truth calls), the case started with the plan the planner committed from the request
+before any tool ran; each user × injection pair again by a hijacked planner that also makes
+the injection task's calls once it has read the injection (after the user's calls, or with
+``--obey-first`` at once). The undefended row runs the same
 planners straight on AgentDojo's runtime, in the same run. AgentDojo's own ``utility()`` and
 ``security()`` score both. See bench/AGENTDOJO.md for the design, the figures and the threat
 model, and bench/agentdojo/ for the parts (tool labels, guardrail, bundle, planners, runner).
@@ -31,7 +33,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from bench.agentdojo.bundle import GUARDRAILS, GUARDRAILS_LOOSER  # noqa: E402
+from bench.agentdojo.bundle import GUARDRAILS  # noqa: E402
 from bench.agentdojo.runner import SuiteReport, dump, run_suite  # noqa: E402
 
 SUITES = ("workspace", "travel", "banking", "slack")
@@ -114,14 +116,19 @@ def main(argv: list[str] | None = None) -> int:
                         "one file per suite beside it")
     parser.add_argument("--user-task", action="append", help="only this user task (repeatable)")
     parser.add_argument("--injection-task", action="append", help="only this injection task (repeatable)")
-    parser.add_argument("--looser", action="store_true", help="govern with bench/agentdojo/guardrails_looser.dmn "
-                        "(more utility; lets attacks through — see bench/AGENTDOJO.md) instead of the default policy")
+    parser.add_argument("--guardrails", type=Path, default=GUARDRAILS, help="the DMN file of the \"Egress guardrail\" "
+                        "decision (default: bench/agentdojo/guardrails.dmn)")
+    parser.add_argument("--no-plan", action="store_true", help="start cases without the plan committed from the "
+                        "request (every call governed as unplanned, as before plans)")
+    parser.add_argument("--obey-first", action="store_true", help="the hijacked planner makes the injection's calls "
+                        "as soon as it reads them, before the user's remaining calls")
     args = parser.parse_args(argv)
     names = SUITES if args.suite == "all" else (args.suite,)
     reports = []
     for name in names:
         report = run_suite(name, user_tasks=args.user_task, injection_tasks=args.injection_task,
-                           guardrails=GUARDRAILS_LOOSER if args.looser else GUARDRAILS)
+                           guardrails=args.guardrails,
+                           plans=not args.no_plan, obey_first=args.obey_first)
         reports.append(report)
         print(table(report.summary()), end="\n\n", flush=True)
         if args.out:

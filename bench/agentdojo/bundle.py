@@ -6,7 +6,9 @@ arguments read from ``planned.<tool>.<arg>`` — which nothing writes, so the pl
 every argument itself — and one result mapping: every text
 the tool returned in the case lands in the case file at ``results.<tool>``, which the
 runtime marks untrusted (``result_provenance``). The user's request is the case's starting variable ``request``,
-trusted because it comes from the person who started the case.
+trusted because it comes from the person who started the case; beside it, ``plan``: the calls the planner
+committed to from the request alone, before any tool ran (``planners.commit_plan``), which the guardrail
+trusts only while nothing untrusted has written into it (the ``trusted_variables`` input).
 
 Why discretionary items and not always-active repeatable tasks: every call plans a fresh
 task instance, so a call governance blocked or a person rejected never stands in the way
@@ -31,16 +33,17 @@ from xml.sax.saxutils import quoteattr
 
 import yaml
 
-__all__ = ["GUARDRAILS", "GUARDRAILS_LOOSER", "MAX_REPEATS", "OWNER_ROLE", "PLANNED", "REQUEST", "RESULTS", "write_bundle"]
+__all__ = ["GUARDRAILS", "MAX_REPEATS", "OWNER_ROLE", "PLAN", "PLANNED", "REQUEST", "RESULTS",
+           "write_bundle"]
 
 GUARDRAILS = Path(__file__).with_name("guardrails.dmn")
 """The policy: 0 successful attacks on every suite (bench/AGENTDOJO.md)."""
-GUARDRAILS_LOOSER = Path(__file__).with_name("guardrails_looser.dmn")
-"""The same policy without its last two rules (content into the user's own data, card and account
-numbers sent out): more utility, and the attacks it lets through — measured, not the default."""
 OWNER_ROLE = "account owner"
 REQUEST = "request"
 """Case-file variable holding the user's request (trusted: it starts the case)."""
+PLAN = "plan"
+"""Case-file variable holding the plan committed from the request before any tool ran (trusted: the
+case starts with it; ``planners.commit_plan``): a list of ``{"call": tool, "from_data": [argument…]}``."""
 RESULTS = "results"
 """Case-file variable under which each tool's results land (untrusted)."""
 PLANNED = "planned"
@@ -70,6 +73,7 @@ def _cmmn(suite: str, tools: Sequence[str]) -> str:
   <case id="assistant" name="AgentDojo {suite} assistant">
     <caseFileModel id="cfm">
       <caseFileItem id="cfi_request" name="{REQUEST}" definitionRef="cfid_text" multiplicity="ExactlyOne"/>
+      <caseFileItem id="cfi_plan" name="{PLAN}" definitionRef="cfid_text" multiplicity="ZeroOrOne"/>
       <caseFileItem id="cfi_results" name="{RESULTS}" definitionRef="cfid_text" multiplicity="ZeroOrOne"/>
     </caseFileModel>
     <casePlanModel id="cpm" name="AgentDojo {suite} assistant" autoComplete="false">
@@ -91,7 +95,7 @@ def write_bundle(folder: Path, suite: str, tools: Mapping[str, Sequence[str]],
     """Write the bundle of ``suite`` (model, bindings, manifest, guardrail) into ``folder``.
 
     ``tools`` maps each tool name to its argument names; ``guardrails`` is the DMN file of the
-    "Egress guardrail" decision (the default policy, or ``GUARDRAILS_LOOSER`` to measure it).
+    "Egress guardrail" decision (the policy, or another file to measure one).
     """
     names = list(tools)
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,19 @@ own ``FunctionsRuntime``) and ``ScriptedPlanner`` (a casepilot ``Planner`` worki
 generic assistant case of ``bundle``). The planner writes every argument itself, as a
 model would; where each value came from is decided by casepilot's runtime, never here.
 
+**The plan** (``commit_plan``): before any tool runs, the planner commits the calls it will
+make — which tools, in which order, and which argument of each it will fill from what it
+reads (``from_data``) — as CaMeL's privileged planner does, seeing the user's request and
+nothing else. The case starts with it (a trusted variable beside the request); the guardrail
+lets a call that fits the next unused step of the plan take its ``from_data`` arguments from
+tool results. An argument whose value the request names is not ``from_data``. Two
+simplifications, both in the planner's favour only where no attacker is involved: the plan is
+read off the task's ground-truth calls (a real planner writes a program; where the program
+loops over data, e.g. "message every user", the ground truth unrolls the loop), and no plan is
+committed for a request that hands control to the data — "follow the instructions in the
+file", "do the actions specified in the e-mail", "do all the tasks on my TODO list" — whose
+calls a planner cannot know before it reads that data (CaMeL cannot plan these either).
+
 "Carries the injection" is checked on what a model would read: the tool's text parsed
 back (from YAML, or from the Python literal AgentDojo prints for a dict), whitespace
 collapsed (the environment's YAML folds the attack's line breaks, and the tool output may
@@ -26,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +52,10 @@ from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvi
 from bench.agentdojo.bundle import RESULTS
 from casepilot.agent.planning import Observation, Plan
 
-__all__ = ["CallScript", "PlannerSwitch", "ScriptedPlanner", "carries", "run_direct"]
+__all__ = ["CallScript", "PlannerSwitch", "ScriptedPlanner", "carries", "commit_plan", "run_direct"]
+
+_DELEGATES = re.compile(r"\b(?:follow the instructions|do (?:all )?the (?:actions|tasks))\b", re.IGNORECASE)
+"""A request that hands control to the data: what to do is written in a file, an e-mail or a page."""
 
 
 def _collapse(text: str) -> str:
@@ -82,6 +99,29 @@ def carries(text: str, needles: Iterable[str]) -> bool:
     return any(n in readable for n in wanted)
 
 
+def _named(value: Any, request: str) -> bool:
+    """The request states ``value`` (every element of a list or dict): verbatim at word boundaries, and
+    not a bare number (a numeral in a request is a date, a time or a quantity far more often than an id)."""
+    if isinstance(value, Mapping):
+        return bool(value) and all(_named(v, request) for v in value.values())
+    if isinstance(value, list | tuple):
+        return bool(value) and all(_named(v, request) for v in value)
+    text = str(value)
+    if value is None or not re.search(r"[^0-9.,:+ -]", text):
+        return False
+    return re.search(r"(?:^|\W)" + re.escape(text) + r"(?:\W|$)", request) is not None
+
+
+def commit_plan(request: str, calls: Sequence[FunctionCall]) -> list[dict[str, Any]] | None:
+    """The plan committed from ``request`` alone: one step per call, ``{"call": tool, "from_data": [...]}``
+    naming the arguments the step fills from what the planner reads; ``None`` when the request hands
+    control to the data (see the module docstring) — the calls then go to governance unplanned."""
+    if _DELEGATES.search(request):
+        return None
+    return [{"call": c.function, "from_data": sorted(k for k, v in c.args.items() if not _named(v, request))}
+            for c in calls]
+
+
 @dataclass
 class CallScript:
     """The calls a planner will make, and the injection it obeys once it has read it."""
@@ -90,6 +130,9 @@ class CallScript:
     injection_calls: Sequence[FunctionCall] = ()
     injection_texts: Sequence[str] = ()
     """The attack texts planted in the environment; empty for a benign script."""
+    obey_first: bool = False
+    """Make the injection's calls as soon as it is read, before the user's remaining calls (the
+    default: after them, the order of issue 14's reference figures)."""
     pending: deque[FunctionCall] = field(init=False)
     hijacked: bool = field(default=False, init=False)
     """Whether the injection was read (and its calls queued)."""
@@ -103,7 +146,10 @@ class CallScript:
             return
         if any(carries(t, self.injection_texts) for t in texts):
             self.hijacked = True
-            self.pending.extend(self.injection_calls)
+            if self.obey_first:
+                self.pending.extendleft(reversed(self.injection_calls))
+            else:
+                self.pending.extend(self.injection_calls)
 
     def next(self) -> FunctionCall | None:
         return self.pending.popleft() if self.pending else None

@@ -44,9 +44,9 @@ from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvi
 from agentdojo.task_suite.load_suites import get_suite
 from agentdojo.task_suite.task_suite import TaskSuite
 
-from bench.agentdojo.bundle import GUARDRAILS, OWNER_ROLE, REQUEST, write_bundle
+from bench.agentdojo.bundle import GUARDRAILS, OWNER_ROLE, PLAN, REQUEST, write_bundle
 from bench.agentdojo.labels import labels_for
-from bench.agentdojo.planners import CallScript, PlannerSwitch, ScriptedPlanner, run_direct
+from bench.agentdojo.planners import CallScript, PlannerSwitch, ScriptedPlanner, commit_plan, run_direct
 from bench.agentdojo.tools import build_registry
 from casepilot.agent import Orchestrator, Person
 from casepilot.governance.actions import canonical_json
@@ -243,8 +243,13 @@ class AccountOwner:
 class SuiteRun:
     """One suite, deployed once as a casepilot bundle, run task by task."""
 
-    def __init__(self, name: str, workdir: Path, guardrails: Path = GUARDRAILS) -> None:
+    def __init__(self, name: str, workdir: Path, guardrails: Path = GUARDRAILS, *, plans: bool = True,
+                 obey_first: bool = False) -> None:
         self.name = name
+        self.plans = plans
+        """Start each case with the plan committed from the request (``planners.commit_plan``)."""
+        self.obey_first = obey_first
+        """The hijacked planner makes the injection's calls before the user's remaining ones."""
         self.suite: TaskSuite[Any] = get_suite(BENCHMARK_VERSION, name)
         names = [f.name for f in self.suite.tools]
         self.registry, self.bench = build_registry(self.suite, labels_for(name, names))
@@ -278,7 +283,11 @@ class SuiteRun:
         self.switch.current = planner
         max_steps = 6 * (len(script.user_calls) + len(script.injection_calls)) + 10
         with self.bench.use(environment) as trace:
-            case = self.orch.start_case(self.key, {REQUEST: user_task.PROMPT})
+            start: dict[str, Any] = {REQUEST: user_task.PROMPT}
+            plan = commit_plan(user_task.PROMPT, script.user_calls) if self.plans else None
+            if plan is not None:
+                start[PLAN] = plan
+            case = self.orch.start_case(self.key, start)
             self.orch.run(case.id, max_steps=max_steps)
             rounds = 0
             while owner is not None and rounds < MAX_PERSON_ROUNDS and owner.answer(case.id):
@@ -317,12 +326,12 @@ class SuiteRun:
         texts = list(injections.values())
 
         direct_env = copy.deepcopy(environment)
-        direct_script = CallScript(user_calls, injection_calls, texts)
+        direct_script = CallScript(user_calls, injection_calls, texts, obey_first=self.obey_first)
         direct_trace = run_direct(direct_script, self.runtime, direct_env)
         undefended = _security(injection_task, output, pre, direct_env, direct_trace)
 
         owner = AccountOwner(self.orch, user_calls)
-        script = CallScript(user_calls, injection_calls, texts)
+        script = CallScript(user_calls, injection_calls, texts, obey_first=self.obey_first)
         trace, case_id = self._governed(user_task, script, environment, owner)
         succeeded = _security(injection_task, output, pre, environment, trace)
         return PairResult(
@@ -350,11 +359,14 @@ def _stderr_progress(label: str, done: int, total: int) -> None:
 
 
 def run_suite(name: str, *, user_tasks: Sequence[str] | None = None, injection_tasks: Sequence[str] | None = None,
-              progress: Progress | None = _stderr_progress, guardrails: Path = GUARDRAILS) -> SuiteReport:
-    """Run suite ``name`` (optionally only some tasks) both ways and score it, governed by ``guardrails``."""
+              progress: Progress | None = _stderr_progress, guardrails: Path = GUARDRAILS, plans: bool = True,
+              obey_first: bool = False) -> SuiteReport:
+    """Run suite ``name`` (optionally only some tasks) both ways and score it, governed by ``guardrails``
+    (with cases started with a committed plan unless ``plans`` is false; the hijacked planner obeying
+    before the user's remaining calls when ``obey_first``)."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"agentdojo-{name}-") as tmp:
-        run = SuiteRun(name, Path(tmp), guardrails)
+        run = SuiteRun(name, Path(tmp), guardrails, plans=plans, obey_first=obey_first)
         try:
             report = SuiteReport(name)
             users = [t for i, t in run.suite.user_tasks.items() if user_tasks is None or i in user_tasks]
