@@ -31,9 +31,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("snapshot_seq", sa.Integer(), nullable=False, server_default="1"))
-        batch.add_column(sa.Column("snapshot_version", sa.Integer(), nullable=False, server_default="1"))
+    # Plain ADD/DROP COLUMN on both backends (SQLite >= 3.35): recreating ``cases`` would trip the
+    # foreign keys of its events.
+    op.add_column("cases", sa.Column("snapshot_seq", sa.Integer(), nullable=False, server_default="1"))
+    op.add_column("cases", sa.Column("snapshot_version", sa.Integer(), nullable=False, server_default="1"))
     op.execute(
         "UPDATE cases SET snapshot_version = version, snapshot_seq = COALESCE(("
         "SELECT MAX(e.seq) FROM history_events e WHERE e.case_id = cases.id "
@@ -62,6 +63,5 @@ def downgrade() -> None:
     op.drop_table("definition_spend")
     op.drop_index("ix_history_events_case_kind", table_name="history_events")
     op.drop_index("ix_cases_definition_key", table_name="cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("snapshot_version")
-        batch.drop_column("snapshot_seq")
+    op.drop_column("cases", "snapshot_version")
+    op.drop_column("cases", "snapshot_seq")
