@@ -45,7 +45,7 @@ _SUB_APPS: tuple[tuple[str, str, str], ...] = (
 )
 # Modules whose ``register(app)`` adds top-level commands.
 _REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.store.lists_cli", "casepilot.agent.cli",
-                                 "casepilot.api.cli")
+                                 "casepilot.api.cli", "casepilot.worker.cli")
 
 _HELP: dict[str, tuple[str, str]] = {
     # command: (module, the first line of its help — tests check it against the command itself)

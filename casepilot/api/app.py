@@ -25,7 +25,7 @@ from casepilot.api.errors import install_error_handlers
 from casepilot.api.identity import TrustedHeaders
 from casepilot.api.settings import ApiSettings
 
-__all__ = ["app_from_settings", "create_app"]
+__all__ = ["app_from_settings", "create_app", "queued_orchestrator"]
 
 
 def create_app(
@@ -35,6 +35,7 @@ def create_app(
     deployer_role: str = DEFAULT_DEPLOYER_ROLE,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     on_shutdown: Callable[[], None] | None = None,
+    queue: bool = False,
 ) -> FastAPI:
     """The JSON API and web page over ``orchestrator``.
 
@@ -44,6 +45,10 @@ def create_app(
     deploying needs ``deployer_role``. ``on_shutdown``
     releases what the caller wants closed with the app. Request bodies over
     ``max_body_bytes`` are refused with 413 before anything reads them.
+
+    ``queue``: leave the cases' work to ``casepilot worker`` processes (PostgreSQL; see
+    ``queued``): the orchestrator must stage its jobs (``queued_orchestrator``), and requests
+    that make work due answer 202 at once.
     """
 
     @asynccontextmanager
@@ -65,6 +70,7 @@ def create_app(
     app.state.orchestrator = orchestrator
     app.state.identity = identity
     app.state.deployer_role = deployer_role
+    app.state.queue = queue
     app.state.notice_secret = secrets.token_bytes(32)  # signs the web page's notices (see ``web._to_case``)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     install_error_handlers(app, page_error=web.error_page)
@@ -87,15 +93,38 @@ def create_app(
     return app
 
 
-def app_from_settings(settings: ApiSettings | None = None) -> FastAPI:
-    """An app with its own store and orchestrator, closed when the app shuts down."""
+def queued_orchestrator(orch: Orchestrator) -> Orchestrator:
+    """Make ``orch`` enqueue a run with every change it commits (for an app with ``queue=True``).
+
+    Only on PostgreSQL: the queue lives in the store's database, and its schema is installed
+    here (once, under a lock) if it is not there yet.
+    """
+    from casepilot.worker import JobScheduler
+    from casepilot.worker.schema import ensure_queue
+
+    conninfo = orch.store.postgres_conninfo
+    if conninfo is None:
+        raise ValueError("cases can be left to workers only on PostgreSQL (postgresql+psycopg://…); "
+                         "on SQLite the service works them in process")
+    ensure_queue(conninfo)
+    orch.runtime.on_step = JobScheduler(run_on_change=True, clock=orch.runtime.clock)
+    return orch
+
+
+def app_from_settings(settings: ApiSettings | None = None, *, queue: bool = False) -> FastAPI:
+    """An app with its own store and orchestrator, closed when the app shuts down.
+
+    ``queue``: leave the cases' work to ``casepilot worker`` processes (PostgreSQL only).
+    """
     settings = settings or ApiSettings()
     store = settings.open_store()
     orch = Orchestrator(store, settings.make_registry())
+    if queue:
+        queued_orchestrator(orch)
 
     def close() -> None:
         orch.close()
         store.close()
 
     return create_app(orch, identity=settings.identity, deployer_role=settings.resolved_deployer_role(),
-                      on_shutdown=close)
+                      on_shutdown=close, queue=queue)

@@ -20,6 +20,7 @@ from casepilot.api.access import caller, require_action_role, require_operator, 
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
+from casepilot.api.queued import Wait, accepted, enqueue_run, queue_mode, wait_until_stopped
 from casepilot.api.schemas import (
     ActorIn,
     CaseItem,
@@ -46,6 +47,8 @@ _SEQ_MAX = 2**31 - 1
 on PostgreSQL, which refuses a larger ``after_seq`` in the query itself (a 500, not an empty page)."""
 
 _NOT_FOUND = error_responses(_404="No case with this id.")
+_QUEUED = "With workers (PostgreSQL): accepted, and the case's work goes on in a worker (``Location`` names the " \
+          "case; ``?wait=`` waits for it)."
 _CHANGES = error_responses(
     400, 409, 413, _403="The person lacks the bundle's operator role, or governance did not allow it.")
 """What every request that works a case may also meet: a body that is not JSON or too large,
@@ -76,19 +79,24 @@ def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CaseSummary,
-    responses=error_responses(400, 413, _403="The person lacks the bundle's starter role.",
-                              _404="No definition with this key."),
+    responses={202: {"model": CaseSummary, "description": _QUEUED},
+               **error_responses(400, 413, _403="The person lacks the bundle's starter role.",
+                                 _404="No definition with this key.")},
 )
-def start_case(body: StartCaseIn, request: Request, orch: OrchestratorDep) -> CaseSummary:
+def start_case(body: StartCaseIn, request: Request, response: Response, orch: OrchestratorDep,
+               wait: Wait = 0) -> CaseSummary:
     """Start a case on the latest version of a definition; its PII goes to the case's vault.
 
     Needs the bundle's ``starter_role`` (else its ``operator_role``); the history records the
-    person who started it.
+    person who started it. With workers (PostgreSQL) the case is also queued to run: 202,
+    or 201 once it has stopped within ``?wait=`` seconds.
     """
     person = caller(request, body.actor, body.roles)
     require_starter(request, orch, body.definition_key, person)
     case = orch.start_case(body.definition_key, body.variables, body.business_key,
                            actor=f"person:{person.name}" if person is not None else "api")
+    if queue_mode(request):
+        accepted(response, case.id, stopped=wait_until_stopped(orch, case.id, wait), done_status=201)
     return case_summary(orch, case.id)
 
 
@@ -114,17 +122,41 @@ def get_case(case_id: str, orch: OrchestratorDep) -> CaseSummary:
     return case_summary(orch, case_id)
 
 
-@router.post("/{case_id}/run", response_model=RunOutcomeOut, responses={**_NOT_FOUND, **_CHANGES})
-def run_case(case_id: str, request: Request, orch: OrchestratorDep, body: RunIn | None = None) -> RunOutcomeOut:
+_RUN_QUEUED: dict[int | str, dict[str, Any]] = {202: {"model": RunOutcomeOut, "description": _QUEUED + " The outcome says ``queued``."}}
+
+
+@router.post("/{case_id}/run", response_model=RunOutcomeOut,
+             responses={**_RUN_QUEUED, **_NOT_FOUND, **_CHANGES})
+def run_case(case_id: str, request: Request, response: Response, orch: OrchestratorDep,
+             body: RunIn | None = None, wait: Wait = 0) -> RunOutcomeOut:
     """Work the case until it finishes, waits for people or events, or ``max_steps`` steps.
 
     Needs the bundle's operator role. The body is optional (``max_steps`` defaults to 50).
+    With workers (PostgreSQL) the run is queued: 202, or 200 with the outcome once the case
+    has stopped within ``?wait=`` seconds.
     """
     body = body or RunIn()
     require_operator(request, orch, case_id, caller(request, body.actor, body.roles), f"run case {case_id}")
+    if queue_mode(request):
+        enqueue_run(orch, case_id, body.max_steps)
+        return _queued_outcome(orch, case_id, response, wait)
     outcome = orch.run(case_id, max_steps=body.max_steps)
     return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
                          case_state=outcome.case_state, pending=list(outcome.pending))
+
+
+def _queued_outcome(orch: Orchestrator, case_id: str, response: Response, wait: float) -> RunOutcomeOut:
+    """The worker's outcome once the case stopped within ``wait`` seconds (200), else ``queued`` (202)."""
+    stopped = wait_until_stopped(orch, case_id, wait)
+    accepted(response, case_id, stopped=stopped, done_status=200)
+    if stopped:
+        outcome = orch.outcome(case_id)  # the worker's run, from the loop's checkpoint in the same database
+        return RunOutcomeOut(case_id=case_id, reason=outcome.reason, steps=outcome.steps,
+                             case_state=outcome.case_state, pending=list(outcome.pending))
+    loaded = orch.runtime.load(case_id, with_engine=False)
+    state = str((loaded.record.state.get("engine") or {}).get("state") or "active").lower()
+    return RunOutcomeOut(case_id=case_id, reason="queued", steps=0, case_state=state,
+                         pending=orch.pending(case_id))
 
 
 @router.post(
@@ -205,12 +237,12 @@ def people_actions(case_id: str, orch: OrchestratorDep) -> list[PersonActionOut]
 @router.post(
     "/{case_id}/actions/{action_id}",
     response_model=RunOutcomeOut,
-    responses={**_NOT_FOUND, **_CHANGES, **error_responses(
+    responses={**_RUN_QUEUED, **_NOT_FOUND, **_CHANGES, **error_responses(
         _403="The actor lacks an authorised role (the operator role for an action open to anyone), or "
              "governance did not allow it.")},
 )
-def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDep,
-            body: ActorIn | None = None) -> RunOutcomeOut:
+def perform(case_id: str, action_id: str, request: Request, response: Response, orch: OrchestratorDep,
+            body: ActorIn | None = None, wait: Wait = 0) -> RunOutcomeOut:
     """Take one of the case's people actions, then work the case on (the outcome says where it stopped).
 
     Needs a role the case model authorises for the action; an action it opens to anyone needs
@@ -221,6 +253,8 @@ def perform(case_id: str, action_id: str, request: Request, orch: OrchestratorDe
     orch.store.case(case_id)
     require_action_role(request, orch, case_id, action_id, person)
     orch.perform(case_id, action_id, person)
+    if queue_mode(request):  # the action's step queued the run
+        return _queued_outcome(orch, case_id, response, wait)
     outcome = orch.run(case_id)
     return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
                          case_state=outcome.case_state, pending=list(outcome.pending))

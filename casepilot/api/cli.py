@@ -25,6 +25,10 @@ def serve(
         "else 'deployer'). Starting and running cases need the roles each bundle names.")] = None,
     documents: Annotated[Path | None, typer.Option(
         "--documents", help="A Chroma folder of `casepilot rag ingest`: agents get the retrieve tool over it.")] = None,
+    workers: Annotated[bool | None, typer.Option(
+        "--workers/--in-process", help="Leave the cases' work to `casepilot worker` processes and answer at once "
+        "(202; ?wait=SECONDS for the outcome), or work them in the request. Default: workers on PostgreSQL, "
+        "in process on SQLite (which has no workers).")] = None,
 ) -> None:
     """Serve the JSON HTTP API and the web page (inbox, cases, history); OpenAPI docs at /docs."""
     import uvicorn
@@ -36,8 +40,15 @@ def serve(
     identity = TrustedHeaders(user=user_header, roles=roles_header) if user_header else None
     registry = registry_with_documents(documents) if documents is not None else default_registry
     settings = ApiSettings(database_url=db, identity=identity, registry=registry, deployer_role=deployer_role)
-    Console().print(f"serving casepilot on http://{host}:{port} (store {settings.resolved_url()}; docs at /docs)")
-    uvicorn.run(app_from_settings(settings), host=host, port=port)
+    postgres = settings.resolved_url().startswith(("postgresql", "postgres"))
+    if workers and not postgres:
+        raise typer.BadParameter("workers need a PostgreSQL database (--db postgresql+psycopg://…)",
+                                 param_hint="--workers")
+    queue = postgres if workers is None else workers
+    mode = "cases are worked by `casepilot worker` processes" if queue else "cases are worked in process"
+    Console().print(f"serving casepilot on http://{host}:{port} (store {settings.resolved_url()}; {mode}; "
+                    "docs at /docs)")
+    uvicorn.run(app_from_settings(settings, queue=queue), host=host, port=port)
 
 
 def register(app: typer.Typer) -> None:

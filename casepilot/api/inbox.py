@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from casepilot.agent.orchestrator import Person
 from casepilot.api._body import JsonRoute
@@ -15,6 +15,7 @@ from casepilot.api.access import require_item_role
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
+from casepilot.api.queued import Wait, accepted, queue_mode, wait_until_stopped
 from casepilot.api.schemas import DecisionIn
 from casepilot.errors import DecisionRejected
 from casepilot.store import HumanTask
@@ -52,23 +53,31 @@ def refusal_status(task: HumanTask, person: Person, choice: str) -> int:
 @router.post(
     "/{task_id}/decision",
     response_model=HumanTask,
-    responses=error_responses(
+    responses={202: {"model": HumanTask, "description": "With workers (PostgreSQL): decided, and the case "
+                     "resumes in a worker (``Location`` names the case; ``?wait=`` waits for it)."},
+               **error_responses(
         400, 413,
         _403="The person lacks the role the item needs (the operator role for an item that names none).",
         _404="No inbox item with this id.",
         _409="The item was decided, expired, or its action changed.",
         _422="The choice is not one of the item's options, or the request does not match the expected shape.",
-    ),
+    )},
 )
-def decide(task_id: str, body: DecisionIn, request: Request, orch: OrchestratorDep) -> HumanTask:
+def decide(task_id: str, body: DecisionIn, request: Request, response: Response, orch: OrchestratorDep,
+           wait: Wait = 0) -> HumanTask:
     """Record a person's decision; the next run of the case resumes with it.
 
-    The item's role decides; an item that names none needs the bundle's operator role.
+    The item's role decides; an item that names none needs the bundle's operator role. With
+    workers (PostgreSQL) the decision also queues the case's run: 202, or 200 once the case
+    has stopped within ``?wait=`` seconds.
     """
     person = request_person(request, body.actor, body.roles)
     task = orch.store.task(task_id)  # NotFound → 404
     require_item_role(request, orch, task, person)
     try:
-        return orch.decide(task_id, person, body.choice, body.comment)
+        decided = orch.decide(task_id, person, body.choice, body.comment)
     except DecisionRejected as exc:
         raise ApiError(refusal_status(task, person, body.choice), "DecisionRejected", str(exc)) from exc
+    if queue_mode(request):
+        accepted(response, task.case_id, stopped=wait_until_stopped(orch, task.case_id, wait), done_status=200)
+    return decided

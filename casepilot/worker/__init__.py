@@ -1,0 +1,14 @@
+"""Workers on PostgreSQL: any number of processes, on any number of machines, working cases from one queue.
+
+A case's work is a job in pgqueuer's table (``jobs``): run a case, fire a timer, expire a
+checkpoint, retry a failed tool. A job is written by the same transaction as the state change
+that makes it due (``schedule``), so neither is ever lost without the other. ``casepilot
+worker`` (``runner``) takes jobs and works each case under its lease (one worker per case);
+``casepilot serve`` on PostgreSQL only enqueues and answers at once (``casepilot.api``).
+SQLite keeps the single in-process mode: no queue, no worker.
+"""
+
+from casepilot.worker.jobs import ENTRYPOINTS, Job
+from casepilot.worker.schedule import JobScheduler
+
+__all__ = ["ENTRYPOINTS", "Job", "JobScheduler"]

@@ -1,0 +1,130 @@
+"""``casepilot worker``: one worker process on a PostgreSQL database (start as many as you like)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from casepilot.tools import ToolRegistry
+
+if TYPE_CHECKING:
+    from casepilot.worker.runner import WorkerSettings
+
+__all__ = ["ENV_DATABASE_URL", "load_registry", "main", "register", "worker"]
+
+ENV_DATABASE_URL = "CASEPILOT_DATABASE_URL"
+"""As ``casepilot serve`` (``casepilot.api.settings``; not imported here: a worker needs no web stack)."""
+
+
+def load_registry(spec: str | None) -> Callable[[], ToolRegistry]:
+    """``module:function`` returning a ``ToolRegistry`` (default: the built-in and claim tools, as ``serve``)."""
+    if spec is None:
+        from casepilot.demo.run import demo_registry
+
+        return demo_registry
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise typer.BadParameter(f"--tools takes module:function, got {spec!r}")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise typer.BadParameter(f"--tools {spec}: {exc}") from exc
+    if not callable(factory):
+        raise typer.BadParameter(f"--tools {spec}: {attribute} is not a function")
+
+    def build() -> ToolRegistry:
+        registry = factory()
+        if not isinstance(registry, ToolRegistry):
+            raise typer.BadParameter(f"--tools {spec} returned {type(registry).__name__}, not a ToolRegistry")
+        return registry
+
+    return build
+
+
+def worker(
+    db: Annotated[str | None, typer.Option(
+        "--db", help="PostgreSQL URL, postgresql+psycopg://… (default: $CASEPILOT_DATABASE_URL).")] = None,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", min=2, max=64, help="Jobs this process works at once (threads).")] = 2,
+    lease_ttl: Annotated[float, typer.Option(
+        "--lease-ttl", min=1.0, help="Seconds a dead worker's case stays leased.")] = 30.0,
+    heartbeat_timeout: Annotated[float, typer.Option(
+        "--heartbeat-timeout", min=1.0, help="Seconds after which a dead worker's job is taken by another.")] = 30.0,
+    max_steps: Annotated[int, typer.Option(
+        "--max-steps", min=1, help="Steps per job before the case goes back to the queue.")] = 50,
+    tools: Annotated[str | None, typer.Option(
+        "--tools", help="module:function returning the ToolRegistry (default: built-in and claim tools).")] = None,
+    stats: Annotated[str | None, typer.Option(
+        "--stats", help="Append one line per job to this file: entrypoint, pick-up latency ms, run ms.")] = None,
+    processes: Annotated[int, typer.Option(
+        "--processes", min=1, max=256, help="Worker processes forked from one warmed-up parent, each replaced "
+        "at once if it dies (one per core is a good start).")] = 1,
+) -> None:
+    """Work cases from the PostgreSQL job queue until SIGTERM (finishes or hands back the case in flight)."""
+    from casepilot.worker.runner import WorkerSettings
+
+    url = db or os.environ.get(ENV_DATABASE_URL) or ""
+    if not url.startswith(("postgresql", "postgres")):
+        raise typer.BadParameter(
+            f"casepilot worker needs a PostgreSQL database, got {url or 'none'!r}: pass --db postgresql+psycopg://… "
+            f"or set ${ENV_DATABASE_URL} (on SQLite, `casepilot serve` works cases in process and needs no worker)",
+            param_hint="--db")
+    registry = load_registry(tools)
+    settings = WorkerSettings(concurrency=concurrency, lease_ttl=lease_ttl, heartbeat_timeout=heartbeat_timeout,
+                              max_steps=max_steps, stats_path=stats)
+    Console(stderr=True).print(f"casepilot worker: {processes} process(es) × {concurrency} jobs at once; "
+                               "SIGTERM stops it")
+    if processes == 1:
+        _work(url, registry, settings)
+        return
+    from casepilot.worker.supervisor import supervise
+
+    code = supervise(processes, lambda: _work(url, registry, settings), warm_up=lambda: _warm_up(url))
+    raise typer.Exit(code)
+
+
+def _warm_up(url: str) -> None:
+    """What every forked worker shares: the agent stack imported, the PII models loaded, the queue installed."""
+    from casepilot.agent.orchestrator import Orchestrator  # noqa: F401  (imported once, before the fork)
+    from casepilot.governance.pii.detector import default_detector
+    from casepilot.store import Store
+    from casepilot.worker.schema import ensure_queue
+
+    default_detector().analyze("Warm-up: Jane Doe, jane@example.com, +44 20 7946 0000.")
+    store = Store.from_url(url)  # migrates a new database once, here, rather than in every worker
+    try:
+        ensure_queue(store.postgres_conninfo or url)
+    finally:
+        store.close()
+
+
+def _work(url: str, registry: Callable[[], ToolRegistry], settings: WorkerSettings) -> None:
+    """One worker process: its own store and orchestrator, until SIGTERM."""
+    import asyncio
+
+    from casepilot.agent.orchestrator import Orchestrator
+    from casepilot.store import Store
+    from casepilot.worker.runner import worker_for
+
+    store = Store.from_url(url)
+    orch = Orchestrator(store, registry(), lease_ttl=settings.lease_ttl, lease_wait=min(2.0, settings.lease_ttl))
+    try:
+        asyncio.run(worker_for(store, orch, settings).serve())
+    finally:
+        orch.close()
+        store.close()
+
+
+def main() -> None:
+    """``python -m casepilot.worker``: the worker alone, without loading every other command."""
+    typer.run(worker)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``worker`` on the main CLI."""
+    app.command("worker")(worker)

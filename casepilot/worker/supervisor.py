@@ -1,0 +1,96 @@
+"""``casepilot worker --processes N``: N worker processes forked from one warmed-up parent.
+
+A worker process spends seconds importing the agent stack and loading the PII models before
+it can work a case; a machine that restarts workers often (crashes, deploys, autoscaling)
+pays that each time. The supervisor pays it once: it imports and warms up, then forks the
+workers, which share the loaded models copy-on-write and start working at once. A worker
+that dies is replaced by a new fork straight away; SIGTERM to the supervisor is passed to
+every worker, which finishes or hands back its case (``runner``), and the supervisor exits
+when they all have.
+
+The parent opens no database connection, thread or event loop before forking: each worker
+builds its own store and orchestrator after the fork.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from types import FrameType
+
+__all__ = ["supervise"]
+
+_CRASH_LOOP = 5
+"""Workers in a row that die within ``_EARLY`` seconds of starting: the supervisor gives up."""
+_EARLY = 2.0
+
+
+def _child(work: Callable[[], None]) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = 0
+    try:
+        work()
+    except BaseException:  # the worker's own error, printed; the supervisor decides what follows
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[], None] | None = None) -> int:
+    """Run ``work`` in ``processes`` forked children, replacing any that dies, until SIGTERM/SIGINT.
+
+    Returns the exit code for the supervisor: 0 after a clean stop, 1 when workers keep dying
+    as soon as they start (a configuration error: the last one's message says which).
+    """
+    if warm_up is not None:
+        warm_up()
+    children: dict[int, float] = {}
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            _child(work)
+        children[pid] = time.monotonic()
+        print(f"casepilot supervisor: started worker {pid}", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(processes):
+        spawn()
+    early_deaths = 0
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        started = children.pop(pid, None)
+        if started is None or stopping:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        early_deaths = early_deaths + 1 if time.monotonic() - started < _EARLY and code > 0 else 0
+        print(f"casepilot supervisor: worker {pid} exited ({code}); starting another", file=sys.stderr, flush=True)
+        if early_deaths >= _CRASH_LOOP:
+            print("casepilot supervisor: workers die as soon as they start; giving up", file=sys.stderr, flush=True)
+            stop(signal.SIGTERM, None)
+            for _ in list(children):
+                os.wait()
+            return 1
+        spawn()
+    return 0

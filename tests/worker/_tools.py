@@ -1,0 +1,87 @@
+"""The claim tools, counting every real execution outside casepilot (for the worker tests).
+
+``approve_payment`` and ``send_rejection`` move money or send letters: a test must be able to
+tell how often they *really* ran, whatever casepilot's history says. Each execution inserts a
+row into ``tool_runs`` of the database named by ``CASEPILOT_TOOL_RUNS_URL`` (autocommit,
+before the result is returned): a worker killed right after the insert still counts.
+``CASEPILOT_TOOL_DELAY`` (seconds) makes the non-idempotent tools slow, so that kills land
+inside calls too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from casepilot.demo import tools as claim
+from casepilot.tools import ToolRegistry, tool
+from casepilot.tools.builtin import builtin_tools
+
+ENV_URL = "CASEPILOT_TOOL_RUNS_URL"
+ENV_DELAY = "CASEPILOT_TOOL_DELAY"
+TABLE = "CREATE TABLE IF NOT EXISTS tool_runs (id bigserial PRIMARY KEY, tool text NOT NULL, reference text NOT NULL, pid int NOT NULL, at timestamptz NOT NULL DEFAULT now())"
+
+_local = threading.local()
+
+
+def _conn() -> psycopg.Connection[Any]:
+    conn: psycopg.Connection[Any] | None = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = _local.conn = psycopg.connect(os.environ[ENV_URL], autocommit=True)
+    return conn
+
+
+def record(tool_name: str, reference: str) -> None:
+    _conn().execute("INSERT INTO tool_runs (tool, reference, pid) VALUES (%s, %s, %s)",
+                    (tool_name, reference, os.getpid()))
+
+
+def _pause() -> None:
+    delay = float(os.environ.get(ENV_DELAY) or 0)
+    if delay:
+        time.sleep(delay)
+
+
+@tool(name="approve_payment", side_effect="non_idempotent")
+def approve_payment(args: claim.PaymentArgs) -> claim.PaymentResult:
+    """Book the payment of an approved claim (counted in ``tool_runs``)."""
+    _pause()
+    record("approve_payment", args.reference)
+    assert claim.approve_payment.func is not None
+    return claim.approve_payment.func(args)
+
+
+@tool(name="send_rejection", side_effect="non_idempotent")
+def send_rejection(args: claim.RejectionArgs) -> claim.RejectionResult:
+    """Send the rejection letter (counted in ``tool_runs``, by the letter's first 40 characters)."""
+    _pause()
+    record("send_rejection", args.letter[:40])
+    assert claim.send_rejection.func is not None
+    return claim.send_rejection.func(args)
+
+
+def registry() -> ToolRegistry:
+    """``casepilot worker --tools tests.worker._tools:registry``."""
+    return ToolRegistry([*builtin_tools(), *CLAIM_TOOLS])
+
+
+CLAIM_TOOLS = (claim.extract_claim, approve_payment, send_rejection)
+"""What a copy of the claims bundle names in ``tools:`` (``claims_bundle``)."""
+
+
+def claims_bundle(folder: Path) -> Path:
+    """A copy of ``examples/claims`` in ``folder`` whose tools are these counting ones."""
+    from casepilot.demo.run import EXAMPLE
+
+    shutil.copytree(EXAMPLE, folder, dirs_exist_ok=True)
+    manifest = folder / "casepilot.yaml"
+    manifest.write_text(re.sub(r"casepilot\.demo\.tools:CLAIM_TOOLS", "tests.worker._tools:CLAIM_TOOLS",
+                               manifest.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
