@@ -37,6 +37,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     """Close the connection without answering (the client sees a connection error)."""
+    samples: list[Reply] | None = None
+    """Further choices of the same answer (for ``n`` > 1): each one's tool call or text."""
 
     @classmethod
     def error(cls, status: int, message: str, **headers: str) -> Reply:
@@ -51,13 +53,17 @@ class ScriptedOpenAI:
     received: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
 
-    def body_for(self, reply: Reply) -> dict[str, Any]:
+    def message_for(self, reply: Reply) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": reply.text}
         if reply.tool is not None:
             args = reply.arguments if isinstance(reply.arguments, str) else json.dumps(reply.arguments or {})
             message["tool_calls"] = [
                 {"id": f"call_{len(self.received)}", "type": "function", "function": {"name": reply.tool, "arguments": args}}
             ]
+        return message
+
+    def body_for(self, reply: Reply) -> dict[str, Any]:
+        message = self.message_for(reply)
         choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool else "stop"}
         if reply.logprobs is not None:
             choice["logprobs"] = {"content": [
@@ -68,7 +74,9 @@ class ScriptedOpenAI:
             "object": "chat.completion",
             "created": 0,
             "model": "scripted",
-            "choices": [choice],
+            "choices": [choice, *({"index": i, "message": self.message_for(r),
+                                   "finish_reason": "tool_calls" if r.tool else "stop"}
+                                  for i, r in enumerate(reply.samples or (), start=1))],
             "usage": {
                 "prompt_tokens": reply.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,

@@ -96,6 +96,8 @@ class Completion:
     """The transient failures retried before this answer."""
     logprobs: tuple[TokenLogprob, ...] | None = None
     """Log-probabilities of the generated tokens, when the endpoint returned them."""
+    samples: tuple[Any, ...] = ()
+    """Every choice's message when several were asked for (``EndpointSettings.samples``), the first included."""
 
 
 def _message(exc: openai.APIError) -> str:
@@ -208,6 +210,8 @@ class LLMClient:
             request["max_tokens"] = max_tokens
         if settings.logprobs:
             request["logprobs"] = True
+        if settings.samples > 1:
+            request["n"] = settings.samples
         deadline = self._clock() + settings.deadline
         retried: list[CallFailure] = []
         attempt = 0
@@ -243,6 +247,7 @@ class LLMClient:
                 attempts=attempt,
                 retried=tuple(retried),
                 logprobs=_logprobs(choice),
+                samples=tuple(c.message for c in response.choices) if settings.samples > 1 else (),
             )
 
     def _deadline(self, endpoint: str, model: str, attempts: int, retried: Sequence[CallFailure]) -> CallFailure:

@@ -62,6 +62,9 @@ class EndpointSettings(BaseModel):
     max_backoff: float = Field(default=8.0, ge=0)
     logprobs: bool = False
     """Ask for log-probabilities, so a choice's confidence comes from them (see ``llm_planner``)."""
+    samples: int = Field(default=1, ge=1, le=16)
+    """Ask for this many answers at once (``n``); without log-probabilities a choice's confidence is
+    then the share of answers that agree with it. Costs the completion tokens of every answer."""
 
 
 class LLMSettings(BaseSettings):

@@ -17,9 +17,10 @@ records them.
   (kind, HTTP status, message, endpoint, model) for the history and ``RunOutcome``.
 * Confidence: when the endpoint returns log-probabilities (``EndpointSettings.logprobs``),
   a choice's confidence is the probability the model gave the tokens that spell the chosen
-  action's name (``confidence_source="logprobs"``); the number the model wrote is kept as
-  ``self_reported_confidence``. Otherwise the self-reported number is used and labelled
-  ``self_reported``. (Endpoints that return no log-probabilities for tool calls — OpenAI's
+  action's name (``confidence_source="logprobs"``); else, when several answers are asked
+  for (``EndpointSettings.samples``), the share of them that chose the same action
+  (``sample_agreement``; the majority's choice is taken). The number the model wrote is kept
+  as ``self_reported_confidence``; with neither, it is used and labelled ``self_reported``. (Endpoints that return no log-probabilities for tool calls — OpenAI's
   own — fall back to the self-reported number; vLLM and llama.cpp return them for the text
   the tool call is parsed from.)
 * The system prompt, temperature, token limit and model come from the route, else the
@@ -34,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
@@ -231,19 +233,25 @@ class LLMPlanner:
             failures = []  # reported with this call
             choice = completion.message
             problem, chosen = self._validate(choice, by_name)
+            agreement: float | None = None
+            if len(completion.samples) > 1 and not completion.logprobs:
+                problem, chosen, agreement = self._vote(completion.samples, by_name)
             if chosen is not None:
                 option, arguments, rationale, said = chosen
                 calibrated = (logprob_confidence(completion.logprobs, _function_name(option))
                               if completion.logprobs else None)
+                confidence, source = ((calibrated, "logprobs") if calibrated is not None
+                                      else (agreement, "sample_agreement") if agreement is not None
+                                      else (said, "self_reported"))
                 return Plan(
                     option_id=option.id,
                     arguments=arguments,
                     rationale=rationale,
-                    confidence=calibrated if calibrated is not None else said,
+                    confidence=confidence,
                     planner=self.name,
                     usage=tuple(usage),
                     invalid_attempts=tuple(invalid),
-                    confidence_source="logprobs" if calibrated is not None else "self_reported",
+                    confidence_source=source,
                     self_reported_confidence=said,
                 )
             invalid.append(problem)
@@ -303,6 +311,22 @@ class LLMPlanner:
                 if model in self.prices.prices else None)
         return LLMUsage(model, completion.prompt_tokens, completion.completion_tokens, completion.latency_ms,
                         cost, details)
+
+    @classmethod
+    def _vote(cls, samples: Sequence[Any], by_name: Mapping[str, ActionOption]
+              ) -> tuple[str, tuple[ActionOption, dict[str, Any], str, float] | None, float | None]:
+        """The option most samples chose (the earliest among ties) and the share of all samples that chose it.
+
+        An invalid sample counts against the agreement; when none is valid the first one's problem is returned.
+        """
+        results = [cls._validate(m, by_name) for m in samples]
+        valid = [chosen for _, chosen in results if chosen is not None]
+        if not valid:
+            return results[0][0], None, None
+        votes = Counter(chosen[0].id for chosen in valid)
+        most = max(votes.values())
+        winner = next(chosen for chosen in valid if votes[chosen[0].id] == most)
+        return "", winner, most / len(samples)
 
     @staticmethod
     def _validate(

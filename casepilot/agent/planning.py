@@ -118,7 +118,8 @@ class Plan:
     planner: str = "rule"
     confidence_source: str | None = None
     """Where ``confidence`` comes from: ``logprobs`` (the model's token probabilities),
-    ``self_reported`` (the number the model wrote), ``rule`` … ``None``: not said."""
+    ``sample_agreement`` (the share of n answers choosing the same action), ``self_reported``
+    (the number the model wrote), ``rule`` … ``None``: not said."""
     self_reported_confidence: float | None = None
     """The number the model wrote, kept (and labelled) even when ``confidence`` is calibrated."""
     usage: tuple[LLMUsage, ...] = ()

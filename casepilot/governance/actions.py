@@ -113,7 +113,8 @@ class GovernanceContext:
     roles: frozenset[str] = frozenset()
     confidence: float | None = None
     confidence_source: str | None = None
-    """Where ``confidence`` comes from: ``logprobs``, ``self_reported`` (the number a model wrote),
+    """Where ``confidence`` comes from: ``logprobs``, ``sample_agreement`` (the share of n answers that
+    agree), ``self_reported`` (the number a model wrote),
     ``rule`` (the deterministic planner), ``case_signal`` (the bundle's ``signals.confidence``)."""
     sentiment: float | None = None
     usage: BudgetUsage = field(default_factory=BudgetUsage)

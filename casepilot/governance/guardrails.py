@@ -26,7 +26,7 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 | actor                 | string           | ``agent`` or the person acting                                |
 | roles                 | list of strings  | the actor's roles                                             |
 | confidence            | number or null   | the planner's confidence in this action (0..1)                |
-| confidence_source     | string or null   | where it comes from: logprobs, self_reported, rule, case_signal |
+| confidence_source     | string or null   | where it comes from: logprobs, sample_agreement, self_reported, rule, case_signal |
 | sentiment             | number or null   | the latest sentiment score of the case (-1..1)                |
 | pii_types             | list of strings  | PII entity types found in what the action sends out           |
 | pii_count             | number           | how many PII values were found                                |

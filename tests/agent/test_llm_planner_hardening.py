@@ -206,3 +206,24 @@ def test_any_model_setting_alone_selects_the_llm_planner(variable: str, monkeypa
     monkeypatch.setenv(variable, "http://127.0.0.1:9/v1")
     assert llm_configured()
     assert isinstance(default_planner(), LLMPlanner)
+
+
+def test_with_several_samples_the_confidence_is_their_agreement_and_the_majority_wins() -> None:
+    reply = pick(RUN.id, confidence=0.95)
+    reply.samples = [pick(OTHER.id, confidence=0.9), pick(OTHER.id, confidence=0.9), Reply(text="no tool")]
+    with scripted_openai([reply]) as server:
+        plan = planner({"default": endpoint(server.url, samples=4)}).plan(observation(RUN, OTHER, WAIT))
+    assert server.received[0]["n"] == 4
+    assert plan.option_id == OTHER.id  # two of four samples; the invalid one counts against agreement
+    assert (plan.confidence, plan.confidence_source, plan.self_reported_confidence) == (
+        0.5, "sample_agreement", 0.9)
+
+
+def test_log_probabilities_win_over_sample_agreement() -> None:
+    reply = Reply(tool=RUN.id, arguments={"rationale": "r", "confidence": 0.5}, logprobs=[("run_1", -0.1)])
+    reply.samples = [pick(OTHER.id)]
+    with scripted_openai([reply]) as server:
+        plan = planner({"default": endpoint(server.url, samples=2, logprobs=True)}).plan(
+            observation(RUN, OTHER, WAIT))
+    assert (plan.option_id, plan.confidence_source) == (RUN.id, "logprobs")
+    assert plan.confidence == pytest.approx(math.exp(-0.1))
