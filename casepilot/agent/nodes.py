@@ -638,8 +638,15 @@ class Nodes:
                 self.rt.record_transitions(step, events, who)
                 self.rt.sync_inbox(step, loaded)
             return done
-        if call_id not in loaded.facts.started or outcome is None:
+        if outcome is None:
             return done
+        if call_id not in loaded.facts.started:
+            loaded = self.rt.load(case_id)  # make sure: not this thread's stale copy
+            if call_id not in loaded.facts.started:
+                self._record_unexpected_outcome(case_id, call_id, option, outcome, who)
+                return done
+            engine = loaded.engine
+            assert engine is not None
         if not outcome["ok"]:
             with self.rt.step(case_id, loaded) as (step, loaded):
                 loaded.facts.started.pop(call_id, None)
@@ -670,6 +677,31 @@ class Nodes:
             self.rt.record_transitions(step, events, who)
             self.rt.sync_inbox(step, loaded)
         return done
+
+    def _record_unexpected_outcome(self, case_id: str, call_id: str, option: Mapping[str, Any],
+                                   outcome: Mapping[str, Any], who: str) -> None:
+        """Record the outcome of a call the case no longer expects, without applying it.
+
+        That happens when another worker took the call for interrupted while it ran (and handed
+        it to a person, or offered it again) and this worker lost the race to record it. The
+        call did run: the history says so, so that whoever decides "run it again?" sees it. A
+        call whose outcome is already recorded (this node re-run after a crash) is left alone.
+        """
+        recorded = any(e.kind in ("tool_call_completed", "tool_call_failed") and e.payload.get("call_id") == call_id
+                       for e in self.rt.store.iter_history(case_id))
+        if recorded:
+            return
+        problem = ("the outcome arrived after the case stopped expecting this call (another worker took it "
+                   "for interrupted): recorded, not applied to the case")
+        with self.rt.step(case_id) as (step, _loaded):
+            if outcome["ok"]:
+                payload = {"call_id": call_id, "tool": option.get("tool"), "result": jsonable(outcome["result"]),
+                           "attempts": outcome.get("attempts"), "applied": False, "problem": problem}
+                step.append("tool_call_completed", actor=who, payload=payload, latency_ms=outcome["latency_ms"])
+            else:
+                step.append("tool_call_failed", actor=who, payload={
+                    "call_id": call_id, "tool": option.get("tool"), "error": outcome["error"], "applied": False,
+                    "problem": problem}, latency_ms=outcome["latency_ms"])
 
     # -- wait ------------------------------------------------------------------------------------
 
