@@ -37,8 +37,9 @@ from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body_text, human_task
 from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
-from ._state import current_state
+from ._state import current_state, inbox_problem
 from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
+from .history import StateTampered
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
 __all__ = ["NANO", "StagedJob", "StaleVersion", "Step", "cost_nano", "open_step", "state_payload"]
@@ -355,7 +356,17 @@ class Step:
         return task
 
     def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
-        """Record a person's decision on an open, unexpired task of this case."""
+        """Record a person's decision on an open, unexpired task of this case.
+
+        The case's inbox rows are checked against the events that wrote them first: a decision
+        on an item whose role or options were edited behind the store's back is refused
+        (``StateTampered``), even by a worker holding the case in its cache.
+        """
+        problem = inbox_problem(self._conn, self._case_id)
+        if problem is not None:
+            raise StateTampered(f"case {self._case_id}: {problem[1]}. The decision is not recorded; restore "
+                                "the human_tasks rows from a backup after finding out who changed them.",
+                                case_id=self._case_id, sequence=problem[0])
         row = self._open_task(task_id)
         now = self._clock()
         if row.expires_at is not None and as_utc(row.expires_at) <= as_utc(now):
