@@ -212,6 +212,14 @@ class LLMPlanner:
         asked = 0
         while asked < self.max_attempts:
             model, temperature, max_tokens = self._settings(route, call)
+            prices = self._prices_of(model, call)
+            if prices is None and call.cost_limited:
+                message = (f"model {model!r} (endpoint {route.endpoint!r}) has no price, and a budget limits what "
+                           "this case may cost: the call was not made, since its cost could not be counted. Add "
+                           "the model to governance.prices in casepilot.yaml")
+                raise PlannerError(message, usage=usage, invalid_attempts=invalid, detail={
+                    "unpriced_model": model, "route": route.to_json(),
+                    "failures": [f.to_json() for f in failures]})
             try:
                 completion = self.client.complete(route.endpoint, model=model, messages=messages, tools=tools,
                                                   temperature=temperature, max_tokens=max_tokens)
@@ -229,7 +237,7 @@ class LLMPlanner:
                 route = nxt
                 continue
             asked += 1
-            usage.append(self._usage(model, route, completion, failures))
+            usage.append(self._usage(model, route, completion, failures, prices))
             failures = []  # reported with this call
             choice = completion.message
             problem, chosen = self._validate(choice, by_name)
@@ -300,15 +308,20 @@ class LLMPlanner:
         max_tokens = route.max_tokens or call.settings.max_tokens
         return model, temperature, max_tokens
 
-    def _usage(self, model: str, route: Route, completion: Completion, failures: Sequence[CallFailure]) -> LLMUsage:
+    def _prices_of(self, model: str, call: ModelCall) -> PriceTable | None:
+        """The price table that knows ``model`` — the bundle's first, then the planner's — or ``None``."""
+        return next((p for p in (call.prices, self.prices) if p is not None and model in p.prices), None)
+
+    def _usage(self, model: str, route: Route, completion: Completion, failures: Sequence[CallFailure],
+               prices: PriceTable | None) -> LLMUsage:
         details: dict[str, Any] = {"endpoint": route.endpoint, "route": route.to_json(),
                                    "attempts": completion.attempts}
         if completion.retried:
             details["retried"] = [f.to_json() for f in completion.retried]
         if failures:
             details["after_failures"] = [f.to_json() for f in failures if f not in completion.retried]
-        cost = (str(self.prices.cost(model, completion.prompt_tokens, completion.completion_tokens))
-                if model in self.prices.prices else None)
+        cost = (str(prices.cost(model, completion.prompt_tokens, completion.completion_tokens))
+                if prices is not None else None)
         return LLMUsage(model, completion.prompt_tokens, completion.completion_tokens, completion.latency_ms,
                         cost, details)
 

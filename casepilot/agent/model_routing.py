@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from casepilot.agent.llm_client import CallFailure
 from casepilot.agent.llm_endpoints import DEFAULT_ENDPOINT
 from casepilot.agent.manifest import LLMSpec
+from casepilot.governance.budget import PriceTable
 from casepilot.governance.guardrails import lookup_path
 from casepilot.governance.pii.pseudonymizer import TOKEN_PATTERN
 
@@ -248,6 +249,11 @@ class ModelCall:
     settings: LLMSpec = field(default_factory=LLMSpec)
     router: ModelRouter | None = None
     """The bundle's routing decision; ``None``: the planner's own (``DefaultRouter``)."""
+    prices: PriceTable | None = None
+    """The bundle's prices (they win over the planner's own)."""
+    cost_limited: bool = False
+    """A budget limits the case's cost: a model without a price may not be called (its cost
+    could not be counted, so the limit would silently not hold)."""
 
 
 def has_choice(options: Sequence[ActionOption]) -> bool:
@@ -273,6 +279,9 @@ def model_call(loaded: LoadedCase, observation: Observation, *, purpose: str = "
     sent = {"variables": observation.variables, "chat": [m.text for m in observation.chat],
             "options": [dict(o.default_arguments) for o in observation.options]}
     usage = loaded.facts.usage
+    governor = bundle.governor
+    cost_limited = any(b is not None and b.max_cost is not None for b in (governor.budget, governor.total_budget)) \
+        or bool((loaded.facts.case_budget or {}).get("max_cost") is not None)
     context = CallContext(
         purpose=purpose,
         definition=bundle.key,
@@ -284,4 +293,5 @@ def model_call(loaded: LoadedCase, observation: Observation, *, purpose: str = "
         cost_spent=usage.cost,
         llm_calls=usage.llm_calls,
     )
-    return ModelCall(context=context, settings=manifest.llm, router=router_for(bundle))
+    return ModelCall(context=context, settings=manifest.llm, router=router_for(bundle), prices=bundle.prices,
+                     cost_limited=cost_limited)

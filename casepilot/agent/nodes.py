@@ -187,9 +187,8 @@ class Nodes:
                     "problem": f"the planner failed: {exc}", "invalid_attempts": list(exc.invalid_attempts),
                     "source": "planner"}
                 if exc.detail:
+                    # What the endpoint said about a request that was pseudonymised already.
                     problem["detail"] = dict(exc.detail)
-                if self.rt.privacy is not None:
-                    problem = self.rt.privacy.redact_value(problem, case_id)[0]
                 step.append("error", actor="agent", payload=problem)
             return {"stop": "planner_error", "plan": None}
         if plan.option_id == "wait":

@@ -26,12 +26,13 @@ from casepilot.agent.llm_client import LLMClient
 from casepilot.agent.llm_endpoints import EndpointSettings
 from casepilot.agent.llm_planner import LLMPlanner
 from casepilot.errors import DefinitionError
+from casepilot.governance.budget import PriceTable
 from casepilot.store.cli import _usage as history_usage
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
-from tests.agent.test_llm_e2e import LETTER, RAW, choose
+from tests.agent.test_llm_e2e import LETTER, PRICES, RAW, choose
 
 ROUTING = CLAIMS / "model-routing.dmn"
 
@@ -59,11 +60,12 @@ def endpoints(**scripts: list[Reply]) -> Iterator[dict[str, ScriptedOpenAI]]:
         yield {name: stack.enter_context(scripted_openai(replies)) for name, replies in scripts.items()}
 
 
-def routed_planner(servers: dict[str, ScriptedOpenAI], **extra: Any) -> LLMPlanner:
+def routed_planner(servers: dict[str, ScriptedOpenAI], prices: PriceTable | None = None,
+                   **extra: Any) -> LLMPlanner:
     settings = {name: EndpointSettings.model_validate({"base_url": s.url, "max_retries": 1, "backoff": 0.0,
                                                         **extra.get(name, {})})
                 for name, s in servers.items()}
-    return LLMPlanner(model="scripted-model", client=LLMClient(settings, sleep=lambda s: None))
+    return LLMPlanner(model="scripted-model", client=LLMClient(settings, sleep=lambda s: None), prices=prices)
 
 
 def llm_calls(store: Any, case_id: str) -> list[Any]:
@@ -85,7 +87,7 @@ def test_personal_data_goes_to_the_on_premises_endpoint_and_the_route_is_recorde
     script = [choose("run_case_1"), choose("run_case_2"), choose("run_case_7")]
     url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
     with endpoints(onprem=script, cloud=[], fallback=[]) as servers:
-        orch, store = make_orch(routed_planner(servers), url=url)
+        orch, store = make_orch(routed_planner(servers, PRICES), url=url)
         assert store.backend == backend
         version = orch.deploy(bundle)
         case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-9"})
@@ -100,9 +102,7 @@ def test_personal_data_goes_to_the_on_premises_endpoint_and_the_route_is_recorde
         assert call.payload["endpoint"] == "onprem"
         assert call.payload["route"]["decision"] == "Model routing"
         assert call.rule_ids == ("pii_on_premises",)
-        # "scripted-model" has no price in the bundle or the planner: unknown, not $0
-        assert call.cost is None and call.payload["cost"] is None and call.payload["price"] == "unknown"
-        assert "cost unknown" in history_usage(call) and "$" not in history_usage(call)
+        assert call.payload["cost"] == "0.09"  # the planner's price: 0.4 * 0.15 + 0.05 * 0.6
     # the table's settings were sent: temperature 0, at most 800 tokens
     assert {(r["temperature"], r["max_tokens"]) for r in servers["onprem"].received} == {(0, 800)}
     sent = str(servers["onprem"].received)
@@ -128,6 +128,9 @@ def test_without_personal_data_a_failing_cloud_falls_back_and_the_history_says_w
     (call,) = llm_calls(store, case.id)
     assert call.payload["endpoint"] == "fallback"
     assert call.rule_ids == ("primary_failed_fallback",)
+    # "gpt-4o" (the table's model) has no price here, and no budget limits cost: called, cost unknown — not $0
+    assert call.cost is None and call.payload["cost"] is None and call.payload["price"] == "unknown"
+    assert "cost unknown" in history_usage(call) and "$" not in history_usage(call)
     assert [(f["endpoint"], f["status"], f["message"]) for f in call.payload["after_failures"]] == [
         ("cloud", 503, "overloaded"), ("cloud", 503, "overloaded")]
     assert servers["onprem"].received == []
@@ -139,7 +142,7 @@ def test_a_failing_on_premises_model_has_no_fallback_and_the_outcome_says_what_f
 ) -> None:
     bundle = claims_with_routing(tmp_path)
     with endpoints(onprem=[Reply.error(503, "the node is drained")] * 2, cloud=[], fallback=[]) as servers:
-        orch, store = make_orch(routed_planner(servers))
+        orch, store = make_orch(routed_planner(servers, PRICES))
         version = orch.deploy(bundle)
         case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-10"})
         outcome = orch.run(case.id)
@@ -266,3 +269,20 @@ def test_a_routing_decision_that_is_not_in_the_bundle_is_a_deploy_error(
     orch, _ = make_orch()
     with pytest.raises(DefinitionError, match="'Model rooting', which is in none of the bundle's DMN files"):
         orch.deploy(folder)
+
+
+def test_a_model_without_a_price_is_not_called_when_a_budget_limits_cost(
+    make_orch: OrchFactory, tmp_path: Path
+) -> None:
+    bundle = claims_with_routing(tmp_path)  # the claim bundle's budget: max_cost 1.00
+    with endpoints(onprem=[choose("run_case_1")]) as servers:
+        orch, store = make_orch(routed_planner(servers))  # "scripted-model" has no price anywhere
+        version = orch.deploy(bundle)
+        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-12"})
+        outcome = orch.run(case.id)
+    assert outcome.reason == "planner_error"
+    assert servers["onprem"].received == []
+    assert outcome.detail is not None and outcome.detail["unpriced_model"] == "scripted-model"
+    assert "governance.prices" in outcome.detail["problem"]
+    assert llm_calls(store, case.id) == []
+    assert_sound(store, case.id)

@@ -45,6 +45,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from casepilot.agent.llm_planner import LLMPlanner
 from casepilot.agent.orchestrator import Person
+from casepilot.governance.budget import ModelPrice, PriceTable
 from casepilot.governance.pii._lexicon import PARTICLES, lexicon
 from tests._http import JsonHandler, serving
 from tests.agent._support import CLAIMS, TaskSpec, calls_of, write_bundle
@@ -333,7 +335,9 @@ def test_no_raw_value_in_requests_history_state_checkpoints_or_inbox(make_orch: 
                         guardrails=[("wire_transfer", "require_human", "payments officer")])
     started = time.perf_counter()
     with recording_model() as (url, received):
-        planner = LLMPlanner(model="leak-model", base_url=url, api_key="test", timeout=20)
+        # priced: the claim bundle limits cost, and a model without a price is not called then
+        planner = LLMPlanner(model="leak-model", base_url=url, api_key="test", timeout=20,
+                             prices=PriceTable({"leak-model": ModelPrice(Decimal("0.1"), Decimal("0.1"))}))
         orch, store = make_orch(planner)
         claims = orch.deploy(CLAIMS).key
         orch.deploy(desk)
