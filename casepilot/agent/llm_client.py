@@ -174,6 +174,12 @@ class LLMClient:
     def has(self, endpoint: str) -> bool:
         return endpoint in self.endpoints
 
+    @property
+    def base_url(self) -> str | None:
+        """The ``default`` endpoint's URL (for logs saying which model plans where)."""
+        default = self.endpoints.get("default")
+        return default.base_url if default is not None else None
+
     def _client(self, name: str) -> openai.OpenAI:
         client = self._clients.get(name)
         if client is None:

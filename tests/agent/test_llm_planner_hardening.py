@@ -25,6 +25,7 @@ from casepilot.agent.planning import ActionOption, Observation, PlannerError
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.dmn import DecisionModel
 from casepilot.governance.budget import ModelPrice, PriceTable
+from casepilot.settings import describe_planner
 from tests._openai_server import Reply, scripted_openai
 
 EXAMPLE_ROUTING = Path(__file__).parents[2] / "examples" / "claims" / "model-routing.dmn"
@@ -205,7 +206,10 @@ def test_any_model_setting_alone_selects_the_llm_planner(variable: str, monkeypa
     assert isinstance(default_planner(), RulePlanner)
     monkeypatch.setenv(variable, "http://127.0.0.1:9/v1")
     assert llm_configured()
-    assert isinstance(default_planner(), LLMPlanner)
+    planner = default_planner()
+    assert isinstance(planner, LLMPlanner)
+    if variable == "OPENAI_BASE_URL":  # the start-up log line says where the model is
+        assert describe_planner(planner) == ("LLMPlanner", "gpt-4o-mini at http://127.0.0.1:9/v1")
 
 
 def test_with_several_samples_the_confidence_is_their_agreement_and_the_majority_wins() -> None:
