@@ -111,8 +111,8 @@ class Worker:
         loaded = self.orch.runtime.load(case_id)
         due = next_timer(loaded.engine) if loaded.engine is not None and not loaded.engine.finished else None
         if due is not None and due <= self.clock():
-            with self.orch.runtime.step(case_id, loaded):
-                pass
+            with self.orch.runtime.step(case_id, loaded) as (step, fresh):
+                self.orch.runtime.sync_inbox(step, fresh)  # a human task the timer started goes to the inbox
 
     def _offer_again(self, case_id: str, option_id: str, tool: str, attempt: int) -> None:
         loaded = self.orch.runtime.load(case_id)
@@ -129,10 +129,16 @@ class Worker:
         loaded = self.orch.runtime.load(case_id)
         if loaded.facts.children:
             return self.orch.run(case_id, max_steps=max_steps).reason  # child cases: the full run
+        reason = "waiting_for_events"
         for update in self.orch.stream(case_id, max_steps=max_steps):
-            if self.stopping.is_set() and update["node"] in _SAFE_STOPS:
+            node, values = update["node"], update["update"]
+            if node == "__interrupt__":
+                reason = "waiting_for_people"
+            elif isinstance(values, dict) and values.get("stop"):
+                reason = str(values["stop"])
+            if self.stopping.is_set() and node in _SAFE_STOPS:
                 raise HandedBack("the worker is stopping")
-        return self.orch.outcome(case_id).reason
+        return reason
 
     # -- the process -----------------------------------------------------------------------------
 
@@ -177,8 +183,9 @@ class Worker:
             self.stopping.set()
             qm.shutdown.set()
 
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop)
+        if threading.current_thread() is threading.main_thread():  # elsewhere: stop with ``stopping``
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop)
 
         async def watch() -> None:  # ``stopping`` set from another thread (tests, embedding code)
             while not self.stopping.is_set():

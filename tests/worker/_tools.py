@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from casepilot.demo import tools as claim
+from casepilot.errors import ToolError
 from casepilot.tools import ToolRegistry, tool
 from casepilot.tools.builtin import builtin_tools
 
@@ -32,9 +33,13 @@ _local = threading.local()
 
 
 def _conn() -> psycopg.Connection[Any]:
+    url = os.environ[ENV_URL]
     conn: psycopg.Connection[Any] | None = getattr(_local, "conn", None)
-    if conn is None or conn.closed:
-        conn = _local.conn = psycopg.connect(os.environ[ENV_URL], autocommit=True)
+    if conn is None or conn.closed or getattr(_local, "url", None) != url:  # each test has its own database
+        if conn is not None:
+            conn.close()
+        conn = _local.conn = psycopg.connect(url, autocommit=True)
+        _local.url = url
     return conn
 
 
@@ -47,6 +52,21 @@ def _pause() -> None:
     delay = float(os.environ.get(ENV_DELAY) or 0)
     if delay:
         time.sleep(delay)
+
+
+FLAKY = {"failures": 0, "calls": 0}
+"""``extract_claim`` fails while ``failures`` > 0 (each call counts one down), in this process."""
+
+
+@tool(name="extract_claim")
+def extract_claim(args: claim.ExtractClaimArgs) -> claim.ExtractClaimResult:
+    """Extract the claim (failing the first ``FLAKY["failures"]`` times)."""
+    FLAKY["calls"] += 1
+    if FLAKY["failures"] > 0:
+        FLAKY["failures"] -= 1
+        raise ToolError("the extraction service is down")
+    assert claim.extract_claim.func is not None
+    return claim.extract_claim.func(args)
 
 
 @tool(name="approve_payment", side_effect="non_idempotent")
@@ -72,7 +92,7 @@ def registry() -> ToolRegistry:
     return ToolRegistry([*builtin_tools(), *CLAIM_TOOLS])
 
 
-CLAIM_TOOLS = (claim.extract_claim, approve_payment, send_rejection)
+CLAIM_TOOLS = (extract_claim, approve_payment, send_rejection)
 """What a copy of the claims bundle names in ``tools:`` (``claims_bundle``)."""
 
 
