@@ -140,7 +140,8 @@ def _import(module: str, where: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name is not None and (module == exc.name or module.startswith(exc.name + ".")):
             raise DefinitionError(
-                f"tools: no module {module!r}: put {module.split('.')[0]}.py in the bundle folder or install "
+                f"tools: no module {module!r}: put {module.split('.')[0]}.py in the "
+                f"{'current' if where == '--tools' else 'bundle'} folder or install "
                 f"the package that has it", file=where) from None
         raise DefinitionError(f"tools: module {module!r} failed to import: {exc}", file=where) from None
     except Exception as exc:
