@@ -8,9 +8,10 @@ For every user task (benign) and every user × injection pair (attacked):
    placed in every injection vector the user task's ground truth reads), then the user
    task's ``init_environment``;
 2. the scripted planner (``planners``) makes its calls — directly on the environment for
-   the undefended row, or as a casepilot case for the governed row: every call planned by
-   the orchestrator, reviewed by the Governor, recorded in the hash-chained history, with
-   checkpoints in the inbox;
+   the undefended row, or as a casepilot case for the governed row: the case started with
+   the user's request and the plan committed from it before any tool ran (``commit_plan``;
+   off with ``plans=False``), every call planned by the orchestrator, reviewed by the
+   Governor, recorded in the hash-chained history, with checkpoints in the inbox;
 3. AgentDojo's own checks score the environment afterwards: the user task's
    ``utility_from_traces``/``utility`` and the injection task's ``security_from_traces``/
    ``security`` (True = the attacker's goal was reached), with the user task's
