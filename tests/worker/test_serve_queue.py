@@ -1,0 +1,95 @@
+"""``casepilot serve`` on PostgreSQL with workers: requests answer at once (202 and the case's URL),
+``?wait=`` answers with the outcome once the case has stopped; a worker (here in a thread of
+the test process) does the work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api import app_from_settings
+from casepilot.api.settings import ApiSettings
+from casepilot.demo.run import LETTERS
+from casepilot.store import Store
+from casepilot.worker.runner import WorkerSettings, worker_for
+from tests.worker import _tools
+from tests.worker.conftest import libpq
+
+pytestmark = pytest.mark.postgres
+
+SENIOR = {"actor": "ann", "roles": ["senior analyst"]}
+
+
+@pytest.fixture
+def client(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv(_tools.ENV_URL, libpq(pg_url))
+    with TestClient(app_from_settings(ApiSettings(database_url=pg_url, registry=_tools.registry), queue=True)) as c:
+        yield c
+
+
+@pytest.fixture
+def worker(pg_url: str, client: TestClient) -> Iterator[None]:
+    """One worker, in a thread, on the same database (started after the app installed the queue)."""
+    store = Store.from_url(pg_url)
+    orch = Orchestrator(store, _tools.registry(), lease_wait=2.0)
+    work = worker_for(store, orch, WorkerSettings())
+    thread = threading.Thread(target=lambda: asyncio.run(work.serve()), daemon=True)
+    thread.start()
+    yield
+    work.stopping.set()
+    thread.join(60)
+    orch.close()
+    store.close()
+    assert not thread.is_alive()
+
+
+def _claims(client: TestClient, tmp_path: Path) -> None:
+    folder = _tools.claims_bundle(tmp_path / "claims")
+    files = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
+    assert client.post("/definitions", json={"files": files}).status_code == 201
+
+
+def _start(client: TestClient, letter: str, ref: str, wait: float = 0) -> tuple[int, dict[str, object], str]:
+    response = client.post("/cases", params={"wait": wait} if wait else None, json={
+        "definition_key": "claim-triage", "variables": {"letter": LETTERS[letter], "policy": ref}})
+    return response.status_code, response.json(), response.headers.get("location", "")
+
+
+def test_start_answers_202_at_once_and_the_worker_runs_the_case(client: TestClient, tmp_path: Path) -> None:
+    _claims(client, tmp_path)
+    status, body, location = _start(client, "straight-through", "Q-1")
+    assert (status, location, body["state"]) == (202, f"/cases/{body['id']}", "active")  # no worker yet: still queued
+    run = client.post(f"{location}/run")
+    assert run.status_code == 202 and run.json()["reason"] == "queued" and run.headers["location"] == location
+
+
+def test_wait_answers_with_the_outcome(client: TestClient, worker: None, tmp_path: Path) -> None:
+    _claims(client, tmp_path)
+    status, body, location = _start(client, "straight-through", "Q-2", wait=60)
+    assert (status, body["state"]) == (201, "completed"), body
+    status, body, location = _start(client, "senior-review", "Q-3", wait=60)
+    assert status == 201 and body["state"] == "active"
+    (task,) = body["open_tasks"]  # type: ignore[misc]
+    assert task["role"] == "senior analyst"
+    decided = client.post(f"/inbox/{task['id']}/decision", params={"wait": 60}, json={**SENIOR, "choice": "approve"})
+    assert decided.status_code == 200 and decided.headers["location"] == location
+    assert client.get(location).json()["state"] == "completed"
+    again = client.post(f"{location}/run", params={"wait": 60})
+    assert again.status_code == 200 and again.json()["reason"] == "completed", again.text
+
+
+def test_without_wait_the_answer_comes_before_the_work(client: TestClient, worker: None, tmp_path: Path) -> None:
+    _claims(client, tmp_path)
+    status, _body, location = _start(client, "straight-through", "Q-4")
+    assert status == 202
+    deadline = time.monotonic() + 60
+    while client.get(location).json()["state"] != "completed":
+        assert time.monotonic() < deadline, "the worker did not complete the case"
+        time.sleep(0.1)
