@@ -71,6 +71,7 @@ def create_case(
                 version=1,
                 last_seq=1,
                 head_hash=head,
+                snapshot_bytes=len(state_text),
             )
             session.add(row)
             session.flush()

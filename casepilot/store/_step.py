@@ -8,8 +8,11 @@ Either the whole step lands or nothing does — also under SIGKILL, since the co
 is the database's.
 
 A step records the new state either as a full snapshot (``save_state``) or as what it
-changed (``save_changes``: a ``state_delta`` event; the store writes a snapshot instead
-every ``snapshot_every`` steps) — see ``history`` for why. A step that records model
+changed (``save_changes``: a ``state_delta`` event) — see ``history`` for why. The store
+writes a snapshot instead of a delta once the deltas since the last snapshot add up to
+the snapshot's size (or after ``snapshot_every`` steps): a snapshot's cost grows with the
+case, but so does the number of steps it pays for, so a step costs the same on average
+at 100 or 10,000 plan items, and a load replays no more bytes than the snapshot holds. A step that records model
 calls (``llm_call``) adds them to its definition's running total (``definition_spend``)
 in the same transaction, so a total budget reads one row.
 
@@ -72,7 +75,8 @@ _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 # The hot path's statements, built once and compiled once per dialect (see ``_driver_sql``):
 # every agent step runs each of them.
 _HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash, _CASES.c.definition_key,
-               _CASES.c.snapshot_version).where(_CASES.c.id == bindparam("case_id"))
+               _CASES.c.snapshot_version, _CASES.c.snapshot_bytes, _CASES.c.delta_bytes).where(
+    _CASES.c.id == bindparam("case_id"))
 _SELECT_HEAD = DriverStatement(_HEAD)
 _SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
 _SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
@@ -87,7 +91,9 @@ _ADVANCE_CASE = update(_CASES).where(
 _UPDATE_HEAD = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE))
 _UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
     **_ADVANCE, state_json=bindparam("new_state_json"), snapshot_seq=bindparam("new_snapshot_seq"),
-    snapshot_version=bindparam("new_version")))
+    snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"), delta_bytes=bindparam("no_delta_bytes")))
+_UPDATE_HEAD_AND_DELTA = DriverStatement(_ADVANCE_CASE.values(
+    **_ADVANCE, delta_bytes=_CASES.c.delta_bytes + bindparam("added_bytes")))
 _SPEND = DefinitionSpendRow.__table__  # type: ignore[attr-defined]
 
 
@@ -133,6 +139,8 @@ class Step:
         definition_key: str = "",
         snapshot_version: int = 0,
         snapshot_every: int = 1,
+        snapshot_bytes: int = 0,
+        delta_bytes: int = 0,
     ) -> None:
         self._conn = conn
         self._session: Session | None = None
@@ -142,7 +150,9 @@ class Step:
         self._definition_key = definition_key
         self._snapshot_version = snapshot_version
         self._snapshot_every = max(snapshot_every, 1)
-        self._ops: list[list[Any]] | None = None
+        self._snapshot_bytes = snapshot_bytes
+        self._delta_bytes = delta_bytes
+        self._ops: tuple[str, JsonObject] | None = None
         self._written: list[dict[str, Any]] = []
         self._case: CaseRecord | None = None
         self._pending: list[dict[str, Any]] = []
@@ -192,23 +202,30 @@ class Step:
         self._state_actor = actor
         self._ops = None
 
-    @property
-    def snapshot_due(self) -> bool:
-        """Whether this step writes a full snapshot even when given only changes."""
-        return self._version + 1 - self._snapshot_version >= self._snapshot_every
+    def snapshot_due(self, delta_bytes: int = 0) -> bool:
+        """Whether this step writes a full snapshot rather than a delta of ``delta_bytes``: after
+        ``snapshot_every`` steps, or once the deltas since the last snapshot outweigh it."""
+        if self._version + 1 - self._snapshot_version >= self._snapshot_every:
+            return True
+        return self._delta_bytes + delta_bytes >= self._snapshot_bytes
 
     def save_changes(self, ops: Sequence[Sequence[Any]], *, snapshot: Callable[[], JsonObject],
                      actor: Actor = "system") -> None:
         """Stage what the step changed in the state (``history.apply_ops`` operations).
 
-        At commit a ``state_delta`` event records them — or, when a snapshot is due, the full
-        state from ``snapshot()`` is saved as by ``save_state``.
+        At commit a ``state_delta`` event records them — or, when a snapshot is due
+        (``snapshot_due``), the full state from ``snapshot()`` is saved as by ``save_state``.
         """
         self._check_open()
-        if self.snapshot_due:
+        payload: JsonObject = {"ops": [list(op) for op in ops]}
+        try:
+            text = dumps_text(payload)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"the state changes are not JSON: {exc}") from exc
+        if self.snapshot_due(len(text)):
             self.save_state(snapshot(), actor=actor)
             return
-        self._ops = [list(op) for op in ops]
+        self._ops = (text, loads_text(text))
         self._new_state = None
         self._state_actor = actor
 
@@ -439,8 +456,8 @@ class Step:
             text = '{"state":' + self._state_text + ',"state_digest":"' + state_digest + '"}'
             self._stage(NewEvent(kind="state", actor=self._state_actor, payload=payload), canonical=(text, payload))
         elif self._ops is not None:
-            delta: JsonObject = {"ops": self._ops}
-            self._stage(NewEvent(kind="state_delta", actor=self._state_actor, payload=delta))
+            self._stage(NewEvent(kind="state_delta", actor=self._state_actor, payload=self._ops[1]),
+                        canonical=self._ops)
         if not self._events:
             self.result = StepResult(case_id=self._case_id, version=expected_version, events=())
             return self.result
@@ -457,7 +474,12 @@ class Step:
         if self._new_state is not None:
             values["new_state_json"] = self._state_text
             values["new_snapshot_seq"] = self._seq
+            values["new_snapshot_bytes"] = len(self._state_text)
+            values["no_delta_bytes"] = 0
             statement = _UPDATE_HEAD_AND_STATE
+        elif self._ops is not None:
+            values["added_bytes"] = len(self._ops[0])
+            statement = _UPDATE_HEAD_AND_DELTA
         _add_spend(self._conn, self._definition_key, self._written)
         done = statement.execute(self._conn, values)
         if done.rowcount != 1:
@@ -498,15 +520,16 @@ def open_step(
         found = query.execute(conn, {"case_id": case_id}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        version, last_seq, head_hash, definition_key, snapshot_version = cast(
-            "tuple[int, int, str, str, int]", tuple(found))
+        version, last_seq, head_hash, definition_key, snapshot_version, snapshot_bytes, delta_bytes = cast(
+            "tuple[int, int, str, str, int, int, int]", tuple(found))
         if version != expected_version:
             raise StaleVersion(
                 f"case {case_id} is at version {version}, not {expected_version}: another worker moved it; "
                 "reload and retry"
             )
         step = Step(conn, (case_id, version, last_seq, head_hash), clock, new_id, definition_key=definition_key,
-                    snapshot_version=snapshot_version, snapshot_every=snapshot_every)
+                    snapshot_version=snapshot_version, snapshot_every=snapshot_every,
+                    snapshot_bytes=snapshot_bytes, delta_bytes=delta_bytes)
         try:
             with bound_to_step(engine, conn):
                 yield step

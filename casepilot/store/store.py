@@ -41,9 +41,10 @@ DEFAULT_URL = "sqlite:///.casepilot/casepilot.db"
 """Where the CLI keeps cases when neither ``--db`` nor ``CASEPILOT_DATABASE_URL`` says otherwise."""
 
 _RETRIES = 5
-DEFAULT_SNAPSHOT_EVERY = 50
-"""A full state snapshot every this many steps (``CASEPILOT_SNAPSHOT_EVERY``); the steps between
-record what they changed. Loading a case replays at most this many deltas."""
+DEFAULT_SNAPSHOT_EVERY = 1000
+"""A full state snapshot at least every this many steps (``CASEPILOT_SNAPSHOT_EVERY``); sooner
+once the deltas since the last snapshot outweigh it (see ``_step``). Loading a case replays
+fewer deltas than this, and fewer bytes of them than its snapshot holds."""
 
 
 def _snapshot_every_from_env() -> int:
@@ -93,7 +94,8 @@ class Store:
         self._clock = clock
         self._new_id = new_id
         self.snapshot_every = snapshot_every if snapshot_every is not None else _snapshot_every_from_env()
-        """A full state snapshot every this many steps that record only their changes (``Step.save_changes``)."""
+        """A full state snapshot at least every this many steps that record only their changes
+        (``Step.save_changes``); sooner once their deltas outweigh the last snapshot."""
         if self.snapshot_every < 1:
             raise ValueError("snapshot_every must be 1 or more")
         if migrate:

@@ -47,7 +47,7 @@ def small_snapshots(store_url: str) -> Any:
 
 def test_steps_between_snapshots_record_deltas(small_snapshots: Store) -> None:
     store = small_snapshots
-    case = new_case(store, state=items_state(20))
+    case = new_case(store, state=items_state(200))  # big enough: the deltas never outweigh it here
     for i in range(9):
         change(store, case.id, i % 20, extra=i % 3 == 0)
     kinds = [e.kind for e in store.history(case.id) if e.kind in ("state", "state_delta", "case_created")]
@@ -58,7 +58,7 @@ def test_steps_between_snapshots_record_deltas(small_snapshots: Store) -> None:
     assert store.rebuild_state(case.id) == current.state
     assert store.load_case(case.id).state == current.state
     assert [c.state for c in store.cases(definition_key="claims")] == [current.state]
-    assert len(current.state["engine"]["items"]) == 23  # three new items appended, none lost
+    assert len(current.state["engine"]["items"]) == 203  # three new items appended, none lost
     assert store.verify(case.id).ok
 
 
@@ -72,6 +72,22 @@ def test_a_delta_event_holds_only_what_changed(small_snapshots: Store) -> None:
     with store.engine.connect() as conn:
         stored = conn.execute(text("SELECT state_json FROM cases WHERE id = :c"), {"c": case.id}).scalar_one()
     assert digest(items_state(2_000)) == digest(json.loads(stored))  # the row keeps the snapshot
+
+
+def test_a_snapshot_is_due_once_the_deltas_outweigh_the_last_one(store_url: str) -> None:
+    with Store.from_url(store_url, snapshot_every=1000) as store:
+        case = new_case(store, state=items_state(10))
+        kinds = []
+        for i in range(12):
+            change(store, case.id, i % 10)
+            kinds.append(store.history(case.id)[-1].kind)
+        # a snapshot of ~0.5 KB, deltas of ~0.2 KB: a snapshot every third step
+        assert kinds.count("state") >= 3 and kinds.count("state_delta") >= 6
+        assert kinds[:3] == ["state_delta", "state_delta", "state"]
+        big = new_case(store, state=items_state(5_000))
+        for i in range(12):
+            change(store, big.id, i)
+        assert [e.kind for e in store.history(big.id)].count("state") == 0  # 12 deltas weigh far less
 
 
 def test_save_state_writes_a_snapshot_at_once(small_snapshots: Store) -> None:

@@ -33,7 +33,8 @@ def _allow_event_edits(store: Store) -> None:
 def case_with_inbox(store_url: str) -> Any:
     """A case with a snapshot, two deltas after it, an open item and a decided one."""
     store = Store.from_url(store_url, snapshot_every=50)
-    case = new_case(store, state={"engine": {"items": [{"id": "a", "state": "x"}]}})
+    # big enough that its two small deltas do not outweigh it (no new snapshot here)
+    case = new_case(store, state={"engine": {"items": [{"id": "a", "state": "x"}]}, "pad": "." * 4000})
     with store.step(case.id, case.version) as step:
         step.create_task("Approve?", kind="checkpoint", role="senior", options=("approve", "reject"),
                          task_id="open-1")
@@ -49,7 +50,9 @@ def case_with_inbox(store_url: str) -> Any:
 def test_an_untouched_case_loads(case_with_inbox: tuple[Store, str]) -> None:
     store, case_id = case_with_inbox
     loaded = store.load_case(case_id)
-    assert loaded.state == {"engine": {"items": [{"id": "a", "state": "y"}, {"id": "b", "state": "new"}]}}
+    assert loaded.state == {"engine": {"items": [{"id": "a", "state": "y"}, {"id": "b", "state": "new"}]},
+                            "pad": "." * 4000}
+    assert [e.kind for e in store.history(case_id)].count("state_delta") == 2
     assert store.verify(case_id).ok
 
 
