@@ -55,6 +55,7 @@ RevealPolicy: TypeAlias = Callable[[str, frozenset[str], str], bool]
 #: What a pseudonym looks like in text: ``<ENTITY_TYPE_N>``.
 TOKEN_PATTERN = re.compile(r"<(?P<type>[A-Z][A-Z0-9_]*?)_(?P<n>[1-9]\d*)>")
 _LONG_INT = 10**8  # integers with 9+ digits may be account, card or phone numbers
+_HUGE_INT = 10**40  # ... and none of those has 41: larger ones are left alone (Python may refuse to print them)
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,7 @@ def _collect(obj: JsonLike, out: list[str]) -> None:
     elif isinstance(obj, bool) or obj is None or isinstance(obj, float):
         return
     elif isinstance(obj, int):
-        if abs(obj) >= _LONG_INT:
+        if _LONG_INT <= abs(obj) < _HUGE_INT:
             out.append(str(obj))
     elif isinstance(obj, dict):
         for value in obj.values():
@@ -356,7 +357,7 @@ def _rebuild(obj: JsonLike, take: Callable[[], str]) -> JsonLike:
     if isinstance(obj, bool) or obj is None or isinstance(obj, float):
         return obj
     if isinstance(obj, int):
-        if abs(obj) < _LONG_INT:
+        if not _LONG_INT <= abs(obj) < _HUGE_INT:
             return obj
         text = take()
         return obj if text == str(obj) else text

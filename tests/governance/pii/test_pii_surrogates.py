@@ -50,3 +50,12 @@ def test_payload_redaction_repairs_every_string(detector: PiiDetector) -> None:
                             "notes": ["x\ufffdy", "fine"], "n": 3}
     assert result.repaired == 3
     assert dict(result.entities) == {"PERSON": 1, "EMAIL_ADDRESS": 1}
+
+
+def test_numbers_too_long_to_be_identifiers_are_left_alone(detector: PiiDetector) -> None:
+    pseudo = Pseudonymizer(InMemoryVault(), detector=detector)
+    huge = 10**5000  # more digits than Python will print by default
+
+    result = pseudo.redact_payload({"n": huge, "card": 4111111111111111}, "case-3")
+
+    assert result.value == {"n": huge, "card": "<CREDIT_CARD_1>"}
