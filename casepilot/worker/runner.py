@@ -166,8 +166,8 @@ class Worker:
 
     async def serve(self) -> None:
         """Take jobs until SIGTERM/SIGINT (or ``stopping``), then finish or hand back those in flight."""
-        import psycopg
-        from pgqueuer import PsycopgDriver, Queries, QueueManager, RetryRequested
+        import asyncpg  # type: ignore[import-untyped]  # (no stubs; only connect() is used)
+        from pgqueuer import AsyncpgDriver, Queries, QueueManager, RetryRequested
         from pgqueuer.models import Job as QueuedJob
 
         conninfo = self.orch.store.postgres_conninfo
@@ -175,8 +175,11 @@ class Worker:
             raise ValueError("casepilot worker needs a PostgreSQL database (postgresql+psycopg://…); "
                              "on SQLite, `casepilot serve` and `casepilot run` work cases in process")
         ensure_queue(conninfo)
-        conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-        qm = QueueManager(Queries(PsycopgDriver(conn)))
+        # asyncpg, not psycopg, for the queue's own connection: it listens for new jobs while it
+        # queries (psycopg's async LISTEN holds the connection up to a second at a time, and
+        # every pick-up waited for it).
+        conn = await asyncpg.connect(conninfo)
+        qm = QueueManager(Queries(AsyncpgDriver(conn)))
         loop = asyncio.get_running_loop()
 
         def stop() -> None:

@@ -1,0 +1,229 @@
+"""Throughput of ``casepilot serve`` + ``casepilot worker`` on PostgreSQL, by worker processes and clients.
+
+Run: ``.venv/bin/python bench/load.py [--runs 3] [--workers 1,2,4] [--clients 1,8,32] [--cases 64]
+[--drain 160] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]``
+
+For every run and every worker count W, on a fresh database:
+
+* ``casepilot serve --db … --workers`` (one uvicorn process; requests answer at once and
+  enqueue) and ``casepilot worker --processes W`` (W worker processes forked from one
+  warmed-up parent), the claims example deployed, straight-through letters (no person
+  needed), the offline RulePlanner;
+* **drain**: ``--drain`` cases are started (queued) before the workers start; once every
+  worker says it is ready, the time until all are completed gives the workers' own
+  throughput (cases/s), free of the HTTP side;
+* **clients**: C client threads each start cases with ``POST /cases?wait=120`` (the answer
+  comes when the worker has finished the case) until ``--cases`` cases are done: cases/s
+  and the p50/p95 of the request latency (enqueue → worked → answered);
+* **pick-up latency**: how long a run job waited in the queue once due before a worker took
+  it (the workers' ``--stats``), during the client phases.
+
+Prints one table with the range (min–max) over the runs of each figure. Everything runs on
+this machine: serve, the workers, PostgreSQL and the clients share its cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from casepilot.demo.run import EXAMPLE, LETTERS  # noqa: E402
+
+LETTER = LETTERS["straight-through"]
+
+
+@dataclass
+class Figures:
+    drain: list[float] = field(default_factory=list)
+    rate: dict[int, list[float]] = field(default_factory=dict)
+    p50: dict[int, list[float]] = field(default_factory=dict)
+    p95: dict[int, list[float]] = field(default_factory=dict)
+    pickup50: list[float] = field(default_factory=list)
+    pickup95: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    name = f"casepilot_load_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield "postgresql+psycopg://" + f"{base}/{name}".split("://", 1)[1]
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: object, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: {what} did not happen within {timeout:g} s")
+        time.sleep(0.1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def pending(db_url: str) -> int:
+    with psycopg.connect("postgresql://" + db_url.split("://", 1)[1]) as conn:
+        row = conn.execute("SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')").fetchone()
+    return int(row[0]) if row else 0
+
+
+def start_case(client: httpx.Client, i: int, wait: float) -> httpx.Response:
+    return client.post("/cases", params={"wait": wait} if wait else None, json={
+        "definition_key": "claim-triage", "variables": {"letter": LETTER, "policy": f"POL-LOAD-{i}"}}, timeout=300)
+
+
+def one_config(admin_url: str, workers: int, clients: list[int], cases: int, drain: int, figures: Figures,
+               logs: Path) -> None:
+    with fresh_database(admin_url) as db:
+        port = free_port()
+        env = {**os.environ, "CASEPILOT_DATABASE_URL": db}
+        serve = subprocess.Popen([str(BIN / "casepilot"), "serve", "--db", db, "--port", str(port), "--workers"],
+                                 env=env, stdout=(logs / "serve.log").open("ab"), stderr=subprocess.STDOUT)
+        worker_log = logs / f"workers-{workers}-{uuid.uuid4().hex[:6]}.log"
+        stats = logs / f"stats-{uuid.uuid4().hex[:6]}.txt"
+        pool: subprocess.Popen[bytes] | None = None
+        try:
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+
+            def up() -> bool:
+                try:
+                    return client.get("/definitions").status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_for(up, "casepilot serve answering", 120)
+            files = {p.name: p.read_text(encoding="utf-8") for p in EXAMPLE.iterdir() if p.is_file()}
+            assert client.post("/definitions", json={"files": files}).status_code == 201
+            for i in range(drain):
+                assert start_case(client, i, 0).status_code == 202
+            pool = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(workers),
+                                     "--stats", str(stats)], env=env, cwd=ROOT,
+                                    stdout=worker_log.open("ab"), stderr=subprocess.STDOUT)
+            wait_for(lambda: worker_log.read_text(errors="replace").count("casepilot worker ready") >= workers,
+                     f"{workers} workers ready", 300)
+            started = time.monotonic()
+            wait_for(lambda: pending(db) == 0, "the queue drained", 900)
+            figures.drain.append(drain / (time.monotonic() - started))
+            skip = len(stats.read_text().splitlines()) if stats.exists() else 0
+            n = drain
+            for count in clients:
+                latencies: list[float] = []
+                lock = threading.Lock()
+                numbers = iter(range(n, n + cases))
+                n += cases
+
+                def client_loop(numbers: Iterator[int] = numbers, latencies: list[float] = latencies,
+                                lock: threading.Lock = lock) -> None:
+                    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as own:
+                        while True:
+                            with lock:
+                                i = next(numbers, None)
+                            if i is None:
+                                return
+                            began = time.monotonic()
+                            response = start_case(own, i, 120)
+                            took = time.monotonic() - began
+                            if response.status_code != 201 or response.json()["state"] != "completed":
+                                raise SystemExit(f"bench: case {i} answered {response.status_code} {response.text[:300]}")
+                            with lock:
+                                latencies.append(took)
+
+                threads = [threading.Thread(target=client_loop) for _ in range(count)]
+                began = time.monotonic()
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                elapsed = time.monotonic() - began
+                figures.rate.setdefault(count, []).append(cases / elapsed)
+                figures.p50.setdefault(count, []).append(percentile(latencies, 0.5) * 1000)
+                figures.p95.setdefault(count, []).append(percentile(latencies, 0.95) * 1000)
+            pickups = [float(line.split()[1]) for line in stats.read_text().splitlines()[skip:]
+                       if line.startswith("casepilot.run_case")]
+            figures.pickup50.append(percentile(pickups, 0.5))
+            figures.pickup95.append(percentile(pickups, 0.95))
+        finally:
+            if pool is not None:
+                pool.send_signal(signal.SIGTERM)
+                pool.wait(120)
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(60)
+
+
+def span(values: list[float], digits: int = 1) -> str:
+    if not values:
+        return "–"
+    low, high = min(values), max(values)
+    return f"{low:.{digits}f}" if round(low, digits) == round(high, digits) else f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--cases", type=int, default=64, help="cases per client configuration")
+    parser.add_argument("--drain", type=int, default=160, help="cases queued before the workers start")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    client_counts = [int(c) for c in args.clients.split(",")]
+    results = {w: Figures() for w in worker_counts}
+    logs = Path(tempfile.mkdtemp(prefix="casepilot-load-"))
+    for run in range(args.runs):
+        for workers in worker_counts:  # alternate within a run: the machine's load falls on every count
+            print(f"run {run + 1}/{args.runs}: {workers} worker process(es)…", file=sys.stderr, flush=True)
+            one_config(args.admin_url, workers, client_counts, args.cases, args.drain, results[workers], logs)
+    print(f"\ncasepilot serve + worker on PostgreSQL, {os.cpu_count()} cores, {args.runs} runs "
+          f"(ranges min–max; logs in {logs})\n")
+    head = f"{'workers':>7} | {'drain cases/s':>13} | " + " | ".join(
+        f"{c:>2} clients: cases/s, p50/p95 ms".rjust(34) for c in client_counts) + " | pick-up p50/p95 ms"
+    print(head)
+    print("-" * len(head))
+    for workers, fig in results.items():
+        cells = [f"{span(fig.rate.get(c, []))}, {span(fig.p50.get(c, []), 0)}/{span(fig.p95.get(c, []), 0)}".rjust(34)
+                 for c in client_counts]
+        print(f"{workers:>7} | {span(fig.drain):>13} | " + " | ".join(cells)
+              + f" | {span(fig.pickup50, 0)}/{span(fig.pickup95, 0)}")
+    if 1 in results and 2 in results and results[1].drain and results[2].drain:
+        ratios = [b / a for a, b in zip(results[1].drain, results[2].drain, strict=False)]
+        print(f"\n2 workers / 1 worker (drain, paired by run): {span(ratios, 2)}× "
+              f"(median {statistics.median(ratios):.2f}×)")
+
+
+if __name__ == "__main__":
+    main()
