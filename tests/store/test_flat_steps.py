@@ -165,3 +165,25 @@ def test_a_failed_step_adds_nothing_to_the_total(store: Store) -> None:
         step.append("llm_call", payload={}, tokens=5, cost=Decimal("1"))
         raise RuntimeError("the step fails after staging a model call")
     assert store.llm_spend("claims") == (10, Decimal("0.5"), 1)
+
+
+def test_concurrent_steps_keep_the_total_exact(store: Store) -> None:
+    import threading
+
+    cases = [new_case(store, "claims") for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(case_id: str) -> None:
+        try:
+            for _ in range(15):
+                spend(store, case_id, Decimal("0.001"), tokens=3)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c.id,)) for c in cases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.llm_spend("claims") == (180, Decimal("0.060"), 60) == llm_spend_from_events(store.engine, "claims")
