@@ -71,6 +71,9 @@ class LoadedCase:
     """A case read from the store, with its bundle and engine rebuilt."""
 
     record: CaseRecord
+    """The case row as read, kept current by each step (version, chain head); after a step that
+    recorded only its changes, ``record.state`` keeps just the keys steps never change
+    (``schema``, ``parent``, ``start_variables``): the current state is ``engine`` and ``facts``."""
     bundle: CaseBundle
     engine: EngineCase | None
     facts: AgentFacts

@@ -10,8 +10,8 @@ from .models import HistoryEvent
 
 __all__ = ["HIDDEN_KINDS", "describe_event"]
 
-HIDDEN_KINDS = frozenset({"state", "case_created"})
-"""Bookkeeping events a timeline leaves out (state snapshots; the creation record)."""
+HIDDEN_KINDS = frozenset({"state", "state_delta", "case_created"})
+"""Bookkeeping events a timeline leaves out (state snapshots and deltas; the creation record)."""
 
 
 def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
@@ -37,4 +37,6 @@ def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
         return f"definition {p.get('definition_key')} v{p.get('definition_version')}{extra}"
     if event.kind == "state":
         return f"state digest {str(p.get('state_digest', ''))[:16]}…"
+    if event.kind == "state_delta":
+        return f"state changes: {len(p.get('ops') or [])} operations"
     return str(p)[:width]
