@@ -28,9 +28,10 @@ def _ok(*args: str, env: dict[str, str] | None = None) -> str:
     return result.output
 
 
-def test_help_lists_every_command_and_loads_no_heavy_stack() -> None:
+@pytest.mark.parametrize("words", [["--help"], ["run", "--help"], ["deploy", "--help"]])
+def test_help_loads_no_heavy_stack(words: list[str]) -> None:
     code = (
-        "import sys\nfrom casepilot.cli import main\nsys.argv = ['casepilot', '--help']\n"
+        f"import sys\nfrom casepilot.cli import main\nsys.argv = ['casepilot', *{words!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
@@ -38,6 +39,9 @@ def test_help_lists_every_command_and_loads_no_heavy_stack() -> None:
                           env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stdout, done.stdout
+    if words != ["--help"]:
+        assert f"Usage: casepilot {words[0]}" in done.stdout
+        return
     for name in ("init", "deploy", "run", "cases", "definitions", "history", "serve", "cmmn", "dmn", "rag"):
         assert f" {name} " in done.stdout, name
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from casepilot.settings import announce, load_settings
-from casepilot.store import Store
-from casepilot.tools import ToolRegistry
+
+if TYPE_CHECKING:  # loaded when a command runs: `casepilot deploy --help` stays quick
+    from casepilot.store import Store
+    from casepilot.tools import ToolRegistry
 
 __all__ = ["register"]
 
