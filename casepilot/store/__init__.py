@@ -19,7 +19,7 @@ from __future__ import annotations
 from ._canonical import GENESIS_HASH, canonical_json, digest
 from ._definitions import bundle_hash
 from ._step import Step
-from .history import replay_state
+from .history import StateTampered, replay_state
 from .models import (
     Actor,
     Anchor,
@@ -55,6 +55,7 @@ __all__ = [
     "KeyStore",
     "NewEvent",
     "SqlKeyStore",
+    "StateTampered",
     "Step",
     "StepResult",
     "Store",
