@@ -232,9 +232,10 @@ def resolve_tools(
             content = raw.encode("utf-8") if isinstance(raw, str) else raw
             if not trust_code and hashlib.sha256(content).hexdigest() not in _LOADED:
                 raise DefinitionError(
-                    f"tools: the bundle ships {code_file}, code this process has not loaded; a bundle sent as files "
-                    f"cannot bring new code — deploy its folder with `casepilot deploy`, or start the service "
-                    f"with the bundle already deployed so that it loads its tools", file=origin)
+                    f"tools: the bundle ships {code_file}, code this process has not loaded, and a bundle given as "
+                    f"files cannot bring new code: deploy its folder (`casepilot deploy`, Orchestrator.deploy), or "
+                    f"load the tools of what is deployed first (casepilot.agent.tool_sources.registry_for_store; "
+                    f"`casepilot serve` and the CLI do)", file=origin)
             module = _load_code(spec.module, content, str(base / code_file))
         else:
             module = _import(spec.module, origin)
