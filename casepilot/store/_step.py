@@ -9,10 +9,11 @@ is the database's.
 
 A step records the new state either as a full snapshot (``save_state``) or as what it
 changed (``save_changes``: a ``state_delta`` event) — see ``history`` for why. The store
-writes a snapshot instead of a delta once the deltas since the last snapshot add up to
+writes a snapshot instead of a delta once the events since the last snapshot add up to
 the snapshot's size (or after ``snapshot_every`` steps): a snapshot's cost grows with the
 case, but so does the number of steps it pays for, so a step costs the same on average
-at 100 or 10,000 plan items, and a load replays no more bytes than the snapshot holds. A step that records model
+at 100 or 10,000 plan items, and a load (which checks every event since the snapshot)
+reads no more bytes of events than the snapshot holds. A step that records model
 calls (``llm_call``) adds them to its definition's running total (``definition_spend``)
 in the same transaction, so a total budget reads one row.
 
@@ -75,7 +76,7 @@ _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 # The hot path's statements, built once and compiled once per dialect (see ``_driver_sql``):
 # every agent step runs each of them.
 _HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash, _CASES.c.definition_key,
-               _CASES.c.snapshot_version, _CASES.c.snapshot_bytes, _CASES.c.delta_bytes).where(
+               _CASES.c.snapshot_version, _CASES.c.snapshot_bytes, _CASES.c.tail_bytes).where(
     _CASES.c.id == bindparam("case_id"))
 _SELECT_HEAD = DriverStatement(_HEAD)
 _SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
@@ -91,9 +92,9 @@ _ADVANCE_CASE = update(_CASES).where(
 _UPDATE_HEAD = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE))
 _UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
     **_ADVANCE, state_json=bindparam("new_state_json"), snapshot_seq=bindparam("new_snapshot_seq"),
-    snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"), delta_bytes=bindparam("no_delta_bytes")))
-_UPDATE_HEAD_AND_DELTA = DriverStatement(_ADVANCE_CASE.values(
-    **_ADVANCE, delta_bytes=_CASES.c.delta_bytes + bindparam("added_bytes")))
+    snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"), tail_bytes=bindparam("no_tail_bytes")))
+_UPDATE_HEAD_AND_TAIL = DriverStatement(_ADVANCE_CASE.values(
+    **_ADVANCE, tail_bytes=_CASES.c.tail_bytes + bindparam("added_bytes")))
 _SPEND = DefinitionSpendRow.__table__  # type: ignore[attr-defined]
 
 
@@ -140,7 +141,7 @@ class Step:
         snapshot_version: int = 0,
         snapshot_every: int = 1,
         snapshot_bytes: int = 0,
-        delta_bytes: int = 0,
+        tail_bytes: int = 0,
     ) -> None:
         self._conn = conn
         self._session: Session | None = None
@@ -151,7 +152,8 @@ class Step:
         self._snapshot_version = snapshot_version
         self._snapshot_every = max(snapshot_every, 1)
         self._snapshot_bytes = snapshot_bytes
-        self._delta_bytes = delta_bytes
+        self._tail_bytes = tail_bytes
+        self._staged_bytes = 0
         self._ops: tuple[str, JsonObject] | None = None
         self._written: list[dict[str, Any]] = []
         self._case: CaseRecord | None = None
@@ -204,10 +206,10 @@ class Step:
 
     def snapshot_due(self, delta_bytes: int = 0) -> bool:
         """Whether this step writes a full snapshot rather than a delta of ``delta_bytes``: after
-        ``snapshot_every`` steps, or once the deltas since the last snapshot outweigh it."""
+        ``snapshot_every`` steps, or once the events since the last snapshot outweigh it."""
         if self._version + 1 - self._snapshot_version >= self._snapshot_every:
             return True
-        return self._delta_bytes + delta_bytes >= self._snapshot_bytes
+        return self._tail_bytes + self._staged_bytes + delta_bytes >= self._snapshot_bytes
 
     def save_changes(self, ops: Sequence[Sequence[Any]], *, snapshot: Callable[[], JsonObject],
                      actor: Actor = "system") -> None:
@@ -307,6 +309,7 @@ class Step:
             "hash": new_hash,
         }
         self._pending.append(row)
+        self._staged_bytes += len(payload_text)
         # Every field is either computed here or comes from the validated ``NewEvent``:
         # constructing without validating again is safe and keeps the hot path cheap.
         staged = HistoryEvent.model_construct(
@@ -475,11 +478,11 @@ class Step:
             values["new_state_json"] = self._state_text
             values["new_snapshot_seq"] = self._seq
             values["new_snapshot_bytes"] = len(self._state_text)
-            values["no_delta_bytes"] = 0
+            values["no_tail_bytes"] = 0
             statement = _UPDATE_HEAD_AND_STATE
-        elif self._ops is not None:
-            values["added_bytes"] = len(self._ops[0])
-            statement = _UPDATE_HEAD_AND_DELTA
+        else:
+            values["added_bytes"] = self._staged_bytes
+            statement = _UPDATE_HEAD_AND_TAIL
         _add_spend(self._conn, self._definition_key, self._written)
         done = statement.execute(self._conn, values)
         if done.rowcount != 1:
@@ -520,7 +523,7 @@ def open_step(
         found = query.execute(conn, {"case_id": case_id}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        version, last_seq, head_hash, definition_key, snapshot_version, snapshot_bytes, delta_bytes = cast(
+        version, last_seq, head_hash, definition_key, snapshot_version, snapshot_bytes, tail_bytes = cast(
             "tuple[int, int, str, str, int, int, int]", tuple(found))
         if version != expected_version:
             raise StaleVersion(
@@ -529,7 +532,7 @@ def open_step(
             )
         step = Step(conn, (case_id, version, last_seq, head_hash), clock, new_id, definition_key=definition_key,
                     snapshot_version=snapshot_version, snapshot_every=snapshot_every,
-                    snapshot_bytes=snapshot_bytes, delta_bytes=delta_bytes)
+                    snapshot_bytes=snapshot_bytes, tail_bytes=tail_bytes)
         try:
             with bound_to_step(engine, conn):
                 yield step

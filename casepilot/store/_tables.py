@@ -80,8 +80,8 @@ class CaseRow(SQLModel, table=True):
     """The case version ``state_json`` was written at; ``state_delta`` events bring it up to ``version``."""
     snapshot_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     """The size of ``state_json``."""
-    delta_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
-    """The size of the ``state_delta`` events since the snapshot (a snapshot is due when it reaches ``snapshot_bytes``)."""
+    tail_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    """The size of the events since the snapshot (a snapshot is due when it reaches ``snapshot_bytes``)."""
 
 
 class EventRow(SQLModel, table=True):

@@ -47,7 +47,7 @@ def small_snapshots(store_url: str) -> Any:
 
 def test_steps_between_snapshots_record_deltas(small_snapshots: Store) -> None:
     store = small_snapshots
-    case = new_case(store, state=items_state(200))  # big enough: the deltas never outweigh it here
+    case = new_case(store, state=items_state(200))  # big enough: the steps never outweigh it here
     for i in range(9):
         change(store, case.id, i % 20, extra=i % 3 == 0)
     kinds = [e.kind for e in store.history(case.id) if e.kind in ("state", "state_delta", "case_created")]
@@ -74,20 +74,20 @@ def test_a_delta_event_holds_only_what_changed(small_snapshots: Store) -> None:
     assert digest(items_state(2_000)) == digest(json.loads(stored))  # the row keeps the snapshot
 
 
-def test_a_snapshot_is_due_once_the_deltas_outweigh_the_last_one(store_url: str) -> None:
+def test_a_snapshot_is_due_once_the_events_since_outweigh_the_last_one(store_url: str) -> None:
     with Store.from_url(store_url, snapshot_every=1000) as store:
         case = new_case(store, state=items_state(10))
         kinds = []
         for i in range(12):
             change(store, case.id, i % 10)
             kinds.append(store.history(case.id)[-1].kind)
-        # a snapshot of ~0.5 KB, deltas of ~0.2 KB: a snapshot every third step
+        # a snapshot of ~0.5 KB, steps of ~0.2 KB (delta and transition): a snapshot every third step
         assert kinds.count("state") >= 3 and kinds.count("state_delta") >= 6
         assert kinds[:3] == ["state_delta", "state_delta", "state"]
         big = new_case(store, state=items_state(5_000))
         for i in range(12):
             change(store, big.id, i)
-        assert [e.kind for e in store.history(big.id)].count("state") == 0  # 12 deltas weigh far less
+        assert [e.kind for e in store.history(big.id)].count("state") == 0  # 12 steps weigh far less
 
 
 def test_save_state_writes_a_snapshot_at_once(small_snapshots: Store) -> None:

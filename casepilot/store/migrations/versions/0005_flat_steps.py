@@ -1,9 +1,9 @@
 """Flat persisted steps, a running total of model spend, the indexes the hot reads need.
 
-* ``cases.snapshot_seq`` / ``snapshot_version`` / ``snapshot_bytes`` / ``delta_bytes``:
+* ``cases.snapshot_seq`` / ``snapshot_version`` / ``snapshot_bytes`` / ``tail_bytes``:
   ``state_json`` is now the case's last *snapshot*, the event ``snapshot_seq`` records its
   digest in the hash chain, and the steps since add ``state_delta`` events (see
-  ``store.history``); a new snapshot is due once the deltas outweigh the last one.
+  ``store.history``); a new snapshot is due once the events since outweigh the last one.
   Existing cases: their ``state_json`` is the state of their last ``state`` (or
   ``case_created``) event, so that event is their snapshot.
 * ``definition_spend``: what the cases of each definition spent on models (tokens, exact
@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.add_column("cases", sa.Column("snapshot_seq", sa.Integer(), nullable=False, server_default="1"))
     op.add_column("cases", sa.Column("snapshot_version", sa.Integer(), nullable=False, server_default="1"))
     op.add_column("cases", sa.Column("snapshot_bytes", sa.BigInteger(), nullable=False, server_default="0"))
-    op.add_column("cases", sa.Column("delta_bytes", sa.BigInteger(), nullable=False, server_default="0"))
+    op.add_column("cases", sa.Column("tail_bytes", sa.BigInteger(), nullable=False, server_default="0"))
     op.execute(
         "UPDATE cases SET snapshot_version = version, snapshot_bytes = LENGTH(state_json), snapshot_seq = COALESCE(("
         "SELECT MAX(e.seq) FROM history_events e WHERE e.case_id = cases.id "
@@ -66,7 +66,7 @@ def downgrade() -> None:
     op.drop_table("definition_spend")
     op.drop_index("ix_history_events_case_kind", table_name="history_events")
     op.drop_index("ix_cases_definition_key", table_name="cases")
-    op.drop_column("cases", "delta_bytes")
+    op.drop_column("cases", "tail_bytes")
     op.drop_column("cases", "snapshot_bytes")
     op.drop_column("cases", "snapshot_version")
     op.drop_column("cases", "snapshot_seq")
