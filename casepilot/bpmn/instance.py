@@ -1,0 +1,276 @@
+"""A running BPMN process: SpiffWorkflow underneath, a small host-facing surface on top.
+
+The host (a case, a worker, a scenario) drives the instance through its wait states:
+
+* :meth:`ProcessInstance.service_calls` — the :class:`ServiceCall` s waiting to be executed
+  (tool + FEEL-evaluated arguments); the host runs them (governed, with its tool bindings)
+  and answers with :meth:`complete_service` or :meth:`fail_service` (a BPMN error with a
+  code, caught by error boundary events, or failing the process when nothing catches it);
+* :meth:`user_tasks` / :meth:`complete_user_task` — pending human work with its role;
+* :meth:`send_message` — message events (start, intermediate, boundary, receive tasks);
+* time: timers read the engine's clock (inject one, e.g. :class:`ManualClock`), and
+  :meth:`advance` re-checks them — nothing ever sleeps.
+
+:meth:`dump` gives the runtime state as JSON (no definition in it: :meth:`load` takes the
+frozen definition it was started from), so a host persists it at every wait state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from casepilot.errors import CasepilotError, IllegalTransition, UnknownPlanItem
+
+from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, CpServiceTask, CpUserTask, apply_outputs
+from ._values import to_plain
+from .definitions import ProcessDefinition, ProcessDefinitions
+from .engine import Clock, FeelScriptEngine
+
+__all__ = ["ProcessFailed", "ProcessInstance", "ServiceCall", "UserTaskItem"]
+
+
+class ProcessFailed(CasepilotError):
+    """The process stopped on an error nothing caught (an uncaught BPMN error or a failing step)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCall:
+    """A service task waiting for the host: run ``tool`` with ``arguments``, then answer ``call_id``."""
+
+    call_id: str
+    element_id: str
+    tool: str
+    arguments: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserTaskItem:
+    """A user task waiting for a person with ``role`` (None: anyone)."""
+
+    task_id: str
+    element_id: str
+    name: str
+    role: str | None
+    data: Mapping[str, Any]
+
+
+def _decider(definitions: ProcessDefinitions) -> Any:
+    def decide(decision: str, inputs: Mapping[str, Any]) -> Any:
+        model = definitions.decisions.get(decision)
+        if model is None:
+            raise ProcessFailed(f"decision {decision!r} is not deployed with the process")
+        result = model.evaluate(decision, inputs)
+        if not result.ok:
+            raise ProcessFailed(f"decision {decision!r} failed: {'; '.join(m.text for m in result.errors)}")
+        return to_plain(result.value)
+    return decide
+
+
+def _serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
+    class StateOnly(BpmnWorkflowConverter):  # type: ignore[misc]
+        """The workflow without its spec: the frozen definition supplies it at load."""
+
+        def to_dict(self, workflow: Any) -> dict[str, Any]:
+            dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+            dct["spec"] = workflow.spec.name
+            dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+            dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            return dct
+
+        def from_dict(self, dct: dict[str, Any]) -> Any:
+            if dct.pop("spec") != definition.spec.name:
+                raise CasepilotError(f"this state belongs to another process than {definition.id!r}")
+            workflow = self.target_class(definition.spec, dict(definition.subprocess_specs), deserializing=True)
+            workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+            workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(workflow, dct)
+            self.subprocesses_from_dict(dct["subprocesses"], workflow)
+            workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+            return workflow
+
+    config = {**DEFAULT_CONFIG, **CASEPILOT_SPEC_CONFIG, BpmnWorkflow: StateOnly}
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class ProcessInstance:
+    """One execution of a :class:`ProcessDefinition` (see the module docstring)."""
+
+    def __init__(self, definitions: ProcessDefinitions, definition: ProcessDefinition, workflow: Any,
+                 engine: FeelScriptEngine) -> None:
+        self.definitions = definitions
+        self.definition = definition
+        self.workflow = workflow
+        self.engine = engine
+        self.failure: str | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def start(cls, definitions: ProcessDefinitions, process_id: str | None = None, *,
+              data: Mapping[str, Any] | None = None, clock: Clock | None = None) -> ProcessInstance:
+        """Start a process with ``data`` and run it to its first wait state."""
+        definition = definitions.process(process_id)
+        engine = FeelScriptEngine(clock=clock, decide=_decider(definitions))
+        workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs), script_engine=engine)
+        if data:
+            workflow.get_tasks(state=TaskState.READY)[0].data.update(dict(data))
+        instance = cls(definitions, definition, workflow, engine)
+        instance._run()
+        return instance
+
+    def _run(self) -> None:
+        try:
+            self.workflow.do_engine_steps()
+            self.workflow.refresh_waiting_tasks()
+            self.workflow.do_engine_steps()
+        except CasepilotError as exc:
+            self.failure = str(exc)
+            raise ProcessFailed(str(exc)) from exc
+        except Exception as exc:  # SpiffWorkflow's own errors (no gateway branch taken, bad data…)
+            self.failure = str(exc)
+            raise ProcessFailed(f"the process failed: {exc}") from exc
+        uncaught = [e for e in self.workflow.get_events()
+                    if isinstance(e.event_definition, ErrorEventDefinition)]
+        if uncaught:
+            codes = ", ".join(repr(e.event_definition.code or e.event_definition.name) for e in uncaught)
+            self.failure = f"uncaught BPMN error {codes}"
+            raise ProcessFailed(f"the process failed: {self.failure} (no error event caught it)")
+
+    @property
+    def completed(self) -> bool:
+        """True once the process reached its end (end events, terminate)."""
+        return bool(self.workflow.completed)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The process data (of the last completed task once finished)."""
+        if self.workflow.completed:
+            return dict(self.workflow.data) | {
+                k: v for k, v in self.workflow.last_task.data.items()} if self.workflow.last_task else {}
+        return dict(self.workflow.data)
+
+    def advance(self) -> None:
+        """Re-check timers against the engine's clock (call after moving the clock)."""
+        self._run()
+
+    # ----------------------------------------------------------------- wait states
+
+    def _task(self, task_id: str) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except Exception:
+            task = None
+        if task is None:
+            raise UnknownPlanItem(f"no task {task_id!r} in this process")
+        return task
+
+    def service_calls(self) -> list[ServiceCall]:
+        """Service tasks waiting for the host to run their tool."""
+        out = []
+        for task in self.workflow.get_tasks(state=TaskState.STARTED):
+            if isinstance(task.task_spec, CpServiceTask) and CALL_KEY in task.internal_data:
+                call = task.internal_data[CALL_KEY]
+                out.append(ServiceCall(str(task.id), task.task_spec.bpmn_id, call["tool"], dict(call["arguments"])))
+        return out
+
+    def complete_service(self, call_id: str, result: Any = None) -> None:
+        """Answer a service call with the tool's ``result`` and run on."""
+        task = self._started_service(call_id)
+        apply_outputs(task.task_spec, task, result)
+        task.internal_data.pop(CALL_KEY, None)
+        task.complete()
+        self._run()
+
+    def fail_service(self, call_id: str, code: str, message: str = "") -> None:
+        """The tool failed: throw BPMN error ``code`` from the service task.
+
+        An error boundary event on the task (or on an enclosing sub-process / call activity)
+        catches it; nothing catching it fails the process (:class:`ProcessFailed`).
+        """
+        task = self._started_service(call_id)
+        task.internal_data.pop(CALL_KEY, None)
+        event = BpmnEvent(ErrorEventDefinition(code, code=code), payload={"code": code, "message": message},
+                          target=task.workflow)
+        self.workflow.catch(event)
+        self.workflow.get_events()  # an uncaught error is queued there; the task's state tells
+        self.workflow.do_engine_steps()  # an interrupting boundary event cancels the task
+        if task.has_state(TaskState.STARTED):
+            task.error()
+            self.failure = f"service task {task.task_spec.bpmn_id} failed with {code!r}: {message}"
+            raise ProcessFailed(f"the process failed: {self.failure} (no error event caught it)")
+        self._run()
+
+    def _started_service(self, call_id: str) -> Any:
+        task = self._task(call_id)
+        if not isinstance(task.task_spec, CpServiceTask) or not task.has_state(TaskState.STARTED):
+            raise IllegalTransition(call_id, TaskState.get_name(task.state), "answer (not a service call waiting for one)")
+        return task
+
+    def user_tasks(self) -> list[UserTaskItem]:
+        """User (and manual) tasks waiting for a person."""
+        out = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            role = spec.role if isinstance(spec, CpUserTask) else (spec.lane or None)
+            out.append(UserTaskItem(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, role,
+                                    dict(task.data)))
+        return out
+
+    def complete_user_task(self, task_id: str, data: Mapping[str, Any] | None = None) -> None:
+        """A person completed a user task with ``data`` (merged into the process data)."""
+        task = self._task(task_id)
+        if not task.task_spec.manual or not task.has_state(TaskState.READY):
+            raise IllegalTransition(task_id, TaskState.get_name(task.state), "complete (not a user task waiting for a person)")
+        if data:
+            task.data.update(dict(data))
+        task.run()
+        self._run()
+
+    def send_message(self, name: str, payload: Any = None) -> None:
+        """Deliver message ``name`` (its payload is merged into the data when a dict)."""
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        self.workflow.send_event(event)
+        self._run()
+
+    def active_elements(self) -> list[str]:
+        """BPMN ids of the elements holding a token now (ready, started or waiting)."""
+        mask = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+        ids = {getattr(t.task_spec, "bpmn_id", None) for t in self.workflow.get_tasks(state=mask)}
+        return sorted(i for i in ids if i)
+
+    def completed_elements(self) -> list[str]:
+        """BPMN ids of the elements completed so far, in no particular order (each once)."""
+        ids = {getattr(t.task_spec, "bpmn_id", None) for t in self.workflow.get_tasks(state=TaskState.COMPLETED)}
+        for sub in self.workflow.subprocesses.values():
+            ids |= {getattr(t.task_spec, "bpmn_id", None) for t in sub.get_tasks(state=TaskState.COMPLETED)}
+        return sorted(i for i in ids if i)
+
+    # ----------------------------------------------------------------- persistence
+
+    def dump(self) -> str:
+        """The runtime state as JSON (the definition is not in it)."""
+        text: str = _serializer(self.definition).serialize_json(self.workflow)
+        return text
+
+    @classmethod
+    def load(cls, definitions: ProcessDefinitions, state: str, *, process_id: str | None = None,
+             clock: Clock | None = None) -> ProcessInstance:
+        """Rebuild an instance from :meth:`dump` output and the definitions it was started from."""
+        spec_name = json.loads(state).get("spec")
+        definition = definitions.process(process_id or spec_name)
+        workflow = _serializer(definition).deserialize_json(state)
+        engine = FeelScriptEngine(clock=clock, decide=_decider(definitions))
+        workflow.script_engine = engine
+        return cls(definitions, definition, workflow, engine)
