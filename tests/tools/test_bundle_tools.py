@@ -141,6 +141,13 @@ def test_a_bad_tools_entry_is_one_clear_line(tmp_path: Path, tools_line: str, me
     assert validated.exit_code == 1
     assert message in " ".join(validated.output.split())
     assert "ok " not in validated.output
+    deployed = runner.invoke(app, ["deploy", str(bundle), "--db", f"sqlite:///{tmp_path}/x.db"])
+    assert deployed.exit_code == 1 and message in " ".join(str(deployed.exception).split())
+
+
+def test_the_console_script_reports_a_missing_tool_module_in_one_line_without_a_traceback(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path / "bundle", tools_line="tools: [no_such_module:registry]")
+    message = "no module 'no_such_module': put no_such_module.py in the bundle folder"
     script = subprocess.run([sys.executable, "-c", "from casepilot.cli import main; main()", "deploy", str(bundle),
                              "--db", f"sqlite:///{tmp_path}/x.db"], capture_output=True, text=True, timeout=120)
     assert script.returncode == 1
