@@ -22,6 +22,13 @@ runner = CliRunner()
 HEAVY = ("chromadb", "presidio_analyzer", "langgraph", "spacy", "openai", "fastapi")
 
 
+@pytest.fixture(autouse=True)
+def _no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What these tests read in the logs assumes the offline planner and default roles."""
+    for name in ("CASEPILOT_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "CASEPILOT_DEPLOYER_ROLE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _ok(*args: str, env: dict[str, str] | None = None) -> str:
     result = runner.invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
     assert result.exit_code == 0, (args, result.output, result.exception)
@@ -173,3 +180,16 @@ def test_a_bad_setting_is_named_with_what_is_wrong(tmp_path: Path, monkeypatch: 
 
     limits = CacheLimits.from_env()  # .env reaches every knob, not only the CLI's
     assert (limits.max_cases, limits.max_bytes) == (7, 3 * 1024 * 1024)
+
+
+def test_the_service_says_what_it_uses_when_it_starts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from casepilot.api import ApiSettings, app_from_settings
+    from casepilot.api.identity import TrustedHeaders
+
+    url = f"sqlite:///{tmp_path}/served.db"
+    with caplog.at_level(logging.INFO, logger="casepilot"):
+        app_from_settings(ApiSettings(database_url=url, identity=TrustedHeaders(user="X-Forwarded-User")))
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("casepilot service")]
+    assert f"store {url}" in line and "planner RulePlanner" in line and "model none" in line
+    assert "identity from the sign-on proxy's headers X-Forwarded-User / X-Forwarded-Groups" in line
+    assert "deployer role 'deployer'" in line
