@@ -31,6 +31,8 @@ from ._names import tag
 from ._specs import TIMER_CLASSES, CpBusinessRuleTask, CpServiceTask, CpUserTask
 from .validate import check_document, extension_info
 
+_EXTENDED = (tag("serviceTask"), tag("userTask"), tag("businessRuleTask"))
+
 __all__ = ["ProcessDefinition", "ProcessDefinitions", "load_processes"]
 
 Source = str | bytes | Path
@@ -136,13 +138,19 @@ def load_processes(
         for root, file in docs:
             parser.add_bpmn_xml(root, file)
         executable = parser.get_process_ids()
-        specs = {pid: parser.get_spec(pid) for pid in parser.process_parsers}
+        specs: dict[str, Any] = {}
+        while pending := [pid for pid in list(parser.process_parsers) if pid not in specs]:
+            for pid in pending:  # parsing a sub-process may register further parsers
+                specs[pid] = parser.get_spec(pid)
     except ValidationException as exc:
         raise DefinitionError(f"{exc}", file=getattr(exc, "file_name", None),
                               line=getattr(exc, "line_number", None), element=getattr(exc, "id", None)) from exc
-    elements = {str(el.get("id")): el for root, _ in docs for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-    for spec in specs.values():
-        _finish(spec, elements)
+    except Exception as exc:  # SpiffWorkflow's parser raises whatever it meets (KeyError, TypeError…)
+        raise DefinitionError(f"the model cannot be run: {type(exc).__name__}: {exc}",
+                              file=docs[0][1] if len(docs) == 1 else None) from exc
+    for pid, spec in specs.items():
+        node = parser.process_parsers[pid].node
+        _finish(spec, {str(el.get("id")): el for el in node.iter(*_EXTENDED) if el.get("id")})
     processes: dict[str, ProcessDefinition] = {}
     files = {p.get("id"): f for root, f in docs for p in root.iter(tag("process"))}
     for pid in executable:

@@ -18,7 +18,7 @@ frozen definition it was started from), so a host persists it at every wait stat
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -130,8 +131,11 @@ class ProcessInstance:
         instance._run()
         return instance
 
-    def _run(self) -> None:
+    def _run(self, action: Callable[[], Any] | None = None) -> None:
+        """Do ``action`` (a host's answer), then run the engine to the next wait state."""
         try:
+            if action is not None:
+                action()
             self.workflow.do_engine_steps()
             self.workflow.refresh_waiting_tasks()
             self.workflow.do_engine_steps()
@@ -155,11 +159,20 @@ class ProcessInstance:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The process data (of the last completed task once finished)."""
-        if self.workflow.completed:
-            return dict(self.workflow.data) | {
-                k: v for k, v in self.workflow.last_task.data.items()} if self.workflow.last_task else {}
-        return dict(self.workflow.data)
+        """The process data: what the tokens now waiting carry (merged), else the last task's."""
+        merged: dict[str, Any] = {}
+        active = self._active_tasks()
+        for task in active:
+            merged.update(task.data)
+        if not active and self.workflow.last_task is not None:
+            merged.update(self.workflow.last_task.data)
+        return merged
+
+    def _active_tasks(self) -> list[Any]:
+        mask = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+        return [t for t in self.workflow.get_tasks(state=mask)
+                if not (isinstance(t.task_spec, BoundaryEvent) and t.has_state(TaskState.WAITING))
+                and getattr(t.task_spec, "bpmn_id", None)]
 
     def advance(self) -> None:
         """Re-check timers against the engine's clock (call after moving the clock)."""
@@ -188,10 +201,12 @@ class ProcessInstance:
     def complete_service(self, call_id: str, result: Any = None) -> None:
         """Answer a service call with the tool's ``result`` and run on."""
         task = self._started_service(call_id)
-        apply_outputs(task.task_spec, task, result)
-        task.internal_data.pop(CALL_KEY, None)
-        task.complete()
-        self._run()
+
+        def answer() -> None:
+            apply_outputs(task.task_spec, task, result)
+            task.internal_data.pop(CALL_KEY, None)
+            task.complete()
+        self._run(answer)
 
     def fail_service(self, call_id: str, code: str, message: str = "") -> None:
         """The tool failed: throw BPMN error ``code`` from the service task.
@@ -203,14 +218,15 @@ class ProcessInstance:
         task.internal_data.pop(CALL_KEY, None)
         event = BpmnEvent(ErrorEventDefinition(code, code=code), payload={"code": code, "message": message},
                           target=task.workflow)
-        self.workflow.catch(event)
-        self.workflow.get_events()  # an uncaught error is queued there; the task's state tells
-        self.workflow.do_engine_steps()  # an interrupting boundary event cancels the task
-        if task.has_state(TaskState.STARTED):
+        try:
+            self._run(lambda: self.workflow.catch(event))  # an interrupting boundary event cancels the task
+        except ProcessFailed:
+            if not task.has_state(TaskState.STARTED):
+                raise
+        if task.has_state(TaskState.STARTED):  # nothing caught it
             task.error()
             self.failure = f"service task {task.task_spec.bpmn_id} failed with {code!r}: {message}"
             raise ProcessFailed(f"the process failed: {self.failure} (no error event caught it)")
-        self._run()
 
     def _started_service(self, call_id: str) -> Any:
         task = self._task(call_id)
@@ -235,20 +251,17 @@ class ProcessInstance:
             raise IllegalTransition(task_id, TaskState.get_name(task.state), "complete (not a user task waiting for a person)")
         if data:
             task.data.update(dict(data))
-        task.run()
-        self._run()
+        self._run(task.run)
 
     def send_message(self, name: str, payload: Any = None) -> None:
         """Deliver message ``name`` (its payload is merged into the data when a dict)."""
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
-        self.workflow.send_event(event)
-        self._run()
+        self._run(lambda: self.workflow.send_event(event))
 
     def active_elements(self) -> list[str]:
-        """BPMN ids of the elements holding a token now (ready, started or waiting)."""
-        mask = TaskState.READY | TaskState.STARTED | TaskState.WAITING
-        ids = {getattr(t.task_spec, "bpmn_id", None) for t in self.workflow.get_tasks(state=mask)}
-        return sorted(i for i in ids if i)
+        """BPMN ids of the elements holding a token now (ready, started or waiting; armed boundary events
+        are not listed)."""
+        return sorted({t.task_spec.bpmn_id for t in self._active_tasks()})
 
     def completed_elements(self) -> list[str]:
         """BPMN ids of the elements completed so far, in no particular order (each once)."""

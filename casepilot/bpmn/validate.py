@@ -39,6 +39,9 @@ _UNSUPPORTED = {
     tag("dataStoreReference"): "data stores are not supported; keep the data in process variables",
     tag("adHocSubProcess"): "ad-hoc sub-processes are not supported; draw the adaptive part as a CMMN case",
     tag("scriptTask"): SCRIPT_HINT,
+    tag("compensateEventDefinition"): "compensation is not supported yet (SpiffWorkflow has no compensation); "
+                                      "draw the undo path explicitly: an error boundary event leading to the undo "
+                                      "tasks",
 }
 
 # (tag, what it is) of elements whose text is a FEEL expression.
@@ -168,7 +171,11 @@ def check_document(
             continue
         if el.tag in _UNSUPPORTED:
             kind = etree.QName(el).localname
-            problems.append(_problem(f"{kind} {el.get('id')!r}: {_UNSUPPORTED[el.tag]}", el, file))
+            named = el.get("id") or _owner_id(el)
+            problems.append(_problem(f"{kind} {named!r}: {_UNSUPPORTED[el.tag]}", el, file))
+            continue
+        if el.get("isForCompensation") == "true":
+            problems.append(_problem(f"{etree.QName(el).localname} {el.get('id')!r}: {_UNSUPPORTED[tag('compensateEventDefinition')]}", el, file))
             continue
         if el.tag in (tag("preScript", SPIFF), tag("postScript", SPIFF)) and (el.text or "").strip():
             problems.append(_problem(f"{etree.QName(el).localname} of {_owner_id(el)!r}: {SCRIPT_HINT}", el, file))
