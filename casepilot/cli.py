@@ -42,6 +42,7 @@ _SUB_APPS: tuple[tuple[str, str, str], ...] = (
     ("casepilot.cmmn.cli", "app", "cmmn"),
     ("casepilot.dmn.cli", "app", "dmn"),
     ("casepilot.rag.cli", "app", "rag"),
+    ("casepilot.bpmn.cli", "app", "bpmn"),
 )
 # Modules whose ``register(app)`` adds top-level commands.
 _REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.store.lists_cli", "casepilot.agent.cli",
@@ -78,6 +79,7 @@ _HELP: dict[str, tuple[str, str]] = {
     "cmmn": ("casepilot.cmmn.cli", "CMMN 1.1 models and conformance scenarios."),
     "dmn": ("casepilot.dmn.cli", "DMN decision models: evaluate decisions, run the DMN TCK."),
     "rag": ("casepilot.rag.cli", "Document collections for retrieval (Chroma, offline embeddings)."),
+    "bpmn": ("casepilot.bpmn.cli", "BPMN 2.0 processes (SpiffWorkflow, FEEL only) and conformance scenarios."),
 }
 
 
