@@ -1,0 +1,138 @@
+"""Run the BPMN models of SpiffWorkflow's own test suite through casepilot.bpmn.
+
+Each ``.bpmn`` file is deployed with the files of its folder that define the processes it
+calls and the DMN models of its folder; a refused one is listed with casepilot's reason
+(the first problem). A deployed one has each executable process started and driven by a
+generic host until it ends or nothing more can happen: every user task is completed with
+no data, every service call answered with null, and the clock moved a day at a time (at
+most 200 steps). ``python -m tests.bpmn.corpus_run`` rewrites ``tests/bpmn/CORPUS.md``;
+the test suite checks that the committed table is what a run produces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from casepilot.bpmn import ManualClock, ProcessFailed, ProcessInstance, load_processes
+from casepilot.errors import CasepilotError, DefinitionError
+
+CORPUS = Path(__file__).resolve().parent / "corpus" / "spiffworkflow"
+TABLE = Path(__file__).resolve().parent / "CORPUS.md"
+_CALLED = re.compile(rb'calledElement="([^"]+)"')
+_DECISION = re.compile(rb'(?:decisionRef="|calledDecisionId>)([^"<]+)')
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+_PROCESS = re.compile(rb'<(?:bpmn2?:)?process[^>]*\bid="([^"]+)"')
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    file: str
+    deployed: bool
+    detail: str
+    """The reason it was refused, or what each process did: ``id: completed|waiting|failed (why)``."""
+
+
+def _companions(path: Path) -> list[Path]:
+    """The files of ``path``'s folder defining the processes it calls (transitively)."""
+    folder = sorted(p for p in path.parent.glob("*.bpmn") if p != path)
+    defines = {pid.decode(): p for p in folder for pid in _PROCESS.findall(p.read_bytes())}
+    chosen: list[Path] = []
+    todo = [path]
+    while todo:
+        for called in _CALLED.findall(todo.pop().read_bytes()):
+            other = defines.get(called.decode())
+            if other is not None and other not in chosen:
+                chosen.append(other)
+                todo.append(other)
+    return chosen
+
+
+def _decision_files(path: Path) -> list[Path]:
+    """The DMN files of the folder (or its dmn/) defining the decisions the model names."""
+    wanted = {d.decode() for d in _DECISION.findall(path.read_bytes())}
+    found = []
+    for candidate in sorted(path.parent.glob("*.dmn")) + sorted((path.parent / "dmn").glob("*.dmn")):
+        text = candidate.read_bytes()
+        if any(f'id="{d}"'.encode() in text for d in wanted):
+            found.append(candidate)
+    return found
+
+
+def _first_problem(exc: DefinitionError) -> str:
+    first = exc.problems[0] if exc.problems else exc
+    text = first.message.split("\n")[0]
+    text = _ADDRESS.sub("", text.replace(str(CORPUS) + "/", ""))
+    more = f" (+{len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+    return f"{first.element or '-'}: {text[:160]}{more}"
+
+
+def _drive(instance: ProcessInstance, clock: ManualClock) -> str:
+    for _ in range(200):
+        if instance.completed:
+            return "completed"
+        users, calls = instance.user_tasks(), instance.service_calls()
+        if users:
+            instance.complete_user_task(users[0].task_id)
+        elif calls:
+            instance.complete_service(calls[0].call_id, None)
+        else:
+            before = instance.dump()
+            clock.advance(dt.timedelta(days=1))
+            instance.advance()
+            if instance.dump() == before and clock.now > dt.datetime(2026, 2, 1, tzinfo=dt.UTC):
+                return f"waiting at {', '.join(instance.active_elements()) or '-'}"
+    return f"still running after 200 steps at {', '.join(instance.active_elements())}"
+
+
+def run_file(path: Path) -> Outcome:
+    name = str(path.relative_to(CORPUS))
+    dmn = _decision_files(path)
+    try:
+        defs = load_processes([path, *_companions(path)], decisions=dmn)
+    except DefinitionError as exc:
+        return Outcome(name, False, _first_problem(exc))
+    results = []
+    for pid in sorted(p for p, d in defs.processes.items() if d.file == str(path)):
+        clock = ManualClock()
+        try:
+            instance = ProcessInstance.start(defs, pid, clock=clock)
+            results.append(f"{pid}: {_drive(instance, clock)}")
+        except (ProcessFailed, CasepilotError) as exc:
+            results.append(f"{pid}: failed ({_ADDRESS.sub('', str(exc).splitlines()[0])[:120]})")
+    return Outcome(name, True, "; ".join(results) or "no executable process of its own")
+
+
+def run_all() -> list[Outcome]:
+    return [run_file(p) for p in sorted(CORPUS.rglob("*.bpmn"))]
+
+
+def table(outcomes: list[Outcome]) -> str:
+    deployed = [o for o in outcomes if o.deployed]
+    completed = [o for o in deployed if o.detail and all(": completed" in part for part in o.detail.split("; "))]
+    lines = [
+        "# SpiffWorkflow's test models through casepilot.bpmn",
+        "",
+        "Generated by `python -m tests.bpmn.corpus_run` (checked by tests/bpmn/test_bpmn_corpus.py).",
+        "Models: SpiffWorkflow's test suite at commit 8c6e00f (LGPL-3.0, `corpus/spiffworkflow/COPYING`).",
+        "Refused models are listed with casepilot's first reason; deployed ones with what each process did",
+        "when driven by a generic host (user tasks completed with no data, service calls answered with null,",
+        "the clock moved a day at a time).",
+        "",
+        f"**{len(outcomes)} models: {len(deployed)} deployed ({len(completed)} ran to completion), "
+        f"{len(outcomes) - len(deployed)} refused.**",
+        "",
+        "| model | deployed | outcome or reason |",
+        "|---|---|---|",
+    ]
+    for o in outcomes:
+        detail = o.detail.replace("|", "\\|")
+        lines.append(f"| `{o.file}` | {'yes' if o.deployed else 'no'} | {detail} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    TABLE.write_text(table(run_all()))
+    print(TABLE.read_text().splitlines()[8])
