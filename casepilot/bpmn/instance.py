@@ -105,6 +105,11 @@ def _serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
+def _definitions(definition: Any) -> list[Any]:
+    """An event definition and, for a multiple one (event-based gateways), the ones inside."""
+    return [definition, *getattr(definition, "event_definitions", [])]
+
+
 class ProcessInstance:
     """One execution of a :class:`ProcessDefinition` (see the module docstring)."""
 
@@ -171,7 +176,7 @@ class ProcessInstance:
     def _active_tasks(self) -> list[Any]:
         mask = TaskState.READY | TaskState.STARTED | TaskState.WAITING
         return [t for t in self.workflow.get_tasks(state=mask)
-                if not (isinstance(t.task_spec, BoundaryEvent) and t.has_state(TaskState.WAITING))
+                if not isinstance(t.task_spec, BoundaryEvent)  # armed, not holding a token
                 and getattr(t.task_spec, "bpmn_id", None)]
 
     def advance(self) -> None:
@@ -256,6 +261,12 @@ class ProcessInstance:
     def send_message(self, name: str, payload: Any = None) -> None:
         """Deliver message ``name`` (its payload is merged into the data when a dict)."""
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        waiting_tasks = list(self.workflow.event_manager.tasks.values())
+        if not any(t.task_spec.catches(t, event) for t in waiting_tasks):
+            waiting = {d.name for t in waiting_tasks for d in _definitions(t.task_spec.event_definition)
+                       if isinstance(d, MessageEventDefinition)}
+            raise UnknownPlanItem(f"the process is not waiting for message {name!r} (it waits for: "
+                                  f"{', '.join(sorted(waiting)) or 'no message'})")
         self._run(lambda: self.workflow.send_event(event))
 
     def active_elements(self) -> list[str]:

@@ -76,3 +76,15 @@ def test_answering_something_that_is_not_waiting_is_refused() -> None:
     instance.complete_user_task(task.task_id)
     with pytest.raises(IllegalTransition):
         instance.complete_user_task(task.task_id)
+
+
+def test_a_message_nobody_waits_for_is_refused_without_failing_the_process() -> None:
+    from casepilot.errors import UnknownPlanItem
+
+    defs = load_processes([MODELS / "events.bpmn"])
+    instance = ProcessInstance.start(defs, "boundaries")
+    with pytest.raises(UnknownPlanItem, match="not waiting for message 'nonsense'.*note, withdrawn"):
+        instance.send_message("nonsense")
+    assert instance.failure is None
+    instance.send_message("withdrawn")
+    assert instance.completed
