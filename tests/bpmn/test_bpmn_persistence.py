@@ -83,7 +83,7 @@ def test_a_message_nobody_waits_for_is_refused_without_failing_the_process() -> 
 
     defs = load_processes([MODELS / "events.bpmn"])
     instance = ProcessInstance.start(defs, "boundaries")
-    with pytest.raises(UnknownPlanItem, match="not waiting for message 'nonsense'.*note, withdrawn"):
+    with pytest.raises(UnknownPlanItem, match=r"not waiting for message 'nonsense'.*note, withdrawn"):
         instance.send_message("nonsense")
     assert instance.failure is None
     instance.send_message("withdrawn")
