@@ -167,8 +167,8 @@ def _history(orch: Orchestrator, case_id: str) -> list[str]:
     return [e.kind for e in orch.store.history(case_id, limit=10_000)]
 
 
-AUDIT_OF_A_REFUSAL = {"error", "state"}
-"""A refused reveal is itself recorded (by design): an ``error`` event and the step's ``state``."""
+AUDIT_OF_A_REFUSAL = {"error", "state", "state_delta"}
+"""A refused reveal is itself recorded (by design): an ``error`` event and the step's ``state`` (or ``state_delta``)."""
 
 
 def _fill(value: Any, bundle: dict[str, str]) -> Any:
