@@ -90,9 +90,6 @@ class Settings(BaseSettings):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         return Store.from_url(url, **kwargs)
 
-    def model_configured(self) -> bool:
-        return bool(self.model or self.openai_api_key or self.openai_base_url)
-
 
 class SettingsError(ValueError):
     """A variable (or ``.env`` line) casepilot cannot use; the message names it and says why."""
