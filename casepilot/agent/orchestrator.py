@@ -25,7 +25,7 @@ from typing import Any
 from langgraph.types import Command, Durability
 
 from casepilot.agent._task_kinds import sync_children
-from casepilot.agent.bundle import bundle_files, load_files, load_folder
+from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
 from casepilot.agent.chat import answer
 from casepilot.agent.checkpointing import checkpointer_for
 from casepilot.agent.context import AgentRuntime
@@ -141,10 +141,13 @@ class Orchestrator:
         """Validate and deploy a bundle given as file name -> content (what a folder would hold).
 
         For callers without a folder — an HTTP upload, a bundle kept in another database —
-        validated exactly like ``deploy`` (every problem in one ``DefinitionError``).
+        validated exactly like ``deploy`` (every problem in one ``DefinitionError``). Only the
+        files the manifest declares are stored, as for a folder: an upload's extras are not part
+        of the definition or its hash.
         """
         bundle = load_files(files, self.registry, redactor=self.runtime.privacy)
-        return self.store.deploy(bundle.key, DefinitionBundle(files=dict(files),
+        declared = declared_files(bundle.manifest, bundle.folder)
+        return self.store.deploy(bundle.key, DefinitionBundle(files={name: files[name] for name in declared},
                                                                metadata={"description": bundle.manifest.description}))
 
     def start_case(

@@ -128,6 +128,19 @@ def test_deploy_stores_only_the_declared_files(tmp_path: Path) -> None:
                                                               "my_tools.py"]
 
 
+def test_deploy_files_stores_only_the_declared_files(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path / "bundle")
+    files: dict[str, str | bytes] = dict(bundle_files(bundle))
+    resolve_bundle_tools(bundle)  # the upload's tool code is already loaded in this process
+    with Store.from_url(f"sqlite:///{tmp_path}/cases.db") as store:
+        orch = Orchestrator(store, registry=bundle_registry(bundle))
+        first = orch.deploy_files({**files, "scratch.txt": "notes", "try_it.py": "print('hello')"})
+        assert sorted(store.definition("doubling").files) == sorted(files)
+        again = orch.deploy_files({**files, "scratch.txt": "other notes"})
+        assert again.version == first.version  # extras change neither the definition nor its hash
+        orch.close()
+
+
 @pytest.mark.parametrize(("tools_line", "message"), [
     ("tools: [no_such_module:registry]", "no module 'no_such_module': put no_such_module.py in the bundle folder"),
     ("tools: [my_tools:nothing]", "my_tools has no attribute 'nothing'"),
