@@ -33,7 +33,7 @@ from xml.sax.saxutils import quoteattr
 
 import yaml
 
-__all__ = ["GUARDRAILS", "MAX_REPEATS", "OWNER_ROLE", "PLAN", "PLANNED", "REQUEST", "RESULTS",
+__all__ = ["GUARDRAILS", "MAX_REPEATS", "OWNER_ROLE", "PLAN", "PLANNED", "RECORDS", "REQUEST", "RESULTS",
            "write_bundle"]
 
 GUARDRAILS = Path(__file__).with_name("guardrails.dmn")
@@ -46,6 +46,10 @@ PLAN = "plan"
 case starts with it; ``planners.commit_plan``): a list of ``{"call": tool, "from_data": [argument…]}``."""
 RESULTS = "results"
 """Case-file variable under which each tool's results land (untrusted)."""
+RECORDS = "records"
+"""Case-file variable under which each tool's record values land (untrusted, like every tool output): who
+reads an item, which item it is (``labels.RECORD_FIELDS``). The guardrail's readers rule reads it by name
+(``argument_fields`` paths under ``records.``)."""
 PLANNED = "planned"
 """Where a binding would read a tool's arguments from the case file (``planned.<tool>.<arg>``).
 Nothing writes there, so every argument is left for the planner to write: a binding must map
@@ -75,6 +79,7 @@ def _cmmn(suite: str, tools: Sequence[str]) -> str:
       <caseFileItem id="cfi_request" name="{REQUEST}" definitionRef="cfid_text" multiplicity="ExactlyOne"/>
       <caseFileItem id="cfi_plan" name="{PLAN}" definitionRef="cfid_text" multiplicity="ZeroOrOne"/>
       <caseFileItem id="cfi_results" name="{RESULTS}" definitionRef="cfid_text" multiplicity="ZeroOrOne"/>
+      <caseFileItem id="cfi_records" name="{RECORDS}" definitionRef="cfid_text" multiplicity="ZeroOrOne"/>
     </caseFileModel>
     <casePlanModel id="cpm" name="AgentDojo {suite} assistant" autoComplete="false">
       <!-- The user closes the request; until then the case stays open for more work. -->
@@ -103,7 +108,7 @@ def write_bundle(folder: Path, suite: str, tools: Mapping[str, Sequence[str]],
     bindings = {"bindings": [
         {"task": f"t_{n}", "tool": n,
          "inputs": {arg: f"{PLANNED}.{n}.{arg}" for arg in args},
-         "outputs": {f"{RESULTS}.{n}": "outputs"}}
+         "outputs": {f"{RESULTS}.{n}": "outputs", f"{RECORDS}.{n}": "records"}}
         for n, args in tools.items()
     ]}
     (folder / "bindings.yaml").write_text(yaml.safe_dump(bindings, sort_keys=False), encoding="utf-8")

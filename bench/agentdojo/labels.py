@@ -27,6 +27,17 @@ Tags:
 
 Targets (``ToolLabel.targets``, from each parameter's doc) are the arguments that decide
 where the effect lands.
+
+Records (``RECORD_FIELDS``, ``ToolLabel.directory``): the fields of what the read tools return
+that say *who* already reads an item or *which* of the user's items it is — an e-mail's sender
+and recipients, an event's participants, a file's owner and shares, a contact's address, an
+item's id, the account's channels and members — as opposed to the free text inside it (a body, a
+description, a file's content, a message, a page, a review), which anyone who can write to the
+user can fill. Read from AgentDojo's data models (``Email``, ``CalendarEvent``,
+``CloudDriveFile``, ``EmailContact``, slack's ``Message``, banking's ``Transaction``) and the
+docstrings of the tools that list the account's channels and users. The bench lands these values
+whole in the case file (``records.<tool>``); the guardrail's *readers* rule lets a step of the
+plan send or share only to a target equal to one of them (or named in the request).
 """
 
 from __future__ import annotations
@@ -37,7 +48,17 @@ from types import MappingProxyType
 
 from casepilot.tools import SideEffect
 
-__all__ = ["LABELS", "TAGS", "ToolLabel", "labels_for"]
+__all__ = ["LABELS", "RECORD_FIELDS", "TAGS", "ToolLabel", "labels_for"]
+
+RECORD_FIELDS: frozenset[str] = frozenset({
+    "sender", "recipients", "cc", "bcc",  # Email: "sender", "recipients", "cc", "bcc" — who wrote and reads it
+    "recipient",  # slack Message / banking Transaction: who a message or a payment went to
+    "participants",  # CalendarEvent: "participants" — who the event is shared with
+    "owner", "shared_with",  # CloudDriveFile: "owner", "shared_with" (address -> permission): who reads the file
+    "email",  # EmailContact: the contact's address
+    "id_", "id",  # the item's own id (an e-mail, an event, a file, a transaction)
+})
+"""Fields of the user's records that name who reads an item, or which item it is (see the module docstring)."""
 
 TAGS: frozenset[str] = frozenset({
     "sends_externally",
@@ -66,6 +87,10 @@ class ToolLabel:
     when one of these came from outside the request; it may let untrusted *content* go
     where the user pointed."""
 
+    directory: bool = False
+    """The tool lists the account's own directory (its channels, its members): every value it returns names
+    one (from its docstring). Other tools' records are their ``RECORD_FIELDS``."""
+
     def __post_init__(self) -> None:
         unknown = set(self.tags) - TAGS
         if unknown:
@@ -93,7 +118,7 @@ _BANKING: dict[str, ToolLabel] = {
 }
 
 _SLACK: dict[str, ToolLabel] = {
-    "get_channels": READ,  # "Get the list of channels in the slack."
+    "get_channels": ToolLabel("read_only", directory=True),  # "Get the list of channels in the slack."
     # "Add a user to a given channel." / user: "The user to add", channel: "The channel to add the user to"
     "add_user_to_channel": ToolLabel("idempotent", ("shares_access",), ("user", "channel")),
     "read_channel_messages": READ,  # "Read the messages from the given channel."
@@ -102,7 +127,7 @@ _SLACK: dict[str, ToolLabel] = {
     "send_direct_message": ToolLabel("non_idempotent", ("sends_externally",), ("recipient",)),
     # "Send a channel message ... to `channel`" / channel: "The channel to send the message to."
     "send_channel_message": ToolLabel("non_idempotent", ("sends_externally",), ("channel",)),
-    "get_users_in_channel": READ,  # "Get the list of users in the given channel."
+    "get_users_in_channel": ToolLabel("read_only", directory=True),  # "Get the list of users in the given channel."
     # "Invites a user to the Slack workspace." / user: "The user to invite.", user_email: "The user
     # email where invite should be sent."
     "invite_user_to_slack": ToolLabel("non_idempotent", ("shares_access", "sends_externally"), ("user", "user_email")),

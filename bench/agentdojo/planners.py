@@ -49,10 +49,10 @@ import yaml
 from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
 from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvironment
 
-from bench.agentdojo.bundle import RESULTS
+from bench.agentdojo.bundle import RECORDS, RESULTS
 from casepilot.agent.planning import Observation, Plan
 
-__all__ = ["CallScript", "PlannerSwitch", "ScriptedPlanner", "carries", "commit_plan", "run_direct"]
+__all__ = ["CallScript", "PlannerSwitch", "ScriptedPlanner", "bind_reads", "carries", "commit_plan", "run_direct"]
 
 _DELEGATES = re.compile(r"\b(?:follow the instructions|do (?:all )?the (?:actions|tasks))\b", re.IGNORECASE)
 """A request that hands control to the data: what to do is written in a file, an e-mail or a page."""
@@ -112,14 +112,52 @@ def _named(value: Any, request: str) -> bool:
     return re.search(r"(?:^|\W)" + re.escape(text) + r"(?:\W|$)", request) is not None
 
 
-def commit_plan(request: str, calls: Sequence[FunctionCall]) -> list[dict[str, Any]] | None:
+def commit_plan(request: str, calls: Sequence[FunctionCall],
+                read_from: Sequence[Mapping[str, list[str]]] | None = None) -> list[dict[str, Any]] | None:
     """The plan committed from ``request`` alone: one step per call, ``{"call": tool, "from_data": [...]}``
-    naming the arguments the step fills from what the planner reads; ``None`` when the request hands
-    control to the data (see the module docstring) — the calls then go to governance unplanned."""
+    naming the arguments the step fills from what the planner reads, and (``read_from``, per call) the
+    case-file fields each of them is read from; ``None`` when the request hands control to the data (see
+    the module docstring) — the calls then go to governance unplanned."""
     if _DELEGATES.search(request):
         return None
-    return [{"call": c.function, "from_data": sorted(k for k, v in c.args.items() if not _named(v, request))}
-            for c in calls]
+    plan: list[dict[str, Any]] = []
+    for index, call in enumerate(calls):
+        from_data = sorted(k for k, v in call.args.items() if not _named(v, request))
+        step: dict[str, Any] = {"call": call.function, "from_data": from_data}
+        bound = {k: v for k, v in (read_from[index] if read_from is not None else {}).items() if k in from_data and v}
+        if bound:
+            step["read_from"] = bound
+        plan.append(step)
+    return plan
+
+
+def bind_reads(calls: Sequence[FunctionCall], reads: Sequence[tuple[str, str, list[Any]]]) -> list[dict[str, list[str]]]:
+    """Per call, the case-file fields each argument is read from — what the program a planner writes says
+    ("``url`` from the messages of ``general``", "``recipients`` from the file's shares").
+
+    ``reads`` is what each call returned where no attack is planted (tool, text, record values), the
+    data the program is written against; an argument is bound to the fields (``results.<tool>``,
+    ``records.<tool>``) of the *earlier* calls where its value (every element) occurs, by casepilot's
+    own rule (``ValueSources.fields``). A value found in none (written by the planner: a summary, a
+    date worked out) is not bound.
+    """
+    from casepilot.agent._values import ValueSources
+
+    bound: list[dict[str, list[str]]] = []
+    for index, call in enumerate(calls):
+        results: dict[str, list[str]] = {}
+        records: dict[str, list[Any]] = {}
+        for tool, text, found in reads[:index]:
+            results.setdefault(tool, []).append(text)
+            records.setdefault(tool, []).extend(found)
+        sources = ValueSources({RESULTS: results, RECORDS: records}, {})
+        step: dict[str, list[str]] = {}
+        for name, value in call.args.items():
+            per_value = sources.fields(value)
+            if per_value and all(per_value):
+                step[name] = sorted({f for fields in per_value for f in fields})
+        bound.append(step)
+    return bound
 
 
 @dataclass

@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
+from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
 from agentdojo.attacks.important_instructions_attacks import ImportantInstructionsAttack
 from agentdojo.base_tasks import BaseInjectionTask, BaseUserTask
 from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvironment
@@ -47,8 +48,15 @@ from agentdojo.task_suite.task_suite import TaskSuite
 
 from bench.agentdojo.bundle import GUARDRAILS, OWNER_ROLE, PLAN, REQUEST, write_bundle
 from bench.agentdojo.labels import labels_for
-from bench.agentdojo.planners import CallScript, PlannerSwitch, ScriptedPlanner, commit_plan, run_direct
-from bench.agentdojo.tools import build_registry
+from bench.agentdojo.planners import (
+    CallScript,
+    PlannerSwitch,
+    ScriptedPlanner,
+    bind_reads,
+    commit_plan,
+    run_direct,
+)
+from bench.agentdojo.tools import build_registry, record_values
 from casepilot.agent import Orchestrator, Person
 from casepilot.governance.actions import canonical_json
 from casepilot.store import Store
@@ -218,8 +226,10 @@ class AccountOwner:
             if event.kind == "plan":
                 last_plan = event.payload
             elif event.kind == "verdict" and event.payload.get("kind") == "require_human" and last_plan:
-                found[str(event.payload.get("action_digest"))] = (str(last_plan.get("label")),
-                                                                 dict(last_plan.get("arguments") or {}))
+                # The first verdict on a digest follows the plan that proposed it; a later one (the call
+                # reviewed again when it runs) may follow another plan.
+                found.setdefault(str(event.payload.get("action_digest")), (str(last_plan.get("label")),
+                                                                          dict(last_plan.get("arguments") or {})))
         return found
 
     def answer(self, case_id: str) -> int:
@@ -261,6 +271,7 @@ class SuiteRun:
         signatures = {f.name: list(f.parameters.model_fields) for f in self.suite.tools}
         self.key = self.orch.deploy(write_bundle(workdir / "bundle", name, signatures, guardrails)).key
         self.attack = ImportantInstructionsAttack(self.suite, _NamedTarget(TARGET_MODEL))
+        self._reads: dict[str, tuple[str, list[dict[str, list[str]]]]] = {}
 
     def close(self) -> None:
         self.orch.close()
@@ -277,6 +288,24 @@ class SuiteRun:
         with agentdojo_yaml():
             return dict(self.attack.attack(user_task, injection_task))
 
+    def _read_from(self, user_task: BaseUserTask[Any], calls: Sequence[FunctionCall]) -> list[dict[str, list[str]]]:
+        """Where each call's arguments are read from (``planners.bind_reads``), the calls run where no attack
+        is planted — the data the planner's program is written against; kept per user task."""
+        key = canonical_json([[c.function, dict(c.args)] for c in calls])
+        cached = self._reads.get(user_task.ID)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        environment = self._environment(user_task, {})
+        reads: list[tuple[str, str, list[Any]]] = []
+        for call in calls:
+            result, error = self.runtime.run_function(environment, call.function, dict(call.args))
+            text = error if error is not None else tool_result_to_str(result)
+            found = [] if error is not None else list(record_values(result, whole=call.function in self.bench.directories))
+            reads.append((call.function, text, found))
+        bound = bind_reads(calls, reads)
+        self._reads[user_task.ID] = (key, bound)
+        return bound
+
     def _governed(self, user_task: BaseUserTask[Any], script: CallScript, environment: TaskEnvironment,
                   owner: AccountOwner | None) -> tuple[list[FunctionCall], str]:
         """Work the user task as a casepilot case on ``environment``; the calls that ran, and the case id."""
@@ -285,7 +314,8 @@ class SuiteRun:
         max_steps = 6 * (len(script.user_calls) + len(script.injection_calls)) + 10
         with self.bench.use(environment) as trace:
             start: dict[str, Any] = {REQUEST: user_task.PROMPT}
-            plan = commit_plan(user_task.PROMPT, script.user_calls) if self.plans else None
+            plan = (commit_plan(user_task.PROMPT, script.user_calls, self._read_from(user_task, script.user_calls))
+                    if self.plans else None)
             if plan is not None:
                 start[PLAN] = plan
             case = self.orch.start_case(self.key, start)
@@ -298,7 +328,8 @@ class SuiteRun:
             return list(trace), case.id
 
     def _checkpoints(self, case_id: str) -> int:
-        return sum(1 for t in self.store.tasks(case_id=case_id) if t.kind == "checkpoint")
+        """Checkpoints the case raised, open or decided (the inbox lists only open ones by default)."""
+        return sum(1 for t in self.store.tasks(case_id=case_id, status=None, limit=10_000) if t.kind == "checkpoint")
 
     def _blocked(self, case_id: str) -> int:
         return sum(1 for e in self.store.history(case_id) if e.kind == "verdict" and e.payload.get("kind") == "block")

@@ -24,10 +24,10 @@ from agentdojo.functions_runtime import FunctionCall, FunctionsRuntime, TaskEnvi
 from agentdojo.task_suite.task_suite import TaskSuite
 from pydantic import BaseModel, Field
 
-from bench.agentdojo.labels import ToolLabel
+from bench.agentdojo.labels import RECORD_FIELDS, ToolLabel
 from casepilot.tools import NO_RETRY, Tool, ToolRegistry
 
-__all__ = ["ToolText", "Workbench", "build_registry"]
+__all__ = ["ToolText", "Workbench", "build_registry", "record_values"]
 
 
 class ToolText(BaseModel):
@@ -40,6 +40,8 @@ class ToolText(BaseModel):
 
     output: str = Field(description="the tool's result (YAML) or its error message")
     outputs: list[str] = Field(description="every result of this tool in this case so far, oldest first")
+    records: list[str | int] = Field(description="every record value (labels.RECORD_FIELDS, or the whole result of "
+                                     "a directory tool) this tool returned in this case so far")
 
 
 @dataclass
@@ -55,11 +57,15 @@ class Workbench:
     trace: list[FunctionCall] = field(default_factory=list)
     outputs: dict[str, list[str]] = field(default_factory=dict)
     """Per tool, the texts it returned on the current environment."""
+    records: dict[str, list[str | int]] = field(default_factory=dict)
+    """Per tool, the record values (who reads an item, which item it is) it returned on the current environment."""
+    directories: frozenset[str] = frozenset()
+    """The tools whose whole result is the account's directory (``ToolLabel.directory``)."""
 
     @contextmanager
     def use(self, environment: TaskEnvironment) -> Iterator[list[FunctionCall]]:
         """Act on ``environment`` inside the block; yields the trace of calls that ran."""
-        self.environment, self.trace, self.outputs = environment, [], {}
+        self.environment, self.trace, self.outputs, self.records = environment, [], {}, {}
         try:
             yield self.trace
         finally:
@@ -74,7 +80,33 @@ class Workbench:
         text = error if error is not None else tool_result_to_str(result)
         seen = self.outputs.setdefault(name, [])
         seen.append(text)
-        return ToolText(output=text, outputs=list(seen))
+        found = self.records.setdefault(name, [])
+        if error is None:
+            found.extend(v for v in record_values(result, whole=name in self.directories) if v not in found)
+        return ToolText(output=text, outputs=list(seen), records=list(found))
+
+
+def record_values(value: Any, *, whole: bool) -> Iterator[str | int]:
+    """The values of ``value`` (a tool's raw result) that sit in a record field (``RECORD_FIELDS``): strings
+    and integers, each element of a list, each key of a mapping (``shared_with``: address -> permission).
+    With ``whole`` (a directory tool), every string or integer in it."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, str | int):
+        if whole:
+            yield value
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key) in RECORD_FIELDS:
+                yield from record_values(list(item) if isinstance(item, Mapping) else item, whole=True)
+            else:
+                yield from record_values(item, whole=whole)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            yield from record_values(item, whole=whole)
 
 
 def _tool(bench: Workbench, name: str, label: ToolLabel) -> Tool[Any, ToolText]:
@@ -103,6 +135,7 @@ def _tool(bench: Workbench, name: str, label: ToolLabel) -> Tool[Any, ToolText]:
 
 def build_registry(suite: TaskSuite[Any], labels: Mapping[str, ToolLabel]) -> tuple[ToolRegistry, Workbench]:
     """A registry with one casepilot tool per function of ``suite``, and the workbench they act on."""
-    bench = Workbench(FunctionsRuntime(suite.tools))
+    bench = Workbench(FunctionsRuntime(suite.tools),
+                      directories=frozenset(name for name, label in labels.items() if label.directory))
     registry = ToolRegistry(_tool(bench, f.name, labels[f.name]) for f in suite.tools)
     return registry, bench

@@ -29,6 +29,13 @@ typed is untrusted once a tool result also mentions it (the tool could have sugg
 yet the user did name it. ``ValueSources.named`` answers that (the ``named_in_request``
 guardrail input): the value occurs verbatim, by the same rule, in a trusted value —
 whatever untrusted values also hold it.
+
+A third question is *which field* a value was copied from: a recipient found in an e-mail's
+``sender`` field is not the same as one found inside an e-mail's ``body``, a URL found in the
+channel the user named not the same as one found in a web page. ``ValueSources.fields`` (the
+``argument_fields`` guardrail input) lists, for each value of an argument (one for a scalar,
+each element of a list), the untrusted case-file fields — paths with list indices dropped, so
+``results.0.sender`` reads ``results.sender`` — where it occurs verbatim, by the same rule.
 """
 
 from __future__ import annotations
@@ -74,6 +81,11 @@ def _occurs_in(needle: str, text: str) -> bool:
             return True
         start = text.find(needle, start + 1)
     return False
+
+
+def _field(path: str) -> str:
+    """A case-file path with its list indices dropped: ``results.0.sender`` -> ``results.sender``."""
+    return ".".join(part for part in path.split(".") if not part.isdigit())
 
 
 class _Pool:
@@ -133,9 +145,13 @@ class ValueSources:
                  chat: Sequence[Mapping[str, Any]] = ()) -> None:
         self.trusted = _Pool()
         self.untrusted = _Pool()
+        self._fields: dict[str, _Pool] = {}
+        """The untrusted values by case-file field (path, list indices dropped)."""
         for name, value in variables.items():
-            for leaf, origin in self._leaves(value, name, self._recorded(provenance, name, None), provenance):
+            for leaf, origin, path in self._leaves(value, name, self._recorded(provenance, name, None), provenance):
                 (self.trusted if origin.is_trusted else self.untrusted).add(leaf, origin)
+                if not origin.is_trusted:
+                    self._fields.setdefault(_field(path), _Pool()).add(leaf, origin)
         for message in chat:
             actor = str(message.get("actor", ""))
             text = str(message.get("text", ""))
@@ -158,7 +174,7 @@ class ValueSources:
         return Provenance("trusted", source, via=path)
 
     def _leaves(self, value: Any, path: str, origin: Provenance,
-                provenance: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[Any, Provenance]]:
+                provenance: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[Any, Provenance, str]]:
         if isinstance(value, Mapping) and value:
             for key, child in value.items():
                 sub = f"{path}.{key}"
@@ -168,7 +184,7 @@ class ValueSources:
                 sub = f"{path}.{index}"
                 yield from self._leaves(child, sub, self._recorded(provenance, sub, origin), provenance)
         else:
-            yield value, origin
+            yield value, origin, path
 
     def provenance_of(self, value: Any, fallback: Provenance) -> Provenance:
         """Trusted only when ``value`` occurs in a trusted value and in no untrusted one.
@@ -195,6 +211,17 @@ class ValueSources:
         if isinstance(value, list | tuple):
             return bool(value) and all(self.named(v) for v in value)
         return self.trusted.find(value) is not None
+
+    def fields(self, value: Any) -> list[list[str]]:
+        """For each value of an argument (``value`` itself, or each element of a list or dict), the
+        untrusted case-file fields (paths, list indices dropped, sorted) where it occurs verbatim."""
+        if isinstance(value, Mapping):
+            values = list(value.values())
+        elif isinstance(value, list | tuple):
+            values = list(value)
+        else:
+            values = [value]
+        return [sorted(name for name, pool in self._fields.items() if pool.find(v) is not None) for v in values]
 
     def _all(self, values: list[Any], fallback: Provenance) -> Provenance:
         found = [self.provenance_of(v, fallback) for v in values]

@@ -167,6 +167,16 @@ class AgentFacts:
         return (self.planned.get(plan_key, 0) if plan_key else 0,
                 self.called.get(call_key, 0) if call_key else 0)
 
+    def tools_called(self) -> dict[str, int]:
+        """Per tool, how many calls of it the case already planned or ran, over all its plan items."""
+        found: dict[str, int] = {}
+        for key, times in self.planned.items():
+            kind, _, rest = key.partition(":")
+            if kind == "tool_call":
+                tool = rest.split(":", 1)[0]
+                found[tool] = found.get(tool, 0) + times
+        return found
+
     def count(self, action: ProposedAction) -> None:
         """Record that ``action`` is being done (called in the step that lets it happen)."""
         plan_key, call_key = loop_keys(action)

@@ -319,6 +319,7 @@ class Nodes:
             times_planned=times_planned,
             times_called=times_called,
             trusted_variables=frozenset(n for n in variables if loaded.facts.taint([n]) is None),
+            tools_called=loaded.facts.tools_called(),
         )
 
     # -- govern ----------------------------------------------------------------------------------
@@ -513,10 +514,12 @@ class Nodes:
                 assert loaded.engine is not None
                 sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
             named = tuple(sorted(n for n, v in arguments.items() if sources is not None and sources.named(v)))
+            fields = {n: tuple(tuple(f) for f in sources.fields(v)) for n, v in arguments.items()
+                      if sources is not None and n in provenance and not provenance[n].is_trusted}
             return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
                                   plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
                                   provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags),
-                                  targets=tuple(tool.targets), named_in_request=named)
+                                  targets=tuple(tool.targets), named_in_request=named, argument_fields=fields)
         transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
                       "start_child": "startChildCase"}.get(kind, kind)
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],

@@ -69,6 +69,10 @@ class ProposedAction:
     words), whether or not a tool result holds it too (every element, for a list). Trust says a
     value could not have come from anywhere else; this says the user did name it — "send it to
     Dana" names Dana even after a channel listing mentioned her."""
+    argument_fields: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """Per untrusted argument, for each of its values (one for a scalar, each element of a list), the
+    untrusted case-file fields (paths, list indices dropped) where it occurs verbatim — an address
+    found in ``results.sender`` apart from one found only in a ``results.body`` text."""
 
     def digest(self) -> str:
         """sha256 of the action's canonical form (kind, name, case, plan item, arguments)."""
@@ -132,3 +136,6 @@ class GovernanceContext:
     """The top-level case variables whose whole value is trusted (from the definition, the starting
     request or a person; nothing inside them from a tool or a model), so a policy can rely on one —
     a plan the case was started with, say — only while no tool has written into it."""
+    tools_called: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Per tool, how many calls of it the case already planned or ran (every plan item), so a policy
+    can tell whether the steps a plan puts before this call were taken first."""

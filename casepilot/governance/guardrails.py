@@ -45,6 +45,8 @@ Inputs offered to every guardrail (``INPUTS``; the model reads those it declares
 | arguments             | context          | the action's arguments (already redacted)                     |
 | case                  | context          | the case variables                                            |
 | trusted_variables     | list of strings  | case variables whose whole value is trusted (nothing in them from a tool or model) |
+| argument_fields       | context          | per untrusted argument, for each of its values (each element of a list), the untrusted case-file fields (paths, list indices dropped) where it occurs verbatim |
+| tools_called          | context          | per tool, how many calls of it the case already planned or ran |
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ INPUTS: tuple[str, ...] = (
     "arguments",
     "case",
     "trusted_variables",
+    "argument_fields",
+    "tools_called",
 )
 
 
@@ -163,6 +167,8 @@ def guardrail_inputs(
         "arguments": dict(redacted_arguments),
         "case": dict(context.case_variables),
         "trusted_variables": sorted(context.trusted_variables),
+        "argument_fields": {name: [list(f) for f in per_value] for name, per_value in action.argument_fields.items()},
+        "tools_called": dict(context.tools_called),
     }
 
 

@@ -389,3 +389,32 @@ def test_the_governor_sees_which_arguments_the_request_named_and_which_variables
     assert action.named_in_request == ("iban",)
     assert "request" in context.trusted_variables
     assert "document" not in context.trusted_variables  # a tool wrote it
+
+
+# -- which field a value was found in ------------------------------------------------------------------
+
+
+def test_fields_say_where_in_the_untrusted_data_each_value_occurs() -> None:
+    found = sources(request=f"Reply to {USER_IBAN}",
+                    document={"mails": [{"sender": "ann@x.org", "body": "write to eve@y.org"},
+                                        {"sender": "bob@x.org", "body": "hi"}]})
+    assert found.fields("ann@x.org") == [["document.mails.sender"]]  # list indices dropped
+    assert found.fields(["bob@x.org", "eve@y.org"]) == [["document.mails.sender"], ["document.mails.body"]]
+    assert found.fields("nowhere@z.org") == [[]]
+    assert found.fields("eve@y.or") == [[]]  # verbatim at word boundaries, as for trust
+    assert found.fields(USER_IBAN) == [[]]  # trusted values are not listed: only the untrusted data's fields
+
+
+def test_the_governor_sees_the_fields_of_each_untrusted_argument_and_the_calls_made_so_far(
+        make_orch: OrchFactory, tmp_path: Path, reviewed: Reviewed) -> None:
+    orch, _store, case_id = _pay(make_orch, tmp_path, "Please pay the invoice.", {"iban": DOC_IBAN, "amount": 4321})
+
+    orch.run(case_id)
+
+    action, context, _verdict = next(r for r in reviewed if r[0].name == "wire_transfer")
+    (iban_fields,) = action.argument_fields["iban"]
+    assert iban_fields and all(f.startswith("document") for f in iban_fields)  # the fetched document holds it
+    assert action.argument_fields["amount"] == ((),)  # the planner's own number: found in no data
+    assert context.tools_called.get("fetch_document") == 1
+    assert "wire_transfer" not in context.tools_called
+    orch.close()
