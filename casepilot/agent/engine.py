@@ -123,6 +123,15 @@ class EngineCase:
         self._items = None
         return [e.to_dict() for e in self.instance.fault(instance_id)]
 
+    def lifecycle(self, transition: str, instance_id: str | None = None) -> list[dict[str, Any]]:
+        """A CMMN lifecycle transition people ask for: ``suspend``, ``resume``, ``terminate`` or
+        ``reactivate`` of the case (``instance_id`` None) or of one plan item."""
+        if transition not in ("suspend", "resume", "terminate", "reactivate"):
+            raise ValueError(f"{transition!r} is not a lifecycle transition people ask for")
+        self._items = None
+        events = getattr(self.instance, transition)(instance_id)
+        return [e.to_dict() for e in events]
+
     def set_variables(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         self._items = None
         return [e.to_dict() for e in self.instance.set_variables(dict(values))]

@@ -29,6 +29,11 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
       prices: {gpt-4o-mini: {input_per_1k: "0.00015", output_per_1k: "0.0006"}}
     llm: {model: gpt-4o-mini, temperature: 0.2, max_tokens: 800, system_prompt: "..."}  # optional
     model_routing: {decision: Model routing, risk: claim.risk}   # optional; a decision in `decisions:`
+    start: {required: {letter: string, policy: string}}          # optional; refused at start when missing or ill-typed
+
+Operations on running cases (``casepilot.agent.operations``: terminate, suspend, resume,
+retry, correct, reassign) are for the operator role and the roles ``governance.operations``
+names per operation, e.g. ``operations: {correct: [claims handler], reassign: [team lead]}``.
 
 The schema is strict (unknown keys are errors) so that a typo never silently switches a
 policy off.
@@ -51,8 +56,17 @@ __all__ = [
     "LLMSpec",
     "Manifest",
     "ModelRoutingSpec",
+    "OperationName",
     "SignalsSpec",
+    "StartSpec",
+    "VariableType",
 ]
+
+OperationName = Literal["terminate", "suspend", "resume", "retry", "correct", "reassign"]
+"""The operations people run on cases (``casepilot.agent.operations``)."""
+
+VariableType = Literal["string", "number", "integer", "boolean", "object", "array", "any"]
+"""JSON types a required starting variable may be declared with (``any``: present, any value)."""
 
 
 class _Strict(BaseModel):
@@ -140,6 +154,9 @@ class GovernanceSpec(_Strict):
     prices: dict[str, PriceSpec] = Field(default_factory=dict)
     reveal_roles: tuple[str, ...] = ()
     """Roles allowed to see the clear text behind pseudonyms."""
+    operations: dict[OperationName, tuple[str, ...]] = Field(default_factory=dict)
+    """Roles that may run an operation on cases besides the operator role (who may run them all),
+    e.g. ``{correct: [claims handler]}``."""
 
 
 class LLMSpec(_Strict):
@@ -158,6 +175,13 @@ class ModelRoutingSpec(_Strict):
     decision: str
     risk: str | None = None
     """Case-file path of the ``risk`` input (e.g. ``claim.risk``)."""
+
+
+class StartSpec(_Strict):
+    """What a case needs to start: a start without a required variable, or with one of the
+    wrong JSON type, is refused with every problem listed (``InvalidStartVariables``)."""
+
+    required: dict[str, VariableType] = Field(default_factory=dict)
 
 
 class Manifest(_Strict):
@@ -182,6 +206,7 @@ class Manifest(_Strict):
     llm: LLMSpec = LLMSpec()
     model_routing: ModelRoutingSpec | None = None
     """See ``casepilot.agent.model_routing``; a plain string names the decision."""
+    start: StartSpec = StartSpec()
 
     @field_validator("model_routing", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from typing import Any
 
 from langgraph.types import Command, Durability
 
+from casepilot.agent import operations
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
 from casepilot.agent.chat import answer
@@ -32,6 +33,7 @@ from casepilot.agent.context import AgentRuntime
 from casepilot.agent.graph import build_graph
 from casepilot.agent.lease import CaseLeases
 from casepilot.agent.nodes import LoopState, Nodes
+from casepilot.agent.operations import OperationDone, check_assignee, ensure_workable
 from casepilot.agent.people import PersonAction, authorised, person_actions
 from casepilot.agent.planning import Planner
 from casepilot.agent.privacy import CasePrivacy
@@ -164,8 +166,11 @@ class Orchestrator:
 
         The starting variables are trusted (they come from the request) and are stored
         pseudonymised: their PII goes to the case's vault. ``budget`` sets limits for this
-        case on top of the definition's budget (both are checked).
+        case on top of the definition's budget (both are checked). Variables the manifest
+        requires (``start: {required: …}``) missing or ill-typed: ``InvalidStartVariables``
+        listing every problem, and no case is created.
         """
+        _check_start(self, definition_key, variables or {})
         case_id = self.runtime.create_case(
             definition_key, dict(variables or {}), business_key=business_key, tenant=tenant, actor=actor,
             budget=budget,
@@ -198,6 +203,7 @@ class Orchestrator:
         """
         with self.leases.hold(case_id):
             self.store.case_version(case_id)  # NotFound for an unknown case, before anything runs
+            ensure_workable(self, case_id, "run", finished_ok=True)
             sync_children(self.runtime, case_id)
             result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
             while True:
@@ -214,6 +220,7 @@ class Orchestrator:
         """Run like ``run`` and yield each node's update as it happens."""
         with self.leases.hold(case_id):
             self.store.case(case_id)
+            ensure_workable(self, case_id, "run", finished_ok=True)
             for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
                                             stream_mode="updates"):
                 for node, update in chunk.items():
@@ -255,6 +262,8 @@ class Orchestrator:
         """
         task = self.store.task(task_id)
         with self.leases.hold(task.case_id):
+            ensure_workable(self, task.case_id, "decide")
+            check_assignee(self, task, actor)
             return self._decide(task, actor, choice, comment)
 
     def _decide(self, task: HumanTask, actor: Person, choice: str, comment: str | None) -> HumanTask:
@@ -332,6 +341,7 @@ class Orchestrator:
         the history records the action as theirs.
         """
         with self.leases.hold(case_id):
+            ensure_workable(self, case_id, "chat")
             if isinstance(actor, Person):
                 return answer(self, case_id, f"person:{actor.name}", message, roles=actor.roles)
             return answer(self, case_id, actor, message)
@@ -385,6 +395,7 @@ class Orchestrator:
         with the person as actor. ``run`` then works the case on.
         """
         with self.leases.hold(case_id):
+            ensure_workable(self, case_id, "act")
             loaded = self.runtime.load(case_id)
             possible = person_actions(loaded.engine) if loaded.engine is not None else []
             found = next((a for a in possible if a.id == action_id), None)
@@ -413,6 +424,38 @@ class Orchestrator:
             if verdict.kind != "allow":
                 raise GovernanceBlocked(f"{found.label!r} was not allowed: {verdict.reason}")
 
+    # -- operations on cases (casepilot.agent.operations) ------------------------------------------
+
+    def terminate(self, case_id: str, actor: Person, reason: str) -> OperationDone:
+        """Terminate an active or suspended case (its open inbox items are cancelled).
+
+        Every operation here needs the operator role or a role the manifest names for it
+        (``NotAuthorized``), is reviewed by governance as ``actor`` (``GovernanceBlocked`` unless
+        allowed; the verdict is recorded either way) and is recorded with the person as actor.
+        """
+        return operations.terminate(self, case_id, actor, reason)
+
+    def suspend(self, case_id: str, actor: Person, reason: str) -> OperationDone:
+        """Suspend an active case: run, chat, act and decide refuse it until ``resume``."""
+        return operations.suspend(self, case_id, actor, reason)
+
+    def resume(self, case_id: str, actor: Person, reason: str) -> OperationDone:
+        """Resume a suspended case; the next ``run`` works it on."""
+        return operations.resume(self, case_id, actor, reason)
+
+    def retry(self, case_id: str, item: str, actor: Person, reason: str | None = None) -> OperationDone:
+        """Offer a failed task (name or instance id) again; the next ``run`` proposes it, governed."""
+        return operations.retry(self, case_id, actor, item, reason)
+
+    def correct(self, case_id: str, path: str, value: Any, actor: Person, reason: str) -> OperationDone:
+        """Set case-file item ``path`` to ``value`` as the person's (trusted) correction; old and new recorded."""
+        return operations.correct(self, case_id, actor, path, value, reason)
+
+    def reassign(self, task_id: str, actor: Person, *, role: str | None = None, person: str | None = None,
+                 reason: str | None = None) -> HumanTask:
+        """Hand an open inbox item to another role or a named person; returns the new item."""
+        return operations.reassign(self, task_id, actor, role=role, person=person, reason=reason)
+
     # -- async variants -----------------------------------------------------------------------------
 
     async def astart_case(self, definition_key: str, variables: Mapping[str, Any] | None = None,
@@ -431,3 +474,11 @@ class Orchestrator:
     def case(self, case_id: str) -> CaseRecord:
         """The stored case (``NotFound`` if there is none)."""
         return self.store.case(case_id)
+
+
+def _check_start(orch: Orchestrator, definition_key: str, variables: Mapping[str, Any]) -> None:
+    """``InvalidStartVariables`` when the latest definition's manifest requires other starting variables."""
+    from casepilot.agent.start_variables import check_start_variables
+
+    definition = orch.store.definition(definition_key)
+    check_start_variables(orch.runtime.bundle(definition_key, definition.version).manifest, variables)
