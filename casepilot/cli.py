@@ -52,7 +52,8 @@ _HELP: dict[str, tuple[str, str]] = {
     # command: (module, the first line of its help — tests check it against the command itself)
     "deploy": ("casepilot.agent.cli", "Validate and deploy a case bundle (a new version only when its content changed)."),
     "start": ("casepilot.agent.cli", "Start a case on the latest version of a definition; prints its id."),
-    "run": ("casepilot.agent.cli", "Work a case until it finishes or waits for people or events."),
+    "run": ("casepilot.agent.cli", "Work a case until it finishes or waits for people or events, then say why it "
+            "stopped."),
     "inbox": ("casepilot.agent.cli", "List open inbox items."),
     "decide": ("casepilot.agent.cli", "Decide an inbox item (the next `run` resumes the case)."),
     "actions": ("casepilot.agent.cli",
@@ -60,6 +61,16 @@ _HELP: dict[str, tuple[str, str]] = {
     "act": ("casepilot.agent.cli", "Take one of the case's people actions (see `actions`), then work the case on."),
     "chat": ("casepilot.agent.cli", "Ask the case a question, or ask it to do one of its possible actions "
              "(governed as you, with your roles)."),
+    "terminate": ("casepilot.agent.cli", "Terminate a case (governed, recorded as yours); its open inbox items are "
+                  "cancelled."),
+    "suspend": ("casepilot.agent.cli", "Suspend a case: it is not run, chatted with or decided until `resume`."),
+    "resume": ("casepilot.agent.cli", "Resume a suspended case (then `run` works it on)."),
+    "retry": ("casepilot.agent.cli", "Offer a failed task again; the next `run` proposes it (governed like any "
+              "action)."),
+    "correct": ("casepilot.agent.cli", "Correct a case-file item: a governed edit, the new value trusted as yours, old "
+                "and new recorded."),
+    "reassign": ("casepilot.agent.cli", "Hand an open inbox item to another role or a named person; prints the new "
+                 "item's id."),
     "cases": ("casepilot.store.lists_cli", "List cases, oldest first: state, definition, business key, open inbox items, "
               "last change."),
     "definitions": ("casepilot.store.lists_cli", "List deployed definitions: the latest version of each key, or every "

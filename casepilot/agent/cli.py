@@ -1,4 +1,5 @@
-"""``casepilot deploy | start | run | inbox | decide | actions | act | chat | demo``: cases from a shell.
+"""``casepilot deploy | start | run | inbox | decide | actions | act | chat | demo``, and the
+operations ``terminate | suspend | resume | retry | correct | reassign``: cases from a shell.
 
 Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL``, else a SQLite file in
 the user data folder — the same wherever the command runs; see ``casepilot.settings``). The tools are the built-in ones plus those the bundle names in its
@@ -95,7 +96,13 @@ def start(key: Annotated[str, typer.Argument(help="Definition key")],
 
 def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 50, db: DbOption = None,
         tools: ToolsOption = None) -> None:
-    """Work a case until it finishes or waits for people or events."""
+    """Work a case until it finishes or waits for people or events, then say why it stopped.
+
+    Exit codes: 0 the case completed, was terminated or suspended by a person, or waits for
+    people or events; 3 a guardrail blocks what it needs next; 4 a tool, the planner or the
+    case failed (see `retry`, `correct`, `terminate`); 1 an error (e.g. the case is suspended).
+    """
+    from casepilot.agent.stop_reason import guardrail_decisions, stop_reason
     from casepilot.agent.timeline import describe_update
 
     orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot run {case_id}")
@@ -104,6 +111,13 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
         console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
     outcome = orch.outcome(case_id)
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
+    manifest = orch.runtime.load(case_id).bundle.manifest
+    reason = stop_reason(outcome, orch.store.iter_history(case_id), guardrail_decisions(manifest))
+    style = "red" if reason.stuck else "green" if reason.kind == "completed" else "yellow"
+    for line in reason.lines:
+        console.print(f"[{style}]{escape(line)}[/{style}]", highlight=False)
+    if reason.exit_code:
+        raise typer.Exit(reason.exit_code)
 
 
 def inbox(case_id: Annotated[str | None, typer.Option("--case")] = None,
@@ -163,6 +177,80 @@ def chat(case_id: str, message: str, actor: Annotated[str, typer.Option("--as")]
     console.print(_orchestrator(db, tools, case_id=case_id).chat(case_id, Person(actor, set(roles or [])), message))
 
 
+ActorOption = Annotated[str, typer.Option("--as", help="Who runs the operation")]
+RolesOption = Annotated[list[str] | None, typer.Option(
+    "--role", help="A role you hold (repeat for several): the bundle's operator role, or one its "
+    "governance.operations names for this operation")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in the case's history)")]
+
+
+def _person(actor: str, roles: list[str] | None) -> Any:
+    from casepilot.agent.orchestrator import Person
+
+    return Person(actor, set(roles or []))
+
+
+def _done(done: Any) -> None:
+    console.print(f"{done.operation}: case {done.case_id} is {done.case_state}")
+
+
+def terminate(case_id: str, actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
+              db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Terminate a case (governed, recorded as yours); its open inbox items are cancelled."""
+    _done(_orchestrator(db, tools, case_id=case_id).terminate(case_id, _person(actor, roles), reason))
+
+
+def suspend(case_id: str, actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
+            db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Suspend a case: it is not run, chatted with or decided until `resume`."""
+    _done(_orchestrator(db, tools, case_id=case_id).suspend(case_id, _person(actor, roles), reason))
+
+
+def resume(case_id: str, actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
+           db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Resume a suspended case (then `run` works it on)."""
+    _done(_orchestrator(db, tools, case_id=case_id).resume(case_id, _person(actor, roles), reason))
+
+
+def retry(case_id: str, item: Annotated[str, typer.Argument(help="The failed task: its name or instance id")],
+          actor: ActorOption, roles: RolesOption = None,
+          reason: Annotated[str | None, typer.Option("--reason")] = None,
+          db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Offer a failed task again; the next `run` proposes it (governed like any action)."""
+    _done(_orchestrator(db, tools, case_id=case_id).retry(case_id, item, _person(actor, roles), reason))
+
+
+def correct(case_id: str, path: Annotated[str, typer.Argument(help="Case-file item, or a part of one: claim.amount")],
+            value: Annotated[str, typer.Argument(help="The new value as JSON (800, \"text\", {…}); "
+                                                     "text that is not JSON is taken as a string")],
+            actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
+            db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Correct a case-file item: a governed edit, the new value trusted as yours, old and new recorded."""
+    try:
+        parsed: Any = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    done = _orchestrator(db, tools, case_id=case_id).correct(case_id, path, parsed, _person(actor, roles), reason)
+    _done(done)
+
+
+def reassign(task_id: str, actor: ActorOption, roles: RolesOption = None,
+             to_role: Annotated[str | None, typer.Option("--to-role", help="The role that gets the item")] = None,
+             to_person: Annotated[str | None, typer.Option("--to-person", help="The one person (within the "
+                                                           "role) who may decide it")] = None,
+             reason: Annotated[str | None, typer.Option("--reason")] = None,
+             db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Hand an open inbox item to another role or a named person; prints the new item's id."""
+    if to_role is None and to_person is None:
+        raise typer.BadParameter("give --to-role, --to-person or both")
+    store = _store(db)
+    case_id = store.task(task_id).case_id
+    store.close()
+    task = _orchestrator(db, tools, case_id=case_id).reassign(task_id, _person(actor, roles), role=to_role,
+                                                              person=to_person, reason=reason)
+    console.print(f"{task.id}: for {task.role or 'the operator'}" + (f" ({to_person})" if to_person else ""))
+
+
 def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = False) -> None:
     """Run the bundled claim-triage example end to end on embedded defaults (offline)."""
     from casepilot.demo.run import run_demo
@@ -176,5 +264,6 @@ def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = 
 
 def register(app: typer.Typer) -> None:
     """Mount the agent's commands on the main CLI."""
-    for fn in (deploy, start, run, inbox, decide, actions, act, chat, demo):
+    for fn in (deploy, start, run, inbox, decide, actions, act, chat, terminate, suspend, resume, retry, correct,
+               reassign, demo):
         app.command(fn.__name__)(fn)
