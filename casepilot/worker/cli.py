@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,20 +12,26 @@ from rich.console import Console
 from casepilot.tools import ToolRegistry
 
 if TYPE_CHECKING:
+    from casepilot.store import Store
     from casepilot.worker.runner import WorkerSettings
 
 __all__ = ["ENV_DATABASE_URL", "load_registry", "main", "register", "worker"]
 
 ENV_DATABASE_URL = "CASEPILOT_DATABASE_URL"
-"""As ``casepilot serve`` (``casepilot.api.settings``; not imported here: a worker needs no web stack)."""
+"""As every command (``casepilot.settings``: the environment or ``.env``)."""
 
 
-def load_registry(spec: str | None) -> Callable[[], ToolRegistry]:
-    """``module:function`` returning a ``ToolRegistry`` (default: the built-in and claim tools, as ``serve``)."""
+def load_registry(spec: str | None) -> Callable[[Store], ToolRegistry]:
+    """The tools a worker runs: ``module:function`` returning a ``ToolRegistry`` (``--tools``), else
+    the built-in tools and those every deployed definition names in its ``casepilot.yaml``
+    (``tools:``), as ``casepilot serve`` loads them."""
     if spec is None:
-        from casepilot.demo.run import demo_registry
+        def deployed(store: Store) -> ToolRegistry:
+            from casepilot.agent.tool_sources import registry_for_store
 
-        return demo_registry
+            return registry_for_store(store)
+
+        return deployed
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise typer.BadParameter(f"--tools takes module:function, got {spec!r}")
@@ -37,7 +42,7 @@ def load_registry(spec: str | None) -> Callable[[], ToolRegistry]:
     if not callable(factory):
         raise typer.BadParameter(f"--tools {spec}: {attribute} is not a function")
 
-    def build() -> ToolRegistry:
+    def build(store: Store) -> ToolRegistry:
         registry = factory()
         if not isinstance(registry, ToolRegistry):
             raise typer.BadParameter(f"--tools {spec} returned {type(registry).__name__}, not a ToolRegistry")
@@ -58,7 +63,8 @@ def worker(
     max_steps: Annotated[int, typer.Option(
         "--max-steps", min=1, help="Steps per job before the case goes back to the queue.")] = 50,
     tools: Annotated[str | None, typer.Option(
-        "--tools", help="module:function returning the ToolRegistry (default: built-in and claim tools).")] = None,
+        "--tools", help="module:function returning the ToolRegistry (default: the built-in tools and those "
+        "the deployed definitions name in casepilot.yaml).")] = None,
     stats: Annotated[str | None, typer.Option(
         "--stats", help="Append one line per job to this file: entrypoint, pick-up latency ms, run ms.")] = None,
     processes: Annotated[int, typer.Option(
@@ -66,9 +72,12 @@ def worker(
         "at once if it dies (one per core is a good start).")] = 1,
 ) -> None:
     """Work cases from the PostgreSQL job queue until SIGTERM (finishes or hands back the case in flight)."""
+    from casepilot.settings import configure_logging, load_settings
     from casepilot.worker.runner import WorkerSettings
 
-    url = db or os.environ.get(ENV_DATABASE_URL) or ""
+    app_settings = load_settings()
+    configure_logging(app_settings)
+    url = db or app_settings.database_url or ""
     if not url.startswith(("postgresql", "postgres")):
         raise typer.BadParameter(
             f"casepilot worker needs a PostgreSQL database, got {url or 'none'!r}: pass --db postgresql+psycopg://… "
@@ -103,16 +112,19 @@ def _warm_up(url: str) -> None:
         store.close()
 
 
-def _work(url: str, registry: Callable[[], ToolRegistry], settings: WorkerSettings) -> None:
+def _work(url: str, registry: Callable[[Store], ToolRegistry], settings: WorkerSettings) -> None:
     """One worker process: its own store and orchestrator, until SIGTERM."""
     import asyncio
 
     from casepilot.agent.orchestrator import Orchestrator
+    from casepilot.settings import announce
     from casepilot.store import Store
     from casepilot.worker.runner import worker_for
 
     store = Store.from_url(url)
-    orch = Orchestrator(store, registry(), lease_ttl=settings.lease_ttl, lease_wait=min(2.0, settings.lease_ttl))
+    orch = Orchestrator(store, registry(store), lease_ttl=settings.lease_ttl, lease_wait=min(2.0, settings.lease_ttl))
+    announce("casepilot worker", url=url, planner=orch.runtime.planner, identity="from the jobs",
+             extra=f"{settings.concurrency} jobs at once")
     try:
         asyncio.run(worker_for(store, orch, settings).serve())
     finally:
