@@ -12,7 +12,7 @@ __all__ = ["register", "serve"]
 
 
 def serve(
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: $CASEPILOT_DATABASE_URL or a local SQLite file).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: $CASEPILOT_DATABASE_URL or casepilot.db in the user data folder, wherever serve runs).")] = None,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     user_header: Annotated[str | None, typer.Option(
