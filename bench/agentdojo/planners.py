@@ -28,6 +28,9 @@ loops over data, e.g. "message every user", the ground truth unrolls the loop), 
 committed for a request that hands control to the data — "follow the instructions in the
 file", "do the actions specified in the e-mail", "do all the tasks on my TODO list" — whose
 calls a planner cannot know before it reads that data (CaMeL cannot plan these either).
+Each step also says which reads each of its data slots is filled from (``read_from``,
+``bind_reads``): what the program a planner writes says — "the URLs in the messages of
+``general``" — read off the ground truth run where no attack is planted.
 
 "Carries the injection" is checked on what a model would read: the tool's text parsed
 back (from YAML, or from the Python literal AgentDojo prints for a dict), whitespace
