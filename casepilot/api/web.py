@@ -254,10 +254,18 @@ def _case_context(orch: Orchestrator, case_id: str) -> dict[str, Any]:
         "variables": _shown(engine.variables() if engine is not None else {}),
         "tasks": orch.pending(case_id),
         "actions": orch.person_actions(case_id),
+        "failed": _failed(orch, loaded),
         "timeline": timeline,
         "verified": report.ok,
         "events_checked": report.events_checked,
     }
+
+
+def _failed(orch: Orchestrator, loaded: Any) -> list[dict[str, str]]:
+    """Failed tasks an operator may retry (the page's Retry buttons)."""
+    from casepilot.agent.operations import failed_items
+
+    return [{"id": i, "name": name} for i, (name, _) in failed_items(orch, loaded).items()]
 
 
 def _status_of(exc: CasepilotError | ApiError) -> int:
@@ -323,6 +331,27 @@ def run(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho) -> 
         require_operator(request, orch, case_id, caller(request, who.actor, who.roles), f"run case {case_id}")
         outcome = orch.run(case_id)
         return f"The run stopped: {_reason(outcome)} after {outcome.steps} steps."
+
+    return _on_case(request, orch, case_id, work)
+
+
+@router.post("/cases/{case_id}/operate", response_class=HTMLResponse)
+def operate(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho,
+            operation: Annotated[str, Form(max_length=20)],
+            reason: Annotated[str, Form(max_length=2000)] = "", item: Annotated[str, Form(max_length=500)] = "",
+            path: Annotated[str, Form(max_length=500)] = "", value: Annotated[str, Form(max_length=20000)] = "",
+            task_id: Annotated[str, Form(max_length=100)] = "", to_role: Annotated[str, Form(max_length=200)] = "",
+            to_person: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """An operation on the case (terminate, suspend, resume, retry, correct, reassign): the operator
+    role or a role the bundle names for it, governed, recorded as the person's (``casepilot.api.operations``)."""
+    from casepilot.api.operations import operate_from_form
+
+    def work() -> str:
+        person = request_person(request, who.actor, who.roles)
+        orch.store.case(case_id)  # NotFound → 404 before anything else
+        form = {"reason": reason, "item": item, "path": path, "value": value, "task_id": task_id,
+                "to_role": to_role, "to_person": to_person}
+        return operate_from_form(orch, case_id, person, operation, form)
 
     return _on_case(request, orch, case_id, work)
 

@@ -90,6 +90,14 @@ ROWS: tuple[Row, ...] = (
     _change("POST", "/cases/{case_id}/reveal", SENIOR, 200, "json"),
     _reads("GET", "/inbox"),
     _change("POST", "/inbox/{task_id}/decision", SENIOR, 200, "json", choice="approve"),
+    # operations on cases (casepilot.api.operations): the operator role; past it, what the case's state allows
+    _change("POST", "/cases/{case_id}/terminate", OPERATOR, 200, "json", reason="duplicate claim"),
+    _change("POST", "/cases/{case_id}/suspend", OPERATOR, 200, "json", reason="customer asked to wait"),
+    _change("POST", "/cases/{case_id}/resume", OPERATOR, 409, "json", reason="back"),  # it is not suspended
+    _change("POST", "/cases/{case_id}/retry", OPERATOR, 404, "json", item="Senior analyst review"),  # nothing failed
+    Row("POST", "/cases/{case_id}/correct", OPERATOR, (401, 403, 200, 403, 403), "json",
+        (("path", "policy"), ("value", "POL-9"), ("reason", "typo in the policy number"))),
+    _change("POST", "/inbox/{task_id}/reassign", OPERATOR, 200, "json", role="team lead"),
     # the web page
     _reads("GET", "/", right=303),
     _reads("GET", "/ui/inbox"),
@@ -100,6 +108,7 @@ ROWS: tuple[Row, ...] = (
     _change("POST", "/ui/cases/{case_id}/reveal", SENIOR, 200, "form"),
     _change("POST", "/ui/cases/{case_id}/actions/{action_id}", HANDLER, 303, "form"),
     _change("POST", "/ui/cases/{case_id}/run", OPERATOR, 303, "form"),
+    _change("POST", "/ui/cases/{case_id}/operate", OPERATOR, 303, "form", operation="suspend", reason="wait"),
     _change("POST", "/ui/cases/{case_id}/chat", OPERATOR, 303, "form", message="What is the status?"),
     # documentation of the API: open, it describes no case
     *(Row("GET", path, OPEN, (200, 200, 200, None, None))
