@@ -109,5 +109,5 @@ def test_suspend_resume_reassign_correct_and_terminate_from_the_shell(tmp_path: 
         operations = [e for e in store.history(case_id) if e.kind == "verdict" and e.payload.get("operation")]
         assert store.verify(case_id).ok
     assert [(e.payload["operation"], e.actor) for e in operations if e.payload.get("kind") == "allow"] == [
-        ("reassign", "person:otto"), ("reassign", "person:otto"), ("suspend", "person:otto"),
+        ("reassign", "person:otto"), ("suspend", "person:otto"),
         ("resume", "person:otto"), ("correct", "person:otto"), ("terminate", "person:otto")]

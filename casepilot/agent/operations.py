@@ -21,6 +21,7 @@ A suspended or terminated case refuses to be worked (``ensure_workable``) until 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -333,12 +334,14 @@ def reassign(orch: Orchestrator, task_id: str, actor: Person, *, role: str | Non
         raise ValueError("reassign needs a role, a person, or both")
     task = orch.store.task(task_id)
     created: list[HumanTask] = []
+    new_id = uuid.uuid4().hex  # named in the verdict, so the record says which item the person now has
 
     def check(loaded: LoadedCase) -> Mapping[str, Any]:
         _require_state(loaded, "reassign", ("active", "suspended"))
         if task.status != "open":
             raise DecisionRejected(f"inbox item {task_id} is {task.status}; only open items can be reassigned")
-        return {"task_id": task_id, "from_role": task.role, "to_role": role or task.role, "person": person}
+        return {"task_id": task_id, "new_task_id": new_id, "from_role": task.role, "to_role": role or task.role,
+                "person": person}
 
     def apply(step: Step, loaded: LoadedCase, who: str) -> None:
         target = ", ".join(x for x in (role, person) if x)
@@ -346,11 +349,8 @@ def reassign(orch: Orchestrator, task_id: str, actor: Person, *, role: str | Non
             f": {reason}" if reason else ""))
         new = step.create_task(task.prompt, kind=task.kind, plan_item=task.plan_item, role=role or task.role,
                                options=task.options, expires_at=task.expires_at, action_digest=task.action_digest,
-                               actor=who)
+                               actor=who, task_id=new_id)
         created.append(new)
-        step.append("verdict", actor=who, payload={
-            "action": f"reassign:{task_id}", "operation": "reassign", "kind": "allow", "reason": "reassigned",
-            "rule_ids": [], "task_id": task_id, "new_task_id": new.id, "role": new.role, "person": person})
         for instance, open_id in list(loaded.facts.inbox.items()):
             if open_id == task_id:
                 loaded.facts.inbox[instance] = new.id
@@ -368,7 +368,8 @@ def check_assignee(orch: Orchestrator, task: HumanTask, actor: Person) -> None:
     """Refuse a decision on an item reassigned to a named person by anyone else (``DecisionRejected``)."""
     assignee: str | None = None
     for event in orch.store.iter_history(task.case_id):
-        if event.kind == "verdict" and event.payload.get("new_task_id") == task.id:
+        if (event.kind == "verdict" and event.payload.get("operation") == "reassign"
+                and event.payload.get("kind") == "allow" and event.payload.get("new_task_id") == task.id):
             assignee = event.payload.get("person")
     if assignee is not None and assignee != actor.name:
         raise DecisionRejected(f"inbox item {task.id} is assigned to {assignee}; {actor.name} cannot decide it "

@@ -288,7 +288,10 @@ def test_reassign_to_another_role_and_to_a_named_person(make_orch: OrchFactory) 
     orch.decide(named.id, Person("tina", {"team lead"}), "approve", "checked")
     assert orch.run(case.id).case_state == "completed"
     assert store.verify(case.id).ok
-    assert [e.payload["operation"] for e in _operation_verdicts(orch, case.id)] == ["reassign"] * 4
+    first, second = _operation_verdicts(orch, case.id)
+    assert (first.payload["task_id"], first.payload["new_task_id"], first.payload["to_role"]) == (
+        task.id, moved.id, "team lead")
+    assert (second.payload["new_task_id"], second.payload["person"], second.actor) == (named.id, "tina", "person:otto")
 
 
 # -- start validation ------------------------------------------------------------------------------
