@@ -18,6 +18,7 @@ frozen definition it was started from), so a host persists it at every wait stat
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +80,24 @@ def _decider(definitions: ProcessDefinitions) -> Any:
     return decide
 
 
+_LOCAL = threading.local()
+
+
 def _serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
+    """One serializer per definition and thread (building its converter registry costs more than a
+    dump; SpiffWorkflow's registry keeps a mode flag while encoding, so threads do not share one)."""
+    cache: dict[int, tuple[ProcessDefinition, BpmnWorkflowSerializer]] = _LOCAL.__dict__.setdefault("cache", {})
+    cached = cache.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    if len(cache) > 256:
+        cache.clear()
+    serializer = _build_serializer(definition)
+    cache[id(definition)] = (definition, serializer)
+    return serializer
+
+
+def _build_serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
     class StateOnly(BpmnWorkflowConverter):  # type: ignore[misc]
         """The workflow without its spec: the frozen definition supplies it at load."""
 
