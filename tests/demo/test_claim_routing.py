@@ -108,3 +108,19 @@ def test_a_letter_with_several_amounts_goes_to_a_person_even_when_small(orch: tu
     assert outcome.reason == "waiting_for_people"
     assert [(t.plan_item, t.role) for t in outcome.pending] == [("Senior analyst review", "senior analyst")]
     assert all(p["tool"] != "approve_payment" for p in _payloads(store, case.id, "tool_call_started"))
+
+
+def test_a_letter_in_german_is_not_paid_without_a_person(orch: tuple[Orchestrator, Store]) -> None:
+    """The sentiment tool scores English sentences only: a German letter has no sentiment reading,
+    and an unknown signal must not count as a friendly one."""
+    orchestrator, store = orch
+    letter = "Sehr geehrte Damen und Herren, die Werkstatt verlangt 1.250,50 EUR für die Reparatur. Danke!"
+    case = orchestrator.start_case("claim-triage", {"letter": letter, "policy": "POL-2026-0045"})
+
+    outcome = orchestrator.run(case.id)
+
+    sentiment = _tool_result(store, case.id, "sentiment")
+    assert (sentiment["scored"], sentiment["language"]) == (False, "de")
+    assert outcome.reason == "waiting_for_people"
+    assert [(t.plan_item, t.role) for t in outcome.pending] == [("Senior analyst review", "senior analyst")]
+    assert all(p["tool"] != "approve_payment" for p in _payloads(store, case.id, "tool_call_started"))

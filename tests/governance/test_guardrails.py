@@ -70,6 +70,21 @@ def test_prior_human_approval_is_respected(policy: GuardrailPolicy) -> None:
     assert "approved" in reason
 
 
+@pytest.mark.parametrize(("scored", "kind", "rule"), [
+    (False, "require_human", "unmeasured_sentiment"),
+    (True, "allow", "otherwise_allow"),
+    (None, "allow", "otherwise_allow"),  # a case from before the sentiment tool said whether it scored
+])
+def test_a_letter_whose_sentiment_was_not_measured_goes_to_the_analyst(
+        policy: GuardrailPolicy, scored: bool | None, kind: str, rule: str) -> None:
+    variables: dict[str, object] = {} if scored is None else {"sentiment_scored": scored}
+    got_kind, role, rule_ids, reason = review(policy, confidence=0.95, sentiment=0.0, variables=variables)
+    assert (got_kind, rule_ids) == (kind, (rule,))
+    if kind == "require_human":
+        assert role == "senior analyst"
+        assert "could not be measured" in reason
+
+
 def test_missing_signals_fall_back_to_the_operator_not_to_allow(policy: GuardrailPolicy) -> None:
     """No confidence and no sentiment yet: the rules that would route the payment cannot be ruled out."""
     gov = Governor(guardrails=(policy,), operator_role="claims operations")
