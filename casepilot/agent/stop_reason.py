@@ -101,8 +101,10 @@ def stop_reason(outcome: RunOutcome, history: Iterable[HistoryEvent],
     planner_error: dict[str, Any] | None = None
     for event in history:
         p = event.payload
-        if event.kind == "plan":
-            last_action = p.get("chose") or last_action
+        if event.kind in ("plan", "llm_call"):
+            issues.pop("llm_call", None)  # a model was asked since: a block of an earlier call is over
+            if event.kind == "plan":
+                last_action = p.get("chose") or last_action
         elif event.kind == "verdict" and p.get("operation"):
             if p.get("kind") == "allow":
                 last_operation[str(p["operation"])] = (event.actor.removeprefix("person:"),
@@ -145,6 +147,10 @@ def stop_reason(outcome: RunOutcome, history: Iterable[HistoryEvent],
         lines.append(f"stopped after {outcome.steps} steps (--max-steps); run again to go on")
     if not lines:
         lines.append("waiting for events (a timer, a case-file change or a person's action)")
+    if outcome.reason == "blocked_llm_call":
+        kinds.add("blocked")
+        if "llm_call" not in issues:
+            lines.append("blocked: the planner's model call was not allowed (see the last verdict)")
     kind: StopKind = "failed" if "failed" in kinds else "blocked" if "blocked" in kinds else "waiting"
     return StopReason(kind, tuple(lines))
 
