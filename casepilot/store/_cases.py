@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Engine, case, func, insert
+from sqlalchemy import Connection, Engine, case, func, insert
 from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -88,16 +88,29 @@ def create_case(
 
 def get_case(engine: Engine, case_id: str) -> CaseRecord:
     """The case with its current state (snapshot + deltas), read in one transaction."""
-    with engine.connect() as conn, conn.begin():
+    with _consistent(engine) as conn, conn.begin():
         row = conn.execute(select_core(_CASES).where(_CASES.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"case {case_id} does not exist")
         return case_record(row).model_copy(update={"state": current_state(conn, row)})
 
 
+def _consistent(engine: Engine) -> Connection:
+    """A connection whose transaction reads one snapshot of the database throughout.
+
+    The load check compares rows with events read by separate statements; under PostgreSQL's
+    default READ COMMITTED a step committing in between (a new inbox item: its row but not
+    its event seen) would look like tampering. SQLite's read transactions are snapshots anyway.
+    """
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
 def load_case(engine: Engine, case_id: str) -> CaseRecord:
     """The case to work, checked against its hash chain (``StateTampered`` if it does not match)."""
-    with engine.connect() as conn, conn.begin():
+    with _consistent(engine) as conn, conn.begin():
         found = load_checked(conn, case_id)
     if found is None:
         raise NotFound(f"case {case_id} does not exist")
@@ -107,7 +120,7 @@ def load_case(engine: Engine, case_id: str) -> CaseRecord:
 
 def rows_problem(engine: Engine, case_id: str) -> tuple[int | None, str] | None:
     """Why the case row's state or its inbox rows differ from the (verified) chain; None if they match."""
-    with engine.connect() as conn, conn.begin():
+    with _consistent(engine) as conn, conn.begin():
         row = conn.execute(select_core(_CASES).where(_CASES.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"case {case_id} does not exist")

@@ -138,3 +138,34 @@ def test_a_deleted_inbox_row_is_refused(case_with_inbox: tuple[Store, str], tamp
     store, case_id = case_with_inbox
     _sql(store, "DELETE FROM human_tasks WHERE id = 'open-1'")
     _refused(store, case_id, "inbox item open-1", "was deleted")
+
+
+def test_loading_while_another_worker_opens_items_is_not_tampering(store: Store) -> None:
+    """The check reads one snapshot: an item committed between its reads of rows and events
+    (a reader's load racing a worker's step) is not taken for an edit."""
+    import threading
+
+    case = new_case(store, state={"pad": "." * 20_000})
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def open_items() -> None:
+        try:
+            for i in range(60):
+                with store.step(case.id, store.case(case.id).version) as step:
+                    step.create_task(f"Item {i}", role="clerk", options=("ok",))
+                    step.save_changes([["set", ["n"], i]], snapshot=dict)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    writer = threading.Thread(target=open_items)
+    writer.start()
+    loads = 0
+    while not stop.is_set():
+        store.load_case(case.id)
+        loads += 1
+    writer.join()
+    assert errors == [] and loads > 0
+    assert len(store.tasks(case_id=case.id)) == 60
