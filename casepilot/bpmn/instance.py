@@ -149,7 +149,7 @@ class ProcessInstance:
         engine = FeelScriptEngine(clock=clock, decide=_decider(definitions))
         workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs), script_engine=engine)
         if data:
-            workflow.get_tasks(state=TaskState.READY)[0].data.update(dict(data))
+            workflow.get_tasks(state=TaskState.READY)[0].data.update(to_plain(dict(data)))
         instance = cls(definitions, definition, workflow, engine)
         instance._run()
         return instance
@@ -159,9 +159,9 @@ class ProcessInstance:
         try:
             if action is not None:
                 action()
+            self.workflow.refresh_timers()  # timers due on the engine's clock fire
             self.workflow.do_engine_steps()
-            self.workflow.refresh_waiting_tasks()
-            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps()  # what the timers refreshed at the end of the first made ready
         except CasepilotError as exc:
             self.failure = str(exc)
             raise ProcessFailed(str(exc)) from exc
@@ -222,11 +222,15 @@ class ProcessInstance:
         return out
 
     def complete_service(self, call_id: str, result: Any = None) -> None:
-        """Answer a service call with the tool's ``result`` and run on."""
+        """Answer a service call with the tool's ``result`` and run on.
+
+        The result is kept as plain JSON values (Decimal → int/float, dates → ISO text), so the
+        state always dumps.
+        """
         task = self._started_service(call_id)
 
         def answer() -> None:
-            apply_outputs(task.task_spec, task, result)
+            apply_outputs(task.task_spec, task, to_plain(result))
             task.internal_data.pop(CALL_KEY, None)
             task.complete()
         self._run(answer)
@@ -273,7 +277,7 @@ class ProcessInstance:
         if not task.task_spec.manual or not task.has_state(TaskState.READY):
             raise IllegalTransition(task_id, TaskState.get_name(task.state), "complete (not a user task waiting for a person)")
         if data:
-            task.data.update(dict(data))
+            task.data.update(to_plain(dict(data)))
         self._run(task.run)
 
     def send_message(self, name: str, payload: Any = None) -> None:

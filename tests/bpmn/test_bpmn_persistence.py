@@ -88,3 +88,18 @@ def test_a_message_nobody_waits_for_is_refused_without_failing_the_process() -> 
     assert instance.failure is None
     instance.send_message("withdrawn")
     assert instance.completed
+
+
+def test_host_values_are_kept_as_json_so_the_state_always_dumps() -> None:
+    from decimal import Decimal
+
+    defs = load_processes([MODELS / "activities.bpmn"], decisions=[MODELS / "approval.dmn"])
+    instance = ProcessInstance.start(defs, "caller", data={"amount": Decimal("2.50"),
+                                                           "when": datetime.date(2026, 3, 1)})
+    call = instance.service_calls()[0]
+    assert call.arguments == {"amount": 250}
+    instance.complete_service(call.call_id, {"amount": Decimal("250"), "at": datetime.datetime(
+        2026, 3, 1, 12, 0, tzinfo=datetime.UTC)})
+    assert instance.data["charged"] == 2.5
+    assert instance.data["when"] == "2026-03-01"
+    json.loads(instance.dump())
