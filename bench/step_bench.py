@@ -9,8 +9,9 @@ transition events and the new state, committed. Two ways of recording the state:
 * **delta** (what casepilot does now): the step records what it changed
   (``CaseInstance.changes()`` → a ``state_delta`` event); the store writes a full snapshot
   instead once the deltas since the last one outweigh it (or after ``--every`` steps).
-  Reported: the median and mean step, the sizes of snapshot and delta, how many steps one
-  snapshot pays for, and the amortised step (median delta step + a snapshot's cost spread
+  Reported: the median and mean step, the sizes of snapshot, delta and all of a step's
+  events (what counts towards the next snapshot), how many steps one snapshot pays for,
+  and the amortised step (median delta step + a snapshot's cost spread
   over the steps it pays for) — the figure a long-running case sees.
 * **snapshot every step** (what casepilot did before): the whole instance serialised,
   hashed and written as a ``state`` event and into ``cases.state_json`` at every step.
@@ -91,16 +92,21 @@ class Chain:
         return {"schema": 1, "engine": self.engine.to_dict(), "agent": {"steps": self.steps}}
 
 
-def sizes(store: Store, case_id: str) -> tuple[float, float]:
-    """(bytes of the case's snapshot, mean bytes of its delta events)."""
+def sizes(store: Store, case_id: str) -> tuple[float, float, float]:
+    """(bytes of the case's snapshot, mean bytes of its delta events, mean bytes of the events of a
+    step that records a delta — what counts towards the next snapshot)."""
     with store.engine.connect() as conn:
         snapshot = conn.execute(text("SELECT snapshot_bytes FROM cases WHERE id = :c"), {"c": case_id}).scalar_one()
-        delta = conn.execute(text("SELECT AVG(LENGTH(payload_json)) FROM history_events WHERE case_id = :c "
-                                  "AND kind = 'state_delta'"), {"c": case_id}).scalar_one()
-    return float(snapshot), float(delta or 0)
+        delta, deltas = conn.execute(text(
+            "SELECT AVG(LENGTH(payload_json)), COUNT(*) FROM history_events WHERE case_id = :c "
+            "AND kind = 'state_delta'"), {"c": case_id}).one()
+        steps_bytes = conn.execute(text(
+            "SELECT SUM(LENGTH(payload_json)) FROM history_events WHERE case_id = :c AND seq > 1 "
+            "AND kind <> 'state'"), {"c": case_id}).scalar_one()
+    return float(snapshot), float(delta or 0), float(steps_bytes or 0) / max(int(deltas), 1)
 
 
-SIZE_INFO: dict[int, tuple[float, float]] = {}
+SIZE_INFO: dict[int, tuple[float, float, float]] = {}
 
 
 def measure(url: str, steps: int, every: int) -> dict[str, dict[int, list[float]]]:
@@ -128,15 +134,17 @@ def measure(url: str, steps: int, every: int) -> dict[str, dict[int, list[float]
 def report(backend: str, results: dict[str, dict[int, list[float]]], every: int) -> None:
     print(f"\n{backend}: persisted step (transition + its events + the state, committed), ms")
     print(f"{'plan items':>10} | {'delta median':>12} | {'delta mean':>10} | {'snapshot KB':>11} | "
-          f"{'delta KB':>8} | {'steps/snapshot':>14} | {'amortised':>9} | {'snapshot every step (before)':>28}")
+          f"{'delta KB':>8} | {'step KB':>7} | {'steps/snapshot':>14} | {'amortised':>9} | "
+          f"{'snapshot every step (before)':>28}")
     delta, full = results["delta"], results["snapshot every step"]
     amortised: dict[int, float] = {}
     for n in SIZES:
-        snapshot_bytes, delta_bytes = SIZE_INFO[n]
-        per = min(every, max(1.0, snapshot_bytes / max(delta_bytes, 1.0)))
+        snapshot_bytes, delta_bytes, step_bytes = SIZE_INFO[n]
+        per = min(every, max(1.0, snapshot_bytes / max(step_bytes, 1.0)))
         amortised[n] = statistics.median(delta[n]) + statistics.median(full[n]) / per
         print(f"{n:>10,} | {statistics.median(delta[n]):12.2f} | {statistics.mean(delta[n]):10.2f} | "
-              f"{snapshot_bytes / 1024:11.1f} | {delta_bytes / 1024:8.2f} | {per:14.0f} | {amortised[n]:9.2f} | "
+              f"{snapshot_bytes / 1024:11.1f} | {delta_bytes / 1024:8.2f} | {step_bytes / 1024:7.2f} | {per:14.0f} | "
+              f"{amortised[n]:9.2f} | "
               f"{statistics.median(full[n]):28.2f}")
     lo, hi = SIZES[0], SIZES[-1]
     print(f"10,000 / 100 items: delta median {statistics.median(delta[hi]) / statistics.median(delta[lo]):.2f}x, "
