@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     """Level of casepilot's log lines (``DEBUG``, ``INFO``, ``WARNING``…)."""
     max_xml_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     """Largest CMMN or DMN document accepted, in bytes."""
-    snapshot_every: int = Field(default=50, ge=1)
-    """A full state snapshot every this many steps of a case (the steps between record changes)."""
+    snapshot_every: int = Field(default=1000, ge=1)
+    """A full state snapshot at least every this many steps of a case (the steps between record
+    their changes; a snapshot comes sooner once they outweigh the last one — ``casepilot.store._step``)."""
     case_cache_cases: int = Field(default=512, ge=0)
     """How many loaded cases a process keeps (0: none)."""
     case_cache_mb: int = Field(default=64, ge=0)
