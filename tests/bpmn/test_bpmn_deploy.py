@@ -189,3 +189,11 @@ def test_eval_and_exec_are_not_reachable(monkeypatch: pytest.MonkeyPatch) -> Non
     instance.complete_service(call.call_id, {"ok": True})
     assert instance.completed
     assert instance.data["paid"] is True
+
+
+def test_a_hostile_condition_fails_the_process_at_once_instead_of_running_away() -> None:
+    from casepilot.bpmn import ProcessFailed
+
+    defs = load_processes(gateway_with_condition("count(for i in 1..100000000 return i) &gt; 0"))
+    with pytest.raises(ProcessFailed, match="exceeds the limit"):
+        ProcessInstance.start(defs)
