@@ -111,7 +111,8 @@ def _build_serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
         def from_dict(self, dct: dict[str, Any]) -> Any:
             if dct.pop("spec") != definition.spec.name:
                 raise CasepilotError(f"this state belongs to another process than {definition.id!r}")
-            workflow = self.target_class(definition.spec, dict(definition.subprocess_specs), deserializing=True)
+            workflow = self.target_class(definition.spec, dict(definition.subprocess_specs), deserializing=True,
+                                         script_engine=FeelScriptEngine())  # load() gives it the instance's
             workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
             workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
             self.set_default_attributes(workflow, dct)

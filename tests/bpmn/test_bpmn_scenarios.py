@@ -63,3 +63,15 @@ def test_cli_validate_lists_every_problem() -> None:
     out = CliRunner().invoke(app, ["bpmn", "validate", str(SCENARIOS / "models" / "refused.bpmn")])
     assert out.exit_code == 1
     assert "refused.bpmn:6: <script>" in out.output
+
+
+def test_spiffworkflows_python_engine_is_never_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every scenario (deploy, run, dump, load) passes while building a PythonScriptEngine raises."""
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+    def refuse(self: object, *args: object, **kwargs: object) -> None:
+        raise AssertionError("a PythonScriptEngine was built")
+
+    monkeypatch.setattr(PythonScriptEngine, "__init__", refuse)
+    failed = [r.line() for r in (run_scenario(p) for p in FILES) if not r.passed]
+    assert failed == []
