@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from .definitions import ProcessDefinition, ProcessDefinitions, load_processes
 from .engine import FeelScriptEngine, ManualClock
-from .instance import ProcessFailed, ProcessInstance, ServiceCall, UserTaskItem
+from .instance import FormField, ProcessFailed, ProcessInstance, ServiceCall, UserTaskItem
 
 __all__ = [
     "FeelScriptEngine",
+    "FormField",
     "ManualClock",
     "ProcessDefinition",
     "ProcessDefinitions",

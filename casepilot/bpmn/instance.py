@@ -33,14 +33,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEve
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from casepilot.errors import CasepilotError, IllegalTransition, UnknownPlanItem
+from casepilot.errors import CasepilotError, DecisionRejected, IllegalTransition, UnknownPlanItem
 
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, CpServiceTask, CpUserTask, apply_outputs
 from ._values import to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
 from .engine import Clock, FeelScriptEngine
 
-__all__ = ["ProcessFailed", "ProcessInstance", "ServiceCall", "UserTaskItem"]
+__all__ = ["FormField", "ProcessFailed", "ProcessInstance", "ServiceCall", "UserTaskItem"]
 
 
 class ProcessFailed(CasepilotError):
@@ -58,14 +58,67 @@ class ServiceCall:
 
 
 @dataclass(frozen=True, slots=True)
+class FormField:
+    """One field a person fills in to complete a user task (``cp:field`` / ``camunda:formField``)."""
+
+    name: str
+    type: str
+    """string, textarea, boolean, number, long, date or enum."""
+    label: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class UserTaskItem:
-    """A user task waiting for a person with ``role`` (None: anyone)."""
+    """A user task waiting for a person with ``role`` (None: anyone), and the form to fill in."""
 
     task_id: str
     element_id: str
     name: str
     role: str | None
     data: Mapping[str, Any]
+    form: tuple[FormField, ...] = ()
+
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "enum": lambda v: isinstance(v, str),
+    "textarea": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "date": lambda v: isinstance(v, str) and _is_date(v),
+}
+
+
+def _is_date(text: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _form(spec: Any) -> tuple[FormField, ...]:
+    fields = (getattr(spec, "extensions", None) or {}).get("form", [])
+    return tuple(FormField(f["name"], f["type"], f["label"], bool(f["required"])) for f in fields)
+
+
+def _check_form(form: tuple[FormField, ...], data: Mapping[str, Any], before: Mapping[str, Any],
+                task_id: str) -> None:
+    """Check what a person entered (``data``); a required field may also be filled already (``before``)."""
+    problems = []
+    for field in form:
+        value = data.get(field.name)
+        if value is None:
+            if field.required and before.get(field.name) is None:
+                problems.append(f"{field.name!r} is required")
+        elif not _CHECKS[field.type](value):
+            problems.append(f"{field.name!r} must be a {field.type}, got {value!r}")
+    if problems:
+        raise DecisionRejected(f"the form of user task {task_id} is not filled in right: {'; '.join(problems)}")
 
 
 def _decider(definitions: ProcessDefinitions) -> Any:
@@ -269,16 +322,21 @@ class ProcessInstance:
             spec = task.task_spec
             role = spec.role if isinstance(spec, CpUserTask) else (spec.lane or None)
             out.append(UserTaskItem(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, role,
-                                    dict(task.data)))
+                                    dict(task.data), _form(spec)))
         return out
 
     def complete_user_task(self, task_id: str, data: Mapping[str, Any] | None = None) -> None:
-        """A person completed a user task with ``data`` (merged into the process data)."""
+        """A person completed a user task with ``data`` (merged into the process data).
+
+        ``data`` is checked against the task's form: required fields present, values of the
+        field's type (else ``DecisionRejected`` saying what is wrong; nothing changes).
+        """
         task = self._task(task_id)
         if not task.task_spec.manual or not task.has_state(TaskState.READY):
             raise IllegalTransition(task_id, TaskState.get_name(task.state), "complete (not a user task waiting for a person)")
-        if data:
-            task.data.update(to_plain(dict(data)))
+        plain = to_plain(dict(data or {}))
+        _check_form(_form(task.task_spec), plain, task.data, task_id)
+        task.data.update(plain)
         self._run(task.run)
 
     def send_message(self, name: str, payload: Any = None) -> None:

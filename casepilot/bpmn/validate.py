@@ -10,6 +10,7 @@ runs first over the (already safely parsed) XML and refuses what casepilot will 
   conditions, data mappings (``cp:input`` / ``cp:output``), service-task parameters,
   message payloads and correlation expressions — with the FEEL syntax error;
 * elements the engine cannot run (complex gateways, data stores, ad-hoc sub-processes);
+* user-task form fields without a name or with an unknown type,
 * service tasks without a tool, business-rule tasks without a decision (or naming one the
   bundle's DMN does not define), call activities naming a process not deployed with them.
 """
@@ -57,6 +58,9 @@ _EXPRESSIONS = {
     tag("output", CP): "output mapping",
     tag("messagePayload", SPIFF): "message payload",
 }
+FIELD_TYPES = frozenset({"string", "textarea", "boolean", "number", "long", "date", "enum"})
+"""Types of user-task form fields (``cp:field`` or ``camunda:formField``)."""
+
 _PYTHON_WORDS = frozenset({"True", "False", "None", "is", "not", "in", "elif", "lambda"})
 _PYTHONISH = re.compile(r"==|!=|\bTrue\b|\bFalse\b|\bNone\b|__|\blen\(|'|\bimport\b|\blambda\b")
 
@@ -149,6 +153,11 @@ def extension_info(el: etree._Element) -> dict[str, Any]:
                     result_variable=el.get(tag("resultVariable", CP)) or el.get(tag("resultVariable", CAMUNDA)))
     elif local == "userTask":
         info["role"] = el.get(tag("role", CP))
+        info["form"] = [
+            {"name": c.get("name") or c.get("id") or "", "type": c.get("type") or "string",
+             "label": c.get("label") or c.get("name") or c.get("id") or "",
+             "required": c.get("required") == "true"}
+            for c in children if c.tag in (tag("field", CP), tag("formField", CAMUNDA))]
     if local in ("serviceTask", "businessRuleTask"):
         info["outputs"] = [[c.get("name", ""), (c.text or "").strip()] for c in children if c.tag == tag("output", CP)]
     return info
@@ -206,6 +215,12 @@ def check_document(
                 found = check_feel(expression, f"argument {name!r}", el, file)
                 if found is not None:
                     problems.append(found)
+        elif el.tag == tag("userTask"):
+            for field in extension_info(el).get("form", []):
+                if field["type"] not in FIELD_TYPES or not field["name"]:
+                    problems.append(_problem(
+                        f"user task {el.get('id')!r}: form field {field['name']!r} needs a name and a type among "
+                        f"{', '.join(sorted(FIELD_TYPES))} (it has {field['type']!r})", el, file))
         elif el.tag == tag("businessRuleTask"):
             decision = extension_info(el).get("decision")
             if not decision:
