@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -47,18 +46,13 @@ once the deltas since the last snapshot outweigh it (see ``_step``). Loading a c
 fewer deltas than this, and fewer bytes of them than its snapshot holds."""
 
 
-def _snapshot_every_from_env() -> int:
-    raw = os.environ.get("CASEPILOT_SNAPSHOT_EVERY", "").strip()
-    if not raw:
-        return DEFAULT_SNAPSHOT_EVERY
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"CASEPILOT_SNAPSHOT_EVERY={raw!r} is not a whole number; set it to e.g. "
-                         f"{DEFAULT_SNAPSHOT_EVERY}") from exc
-    if value < 1:
-        raise ValueError(f"CASEPILOT_SNAPSHOT_EVERY={raw!r}: set it to 1 (a snapshot every step) or more")
-    return value
+def _snapshot_every_from_settings() -> int:
+    """``CASEPILOT_SNAPSHOT_EVERY`` from the environment or ``.env`` (``casepilot.settings``)."""
+    from casepilot.settings import load_settings
+
+    return load_settings().snapshot_every
+
+
 _T = TypeVar("_T")
 
 
@@ -93,7 +87,7 @@ class Store:
         self._key_engine = key_engine
         self._clock = clock
         self._new_id = new_id
-        self.snapshot_every = snapshot_every if snapshot_every is not None else _snapshot_every_from_env()
+        self.snapshot_every = snapshot_every if snapshot_every is not None else _snapshot_every_from_settings()
         """A full state snapshot at least every this many steps that record only their changes
         (``Step.save_changes``); sooner once their deltas outweigh the last snapshot."""
         if self.snapshot_every < 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,12 +114,17 @@ def test_delta_events_are_written_by_the_store_only(store: Store) -> None:
         step.append("state_delta", payload={"ops": []})
 
 
-def test_snapshot_every_is_validated(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_snapshot_every_is_validated(store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="snapshot_every"):
         Store.from_url(store_url, snapshot_every=0)
     monkeypatch.setenv("CASEPILOT_SNAPSHOT_EVERY", "7")
     with Store.from_url(store_url) as store:
         assert store.snapshot_every == 7
+    monkeypatch.delenv("CASEPILOT_SNAPSHOT_EVERY")
+    monkeypatch.chdir(tmp_path)  # the settings' .env file, read from the working folder
+    (tmp_path / ".env").write_text("CASEPILOT_SNAPSHOT_EVERY=9\n", encoding="utf-8")
+    with Store.from_url(store_url) as store:
+        assert store.snapshot_every == 9
 
 
 def test_apply_ops_puts_by_id_and_sets_by_path() -> None:
