@@ -153,8 +153,8 @@ def _queued_outcome(orch: Orchestrator, case_id: str, response: Response, wait: 
         outcome = orch.outcome(case_id)  # the worker's run, from the loop's checkpoint in the same database
         return RunOutcomeOut(case_id=case_id, reason=outcome.reason, steps=outcome.steps,
                              case_state=outcome.case_state, pending=list(outcome.pending))
-    loaded = orch.runtime.load(case_id, with_engine=False)
-    state = str((loaded.record.state.get("engine") or {}).get("state") or "active").lower()
+    loaded = orch.runtime.load(case_id)
+    state = loaded.engine.state if loaded.engine else "active"
     return RunOutcomeOut(case_id=case_id, reason="queued", steps=0, case_state=state,
                          pending=orch.pending(case_id))
 

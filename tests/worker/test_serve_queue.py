@@ -93,3 +93,18 @@ def test_without_wait_the_answer_comes_before_the_work(client: TestClient, worke
     while client.get(location).json()["state"] != "completed":
         assert time.monotonic() < deadline, "the worker did not complete the case"
         time.sleep(0.1)
+
+
+def test_a_queued_answer_gives_the_case_state_as_it_is(client: TestClient, pg_url: str, tmp_path: Path) -> None:
+    """No worker: a run asked for a case already completed answers ``queued`` with ``completed``."""
+    _claims(client, tmp_path)
+    _status, body, location = _start(client, "straight-through", "Q-5")
+    with Store.from_url(pg_url) as store:
+        orch = Orchestrator(store, _tools.registry(), lease_wait=2.0)
+        try:
+            assert orch.run(str(body["id"])).case_state == "completed"
+        finally:
+            orch.close()
+    run = client.post(f"{location}/run")
+    assert run.status_code == 202 and run.json()["reason"] == "queued"
+    assert run.json()["case_state"] == "completed"
