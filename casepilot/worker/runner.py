@@ -127,6 +127,11 @@ class Worker:
     def _work(self, case_id: str, max_steps: int) -> str:
         """Run the case; a stopping worker lets go at the first safe point (``HandedBack``)."""
         loaded = self.orch.runtime.load(case_id)
+        if loaded.engine is not None and loaded.engine.state == "suspended":
+            # A person suspended it after the job was queued: nothing to do until they resume it
+            # (resuming queues a new run), and no reason to fail the job.
+            log.info("job for case %s: the case is suspended; resuming it queues a new run", case_id)
+            return "suspended"
         if loaded.facts.children:
             return self.orch.run(case_id, max_steps=max_steps).reason  # child cases: the full run
         reason = "waiting_for_events"

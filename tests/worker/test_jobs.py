@@ -197,3 +197,23 @@ def test_a_tool_that_keeps_failing_is_given_up_after_three_tries(store: Store, t
                       if r["entrypoint"] == jobs.RETRY_TOOL) == [2, 3]  # no fourth try
     finally:
         orch.close()
+
+
+def test_a_run_job_for_a_suspended_case_ends_quietly_and_resuming_runs_it(store: Store, tmp_path: Path) -> None:
+    from casepilot.agent.orchestrator import Person
+
+    serve = orchestrator(store, tmp_path, serve=True)
+    worker_orch = orchestrator(store, tmp_path, serve=False)
+    operator = Person("olga", {"claims operations"})
+    try:
+        case = serve.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-9"})
+        serve.suspend(case.id, operator, "waiting for the police report")
+        assert Worker(worker_orch).handle(jobs.RUN_CASE, {"case_id": case.id}) == "suspended"
+        assert all(e.kind != "tool_call_started" for e in store.history(case.id))
+        before = len(queued(store, case.id))
+        serve.resume(case.id, operator, "report received")
+        assert len(queued(store, case.id)) == before + 1  # resuming queued the run
+        assert Worker(worker_orch).handle(jobs.RUN_CASE, {"case_id": case.id}) == "completed"
+    finally:
+        serve.close()
+        worker_orch.close()
