@@ -111,3 +111,27 @@ def test_the_service_works_a_scaffolded_case_with_no_launcher_code(tmp_path: Pat
         files["loan_tools.py"] += "\nimport os  # anything new\n"
         refused = client.post("/definitions", json={"files": files})
         assert refused.status_code == 422 and "cannot bring new code" in refused.text, refused.text
+
+
+def test_an_applicant_name_no_detector_reads_as_a_name_stays_out_of_the_records(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Big Spender" is no name to a detector, but ``applicant`` says it is one: it is
+    pseudonymised in the history, the case state and the inbox, and the tools still get it."""
+    monkeypatch.chdir(tmp_path)
+    _ok("init", "loan")
+    db = ["--db", f"sqlite:///{tmp_path}/loan.db"]
+    _ok("deploy", "loan", *db)
+    variables = {"applicant": "Big Spender", "income": 200000, "amount": 80000}
+    case_id = _ok("start", "loan", "--vars", json.dumps(variables), *db).strip()
+    assert "credit committee" in _ok("run", case_id, *db)
+    with Store.from_url(db[1]) as store:
+        records = json.dumps([e.payload for e in store.history(case_id)]) + json.dumps(store.case(case_id).state)
+        records += json.dumps([t.prompt for t in store.tasks(case_id=case_id)])
+        (committee,) = store.tasks(case_id=case_id, status="open")
+    assert "Big Spender" not in records and "Spender" not in records
+    assert "<PERSON_1>" in records
+    _ok("decide", committee.id, "--choice", "approve", "--as", "carl", "--role", "credit committee", *db)
+    assert "completed: case is completed" in _ok("run", case_id, *db)
+    with Store.from_url(db[1]) as store:
+        offer = store.case(case_id).state["engine"]["variables"]["offer"]
+    assert str(offer).startswith("OFFER-")  # the tool worked with the clear name in process

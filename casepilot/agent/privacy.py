@@ -20,19 +20,22 @@ from typing import Any
 
 from casepilot.governance.governor import RedactedPayload
 from casepilot.governance.pii import TOKEN_PATTERN, Pseudonymizer, PseudonymVault
+from casepilot.governance.pii._field_hints import hinted_type
+from casepilot.governance.pii.pseudonymizer import whole_value_type
 
 __all__ = ["CasePrivacy", "jsonable"]
 
 
-def _strings(obj: Any, out: list[str]) -> None:
+def _strings(obj: Any, out: list[tuple[str, str | None]], hint: str | None = None) -> None:
+    """Every string of ``obj``, with the entity type its field's name promises (``hinted_type``)."""
     if isinstance(obj, str):
-        out.append(obj)
+        out.append((obj, hint))
     elif isinstance(obj, Mapping):
-        for value in obj.values():
-            _strings(value, out)
+        for key, value in obj.items():
+            _strings(value, out, hinted_type(key))
     elif isinstance(obj, (list, tuple)):
         for item in obj:
-            _strings(item, out)
+            _strings(item, out, hint)
 
 
 def _rebuild(obj: Any, take: Callable[[], str]) -> Any:
@@ -114,24 +117,28 @@ class CasePrivacy:
         Texts this object produced for the case before (already pseudonymised) are not run
         through the detector again: the case's stored values pass here at every step.
         """
-        texts: list[str] = []
-        _strings(obj, texts)
-        todo = sorted({t for t in texts if t.strip() and not self._is_clean(case_id, t)})
-        if not todo:
+        pairs: list[tuple[str, str | None]] = []
+        _strings(obj, pairs)
+        # A short value in a field whose name says what it holds ("applicant") is that datum as a
+        # whole, whatever the detector would read in it; everything else goes to the detector.
+        kinds = [(text, whole_value_type(text, hint)) for text, hint in pairs]
+        todo = sorted({t for t, kind in kinds if kind is None and t.strip() and not self._is_clean(case_id, t)})
+        wholes = {(t, kind): self.pseudonymizer.redact_whole(t, kind, case_id)
+                  for t, kind in set(kinds) if kind is not None}
+        if not todo and not wholes:
             return obj, {}
-        done = dict(zip(todo, self.pseudonymizer.redact_texts(todo, case_id), strict=True))
+        done = dict(zip(todo, self.pseudonymizer.redact_texts(todo, case_id), strict=True)) if todo else {}
         self._mark_clean(case_id, [r.text for r in done.values()])
         counts: dict[str, int] = {}
-        for text in texts:
-            result = done.get(text)
+        results = [wholes[(t, kind)] if kind is not None else done.get(t) for t, kind in kinds]
+        for result in results:
             if result is not None:
                 for entity, n in result.entities.items():
                     counts[entity] = counts.get(entity, 0) + n
-        stream = iter(texts)
+        stream = iter(zip(kinds, results, strict=True))
 
         def take() -> str:
-            text = next(stream)
-            result = done.get(text)
+            (text, _kind), result = next(stream)
             return result.text if result is not None else text
 
         return _rebuild(obj, take), counts
@@ -174,6 +181,6 @@ class CasePrivacy:
 
     @staticmethod
     def tokens_in(obj: Any) -> set[str]:
-        texts: list[str] = []
-        _strings(obj, texts)
-        return {m.group() for t in texts for m in TOKEN_PATTERN.finditer(t)}
+        pairs: list[tuple[str, str | None]] = []
+        _strings(obj, pairs)
+        return {m.group() for t, _hint in pairs for m in TOKEN_PATTERN.finditer(t)}

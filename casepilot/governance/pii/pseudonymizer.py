@@ -30,6 +30,7 @@ from presidio_anonymizer.entities import RecognizerResult as AnonymizerSpan
 
 from casepilot.errors import GovernanceBlocked
 
+from ._field_hints import MAX_HINTED_LENGTH, hinted_type
 from .detector import DetectedEntity, PiiDetector, as_unicode, default_detector, surrogates_in
 from .vault import PseudonymVault
 
@@ -46,6 +47,7 @@ __all__ = [
     "RevealPolicy",
     "RevealResult",
     "roles_policy",
+    "whole_value_type",
 ]
 
 JsonLike: TypeAlias = "dict[str, JsonLike] | list[JsonLike] | tuple[JsonLike, ...] | str | int | float | bool | None"
@@ -214,8 +216,13 @@ class Pseudonymizer:
         numbers arrive as numbers); one that holds PII becomes its token string.
         """
         texts: list[str] = []
-        _collect(obj, texts)
-        results = iter(self.redact_texts(texts, case_id)) if texts else iter(())
+        hints: list[str | None] = []
+        _collect(obj, texts, hints)
+        whole = [whole_value_type(text, hint) for text, hint in zip(texts, hints, strict=True)]
+        detect = [text for text, hint in zip(texts, whole, strict=True) if hint is None]
+        detected = iter(self.redact_texts(detect, case_id) if detect else [])
+        results = iter([next(detected) if hint is None else self.redact_whole(text, hint, case_id)
+                        for text, hint in zip(texts, whole, strict=True)])
         entities: Counter[str] = Counter()
         tokens: dict[str, None] = {}
         repaired = 0
@@ -230,6 +237,14 @@ class Pseudonymizer:
 
         value = _rebuild(obj, take)
         return PayloadRedaction(value, MappingProxyType(dict(entities)), tuple(tokens), repaired)
+
+    def redact_whole(self, text: str, entity_type: str, case_id: str) -> RedactionResult:
+        """``text`` as one token of ``entity_type`` (a field whose name says what it holds)."""
+        repaired = surrogates_in(text)
+        value = (as_unicode(text) if repaired else text).strip()
+        with self._lock:
+            token = self._token_for(case_id, entity_type, value)
+        return RedactionResult(token, MappingProxyType({entity_type: 1}), (token,), repaired)
 
     def redact_arguments(self, arguments: Mapping[str, Any], case_id: str) -> RedactedPayload:
         """The Governor's ``PayloadRedactor``: redact a tool's or model call's arguments."""
@@ -335,20 +350,34 @@ class Pseudonymizer:
             self._on_reveal(event)
 
 
-def _collect(obj: JsonLike, out: list[str]) -> None:
+def whole_value_type(text: str, hint: str | None) -> str | None:
+    """The entity type to give ``text`` as a whole, when its field's name promises one and the
+    value is the datum itself (short, not empty, not already a token); else ``None``: detect."""
+    value = text.strip()
+    if (hint is None or not value or len(value) > MAX_HINTED_LENGTH or TOKEN_PATTERN.search(value)
+            or not any(c.isalnum() for c in value)):
+        return None
+    return hint
+
+
+def _collect(obj: JsonLike, out: list[str], hints: list[str | None], hint: str | None = None) -> None:
+    """The strings (and long integers) of ``obj`` in order, each with the entity type its
+    field's name promises (``hints``; items of a list under such a field share it)."""
     if isinstance(obj, str):
         out.append(obj)
+        hints.append(hint)
     elif isinstance(obj, bool) or obj is None or isinstance(obj, float):
         return
     elif isinstance(obj, int):
         if _LONG_INT <= abs(obj) < _HUGE_INT:
             out.append(str(obj))
+            hints.append(hint)
     elif isinstance(obj, dict):
-        for value in obj.values():
-            _collect(value, out)
+        for key, value in obj.items():
+            _collect(value, out, hints, hinted_type(key))
     else:
         for item in obj:
-            _collect(item, out)
+            _collect(item, out, hints, hint)
 
 
 def _rebuild(obj: JsonLike, take: Callable[[], str]) -> JsonLike:
