@@ -35,8 +35,6 @@ __all__ = ["app", "main"]
 
 console = Console()
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
 # (module, attribute, name) of the typer sub-apps mounted as ``casepilot NAME …``.
 _SUB_APPS: tuple[tuple[str, str, str], ...] = (
     ("casepilot.cmmn.cli", "app", "cmmn"),

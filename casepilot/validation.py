@@ -7,6 +7,7 @@ itself but whose bundle fails must not be reported ``ok``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,14 +18,30 @@ from casepilot.errors import DefinitionError
 __all__ = ["validate_paths"]
 
 
+def _tree(folder: Path) -> list[Path]:
+    """Every file under ``folder``, following linked folders (``examples/claims`` links to the
+    bundle inside the package), each real folder once."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = Path(root).resolve()
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        out.extend(Path(root) / name for name in names)
+    return sorted(out)
+
+
 def _files(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            bundles = sorted(m.parent for m in path.rglob("casepilot.yaml"))
+            tree = _tree(path)
+            bundles = sorted(p.parent for p in tree if p.name == "casepilot.yaml")
             out.extend(bundles)
             out.extend(
-                p for p in sorted(path.rglob("*"))
+                p for p in tree
                 if p.suffix in (".cmmn", ".dmn") and p.is_file() and not any(b in p.parents for b in bundles)
             )
         else:

@@ -23,7 +23,9 @@ from casepilot.tools.builtin import builtin_tools
 
 __all__ = ["EXAMPLE", "LETTERS", "demo_registry", "run_demo"]
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "claims"
+EXAMPLE = Path(__file__).resolve().parent / "claims"
+"""The claim-triage bundle; it ships inside the package (``examples/claims`` in the repository
+points here), so ``casepilot demo`` works from an installed wheel."""
 
 LETTERS = {
     "straight-through": (
