@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from casepilot._scenario_files import report
 from casepilot.errors import DefinitionError
 
 __all__ = ["app"]
@@ -33,12 +34,7 @@ def test_command(
     """Run scenario files: one line per scenario, then ``N passed, M failed``."""
     from casepilot.bpmn.scenarios import run_scenarios
 
-    results = run_scenarios(paths, roundtrip=roundtrip)
-    for result in results:
-        typer.echo(result.line())
-    failed = sum(not r.passed for r in results)
-    typer.echo(f"{len(results) - failed} passed, {failed} failed")
-    raise typer.Exit(1 if failed or not results else 0)
+    report(run_scenarios(paths, roundtrip=roundtrip))
 
 
 @app.command("validate")

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 import yaml
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from casepilot._scenario_files import ScenarioFailure, ScenarioResult, collect_scenarios
 from casepilot.errors import CasepilotError
 
 from .definitions import ProcessDefinitions, load_processes
@@ -47,36 +47,6 @@ from .engine import ManualClock
 from .instance import ProcessFailed, ProcessInstance
 
 __all__ = ["ScenarioResult", "collect_scenarios", "run_scenario", "run_scenarios"]
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioResult:
-    """Outcome of one scenario file."""
-
-    path: Path
-    passed: bool
-    message: str = ""
-    steps: int = 0
-
-    def line(self) -> str:
-        """One report line: ``PASS path`` or ``FAIL path: why``."""
-        return f"PASS {self.path}" if self.passed else f"FAIL {self.path}: {self.message}"
-
-
-class ScenarioFailure(Exception):
-    """A step or an expectation did not hold."""
-
-
-def collect_scenarios(paths: Iterable[str | Path]) -> list[Path]:
-    """Scenario files named directly or found (``*.yaml`` / ``*.yml``) below folders, sorted."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
-        else:
-            found.append(path)
-    return found
 
 
 def _same(expected: Any, actual: Any) -> bool:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from casepilot._scenario_files import ScenarioFailure, ScenarioResult, collect_scenarios
 from casepilot.cmmn.definitions import Case, Definitions
 from casepilot.cmmn.runtime import CaseInstance
 from casepilot.cmmn.runtime.timers import add_period, parse_duration_text
@@ -35,36 +35,6 @@ _STEP_STATES = {
     "terminate": ("Active", "Suspended"),
 }
 _EVENT_LISTENERS = ("userEventListener", "eventListener")
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioResult:
-    """Outcome of one scenario file."""
-
-    path: Path
-    passed: bool
-    message: str = ""
-    steps: int = 0
-
-    def line(self) -> str:
-        """One report line: ``PASS path`` or ``FAIL path: why``."""
-        return f"PASS {self.path}" if self.passed else f"FAIL {self.path}: {self.message}"
-
-
-class ScenarioFailure(Exception):
-    """A step or an expectation did not hold."""
-
-
-def collect_scenarios(paths: Iterable[str | Path]) -> list[Path]:
-    """Scenario files named directly or found (``*.yaml`` / ``*.yml``) below folders, sorted."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
-        else:
-            found.append(path)
-    return found
 
 
 class _Models:
