@@ -91,6 +91,9 @@ def test_cases_and_definitions_as_tables_and_json(worked: tuple[list[str], str, 
     assert (rows[done]["state"], rows[done]["open_inbox_items"]) == ("completed", 0)
     assert (rows[waiting]["state"], rows[waiting]["open_inbox_items"]) == ("active", 1)
     assert [r["id"] for r in json.loads(_ok("cases", "--json", "--state", "active", *db))] == [waiting]
+    # the limit counts cases in the state asked for, not cases read: the waiting case is the second
+    assert [r["id"] for r in json.loads(_ok("cases", "--json", "--state", "active", "--limit", "1", *db))] == [waiting]
+    assert [r["id"] for r in json.loads(_ok("cases", "--json", "--limit", "1", *db))] == [done]
     assert [r["id"] for r in json.loads(_ok("cases", "--json", "--business-key", "APP-1", *db))] == [done]
     assert "loan" in _ok("definitions", *db)
     (definition,) = json.loads(_ok("definitions", "--json", *db))

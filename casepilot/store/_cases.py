@@ -186,6 +186,7 @@ def list_cases(
     business_key: str | None = None,
     definition_key: str | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[CaseRecord]:
     query = select(CaseRow)
     if tenant is not None:
@@ -195,7 +196,8 @@ def list_cases(
     if definition_key is not None:
         query = query.where(CaseRow.definition_key == definition_key)
     with Session(engine) as session:
-        rows = session.exec(query.order_by(col(CaseRow.created_at), col(CaseRow.id)).limit(limit)).all()
+        rows = session.exec(
+            query.order_by(col(CaseRow.created_at), col(CaseRow.id)).offset(offset).limit(limit)).all()
         conn = session.connection()
         return [case_record(r) if r.version == r.snapshot_version
                 else case_record(r).model_copy(update={"state": current_state(conn, cast(Any, r))}) for r in rows]

@@ -33,6 +33,27 @@ def _case_state(record: CaseRecord) -> str:
     return "unknown"
 
 
+_PAGE = 500
+
+
+def _matching(store: Any, definition: str | None, business_key: str | None, state: str | None,
+              limit: int) -> list[CaseRecord]:
+    """Up to ``limit`` cases, oldest first; with ``state``, the first ``limit`` in that state (the
+    state is the engine's, known only once a case is read, so the store is read page by page)."""
+    if state is None:
+        return list(store.cases(definition_key=definition, business_key=business_key, limit=limit))
+    wanted = state.lower()
+    found: list[CaseRecord] = []
+    offset = 0
+    while len(found) < limit:
+        page = store.cases(definition_key=definition, business_key=business_key, limit=_PAGE, offset=offset)
+        found += [r for r in page if _case_state(r) == wanted]
+        if len(page) < _PAGE:
+            break
+        offset += _PAGE
+    return found[:limit]
+
+
 def cases_command(
     definition: Annotated[str | None, typer.Option("--definition", "-d", help="Only cases of this definition key.")] = None,
     business_key: Annotated[str | None, typer.Option("--business-key", help="Only the case(s) with this business key.")] = None,
@@ -45,7 +66,7 @@ def cases_command(
     console = Console()
     try:
         with open_store(db) as store:
-            records = store.cases(definition_key=definition, business_key=business_key, limit=limit)
+            records = _matching(store, definition, business_key, state, limit)
             open_items: dict[str, int] = {}
             for task in store.tasks(status="open"):
                 open_items[task.case_id] = open_items.get(task.case_id, 0) + 1
@@ -58,8 +79,6 @@ def cases_command(
         "open_inbox_items": open_items.get(r.id, 0), "events": r.last_seq,
         "created_at": r.created_at.isoformat(), "updated_at": r.updated_at.isoformat(),
     } for r in records]
-    if state is not None:
-        rows = [row for row in rows if row["state"] == state.lower()]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -266,9 +266,12 @@ class Store:
         business_key: str | None = None,
         definition_key: str | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> list[CaseRecord]:
+        """Cases oldest first, ``limit`` of them after skipping ``offset`` (to page through)."""
         return _cases.list_cases(
-            self.engine, tenant=tenant, business_key=business_key, definition_key=definition_key, limit=limit
+            self.engine, tenant=tenant, business_key=business_key, definition_key=definition_key, limit=limit,
+            offset=offset,
         )
 
     def step(self, case_id: str, expected_version: int) -> AbstractContextManager[Step]:
