@@ -20,17 +20,16 @@ configured explicitly: ``OPENAI_BASE_URL``, ``OPENAI_API_KEY`` and ``CASEPILOT_M
 Setting ``OPENAI_BASE_URL`` alone (a local vLLM, Ollama or llama.cpp server needs no key)
 is enough to plan with a model.
 
-(The project-wide settings model was being introduced in ``casepilot/settings.py`` by
-another change at the time this was written; these endpoint settings stand alone until they
-can move there.)
+Like ``casepilot.settings.Settings``, these are read from the environment and from a ``.env``
+file in the working folder (the environment wins), so one ``.env`` configures the store, the
+default model and the named endpoints alike.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_ENDPOINT", "DEFAULT_MODEL", "EndpointSettings", "LLMSettings", "configured_endpoints",
@@ -68,37 +67,38 @@ class EndpointSettings(BaseModel):
 
 
 class LLMSettings(BaseSettings):
-    """The endpoints configured in the environment (``CASEPILOT_ENDPOINTS__<NAME>__<FIELD>``)."""
+    """The endpoints configured in the environment or ``.env`` (``CASEPILOT_ENDPOINTS__<NAME>__<FIELD>``),
+    and the OpenAI client's variables the ``default`` endpoint is built from."""
 
-    model_config = SettingsConfigDict(env_prefix="CASEPILOT_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CASEPILOT_", env_nested_delimiter="__", env_file=".env",
+                                      env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
+    model: str | None = None
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
 
 
 def configured_endpoints(env: Mapping[str, str] | None = None) -> dict[str, EndpointSettings]:
     """Every endpoint by name: those of ``CASEPILOT_ENDPOINTS__…`` plus ``default`` from the OpenAI variables.
 
-    ``env`` defaults to ``os.environ`` (a mapping given here is read instead of it, for tests
-    and embedding).
+    ``env`` defaults to the process environment and ``.env`` (a mapping given here is read
+    instead of both, for tests and embedding).
     """
-    source = os.environ if env is None else env
-    endpoints = dict(LLMSettings().endpoints) if env is None else dict(_settings_from(env).endpoints)
+    settings = LLMSettings() if env is None else _settings_from(env)
+    endpoints = dict(settings.endpoints)
     if DEFAULT_ENDPOINT not in endpoints:
-        key = source.get("OPENAI_API_KEY")
         endpoints[DEFAULT_ENDPOINT] = EndpointSettings(
-            base_url=source.get("OPENAI_BASE_URL") or None,
-            api_key=SecretStr(key) if key else None,
-            model=source.get("CASEPILOT_MODEL") or DEFAULT_MODEL,
+            base_url=settings.openai_base_url or None,
+            api_key=settings.openai_api_key if settings.openai_api_key and settings.openai_api_key.get_secret_value()
+            else None,
+            model=settings.model or DEFAULT_MODEL,
         )
     return endpoints
 
 
-class _Endpoints(BaseModel):
-    endpoints: dict[str, EndpointSettings]
-
-
-def _settings_from(env: Mapping[str, str]) -> _Endpoints:
-    """The endpoints of ``env`` rather than of the process environment (same names as ``LLMSettings``)."""
+def _settings_from(env: Mapping[str, str]) -> LLMSettings:
+    """The settings of ``env`` rather than of the process environment and ``.env`` (same names as ``LLMSettings``)."""
     nested: dict[str, dict[str, str]] = {}
     prefix = "casepilot_endpoints__"
     for name, value in env.items():
@@ -108,13 +108,17 @@ def _settings_from(env: Mapping[str, str]) -> _Endpoints:
         endpoint, _, field = lowered[len(prefix):].partition("__")
         if endpoint and field:
             nested.setdefault(endpoint, {})[field] = value
-    return _Endpoints.model_validate({"endpoints": nested})
+    return LLMSettings.model_construct(
+        endpoints={name: EndpointSettings.model_validate(fields) for name, fields in nested.items()},
+        model=env.get("CASEPILOT_MODEL") or None,
+        openai_api_key=SecretStr(key) if (key := env.get("OPENAI_API_KEY")) else None,
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+    )
 
 
 def llm_configured(env: Mapping[str, str] | None = None) -> bool:
     """Whether a model is configured: ``CASEPILOT_MODEL``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` or any
-    ``CASEPILOT_ENDPOINTS__…`` variable (a local server needs only its URL)."""
-    source = os.environ if env is None else env
-    if any(source.get(name) for name in ("CASEPILOT_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL")):
-        return True
-    return any(name.upper().startswith("CASEPILOT_ENDPOINTS__") and value for name, value in source.items())
+    ``CASEPILOT_ENDPOINTS__…`` variable (a local server needs only its URL), in the environment or ``.env``."""
+    settings = LLMSettings() if env is None else _settings_from(env)
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return bool(settings.model or key or settings.openai_base_url or settings.endpoints)
