@@ -240,7 +240,10 @@ class CaseMachine:
             child = self.items[cid]
             if is_done(child.state) and child.state != "Failed":
                 continue
-            if child.state == "Failed" and not include_active:
+            if child.state in ("Failed", "Disabled") and not include_active:
+                # Completion leaves children in a semi-terminal state as they are (CMMN 1.1
+                # §8.4.2: a stage completes when its children are Completed, Terminated,
+                # Failed or Disabled; it does not transition them). Termination exits them.
                 continue
             if self.info(child).lifecycle == "event":
                 if child.state in ("Available", "Suspended"):
