@@ -21,6 +21,7 @@ from casepilot.agent.case_cache import CacheLimits, CaseCache
 from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.facts import STATE_SCHEMA, AgentFacts, ParkedAction, split_state
 from casepilot.agent.manifest import HumanTaskSpec
+from casepilot.agent.metrics import observe_step
 from casepilot.agent.options import build_options
 from casepilot.agent.planning import ActionOption, Planner
 from casepilot.agent.privacy import CasePrivacy, jsonable
@@ -190,6 +191,7 @@ class AgentRuntime:
             else:
                 step.save_state(full(), actor="agent")
         result = step.result
+        observe_step(result)  # Prometheus counters (casepilot.agent.metrics)
         if result is not None and loaded.engine is not None:
             last = result.events[-1] if result.events else None
             loaded.delta_base = True

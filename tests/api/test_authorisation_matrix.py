@@ -98,6 +98,9 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/cases/{case_id}/correct", OPERATOR, (401, 403, 200, 403, 403), "json",
         (("path", "policy"), ("value", "POL-9"), ("reason", "typo in the policy number"))),
     _change("POST", "/inbox/{task_id}/reassign", OPERATOR, 200, "json", role="team lead"),
+    # Prometheus figures (casepilot.api.metrics): a read like any other — they name no case, but
+    # nothing is served anonymously behind a proxy (give the scraper a service identity)
+    _reads("GET", "/metrics"),
     # the web page
     _reads("GET", "/", right=303),
     _reads("GET", "/ui/inbox"),

@@ -1,0 +1,64 @@
+"""Prometheus counters of what the agent loop commits: steps, verdicts, tool calls, LLM use.
+
+Fed from one place — ``AgentRuntime.step`` hands every committed ``StepResult`` to
+``observe_step`` — so a counter moves only for events that are really in a history (a step
+that rolls back counts nothing), and the loop's nodes need no metrics code of their own.
+The counters live in their own ``REGISTRY`` (not the library's global one) so an embedding
+service's metrics and ours do not collide; ``casepilot serve`` exposes it on ``/metrics``
+together with the inbox gauges read from the store at scrape time (``casepilot.api.metrics``).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from casepilot.store.models import HistoryEvent, StepResult
+
+__all__ = ["LLM_COST", "LLM_TOKENS", "REGISTRY", "STEPS", "TOOL_CALLS", "TOOL_LATENCY", "VERDICTS", "observe_step"]
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+STEPS = Counter("casepilot_steps", "Committed steps of the agent loop (one transaction each)",
+                registry=REGISTRY)
+VERDICTS = Counter("casepilot_verdicts", "Governance verdicts recorded, by kind and by what was reviewed",
+                   ["kind", "action"], registry=REGISTRY)
+TOOL_CALLS = Counter("casepilot_tool_calls", "Tool calls that ended, by tool and outcome (completed or failed)",
+                     ["tool", "outcome"], registry=REGISTRY)
+TOOL_LATENCY = Histogram("casepilot_tool_call_seconds", "How long tool calls took, by tool",
+                         ["tool"], registry=REGISTRY,
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+LLM_TOKENS = Counter("casepilot_llm_tokens", "LLM tokens used, by model and direction (prompt or completion)",
+                     ["model", "direction"], registry=REGISTRY)
+LLM_COST = Counter("casepilot_llm_cost", "LLM cost in the bundle's price unit, by model (calls of "
+                   "unknown price are not counted; see casepilot_llm_calls)", ["model"], registry=REGISTRY)
+LLM_CALLS = Counter("casepilot_llm_calls", "LLM calls, by model and whether their price was known",
+                    ["model", "priced"], registry=REGISTRY)
+
+
+def observe_step(result: StepResult | None) -> None:
+    """Count what a committed step wrote (None: the step wrote nothing)."""
+    if result is None:
+        return
+    STEPS.inc()
+    for event in result.events:
+        _observe(event)
+
+
+def _observe(event: HistoryEvent) -> None:
+    payload = event.payload
+    if event.kind == "verdict":
+        VERDICTS.labels(kind=str(payload.get("kind", "unknown")), action=str(payload.get("action", "unknown"))).inc()
+    elif event.kind in ("tool_call_completed", "tool_call_failed"):
+        tool = str(payload.get("tool", "unknown"))
+        TOOL_CALLS.labels(tool=tool, outcome=event.kind.removeprefix("tool_call_")).inc()
+        if event.latency_ms is not None:
+            TOOL_LATENCY.labels(tool=tool).observe(event.latency_ms / 1000)
+    elif event.kind == "llm_call":
+        model = str(payload.get("model", "unknown"))
+        for direction in ("prompt", "completion"):
+            tokens = payload.get(f"{direction}_tokens")
+            if isinstance(tokens, int) and tokens > 0:
+                LLM_TOKENS.labels(model=model, direction=direction).inc(tokens)
+        LLM_CALLS.labels(model=model, priced=str(event.cost is not None).lower()).inc()
+        if event.cost is not None and event.cost > 0:
+            LLM_COST.labels(model=model).inc(event.cost)
