@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "SettingsError", "announce", "configure_logging", "describe_planner", "load_settings", "safe_url"]
+__all__ = ["Settings", "SettingsError", "announce", "configure_logging", "describe_planner", "load_settings",
+           "log_formatter", "safe_url"]
 
 log = logging.getLogger("casepilot")
 
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
     log_level: str = "INFO"
     """Level of casepilot's log lines (``DEBUG``, ``INFO``, ``WARNING``…)."""
+    log_format: Literal["text", "json"] = "text"
+    """``text``: ``LEVEL logger: message`` lines; ``json``: one JSON object per line with time,
+    level, logger, message and the call's extras such as ``case_id`` (``casepilot.log_format``)."""
     max_xml_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     """Largest CMMN or DMN document accepted, in bytes."""
     snapshot_every: int = Field(default=1000, ge=1)
@@ -148,11 +152,21 @@ def announce(what: str, *, url: str, planner: object | None = None, identity: st
 
 
 def configure_logging(settings: Settings | None = None) -> None:
-    """Send casepilot's log lines to stderr at ``log_level`` (once; an application's own logging wins)."""
+    """Send casepilot's log lines to stderr at ``log_level`` in ``log_format`` (once; an application's own
+    logging wins)."""
     root = logging.getLogger("casepilot")
-    level = (settings or load_settings()).log_level.upper()
-    root.setLevel(level)
+    settings = settings or load_settings()
+    root.setLevel(settings.log_level.upper())
     if not root.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(log_formatter(settings))
         root.addHandler(handler)
+
+
+def log_formatter(settings: Settings) -> logging.Formatter:
+    """The formatter ``log_format`` names: plain lines, or one JSON object per line."""
+    if settings.log_format == "json":
+        from casepilot.log_format import JsonFormatter
+
+        return JsonFormatter()
+    return logging.Formatter("%(levelname)s %(name)s: %(message)s")
