@@ -34,6 +34,7 @@ from casepilot.api.schemas import (
     RunIn,
     RunOutcomeOut,
     StartCaseIn,
+    outcome_out,
 )
 from casepilot.errors import CasepilotError, DecisionRejected
 from casepilot.store import VerifyReport
@@ -141,8 +142,7 @@ def run_case(case_id: str, request: Request, response: Response, orch: Orchestra
         enqueue_run(orch, case_id, body.max_steps)
         return _queued_outcome(orch, case_id, response, wait)
     outcome = orch.run(case_id, max_steps=body.max_steps)
-    return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
-                         case_state=outcome.case_state, pending=list(outcome.pending))
+    return outcome_out(outcome)
 
 
 def _queued_outcome(orch: Orchestrator, case_id: str, response: Response, wait: float) -> RunOutcomeOut:
@@ -151,8 +151,7 @@ def _queued_outcome(orch: Orchestrator, case_id: str, response: Response, wait: 
     accepted(response, case_id, stopped=stopped, done_status=200)
     if stopped:
         outcome = orch.outcome(case_id)  # the worker's run, from the loop's checkpoint in the same database
-        return RunOutcomeOut(case_id=case_id, reason=outcome.reason, steps=outcome.steps,
-                             case_state=outcome.case_state, pending=list(outcome.pending))
+        return outcome_out(outcome, case_id)
     loaded = orch.runtime.load(case_id)
     state = loaded.engine.state if loaded.engine else "active"
     return RunOutcomeOut(case_id=case_id, reason="queued", steps=0, case_state=state,
@@ -180,9 +179,7 @@ def run_case_streaming(case_id: str, request: Request, orch: OrchestratorDep,
             for update in orch.stream(case_id, max_steps=max_steps):
                 yield _sse("step", {"node": update["node"], "summary": describe_update(update["node"], update["update"])})
             outcome = orch.outcome(case_id)
-            yield _sse("outcome", RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
-                                                case_state=outcome.case_state,
-                                                pending=list(outcome.pending)).model_dump(mode="json"))
+            yield _sse("outcome", outcome_out(outcome).model_dump(mode="json"))
         except CasepilotError as exc:  # the status line is sent already: the error travels as an event
             yield _sse("error", {"error": type(exc).__name__, "detail": str(exc), "problems": []})
 
@@ -256,8 +253,7 @@ def perform(case_id: str, action_id: str, request: Request, response: Response, 
     if queue_mode(request):  # the action's step queued the run
         return _queued_outcome(orch, case_id, response, wait)
     outcome = orch.run(case_id)
-    return RunOutcomeOut(case_id=outcome.case_id, reason=outcome.reason, steps=outcome.steps,
-                         case_state=outcome.case_state, pending=list(outcome.pending))
+    return outcome_out(outcome)
 
 
 @router.post(

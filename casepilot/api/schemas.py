@@ -7,12 +7,16 @@ the store has no model for, so the wire format is typed end to end.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from casepilot.store import HistoryEvent, HumanTask
+
+if TYPE_CHECKING:
+    from casepilot.agent.orchestrator import RunOutcome
 
 __all__ = [
     "FILE_NAME_PATTERN",
@@ -27,6 +31,7 @@ __all__ = [
     "RunIn",
     "RunOutcomeOut",
     "StartCaseIn",
+    "outcome_out",
 ]
 
 FILE_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$"
@@ -188,6 +193,20 @@ class RunOutcomeOut(BaseModel):
     steps: int
     case_state: str
     pending: list[HumanTask]
+    detail: dict[str, Any] | None = Field(
+        default=None,
+        description="For planner_error: what failed, as the history recorded it — `problem` (in words), `seq` "
+                    "(the history event), `failure` (kind, HTTP status, message, endpoint, model of the last "
+                    "attempt), `route` (the routing decision's endpoint, model and rule ids) or `routing_error` "
+                    "(why no route could be taken). None otherwise.")
+
+
+def outcome_out(outcome: RunOutcome, case_id: str | None = None) -> RunOutcomeOut:
+    """The wire shape of an orchestrator ``RunOutcome`` (its planner failure detail included)."""
+    detail: Mapping[str, Any] | None = outcome.detail
+    return RunOutcomeOut(case_id=case_id or outcome.case_id, reason=outcome.reason, steps=outcome.steps,
+                         case_state=outcome.case_state, pending=list(outcome.pending),
+                         detail=dict(detail) if detail is not None else None)
 
 
 class HistoryPage(BaseModel):
