@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -170,6 +171,7 @@ class AgentRuntime:
         if another worker moved the case since it was read — so work that must happen
         outside the transaction (pseudonymising, which writes the vault) can be done first.
         """
+        started_ns = time.time_ns()  # for the step's span (casepilot.agent.tracing)
         loaded = loaded or self.load(case_id)
         self._cases.discard(case_id)  # a failing step must not leave a half-changed copy behind
         with self.store.step(case_id, loaded.record.version) as step:
@@ -191,7 +193,7 @@ class AgentRuntime:
             else:
                 step.save_state(full(), actor="agent")
         result = step.result
-        observe_step(result)  # Prometheus counters (casepilot.agent.metrics)
+        observe_step(result, started_ns)  # Prometheus counters and OpenTelemetry spans (casepilot.agent.metrics)
         if result is not None and loaded.engine is not None:
             last = result.events[-1] if result.events else None
             loaded.delta_base = True

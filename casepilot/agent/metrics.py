@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from casepilot.agent.tracing import trace_step
 from casepilot.store.models import HistoryEvent, StepResult
 
 __all__ = ["LLM_COST", "LLM_TOKENS", "REGISTRY", "STEPS", "TOOL_CALLS", "TOOL_LATENCY", "VERDICTS", "observe_step"]
@@ -35,8 +36,10 @@ LLM_CALLS = Counter("casepilot_llm_calls", "LLM calls, by model and whether thei
                     ["model", "priced"], registry=REGISTRY)
 
 
-def observe_step(result: StepResult | None) -> None:
-    """Count what a committed step wrote (None: the step wrote nothing)."""
+def observe_step(result: StepResult | None, started_ns: int) -> None:
+    """Count what a committed step wrote (None: the step wrote nothing), and trace it
+    (``casepilot.agent.tracing``; ``started_ns``: when the step began, ``time.time_ns()``)."""
+    trace_step(result, started_ns)
     if result is None:
         return
     STEPS.inc()
