@@ -15,6 +15,9 @@ records them.
   429/5xx/timeouts/dropped connections with backoff within a deadline; then the router is
   asked for the next route. When none is left the ``PlannerError`` carries the failure
   (kind, HTTP status, message, endpoint, model) for the history and ``RunOutcome``.
+* Governance sees the routed model: before each call the ``ModelCall.guard`` is asked with
+  the endpoint and model the route chose (first route and fallbacks alike); a refusal raises
+  ``CallRefused`` and nothing is sent.
 * Confidence: when the endpoint returns log-probabilities (``EndpointSettings.logprobs``),
   a choice's confidence is the probability the model gave the tokens that spell the chosen
   action's name (``confidence_source="logprobs"``); else, when several answers are asked
@@ -51,6 +54,7 @@ from casepilot.agent.llm_endpoints import (
 )
 from casepilot.agent.model_routing import (
     CallContext,
+    CallRefused,
     DefaultRouter,
     ModelCall,
     ModelRouter,
@@ -206,6 +210,8 @@ class LLMPlanner:
         invalid: list[str] = []
         failures: list[CallFailure] = []
         tried: list[str] = []
+        cleared: set[tuple[str, str]] = set()
+        """(endpoint, model) pairs the guard let through in this call."""
         first = self._route(router, call.context, None, tried, failures, usage, invalid)
         assert first is not None  # ``_route`` raises when the first route is missing
         route = first
@@ -220,6 +226,17 @@ class LLMPlanner:
                 raise PlannerError(message, usage=usage, invalid_attempts=invalid, detail={
                     "unpriced_model": model, "route": route.to_json(),
                     "failures": [f.to_json() for f in failures]})
+            refusal = None
+            if call.guard is not None and (route.endpoint, model) not in cleared:
+                refusal = call.guard(route.endpoint, model)  # governance sees the model the route calls
+                cleared.add((route.endpoint, model))
+            if refusal is not None:
+                raise CallRefused(
+                    f"governance refused calling model {model!r} at endpoint {route.endpoint!r}: "
+                    f"{refusal.get('reason') or refusal.get('kind')}; the call was not made",
+                    verdict=refusal, usage=usage, invalid_attempts=invalid,
+                    detail={"refused": {"endpoint": route.endpoint, "model": model, **dict(refusal)},
+                            "route": route.to_json(), "failures": [f.to_json() for f in failures]})
             try:
                 completion = self.client.complete(route.endpoint, model=model, messages=messages, tools=tools,
                                                   temperature=temperature, max_tokens=max_tokens)

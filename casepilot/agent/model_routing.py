@@ -36,13 +36,18 @@ Fails closed: an evaluation error, no matching rule, an output that is not a rou
 endpoint the deployment does not configure stops the call before anything is sent; the
 step fails with the reason. Without a routing decision the route is the ``default``
 endpoint, and after a failure the ``fallback`` endpoint when one is configured.
+
+Governance sees the model a route calls: a ``ModelCall`` carries a ``guard`` the planner asks
+before every call with the endpoint and model the route chose (the first route and every
+fallback), so a guardrail on the ``llm_call``'s model ("not on the approved list → block")
+holds for the model actually called. A refusal raises ``CallRefused``: nothing is sent.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from casepilot.agent.llm_client import CallFailure
 from casepilot.agent.llm_endpoints import DEFAULT_ENDPOINT
 from casepilot.agent.manifest import LLMSpec
+from casepilot.agent.planning import LLMUsage, PlannerError
 from casepilot.governance.budget import PriceTable
 from casepilot.governance.guardrails import lookup_path
 from casepilot.governance.pii.pseudonymizer import TOKEN_PATTERN
@@ -64,6 +70,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FALLBACK_ENDPOINT",
     "CallContext",
+    "CallGuard",
+    "CallRefused",
     "DefaultRouter",
     "DmnModelRouter",
     "ModelCall",
@@ -77,6 +85,19 @@ __all__ = [
 ]
 
 FALLBACK_ENDPOINT = "fallback"
+
+CallGuard = Callable[[str, str], "Mapping[str, Any] | None"]
+"""Asked with (endpoint, model) before a call is sent: ``None`` to send it, else the refusal
+(the governance verdict, as recorded in the history) — the call is then not made."""
+
+
+class CallRefused(PlannerError):
+    """Governance refused the call a route chose (its endpoint and model); nothing was sent."""
+
+    def __init__(self, message: str, *, verdict: Mapping[str, Any], usage: Sequence[LLMUsage] = (),
+                 invalid_attempts: Sequence[str] = (), detail: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, usage=usage, invalid_attempts=invalid_attempts, detail=detail)
+        self.verdict: Mapping[str, Any] = dict(verdict)
 
 
 class RoutingError(Exception):
@@ -254,6 +275,8 @@ class ModelCall:
     cost_limited: bool = False
     """A budget limits the case's cost: a model without a price may not be called (its cost
     could not be counted, so the limit would silently not hold)."""
+    guard: CallGuard | None = None
+    """Governance of the routed call (endpoint, model), asked before each call; ``None``: none."""
 
 
 def has_choice(options: Sequence[ActionOption]) -> bool:

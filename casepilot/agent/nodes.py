@@ -41,7 +41,7 @@ from casepilot.agent._task_kinds import (
 from casepilot.agent._values import ValueSources
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.facts import ParkedAction, StartedCall
-from casepilot.agent.model_routing import has_choice, model_call
+from casepilot.agent.model_routing import CallGuard, CallRefused, has_choice, model_call
 from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, PlannerError
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
@@ -177,9 +177,16 @@ class Nodes:
             if not isinstance(governed, Observation):
                 return governed
             # The call's routing context (PII types, spend, stage), the definition's model settings, its router.
-            observation = replace(governed, call=model_call(self.rt.load(case_id, check_version=False), governed))
+            call = model_call(self.rt.load(case_id, check_version=False), governed)
+            observation = replace(governed, call=replace(call, guard=self._routed_call_guard(case_id, governed)))
         try:
             plan = planner.plan(observation)
+        except CallRefused as exc:  # governance refused the model the route chose: nothing was sent
+            with self.rt.step(case_id) as (step, loaded):
+                self._record_llm_usage(step, loaded, exc.usage)
+                step.append("verdict", actor="agent", payload={"action": "llm_call", **dict(exc.verdict)},
+                            rule_ids=tuple(exc.verdict.get("rule_ids") or ()))
+            return {"stop": "blocked_llm_call", "plan": None}
         except PlannerError as exc:
             with self.rt.step(case_id) as (step, loaded):
                 self._record_llm_usage(step, loaded, exc.usage)
@@ -269,6 +276,32 @@ class Nodes:
         )
         chat = tuple(ChatMessage(**c) for c in safe["chat"])
         return replace(observation, variables=safe["variables"], options=options, chat=chat)
+
+    def _routed_call_guard(self, case_id: str, governed: Observation) -> CallGuard:
+        """Governance of the model a route calls (``ModelCall.guard``): ``_governed_prompt`` reviewed the
+        call under the planner's own model; a route to another model is reviewed again under that
+        model, and anything but ``allow`` refuses it (a person's approval was asked for the call as
+        first reviewed, not for this model)."""
+        reviewed = getattr(self.rt.planner, "model", "llm")
+        payload: dict[str, Any] = {
+            "variables": dict(governed.variables),
+            "chat": [asdict(c) for c in governed.chat],
+            "options": [dict(o.default_arguments) for o in governed.options],
+        }
+
+        def guard(endpoint: str, model: str) -> Mapping[str, Any] | None:
+            if model == reviewed:
+                return None
+            loaded = self.rt.load(case_id, check_version=False)
+            action = ProposedAction(kind="llm_call", name=model, case_id=case_id, arguments=payload,
+                                    estimated_tokens=len(canonical_json(payload)) // 4 + 500)
+            verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=None,
+                                                                                      action=action))
+            if verdict.kind == "allow":
+                return None
+            return {**verdict.to_json(), "transformed": None, "model": model, "endpoint": endpoint}
+
+        return guard
 
     def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Iterable[LLMUsage]) -> None:
         prices = loaded.bundle.prices
