@@ -83,8 +83,20 @@ def _planner_text(detail: Mapping[str, Any] | None, history_error: Mapping[str, 
     source = dict(detail or history_error or {})
     problem = str(source.pop("problem", "") or "the planner failed").removeprefix("the planner failed: ")
     source.pop("seq", None)
-    extra = ", ".join(f"{k} {v}" for k, v in source.items() if v not in (None, "", [], {}) and k != "invalid_attempts")
+    source.pop("failures", None)  # every attempt; the last one is ``failure``
+    extra = ", ".join(f"{k} {_words(v)}" for k, v in source.items()
+                      if _words(v) and k != "invalid_attempts")
     return f"planner failed: {problem}" + (f" ({extra})" if extra else "")
+
+
+def _words(value: Any) -> str:
+    """A detail value on one line: a mapping as ``key=value`` of its non-empty fields (the endpoint's
+    failure, the route), a list comma-separated."""
+    if isinstance(value, Mapping):
+        return " ".join(f"{k}={_words(v)}" for k, v in value.items() if _words(v))
+    if isinstance(value, (list, tuple)):
+        return ",".join(_words(v) for v in value if _words(v))
+    return "" if value is None else str(value)
 
 
 def stop_reason(outcome: RunOutcome, history: Iterable[HistoryEvent],

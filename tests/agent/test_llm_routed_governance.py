@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from casepilot.agent.stop_reason import stop_reason
 from tests._openai_server import Reply
 from tests.agent._support import TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
@@ -75,6 +76,10 @@ def test_a_routed_model_the_guardrail_blocks_is_not_called(make_orch: OrchFactor
     assert verdict["reason"] == "model not on the approved list"
     blocked = [e for e in store.history(case.id) if e.kind == "verdict"][-1]
     assert blocked.rule_ids == ("model_not_approved",)
+    # what ``casepilot run`` prints: blocked (exit 3), by the rule, with its reason
+    reason = stop_reason(outcome, store.iter_history(case.id))
+    assert reason.kind == "blocked" and reason.exit_code == 3
+    assert any("model_not_approved" in line and "model not on the approved list" in line for line in reason.lines)
     assert_sound(store, case.id)
 
 
