@@ -10,12 +10,16 @@ together with the inbox gauges read from the store at scrape time (``casepilot.a
 
 from __future__ import annotations
 
+import logging
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from casepilot.agent.tracing import trace_step
 from casepilot.store.models import HistoryEvent, StepResult
 
 __all__ = ["LLM_COST", "LLM_TOKENS", "REGISTRY", "STEPS", "TOOL_CALLS", "TOOL_LATENCY", "VERDICTS", "observe_step"]
+
+log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -38,13 +42,20 @@ LLM_CALLS = Counter("casepilot_llm_calls", "LLM calls, by model and whether thei
 
 def observe_step(result: StepResult | None, started_ns: int) -> None:
     """Count what a committed step wrote (None: the step wrote nothing), and trace it
-    (``casepilot.agent.tracing``; ``started_ns``: when the step began, ``time.time_ns()``)."""
-    trace_step(result, started_ns)
-    if result is None:
-        return
-    STEPS.inc()
-    for event in result.events:
-        _observe(event)
+    (``casepilot.agent.tracing``; ``started_ns``: when the step began, ``time.time_ns()``).
+
+    The step has already committed: a failure here is logged and swallowed, since reporting it
+    would make the loop treat a recorded step as failed (and, say, retry a tool call).
+    """
+    try:
+        trace_step(result, started_ns)
+        if result is None:
+            return
+        STEPS.inc()
+        for event in result.events:
+            _observe(event)
+    except Exception:
+        log.exception("metrics or tracing of a committed step failed; the step itself is recorded")
 
 
 def _observe(event: HistoryEvent) -> None:

@@ -37,3 +37,21 @@ def test_llm_tokens_cost_and_a_blocked_call_are_counted(make_orch: OrchFactory, 
     grown = [value(n, **labels) - b for (n, labels), b in zip(names, before, strict=True)]
     # two calls went through (100 + 10 tokens each, 0.7 + 0.1), the third was blocked unpaid
     assert grown == [200, 20, pytest.approx(0.8), 2, 1, 1, 0]
+
+
+def test_a_failure_in_metrics_never_fails_the_committed_step(
+        make_orch: OrchFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from casepilot.agent import metrics
+
+    def broken(_event: object) -> None:
+        raise RuntimeError("exporter down")
+
+    monkeypatch.setattr(metrics, "_observe", broken)
+    folder = write_bundle(tmp_path / "priced", "priced", THREE)
+    orch, store = make_orch(PricedPlanner("0.1", "0.1", "0.1"))
+    orch.deploy(folder)
+    case = orch.start_case("priced", {"ref": "R-2"})
+    assert orch.run(case.id).reason == "completed"
+    started = [e.payload["tool"] for e in store.history(case.id) if e.kind == "tool_call_started"]
+    assert sorted(started) == ["tool_a", "tool_b", "tool_c"]  # each tool once: no step taken for failed
+    assert "metrics or tracing of a committed step failed" in caplog.text
