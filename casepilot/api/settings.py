@@ -29,8 +29,9 @@ def default_registry() -> ToolRegistry:
     return base_registry()
 
 
-def registry_with_documents(path: Path) -> Callable[[], ToolRegistry]:
-    """The built-in tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``)."""
+def registry_with_documents(path: Path | str) -> Callable[[], ToolRegistry]:
+    """The built-in tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``;
+    a folder, or a Chroma server's ``http://host:port``)."""
 
     def build() -> ToolRegistry:
         from casepilot.rag import DocumentStore, Retriever

@@ -1,6 +1,7 @@
 """``casepilot rag ingest | search | collections``: document collections from a shell.
 
-Each command takes ``--store PATH`` (the Chroma folder; default ``.casepilot/chroma``). Text
+Each command takes ``--store PATH`` (the Chroma folder, default ``.casepilot/chroma``, or a
+Chroma server's ``http://host:port``). Text
 and Markdown files are ingested with the file's path (relative to the folder given) as the
 document id, so ingesting the same folder again replaces what changed instead of adding
 copies; the title is the first heading or line.
@@ -22,7 +23,8 @@ app = typer.Typer(name="rag", help="Document collections for retrieval (Chroma, 
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console()
 
-StoreOption = Annotated[Path, typer.Option("--store", help="The Chroma folder of the collections.")]
+StoreOption = Annotated[str, typer.Option(
+    "--store", help="The Chroma folder of the collections, or a Chroma server's URL (http://host:port).")]
 SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 
 
@@ -50,7 +52,7 @@ def _title(text: str, fallback: str) -> str:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Text or Markdown files, or folders of them.")],
     collection: Annotated[str, typer.Option("--collection", "-c", help="The collection to ingest into.")],
-    store: StoreOption = Path(".casepilot/chroma"),
+    store: StoreOption = ".casepilot/chroma",
 ) -> None:
     """Chunk, embed and store documents (re-ingesting a file replaces its earlier version)."""
     from casepilot.rag.store import Document, DocumentStore
@@ -80,7 +82,7 @@ def search(
     collection: Annotated[str, typer.Option("--collection", "-c")],
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many passages.")] = 5,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
-    store: StoreOption = Path(".casepilot/chroma"),
+    store: StoreOption = ".casepilot/chroma",
 ) -> None:
     """The best passages for a question, with their citations."""
     from casepilot.rag.retriever import Retriever
@@ -95,7 +97,7 @@ def search(
 
 
 @app.command()
-def collections(store: StoreOption = Path(".casepilot/chroma")) -> None:
+def collections(store: StoreOption = ".casepilot/chroma") -> None:
     """The collections in the store, with their size and embedding function."""
     from casepilot.rag.store import DocumentStore
 

@@ -1,7 +1,8 @@
 """Document collections in Chroma: create, ingest (chunked), delete, list — offline by default.
 
-``DocumentStore`` owns one Chroma client, persistent (``.casepilot/chroma`` by default) or in
-memory, with telemetry off. Every collection is created with an explicit casepilot embedding
+``DocumentStore`` owns one Chroma client, persistent (``.casepilot/chroma`` by default), in
+memory, or of a Chroma server (``http://host:port``: what several workers share), with
+telemetry off. Every collection is created with an explicit casepilot embedding
 function — never Chroma's default, which downloads a model — and records its ``identity`` in
 the collection metadata; opening it with another embedding function raises
 ``RetrievalError`` instead of comparing vectors from different spaces.
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.config import Settings
@@ -35,6 +37,20 @@ EMBEDDING_KEY = "casepilot_embedding"
 _RESERVED = frozenset({"doc_id", "chunk", "title", "source", "start", "end"})
 
 Scalar = str | int | float | bool
+
+
+def _server_client(url: str, settings: Settings) -> Any:
+    """A client of the Chroma server at ``url``; one clear error when it cannot be reached."""
+    parsed = urlsplit(url)
+    if not parsed.hostname:
+        raise RetrievalError(f"{url!r} is not a Chroma server URL; use http://host:port")
+    ssl = parsed.scheme == "https"
+    try:
+        return chromadb.HttpClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8000), ssl=ssl,
+                                   settings=settings)
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError on a failed heartbeat
+        raise RetrievalError(f"cannot reach the Chroma server at {url}: {exc}; start it with "
+                             "`chroma run --path DIR --port PORT` or correct the URL") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +92,19 @@ class DocumentStore:
         chunk_size: int = 1000,
         chunk_overlap: int = 150,
     ) -> None:
-        """``path=None`` keeps everything in memory (tests, notebooks); otherwise a folder on disk.
+        """``path=None`` keeps everything in memory (tests, notebooks); an ``http(s)://host:port``
+        URL uses a Chroma server (``chroma run``), shared by every process and machine that
+        names it; otherwise a folder on disk.
 
         Chroma keeps a single in-memory system per process, so in-memory stores share their
         collections; persistent stores are separate per folder.
         """
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
-        self.path = None if path is None else Path(path)
-        if self.path is None:
+        self.url = str(path) if isinstance(path, str) and path.startswith(("http://", "https://")) else None
+        self.path = None if path is None or self.url is not None else Path(path)
+        if self.url is not None:
+            self._client = _server_client(self.url, settings)
+        elif self.path is None:
             self._client = chromadb.EphemeralClient(settings=settings)
         else:
             self.path.mkdir(parents=True, exist_ok=True)
