@@ -46,7 +46,7 @@ class Hit:
 
 @dataclass(slots=True)
 class _Lexical:
-    revision: int
+    revision: str
     index: LexicalIndex
     ids: list[str]
     texts: list[str]

@@ -14,6 +14,7 @@ replaces, never duplicates, even when the new text has fewer chunks.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = ["DEFAULT_PATH", "CollectionInfo", "Document", "DocumentStore", "Store
 
 DEFAULT_PATH = Path(".casepilot/chroma")
 EMBEDDING_KEY = "casepilot_embedding"
+REVISION_KEY = "casepilot_revision"
+"""Collection metadata key holding a token that every write replaces (see ``revision``)."""
 """Collection metadata key holding the ``identity`` of the embedding function it was built with."""
 _RESERVED = frozenset({"doc_id", "chunk", "title", "source", "start", "end"})
 
@@ -246,7 +249,7 @@ class DocumentStore:
         for start in range(0, len(ids), batch):
             end = start + batch
             col.add(ids=ids[start:end], documents=texts[start:end], metadatas=metadatas[start:end])
-        self._bump(collection)
+        self._bump(collection, col)
         return len(ids)
 
     def delete(self, collection: str, document_ids: Sequence[str]) -> None:
@@ -256,7 +259,7 @@ class DocumentStore:
         col = self.collection(collection)
         if document_ids:
             col.delete(where={"doc_id": {"$in": list(document_ids)}})
-            self._bump(collection)
+            self._bump(collection, col)
 
     def chunks(self, collection: str) -> StoredChunks:
         """Every stored chunk of ``collection`` (ids, texts, metadata), ordered by id."""
@@ -268,14 +271,23 @@ class DocumentStore:
         )
         return StoredChunks([r[0] for r in rows], [r[1] for r in rows], [dict(r[2] or {}) for r in rows])
 
-    def revision(self, collection: str) -> int:
-        """Counts this store's writes to ``collection``; caches built from it compare revisions."""
-        return self._revisions.get(collection, 0)
+    def revision(self, collection: str) -> str:
+        """Changes with every write to ``collection`` — by this store, or by any other client of
+        the same Chroma (another process, another machine): caches built from the collection
+        (the retriever's BM25 index) compare revisions. Read before the data it guards."""
+        meta = self._metadata(collection)
+        shared = "absent" if meta is None else str(meta.get(REVISION_KEY, ""))
+        return f"{shared}:{self._revisions.get(collection, 0)}"
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _bump(self, name: str) -> None:
+    def _bump(self, name: str, col: Any = None) -> None:
+        """Mark a write: this store's own count, and a new token in the collection's metadata
+        that every client sees (any new value will do, so writers never need to agree)."""
         self._revisions[name] = self._revisions.get(name, 0) + 1
+        meta = self._metadata(name) if col is not None else None
+        if meta is not None:
+            col.modify(metadata={**meta, REVISION_KEY: uuid.uuid4().hex})
 
     def _metadata(self, name: str) -> dict[str, Any] | None:
         for col in self._client.list_collections():

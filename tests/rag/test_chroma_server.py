@@ -1,6 +1,7 @@
 """Retrieval against a Chroma server (``chroma run``, from the chromadb package itself): what
 several workers on several machines share. Two stores — two clients, as two processes would
-have — see the same collections; a server that is not there is one clear error."""
+have — see the same collections, and a reader's lexical index follows the other's writes; a server
+that is not there is one clear error."""
 
 from __future__ import annotations
 
@@ -89,3 +90,17 @@ def test_the_rag_commands_take_a_server_url(chroma_url: str, tmp_path: Path) -> 
     assert listed.exit_code == 0 and "faq" in listed.output, listed.output
     found = runner.invoke(app, ["rag", "search", "windscreen excess", "-c", "faq", "--store", chroma_url])
     assert found.exit_code == 0 and "claims-faq" in found.output, found.output
+
+
+def test_a_readers_lexical_index_follows_another_clients_writes(chroma_url: str) -> None:
+    """Each process keeps its own BM25 index; a write by another client must reach it."""
+    with DocumentStore(chroma_url) as writer, DocumentStore(chroma_url) as reader:
+        writer.create_collection("notes")
+        writer.ingest("notes", [Document("n1", "The garage in Leeds sent a quote for the bumper.")])
+        searcher = Retriever(reader)
+        assert [h.document_id for h in searcher.search("notes", "quote bumper", 3, mode="lexical")] == ["n1"]
+        assert searcher.search("notes", "hailstorm windscreen", 3, mode="lexical") == []
+        writer.ingest("notes", [Document("n2", "A hailstorm cracked the windscreen on Tuesday.")])
+        assert [h.document_id for h in searcher.search("notes", "hailstorm windscreen", 3, mode="lexical")] == ["n2"]
+        writer.delete("notes", ["n1"])
+        assert searcher.search("notes", "quote bumper", 3, mode="lexical") == []
