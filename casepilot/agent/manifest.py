@@ -5,7 +5,7 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
 
     key: claim-triage
     model: claim-triage.cmmn
-    tools: [casepilot.demo.tools:CLAIM_TOOLS]  # the Python tools the bindings call (see casepilot.tools.bundle_tools)
+    tools: [loan_tools:registry]  # the Python tools the bindings call (see casepilot.tools.bundle_tools)
     case: claimTriage                      # optional when the model has one case
     bindings: bindings.yaml                # optional; default: bindings.yaml beside the model
     decisions: [pricing.dmn]               # optional; DMN models for decision tasks (by decisionRef)

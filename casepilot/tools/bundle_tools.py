@@ -5,7 +5,7 @@ needs launcher code::
 
     tools:
       - loan_tools:registry          # module:attribute — a .py file in the bundle folder, or an installed module
-      - casepilot.demo.tools:CLAIM_TOOLS
+      - mycompany.claims:TOOLS       # an installed module's attribute
       - loan                         # no colon: an entry point of the group ``casepilot.tools``
 
 The attribute may be a ``ToolRegistry``, a ``Tool`` (or LangChain ``BaseTool``), an iterable
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.abc
 import importlib.metadata
 import importlib.util
 import re
@@ -112,6 +113,21 @@ def _specs(entries: Iterable[str], where: str) -> list[ToolSpec]:
 # -- where code comes from -------------------------------------------------------------------------
 
 
+class _ContentLoader(importlib.abc.SourceLoader):
+    """Imports a module from source held in memory (a deployed bundle's tool file), so bundle
+    code goes through Python's own import machinery like any installed module."""
+
+    def __init__(self, content: bytes, origin: str) -> None:
+        self._content = content
+        self._origin = origin
+
+    def get_filename(self, fullname: str) -> str:
+        return self._origin
+
+    def get_data(self, path: str) -> bytes:
+        return self._content
+
+
 def _load_code(name: str, content: bytes, origin: str) -> ModuleType:
     """Bundle code by content: executed once per content, under a name no user module has."""
     sha = hashlib.sha256(content).hexdigest()
@@ -119,13 +135,13 @@ def _load_code(name: str, content: bytes, origin: str) -> ModuleType:
     if module is not None:
         return module
     private = f"casepilot_bundle_tools.{name}_{sha[:16]}"
-    spec = importlib.util.spec_from_loader(private, loader=None, origin=origin)
+    loader = _ContentLoader(content, origin)
+    spec = importlib.util.spec_from_loader(private, loader, origin=origin)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
-    module.__file__ = origin
     sys.modules[private] = module  # dataclasses and pydantic look their module up while it runs
     try:
-        exec(compile(content, origin, "exec"), module.__dict__)  # the caller trusts this bundle's code
+        loader.exec_module(module)  # the import system runs the code the caller trusts, as for any import
     except Exception as exc:
         sys.modules.pop(private, None)
         raise DefinitionError(
