@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
-from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
 
 from langgraph.types import interrupt
 
 from casepilot.agent._keepable import Unkeepable, keepable
-from casepilot.agent._observation import observation_json, observation_object, option_json
+from casepilot.agent._llm_governance import LLMGovernance
+from casepilot.agent._loop_state import LoopState
+from casepilot.agent._observation import observation_json, observation_object
+from casepilot.agent._proposals import Proposals
 from casepilot.agent._recovery import expire_and_recover
 from casepilot.agent._task_kinds import (
     apply_decision,
@@ -38,42 +40,18 @@ from casepilot.agent._task_kinds import (
     evaluate_decision,
     start_child,
 )
-from casepilot.agent._values import ValueSources
-from casepilot.agent.context import AgentRuntime, LoadedCase
+from casepilot.agent.context import LoadedCase
 from casepilot.agent.facts import ParkedAction, StartedCall
-from casepilot.agent.model_routing import CallGuard, CallRefused, has_choice, model_call
-from casepilot.agent.planning import ChatMessage, LLMUsage, Observation, PlannerError
+from casepilot.agent.model_routing import CallRefused, has_choice, model_call
+from casepilot.agent.planning import LLMUsage, Observation, PlannerError
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
 from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
-from casepilot.governance.budget import BudgetLimits, BudgetUsage
 from casepilot.governance.checkpoints import CheckpointRequest
-from casepilot.governance.guardrails import lookup_path
 from casepilot.governance.verdict import Finding, Verdict, strictest
 from casepilot.tools import Provenance, apply_results, result_provenance
 
 __all__ = ["LoopState", "Nodes"]
-
-
-class LoopState(TypedDict, total=False):
-    """The loop's own state (the LangGraph checkpoint); the case lives in the store."""
-
-    case_id: str
-    max_steps: int
-    steps: int
-    stop: str | None
-    observation: dict[str, Any] | None
-    plan: dict[str, Any] | None
-    approved: dict[str, Any] | None
-    """An action a person approved (parked action), executed without asking the planner."""
-    verdict: dict[str, Any] | None
-    call_id: str | None
-    outcome: dict[str, Any] | None
-    blocked: list[str]
-    """Options blocked by governance during this run: not offered again in it."""
-    resume: dict[str, Any] | None
-    pending: list[dict[str, Any]] | None
-    """Open inbox items the loop waits for (set by ``plan`` before ``wait`` interrupts)."""
 
 
 def _digest(value: Any) -> str:
@@ -116,19 +94,9 @@ def _answer(finding: Finding) -> dict[str, Any]:
     return {"policy": finding.policy, "rule_ids": list(finding.rule_ids), "role": finding.role}
 
 
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        return float(value)
-    return None
-
-
-class Nodes:
-    """The loop's nodes over one ``AgentRuntime``."""
-
-    def __init__(self, runtime: AgentRuntime) -> None:
-        self.rt = runtime
+class Nodes(LLMGovernance, Proposals):
+    """The loop's nodes over one ``AgentRuntime`` (model-call governance in ``_llm_governance``,
+    the actions governance reviews in ``_proposals``)."""
 
     # -- observe ---------------------------------------------------------------------------------
 
@@ -221,139 +189,6 @@ class Nodes:
             "usage": [asdict(u) for u in plan.usage],
             "invalid_attempts": list(plan.invalid_attempts),
         }}
-
-    def _wait_for_people(self, case_id: str) -> LoopState:
-        pending = [
-            {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
-            for t in self.rt.store.tasks(case_id=case_id, status="open")
-        ]
-        if not pending:
-            return {"stop": "waiting_for_events", "plan": None}
-        return {"plan": {"option": {"id": "wait", "kind": "wait"}}, "pending": pending}
-
-    def _governed_prompt(self, case_id: str, observation: Observation) -> Observation | LoopState:
-        """An LLM sees the case only after governance: budget checked, PII pseudonymised.
-
-        Returns the observation to send, or the loop update when the call may not happen now
-        (blocked: the run stops; a person must approve: an inbox item opens and the loop waits).
-        """
-        loaded = self.rt.load(case_id)
-        payload: dict[str, Any] = {
-            "variables": dict(observation.variables),
-            "chat": [asdict(c) for c in observation.chat],
-            "options": [dict(o.default_arguments) for o in observation.options],
-        }
-        action = ProposedAction(kind="llm_call", name=getattr(self.rt.planner, "model", "llm"), case_id=case_id,
-                                arguments=payload, estimated_tokens=len(canonical_json(payload)) // 4 + 500)
-        verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=None,
-                                                                                  action=action))
-        record = {"action": "llm_call", **verdict.to_json(), "transformed": None}
-        overridden = verdict.kind == "require_human" and loaded.facts.llm_overrides > 0
-        if verdict.kind != "allow":
-            with self.rt.step(case_id, loaded) as (step, loaded):
-                if overridden:
-                    loaded.facts.llm_overrides -= 1
-                    record["overridden"] = "approved earlier by a person"
-                step.append("verdict", actor="agent", payload=record, rule_ids=verdict.rule_ids)
-                waiting = any(p.option.get("kind") == "llm_call" for p in loaded.facts.parked.values())
-                if verdict.kind == "require_human" and not overridden and not waiting:
-                    request = CheckpointRequest.from_verdict(verdict, action)
-                    task = step.create_task(request.question, kind="checkpoint", plan_item="LLM call",
-                                            role=request.role, options=request.options,
-                                            expires_at=request.expires_at, action_digest=request.action_digest,
-                                            actor="agent")
-                    option = {"id": "llm_call", "kind": "llm_call", "label": "LLM call",
-                              "default_choice": request.default_choice}
-                    loaded.facts.parked[task.id] = ParkedAction(task.id, "llm_call", option, {}, action.digest(),
-                                                                verdict.reason)
-            if verdict.kind == "block":
-                return {"stop": "blocked_llm_call", "plan": None}
-            if not overridden:
-                return self._wait_for_people(case_id)
-        safe: dict[str, Any] = verdict.transformed or payload
-        options = tuple(
-            replace(o, default_arguments=safe["options"][i]) for i, o in enumerate(observation.options)
-        )
-        chat = tuple(ChatMessage(**c) for c in safe["chat"])
-        return replace(observation, variables=safe["variables"], options=options, chat=chat)
-
-    def _routed_call_guard(self, case_id: str, governed: Observation) -> CallGuard:
-        """Governance of the model a route calls (``ModelCall.guard``): ``_governed_prompt`` reviewed the
-        call under the planner's own model; a route to another model is reviewed again under that
-        model, and anything but ``allow`` refuses it (a person's approval was asked for the call as
-        first reviewed, not for this model)."""
-        reviewed = getattr(self.rt.planner, "model", "llm")
-        payload: dict[str, Any] = {
-            "variables": dict(governed.variables),
-            "chat": [asdict(c) for c in governed.chat],
-            "options": [dict(o.default_arguments) for o in governed.options],
-        }
-
-        def guard(endpoint: str, model: str) -> Mapping[str, Any] | None:
-            if model == reviewed:
-                return None
-            loaded = self.rt.load(case_id, check_version=False)
-            action = ProposedAction(kind="llm_call", name=model, case_id=case_id, arguments=payload,
-                                    estimated_tokens=len(canonical_json(payload)) // 4 + 500)
-            verdict = self.rt.governor_for(loaded.bundle).review(action, self.context(loaded, confidence=None,
-                                                                                      action=action))
-            if verdict.kind == "allow":
-                return None
-            return {**verdict.to_json(), "transformed": None, "model": model, "endpoint": endpoint}
-
-        return guard
-
-    def _record_llm_usage(self, step: Any, loaded: LoadedCase, usage: Iterable[LLMUsage]) -> None:
-        prices = loaded.bundle.prices
-        for u in usage:
-            # The bundle's price table (versioned with the definition) wins over the planner's own;
-            # a model priced by neither costs an unknown amount (recorded as such, never as 0).
-            cost = (prices.cost(u.model, u.prompt_tokens, u.completion_tokens) if u.model in prices.prices
-                    else Decimal(u.cost) if u.cost is not None else None)
-            loaded.facts.usage = loaded.facts.usage.add(
-                tokens=u.prompt_tokens + u.completion_tokens, cost=cost or Decimal(0), llm_calls=1,
-                wall_seconds=u.latency_ms / 1000)
-            route = (u.details or {}).get("route") or {}
-            step.append("llm_call", actor="agent", payload={"model": u.model, "prompt_tokens": u.prompt_tokens,
-                        "completion_tokens": u.completion_tokens, "cost": str(cost) if cost is not None else None,
-                        **({"price": "unknown"} if cost is None else {}), **dict(u.details or {})},
-                        rule_ids=tuple(route.get("rule_ids") or ()),
-                        tokens=u.prompt_tokens + u.completion_tokens, cost=cost, latency_ms=u.latency_ms)
-
-    def context(self, loaded: LoadedCase, *, confidence: float | None,
-                action: ProposedAction | None = None, confidence_source: str | None = None) -> GovernanceContext:
-        """What governance may read about ``loaded`` for ``action`` of the agent (``actor``/``roles``
-        replaced for people); with the loop-guard counts of ``action`` when it is given."""
-        assert loaded.engine is not None
-        variables = loaded.engine.variables()
-        signals = loaded.bundle.manifest.signals
-        signal_conf = _as_float(lookup_path(variables, signals.confidence)) if signals.confidence else None
-        definition_usage = None
-        if self.rt.governor_for(loaded.bundle).total_budget is not None:
-            # Exact: the store sums costs as integers (never as floats), and so does BudgetUsage.
-            tokens, cost, calls = self.rt.store.llm_spend(loaded.bundle.key)
-            definition_usage = BudgetUsage(tokens=tokens, cost=cost, llm_calls=calls)
-        times_planned, times_called = loaded.facts.times(action) if action is not None else (0, 0)
-        return GovernanceContext(
-            definition_key=loaded.bundle.key,
-            definition_version=loaded.record.definition_version,
-            actor="agent",
-            roles=frozenset(),
-            confidence=signal_conf if signal_conf is not None else confidence,
-            confidence_source=("case_signal" if signal_conf is not None
-                               else confidence_source if confidence is not None else None),
-            sentiment=_as_float(lookup_path(variables, signals.sentiment)) if signals.sentiment else None,
-            usage=loaded.facts.usage,
-            case_budget=(BudgetLimits.from_json(loaded.facts.case_budget)
-                         if loaded.facts.case_budget is not None else None),
-            definition_usage=definition_usage,
-            case_variables=variables,
-            now=self.rt.clock(),
-            times_planned=times_planned,
-            times_called=times_called,
-            trusted_variables=frozenset(n for n in variables if loaded.facts.taint([n]) is None),
-            tools_called=loaded.facts.tools_called(),
-        )
 
     # -- govern ----------------------------------------------------------------------------------
 
@@ -480,24 +315,6 @@ class Nodes:
                        answered=parked.answered, requested_by=person)
         return {"verdict": verdict.to_json(), "approved": None}
 
-    def _current_action(self, loaded: LoadedCase, parked: ParkedAction
-                        ) -> tuple[dict[str, Any], dict[str, Any], ProposedAction] | None:
-        """The parked action as the case would propose it now: (option, arguments, action); None when gone.
-
-        When the planner took the binding's arguments, the binding's *current* arguments are
-        used — so a case file changed since the approval changes the digest.
-        """
-        options, arg_provenance = self.rt.options(loaded)
-        current = next((o for o in options if o.id == parked.option_id), None)
-        if current is None:
-            return None
-        option = {**parked.option, **option_json(current)}
-        took_defaults = dict(parked.arguments) == dict(parked.option.get("default_arguments") or {})
-        arguments = dict(current.default_arguments) if took_defaults else dict(parked.arguments)
-        action = self._proposed(loaded, option, arguments, arg_provenance.get(current.id, {}),
-                                planner=parked.planner)
-        return option, arguments, action
-
     def _park(self, step: Any, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
               action: ProposedAction, verdict: Verdict, *, planner: str,
               answered: Sequence[dict[str, Any]] = (), requested_by: dict[str, Any] | None = None) -> None:
@@ -514,81 +331,6 @@ class Nodes:
             task.id, option["id"], option_saved, dict(arguments), action.digest(), verdict.reason,
             answered=[*answered, *(a for a in asked if a not in answered)], planner=planner,
             requested_by=requested_by)
-
-    def _proposed(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
-                  arg_provenance: Mapping[str, Provenance], *, planner: str,
-                  chat: Sequence[Mapping[str, Any]] = ()) -> ProposedAction:
-        """The action governance reviews for ``option`` with ``arguments``, each argument with its provenance.
-
-        An argument equal to the binding's value carries the provenance of the case-file
-        variable it was read from (``arg_provenance``). A value the planner wrote itself is
-        model text and untrusted (``planner:<name>``) — unless it occurs verbatim in a
-        trusted case-file value (the request a person typed: ``request:<variable>``) and in
-        no untrusted one; see ``_values``. ``arguments`` are pseudonymised already
-        (``_pseudonymised``), so they compare with the tokens of the stored case file. This is
-        what lets a payment to the IBAN the user typed pass while the same call with an IBAN
-        read from a document needs a person.
-        """
-        kind = option["kind"]
-        provenance: dict[str, Provenance] = dict(arg_provenance)
-        defaults = option.get("default_arguments") or {}
-        written = {name: value for name, value in arguments.items()
-                   if name not in provenance or value != defaults.get(name)}
-        sources: ValueSources | None = None
-        if written:
-            assert loaded.engine is not None
-            sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
-            fallback = Provenance.untrusted(f"planner:{planner}")
-            for name, value in written.items():
-                provenance[name] = sources.provenance_of(value, fallback)
-        if kind in ("run_task", "decide") and option.get("tool"):
-            tool = self.rt.registry.get(option["tool"])
-            if sources is None and arguments:
-                assert loaded.engine is not None
-                sources = ValueSources(loaded.engine.variables(), loaded.facts.provenance, chat)
-            named = tuple(sorted(n for n, v in arguments.items() if sources is not None and sources.named(v)))
-            fields = {n: tuple(tuple(f) for f in sources.fields(v)) for n, v in arguments.items()
-                      if sources is not None and n in provenance and not provenance[n].is_trusted}
-            return ProposedAction(kind="tool_call", name=option["tool"], case_id=loaded.id,
-                                  plan_item=option["label"], stage=option.get("stage"), arguments=arguments,
-                                  provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags),
-                                  targets=tuple(tool.targets), named_in_request=named, argument_fields=fields)
-        transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
-                      "start_child": "startChildCase"}.get(kind, kind)
-        return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],
-                              stage=option.get("stage"), arguments={"instance": option.get("instance_id")})
-
-    def _started_call(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
-                      digest: str, transformed: dict[str, Any] | None) -> tuple[StartedCall, dict[str, Any]] | None:
-        """The call to record as started (and its history payload), prepared outside the transaction."""
-        if option["kind"] not in ("run_task", "decide") or not option.get("tool"):
-            return None
-        tool = self.rt.registry.get(option["tool"])
-        call_id = f"{loaded.id}:{loaded.record.last_seq + 1}:{digest[:8]}"
-        external = option["tool"] in self.rt.governor_for(loaded.bundle).external_tools
-        # What leaves the process is what the Governor redacted; an in-process tool gets the
-        # (pseudonymised) arguments, which ``act`` reveals to it.
-        args = dict(transformed) if external and transformed is not None else dict(arguments)
-        call = StartedCall(call_id, option["tool"], tool.side_effect, option.get("instance_id"),
-                           {**option, "digest": digest}, args)
-        payload = {"call_id": call_id, "tool": option["tool"], "side_effect": tool.side_effect,
-                   "arguments": self.rt.redact(loaded.id, args), "action_digest": digest}  # cheap: cached clean texts
-        return call, payload
-
-    def _pseudonymised(self, case_id: str, option: Mapping[str, Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
-        """``arguments`` with the values a planner wrote itself pseudonymised into the case's vault.
-
-        The binding's values come from the case file and are pseudonymised already (and are
-        left as they are, so they still equal the binding's); numbers stay numbers.
-        """
-        if self.rt.privacy is None:
-            return dict(arguments)
-        defaults = option.get("default_arguments") or {}
-        written = {k: v for k, v in arguments.items() if k not in defaults or v != defaults[k]}
-        if not written:
-            return dict(arguments)
-        redacted = self.rt.privacy.redact_value(written, case_id)[0]
-        return {k: redacted[k] if k in written else v for k, v in arguments.items()}
 
     @staticmethod
     def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None,
