@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 
 from casepilot.errors import ConcurrencyConflict, HistoryTampered
 
-from . import _cases, _definitions, _leases, _migrate
+from . import _cases, _definitions, _leases, _migrate, _search
 from ._canonical import utc_iso
 from ._engine import make_engine
+from ._search import CasePage, CaseQuery
 from ._step import StaleVersion, Step, open_step
 from .history import replay_state, verify_rows
 from .models import (
@@ -273,6 +274,11 @@ class Store:
             self.engine, tenant=tenant, business_key=business_key, definition_key=definition_key, limit=limit,
             offset=offset,
         )
+
+    def search_cases(self, query: CaseQuery) -> CasePage:
+        """Cases for people: by business key or case-file value (pseudonyms match, never clear
+        text), state and definition, sorted and paged (see ``_search``)."""
+        return _search.search_cases(self.engine, query)
 
     def step(self, case_id: str, expected_version: int) -> AbstractContextManager[Step]:
         """Unit of work on one case: ``with store.step(id, case.version) as step: …``.
