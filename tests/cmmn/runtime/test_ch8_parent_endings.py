@@ -1,0 +1,97 @@
+"""CMMN 1.1 §8.4.2: what a stage's completion, termination and exit do to children in each state
+the scenario format cannot reach (Failed, Suspended) — the scenarios in tests/cmmn/scenarios/ch8
+cover the others."""
+
+from __future__ import annotations
+
+from casepilot.cmmn import CaseInstance
+from tests.cmmn.runtime._models import case_of, on
+
+
+def _stage(auto_complete: bool) -> str:
+    return (
+        '<planItem id="ps" definitionRef="st"><exitCriterion sentryRef="s_stop"/></planItem>'
+        '<planItem id="pstop" definitionRef="lstop"/><userEventListener id="lstop" name="Stop"/>'
+        + on("s_stop", "pstop", "occur")
+        + f'<stage id="st" name="S" autoComplete="{str(auto_complete).lower()}">'
+        '<planItem id="pa" definitionRef="ta"/><planItem id="pb" definitionRef="tb"/>'
+        '<humanTask id="ta" name="A"/><humanTask id="tb" name="B"/></stage>'
+    )
+
+
+def _state(inst: CaseInstance, name: str) -> str:
+    (view,) = inst.find(name)
+    return view.state
+
+
+def test_completion_leaves_a_failed_child_failed() -> None:
+    """§8.4.2: Failed is semi-terminal; a stage whose children are all Completed or Failed
+    completes (autoComplete false: every child semi-terminal), and completing transitions none."""
+    inst = CaseInstance.start(case_of(_stage(False)))
+    inst.fault(inst.find("A")[0].id)
+    assert _state(inst, "S") == "Active"
+    inst.complete(inst.find("B")[0].id)
+    assert (_state(inst, "S"), _state(inst, "A"), _state(inst, "B")) == ("Completed", "Failed", "Completed")
+
+
+def test_autocomplete_stage_completes_with_a_failed_child_that_stays_failed() -> None:
+    """Table 8.12, autoComplete true: no Active child and no required child pending."""
+    inst = CaseInstance.start(case_of(_stage(True)))
+    inst.fault(inst.find("A")[0].id)
+    inst.complete(inst.find("B")[0].id)
+    assert (_state(inst, "S"), _state(inst, "A")) == ("Completed", "Failed")
+
+
+def test_terminate_and_exit_end_a_failed_child() -> None:
+    """§8.4.2: ``exit`` leaves Failed for Terminated; a parent's terminate or exit causes it."""
+    for how in ("terminate", "exit"):
+        inst = CaseInstance.start(case_of(_stage(False)))
+        inst.fault(inst.find("A")[0].id)
+        if how == "terminate":
+            inst.terminate(inst.find("S")[0].id)
+        else:
+            inst.occur(inst.find("Stop")[0].id)
+        assert (_state(inst, "S"), _state(inst, "A"), _state(inst, "B")) == (
+            "Terminated",
+            "Terminated",
+            "Terminated",
+        ), how
+
+
+def test_a_reactivated_failed_child_holds_its_stage_open_again() -> None:
+    """§8.4.2: ``reactivate`` takes a Failed item back to Active, which is not semi-terminal."""
+    inst = CaseInstance.start(case_of(_stage(False)))
+    a = inst.find("A")[0].id
+    inst.fault(a)
+    inst.reactivate(a)
+    inst.complete(inst.find("B")[0].id)
+    assert (_state(inst, "S"), _state(inst, "A")) == ("Active", "Active")
+    inst.complete(a)
+    assert _state(inst, "S") == "Completed"
+
+
+def test_terminating_a_suspended_stage_exits_its_parent_suspended_children() -> None:
+    """§8.4.2: a stage's ``terminate`` is allowed from Suspended, and ``exit`` from Suspended
+    ends the children that its ``suspend`` had suspended (``parentSuspend``)."""
+    inst = CaseInstance.start(case_of(_stage(False)))
+    s = inst.find("S")[0].id
+    inst.suspend(s)
+    assert (_state(inst, "A"), _state(inst, "B")) == ("Suspended", "Suspended")
+    inst.terminate(s)
+    assert (_state(inst, "S"), _state(inst, "A"), _state(inst, "B")) == ("Terminated",) * 3
+
+
+def test_the_case_completes_over_a_failed_child_and_its_terminate_exits_one() -> None:
+    """§8.4.1 with §8.4.2 for the case plan model's children."""
+    body = (
+        '<planItem id="pa" definitionRef="ta"/><planItem id="pb" definitionRef="tb"/>'
+        '<humanTask id="ta" name="A"/><humanTask id="tb" name="B"/>'
+    )
+    done = CaseInstance.start(case_of(body))
+    done.fault(done.find("A")[0].id)
+    done.complete(done.find("B")[0].id)
+    assert (done.state, _state(done, "A")) == ("Completed", "Failed")
+    ended = CaseInstance.start(case_of(body))
+    ended.fault(ended.find("A")[0].id)
+    ended.terminate()
+    assert (ended.state, _state(ended, "A"), _state(ended, "B")) == ("Terminated", "Terminated", "Terminated")
