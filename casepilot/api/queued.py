@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.worker import jobs
 
 __all__ = ["MAX_WAIT", "Wait", "accepted", "enqueue_run", "queue_mode", "wait_until_stopped"]
 
@@ -39,12 +38,16 @@ def queue_mode(request: Request) -> bool:
 
 def enqueue_run(orch: Orchestrator, case_id: str, max_steps: int) -> None:
     """Ask the workers to run the case (a no-op if a run of its current version is already queued)."""
+    from casepilot.worker import jobs  # queue mode only: the postgres extra
+
     version = orch.store.case_version(case_id)
     jobs.enqueue(orch.store.engine, [jobs.run_case(case_id, key=f"v{version}", max_steps=max_steps)])
 
 
 def wait_until_stopped(orch: Orchestrator, case_id: str, seconds: float) -> bool:
     """Wait up to ``seconds`` until no run of the case is queued or going on; True if it stopped."""
+    from casepilot.worker import jobs  # queue mode only: the postgres extra
+
     deadline = time.monotonic() + seconds
     while True:
         if jobs.runs_in_flight(orch.store.engine, case_id) == 0 and orch.store.lease_holder(case_id) is None:

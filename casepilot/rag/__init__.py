@@ -9,8 +9,12 @@ collections with a DMN decision, and give agents a ``retrieve`` tool with citati
     retriever = Retriever(store, default_collection="policies")
     retriever.search("policies", "is hail damage covered?", k=5)
     ToolRegistry(builtin_tools(retriever=retriever))    # the ``retrieve`` tool
+
+Needs the ``rag`` extra (``pip install 'casepilot[rag]'``); without it importing this package
+raises ``casepilot._extras.MissingExtra`` with that line.
 """
 
+from . import _requires as _requires  # first: the rag extra, or one clear line
 from .chunking import Chunk, chunk_text
 from .embeddings import (
     CasepilotEmbeddingFunction,

@@ -49,6 +49,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         elif parsed.drivername != "postgresql+psycopg":
             raise StoreError(f"PostgreSQL is used through psycopg 3: write postgresql+psycopg://… (got {url!r})")
+        from casepilot._extras import require
+
+        require("postgres", "a PostgreSQL database")
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     raise StoreError(f"unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…")
 

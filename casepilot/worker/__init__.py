@@ -5,9 +5,10 @@ checkpoint, retry a failed tool. A job is written by the same transaction as the
 that makes it due (``schedule``), so neither is ever lost without the other. ``casepilot
 worker`` (``runner``) takes jobs and works each case under its lease (one worker per case);
 ``casepilot serve`` on PostgreSQL only enqueues and answers at once (``casepilot.api``).
-SQLite keeps the single in-process mode: no queue, no worker.
+SQLite keeps the single in-process mode: no queue, no worker. Needs the ``postgres`` extra.
 """
 
+from casepilot.worker import _requires as _requires  # first: the postgres extra, or one clear line
 from casepilot.worker.jobs import ENTRYPOINTS, Job
 from casepilot.worker.schedule import JobScheduler
 

@@ -8,6 +8,8 @@ models inside the package). The recogniser often drops the spaces between Latin 
 Images come as base64 bytes, or as a path only when the tool was made with ``base_dir``
 — a planner must not be able to read arbitrary files — and the path must stay inside it.
 Large images are refused before decoding (pixel limit) to keep decompression bombs out.
+The engine comes with the ``ocr`` extra (``pip install 'casepilot[ocr]'``); without it the tool
+is still listed and a call fails with that line (a ``ToolError`` the case records).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from pydantic import Base64Bytes, BaseModel, Field, model_validator
 
+from casepilot._extras import MissingExtra, require
 from casepilot.errors import ToolError
 from casepilot.tools._model import RetryPolicy, Tool
 
@@ -151,6 +154,10 @@ def ocr_tool(
         return target.read_bytes()
 
     def run(args: OcrArgs) -> OcrResult:
+        try:
+            require("ocr", "the ocr tool")
+        except MissingExtra as exc:  # a failed call the case records, not a crash
+            raise ToolError(str(exc)) from exc
         return _read(_load_image(image_bytes(args)), args.min_confidence, args.restore_spaces)
 
     return Tool(
