@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, EventConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
+from ._compensation import CpCompensateEnd, CpCompensateThrow
 from .engine import evaluate_feel
 
 __all__ = ["CASEPILOT_SPEC_CONFIG", "CpBusinessRuleTask", "CpServiceTask", "CpUserTask"]
@@ -181,6 +182,8 @@ CASEPILOT_SPEC_CONFIG: dict[type, type] = {
     CpTimeDate: TimerConditionalEventDefinitionConverter,
     CpDuration: TimerConditionalEventDefinitionConverter,
     CpCycle: TimerConditionalEventDefinitionConverter,
+    CpCompensateThrow: EventConverter,
+    CpCompensateEnd: EventConverter,
 }
 """Serializer converters for the classes above (added to SpiffWorkflow's default config)."""
 

@@ -21,12 +21,23 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
 from casepilot._xml import parse_xml
 from casepilot.dmn import DecisionModel
 from casepilot.errors import DefinitionError
 
+from ._compensation import (
+    CompensationEndParser,
+    CompensationMaps,
+    CompensationThrowParser,
+    CpCompensateEnd,
+    CpCompensateThrow,
+    compensation_maps,
+    handler_elements,
+    spiff_copy,
+)
 from ._names import tag
 from ._specs import TIMER_CLASSES, CpBusinessRuleTask, CpServiceTask, CpUserTask
 from .validate import check_document, extension_info
@@ -45,6 +56,8 @@ class _SafeParser(BpmnParser):  # type: ignore[misc]
         full_tag("userTask"): (TaskParser, CpUserTask),
         full_tag("serviceTask"): (TaskParser, CpServiceTask),
         full_tag("businessRuleTask"): (TaskParser, CpBusinessRuleTask),
+        full_tag("intermediateThrowEvent"): (CompensationThrowParser, IntermediateThrowEvent),
+        full_tag("endEvent"): (CompensationEndParser, EndEvent),
     }
 
     def add_bpmn_files(self, filenames: Any) -> None:
@@ -134,14 +147,18 @@ def load_processes(
     if problems:
         raise _combined(problems)
     parser = _SafeParser()
+    maps: CompensationMaps = {}
     try:
         for root, file in docs:
-            parser.add_bpmn_xml(root, file)
+            maps.update(compensation_maps(root))
+            parser.add_bpmn_xml(spiff_copy(root), file)
         executable = parser.get_process_ids()
         specs: dict[str, Any] = {}
         while pending := [pid for pid in list(parser.process_parsers) if pid not in specs]:
             for pid in pending:  # parsing a sub-process may register further parsers
                 specs[pid] = parser.get_spec(pid)
+                for handler in handler_elements(parser.process_parsers[pid].node):
+                    parser.process_parsers[pid].parse_node(handler)  # disconnected: run by compensation
     except ValidationException as exc:
         raise DefinitionError(f"{exc}", file=getattr(exc, "file_name", None),
                               line=getattr(exc, "line_number", None), element=getattr(exc, "id", None)) from exc
@@ -150,7 +167,7 @@ def load_processes(
                               file=docs[0][1] if len(docs) == 1 else None) from exc
     for pid, spec in specs.items():
         node = parser.process_parsers[pid].node
-        _finish(spec, {str(el.get("id")): el for el in node.iter(*_EXTENDED) if el.get("id")})
+        _finish(spec, {str(el.get("id")): el for el in node.iter(*_EXTENDED) if el.get("id")}, maps.get(pid, {}))
     processes: dict[str, ProcessDefinition] = {}
     files = {p.get("id"): f for root, f in docs for p in root.iter(tag("process"))}
     for pid in executable:
@@ -184,8 +201,15 @@ def _subprocess_specs(pid: str, specs: Mapping[str, Any]) -> dict[str, Any]:
     return needed
 
 
-def _finish(spec: Any, elements: Mapping[str, etree._Element]) -> None:
-    """Give casepilot's task specs their extensions and timers the engine's clock."""
+def _finish(spec: Any, elements: Mapping[str, etree._Element], handlers: Mapping[str, str]) -> None:
+    """Give casepilot's task specs their extensions, compensation throws their scope's handlers and
+    timers the engine's clock."""
+    throws = [t for t in spec.task_specs.values() if isinstance(t, (CpCompensateThrow, CpCompensateEnd))]
+    for throw in throws:
+        throw.compensation["handlers"] = dict(handlers)
+    for handler in set(handlers.values()):
+        if handler in spec.task_specs:  # a handler is entered from the throw events (SpiffWorkflow checks inputs)
+            spec.task_specs[handler].inputs = list(throws)
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, (CpServiceTask, CpUserTask, CpBusinessRuleTask)):
             el = elements.get(task_spec.bpmn_id)

@@ -35,6 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from casepilot.errors import CasepilotError, DecisionRejected, IllegalTransition, UnknownPlanItem
 
+from ._compensation import drive as drive_compensation
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, CpServiceTask, CpUserTask, apply_outputs
 from ._values import to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
@@ -216,6 +217,8 @@ class ProcessInstance:
             self.workflow.refresh_timers()  # timers due on the engine's clock fire
             self.workflow.do_engine_steps()
             self.workflow.do_engine_steps()  # what the timers refreshed at the end of the first made ready
+            while drive_compensation(self.workflow):  # a handler finished or is due: run on
+                self.workflow.do_engine_steps()
         except CasepilotError as exc:
             self.failure = str(exc)
             raise ProcessFailed(str(exc)) from exc

@@ -12,7 +12,8 @@ runs first over the (already safely parsed) XML and refuses what casepilot will 
 * elements the engine cannot run (complex gateways, data stores, ad-hoc sub-processes);
 * user-task form fields without a name or with an unknown type,
 * service tasks without a tool, business-rule tasks without a decision (or naming one the
-  bundle's DMN does not define), call activities naming a process not deployed with them.
+  bundle's DMN does not define), call activities naming a process not deployed with them;
+* compensation drawn wrong (:func:`casepilot.bpmn._compensation.check_compensation`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from casepilot.dmn.feel import compile_expression
 from casepilot.dmn.feel._runtime import builtin_names
 from casepilot.errors import DefinitionError, ExpressionError
 
+from ._compensation import check_compensation
 from ._names import CAMUNDA, CP, SPIFF, tag
 
 __all__ = ["check_document", "extension_info"]
@@ -40,9 +42,6 @@ _UNSUPPORTED = {
     tag("dataStoreReference"): "data stores are not supported; keep the data in process variables",
     tag("adHocSubProcess"): "ad-hoc sub-processes are not supported; draw the adaptive part as a CMMN case",
     tag("scriptTask"): SCRIPT_HINT,
-    tag("compensateEventDefinition"): "compensation is not supported yet (SpiffWorkflow has no compensation); "
-                                      "draw the undo path explicitly: an error boundary event leading to the undo "
-                                      "tasks",
 }
 
 # (tag, what it is) of elements whose text is a FEEL expression.
@@ -175,6 +174,7 @@ def check_document(
     known_processes = set(process_ids)
     if root.tag != tag("definitions"):
         return [_problem(f"not a BPMN 2.0 document: the root is {root.tag!r}, expected bpmn:definitions", root, file)]
+    problems.extend(check_compensation(root, file))
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
@@ -182,9 +182,6 @@ def check_document(
             kind = etree.QName(el).localname
             named = el.get("id") or _owner_id(el)
             problems.append(_problem(f"{kind} {named!r}: {_UNSUPPORTED[el.tag]}", el, file))
-            continue
-        if el.get("isForCompensation") == "true":
-            problems.append(_problem(f"{etree.QName(el).localname} {el.get('id')!r}: {_UNSUPPORTED[tag('compensateEventDefinition')]}", el, file))
             continue
         if el.tag in (tag("preScript", SPIFF), tag("postScript", SPIFF)) and (el.text or "").strip():
             problems.append(_problem(f"{etree.QName(el).localname} of {_owner_id(el)!r}: {SCRIPT_HINT}", el, file))
