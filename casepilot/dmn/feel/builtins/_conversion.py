@@ -15,6 +15,7 @@ from typing import Any
 
 from casepilot.dmn.feel import _extended as ext
 from casepilot.dmn.feel import temporal
+from casepilot.dmn.feel.ops import compare
 from casepilot.dmn.feel.values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 from casepilot.errors import ExpressionError
 
@@ -211,6 +212,11 @@ def _parse_range(text: str) -> Range:
     if not isinstance(value, Range) or messages:
         why = f": {messages[0]}" if messages else ""
         raise BuiltinArgumentError(f'{text!r} is not a range such as [1..10), (< 5) or ["a".."z"]{why}')
+    if value.start is not None and value.end is not None:
+        order = compare(value.start, value.end)
+        if order is None or order > 0:
+            problem = "endpoints of different types" if order is None else "a start after its end"
+            raise BuiltinArgumentError(f"{text!r} is not a valid range: {problem}")
     return value
 
 

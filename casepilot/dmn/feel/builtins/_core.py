@@ -218,16 +218,16 @@ class Builtin:
             # the names chose the signature; types are checked by the implementation (so
             # `min(list: 5)` still gets the singleton-list rule)
             ov, names = plans[0]
-            return ov, [named[n] for n in names]
+            return ov, _bound(ov, names, named)
         # same names in several signatures (before(point, range) / before(range, point)):
         # the argument types decide, else the first one
         for ov, names in plans:
-            bound = [named[n] for n in names]
+            bound = _bound(ov, names, named)
             if ov.guard is None or ov.guard(bound):
                 return ov, bound
         if plans:
             ov, names = plans[0]
-            return ov, [named[n] for n in names]
+            return ov, _bound(ov, names, named)
         expected = " or ".join(ov.describe() for ov in self.overloads)
         raise BuiltinArgumentError(
             f"{self.name}: parameters {', '.join(sorted(named))} do not fit the signature {expected}"
@@ -237,8 +237,13 @@ class Builtin:
         """The signatures the given names fit, each with the names in parameter order."""
         plans: list[tuple[Overload, tuple[str, ...]]] = []
         for ov in self.overloads:
-            if ov.variadic or not given <= set(ov.params):
-                continue  # collected (variadic) arguments are positional only
+            if ov.variadic:
+                # `append(list: [1], item: 2)`: the collected parameter named once is one item
+                if given == set(ov.params):
+                    plans.append((ov, ov.params))
+                continue
+            if not given <= set(ov.params):
+                continue
             count = len(given)
             if count < ov.required or set(ov.params[:count]) != given:
                 continue  # a required parameter is missing, or a gap before a given optional one
@@ -251,6 +256,14 @@ class Builtin:
             kinds = ", ".join(type_label(a) for a in args)
             return f"{self.name}: arguments ({kinds}) do not fit the signature {expected}"
         return f"{self.name}: {len(args)} argument(s) do not fit the signature {expected}"
+
+
+def _bound(ov: Overload, names: tuple[str, ...], named: Mapping[str, Any]) -> list[Any]:
+    """The arguments in parameter order; a named variadic parameter collects its one value."""
+    bound = [named[n] for n in names]
+    if ov.variadic:
+        bound[-1] = [bound[-1]]
+    return bound
 
 
 def type_label(value: Any) -> str:

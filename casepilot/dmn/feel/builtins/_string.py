@@ -84,7 +84,8 @@ def _ends_with(string: Any, match: Any) -> bool:
 
 def _compile(pattern: Any, flags: Any) -> tuple[regex.Pattern[str], str]:
     text = need_string(pattern, "pattern")
-    flag_text = "" if flags is MISSING else need_string(flags, "flags")
+    # an explicit null means "no flags", as for an omitted optional parameter (Drools, jDMN)
+    flag_text = "" if flags is MISSING or flags is None else need_string(flags, "flags")
     try:
         return compile_xsd(text, flag_text), flag_text
     except RegexError as exc:
@@ -130,10 +131,12 @@ def _replace(input: Any, pattern: Any, replacement: Any, flags: Any = MISSING) -
         raise BuiltinArgumentError(f"pattern {pattern!r}: {exc}") from None
 
 
-@builtin("split", "string", "delimiter")
-def _split(string: Any, delimiter: Any) -> list[str]:
+@builtin("split", "string", "delimiter", "flags?")
+def _split(string: Any, delimiter: Any, flags: Any = MISSING) -> list[str]:
+    """``split(string, delimiter)`` is XPath ``fn:tokenize``; the optional ``flags`` are those
+    of ``matches`` (DMN 1.5 lists two parameters; the XPath function, and engines, take three)."""
     text = need_string(string, "string")
-    compiled, _ = _compile(delimiter, MISSING)
+    compiled, _ = _compile(delimiter, flags)
     _refuse_empty_match(compiled, "delimiter", delimiter)
     if not text:
         return []
