@@ -6,13 +6,19 @@ read and change (``routing.dmn`` next to this module is an example), evaluated b
 own DMN engine, and the rules that fired travel with the answer for the audit history.
 
 The decision gets ``caseDefinition`` (the case definition key), ``topic`` (a category, may be
-null) and ``queryLength`` (characters), and must return ``collection`` and ``embedding``.
+null), ``queryLength`` (characters), ``stage`` (the case's active stage, may be null),
+``piiPresent`` (personal data in the case or the question) and ``piiTypes`` (which kinds), and
+must return ``collection`` and ``embedding``. A decision reads the inputs it declares.
+
+The ``retrieve`` tool routes every call through a ``Router`` when it has one
+(``casepilot.tools.builtin.retrieve``): the route and its rule ids travel with the result
+into the tool call's history record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +41,8 @@ class Route:
     """Name of the embedding function: ``wordllama`` (offline) or ``openai`` (configured endpoint)."""
     rule_ids: tuple[str, ...]
     """The decision-table rules that chose this route, for the case history."""
+    decision: str | None = field(default=None, compare=False)
+    """The routing decision that chose it (not part of a route's identity)."""
 
 
 class Router:
@@ -48,10 +56,12 @@ class Router:
         self.model = model if isinstance(model, DecisionModel) else DecisionModel.from_xml(Path(model))
         self.decision = decision
 
-    def route(self, query: str, *, case_definition: str | None = None, topic: str | None = None) -> Route:
+    def route(self, query: str, *, case_definition: str | None = None, topic: str | None = None,
+              stage: str | None = None, pii_types: tuple[str, ...] = ()) -> Route:
         """The route for ``query``; ``RetrievalError`` when the decision gives no usable answer."""
         result = self.model.evaluate(
-            self.decision, {"caseDefinition": case_definition, "topic": topic, "queryLength": len(query)}
+            self.decision, {"caseDefinition": case_definition, "topic": topic, "queryLength": len(query),
+                            "stage": stage, "piiPresent": bool(pii_types), "piiTypes": list(pii_types)}
         )
         value = result.value
         if not result.ok or not isinstance(value, Mapping):
@@ -65,7 +75,7 @@ class Router:
             raise RetrievalError(
                 f"routing decision {self.decision!r} must return strings 'collection' and 'embedding', got {value!r}"
             )
-        return Route(collection=collection, embedding=embedding, rule_ids=result.rule_ids)
+        return Route(collection=collection, embedding=embedding, rule_ids=result.rule_ids, decision=self.decision)
 
 
 def embedding_function_named(

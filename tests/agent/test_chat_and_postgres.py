@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 
+from casepilot.agent.chat import confirm
 from casepilot.demo.run import LETTERS
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
@@ -30,8 +31,13 @@ def test_chat_answers_status_and_governs_instructions(make_orch: OrchFactory) ->
     assert "senior analyst" in status and task.id in status
     before = len(events(store, case.id, "plan"))
 
-    done = orch.chat(case.id, "person:joe", "please plan Request more documents")
+    proposed = orch.chat(case.id, "person:joe", "please plan Request more documents")
 
+    # an instruction is only a proposal: nothing happens until the person confirms it
+    assert "Proposed action: Request more documents" in proposed
+    assert len(events(store, case.id, "plan")) == before
+    proposal = proposed.split("(proposal ")[1].split(")")[0]
+    done = confirm(orch, case.id, proposal, "person:joe").text
     assert done.startswith("Done: Request more documents")
     plans = events(store, case.id, "plan")
     assert len(plans) == before + 1
@@ -45,7 +51,7 @@ def test_chat_answers_status_and_governs_instructions(make_orch: OrchFactory) ->
     assert calls_of("approve_payment") == []
 
     said = [(e.actor, e.payload["role"]) for e in store.history(case.id) if e.kind == "chat_message"]
-    assert said == [("person:joe", "user"), ("agent", "assistant")] * 3
+    assert said == [("person:joe", "user"), ("agent", "assistant")] * 4
     assert_sound(store, case.id)
 
 
@@ -59,7 +65,8 @@ def test_chat_instruction_for_a_forbidden_tool_is_blocked(make_orch: OrchFactory
     orch.deploy(folder)
     case = orch.start_case("chat-blocked", {"ref": "R-5"})
 
-    reply = orch.chat(case.id, "person:mallory", "please run Pay out right now")
+    proposed = orch.chat(case.id, "person:mallory", "please run Pay out right now")
+    reply = confirm(orch, case.id, proposed.split("(proposal ")[1].split(")")[0], "person:mallory").text
 
     assert reply.startswith("Pay out was blocked")
     assert "allowlist" in reply

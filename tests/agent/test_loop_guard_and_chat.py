@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from casepilot.agent.chat import confirm, converse
 from casepilot.agent.facts import split_state
-from casepilot.agent.orchestrator import Person
+from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.planning import Observation, Plan
 from casepilot.errors import GovernanceBlocked
 from tests.agent._support import (
@@ -117,6 +118,13 @@ def test_people_count_too_and_old_states_start_at_zero(make_orch: OrchFactory, t
     assert split_state(dict(state))[1].planned == {}
 
 
+def _confirmed(orch: Orchestrator, case_id: str, person: Person, instruction: str) -> str:
+    """Chat ``instruction`` (a proposal only) and confirm it as ``person`` (then it is governed)."""
+    proposed = converse(orch, case_id, f"person:{person.name}", instruction, roles=person.roles).proposal
+    assert proposed is not None
+    return confirm(orch, case_id, proposed.id, f"person:{person.name}", roles=person.roles).text
+
+
 PAY = (TaskSpec("pay", "Pay out", "wire_transfer", {"iban": "ref"}, {"paid": "done"}),)
 
 
@@ -129,7 +137,7 @@ def test_a_chat_instruction_is_governed_as_the_person_with_their_roles(make_orch
     orch.deploy(folder)
     case = orch.start_case("chat-roles", {"ref": "R-5"})
 
-    refused = orch.chat(case.id, Person("ivy", {"intern"}), "please run Pay out")
+    refused = _confirmed(orch, case.id, Person("ivy", {"intern"}), "please run Pay out")
 
     assert refused.startswith("Pay out was blocked") and "roles intern" in refused
     assert calls_of("wire_transfer") == []
@@ -138,7 +146,7 @@ def test_a_chat_instruction_is_governed_as_the_person_with_their_roles(make_orch
     plan, verdict_event = [e for e in store.history(case.id) if e.kind in ("plan", "verdict")][-2:]
     assert (plan.actor, verdict_event.actor) == ("person:ivy", "person:ivy")
 
-    done = orch.chat(case.id, Person("tom", {"treasurer"}), "please run Pay out")
+    done = _confirmed(orch, case.id, Person("tom", {"treasurer"}), "please run Pay out")
 
     assert done.startswith("Done: Pay out")
     assert calls_of("wire_transfer") == [{"iban": "R-5", "amount": 0.0}]
