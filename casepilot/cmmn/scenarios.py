@@ -2,7 +2,10 @@
 
 A scenario names a model, starts one case and drives it step by step (``complete``,
 ``manual_start``, ``disable``, ``reenable``, ``occur``, ``terminate``, ``set``, ``plan``,
-``time``, and ``delete`` of a case file item — an extension of the corpus format), checking ``expect`` blocks as multisets of plan-item names per state. With
+``time``, and — extensions of the corpus format for the case file item transitions of CMMN 1.1
+§8.3 that ``set`` cannot make — ``delete: name``, ``replace: {name: value}``,
+``add_reference: {from: a, to: b}`` and ``remove_reference: {from: a, to: b}``), checking
+``expect`` blocks as multisets of plan-item names per state. With
 ``roundtrip`` (the default) the instance is serialised and rebuilt after every step and the
 run continues on the rebuilt instance, so persistence is tested by every scenario too.
 """
@@ -135,6 +138,15 @@ def _step(inst: CaseInstance | None, case: Case, step: Mapping[str, Any]) -> Cas
         inst.set_variables(dict(arg or {}))
     elif verb == "delete":
         inst.delete_case_file_item(str(arg))
+    elif verb == "replace":
+        for name, value in dict(arg or {}).items():
+            inst.replace_case_file_item(str(name), value)
+    elif verb in ("add_reference", "remove_reference"):
+        link = dict(arg or {})
+        if set(link) != {"from", "to"}:
+            raise ScenarioFailure(f"{verb} needs from: and to: (case file item names), got {sorted(link)}")
+        change = inst.add_case_file_reference if verb == "add_reference" else inst.remove_case_file_reference
+        change(str(link["from"]), str(link["to"]))
     elif verb == "plan":
         inst.plan(str(arg))
     elif verb == "time":

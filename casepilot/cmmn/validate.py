@@ -22,6 +22,7 @@ from casepilot.cmmn.definitions import (
     DecisionTask,
     Definitions,
     DiscretionaryItem,
+    EventListener,
     Expression,
     HumanTask,
     ItemControl,
@@ -141,6 +142,10 @@ class _CaseChecker:
         elif definition.id == self.case.plan_model.id:
             self.ctx.problem_at(item.location, what, "a plan item cannot refer to the case plan model")
         self._criteria((*item.entry_criteria, *item.exit_criteria), stage_id, what, item.location)
+        if isinstance(definition, EventListener) and item.entry_criteria:
+            self.ctx.problem_at(item.entry_criteria[0].location or item.location, what,
+                                "an event listener has no entry criteria: it is Available from its creation "
+                                "and only occurs (CMMN 1.1 §8.4.3); guard what it starts with a sentry instead")
         self._control(item.item_control, what)
         if isinstance(item, DiscretionaryItem):
             self._roles(item.authorized_role_refs, item.location, what)

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from casepilot.cmmn.definitions import Case, Stage
-from casepilot.cmmn.runtime import planning, sentries, serialization
+from casepilot.cmmn.runtime import case_file, planning, sentries, serialization
 from casepilot.cmmn.runtime.actions import (
     Action,
     CompleteItem,
@@ -101,10 +101,9 @@ class CaseInstance:
             m.emit("case", root.id, root.element, name, "create", None, "Active", "user")
             # variables first (rules and if-parts of new items read them), case file events
             # after the items exist, so that their on-parts see the create events
-            created = self._assign(dict(variables or {}), settle=False, emit=False)
+            pending = case_file.assign(m, dict(variables or {}), emit=False)
             m.start_children(root)
-            for cfi_id, name in created:
-                m.emit("caseFileItem", cfi_id, cfi_id, name, "create", None, "Available", "user")
+            case_file.emit_pending(m, pending)
 
         self.last_events = m.run(begin)
         return self
@@ -354,22 +353,29 @@ class CaseInstance:
         return self._do(act)
 
     def delete_case_file_item(self, name: str) -> list[TransitionEvent]:
-        """Delete a case file item (its ``delete`` on-parts fire; the variable disappears)."""
+        """Delete a case file item and its children (``delete``; ``removeChild`` on its parent;
+        the variables disappear)."""
+        return self._do(lambda: case_file.delete(self._m, name))
+
+    def replace_case_file_item(self, name: str, value: Any) -> list[TransitionEvent]:
+        """Replace an available case file item's value as a whole (``replace``, not ``update``)."""
+        return self._do(lambda: case_file.replace(self._m, name, value))
+
+    def add_case_file_reference(self, source: str, target: str) -> list[TransitionEvent]:
+        """Let case file item ``source`` refer to ``target`` (``addReference`` on ``source``);
+        the model must allow it (``targetRefs`` of source or ``sourceRefs`` of target)."""
+        return self._do(lambda: case_file.add_reference(self._m, source, target))
+
+    def remove_case_file_reference(self, source: str, target: str) -> list[TransitionEvent]:
+        """Remove a reference added before (``removeReference`` on ``source``)."""
+        return self._do(lambda: case_file.remove_reference(self._m, source, target))
+
+    def case_file_references(self, source: str) -> list[str]:
+        """Names of the case file items ``source`` refers to now."""
         m = self._m
-        cfi_id = m.ix.cfi_by_name.get(name, name)
-        if m.case_file.get(cfi_id) != "Available":
-            raise IllegalTransition(name, m.case_file.get(cfi_id, "not created"), "delete")
-        cfi = m.case.case_file_items_by_id[cfi_id]
-        var = cfi.name or cfi.id
-
-        def act() -> None:
-            m.case_file[cfi_id] = "Discarded"
-            m.variables.pop(var, None)
-            m.emit("caseFileItem", cfi_id, cfi_id, var, "delete", "Available", "Discarded", "user")
-            m.settle()
-            sentries.on_variables(m, [var])
-
-        return self._do(act)
+        by_id = m.case.case_file_items_by_id
+        refs = m.case_file_refs.get(case_file.item_id(m, source), [])
+        return [by_id[t].name or t for t in refs]
 
     def advance_to(self, now: dt.datetime) -> list[TransitionEvent]:
         """Move the case clock to ``now``; due timers occur in due order, each settled in turn."""
@@ -388,24 +394,9 @@ class CaseInstance:
 
         return self._do(act)
 
-    def _assign(self, values: dict[str, Any], *, settle: bool, emit: bool = True) -> list[tuple[str, str]]:
+    def _assign(self, values: dict[str, Any], *, settle: bool) -> None:
         m = self._m
-        created: list[tuple[str, str]] = []
-        for name, value in values.items():
-            cfi_id = m.ix.cfi_by_name.get(name)
-            if cfi_id is None and name in m.case.case_file_items_by_id:
-                cfi_id = name
-                name = m.case.case_file_items_by_id[cfi_id].name or cfi_id
-            m.variables[name] = value
-            if cfi_id is not None:
-                old = m.case_file.get(cfi_id)
-                transition = "update" if old == "Available" else "create"
-                m.case_file[cfi_id] = "Available"
-                if emit:
-                    m.emit("caseFileItem", cfi_id, cfi_id, name, transition, old, "Available", "user")
-                else:
-                    created.append((cfi_id, name))
+        case_file.assign(m, values)
         if settle:
             m.settle()
             sentries.on_variables(m, list(values))
-        return created

@@ -58,6 +58,8 @@ class CaseMachine:
         self.root = ""
         self.variables: dict[str, Any] = {}
         self.case_file: dict[str, str] = {}
+        self.case_file_refs: dict[str, list[str]] = {}
+        """Case file item id -> ids of the items it refers to (``addReference``, §8.3)."""
         # derived, rebuilt by register()
         self.live: dict[tuple[str, str], list[str]] = {}
         self.by_state: dict[str, dict[str, None]] = {}

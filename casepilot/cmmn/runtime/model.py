@@ -120,8 +120,13 @@ class CaseIndex:
         self.rules: dict[str, Rule] = {}
         self.table_chain: dict[str, tuple[PlanningTable, ...]] = {}
         self.cfi_by_name: dict[str, str] = {}
+        self.cfi_parent: dict[str, str] = {}
+        self.cfi_children: dict[str, tuple[str, ...]] = {}
         for cfi in case.case_file_items_by_id.values():
             self.cfi_by_name.setdefault(cfi.name or cfi.id, cfi.id)
+            self.cfi_children[cfi.id] = tuple(c.id for c in cfi.children)
+            for child in cfi.children:
+                self.cfi_parent[child.id] = cfi.id
         self.root_id = case.plan_model.id
         self._add_item(
             case.plan_model.id, case.plan_model, case.plan_model, (), case.plan_model.exit_criteria, None

@@ -31,7 +31,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def _header(m: CaseMachine) -> dict[str, Any]:
-    return {
+    head = {
         "schema": SCHEMA_VERSION,
         "case": m.case.id,
         "id": m.id,
@@ -41,6 +41,9 @@ def _header(m: CaseMachine) -> dict[str, Any]:
         "variables": {k: encode_value(v) for k, v in m.variables.items()},
         "caseFile": dict(m.case_file),
     }
+    if m.case_file_refs:  # optional, so snapshots without references read as before
+        head["caseFileRefs"] = {k: list(v) for k, v in m.case_file_refs.items()}
+    return head
 
 
 def dump(m: CaseMachine) -> dict[str, Any]:
@@ -85,6 +88,7 @@ def load(case: Case, data: dict[str, Any] | str, ids: Callable[[], str] | None =
     m.event_seq = int(snap["eventSeq"])
     m.variables = {str(k): decode_value(v) for k, v in snap["variables"].items()}
     m.case_file = {str(k): str(v) for k, v in snap["caseFile"].items()}
+    m.case_file_refs = {str(k): [str(t) for t in v] for k, v in (snap.get("caseFileRefs") or {}).items()}
     for raw in snap["items"]:
         inst = ItemInstance.from_dict(raw)
         if inst.element not in m.ix.items:

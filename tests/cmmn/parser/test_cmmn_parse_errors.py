@@ -219,3 +219,18 @@ def test_process_and_decision_refs_must_match_declared_ones(cmmn: Builder) -> No
     assert "decisionRef 'd_other' names none of the declared decisions (d_risk)" in messages
     undeclared = '<planItem id="a" definitionRef="pt"/><processTask id="pt" processRef="deployedKey"/>'
     assert parse_bytes(cmmn(undeclared)).process_ids == ()
+
+
+def test_entry_criteria_on_an_event_listener_are_refused(cmmn: Builder) -> None:
+    """CMMN 1.1 §8.4.3: an event listener is Available from its creation and only occurs; an entry
+    criterion on it would be silently ignored, so a model that relies on one is refused."""
+    doc = cmmn(
+        '<planItem id="pa" definitionRef="t"/><task id="t"/>\n'
+        '<planItem id="pl" definitionRef="ue">\n<entryCriterion id="ec" sentryRef="s"/></planItem>'
+        '<userEventListener id="ue"/>'
+        '<sentry id="s"><planItemOnPart sourceRef="pa"><standardEvent>complete</standardEvent></planItemOnPart></sentry>'
+    )
+    (p,) = _problems(doc)
+    assert p.element == "planItem id='pl'"
+    assert "event listener has no entry criteria" in p.message and "§8.4.3" in p.message
+    assert p.line == _line_of(doc, 'id="ec"')
