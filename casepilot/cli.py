@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
@@ -196,5 +197,5 @@ def main() -> None:
     try:
         app()
     except CasepilotError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")  # a message is text, not markup
         raise SystemExit(1) from exc

@@ -22,6 +22,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from casepilot.errors import CasepilotError, NotFound
@@ -53,7 +54,7 @@ def open_store(db: str | None, *, migrate: bool = True) -> Store:
 
 
 def _fail(console: Console, exc: CasepilotError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}", highlight=False)
+    console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
     return typer.Exit(code=2)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from casepilot.errors import CasepilotError
@@ -71,7 +72,7 @@ def cases_command(
             for task in store.tasks(status="open"):
                 open_items[task.case_id] = open_items.get(task.case_id, 0) + 1
     except CasepilotError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from exc
     rows: list[dict[str, Any]] = [{
         "id": r.id, "state": _case_state(r), "definition_key": r.definition_key,
@@ -103,7 +104,7 @@ def definitions_command(
         with open_store(db) as store:
             summaries = store.definitions(key)
     except CasepilotError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from exc
     rows: list[dict[str, Any]] = [{
         "key": d.key, "version": d.version, "content_hash": d.content_hash,
