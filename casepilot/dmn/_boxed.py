@@ -29,6 +29,7 @@ from casepilot.dmn._model import (
 from casepilot.dmn._results import EvalContext
 from casepilot.dmn._table import compile_table
 from casepilot.dmn._types import ANY, FeelType, TypeRegistry, coerce, describe
+from casepilot.dmn.feel._java import JavaMappingError, external_function
 
 __all__ = ["BoxedCompiler", "UserFunction", "invoke_function", "result_of"]
 
@@ -168,13 +169,7 @@ class BoxedCompiler:
     def function(self, fdef: FunctionDef, owner: str, result_type: FeelType, names: frozenset[str]) -> Eval:
         """An evaluator producing a ``UserFunction`` closed over the current scope."""
         if fdef.kind.upper() != "FEEL":
-            message = f"function kind {fdef.kind!r} is not supported (only FEEL bodies are executed)"
-
-            def external(scope: dict[str, Any], ctx: EvalContext) -> Any:
-                ctx.error("unsupported", owner, message)
-                return None
-
-            return external
+            return self._external(fdef, owner, names)
         params = tuple(p.name for p in fdef.parameters)
         ptypes = tuple(self.types.resolve(p.type_ref) for p in fdef.parameters)
         body = self.compile(fdef.body, owner, names | set(params))
@@ -185,6 +180,24 @@ class BoxedCompiler:
             return UserFunction(owner, params, ptypes, body, result_type, scope, ctx)
 
         return make
+
+    def _external(self, fdef: FunctionDef, owner: str, names: frozenset[str]) -> Eval:
+        """A boxed function of kind ``Java`` (a mapped static method, §10.3.2.13.3); ``PMML``
+        and other kinds give null with an ``unsupported`` error naming what was asked."""
+        kind = fdef.kind.upper()
+        params = tuple(p.name for p in fdef.parameters)
+        body = self.compile(fdef.body, owner, names) if fdef.body is not None and kind == "JAVA" else None
+
+        def external(scope: dict[str, Any], ctx: EvalContext) -> Any:
+            try:
+                if body is None:
+                    raise JavaMappingError(f"function kind {fdef.kind!r} is not supported (FEEL and Java only)")
+                return external_function(params, {"java": body(scope, ctx)})
+            except JavaMappingError as exc:
+                ctx.error("unsupported", owner, str(exc))
+                return None
+
+        return external
 
     def _context(self, expr: ContextDef, owner: str, names: frozenset[str]) -> Eval:
         entries = []

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from casepilot.errors import ExpressionError, ExpressionSyntaxError
+from casepilot.errors import ExpressionError
 
 from . import ast, ops
 from ._iteration import compile_for, compile_quantified
+from ._java import JavaMappingError, external_function
 from ._runtime import (
     DEFAULT_LIMITS,
     MISSING,
@@ -351,7 +352,10 @@ class Compiler:
                 value = s.lookup(name)
                 if value is MISSING or value is None:
                     if builtin is None:
-                        s.unknown(name)
+                        if value is None:
+                            s.state.note(f"{name!r} is null, not a function")
+                        else:
+                            s.unknown(name)
                     return builtin
                 return value
 
@@ -385,12 +389,9 @@ class Compiler:
         return call
 
     def _FunctionDefinition(self, node: ast.FunctionDefinition) -> Fn:
-        if node.external:
-            raise ExpressionSyntaxError(
-                "external functions (Java or PMML) are not supported; define the function in FEEL",
-                expression=self.source,
-            )
         names = tuple(p.name for p in node.parameters)
+        if node.external:
+            return _external(names, self.compile(node.body))
         types = tuple(p.type for p in node.parameters)
         body = self.with_bound(frozenset(names), node.body)
         return lambda s: UserFunction(names, types, body, s)
@@ -408,6 +409,19 @@ class Compiler:
 _FOLDABLE = frozenset(
     {ast.RangeLiteral, ast.BinaryOp, ast.Negation, ast.Not, ast.Logical, ast.Between, ast.If, ast.InstanceOf}
 )
+
+
+def _external(names: tuple[str, ...], body: Fn) -> Fn:
+    """``function(…) external {java: …}``: a mapped Java method, or null saying why not."""
+
+    def make(s: Scope) -> Any:
+        try:
+            return external_function(names, body(s))
+        except JavaMappingError as exc:
+            s.state.note(str(exc))
+            return None
+
+    return make
 
 
 def _is_constant(node: ast.Node) -> bool:

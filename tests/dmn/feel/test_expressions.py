@@ -374,13 +374,15 @@ def test_compiled_expressions_are_cached_and_pure() -> None:
     assert first.evaluate({}) is None
 
 
-def test_external_functions_are_refused() -> None:
-    from casepilot.dmn.feel import ExpressionSyntaxError
-
-    with pytest.raises(ExpressionSyntaxError, match="external"):
-        compile_expression(
-            'function(x) external {java: {class: "java.lang.Math", method signature: "max(int)"}}'
-        )
+def test_unmapped_external_functions_are_null_with_a_reason() -> None:
+    value, messages = compile_expression(
+        'function(x) external {java: {class: "java.lang.Math", method signature: "max(int)"}}'
+    ).evaluate_with_messages({})
+    assert value is None
+    assert messages == [
+        "Java method java.lang.Math.max(int) is not available: only static methods of java.lang.Math, "
+        "String, Integer, Long and Double are mapped"
+    ]
 
 
 def test_functions_outliving_their_evaluation_get_a_fresh_budget() -> None:
