@@ -9,7 +9,7 @@ Every operation returns the :class:`TransitionEvent` list it caused; ``to_json``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +30,8 @@ from casepilot.cmmn.runtime.actions import (
 from casepilot.cmmn.runtime.events import TransitionEvent
 from casepilot.cmmn.runtime.machine import CaseMachine
 from casepilot.cmmn.runtime.model import index_for
+from casepilot.cmmn.runtime.roles import check as roles_check
+from casepilot.cmmn.runtime.roles import holds as roles_holds
 from casepilot.cmmn.runtime.state import ItemInstance
 from casepilot.errors import IllegalTransition, UnknownPlanItem
 
@@ -216,8 +218,9 @@ class CaseInstance:
 
     # -- planner interface ---------------------------------------------------------------------
 
-    def activatable(self) -> list[Action]:
-        """Every action possible now, ready for a planner to choose from."""
+    def activatable(self, *, roles: Collection[str] | None = None) -> list[Action]:
+        """Every action possible now, ready for a planner to choose from; with ``roles``, the
+        user events and discretionary items only if someone holding them is authorised."""
         m = self._m
         root = m.items[m.root]
         if root.state != "Active":
@@ -233,10 +236,14 @@ class CaseInstance:
             if not isinstance(info.definition, Stage) or m.can_complete(inst, manual=True):
                 out.append(CompleteItem(iid, info.name))
             out.append(TerminateItem(iid, info.name))
-        out += [OccurEvent(iid, m.info(m.items[iid]).name) for iid in m.listeners]
+        out += [
+            OccurEvent(iid, m.info(m.items[iid]).name)
+            for iid in m.listeners
+            if roles is None or roles_holds(m, m.items[iid].element, roles)
+        ]
         if m.can_complete(root, manual=True):
             out.append(CompleteItem(root.id, m.info(root).name))
-        out += planning.plan_options(m)
+        out += planning.plan_options(m, roles)
         for cfi in m.case.case_file_items_by_id.values():
             out.append(SetCaseFileItem(cfi.id, cfi.name or cfi.id, m.case_file.get(cfi.id) == "Available"))
         return out
@@ -303,12 +310,14 @@ class CaseInstance:
         inst = self._get(instance_id or self._m.root)
         return self._do(lambda: self._m.transition(inst, "terminate"))
 
-    def occur(self, instance_id: str) -> list[TransitionEvent]:
-        """Let an available user (or generic) event listener occur."""
+    def occur(self, instance_id: str, *, roles: Collection[str] | None = None) -> list[TransitionEvent]:
+        """Let an available user (or generic) event listener occur; with ``roles`` (who makes it
+        occur), refused with ``NotAuthorized`` unless one is among its ``authorizedRoleRefs``."""
         inst = self._get(instance_id)
         info = self._m.info(inst)
         if info.kind not in _OCCURRABLE:
             raise IllegalTransition(f"{info.name} ({inst.id})", f"{inst.state} {info.kind}", "occur")
+        roles_check(self._m, inst.element, roles, "making occur")
         return self._do(lambda: self._m.transition(inst, "occur"))
 
     def suspend(self, instance_id: str | None = None) -> list[TransitionEvent]:
@@ -336,11 +345,15 @@ class CaseInstance:
         root = self._m.items[self._m.root]
         return self._do(lambda: self._m.transition(root, "close"))
 
-    def plan(self, discretionary_item: str, *, owner: str | None = None) -> list[TransitionEvent]:
-        """Plan one new instance of a discretionary item (id or name) from an applicable table."""
+    def plan(
+        self, discretionary_item: str, *, owner: str | None = None, roles: Collection[str] | None = None
+    ) -> list[TransitionEvent]:
+        """Plan one new instance of a discretionary item (id or name) from an applicable table;
+        with ``roles`` (who plans), refused with ``NotAuthorized`` unless the item's and its
+        tables' ``authorizedRoleRefs`` allow them."""
 
         def act() -> None:
-            planning.plan(self._m, discretionary_item, owner)
+            planning.plan(self._m, discretionary_item, owner, roles)
 
         return self._do(act)
 

@@ -8,9 +8,11 @@ references — and every rule referenced by the (nested) tables around it — ho
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from casepilot.cmmn.definitions import Stage
+from casepilot.cmmn.runtime import roles as authorisation
 from casepilot.cmmn.runtime.actions import PlanDiscretionary
 from casepilot.cmmn.runtime.state import ItemInstance
 from casepilot.errors import IllegalTransition, UnknownPlanItem
@@ -48,8 +50,9 @@ def _owners(m: CaseMachine) -> list[ItemInstance]:
     return owners
 
 
-def plan_options(m: CaseMachine) -> list[PlanDiscretionary]:
-    """Every discretionary item that can be planned now, with the owner and target stage."""
+def plan_options(m: CaseMachine, roles: Collection[str] | None = None) -> list[PlanDiscretionary]:
+    """Every discretionary item that can be planned now, with the owner and target stage
+    (with ``roles``: only those someone holding them is authorised to plan)."""
     options: list[PlanDiscretionary] = []
     for owner in _owners(m):
         info = m.info(owner)
@@ -58,13 +61,16 @@ def plan_options(m: CaseMachine) -> list[PlanDiscretionary]:
         if stage is None or m.items[stage].state != "Active":
             continue
         for item in info.table.discretionary_items():
-            if applicable(m, item.id):
+            if applicable(m, item.id) and (roles is None or authorisation.holds(m, item.id, roles)):
                 options.append(PlanDiscretionary(item.id, m.ix.items[item.id].name, owner.id, stage))
     return options
 
 
-def plan(m: CaseMachine, item_id: str, owner: str | None = None) -> ItemInstance:
-    """Add one new instance of discretionary item ``item_id`` (by id or name) to its stage."""
+def plan(
+    m: CaseMachine, item_id: str, owner: str | None = None, roles: Collection[str] | None = None
+) -> ItemInstance:
+    """Add one new instance of discretionary item ``item_id`` (by id or name) to its stage
+    (with ``roles``: refused with ``NotAuthorized`` unless they may plan it)."""
     matches = [o for o in plan_options(m) if item_id in (o.item, o.name) and owner in (None, o.owner)]
     if not matches:
         known = item_id in m.case.discretionary_items or any(
@@ -74,6 +80,7 @@ def plan(m: CaseMachine, item_id: str, owner: str | None = None) -> ItemInstance
             raise UnknownPlanItem(f"no discretionary item {item_id!r} in case {m.case.id!r}")
         raise IllegalTransition(item_id, "not plannable (no active owner, or not applicable)", "plan")
     choice = matches[0]
+    authorisation.check(m, choice.item, roles, "planning")
     inst = m.create(choice.item, m.items[choice.stage], cause="planned")
     m.initial(inst)
     return inst
