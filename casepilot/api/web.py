@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from casepilot.agent.orchestrator import Orchestrator, RunOutcome
-from casepilot.agent.privacy import jsonable
-from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.api._body import check_params, check_value
+from casepilot.api._once import FormKeys, new_form_key
 from casepilot.api._origin import cross_site
 from casepilot.api.access import (
     caller,
@@ -44,14 +44,15 @@ from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, status_for
 from casepilot.api.identity import identity_of, request_person
 from casepilot.api.inbox import refusal_status
+from casepilot.api.web_case import case_context, shown
+from casepilot.api.web_cases import ListParams, cases_context
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
 __all__ = ["error_page", "router"]
 
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-_HISTORY_SHOWN = 500
-"""The newest events a case page shows (the JSON API pages through all of them)."""
-
+_TEMPLATES.env.globals["form_key"] = new_form_key  # a fresh key in every form (see ``_once``)
+_KEYS_LOCK = threading.Lock()
 
 
 def _same_site_posts(request: Request) -> None:
@@ -73,8 +74,25 @@ async def _keepable_text(request: Request) -> None:
         check_value({name: value for name, value in form.items() if isinstance(value, str)}, "form")
 
 
+async def _once_per_form(request: Request) -> None:
+    """Refuse (409) a form sent a second time: its ``form_key`` was used already (see ``_once``)."""
+    if request.method != "POST":
+        return
+    key = (await request.form()).get("form_key")
+    if not isinstance(key, str) or not key:
+        return
+    with _KEYS_LOCK:
+        keys = getattr(request.app.state, "form_keys", None)
+        if keys is None:
+            keys = request.app.state.form_keys = FormKeys()
+    if not keys.claim(key):
+        raise ApiError(409, "FormAlreadySent", "this form was sent already — nothing was done again; "
+                       "open the page anew to act once more")
+    request.state.form_key = key
+
+
 router = APIRouter(prefix="/ui", include_in_schema=False,
-                   dependencies=[Depends(_same_site_posts), Depends(_keepable_text)])
+                   dependencies=[Depends(_same_site_posts), Depends(_keepable_text), Depends(_once_per_form)])
 
 
 def error_page(request: Request, exc: ApiError) -> HTMLResponse | None:
@@ -88,6 +106,9 @@ def error_page(request: Request, exc: ApiError) -> HTMLResponse | None:
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    key = getattr(request.state, "form_key", None)
+    if status >= 400 and key is not None:  # refused: nothing was done, the same form may be sent again
+        request.app.state.form_keys.release(key)
     identity = identity_of(request)
     signed_in = identity.person(request) if identity is not None else None
     context = {"trusted_identity": identity is not None, "signed_in": signed_in, **context}
@@ -141,8 +162,8 @@ def _inbox_context(orch: Orchestrator, role: str | None) -> dict[str, Any]:
     for task in tasks:
         if task.case_id not in case_files:
             engine = orch.runtime.load(task.case_id).engine
-            shown = _shown(engine.variables() if engine is not None else {})
-            case_files[task.case_id] = [(name, _clip(value)) for name, value in shown]
+            values = shown(engine.variables() if engine is not None else {})
+            case_files[task.case_id] = [(name, _clip(value)) for name, value in values]
     return {"tasks": tasks, "role": role, "case_files": case_files}
 
 
@@ -179,12 +200,15 @@ def decide(
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def cases(request: Request, orch: OrchestratorDep) -> HTMLResponse:
-    return _page(request, "cases.html", _cases_context(orch))
+def cases(request: Request, orch: OrchestratorDep, q: str | None = None, state: str | None = None,
+          definition: str | None = None, sort: str | None = None, order: str | None = None,
+          page: int | None = None) -> HTMLResponse:
+    """The case list: search, filters, sort and page from the query string (see ``web_cases``)."""
+    return _page(request, "cases.html", cases_context(orch, ListParams.of(q, state, definition, sort, order, page)))
 
 
 def _cases_context(orch: Orchestrator) -> dict[str, Any]:
-    return {"cases": orch.store.cases(limit=100), "definitions": orch.store.definitions()}
+    return cases_context(orch)
 
 
 @router.post("/cases", response_class=HTMLResponse)
@@ -230,42 +254,13 @@ def start(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str, orch: OrchestratorDep, notice: str | None = None,
-              sig: str | None = None) -> HTMLResponse:
+              sig: str | None = None, kind: str | None = None) -> HTMLResponse:
     try:
-        context = _case_context(orch, case_id)
+        context = case_context(orch, case_id, kind)
     except NotFound as exc:
         return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
     genuine = notice is not None and sig is not None and hmac.compare_digest(sig, _signature(request, case_id, notice))
     return _page(request, "case.html", {**context, "notice": notice if genuine else None})
-
-
-def _case_context(orch: Orchestrator, case_id: str) -> dict[str, Any]:
-    record = orch.store.case(case_id)
-    loaded = orch.runtime.load(case_id)
-    engine = loaded.engine
-    report = orch.store.verify(case_id)
-    events = orch.store.history(case_id, after_seq=max(0, record.last_seq - _HISTORY_SHOWN))
-    timeline = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "what": describe_event(e)}
-                for e in events if e.kind not in HIDDEN_KINDS]
-    return {
-        "case": record,
-        "state": engine.state if engine is not None else "active",
-        "items": engine.items() if engine is not None else [],
-        "variables": _shown(engine.variables() if engine is not None else {}),
-        "tasks": orch.pending(case_id),
-        "actions": orch.person_actions(case_id),
-        "failed": _failed(orch, loaded),
-        "timeline": timeline,
-        "verified": report.ok,
-        "events_checked": report.events_checked,
-    }
-
-
-def _failed(orch: Orchestrator, loaded: Any) -> list[dict[str, str]]:
-    """Failed tasks an operator may retry (the page's Retry buttons)."""
-    from casepilot.agent.operations import failed_items
-
-    return [{"id": i, "name": name} for i, (name, _) in failed_items(orch, loaded).items()]
 
 
 def _status_of(exc: CasepilotError | ApiError) -> int:
@@ -276,16 +271,10 @@ def _status_of(exc: CasepilotError | ApiError) -> int:
 def _case_error(request: Request, orch: Orchestrator, case_id: str, exc: Exception, status: int) -> HTMLResponse:
     """The case page with the reason on top, or the case list when there is no such case."""
     try:
-        context = _case_context(orch, case_id)
+        context = case_context(orch, case_id)
     except NotFound:
         return _page(request, "cases.html", {**_cases_context(orch), "error": str(exc)}, 404)
     return _page(request, "case.html", {**context, "error": str(exc)}, status)
-
-
-def _shown(variables: dict[str, Any]) -> list[tuple[str, str]]:
-    """Case-file values as text for the page (JSON for structures), sorted by name."""
-    return [(name, value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False))
-            for name, value in sorted(variables.items())]
 
 
 @router.post("/cases/{case_id}/reveal", response_class=HTMLResponse)
@@ -302,7 +291,7 @@ def reveal(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho) 
         clear = orch.reveal(case_id, loaded.engine.variables() if loaded.engine is not None else {}, person)
     except (CasepilotError, ApiError) as exc:
         return _case_error(request, orch, case_id, exc, 403 if isinstance(exc, DecisionRejected) else _status_of(exc))
-    context = {**_case_context(orch, case_id), "variables": _shown(clear), "revealed_for": person.name,
+    context = {**case_context(orch, case_id), "variables": shown(clear), "revealed_for": person.name,
                "notice": f"Personal data shown to {person.name}; this is recorded in the case history."}
     response = _page(request, "case.html", context)
     response.headers["Cache-Control"] = "no-store"
