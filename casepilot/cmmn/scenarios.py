@@ -117,9 +117,18 @@ def _target(inst: CaseInstance, verb: str, name: str) -> str:
             and view.kind in (*_EVENT_LISTENERS, "milestone")
         ):
             return view.id  # §8.4.3: a waiting milestone or listener can be terminated
+    if verb in ("complete", "terminate") and name in _plan_model_names(inst):
+        return inst.id  # the case plan model: manual completion (Table 8.12) or termination (§8.4.1)
     seen = sorted({f"{v.state}" for v in inst.items() if v.name == name})
     where = f"it is {', '.join(seen)}" if seen else "no plan item has that name"
     raise ScenarioFailure(f"cannot {verb} {name!r}: {where}")
+
+
+def _plan_model_names(inst: CaseInstance) -> set[str]:
+    plan_model = inst.case.plan_model
+    if any(v.name == plan_model.name for v in inst.items()):
+        return set()  # a plan item of that name wins (it was looked for first)
+    return {n for n in (plan_model.name, plan_model.id) if n}
 
 
 def _step(inst: CaseInstance | None, case: Case, step: Mapping[str, Any]) -> CaseInstance:

@@ -74,3 +74,17 @@ def test_cli_validate_reports_problems(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == "1 valid, 1 invalid"
     assert result.output.startswith("OK ")
+
+
+def test_the_case_plan_model_is_completed_manually_only_as_table_8_12_allows(tmp_path: Path) -> None:
+    """``complete:`` on the case plan model's name is its manual completion: refused while the
+    required Decide is not done (CMMN 1.1 Table 8.12), allowed after."""
+    model = (HERE / "ch8/models/manual-case-completion.cmmn").resolve()
+    early = tmp_path / "early.yaml"
+    early.write_text(
+        f"model: {model}\nsteps:\n  - start: {{}}\n  - complete: Collect\n  - complete: Claim file\n",
+        encoding="utf-8",
+    )
+    result = run_scenario(early)
+    assert not result.passed
+    assert result.message.startswith("step 3 ") and "required unfinished children" in result.message
