@@ -3,8 +3,10 @@
 DMN assigns every variable a declared type. When a value is bound to it (a decision
 result, a BKM argument or result, a context entry, an input), the spec's conversions
 apply (DMN 1.5 §10.3.2.9.4): a value that conforms passes; a singleton list whose
-element conforms becomes that element; anything else becomes null with an error
-message. ``coerce`` implements exactly that and nothing more, so a model behaves the
+element conforms becomes that element (from singleton list); a value whose type is the
+element type of a list type becomes a singleton list (to singleton list); a date bound to
+a date and time becomes that date at 00:00:00 UTC; anything else becomes null with an
+error message. ``coerce`` implements exactly that and nothing more, so a model behaves the
 same here as in other conformant engines.
 """
 
@@ -18,6 +20,7 @@ from typing import Any, Literal
 
 from casepilot.dmn._model import ItemDefinitionDef
 from casepilot.dmn.feel import kind_of
+from casepilot.dmn.feel.types import date_to_date_and_time
 
 __all__ = ["ANY", "FeelType", "TypeRegistry", "base_type", "coerce", "describe"]
 
@@ -176,7 +179,21 @@ def coerce(value: Any, t: FeelType) -> tuple[Any, str | None]:
     if t.conforms(value):
         return value, None
     if t.kind != "list" and isinstance(value, list) and len(value) == 1 and t.conforms(value[0]):
-        return value[0], None
+        return value[0], None  # from singleton list
+    if t.kind == "list" and not isinstance(value, list) and (t.element is None or t.element.conforms(value)):
+        return coerce_singleton(value, t)  # to singleton list
+    if t.base == "date and time" and kind_of(value) == "date":
+        as_date_time = date_to_date_and_time(value)  # conversion from date to date and time
+        if t.conforms(as_date_time):
+            return as_date_time, None
+    return None, f"value {describe(value)} does not conform to type {t.name!r}"
+
+
+def coerce_singleton(value: Any, t: FeelType) -> tuple[Any, str | None]:
+    """``[value]`` when it passes the list type's own restrictions (allowed values)."""
+    wrapped = [value]
+    if t.conforms(wrapped):
+        return wrapped, None
     return None, f"value {describe(value)} does not conform to type {t.name!r}"
 
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from casepilot.errors import ExpressionError
 
 from . import _extended as ext
-from .types import conforms
+from .types import convert_to
 from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
@@ -252,6 +252,11 @@ class UserFunction:
         """Formal parameter names."""
         return self._parameter_names
 
+    @property
+    def parameter_types(self) -> tuple[Any, ...]:
+        """Declared parameter types (``TypeRef``; None where undeclared, i.e. ``Any``)."""
+        return self._types
+
     def invoke(self, args: list[Any] | None = None, named: dict[str, Any] | None = None) -> Any:
         """Bind arguments (missing ones are null) and evaluate the body; type mismatch → null.
 
@@ -283,9 +288,12 @@ class UserFunction:
             values += [None] * (len(names) - len(values))
             bound = dict(zip(names, values, strict=True))
         for name, type_ref in zip(names, self._types, strict=True):
-            if type_ref is not None and not conforms(bound[name], type_ref):
-                state.note(f"argument {name!r} does not conform to its declared type")
-                return None
+            if type_ref is not None:
+                ok, converted = convert_to(bound[name], type_ref)
+                if not ok:
+                    state.note(f"argument {name!r} does not conform to its declared type")
+                    return None
+                bound[name] = converted
         return self._body(scope.child(bound))
 
     def __repr__(self) -> str:

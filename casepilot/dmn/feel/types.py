@@ -8,13 +8,23 @@ names (item definitions resolved elsewhere) are not judged here.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
+from . import _extended as ext
 from . import ast
 from .ops import kind_of
 from .values import Range
 
-__all__ = ["BUILTIN_TYPE_NAMES", "conforms", "instance_of", "type_from_name"]
+__all__ = [
+    "BUILTIN_TYPE_NAMES",
+    "conforms",
+    "convert_to",
+    "date_to_date_and_time",
+    "instance_of",
+    "is_subtype",
+    "type_from_name",
+]
 
 BUILTIN_TYPE_NAMES = frozenset(
     {
@@ -83,10 +93,66 @@ def instance_of(value: Any, type_ref: ast.TypeRef) -> bool:
             key in value and (value[key] is None or instance_of(value[key], t)) for key, t in type_ref.fields
         )
     if isinstance(type_ref, ast.FunctionType):
-        if kind_of(value) != "function":
-            return False
-        names = getattr(value, "parameter_names", None)
-        return not isinstance(names, tuple) or len(names) == len(type_ref.parameters)
+        return _function_conforms(value, type_ref)
+    return False
+
+
+def _function_conforms(value: Any, type_ref: ast.FunctionType) -> bool:
+    """§10.3.2.9.1: ``function<T1..Tn>->U`` conforms to ``function<S1..Sn>->V`` when every
+    ``Si`` conforms to ``Ti`` (parameters are contravariant) and ``U`` to ``V``. A FEEL
+    function's undeclared parameter types are ``Any``; an undeclared result type is not
+    judged (FEEL gives lambdas no result type). Built-ins are judged by arity only."""
+    if kind_of(value) != "function":
+        return False
+    count = len(type_ref.parameters)
+    accepts = getattr(value, "accepts_arity", None)
+    if callable(accepts):
+        return bool(accepts(count))
+    names = getattr(value, "parameter_names", None)
+    if isinstance(names, tuple) and len(names) != count:
+        return False
+    declared = getattr(value, "parameter_types", None)
+    if isinstance(declared, tuple):
+        for wanted, own in zip(type_ref.parameters, declared, strict=False):
+            if isinstance(own, ast.TypeRef) and not is_subtype(wanted, own):
+                return False
+    result = getattr(value, "result_type", None)
+    return not isinstance(result, ast.TypeRef) or is_subtype(result, type_ref.result)
+
+
+def _canon(t: ast.TypeRef) -> ast.TypeRef:
+    return ast.NamedType(_ALIASES.get(t.name, t.name)) if isinstance(t, ast.NamedType) else t
+
+
+def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
+    """Type conformance ``a <: b`` of §10.3.2.9.1 (``Null`` below all, ``Any`` above all)."""
+    a, b = _canon(a), _canon(b)
+    if isinstance(b, ast.NamedType) and b.name == "Any":
+        return True
+    if isinstance(a, ast.NamedType):
+        if a.name == "Null":
+            return True
+        return isinstance(b, ast.NamedType) and a.name == b.name
+    if isinstance(b, ast.NamedType):  # list<T> <: list, context<…> <: context, …
+        kind = (
+            a.name
+            if isinstance(a, ast.GenericType)
+            else "context"
+            if isinstance(a, ast.ContextType)
+            else "function"
+        )
+        return b.name == kind
+    if isinstance(a, ast.GenericType) and isinstance(b, ast.GenericType):
+        return a.name == b.name and is_subtype(a.element, b.element)
+    if isinstance(a, ast.ContextType) and isinstance(b, ast.ContextType):
+        own = dict(a.fields)
+        return all(k in own and is_subtype(own[k], t) for k, t in b.fields)
+    if isinstance(a, ast.FunctionType) and isinstance(b, ast.FunctionType):
+        return (
+            len(a.parameters) == len(b.parameters)
+            and all(is_subtype(bp, ap) for ap, bp in zip(a.parameters, b.parameters, strict=True))
+            and is_subtype(a.result, b.result)
+        )
     return False
 
 
@@ -98,3 +164,29 @@ def conforms(value: Any, type_name: str | ast.TypeRef) -> bool:
     if isinstance(type_ref, ast.NamedType) and type_ref.name not in BUILTIN_TYPE_NAMES:
         return True
     return instance_of(value, type_ref)
+
+
+def date_to_date_and_time(value: Any) -> Any:
+    """DMN 1.5 §10.3.2.9.4 "conversion from date to date and time": midnight UTC that day."""
+    return ext.make_date_and_time(value, _dt.time(tzinfo=_dt.UTC))
+
+
+def convert_to(value: Any, type_ref: ast.TypeRef) -> tuple[bool, Any]:
+    """Bind ``value`` to a declared FEEL type with the implicit conversions of §10.3.2.9.4.
+
+    ``(True, value)`` when it conforms as is or after one conversion (from or to a
+    singleton list, date to date and time), ``(False, None)`` otherwise.
+    """
+    if conforms(value, type_ref):
+        return True, value
+    if isinstance(value, list) and len(value) == 1 and conforms(value[0], type_ref):
+        return True, value[0]
+    to_list = (
+        isinstance(type_ref, ast.GenericType) and type_ref.name == "list" and not isinstance(value, list)
+    )
+    if to_list and conforms([value], type_ref):
+        return True, [value]
+    named = _ALIASES.get(type_ref.name, type_ref.name) if isinstance(type_ref, ast.NamedType) else None
+    if named == "date and time" and kind_of(value) == "date":
+        return True, date_to_date_and_time(value)
+    return False, None

@@ -1,0 +1,159 @@
+"""DMN 1.5 §10.3.2.9 types: ``instance of`` for every type constructor (§10.3.2.9.1–3),
+the implicit conversions of §10.3.2.9.4, and typeRef checks of decisions, BKMs and inputs
+against item definitions (a non-conformant value becomes null with a message)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from casepilot.dmn import DecisionModel
+from tests.dmn._dmn import decision, definitions, input_data, literal
+from tests.dmn.spec._check import check
+
+INSTANCE_OF = [
+    ("1 instance of number", "true"),
+    ('"a" instance of string', "true"),
+    ("null instance of number", "false"),
+    ("null instance of Null", "true"),
+    ("1 instance of Any", "true"),
+    ('@"2019-01-01" instance of date', "true"),
+    ('@"2019-01-01" instance of date and time', "false"),
+    ('@"2019-01-01T00:00:00" instance of date', "false"),
+    ('@"10:00:00" instance of time', "true"),
+    ('@"P1Y" instance of years and months duration', "true"),
+    ('@"P1Y" instance of days and time duration', "false"),
+    ('@"P1D" instance of days and time duration', "true"),
+    ("[1, 2] instance of list<number>", "true"),
+    ('[1, "a"] instance of list<number>', "false"),
+    ("[1, 2] instance of list<Any>", "true"),
+    ("[] instance of list<string>", "true"),
+    ("[[1]] instance of list<list<number>>", "true"),
+    ("[[1]] instance of list<number>", "false"),
+    ("1 instance of list<number>", "false"),
+    ("[1] instance of number", "false"),
+    ("[1] instance of list", "true"),
+    ("{a: 1} instance of context<a: number>", "true"),
+    ("{a: 1, b: 2} instance of context<a: number>", "true"),
+    ('{a: "x"} instance of context<a: number>', "false"),
+    ("{b: 1} instance of context<a: number>", "false"),
+    ("{a: {b: 1}} instance of context<a: context<b: number>>", "true"),
+    ("{a: 1} instance of context", "true"),
+    ("[1..2] instance of range<number>", "true"),
+    ("[1..2] instance of range<string>", "false"),
+    ('[@"2019-01-01"..@"2019-02-01"] instance of range<date>', "true"),
+    ("(< 5) instance of range<number>", "true"),
+    ("[1..2] instance of range", "true"),
+    ("(function(x: number) x > 1) instance of function<number>->boolean", "true"),
+    ("(function(x: number) x > 1) instance of function<string>->boolean", "false"),
+    ("(function(x) x > 1) instance of function<string>->boolean", "true"),
+    ("(function(x) x) instance of function<number, number>->Any", "false"),
+    ("(function(x: list<Any>) x) instance of function<list<number>>->Any", "true"),
+    ("(function(x: list<number>) x) instance of function<list<Any>>->Any", "false"),
+    ("(function(x: context<a: number>) x) instance of function<context<a: number, b: string>>->Any", "true"),
+    ("(function(x: context<a: number, b: string>) x) instance of function<context<a: number>>->Any", "false"),
+    ("abs instance of function<number>->number", "true"),
+    ("substring instance of function<string, number>->string", "true"),
+    ("substring instance of function<string, number, number>->string", "true"),
+    ("substring instance of function<string>->string", "false"),
+    ("1 instance of function<>->Any", "false"),
+]
+
+CONVERSIONS = [
+    ("(function(x: number) x + 1)([1])", "2"),
+    ("(function(x: list<number>) count(x))(5)", "1"),
+    ('(function(x: date and time) string(x))(@"2019-01-01")', '"2019-01-01T00:00:00Z"'),
+    ('(function(x: number) x)("1")', "null"),
+    ("(function(x: number) x)([1, 2])", "null"),
+    ('(function(x: list<number>) x)("a")', "null"),
+]
+
+
+@pytest.mark.parametrize(("expression", "expected"), INSTANCE_OF)
+def test_instance_of(expression: str, expected: str) -> None:
+    check(expression, expected)
+
+
+@pytest.mark.parametrize(("expression", "expected"), CONVERSIONS)
+def test_implicit_conversions_when_binding_parameters(expression: str, expected: str) -> None:
+    check(expression, expected)
+
+
+ITEMS = (
+    '<itemDefinition name="tNums" isCollection="true"><typeRef>number</typeRef></itemDefinition>'
+    '<itemDefinition name="tPerson"><itemComponent name="name"><typeRef>string</typeRef></itemComponent>'
+    '<itemComponent name="age"><typeRef>number</typeRef></itemComponent></itemDefinition>'
+    '<itemDefinition name="tAge"><typeRef>number</typeRef><allowedValues><text>[0..150]</text></allowedValues>'
+    "</itemDefinition>"
+)
+
+
+def _model(*decisions: str, inputs: str = "") -> DecisionModel:
+    return DecisionModel.from_xml(definitions(ITEMS + inputs + "".join(decisions)).encode())
+
+
+@pytest.mark.parametrize(
+    ("type_ref", "text", "expected"),
+    [
+        ("number", "[7]", Decimal(7)),
+        ("tNums", "7", [Decimal(7)]),
+        ("tNums", "[1, 2]", [Decimal(1), Decimal(2)]),
+        ("tAge", "42", Decimal(42)),
+        ("tPerson", '{name: "Ann", age: 3}', {"name": "Ann", "age": Decimal(3)}),
+        ("date and time", '@"2019-01-01"', "2019-01-01T00:00:00Z"),
+    ],
+)
+def test_decision_results_are_converted_to_their_declared_type(
+    type_ref: str, text: str, expected: Any
+) -> None:
+    result = _model(decision("D", literal(text), type_ref=type_ref)).evaluate("D")
+    value = result.value
+    if isinstance(expected, str):
+        from casepilot.dmn.feel import to_feel_string
+
+        value = to_feel_string(value)
+    assert value == expected
+    assert result.ok
+
+
+@pytest.mark.parametrize(
+    ("type_ref", "text"),
+    [
+        ("number", '"7"'),
+        ("number", "[1, 2]"),
+        ("tNums", '["a"]'),
+        ("tAge", "151"),
+        ("tPerson", '{name: "Ann"}'),
+        ("tPerson", "{name: 1, age: 3}"),
+        ("string", '@"2019-01-01"'),
+        ("date", '@"2019-01-01T10:00:00"'),
+    ],
+)
+def test_non_conformant_decision_results_are_null_with_a_message(type_ref: str, text: str) -> None:
+    result = _model(decision("D", literal(text), type_ref=type_ref)).evaluate("D")
+    assert result.value is None
+    assert result.errors, "a non-conformant result must say why it is null"
+    assert any(type_ref in m.text for m in result.errors)
+
+
+def test_inputs_and_bkm_parameters_are_checked_against_item_definitions() -> None:
+    bkm = (
+        '<businessKnowledgeModel id="bkm_next" name="next"><variable name="next"/>'
+        '<encapsulatedLogic typeRef="tAge"><formalParameter name="a" typeRef="tAge"/>'
+        + literal("a + 1")
+        + "</encapsulatedLogic></businessKnowledgeModel>"
+    )
+    model = _model(
+        decision("Next", literal("next(Age)"), inputs=["Age"], knowledge=["bkm_next"]),
+        decision("Echo", literal("Age"), inputs=["Age"]),
+        inputs=bkm + input_data("Age", "tAge"),
+    )
+    assert model.evaluate("Next", {"Age": 41}).value == Decimal(42)
+    assert model.evaluate("Next", {"Age": [41]}).value == Decimal(42)
+    over = model.evaluate("Next", {"Age": 150})
+    assert over.value is None and over.errors
+    bad_input = model.evaluate("Echo", {"Age": "old"})
+    assert bad_input.value is None
+    assert any("tAge" in m.text for m in bad_input.errors)
