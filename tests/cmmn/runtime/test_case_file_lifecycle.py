@@ -10,6 +10,7 @@ import pytest
 from casepilot.cmmn import CaseInstance
 from casepilot.cmmn.parser import parse_file
 from casepilot.errors import IllegalTransition, UnknownPlanItem
+from tests.cmmn.runtime._models import case_of
 
 MODEL = Path(__file__).parents[1] / "scenarios/ch8/models/case-file-events.cmmn"
 
@@ -78,3 +79,27 @@ def test_a_snapshot_without_references_has_no_reference_key() -> None:
     inst = _case()
     inst.set_variables({"claim": {"status": "open"}})
     assert "caseFileRefs" not in inst.to_dict()
+
+
+def test_a_sentry_may_mix_plan_item_and_case_file_on_parts() -> None:
+    """§5.4.6: on-parts of both kinds are and-ed; the case file create may come first (even at
+    start, with the case's variables) and is remembered until the plan item event."""
+    case_file_model = (
+        '<caseFileModel id="cfm"><caseFileItem id="cfi" name="doc" definitionRef="cfd"/></caseFileModel>'
+    )
+    body = (
+        '<planItem id="a" definitionRef="ta"/><humanTask id="ta" name="A"/>'
+        '<planItem id="b" definitionRef="tb"><entryCriterion sentryRef="s"/></planItem><humanTask id="tb" name="B"/>'
+        '<sentry id="s"><planItemOnPart sourceRef="a"><standardEvent>complete</standardEvent></planItemOnPart>'
+        '<caseFileItemOnPart sourceRef="cfi"><standardEvent>create</standardEvent></caseFileItemOnPart></sentry>'
+    )
+    case = case_of(body, case_file=case_file_model)
+    later = CaseInstance.start(case)
+    later.complete(later.find("A")[0].id)
+    assert later.state_of("B") == "Available"
+    later.set_variables({"doc": 1})
+    assert later.state_of("B") == "Active"
+    at_start = CaseInstance.start(case, {"doc": 1})
+    assert at_start.state_of("B") == "Available"
+    at_start.complete(at_start.find("A")[0].id)
+    assert at_start.state_of("B") == "Active"
