@@ -1,4 +1,4 @@
-"""``/cases``: start, inspect, run, chat with a case; read and verify its history.
+"""``/cases``: start, inspect, run a case; read and verify its history (chat: ``casepilot.api.chat``).
 
 Reads need a signed-in person only; each change needs the role ``casepilot.api.access`` names.
 """
@@ -26,8 +26,6 @@ from casepilot.api.schemas import (
     CaseItem,
     CaseListed,
     CaseSummary,
-    ChatIn,
-    ChatReply,
     HistoryPage,
     PersonActionOut,
     RevealedCaseFile,
@@ -209,17 +207,6 @@ def verify(case_id: str, orch: OrchestratorDep) -> VerifyReport:
     """Check the history's hash chain; ``ok`` is false with the first bad event when it was changed."""
     orch.store.case(case_id)
     return orch.store.verify(case_id)
-
-
-@router.post("/{case_id}/chat", response_model=ChatReply, responses={**_NOT_FOUND, **_CHANGES})
-def chat(case_id: str, body: ChatIn, request: Request, orch: OrchestratorDep) -> ChatReply:
-    """Ask the case a question, or ask it to do one of its possible actions (governed like any other).
-
-    Needs the bundle's operator role, since a message may act on the case.
-    """
-    person = request_person(request, body.actor, body.roles)
-    require_operator(request, orch, case_id, person, f"chat with case {case_id}")
-    return ChatReply(case_id=case_id, reply=orch.chat(case_id, person, body.message))
 
 
 @router.get("/{case_id}/actions", response_model=list[PersonActionOut], responses=_NOT_FOUND)

@@ -84,6 +84,11 @@ ROWS: tuple[Row, ...] = (
     _reads("GET", "/cases/{case_id}/history"),
     _reads("GET", "/cases/{case_id}/verify"),
     _change("POST", "/cases/{case_id}/chat", OPERATOR, 200, "json", message="What is the status?"),
+    # the conversation (casepilot.api.chat): a read; asking, streaming and confirming steer the case
+    _reads("GET", "/cases/{case_id}/chat"),
+    _change("POST", "/cases/{case_id}/chat/stream", OPERATOR, 200, "json", message="What is the status?"),
+    # {proposal_id}: none was made in this world, so the right caller learns there is no such proposal
+    _change("POST", "/cases/{case_id}/chat/proposals/{proposal_id}/confirm", OPERATOR, 404, "json"),
     _reads("GET", "/cases/{case_id}/actions"),
     # {action_id}: the claim's "Customer withdraws" event, which the CMMN model gives claims handlers
     _change("POST", "/cases/{case_id}/actions/{action_id}", HANDLER, 200, "json"),
@@ -113,6 +118,9 @@ ROWS: tuple[Row, ...] = (
     _change("POST", "/ui/cases/{case_id}/run", OPERATOR, 303, "form"),
     _change("POST", "/ui/cases/{case_id}/operate", OPERATOR, 303, "form", operation="suspend", reason="wait"),
     _change("POST", "/ui/cases/{case_id}/chat", OPERATOR, 303, "form", message="What is the status?"),
+    _change("POST", "/ui/cases/{case_id}/chat/messages", OPERATOR, 303, "form", message="What is the status?"),
+    _change("POST", "/ui/cases/{case_id}/chat/stream", OPERATOR, 200, "form", message="What is the status?"),
+    _change("POST", "/ui/cases/{case_id}/chat/proposals/{proposal_id}/confirm", OPERATOR, 404, "form"),
     # documentation of the API: open, it describes no case
     *(Row("GET", path, OPEN, (200, 200, 200, None, None))
       for path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")),
@@ -209,7 +217,7 @@ def test_authorisation_matrix(world: tuple[World, Orchestrator], claim_files: di
         assert row.body is None and getattr(route, "body_field", None) is None, (
             f"{row.id} takes a body: give its row statuses for a body that claims another name or more roles")
         return
-    path = row.path.format(case_id=w.case_id, task_id=w.task_id, action_id=w.action_id)
+    path = row.path.format(case_id=w.case_id, task_id=w.task_id, action_id=w.action_id, proposal_id="p1")
     bundle = {**claim_files, "casepilot.yaml": claim_files["casepilot.yaml"].replace(
         "description: Motor claim triage", "description: Motor claim triage (v2)")}
     payload = {k: _fill(v, bundle) for k, v in row.payload}
