@@ -16,6 +16,8 @@ goes the way every action goes:
 - under the **case lease**, like every entry point that changes a case.
 
 A suspended or terminated case refuses to be worked (``ensure_workable``) until it is resumed.
+Terminate, suspend and resume reach the case's running child cases (CMMN 1.1 couples a case
+task's lifecycle to its case; ``casepilot.agent._case_lifecycle`` says how they are recorded).
 ``Orchestrator`` exposes these as thin methods.
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from casepilot.agent._case_lifecycle import authorise, case_state, end_case, follow, operation_roles, reached
 from casepilot.agent.context import LoadedCase
 from casepilot.agent.manifest import OperationName
 from casepilot.agent.nodes import Nodes, merge_paths
@@ -33,7 +36,6 @@ from casepilot.errors import (
     DecisionRejected,
     GovernanceBlocked,
     IllegalTransition,
-    NotAuthorized,
     UnknownPlanItem,
 )
 from casepilot.governance.actions import ProposedAction
@@ -68,32 +70,8 @@ class OperationDone:
     detail: Mapping[str, Any]
 
 
-def operation_roles(loaded: LoadedCase, operation: OperationName) -> tuple[str, ...]:
-    """Who may run ``operation`` on cases of this bundle: the operator role, then the roles named for it."""
-    governance = loaded.bundle.manifest.governance
-    roles = ([governance.operator_role] if governance.operator_role else []) + list(
-        governance.operations.get(operation, ()))
-    return tuple(dict.fromkeys(roles))
-
-
-def _authorise(loaded: LoadedCase, operation: OperationName, actor: Person) -> None:
-    allowed = operation_roles(loaded, operation)
-    held = {r.casefold() for r in actor.roles}
-    if not allowed:
-        raise NotAuthorized(f"nobody may {operation} cases of {loaded.bundle.key}: its casepilot.yaml names no "
-                            f"governance.operator_role and no governance.operations.{operation} roles")
-    if not any(r.casefold() in held for r in allowed):
-        raise NotAuthorized(f"{actor.name} cannot {operation} case {loaded.id}: it needs the role "
-                            f"{' or '.join(repr(r) for r in allowed)}, and {actor.name} has "
-                            f"{', '.join(sorted(actor.roles)) or 'no roles'}")
-
-
-def _state(loaded: LoadedCase) -> str:
-    return loaded.engine.state if loaded.engine is not None else "active"
-
-
 def _require_state(loaded: LoadedCase, operation: str, allowed: Iterable[str]) -> None:
-    state = _state(loaded)
+    state = case_state(loaded)
     if state not in allowed:
         raise IllegalTransition(f"case {loaded.id}", state, operation, allowed=[])
 
@@ -119,7 +97,7 @@ def _operate(
     rt = orch.runtime
     with orch.leases.hold(case_id):
         loaded = rt.load(case_id)
-        _authorise(loaded, operation, actor)
+        authorise(loaded, operation, actor)
         extra = dict(check(loaded))
         who = f"person:{actor.name}"
         proposed = ProposedAction(kind="transition", name=operation, case_id=case_id, plan_item=plan_item,
@@ -135,7 +113,7 @@ def _operate(
             rules = f" (rules {', '.join(verdict.rule_ids)})" if verdict.rule_ids else ""
             raise GovernanceBlocked(f"{operation} of case {case_id} was not allowed: {verdict.reason}{rules}",
                                     rule_ids=list(verdict.rule_ids))
-        return OperationDone(operation, case_id, _state(loaded), record)
+        return OperationDone(operation, case_id, case_state(loaded), record)
 
 
 def _no_check(_loaded: LoadedCase) -> Mapping[str, Any]:
@@ -146,56 +124,61 @@ def _no_check(_loaded: LoadedCase) -> Mapping[str, Any]:
 
 
 def terminate(orch: Orchestrator, case_id: str, actor: Person, reason: str) -> OperationDone:
-    """Terminate an active or suspended case: its items end, its open inbox items are cancelled."""
+    """Terminate an active or suspended case: its items end, its open inbox items are cancelled,
+    and its running child cases are terminated with it (``casepilot.agent._case_lifecycle``)."""
     open_tasks = [t.id for t in orch.store.tasks(case_id=case_id, status="open")]
+    family = reached(orch, case_id, "terminate", actor)
 
     def check(loaded: LoadedCase) -> Mapping[str, Any]:
         _require_state(loaded, "terminate", ("active", "suspended"))
-        return {}
+        return {"child_cases": [child for child, _ in family]} if family else {}
 
     def apply(step: Step, loaded: LoadedCase, who: str) -> None:
-        assert loaded.engine is not None
-        orch.runtime.record_transitions(step, loaded.engine.lifecycle("terminate"), who)
-        orch.runtime.sync_inbox(step, loaded)
-        closed = set(loaded.facts.inbox.values())
-        for task_id in open_tasks:
-            if task_id not in closed and task_id in loaded.facts.parked:
-                step.close_task(task_id, "cancelled", actor=who, comment=f"the case was terminated: {reason}")
-        loaded.facts.parked.clear()
+        end_case(orch, step, loaded, who, reason, open_tasks, (child for child, _ in family))
 
-    return _operate(orch, case_id, actor, "terminate", target="case", arguments={"reason": reason},
+    done = _operate(orch, case_id, actor, "terminate", target="case", arguments={"reason": reason},
                     check=check, apply=apply)
+    follow(orch, family, actor, "terminate", reason)
+    return done
 
 
 def suspend(orch: Orchestrator, case_id: str, actor: Person, reason: str) -> OperationDone:
-    """Suspend an active case: nothing runs, is decided or chatted into action until ``resume``."""
+    """Suspend an active case: nothing runs, is decided or chatted into action until ``resume``.
+    Its active child cases are suspended with it."""
+    family = reached(orch, case_id, "suspend", actor)
 
     def check(loaded: LoadedCase) -> Mapping[str, Any]:
         _require_state(loaded, "suspend", ("active",))
-        return {}
+        return {"child_cases": [child for child, _ in family]} if family else {}
 
     def apply(step: Step, loaded: LoadedCase, who: str) -> None:
         assert loaded.engine is not None
         orch.runtime.record_transitions(step, loaded.engine.lifecycle("suspend"), who)
 
-    return _operate(orch, case_id, actor, "suspend", target="case", arguments={"reason": reason},
+    done = _operate(orch, case_id, actor, "suspend", target="case", arguments={"reason": reason},
                     check=check, apply=apply)
+    follow(orch, family, actor, "suspend", reason)
+    return done
 
 
 def resume(orch: Orchestrator, case_id: str, actor: Person, reason: str) -> OperationDone:
-    """Resume a suspended case; the next ``run`` works it on."""
+    """Resume a suspended case; the next ``run`` works it on. The child cases suspended with it
+    are resumed too (one suspended on its own stays suspended)."""
+    family = reached(orch, case_id, "resume", actor)
 
     def check(loaded: LoadedCase) -> Mapping[str, Any]:
         _require_state(loaded, "resume", ("suspended",))
-        return {}
+        return {"child_cases": [child for child, _ in family]} if family else {}
 
     def apply(step: Step, loaded: LoadedCase, who: str) -> None:
         assert loaded.engine is not None
         orch.runtime.record_transitions(step, loaded.engine.lifecycle("resume"), who)
         orch.runtime.sync_inbox(step, loaded)
 
-    return _operate(orch, case_id, actor, "resume", target="case", arguments={"reason": reason},
+    done = _operate(orch, case_id, actor, "resume", target="case", arguments={"reason": reason},
                     check=check, apply=apply)
+    follow(orch, family, actor, "resume", reason)
+    return done
 
 
 def ensure_workable(orch: Orchestrator, case_id: str, doing: str, *, finished_ok: bool = False) -> None:
@@ -205,7 +188,7 @@ def ensure_workable(orch: Orchestrator, case_id: str, doing: str, *, finished_ok
     and reports how it ended, as for a completed one).
     """
     loaded = orch.runtime.load(case_id)
-    state = _state(loaded)
+    state = case_state(loaded)
     if state == "suspended":
         raise IllegalTransition(f"case {case_id}", "suspended", doing,
                                 allowed=["resume (casepilot resume, Orchestrator.resume) first"])
