@@ -77,22 +77,33 @@ class SignalsSpec(_Strict):
     """Case-file paths of the signals guardrails read (``confidence``, ``sentiment``)."""
 
     confidence: str | None = None
+    """Path of the agent's confidence (0–1) in the case file, e.g. ``claim.confidence``: the
+    guardrails' ``confidence`` input."""
     sentiment: str | None = None
+    """Path of a sentiment score (−1–1) in the case file: the guardrails' ``sentiment`` input."""
 
 
 class HumanTaskSpec(_Strict):
     """How a CMMN human task appears in the inbox and where its decision goes."""
 
     role: str | None = None
+    """The role whose inbox the task goes to, and who may decide it; none: anyone may decide it."""
     options: tuple[str, ...] = ("done",)
+    """The choices a person has; the decision is one of them."""
     result: str | None = None
     """Case-file variable that receives ``{decision, comment, by}`` before the task completes."""
     question: str | None = None
+    """What the inbox item asks; default: the task's name."""
 
 
 class GuardrailSpec(_Strict):
+    """A DMN decision that reviews actions: its ``verdict`` output (``allow``, ``block``,
+    ``require_human``) and ``reason``, ``role`` decide (``casepilot.governance.guardrails`` lists its inputs)."""
+
     file: str
+    """The DMN file, relative to the manifest (deployed with the bundle)."""
     decision: str
+    """The decision's name or id in that file."""
     applies_to: tuple[Literal["transition", "tool_call", "llm_call", "retrieval", "message"], ...] = (
         "transition",
         "tool_call",
@@ -100,40 +111,65 @@ class GuardrailSpec(_Strict):
         "retrieval",
         "message",
     )
+    """The kinds of action the guardrail reviews (default: all)."""
     amount: str = "amount"
     """Path of the amount field (in the action's arguments, else the case file)."""
 
 
 class AllowlistSpec(_Strict):
+    """Which tools may run; each layer can only narrow what the one above allows."""
+
     tools: tuple[str, ...] | None = None
+    """The tools cases of this definition may call; none: no definition-wide restriction."""
     stages: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Stage name -> the tools allowed while working inside that stage."""
     roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Role -> the tools an actor with that role may run (people's actions, ``casepilot act``)."""
 
 
 class BudgetSpec(_Strict):
+    """Limits on what language models may spend; reaching one blocks or asks a person."""
+
     max_tokens: int | None = None
+    """Tokens, prompt and completion together."""
     max_cost: Decimal | None = None
+    """Money, in the currency of ``prices`` (write it as a string: ``"0.50"``)."""
     max_wall_seconds: float | None = None
+    """Wall-clock seconds since the case started."""
     max_llm_calls: int | None = None
+    """Language-model calls."""
     on_exceed: Literal["block", "require_human"] = "block"
+    """What going over a limit yields."""
     role: str | None = None
+    """Who may allow going over (with ``require_human``); none: the operator role."""
 
 
 class PriceSpec(_Strict):
+    """A model's price; a model without one is never costed at zero (refused under a cost budget)."""
+
     input_per_1k: Decimal
+    """Price of 1,000 prompt tokens."""
     output_per_1k: Decimal
+    """Price of 1,000 completion tokens."""
 
 
 class GovernanceSpec(_Strict):
+    """The policies between every decision and its effect."""
+
     guardrails: tuple[GuardrailSpec, ...] = ()
+    """DMN decisions that review actions, in order; the strictest verdict wins."""
     allowlist: AllowlistSpec | None = None
+    """Which tools may run; none: every bound tool."""
     budget: BudgetSpec | None = None
     """Limits for each case of the definition."""
     total_budget: BudgetSpec | None = None
     """Limits on what all cases of the definition spend on language models together
     (tokens, cost, LLM calls)."""
     external_tools: tuple[str, ...] = ()
+    """Tools that call services outside the process: they get pseudonyms, never clear personal data."""
     provenance_role: str | None = "case supervisor"
+    """Who must allow a non-idempotent tool call whose arguments came from an untrusted source
+    (a document, a tool, a model); ``null`` switches the rule off."""
     roles: tuple[str, ...] = ()
     """Roles that exist for this bundle besides those named elsewhere in it (human tasks,
     budgets, the CMMN model's case roles, reveal roles …). A checkpoint may only go to a role
@@ -152,6 +188,7 @@ class GovernanceSpec(_Strict):
     """Loop guard: how often the same plan item may be planned, or the same tool called with
     the same arguments, in one case before a person (the operator role) must allow more."""
     prices: dict[str, PriceSpec] = Field(default_factory=dict)
+    """Model name -> its price, for budgets and the usage records."""
     reveal_roles: tuple[str, ...] = ()
     """Roles allowed to see the clear text behind pseudonyms."""
     operations: dict[OperationName, tuple[str, ...]] = Field(default_factory=dict)
@@ -163,8 +200,11 @@ class LLMSpec(_Strict):
     """How this definition's model calls are made (a routing decision's outputs win over these)."""
 
     model: str | None = None
+    """The model's name at the endpoint; none: the endpoint's default (``CASEPILOT_MODEL``)."""
     temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature, 0–2."""
     max_tokens: int | None = Field(default=None, ge=1)
+    """The longest completion asked for."""
     system_prompt: str | None = None
     """Replaces the planner's system prompt (``casepilot.agent.llm_planner.SYSTEM_PROMPT``)."""
 
@@ -173,6 +213,7 @@ class ModelRoutingSpec(_Strict):
     """A DMN decision (in one of the ``decisions:`` files) that chooses endpoint and model per call."""
 
     decision: str
+    """The decision's name or id."""
     risk: str | None = None
     """Case-file path of the ``risk`` input (e.g. ``claim.risk``)."""
 
@@ -182,13 +223,20 @@ class StartSpec(_Strict):
     wrong JSON type, is refused with every problem listed (``InvalidStartVariables``)."""
 
     required: dict[str, VariableType] = Field(default_factory=dict)
+    """Variable -> its JSON type (``any``: present, whatever the value)."""
 
 
 class Manifest(_Strict):
+    """``casepilot.yaml``: what a deployable case bundle consists of."""
+
     key: str
+    """The definition's key: deploying again under the same key makes a new version."""
     model: str
+    """The CMMN file, relative to the manifest."""
     case: str | None = None
+    """Which case of the model (id or name); optional when the model has one case."""
     bindings: str | None = None
+    """The tool bindings file; default: ``bindings.yaml`` beside the model, if there is one."""
     tools: tuple[str, ...] = ()
     """The Python tools the bundle's bindings call, besides the built-in ones: ``module:attribute``
     (a ``.py`` file beside the manifest, deployed with the bundle, or an installed module) or the
@@ -200,13 +248,19 @@ class Manifest(_Strict):
     """Case task (name, id or caseRef) -> key of the deployed definition its child case runs
     (default: the caseRef itself)."""
     description: str = ""
+    """What the case is for, shown in lists."""
     signals: SignalsSpec = SignalsSpec()
+    """Where the guardrails' signals are in the case file."""
     human_tasks: dict[str, HumanTaskSpec] = Field(default_factory=dict)
+    """Human task (name or id) -> its inbox item."""
     governance: GovernanceSpec = GovernanceSpec()
+    """Guardrails, allowlist, budgets and roles."""
     llm: LLMSpec = LLMSpec()
+    """How the planner's language-model calls are made."""
     model_routing: ModelRoutingSpec | None = None
     """See ``casepilot.agent.model_routing``; a plain string names the decision."""
     start: StartSpec = StartSpec()
+    """What a start must bring."""
 
     @field_validator("model_routing", mode="before")
     @classmethod
