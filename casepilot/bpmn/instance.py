@@ -56,6 +56,10 @@ class ServiceCall:
     element_id: str
     tool: str
     arguments: Mapping[str, Any]
+    inputs: tuple[tuple[str, str], ...] = ()
+    """The model's argument mappings (name, FEEL expression) the arguments were evaluated from."""
+    name: str = ""
+    """The service task's name in the model (its id when it has none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +164,19 @@ def _build_serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
             dct["spec"] = workflow.spec.name
             dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
             dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            # SpiffWorkflow rebuilds the task tree in the order of the "tasks" mapping, and a
+            # store that writes JSON with sorted keys loses that order: keep it in a list.
+            for workflow_dct in [dct, *dct["subprocesses"].values()]:
+                workflow_dct["task_order"] = list(workflow_dct["tasks"])
             return dct
 
         def from_dict(self, dct: dict[str, Any]) -> Any:
             if dct.pop("spec") != definition.spec.name:
                 raise CasepilotError(f"this state belongs to another process than {definition.id!r}")
+            for workflow_dct in [dct, *dct["subprocesses"].values()]:
+                order = workflow_dct.pop("task_order", None)
+                if order is not None:
+                    workflow_dct["tasks"] = {key: workflow_dct["tasks"][key] for key in order}
             workflow = self.target_class(definition.spec, dict(definition.subprocess_specs), deserializing=True,
                                          script_engine=FeelScriptEngine())  # load() gives it the instance's
             workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
@@ -275,7 +287,10 @@ class ProcessInstance:
         for task in self.workflow.get_tasks(state=TaskState.STARTED):
             if isinstance(task.task_spec, CpServiceTask) and CALL_KEY in task.internal_data:
                 call = task.internal_data[CALL_KEY]
-                out.append(ServiceCall(str(task.id), task.task_spec.bpmn_id, call["tool"], dict(call["arguments"])))
+                spec = task.task_spec
+                inputs = tuple((str(n), str(e)) for n, e in (spec.extensions or {}).get("inputs", []))
+                out.append(ServiceCall(str(task.id), spec.bpmn_id, call["tool"], dict(call["arguments"]), inputs,
+                                       spec.bpmn_name or spec.bpmn_id))
         return out
 
     def complete_service(self, call_id: str, result: Any = None) -> None:

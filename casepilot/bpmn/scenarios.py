@@ -25,12 +25,13 @@ A scenario::
 token, as a set), ``completed`` (ids that must have completed, a subset check), ``not_completed``,
 ``user_tasks`` (id → role, exactly the open ones), ``calls`` (id → arguments, exactly the open
 ones), ``data`` (a subset of the process data). With ``roundtrip`` (the default) the instance is
-dumped to JSON and loaded back after every step, so every scenario also tests persistence.
+dumped to JSON (keys sorted, as a store writes it) and loaded back after every step, so every scenario also tests persistence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -176,7 +177,9 @@ def run_scenario(path: Path, *, roundtrip: bool = True) -> ScenarioResult:
             except ProcessFailed as exc:
                 error = str(exc)
             if roundtrip and inst.failure is None:
-                inst = ProcessInstance.load(defs, inst.dump(), clock=clock)
+                # Sorted keys, as a store writes canonical JSON: the state must not depend on key order.
+                text = json.dumps(json.loads(inst.dump()), sort_keys=True)
+                inst = ProcessInstance.load(defs, text, clock=clock)
         if error is not None:
             raise ScenarioFailure(f"the process failed: {error}")
     except (ScenarioFailure, CasepilotError, OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:

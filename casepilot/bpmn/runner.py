@@ -1,0 +1,364 @@
+"""Running a BPMN process: every service task governed, every step persisted, crashes recovered.
+
+:class:`ProcessRunner` drives a :class:`~casepilot.bpmn.ProcessInstance` from wait state to
+wait state. What it adds to the bare instance is what a case needs:
+
+* **Governed service tasks.** Before a tool runs, the injected ``govern`` callback gets a
+  :class:`ServiceRequest` — the tool's name, side effect, tags and targets, the arguments and
+  each argument's provenance (an argument computed from a variable a tool wrote, e.g. a
+  payee read from a document, is *untrusted*) — and returns a ``casepilot.governance.Verdict``:
+  ``allow`` runs the tool (with ``verdict.transformed`` arguments when PII was redacted),
+  ``require_human`` opens a checkpoint for the verdict's role and waits (:meth:`decide`),
+  ``block`` throws BPMN error ``blocked`` from the task (an error boundary event may route it;
+  nothing catching it fails the process). Fail closed: a callback that raises, a verdict of an
+  unknown kind, or a checkpoint without a role (and no operator role) blocks.
+  :func:`governed_by` builds the callback from a ``casepilot.governance.Governor``.
+* **Persistence through a sink** (:mod:`casepilot.bpmn.events`): one atomic batch — events
+  since the last one plus the runner's state — before a tool runs (the call recorded as
+  started), after it ran, and at every wait state. One event per BPMN step, with element id,
+  token, verdict and tool call, shaped for the case's hash-chained history.
+* **The crash rule of case tasks.** A call recorded as started but never as finished means the
+  worker stopped mid-call. On :meth:`resume`, a read-only or idempotent tool runs again; a
+  non-idempotent one (it may have had its effect) becomes a checkpoint for the operator role
+  — the same rule as ``casepilot.agent._recovery`` applies to case tasks, decided by the same
+  fact (``Tool.retryable``); with no operator role the call stays parked and the history says
+  why. A tool failing with its effect unknown (a non-idempotent timeout) goes the same way.
+
+Tool failures become BPMN errors thrown from the service task: the code of a
+:class:`ServiceError` the tool raised, else the failure's kind (``failed``, ``timeout``…).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+
+from casepilot.errors import CasepilotError, DecisionRejected, ToolError, UnknownPlanItem
+from casepilot.governance import Verdict
+from casepilot.tools import ToolRegistry
+from casepilot.tools._errors import ToolCallError
+from casepilot.tools.binding import Provenance
+
+from . import _runner_steps as steps
+from ._provenance import argument_provenance, changed, dump_provenance, load_provenance
+from .definitions import ProcessDefinitions
+from .engine import Clock
+from .events import ProcessBatch, ProcessEvent, ProcessSink, RunStatus
+from .instance import ProcessFailed, ProcessInstance, ServiceCall
+
+__all__ = ["Governance", "ProcessRunner", "ServiceError", "ServiceRequest", "governed_by"]
+
+STATE_VERSION = 1
+
+
+class ServiceError(ToolError):
+    """Raised inside a tool to throw BPMN error ``code`` from the service task (e.g. ``declined``).
+
+    It says the call failed *and had no effect* (the bank declined), so even a non-idempotent
+    tool's failure is then a plain BPMN error — not a checkpoint as for a failure whose effect is
+    unknown — and the registry does not retry it (the model draws the retries).
+    """
+
+    def __init__(self, code: str, message: str = "") -> None:
+        self.code = code
+        super().__init__(message or code)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRequest:
+    """A service task's tool call, as governance reviews it."""
+
+    instance_id: str
+    process_id: str
+    element_id: str
+    token: str
+    tool: str
+    side_effect: str
+    arguments: Mapping[str, Any]
+    provenance: Mapping[str, Provenance] = field(default_factory=lambda: MappingProxyType({}))
+    tags: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @property
+    def untrusted(self) -> tuple[str, ...]:
+        """Arguments whose value came from an untrusted source."""
+        return tuple(sorted(k for k, p in self.provenance.items() if not p.is_trusted))
+
+
+Governance = Callable[[ServiceRequest], Verdict]
+"""Reviews one service-task call; see :func:`governed_by`."""
+
+
+def governed_by(governor: Any, context: Any) -> Governance:
+    """A ``govern`` callback reviewing calls with a ``casepilot.governance.Governor``.
+
+    ``context`` is a ``GovernanceContext`` or a function of the :class:`ServiceRequest`
+    returning one (for the case's usage, roles and variables at that moment).
+    """
+    from casepilot.governance import ProposedAction
+
+    def review(request: ServiceRequest) -> Verdict:
+        action = ProposedAction(
+            kind="tool_call", name=request.tool, case_id=request.instance_id, plan_item=request.element_id,
+            arguments=MappingProxyType(dict(request.arguments)), provenance=request.provenance,
+            side_effect=request.side_effect,  # type: ignore[arg-type]
+            tags=request.tags, targets=request.targets)
+        verdict: Verdict = governor.review(action, context(request) if callable(context) else context)
+        return verdict
+    return review
+
+
+class ProcessRunner:
+    """One process instance run under governance and persistence (see the module docstring)."""
+
+    def __init__(self, definitions: ProcessDefinitions, instance: ProcessInstance, *, instance_id: str,
+                 tools: ToolRegistry, govern: Governance, sink: ProcessSink, operator_role: str | None = None,
+                 state: Mapping[str, Any] | None = None) -> None:
+        self.definitions = definitions
+        self.instance = instance
+        self.instance_id = instance_id
+        self.tools = tools
+        self.govern = govern
+        self.sink = sink
+        self.operator_role = operator_role
+        saved = state or {}
+        self.calls: dict[str, dict[str, Any]] = dict(saved.get("calls") or {})
+        """Service calls between governance and their end, by token: status approved / checkpoint / started / refused."""
+        self.inbox: dict[str, str] = dict(saved.get("inbox") or {})
+        """Open inbox items this runner opened: id -> element."""
+        self.reported: set[str] = set(saved.get("reported") or [])
+        self.provenance: dict[str, Provenance] = load_provenance(saved.get("provenance") or {})
+        self.failure: str | None = saved.get("failure")
+        self.pending: list[ProcessEvent] = []
+        self.first_batch_due = False
+        """Set by :meth:`start`: the first batch is written even with nothing in it (the case must hold a state)."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def start(cls, definitions: ProcessDefinitions, process_id: str | None = None, *, instance_id: str,
+              tools: ToolRegistry, govern: Governance, sink: ProcessSink, data: Mapping[str, Any] | None = None,
+              provenance: Mapping[str, Provenance] | None = None, operator_role: str | None = None,
+              clock: Clock | None = None) -> ProcessRunner:
+        """Start a process with ``data`` (trusted, from the request, unless ``provenance`` says otherwise)
+        and run it to its first wait state."""
+        try:
+            instance = ProcessInstance.start(definitions, process_id, data=data, clock=clock)
+        except ProcessFailed as exc:
+            raise ProcessFailed(f"the process failed before its first wait state: {exc}") from exc
+        runner = cls(definitions, instance, instance_id=instance_id, tools=tools, govern=govern, sink=sink,
+                     operator_role=operator_role)
+        runner.provenance = {k: Provenance.trusted("request") for k in (data or {})}
+        runner.provenance.update(provenance or {})
+        runner.first_batch_due = True
+        runner.run("started")
+        return runner
+
+    @classmethod
+    def resume(cls, definitions: ProcessDefinitions, state: Mapping[str, Any], *, tools: ToolRegistry,
+               govern: Governance, sink: ProcessSink, operator_role: str | None = None,
+               clock: Clock | None = None) -> ProcessRunner:
+        """Go on from :meth:`state` as a sink last stored it — after a crash too (the crash rule)."""
+        if state.get("version") != STATE_VERSION:
+            raise CasepilotError(f"unknown process runner state version {state.get('version')!r}")
+        instance = ProcessInstance.load(definitions, json.dumps(state["process"]), process_id=state["process_id"],
+                                        clock=clock)
+        runner = cls(definitions, instance, instance_id=str(state["instance_id"]), tools=tools, govern=govern,
+                     sink=sink, operator_role=operator_role, state=state)
+        instance.failure = runner.failure
+        steps.recover(runner)
+        runner.run("resumed")
+        return runner
+
+    def state(self) -> dict[str, Any]:
+        """The runner's state as JSON (the process's SpiffWorkflow state inside)."""
+        return {
+            "version": STATE_VERSION, "kind": "bpmn_process", "process_id": self.instance.definition.id,
+            "instance_id": self.instance_id, "process": json.loads(self.instance.dump()),
+            "calls": copy.deepcopy(self.calls), "inbox": dict(self.inbox), "reported": sorted(self.reported),
+            "provenance": dump_provenance(self.provenance), "failure": self.failure, "status": self.status,
+        }
+
+    @property
+    def status(self) -> RunStatus:
+        if self.failure is not None:
+            return "failed"
+        return "completed" if self.instance.completed else "waiting"
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, reason: str = "wait_state") -> RunStatus:
+        """Run until the process waits (person, checkpoint, timer, message) or ends; persist."""
+        try:
+            progressed = True
+            while progressed and self.failure is None:
+                steps.observe(self)
+                progressed = False
+                for call in self.instance.service_calls():
+                    record = self.calls.get(call.call_id) or steps.govern(self, call)
+                    if record["status"] == "approved":
+                        self._execute(call, record)
+                    elif record["status"] == "refused":
+                        self._refuse(call, record)
+                    else:
+                        continue
+                    progressed = True
+                    break
+        except ProcessFailed as exc:
+            self._failed(str(exc))
+        steps.observe(self)
+        self.flush("resumed" if reason == "resumed" else "wait_state")
+        return self.status
+
+    def flush(self, reason: str) -> None:
+        """Write the events since the last batch and the state, atomically, through the sink.
+
+        Nothing is written when nothing happened since the last batch (but the first batch always is).
+        """
+        if self.first_batch_due:
+            reason, self.first_batch_due = "started", False
+        elif not self.pending:
+            return
+        batch = ProcessBatch(tuple(self.pending), self.state(), self.status, reason,  # type: ignore[arg-type]
+                             tuple(self.instance.active_elements()))
+        self.sink.write(batch)
+        self.pending.clear()
+
+    def emit(self, kind: Any, element: str | None, token: str | None, actor: str = "system", **fields: Any) -> None:
+        """Queue one history event about ``element`` / ``token`` (see ``casepilot.bpmn.events``)."""
+        payload = steps.coordinates(self, element, token)
+        opens, closes = fields.pop("opens", None), fields.pop("closes", None)
+        rule_ids, latency = tuple(fields.pop("rule_ids", ())), fields.pop("latency_ms", None)
+        payload.update(fields)
+        self.pending.append(ProcessEvent(kind, payload, actor, rule_ids, latency, opens, closes))
+
+    def _execute(self, call: ServiceCall, record: dict[str, Any]) -> None:
+        record["status"] = "started"
+        self.emit("tool_call_started", call.element_id, call.call_id, call_id=call.call_id, tool=record["tool"],
+                  arguments=record["arguments"], side_effect=record["side_effect"])
+        self.flush("service_task")  # recorded as started before it runs: a crash from here on is recovered
+        began = time.perf_counter()
+        try:
+            outcome = self.tools.invoke(record["tool"], record["arguments"])
+        except ToolCallError as exc:
+            latency = (time.perf_counter() - began) * 1000
+            code, message = steps.error_code(exc)
+            self.emit("tool_call_failed", call.element_id, call.call_id, call_id=call.call_id, tool=record["tool"],
+                      error={"kind": exc.kind, "code": code, "message": message,
+                             "effect_unknown": exc.effect_unknown and not isinstance(exc.cause, ServiceError)},
+                      latency_ms=latency)
+            if exc.effect_unknown and not isinstance(exc.cause, ServiceError):  # it may have run: a person decides
+                steps.ask_operator(self, call.call_id, record, "its effect is unknown")
+                self.flush("service_task")
+                return
+            del self.calls[call.call_id]
+            self._answered(call, lambda: self.instance.fail_service(call.call_id, code, message), record["tool"])
+        else:
+            output = outcome.output()
+            self.emit("tool_call_completed", call.element_id, call.call_id, call_id=call.call_id,
+                      tool=record["tool"], result=output, attempts=outcome.attempts,
+                      latency_ms=(time.perf_counter() - began) * 1000)
+            del self.calls[call.call_id]
+            self._answered(call, lambda: self.instance.complete_service(call.call_id, output), record["tool"])
+        steps.observe(self)
+        self.flush("service_task")
+
+    def _answered(self, call: ServiceCall, answer: Callable[[], None], tool: str) -> None:
+        before = self.instance.data
+        try:
+            answer()
+        finally:
+            for name in changed(before, self.instance.data):
+                self.provenance[name] = Provenance.untrusted(f"tool:{tool}")
+
+    def _refuse(self, call: ServiceCall, record: dict[str, Any]) -> None:
+        code = str(record.get("code") or "blocked")
+        self.emit("error", call.element_id, call.call_id, call_id=call.call_id, tool=record["tool"], code=code,
+                  problem=f"the call was not made ({code}): {record.get('message') or ''}".strip())
+        del self.calls[call.call_id]
+        self._answered(call, lambda: self.instance.fail_service(call.call_id, code, str(record.get("message") or "")),
+                       record["tool"])
+
+    def _failed(self, message: str) -> None:
+        self.failure = message
+        self.emit("error", None, None, problem=message)
+        for item_id, element in list(self.inbox.items()):
+            steps.close_item(self, item_id, element, "system", None, "the process failed")
+
+    # ------------------------------------------------------------------ what people and the world do
+
+    def complete_user_task(self, task_id: str, data: Mapping[str, Any] | None = None, *,
+                           actor: str = "person") -> RunStatus:
+        """A person completed a user task with ``data`` (checked against its form); run on."""
+        item = next((t for t in self.instance.user_tasks() if t.task_id == task_id), None)
+        if item is None:
+            raise UnknownPlanItem(f"no open user task {task_id!r} in process instance {self.instance_id}")
+        before = self.instance.data
+        submitted = dict(data or {})
+        try:
+            self.instance.complete_user_task(task_id, submitted)  # DecisionRejected: nothing changed
+        except ProcessFailed as exc:
+            self._failed(str(exc))
+        finally:
+            for name in changed(before, self.instance.data):
+                person = actor if actor.startswith("person:") else f"person:{actor}"
+                self.provenance[name] = (Provenance.trusted(person) if name in submitted
+                                         else Provenance.untrusted(f"process:{item.element_id}"))
+        if task_id in self.inbox:
+            steps.close_item(self, task_id, item.element_id, actor, "complete", None, fields=sorted(submitted))
+        return self.run()
+
+    def decide(self, checkpoint_id: str, decision: str, *, actor: str, comment: str | None = None) -> RunStatus:
+        """A person decided a checkpoint (``approve`` runs the call, ``reject`` throws BPMN error ``rejected``)."""
+        token, record = next(((t, r) for t, r in self.calls.items() if r.get("checkpoint") == checkpoint_id),
+                             (None, None))
+        if token is None or record is None or record["status"] != "checkpoint":
+            raise UnknownPlanItem(f"no open checkpoint {checkpoint_id!r} in process instance {self.instance_id}")
+        if decision not in ("approve", "reject"):
+            raise DecisionRejected(f"checkpoint {checkpoint_id} takes approve or reject, not {decision!r}")
+        steps.close_item(self, checkpoint_id, record["element"], actor, decision, comment)
+        if decision == "approve":
+            record["status"] = "approved"
+            record["approved_by"] = actor
+        else:
+            record.update(status="refused", code="rejected", message=f"rejected by {actor}")
+        return self.run()
+
+    def send_message(self, name: str, payload: Any = None, *, actor: str = "system") -> RunStatus:
+        """Deliver message ``name`` (its payload counts as untrusted data)."""
+        before = self.instance.data
+        try:
+            self.instance.send_message(name, payload)
+        except ProcessFailed as exc:
+            self._failed(str(exc))
+        for key in changed(before, self.instance.data):
+            self.provenance[key] = Provenance.untrusted(f"message:{name}")
+        return self.run()
+
+    def advance(self) -> RunStatus:
+        """Re-check timers against the clock (a worker's timer job calls this); run on."""
+        try:
+            self.instance.advance()
+        except ProcessFailed as exc:
+            self._failed(str(exc))
+        return self.run()
+
+    def checkpoints(self) -> dict[str, dict[str, Any]]:
+        """Open checkpoints: id -> the call record (tool, element, arguments, role)."""
+        return {str(r["checkpoint"]): r for r in self.calls.values() if r["status"] == "checkpoint"
+                and r.get("checkpoint")}
+
+    def argument_provenance(self, call: ServiceCall) -> dict[str, Provenance]:
+        """Where each argument of ``call`` came from."""
+        return argument_provenance(call.inputs, self.provenance, call.element_id)
+
+    def tasks_by_state(self, state: int = TaskState.COMPLETED) -> list[Any]:
+        """SpiffWorkflow tasks of the process and its sub-processes in ``state`` (for reports)."""
+        return steps.all_tasks(self.instance.workflow, state)
