@@ -1,0 +1,92 @@
+"""DMN 1.5 §6.3.3 imports: imported elements are named ``prefix.name``; an imported model's
+own imports stay under its prefix (transitively), so their input data nest one level per
+import; item definitions of imported models type variables; a cycle of imports is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from casepilot.dmn import DecisionModel
+from casepilot.errors import DefinitionError
+from tests.dmn._dmn import decision, definitions, input_data, literal
+
+IMPORT = 'importType="https://www.omg.org/spec/DMN/20230324/MODEL/"'
+
+C = definitions(
+    '<itemDefinition name="tName"><typeRef>string</typeRef>'
+    '<allowedValues><text>not("")</text></allowedValues></itemDefinition>'
+    + input_data("Person name", "tName")
+    + decision("Greet", literal('"Hello " + Person name'), inputs=["Person name"]),
+    ns="urn:c",
+    name="c",
+)
+B = definitions(
+    f'<import name="modelC" namespace="urn:c" {IMPORT}/>'
+    '<decision id="d_B" name="B"><variable name="B" typeRef="modelC.tName"/>'
+    '<informationRequirement><requiredDecision href="urn:c#d_Greet"/></informationRequirement>'
+    + literal('modelC.Greet + "!"')
+    + "</decision>",
+    ns="urn:b",
+    name="b",
+)
+B2 = definitions(
+    f'<import name="other" namespace="urn:c" {IMPORT}/>'
+    '<decision id="d_B2" name="B2"><variable name="B2"/>'
+    '<informationRequirement><requiredDecision href="urn:c#d_Greet"/></informationRequirement>'
+    + literal('other.Greet + "?"')
+    + "</decision>",
+    ns="urn:b2",
+    name="b2",
+)
+A = definitions(
+    f'<import name="Model B" namespace="urn:b" {IMPORT}/><import name="Model B2" namespace="urn:b2" {IMPORT}/>'
+    + '<decision id="d_A" name="A"><variable name="A"/>'
+    '<informationRequirement><requiredDecision href="urn:b#d_B"/></informationRequirement>'
+    '<informationRequirement><requiredDecision href="urn:b2#d_B2"/></informationRequirement>'
+    + literal('Model B.B + " " + Model B2.B2')
+    + "</decision>",
+    ns="urn:a",
+    name="a",
+)
+
+
+def _model() -> DecisionModel:
+    return DecisionModel.from_xml([A.encode(), B.encode(), B2.encode(), C.encode()])
+
+
+def test_transitive_imports_keep_each_prefix_and_nest_input_data() -> None:
+    inputs = {"Model B": {"modelC": {"Person name": "Ann"}}, "Model B2": {"other": {"Person name": "Bob"}}}
+    result = _model().evaluate("A", inputs)
+    assert result.value == "Hello Ann! Hello Bob?"
+    assert result.ok
+
+
+def test_item_definitions_of_imported_models_check_values() -> None:
+    result = _model().evaluate("A", {"Model B": {"modelC": {"Person name": 7}}, "Model B2": {"other": {}}})
+    assert result.value is None
+    assert any("tName" in m.text for m in result.errors)
+
+
+def test_a_name_of_a_transitively_imported_model_is_not_visible_without_its_prefix_chain() -> None:
+    wrong = definitions(
+        f'<import name="Model B" namespace="urn:b" {IMPORT}/>'
+        + '<decision id="d_W" name="W"><variable name="W"/>'
+        '<informationRequirement><requiredDecision href="urn:c#d_Greet"/></informationRequirement>'
+        + literal("modelC.Greet")
+        + "</decision>",
+        ns="urn:w",
+        name="w",
+    )
+    with pytest.raises(DefinitionError):
+        DecisionModel.from_xml([wrong.encode(), B.encode(), C.encode()])
+
+
+def test_a_cycle_of_imports_is_refused() -> None:
+    x = definitions(
+        f'<import name="y" namespace="urn:y" {IMPORT}/>' + decision("DX", literal("1")), ns="urn:x"
+    )
+    y = definitions(
+        f'<import name="x" namespace="urn:x" {IMPORT}/>' + decision("DY", literal("2")), ns="urn:y"
+    )
+    with pytest.raises(DefinitionError, match="cycle"):
+        DecisionModel.from_xml([x.encode(), y.encode()])
