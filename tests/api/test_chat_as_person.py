@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api import chat as chat_api
 
 
 def test_the_api_hands_chat_the_person_with_their_roles(client: TestClient, deployed: dict[str, Any],
@@ -20,15 +21,14 @@ def test_the_api_hands_chat_the_person_with_their_roles(client: TestClient, depl
                                           "variables": {"letter": "EUR 300 for the mirror.", "policy": "P"}})
     assert started.status_code == 201, started.text
     seen: list[Any] = []
-    real_chat = orch.chat
+    real_converse = chat_api.converse
 
-    def spy(case_id: str, actor: Person | str, message: str) -> str:
-        seen.append(actor)
-        return real_chat(case_id, actor, message)
+    def spy(orch: Orchestrator, case_id: str, actor: str, message: str, **kw: Any) -> Any:
+        seen.append((actor, kw.get("roles")))
+        return real_converse(orch, case_id, actor, message, **kw)
 
-    monkeypatch.setattr(orch, "chat", spy)
+    monkeypatch.setattr(chat_api, "converse", spy)
     response = client.post(f"/cases/{started.json()['id']}/chat",
                            json={"actor": "olga", "roles": ["claims operations"], "message": "What is the status?"})
     assert response.status_code == 200, response.text
-    assert len(seen) == 1 and isinstance(seen[0], Person)
-    assert (seen[0].name, set(seen[0].roles)) == ("olga", {"claims operations"})
+    assert seen == [("person:olga", frozenset({"claims operations"}))]
