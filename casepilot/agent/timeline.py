@@ -63,8 +63,13 @@ class TimelineEntry:
 def timeline(events: Iterable[HistoryEvent], group: str | None = None) -> list[TimelineEntry]:
     """The events a person reads (bookkeeping left out), optionally only those of ``group`` (``KIND_GROUPS``)."""
     kinds = KIND_GROUPS.get(group or "")
-    return [TimelineEntry(e.seq, e.at, e.kind, e.actor, describe_event(e), tuple(e.rule_ids))
+    return [TimelineEntry(e.seq, e.at, e.kind, e.actor, _without_rules(describe_event(e)), tuple(e.rule_ids))
             for e in events if e.kind not in HIDDEN_KINDS and (kinds is None or e.kind in kinds)]
+
+
+def _without_rules(line: str) -> str:
+    """The line without its trailing ``[rules: …]``: a timeline entry lists the rule ids itself."""
+    return line[: line.rindex(" [rules: ")] if line.endswith("]") and " [rules: " in line else line
 
 
 def describe_update(node: str, update: Mapping[str, Any] | Any) -> str:
