@@ -161,9 +161,9 @@ def version() -> None:
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="CMMN (.cmmn/.xml) and DMN (.dmn) files or folders")],
+    paths: Annotated[list[Path], typer.Argument(help="CMMN (.cmmn/.xml), DMN (.dmn) and BPMN (.bpmn) files or folders")],
 ) -> None:
-    """Parse and check CMMN and DMN models; report every problem with file and line."""
+    """Parse and check CMMN, DMN and BPMN models; report every problem with file and line."""
     from casepilot.validation import validate_paths
 
     failures = validate_paths(paths, console)

@@ -1,8 +1,12 @@
-"""``casepilot validate``: parse CMMN models, DMN models and case bundles and report every problem.
+"""``casepilot validate``: parse CMMN, DMN and BPMN models and case bundles and report every problem.
 
 A folder with a ``casepilot.yaml`` is a bundle: its models are checked as part of it (with the
 tools its manifest names and its bindings), never again on their own — a model that is fine by
 itself but whose bundle fails must not be reported ``ok``.
+
+A BPMN process (``.bpmn``) is checked with the DMN models beside it (the decisions its
+business-rule tasks name) — also inside a bundle folder, as bundles do not declare processes
+yet: every problem is listed with file:line and element id (``casepilot.bpmn.load_processes``).
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ def _files(paths: Iterable[Path]) -> list[Path]:
             out.extend(bundles)
             out.extend(
                 p for p in tree
-                if p.suffix in (".cmmn", ".dmn") and p.is_file() and not any(b in p.parents for b in bundles)
+                if p.is_file() and (p.suffix == ".bpmn" or (
+                    p.suffix in (".cmmn", ".dmn") and not any(b in p.parents for b in bundles)))
             )
         else:
             out.append(path)
@@ -64,6 +69,8 @@ def validate_paths(paths: Iterable[Path], console: Console) -> int:
                 bundle = load_folder(path, registry)
                 what = f"bundle {bundle.key}: case {bundle.case.id}, {len(bundle.bindings)} tool bindings"
                 lints = guardrail_lints(bundle, registry)
+            elif path.suffix == ".bpmn":
+                what = _bpmn(path)
             elif path.suffix == ".dmn":
                 from casepilot.dmn import DecisionModel
 
@@ -83,3 +90,13 @@ def validate_paths(paths: Iterable[Path], console: Console) -> int:
             failures += 1
             console.print(f"[red]FAIL[/red] {path}: {exc}", highlight=False)
     return failures
+
+
+def _bpmn(path: Path) -> str:
+    """Check one BPMN file with the DMN models in its folder; what it holds, or ``DefinitionError``."""
+    from casepilot.bpmn import load_processes
+
+    definitions = load_processes([path], decisions=sorted(path.parent.glob("*.dmn")))
+    return "BPMN: " + ", ".join(
+        f"process {p.id} with {sum(1 for s in p.spec.task_specs.values() if getattr(s, 'bpmn_id', None))} elements"
+        for p in definitions.processes.values())
