@@ -229,7 +229,11 @@ class CaseInstance:
         for iid in m.by_state.get("Enabled", {}):
             name = m.info(m.items[iid]).name
             out += [StartItem(iid, name), DisableItem(iid, name)]
-        out += [ReenableItem(iid, m.info(m.items[iid]).name) for iid in m.by_state.get("Disabled", {})]
+        out += [
+            ReenableItem(iid, m.info(m.items[iid]).name)
+            for iid in m.by_state.get("Disabled", {})
+            if self._parent_active(m.items[iid])
+        ]
         for iid in m.by_state.get("Active", {}):
             inst = m.items[iid]
             info = m.info(inst)
@@ -272,11 +276,30 @@ class CaseInstance:
         self.last_events = self._m.run(action)
         return self.last_events
 
+    def _parent_active(self, inst: ItemInstance) -> bool:
+        return inst.parent is None or self._m.items[inst.parent].state == "Active"
+
+    def _act(self, inst: ItemInstance, transition: str) -> list[TransitionEvent]:
+        """Apply a caller's transition. A plan item is acted on only inside an active stage
+        (§8.4.2): a completed stage leaves a Disabled or Failed child as it is for good — it may
+        not be re-enabled or reactivated into a stage that is over — and the children of a
+        suspended stage wait for it to resume."""
+        m = self._m
+        if not self._parent_active(inst):
+            assert inst.parent is not None
+            parent = m.items[inst.parent]
+            raise IllegalTransition(
+                f"{m.info(inst).name} ({inst.id})",
+                f"{inst.state} in {m.info(parent).name} ({parent.id}), which is {parent.state}",
+                transition,
+            )
+        return self._do(lambda: m.transition(inst, transition))
+
     def _item_transition(self, instance_id: str, transition: str) -> list[TransitionEvent]:
         inst = self._get(instance_id)
         if inst.id == self._m.root:
             raise IllegalTransition(self._m.info(inst).name, self.state, transition)
-        return self._do(lambda: self._m.transition(inst, transition))
+        return self._act(inst, transition)
 
     def complete(self, instance_id: str) -> list[TransitionEvent]:
         """Complete an active task; manually complete an active stage or the case (Table 8.12)."""
@@ -291,7 +314,7 @@ class CaseInstance:
             raise IllegalTransition(
                 f"{info.name} ({inst.id})", "Active with active or required unfinished children", "complete"
             )
-        return self._do(lambda: m.transition(inst, "complete"))
+        return self._act(inst, "complete")
 
     def manual_start(self, instance_id: str) -> list[TransitionEvent]:
         """Start an enabled task or stage (``manualStart``)."""
@@ -307,8 +330,7 @@ class CaseInstance:
 
     def terminate(self, instance_id: str | None = None) -> list[TransitionEvent]:
         """Terminate an active task or stage, or (``None`` / the case id) the whole case."""
-        inst = self._get(instance_id or self._m.root)
-        return self._do(lambda: self._m.transition(inst, "terminate"))
+        return self._act(self._get(instance_id or self._m.root), "terminate")
 
     def occur(self, instance_id: str, *, roles: Collection[str] | None = None) -> list[TransitionEvent]:
         """Let an available user (or generic) event listener occur; with ``roles`` (who makes it
@@ -318,27 +340,23 @@ class CaseInstance:
         if info.kind not in _OCCURRABLE:
             raise IllegalTransition(f"{info.name} ({inst.id})", f"{inst.state} {info.kind}", "occur")
         roles_check(self._m, inst.element, roles, "making occur")
-        return self._do(lambda: self._m.transition(inst, "occur"))
+        return self._act(inst, "occur")
 
     def suspend(self, instance_id: str | None = None) -> list[TransitionEvent]:
         """Suspend an active task or stage, or the case (children follow with ``parentSuspend``)."""
-        inst = self._get(instance_id or self._m.root)
-        return self._do(lambda: self._m.transition(inst, "suspend"))
+        return self._act(self._get(instance_id or self._m.root), "suspend")
 
     def resume(self, instance_id: str | None = None) -> list[TransitionEvent]:
         """Resume a suspended task, stage or case."""
-        inst = self._get(instance_id or self._m.root)
-        return self._do(lambda: self._m.transition(inst, "resume"))
+        return self._act(self._get(instance_id or self._m.root), "resume")
 
     def fault(self, instance_id: str | None = None) -> list[TransitionEvent]:
         """Record that an active task, stage or the case failed."""
-        inst = self._get(instance_id or self._m.root)
-        return self._do(lambda: self._m.transition(inst, "fault"))
+        return self._act(self._get(instance_id or self._m.root), "fault")
 
     def reactivate(self, instance_id: str | None = None) -> list[TransitionEvent]:
         """Reactivate a failed item, or a completed/terminated/failed/suspended case."""
-        inst = self._get(instance_id or self._m.root)
-        return self._do(lambda: self._m.transition(inst, "reactivate"))
+        return self._act(self._get(instance_id or self._m.root), "reactivate")
 
     def close(self) -> list[TransitionEvent]:
         """Close a completed, terminated, failed or suspended case for good."""

@@ -4,7 +4,10 @@ cover the others."""
 
 from __future__ import annotations
 
+import pytest
+
 from casepilot.cmmn import CaseInstance
+from casepilot.errors import IllegalTransition
 from tests.cmmn.runtime._models import case_of, on
 
 
@@ -95,3 +98,44 @@ def test_the_case_completes_over_a_failed_child_and_its_terminate_exits_one() ->
     ended.fault(ended.find("A")[0].id)
     ended.terminate()
     assert (ended.state, _state(ended, "A"), _state(ended, "B")) == ("Terminated", "Terminated", "Terminated")
+
+
+def test_a_semi_terminal_child_of_a_completed_stage_stays_so_for_good() -> None:
+    """§8.4.2: completion leaves a Disabled or Failed child as it is — and the stage is over, so
+    it may not be re-enabled (then started) or reactivated into it; nor is it offered."""
+    body = (
+        '<planItem id="ps" definitionRef="st"/><planItem id="pk" definitionRef="tk"/>'
+        '<humanTask id="tk" name="Keep"/>'
+        '<stage id="st" name="S" autoComplete="true">'
+        '<planItem id="pa" definitionRef="ta"/><planItem id="pb" definitionRef="tb">'
+        "<itemControl><manualActivationRule/></itemControl></planItem>"
+        '<planItem id="pc" definitionRef="tc"/>'
+        '<humanTask id="ta" name="A"/><humanTask id="tb" name="B"/><humanTask id="tc" name="C"/></stage>'
+    )
+    inst = CaseInstance.start(case_of(body))
+    b, c = inst.find("B")[0].id, inst.find("C")[0].id
+    inst.disable(b)
+    inst.fault(c)
+    inst.complete(inst.find("A")[0].id)
+    assert (_state(inst, "S"), _state(inst, "B"), _state(inst, "C")) == ("Completed", "Disabled", "Failed")
+    assert inst.state == "Active"  # Keep is still active
+    assert [a for a in inst.activatable() if a.instance in (b, c)] == []
+    with pytest.raises(IllegalTransition, match="which is Completed"):
+        inst.reenable(b)
+    with pytest.raises(IllegalTransition, match="which is Completed"):
+        inst.reactivate(c)
+    assert (_state(inst, "B"), _state(inst, "C")) == ("Disabled", "Failed")
+
+
+def test_the_children_of_a_suspended_stage_are_not_acted_on() -> None:
+    """§8.4.2: a suspended stage's children are suspended with it (``parentSuspend``) and resume
+    with it; resuming or terminating one of them alone is refused."""
+    inst = CaseInstance.start(case_of(_stage(False)))
+    s, a = inst.find("S")[0].id, inst.find("A")[0].id
+    inst.suspend(s)
+    with pytest.raises(IllegalTransition, match="which is Suspended"):
+        inst.resume(a)
+    with pytest.raises(IllegalTransition, match="which is Suspended"):
+        inst.terminate(a)
+    inst.resume(s)
+    assert (_state(inst, "A"), _state(inst, "B")) == ("Active", "Active")
