@@ -19,20 +19,28 @@ Typical use::
         p.complete_service(call.call_id, run_tool(call.tool, call.arguments))
     state = p.dump()                      # persist at every wait state
     p = ProcessInstance.load(defs, state)  # …and go on later, elsewhere
+    p.diagram()                           # the drawn model with its tokens (SVG; notebooks show it)
+
+Governed, persisted runs (what a case or a worker uses) are :mod:`casepilot.bpmn.runner`
+(``ProcessRunner``) with a sink such as :class:`casepilot.bpmn.store_sink.StoreSink`;
+failure recovery can undo completed work by compensation (:mod:`casepilot.bpmn._compensation`).
 """
 
 from __future__ import annotations
 
 from .definitions import ProcessDefinition, ProcessDefinitions, load_processes
+from .diagram import DiagramView, ProcessDiagram
 from .engine import FeelScriptEngine, ManualClock
 from .instance import FormField, ProcessFailed, ProcessInstance, ServiceCall, UserTaskItem
 
 __all__ = [
+    "DiagramView",
     "FeelScriptEngine",
     "FormField",
     "ManualClock",
     "ProcessDefinition",
     "ProcessDefinitions",
+    "ProcessDiagram",
     "ProcessFailed",
     "ProcessInstance",
     "ServiceCall",

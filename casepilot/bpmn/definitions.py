@@ -40,6 +40,7 @@ from ._compensation import (
 )
 from ._names import tag
 from ._specs import TIMER_CLASSES, CpBusinessRuleTask, CpServiceTask, CpUserTask
+from .diagram import ProcessDiagram, diagram_of
 from .validate import check_document, extension_info
 
 _EXTENDED = (tag("serviceTask"), tag("userTask"), tag("businessRuleTask"))
@@ -80,6 +81,8 @@ class ProcessDefinition:
     spec: Any = field(repr=False)
     """SpiffWorkflow's ``BpmnProcessSpec`` (read-only by convention: instances never change it)."""
     subprocess_specs: Mapping[str, Any] = field(repr=False)
+    diagram: ProcessDiagram | None = field(default=None, repr=False)
+    """The layout drawn in the model (BPMN DI), when it has one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +173,13 @@ def load_processes(
         _finish(spec, {str(el.get("id")): el for el in node.iter(*_EXTENDED) if el.get("id")}, maps.get(pid, {}))
     processes: dict[str, ProcessDefinition] = {}
     files = {p.get("id"): f for root, f in docs for p in root.iter(tag("process"))}
+    roots = {p.get("id"): root for root, _ in docs for p in root.iter(tag("process"))}
     for pid in executable:
         if pid not in specs:
             continue
         needed = _subprocess_specs(pid, specs)
         processes[pid] = ProcessDefinition(pid, specs[pid].description or pid, files.get(pid), specs[pid],
-                                           MappingProxyType(needed))
+                                           MappingProxyType(needed), diagram_of(roots[pid], pid))
     if not processes:
         raise DefinitionError("no executable process (isExecutable=\"true\") in the BPMN given",
                               file=docs[0][1] if docs else None)

@@ -33,12 +33,19 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEve
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from casepilot.errors import CasepilotError, DecisionRejected, IllegalTransition, UnknownPlanItem
+from casepilot.errors import (
+    CasepilotError,
+    DecisionRejected,
+    DefinitionError,
+    IllegalTransition,
+    UnknownPlanItem,
+)
 
 from ._compensation import drive as drive_compensation
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, CpServiceTask, CpUserTask, apply_outputs
 from ._values import to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
+from .diagram import DiagramView
 from .engine import Clock, FeelScriptEngine
 
 __all__ = ["FormField", "ProcessFailed", "ProcessInstance", "ServiceCall", "UserTaskItem"]
@@ -379,6 +386,15 @@ class ProcessInstance:
         for sub in self.workflow.subprocesses.values():
             ids |= {getattr(t.task_spec, "bpmn_id", None) for t in sub.get_tasks(state=TaskState.COMPLETED)}
         return sorted(i for i in ids if i)
+
+    def diagram(self) -> DiagramView:
+        """The process as drawn in its model, with the elements holding a token (and the completed
+        ones) highlighted; shows itself in a notebook. ``DefinitionError`` when the model has no
+        diagram (BPMN DI)."""
+        if self.definition.diagram is None:
+            raise DefinitionError(f"process {self.definition.id!r} has no diagram: its BPMN file carries no "
+                                  "BPMN DI (draw it in a modeler such as bpmn.io)", file=self.definition.file)
+        return DiagramView(self.definition.diagram, tuple(self.active_elements()), tuple(self.completed_elements()))
 
     # ----------------------------------------------------------------- persistence
 
