@@ -15,6 +15,11 @@ a person's action (user event, discretionary)  the roles the CMMN model authoris
 decide an inbox item                           the item's role; an item without one: the
                                                operator role
 reveal personal data                           one of the bundle's ``reveal_roles``
+an operation: terminate, suspend, resume,      the bundle's ``operator_role`` or a role its
+retry, correct, reassign                       ``governance.operations`` names for that one;
+                                               neither: refused (also in developer mode);
+                                               terminate/suspend/resume need it on each
+                                               running child case they reach too
 =============================================  ==============================================
 
 Everything fails closed: a bundle that names no role for a kind of change makes that change
