@@ -191,7 +191,9 @@ class BoxedCompiler:
         def external(scope: dict[str, Any], ctx: EvalContext) -> Any:
             try:
                 if body is None:
-                    raise JavaMappingError(f"function kind {fdef.kind!r} is not supported (FEEL and Java only)")
+                    raise JavaMappingError(
+                        f"function kind {fdef.kind!r} is not supported (FEEL and Java only)"
+                    )
                 return external_function(params, {"java": body(scope, ctx)})
             except JavaMappingError as exc:
                 ctx.error("unsupported", owner, str(exc))

@@ -22,9 +22,9 @@ Dates are Python dates, except years outside 1..9999 (up to ±999 999 999, as in
 ``conforms`` rather than ``isinstance(v, datetime.date)`` to type-check FEEL values.
 ``(= x)`` / ``(!= x)`` used as values are ranges marked with their operator.
 
-Known limits: times keep microseconds (nanosecond digits are cut), and time equality is
-exact to the microsecond (the TCK's ``time_005`` / ``datetime_003_a`` expect second
-resolution, which would make ``=`` disagree with ``<``).
+Fractions of a second keep nine digits (``time("10:00:00.123456789")`` prints back as
+written; see ``_nanos``), but arithmetic works on microseconds, and ``=``/``<`` on times and
+date-times compare to the millisecond, as the DMN TCK expects.
 """
 
 from __future__ import annotations

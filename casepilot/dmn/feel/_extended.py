@@ -18,6 +18,7 @@ import datetime as _dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ._nanos import nanos_of, with_nanos
 from .values import FeelDate, FeelDateTime
 
 __all__ = [
@@ -84,7 +85,7 @@ def make_date_and_time(day: AnyDate, clock: _dt.time) -> _dt.datetime | FeelDate
         return FeelDateTime(day, clock)
     if isinstance(day, _dt.datetime):
         day = day.date()
-    return _dt.datetime.combine(day, clock)
+    return with_nanos(_dt.datetime.combine(day, clock), nanos_of(clock))  # type: ignore[no-any-return]
 
 
 def date_of(value: AnyDate | FeelDateTime) -> _dt.date | FeelDate:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from casepilot.errors import ExpressionError
 
 from . import _extended as ext
+from ._nanos import nanos_of
 from .types import convert_to
 from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
@@ -354,12 +355,9 @@ def _temporal_property(value: Any, name: str) -> Any:
         if name == "minute":
             return Decimal(value.minute)
         if name == "second":
-            fraction = FEEL_DECIMAL.divide(Decimal(value.microsecond), Decimal(1_000_000))
-            return (
-                FEEL_DECIMAL.add(Decimal(value.second), fraction)
-                if value.microsecond
-                else Decimal(value.second)
-            )
+            billionths = value.microsecond * 1000 + nanos_of(value)
+            fraction = FEEL_DECIMAL.divide(Decimal(billionths), Decimal(1_000_000_000))
+            return FEEL_DECIMAL.add(Decimal(value.second), fraction) if billionths else Decimal(value.second)
         if name == "time offset":
             return _offset_of(value)
         if name == "timezone":

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import _extended as ext
+from ._nanos import nanos_of, split_fraction, with_nanos
 from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
@@ -81,25 +82,24 @@ def parse_date(text: str) -> _dt.date | FeelDate:
         raise ValueError(f"not a valid date {text!r}: {exc}") from None
 
 
-def _time_parts(text: str) -> tuple[int, int, int, int, _dt.tzinfo | None]:
+def _time_parts(text: str) -> tuple[int, int, int, int, _dt.tzinfo | None, int]:
     m = _TIME.fullmatch(text)
     if m is None:
         raise ValueError(f"not a FEEL time (expected hh:mm:ss[.fff][Z|+hh:mm|@Zone]): {text!r}")
     hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    frac = m.group(4) or ""
-    micro = int((frac + "000000")[:6]) if frac else 0
+    micro, nanos = split_fraction(m.group(4) or "")
     zone = parse_zone(m.group(5)) if m.group(5) else None
-    if hour == 24 and minute == second == micro == 0:
-        return 24, 0, 0, 0, zone  # end of day, XML Schema style; callers roll it over
+    if hour == 24 and minute == second == micro == nanos == 0:
+        return 24, 0, 0, 0, zone, 0  # end of day, XML Schema style; callers roll it over
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError(f"time field out of range: {text!r}")
-    return hour, minute, second, micro, zone
+    return hour, minute, second, micro, zone, nanos
 
 
 def parse_time(text: str) -> _dt.time:
     """Parse ``hh:mm:ss[.fff]`` with an optional ``Z``, ``±hh:mm`` or ``@Zone`` suffix."""
-    hour, minute, second, micro, zone = _time_parts(text)
-    return _dt.time(hour % 24, minute, second, micro, tzinfo=zone)
+    hour, minute, second, micro, zone, nanos = _time_parts(text)
+    return with_nanos(_dt.time(hour % 24, minute, second, micro, tzinfo=zone), nanos)  # type: ignore[no-any-return]
 
 
 def parse_date_and_time(text: str) -> _dt.datetime | FeelDateTime:
@@ -108,11 +108,12 @@ def parse_date_and_time(text: str) -> _dt.datetime | FeelDateTime:
         return ext.make_date_and_time(parse_date(text), _dt.time())
     date_text, _, time_text = text.partition("T")
     d = parse_date(date_text)
-    hour, minute, second, micro, zone = _time_parts(time_text)
+    hour, minute, second, micro, zone, nanos = _time_parts(time_text)
     if hour == 24:
         d = ext.shift(d, _dt.timedelta(days=1))
         hour = 0
-    return ext.make_date_and_time(d, _dt.time(hour, minute, second, micro, tzinfo=zone))
+    clock = with_nanos(_dt.time(hour, minute, second, micro, tzinfo=zone), nanos)
+    return ext.make_date_and_time(d, clock)
 
 
 def parse_duration(text: str) -> _dt.timedelta | YearMonthDuration:
@@ -128,14 +129,18 @@ def parse_duration(text: str) -> _dt.timedelta | YearMonthDuration:
         raise ValueError(f"a FEEL duration is either years-and-months or days-and-time, not both: {text!r}")
     if has_ym:
         return YearMonthDuration(sign * (int(years or 0) * 12 + int(months or 0)))
-    secs = Decimal(seconds or 0)
-    micros = int(secs * 1_000_000)
+    whole, _, fraction = (seconds or "0").partition(".")
+    micro_part, nanos = split_fraction(fraction)
+    micros = int(whole) * 1_000_000 + micro_part
     try:
         value = _dt.timedelta(
             days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), microseconds=micros
         )
     except OverflowError as exc:
         raise ValueError(f"duration too large: {text!r}") from exc
+    if nanos:  # below the microsecond: kept with the same sign as the duration
+        value = with_nanos(-value if sign < 0 else value, sign * nanos)
+        return value  # type: ignore[no-any-return]
     return -value if sign < 0 else value
 
 
@@ -179,10 +184,10 @@ def _format_zone(tz: _dt.tzinfo | None, offset: _dt.timedelta | None) -> str:
     return f"{sign}{hh:02d}:{mm:02d}" + (f":{ss:02d}" if ss else "")
 
 
-def _format_clock(hour: int, minute: int, second: int, micro: int) -> str:
+def _format_clock(hour: int, minute: int, second: int, micro: int, nanos: int = 0) -> str:
     text = f"{hour:02d}:{minute:02d}:{second:02d}"
-    if micro:
-        text += ("." + f"{micro:06d}").rstrip("0")
+    if micro or nanos:
+        text += ("." + f"{micro:06d}{nanos:03d}").rstrip("0")
     return text
 
 
@@ -196,7 +201,7 @@ def format_date(value: _dt.date | FeelDate) -> str:
 def format_time(value: _dt.time) -> str:
     """``hh:mm:ss[.fff]`` plus ``Z``, ``±hh:mm`` or ``@Zone``."""
     offset = value.utcoffset() if not isinstance(value.tzinfo, ZoneInfo) else None
-    clock = _format_clock(value.hour, value.minute, value.second, value.microsecond)
+    clock = _format_clock(value.hour, value.minute, value.second, value.microsecond, nanos_of(value))
     return clock + _format_zone(value.tzinfo, offset)
 
 
@@ -204,7 +209,7 @@ def format_date_and_time(value: _dt.datetime | FeelDateTime) -> str:
     """``YYYY-MM-DDThh:mm:ss[.fff]`` plus the zone suffix, if any."""
     t = value.time if isinstance(value, FeelDateTime) else value
     offset = value.time.utcoffset() if isinstance(value, FeelDateTime) else value.utcoffset()
-    clock = _format_clock(t.hour, t.minute, t.second, t.microsecond)
+    clock = _format_clock(t.hour, t.minute, t.second, t.microsecond, nanos_of(t))
     return f"{format_date(ext.date_of(value))}T{clock}{_format_zone(value.tzinfo, offset)}"
 
 
@@ -217,7 +222,8 @@ def format_duration(value: _dt.timedelta | YearMonthDuration) -> str:
             return f"{sign}P{years}Y{months}M"
         return f"{sign}P{years}Y" if years else f"{sign}P{months}M"
     total = value // _MICRO
-    sign = "-" if total < 0 else ""
+    nanos = abs(nanos_of(value))
+    sign = "-" if total < 0 or nanos_of(value) < 0 else ""
     total = abs(total)
     seconds_total, micro = divmod(total, 1_000_000)
     days, rest = divmod(seconds_total, 86400)
@@ -229,8 +235,8 @@ def format_duration(value: _dt.timedelta | YearMonthDuration) -> str:
         clock += f"{hours}H"
     if minutes:
         clock += f"{minutes}M"
-    if seconds or micro:
-        sec = str(seconds) + ((f".{micro:06d}").rstrip("0") if micro else "")
+    if seconds or micro or nanos:
+        sec = str(seconds) + ((f".{micro:06d}{nanos:03d}").rstrip("0") if micro or nanos else "")
         clock += f"{sec}S"
     if clock:
         text += "T" + clock

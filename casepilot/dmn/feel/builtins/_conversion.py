@@ -15,6 +15,7 @@ from typing import Any
 
 from casepilot.dmn.feel import _extended as ext
 from casepilot.dmn.feel import temporal
+from casepilot.dmn.feel._nanos import nanos_of, with_nanos
 from casepilot.dmn.feel.ops import compare
 from casepilot.dmn.feel.values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 from casepilot.errors import ExpressionError
@@ -87,7 +88,7 @@ def _time_from(from_: Any) -> _dt.time:
     if isinstance(from_, str):
         return _parse(temporal.parse_time, from_)  # type: ignore[no-any-return]
     if isinstance(from_, _dt.datetime):
-        return from_.timetz()
+        return with_nanos(from_.timetz(), nanos_of(from_))  # type: ignore[no-any-return]
     if isinstance(from_, FeelDateTime):
         return from_.time
     if isinstance(from_, (_dt.date, FeelDate)):
@@ -104,7 +105,8 @@ def _time_fields(hour: Any, minute: Any, second: Any, offset: Any = MISSING) -> 
     if not 0 <= h <= 23 or not 0 <= m <= 59 or not (0 <= s < 60):
         raise BuiltinArgumentError(f"time fields out of range: {h}:{m}:{s}")
     whole = int(s)
-    micro = int(FEEL_DECIMAL.multiply(s - whole, Decimal(1_000_000)))
+    billionths = int(FEEL_DECIMAL.multiply(s - whole, Decimal(1_000_000_000)))
+    micro, nanos = divmod(billionths, 1000)
     zone: _dt.tzinfo | None = None
     if offset is not MISSING and offset is not None:
         if not isinstance(offset, _dt.timedelta):
@@ -114,7 +116,7 @@ def _time_fields(hour: Any, minute: Any, second: Any, offset: Any = MISSING) -> 
                 f"offset {temporal.format_duration(offset)} is not a valid zone offset"
             )
         zone = _dt.timezone(offset)
-    return _dt.time(h, m, whole, micro, tzinfo=zone)
+    return with_nanos(_dt.time(h, m, whole, micro, tzinfo=zone), nanos)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- number
