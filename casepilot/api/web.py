@@ -21,6 +21,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -46,6 +47,7 @@ from casepilot.api.identity import identity_of, request_person
 from casepilot.api.inbox import refusal_status
 from casepilot.api.web_case import case_context, shown
 from casepilot.api.web_cases import ListParams, cases_context
+from casepilot.api.web_inbox import InboxParams, inbox_context
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
 __all__ = ["error_page", "router"]
@@ -155,25 +157,17 @@ def _form_who(actor: Annotated[str, Form(max_length=200)] = "",
 FormWho = Annotated[_Who, Depends(_form_who)]
 
 
-def _inbox_context(orch: Orchestrator, role: str | None) -> dict[str, Any]:
-    """Open items with their case's file beside them: a person decides on what they can see."""
-    tasks = orch.pending(role=role or None)
-    case_files: dict[str, list[tuple[str, str]]] = {}
-    for task in tasks:
-        if task.case_id not in case_files:
-            engine = orch.runtime.load(task.case_id).engine
-            values = shown(engine.variables() if engine is not None else {})
-            case_files[task.case_id] = [(name, _clip(value)) for name, value in values]
-    return {"tasks": tasks, "role": role, "case_files": case_files}
-
-
-def _clip(text: str, width: int = 160) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _inbox_context(request: Request, orch: Orchestrator, params: InboxParams | None = None) -> dict[str, Any]:
+    identity = identity_of(request)
+    me = identity.person(request) if identity is not None else None
+    return inbox_context(orch, params or InboxParams(), me, datetime.now(UTC))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, orch: OrchestratorDep, role: str | None = None) -> HTMLResponse:
-    return _page(request, "inbox.html", _inbox_context(orch, role))
+def inbox(request: Request, orch: OrchestratorDep, view: str | None = None, role: str | None = None,
+          name: str | None = None, roles: str | None = None) -> HTMLResponse:
+    """The inbox: a view (all, my roles', mine) and filters from the query string (see ``web_inbox``)."""
+    return _page(request, "inbox.html", _inbox_context(request, orch, InboxParams.of(view, role, name, roles)))
 
 
 @router.post("/inbox/{task_id}", response_class=HTMLResponse)
@@ -193,7 +187,7 @@ def decide(
         orch.decide(task_id, person, choice, comment or None)
     except (CasepilotError, ApiError) as exc:
         status = refusal_status(task, person, choice) if isinstance(exc, DecisionRejected) else _status_of(exc)
-        context = {**_inbox_context(orch, None), "error": str(exc), "actor": who.actor, "roles": who.roles_text}
+        context = {**_inbox_context(request, orch), "error": str(exc), "actor": who.actor, "roles": who.roles_text}
         return _page(request, "inbox.html", context, status)
     notice = f"{person.name} decided “{choice}”; the case ran on: {_reason(orch.run(task.case_id))}."
     return _to_case(request, task.case_id, notice)

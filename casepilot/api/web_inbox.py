@@ -1,0 +1,85 @@
+"""The inbox a person works from: my items (assigned to me by name), my roles' items, or all I
+may see — each with its case's business key, age, expiry and assignee, filters kept in the URL
+(``GET /ui/inbox?view=roles&role=…``).
+
+Who "I" am: the sign-on proxy's person, or — without one — the name and roles typed into the
+filter form, carried in the URL so the decision forms below come filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.api.web_case import shown
+from casepilot.api.web_cases import title_of
+from casepilot.store import HumanTask
+
+__all__ = ["VIEWS", "InboxParams", "age_text", "inbox_context"]
+
+VIEWS = {"all": "all I may see", "roles": "my roles' items", "mine": "assigned to me"}
+
+
+@dataclass(frozen=True, slots=True)
+class InboxParams:
+    view: str = "all"
+    role: str = ""
+    name: str = ""
+    roles: str = ""
+
+    @classmethod
+    def of(cls, view: str | None, role: str | None, name: str | None, roles: str | None) -> InboxParams:
+        return cls(view if view in VIEWS else "all", (role or "").strip()[:200], (name or "").strip()[:200],
+                   (roles or "").strip()[:1000])
+
+
+def age_text(since: datetime, now: datetime) -> str:
+    """How long an item has waited, in the largest unit that fits (``3 min``, ``5 h``, ``2 d``)."""
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def _assignees(orch: Orchestrator, tasks: list[HumanTask]) -> dict[str, str]:
+    """Open item id -> the person it was reassigned to by name (from the cases' reassign verdicts)."""
+    found: dict[str, str] = {}
+    wanted = {t.id for t in tasks}
+    for case_id in {t.case_id for t in tasks}:
+        for event in orch.store.iter_history(case_id):
+            p = event.payload
+            if (event.kind == "verdict" and p.get("operation") == "reassign" and p.get("kind") == "allow"
+                    and p.get("new_task_id") in wanted and p.get("person")):
+                found[str(p["new_task_id"])] = str(p["person"])
+    return found
+
+
+def inbox_context(orch: Orchestrator, params: InboxParams, me: Person | None, now: datetime) -> dict[str, Any]:
+    """The open items of the chosen view, with what a person needs beside each to decide."""
+    tasks = orch.pending(role=params.role or None)
+    assignees = _assignees(orch, tasks)
+    name = me.name if me is not None else params.name
+    roles = set(me.roles) if me is not None else {r.strip() for r in params.roles.split(",") if r.strip()}
+    if params.view == "roles":
+        tasks = [t for t in tasks if t.role in roles and assignees.get(t.id) in (None, name)]
+    elif params.view == "mine":
+        tasks = [t for t in tasks if name and assignees.get(t.id) == name]
+    cases: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        if task.case_id not in cases:
+            record = orch.store.case(task.case_id)
+            engine = orch.runtime.load(task.case_id).engine
+            values = shown(engine.variables() if engine is not None else {})
+            cases[task.case_id] = {
+                "title": title_of(record.definition_key, record.business_key, record.id),
+                "file": [(n, v if len(v) <= 160 else v[:159] + "…") for n, v in values],
+            }
+    rows = [{"task": t, "case": cases[t.case_id], "age": age_text(t.created_at, now),
+             "expires_soon": t.expires_at is not None and t.expires_at - now < timedelta(hours=24),
+             "assignee": assignees.get(t.id)} for t in tasks]
+    return {"rows": rows, "params": params, "views": VIEWS, "tasks": tasks, "role": params.role,
+            "actor": params.name, "roles": params.roles}
