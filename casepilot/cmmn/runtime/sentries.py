@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from casepilot.cmmn.definitions import PlanItemOnPart
 from casepilot.cmmn.runtime.conditions import truthy
 from casepilot.cmmn.runtime.events import TransitionEvent
+from casepilot.cmmn.runtime.lifecycle import is_done
 from casepilot.cmmn.runtime.model import SentryTarget
 from casepilot.cmmn.runtime.state import ItemInstance
 
@@ -38,6 +39,8 @@ def eligible(m: CaseMachine, inst: ItemInstance, kind: str) -> bool:
     """Whether a criterion of ``kind`` (entry/exit) can still act on ``inst``."""
     if inst.id == m.root:
         return kind == "exit" and inst.state == "Active"
+    if inst.parent is not None and is_done(m.items[inst.parent].state):
+        return False  # the stage is over: what its completion left (Disabled, Failed) stays
     if kind == "entry":
         return inst.state == "Available"
     return inst.state in (_EXITABLE_EVENT if m.info(inst).lifecycle == "event" else _EXITABLE_WORK)

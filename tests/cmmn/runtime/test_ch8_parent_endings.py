@@ -139,3 +139,32 @@ def test_the_children_of_a_suspended_stage_are_not_acted_on() -> None:
         inst.terminate(a)
     inst.resume(s)
     assert (_state(inst, "A"), _state(inst, "B")) == ("Active", "Active")
+
+
+def test_no_sentry_ends_what_a_completed_stage_left_disabled() -> None:
+    """§8.4.2: an exit criterion of a Disabled child (here on a case file event and on an
+    if-part, which reach every stage instance) does not act once its stage has completed."""
+    case_file = (
+        '<caseFileModel id="cfm"><caseFileItem id="cfi" name="doc" definitionRef="cfd"/></caseFileModel>'
+    )
+    body = (
+        '<planItem id="ps" definitionRef="st"/><planItem id="pk" definitionRef="tk"/><humanTask id="tk" name="Keep"/>'
+        '<stage id="st" name="S" autoComplete="true">'
+        '<planItem id="pa" definitionRef="ta"/>'
+        '<planItem id="pb" definitionRef="tb"><itemControl><manualActivationRule/></itemControl>'
+        '<exitCriterion sentryRef="s_doc"/><exitCriterion sentryRef="s_flag"/></planItem>'
+        '<sentry id="s_doc"><caseFileItemOnPart sourceRef="cfi"><standardEvent>create</standardEvent>'
+        "</caseFileItemOnPart></sentry>"
+        '<sentry id="s_flag"><ifPart><condition>flag = true</condition></ifPart></sentry>'
+        '<humanTask id="ta" name="A"/><humanTask id="tb" name="B"/></stage>'
+    )
+    inst = CaseInstance.start(case_of(body, case_file=case_file), {"flag": False})
+    inst.disable(inst.find("B")[0].id)
+    inst.complete(inst.find("A")[0].id)
+    assert (_state(inst, "S"), _state(inst, "B")) == ("Completed", "Disabled")
+    inst.set_variables({"doc": 1})
+    inst.set_variables({"flag": True})
+    assert _state(inst, "B") == "Disabled"
+    rebuilt = CaseInstance.from_json(inst.case, inst.to_json())
+    rebuilt.set_variables({"flag": True})
+    assert rebuilt.state_of("B") == "Disabled"
