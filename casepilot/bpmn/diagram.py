@@ -92,13 +92,19 @@ _TASK_LABELS = {"serviceTask": "service", "userTask": "user", "businessRuleTask"
                 "subProcess": "sub-process", "task": ""}
 
 
+_EVENT_MARKS = {"timer": "\u25f7", "error": "\u26a1", "message": "\u2709", "signal": "\u25b2",
+                "terminate": "\u25cf", "compensate": "\u00ab", "escalation": "\u21d1", "conditional": "\u2261",
+                "cancel": "\u2715", "link": "\u2192"}
+
+
 def _marker(el: etree._Element) -> str:
     local = etree.QName(el).localname
     if local in _GATEWAY_MARKS:
         return _GATEWAY_MARKS[local]
     for child in el:
         if isinstance(child.tag, str) and child.tag.endswith("EventDefinition"):
-            return etree.QName(child).localname.removesuffix("EventDefinition")
+            kind = etree.QName(child).localname.removesuffix("EventDefinition")
+            return _EVENT_MARKS.get(kind, kind[:1].upper())
     return _TASK_LABELS.get(local, "")
 
 
@@ -144,6 +150,7 @@ def diagram_of(root: etree._Element, process_id: str) -> ProcessDiagram | None:
 _STYLE = """
 .cp-bpmn text{font:12px sans-serif;fill:#222}
 .cp-bpmn .kind{font-size:9px;fill:#777}
+.cp-bpmn .mark{font-size:14px;fill:#444}
 .cp-bpmn .shape{fill:#fff;stroke:#444;stroke-width:1.5}
 .cp-bpmn .completed .shape{fill:#e8f5e9;stroke:#2e7d32}
 .cp-bpmn .active .shape{fill:#fff3e0;stroke:#ef6c00;stroke-width:3}
@@ -189,8 +196,8 @@ def _shape(s: Shape, state: str) -> str:
         if s.kind in ("intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
             parts.append(f'<circle class="shape" cx="{cx:g}" cy="{cy:g}" r="{max(r - 3, 1):g}" fill="none"/>')
         if s.marker:
-            parts.append(f'<text class="kind" x="{cx:g}" y="{cy:g}" text-anchor="middle" '
-                         f'dominant-baseline="middle">{escape(s.marker[:4])}</text>')
+            parts.append(f'<text class="mark" x="{cx:g}" y="{cy:g}" text-anchor="middle" '
+                         f'dominant-baseline="middle">{escape(s.marker[:2])}</text>')
         parts.append(_text(_lines(s.name, 110), cx, s.y + s.height + 14))
     elif s.kind.endswith("Gateway"):
         points = f"{cx:g},{s.y:g} {s.x + s.width:g},{cy:g} {cx:g},{s.y + s.height:g} {s.x:g},{cy:g}"
@@ -215,8 +222,8 @@ def _render(diagram: ProcessDiagram, active: frozenset[str], completed: frozense
     ys = [s.y for s in diagram.shapes] + [p[1] for e in diagram.edges for p in e.points]
     right = max([s.x + s.width for s in diagram.shapes] + xs)
     bottom = max([s.y + s.height for s in diagram.shapes] + ys)
-    left, top = min(xs) - 20, min(ys) - 30
-    width, height = right - left + 40, bottom - top + 50
+    left, top = min(xs) - 60, min(ys) - 30
+    width, height = right - left + 60, bottom - top + 50
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cp-bpmn" viewBox="{left:g} {top:g} {width:g} {height:g}" '
            f'width="{width:g}" height="{height:g}" data-process={quoteattr(diagram.process_id)}>',
            f"<style>{_STYLE}</style>",
