@@ -253,6 +253,16 @@ class TypeRegistry:
         self._cache[key] = t
         return t
 
+    def check_for(self, name: str) -> Callable[[Any], bool] | None:
+        """For ``instance of``: the conformance check of item definition ``name`` (``prefix.name``
+        for an imported one), or None when the model defines no such type."""
+        key = name.strip()
+        if key not in self._defs:
+            prefix, dot, rest = key.partition(".")
+            reg = self._imports.get(prefix) if dot else None
+            return reg.check_for(rest) if reg is not None else None
+        return self.resolve(key).conforms
+
     def _resolve(self, key: str) -> FeelType:
         if key in self._defs:
             if key in self._resolving:

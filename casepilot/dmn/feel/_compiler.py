@@ -407,7 +407,7 @@ class Compiler:
 
 
 _FOLDABLE = frozenset(
-    {ast.RangeLiteral, ast.BinaryOp, ast.Negation, ast.Not, ast.Logical, ast.Between, ast.If, ast.InstanceOf}
+    {ast.RangeLiteral, ast.BinaryOp, ast.Negation, ast.Not, ast.Logical, ast.Between, ast.If}
 )
 
 

@@ -8,7 +8,10 @@ names (item definitions resolved elsewhere) are not judged here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from . import _extended as ext
@@ -24,6 +27,7 @@ __all__ = [
     "instance_of",
     "is_subtype",
     "type_from_name",
+    "use_type_resolver",
 ]
 
 BUILTIN_TYPE_NAMES = frozenset(
@@ -67,6 +71,23 @@ def type_from_name(name: str) -> ast.NamedType:
     return ast.NamedType(_ALIASES.get(name, name))
 
 
+TypeResolver = Callable[[str], Callable[[Any], bool] | None]
+"""Maps a type name that is not FEEL's own (an item definition) to a check of non-null values."""
+
+_RESOLVER: ContextVar[TypeResolver | None] = ContextVar("casepilot_feel_type_resolver", default=None)
+
+
+@contextlib.contextmanager
+def use_type_resolver(resolver: TypeResolver) -> Iterator[None]:
+    """Let ``instance of`` judge item-definition names while the block runs (the DMN engine
+    sets the resolver of the model whose expressions it evaluates)."""
+    token = _RESOLVER.set(resolver)
+    try:
+        yield
+    finally:
+        _RESOLVER.reset(token)
+
+
 def instance_of(value: Any, type_ref: ast.TypeRef) -> bool:
     """FEEL ``value instance of type``."""
     if isinstance(type_ref, ast.NamedType):
@@ -77,6 +98,11 @@ def instance_of(value: Any, type_ref: ast.TypeRef) -> bool:
             return False
         if name == "Any":
             return True
+        if name not in BUILTIN_TYPE_NAMES:
+            resolver = _RESOLVER.get()
+            check = resolver(name) if resolver is not None else None
+            if check is not None:
+                return check(value)
         return kind_of(value) == name
     if value is None:
         return False

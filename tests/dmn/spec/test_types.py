@@ -157,3 +157,24 @@ def test_inputs_and_bkm_parameters_are_checked_against_item_definitions() -> Non
     bad_input = model.evaluate("Echo", {"Age": "old"})
     assert bad_input.value is None
     assert any("tAge" in m.text for m in bad_input.errors)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{name: "Ann", age: 3} instance of tPerson', True),
+        ('{name: "Ann"} instance of tPerson', False),
+        ("42 instance of tAge", True),
+        ("151 instance of tAge", False),
+        ('"42" instance of tAge', False),
+        ("null instance of tAge", False),
+        ("[1, 2] instance of tNums", True),
+        ('["a"] instance of tNums', False),
+        ("[42] instance of list<tAge>", True),
+        ('{p: {name: "A", age: 1}} instance of context<p: tPerson>', True),
+        ("(function(a: tAge) a) instance of function<tAge>->Any", True),
+    ],
+)
+def test_instance_of_item_definitions(text: str, expected: bool) -> None:
+    result = _model(decision("D", literal(text))).evaluate("D")
+    assert result.value is expected
