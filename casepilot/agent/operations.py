@@ -288,7 +288,7 @@ def correct(orch: Orchestrator, case_id: str, actor: Person, path: str, value: A
             known = ", ".join(sorted(set(variables) | declared)) or "none"
             raise UnknownPlanItem(f"case {case_id} has no case-file item {head!r}; it has: {known}")
         old = lookup_path(variables, path) if head in variables else None
-        return {"path": path, "old": old, "new": new, "reason": reason}
+        return {"path": path, "old": old, "new": new}  # the person's reason is an argument (a verdict has its own)
 
     def apply(step: Step, loaded: LoadedCase, who: str) -> None:
         engine = loaded.engine
@@ -298,8 +298,8 @@ def correct(orch: Orchestrator, case_id: str, actor: Person, path: str, value: A
         rt.record_transitions(step, events, who)
         rt.sync_inbox(step, loaded)
 
-    return _operate(orch, case_id, actor, "correct", target=path, arguments={"path": path, "value": new},
-                    check=check, apply=apply)
+    return _operate(orch, case_id, actor, "correct", target=path,
+                    arguments={"path": path, "value": new, "reason": reason}, check=check, apply=apply)
 
 
 # -- reassign an inbox item -----------------------------------------------------------------------

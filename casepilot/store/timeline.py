@@ -6,6 +6,8 @@ with the store and any face of it can use it without loading the agent.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .models import HistoryEvent
 
 __all__ = ["HIDDEN_KINDS", "describe_event"]
@@ -23,6 +25,8 @@ def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
         return f"chose {p.get('label')!r} — {p.get('rationale')}"
     if event.kind == "verdict":
         rules = ", ".join(p.get("rule_ids", []))
+        if p.get("operation"):
+            return _operation(p) + (f" [rules: {rules}]" if rules else "")
         return f"{p.get('kind')}: {p.get('reason')}" + (f" [rules: {rules}]" if rules else "")
     if event.kind.startswith("tool_call"):
         detail = str(p.get("arguments") or p.get("result") or p.get("error") or "")
@@ -40,3 +44,36 @@ def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
     if event.kind == "state_delta":
         return f"state changes: {len(p.get('ops') or [])} operations"
     return str(p)[:width]
+
+
+_VERDICT_WORDS = {"allow": "allowed", "block": "refused", "require_human": "waits for a person"}
+
+
+def _operation(p: dict[str, Any]) -> str:
+    """A person's operation on the case and governance's answer: ``terminate the case (“duplicate”):
+    allowed — <why>``; a child case says it followed its parent."""
+    operation, args = str(p.get("operation")), p.get("arguments") or {}
+    if operation in ("terminate", "suspend", "resume"):
+        what = f"{operation} the case"
+        if p.get("with_parent"):
+            what += f" with its parent case {p['with_parent']}"
+        elif p.get("child_cases"):
+            count = len(p["child_cases"])
+            what += f" and its {count} running child case{'s' if count != 1 else ''}"
+    elif operation == "retry":
+        what = f"retry {p.get('item') or args.get('item')!s}"
+    elif operation == "correct":
+        what = f"correct {p.get('path') or args.get('path')}: {_short(p.get('old'))} → {_short(p.get('new'))}"
+    elif operation == "reassign":
+        target = ", ".join(str(x) for x in (p.get("to_role"), p.get("person")) if x)
+        what = f"reassign inbox item {p.get('task_id')} to {target}"
+    else:
+        what = operation
+    given = args.get("reason")
+    verdict = _VERDICT_WORDS.get(str(p.get("kind")), str(p.get("kind")))
+    return f"{what}" + (f" (“{given}”)" if given else "") + f": {verdict} — {p.get('reason')}"
+
+
+def _short(value: Any) -> str:
+    text = "null" if value is None else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
