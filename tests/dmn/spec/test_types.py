@@ -68,6 +68,15 @@ CONVERSIONS = [
     ('(function(x: number) x)("1")', "null"),
     ("(function(x: number) x)([1, 2])", "null"),
     ('(function(x: list<number>) x)("a")', "null"),
+    # built-ins bind their parameters the same way
+    ('upper case(["a"])', '"A"'),
+    ('substring(["abc"], [2])', '"bc"'),
+    ("abs([-1])", "1"),
+    ('string length(string: ["abc"])', "3"),
+    ('date(["2019-01-01"])', '@"2019-01-01"'),
+    ('upper case(["a", "b"])', "null"),
+    ("sum([1])", "1"),
+    ("count([[1]])", "1"),
 ]
 
 

@@ -171,6 +171,12 @@ class Builtin:
                     return impl(*args)
             return self._dispatch(args, named)
         except BuiltinArgumentError as exc:
+            unwrapped = _unwrap_singletons(args, named)
+            if unwrapped is not None:  # DMN 1.5 §10.3.2.9.4 "from singleton list"
+                try:
+                    return self._dispatch(*unwrapped)
+                except (BuiltinArgumentError, ArithmeticError, ValueError, TypeError):
+                    pass
             report_message(self._prefixed(exc))
         except (ArithmeticError, ValueError, TypeError) as exc:
             report_message(f"{self.name}: {exc}")
@@ -256,6 +262,24 @@ class Builtin:
             kinds = ", ".join(type_label(a) for a in args)
             return f"{self.name}: arguments ({kinds}) do not fit the signature {expected}"
         return f"{self.name}: {len(args)} argument(s) do not fit the signature {expected}"
+
+
+def _unwrap_singletons(
+    args: Sequence[Any] | None, named: Mapping[str, Any] | None
+) -> tuple[Sequence[Any] | None, Mapping[str, Any] | None] | None:
+    """The arguments with every singleton list replaced by its element, or None when there is
+    none: a call refused as given is tried once more that way (``upper case(["a"])`` is "A")."""
+
+    def one(v: Any) -> Any:
+        return v[0] if isinstance(v, list) and len(v) == 1 else v
+
+    if named:
+        if not any(isinstance(v, list) and len(v) == 1 for v in named.values()):
+            return None
+        return None, {k: one(v) for k, v in named.items()}
+    if not args or not any(isinstance(v, list) and len(v) == 1 for v in args):
+        return None
+    return [one(v) for v in args], None
 
 
 def _bound(ov: Overload, names: tuple[str, ...], named: Mapping[str, Any]) -> list[Any]:
