@@ -16,33 +16,49 @@ Three ways of running one instance to its end:
   completed through ``complete_user_task``.
 * **casepilot+dump** — the same, plus ``dump()`` (the state as JSON, what a host persists) at
   every wait state: 5 per instance.
+* **runner** — ``casepilot.bpmn.runner.ProcessRunner``: every service task reviewed by a
+  ``Governor`` (allowlist, provenance rule, loop guard; argument provenance computed per call)
+  and run through a ``ToolRegistry`` (arguments and results validated by pydantic; tools run in
+  the caller's thread, ``timeout=None``), every batch (before and after each tool call, at every
+  wait state: 9 per instance) serialised to JSON as a sink would write it — no database.
+* **runner+sqlite** — the same, writing through ``StoreSink`` into a SQLite file store (one
+  ``Store.step`` per batch: events hash-chained, inbox rows, state snapshot), on
+  ``--store-instances`` instances per round (it is the slowest by far).
 
 A step is one BPMN element completed (start, gateways, tasks, end: 10 per instance here).
 The rounds interleave the three ways (so a shared machine's load falls on all alike);
 reported: steps/s per way (median over rounds, and the range), and the ratios to spiff.
-Governance (verdicts, provenance, redaction) and the store come with the integration and are
-not measured here.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from lxml import etree  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from casepilot.bpmn import ProcessInstance, load_processes  # noqa: E402
+from casepilot.bpmn.events import ProcessBatch  # noqa: E402
+from casepilot.bpmn.runner import ProcessRunner, governed_by  # noqa: E402
+from casepilot.bpmn.store_sink import start_process_case  # noqa: E402
+from casepilot.governance import GovernanceContext, Governor, ToolAllowlist  # noqa: E402
+from casepilot.store import DefinitionBundle, Store  # noqa: E402
+from casepilot.tools import NO_RETRY, Tool, ToolRegistry  # noqa: E402
 
 MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -120,12 +136,73 @@ def casepilot_runner(dump: bool) -> Callable[[], None]:
     return run
 
 
+class Ok(BaseModel):
+    ok: bool = True
+
+
+class Amount(BaseModel):
+    amount: float
+
+
+class Payee(BaseModel):
+    payee: str
+
+
+def _tools() -> ToolRegistry:
+    def ok(args: BaseModel) -> Ok:
+        return Ok()
+
+    def make(name: str, args: type[BaseModel], side_effect: Any) -> Tool[Any, Any]:
+        return Tool(name=name, description=name, args_model=args, result_model=Ok, side_effect=side_effect,
+                    retry=NO_RETRY, timeout=None, func=ok)
+    return ToolRegistry([make("validate", Amount, "read_only"), make("score", Amount, "read_only"),
+                         make("check_payee", Payee, "read_only"), make("pay", Amount, "non_idempotent")])
+
+
+class JsonSink:
+    """Serialises every batch as a sink writing somewhere would."""
+
+    def write(self, batch: ProcessBatch) -> None:
+        json.dumps([[e.kind, e.payload] for e in batch.events])
+        json.dumps(batch.state)
+
+
+def runner_way(store_dir: Path | None) -> Callable[[], None]:
+    defs = load_processes(MODEL)
+    tools = _tools()
+    govern = governed_by(Governor(provenance_role="payments", allowlist=ToolAllowlist(definition=frozenset(tools.names()))),
+                         GovernanceContext(definition_key="bench", definition_version=1))
+    store = None
+    if store_dir is not None:
+        store = Store.from_url(f"sqlite:///{store_dir / 'bench.db'}")
+        store.deploy("bench", DefinitionBundle(files={"bench.bpmn": MODEL}))
+
+    def run() -> None:
+        if store is not None:
+            runner = start_process_case(store, "bench", defs, "bench", tools=tools, govern=govern, data=DATA)
+        else:
+            runner = ProcessRunner.start(defs, "bench", instance_id="bench", tools=tools, govern=govern,
+                                         sink=JsonSink(), data=DATA)
+        while runner.status != "completed":
+            task = runner.instance.user_tasks()[0]
+            runner.complete_user_task(task.task_id, {"approved": True}, actor="person:bench")
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--instances", type=int, default=300)
+    ap.add_argument("--store-instances", type=int, default=30, help="instances per round of runner+sqlite")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
-    ways = {"spiff": spiff_runner(), "casepilot": casepilot_runner(False), "casepilot+dump": casepilot_runner(True)}
+    with tempfile.TemporaryDirectory() as tmp:
+        measure(args, Path(tmp))
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> None:
+    ways = {"spiff": spiff_runner(), "casepilot": casepilot_runner(False), "casepilot+dump": casepilot_runner(True),
+            "runner": runner_way(None), "runner+sqlite": runner_way(tmp)}
+    counts = {name: args.store_instances if name == "runner+sqlite" else args.instances for name in ways}
     for run in ways.values():  # warm up (imports, FEEL compile cache)
         for _ in range(20):
             run()
@@ -133,11 +210,12 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, run in ways.items():
             start = time.perf_counter()
-            for _ in range(args.instances):
+            for _ in range(counts[name]):
                 run()
-            rates[name].append(args.instances * STEPS / (time.perf_counter() - start))
+            rates[name].append(counts[name] * STEPS / (time.perf_counter() - start))
     base = statistics.median(rates["spiff"])
-    print(f"{args.instances} instances x {args.rounds} rounds, {STEPS} steps per instance")
+    print(f"{args.instances} instances ({args.store_instances} for runner+sqlite) x {args.rounds} rounds, "
+          f"{STEPS} steps per instance")
     print(f"{'way':<16}{'steps/s (median)':>18}{'range':>22}{'ratio to spiff':>16}")
     for name, values in rates.items():
         median = statistics.median(values)

@@ -267,9 +267,21 @@ class ProcessInstance:
             merged.update(self.workflow.last_task.data)
         return merged
 
+    def _tasks(self, mask: int) -> list[Any]:
+        """Tasks in a state of ``mask``, of the process and of its running sub-processes, in creation order.
+
+        A flat scan of the task mappings: SpiffWorkflow's tree iterator costs ten times more, and
+        the runner asks this several times per step.
+        """
+        found = [t for t in self.workflow.tasks.values() if t.state & mask]
+        for sub in self.workflow.subprocesses.values():
+            if not sub.completed:
+                found.extend(t for t in sub.tasks.values() if t.state & mask)
+        return found
+
     def _active_tasks(self) -> list[Any]:
         mask = TaskState.READY | TaskState.STARTED | TaskState.WAITING
-        return [t for t in self.workflow.get_tasks(state=mask)
+        return [t for t in self._tasks(mask)
                 if not isinstance(t.task_spec, BoundaryEvent)  # armed, not holding a token
                 and getattr(t.task_spec, "bpmn_id", None)]
 
@@ -291,7 +303,7 @@ class ProcessInstance:
     def service_calls(self) -> list[ServiceCall]:
         """Service tasks waiting for the host to run their tool."""
         out = []
-        for task in self.workflow.get_tasks(state=TaskState.STARTED):
+        for task in self._tasks(TaskState.STARTED):
             if isinstance(task.task_spec, CpServiceTask) and CALL_KEY in task.internal_data:
                 call = task.internal_data[CALL_KEY]
                 spec = task.task_spec
@@ -343,7 +355,7 @@ class ProcessInstance:
     def user_tasks(self) -> list[UserTaskItem]:
         """User (and manual) tasks waiting for a person."""
         out = []
-        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+        for task in (t for t in self._tasks(TaskState.READY) if t.task_spec.manual):
             spec = task.task_spec
             role = spec.role if isinstance(spec, CpUserTask) else (spec.lane or None)
             out.append(UserTaskItem(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, role,

@@ -138,6 +138,7 @@ class ProcessRunner:
         self.failure: str | None = saved.get("failure")
         self.pending: list[ProcessEvent] = []
         self.first_batch_due = False
+        self._dumped: dict[str, Any] | None = None
         """Set by :meth:`start`: the first batch is written even with nothing in it (the case must hold a state)."""
 
     # ------------------------------------------------------------------ lifecycle
@@ -181,10 +182,21 @@ class ProcessRunner:
         """The runner's state as JSON (the process's SpiffWorkflow state inside)."""
         return {
             "version": STATE_VERSION, "kind": "bpmn_process", "process_id": self.instance.definition.id,
-            "instance_id": self.instance_id, "process": json.loads(self.instance.dump()),
+            "instance_id": self.instance_id, "process": self._process_state(),
             "calls": copy.deepcopy(self.calls), "inbox": dict(self.inbox), "reported": sorted(self.reported),
             "provenance": dump_provenance(self.provenance), "failure": self.failure, "status": self.status,
         }
+
+    def _process_state(self) -> dict[str, Any]:
+        """The engine's state as JSON, dumped again only when the engine moved since the last dump
+        (a batch recording a call as started has the engine where the batch before left it)."""
+        if self._dumped is None:
+            self._dumped = json.loads(self.instance.dump())
+        return self._dumped
+
+    def moved(self) -> None:
+        """The engine may have changed: the next state dumps it again."""
+        self._dumped = None
 
     @property
     def status(self) -> RunStatus:
@@ -272,6 +284,7 @@ class ProcessRunner:
 
     def _answered(self, call: ServiceCall, answer: Callable[[], None], tool: str) -> None:
         before = self.instance.data
+        self.moved()
         try:
             answer()
         finally:
@@ -302,6 +315,7 @@ class ProcessRunner:
             raise UnknownPlanItem(f"no open user task {task_id!r} in process instance {self.instance_id}")
         before = self.instance.data
         submitted = dict(data or {})
+        self.moved()
         try:
             self.instance.complete_user_task(task_id, submitted)  # DecisionRejected: nothing changed
         except ProcessFailed as exc:
@@ -334,6 +348,7 @@ class ProcessRunner:
     def send_message(self, name: str, payload: Any = None, *, actor: str = "system") -> RunStatus:
         """Deliver message ``name`` (its payload counts as untrusted data)."""
         before = self.instance.data
+        self.moved()
         try:
             self.instance.send_message(name, payload)
         except ProcessFailed as exc:
@@ -344,6 +359,7 @@ class ProcessRunner:
 
     def advance(self) -> RunStatus:
         """Re-check timers against the clock (a worker's timer job calls this); run on."""
+        self.moved()
         try:
             self.instance.advance()
         except ProcessFailed as exc:
