@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from casepilot.bpmn import ManualClock
 from casepilot.bpmn.events import ProcessEvent
@@ -233,3 +234,69 @@ def test_the_runner_state_goes_on_elsewhere() -> None:
     other.complete_user_task(item.task_id, {"approved": True}, actor="person:max")
     assert other.status == "completed" and [c[0] for c in bank.calls].count("pay_claim") == 1
     assert other.provenance["approved"].is_trusted
+
+
+class City(BaseModel):
+    city: str
+
+
+class Ref(BaseModel):
+    ref: dict[str, str]
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+class Booked(BaseModel):
+    ok: bool = True
+
+
+def test_compensation_handlers_run_governed_and_through_the_inbox() -> None:
+    """A declined charge compensates the trip in reverse order: the flight's handler is a user task
+    (an inbox item for its role), the hotel's a service call reviewed like any other."""
+    from casepilot.bpmn import load_processes
+    from casepilot.bpmn.runner import ServiceError
+    from casepilot.tools import NO_RETRY, Tool, ToolRegistry
+
+    from ._payment import REPO
+
+    called: list[str] = []
+
+    def tool(name: str, args: type[BaseModel], result: BaseModel | None = None,
+             fail: str | None = None) -> Tool[Any, Any]:
+        def run(a: BaseModel) -> Any:
+            called.append(name)
+            if fail:
+                raise ServiceError(fail)
+            return result or Booked()
+        return Tool(name=name, description=name, args_model=args, result_model=type(result or Booked()),
+                    side_effect="non_idempotent", retry=NO_RETRY, timeout=None, func=run)
+
+    class HotelRef(BaseModel):
+        ref: str = "H-1"
+
+    tools = ToolRegistry([tool("book_hotel", City, HotelRef()), tool("book_flight", NoArgs),
+                          tool("charge", NoArgs, fail="declined"), tool("cancel_hotel", Ref)])
+    reviewed: list[str] = []
+
+    def govern(request: ServiceRequest) -> Verdict:
+        reviewed.append(request.tool)
+        return allow(request)
+
+    sink = ListSink()
+    runner = ProcessRunner.start(load_processes(REPO / "tests/bpmn/scenarios/models/compensation.bpmn"), "trip",
+                                 instance_id="trip-1", tools=tools, govern=govern, sink=sink,
+                                 data={"city": "Lisbon", "by train": False})
+    assert called == ["book_hotel", "book_flight", "charge"]
+    [item] = runner.instance.user_tasks()
+    assert (item.element_id, item.role) == ("cancel_flight", "travel desk")
+    assert runner.complete_user_task(item.task_id, {}, actor="person:eve") == "waiting"
+    assert called[-1] == "cancel_hotel" and reviewed[-1] == "cancel_hotel"
+    assert next(e for e in sink.events if e.kind == "tool_call_started" and e.element == "cancel_hotel"
+                ).payload["arguments"] == {"ref": {"ref": "H-1"}}
+    [tell] = runner.instance.user_tasks()
+    assert tell.element_id == "tell"
+    assert runner.instance.data["hotel_cancelled"] is True
+    transitions = [e.element for e in sink.events if e.kind == "transition"]
+    assert transitions.index("cancel_flight") < transitions.index("cancel_hotel") < transitions.index("undo")
