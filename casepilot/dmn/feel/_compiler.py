@@ -15,7 +15,7 @@ from casepilot.errors import ExpressionError
 
 from . import ast, ops
 from ._iteration import compile_for, compile_quantified
-from ._java import JavaMappingError, external_function
+from ._java import compile_external
 from ._runtime import (
     DEFAULT_LIMITS,
     MISSING,
@@ -25,6 +25,7 @@ from ._runtime import (
     get_builtin,
     get_property,
     is_function,
+    list_item,
 )
 from ._unary import compile_test
 from .types import instance_of
@@ -313,7 +314,7 @@ class Compiler:
         cond_node = node.condition
         if isinstance(cond_node, ast.Literal_) and isinstance(cond_node.value, Decimal):
             index = cond_node.value
-            return lambda s: _index(target(s), index)
+            return lambda s: list_item(target(s), index)
         condition = self.with_bound(frozenset({"item"}), cond_node)
 
         def filtered(s: Scope) -> Any:
@@ -330,7 +331,7 @@ class Compiler:
                     inner.update(item)  # entry names win over `item`
                 result = condition(s.child(inner))
                 if position == 0 and isinstance(result, Decimal):
-                    return _index(value, result)
+                    return list_item(value, result)
                 if result is True:
                     out.append(item)
             return out
@@ -391,7 +392,7 @@ class Compiler:
     def _FunctionDefinition(self, node: ast.FunctionDefinition) -> Fn:
         names = tuple(p.name for p in node.parameters)
         if node.external:
-            return _external(names, self.compile(node.body))
+            return compile_external(names, self.compile(node.body))
         types = tuple(p.type for p in node.parameters)
         body = self.with_bound(frozenset(names), node.body)
         return lambda s: UserFunction(names, types, body, s)
@@ -409,19 +410,6 @@ class Compiler:
 _FOLDABLE = frozenset(
     {ast.RangeLiteral, ast.BinaryOp, ast.Negation, ast.Not, ast.Logical, ast.Between, ast.If}
 )
-
-
-def _external(names: tuple[str, ...], body: Fn) -> Fn:
-    """``function(…) external {java: …}``: a mapped Java method, or null saying why not."""
-
-    def make(s: Scope) -> Any:
-        try:
-            return external_function(names, body(s))
-        except JavaMappingError as exc:
-            s.state.note(str(exc))
-            return None
-
-    return make
 
 
 def _is_constant(node: ast.Node) -> bool:
@@ -449,15 +437,3 @@ def _comparison(op: str, left: Fn, right: Fn) -> Fn:
         return None if c is None else check(c)
 
     return compare
-
-
-def _index(value: Any, index: Decimal) -> Any:
-    if value is None:
-        return None
-    items = value if isinstance(value, list) else [value]
-    if index != index.to_integral_value() or index == 0:
-        return None
-    i = int(index)
-    if i > len(items) or -i > len(items):
-        return None
-    return items[i - 1] if i > 0 else items[i]

@@ -25,7 +25,7 @@ from typing import Any
 
 from .values import FEEL_DECIMAL
 
-__all__ = ["ExternalFunction", "JavaMappingError", "external_function"]
+__all__ = ["ExternalFunction", "JavaMappingError", "compile_external", "external_function"]
 
 
 class JavaMappingError(ValueError):
@@ -360,3 +360,16 @@ def external_function(names: tuple[str, ...], body: Any) -> ExternalFunction:
     if len(names) < fixed or (fixed == len(kinds) and len(names) != fixed):
         raise JavaMappingError(f"{label} takes {len(kinds)} parameters, the function declares {len(names)}")
     return ExternalFunction(names, label, kinds, impl)
+
+
+def compile_external(names: tuple[str, ...], body: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function(…) external {java: …}``: a mapped Java method, or null saying why not."""
+
+    def make(s: Any) -> Any:
+        try:
+            return external_function(names, body(s))
+        except JavaMappingError as exc:
+            s.state.note(str(exc))
+            return None
+
+    return make

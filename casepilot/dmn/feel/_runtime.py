@@ -39,6 +39,7 @@ __all__ = [
     "get_builtin",
     "get_property",
     "is_function",
+    "list_item",
     "message_sink",
 ]
 
@@ -398,3 +399,16 @@ def get_property(value: Any, name: str, scope: Scope) -> Any:
         scope.state.note(f"a value of this type has no property {name!r}")
         return None
     return result
+
+
+def list_item(value: Any, index: Decimal) -> Any:
+    """``value[index]`` for a number filter: 1-based, negative from the end, null outside."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if index != index.to_integral_value() or index == 0:
+        return None
+    i = int(index)
+    if i > len(items) or -i > len(items):
+        return None
+    return items[i - 1] if i > 0 else items[i]
