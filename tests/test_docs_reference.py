@@ -3,6 +3,7 @@ and those models are the shapes the loaders accept (issue 16: a reference that c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,21 @@ def test_the_shipped_and_scaffolded_bundles_fit_the_models(tmp_path: Path) -> No
     assert inputs["d"] == LiteralSource(literal={"k": 1}) and inputs["e"] == PathSource(path="claim.amount")
     with pytest.raises(ValueError, match="Extra inputs are not permitted"):
         BindingsFile.model_validate({"bindings": [{"task": "t", "tool": "x", "input": {}}]})  # a typo is refused
+
+
+def test_the_design_document_names_modules_and_packages_that_exist() -> None:
+    text = (ROOT / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+    text = text[:text.index("## Examples to follow")]  # that section names other projects' files
+    package = ROOT / "casepilot"
+    files = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    named = set(re.findall(r"`([\w/]+\.py)`", text))
+    assert named, "DESIGN.md names no module"
+    missing = sorted(n for n in named if not any(f == n or f.endswith("/" + n) for f in files))
+    assert missing == [], f"DESIGN.md names modules that do not exist: {missing}"
+    packages = re.findall(r"^\| `(\w+)/` \|", text, re.MULTILINE)
+    assert len(packages) >= 10
+    assert [p for p in packages if not (package / p / "__init__.py").is_file()] == []
+    # every package of casepilot is in the table
+    assert sorted(p.name for p in package.iterdir() if (p / "__init__.py").is_file()) == sorted(packages)
+    for link in re.findall(r"\]\(([\w/.-]+\.md)\)", text):
+        assert (ROOT / "docs" / link).is_file(), link
