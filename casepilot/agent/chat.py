@@ -132,8 +132,7 @@ def converse(orch: Orchestrator, case_id: str, actor: str, message: str, *, role
         if draft is None:
             offline = offline_answer(orch, grounding, message)  # local: matched on what the person wrote
             note = _why_offline(call) if call is not None else None
-            text = offline.text + (f" (Answered from the case's records without the model: {note}.)" if note else "")
-            draft = _Draft(text, offline.citations, offline.propose, "offline", note)
+            draft = _Draft(offline.text, offline.citations, offline.propose, "offline", note)
         return _record(orch, case_id, question.seq, draft, grounding, call, loaded, emit, roles=roles)
 
 
@@ -165,30 +164,37 @@ def _record(orch: Orchestrator, case_id: str, question_seq: int, draft: _Draft, 
     rail = None
     if grounding is not None and loaded is not None:
         checked = check_citations(draft.text, draft.listed, grounding)
-        citations, dropped, text = checked.citations, checked.dropped, checked.text
-        if dropped:
-            text += f" (Citations dropped, not in the case's records: {', '.join(dropped)}.)"
+        citations, dropped = checked.citations, checked.dropped
+        # The rail reviews the answer itself; what the chat adds after it (notes, the proposal) is its own text.
+        rail = output_rail(orch, loaded, checked.text, audience="person", citations=citations)
+        text = rail.text
         if draft.propose:
             option = grounding.option(draft.propose)
             if option is None:
                 unknown_proposal = draft.propose
-                text += f" (The proposed action {draft.propose!r} is not possible now, so nothing is proposed.)"
             else:
                 proposal = Proposal(f"p{question_seq}", option.id, option.label, option.kind)
-        rail = output_rail(orch, loaded, text, audience="person", citations=citations)
-        text = rail.text
         if not rail.allowed:
             proposal, citations = None, ()
-        elif proposal is not None:
-            text += (f" Proposed action: {proposal.label}. Nothing happens until you confirm it "
-                     f"(proposal {proposal.id}); governance reviews it then.")
+        else:
+            if dropped:
+                text += f" (Citations dropped, not in the case's records: {', '.join(dropped)}.)"
+            if unknown_proposal:
+                text += " (The action proposed is not one of the actions possible now, so nothing is proposed.)"
+            if draft.note:
+                text += f" (Answered from the case's records without the model: {draft.note}.)"
+            if proposal is not None:
+                text += (f" Proposed action: {proposal.label}. Nothing happens until you confirm it "
+                         f"(proposal {proposal.id}); governance reviews it then.")
+    elif draft.note:
+        text += f" (Answered from the case's records without the model: {draft.note}.)"
     payload: dict[str, Any] = {
         "role": "assistant", "text": text, "in_reply_to": question_seq, "source": draft.source,
         "citations": list(citations), "dropped_citations": list(dropped),
         "proposal": asdict(proposal) if proposal is not None else None,
         "refused": bool(rail is not None and not rail.allowed),
         **({"note": draft.note} if draft.note else {}),
-        **({"unknown_proposal": unknown_proposal} if unknown_proposal else {}),
+        **({"unknown_proposal": rt.redact(case_id, {"id": unknown_proposal})["id"]} if unknown_proposal else {}),
     }
     blocked = rt.redact(case_id, {"text": draft.text}) if rail is not None and not rail.allowed else None
     with rt.step(case_id) as (step, current):

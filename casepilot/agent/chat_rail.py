@@ -33,7 +33,7 @@ __all__ = ["Checked", "RailResult", "check_citations", "output_rail"]
 
 _BRACKETS = re.compile(r"\[([^\[\]]{1,300})\]")
 _HISTORY = re.compile(r"^#(\d{1,12})$")
-_DOCUMENT = re.compile(r"^[\w.\-]+/[^\s#]+#\d+$")
+_DOCUMENT = re.compile(r"^[\w.\-]{1,100}/[\w.\-]{1,200}#\d{1,9}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,7 @@ def test_ask_instruct_confirm_through_the_model(client: TestClient, orch: Orches
 
     third = ask(client, case_id, "Disburse the money now")
     assert third["proposal"] is None
-    assert "'disburse_now' is not possible now" in third["reply"]
+    assert "not one of the actions possible now" in third["reply"]
 
     sent = json.dumps(model.received)
     assert not [raw for raw in RAW_PII if raw in sent], "raw personal data reached the model"
