@@ -1,4 +1,4 @@
-"""``casepilot bpmn …``: run BPMN conformance scenarios and validate BPMN models.
+"""``casepilot bpmn …``: run BPMN conformance scenarios, validate BPMN models, draw them (SVG).
 
 Mounted on the main command line as the ``bpmn`` sub-command (``casepilot.cli._SUB_APPS``).
 """
@@ -54,3 +54,29 @@ def validate_command(
         typer.echo(f"FAIL {exc}")
         raise typer.Exit(1) from exc
     typer.echo(f"OK   {len(files)} file(s): processes {', '.join(sorted(defs.processes))}")
+
+
+@app.command("diagram")
+def diagram_command(
+    path: Annotated[Path, typer.Argument(help="A BPMN file (.bpmn) with a diagram (BPMN DI)")],
+    process: Annotated[str | None, typer.Option(help="The process to draw (when the file holds several)")] = None,
+    decisions: Annotated[list[Path] | None, typer.Option("--dmn", help="DMN models business-rule tasks use")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the SVG here (default: stdout)")] = None,
+) -> None:
+    """Draw a process from its BPMN DI as SVG."""
+    from casepilot.bpmn import load_processes
+
+    try:
+        definition = load_processes([path], decisions=decisions or sorted(path.parent.glob("*.dmn"))).process(process)
+    except DefinitionError as exc:
+        typer.echo(f"FAIL {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if definition.diagram is None:
+        typer.echo(f"FAIL process {definition.id!r} has no diagram (BPMN DI) in {path}", err=True)
+        raise typer.Exit(1)
+    svg = definition.diagram.svg()
+    if out is None:
+        typer.echo(svg)
+    else:
+        out.write_text(svg, encoding="utf-8")
+        typer.echo(f"wrote {out}")

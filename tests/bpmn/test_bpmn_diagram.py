@@ -4,6 +4,7 @@ instance highlighted (and moving), text escaped, notebooks shown it, a model wit
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -83,3 +84,19 @@ def test_a_model_without_di_says_so() -> None:
     instance = ProcessInstance.start(load_processes(xml), "p")
     with pytest.raises(DefinitionError, match="no diagram"):
         instance.diagram()
+
+
+def test_the_cli_draws_a_process(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from casepilot.cli import app
+
+    out = tmp_path / "payment.svg"
+    result = CliRunner().invoke(app, ["bpmn", "diagram", str(PAYMENT), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert set(_groups(out.read_text())) >= {"pay", "backoff", "person"}
+    bare = tmp_path / "bare.bpmn"
+    bare.write_text(process('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>'
+                            '<bpmn:endEvent id="e"/>'))
+    result = CliRunner().invoke(app, ["bpmn", "diagram", str(bare)])
+    assert result.exit_code == 1 and "no diagram" in result.output
