@@ -183,3 +183,18 @@ def test_the_ocr_tool_without_its_extra_fails_the_call_with_that_line(core: tupl
     result = _run(core, "python", "-c", script)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "the ocr tool needs the ocr extra: pip install 'casepilot[ocr]'"
+
+
+def test_the_service_runs_from_the_core_install(core: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """The app and every router import without an extra (the worker queue only in queue mode)."""
+    script = (
+        "from fastapi.testclient import TestClient\n"
+        "from casepilot.api import ApiSettings, app_from_settings\n"
+        f"app = app_from_settings(ApiSettings(database_url='sqlite:///{tmp_path}/served.db'))\n"
+        "with TestClient(app) as client:\n"
+        "    print(client.get('/definitions').status_code, client.get('/metrics').status_code)\n"
+        "import sys\n"
+        "print(sorted(m for m in ('chromadb', 'psycopg', 'pgqueuer', 'rapidocr_onnxruntime') if m in sys.modules))\n")
+    result = _run(core, "python", "-c", script)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split("\n")[:2] == ["200 200", "[]"]
