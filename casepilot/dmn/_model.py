@@ -238,6 +238,9 @@ class ItemDefinitionDef:
     function_output: str | None
     is_function: bool
     line: int | None
+    type_constraint: str | None = None
+    """DMN 1.5 ``typeConstraint``: restricts the base type, i.e. each item of a collection,
+    while ``allowed_values`` then restricts the collection as a whole."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,9 +353,8 @@ class _Reader:
         name = el.get("name") or ""
         if not name:
             self.problem("itemDefinition without a name", el, _local(el))
-        allowed = self.text_of(self.child(el, "allowedValues")) or self.text_of(
-            self.child(el, "typeConstraint")
-        )
+        allowed = self.text_of(self.child(el, "allowedValues"))
+        constraint = self.text_of(self.child(el, "typeConstraint"))
         fi = self.child(el, "functionItem")
         return ItemDefinitionDef(
             name=name,
@@ -366,6 +365,7 @@ class _Reader:
             function_output=self.type_ref(fi, "outputTypeRef") if fi is not None else None,
             is_function=fi is not None,
             line=_line(el),
+            type_constraint=constraint,
         )
 
     def hrefs(self, el: etree._Element, req: str, target: str) -> tuple[str, ...]:

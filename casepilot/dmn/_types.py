@@ -308,14 +308,44 @@ class TypeRegistry:
         else:
             ref = self.resolve(item.type_ref) if item.type_ref else ANY
             base = FeelType(name, ref.kind, ref.base, ref.element, ref.components, ref.allowed)
-        if item.allowed_values is not None and item.allowed_values.strip():
-            try:
-                matcher = self._compile_allowed(item.allowed_values)
-            except Exception as exc:
-                self.problems.append(f"allowed values of {name!r} do not compile: {exc}")
-                matcher = None
-            if matcher is not None:
-                base = FeelType(name, base.kind, base.base, base.element, base.components, matcher)
-        if item.is_collection:
-            return FeelType(name, "list", element=base)
-        return base
+        # DMN 1.5: typeConstraint restricts the base type (each item of a collection) and
+        # allowedValues the whole; without a typeConstraint, allowedValues of a collection
+        # restrict its items, as DMN 1.1–1.4 read them
+        constraint, allowed = item.type_constraint, item.allowed_values
+        if item.is_collection and not _present(constraint):
+            constraint, allowed = allowed, None
+        if not item.is_collection:
+            base = self._restricted(base, name, constraint)
+            return self._restricted(base, name, allowed)
+        element = self._restricted(base, name, constraint)
+        return self._restricted(FeelType(name, "list", element=element), name, allowed)
+
+    def _restricted(self, t: FeelType, name: str, tests: str | None) -> FeelType:
+        """``t`` limited to the values the unary tests ``tests`` accept (problems recorded)."""
+        if not _present(tests):
+            return t
+        try:
+            matcher = self._compile_allowed(tests or "")
+        except Exception as exc:
+            self.problems.append(f"allowed values of {name!r} do not compile: {exc}")
+            return t
+        if t.allowed is not None:
+            first, second = t.allowed, matcher
+            matcher = _Both(first, second)
+        return FeelType(name, t.kind, t.base, t.element, t.components, matcher)
+
+
+def _present(text: str | None) -> bool:
+    return text is not None and bool(text.strip())
+
+
+class _Both:
+    """Two allowed-values matchers that must both accept (typeConstraint and allowedValues)."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+
+    def matches(self, value: Any) -> bool:
+        return bool(self.first.matches(value)) and bool(self.second.matches(value))

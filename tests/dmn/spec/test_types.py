@@ -187,3 +187,37 @@ def test_inputs_and_bkm_parameters_are_checked_against_item_definitions() -> Non
 def test_instance_of_item_definitions(text: str, expected: bool) -> None:
     result = _model(decision("D", literal(text))).evaluate("D")
     assert result.value is expected
+
+
+CONSTRAINED = (
+    '<itemDefinition name="tScores" isCollection="true"><typeRef>number</typeRef>'
+    "<typeConstraint><text>[0..10]</text></typeConstraint>"
+    "<allowedValues><text>count(?) &lt;= 2</text></allowedValues></itemDefinition>"
+    '<itemDefinition name="tLegacy" isCollection="true"><typeRef>number</typeRef>'
+    "<allowedValues><text>[0..10]</text></allowedValues></itemDefinition>"
+    '<itemDefinition name="tSmall"><typeRef>number</typeRef>'
+    "<typeConstraint><text>&gt;= 0</text></typeConstraint><allowedValues><text>&lt; 5</text></allowedValues>"
+    "</itemDefinition>"
+)
+
+
+@pytest.mark.parametrize(
+    ("type_ref", "text", "ok"),
+    [
+        ("tScores", "[1, 10]", True),
+        ("tScores", "[1, 11]", False),  # typeConstraint: each item
+        ("tScores", "[1, 2, 3]", False),  # allowedValues: the collection
+        ("tLegacy", "[1, 10, 3]", True),  # DMN 1.4 reading: allowedValues of each item
+        ("tLegacy", "[11]", False),
+        ("tSmall", "4", True),
+        ("tSmall", "-1", False),
+        ("tSmall", "5", False),
+    ],
+)
+def test_type_constraint_and_allowed_values(type_ref: str, text: str, ok: bool) -> None:
+    model = DecisionModel.from_xml(
+        definitions(CONSTRAINED + decision("D", literal(text), type_ref=type_ref)).encode()
+    )
+    result = model.evaluate("D")
+    assert (result.value is not None) is ok
+    assert result.ok is ok
