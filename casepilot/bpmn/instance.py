@@ -17,6 +17,7 @@ frozen definition it was started from), so a host persists it at every wait stat
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from casepilot.errors import (
@@ -42,7 +44,7 @@ from casepilot.errors import (
 )
 
 from ._compensation import drive as drive_compensation
-from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, CpServiceTask, CpUserTask, apply_outputs
+from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, TIMER_CLASSES, CpServiceTask, CpUserTask, apply_outputs
 from ._values import to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
 from .diagram import DiagramView
@@ -104,8 +106,6 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
 
 
 def _is_date(text: str) -> bool:
-    import datetime as dt
-
     try:
         dt.date.fromisoformat(text[:10])
     except ValueError:
@@ -146,6 +146,7 @@ def _decider(definitions: ProcessDefinitions) -> Any:
 
 
 _LOCAL = threading.local()
+TIMER_TYPES = tuple(TIMER_CLASSES.values())
 
 
 def _serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
@@ -284,6 +285,24 @@ class ProcessInstance:
         return [t for t in self._tasks(mask)
                 if not isinstance(t.task_spec, BoundaryEvent)  # armed, not holding a token
                 and getattr(t.task_spec, "bpmn_id", None)]
+
+    def next_timer(self) -> dt.datetime | None:
+        """When the earliest armed timer is due (on the engine's clock), or None: a worker schedules
+        its timer job for then and calls :meth:`advance`."""
+        due: list[dt.datetime] = []
+        for task in self._tasks(TaskState.WAITING | TaskState.READY | TaskState.STARTED):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if definition is None or not any(isinstance(d, TIMER_TYPES) for d in _definitions(definition)):
+                continue
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict) and value.get("next"):
+                due.append(dt.datetime.fromisoformat(str(value["next"])))
+            elif isinstance(value, str):
+                try:
+                    due.append(TimerEventDefinition.get_datetime(value))
+                except (ValueError, TypeError):
+                    continue
+        return min(due) if due else None
 
     def advance(self) -> None:
         """Re-check timers against the engine's clock (call after moving the clock)."""

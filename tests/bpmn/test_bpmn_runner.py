@@ -67,6 +67,7 @@ def test_payment_fails_then_retries_after_the_backoff_then_goes_to_the_payments_
     bank, sink = Bank(pay_outcomes=["bank_unavailable", "declined"]), ListSink()
     runner = start(bank, sink, clock=clock)
     assert runner.status == "waiting" and runner.instance.active_elements() == ["backoff"]
+    assert runner.instance.next_timer() == clock.now + dt.timedelta(minutes=1)  # when a worker comes back
     failed = next(e for e in sink.events if e.kind == "tool_call_failed")
     assert failed.element == "pay" and failed.payload["error"]["code"] == "bank_unavailable"
     assert failed.payload["error"]["effect_unknown"] is False  # the tool said what happened: a BPMN error
@@ -106,6 +107,7 @@ def test_a_large_payment_waits_for_a_claims_manager() -> None:
     assert runner.instance.data["approval"] == "manager"
     [item] = runner.instance.user_tasks()
     assert (item.element_id, item.role) == ("approve", "claims manager")
+    assert runner.instance.next_timer() is None
     assert "pay_claim" not in [c[0] for c in bank.calls]
     assert runner.complete_user_task(item.task_id, {"approved": False}, actor="person:max") == "completed"
     assert "refused" in runner.instance.completed_elements() and "pay_claim" not in [c[0] for c in bank.calls]

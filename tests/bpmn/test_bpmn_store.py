@@ -89,6 +89,7 @@ def test_a_user_task_cancelled_by_a_timer_is_closed_in_the_inbox(store: Store) -
                                 govern=allow, clock=clock)
     [task] = store.tasks(case_id=runner.instance_id)
     assert (task.plan_item, task.role) == ("review", "claims handler")
+    assert runner.instance.next_timer() == clock.now + dt.timedelta(hours=1)  # the armed boundary timer
     clock.advance(dt.timedelta(hours=1))
     assert runner.advance() == "completed"
     assert store.task(task.id).status == "cancelled" and store.tasks(case_id=runner.instance_id) == []
