@@ -84,6 +84,7 @@ def _closure(requirements: list[Requirement]) -> dict[str, md.Distribution]:
             continue
         key = canonicalize_name(req.name)
         dist = found.setdefault(key, md.distribution(req.name))
+        assert req.specifier.contains(dist.version, prereleases=True), f"{req} but {dist.version} is installed"
         for wanted in ("", *sorted(req.extras)):
             if (key, wanted) not in expanded:
                 expanded.add((key, wanted))
