@@ -3,7 +3,8 @@
 A FEEL ``function(a, b) external {java: {class: "java.lang.Math", method signature:
 "max(double, double)"}}`` (or a boxed function of kind ``Java`` whose body is that context)
 names a static Java method. There is no JVM here: the static methods of ``java.lang.Math``,
-``java.lang.String``, ``java.lang.Integer``, ``java.lang.Long`` and ``java.lang.Double`` that
+``java.lang.String``, ``java.lang.Integer``, ``java.lang.Long`` and ``java.lang.Double`` (and the
+parse/valueOf methods of ``Float``, ``Short`` and ``Byte``) that
 JVM engines are commonly asked for are mapped to Python equivalents with Java's semantics
 (double arithmetic, integer truncation, ``Double.toString`` shapes turned into FEEL numbers).
 Any other class or method, and every PMML external, is refused with a message naming it —
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -89,6 +91,11 @@ def _double_parse(text: str) -> float:
         return float(text.strip().rstrip("dDfF"))
     except ValueError:
         raise JavaMappingError(f"NumberFormatException: for input string {text!r}") from None
+
+
+def _float32(x: float) -> float:
+    """A Java ``float`` (single precision), handed on as the double it widens to."""
+    return float(struct.unpack("f", struct.pack("f", x))[0])
 
 
 def _format(template: str, *args: Any) -> str:
@@ -224,6 +231,13 @@ _add("java.lang.Double", "compare", (_D, _D), lambda a, b: (a > b) - (a < b))
 _add("java.lang.Double", "isNaN", (_D,), math.isnan)
 _add("java.lang.Double", "isInfinite", (_D,), math.isinf)
 _add("java.lang.Double", "isFinite", (_D,), math.isfinite)
+_add("java.lang.Float", "valueOf", (_S,), lambda t: _float32(_double_parse(t)))
+_add("java.lang.Float", "parseFloat", (_S,), lambda t: _float32(_double_parse(t)))
+_add("java.lang.Float", "valueOf", ("float",), _float32)
+_add("java.lang.Short", "valueOf", (_S,), lambda t: _int_parse(t, 10, 16))
+_add("java.lang.Short", "parseShort", (_S,), lambda t: _int_parse(t, 10, 16))
+_add("java.lang.Byte", "valueOf", (_S,), lambda t: _int_parse(t, 10, 8))
+_add("java.lang.Byte", "parseByte", (_S,), lambda t: _int_parse(t, 10, 8))
 for _prim in (_D, _I, _L, "boolean", "char", "java.lang.Object", _S):
     _add("java.lang.String", "valueOf", (_prim,), _java_string)
 _add("java.lang.String", "format", (_S, "java.lang.Object..."), _format)
@@ -354,7 +368,7 @@ def external_function(names: tuple[str, ...], body: Any) -> ExternalFunction:
     if impl is None:
         raise JavaMappingError(
             f"Java method {label} is not available: only static methods of java.lang.Math, String, "
-            "Integer, Long and Double are mapped"
+            "Integer, Long, Double, Float, Short and Byte are mapped"
         )
     fixed = len(kinds) - 1 if kinds and kinds[-1] == "java.lang.Object..." else len(kinds)
     if len(names) < fixed or (fixed == len(kinds) and len(names) != fixed):

@@ -381,7 +381,7 @@ def test_unmapped_external_functions_are_null_with_a_reason() -> None:
     assert value is None
     assert messages == [
         "Java method java.lang.Math.max(int) is not available: only static methods of java.lang.Math, "
-        "String, Integer, Long and Double are mapped"
+        "String, Integer, Long, Double, Float, Short and Byte are mapped"
     ]
 
 

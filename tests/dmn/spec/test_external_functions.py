@@ -44,6 +44,10 @@ def java(params: str, cls: str, signature: str, call: str) -> tuple[object, list
         ("s", "java.lang.Double", "parseDouble(java.lang.String)", 'f("1e3")', "1000"),
         ("a", "java.lang.Double", "toString(double)", "f(1)", '"1.0"'),
         ("a", "java.lang.String", "valueOf(int)", "f(12)", '"12"'),
+        ("s", "java.lang.Float", "valueOf(java.lang.String)", 'f("1.5")', "1.5"),
+        ("s", "java.lang.Float", "parseFloat(java.lang.String)", 'f("0.1")', "0.10000000149011612"),
+        ("s", "java.lang.Short", "parseShort(java.lang.String)", 'f("-7")', "-7"),
+        ("s", "java.lang.Byte", "valueOf(java.lang.String)", 'f("127")', "127"),
         ("a", "java.lang.String", "valueOf(double)", "f(1.5)", '"1.5"'),
         (
             "t, a",
@@ -77,6 +81,7 @@ def test_mapped_java_methods(params: str, cls: str, signature: str, call: str, e
         ("a", "java.lang.Math", "max double", "f(1)", "not a Java method signature"),
         ("s", "java.lang.Integer", "parseInt(java.lang.String)", 'f("x1")', "NumberFormatException"),
         ("s", "java.lang.Integer", "parseInt(java.lang.String)", 'f("3000000000")', "out of range"),
+        ("s", "java.lang.Byte", "parseByte(java.lang.String)", 'f("128")', "out of range"),
         ("a, b", "java.lang.Math", "addExact(int, int)", "f(2147483647, 1)", "overflow"),
         ("a", "java.lang.Math", "sqrt(double)", 'f("x")', "cannot be passed as Java double"),
         ("a, b", "java.lang.Math", "max(double, double)", "f(1, 2, 3)", "takes 2 arguments"),
