@@ -1,5 +1,6 @@
 """The output rail on chat answers: a ``message`` verdict of the bundle's guardrails (issue 17).
 
+* A model answer claiming to have acted is refused (the chat only proposes).
 * A model answer promising payment before the claim is approved is refused; the person sees
   the reason and the rule, the history keeps the blocked answer (pseudonymised) with the rule.
 * An answer holding clear personal data is refused by the rail's PII rule — and even without
@@ -46,12 +47,16 @@ MESSAGE_RAIL = """<?xml version="1.0" encoding="UTF-8"?>
       <input id="in_decided" label="The claim was approved">
         <inputExpression id="ie_decided" typeRef="boolean"><text>case != null and get value(case, "review") != null</text></inputExpression>
       </input>
+      <input id="in_acted" label="Says an action was taken">
+        <inputExpression id="ie_acted" typeRef="boolean"><text>matches(arguments.text, "(^|[^a-z])(approving|paying out|i will do that|i have (approved|paid|sent))", "i")</text></inputExpression>
+      </input>
       <output id="out_verdict" name="verdict" typeRef="string">
         <outputValues><text>"allow","require_human","block"</text></outputValues>
       </output>
       <output id="out_reason" name="reason" typeRef="string"/>
       <rule id="no_clear_personal_data">
         <inputEntry><text>&gt; 0</text></inputEntry>
+        <inputEntry><text>-</text></inputEntry>
         <inputEntry><text>-</text></inputEntry>
         <inputEntry><text>-</text></inputEntry>
         <outputEntry><text>"block"</text></outputEntry>
@@ -61,10 +66,20 @@ MESSAGE_RAIL = """<?xml version="1.0" encoding="UTF-8"?>
         <inputEntry><text>-</text></inputEntry>
         <inputEntry><text>true</text></inputEntry>
         <inputEntry><text>false</text></inputEntry>
+        <inputEntry><text>-</text></inputEntry>
         <outputEntry><text>"block"</text></outputEntry>
         <outputEntry><text>"no promise of payment before the claim is approved"</text></outputEntry>
       </rule>
+      <rule id="no_claim_of_action">
+        <inputEntry><text>-</text></inputEntry>
+        <inputEntry><text>-</text></inputEntry>
+        <inputEntry><text>-</text></inputEntry>
+        <inputEntry><text>true</text></inputEntry>
+        <outputEntry><text>"block"</text></outputEntry>
+        <outputEntry><text>"the chat does not act: only a proposal the person confirms does"</text></outputEntry>
+      </rule>
       <rule id="message_ok">
+        <inputEntry><text>-</text></inputEntry>
         <inputEntry><text>-</text></inputEntry>
         <inputEntry><text>-</text></inputEntry>
         <inputEntry><text>-</text></inputEntry>
@@ -78,7 +93,7 @@ MESSAGE_RAIL = """<?xml version="1.0" encoding="UTF-8"?>
   <inputData id="case" name="case"><variable name="case"/></inputData>
 </definitions>
 """
-"""The example rail: no clear personal data, no promise of payment before approval."""
+"""The example rail: no clear personal data, no promise of payment before approval, no claim that the chat acted."""
 
 
 def bundle(tmp_path: Path, rail: str | None) -> dict[str, str]:
@@ -141,6 +156,10 @@ def test_a_payment_promise_before_approval_is_refused_with_the_rule(
     assert verdict.payload["blocked_answer"] == "Don't worry, you will be paid EUR 800 tomorrow."
     recorded = [e.payload for e in orch.store.history(case_id) if e.kind == "chat_message"][-1]
     assert recorded["refused"] is True and recorded["text"] == refused["reply"]
+
+    model.replies.insert(0, answer("Approving the payment now."))
+    acted = ask(client, case_id, "Pay it now")
+    assert acted["refused"] and acted["rule_ids"] == ["no_claim_of_action"]
 
     allowed = ask(client, case_id, "What happens next?")
     assert not allowed["refused"] and allowed["reply"] == "A senior analyst still has to approve or reject the claim."
