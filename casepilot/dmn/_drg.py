@@ -23,7 +23,7 @@ from casepilot.dmn._feelbridge import Eval
 from casepilot.dmn._model import DefinitionsDef
 from casepilot.dmn._results import EvalContext
 from casepilot.dmn._types import FeelType, TypeRegistry, coerce
-from casepilot.dmn.feel.types import use_type_resolver
+from casepilot.dmn.feel.types import TYPE_RESOLVER
 
 __all__ = ["CBKM", "CDecision", "CInput", "CService", "CompiledModel", "Req", "Run", "View"]
 
@@ -152,7 +152,14 @@ class Run:
         if d.requires_decisions:
             self._required_first(view, d)
         # Required decisions are memoised now, so building the scope does not recurse deeply.
-        with use_type_resolver(view.model.types.check_for):  # `x instance of tItem` (§10.3.2.9)
+        types = view.model.types
+        if types.has_items:  # `x instance of tItem` (§10.3.2.9) judges the model's item definitions
+            token = TYPE_RESOLVER.set(types.check_for)
+            try:
+                value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
+            finally:
+                TYPE_RESOLVER.reset(token)
+        else:
             value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
         check = d.type.check
         if check is not None and value is not None and not check(value):

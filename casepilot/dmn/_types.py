@@ -253,6 +253,11 @@ class TypeRegistry:
         self._cache[key] = t
         return t
 
+    @property
+    def has_items(self) -> bool:
+        """Whether the model defines or imports item definitions (names ``instance of`` may use)."""
+        return bool(self._defs) or any(reg.has_items for reg in self._imports.values())
+
     def check_for(self, name: str) -> Callable[[Any], bool] | None:
         """For ``instance of``: the conformance check of item definition ``name`` (``prefix.name``
         for an imported one), or None when the model defines no such type."""

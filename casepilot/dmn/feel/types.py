@@ -21,6 +21,7 @@ from .values import Range
 
 __all__ = [
     "BUILTIN_TYPE_NAMES",
+    "TYPE_RESOLVER",
     "conforms",
     "convert_to",
     "date_to_date_and_time",
@@ -74,18 +75,20 @@ def type_from_name(name: str) -> ast.NamedType:
 TypeResolver = Callable[[str], Callable[[Any], bool] | None]
 """Maps a type name that is not FEEL's own (an item definition) to a check of non-null values."""
 
-_RESOLVER: ContextVar[TypeResolver | None] = ContextVar("casepilot_feel_type_resolver", default=None)
+TYPE_RESOLVER: ContextVar[TypeResolver | None] = ContextVar("casepilot_feel_type_resolver", default=None)
+"""The resolver ``instance of`` consults; set it with :func:`use_type_resolver` (or, on hot
+paths, ``TYPE_RESOLVER.set``/``reset`` directly)."""
 
 
 @contextlib.contextmanager
 def use_type_resolver(resolver: TypeResolver) -> Iterator[None]:
     """Let ``instance of`` judge item-definition names while the block runs (the DMN engine
     sets the resolver of the model whose expressions it evaluates)."""
-    token = _RESOLVER.set(resolver)
+    token = TYPE_RESOLVER.set(resolver)
     try:
         yield
     finally:
-        _RESOLVER.reset(token)
+        TYPE_RESOLVER.reset(token)
 
 
 def instance_of(value: Any, type_ref: ast.TypeRef) -> bool:
@@ -99,7 +102,7 @@ def instance_of(value: Any, type_ref: ast.TypeRef) -> bool:
         if name == "Any":
             return True
         if name not in BUILTIN_TYPE_NAMES:
-            resolver = _RESOLVER.get()
+            resolver = TYPE_RESOLVER.get()
             check = resolver(name) if resolver is not None else None
             if check is not None:
                 return check(value)
