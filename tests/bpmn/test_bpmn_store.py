@@ -164,3 +164,36 @@ def test_killed_during_an_idempotent_confirmation_it_runs_again(tmp_path: Path) 
     problem = next(e for e in store.history(case_id) if e.kind == "error")
     assert "the idempotent call will run again" in problem.payload["problem"]
     assert store.verify(case_id).ok
+
+
+TIMED_PAYMENT = process("""
+<bpmn:startEvent id="s"/>
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="pay"/>
+<bpmn:serviceTask id="pay" cp:tool="pay_claim">
+  <bpmn:extensionElements>
+    <cp:input name="payee">payee</cp:input><cp:input name="iban">iban</cp:input>
+    <cp:input name="amount">amount</cp:input><cp:input name="reference">claim_id</cp:input>
+  </bpmn:extensionElements>
+</bpmn:serviceTask>
+<bpmn:boundaryEvent id="unanswered" attachedToRef="pay">
+  <bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+</bpmn:boundaryEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="pay" targetRef="e"/>
+<bpmn:sequenceFlow id="f2" sourceRef="unanswered" targetRef="dropped"/>
+<bpmn:endEvent id="e"/>
+<bpmn:endEvent id="dropped"/>""", pid="timed_payment")
+
+
+def test_a_checkpoint_whose_call_a_timer_cancelled_is_closed(store: Store) -> None:
+    store.deploy("timed_payment", DefinitionBundle(files={"p.bpmn": TIMED_PAYMENT}))
+    clock = ManualClock()
+    bank = Bank()
+    runner = start_process_case(store, "timed_payment", load_processes(TIMED_PAYMENT), tools=bank.registry(),
+                                govern=lambda r: Verdict("require_human", "check", "d", ("t",), (), role="payments desk"),
+                                data=CLAIM, clock=clock)
+    [checkpoint] = store.tasks(case_id=runner.instance_id)
+    assert (checkpoint.kind, checkpoint.role) == ("checkpoint", "payments desk")
+    clock.advance(dt.timedelta(days=1))
+    assert runner.advance() == "completed" and "dropped" in runner.instance.completed_elements()
+    assert store.task(checkpoint.id).status == "cancelled" and bank.calls == [] and runner.calls == {}
+    assert store.verify(runner.instance_id).ok
