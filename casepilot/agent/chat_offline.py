@@ -61,7 +61,7 @@ def _status(orch: Orchestrator, grounding: Grounding) -> OfflineAnswer:
     verdicts = [h for h in payload["history"] if h["kind"] == "verdict"]
     if verdicts:
         last = verdicts[-1]
-        lines.append(f"Last verdict: {last['what']} [{last['cite']}].")
+        lines.append(f"Last verdict: {_plain(last['what'])} (history {last['cite']}).")
         cited.append(last["cite"])
     return OfflineAnswer(" ".join(lines), cited)
 
@@ -73,8 +73,13 @@ def _why(grounding: Grounding) -> OfflineAnswer:
         answer = _status_text(grounding)
         return OfflineAnswer(f"Nothing was blocked or failed in the recent history. {answer}", [])
     shown = reasons[-3:]
-    parts = [f"{h['what']} [{h['cite']}]" for h in shown]
+    parts = [f"{_plain(h['what'])} (history {h['cite']})" for h in shown]
     return OfflineAnswer("Recorded reasons: " + "; ".join(parts) + ".", [h["cite"] for h in shown])
+
+
+def _plain(what: str) -> str:
+    """An event's line without square brackets (terminals that read markup would eat them)."""
+    return re.sub(r"\s*\[rules: ([^\]]*)\]", r" (rules: \1)", str(what)).replace("[", "(").replace("]", ")")
 
 
 def _status_text(grounding: Grounding) -> str:

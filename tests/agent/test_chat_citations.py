@@ -95,4 +95,4 @@ def test_the_offline_answer_proposes_only_a_possible_action_by_its_label() -> No
     assert refused.propose is None and refused.text.startswith("I cannot do that")
     why = offline_answer(None, grounding(history=[  # type: ignore[arg-type]
         {"cite": "#7", "kind": "verdict", "actor": "agent", "what": "block: not on the allowlist"}]), "why?")
-    assert why.text == "Recorded reasons: block: not on the allowlist [#7]." and why.citations == ["#7"]
+    assert why.text == "Recorded reasons: block: not on the allowlist (history #7)." and why.citations == ["#7"]
