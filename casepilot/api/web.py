@@ -46,7 +46,8 @@ from casepilot.api.errors import ApiError, status_for
 from casepilot.api.identity import identity_of, request_person
 from casepilot.api.inbox import refusal_status
 from casepilot.api.web_case import case_context, shown
-from casepilot.api.web_cases import ListParams, cases_context
+from casepilot.api.web_cases import ListParams, cases_context, start_fields
+from casepilot.api.web_forms import fields_of, read_fields
 from casepilot.api.web_inbox import InboxParams, inbox_context
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
@@ -205,16 +206,25 @@ def _cases_context(orch: Orchestrator) -> dict[str, Any]:
     return cases_context(orch)
 
 
+async def _form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields (the typed start fields are named per definition)."""
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 @router.post("/cases", response_class=HTMLResponse)
 def start(
     request: Request,
     orch: OrchestratorDep,
     who: FormWho,
     definition_key: Annotated[str, Form(min_length=1, max_length=200)],
+    form: Annotated[dict[str, str], Depends(_form_fields)],
     variables: Annotated[str, Form(max_length=1_000_000)] = "{}",
     business_key: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Start a case from the form and run it until it waits or finishes (the starter role, see ``access``)."""
+    """Start a case from the form and run it until it waits or finishes (the starter role, see ``access``).
+
+    The definition's declared start variables come as typed fields (``web_forms``), each problem
+    shown beside its field; the JSON box carries anything undeclared."""
     try:
         person = caller(request, who.actor, who.roles)
         require_starter(request, orch, definition_key, person)
@@ -234,7 +244,14 @@ def start(
         except ApiError as exc:
             problem = exc.detail
     if problem is not None:
-        return _page(request, "cases.html", {**_cases_context(orch), "error": problem, "variables": variables}, 422)
+        return _page(request, "cases.html", {**_cases_context(orch), "error": problem, "variables": variables,
+                                             "field_values": form, "chosen": definition_key}, 422)
+    typed, field_errors = read_fields(fields_of(start_fields(orch)).get(definition_key, []), form)
+    if field_errors:
+        context = {**_cases_context(orch), "error": f"{len(field_errors)} field(s) need correcting: see below.",
+                   "variables": variables, "field_values": form, "field_errors": field_errors, "chosen": definition_key}
+        return _page(request, "cases.html", context, 422)
+    parsed.update(typed)
     try:
         case = orch.start_case(definition_key, parsed, business_key or None,
                                actor=f"person:{person.name}" if person is not None else "web")

@@ -13,10 +13,11 @@ from typing import Any, get_args
 from urllib.parse import urlencode
 
 from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api.web_forms import fields_of
 from casepilot.errors import CasepilotError
 from casepilot.store._search import CaseQuery, SortKey, case_state
 
-__all__ = ["CASE_STATES", "ListParams", "cases_context", "title_of"]
+__all__ = ["CASE_STATES", "ListParams", "cases_context", "start_fields", "title_of"]
 
 CASE_STATES = ("active", "suspended", "completed", "terminated", "failed", "closed")
 """The states a person filters by (the case plan model's CMMN states)."""
@@ -88,11 +89,11 @@ def cases_context(orch: Orchestrator, params: ListParams | None = None) -> dict[
     return {
         "rows": rows, "total": found.total, "params": params, "pages": pages, "states": CASE_STATES,
         "sorts": SORTS, "definitions": orch.store.definitions(),
-        "start_fields": _start_fields(orch),
+        "start_fields": fields_of(start_fields(orch)),
     }
 
 
-def _start_fields(orch: Orchestrator) -> dict[str, dict[str, str]]:
+def start_fields(orch: Orchestrator) -> dict[str, dict[str, str]]:
     """Definition key -> its declared start variables and their JSON types (``start.required`` in the
     manifest), for the start form's typed fields; undeclared input goes in the JSON box."""
     fields: dict[str, dict[str, str]] = {}
