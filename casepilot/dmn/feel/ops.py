@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import _extended as ext
+from ._nanos import nanos_of
 from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
 
 _UTC = _dt.UTC
 _REFERENCE_DAY = _dt.date(1970, 1, 1)
+_ONE_MICRO = _dt.timedelta(microseconds=1)
 
 
 def kind_of(value: Any) -> str:
@@ -127,6 +129,8 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
         micros = _time_micros(a, b)
         return None if micros is None else (micros[0] // 1000, micros[1] // 1000)
     if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
+        if nanos_of(a) or nanos_of(b):  # digits below the microsecond (see _nanos)
+            return a // _ONE_MICRO * 1000 + nanos_of(a), b // _ONE_MICRO * 1000 + nanos_of(b)
         return a, b
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
         return a.months, b.months

@@ -29,6 +29,10 @@ NANOSECONDS = [
     ('string(duration("PT1.123456789S"))', '"PT1.123456789S"'),
     ('string(duration("PT0.000000001S"))', '"PT0.000000001S"'),
     ('string(duration("-PT0.000000001S"))', '"-PT0.000000001S"'),
+    ('duration("PT0.000000001S") = duration("PT0S")', "false"),
+    ('duration("PT1.000000001S") < duration("PT1.000001S")', "true"),
+    ('duration("-PT0.000000001S") < duration("PT0S")', "true"),
+    # times and date-times compare to the millisecond (DMN TCK time_005, datetime_003_a)
     ('time("10:00:00.123456789") = time("10:00:00.123")', "true"),
     ('time("10:00:00.123456789") < time("10:00:00.124")', "true"),
 ]
