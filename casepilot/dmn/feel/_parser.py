@@ -267,6 +267,10 @@ class _ToAst(Transformer[Token, Any]):
     def named_type(self, c: list[Any]) -> ast.NamedType:
         return ast.NamedType(str(c[0]))
 
+    def qualified_type(self, c: list[Any]) -> ast.NamedType:
+        """``prefix.tName``: an item definition of an imported model (grammar rule 54)."""
+        return ast.NamedType(".".join(str(t) for t in _tokens(c) if t.type == "NAME"))
+
     def generic_type(self, c: list[Any]) -> ast.TypeRef:
         name = str(c[0])
         if name not in ("list", "range"):

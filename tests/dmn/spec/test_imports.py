@@ -90,3 +90,16 @@ def test_a_cycle_of_imports_is_refused() -> None:
     )
     with pytest.raises(DefinitionError, match="cycle"):
         DecisionModel.from_xml([x.encode(), y.encode()])
+
+
+def test_instance_of_names_item_definitions_through_the_import_chain() -> None:
+    checks = definitions(
+        f'<import name="Model B" namespace="urn:b" {IMPORT}/>'
+        + decision("Yes", literal('"Ann" instance of Model B.modelC.tName'))
+        + decision("No", literal('"" instance of Model B.modelC.tName')),
+        ns="urn:t",
+        name="t",
+    )
+    model = DecisionModel.from_xml([checks.encode(), B.encode(), C.encode()])
+    assert model.evaluate("Yes").value is True
+    assert model.evaluate("No").value is False
