@@ -186,12 +186,15 @@ def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
 
 
 def conforms(value: Any, type_name: str | ast.TypeRef) -> bool:
-    """Does ``value`` conform to a declared type? Null conforms to all; unknown names pass."""
+    """Does ``value`` conform to a declared type? Null conforms to all; item-definition names
+    are judged by the active resolver (see :func:`use_type_resolver`), other unknown names pass."""
     if value is None:
         return True
     type_ref = type_from_name(type_name) if isinstance(type_name, str) else type_name
     if isinstance(type_ref, ast.NamedType) and type_ref.name not in BUILTIN_TYPE_NAMES:
-        return True
+        resolver = TYPE_RESOLVER.get()
+        check = resolver(type_ref.name) if resolver is not None else None
+        return True if check is None else check(value)
     return instance_of(value, type_ref)
 
 

@@ -221,3 +221,14 @@ def test_type_constraint_and_allowed_values(type_ref: str, text: str, ok: bool) 
     result = model.evaluate("D")
     assert (result.value is not None) is ok
     assert result.ok is ok
+
+
+def test_feel_function_parameters_typed_with_item_definitions() -> None:
+    model = _model(
+        decision("Ok", literal("(function(a: tAge) a + 1)(41)")),
+        decision("Over", literal("(function(a: tAge) a + 1)(200)")),
+        decision("Wrapped", literal("(function(a: tAge) a + 1)([41])")),
+    )
+    assert model.evaluate("Ok").value == Decimal(42)
+    assert model.evaluate("Over").value is None
+    assert model.evaluate("Wrapped").value == Decimal(42)
