@@ -162,6 +162,11 @@ RANGES = [
     ("10 in (< 10)", F),
     ('@"2019-01-01" in (>= @"2018-01-01")', T),
     ("includes((< 10), 5)", T),
+    # a simple positive unary test stands as a range value (grammar rule 2)
+    ("includes(< 10, 5)", T),
+    ("before(< 10, 20)", T),
+    ("[< 5, >= 10][2].start", "10"),
+    ("{r: <= 5}.r.end included", T),
     ("before((< 10), 20)", T),
     ("after((> 10), 5)", T),
     ("[1..10].start", "1"),
