@@ -151,7 +151,8 @@ class ParameterDef:
 
 @dataclass(frozen=True, slots=True)
 class FunctionDef:
-    """A boxed function definition; only FEEL bodies are executable (``kind`` Java/PMML are not)."""
+    """A boxed function definition: FEEL bodies run, ``Java`` ones map to a standard static method
+    (``feel._java``), ``PMML`` ones are refused at evaluation with a message."""
 
     parameters: tuple[ParameterDef, ...]
     body: BoxedDef | None

@@ -194,7 +194,7 @@ class Parameter(Node):
 
 @dataclass(frozen=True, slots=True)
 class FunctionDefinition(Node):
-    """``function(a, b) body``; ``external`` bodies are refused at compile time."""
+    """``function(a, b) body``; an ``external`` body is a context naming a Java method (``_java``)."""
 
     parameters: tuple[Parameter, ...]
     body: Node
