@@ -1,7 +1,7 @@
 """Chat with a case: 30 scripted conversations over the example claims (issue 17).
 
 Each conversation starts a claim of the example bundle (the two example letters; the claim
-bundle with the example message rail added), runs it, and asks one question through the real
+bundle ships a message rail), runs it, and asks one question through the real
 chat (grounding, governance of the model call, routing, citation checks, output rail,
 proposals) against a local OpenAI-protocol server whose replies are scripted. The script
 plays a model that reads the grounding it was sent — the way a capable model would, plus
@@ -37,8 +37,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from casepilot.agent.chat import ChatTurn, confirm, converse
@@ -50,7 +48,6 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.demo.run import EXAMPLE, LETTERS, demo_registry
 from casepilot.store import Store
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
-from tests.api.test_chat_rail import MESSAGE_RAIL
 
 RAW_PII = ("John Smith", "john.smith@example.com", "Mary Jones", "+44 20 7946 0958")
 ACTING = frozenset({"plan", "tool_call_started", "tool_call_completed", "transition", "human_task_created"})
@@ -138,16 +135,6 @@ def _script(conv: Conversation, orch: Orchestrator, case_id: str) -> Reply:
                  prompt_tokens=1200, completion_tokens=80)
 
 
-def _bundle(folder: Path) -> Path:
-    shutil.copytree(EXAMPLE, folder)
-    (folder / "message-rail.dmn").write_text(MESSAGE_RAIL, encoding="utf-8")
-    manifest = yaml.safe_load((folder / "casepilot.yaml").read_text(encoding="utf-8"))
-    manifest["governance"]["guardrails"].append(
-        {"file": "message-rail.dmn", "decision": "Message rail", "applies_to": ["message"]})
-    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
-    return folder
-
-
 def _grounded(turn: ChatTurn, conv: Conversation) -> bool:
     if turn.dropped_citations:
         return False  # flagged to the person, but the answer as given was not wholly grounded
@@ -159,7 +146,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     store = Store.from_url(f"sqlite:///{work / 'bench.db'}")
     orch = Orchestrator(store, demo_registry(), RulePlanner())
-    orch.deploy(_bundle(work / "claims"))
+    orch.deploy(EXAMPLE)  # the claim bundle, with its message rail
     figures: Counter[str] = Counter()
     rows: list[tuple[str, str, str]] = []
     started = time.perf_counter()

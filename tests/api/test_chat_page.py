@@ -9,12 +9,9 @@ output rail with the reason.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 from playwright.sync_api import Page, sync_playwright
 
 from casepilot.agent.chat_model import ChatModel, use_chat_model
@@ -25,7 +22,6 @@ from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 from tests.api._browser import chromium_path, serving
-from tests.api.test_chat_rail import MESSAGE_RAIL
 
 
 def said(answer: str, citations: list[str] | None = None, propose: str | None = None) -> Reply:
@@ -33,21 +29,8 @@ def said(answer: str, citations: list[str] | None = None, propose: str | None = 
 
 
 @pytest.fixture
-def claims_with_rail(tmp_path: Path) -> Path:
-    """The claim bundle with the example message rail (no payment promised before approval)."""
-    folder = tmp_path / "claims"
-    shutil.copytree(EXAMPLE, folder)
-    (folder / "message-rail.dmn").write_text(MESSAGE_RAIL, encoding="utf-8")
-    manifest = yaml.safe_load((folder / "casepilot.yaml").read_text(encoding="utf-8"))
-    manifest["governance"]["guardrails"].append(
-        {"file": "message-rail.dmn", "decision": "Message rail", "applies_to": ["message"]})
-    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def browser_page(orch: Orchestrator, claims_with_rail: Path) -> Iterator[tuple[str, Page, ScriptedOpenAI]]:
-    orch.deploy(claims_with_rail)
+def browser_page(orch: Orchestrator) -> Iterator[tuple[str, Page, ScriptedOpenAI]]:
+    orch.deploy(EXAMPLE)  # with its message rail (message-rail.dmn)
     with scripted_openai([]) as model, serving(create_app(orch)) as url, sync_playwright() as pw:
         endpoint = EndpointSettings(base_url=model.url, max_retries=1, backoff=0.0)
         use_chat_model(orch, ChatModel(LLMClient({"default": endpoint}, sleep=lambda _s: None), "gpt-4o-mini"))

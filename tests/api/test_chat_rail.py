@@ -29,81 +29,21 @@ from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 
-MESSAGE_RAIL = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="message_rail" name="Message rail"
-             namespace="https://casepilot.dev/tests/message-rail">
-  <decision id="message_rail_decision" name="Message rail">
-    <variable name="Message rail"/>
-    <informationRequirement id="ir_pii"><requiredInput href="#pii_count"/></informationRequirement>
-    <informationRequirement id="ir_arguments"><requiredInput href="#arguments"/></informationRequirement>
-    <informationRequirement id="ir_case"><requiredInput href="#case"/></informationRequirement>
-    <decisionTable id="dt_message_rail" hitPolicy="FIRST">
-      <input id="in_pii" label="Personal data found in the message">
-        <inputExpression id="ie_pii" typeRef="number"><text>pii_count</text></inputExpression>
-      </input>
-      <input id="in_promise" label="Promises a payment">
-        <inputExpression id="ie_promise" typeRef="boolean"><text>matches(arguments.text, "(will|shall|going to) (be )?(paid|pay|refund)", "i")</text></inputExpression>
-      </input>
-      <input id="in_decided" label="The claim was approved">
-        <inputExpression id="ie_decided" typeRef="boolean"><text>case != null and get value(case, "review") != null</text></inputExpression>
-      </input>
-      <input id="in_acted" label="Says an action was taken">
-        <inputExpression id="ie_acted" typeRef="boolean"><text>matches(arguments.text, "(^|[^a-z])(approving|paying out|i will do that|i have (approved|paid|sent))", "i")</text></inputExpression>
-      </input>
-      <output id="out_verdict" name="verdict" typeRef="string">
-        <outputValues><text>"allow","require_human","block"</text></outputValues>
-      </output>
-      <output id="out_reason" name="reason" typeRef="string"/>
-      <rule id="no_clear_personal_data">
-        <inputEntry><text>&gt; 0</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <outputEntry><text>"block"</text></outputEntry>
-        <outputEntry><text>"the answer holds clear personal data"</text></outputEntry>
-      </rule>
-      <rule id="no_payment_promise_before_approval">
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>true</text></inputEntry>
-        <inputEntry><text>false</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <outputEntry><text>"block"</text></outputEntry>
-        <outputEntry><text>"no promise of payment before the claim is approved"</text></outputEntry>
-      </rule>
-      <rule id="no_claim_of_action">
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>true</text></inputEntry>
-        <outputEntry><text>"block"</text></outputEntry>
-        <outputEntry><text>"the chat does not act: only a proposal the person confirms does"</text></outputEntry>
-      </rule>
-      <rule id="message_ok">
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <inputEntry><text>-</text></inputEntry>
-        <outputEntry><text>"allow"</text></outputEntry>
-        <outputEntry><text>"nothing the rail forbids"</text></outputEntry>
-      </rule>
-    </decisionTable>
-  </decision>
-  <inputData id="pii_count" name="pii_count"><variable name="pii_count" typeRef="number"/></inputData>
-  <inputData id="arguments" name="arguments"><variable name="arguments"/></inputData>
-  <inputData id="case" name="case"><variable name="case"/></inputData>
-</definitions>
-"""
-"""The example rail: no clear personal data, no promise of payment before approval, no claim that the chat acted."""
+MESSAGE_RAIL = (EXAMPLE / "message-rail.dmn").read_text(encoding="utf-8")
+"""The claim bundle's rail: no clear personal data, no promise of payment before approval, no claim that the
+chat acted."""
 
 
 def bundle(tmp_path: Path, rail: str | None) -> dict[str, str]:
     folder = tmp_path / "claims"
     shutil.copytree(EXAMPLE, folder)
     manifest = yaml.safe_load((folder / "casepilot.yaml").read_text(encoding="utf-8"))
-    if rail is not None:
+    if rail is None:  # the bundle without its message rail
+        manifest["governance"]["guardrails"] = [g for g in manifest["governance"]["guardrails"]
+                                                if g["file"] != "message-rail.dmn"]
+        (folder / "message-rail.dmn").unlink()
+    else:
         (folder / "message-rail.dmn").write_text(rail, encoding="utf-8")
-        manifest["governance"]["guardrails"].append(
-            {"file": "message-rail.dmn", "decision": "Message rail", "applies_to": ["message"]})
     (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     return {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
 
