@@ -28,7 +28,7 @@ from tests.agent.conftest import OrchFactory
 
 
 def grounding(**payload: object) -> Grounding:
-    base = {"plan": [], "waiting_for_people": [], "history": []}
+    base: dict[str, object] = {"plan": [], "waiting_for_people": [], "history": []}
     return Grounding(case_id="c1", definition="d", state="active", payload={**base, **payload},
                      options=(ActionOption("plan:docs", "plan", "Request more documents"),),
                      seqs=frozenset(range(1, 31)), documents=frozenset({"policies/motor#0"}), last_seq=30)

@@ -32,7 +32,7 @@ from casepilot.store import Store
 from casepilot.tools import ToolCallError, ToolRegistry
 from casepilot.tools.builtin import retrieve_tool
 from casepilot.tools.builtin.retrieve import RetrievalContext, retrieval_context
-from tests._openai_server import Reply
+from tests._openai_server import Reply, ScriptedOpenAI
 from tests.agent.conftest import OrchFactory
 from tests.agent.test_llm_routing_e2e import claims_with_routing, endpoints
 
@@ -44,9 +44,8 @@ def said(answer: str, citations: list[str]) -> Reply:
     return Reply(text=json.dumps({"answer": answer, "citations": citations, "propose": None}))
 
 
-def client_for(servers: dict[str, object]) -> LLMClient:
-    settings = {name: EndpointSettings(base_url=s.url, max_retries=1, backoff=0.0)  # type: ignore[attr-defined]
-                for name, s in servers.items()}
+def client_for(servers: dict[str, ScriptedOpenAI]) -> LLMClient:
+    settings = {name: EndpointSettings(base_url=s.url, max_retries=1, backoff=0.0) for name, s in servers.items()}
     return LLMClient(settings, sleep=lambda _s: None)
 
 
