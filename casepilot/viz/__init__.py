@@ -10,7 +10,10 @@ The result shows itself in a notebook (``_repr_svg_``) and embeds in a page (``.
     diagram            # in Jupyter: the picture
     diagram.svg        # the markup
 
-It reads definitions and states only: no store, no clock, no I/O.
+The diagram reads definitions and states only. Beside it, for notebooks: ``case_view`` (a case
+at a glance), ``history_table``/``verdict_table``, ``decision_table`` (a DMN table's rules),
+``decision_grid`` (a decision over two inputs, as a heat map) and, across cases from a store,
+``verdicts_by_rule``, ``approvals_by_role`` and ``spend_by_case`` — each with ``_repr_html_``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,22 @@ from ._layout import di_bounds, lay_out
 from ._model import StateView, build_nodes, links
 from ._svg import STATE_COLOURS, render
 
-__all__ = ["STATE_COLOURS", "PlanDiagram", "plan_diagram"]
+__all__ = [
+    "STATE_COLOURS",
+    "CaseView",
+    "DecisionGrid",
+    "PlanDiagram",
+    "Table",
+    "approvals_by_role",
+    "case_view",
+    "decision_grid",
+    "decision_table",
+    "history_table",
+    "plan_diagram",
+    "spend_by_case",
+    "verdict_table",
+    "verdicts_by_rule",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +76,8 @@ def plan_diagram(case: Case, items: Iterable[StateView] = (), case_state: str | 
     title = f"Plan of {case.name or case.id}" + (f" ({case_state})" if case_state else "")
     states = {n.id: n.state or ("not planned" if n.discretionary else "not started") for n in root.walk()}
     return PlanDiagram(render(root, links(case, root), title=title), placement, states)
+
+
+from .case_view import CaseView, case_view  # noqa: E402 — they use PlanDiagram above
+from .governance import approvals_by_role, spend_by_case, verdicts_by_rule  # noqa: E402
+from .tables import DecisionGrid, Table, decision_grid, decision_table, history_table, verdict_table  # noqa: E402

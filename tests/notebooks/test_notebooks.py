@@ -10,10 +10,27 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 SHOWS = {
-    "01-governed-claim-triage.ipynb": ("require_human", "completed"),
+    "01-governed-claim-triage.ipynb": ("outcomes: ['allow', 'require_human']", "waiting_for_people", "completed"),
+    "03-governance-across-cases.ipynb": ("12 cases", "('senior analyst', 'reject'): 2", "'completed': 11, 'terminated': 1"),
     "02-retrieval-for-cases.ipynb": ("policies/motor-1#0", "policies/travel-1#0", "-> aero", "nDCG@10 on 20 queries"),
 }
 """What each notebook's printed output must contain (its point, shown)."""
+FIGURES = {
+    "01-governed-claim-triage.ipynb": ("image/svg+xml", 'class="plan-diagram"', "casepilot-table"),
+    "03-governance-across-cases.ipynb": ("casepilot-table",),
+}
+"""What each notebook's rich outputs must include — saved in the file and produced again when run:
+the guardrail's heat map (SVG), the plan diagram, tables."""
+INTERNALS = ("casepilot.demo", "agent.privacy", "casepilot.store._", "casepilot.agent.context")
+"""Modules a notebook for analysts must not reach into: it shows the public API."""
+
+
+def _rich(notebook: nbformat.NotebookNode) -> str:
+    """Every rich output's MIME types and content, as one text to search."""
+    return "".join(
+        mime + str(content) for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+        for mime, content in (o.get("data") or {}).items() if mime != "text/plain"
+    )
 
 
 def test_there_are_notebooks() -> None:
@@ -23,6 +40,10 @@ def test_there_are_notebooks() -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
+    source = "".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert not [name for name in INTERNALS if name in source]
+    for figure in FIGURES.get(path.name, ()):
+        assert figure in _rich(notebook), f"the saved notebook lacks {figure}: run and save it"
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     errors = [
@@ -35,6 +56,8 @@ def test_notebook_runs(path: Path) -> None:
     )
     for expected in SHOWS[path.name]:
         assert expected in printed, expected
+    for figure in FIGURES.get(path.name, ()):
+        assert figure in _rich(notebook), figure
 
 
 def test_every_notebook_says_what_it_shows() -> None:
