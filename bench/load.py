@@ -16,7 +16,12 @@ For every run and every worker count W, on a fresh database:
   comes when the worker has finished the case) until ``--cases`` cases are done: cases/s
   and the p50/p95 of the request latency (enqueue → worked → answered);
 * **pick-up latency**: how long a run job waited in the queue once due before a worker took
-  it (the workers' ``--stats``), during the client phases.
+  it (the workers' ``--stats``), during the client phases;
+* **CPU per case** during the drain, read from ``/proc``: the worker processes', the
+  PostgreSQL backends' serving this database, and serve's (idle then). Whatever PostgreSQL
+  spends per case is CPU the workers cannot have on a machine whose cores they share: with
+  ``s`` = PostgreSQL's share of a worker's CPU, two CPU-bound workers on two cores can reach
+  at most ``2 / (1 + s)`` times one worker.
 
 Prints one table with the range (min–max) over the runs of each figure. Everything runs on
 this machine: serve, the workers, PostgreSQL and the clients share its cores.
@@ -61,6 +66,41 @@ class Figures:
     p95: dict[int, list[float]] = field(default_factory=dict)
     pickup50: list[float] = field(default_factory=list)
     pickup95: list[float] = field(default_factory=list)
+    cpu_worker: list[float] = field(default_factory=list)
+    """CPU milliseconds per drained case, summed over the worker processes."""
+    cpu_postgres: list[float] = field(default_factory=list)
+    cpu_serve: list[float] = field(default_factory=list)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def backends(db_url: str) -> list[int]:
+    """The PostgreSQL server processes connected to the bench's database (but this query's)."""
+    with psycopg.connect("postgresql://" + db_url.split("://", 1)[1]) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()").fetchall()
+    return [int(r[0]) for r in rows]
 
 
 @contextmanager
@@ -135,9 +175,19 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
                                     stdout=worker_log.open("ab"), stderr=subprocess.STDOUT)
             wait_for(lambda: worker_log.read_text(errors="replace").count("casepilot worker ready") >= workers,
                      f"{workers} workers ready", 300)
+            workers_pids = [pool.pid, *children(pool.pid)]
+            before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid]}
             started = time.monotonic()
             wait_for(lambda: pending(db) == 0, "the queue drained", 900)
             figures.drain.append(drain / (time.monotonic() - started))
+            pg_pids = set(backends(db)) | (set(before) - {*workers_pids, serve.pid})
+
+            def spent(pids: object) -> float:
+                return sum(cpu_seconds(p) - before.get(p, 0.0) for p in pids) / drain * 1000  # type: ignore[attr-defined]
+
+            figures.cpu_worker.append(spent(workers_pids))
+            figures.cpu_postgres.append(spent(pg_pids))
+            figures.cpu_serve.append(spent([serve.pid]))
             skip = len(stats.read_text().splitlines()) if stats.exists() else 0
             n = drain
             for count in clients:
@@ -219,6 +269,11 @@ def main() -> None:
                  for c in client_counts]
         print(f"{workers:>7} | {span(fig.drain):>13} | " + " | ".join(cells)
               + f" | {span(fig.pickup50, 0)}/{span(fig.pickup95, 0)}")
+    print(f"\n{'workers':>7} | CPU ms per drained case: workers | PostgreSQL | serve | PostgreSQL ÷ workers")
+    for workers, fig in results.items():
+        shares = [p / w for p, w in zip(fig.cpu_postgres, fig.cpu_worker, strict=False) if w]
+        print(f"{workers:>7} | {span(fig.cpu_worker):>32} | {span(fig.cpu_postgres):>10} | {span(fig.cpu_serve):>5} "
+              f"| {span(shares, 2)}")
     if 1 in results and 2 in results and results[1].drain and results[2].drain:
         ratios = [b / a for a, b in zip(results[1].drain, results[2].drain, strict=False)]
         print(f"\n2 workers / 1 worker (drain, paired by run): {span(ratios, 2)}× "

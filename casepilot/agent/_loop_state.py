@@ -21,6 +21,8 @@ class LoopState(TypedDict, total=False):
     """An action a person approved (parked action), executed without asking the planner."""
     verdict: dict[str, Any] | None
     call_id: str | None
+    deferred: dict[str, Any] | None
+    """What ``govern`` decided, for ``record`` to write with the outcome (``nodes._recorded_with_outcome``)."""
     outcome: dict[str, Any] | None
     blocked: list[str]
     """Options blocked by governance during this run: not offered again in it."""

@@ -86,6 +86,9 @@ class LoadedCase:
     delta_base: bool = False
     """The engine's changes (``CaseInstance.changes``) are relative to the stored state, so a
     step can record just them; False for an engine started or replaced since the last write."""
+    current_under: str | None = None
+    """The case lease (its owner name) under which this copy was read fresh, checked against the
+    store's version or written: while that lease is held, no one else changes the case."""
 
     @property
     def id(self) -> str:
@@ -108,6 +111,9 @@ class AgentRuntime:
     (``casepilot.worker.JobScheduler``); None in the single in-process mode."""
     cache_limits: CacheLimits = field(default_factory=CacheLimits.from_env)
     """How many loaded cases (and about how many bytes) the process keeps for reuse."""
+    lease_of: Callable[[str], str | None] = field(default=lambda _case_id: None)
+    """The lease this thread holds on a case (``CaseLeases.mine``), or None: a copy known to be
+    current under the lease held now needs no version check (one query less per read)."""
     _bundles: dict[tuple[str, int], CaseBundle] = field(default_factory=dict)
     _bundle_lock: threading.Lock = field(default_factory=threading.Lock)
     _cases: CaseCache[LoadedCase] = field(init=False)
@@ -136,25 +142,35 @@ class AgentRuntime:
         """Read the case; ``with_engine=False`` skips rebuilding the CMMN engine (read-only uses).
 
         The copy this thread read or wrote last is reused while the store's version still
-        matches (one cheap query instead of parsing the state and rebuilding the engine);
+        matches (one cheap query instead of parsing the state and rebuilding the engine) — or
+        without even that query while this thread holds the case's lease and the copy was
+        current under it (read, checked or written since the lease was taken: every path that
+        works a case holds its lease, so nobody else wrote it; should the lease be lost, the
+        next write's version check still refuses the stale copy);
         ``check_version=False`` skips even that, for nodes that write the case in a step
         right after — the step's version check turns a stale copy into
         ``ConcurrencyConflict``, and the loop retries the node on a fresh read. A cached copy
         is lent to one thread at a time (``CaseCache``), so no two threads share a mutable case.
         """
         cached = self._cases.get(case_id)
-        if cached is not None and cached.engine is not None and (
-            not check_version or self.store.case_version(case_id) == cached.record.version
-        ):
-            cached.fresh = False
-            return cached
+        lease = self.lease_of(case_id)
+        if cached is not None and cached.engine is not None:
+            if lease is not None and cached.current_under == lease:
+                cached.fresh = False  # current under the lease this thread holds: nobody else wrote it
+                return cached
+            if not check_version or self.store.case_version(case_id) == cached.record.version:
+                cached.fresh = False
+                if check_version:
+                    cached.current_under = lease
+                return cached
         if cached is not None:
             self._cases.discard(case_id)
         record = self.store.load_case(case_id)  # checked against the chain: StateTampered if edited
         bundle = self.bundle(record.definition_key, record.definition_version)
         engine_json, facts = split_state(dict(record.state))
         engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None and with_engine else None
-        loaded = LoadedCase(record, bundle, engine, facts, size=_approx_bytes(record), delta_base=engine is not None)
+        loaded = LoadedCase(record, bundle, engine, facts, size=_approx_bytes(record), delta_base=engine is not None,
+                            current_under=lease)
         if engine is not None:
             self._cases.put(case_id, loaded)
         return loaded
@@ -204,6 +220,9 @@ class AgentRuntime:
                 "last_seq": last.seq if last else loaded.record.last_seq,
                 "head_hash": last.hash if last else loaded.record.head_hash,
                 "updated_at": result.updated_at or loaded.record.updated_at})
+            # Written with the store's version check: current now, and under this thread's lease
+            # (if it holds one) until the lease is given back.
+            loaded.current_under = self.lease_of(case_id)
             self._cases.put(case_id, loaded)
 
     def _stage_jobs(self, step: Step, loaded: LoadedCase) -> None:

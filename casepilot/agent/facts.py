@@ -179,7 +179,10 @@ class AgentFacts:
 
     def count(self, action: ProposedAction) -> None:
         """Record that ``action`` is being done (called in the step that lets it happen)."""
-        plan_key, call_key = loop_keys(action)
+        self.count_keys(*loop_keys(action))
+
+    def count_keys(self, plan_key: str | None, call_key: str | None) -> None:
+        """``count`` by the action's loop keys (``loop_keys``), for a step recorded after the action ran."""
         if plan_key:
             self.planned[plan_key] = self.planned.get(plan_key, 0) + 1
         if call_key:

@@ -55,6 +55,11 @@ class CaseLeases:
             held = self._local.held = {}
         return held
 
+    def mine(self, case_id: str) -> str | None:
+        """The owner name of this thread's lease on ``case_id`` (new for every hold), or None."""
+        held = self._held().get(case_id)
+        return held.owner if held is not None else None
+
     @contextmanager
     def hold(self, case_id: str) -> Iterator[str]:
         """Hold the lease on ``case_id`` for the block; yields the owner name recorded in the store."""

@@ -41,7 +41,7 @@ from casepilot.agent._task_kinds import (
     start_child,
 )
 from casepilot.agent.context import LoadedCase
-from casepilot.agent.facts import ParkedAction, StartedCall
+from casepilot.agent.facts import ParkedAction, StartedCall, loop_keys
 from casepilot.agent.model_routing import CallRefused, has_choice, model_call
 from casepilot.agent.planning import LLMUsage, Observation, PlannerError
 from casepilot.agent.privacy import jsonable
@@ -92,6 +92,28 @@ def _actor(person: Mapping[str, Any] | None) -> str:
 def _answer(finding: Finding) -> dict[str, Any]:
     """What identifies a finding a person answers: the policy, its rules and the role asked."""
     return {"policy": finding.policy, "rule_ids": list(finding.rule_ids), "role": finding.role}
+
+
+def _recorded_with_outcome(option: Mapping[str, Any], started: tuple[StartedCall, dict[str, Any]] | None) -> bool:
+    """Whether an allowed action's plan and verdict may be written in ``record``'s step, with its outcome.
+
+    Only a non-idempotent call must be recorded as started before it runs: after a crash,
+    that record is what hands it to a person instead of running it again. A read-only or
+    idempotent call — or a transition of the case's own plan — is simply done again when a
+    crash loses its step, so one transaction per step suffices. Starting a child case
+    writes another case; its parent's decision is written first, as before.
+    """
+    if option["kind"] == "start_child":
+        return False
+    return started is None or started[0].side_effect in ("read_only", "idempotent")
+
+
+def _deferred_call(deferred: Mapping[str, Any] | None, call_id: str | None) -> StartedCall | None:
+    """The call ``govern`` left for ``record`` to write (``_recorded_with_outcome``), if it is ``call_id``."""
+    started = (deferred or {}).get("started")
+    if started is None or call_id is None or started["call"]["call_id"] != call_id:
+        return None
+    return StartedCall.from_json(started["call"])
 
 
 class Nodes(LLMGovernance, Proposals):
@@ -240,14 +262,18 @@ class Nodes(LLMGovernance, Proposals):
         started = self._started_call(loaded, option, arguments, action.digest(), verdict.transformed) \
             if verdict.kind == "allow" else None
         steps = state.get("steps", 0) + 1
+        record: dict[str, Any] = {
+            "actor": who, "version": loaded.record.version, "usage": plan["usage"], "plan": plan_payload,
+            "verdict": {"action": option["id"], **verdict.to_json()}, "rule_ids": list(verdict.rule_ids),
+            "loop_keys": list(loop_keys(action)) if verdict.kind == "allow" else None,
+            "started": None if started is None else {"call": started[0].to_json(), "payload": started[1]}}
+        if verdict.kind == "allow" and _recorded_with_outcome(option, started):
+            # Nothing outside happens before ``record`` that could not safely happen again:
+            # the plan, the verdict and the call are written with its outcome, in one step.
+            return {"verdict": verdict.to_json(), "call_id": started[0].call_id if started else None,
+                    "steps": steps, "deferred": record}
         with self.rt.step(case_id, loaded) as (step, loaded):
-            self._record_llm_usage(step, loaded, [LLMUsage(**u) for u in plan["usage"]])
-            step.append("plan", actor=who, payload=plan_payload)
-            step.append("verdict", actor=who, payload={"action": option["id"], **verdict.to_json()},
-                        rule_ids=verdict.rule_ids)
-            loaded.facts.steps += 1
-            if verdict.kind == "allow":
-                loaded.facts.count(action)
+            call_id = self._write_decision(step, loaded, record)
             if verdict.kind == "block":
                 return {"verdict": verdict.to_json(), "blocked": [*state.get("blocked", []), option["id"]],
                         "steps": steps}
@@ -255,8 +281,28 @@ class Nodes(LLMGovernance, Proposals):
                 self._park(step, loaded, option, arguments, action, verdict, planner=plan["planner"],
                            requested_by=person)
                 return {"verdict": verdict.to_json(), "steps": steps}
-            call_id = self._record_started(step, loaded, started, actor=who)
         return {"verdict": verdict.to_json(), "call_id": call_id, "steps": steps}
+
+    def _write_decision(self, step: Any, loaded: LoadedCase, record: Mapping[str, Any] | None) -> str | None:
+        """Write what ``govern`` decided — model usage, plan, verdict, the call started — in ``step``.
+
+        Called by ``govern`` itself, or by ``record`` in the step that also writes the outcome
+        (``_recorded_with_outcome``); returns the started call's id.
+        """
+        if record is None:
+            return None
+        who = record["actor"]
+        self._record_llm_usage(step, loaded, [LLMUsage(**u) for u in record["usage"]])
+        step.append("plan", actor=who, payload=record["plan"])
+        step.append("verdict", actor=who, payload=record["verdict"], rule_ids=tuple(record["rule_ids"]))
+        loaded.facts.steps += 1
+        if record["loop_keys"] is not None:
+            loaded.facts.count_keys(*record["loop_keys"])
+        started = record["started"]
+        if started is None:
+            return None
+        return self._record_started(step, loaded, (StartedCall.from_json(started["call"]), started["payload"]),
+                                    actor=who)
 
     def _govern_approved(self, case_id: str, approved: dict[str, Any]) -> LoopState:
         """Execute an action a person approved — after a fresh review, and only once.
@@ -356,7 +402,7 @@ class Nodes(LLMGovernance, Proposals):
         if call_id is None:
             return {"outcome": None}
         loaded = self.rt.load(state["case_id"], check_version=False)
-        call = loaded.facts.started.get(call_id)
+        call = loaded.facts.started.get(call_id) or _deferred_call(state.get("deferred"), call_id)
         if call is None:
             return {"outcome": None, "call_id": None}
         arguments = call.arguments
@@ -391,9 +437,10 @@ class Nodes(LLMGovernance, Proposals):
         case_id = state["case_id"]
         plan = state.get("plan")
         verdict = state.get("verdict")
-        done: LoopState = {"plan": None, "verdict": None, "outcome": None, "call_id": None}
+        done: LoopState = {"plan": None, "verdict": None, "outcome": None, "call_id": None, "deferred": None}
         if plan is None or verdict is None or verdict.get("kind") != "allow":
             return done
+        deferred = state.get("deferred")
         option = plan["option"]
         who = _actor(plan.get("person"))
         call_id = state.get("call_id")
@@ -401,6 +448,12 @@ class Nodes(LLMGovernance, Proposals):
         loaded = self.rt.load(case_id, check_version=False)
         engine = loaded.engine
         assert engine is not None
+        if deferred is not None and loaded.record.version != deferred["version"]:
+            # The case moved on since ``govern`` decided (this worker lost its lease while the call
+            # ran): nothing of it is applied; a call that ran is recorded as such, with its decision.
+            if call_id is not None and outcome is not None:
+                self._record_unexpected_outcome(case_id, call_id, option, outcome, who, decision=deferred)
+            return done
         if call_id is None and option["kind"] == "start_child":
             start_child(self.rt, loaded, option, actor=who)
             return done
@@ -408,6 +461,7 @@ class Nodes(LLMGovernance, Proposals):
             decision = evaluate_decision(loaded, option) if option["kind"] == "decide" else None
             with self.rt.step(case_id, loaded) as (step, loaded):
                 assert loaded.engine is not None
+                self._write_decision(step, loaded, deferred)
                 if decision is not None:
                     events = apply_decision(step, loaded, option, decision)
                 else:
@@ -416,8 +470,11 @@ class Nodes(LLMGovernance, Proposals):
                 self.rt.sync_inbox(step, loaded)
             return done
         if outcome is None:
+            if deferred is not None:  # the call was not made after all: the plan and verdict stand
+                with self.rt.step(case_id, loaded) as (step, loaded):
+                    self._write_decision(step, loaded, {**deferred, "started": None})
             return done
-        if call_id not in loaded.facts.started:
+        if _deferred_call(deferred, call_id) is None and call_id not in loaded.facts.started:
             loaded = self.rt.load(case_id)  # make sure: not this thread's stale copy
             if call_id not in loaded.facts.started:
                 self._record_unexpected_outcome(case_id, call_id, option, outcome, who)
@@ -426,6 +483,7 @@ class Nodes(LLMGovernance, Proposals):
             assert engine is not None
         if not outcome["ok"]:
             with self.rt.step(case_id, loaded) as (step, loaded):
+                self._write_decision(step, loaded, deferred)
                 loaded.facts.started.pop(call_id, None)
                 step.append("tool_call_failed", actor=who, payload={
                     "call_id": call_id, "tool": option["tool"], "error": outcome["error"]},
@@ -442,6 +500,7 @@ class Nodes(LLMGovernance, Proposals):
         with self.rt.step(case_id, loaded) as (step, loaded):
             engine = loaded.engine
             assert engine is not None
+            self._write_decision(step, loaded, deferred)
             loaded.facts.started.pop(call_id, None)
             loaded.facts.usage = loaded.facts.usage.add(wall_seconds=outcome["latency_ms"] / 1000)
             step.append("tool_call_completed", actor=who, payload=completed, latency_ms=outcome["latency_ms"])
@@ -456,7 +515,8 @@ class Nodes(LLMGovernance, Proposals):
         return done
 
     def _record_unexpected_outcome(self, case_id: str, call_id: str, option: Mapping[str, Any],
-                                   outcome: Mapping[str, Any], who: str) -> None:
+                                   outcome: Mapping[str, Any], who: str,
+                                   decision: Mapping[str, Any] | None = None) -> None:
         """Record the outcome of a call the case no longer expects, without applying it.
 
         That happens when another worker took the call for interrupted while it ran (and handed
@@ -471,6 +531,9 @@ class Nodes(LLMGovernance, Proposals):
         problem = ("the outcome arrived after the case stopped expecting this call (another worker took it "
                    "for interrupted): recorded, not applied to the case")
         with self.rt.step(case_id) as (step, _loaded):
+            if decision is not None:  # what ``govern`` decided was not written yet (``_recorded_with_outcome``)
+                step.append("plan", actor=who, payload=decision["plan"])
+                step.append("verdict", actor=who, payload=decision["verdict"], rule_ids=tuple(decision["rule_ids"]))
             if outcome["ok"]:
                 payload = {"call_id": call_id, "tool": option.get("tool"), "result": jsonable(outcome["result"]),
                            "attempts": outcome.get("attempts"), "applied": False, "problem": problem}

@@ -124,6 +124,7 @@ class Orchestrator:
         )
         self.leases = CaseLeases(store, ttl=lease_ttl, wait=lease_wait)
         """One worker per case: every method that works a case holds its lease (``lease``)."""
+        self.runtime.lease_of = self.leases.mine
         self._checkpointer, self._checkpoint_conn = checkpointer_for(store)
         self._graph = build_graph(Nodes(self.runtime), self._checkpointer)
 

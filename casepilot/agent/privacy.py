@@ -22,6 +22,7 @@ from casepilot.governance.governor import RedactedPayload
 from casepilot.governance.pii import TOKEN_PATTERN, Pseudonymizer, PseudonymVault
 from casepilot.governance.pii._field_hints import hinted_type
 from casepilot.governance.pii.pseudonymizer import whole_value_type
+from casepilot.governance.pii.vault import reveal_tokens
 
 __all__ = ["CasePrivacy", "jsonable"]
 
@@ -150,20 +151,26 @@ class CasePrivacy:
 
     def reveal_payload(self, obj: Any, case_id: str) -> Any:
         """Clear values for an in-process tool call (never stored, never sent out)."""
-        cache: dict[str, str] = {}
+        tokens: list[str] = []
 
-        def restore(text: str) -> str:
-            def one(match: Any) -> str:
-                token = match.group()
-                if token not in cache:
-                    cache[token] = self.vault.get(case_id, token)
-                return cache[token]
+        def collect(value: Any) -> None:
+            if isinstance(value, str):
+                tokens.extend(match.group() for match in TOKEN_PATTERN.finditer(value))
+            elif isinstance(value, Mapping):
+                for item in value.values():
+                    collect(item)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    collect(item)
 
-            return TOKEN_PATTERN.sub(one, text)
+        collect(obj)
+        if not tokens:
+            return obj
+        clear = reveal_tokens(self.vault, case_id, tokens)  # one read for all of them
 
         def walk(value: Any) -> Any:
             if isinstance(value, str):
-                return restore(value)
+                return TOKEN_PATTERN.sub(lambda match: clear[match.group()], value)
             if isinstance(value, Mapping):
                 return {k: walk(v) for k, v in value.items()}
             if isinstance(value, (list, tuple)):

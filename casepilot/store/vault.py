@@ -12,7 +12,7 @@ tokens, stays intact and verifiable.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -150,6 +150,29 @@ class Vault:
             except InvalidTag as exc:
                 raise StoreError(f"vault entry {token} of case {case_id} does not decrypt: it was altered") from exc
             return plain.decode("utf-8")
+
+    def get_many(self, case_id: str, tokens: Iterable[str]) -> dict[str, str]:
+        """``get`` for several tokens in one key lookup and one query (an in-process tool's arguments)."""
+        wanted = list(dict.fromkeys(tokens))
+        if not wanted:
+            return {}
+        key = self.keys.get(case_id)
+        if key is None:
+            return {token: self.get(case_id, token) for token in wanted[:1]}  # raises, saying why
+        with session_scope(self._engine, write=False) as session:
+            rows = {row.token: row for row in session.exec(
+                select(VaultEntryRow).where(VaultEntryRow.case_id == case_id, col(VaultEntryRow.token).in_(wanted)))}
+            found: dict[str, str] = {}
+            for token in wanted:
+                row = rows.get(token)
+                if row is None:
+                    raise NotFound(f"token {token} is not in the vault of case {case_id}")
+                try:
+                    plain = AESGCM(key).decrypt(bytes(row.nonce), bytes(row.ciphertext), self._aad(case_id, token))
+                except InvalidTag as exc:
+                    raise StoreError(f"vault entry {token} of case {case_id} does not decrypt: it was altered") from exc
+                found[token] = plain.decode("utf-8")
+            return found
 
     def tokens(self, case_id: str) -> list[str]:
         """The case's tokens in issue order; empty after a shred."""

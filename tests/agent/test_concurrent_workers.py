@@ -1,5 +1,6 @@
 """Two writers on one case: the loser of a race re-runs its node on a fresh read instead of
-failing or applying a step twice.
+failing or applying a step twice — and an idempotent call it already made (its decision and
+outcome are written together, after the call) is recorded as not applied, then made again.
 
 Orchestrators take the case's lease (``lease``), so another orchestrator's chat now waits for
 the run instead of racing it; the race is made here by a writer that goes to the store
@@ -45,6 +46,12 @@ def test_a_worker_that_loses_a_race_retries_on_fresh_state(make_orch: OrchFactor
     started = [e for e in history if e.kind == "tool_call_started"]
     completed = [e for e in history if e.kind == "tool_call_completed"]
     assert [e.payload["tool"] for e in started] == ["extract_claim", "sentiment", "approve_payment"]
-    assert len(completed) == len(started)
+    applied = [e for e in completed if e.payload.get("applied") is not False]
+    assert [e.payload["tool"] for e in applied] == ["extract_claim", "sentiment", "approve_payment"]
+    late = [e for e in completed if e.payload.get("applied") is False]
+    assert len(late) == 2 and all(e.payload["tool"] in ("extract_claim", "sentiment") for e in late)
+    for event in late:  # each with the decision it was made on
+        before = [e.kind for e in history if e.seq in (event.seq - 2, event.seq - 1)]
+        assert before == ["plan", "verdict"]
     assert sum(1 for e in history if e.kind == "chat_message") == 2
     assert store.verify(case.id).ok

@@ -21,8 +21,13 @@ from tests.agent._support import TaskSpec, assert_sound, calls_of, events, write
 from tests.agent.conftest import OrchFactory
 
 
-def _stop_after_govern(orch: Orchestrator, case_id: str) -> str:
-    """Work one step of the case up to ``govern`` (the call is recorded as started), then stop."""
+def _stop_after_govern(orch: Orchestrator, case_id: str, *, now_non_idempotent: bool = False) -> str:
+    """Work one step of the case up to ``govern`` (the call is recorded as started), then stop.
+
+    ``now_non_idempotent``: the call's tool was idempotent when governed (so ``govern`` left the
+    call for ``record`` to write with its outcome) but counts as non-idempotent now (e.g. a
+    registry that changed since deploy): the call is written as started, as non-idempotent.
+    """
     nodes = Nodes(orch.runtime)
     state: LoopState = {"case_id": case_id, "max_steps": 5, "steps": 0, "blocked": [], "stop": None}
     state.update(nodes.observe(state))
@@ -30,6 +35,14 @@ def _stop_after_govern(orch: Orchestrator, case_id: str) -> str:
     state.update(nodes.govern(state))
     call_id = state.get("call_id")
     assert call_id is not None
+    if now_non_idempotent:
+        deferred = state.get("deferred")
+        assert deferred is not None and deferred["started"] is not None
+        deferred["started"]["call"]["side_effect"] = "non_idempotent"
+        with orch.runtime.step(case_id) as (step, loaded):
+            nodes._write_decision(step, loaded, deferred)
+    else:
+        assert state.get("deferred") is None  # a non-idempotent call is stored as started before it runs
     return call_id
 
 
@@ -61,10 +74,7 @@ def test_without_any_operator_role_the_call_stays_parked_and_nobody_can_approve(
     orch, store = make_orch()
     orch.deploy(folder)
     case = orch.start_case("plain", {"ref": "R-2"})
-    call_id = _stop_after_govern(orch, case.id)
-    # The call was of a tool that is non-idempotent now (e.g. a registry that changed since deploy).
-    with orch.runtime.step(case.id) as (_step, loaded):
-        loaded.facts.started[call_id].side_effect = "non_idempotent"
+    _stop_after_govern(orch, case.id, now_non_idempotent=True)
 
     outcome = orch.run(case.id)
 

@@ -22,13 +22,16 @@ def test_an_outcome_that_lost_the_race_is_recorded_not_applied(make_orch: OrchFa
     registry = orch.runtime.registry
     real_invoke = registry.invoke
     meddled: list[str] = []
+    paid: list[str] = []
 
     def invoke(name: str, arguments: Mapping[str, Any] | Any, **kw: Any) -> Any:
-        if name == "extract_claim" and not meddled:
+        if name == "approve_payment" and not meddled:
             # While the tool runs, another worker takes the call for interrupted (a false crash).
             loaded = other.runtime.load(case.id)
             meddled.extend(loaded.facts.started)
             assert expire_and_recover(other.runtime, loaded)
+        if name == "approve_payment":
+            paid.append(name)
         return real_invoke(name, arguments, **kw)
 
     monkeypatch.setattr(registry, "invoke", invoke)
@@ -39,7 +42,43 @@ def test_an_outcome_that_lost_the_race_is_recorded_not_applied(make_orch: OrchFa
     assert len(late) == 1 and late[0]["applied"] is False
     assert "recorded, not applied" in late[0]["problem"]
     assert late[0]["result"]  # what the tool returned is in the history
-    # the idempotent call was offered again and the case went on
+    # the non-idempotent call is not run again by itself: a person with the operator role is asked
+    assert paid == ["approve_payment"]
+    assert [t.role for t in outcome.pending] == ["claims operations"]
+    assert store.verify(case.id).ok
+    assert store.rebuild_state(case.id) == store.case(case.id).state
+
+
+def test_an_idempotent_call_whose_case_moved_on_while_it_ran_is_recorded_with_its_decision_not_applied(
+        make_orch: OrchFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idempotent call's plan, verdict and outcome are written together after it ran; if the case
+    moved on meanwhile (this worker lost its lease), they are recorded, not applied, and it runs again."""
+    orch, store = make_orch()
+    other, _ = make_orch()
+    orch.deploy(CLAIMS)
+    case = orch.start_case("claim-triage", {"letter": "The repair costs EUR 300. Thanks a lot!", "policy": "P"})
+    registry = orch.runtime.registry
+    real_invoke = registry.invoke
+    calls: list[str] = []
+
+    def invoke(name: str, arguments: Mapping[str, Any] | Any, **kw: Any) -> Any:
+        calls.append(name)
+        if name == "extract_claim" and calls.count(name) == 1:
+            # Meanwhile a worker that does not know of this one's lease changes the case file.
+            with other.runtime.step(case.id) as (step, loaded):
+                assert loaded.engine is not None
+                other.runtime.record_transitions(step, loaded.engine.set_variables({"policy": "P-2"}), "agent")
+        return real_invoke(name, arguments, **kw)
+
+    monkeypatch.setattr(registry, "invoke", invoke)
+    outcome = orch.run(case.id)
+
+    assert calls.count("extract_claim") == 2  # the first result was not applied: it ran again
+    kinds = [(e.kind, e.payload.get("applied")) for e in store.iter_history(case.id)]
+    first = [e for e in store.iter_history(case.id) if e.kind == "tool_call_completed"][0]
+    assert first.payload["tool"] == "extract_claim" and first.payload["applied"] is False
+    at = kinds.index(("tool_call_completed", False))
+    assert [k for k, _ in kinds[at - 2:at]] == ["plan", "verdict"]  # its decision is on record with it
     assert outcome.reason == "completed"
     assert store.verify(case.id).ok
     assert store.rebuild_state(case.id) == store.case(case.id).state

@@ -13,13 +13,15 @@ without rewriting an append-only history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from casepilot.errors import NotFound
 
-__all__ = ["InMemoryVault", "PseudonymVault", "PseudonymsShredded", "UnknownPseudonym"]
+__all__ = ["BatchPseudonymVault", "InMemoryVault", "PseudonymVault", "PseudonymsShredded", "UnknownPseudonym",
+           "reveal_tokens"]
 
 
 class UnknownPseudonym(NotFound):
@@ -72,6 +74,25 @@ class PseudonymVault(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchPseudonymVault(Protocol):
+    """A vault that also reads several tokens at once (one key and one entry lookup, not one per token)."""
+
+    def get_many(self, case_id: str, tokens: Iterable[str]) -> dict[str, str]:
+        """The plaintext behind each of ``tokens``; fails like ``get`` for any one it cannot return."""
+        ...
+
+
+def reveal_tokens(vault: PseudonymVault, case_id: str, tokens: Iterable[str]) -> dict[str, str]:
+    """``token -> plaintext`` for ``tokens``, in one read when the vault can (``BatchPseudonymVault``)."""
+    wanted = list(dict.fromkeys(tokens))
+    if not wanted:
+        return {}
+    if isinstance(vault, BatchPseudonymVault):
+        return vault.get_many(case_id, wanted)
+    return {token: vault.get(case_id, token) for token in wanted}
+
+
 class InMemoryVault:
     """A process-local :class:`PseudonymVault` with one Fernet key per case.
 
@@ -108,6 +129,10 @@ class InMemoryVault:
             return key.decrypt(blob).decode("utf-8")
         except InvalidToken as exc:  # pragma: no cover - only on memory corruption
             raise PseudonymsShredded(case_id) from exc
+
+    def get_many(self, case_id: str, tokens: Iterable[str]) -> dict[str, str]:
+        """``get`` for each of ``tokens``."""
+        return {token: self.get(case_id, token) for token in tokens}
 
     def tokens(self, case_id: str) -> list[str]:
         """Tokens of the case in issue order."""
