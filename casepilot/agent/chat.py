@@ -166,7 +166,7 @@ def _record(orch: Orchestrator, case_id: str, question_seq: int, draft: _Draft, 
         checked = check_citations(draft.text, draft.listed, grounding)
         citations, dropped = checked.citations, checked.dropped
         # The rail reviews the answer itself; what the chat adds after it (notes, the proposal) is its own text.
-        rail = output_rail(orch, loaded, checked.text, audience="person", citations=citations)
+        rail = output_rail(rt, loaded, checked.text, audience="person", citations=citations)
         text = rail.text
         if draft.propose:
             option = grounding.option(draft.propose)

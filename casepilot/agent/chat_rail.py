@@ -25,8 +25,7 @@ from casepilot.agent.chat_grounding import Grounding
 from casepilot.governance.actions import ProposedAction
 
 if TYPE_CHECKING:
-    from casepilot.agent.context import LoadedCase
-    from casepilot.agent.orchestrator import Orchestrator
+    from casepilot.agent.context import AgentRuntime, LoadedCase
     from casepilot.governance.verdict import Verdict
 
 __all__ = ["Checked", "RailResult", "check_citations", "output_rail"]
@@ -103,17 +102,21 @@ class RailResult:
     rule_ids: tuple[str, ...]
 
 
-def output_rail(orch: Orchestrator, loaded: LoadedCase, text: str, *, audience: str,
+def output_rail(rt: AgentRuntime, loaded: LoadedCase, text: str, *, audience: str, channel: str = "chat",
                 citations: Sequence[str] = ()) -> RailResult:
-    """Review ``text`` as a ``message`` to ``audience`` with the case's Governor (see the module docstring)."""
+    """Review ``text`` as a ``message`` on ``channel`` to ``audience`` (``person``, ``customer``…) with the
+    case's Governor (see the module docstring).
+
+    For any model text about to leave the case — a chat answer, a letter a tool would send — the
+    same call: only ``allowed`` text may go out.
+    """
     from casepilot.agent.nodes import Nodes
 
-    rt = orch.runtime
-    action = ProposedAction(kind="message", name="chat", case_id=loaded.id,
+    action = ProposedAction(kind="message", name=channel, case_id=loaded.id,
                             arguments={"text": text, "audience": audience, "citations": list(citations)})
     verdict: Verdict = rt.governor_for(loaded.bundle).review(
         action, Nodes(rt).context(loaded, confidence=None, action=action))
-    recorded = {"action": "message", "channel": "chat",
+    recorded = {"action": "message", "channel": channel, "audience": audience,
                 **{k: v for k, v in verdict.to_json().items() if k != "transformed"}}
     if verdict.kind == "allow":
         shown = (verdict.transformed or action.arguments).get("text", text)
