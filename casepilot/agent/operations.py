@@ -32,6 +32,7 @@ from casepilot.agent._case_lifecycle import authorise, case_state, end_case, fol
 from casepilot.agent.context import LoadedCase
 from casepilot.agent.manifest import OperationName
 from casepilot.agent.nodes import Nodes, merge_paths
+from casepilot.agent.privacy import jsonable
 from casepilot.errors import (
     DecisionRejected,
     GovernanceBlocked,
@@ -287,7 +288,7 @@ def correct(orch: Orchestrator, case_id: str, actor: Person, path: str, value: A
         if head not in variables and head not in declared:
             known = ", ".join(sorted(set(variables) | declared)) or "none"
             raise UnknownPlanItem(f"case {case_id} has no case-file item {head!r}; it has: {known}")
-        old = lookup_path(variables, path) if head in variables else None
+        old = jsonable(lookup_path(variables, path)) if head in variables else None  # a Decimal amount is not JSON
         return {"path": path, "old": old, "new": new}  # the person's reason is an argument (a verdict has its own)
 
     def apply(step: Step, loaded: LoadedCase, who: str) -> None:

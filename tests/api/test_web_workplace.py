@@ -238,3 +238,46 @@ def test_no_serious_accessibility_violations_and_a_phone_layout(site: tuple[str,
         page.goto(url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, (path, width)  # wide tables and the diagram scroll inside their own boxes
+
+
+def _blocking_bundle(claim_files: dict[str, str]) -> dict[str, str]:
+    """The claim bundle with the large-amount rule blocking (not asking a person), and no exception for approved claims."""
+    dmn = claim_files["guardrails.dmn"]
+    start = dmn.index('<rule id="large_amount">')
+    end = dmn.index("</rule>", start)
+    dmn = dmn[:start] + dmn[start:end].replace('"require_human"', '"block"') + dmn[end:]
+    start = dmn.index('<rule id="already_approved">')
+    end = dmn.index("</rule>", start) + len("</rule>")
+    return {**claim_files, "guardrails.dmn": dmn[:start] + dmn[end:]}
+
+
+def test_a_blocked_case_says_which_rule_and_a_correction_frees_it(site: tuple[str, Page], orch: Orchestrator,
+                                                                  claim_files: dict[str, str]) -> None:
+    url, page = site
+    orch.deploy_files(_blocking_bundle(claim_files))
+    letter = "Dear claims team, my parked car was hit on 3 May. The garage quotes EUR 15000 for the repair. Thanks!"
+    case = orch.start_case("claim-triage", {"letter": letter, "policy": "POL-1"}, "CLM-B")
+    (task,) = orch.run(case.id).pending
+    orch.decide(task.id, SENIOR, "approve")
+    orch.run(case.id)
+    page.goto(f"{url}/ui/cases/{case.id}")
+    assert "Stuck: blocked" in page.inner_text("#banner-title")
+    assert ("blocked by guardrail Review routing (guardrails) rule large_amount: the claimed amount is over 10,000"
+            in page.inner_text("#banner"))
+    assert "Correct the case-file value it read" in page.inner_text("#banner-help")
+
+    correct = page.locator("form#correct")
+    correct.locator("input[name=actor]").fill("Olga")
+    correct.locator("input[name=roles]").fill("claims operations")
+    correct.locator("input[name=path]").fill("claim.amount")
+    correct.locator("input[name=value]").fill("9000")
+    correct.locator("input[name=reason]").fill("the quote was 9,000; the letter had a typo")
+    correct.locator("button").click()
+    page.wait_for_url("**/ui/cases/*notice=*")
+    page.evaluate("document.querySelector('form#run').onsubmit = null")  # the plain form post, as without JavaScript
+    run = page.locator("form#run")
+    run.locator("input[name=actor]").fill("Olga")
+    run.locator("input[name=roles]").fill("claims operations")
+    run.locator("button").click()
+    page.wait_for_function("document.querySelector('#case-state').textContent === 'completed'")
+    assert "completed" in page.inner_text("#banner")
