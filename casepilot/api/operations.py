@@ -25,6 +25,7 @@ from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
 from casepilot.api.schemas import ActorIn
+from casepilot.errors import UnknownPlanItem
 from casepilot.store import HumanTask
 
 __all__ = ["PAGE_OPERATIONS", "operate_from_form", "router"]
@@ -100,9 +101,14 @@ def retry(case_id: str, body: RetryIn, request: Request, orch: OrchestratorDep) 
 
 @router.post("/cases/{case_id}/correct", response_model=OperationOut, responses=_REFUSALS)
 def correct(case_id: str, body: CorrectIn, request: Request, orch: OrchestratorDep) -> OperationOut:
-    """Correct a case-file item: a governed edit whose new value is the person's (trusted)."""
+    """Correct a case-file item: a governed edit whose new value is the person's (trusted).
+
+    A ``path`` the case file does not have is 422 (the body is wrong; the case exists)."""
     person = request_person(request, body.actor, body.roles)
-    return _out(orch.correct(case_id, body.path, body.value, person, body.reason))
+    try:
+        return _out(orch.correct(case_id, body.path, body.value, person, body.reason))
+    except UnknownPlanItem as exc:
+        raise ApiError(422, "UnknownCaseFileItem", str(exc), [f"body.path: {exc}"]) from exc
 
 
 @router.post("/inbox/{task_id}/reassign", response_model=HumanTask, responses=_REFUSALS)
