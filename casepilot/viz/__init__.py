@@ -12,7 +12,7 @@ The result shows itself in a notebook (``_repr_svg_``) and embeds in a page (``.
 
 The diagram reads definitions and states only. Beside it, for notebooks: ``case_view`` (a case
 at a glance), ``history_table``/``verdict_table``, ``decision_table`` (a DMN table's rules),
-``decision_grid`` (a decision over two inputs, as a heat map) and, across cases from a store,
+``decision_grid`` (a decision over two inputs, as a heat map), ``bar_chart`` and, across cases from a store,
 ``verdicts_by_rule``, ``approvals_by_role`` and ``spend_by_case`` — each with ``_repr_html_``.
 """
 
@@ -29,11 +29,13 @@ from ._svg import STATE_COLOURS, render
 
 __all__ = [
     "STATE_COLOURS",
+    "BarChart",
     "CaseView",
     "DecisionGrid",
     "PlanDiagram",
     "Table",
     "approvals_by_role",
+    "bar_chart",
     "case_view",
     "decision_grid",
     "decision_table",
@@ -78,6 +80,7 @@ def plan_diagram(case: Case, items: Iterable[StateView] = (), case_state: str | 
     return PlanDiagram(render(root, links(case, root), title=title), placement, states)
 
 
-from .case_view import CaseView, case_view  # noqa: E402 — they use PlanDiagram above
+from .case_view import CaseView, case_view  # noqa: E402
+from .charts import BarChart, bar_chart  # noqa: E402 — they use PlanDiagram above
 from .governance import approvals_by_role, spend_by_case, verdicts_by_rule  # noqa: E402
 from .tables import DecisionGrid, Table, decision_grid, decision_table, history_table, verdict_table  # noqa: E402

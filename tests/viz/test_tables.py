@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.demo.run import EXAMPLE, LETTERS, demo_registry
@@ -77,3 +79,15 @@ def test_a_case_and_governance_across_cases(tmp_path: Path) -> None:
     finally:
         orch.close()
         store.close()
+
+
+def test_a_grouped_bar_chart() -> None:
+    from casepilot.viz import bar_chart
+
+    chart = bar_chart("nDCG", ["q1", "q2"], {"hybrid": [0.5, 1.0], "<peer>": [0.25, 0.75]})
+    assert chart.means() == {"hybrid": 0.75, "<peer>": 0.5}
+    svg = chart._repr_svg_()
+    assert svg.count("<rect") == 4 + 2  # a bar per value, a swatch per series
+    assert "&lt;peer&gt;" in svg and "<peer>" not in svg
+    with pytest.raises(ValueError, match="2 values for 1 categories"):
+        bar_chart("x", ["q1"], {"a": [1.0, 2.0]})
