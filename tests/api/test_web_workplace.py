@@ -265,6 +265,8 @@ def test_a_blocked_case_says_which_rule_and_a_correction_frees_it(site: tuple[st
     assert ("blocked by guardrail Review routing (guardrails) rule large_amount: the claimed amount is over 10,000"
             in page.inner_text("#banner"))
     assert "Correct the case-file value it read" in page.inner_text("#banner-help")
+    page.click("#banner >> text=Correct a case-file value")  # the banner leads to the form that helps
+    assert page.url.endswith("#correct")
 
     correct = page.locator("form#correct")
     correct.locator("input[name=actor]").fill("Olga")
