@@ -66,7 +66,8 @@ class Grounding:
 
 def conversation(orch: Orchestrator, case_id: str, *, limit: int = TURNS_SHOWN) -> list[Turn]:
     """The case's chat so far, oldest first (the newest ``limit`` turns)."""
-    turns = [_turn(e) for e in orch.store.history(case_id, limit=1_000_000) if e.kind == "chat_message"]
+    # streamed page by page: a long history is not held in memory to find its chat turns
+    turns = [_turn(e) for e in orch.store.iter_history(case_id) if e.kind == "chat_message"]
     return turns[-limit:] if limit else turns
 
 
