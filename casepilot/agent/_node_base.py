@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from casepilot.agent._loop_state import LoopState
+from casepilot.agent._loop_state import LoopState, PendingTask
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.governance.actions import GovernanceContext, ProposedAction
 from casepilot.governance.budget import BudgetLimits, BudgetUsage
@@ -65,7 +65,7 @@ class NodeBase:
         )
 
     def _wait_for_people(self, case_id: str) -> LoopState:
-        pending = [
+        pending: list[PendingTask] = [
             {"task_id": t.id, "role": t.role, "prompt": t.prompt, "options": list(t.options), "kind": t.kind}
             for t in self.rt.store.tasks(case_id=case_id, status="open")
         ]

@@ -39,7 +39,7 @@ class Proposals(NodeBase):
                                 planner=parked.planner)
         return option, arguments, action
 
-    def _proposed(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
+    def _proposed(self, loaded: LoadedCase, option: Mapping[str, Any], arguments: dict[str, Any],
                   arg_provenance: Mapping[str, Provenance], *, planner: str,
                   chat: Sequence[Mapping[str, Any]] = ()) -> ProposedAction:
         """The action governance reviews for ``option`` with ``arguments``, each argument with its provenance.
@@ -82,7 +82,7 @@ class Proposals(NodeBase):
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],
                               stage=option.get("stage"), arguments={"instance": option.get("instance_id")})
 
-    def _started_call(self, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
+    def _started_call(self, loaded: LoadedCase, option: Mapping[str, Any], arguments: dict[str, Any],
                       digest: str, transformed: dict[str, Any] | None) -> tuple[StartedCall, dict[str, Any]] | None:
         """The call to record as started (and its history payload), prepared outside the transaction."""
         if option["kind"] not in ("run_task", "decide") or not option.get("tool"):

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from casepilot.agent.context import AgentRuntime, LoadedCase
@@ -21,7 +22,7 @@ from casepilot.errors import CasepilotError
 __all__ = ["apply_decision", "definition_of", "engine_transition", "evaluate_decision", "start_child", "sync_children"]
 
 
-def start_child(rt: AgentRuntime, loaded: LoadedCase, option: dict[str, Any], *, actor: str = "agent") -> None:
+def start_child(rt: AgentRuntime, loaded: LoadedCase, option: Mapping[str, Any], *, actor: str = "agent") -> None:
     """Start the child case of a case task (its variables re-pseudonymised into its own vault).
 
     Provenance crosses with the values: a variable is trusted in the child only when it
@@ -84,7 +85,7 @@ def sync_children(rt: AgentRuntime, case_id: str) -> bool:
         changed = True
     return changed
 
-def evaluate_decision(loaded: LoadedCase, option: dict[str, Any]) -> tuple[str, Any, tuple[str, ...], list[str]]:
+def evaluate_decision(loaded: LoadedCase, option: Mapping[str, Any]) -> tuple[str, Any, tuple[str, ...], list[str]]:
     """Evaluate a decision task's DMN decision on the case file: (variable, value, rule ids, errors)."""
     engine = loaded.engine
     assert engine is not None
@@ -93,7 +94,7 @@ def evaluate_decision(loaded: LoadedCase, option: dict[str, Any]) -> tuple[str, 
     rule_ids = tuple(r for ids in result.decision_rule_ids.values() for r in ids) or tuple(result.rule_ids)
     return binding.result_variable, result.value, rule_ids, [str(m) for m in result.errors]
 
-def apply_decision(step: Any, loaded: LoadedCase, option: dict[str, Any],
+def apply_decision(step: Any, loaded: LoadedCase, option: Mapping[str, Any],
                     decision: tuple[str, Any, tuple[str, ...], list[str]]) -> list[dict[str, Any]]:
     engine = loaded.engine
     assert engine is not None
@@ -120,7 +121,7 @@ def apply_decision(step: Any, loaded: LoadedCase, option: dict[str, Any],
         events += engine.complete(option["instance_id"])
     return events
 
-def decision_inputs(loaded: LoadedCase, option: dict[str, Any]) -> set[str]:
+def decision_inputs(loaded: LoadedCase, option: Mapping[str, Any]) -> set[str]:
     """The case-file names a decision task's DMN model could read: every input data of the model
     and every imported name any of its decisions requires (an over-approximation: fail closed)."""
     assert loaded.engine is not None
@@ -135,7 +136,7 @@ def definition_of(engine: EngineCase, instance_id: str) -> str:
         return view.definition_id
     raise CasepilotError(f"plan item instance {instance_id} no longer exists")
 
-def engine_transition(engine: EngineCase, option: dict[str, Any]) -> list[dict[str, Any]]:
+def engine_transition(engine: EngineCase, option: Mapping[str, Any]) -> list[dict[str, Any]]:
     if option["kind"] == "start":
         return engine.apply(StartItem(instance=option["instance_id"], name=option["label"]))
     if option["kind"] == "plan":

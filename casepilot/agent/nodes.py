@@ -23,13 +23,20 @@ import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, cast
 
 from langgraph.types import interrupt
 
 from casepilot.agent._keepable import Unkeepable, keepable
 from casepilot.agent._llm_governance import LLMGovernance
-from casepilot.agent._loop_state import LoopState
+from casepilot.agent._loop_state import (
+    DecisionRecord,
+    LoopState,
+    OptionData,
+    PersonData,
+    RequestedOption,
+    VerdictData,
+)
 from casepilot.agent._observation import observation_json, observation_object
 from casepilot.agent._proposals import Proposals
 from casepilot.agent._recovery import expire_and_recover
@@ -94,6 +101,25 @@ def _answer(finding: Finding) -> dict[str, Any]:
     return {"policy": finding.policy, "rule_ids": list(finding.rule_ids), "role": finding.role}
 
 
+def _requested_plan(requested: RequestedOption, observation: Mapping[str, Any]) -> LoopState:
+    """The plan for an action a person chose (``Orchestrator.run_option``) — once: the run stops
+    if the loop comes back to ``plan`` (the action was done, or the case moved on meanwhile)."""
+    if requested.get("used"):
+        return {"stop": "requested_done", "plan": None}
+    option = next((o for o in observation["options"] if o["id"] == requested["option_id"]), None)
+    if option is None:
+        return {"stop": "not_possible", "plan": None, "requested": {**requested, "used": True}}
+    return {"requested": {**requested, "used": True}, "plan": {
+        "option": option, "arguments": dict(option["default_arguments"]),
+        "rationale": f"requested by {requested['requested_by']}", "confidence": 1.0, "confidence_source": None,
+        "planner": requested["requested_by"], "usage": [], "invalid_attempts": [], "person": requested["person"]}}
+
+
+def _verdict_data(verdict: Verdict) -> VerdictData:
+    """A verdict as the loop carries it (its history payload: ``Verdict.to_json``)."""
+    return cast(VerdictData, verdict.to_json())
+
+
 def _recorded_with_outcome(option: Mapping[str, Any], started: tuple[StartedCall, dict[str, Any]] | None) -> bool:
     """Whether an allowed action's plan and verdict may be written in ``record``'s step, with its outcome.
 
@@ -140,6 +166,9 @@ class Nodes(LLMGovernance, Proposals):
             return {"stop": loaded.engine.state, "observation": None, "plan": None, "approved": None}
         approved = self._approved_action(loaded)
         if approved is not None:
+            if state.get("requested") is not None:
+                # A person's one action waits: the action approved earlier goes first, in ``run``.
+                return {"stop": "approved_action_first", "observation": None, "plan": None, "approved": None}
             return {"stop": None, "approved": approved, "observation": None, "plan": None}
         observation = observation_json(self.rt, loaded, blocked=state.get("blocked", []))
         return {"stop": None, "observation": observation, "plan": None, "approved": None}
@@ -157,6 +186,9 @@ class Nodes(LLMGovernance, Proposals):
             return {}
         data = state.get("observation")
         assert data is not None
+        requested = state.get("requested")
+        if requested is not None:
+            return _requested_plan(requested, data)
         case_id = state["case_id"]
         planner = self.rt.planner
         observation = observation_object(data)
@@ -262,28 +294,29 @@ class Nodes(LLMGovernance, Proposals):
         started = self._started_call(loaded, option, arguments, action.digest(), verdict.transformed) \
             if verdict.kind == "allow" else None
         steps = state.get("steps", 0) + 1
-        record: dict[str, Any] = {
+        record: DecisionRecord = {
             "actor": who, "version": loaded.record.version, "usage": plan["usage"], "plan": plan_payload,
             "verdict": {"action": option["id"], **verdict.to_json()}, "rule_ids": list(verdict.rule_ids),
             "loop_keys": list(loop_keys(action)) if verdict.kind == "allow" else None,
             "started": None if started is None else {"call": started[0].to_json(), "payload": started[1]}}
+        decided: LoopState = {"verdict": _verdict_data(verdict), "steps": steps, "deferred": None,
+                              "acted": {"option_id": option["id"], "label": option["label"],
+                                        "verdict": _verdict_data(verdict)}}
         if verdict.kind == "allow" and _recorded_with_outcome(option, started):
             # Nothing outside happens before ``record`` that could not safely happen again:
             # the plan, the verdict and the call are written with its outcome, in one step.
-            return {"verdict": verdict.to_json(), "call_id": started[0].call_id if started else None,
-                    "steps": steps, "deferred": record}
+            return {**decided, "call_id": started[0].call_id if started else None, "deferred": record}
         with self.rt.step(case_id, loaded) as (step, loaded):
             call_id = self._write_decision(step, loaded, record)
             if verdict.kind == "block":
-                return {"verdict": verdict.to_json(), "blocked": [*state.get("blocked", []), option["id"]],
-                        "steps": steps}
+                return {**decided, "blocked": [*state.get("blocked", []), option["id"]]}
             if verdict.kind == "require_human":
                 self._park(step, loaded, option, arguments, action, verdict, planner=plan["planner"],
                            requested_by=person)
-                return {"verdict": verdict.to_json(), "steps": steps}
-        return {"verdict": verdict.to_json(), "call_id": call_id, "steps": steps}
+                return decided
+        return {**decided, "call_id": call_id}
 
-    def _write_decision(self, step: Any, loaded: LoadedCase, record: Mapping[str, Any] | None) -> str | None:
+    def _write_decision(self, step: Any, loaded: LoadedCase, record: DecisionRecord | None) -> str | None:
         """Write what ``govern`` decided — model usage, plan, verdict, the call started — in ``step``.
 
         Called by ``govern`` itself, or by ``record`` in the step that also writes the outcome
@@ -350,20 +383,21 @@ class Nodes(LLMGovernance, Proposals):
                 step.append("verdict", actor=who, payload=record, rule_ids=review.rule_ids)
                 loaded.facts.count(action)
                 call_id = self._record_started(step, loaded, started, actor=who)
-                return {"verdict": {"kind": "allow"}, "call_id": call_id, "approved": None,
-                        "plan": {"option": option, "arguments": arguments, "person": person}}
+                return {"verdict": {"kind": "allow"}, "call_id": call_id, "approved": None, "deferred": None,
+                        "plan": {"option": cast(OptionData, option), "arguments": arguments,
+                                 "person": cast("PersonData | None", person)}}
             record.update(kind=verdict.kind, reason=f"approved by {approver}, but: {verdict.reason}",
                           role=verdict.role, question=verdict.question)
             step.append("verdict", actor=who, payload=record, rule_ids=verdict.rule_ids)
             if verdict.kind == "block":
-                return {"verdict": verdict.to_json(), "approved": None, "blocked": [option["id"]]}
+                return {"verdict": _verdict_data(verdict), "approved": None, "blocked": [option["id"]]}
             self._park(step, loaded, option, arguments, action, verdict, planner=parked.planner,
                        answered=parked.answered, requested_by=person)
-        return {"verdict": verdict.to_json(), "approved": None}
+        return {"verdict": _verdict_data(verdict), "approved": None}
 
-    def _park(self, step: Any, loaded: LoadedCase, option: dict[str, Any], arguments: dict[str, Any],
+    def _park(self, step: Any, loaded: LoadedCase, option: Mapping[str, Any], arguments: dict[str, Any],
               action: ProposedAction, verdict: Verdict, *, planner: str,
-              answered: Sequence[dict[str, Any]] = (), requested_by: dict[str, Any] | None = None) -> None:
+              answered: Sequence[dict[str, Any]] = (), requested_by: Mapping[str, Any] | None = None) -> None:
         """Open a checkpoint for ``action`` and park it behind it, with the findings the person will answer."""
         request = CheckpointRequest.from_verdict(verdict, action)
         task = step.create_task(request.question, kind="checkpoint", plan_item=option["label"],
@@ -376,7 +410,7 @@ class Nodes(LLMGovernance, Proposals):
         loaded.facts.parked[task.id] = ParkedAction(
             task.id, option["id"], option_saved, dict(arguments), action.digest(), verdict.reason,
             answered=[*answered, *(a for a in asked if a not in answered)], planner=planner,
-            requested_by=requested_by)
+            requested_by=dict(requested_by) if requested_by is not None else None)
 
     @staticmethod
     def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None,
@@ -490,7 +524,9 @@ class Nodes(LLMGovernance, Proposals):
                     latency_ms=outcome["latency_ms"])
                 loaded.facts.rejected.append(option["id"])
             return done
-        binding = loaded.bundle.bindings.get(definition_of(engine, option["instance_id"]))
+        instance_id = option.get("instance_id")
+        assert instance_id is not None, "a tool call's option names the task instance it runs for"
+        binding = loaded.bundle.bindings.get(definition_of(engine, instance_id))
         # ``act`` already pseudonymised the result.
         updates = merge_paths(engine.variables(), apply_results(binding, outcome["result"]) if binding else {})
         completed = {"call_id": call_id, "tool": option["tool"], "result": jsonable(outcome["result"]),
@@ -507,9 +543,9 @@ class Nodes(LLMGovernance, Proposals):
             for name, prov in (result_provenance(binding) if binding else {}).items():
                 loaded.facts.set_provenance(name, prov.trust, prov.source)
             events = engine.set_variables(updates) if updates else []
-            view = engine.item(option["instance_id"])
+            view = engine.item(instance_id)
             if view is not None and view.state == "active":
-                events += engine.complete(option["instance_id"])
+                events += engine.complete(instance_id)
             self.rt.record_transitions(step, events, who)
             self.rt.sync_inbox(step, loaded)
         return done

@@ -25,6 +25,7 @@ from typing import Any
 from langgraph.types import Command, Durability
 
 from casepilot.agent import operations
+from casepilot.agent._loop_state import PersonData
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
 from casepilot.agent.chat import answer
@@ -93,6 +94,13 @@ def default_planner() -> Planner:
 
         return LLMPlanner()
     return RulePlanner()
+
+
+def _fresh_input(case_id: str, max_steps: int) -> LoopState:
+    """The loop's input for a run from ``observe``: what an earlier run left in the thread's
+    checkpoint (a person's choice, a decision not yet written, the last verdict) is cleared."""
+    return {"case_id": case_id, "max_steps": max_steps, "steps": 0, "blocked": [], "stop": None,
+            "requested": None, "acted": None, "deferred": None}
 
 
 class Orchestrator:
@@ -186,9 +194,10 @@ class Orchestrator:
     def _input(self, case_id: str, max_steps: int) -> Any:
         config = self._config(case_id)
         snapshot = self._graph.get_state(config)
-        fresh: LoopState = {"case_id": case_id, "max_steps": max_steps, "steps": 0, "blocked": [], "stop": None}
+        fresh = _fresh_input(case_id, max_steps)
         if snapshot.next and snapshot.interrupts:
-            return Command(resume={"resumed": True}, update={"steps": 0, "max_steps": max_steps})
+            return Command(resume={"resumed": True},
+                           update={"steps": 0, "max_steps": max_steps, "requested": None, "acted": None})
         if tuple(snapshot.next) == ("record",) and snapshot.values.get("outcome") is not None:
             # A worker stopped after its tool returned: record the (pseudonymised) outcome.
             return None
@@ -356,29 +365,22 @@ class Orchestrator:
         done, waiting for a person, or blocked).
         """
         with self.leases.hold(case_id):
-            nodes = Nodes(self.runtime)
-            state: LoopState = {"case_id": case_id, "max_steps": 1, "steps": 0, "blocked": [], "stop": None}
-            state.update(nodes.observe(state))
-            observation = state.get("observation")
-            if not observation:
-                return f"The case cannot act now ({state.get('stop') or 'nothing to do'})."
-            option = next((o for o in observation["options"] if o["id"] == option_id), None)
-            if option is None:
-                return f"{option_id!r} is not possible now."
-            asker = {"actor": actor, "roles": sorted(roles)} if actor else None
-            state["plan"] = {"option": option, "arguments": dict(option["default_arguments"]),
-                             "rationale": f"requested by {requested_by}", "confidence": 1.0, "planner": requested_by,
-                             "usage": [], "invalid_attempts": [], "person": asker}
-            state.update(nodes.govern(state))
-            verdict = state.get("verdict") or {}
+            # The same graph as ``run``, with the person's choice in the planner's place, one step.
+            asker: PersonData | None = {"actor": actor, "roles": sorted(roles)} if actor else None
+            state = _fresh_input(case_id, 1)
+            state["requested"] = {"option_id": option_id, "requested_by": requested_by, "person": asker}
+            result = self._graph.invoke(state, self._config(case_id), durability=DURABILITY)
+            acted = result.get("acted")
+            if acted is None:
+                if result.get("stop") in ("not_possible", "requested_done"):  # gone, or gone since observed
+                    return f"{option_id!r} is not possible now."
+                return f"The case cannot act now ({result.get('stop') or 'nothing to do'})."
+            verdict, label = acted["verdict"], acted["label"]
             if verdict.get("kind") == "allow":
-                if state.get("call_id"):
-                    state.update(nodes.act(state))
-                state.update(nodes.record(state))
-                return f"Done: {option['label']} ({verdict.get('reason', 'allowed')})."
+                return f"Done: {label} ({verdict.get('reason', 'allowed')})."
             if verdict.get("kind") == "require_human":
-                return f"{option['label']} needs a {verdict.get('role') or 'person'}'s approval first: {verdict.get('reason')}."
-            return f"{option['label']} was blocked: {verdict.get('reason')}."
+                return f"{label} needs a {verdict.get('role') or 'person'}'s approval first: {verdict.get('reason')}."
+            return f"{label} was blocked: {verdict.get('reason')}."
 
     # -- people's own actions ---------------------------------------------------------------------
 
