@@ -12,16 +12,17 @@ branch runnable per hop (measured: ~0.15 ms of a ~4 ms step in ``bench/agent_ben
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, get_args, get_type_hints
+from typing import Any, Literal, TypeAlias, get_args, get_type_hints
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, RetryPolicy
 
 from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.errors import ConcurrencyConflict
 
-__all__ = ["build_graph"]
+__all__ = ["LoopGraph", "build_graph"]
 
 
 def _after_observe(state: LoopState) -> Literal["plan", "govern", "__end__"]:
@@ -63,7 +64,11 @@ def _destinations(route: Callable[..., Any]) -> tuple[str, ...]:
     return get_args(get_type_hints(route)["return"])
 
 
-def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver[Any]) -> Any:
+LoopGraph: TypeAlias = CompiledStateGraph[LoopState, None, LoopState, LoopState]
+"""The compiled loop: ``invoke``/``stream`` take and give the loop's state."""
+
+
+def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver[Any]) -> LoopGraph:
     """Compile the loop with ``checkpointer`` (SQLite or PostgreSQL saver)."""
     graph: StateGraph[LoopState] = StateGraph(LoopState)
     # A node that loses a race with another worker (ConcurrencyConflict from the store's version

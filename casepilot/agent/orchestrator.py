@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Durability
 
 from casepilot.agent import operations
@@ -188,7 +189,7 @@ class Orchestrator:
 
     # -- the loop -----------------------------------------------------------------------------------
 
-    def _config(self, case_id: str) -> dict[str, Any]:
+    def _config(self, case_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": case_id}, "recursion_limit": 100_000}
 
     def _input(self, case_id: str, max_steps: int) -> Any:
