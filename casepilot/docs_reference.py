@@ -142,19 +142,15 @@ def _section(model: type[BaseModel], paths: list[str], level: str) -> list[str]:
     return [*lines, ""]
 
 
-def _render(title: str, intro: str, root: type[BaseModel], example: tuple[str, str] | None) -> str:
-    lines = [_GENERATED, "", f"# {title}", "", inspect.cleandoc(intro), ""]
-    if example is not None:
-        caption, text = example
-        lines += [caption, "", "```yaml", text.rstrip("\n"), "```", ""]
+def _render(title: str, intro: str, root: type[BaseModel], example: str) -> str:
+    """The page: title, introduction, a link to a complete example, then a section per model.
+
+    The example is linked, not copied: the page changes only when the models do."""
+    lines = [_GENERATED, "", f"# {title}", "", inspect.cleandoc(intro), "",
+             f"A complete example: [`casepilot/demo/{example}`](../../casepilot/demo/{example}) (the demo's bundle).", ""]
     for model, paths in _models(root):
         lines += _section(model, paths, "##")
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _example(relative: str) -> str:
-    """A file of the demo's bundle (read as a file: the demo's code is not loaded)."""
-    return (Path(__file__).parent / "demo" / "claims" / relative).read_text(encoding="utf-8")
 
 
 def render_manifest() -> str:
@@ -166,7 +162,7 @@ def render_manifest() -> str:
         decisions, the human tasks and the governance around them. The schema is strict: an
         unknown key is an error, so a typo never silently switches a policy off.
         `casepilot validate FOLDER` checks a bundle; `casepilot init NAME` writes one that works.
-        """, Manifest, ("The demo's manifest (`casepilot/demo/claims/casepilot.yaml`):", _example("casepilot.yaml")))
+        """, Manifest, "claims/casepilot.yaml")
 
 
 def render_bindings() -> str:
@@ -178,7 +174,7 @@ def render_bindings() -> str:
         arguments, and where its results go. Every binding is checked against the model, the
         tool registry and the tool's argument and result schemas when the bundle is validated
         or deployed, with every problem reported at once.
-        """, BindingsFile, ("The demo's bindings (`casepilot/demo/claims/bindings.yaml`):", _example("bindings.yaml")))
+        """, BindingsFile, "claims/bindings.yaml")
 
 
 REFERENCES: dict[str, Callable[[], str]] = {

@@ -25,6 +25,8 @@ def test_the_committed_reference_is_what_the_models_generate(name: str) -> None:
     committed = (DOCS / name).read_text(encoding="utf-8")
     assert committed == docs_reference.REFERENCES[name](), (
         f"docs/reference/{name} is out of date: run `python -m casepilot.docs_reference`")
+    links = re.findall(r"\]\((\.\./[^)]+)\)", committed)
+    assert links and all((DOCS / link).resolve().is_file() for link in links), links
 
 
 def test_check_mode_tells_a_stale_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
