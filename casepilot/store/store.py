@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from casepilot.errors import ConcurrencyConflict, HistoryTampered
 
-from . import _cases, _definitions, _leases, _migrate, _search
+from . import _cases, _claims, _definitions, _leases, _migrate, _search
 from ._canonical import utc_iso
 from ._engine import make_engine
 from ._search import CasePage, CaseQuery
@@ -394,6 +394,19 @@ class Store:
         return _cases.list_tasks(
             self.engine, status=status, role=role, case_id=case_id, expired_before=expired_before, limit=limit
         )
+
+    def claim_task(self, task_id: str, person: str) -> tuple[str, datetime]:
+        """``person`` takes the open item ``task_id`` (see ``_claims``): (person, since);
+        ``ConcurrencyConflict`` when someone else holds it or it is no longer open."""
+        return _claims.claim(self.engine, task_id, person, self._clock())
+
+    def release_task(self, task_id: str) -> str | None:
+        """Drop the claim on ``task_id``; who held it."""
+        return _claims.release(self.engine, task_id)
+
+    def task_claims(self, task_ids: list[str]) -> dict[str, tuple[str, datetime]]:
+        """The claims on those of ``task_ids`` still open: task id -> (person, since)."""
+        return _claims.claims(self.engine, task_ids)
 
     def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
         """Decide a task in its own step (retrying if the case moves meanwhile)."""
