@@ -48,6 +48,8 @@ class ElementInfo:
 
 
 _PLAIN = frozenset({str, bool, Decimal, type(None)})
+_UNKNOWN_INPUTS_KEPT = 1024
+"""At most this many unknown input names' warnings are remembered per model."""
 
 
 def _convert(inputs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -116,13 +118,15 @@ def _load_locations(loaded: list[tuple[DefinitionsDef, bytes]]) -> list[Definiti
 class DecisionModel:
     """A compiled DMN model (with its imports): introspect and evaluate it."""
 
-    __slots__ = ("_by_name", "_decisions", "_hash", "_input_names", "_root")
+    __slots__ = ("_by_name", "_decisions", "_hash", "_input_names", "_root", "_unknown_inputs")
 
     def __init__(self, root: CompiledModel, content_hash: str) -> None:
         self._root = root
         self._hash = content_hash
         self._by_name = root.by_name
         self._input_names = frozenset(i.name for i in root.inputs.values()) | frozenset(root.imports)
+        self._unknown_inputs: dict[str, str] = {}
+        """Warning text per unknown input name (``_unknown_input_message``): a cache, not state."""
         self._decisions: dict[str, CDecision] = {d.id: d for d in root.decisions.values()}
         self._decisions.update({d.name: d for d in root.decisions.values()})
 
@@ -301,9 +305,20 @@ class DecisionModel:
         """A warning per input name that matches no input data (typos silently give null)."""
         for name in given:
             if name not in self._input_names:
-                close = difflib.get_close_matches(name, sorted(self._input_names), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                ctx.warn("unknown-element", name, f"input {name!r} matches no input data of the model{hint}")
+                ctx.warn("unknown-element", name, self._unknown_input_message(name))
+
+    def _unknown_input_message(self, name: str) -> str:
+        """The warning for input ``name``, with a "did you mean" hint — worked out once per name: a
+        caller that passes the same extra inputs at every evaluation (a guardrail's whole
+        context) would otherwise pay a fuzzy match per name per evaluation."""
+        cached = self._unknown_inputs.get(name)
+        if cached is None:
+            close = difflib.get_close_matches(name, sorted(self._input_names), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            cached = f"input {name!r} matches no input data of the model{hint}"
+            if len(self._unknown_inputs) < _UNKNOWN_INPUTS_KEPT:
+                self._unknown_inputs[name] = cached
+        return cached
 
     def _locate(self, view: View, name: str) -> tuple[View | None, CDecision | None]:
         root = self._root
