@@ -37,9 +37,11 @@ from casepilot.agent._loop_state import (
     RequestedOption,
     VerdictData,
 )
+from casepilot.agent._message_rail import railed
 from casepilot.agent._observation import observation_json, observation_object
 from casepilot.agent._proposals import Proposals
 from casepilot.agent._recovery import expire_and_recover
+from casepilot.agent._retrieval_scope import retrieval_scope
 from casepilot.agent._task_kinds import (
     apply_decision,
     definition_of,
@@ -276,6 +278,8 @@ class Nodes(LLMGovernance, Proposals):
         verdict = self.rt.governor_for(loaded.bundle).review(
             action, self._as(person, self.context(loaded, confidence=plan["confidence"], action=action,
                                                   confidence_source=plan.get("confidence_source"))))
+        # Text the call would send out of the case passes the output rail first (``_message_rail``).
+        verdict = railed(self.rt, loaded, option, arguments, verdict)
         # What the agent saw comes from the store, where values are already pseudonymised.
         plan_payload = {
             "observation_digest": _digest(observation),
@@ -369,6 +373,7 @@ class Nodes(LLMGovernance, Proposals):
         who = _actor(person)
         review = self.rt.governor_for(loaded.bundle).review(
             action, self._as(person, self.context(loaded, confidence=None, action=action)))
+        review = railed(self.rt, loaded, option, arguments, review)
         open_findings = [f for f in review.findings if f.kind != "allow" and _answer(f) not in parked.answered]
         verdict = strictest(open_findings, action_digest=review.action_digest, now=self.rt.clock())
         started = (self._started_call(loaded, option, arguments, parked.digest, review.transformed)
@@ -445,7 +450,8 @@ class Nodes(LLMGovernance, Proposals):
             arguments = self.rt.privacy.reveal_payload(arguments, loaded.id)
         started = time.perf_counter()
         try:
-            outcome = self.rt.registry.invoke(call.tool, arguments)
+            with retrieval_scope(self.rt.registry, loaded, call):  # a retrieval is routed on the case's context
+                outcome = self.rt.registry.invoke(call.tool, arguments)
         except ToolError as exc:
             error = str(exc)
             if self.rt.privacy is not None:

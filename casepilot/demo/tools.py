@@ -73,9 +73,13 @@ class RejectionResult(BaseModel):
     sent_text: str
 
 
-@tool(name="send_rejection", side_effect="non_idempotent")
+@tool(name="send_rejection", side_effect="non_idempotent", message_fields=("reason",))
 def send_rejection(args: RejectionArgs) -> RejectionResult:
-    """Send the customer a rejection letter (leaves the company: its arguments are redacted)."""
+    """Send the customer a rejection letter (leaves the company: its arguments are redacted).
+
+    The reason is what the company says to the customer: it passes the bundle's output rail
+    before the letter goes (``message_fields``); the customer's own letter, quoted back, does not.
+    """
     quoted = args.letter.strip().replace("\n", " ")
     return RejectionResult(sent_text=f"We are sorry: {args.reason}. Regarding your letter: “{quoted[:200]}”")
 

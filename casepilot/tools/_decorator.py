@@ -28,6 +28,7 @@ def tool(
     retry: RetryPolicy = DEFAULT_RETRY,
     tags: tuple[str, ...] = (),
     targets: tuple[str, ...] = (),
+    message_fields: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Tool[Any, Any]]:
     """Decorate ``def f(args: ArgsModel) -> ResultModel`` (or ``async def``) to make a ``Tool``.
 
@@ -51,6 +52,7 @@ def tool(
             afunc=fn if is_async else None,
             tags=tags,
             targets=targets,
+            message_fields=message_fields,
         )
 
     return wrap

@@ -107,6 +107,12 @@ class Tool(Generic[A, R]):
     guardrail can then ask a person only when a target came from an untrusted source
     (``untrusted_targets``): a reply to someone the user named may quote a document; a payment
     to an account a document named may not go unseen."""
+    message_fields: tuple[str, ...] = ()
+    """The arguments whose text leaves the case as a message to someone outside it (a letter's
+    body, an e-mail's text). The loop passes that text through the bundle's output rail — the
+    same ``message`` verdict a chat answer gets (``casepilot.agent.chat_rail``) — before the call
+    runs; a refused message blocks the call. Name only text the case's side writes (what a
+    model or the binding composes), not the customer's own words quoted back to them."""
 
     def __post_init__(self) -> None:
         problems: list[DefinitionError] = []
@@ -128,6 +134,11 @@ class Tool(Generic[A, R]):
             if unknown:
                 problems.append(DefinitionError(
                     f"targets {unknown} are not arguments of the tool (it has {sorted(self.args_model.model_fields)})"))
+            unknown = [f for f in self.message_fields if f not in self.args_model.model_fields]
+            if unknown:
+                problems.append(DefinitionError(
+                    f"message_fields {unknown} are not arguments of the tool "
+                    f"(it has {sorted(self.args_model.model_fields)})"))
         if problems:
             raise DefinitionError(f"invalid tool {self.name!r}", element="tool", problems=problems)
 
