@@ -25,6 +25,10 @@ def serve(
         "else 'deployer'). Starting and running cases need the roles each bundle names.")] = None,
     documents: Annotated[Path | None, typer.Option(
         "--documents", help="A Chroma folder of `casepilot rag ingest`: agents get the retrieve tool over it.")] = None,
+    retrieval_routing: Annotated[Path | None, typer.Option(
+        "--retrieval-routing", help="With --documents: the DMN table (decision 'Route') that picks each retrieval's "
+        "collection and embedding from the case's definition, stage and personal data (default: the example "
+        "casepilot/rag/routing.dmn).", exists=True, dir_okay=False)] = None,
     workers: Annotated[bool | None, typer.Option(
         "--workers/--in-process", help="Leave the cases' work to `casepilot worker` processes and answer at once "
         "(202; ?wait=SECONDS for the outcome), or work them in the request. Default: workers on PostgreSQL, "
@@ -38,7 +42,9 @@ def serve(
     from casepilot.api.settings import ApiSettings, default_registry, registry_with_documents
 
     identity = TrustedHeaders(user=user_header, roles=roles_header) if user_header else None
-    registry = registry_with_documents(documents) if documents is not None else default_registry
+    if retrieval_routing is not None and documents is None:
+        raise typer.BadParameter("a retrieval routing table needs --documents", param_hint="--retrieval-routing")
+    registry = registry_with_documents(documents, retrieval_routing) if documents is not None else default_registry
     settings = ApiSettings(database_url=db, identity=identity, registry=registry, deployer_role=deployer_role)
     postgres = settings.resolved_url().startswith(("postgresql", "postgres"))
     if workers and not postgres:

@@ -29,16 +29,32 @@ def default_registry() -> ToolRegistry:
     return base_registry()
 
 
-def registry_with_documents(path: Path | str) -> Callable[[], ToolRegistry]:
+def registry_with_documents(path: Path | str, routing: Path | str | None = None) -> Callable[[], ToolRegistry]:
     """The built-in tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``;
-    a folder, or a Chroma server's ``http://host:port``)."""
+    a folder, or a Chroma server's ``http://host:port``), routed per call by a DMN decision.
+
+    ``routing`` is the routing table (a DMN file with decision ``Route``, see ``casepilot.rag.Router``);
+    by default the example ``casepilot/rag/routing.dmn``. The loop and the chat give each call the
+    case's definition, stage and kinds of personal data, so the table decides which collection a
+    case searches, and with which embedding; the route and its rule ids are recorded with the
+    call. A route to ``openai`` embeddings searches with them only when ``CASEPILOT_EMBEDDING_MODEL``
+    configures them; otherwise the call fails closed (nothing is searched).
+    """
 
     def build() -> ToolRegistry:
-        from casepilot.rag import DocumentStore, Retriever
-        from casepilot.tools.builtin import builtin_tools
+        from casepilot.rag import EXAMPLE_ROUTING, DocumentStore, Retriever, Router
+        from casepilot.rag.embeddings import OpenAIEmbeddings, embedding_function_from_env
+        from casepilot.tools.builtin import builtin_tools, retrieve_tool
 
-        retriever = Retriever(DocumentStore(path))
-        return ToolRegistry(builtin_tools(retriever=retriever))
+        router = Router(routing if routing is not None else EXAMPLE_ROUTING)
+        documents = DocumentStore(path)
+        name = "openai" if isinstance(documents.embedding_function, OpenAIEmbeddings) else "wordllama"
+        retrievers = {}
+        configured = embedding_function_from_env()
+        if isinstance(configured, OpenAIEmbeddings) and name != "openai":
+            retrievers["openai"] = Retriever(DocumentStore(path, embedding_function=configured))
+        tool = retrieve_tool(Retriever(documents), router=router, retrievers=retrievers, embedding=name)
+        return ToolRegistry([*builtin_tools(), tool])
 
     return build
 
