@@ -168,13 +168,36 @@ def act(case_id: str, action_id: str,
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
 
 
-def chat(case_id: str, message: str, actor: Annotated[str, typer.Option("--as")] = "user",
+def chat(case_id: str,
+         message: Annotated[str | None, typer.Argument(
+             help="Your question or instruction (leave out with --confirm)")] = None,
+         confirm_id: Annotated[str | None, typer.Option(
+             "--confirm", metavar="PROPOSAL_ID", help="Carry out what an earlier answer proposed (its proposal "
+             "id, e.g. p31), governed as you with your roles")] = None,
+         actor: Annotated[str, typer.Option("--as")] = "user",
          roles: Annotated[list[str] | None, typer.Option("--role", help="a role you hold (repeat for several)")] = None,
          db: DbOption = None, tools: ToolsOption = None) -> None:
-    """Ask the case a question, or ask it to do one of its possible actions (governed as you, with your roles)."""
+    """Ask the case a question, or ask it to do one of its possible actions (a proposal, which
+    `chat CASE_ID --confirm PROPOSAL_ID` carries out, governed as you, with your roles).
+
+    Answers are printed as they are (citations such as [#29] are text, not markup). With
+    --confirm the exit code is 3 when governance blocks the action.
+    """
+    from casepilot.agent.chat import confirm
     from casepilot.agent.orchestrator import Person
 
-    console.print(_orchestrator(db, tools, case_id=case_id).chat(case_id, Person(actor, set(roles or [])), message))
+    if (message is None) == (confirm_id is None):
+        raise typer.BadParameter("give a MESSAGE, or --confirm PROPOSAL_ID (not both)")
+    orch = _orchestrator(db, tools, case_id=case_id)
+    if confirm_id is None:
+        assert message is not None
+        text = orch.chat(case_id, Person(actor, set(roles or [])), message)
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+        return
+    turn = confirm(orch, case_id, confirm_id, f"person:{actor}", roles=frozenset(roles or []))
+    console.print(turn.text, markup=False, highlight=False, soft_wrap=True)
+    if turn.outcome == "block":
+        raise typer.Exit(3)
 
 
 ActorOption = Annotated[str, typer.Option("--as", help="Who runs the operation")]
