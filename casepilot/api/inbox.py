@@ -1,26 +1,30 @@
-"""``/inbox``: open human tasks and checkpoints, and people's decisions on them.
+"""``/inbox``: open human tasks and checkpoints, people's decisions on them, and claims.
 
 Any signed-in person may read the inbox (deciding needs the item's role, see ``casepilot.api.access``).
+Claiming an item ("I am working on it") and releasing a claim need the item's role too; a claim
+coordinates colleagues and does not change who may decide (see ``casepilot.store._claims``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
-from casepilot.agent.orchestrator import Person
+from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.api._body import JsonRoute
 from casepilot.api.access import require_item_role
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
 from casepilot.api.queued import Wait, accepted, queue_mode, wait_until_stopped
-from casepilot.api.schemas import DecisionIn
+from casepilot.api.schemas import ActorIn, DecisionIn
 from casepilot.errors import DecisionRejected
 from casepilot.store import HumanTask
 
-__all__ = ["refusal_status", "router"]
+__all__ = ["ClaimOut", "refusal_status", "require_claim_role", "router"]
 
 router = APIRouter(prefix="/inbox", tags=["inbox"], route_class=JsonRoute, responses=error_responses(401, 422, 503))
 
@@ -81,3 +85,53 @@ def decide(task_id: str, body: DecisionIn, request: Request, response: Response,
     if queue_mode(request):
         accepted(response, task.case_id, stopped=wait_until_stopped(orch, task.case_id, wait), done_status=200)
     return decided
+
+
+class ClaimOut(BaseModel):
+    """Who holds an inbox item now (``claimed_by`` None: nobody)."""
+
+    task_id: str
+    claimed_by: str | None
+    since: datetime | None
+
+
+_CLAIM_ERRORS = error_responses(
+    400, 413,
+    _403="The person lacks the item's role (the operator role for an item that names none).",
+    _404="No inbox item with this id.",
+    _409="Someone else holds the item, or it is no longer open.",
+)
+
+
+def require_claim_role(request: Request, orch: Orchestrator, task: HumanTask, person: Person) -> None:
+    """Claiming or releasing an item needs the role that decides it (the operator role for an item
+    that names none) — checked here, in developer mode too: a claim never goes to anyone."""
+    if task.role is None:
+        require_item_role(request, orch, task, person)
+        return
+    if task.role not in person.roles:
+        held = ", ".join(sorted(person.roles)) or "no roles"
+        raise ApiError(403, "NotAuthorized", f"{person.name} may not claim or release inbox item {task.id}: "
+                       f"that needs the role {task.role!r}, and {person.name} has {held}")
+
+
+@router.post("/{task_id}/claim", response_model=ClaimOut, responses=_CLAIM_ERRORS)
+def claim(task_id: str, request: Request, orch: OrchestratorDep, body: ActorIn | None = None) -> ClaimOut:
+    """Take an open item: colleagues see it is being worked on. Needs the item's role."""
+    body = body or ActorIn()
+    person = request_person(request, body.actor, body.roles)
+    task = orch.store.task(task_id)  # NotFound → 404
+    require_claim_role(request, orch, task, person)
+    who, since = orch.store.claim_task(task_id, person.name)  # ConcurrencyConflict → 409
+    return ClaimOut(task_id=task_id, claimed_by=who, since=since)
+
+
+@router.post("/{task_id}/release", response_model=ClaimOut, responses=_CLAIM_ERRORS)
+def release(task_id: str, request: Request, orch: OrchestratorDep, body: ActorIn | None = None) -> ClaimOut:
+    """Give an item back (a claim of one's own or a colleague's). Needs the item's role."""
+    body = body or ActorIn()
+    person = request_person(request, body.actor, body.roles)
+    task = orch.store.task(task_id)
+    require_claim_role(request, orch, task, person)
+    orch.store.release_task(task_id)
+    return ClaimOut(task_id=task_id, claimed_by=None, since=None)

@@ -33,7 +33,7 @@ __all__ = ["PAGE_OPERATIONS", "operate_from_form", "router"]
 router = APIRouter(tags=["operations"], route_class=JsonRoute, responses=error_responses(401, 422, 503))
 
 _REFUSALS = error_responses(
-    400, 409, 413, _404="No such case, inbox item or failed task.",
+    400, 409, 413, _404="No such case or inbox item.",
     _403="The person has neither the operator role nor a role the bundle names for this operation, or "
          "governance did not allow it.")
 
@@ -95,8 +95,14 @@ def resume(case_id: str, body: ReasonIn, request: Request, orch: OrchestratorDep
 
 @router.post("/cases/{case_id}/retry", response_model=OperationOut, responses=_REFUSALS)
 def retry(case_id: str, body: RetryIn, request: Request, orch: OrchestratorDep) -> OperationOut:
-    """Offer a failed task again; the next run proposes it, governed like any action."""
-    return _out(orch.retry(case_id, body.item, request_person(request, body.actor, body.roles), body.reason))
+    """Offer a failed task again; the next run proposes it, governed like any action.
+
+    An ``item`` that is not a failed task of the case is 422 (the body is wrong; the case exists)."""
+    person = request_person(request, body.actor, body.roles)
+    try:
+        return _out(orch.retry(case_id, body.item, person, body.reason))
+    except UnknownPlanItem as exc:
+        raise ApiError(422, "UnknownFailedTask", str(exc), [f"body.item: {exc}"]) from exc
 
 
 @router.post("/cases/{case_id}/correct", response_model=OperationOut, responses=_REFUSALS)

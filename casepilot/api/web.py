@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from casepilot.agent.orchestrator import Orchestrator, RunOutcome
+from casepilot.agent.orchestrator import Orchestrator, Person, RunOutcome
 from casepilot.api._body import check_params, check_value
 from casepilot.api._once import FormKeys, new_form_key
 from casepilot.api._origin import cross_site
@@ -44,7 +44,7 @@ from casepilot.api.access import (
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, status_for
 from casepilot.api.identity import identity_of, request_person
-from casepilot.api.inbox import refusal_status
+from casepilot.api.inbox import refusal_status, require_claim_role
 from casepilot.api.web_case import case_context, shown
 from casepilot.api.web_cases import ListParams, cases_context, start_fields
 from casepilot.api.web_forms import fields_of, read_fields
@@ -161,7 +161,9 @@ FormWho = Annotated[_Who, Depends(_form_who)]
 def _inbox_context(request: Request, orch: Orchestrator, params: InboxParams | None = None) -> dict[str, Any]:
     identity = identity_of(request)
     me = identity.person(request) if identity is not None else None
-    return inbox_context(orch, params or InboxParams(), me, datetime.now(UTC))
+    back = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    return {**inbox_context(orch, params or InboxParams(), me, datetime.now(UTC)),
+            "back": back if request.method == "GET" else "/ui/inbox"}
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -169,6 +171,34 @@ def inbox(request: Request, orch: OrchestratorDep, view: str | None = None, role
           name: str | None = None, roles: str | None = None) -> HTMLResponse:
     """The inbox: a view (all, my roles', mine) and filters from the query string (see ``web_inbox``)."""
     return _page(request, "inbox.html", _inbox_context(request, orch, InboxParams.of(view, role, name, roles)))
+
+
+@router.post("/inbox/{task_id}/claim", response_class=HTMLResponse)
+def claim(request: Request, task_id: str, orch: OrchestratorDep, who: FormWho,
+          back: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Take an inbox item (the item's role; see ``casepilot.store._claims``), back to the inbox."""
+    return _on_item(request, orch, task_id, who, back, lambda person: orch.store.claim_task(task_id, person.name))
+
+
+@router.post("/inbox/{task_id}/release", response_class=HTMLResponse)
+def release(request: Request, task_id: str, orch: OrchestratorDep, who: FormWho,
+            back: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Give an inbox item back (the item's role), back to the inbox."""
+    return _on_item(request, orch, task_id, who, back, lambda person: orch.store.release_task(task_id))
+
+
+def _on_item(request: Request, orch: Orchestrator, task_id: str, who: _Who, back: str,
+             work: Callable[[Person], object]) -> Response:
+    try:
+        person = request_person(request, who.actor, who.roles)
+        task = orch.store.task(task_id)
+        require_claim_role(request, orch, task, person)
+        work(person)
+    except (CasepilotError, ApiError) as exc:
+        context = {**_inbox_context(request, orch), "error": str(exc), "actor": who.actor, "roles": who.roles_text}
+        return _page(request, "inbox.html", context, _status_of(exc))
+    same_list = back == "/ui/inbox" or back.startswith("/ui/inbox?")  # never elsewhere (an open redirect)
+    return RedirectResponse(back if same_list else "/ui/inbox", status_code=303)
 
 
 @router.post("/inbox/{task_id}", response_class=HTMLResponse)

@@ -1,5 +1,5 @@
-"""The inbox a person works from: my items (assigned to me by name), my roles' items, or all I
-may see — each with its case's business key, age, expiry and assignee, filters kept in the URL
+"""The inbox a person works from: my items (assigned to me by name, or claimed), my roles' items,
+or all I may see — each with its case's business key, age, expiry, assignee and claim, filters kept in the URL
 (``GET /ui/inbox?view=roles&role=…``).
 
 Who "I" am: the sign-on proxy's person, or — without one — the name and roles typed into the
@@ -19,7 +19,7 @@ from casepilot.store import HumanTask
 
 __all__ = ["VIEWS", "InboxParams", "age_text", "inbox_context"]
 
-VIEWS = {"all": "all I may see", "roles": "my roles' items", "mine": "assigned to me"}
+VIEWS = {"all": "all I may see", "roles": "my roles' items", "mine": "mine (assigned or claimed)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +62,13 @@ def inbox_context(orch: Orchestrator, params: InboxParams, me: Person | None, no
     """The open items of the chosen view, with what a person needs beside each to decide."""
     tasks = orch.pending(role=params.role or None)
     assignees = _assignees(orch, tasks)
+    claims = orch.store.task_claims([t.id for t in tasks])
     name = me.name if me is not None else params.name
     roles = set(me.roles) if me is not None else {r.strip() for r in params.roles.split(",") if r.strip()}
     if params.view == "roles":
         tasks = [t for t in tasks if t.role in roles and assignees.get(t.id) in (None, name)]
-    elif params.view == "mine":
-        tasks = [t for t in tasks if name and assignees.get(t.id) == name]
+    elif params.view == "mine":  # assigned to me, or claimed by me
+        tasks = [t for t in tasks if name and name in (assignees.get(t.id), claims.get(t.id, ("",))[0])]
     cases: dict[str, dict[str, Any]] = {}
     for task in tasks:
         if task.case_id not in cases:
@@ -80,6 +81,6 @@ def inbox_context(orch: Orchestrator, params: InboxParams, me: Person | None, no
             }
     rows = [{"task": t, "case": cases[t.case_id], "age": age_text(t.created_at, now),
              "expires_soon": t.expires_at is not None and t.expires_at - now < timedelta(hours=24),
-             "assignee": assignees.get(t.id)} for t in tasks]
+             "assignee": assignees.get(t.id), "claim": claims.get(t.id)} for t in tasks]
     return {"rows": rows, "params": params, "views": VIEWS, "tasks": tasks, "role": params.role,
             "actor": params.name, "roles": params.roles}

@@ -95,11 +95,14 @@ ROWS: tuple[Row, ...] = (
     _change("POST", "/cases/{case_id}/reveal", SENIOR, 200, "json"),
     _reads("GET", "/inbox"),
     _change("POST", "/inbox/{task_id}/decision", SENIOR, 200, "json", choice="approve"),
+    # claims: "I am working on it" (casepilot.store._claims) — the item's role, like deciding
+    _change("POST", "/inbox/{task_id}/claim", SENIOR, 200, "json"),
+    _change("POST", "/inbox/{task_id}/release", SENIOR, 200, "json"),
     # operations on cases (casepilot.api.operations): the operator role; past it, what the case's state allows
     _change("POST", "/cases/{case_id}/terminate", OPERATOR, 200, "json", reason="duplicate claim"),
     _change("POST", "/cases/{case_id}/suspend", OPERATOR, 200, "json", reason="customer asked to wait"),
     _change("POST", "/cases/{case_id}/resume", OPERATOR, 409, "json", reason="back"),  # it is not suspended
-    _change("POST", "/cases/{case_id}/retry", OPERATOR, 404, "json", item="Senior analyst review"),  # nothing failed
+    _change("POST", "/cases/{case_id}/retry", OPERATOR, 422, "json", item="Senior analyst review"),  # nothing failed
     Row("POST", "/cases/{case_id}/correct", OPERATOR, (401, 403, 200, 403, 403), "json",
         (("path", "policy"), ("value", "POL-9"), ("reason", "typo in the policy number"))),
     _change("POST", "/inbox/{task_id}/reassign", OPERATOR, 200, "json", role="team lead"),
@@ -110,6 +113,8 @@ ROWS: tuple[Row, ...] = (
     _reads("GET", "/", right=303),
     _reads("GET", "/ui/inbox"),
     _change("POST", "/ui/inbox/{task_id}", SENIOR, 303, "form", choice="approve"),
+    _change("POST", "/ui/inbox/{task_id}/claim", SENIOR, 303, "form"),
+    _change("POST", "/ui/inbox/{task_id}/release", SENIOR, 303, "form"),
     _reads("GET", "/ui/cases"),
     _change("POST", "/ui/cases", STARTER, 303, "form", definition_key="claim-triage", variables="{}"),
     _reads("GET", "/ui/cases/{case_id}"),
@@ -178,9 +183,10 @@ def world(template: World, tmp_path: Path, registry: ToolRegistry) -> Iterator[t
 
 
 def _state(orch: Orchestrator) -> tuple[object, ...]:
-    """What a refused request must leave as it was: definitions, cases, inbox items."""
+    """What a refused request must leave as it was: definitions, cases, inbox items and their claims."""
+    tasks = orch.store.tasks()
     return ([(d.key, d.version) for d in orch.store.definitions()], [c.id for c in orch.store.cases()],
-            [(t.id, t.status) for t in orch.store.tasks()])
+            [(t.id, t.status) for t in tasks], orch.store.task_claims([t.id for t in tasks]))
 
 
 def _history(orch: Orchestrator, case_id: str) -> list[str]:

@@ -54,10 +54,11 @@ def test_suspend_refuses_work_until_resume_then_terminate(client: TestClient, de
     assert actors == {"person:otto"}
 
 
-def test_retry_of_nothing_failed_is_404_with_the_failed_tasks(client: TestClient, deployed: object) -> None:
+def test_retry_of_nothing_failed_is_422_with_the_failed_tasks(client: TestClient, deployed: object) -> None:
     case_id = _claim(client)
     answer = client.post(f"/cases/{case_id}/retry", json={**OPERATOR, "item": "Senior analyst review"})
-    assert answer.status_code == 404 and "failed tasks: none" in answer.json()["detail"]
+    assert answer.status_code == 422 and "failed tasks: none" in answer.json()["detail"]
+    assert answer.json()["error"] == "UnknownFailedTask"
 
 
 def test_a_start_missing_required_variables_is_422_with_every_problem(client: TestClient,

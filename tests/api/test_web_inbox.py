@@ -71,3 +71,30 @@ def test_views_filters_and_assigning_to_a_person(site: tuple[str, Page], orch: O
     assert _titles(page) == []
     page.goto(f"{url}/ui/inbox?view=roles&name=Bob&roles=senior+analyst")
     assert len(_titles(page)) == 1 and mine not in _titles(page)  # Ann's item is hers now
+
+
+def test_claim_and_release_in_the_inbox(site: tuple[str, Page], orch: Orchestrator) -> None:
+    url, page = site
+    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"}, "CLM-3")
+    (task,) = orch.run(case.id).pending
+    claim = page.locator(f"form[data-claim='{task.id}']")
+    page.goto(f"{url}/ui/inbox?name=Bob&roles=claims+handler")
+    claim.locator("button").click()  # not Bob's role: refused
+    assert "that needs the role 'senior analyst', and Bob has claims handler" in page.inner_text("[role=alert]")
+    assert orch.store.task_claims([task.id]) == {}
+
+    page.goto(f"{url}/ui/inbox?view=roles&name=Ann&roles=senior+analyst")
+    claim.locator("button", has_text="Claim").click()
+    page.wait_for_url("**/ui/inbox?view=roles&name=Ann**")  # back to the same list
+    assert "claimed by Ann" in page.inner_text("section.card .task-facts")
+    assert orch.store.task_claims([task.id])[task.id][0] == "Ann"
+    page.goto(f"{url}/ui/inbox?view=mine&name=Ann&roles=senior+analyst")
+    assert _titles(page) == ["claim-triage · CLM-3 — Approve or reject this claim?"]  # mine: claimed by me
+
+    page.goto(f"{url}/ui/inbox?view=roles&name=Cleo&roles=senior+analyst")
+    second = page.request.post(f"{url}/inbox/{task.id}/claim", data={"actor": "Cleo", "roles": ["senior analyst"]})
+    assert second.status == 409 and "claimed by Ann" in second.json()["detail"]
+    claim.locator("button", has_text="Release").click()  # a colleague of the role may give it back
+    page.wait_for_url("**view=roles&name=Cleo**")
+    assert "claimed by" not in page.inner_text("section.card .task-facts")
+    assert orch.store.task_claims([task.id]) == {}
