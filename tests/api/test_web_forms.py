@@ -12,6 +12,7 @@ from playwright.sync_api import Page, sync_playwright
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import LETTERS
+from tests.api._axe import serious_violations
 from tests.api._browser import chromium_path, serving
 
 DECLARED = "start:\n  required: {letter: string, policy: string, amount: number, urgent: boolean, extras: object}\n"
@@ -51,6 +52,7 @@ def test_typed_fields_are_checked_on_the_server_and_explained_beside_each(site: 
     assert page.get_attribute("#field-claim-triage-amount", "aria-invalid") == "true"
     assert page.input_value("#field-claim-triage-letter") == LETTERS["straight-through"]  # what was typed stays
     assert orch.store.cases() == []
+    assert serious_violations(page) == []  # the marked fields too
 
     form = {"definition_key": "claim-triage", "variables": "{}", "field.claim-triage.letter": "x",
             "field.claim-triage.policy": "POL-1", "field.claim-triage.amount": "abc",

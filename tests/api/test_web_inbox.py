@@ -12,6 +12,7 @@ from playwright.sync_api import Page, sync_playwright
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
+from tests.api._axe import serious_violations
 from tests.api._browser import chromium_path, serving
 
 
@@ -87,6 +88,7 @@ def test_claim_and_release_in_the_inbox(site: tuple[str, Page], orch: Orchestrat
     claim.locator("button", has_text="Claim").click()
     page.wait_for_url("**/ui/inbox?view=roles&name=Ann**")  # back to the same list
     assert "claimed by Ann" in page.inner_text("section.card .task-facts")
+    assert serious_violations(page) == []
     assert orch.store.task_claims([task.id])[task.id][0] == "Ann"
     page.goto(f"{url}/ui/inbox?view=mine&name=Ann&roles=senior+analyst")
     assert _titles(page) == ["claim-triage · CLM-3 — Approve or reject this claim?"]  # mine: claimed by me

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -17,9 +16,9 @@ from playwright.sync_api import Page, sync_playwright
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
+from tests.api._axe import serious_violations
 from tests.api._browser import chromium_path, serving
 
-AXE = Path(__file__).parent / "axe" / "axe.min.js"
 SENIOR = Person("Ann", frozenset({"senior analyst"}))
 
 
@@ -219,20 +218,13 @@ new MutationObserver(() => {
 """Keeps what the live list showed across the reload that follows the run (the test's eyes only)."""
 
 
-def _axe(page: Page) -> list[dict[str, object]]:
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
 def test_no_serious_accessibility_violations_and_a_phone_layout(site: tuple[str, Page], orch: Orchestrator) -> None:
     url, page = site
     case_id = _claim(orch, "CLM-11")
     _claim(orch, "CLM-12", "straight-through")
     for path in ("/ui/cases", f"/ui/cases/{case_id}", "/ui/inbox"):
         page.goto(url + path)
-        serious = _axe(page)
-        assert serious == [], (path, [(v["id"], v["help"]) for v in serious])
+        assert serious_violations(page) == [], path
     page.set_viewport_size({"width": 375, "height": 800})
     for path in ("/ui/cases", f"/ui/cases/{case_id}", "/ui/inbox"):
         page.goto(url + path)
@@ -265,6 +257,7 @@ def test_a_blocked_case_says_which_rule_and_a_correction_frees_it(site: tuple[st
     assert ("blocked by guardrail Review routing (guardrails) rule large_amount: the claimed amount is over 10,000"
             in page.inner_text("#banner"))
     assert "Correct the case-file value it read" in page.inner_text("#banner-help")
+    assert serious_violations(page) == []  # the stuck case's page too
     page.click("#banner >> text=Correct a case-file value")  # the banner leads to the form that helps
     assert page.url.endswith("#correct")
 
