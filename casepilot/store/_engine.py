@@ -115,6 +115,22 @@ def write_connection(engine: Engine) -> Connection:
     return engine.connect().execution_options(**{WRITE: True})
 
 
+def relax_durability(conn: Connection) -> None:
+    """Let this transaction commit without waiting for the WAL to reach disk (PostgreSQL's
+    ``synchronous_commit = off`` for the transaction; nothing changes on SQLite).
+
+    Why: on PostgreSQL every commit waits for an fsync, and with several workers those waits
+    were most of the time their database connections spent (``IO/WALSync``). Only writes whose
+    loss in a database crash is harmless take this: a case lease (it expires anyway), a
+    pseudonym stored before the step that refers to it. The WAL is one sequential log, so the
+    next synchronous commit of any session — every step of a case is one — makes everything
+    committed before it durable too: no step outlives the rows it relies on. The commit is
+    visible to other sessions at once, as always.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 _steps = threading.local()
 
 
@@ -140,12 +156,13 @@ def active_connection(engine: Engine) -> Connection | None:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, write: bool) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool, durable: bool = True) -> Iterator[Session]:
     """A session that joins this thread's open step on ``engine``, or has a transaction of its own.
 
     Why: vault writes made while a step is open must join the step — on SQLite a second
     writer would wait on the step's own write lock — and they then commit (or roll back)
-    with it.
+    with it. ``durable=False``: a transaction of its own commits without waiting for the disk
+    (``relax_durability``: only for writes a later step makes durable).
     """
     conn = active_connection(engine)
     if conn is not None:
@@ -154,6 +171,8 @@ def session_scope(engine: Engine, *, write: bool) -> Iterator[Session]:
             session.flush()
     elif write:
         with write_connection(engine) as own, own.begin(), Session(bind=own) as session:
+            if not durable:
+                relax_durability(own)
             yield session
             session.flush()
     else:

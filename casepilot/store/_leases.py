@@ -4,7 +4,9 @@ Two workers on one case paid a claim twice (issue 15): each planned on its own c
 is a row ``(case_id, owner, expires_at)`` taken with one atomic upsert that succeeds only
 when the row is free, expired, or already the caller's; the optimistic version check on the
 case stays as the second line of defence. A lease expires so that a dead worker's cases move
-on; a live worker renews it while it works.
+on; a live worker renews it while it works. Lease writes do not wait for the disk
+(``_engine.relax_durability``): after a database crash every worker reconnects, and a lease
+lost then is one nobody holds any more.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from casepilot.store._engine import write_connection
+from casepilot.store._engine import relax_durability, write_connection
 from casepilot.store._tables import CaseLeaseRow
 
 __all__ = ["acquire", "holder", "release", "renew"]
@@ -32,6 +34,7 @@ def acquire(engine: Engine, case_id: str, owner: str, *, now: datetime, ttl: tim
         where=or_(_LEASES.c.expires_at < now, _LEASES.c.owner == owner),
     ).returning(_LEASES.c.owner)
     with write_connection(engine) as conn, conn.begin():
+        relax_durability(conn)  # a lease lost in a database crash is no lease: every worker reconnects
         row = conn.execute(statement).first()
     return row is not None and row[0] == owner
 
@@ -41,12 +44,14 @@ def renew(engine: Engine, case_id: str, owner: str, *, now: datetime, ttl: timed
     statement = (update(_LEASES).where(_LEASES.c.case_id == case_id, _LEASES.c.owner == owner)
                  .values(expires_at=now + ttl))
     with write_connection(engine) as conn, conn.begin():
+        relax_durability(conn)
         return conn.execute(statement).rowcount == 1
 
 
 def release(engine: Engine, case_id: str, owner: str) -> None:
     """Give the lease back (only ``owner``'s own)."""
     with write_connection(engine) as conn, conn.begin():
+        relax_durability(conn)  # lost in a crash: the lease expires
         conn.execute(delete(_LEASES).where(_LEASES.c.case_id == case_id, _LEASES.c.owner == owner))
 
 

@@ -183,7 +183,10 @@ class Worker:
         # asyncpg, not psycopg, for the queue's own connection: it listens for new jobs while it
         # queries (psycopg's async LISTEN holds the connection up to a second at a time, and
         # every pick-up waited for it).
-        conn = await asyncpg.connect(conninfo)
+        # The queue's own writes (taking a job, finishing it, its log) do not wait for the disk:
+        # jobs are at-least-once by design — one whose end is lost in a database crash runs again,
+        # and every job is safe to run again (a case step is recorded durably by the store).
+        conn = await asyncpg.connect(conninfo, server_settings={"synchronous_commit": "off"})
         qm = QueueManager(Queries(AsyncpgDriver(conn)))
         loop = asyncio.get_running_loop()
 
