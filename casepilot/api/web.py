@@ -227,7 +227,7 @@ def decide(
 @router.get("/cases", response_class=HTMLResponse)
 def cases(request: Request, orch: OrchestratorDep, q: str | None = None, state: str | None = None,
           definition: str | None = None, sort: str | None = None, order: str | None = None,
-          page: int | None = None) -> HTMLResponse:
+          page: str | None = None) -> HTMLResponse:
     """The case list: search, filters, sort and page from the query string (see ``web_cases``)."""
     return _page(request, "cases.html", cases_context(orch, ListParams.of(q, state, definition, sort, order, page)))
 

@@ -39,14 +39,14 @@ class ListParams:
 
     @classmethod
     def of(cls, q: str | None, state: str | None, definition: str | None, sort: str | None, order: str | None,
-           page: int | None) -> ListParams:
+           page: str | None) -> ListParams:
         return cls(
             q=(q or "").strip()[:200],
             state=state if state is not None and state in CASE_STATES else "",
             definition=(definition or "").strip()[:200],
             sort=sort if sort is not None and sort in get_args(SortKey) else "activity",
             order="asc" if order == "asc" else "desc",
-            page=max(1, page or 1),
+            page=max(1, int(page)) if page and page.isdigit() and len(page) < 7 else 1,
         )
 
     def url(self, **changes: Any) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, sync_playwright
 
 from casepilot.agent.orchestrator import Orchestrator, Person
@@ -276,3 +277,11 @@ def test_a_blocked_case_says_which_rule_and_a_correction_frees_it(site: tuple[st
     run.locator("button").click()
     page.wait_for_function("document.querySelector('#case-state').textContent === 'completed'")
     assert "completed" in page.inner_text("#banner")
+
+
+def test_an_odd_or_stale_list_link_still_shows_a_list(client: TestClient, deployed: object) -> None:
+    for query in ("page=abc", "page=-5&state=bogus&sort=zzz&order=up", "page=99999999999"):
+        answer = client.get(f"/ui/cases?{query}")
+        assert answer.status_code == 200 and 'id="case-list"' in answer.text, query
+    answer = client.get("/ui/cases?q=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in answer.text  # the search is text, never markup
