@@ -80,7 +80,7 @@ def take(out_dir: Path, chromium: str) -> dict[str, Path]:
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 for name, path, full in (("cases.png", "/ui/cases", False), ("case.png", f"/ui/cases/{case_id}", False),
-                                         ("inbox.png", "/ui/inbox", False)):
+                                         ("inbox.png", "/ui/inbox?view=roles&name=Ann&roles=senior+analyst", False)):
                     page.goto(url + path)
                     page.screenshot(path=str(out_dir / name), full_page=full)
                     written[name] = out_dir / name

@@ -52,7 +52,8 @@ def test_views_filters_and_assigning_to_a_person(site: tuple[str, Page], orch: O
     assert _titles(page) == [] and "Nothing is waiting for your roles" in page.inner_text("#inbox-empty")
     page.goto(f"{url}/ui/inbox?view=roles&name=Ann&roles=senior+analyst")
     assert len(_titles(page)) == 2
-    assert page.input_value("section.card input[name=actor] >> nth=0") == "Ann"  # the decision form comes filled in
+    assert page.get_attribute("section.card input[name=actor] >> nth=0", "value") == "Ann"  # the forms act as Ann
+    assert "Acting as Ann (senior analyst)" in page.inner_text("#acting-as")
 
     assign = page.locator("details.assign", has_text="Approve or reject").first
     assign.locator("summary").click()
@@ -100,3 +101,8 @@ def test_claim_and_release_in_the_inbox(site: tuple[str, Page], orch: Orchestrat
     page.wait_for_url("**view=roles&name=Cleo**")
     assert "claimed by" not in page.inner_text("section.card .task-facts")
     assert orch.store.task_claims([task.id]) == {}
+    # Bob acts with the name and roles of the filter: the item's form asks nothing more
+    page.goto(f"{url}/ui/inbox?view=roles&name=Bob&roles=senior+analyst")
+    page.locator("section.card button", has_text="approve").click()
+    page.wait_for_url("**/ui/cases/*")
+    assert "Bob decided “approve”" in page.inner_text("[role=status]")
