@@ -177,11 +177,11 @@ def chat(case_id: str,
          actor: Annotated[str, typer.Option("--as")] = "user",
          roles: Annotated[list[str] | None, typer.Option("--role", help="a role you hold (repeat for several)")] = None,
          db: DbOption = None, tools: ToolsOption = None) -> None:
-    """Ask the case a question, or ask it to do one of its possible actions (a proposal, which
-    `chat CASE_ID --confirm PROPOSAL_ID` carries out, governed as you, with your roles).
+    """Ask the case a question, or ask it to do one of its possible actions (governed as you, with your roles).
 
-    Answers are printed as they are (citations such as [#29] are text, not markup). With
-    --confirm the exit code is 3 when governance blocks the action.
+    An instruction is answered with a proposal; `chat CASE_ID --confirm PROPOSAL_ID` carries it
+    out, governed as you, with your roles (exit code 3 when governance blocks it). Answers are
+    printed as they are: citations such as [#29] are text, not markup.
     """
     from casepilot.agent.chat import confirm
     from casepilot.agent.orchestrator import Person
