@@ -77,7 +77,7 @@ class StartedRecord(TypedDict):
 
 class DecisionRecord(TypedDict):
     """What ``govern`` decided, written by ``govern`` itself or — for a call that may safely run
-    again — by ``record`` with the outcome (``nodes._recorded_with_outcome``)."""
+    again — by ``record`` with the outcome (``_node_helpers.recorded_with_outcome``)."""
 
     actor: str
     version: int
@@ -144,7 +144,7 @@ class LoopState(TypedDict, total=False):
     verdict: VerdictData | None
     call_id: str | None
     deferred: DecisionRecord | None
-    """What ``govern`` decided, for ``record`` to write with the outcome (``nodes._recorded_with_outcome``)."""
+    """What ``govern`` decided, for ``record`` to write with the outcome (``_node_helpers.recorded_with_outcome``)."""
     outcome: OutcomeData | None
     blocked: list[str]
     """Options blocked by governance during this run: not offered again in it."""

@@ -8,38 +8,44 @@ from and written to the store inside the nodes.
   left ``started`` by a crash to a person (non-idempotent) or back to the planner
   (idempotent), and builds the options;
 * ``plan`` asks the planner (an LLM planner's prompt is itself governed and redacted);
-* ``govern`` reviews the chosen action and records plan + verdict (+ tool call started)
-  in one transaction; a ``require_human`` verdict parks the action behind an inbox item;
+* ``govern`` reviews the chosen action (``_decisions``); a non-idempotent call is recorded
+  as started — plan, verdict, call — in one transaction before it runs, anything else that
+  is allowed is left for ``record`` to write with its outcome (one transaction per step); a
+  ``require_human`` verdict parks the action behind an inbox item;
 * ``act`` runs the tool — the only node with an outside effect;
-* ``record`` records the outcome, maps results into the case file, completes the task
-  and records every transition, in one transaction;
+* ``record`` records the outcome (and the decision, if ``govern`` left it), maps results
+  into the case file, completes the task and records every transition, in one transaction;
 * ``wait`` pauses with ``interrupt()`` while people have work; it has no side effect, as
   LangGraph re-runs a node from its start on resume.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, replace
-from typing import Any, cast
+from typing import Any
 
 from langgraph.types import interrupt
 
+from casepilot.agent._decisions import Decisions
 from casepilot.agent._keepable import Unkeepable, keepable
-from casepilot.agent._llm_governance import LLMGovernance
 from casepilot.agent._loop_state import (
     DecisionRecord,
     LoopState,
-    OptionData,
-    PersonData,
-    RequestedOption,
-    VerdictData,
 )
 from casepilot.agent._message_rail import railed
+from casepilot.agent._node_helpers import (
+    actor_of,
+    arg_provenance,
+    deferred_call,
+    digest_of,
+    merge_paths,
+    recorded_with_outcome,
+    requested_plan,
+    verdict_data,
+)
 from casepilot.agent._observation import observation_json, observation_object
-from casepilot.agent._proposals import Proposals
 from casepilot.agent._recovery import expire_and_recover
 from casepilot.agent._retrieval_scope import retrieval_scope
 from casepilot.agent._task_kinds import (
@@ -50,101 +56,17 @@ from casepilot.agent._task_kinds import (
     start_child,
 )
 from casepilot.agent.context import LoadedCase
-from casepilot.agent.facts import ParkedAction, StartedCall, loop_keys
+from casepilot.agent.facts import loop_keys
 from casepilot.agent.model_routing import CallRefused, has_choice, model_call
-from casepilot.agent.planning import LLMUsage, Observation, PlannerError
+from casepilot.agent.planning import Observation, PlannerError
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import ToolError
-from casepilot.governance.actions import GovernanceContext, ProposedAction, canonical_json
-from casepilot.governance.checkpoints import CheckpointRequest
-from casepilot.governance.verdict import Finding, Verdict, strictest
-from casepilot.tools import Provenance, apply_results, result_provenance
+from casepilot.tools import apply_results, result_provenance
 
 __all__ = ["LoopState", "Nodes"]
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
-
-
-def merge_paths(variables: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
-    """Top-level case-file updates for dotted result paths (``claim.amount``) merged into their parents."""
-    merged: dict[str, Any] = {}
-    for path, value in updates.items():
-        head, *rest = path.split(".")
-        if not rest:
-            merged[head] = value
-            continue
-        base = merged.get(head, variables.get(head))
-        root: dict[str, Any] = dict(base) if isinstance(base, dict) else {}
-        node = root
-        for part in rest[:-1]:
-            child = node.get(part)
-            node[part] = dict(child) if isinstance(child, dict) else {}
-            node = node[part]
-        node[rest[-1]] = value
-        merged[head] = root
-    return merged
-
-
-def _arg_provenance(observation: Mapping[str, Any], option_id: str) -> dict[str, Provenance]:
-    """The provenance of an option's binding arguments, as the observation recorded it."""
-    raw = (observation.get("arg_provenance") or {}).get(option_id, {})
-    return {n: Provenance(p["trust"], p["source"]) for n, p in raw.items()}
-
-
-def _actor(person: Mapping[str, Any] | None) -> str:
-    """Who an action is recorded for: the person who asked for it (chat), else the agent."""
-    return str(person["actor"]) if person else "agent"
-
-
-def _answer(finding: Finding) -> dict[str, Any]:
-    """What identifies a finding a person answers: the policy, its rules and the role asked."""
-    return {"policy": finding.policy, "rule_ids": list(finding.rule_ids), "role": finding.role}
-
-
-def _requested_plan(requested: RequestedOption, observation: Mapping[str, Any]) -> LoopState:
-    """The plan for an action a person chose (``Orchestrator.run_option``) — once: the run stops
-    if the loop comes back to ``plan`` (the action was done, or the case moved on meanwhile)."""
-    if requested.get("used"):
-        return {"stop": "requested_done", "plan": None}
-    option = next((o for o in observation["options"] if o["id"] == requested["option_id"]), None)
-    if option is None:
-        return {"stop": "not_possible", "plan": None, "requested": {**requested, "used": True}}
-    return {"requested": {**requested, "used": True}, "plan": {
-        "option": option, "arguments": dict(option["default_arguments"]),
-        "rationale": f"requested by {requested['requested_by']}", "confidence": 1.0, "confidence_source": None,
-        "planner": requested["requested_by"], "usage": [], "invalid_attempts": [], "person": requested["person"]}}
-
-
-def _verdict_data(verdict: Verdict) -> VerdictData:
-    """A verdict as the loop carries it (its history payload: ``Verdict.to_json``)."""
-    return cast(VerdictData, verdict.to_json())
-
-
-def _recorded_with_outcome(option: Mapping[str, Any], started: tuple[StartedCall, dict[str, Any]] | None) -> bool:
-    """Whether an allowed action's plan and verdict may be written in ``record``'s step, with its outcome.
-
-    Only a non-idempotent call must be recorded as started before it runs: after a crash,
-    that record is what hands it to a person instead of running it again. A read-only or
-    idempotent call — or a transition of the case's own plan — is simply done again when a
-    crash loses its step, so one transaction per step suffices. Starting a child case
-    writes another case; its parent's decision is written first, as before.
-    """
-    if option["kind"] == "start_child":
-        return False
-    return started is None or started[0].side_effect in ("read_only", "idempotent")
-
-
-def _deferred_call(deferred: Mapping[str, Any] | None, call_id: str | None) -> StartedCall | None:
-    """The call ``govern`` left for ``record`` to write (``_recorded_with_outcome``), if it is ``call_id``."""
-    started = (deferred or {}).get("started")
-    if started is None or call_id is None or started["call"]["call_id"] != call_id:
-        return None
-    return StartedCall.from_json(started["call"])
-
-
-class Nodes(LLMGovernance, Proposals):
+class Nodes(Decisions):
     """The loop's nodes over one ``AgentRuntime`` (model-call governance in ``_llm_governance``,
     the actions governance reviews in ``_proposals``)."""
 
@@ -190,7 +112,7 @@ class Nodes(LLMGovernance, Proposals):
         assert data is not None
         requested = state.get("requested")
         if requested is not None:
-            return _requested_plan(requested, data)
+            return requested_plan(requested, data)
         case_id = state["case_id"]
         planner = self.rt.planner
         observation = observation_object(data)
@@ -271,10 +193,10 @@ class Nodes(LLMGovernance, Proposals):
         # governance, the history, the stored call and a parked action never hold clear PII a
         # planner wrote itself; ``act`` reveals the real values to an in-process tool only.
         arguments = self._pseudonymised(case_id, option, plan["arguments"])
-        action = self._proposed(loaded, option, arguments, _arg_provenance(observation, option["id"]),
+        action = self._proposed(loaded, option, arguments, arg_provenance(observation, option["id"]),
                                 planner=plan["planner"], chat=observation.get("chat") or ())
         person = plan.get("person")
-        who = _actor(person)
+        who = actor_of(person)
         verdict = self.rt.governor_for(loaded.bundle).review(
             action, self._as(person, self.context(loaded, confidence=plan["confidence"], action=action,
                                                   confidence_source=plan.get("confidence_source"))))
@@ -282,7 +204,7 @@ class Nodes(LLMGovernance, Proposals):
         verdict = railed(self.rt, loaded, option, arguments, verdict)
         # What the agent saw comes from the store, where values are already pseudonymised.
         plan_payload = {
-            "observation_digest": _digest(observation),
+            "observation_digest": digest_of(observation),
             "saw": jsonable({"state": observation.get("case_state"), "items": observation.get("items"),
                              "variables": observation.get("variables")}),
             "options": [o["id"] for o in observation.get("options", [])],
@@ -303,10 +225,10 @@ class Nodes(LLMGovernance, Proposals):
             "verdict": {"action": option["id"], **verdict.to_json()}, "rule_ids": list(verdict.rule_ids),
             "loop_keys": list(loop_keys(action)) if verdict.kind == "allow" else None,
             "started": None if started is None else {"call": started[0].to_json(), "payload": started[1]}}
-        decided: LoopState = {"verdict": _verdict_data(verdict), "steps": steps, "deferred": None,
+        decided: LoopState = {"verdict": verdict_data(verdict), "steps": steps, "deferred": None,
                               "acted": {"option_id": option["id"], "label": option["label"],
-                                        "verdict": _verdict_data(verdict)}}
-        if verdict.kind == "allow" and _recorded_with_outcome(option, started):
+                                        "verdict": verdict_data(verdict)}}
+        if verdict.kind == "allow" and recorded_with_outcome(option, started):
             # Nothing outside happens before ``record`` that could not safely happen again:
             # the plan, the verdict and the call are written with its outcome, in one step.
             return {**decided, "call_id": started[0].call_id if started else None, "deferred": record}
@@ -320,120 +242,6 @@ class Nodes(LLMGovernance, Proposals):
                 return decided
         return {**decided, "call_id": call_id}
 
-    def _write_decision(self, step: Any, loaded: LoadedCase, record: DecisionRecord | None) -> str | None:
-        """Write what ``govern`` decided — model usage, plan, verdict, the call started — in ``step``.
-
-        Called by ``govern`` itself, or by ``record`` in the step that also writes the outcome
-        (``_recorded_with_outcome``); returns the started call's id.
-        """
-        if record is None:
-            return None
-        who = record["actor"]
-        self._record_llm_usage(step, loaded, [LLMUsage(**u) for u in record["usage"]])
-        step.append("plan", actor=who, payload=record["plan"])
-        step.append("verdict", actor=who, payload=record["verdict"], rule_ids=tuple(record["rule_ids"]))
-        loaded.facts.steps += 1
-        if record["loop_keys"] is not None:
-            loaded.facts.count_keys(*record["loop_keys"])
-        started = record["started"]
-        if started is None:
-            return None
-        return self._record_started(step, loaded, (StartedCall.from_json(started["call"]), started["payload"]),
-                                    actor=who)
-
-    def _govern_approved(self, case_id: str, approved: dict[str, Any]) -> LoopState:
-        """Execute an action a person approved — after a fresh review, and only once.
-
-        The approval covers exactly the action the person was shown: the action is rebuilt
-        from the case as it is now (the option, the binding's current arguments) and its
-        digest must equal the one on the checkpoint, else it is not executed. Then the
-        Governor reviews it again: the findings the person answered (``ParkedAction.answered``)
-        are satisfied by the approval, any other objection wins — a budget exhausted since,
-        an allowlist, another guardrail: ``block`` blocks it, a new ``require_human`` opens a
-        new checkpoint (which carries the earlier answers). The approval is consumed in the
-        same transaction that records the call as started, so neither a re-run nor a crash
-        between here and ``act`` can execute it a second time.
-        """
-        loaded = self.rt.load(case_id)
-        parked = loaded.facts.parked.get(approved["task_id"])
-        if parked is None or not parked.option.get("approved_by"):
-            return {"verdict": None, "approved": None}
-        current = self._current_action(loaded, parked)
-        if current is None or current[2].digest() != parked.digest:
-            with self.rt.step(case_id, loaded) as (step, loaded):
-                del loaded.facts.parked[parked.task_id]
-                step.append("error", actor="agent", payload={
-                    "problem": ("the approved action is no longer possible; it is not executed" if current is None
-                                else "the approved action changed since it was approved; it is not executed"),
-                    "task_id": parked.task_id, "action_digest": parked.digest})
-            # Not rejected: the action as it is now is proposed again and asked about afresh.
-            return {"verdict": None, "approved": None}
-        option, arguments, action = current
-        person = parked.requested_by
-        who = _actor(person)
-        review = self.rt.governor_for(loaded.bundle).review(
-            action, self._as(person, self.context(loaded, confidence=None, action=action)))
-        review = railed(self.rt, loaded, option, arguments, review)
-        open_findings = [f for f in review.findings if f.kind != "allow" and _answer(f) not in parked.answered]
-        verdict = strictest(open_findings, action_digest=review.action_digest, now=self.rt.clock())
-        started = (self._started_call(loaded, option, arguments, parked.digest, review.transformed)
-                   if verdict.kind == "allow" else None)
-        approver = option["approved_by"]
-        with self.rt.step(case_id, loaded) as (step, loaded):
-            del loaded.facts.parked[parked.task_id]
-            record = {**review.to_json(), "action": option["id"], "task_id": parked.task_id,
-                      "answered": parked.answered, "transformed": None}
-            if verdict.kind == "allow":
-                record.update(kind="allow", reason=f"approved by {approver}", role=None, question=None)
-                step.append("verdict", actor=who, payload=record, rule_ids=review.rule_ids)
-                loaded.facts.count(action)
-                call_id = self._record_started(step, loaded, started, actor=who)
-                return {"verdict": {"kind": "allow"}, "call_id": call_id, "approved": None, "deferred": None,
-                        "plan": {"option": cast(OptionData, option), "arguments": arguments,
-                                 "person": cast("PersonData | None", person)}}
-            record.update(kind=verdict.kind, reason=f"approved by {approver}, but: {verdict.reason}",
-                          role=verdict.role, question=verdict.question)
-            step.append("verdict", actor=who, payload=record, rule_ids=verdict.rule_ids)
-            if verdict.kind == "block":
-                return {"verdict": _verdict_data(verdict), "approved": None, "blocked": [option["id"]]}
-            self._park(step, loaded, option, arguments, action, verdict, planner=parked.planner,
-                       answered=parked.answered, requested_by=person)
-        return {"verdict": _verdict_data(verdict), "approved": None}
-
-    def _park(self, step: Any, loaded: LoadedCase, option: Mapping[str, Any], arguments: dict[str, Any],
-              action: ProposedAction, verdict: Verdict, *, planner: str,
-              answered: Sequence[dict[str, Any]] = (), requested_by: Mapping[str, Any] | None = None) -> None:
-        """Open a checkpoint for ``action`` and park it behind it, with the findings the person will answer."""
-        request = CheckpointRequest.from_verdict(verdict, action)
-        task = step.create_task(request.question, kind="checkpoint", plan_item=option["label"],
-                                role=request.role, options=request.options,
-                                expires_at=request.expires_at, action_digest=request.action_digest,
-                                actor="agent")
-        option_saved = {k: v for k, v in option.items() if k != "approved_by"}
-        option_saved.update(digest=action.digest(), default_choice=request.default_choice)
-        asked = [_answer(f) for f in verdict.findings if f.kind == "require_human"]
-        loaded.facts.parked[task.id] = ParkedAction(
-            task.id, option["id"], option_saved, dict(arguments), action.digest(), verdict.reason,
-            answered=[*answered, *(a for a in asked if a not in answered)], planner=planner,
-            requested_by=dict(requested_by) if requested_by is not None else None)
-
-    @staticmethod
-    def _record_started(step: Any, loaded: LoadedCase, started: tuple[StartedCall, dict[str, Any]] | None,
-                        *, actor: str) -> str | None:
-        if started is None:
-            return None
-        call, payload = started
-        loaded.facts.started[call.call_id] = call
-        step.append("tool_call_started", actor=actor, payload=payload)
-        return call.call_id
-
-    @staticmethod
-    def _as(person: Mapping[str, Any] | None, context: GovernanceContext) -> GovernanceContext:
-        """The context of an action a person asked for (chat): governed as them, with their roles."""
-        if person is None:
-            return context
-        return replace(context, actor=_actor(person), roles=frozenset(person.get("roles") or ()))
-
     # -- act -------------------------------------------------------------------------------------
 
     def act(self, state: LoopState) -> LoopState:
@@ -441,7 +249,7 @@ class Nodes(LLMGovernance, Proposals):
         if call_id is None:
             return {"outcome": None}
         loaded = self.rt.load(state["case_id"], check_version=False)
-        call = loaded.facts.started.get(call_id) or _deferred_call(state.get("deferred"), call_id)
+        call = loaded.facts.started.get(call_id) or deferred_call(state.get("deferred"), call_id)
         if call is None:
             return {"outcome": None, "call_id": None}
         arguments = call.arguments
@@ -482,7 +290,7 @@ class Nodes(LLMGovernance, Proposals):
             return done
         deferred = state.get("deferred")
         option = plan["option"]
-        who = _actor(plan.get("person"))
+        who = actor_of(plan.get("person"))
         call_id = state.get("call_id")
         outcome = state.get("outcome")
         loaded = self.rt.load(case_id, check_version=False)
@@ -514,7 +322,7 @@ class Nodes(LLMGovernance, Proposals):
                 with self.rt.step(case_id, loaded) as (step, loaded):
                     self._write_decision(step, loaded, {**deferred, "started": None})
             return done
-        if _deferred_call(deferred, call_id) is None and call_id not in loaded.facts.started:
+        if deferred_call(deferred, call_id) is None and call_id not in loaded.facts.started:
             loaded = self.rt.load(case_id)  # make sure: not this thread's stale copy
             if call_id not in loaded.facts.started:
                 self._record_unexpected_outcome(case_id, call_id, option, outcome, who)
@@ -573,7 +381,7 @@ class Nodes(LLMGovernance, Proposals):
         problem = ("the outcome arrived after the case stopped expecting this call (another worker took it "
                    "for interrupted): recorded, not applied to the case")
         with self.rt.step(case_id) as (step, _loaded):
-            if decision is not None:  # what ``govern`` decided was not written yet (``_recorded_with_outcome``)
+            if decision is not None:  # what ``govern`` decided was not written yet (``recorded_with_outcome``)
                 step.append("plan", actor=who, payload=decision["plan"])
                 step.append("verdict", actor=who, payload=decision["verdict"], rule_ids=tuple(decision["rule_ids"]))
             if outcome["ok"]:

@@ -29,9 +29,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from casepilot.agent._case_lifecycle import authorise, case_state, end_case, follow, operation_roles, reached
+from casepilot.agent._node_helpers import merge_paths
 from casepilot.agent.context import LoadedCase
 from casepilot.agent.manifest import OperationName
-from casepilot.agent.nodes import Nodes, merge_paths
+from casepilot.agent.nodes import Nodes
 from casepilot.agent.privacy import jsonable
 from casepilot.errors import (
     DecisionRejected,
