@@ -12,7 +12,13 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
     case_tasks: {Fraud check: fraud-check} # optional; case task -> deployed definition key
     signals: {confidence: claim.confidence, sentiment: sentiment}
     human_tasks:
-      Senior analyst review: {role: senior analyst, options: [approve, reject], result: review}
+      Senior analyst review:
+        role: senior analyst
+        options: [approve, reject]
+        result: review                     # the case-file variable the decision is written to
+        fields:                            # optional typed fields the person fills in with the decision
+          reason_code: {type: choice, enum: [documents ok, fraud suspected, other], required: false}
+          approved_amount: {type: number, required: false, label: Approved amount}
     governance:
       guardrails:
         - {file: guardrails.dmn, decision: Review routing, applies_to: [tool_call]}
@@ -59,6 +65,8 @@ __all__ = [
     "OperationName",
     "SignalsSpec",
     "StartSpec",
+    "TaskFieldSpec",
+    "TaskFieldType",
     "VariableType",
 ]
 
@@ -67,6 +75,14 @@ OperationName = Literal["terminate", "suspend", "resume", "retry", "correct", "r
 
 VariableType = Literal["string", "number", "integer", "boolean", "object", "array", "any"]
 """JSON types a required starting variable may be declared with (``any``: present, any value)."""
+
+
+TaskFieldType = Literal["string", "number", "integer", "boolean", "date", "choice"]
+"""Types a human task's form field may be declared with (``date``: ISO ``YYYY-MM-DD``;
+``choice``: one of the field's ``enum``)."""
+
+_RESERVED_FIELDS = frozenset({"decision", "comment", "by"})
+"""Keys of a human task's result that the decision itself fills."""
 
 
 class _Strict(BaseModel):
@@ -83,6 +99,33 @@ class SignalsSpec(_Strict):
     """Path of a sentiment score (−1–1) in the case file: the guardrails' ``sentiment`` input."""
 
 
+class TaskFieldSpec(_Strict):
+    """One typed value a person enters with a human task's decision (a JSON-schema-like
+    declaration: the page renders a field of the type, and the decision is refused, with
+    every problem listed, when a value is missing or of the wrong type)."""
+
+    type: TaskFieldType = "string"
+    """``string``, ``number``, ``integer``, ``boolean``, ``date`` (ISO ``YYYY-MM-DD``, kept as
+    that text in the case file) or ``choice`` (one of ``enum``)."""
+    required: bool = True
+    """Whether every decision must bring a value (``false``: the person may leave it empty)."""
+    enum: tuple[str, ...] | None = None
+    """The values a ``choice`` field offers, in order (required for ``choice``, refused otherwise)."""
+    label: str | None = None
+    """What the form calls the field; default: its name."""
+
+    @field_validator("enum")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and (not value or len(set(value)) != len(value)):
+            raise ValueError("enum must list at least one value, each once")
+        return value
+
+    def model_post_init(self, _context: object) -> None:
+        if (self.type == "choice") != (self.enum is not None):
+            raise ValueError("a choice field needs enum: [..]; only a choice field may have one")
+
+
 class HumanTaskSpec(_Strict):
     """How a CMMN human task appears in the inbox and where its decision goes."""
 
@@ -91,9 +134,36 @@ class HumanTaskSpec(_Strict):
     options: tuple[str, ...] = ("done",)
     """The choices a person has; the decision is one of them."""
     result: str | None = None
-    """Case-file variable that receives ``{decision, comment, by}`` before the task completes."""
+    """Case-file variable that receives ``{decision, comment, by}`` and the values of ``fields``
+    before the task completes."""
     question: str | None = None
     """What the inbox item asks; default: the task's name."""
+    fields: dict[str, TaskFieldSpec] = Field(default_factory=dict)
+    """Field name -> its declaration (``{type: number}``, or just the type: ``amount: number``):
+    typed values the person enters with the decision, checked on the server and written into
+    ``result`` beside ``decision``, ``comment`` and ``by`` (so those three names are taken)."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _type_shorthand(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _free_names(cls, value: dict[str, TaskFieldSpec]) -> dict[str, TaskFieldSpec]:
+        taken = sorted(_RESERVED_FIELDS & set(value))
+        if taken:
+            raise ValueError(f"field names {taken} are taken by the decision itself (decision, comment, by)")
+        blank = [name for name in value if not name.strip()]
+        if blank:
+            raise ValueError("a field needs a name")
+        return value
+
+    def model_post_init(self, _context: object) -> None:
+        if self.fields and self.result is None:
+            raise ValueError("fields need result: the case-file variable their values are written to")
 
 
 class GuardrailSpec(_Strict):

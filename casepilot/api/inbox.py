@@ -7,24 +7,30 @@ coordinates colleagues and does not change who may decide (see ``casepilot.store
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from casepilot.agent._inbox import decision_values, task_spec
+from casepilot.agent.manifest import TaskFieldSpec
 from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.task_fields import InvalidTaskValues, check_task_values
 from casepilot.api._body import JsonRoute
 from casepilot.api.access import require_item_role
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
 from casepilot.api.queued import Wait, accepted, queue_mode, wait_until_stopped
-from casepilot.api.schemas import ActorIn, DecisionIn
+from casepilot.api.schemas import ActorIn
+from casepilot.api.schemas import DecisionIn as _PlainDecisionIn
 from casepilot.errors import DecisionRejected
 from casepilot.store import HumanTask
 
-__all__ = ["ClaimOut", "refusal_status", "require_claim_role", "router"]
+__all__ = ["ClaimOut", "DecisionIn", "decide_with_values", "declared_fields", "refusal_status",
+           "require_claim_role", "router"]
 
 router = APIRouter(prefix="/inbox", tags=["inbox"], route_class=JsonRoute, responses=error_responses(401, 422, 503))
 
@@ -54,6 +60,42 @@ def refusal_status(task: HumanTask, person: Person, choice: str) -> int:
     return 409
 
 
+class DecisionIn(_PlainDecisionIn):
+    """A person's decision on an inbox item, with the typed values its human task declares."""
+
+    values: dict[str, Any] = Field(default_factory=dict, description=(
+        "The human task's declared fields (manifest human_tasks.<task>.fields), name -> value: "
+        "text, number, whole number, true/false, a date as YYYY-MM-DD or one of a choice's values. "
+        "Written, with the decision, into the task's result variable; text is pseudonymised."))
+
+
+def declared_fields(orch: Orchestrator, task: HumanTask) -> dict[str, TaskFieldSpec]:
+    """The fields the human task behind an open inbox item declares (none for checkpoints)."""
+    if task.kind != "human_task" or task.status != "open":
+        return {}
+    spec = task_spec(orch.runtime.load(task.case_id), task.id)
+    return dict(spec.fields) if spec is not None else {}
+
+
+def decide_with_values(orch: Orchestrator, task: HumanTask, person: Person, choice: str, comment: str | None,
+                       values: Mapping[str, Any]) -> HumanTask:
+    """Decide with the typed values: checked against the task's declaration first (``InvalidTaskValues``,
+    422, every problem listed), text values pseudonymised like the comment, then written with
+    the decision (``casepilot.agent._inbox.decision_values``)."""
+    if task.status != "open":
+        return orch.decide(task.id, person, choice, comment)  # DecisionRejected: decided or expired (409)
+    fields = declared_fields(orch, task)
+    if values and not fields:
+        raise InvalidTaskValues(f"inbox item {task.id} takes no values: its task declares no fields",
+                                problems=[InvalidTaskValues(f"{name}: this task declares no fields") for name in values])
+    typed = check_task_values(task.plan_item or task.prompt, fields, values)
+    texts = {name: value for name, value in typed.items() if fields[name].type == "string"}
+    if texts and orch.runtime.privacy is not None:
+        typed.update(orch.runtime.privacy.redact_value(texts, task.case_id)[0])
+    with decision_values(typed):
+        return orch.decide(task.id, person, choice, comment)
+
+
 @router.post(
     "/{task_id}/decision",
     response_model=HumanTask,
@@ -64,14 +106,16 @@ def refusal_status(task: HumanTask, person: Person, choice: str) -> int:
         _403="The person lacks the role the item needs (the operator role for an item that names none).",
         _404="No inbox item with this id.",
         _409="The item was decided, expired, or its action changed.",
-        _422="The choice is not one of the item's options, or the request does not match the expected shape.",
+        _422="The choice is not one of the item's options, the values do not match the task's declared "
+             "fields (each problem listed), or the request does not match the expected shape.",
     )},
 )
 def decide(task_id: str, body: DecisionIn, request: Request, response: Response, orch: OrchestratorDep,
            wait: Wait = 0) -> HumanTask:
     """Record a person's decision; the next run of the case resumes with it.
 
-    The item's role decides; an item that names none needs the bundle's operator role. With
+    The item's role decides; an item that names none needs the bundle's operator role. The
+    values must match the fields the task declares (422 lists every problem). With
     workers (PostgreSQL) the decision also queues the case's run: 202, or 200 once the case
     has stopped within ``?wait=`` seconds.
     """
@@ -79,7 +123,7 @@ def decide(task_id: str, body: DecisionIn, request: Request, response: Response,
     task = orch.store.task(task_id)  # NotFound → 404
     require_item_role(request, orch, task, person)
     try:
-        decided = orch.decide(task_id, person, body.choice, body.comment)
+        decided = decide_with_values(orch, task, person, body.choice, body.comment, body.values)
     except DecisionRejected as exc:
         raise ApiError(refusal_status(task, person, body.choice), "DecisionRejected", str(exc)) from exc
     if queue_mode(request):

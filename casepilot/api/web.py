@@ -44,10 +44,10 @@ from casepilot.api.access import (
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, status_for
 from casepilot.api.identity import identity_of, request_person
-from casepilot.api.inbox import refusal_status, require_claim_role
+from casepilot.api.inbox import decide_with_values, declared_fields, refusal_status, require_claim_role
 from casepilot.api.web_case import case_context, shown
 from casepilot.api.web_cases import ListParams, cases_context, start_fields
-from casepilot.api.web_forms import fields_of, read_fields
+from casepilot.api.web_forms import TYPE_WORDS, fields_of, read_fields, task_fields
 from casepilot.api.web_inbox import InboxParams, inbox_context
 from casepilot.errors import CasepilotError, DecisionRejected, NotFound
 
@@ -55,6 +55,7 @@ __all__ = ["error_page", "router"]
 
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _TEMPLATES.env.globals["form_key"] = new_form_key  # a fresh key in every form (see ``_once``)
+_TEMPLATES.env.globals["type_words"] = TYPE_WORDS
 _KEYS_LOCK = threading.Lock()
 
 
@@ -158,6 +159,11 @@ def _form_who(actor: Annotated[str, Form(max_length=200)] = "",
 FormWho = Annotated[_Who, Depends(_form_who)]
 
 
+async def _form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields (typed start and task fields are named per definition or item)."""
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 def _inbox_context(request: Request, orch: Orchestrator, params: InboxParams | None = None) -> dict[str, Any]:
     identity = identity_of(request)
     me = identity.person(request) if identity is not None else None
@@ -208,14 +214,22 @@ def decide(
     orch: OrchestratorDep,
     who: FormWho,
     choice: Annotated[str, Form(min_length=1, max_length=200)],
+    form: Annotated[dict[str, str], Depends(_form_fields)],
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Record the decision, then work the case on until it next waits or finishes."""
+    """Record the decision with the task's typed fields (each problem shown beside its field, what
+    was typed kept), then work the case on until it next waits or finishes."""
     try:
         person = request_person(request, who.actor, who.roles)
         task = orch.store.task(task_id)
         require_item_role(request, orch, task, person)
-        orch.decide(task_id, person, choice, comment or None)
+        values, problems = read_fields(task_fields(task_id, declared_fields(orch, task)), form)
+        if problems:
+            context = {**_inbox_context(request, orch), "actor": who.actor, "roles": who.roles_text,
+                       "error": f"{len(problems)} field(s) need correcting: see below.", "failed_task": task_id,
+                       "field_values": form, "field_errors": problems, "comment": comment}
+            return _page(request, "inbox.html", context, 422)
+        decide_with_values(orch, task, person, choice, comment or None, values)
     except (CasepilotError, ApiError) as exc:
         status = refusal_status(task, person, choice) if isinstance(exc, DecisionRejected) else _status_of(exc)
         context = {**_inbox_context(request, orch), "error": str(exc), "actor": who.actor, "roles": who.roles_text}
@@ -234,11 +248,6 @@ def cases(request: Request, orch: OrchestratorDep, q: str | None = None, state: 
 
 def _cases_context(orch: Orchestrator) -> dict[str, Any]:
     return cases_context(orch)
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    """The submitted form's text fields (the typed start fields are named per definition)."""
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
 @router.post("/cases", response_class=HTMLResponse)

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from casepilot.agent._inbox import task_spec
+from casepilot.agent._loaded_case import LoadedCase
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.api.web_case import shown
 from casepilot.api.web_cases import title_of
+from casepilot.api.web_forms import FormField, task_fields
 from casepilot.store import HumanTask
 
 __all__ = ["VIEWS", "InboxParams", "age_text", "inbox_context"]
@@ -70,16 +73,20 @@ def inbox_context(orch: Orchestrator, params: InboxParams, me: Person | None, no
     elif params.view == "mine":  # assigned to me, or claimed by me
         tasks = [t for t in tasks if name and name in (assignees.get(t.id), claims.get(t.id, ("",))[0])]
     cases: dict[str, dict[str, Any]] = {}
+    fields: dict[str, list[FormField]] = {}
+    loads: dict[str, LoadedCase] = {}
     for task in tasks:
+        loaded = loads.get(task.case_id) or loads.setdefault(task.case_id, orch.runtime.load(task.case_id))
         if task.case_id not in cases:
             record = orch.store.case(task.case_id)
-            engine = orch.runtime.load(task.case_id).engine
-            values = shown(engine.variables() if engine is not None else {})
+            values = shown(loaded.engine.variables() if loaded.engine is not None else {})
             cases[task.case_id] = {
                 "title": title_of(record.definition_key, record.business_key, record.id),
                 "file": [(n, v if len(v) <= 160 else v[:159] + "…") for n, v in values],
             }
-    rows = [{"task": t, "case": cases[t.case_id], "age": age_text(t.created_at, now),
+        spec = task_spec(loaded, task.id) if task.kind == "human_task" else None
+        fields[task.id] = task_fields(task.id, spec.fields) if spec is not None else []
+    rows = [{"task": t, "case": cases[t.case_id], "age": age_text(t.created_at, now), "fields": fields[t.id],
              "expires_soon": t.expires_at is not None and t.expires_at - now < timedelta(hours=24),
              "assignee": assignees.get(t.id), "claim": claims.get(t.id)} for t in tasks]
     return {"rows": rows, "params": params, "views": VIEWS, "tasks": tasks, "role": params.role,
