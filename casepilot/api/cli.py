@@ -27,8 +27,9 @@ def serve(
         "--documents", help="A Chroma folder of `casepilot rag ingest`: agents get the retrieve tool over it.")] = None,
     retrieval_routing: Annotated[Path | None, typer.Option(
         "--retrieval-routing", help="With --documents: the DMN table (decision 'Route') that picks each retrieval's "
-        "collection and embedding from the case's definition, stage and personal data (default: the example "
-        "casepilot/rag/routing.dmn).", exists=True, dir_okay=False)] = None,
+        "collection and embedding from the case's definition, stage and personal data (an example: "
+        "casepilot/rag/routing.dmn). Without it, each call searches the collection its binding names.",
+        exists=True, dir_okay=False)] = None,
     workers: Annotated[bool | None, typer.Option(
         "--workers/--in-process", help="Leave the cases' work to `casepilot worker` processes and answer at once "
         "(202; ?wait=SECONDS for the outcome), or work them in the request. Default: workers on PostgreSQL, "

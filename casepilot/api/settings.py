@@ -33,8 +33,10 @@ def registry_with_documents(path: Path | str, routing: Path | str | None = None)
     """The built-in tools plus ``retrieve`` over the Chroma collections in ``path`` (``casepilot rag``;
     a folder, or a Chroma server's ``http://host:port``), routed per call by a DMN decision.
 
-    ``routing`` is the routing table (a DMN file with decision ``Route``, see ``casepilot.rag.Router``);
-    by default the example ``casepilot/rag/routing.dmn``. The loop and the chat give each call the
+    ``routing`` is the routing table (a DMN file with decision ``Route``, see ``casepilot.rag.Router``;
+    the example is ``casepilot.rag.EXAMPLE_ROUTING``). Without one, a call searches the collection
+    its binding names — a table naming collections nobody ingested would fail every call of a
+    deployment that never asked for routing. With one, the loop and the chat give each call the
     case's definition, stage and kinds of personal data, so the table decides which collection a
     case searches, and with which embedding; the route and its rule ids are recorded with the
     call. A route to ``openai`` embeddings searches with them only when ``CASEPILOT_EMBEDDING_MODEL``
@@ -42,11 +44,11 @@ def registry_with_documents(path: Path | str, routing: Path | str | None = None)
     """
 
     def build() -> ToolRegistry:
-        from casepilot.rag import EXAMPLE_ROUTING, DocumentStore, Retriever, Router
+        from casepilot.rag import DocumentStore, Retriever, Router
         from casepilot.rag.embeddings import OpenAIEmbeddings, embedding_function_from_env
         from casepilot.tools.builtin import builtin_tools, retrieve_tool
 
-        router = Router(routing if routing is not None else EXAMPLE_ROUTING)
+        router = Router(routing) if routing is not None else None
         documents = DocumentStore(path)
         name = "openai" if isinstance(documents.embedding_function, OpenAIEmbeddings) else "wordllama"
         retrievers = {}

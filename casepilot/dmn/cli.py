@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from casepilot.dmn.model import DecisionModel
 from casepilot.dmn.ratchet import update_ratchet
-from casepilot.dmn.tck import TckReport, run_tck
+from casepilot.dmn.tck import TckReport, discover, run_tck
 from casepilot.errors import DefinitionError
 
 __all__ = ["app"]
@@ -47,8 +49,13 @@ def tck(
 ) -> None:
     """Run DMN TCK test cases; exit code 1 if any case fails."""
     reports: dict[str, TckReport] = {}
-    for p in paths:
-        reports[p.name or str(p)] = run_tck([p])
+    # Progress on stderr, gone when done: the report below stays plain text for logs and scripts.
+    with Progress(TextColumn("TCK"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("", total=len(discover(paths)))
+        for p in paths:
+            reports[p.name or str(p)] = run_tck(
+                [p], on_folder=lambda folder: progress.update(task, advance=1, description=folder.name))
     outcomes = tuple(o for r in reports.values() for o in r.outcomes)
     total = TckReport(outcomes)
     for o in outcomes:

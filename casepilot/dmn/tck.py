@@ -17,7 +17,7 @@ for everything it does not understand.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -341,11 +341,14 @@ class _FolderRun:
         return CaseOutcome(self.label, test_file.name, case_id, not failures, non_null, tuple(failures))
 
 
-def run_tck(paths: Sequence[str | Path]) -> TckReport:
-    """Run every TCK folder found under ``paths`` and return the report."""
+def run_tck(paths: Sequence[str | Path], *, on_folder: Callable[[Path], None] | None = None) -> TckReport:
+    """Run every TCK folder found under ``paths`` and return the report (``on_folder`` is told of
+    each folder done: the CLI's progress bar)."""
     outcomes: list[CaseOutcome] = []
     roots = [Path(p) for p in paths]
     for folder in discover(paths):
+        if on_folder is not None:
+            on_folder(folder)
         root = next((r for r in roots if folder.is_relative_to(r) and r != folder), None)
         base = root.parent if root is not None else None
         runner = _FolderRun(folder, base)

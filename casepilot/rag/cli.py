@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 __all__ = ["app"]
@@ -26,6 +27,8 @@ console = Console()
 StoreOption = Annotated[str, typer.Option(
     "--store", help="The Chroma folder of the collections, or a Chroma server's URL (http://host:port).")]
 SUFFIXES = (".txt", ".md", ".markdown", ".rst")
+_BATCH = 16
+"""Documents embedded and stored per call while ingesting (the progress bar moves per batch)."""
 
 
 def _files(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
@@ -68,9 +71,16 @@ def ingest(
         documents.append(Document(doc_id, text, title=_title(text, file.stem), source=str(file)))
     if not documents:
         raise typer.BadParameter(f"no text found in {', '.join(map(str, paths))} (looked for {', '.join(SUFFIXES)})")
-    with console.status(f"ingesting {len(documents)} documents into {collection!r}…"), DocumentStore(store) as docs:
+    chunks = 0
+    with Progress(TextColumn(f"ingesting into {collection!r}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress, \
+            DocumentStore(store) as docs:
         docs.create_collection(collection)
-        chunks = docs.ingest(collection, documents)
+        task = progress.add_task("documents", total=len(documents))
+        for start in range(0, len(documents), _BATCH):
+            batch = documents[start:start + _BATCH]
+            chunks += docs.ingest(collection, batch)  # each document replaces its earlier version
+            progress.advance(task, len(batch))
     console.print(f"{len(documents)} documents, {chunks} chunks in {collection!r} ({store})")
     for name in skipped:
         console.print(f"[yellow]skipped[/yellow] {name}: empty")

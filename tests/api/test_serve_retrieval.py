@@ -1,8 +1,9 @@
 """``casepilot serve --documents`` builds the ``retrieve`` tool with the DMN retrieval router.
 
-The served registry's ``retrieve`` routes each call by the routing table — the example one by
-default, ``--retrieval-routing FILE`` otherwise — on the case context the loop and the chat set
-(``retrieval_context``); the route and its rule ids come back with the passages.
+With a routing table (``--retrieval-routing FILE``; here also the example one) the served
+registry's ``retrieve`` routes each call on the case context the loop and the chat set
+(``retrieval_context``); the route and its rule ids come back with the passages. Without one,
+a call searches the collection its binding names (tests/rag/test_rag_cli.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 
 from casepilot.api.settings import registry_with_documents
 from casepilot.cli import app as cli_app
-from casepilot.rag import Document, DocumentStore
+from casepilot.rag import EXAMPLE_ROUTING, Document, DocumentStore
 from casepilot.tools.builtin.retrieve import RetrievalContext, retrieval_context
 
 _ONLY_FAQ = """<?xml version="1.0" encoding="UTF-8"?>
@@ -57,7 +58,7 @@ def _routed(registry: Any, definition: str) -> dict[str, Any]:
 
 
 def test_the_served_retrieve_tool_routes_by_the_example_table(library: Path) -> None:
-    registry = registry_with_documents(library)()
+    registry = registry_with_documents(library, EXAMPLE_ROUTING)()
 
     claims = _routed(registry, "claim-triage")
     other = _routed(registry, "onboarding")
