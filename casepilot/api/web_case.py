@@ -77,6 +77,8 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
         "timeline": timeline(events, group),
         "groups": list(KIND_GROUPS),
         "group": group if group in KIND_GROUPS else "",
+        "group_kinds": sorted(KIND_GROUPS.get(group or "", ())),
+        "follow": state in ("active", "suspended"),
         "verified": report.ok,
         "events_checked": report.events_checked,
     }
