@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -163,7 +164,10 @@ def main() -> int:
             storm = _storm.storm(workers, store, rng, kill_every=kill_every, timeout=timeout, on_tick=tick)
             print(progress(store, args.cases, storm.kills, began), flush=True)
         finally:
-            code = workers.stop()
+            try:
+                code = workers.stop()
+            except subprocess.TimeoutExpired:  # Workers.stop has SIGKILLed them all by now
+                code = None
         stopped_at = time.monotonic()
 
         def checked(done: int) -> None:
@@ -174,7 +178,9 @@ def main() -> int:
         failures = list(report.problems)
         if not storm.settled:
             failures.append(f"cases still moving after {timeout:g} s of storm")
-        if code != 0:
+        if code is None:
+            failures.append(f"the workers did not stop within 90 s of SIGTERM (SIGKILLed; see {logs / 'workers.log'})")
+        elif code != 0:
             failures.append(f"the workers did not stop cleanly (exit {code}; see {logs / 'workers.log'})")
         for i, case_id in enumerate(case_ids):
             if any(case_id in problem for problem in report.problems):
@@ -202,7 +208,7 @@ load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (the machine
   "run it again?" checkpoints, by tool     {', '.join(f'{t}: {n}' for t, n in sorted(report.recovery.items())) or 'none'}
   interrupted calls simply run again       {', '.join(f'{t}: {n}' for t, n in sorted(report.rerun.items())) or 'none'}
   real tool executions (tool_runs)         {', '.join(f'{t}: {n}' for t, n in sorted(report.executions.items()))}
-  storm (workers ready → settled)          {storm_seconds:.0f} s, {args.cases / storm_seconds:.2f} cases/s
+  storm (workers ready → {'settled' if storm.settled else 'gave up'})          {storm_seconds:.0f} s, {args.cases / storm_seconds:.2f} cases/s
   cases queued before the workers start    {queued_at - began:.0f} s
   workers stopped (SIGTERM)                {stopped_at - ready_at - storm.seconds:.0f} s after the storm
   total time                               {time.monotonic() - began:.0f} s
