@@ -96,6 +96,14 @@ def decide_with_values(orch: Orchestrator, task: HumanTask, person: Person, choi
         return orch.decide(task.id, person, choice, comment)
 
 
+@router.get("/{task_id}/fields", response_model=dict[str, TaskFieldSpec],
+            responses=error_responses(_404="No inbox item with this id."))
+def fields(task_id: str, orch: OrchestratorDep) -> dict[str, TaskFieldSpec]:
+    """The typed fields a decision on this open item brings in ``values`` (name -> declaration,
+    in the manifest's order); empty for a checkpoint, a task that declares none, or a closed item."""
+    return declared_fields(orch, orch.store.task(task_id))  # NotFound → 404
+
+
 @router.post(
     "/{task_id}/decision",
     response_model=HumanTask,

@@ -98,6 +98,7 @@ ROWS: tuple[Row, ...] = (
     _change("POST", "/cases/{case_id}/actions/{action_id}", HANDLER, 200, "json"),
     _change("POST", "/cases/{case_id}/reveal", SENIOR, 200, "json"),
     _reads("GET", "/inbox"),
+    _reads("GET", "/inbox/{task_id}/fields"),
     _change("POST", "/inbox/{task_id}/decision", SENIOR, 200, "json", choice="approve"),
     # claims: "I am working on it" (casepilot.store._claims) — the item's role, like deciding
     _change("POST", "/inbox/{task_id}/claim", SENIOR, 200, "json"),

@@ -47,6 +47,18 @@ def _decide(client: TestClient, task_id: str, values: dict[str, Any], **extra: A
     return client.post(f"/inbox/{task_id}/decision", json=body)
 
 
+def test_an_item_tells_which_fields_it_takes(client: TestClient, orch: Orchestrator, review: tuple[str, str]) -> None:
+    _, task_id = review
+    declared = client.get(f"/inbox/{task_id}/fields").json()
+    assert list(declared) == ["reason_code", "approved_amount", "instalments", "paid_by", "urgent", "note"]
+    assert declared["reason_code"] == {"type": "choice", "required": True,
+                                       "enum": ["documents ok", "fraud suspected", "other"], "label": None}
+    assert declared["instalments"]["required"] is False and declared["paid_by"]["type"] == "date"
+    assert client.get("/inbox/nope/fields").status_code == 404
+    assert _decide(client, task_id, {"reason_code": "other", "approved_amount": 1, "paid_by": "2026-01-01"}).status_code == 200
+    assert client.get(f"/inbox/{task_id}/fields").json() == {}  # decided: nothing more to bring
+
+
 def test_every_problem_is_listed_and_nothing_changes(client: TestClient, orch: Orchestrator,
                                                      review: tuple[str, str]) -> None:
     case_id, task_id = review
