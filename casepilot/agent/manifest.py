@@ -9,6 +9,7 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
     case: claimTriage                      # optional when the model has one case
     bindings: bindings.yaml                # optional; default: bindings.yaml beside the model
     decisions: [pricing.dmn]               # optional; DMN models for decision tasks (by decisionRef)
+    processes: [payment.bpmn]              # optional; BPMN processes for process tasks (by processRef)
     case_tasks: {Fraud check: fraud-check} # optional; case task -> deployed definition key
     signals: {confidence: claim.confidence, sentiment: sentiment}
     human_tasks:
@@ -16,6 +17,8 @@ bindings, DMN guardrails and this manifest, e.g. ``examples/claims/casepilot.yam
         role: senior analyst
         options: [approve, reject]
         result: review                     # the case-file variable the decision is written to
+        priority: high                     # low, normal (default), high, urgent
+        due: P2D                           # ISO 8601 duration from the item's creation
         fields:                            # optional typed fields the person fills in with the decision
           reason_code: {type: choice, enum: [documents ok, fraud suspected, other], required: false}
           approved_amount: {type: number, required: false, label: Approved amount}
@@ -47,10 +50,11 @@ policy off.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from casepilot.tools.bundle_tools import parse_tool_spec
 
@@ -63,6 +67,7 @@ __all__ = [
     "Manifest",
     "ModelRoutingSpec",
     "OperationName",
+    "Priority",
     "SignalsSpec",
     "StartSpec",
     "TaskFieldSpec",
@@ -80,6 +85,11 @@ VariableType = Literal["string", "number", "integer", "boolean", "object", "arra
 TaskFieldType = Literal["string", "number", "integer", "boolean", "date", "choice"]
 """Types a human task's form field may be declared with (``date``: ISO ``YYYY-MM-DD``;
 ``choice``: one of the field's ``enum``)."""
+
+Priority = Literal["low", "normal", "high", "urgent"]
+"""How urgent a human task's inbox item is; the inbox sorts by it on request."""
+
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
 
 _RESERVED_FIELDS = frozenset({"decision", "comment", "by"})
 """Keys of a human task's result that the decision itself fills."""
@@ -138,10 +148,37 @@ class HumanTaskSpec(_Strict):
     before the task completes."""
     question: str | None = None
     """What the inbox item asks; default: the task's name."""
+    priority: Priority = "normal"
+    """How urgent the task's inbox item is: ``low``, ``normal``, ``high`` or ``urgent``."""
+    due: str | None = None
+    """When the item is due, as an ISO 8601 duration from its creation (``P2D``, ``PT4H``,
+    ``P1DT12H``; weeks, days and smaller units): the inbox shows the due time, marks it overdue
+    and sorts by it on request. A reminder for people, not a timer: nothing happens at
+    that time (a CMMN timer event does that)."""
     fields: dict[str, TaskFieldSpec] = Field(default_factory=dict)
     """Field name -> its declaration (``{type: number}``, or just the type: ``amount: number``):
     typed values the person enters with the decision, checked on the server and written into
     ``result`` beside ``decision``, ``comment`` and ``by`` (so those three names are taken)."""
+
+    @field_validator("due")
+    @classmethod
+    def _iso_duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            calendar = value[1:].split("T")[0]
+            if "Y" in calendar or "M" in calendar:
+                raise ValueError(f"due: {value!r} uses months or years, whose length varies; write days (P30D)")
+            try:
+                parsed = _DURATION.validate_python(value) if value.startswith("P") else None
+            except ValueError:
+                parsed = None
+            if parsed is None or parsed <= timedelta(0):
+                raise ValueError(f"due: {value!r} is not a positive ISO 8601 duration such as P2D or PT4H")
+        return value
+
+    @property
+    def due_after(self) -> timedelta | None:
+        """``due`` as a time span (None: no due time)."""
+        return _DURATION.validate_python(self.due) if self.due is not None else None
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -314,6 +351,11 @@ class Manifest(_Strict):
     a tool, a list of tools or a function returning one of these."""
     decisions: tuple[str, ...] = ()
     """DMN files whose decisions the case's decision tasks evaluate (matched by ``decisionRef``)."""
+    processes: tuple[str, ...] = ()
+    """BPMN files (``.bpmn``) whose processes the case's process tasks run: a process task without a
+    tool binding runs the process its ``processRef`` names (the process id), with the task's inputs,
+    and completes with its outputs (``casepilot.agent._process_tasks``). Business-rule tasks of the
+    processes evaluate the decisions of ``decisions:``."""
     case_tasks: dict[str, str] = Field(default_factory=dict)
     """Case task (name, id or caseRef) -> key of the deployed definition its child case runs
     (default: the caseRef itself)."""
@@ -337,7 +379,7 @@ class Manifest(_Strict):
     def _routing_by_name(cls, value: object) -> object:
         return {"decision": value} if isinstance(value, str) else value
 
-    @field_validator("tools", mode="before")
+    @field_validator("tools", "processes", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -350,7 +392,7 @@ class Manifest(_Strict):
         return value
 
     def files(self) -> tuple[str, ...]:
-        """The files the manifest names (model, bindings, decisions, guardrails), in order, once each."""
-        named = [self.model, *([self.bindings] if self.bindings else []), *self.decisions,
+        """The files the manifest names (model, bindings, decisions, processes, guardrails), in order, once each."""
+        named = [self.model, *([self.bindings] if self.bindings else []), *self.decisions, *self.processes,
                  *(g.file for g in self.governance.guardrails)]
         return tuple(dict.fromkeys(named))

@@ -174,9 +174,9 @@ def _inbox_context(request: Request, orch: Orchestrator, params: InboxParams | N
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, orch: OrchestratorDep, view: str | None = None, role: str | None = None,
-          name: str | None = None, roles: str | None = None) -> HTMLResponse:
-    """The inbox: a view (all, my roles', mine) and filters from the query string (see ``web_inbox``)."""
-    return _page(request, "inbox.html", _inbox_context(request, orch, InboxParams.of(view, role, name, roles)))
+          name: str | None = None, roles: str | None = None, sort: str | None = None) -> HTMLResponse:
+    """The inbox: a view (all, my roles', mine), filters and sort order from the query string (see ``web_inbox``)."""
+    return _page(request, "inbox.html", _inbox_context(request, orch, InboxParams.of(view, role, name, roles, sort)))
 
 
 @router.post("/inbox/{task_id}/claim", response_class=HTMLResponse)
