@@ -67,6 +67,9 @@ def worker(
         "the deployed definitions name in casepilot.yaml).")] = None,
     stats: Annotated[str | None, typer.Option(
         "--stats", help="Append one line per job to this file: entrypoint, pick-up latency ms, run ms.")] = None,
+    queue_log_days: Annotated[float, typer.Option(
+        "--queue-log-days", min=0.0, help="Days the queue's own per-job log rows are kept once counted in its "
+        "statistics (pruned hourly by one worker; case histories are never touched).")] = 7.0,
     processes: Annotated[int, typer.Option(
         "--processes", min=1, max=256, help="Worker processes forked from one warmed-up parent, each replaced "
         "at once if it dies (one per core is a good start).")] = 1,
@@ -85,7 +88,7 @@ def worker(
             param_hint="--db")
     registry = load_registry(tools)
     settings = WorkerSettings(concurrency=concurrency, lease_ttl=lease_ttl, heartbeat_timeout=heartbeat_timeout,
-                              max_steps=max_steps, stats_path=stats)
+                              max_steps=max_steps, stats_path=stats, queue_log_days=queue_log_days)
     Console(stderr=True).print(f"casepilot worker: {processes} process(es) × {concurrency} jobs at once; "
                                "SIGTERM stops it")
     if processes == 1:

@@ -31,6 +31,7 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.errors import CaseBusy, ConcurrencyConflict, NotFound
 from casepilot.store import Store
 from casepilot.worker import jobs
+from casepilot.worker.housekeeping import prune_queue_log
 from casepilot.worker.schedule import JobScheduler, next_timer
 from casepilot.worker.schema import ensure_queue
 
@@ -68,6 +69,11 @@ class WorkerSettings:
     """Seconds before a job whose case another worker holds is tried again."""
     stats_path: str | None = None
     """Append one line per job here: entrypoint, pick-up latency and run time in ms (for benches)."""
+    queue_log_days: float = 7.0
+    """Days the queue's own per-job log rows are kept once folded into its statistics
+    (``housekeeping.prune_queue_log``; the case histories are not touched)."""
+    prune_every: float = 3600.0
+    """Seconds between two prunings of the queue's log (one worker at a time does it)."""
 
 
 @dataclass
@@ -203,6 +209,17 @@ class Worker:
                 await asyncio.sleep(0.2)
             qm.shutdown.set()
 
+        async def prune() -> None:  # the queue's log would grow without end (``housekeeping``)
+            keep = timedelta(days=self.settings.queue_log_days)
+            while not self.stopping.is_set():
+                try:
+                    done = await asyncio.to_thread(prune_queue_log, conninfo, keep)
+                    if done:
+                        log.info("pruned %d rows of the queue's log older than %s", done, keep)
+                except Exception:  # housekeeping never stops the worker; the next round tries again
+                    log.exception("pruning the queue's log failed")
+                await asyncio.sleep(self.settings.prune_every)
+
         async def work(job: QueuedJob) -> None:
             picked = time.monotonic()
             started = max(job.created, job.execute_after)
@@ -222,12 +239,14 @@ class Worker:
         await asyncio.to_thread(self.warm_up)
         print(f"casepilot worker ready (pid {os.getpid()})", file=sys.stderr, flush=True)
         watcher = asyncio.create_task(watch())
+        pruner = asyncio.create_task(prune())
         try:
             await qm.run(batch_size=1, max_concurrent_tasks=max(2, self.settings.concurrency),
                          heartbeat_timeout=timedelta(seconds=self.settings.heartbeat_timeout),
                          dequeue_timeout=timedelta(seconds=5))
         finally:
             watcher.cancel()
+            pruner.cancel()
             await conn.close()
 
 
