@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     """How many loaded cases a process keeps (0: none)."""
     case_cache_mb: int = Field(default=64, ge=0)
     """About how many megabytes of loaded cases a process keeps."""
+    db_pool_size: int = Field(default=5, ge=1, le=1000)
+    """Connections a process keeps open to a PostgreSQL store (``CASEPILOT_DB_POOL_SIZE``); a
+    worker uses about one per job it works at once plus two, and raises it to that by itself."""
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    """Connections opened beyond the pool under a burst, closed again after (``CASEPILOT_DB_MAX_OVERFLOW``).
+    PostgreSQL's ``max_connections`` must cover every process's pool plus overflow."""
     embedding_model: str | None = None
     """An OpenAI-compatible embedding model for ``casepilot rag`` (none: the offline default)."""
 

@@ -43,6 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise StoreError(f"not a database URL: {url!r} ({exc})") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        kwargs.pop("pool_size", None)  # a pool size is PostgreSQL's (SQLite's connections are files)
         return _sqlite_engine(url, **kwargs)
     if backend == "postgresql":
         if parsed.drivername in ("postgresql", "postgres"):
@@ -52,6 +53,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         from casepilot._extras import require
 
         require("postgres", "a PostgreSQL database")
+        if "pool_size" not in kwargs or "max_overflow" not in kwargs:
+            from casepilot.settings import load_settings
+
+            settings = load_settings()
+            kwargs.setdefault("pool_size", settings.db_pool_size)
+            kwargs.setdefault("max_overflow", settings.db_max_overflow)
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     raise StoreError(f"unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…")
 

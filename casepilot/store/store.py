@@ -111,8 +111,11 @@ class Store:
         new_id: Callable[[], str] = _uuid,
         migrate: bool = True,
         snapshot_every: int | None = None,
+        pool_size: int | None = None,
     ) -> Store:
         """Open ``sqlite:///path`` or ``postgresql+psycopg://user@host/db``; migrates an empty database.
+
+        ``pool_size``: connections kept open to PostgreSQL (default ``CASEPILOT_DB_POOL_SIZE``).
 
         ``key_url`` puts the vault's keys in a separate database, so that a copy of the main
         database never holds both ciphertexts and keys; ``keys`` plugs in any other
@@ -121,7 +124,7 @@ class Store:
         if key_url is not None and keys is not None:
             raise ValueError("give either key_url or keys, not both")
         return cls(
-            make_engine(url),
+            make_engine(url, **({"pool_size": pool_size} if pool_size is not None else {})),
             key_engine=None if key_url is None else make_engine(key_url),
             keys=keys,
             clock=clock,

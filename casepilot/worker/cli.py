@@ -120,11 +120,13 @@ def _work(url: str, registry: Callable[[Store], ToolRegistry], settings: WorkerS
     import asyncio
 
     from casepilot.agent.orchestrator import Orchestrator
-    from casepilot.settings import announce
+    from casepilot.settings import announce, load_settings
     from casepilot.store import Store
     from casepilot.worker.runner import worker_for
 
-    store = Store.from_url(url)
+    # Each job at once holds a connection while it writes, the lease heartbeats and the checkpointer
+    # one more: never fewer than that, whatever CASEPILOT_DB_POOL_SIZE says.
+    store = Store.from_url(url, pool_size=max(load_settings().db_pool_size, settings.concurrency + 2))
     orch = Orchestrator(store, registry(store), lease_ttl=settings.lease_ttl, lease_wait=min(2.0, settings.lease_ttl))
     announce("casepilot worker", url=url, planner=orch.runtime.planner, identity="from the jobs",
              extra=f"{settings.concurrency} jobs at once")
