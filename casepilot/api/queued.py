@@ -5,19 +5,23 @@ deciding an inbox item, taking a people action — commits that change together 
 (``casepilot.worker``) and answers straight away: 202 with the case's URL in ``Location``.
 A caller who wants the outcome adds ``?wait=SECONDS``: the answer comes when the case has
 stopped (no run of it queued or in progress, its lease free) or when the time is up —
-whichever is first; the status says which (202: still going).
+whichever is first; the status says which (202: still going). A waiting request holds one of
+the server's worker threads, so at most ``MAX_WAITERS`` wait at once in a process; beyond
+that a request answers at once (202), as if its wait had run out — the server keeps threads
+for everyone else. The wait polls with backoff (20 ms growing to 250 ms), not every few ms.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
 from casepilot.agent.orchestrator import Orchestrator
 
-__all__ = ["MAX_WAIT", "Wait", "accepted", "enqueue_run", "queue_mode", "wait_until_stopped"]
+__all__ = ["MAX_WAIT", "MAX_WAITERS", "Wait", "accepted", "enqueue_run", "queue_mode", "wait_until_stopped"]
 
 MAX_WAIT = 300.0
 """The longest ``?wait=`` a request may ask for, in seconds (a request holds a server thread)."""
@@ -28,7 +32,10 @@ Wait = Annotated[float, Query(
                 "answering (202 if it has not stopped by then). Without workers the case is worked "
                 "in the request and this is ignored.")]
 
-_POLL = 0.05
+MAX_WAITERS = 16
+"""Requests of one server process that may wait for a case at once (the rest answer 202 at once)."""
+_WAITERS = threading.BoundedSemaphore(MAX_WAITERS)
+_FIRST_POLL, _LAST_POLL = 0.02, 0.25
 
 
 def queue_mode(request: Request) -> bool:
@@ -48,13 +55,27 @@ def wait_until_stopped(orch: Orchestrator, case_id: str, seconds: float) -> bool
     """Wait up to ``seconds`` until no run of the case is queued or going on; True if it stopped."""
     from casepilot.worker import jobs  # queue mode only: the postgres extra
 
-    deadline = time.monotonic() + seconds
-    while True:
-        if jobs.runs_in_flight(orch.store.engine, case_id) == 0 and orch.store.lease_holder(case_id) is None:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(_POLL)
+    if seconds <= 0:
+        return _stopped(orch, case_id, jobs)
+    if not _WAITERS.acquire(blocking=False):
+        return False  # enough requests wait already: answer at once, the case goes on in the workers
+    try:
+        deadline = time.monotonic() + seconds
+        poll = _FIRST_POLL
+        while True:
+            if _stopped(orch, case_id, jobs):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(poll, left))
+            poll = min(poll * 2, _LAST_POLL)
+    finally:
+        _WAITERS.release()
+
+
+def _stopped(orch: Orchestrator, case_id: str, jobs: Any) -> bool:
+    return bool(jobs.runs_in_flight(orch.store.engine, case_id) == 0 and orch.store.lease_holder(case_id) is None)
 
 
 def accepted(response: Response, case_id: str, *, stopped: bool, done_status: int) -> None:

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.api import app_from_settings
+from casepilot.api import app_from_settings, queued
 from casepilot.api.settings import ApiSettings
 from casepilot.demo.run import LETTERS
 from casepilot.store import Store
@@ -108,3 +108,28 @@ def test_a_queued_answer_gives_the_case_state_as_it_is(client: TestClient, pg_ur
     run = client.post(f"{location}/run")
     assert run.status_code == 202 and run.json()["reason"] == "queued"
     assert run.json()["case_state"] == "completed"
+
+
+def test_when_enough_requests_wait_another_answers_at_once(client: TestClient, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A waiting request holds a server thread: beyond ``MAX_WAITERS`` a request does not wait (no worker
+    runs here, so a request that waits polls the queue until its ``?wait=`` is over)."""
+    _claims(client, tmp_path)
+    polls: list[str] = []
+    real = queued._stopped
+
+    def counted(orch: Orchestrator, case_id: str, jobs: object) -> bool:
+        polls.append(case_id)
+        return real(orch, case_id, jobs)
+
+    monkeypatch.setattr(queued, "_stopped", counted)
+    taken = [queued._WAITERS.acquire(blocking=False) for _ in range(queued.MAX_WAITERS)]
+    try:
+        assert all(taken)
+        status, _body, _location = _start(client, "straight-through", "Q-6", wait=60)
+        assert status == 202 and polls == []  # answered at once: it never looked
+    finally:
+        for _ in taken:
+            queued._WAITERS.release()
+    status, body, _location = _start(client, "straight-through", "Q-7", wait=0.5)
+    assert status == 202 and len(polls) >= 2 and set(polls) == {body["id"]}  # a free slot: it waited, polling
