@@ -18,7 +18,8 @@ Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 15] [--concur
 
 The loops take turns, one case each per round, and every ratio is the median of the
 per-round ratios, so the load of the shared machine falls on both sides of a ratio alike.
-Prints ms/step, steps per second and the ratio, the concurrent throughput and, with
+Prints ms/step, steps per second and the ratio — of wall time and of CPU time (the process's,
+all threads; it moves much less with the machine's load) —, the concurrent throughput and, with
 ``--profile``, cProfile summaries of where casepilot's step spends its time (PII layer
 off and on).
 """
@@ -192,6 +193,10 @@ class Measured:
     best: float
     ratio: float
     """Median over the rounds of (this loop's ms/step ÷ the reference's ms/step in the same round)."""
+    cpu_median: float
+    """CPU ms/step (the process's CPU time, all threads): what the loop costs whatever else the
+    machine does — a loaded machine stretches wall time, much less CPU time."""
+    cpu_ratio: float
 
 
 def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) -> dict[str, Measured]:
@@ -204,14 +209,21 @@ def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) ->
     for run in runs.values():
         run(-1)
     samples: dict[str, list[float]] = {label: [] for label in runs}
+    cpu: dict[str, list[float]] = {label: [] for label in runs}
     for i in range(cases):
         for label, run in runs.items():
+            began = time.process_time()
             seconds, steps = run(i)
+            cpu[label].append((time.process_time() - began) * 1000 / steps)
             samples[label].append(seconds * 1000 / steps)
-    reference = samples[next(iter(runs))]
+    first = next(iter(runs))
+
+    def paired(values: list[float], reference: list[float]) -> float:
+        return statistics.median(v / r for v, r in zip(values, reference, strict=True))
+
     return {
-        label: Measured(statistics.median(values), min(values),
-                        statistics.median(v / r for v, r in zip(values, reference, strict=True)))
+        label: Measured(statistics.median(values), min(values), paired(values, samples[first]),
+                        statistics.median(cpu[label]), paired(cpu[label], cpu[first]))
         for label, values in samples.items()
     }
 
@@ -273,11 +285,13 @@ def main(argv: list[str] | None = None) -> None:
         }, args.cases)
 
         table = Table(title=f"agent step cost ({n} steps per case, {args.cases} rounds; SQLite files)")
-        for col in ("loop", "ms/step (median)", "ms/step (best)", "steps/s", "× bare LangGraph (paired median)"):
+        for col in ("loop", "ms/step (median)", "ms/step (best)", "steps/s", "× bare LangGraph (paired median)",
+                    "CPU ms/step", "× bare (CPU)"):
             table.add_column(col, justify="right" if col != "loop" else "left")
         for label in labels:
             m = measured[label]
-            table.add_row(label, f"{m.median:.2f}", f"{m.best:.2f}", f"{1000 / m.median:.0f}", f"{m.ratio:.2f}")
+            table.add_row(label, f"{m.median:.2f}", f"{m.best:.2f}", f"{1000 / m.median:.0f}", f"{m.ratio:.2f}",
+                          f"{m.cpu_median:.2f}", f"{m.cpu_ratio:.2f}")
         console.print(table)
 
         elapsed, steps = concurrent(plain_orch, n, args.concurrent)
