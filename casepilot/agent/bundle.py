@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
 
 from casepilot.agent.manifest import HumanTaskSpec, Manifest
-from casepilot.cmmn.definitions import Case, CaseTask, DecisionTask, Definitions, Parameter
+from casepilot.cmmn.definitions import Case, CaseTask, DecisionTask, Definitions, Parameter, ProcessTask
 from casepilot.cmmn.parser import parse_file
 from casepilot.dmn import DecisionModel
 from casepilot.errors import DefinitionError
@@ -30,6 +31,9 @@ from casepilot.governance.governor import Governor, PayloadRedactor
 from casepilot.governance.guardrails import GuardrailPolicy
 from casepilot.tools import BINDING_FILE, BindingSet, ToolRegistry, load_bindings
 from casepilot.tools.bundle_tools import add_tools, bundle_code_files, resolve_tools
+
+if TYPE_CHECKING:
+    from casepilot.bpmn import ProcessDefinitions
 
 __all__ = ["MANIFEST_NAME", "CaseBundle", "bundle_files", "declared_files", "load_files", "load_folder"]
 
@@ -56,6 +60,17 @@ class ChildCaseBinding:
     """Case-file names copied back from the child when it completes."""
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessBinding:
+    """A process task bound to a BPMN process of the bundle (``processes:``; no tool binding)."""
+
+    process_id: str
+    inputs: tuple[str, ...]
+    """Case-file names the process starts with (all variables when the task declares no inputs)."""
+    outputs: tuple[str, ...]
+    """Process variables copied into the case file (same names) when the process completes."""
+
+
 @dataclass(frozen=True)
 class CaseBundle:
     """A parsed, validated case definition with everything the orchestrator needs."""
@@ -74,6 +89,10 @@ class CaseBundle:
     """Case task definition id -> the child case it starts."""
     content_hash: str
     folder: Path
+    processes: ProcessDefinitions | None = None
+    """The BPMN processes of ``processes:`` (validated with the bundle's DMN), or None."""
+    process_tasks: Mapping[str, ProcessBinding] = field(default_factory=lambda: MappingProxyType({}))
+    """Process task definition id -> the BPMN process it runs (tasks without a tool binding)."""
 
     @property
     def key(self) -> str:
@@ -194,18 +213,63 @@ def _decision_tasks(
     return out
 
 
+def _names(case: Case, params: tuple[Parameter, ...]) -> tuple[str, ...]:
+    """The case-file names task parameters bind to (the parameter's own name when unbound)."""
+    found = []
+    for p in params:
+        item = case.case_file_items_by_id.get(p.binding_ref) if p.binding_ref else None
+        name = (item.name if item else None) or p.name
+        if name:
+            found.append(name)
+    return tuple(found)
+
+
+def _processes(manifest: Manifest, root: Path, file: str) -> ProcessDefinitions | None:
+    """The bundle's BPMN processes, validated together with its DMN models (every problem listed)."""
+    if not manifest.processes:
+        return None
+    from casepilot.bpmn import load_processes  # SpiffWorkflow is imported only by bundles with processes
+
+    missing = [n for n in manifest.processes if not (root / n).is_file()]
+    if missing:
+        raise DefinitionError(f"processes: no file {', '.join(missing)} beside the manifest", file=file)
+    return load_processes([root / n for n in manifest.processes],
+                          decisions=[root / n for n in manifest.decisions])
+
+
+def _process_tasks(manifest: Manifest, case: Case, bindings: BindingSet, processes: ProcessDefinitions | None,
+                   file: str) -> dict[str, ProcessBinding]:
+    """Process tasks without a tool binding whose ``processRef`` names a process of ``processes:``.
+
+    A process task naming none stays what it was without processes (external work the case
+    waits for) — unless the bundle declares processes: then a ``processRef`` naming none of them
+    is a mistake, reported with the ones there are."""
+    out: dict[str, ProcessBinding] = {}
+    problems: list[DefinitionError] = []
+    for definition in case.definitions.values():
+        if not isinstance(definition, ProcessTask) or definition.id in bindings or not definition.process_ref:
+            continue
+        if processes is None:
+            continue
+        if definition.process_ref not in processes.processes:
+            problems.append(DefinitionError(
+                f"process task {definition.name or definition.id!r} refers to process {definition.process_ref!r}, "
+                f"which is in none of the bundle's BPMN files (processes: {', '.join(sorted(processes.processes))})",
+                file=file, element=definition.id))
+            continue
+        out[definition.id] = ProcessBinding(definition.process_ref, _names(case, definition.inputs),
+                                            _names(case, definition.outputs))
+    if problems:
+        raise DefinitionError("process tasks cannot be bound", file=file, problems=problems)
+    return out
+
+
 def _case_tasks(manifest: Manifest, case: Case, file: str) -> dict[str, ChildCaseBinding]:
     out: dict[str, ChildCaseBinding] = {}
     problems: list[DefinitionError] = []
 
     def names(params: tuple[Parameter, ...]) -> tuple[str, ...]:
-        found = []
-        for p in params:
-            item = case.case_file_items_by_id.get(p.binding_ref) if p.binding_ref else None
-            name = (item.name if item else None) or p.name
-            if name:
-                found.append(name)
-        return tuple(found)
+        return _names(case, params)
 
     for definition in case.definitions.values():
         if not isinstance(definition, CaseTask):
@@ -338,6 +402,7 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
         problem = routing_problem(root, manifest.decisions, manifest.model_routing.decision)
         if problem is not None:
             raise DefinitionError(problem, file=str(manifest_path))
+    processes = _processes(manifest, root, str(manifest_path))
     return CaseBundle(
         manifest=manifest,
         definitions=definitions,
@@ -350,6 +415,8 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
         case_tasks=MappingProxyType(_case_tasks(manifest, case, str(manifest_path))),
         content_hash=digest.hexdigest(),
         folder=root,
+        processes=processes,
+        process_tasks=MappingProxyType(_process_tasks(manifest, case, bindings, processes, str(manifest_path))),
     )
 
 
