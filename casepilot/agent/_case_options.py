@@ -28,7 +28,9 @@ def case_options(loaded: LoadedCase, registry: ToolRegistry
     return build_options(engine, loaded.bundle.bindings, registry, engine.variables(),
                          provenance_map(loaded.facts), decisions=loaded.bundle.decision_tasks.keys(),
                          child_cases={k: b.key for k, b in loaded.bundle.case_tasks.items()},
-                         started_children=loaded.facts.children.keys())
+                         started_children=loaded.facts.children.keys(),
+                         processes={k: b.process_id for k, b in loaded.bundle.process_tasks.items()},
+                         started_processes=loaded.facts.processes.keys())
 
 
 def current_digest(loaded: LoadedCase, parked: ParkedAction, registry: ToolRegistry) -> str | None:

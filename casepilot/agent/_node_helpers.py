@@ -84,9 +84,10 @@ def recorded_with_outcome(option: Mapping[str, Any], started: tuple[StartedCall,
     that record is what hands it to a person instead of running it again. A read-only or
     idempotent call — or a transition of the case's own plan — is simply done again when a
     crash loses its step, so one transaction per step suffices. Starting a child case
-    writes another case; its parent's decision is written first, as before.
+    writes another case, and a process writes steps of its own (one per persistence point):
+    the decision is written first, as before.
     """
-    if option["kind"] == "start_child":
+    if option["kind"] in ("start_child", "start_process"):
         return False
     return started is None or started[0].side_effect in ("read_only", "idempotent")
 

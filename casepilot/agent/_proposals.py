@@ -78,7 +78,7 @@ class Proposals(NodeBase):
                                   provenance=provenance, side_effect=tool.side_effect, tags=tuple(tool.tags),
                                   targets=tuple(tool.targets), named_in_request=named, argument_fields=fields)
         transition = {"start": "manualStart", "plan": "plan", "complete": "complete", "decide": "decide",
-                      "start_child": "startChildCase"}.get(kind, kind)
+                      "start_child": "startChildCase", "start_process": "startProcess"}.get(kind, kind)
         return ProposedAction(kind="transition", name=transition, case_id=loaded.id, plan_item=option["label"],
                               stage=option.get("stage"), arguments={"instance": option.get("instance_id")})
 

@@ -113,6 +113,9 @@ class AgentFacts:
     """Ids of options a person rejected (or that failed): never proposed again."""
     children: dict[str, str] = field(default_factory=dict)
     """Case task instance id -> the child case it started."""
+    processes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Process task instance id -> its running BPMN process: ``{"runner": ProcessRunner.state(),
+    "next_timer": ISO time or None}`` (``casepilot.agent._process_tasks``); gone when it ends."""
     case_budget: dict[str, Any] | None = None
     """Budget limits set for this case when it started (``BudgetLimits.to_json``)."""
     llm_overrides: int = 0
@@ -197,6 +200,7 @@ class AgentFacts:
             "started": {k: v.to_json() for k, v in self.started.items()},
             "rejected": self.rejected,
             "children": self.children,
+            "processes": self.processes,
             "llm_overrides": self.llm_overrides,
             "case_budget": self.case_budget,
             "steps": self.steps,
@@ -220,6 +224,7 @@ class AgentFacts:
             started={k: StartedCall.from_json(v) for k, v in (data.get("started") or {}).items()},
             rejected=list(data.get("rejected") or []),
             children=dict(data.get("children") or {}),
+            processes=dict(data.get("processes") or {}),
             llm_overrides=int(data.get("llm_overrides", 0)),
             case_budget=data.get("case_budget"),
             steps=int(data.get("steps", 0)),

@@ -46,6 +46,7 @@ from casepilot.agent._node_helpers import (
     verdict_data,
 )
 from casepilot.agent._observation import observation_json, observation_object
+from casepilot.agent._process_tasks import resume_interrupted, start_process
 from casepilot.agent._recovery import expire_and_recover
 from casepilot.agent._retrieval_scope import retrieval_scope
 from casepilot.agent._task_kinds import (
@@ -84,6 +85,8 @@ class Nodes(Decisions):
             self.rt.start_engine(case_id)
             loaded = self.rt.load(case_id)
         if expire_and_recover(self.rt, loaded):
+            loaded = self.rt.load(case_id)
+        if loaded.facts.processes and resume_interrupted(self.rt, loaded):  # a BPMN process stopped mid-call
             loaded = self.rt.load(case_id)
         assert loaded.engine is not None
         if loaded.engine.finished:
@@ -304,6 +307,9 @@ class Nodes(Decisions):
             return done
         if call_id is None and option["kind"] == "start_child":
             start_child(self.rt, loaded, option, actor=who)
+            return done
+        if call_id is None and option["kind"] == "start_process":
+            start_process(self.rt, loaded, option, actor=who)
             return done
         if call_id is None:
             decision = evaluate_decision(loaded, option) if option["kind"] == "decide" else None

@@ -6,6 +6,8 @@ subset, with the tools bound to tasks:
 * an active task bound to a tool → ``run_task`` (run the tool, map its results into the
   case file, complete the task);
 * an active decision task bound to a tool → ``decide`` (the same, for the DMN ``decide`` tool);
+* an active process task bound to a BPMN process of the bundle → ``start_process`` (the
+  process runs governed, step by step, and completes or faults the task: ``_process_tasks``);
 * an enabled item → ``start``;
 * a discretionary item that may be planned now → ``plan`` (unless the model authorises only
   certain roles to plan it: then it is people's, see ``people``);
@@ -62,12 +64,16 @@ def build_options(
     decisions: Collection[str] = (),
     child_cases: Mapping[str, str] | None = None,
     started_children: Collection[str] = (),
+    processes: Mapping[str, str] | None = None,
+    started_processes: Collection[str] = (),
 ) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
     """The options of this step and the provenance of each option's default arguments.
 
     ``decisions`` are the decision task definitions bound to a DMN decision of the bundle;
     ``child_cases`` maps case task definitions to the definition key of their child case;
-    ``started_children`` are case task instances whose child case already runs.
+    ``started_children`` are case task instances whose child case already runs;
+    ``processes`` maps process task definitions to the BPMN process they run and
+    ``started_processes`` are process task instances whose process already runs.
     """
     views = {v.instance_id: v for v in engine.items()}
     options: list[ActionOption] = []
@@ -83,6 +89,12 @@ def build_options(
                     id=f"child:{view.instance_id}", kind="start_child", label=view.name, plan_item=view.element_id,
                     instance_id=view.instance_id, stage=_stage_name(views, view), required=view.required,
                     description=f"start a child case of {child_key!r}"))
+            process_id = (processes or {}).get(view.definition_id)
+            if view.kind == "processTask" and process_id is not None and view.instance_id not in started_processes:
+                options.append(ActionOption(
+                    id=f"process:{view.instance_id}", kind="start_process", label=view.name,
+                    plan_item=view.element_id, instance_id=view.instance_id, stage=_stage_name(views, view),
+                    required=view.required, description=f"run the BPMN process {process_id!r}"))
             if view.kind == "decisionTask" and view.definition_id in decisions:
                 options.append(ActionOption(
                     id=f"decide:{view.instance_id}", kind="decide", label=view.name, plan_item=view.element_id,

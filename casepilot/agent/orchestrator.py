@@ -27,6 +27,7 @@ from langgraph.types import Command, Durability
 
 from casepilot.agent import operations
 from casepilot.agent._loop_state import PersonData
+from casepilot.agent._process_tasks import decide_item, owner_of
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
 from casepilot.agent.chat import answer
@@ -284,6 +285,8 @@ class Orchestrator:
             result = self.runtime.privacy.redact_value(result, task.case_id)[0]
         comment = result["comment"]
         loaded = self.runtime.load(task.case_id)
+        if loaded.facts.processes and owner_of(loaded, task_id) is not None:  # a BPMN process's item: its runner decides
+            return decide_item(self.runtime, loaded, task, actor, choice, comment)
         with self.runtime.step(task.case_id, loaded) as (step, loaded):
             parked = loaded.facts.parked.get(task_id)
             current = self.runtime.current_digest(loaded, parked) if parked is not None else None

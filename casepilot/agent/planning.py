@@ -29,12 +29,14 @@ __all__ = [
     "PlannerError",
 ]
 
-OptionKind: TypeAlias = Literal["run_task", "start", "plan", "complete", "decide", "start_child", "wait"]
+OptionKind: TypeAlias = Literal["run_task", "start", "plan", "complete", "decide", "start_child", "start_process",
+                                 "wait"]
 """``run_task``: run the tool bound to an active task and complete it with the result;
 ``start``: manually start an enabled item; ``plan``: add a discretionary item;
 ``complete``: complete an active item that needs no tool (e.g. a stage by hand);
 ``decide``: evaluate the DMN decision of a decision task; ``start_child``: start the child
-case of a case task; ``wait``: nothing to do now."""
+case of a case task; ``start_process``: run the BPMN process of a process task
+(``casepilot.agent._process_tasks``); ``wait``: nothing to do now."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ It is a real planner for rule-driven cases, not a test double. At every step it 
 the first option in this documented order:
 
 1. ``decide`` — evaluate the DMN decision of an active decision task (required first);
-2. ``run_task`` / ``start_child`` — run the tool bound to an active task, or start the
-   child case of an active case task; required items first, then in the order the items
+2. ``run_task`` / ``start_child`` / ``start_process`` — run the tool bound to an active task,
+   start the child case of an active case task or the BPMN process of a process task; required items first, then in the order the items
    appear in the model;
 3. ``start`` — manually start an enabled item, but only a *required* one (a person
    decides about optional manually-activated work);
@@ -22,7 +22,7 @@ from casepilot.agent.planning import ActionOption, Observation, Plan
 
 __all__ = ["RulePlanner"]
 
-_ORDER = {"decide": 0, "run_task": 1, "start_child": 1, "start": 2, "plan": 3}
+_ORDER = {"decide": 0, "run_task": 1, "start_child": 1, "start_process": 1, "start": 2, "plan": 3}
 
 
 class RulePlanner:
@@ -51,7 +51,7 @@ class RulePlanner:
 
     @staticmethod
     def _eligible(option: ActionOption) -> bool:
-        if option.kind in ("decide", "run_task", "start_child"):
+        if option.kind in ("decide", "run_task", "start_child", "start_process"):
             return True
         if option.kind == "start":
             return option.required
@@ -68,6 +68,8 @@ class RulePlanner:
             return f"{option.label!r} is an active {req}task bound to tool {option.tool!r}"
         if option.kind == "start_child":
             return f"{option.label!r} is an active case task; its child case is started"
+        if option.kind == "start_process":
+            return f"{option.label!r} is an active process task; its BPMN process is started"
         if option.kind == "start":
             return f"{option.label!r} is enabled and required for its stage to complete"
         return f"{option.label!r} is a discretionary item whose binding plans it automatically"

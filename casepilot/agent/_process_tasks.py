@@ -1,0 +1,293 @@
+"""Process tasks run as BPMN processes of the bundle: started by the agent, persisted in the case.
+
+A CMMN process task without a tool binding whose ``processRef`` names a process of the
+bundle's ``processes:`` (``bundle.ProcessBinding``) is offered as ``start_process``. Starting
+it runs the process through :class:`casepilot.bpmn.runner.ProcessRunner`:
+
+* **Governed like the case's own calls.** Every service task's call is reviewed by the case's
+  ``Governor`` with the case's governance context; the arguments carry the provenance of the
+  case-file values they were computed from (a payee a tool read from a document is
+  untrusted, so the provenance rule hands a non-idempotent payment to a person).
+* **Persisted in the case.** The runner's batches (one per persistence point: before a tool
+  runs, after it ran, at every wait state) go through :class:`CaseStepSink`, which writes each
+  as one agent step of the case — its events in the case's hash-chained history (payloads
+  redacted like every other history payload), the process's inbox items opened and closed,
+  and the runner's state in the agent facts (``facts.processes``). A reload or another
+  worker goes on from there.
+* **Ending the task.** When the process completes, the process variables named by the task's
+  outputs are written into the case file (with the provenance the runner tracked) and the
+  task completes; when it fails, the task faults — in the step of the process's last batch.
+* **People.** The process's user tasks and governance checkpoints are inbox items with their
+  role; ``Orchestrator.decide`` hands a decision on one of them to :func:`decide_item`, which
+  lets the runner complete the user task (the decision's typed values are the form data) or
+  decide the checkpoint, and the process runs on.
+* **Crashes.** A call the stored state records as started but not finished means the worker
+  stopped mid-call: :func:`resume_interrupted` (at the loop's ``observe``) resumes the runner,
+  which applies the crash rule of case tasks (idempotent → again, non-idempotent → a
+  checkpoint for the operator role).
+
+Not wired yet: process timers are advanced only when the process is resumed for another
+reason (no timer job is scheduled at ``ProcessInstance.next_timer()``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from casepilot.agent._inbox import _VALUES
+from casepilot.agent._node_base import NodeBase
+from casepilot.agent._task_kinds import definition_of
+from casepilot.agent.context import AgentRuntime, LoadedCase
+from casepilot.agent.privacy import jsonable
+from casepilot.errors import CasepilotError, DecisionRejected
+from casepilot.governance.checkpoints import check_decision
+from casepilot.store import HumanTask
+from casepilot.store._step import Step
+from casepilot.tools import Provenance, Tool, ToolRegistry
+
+if TYPE_CHECKING:
+    from casepilot.agent.orchestrator import Person
+    from casepilot.bpmn.definitions import ProcessDefinitions
+    from casepilot.bpmn.events import ProcessBatch, ProcessEvent
+    from casepilot.bpmn.runner import ProcessRunner
+
+__all__ = ["CaseStepSink", "decide_item", "owner_of", "resume_interrupted", "start_process"]
+
+
+class CaseStepSink:
+    """Writes a runner's batches as steps of the case (see the module docstring)."""
+
+    def __init__(self, rt: AgentRuntime, case_id: str, instance_id: str, *, actor: str = "agent") -> None:
+        self.rt = rt
+        self.case_id = case_id
+        self.instance_id = instance_id
+        """The process task's plan-item instance."""
+        self.actor = actor
+
+    def write(self, batch: ProcessBatch) -> None:
+        # Pseudonymising writes the vault: done before the step's transaction (as the nodes do).
+        events = [(e, self.rt.redact(self.case_id, e.payload)) for e in batch.events]
+        ending = batch.status in ("completed", "failed")
+        outputs = self._outputs(batch) if batch.status == "completed" else {}
+        with self.rt.step(self.case_id) as (step, loaded):
+            for event, payload in events:
+                _write_event(step, event, payload)
+            if not ending:
+                loaded.facts.processes[self.instance_id] = {"runner": batch.state}
+                return
+            loaded.facts.processes.pop(self.instance_id, None)
+            self._end(step, loaded, batch, outputs)
+
+    def _outputs(self, batch: ProcessBatch) -> dict[str, Any]:
+        loaded = self.rt.load(self.case_id, check_version=False)
+        binding = loaded.bundle.process_tasks.get(_definition(loaded, self.instance_id) or "")
+        data = json.loads(json.dumps(batch.state["process"].get("data") or {}))
+        results = {k: data[k] for k in (binding.outputs if binding else ()) if k in data}
+        if self.rt.privacy is not None and results:
+            results = self.rt.privacy.redact_value(results, self.case_id)[0]
+        return dict(jsonable(results))
+
+    def _end(self, step: Step, loaded: LoadedCase, batch: ProcessBatch, outputs: Mapping[str, Any]) -> None:
+        engine = loaded.engine
+        assert engine is not None
+        provenance = batch.state.get("provenance") or {}
+        for name in outputs:
+            trust, source = (list(provenance.get(name) or ["untrusted", f"process:{batch.state['process_id']}"]))
+            loaded.facts.set_provenance(name, str(trust), str(source))
+        events = engine.set_variables(dict(outputs)) if outputs else []
+        view = engine.item(self.instance_id)
+        if view is not None and view.state == "active":
+            events += engine.complete(self.instance_id) if batch.status == "completed" \
+                else engine.fault(self.instance_id)
+        step.append("tool_call_completed" if batch.status == "completed" else "tool_call_failed", actor=self.actor,
+                    payload={"tool": f"bpmn:{batch.state['process_id']}", "instance": self.instance_id,
+                             **({"result": {"variables": sorted(outputs)}} if batch.status == "completed"
+                                else {"error": batch.state.get("failure") or "the process failed"})})
+        self.rt.record_transitions(step, events, self.actor)
+        self.rt.sync_inbox(step, loaded)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A tool's outcome as the process keeps it (its result pseudonymised)."""
+
+    result: dict[str, Any]
+    attempts: int
+
+    def output(self) -> dict[str, Any]:
+        return self.result
+
+
+class _CaseTools:
+    """The registry as a case's process calls it, with the case's privacy rules: an in-process tool
+    works on the clear values behind the case file's pseudonyms (an external one gets the
+    pseudonyms), and the process — whose variables are stored in the case — keeps the result
+    pseudonymised, like the case file (as ``Nodes.act`` does for a task's call)."""
+
+    def __init__(self, rt: AgentRuntime, case_id: str, external: frozenset[str]) -> None:
+        self.rt, self.case_id, self.external = rt, case_id, external
+
+    def get(self, name: str) -> Tool[Any, Any]:
+        return self.rt.registry.get(name)
+
+    def invoke(self, name: str, arguments: Mapping[str, Any]) -> Any:
+        privacy = self.rt.privacy
+        if privacy is None:
+            return self.rt.registry.invoke(name, arguments)
+        if name not in self.external:
+            arguments = privacy.reveal_payload(dict(arguments), self.case_id)
+        outcome = self.rt.registry.invoke(name, arguments)
+        return _Kept(privacy.redact_value(outcome.output(), self.case_id)[0], outcome.attempts)
+
+
+def _write_event(step: Step, event: ProcessEvent, payload: dict[str, Any]) -> None:
+    """One runner event into the step (as ``casepilot.bpmn.store_sink`` does for a process case)."""
+    if event.opens is not None:
+        item = event.opens
+        step.create_task(item.prompt, kind=item.kind, plan_item=item.element, role=item.role, options=item.options,
+                         action_digest=item.action_digest, actor=event.actor, task_id=item.task_id)
+    elif event.closes is not None:
+        close = event.closes
+        if close.decision is None:
+            step.close_task(close.task_id, "cancelled", actor=close.decided_by, comment=close.comment)
+        else:
+            step.decide_task(close.task_id, decided_by=close.decided_by, decision=close.decision,
+                             comment=close.comment)
+    else:
+        step.append(event.kind, actor=event.actor, payload=payload, rule_ids=event.rule_ids,
+                    latency_ms=event.latency_ms)
+
+
+def _definition(loaded: LoadedCase, instance_id: str) -> str | None:
+    view = loaded.engine.item(instance_id) if loaded.engine is not None else None
+    return view.definition_id if view is not None else None
+
+
+def _definitions(loaded: LoadedCase) -> ProcessDefinitions:
+    if loaded.bundle.processes is None:
+        raise CasepilotError(f"definition {loaded.bundle.key} declares no BPMN processes (processes: in the manifest)")
+    return loaded.bundle.processes
+
+
+def _runner_kwargs(rt: AgentRuntime, loaded: LoadedCase, instance_id: str, actor: str) -> dict[str, Any]:
+    """What every runner of this case's process task is built with: tools, governance, sink, roles, clock."""
+    from casepilot.bpmn.runner import governed_by
+
+    case_id = loaded.id
+    nodes = NodeBase(rt)
+
+    def context(_request: Any) -> Any:  # the case as it is when the call is reviewed
+        return nodes.context(rt.load(case_id, check_version=False), confidence=None)
+
+    governor = rt.governor_for(loaded.bundle)
+    tools = cast(ToolRegistry, _CaseTools(rt, case_id, governor.external_tools))  # the runner calls get/invoke only
+    return {"tools": tools, "govern": governed_by(governor, context),
+            "sink": CaseStepSink(rt, case_id, instance_id, actor=actor),
+            "operator_role": loaded.bundle.manifest.governance.operator_role, "clock": rt.clock}
+
+
+def _provenance(loaded: LoadedCase, name: str) -> Provenance:
+    """A case-file variable's provenance as the process sees it: untrusted when any part inside is."""
+    tainted = loaded.facts.taint([name])
+    if tainted is None:
+        own = loaded.facts.provenance.get(name) or {}
+        return Provenance.trusted(str(own.get("source", "request")))
+    return Provenance.untrusted(str(tainted.get("source", "unknown")))
+
+
+def start_process(rt: AgentRuntime, loaded: LoadedCase, option: Mapping[str, Any], *, actor: str = "agent") -> None:
+    """Start the process task's BPMN process with the task's inputs and run it to its first wait state."""
+    from casepilot.bpmn.instance import ProcessFailed
+    from casepilot.bpmn.runner import ProcessRunner
+
+    engine = loaded.engine
+    assert engine is not None
+    instance_id = str(option["instance_id"])
+    binding = loaded.bundle.process_tasks[definition_of(engine, instance_id)]
+    variables = engine.variables()
+    data = {k: v for k, v in variables.items() if not binding.inputs or k in binding.inputs}
+    provenance = {k: _provenance(loaded, k) for k in data}
+    try:
+        ProcessRunner.start(_definitions(loaded), binding.process_id, instance_id=loaded.id, data=data,
+                            provenance=provenance, **_runner_kwargs(rt, loaded, instance_id, actor))
+    except ProcessFailed as exc:
+        with rt.step(loaded.id) as (step, fresh):
+            assert fresh.engine is not None
+            step.append("tool_call_failed", actor=actor, payload={
+                "tool": f"bpmn:{binding.process_id}", "instance": instance_id, "error": str(exc)})
+            view = fresh.engine.item(instance_id)
+            events = fresh.engine.fault(instance_id) if view is not None and view.state == "active" else []
+            rt.record_transitions(step, events, actor)
+            rt.sync_inbox(step, fresh)
+
+
+def _load_runner(rt: AgentRuntime, loaded: LoadedCase, instance_id: str, actor: str) -> ProcessRunner:
+    """The runner of a process task as last stored — nothing run, no crash rule applied."""
+    from casepilot.bpmn.instance import ProcessInstance
+    from casepilot.bpmn.runner import STATE_VERSION, ProcessRunner
+
+    state = loaded.facts.processes[instance_id]["runner"]
+    if state.get("version") != STATE_VERSION:
+        raise CasepilotError(f"unknown process runner state version {state.get('version')!r}")
+    kwargs = _runner_kwargs(rt, loaded, instance_id, actor)
+    definitions = _definitions(loaded)
+    instance = ProcessInstance.load(definitions, json.dumps(state["process"]), process_id=state["process_id"],
+                                    clock=kwargs.pop("clock"))
+    runner = ProcessRunner(definitions, instance, instance_id=str(state["instance_id"]), state=state, **kwargs)
+    instance.failure = runner.failure
+    return runner
+
+
+def owner_of(loaded: LoadedCase, task_id: str) -> str | None:
+    """The process task instance whose process opened inbox item ``task_id`` (None: not a process's)."""
+    for instance_id, entry in loaded.facts.processes.items():
+        if task_id in (entry.get("runner") or {}).get("inbox", {}):
+            return instance_id
+    return None
+
+
+def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Person, choice: str,
+                comment: str | None) -> HumanTask:
+    """A person's decision on a process's inbox item, through its runner; the process runs on.
+
+    A user task completes with the decision's typed values as its form data (the form is
+    checked by the process: ``DecisionRejected`` and nothing changes); a checkpoint takes
+    ``approve`` (the call runs) or ``reject`` (BPMN error ``rejected`` from the task). ``comment``
+    comes pseudonymised (``Orchestrator.decide`` does it).
+    """
+    instance_id = owner_of(loaded, task.id)
+    if instance_id is None:
+        raise DecisionRejected(f"inbox item {task.id} belongs to no running process of case {loaded.id}")
+    check_decision(task, actor=actor.name, actor_roles=actor.roles, choice=choice, now=rt.clock())
+    who = f"person:{actor.name}"
+    runner = _load_runner(rt, loaded, instance_id, who)
+    if task.kind == "checkpoint":
+        runner.decide(task.id, choice, actor=who, comment=comment)
+    else:
+        values = dict(_VALUES.get() or {})
+        runner.complete_user_task(task.id, values, actor=who)
+    return rt.store.task(task.id)
+
+
+def _interrupted(entry: Mapping[str, Any]) -> bool:
+    calls: Mapping[str, Mapping[str, Any]] = (entry.get("runner") or {}).get("calls") or {}
+    return any(c.get("status") in ("started", "approved") for c in calls.values())
+
+
+def resume_interrupted(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") -> bool:
+    """Resume processes whose stored state has a call started but never finished (a worker died
+    mid-call) or approved but never run; the runner applies the crash rule. True when one was."""
+    from casepilot.bpmn.runner import ProcessRunner
+
+    resumed = False
+    for instance_id, entry in list(loaded.facts.processes.items()):
+        if not _interrupted(entry):
+            continue
+        kwargs = _runner_kwargs(rt, loaded, instance_id, actor)
+        ProcessRunner.resume(_definitions(loaded), entry["runner"], **kwargs)
+        resumed = True
+    return resumed
+

@@ -1,0 +1,202 @@
+"""A CMMN process task bound to a BPMN process of its bundle, worked by Orchestrator.run/decide.
+
+The process (``tests/bpmn/_process_bundle.py``): a DMN business-rule task, a user task for the
+payments clerk, the non-idempotent service task ``pay_out``. Every step lands in the case's
+hash-chained history (the chain verifies, replaying it gives the stored state), the user task
+is an inbox item decided through the runner, the outputs come back into the case file and the
+CMMN task completes — on SQLite and on PostgreSQL. A payee read from a document goes to a
+person before ``pay_out`` runs (the provenance rule), and bundles that declare processes are
+checked at deploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casepilot.agent._inbox import decision_values
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.errors import DecisionRejected, DefinitionError
+from casepilot.store import Store
+from tests._postgres import require_postgres, throwaway_database
+from tests.agent._support import assert_sound, calls_of, events
+from tests.bpmn._process_bundle import CLERK, OPERATOR, SUPERVISOR, process_registry, write_process_bundle
+
+CLERK_ANN = Person("ann", {CLERK})
+SUPERVISOR_SAM = Person("sam", {SUPERVISOR})
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    server = require_postgres()  # a missing server fails the test, never skips it
+    with throwaway_database(server, "casepilot_process") as name:
+        yield server.sqlalchemy_url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def orch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Orchestrator]:
+    url = f"sqlite:///{tmp_path / 'cases.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    store = Store.from_url(url)
+    orchestrator = Orchestrator(store, process_registry(), RulePlanner())
+    yield orchestrator
+    orchestrator.close()
+    store.close()
+
+
+def _deploy(orch: Orchestrator, tmp_path: Path, key: str, **kwargs: bool) -> None:
+    orch.deploy(write_process_bundle(tmp_path / key, key, **kwargs))
+
+
+def test_the_process_runs_governed_to_the_clerk_and_its_outputs_complete_the_task(
+        orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"pay-{tmp_path.name[-12:]}"
+    _deploy(orch, tmp_path, key)
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 250})
+    outcome = orch.run(case.id)
+    assert outcome.reason == "waiting_for_people"
+    [item] = orch.pending(case.id)
+    assert (item.kind, item.role, item.plan_item) == ("human_task", CLERK, "confirm")
+    loaded = orch.runtime.load(case.id)
+    [(instance_id, entry)] = loaded.facts.processes.items()
+    assert entry["runner"]["process_id"] == "pay_small" and entry["runner"]["status"] == "waiting"
+    # The business-rule task ran; no payment yet.
+    assert [e["element"] for e in events(orch.store, case.id, "transition") if e.get("engine") == "bpmn"] == [
+        "start", "level"]
+    assert calls_of("pay_out") == []
+    assert_sound(orch.store, case.id)
+
+    with pytest.raises(DecisionRejected):  # a person without the clerk's role cannot decide it
+        orch.decide(item.id, SUPERVISOR_SAM, "complete")
+    with decision_values({"ok": True}):
+        decided = orch.decide(item.id, CLERK_ANN, "complete")
+    assert decided.status == "decided" and decided.decided_by == "person:ann"
+    assert calls_of("pay_out") == [{"payee": "Ann Lee", "amount": 250.0}]
+
+    loaded = orch.runtime.load(case.id)
+    assert loaded.facts.processes == {}
+    variables = loaded.engine.variables()  # type: ignore[union-attr]
+    # The tool saw the clear payee; the case file keeps its result pseudonymised, like any tool's.
+    assert "Ann" not in str(variables["receipt"]) and variables["approval"] == "auto"
+    assert orch.runtime.privacy is not None
+    assert orch.runtime.privacy.reveal_payload(variables["receipt"], case.id) == {"transfer_id": "T-Ann Lee-250"}
+    assert loaded.facts.provenance["receipt"]["trust"] == "untrusted"  # a tool wrote it
+    assert loaded.engine.item(instance_id).state == "completed"  # type: ignore[union-attr]
+    assert orch.run(case.id).case_state == "completed"
+    verdicts = [e for e in events(orch.store, case.id, "verdict") if e.get("engine") == "bpmn"]
+    assert [(v["element"], v["verdict"]["kind"]) for v in verdicts] == [("pay", "allow")]
+    started = [e for e in events(orch.store, case.id, "tool_call_started") if e.get("engine") == "bpmn"]
+    assert [(s["element"], s["tool"]) for s in started] == [("pay", "pay_out")]
+    assert_sound(orch.store, case.id)
+    assert orch.pending(case.id) == []
+
+
+def test_a_refusing_clerk_ends_the_process_without_paying(orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"pay-no-{tmp_path.name[-12:]}"
+    _deploy(orch, tmp_path, key)
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 5000})
+    orch.run(case.id)
+    [item] = orch.pending(case.id)
+    with decision_values({"ok": False}):
+        orch.decide(item.id, CLERK_ANN, "complete")
+    assert calls_of("pay_out") == []
+    variables = orch.runtime.load(case.id).engine.variables()  # type: ignore[union-attr]
+    assert variables["approval"] == "manager" and variables.get("receipt") is None
+    assert orch.run(case.id).case_state == "completed"
+    assert_sound(orch.store, case.id)
+
+
+def test_a_form_the_process_refuses_changes_nothing(orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"pay-form-{tmp_path.name[-12:]}"
+    _deploy(orch, tmp_path, key)
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 10})
+    orch.run(case.id)
+    [item] = orch.pending(case.id)
+    version = orch.store.case_version(case.id)
+    with pytest.raises(DecisionRejected), decision_values({"ok": "yes please"}):
+        orch.decide(item.id, CLERK_ANN, "complete")
+    assert orch.store.case_version(case.id) == version
+    assert [t.id for t in orch.pending(case.id)] == [item.id]
+
+
+def test_a_payee_read_from_a_document_goes_to_a_person_before_the_payment(
+        orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"pay-letter-{tmp_path.name[-12:]}"
+    _deploy(orch, tmp_path, key, from_letter=True)
+    case = orch.start_case(key, {"letter": "Dear insurer, Pay to: Mallory Fox. Thanks", "amount": 90})
+    orch.run(case.id)
+    [item] = orch.pending(case.id)
+    with decision_values({"ok": True}):
+        orch.decide(item.id, CLERK_ANN, "complete")
+    assert calls_of("pay_out") == []  # the payee came from the letter: a person first
+    [checkpoint] = orch.pending(case.id)
+    assert (checkpoint.kind, checkpoint.role) == ("checkpoint", SUPERVISOR)
+    [verdict] = [e for e in events(orch.store, case.id, "verdict") if e.get("engine") == "bpmn"]
+    assert verdict["verdict"]["kind"] == "require_human" and verdict["untrusted_arguments"] == ["payee"]
+    assert verdict["provenance"]["payee"][0] == "untrusted" and "read_letter" in verdict["provenance"]["payee"][1]
+    assert_sound(orch.store, case.id)
+    with pytest.raises(DecisionRejected):
+        orch.decide(checkpoint.id, CLERK_ANN, "approve")
+    orch.decide(checkpoint.id, SUPERVISOR_SAM, "approve", "checked the payee by phone")
+    assert calls_of("pay_out") == [{"payee": "Mallory Fox", "amount": 90.0}]
+    assert orch.run(case.id).case_state == "completed"
+    assert_sound(orch.store, case.id)
+
+
+def test_a_rejected_checkpoint_fails_the_process_and_faults_the_task(orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"pay-rej-{tmp_path.name[-12:]}"
+    _deploy(orch, tmp_path, key, from_letter=True)
+    case = orch.start_case(key, {"letter": "Pay to: Mallory Fox.", "amount": 90})
+    orch.run(case.id)
+    [item] = orch.pending(case.id)
+    with decision_values({"ok": True}):
+        orch.decide(item.id, CLERK_ANN, "complete")
+    [checkpoint] = orch.pending(case.id)
+    orch.decide(checkpoint.id, SUPERVISOR_SAM, "reject")
+    loaded = orch.runtime.load(case.id)
+    assert calls_of("pay_out") == [] and loaded.facts.processes == {}
+    view = next(v for v in loaded.engine.items() if v.name == "Pay")  # type: ignore[union-attr]
+    assert view.state == "failed"
+    [failed] = [e for e in events(orch.store, case.id, "tool_call_failed") if e.get("tool") == "bpmn:pay_small"]
+    assert "rejected" in failed["error"]
+    assert_sound(orch.store, case.id)
+
+
+def test_a_process_ref_naming_no_process_of_the_bundle_is_refused_at_deploy(tmp_path: Path) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'cases.db'}")
+    orch = Orchestrator(store, process_registry(), RulePlanner())
+    try:
+        with pytest.raises(DefinitionError) as caught:
+            orch.deploy(write_process_bundle(tmp_path / "bad", "bad", process_ref="pay_big"))
+        assert "pay_big" in str(caught.value.problems[0]) and "pay_small" in str(caught.value.problems[0])
+    finally:
+        orch.close()
+        store.close()
+
+
+def test_a_broken_process_of_the_bundle_is_refused_with_its_problems(tmp_path: Path) -> None:
+    folder = write_process_bundle(tmp_path / "broken", "broken")
+    (folder / "pay.bpmn").write_text((folder / "pay.bpmn").read_text().replace(
+        '<bpmn:serviceTask id="pay" name="Pay" cp:tool="pay_out"',
+        '<bpmn:scriptTask id="py" name="Python"><bpmn:script>print(1)</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:serviceTask id="pay" name="Pay" cp:tool="pay_out"'), encoding="utf-8")
+    store = Store.from_url(f"sqlite:///{tmp_path / 'cases.db'}")
+    orch = Orchestrator(store, process_registry(), RulePlanner())
+    try:
+        with pytest.raises(DefinitionError) as caught:
+            orch.deploy(folder)
+        assert "scripts cannot run in casepilot" in str(caught.value) + "".join(
+            str(p) for p in caught.value.problems)
+    finally:
+        orch.close()
+        store.close()
+
+
+def test_the_bundle_files_include_the_processes(tmp_path: Path) -> None:
+    from casepilot.agent.bundle import bundle_files
+
+    folder = write_process_bundle(tmp_path / "files", "files")
+    assert {"pay.bpmn", "approval.dmn", "case.cmmn"} <= set(bundle_files(folder))
+    assert OPERATOR

@@ -1,0 +1,158 @@
+"""A case bundle whose process task runs a small BPMN process (for tests/agent/test_process_task*.py).
+
+The process ``pay_small``: a business-rule task (DMN ``approval_level`` on the amount), a user
+task for the payments clerk (a boolean form field ``ok``), then the non-idempotent service task
+``pay_out`` — or the end "refused" when the clerk says no. The case: a process task "Pay"
+(``processRef="pay_small"``, inputs payee and amount, outputs receipt and approval); with
+``from_letter`` a task "Read letter" first reads the payee from a letter (a tool's output:
+untrusted), and "Pay" starts when it completed.
+
+Importable from a subprocess (the crash test's worker), like ``tests.agent._support``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field
+
+from casepilot.tools import NO_RETRY, Tool, ToolRegistry, tool
+from tests.agent._support import CALLS, GATE_ENV, make_registry
+
+APPROVAL_DMN = (Path(__file__).resolve().parents[2] / "casepilot" / "demo" / "claims" / "payment-approval.dmn")
+
+CLERK, SUPERVISOR, OPERATOR = "payments clerk", "payments supervisor", "operator"
+
+
+class LetterArgs(BaseModel):
+    letter: str = Field(description="the letter's text")
+
+
+class Payee(BaseModel):
+    payee: str
+
+
+class PayArgs(BaseModel):
+    payee: str
+    amount: float
+
+
+class Receipt(BaseModel):
+    transfer_id: str
+
+
+@tool(name="read_letter", side_effect="read_only", retry=NO_RETRY)
+def read_letter(args: LetterArgs) -> Payee:
+    """Read who is to be paid from a letter (``Pay to: NAME``)."""
+    CALLS.append(("read_letter", args.model_dump()))
+    found = re.search(r"Pay to: ([^\n.]+)", args.letter)
+    return Payee(payee=found.group(1).strip() if found else "")
+
+
+@tool(name="pay_out", side_effect="non_idempotent", retry=NO_RETRY, timeout=None, tags=("moves_money",))
+def pay_out(args: PayArgs) -> Receipt:
+    """Pay ``amount`` to ``payee``; with the test gate set, waits inside the call for the go-ahead."""
+    CALLS.append(("pay_out", args.model_dump()))
+    gate = os.environ.get(GATE_ENV)
+    if gate:
+        with (Path(gate) / "entered.pay_out").open("a") as marker:
+            marker.write(f"{os.getpid()}\n")
+        deadline = time.monotonic() + 60
+        while not (Path(gate) / "open.pay_out").exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("pay_out: the test never opened the gate")
+            time.sleep(0.02)
+    return Receipt(transfer_id=f"T-{args.payee}-{args.amount:g}")
+
+
+PROCESS_TOOLS: tuple[Tool[Any, Any], ...] = (read_letter, pay_out)
+
+
+def process_registry() -> ToolRegistry:
+    return make_registry(*PROCESS_TOOLS)
+
+
+PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:cp="https://casepilot.dev/bpmn/extensions" id="pay_defs" targetNamespace="t">
+  <bpmn:process id="pay_small" name="Small payment" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:businessRuleTask id="level" name="Approval level" cp:decision="approval_level" cp:resultVariable="approval">
+      <bpmn:extensionElements><cp:input name="amount">amount</cp:input></bpmn:extensionElements>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="confirm" name="Confirm the payment" cp:role="payments clerk">
+      <bpmn:extensionElements><cp:field name="ok" type="boolean" label="Pay it" required="true"/></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="gw" default="f_no"/>
+    <bpmn:serviceTask id="pay" name="Pay" cp:tool="pay_out" cp:resultVariable="receipt">
+      <bpmn:extensionElements>
+        <cp:input name="payee">payee</cp:input>
+        <cp:input name="amount">amount</cp:input>
+      </bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="paid"/>
+    <bpmn:endEvent id="refused"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="level"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="level" targetRef="confirm"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="confirm" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="pay">
+      <bpmn:conditionExpression>ok = true</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="refused"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="pay" targetRef="paid"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def _cmmn(from_letter: bool, process_ref: str) -> str:
+    read = """      <planItem id="pi_read" name="Read letter" definitionRef="t_read"/>
+      <task id="t_read" name="Read letter"/>""" if from_letter else ""
+    entry = '<entryCriterion id="ec_pay" sentryRef="s_pay"/>' if from_letter else ""
+    sentry = ('<sentry id="s_pay"><planItemOnPart id="op_pay" sourceRef="pi_read">'
+              "<standardEvent>complete</standardEvent></planItemOnPart></sentry>") if from_letter else ""
+    items = "\n".join(f'      <caseFileItem id="cfi_{v}" name="{v}" multiplicity="ZeroOrOne"/>'
+                      for v in ("letter", "payee", "amount", "receipt", "approval"))
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="defs_pay" name="pay"
+             targetNamespace="https://casepilot.dev/tests/pay">
+  <case id="pay_case" name="Payment case">
+    <caseFileModel id="cfm">
+{items}
+    </caseFileModel>
+    <casePlanModel id="cpm" name="Payment case" autoComplete="true">
+{read}
+      <planItem id="pi_pay" name="Pay" definitionRef="pt_pay">{entry}</planItem>
+      {sentry}
+      <processTask id="pt_pay" name="Pay" processRef="{process_ref}">
+        <input id="in_payee" bindingRef="cfi_payee"/>
+        <input id="in_amount" bindingRef="cfi_amount"/>
+        <output id="out_receipt" bindingRef="cfi_receipt"/>
+        <output id="out_approval" bindingRef="cfi_approval"/>
+      </processTask>
+    </casePlanModel>
+  </case>
+</definitions>
+"""
+
+
+def write_process_bundle(folder: Path, key: str, *, from_letter: bool = False,
+                         process_ref: str = "pay_small") -> Path:
+    """Write the bundle (CMMN, bindings, BPMN, DMN, manifest) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "case.cmmn").write_text(_cmmn(from_letter, process_ref), encoding="utf-8")
+    (folder / "pay.bpmn").write_text(PROCESS, encoding="utf-8")
+    (folder / "approval.dmn").write_text(APPROVAL_DMN.read_text(encoding="utf-8"), encoding="utf-8")
+    bindings = [{"task": "Read letter", "tool": "read_letter", "inputs": {"letter": "letter"},
+                 "outputs": {"payee": "payee"}}] if from_letter else []
+    (folder / "bindings.yaml").write_text(yaml.safe_dump({"bindings": bindings}), encoding="utf-8")
+    manifest = {"key": key, "model": "case.cmmn", "bindings": "bindings.yaml", "decisions": ["approval.dmn"],
+                "processes": ["pay.bpmn"],
+                "governance": {"operator_role": OPERATOR, "provenance_role": SUPERVISOR, "roles": [CLERK]}}
+    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    return folder
