@@ -206,7 +206,7 @@ load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (the machine
   histories verified                       {report.verified}/{args.cases}
   lost steps (must be 0)                   {len(report.lost)}
   "run it again?" checkpoints, by tool     {', '.join(f'{t}: {n}' for t, n in sorted(report.recovery.items())) or 'none'}
-  interrupted calls simply run again       {', '.join(f'{t}: {n}' for t, n in sorted(report.rerun.items())) or 'none'}
+  … of which had really run (tool_runs)    {', '.join(f'{t}: {n}' for t, n in sorted(report.recovery_ran.items())) or 'none'}
   real tool executions (tool_runs)         {', '.join(f'{t}: {n}' for t, n in sorted(report.executions.items()))}
   storm (workers ready → {'settled' if storm.settled else 'gave up'})          {storm_seconds:.0f} s, {args.cases / storm_seconds:.2f} cases/s
   cases queued before the workers start    {queued_at - began:.0f} s

@@ -153,8 +153,9 @@ class Report:
     stuck: list[str] = field(default_factory=list)
     recovery: Counter[str] = field(default_factory=Counter)
     """Tool → "run it again?" checkpoints raised for an interrupted non-idempotent call."""
-    rerun: Counter[str] = field(default_factory=Counter)
-    """Tool → interrupted read-only or idempotent calls simply offered again."""
+    recovery_ran: Counter[str] = field(default_factory=Counter)
+    """Tool → those of the "run it again?" calls that had really run (``tool_runs``): the effect
+    happened but the worker died before recording it; a person must answer "no"."""
     executions: Counter[str] = field(default_factory=Counter)
     """Tool → real executions counted in ``tool_runs``."""
 
@@ -193,9 +194,10 @@ def check(store: Store, orch: Orchestrator, pg_url: str, case_ids: Sequence[str]
         for event in history:
             problem = str(event.payload.get("problem", "")) if event.kind == "error" else ""
             if problem.startswith("started but not completed; handed to a person"):
-                report.recovery[str(event.payload.get("tool"))] += 1
-            elif problem.startswith("started but not completed; the "):
-                report.rerun[str(event.payload.get("tool"))] += 1
+                tool = str(event.payload.get("tool"))
+                report.recovery[tool] += 1
+                if tool == "approve_payment" and booked > len(completed):
+                    report.recovery_ran[tool] += 1
         # No step lost: a payment that really ran was recorded as started before it ran, and
         # one recorded as completed really ran.
         if booked > len(started):
