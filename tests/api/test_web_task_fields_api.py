@@ -8,28 +8,27 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.demo.run import LETTERS
 
-FIELDS = """\
-    fields:
-      reason_code: {type: choice, enum: [documents ok, fraud suspected, other]}
-      approved_amount: {type: number, label: Approved amount}
-      instalments: {type: integer, required: false}
-      paid_by: date
-      urgent: {type: boolean, required: false}
-      note: {type: string, required: false}
-"""
+FIELDS = {
+    "reason_code": {"type": "choice", "enum": ["documents ok", "fraud suspected", "other"]},
+    "approved_amount": {"type": "number", "label": "Approved amount"},
+    "instalments": {"type": "integer", "required": False},
+    "paid_by": "date",
+    "urgent": {"type": "boolean", "required": False},
+    "note": {"type": "string", "required": False},
+}
 
 
 def with_fields(files: dict[str, str]) -> dict[str, str]:
-    """The claim bundle with typed fields on the senior analyst's review."""
-    manifest = files["casepilot.yaml"]
-    anchor = "    question: Approve or reject this claim?\n"
-    assert anchor in manifest
-    return {**files, "casepilot.yaml": manifest.replace(anchor, anchor + FIELDS)}
+    """The claim bundle with these typed fields on the senior analyst's review (instead of its own)."""
+    manifest = yaml.safe_load(files["casepilot.yaml"])
+    manifest["human_tasks"]["Senior analyst review"]["fields"] = FIELDS
+    return {**files, "casepilot.yaml": yaml.safe_dump(manifest, sort_keys=False)}
 
 
 @pytest.fixture
@@ -106,7 +105,10 @@ def test_values_land_typed_in_the_result_and_the_history(client: TestClient, orc
 
 def test_values_where_none_are_declared_are_refused(client: TestClient, orch: Orchestrator,
                                                     claim_files: dict[str, str]) -> None:
-    assert client.post("/definitions", json={"files": claim_files}).status_code == 201
+    manifest = yaml.safe_load(claim_files["casepilot.yaml"])
+    manifest["human_tasks"]["Senior analyst review"].pop("fields", None)
+    plain = {**claim_files, "casepilot.yaml": yaml.safe_dump(manifest, sort_keys=False)}
+    assert client.post("/definitions", json={"files": plain}).status_code == 201
     case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"}, "CLM-N")
     orch.run(case.id)
     (task,) = orch.pending(case.id)
