@@ -1,0 +1,126 @@
+"""A worker killed (SIGKILL) inside a BPMN service task of a case's process task.
+
+The clerk's decision on the process's user task is what lets ``pay_out`` (non-idempotent) run,
+so the worker process makes that decision and is killed while ``pay_out`` waits inside the
+call. The stored state records the call as started and never finished: the next run of the
+case resumes the process by the crash rule of case tasks — ``pay_out`` is not run again on its
+own, it becomes a checkpoint for the bundle's operator role; approved, it runs once more and
+the process and the case complete. The history verifies throughout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.store import Store
+from tests._postgres import require_postgres, throwaway_database
+from tests.agent._support import GATE_ENV, REPO, assert_sound, calls_of, events
+from tests.bpmn._process_bundle import OPERATOR, process_registry, write_process_bundle
+
+_WORKER = """
+import sys
+from casepilot.agent._inbox import decision_values
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.store import Store
+from tests.bpmn._process_bundle import CLERK, process_registry
+store = Store.from_url(sys.argv[1])
+with decision_values({"ok": True}):
+    Orchestrator(store, process_registry(), RulePlanner()).decide(sys.argv[2], Person("ann", {CLERK}), "complete")
+"""
+
+
+@pytest.fixture
+def worker() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:  # only the processes this test started
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    server = require_postgres()  # a missing server fails the test, never skips it
+    with throwaway_database(server, "casepilot_process_crash") as name:
+        yield server.sqlalchemy_url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cases.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def _orch(url: str) -> tuple[Orchestrator, Store]:
+    store = Store.from_url(url)
+    return Orchestrator(store, process_registry(), RulePlanner()), store
+
+
+def test_a_worker_killed_inside_a_non_idempotent_service_task_hands_it_to_the_operator(
+        tmp_path: Path, url: str, worker: list[subprocess.Popen[bytes]]) -> None:
+    orch, store = _orch(url)
+    orch.deploy(write_process_bundle(tmp_path / "bundle", "pay-crash"))
+    case = orch.start_case("pay-crash", {"payee": "Ann Lee", "amount": 40})
+    assert orch.run(case.id).reason == "waiting_for_people"
+    [item] = orch.pending(case.id)
+    orch.close()
+    store.close()
+
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
+    proc = subprocess.Popen([sys.executable, "-c", _WORKER, url, item.id], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker.append(proc)
+    deadline = time.monotonic() + 90
+    while not (gate / "entered.pay_out").exists():
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.stderr else "the worker ended early")
+        assert time.monotonic() < deadline, "the worker never reached pay_out"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    (gate / "open.pay_out").touch()  # were it called again, it would not hang the test
+
+    orch, store = _orch(url)
+    try:
+        started = [e for e in events(store, case.id, "tool_call_started") if e.get("engine") == "bpmn"]
+        assert [(e["element"], e["tool"]) for e in started] == [("pay", "pay_out")]
+        assert [e for e in events(store, case.id, "tool_call_completed") if e.get("engine") == "bpmn"] == []
+        assert_sound(store, case.id)
+
+        outcome = orch.run(case.id)
+
+        assert calls_of("pay_out") == []  # not run again on its own
+        assert (gate / "entered.pay_out").read_text().count("\n") == 1
+        assert outcome.reason == "waiting_for_people"
+        [checkpoint] = orch.pending(case.id)
+        assert (checkpoint.kind, checkpoint.role) == ("checkpoint", OPERATOR)
+        assert checkpoint.id.endswith(":recovery") and "pay_out" in checkpoint.prompt
+        problems = [e["problem"] for e in events(store, case.id, "error") if e.get("engine") == "bpmn"]
+        assert any("handed to a person" in p for p in problems)
+        assert_sound(store, case.id)
+
+        orch.decide(checkpoint.id, Person("olga", {OPERATOR}), "approve", "the bank has no such transfer")
+        assert len(calls_of("pay_out")) == 1
+        assert orch.run(case.id).case_state == "completed"
+        loaded = orch.runtime.load(case.id)
+        assert loaded.facts.processes == {} and loaded.engine is not None
+        assert "receipt" in loaded.engine.variables()
+        assert_sound(store, case.id)
+    finally:
+        orch.close()
+        store.close()
