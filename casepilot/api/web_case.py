@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from casepilot.agent._inbox import task_spec
 from casepilot.agent.operations import failed_items
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.stop_reason import StopReason, guardrail_decisions, stop_reason
 from casepilot.agent.timeline import KIND_GROUPS, timeline
 from casepilot.api.web_cases import title_of
+from casepilot.api.web_forms import FormField, task_fields
 from casepilot.viz import plan_diagram
 
 __all__ = ["HISTORY_SHOWN", "case_context", "shown"]
@@ -61,6 +63,11 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
     diagram = plan_diagram(loaded.bundle.case, engine.items() if engine is not None else (), state,
                            definitions=loaded.bundle.definitions)
     workable = state == "active"
+    tasks = orch.pending(case_id)
+    forms: dict[str, list[FormField]] = {}
+    for task in tasks:
+        spec = task_spec(loaded, task.id) if task.kind == "human_task" else None
+        forms[task.id] = task_fields(task.id, spec.fields) if spec is not None else []
     return {
         "case": record,
         "title": title_of(record.definition_key, record.business_key, record.id),
@@ -69,7 +76,8 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
         "diagram": diagram.svg,
         "items": engine.items() if engine is not None else [],
         "variables": shown(engine.variables() if engine is not None else {}),
-        "tasks": orch.pending(case_id),
+        "tasks": tasks,
+        "task_forms": forms,
         "actions": orch.person_actions(case_id) if workable else [],
         "failed": [{"id": i, "name": name} for i, (name, _) in failed_items(orch, loaded).items()] if workable else [],
         "can_run": workable,

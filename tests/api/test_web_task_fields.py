@@ -79,3 +79,26 @@ def test_a_review_with_typed_fields(site: tuple[str, Page], orch: Orchestrator) 
             review["urgent"]) == ("approve", "other", 812.5, "2026-12-31", True)
     assert "instalments" not in review and "note" not in review  # optional and left empty
     assert "812.5" in page.inner_text("#case-file")
+
+
+def test_deciding_from_the_case_page(site: tuple[str, Page], orch: Orchestrator) -> None:
+    url, page = site
+    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"}, "CLM-P")
+    orch.run(case.id)
+    (task,) = orch.pending(case.id)
+    page.goto(f"{url}/ui/cases/{case.id}")
+    form = page.locator(f"form[data-decide='{task.id}']")
+    form.locator("input[name=actor]").fill("Ann")
+    form.locator("input[name=roles]").fill("senior analyst")
+    form.locator(f"#field-{task.id}-reason_code").select_option("fraud suspected")
+    form.locator(f"#field-{task.id}-approved_amount").fill("0")
+    form.locator(f"#field-{task.id}-paid_by").fill("2027-01-15")
+    assert serious_violations(page) == []
+    form.locator("button[value=reject]").click()
+    page.wait_for_url(f"**/ui/cases/{case.id}?notice=**")
+    assert "Ann decided “reject”" in page.inner_text("[role=status]")
+    engine = orch.runtime.load(case.id).engine
+    assert engine is not None
+    review = engine.variables()["review"]
+    assert (review["decision"], review["reason_code"], review["approved_amount"], review["paid_by"]) == (
+        "reject", "fraud suspected", 0, "2027-01-15")
