@@ -135,6 +135,8 @@ def decide(task_id: str,
            actor: Annotated[str, typer.Option("--as", help="Who decides")],
            roles: Annotated[list[str], typer.Option("--role", help="The decider's roles")],
            comment: Annotated[str | None, typer.Option("--comment")] = None,
+           value: Annotated[list[str] | None, typer.Option(
+               "--value", help="A field the task declares, NAME=VALUE (repeat it; dates YYYY-MM-DD, yes/no)")] = None,
            db: DbOption = None, tools: ToolsOption = None) -> None:
     """Decide an inbox item (the next `run` resumes the case)."""
     from casepilot.agent.orchestrator import Person
@@ -142,8 +144,34 @@ def decide(task_id: str,
     store = _store(db)
     case_id = store.task(task_id).case_id
     store.close()
-    task = _orchestrator(db, tools, case_id=case_id).decide(task_id, Person(actor, set(roles)), choice, comment)
+    orch = _orchestrator(db, tools, case_id=case_id)
+    values = _typed_values(orch, task_id, value or [])
+    task = orch.decide(task_id, Person(actor, set(roles)), choice, comment, values=values)
     console.print(f"{task.id}: {task.decision} by {task.decided_by}")
+
+
+def _typed_values(orch: Any, task_id: str, given: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` texts as the values the task's declared fields take (as the page reads a form)."""
+    if not given:
+        return {}
+    from casepilot.agent._decision_values import declared_fields
+    from casepilot.api.web_forms import read_fields, task_fields
+
+    fields = task_fields(task_id, declared_fields(orch.runtime, orch.store.task(task_id)))
+    known = {f.name: f for f in fields}
+    form: dict[str, str] = {}
+    for item in given:
+        name, sep, text = item.partition("=")
+        if not sep or name.strip() not in known:
+            names = ", ".join(known) or "none: this task takes no values"
+            raise typer.BadParameter(f"{item!r}: write NAME=VALUE with a field the task declares ({names})",
+                                     param_hint="--value")
+        form[known[name.strip()].key] = text
+    values, problems = read_fields([f for f in fields if f.key in form], form)
+    if problems:
+        raise typer.BadParameter("; ".join(f"{name}: {problem}" for name, problem in problems.items()),
+                                 param_hint="--value")
+    return values
 
 
 def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> None:

@@ -26,6 +26,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Durability
 
 from casepilot.agent import operations
+from casepilot.agent._decision_values import prepared_values
+from casepilot.agent._inbox import decision_values
 from casepilot.agent._loop_state import PersonData
 from casepilot.agent._process_tasks import decide_item, owner_of
 from casepilot.agent._task_kinds import sync_children
@@ -266,9 +268,13 @@ class Orchestrator:
         """Open inbox items, of one case or all, optionally for one role."""
         return self.store.tasks(case_id=case_id, role=role, status="open")
 
-    def decide(self, task_id: str, actor: Person, choice: str, comment: str | None = None) -> HumanTask:
+    def decide(self, task_id: str, actor: Person, choice: str, comment: str | None = None, *,
+               values: Mapping[str, Any] | None = None) -> HumanTask:
         """Record a person's decision; the next ``run`` resumes the case with it.
 
+        ``values``: what the person entered in the fields the human task declares (manifest
+        ``human_tasks.<task>.fields``), written with the decision into its result variable —
+        checked first (``InvalidTaskValues`` lists every problem), text pseudonymised.
         Raises ``DecisionRejected`` when the actor lacks the role, the choice is not an
         option, the item expired, or the action behind a checkpoint changed since.
         """
@@ -276,7 +282,10 @@ class Orchestrator:
         with self.leases.hold(task.case_id):
             ensure_workable(self, task.case_id, "decide")
             check_assignee(self, task, actor)
-            return self._decide(task, actor, choice, comment)
+            if task.status != "open":
+                return self._decide(task, actor, choice, comment)  # DecisionRejected: decided or expired
+            with decision_values(prepared_values(self.runtime, task, values or {})):
+                return self._decide(task, actor, choice, comment)
 
     def _decide(self, task: HumanTask, actor: Person, choice: str, comment: str | None) -> HumanTask:
         task_id = task.id

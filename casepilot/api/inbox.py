@@ -14,10 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from casepilot.agent._inbox import decision_values, task_spec
+from casepilot.agent._decision_values import declared_fields as agent_declared_fields
 from casepilot.agent.manifest import TaskFieldSpec
 from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.agent.task_fields import InvalidTaskValues, check_task_values
 from casepilot.api._body import JsonRoute
 from casepilot.api.access import require_item_role
 from casepilot.api.deps import OrchestratorDep
@@ -71,29 +70,14 @@ class DecisionIn(_PlainDecisionIn):
 
 def declared_fields(orch: Orchestrator, task: HumanTask) -> dict[str, TaskFieldSpec]:
     """The fields the human task behind an open inbox item declares (none for checkpoints)."""
-    if task.kind != "human_task" or task.status != "open":
-        return {}
-    spec = task_spec(orch.runtime.load(task.case_id), task.id)
-    return dict(spec.fields) if spec is not None else {}
+    return agent_declared_fields(orch.runtime, task)
 
 
 def decide_with_values(orch: Orchestrator, task: HumanTask, person: Person, choice: str, comment: str | None,
                        values: Mapping[str, Any]) -> HumanTask:
-    """Decide with the typed values: checked against the task's declaration first (``InvalidTaskValues``,
-    422, every problem listed), text values pseudonymised like the comment, then written with
-    the decision (``casepilot.agent._inbox.decision_values``)."""
-    if task.status != "open":
-        return orch.decide(task.id, person, choice, comment)  # DecisionRejected: decided or expired (409)
-    fields = declared_fields(orch, task)
-    if values and not fields:
-        raise InvalidTaskValues(f"inbox item {task.id} takes no values: its task declares no fields",
-                                problems=[InvalidTaskValues(f"{name}: this task declares no fields") for name in values])
-    typed = check_task_values(task.plan_item or task.prompt, fields, values)
-    texts = {name: value for name, value in typed.items() if fields[name].type == "string"}
-    if texts and orch.runtime.privacy is not None:
-        typed.update(orch.runtime.privacy.redact_value(texts, task.case_id)[0])
-    with decision_values(typed):
-        return orch.decide(task.id, person, choice, comment)
+    """Decide with the typed values (``Orchestrator.decide(values=…)``: checked, every problem listed
+    in ``InvalidTaskValues`` → 422, text pseudonymised, written with the decision)."""
+    return orch.decide(task.id, person, choice, comment, values=values)
 
 
 @router.get("/{task_id}/fields", response_model=dict[str, TaskFieldSpec],
