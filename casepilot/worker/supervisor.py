@@ -30,9 +30,13 @@ _CRASH_LOOP = 5
 _EARLY = 2.0
 
 
-def _child(work: Callable[[], None]) -> None:
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _child(work: Callable[[], None], mask: set[signal.Signals]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # blocked by the parent around the fork (``spawn``)
     code = 0
     try:
         work()
@@ -64,10 +68,18 @@ def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[],
                 os.kill(pid, signal.SIGTERM)
 
     def spawn() -> None:
-        pid = os.fork()
-        if pid == 0:
-            _child(work)
-        children[pid] = time.monotonic()
+        if stopping:
+            return
+        # SIGTERM/SIGINT wait while forking and recording the child: a stop that arrived during the
+        # fork would otherwise signal every worker but the new one, and wait for it for ever.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _child(work, mask)
+            children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop that came meanwhile runs now
         print(f"casepilot supervisor: started worker {pid}", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, stop)
