@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import FrameType
 
 __all__ = ["supervise"]
@@ -33,7 +33,7 @@ _EARLY = 2.0
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
-def _child(work: Callable[[], None], mask: set[signal.Signals]) -> None:
+def _child(work: Callable[[], None], mask: Iterable[int | signal.Signals]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # blocked by the parent around the fork (``spawn``)
