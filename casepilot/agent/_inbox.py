@@ -40,9 +40,14 @@ def decision_values(values: Mapping[str, Any]) -> Iterator[None]:
 
 
 def task_spec(loaded: LoadedCase, task_id: str) -> HumanTaskSpec | None:
-    """The manifest's declaration of the human task behind an open inbox item (None: not one)."""
+    """The manifest's declaration of the human task behind an open inbox item — for an item of a
+    case's BPMN process, its user task's form (``_process_tasks.item_spec``) — or None: not one."""
     engine = loaded.engine
     instance_id = next((i for i, t in loaded.facts.inbox.items() if t == task_id), None)
+    if instance_id is None and loaded.facts.processes:  # an item of a BPMN process: its user task's form
+        from casepilot.agent._process_tasks import item_spec
+
+        return item_spec(loaded, task_id)
     if engine is None or instance_id is None:
         return None
     view = engine.item(instance_id)

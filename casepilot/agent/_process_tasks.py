@@ -22,16 +22,18 @@ it runs the process through :class:`casepilot.bpmn.runner.ProcessRunner`:
   lets the runner complete the user task (the decision's typed values are the form data) or
   decide the checkpoint, and the process runs on.
 * **Crashes.** A call the stored state records as started but not finished means the worker
-  stopped mid-call: :func:`resume_interrupted` (at the loop's ``observe``) resumes the runner,
-  which applies the crash rule of case tasks (idempotent → again, non-idempotent → a
-  checkpoint for the operator role).
-
-Not wired yet: process timers are advanced only when the process is resumed for another
-reason (no timer job is scheduled at ``ProcessInstance.next_timer()``).
+  stopped mid-call: :func:`resume_due` (at the loop's ``observe``) resumes the runner, which
+  applies the crash rule of case tasks (idempotent → again, non-idempotent → a checkpoint for
+  the operator role).
+* **Timers.** A process waiting with an armed timer stores when it is due
+  (``ProcessInstance.next_timer()``); the first run of the case from then on advances it
+  (:func:`resume_due`). Under a worker (``AgentRuntime.on_step`` set) the step also enqueues a
+  timer job for that time, which runs the case.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,12 +51,13 @@ from casepilot.store._step import Step
 from casepilot.tools import Provenance, Tool, ToolRegistry
 
 if TYPE_CHECKING:
+    from casepilot.agent.manifest import HumanTaskSpec
     from casepilot.agent.orchestrator import Person
     from casepilot.bpmn.definitions import ProcessDefinitions
     from casepilot.bpmn.events import ProcessBatch, ProcessEvent
     from casepilot.bpmn.runner import ProcessRunner
 
-__all__ = ["CaseStepSink", "decide_item", "owner_of", "resume_interrupted", "start_process"]
+__all__ = ["CaseStepSink", "decide_item", "item_spec", "owner_of", "resume_due", "start_process"]
 
 
 class CaseStepSink:
@@ -76,7 +79,13 @@ class CaseStepSink:
             for event, payload in events:
                 _write_event(step, event, payload)
             if not ending:
-                loaded.facts.processes[self.instance_id] = {"runner": batch.state}
+                due = _next_timer(loaded, batch)
+                loaded.facts.processes[self.instance_id] = {"runner": batch.state,
+                                                            "next_timer": due.isoformat() if due else None}
+                if due is not None and self.rt.on_step is not None:  # a worker: wake the case then
+                    from casepilot.worker import jobs
+
+                    step.enqueue(jobs.fire_timer(self.case_id, due, now=self.rt.clock()))
                 return
             loaded.facts.processes.pop(self.instance_id, None)
             self._end(step, loaded, batch, outputs)
@@ -159,6 +168,25 @@ def _write_event(step: Step, event: ProcessEvent, payload: dict[str, Any]) -> No
     else:
         step.append(event.kind, actor=event.actor, payload=payload, rule_ids=event.rule_ids,
                     latency_ms=event.latency_ms)
+
+
+def _next_timer(loaded: LoadedCase, batch: ProcessBatch) -> dt.datetime | None:
+    """When the process's earliest armed timer is due (None: none armed; a model without timers
+    is not even loaded for it)."""
+    from casepilot.bpmn._specs import TIMER_CLASSES
+    from casepilot.bpmn.instance import ProcessInstance
+
+    definitions = _definitions(loaded)
+    specs = [definitions.process(batch.state["process_id"]).spec,
+             *definitions.process(batch.state["process_id"]).subprocess_specs.values()]
+    timer_classes = tuple(TIMER_CLASSES.values())
+    if not any(isinstance(getattr(t, "event_definition", None), timer_classes) or any(
+            isinstance(d, timer_classes) for d in getattr(getattr(t, "event_definition", None), "event_definitions", ()))
+            for spec in specs for t in spec.task_specs.values()):
+        return None
+    instance = ProcessInstance.load(definitions, json.dumps(batch.state["process"]),
+                                    process_id=batch.state["process_id"])
+    return instance.next_timer()
 
 
 def _definition(loaded: LoadedCase, instance_id: str) -> str | None:
@@ -249,6 +277,33 @@ def owner_of(loaded: LoadedCase, task_id: str) -> str | None:
     return None
 
 
+_FIELD_TYPES = {"string": "string", "textarea": "string", "enum": "string", "boolean": "boolean",
+                "number": "number", "long": "integer", "date": "date"}
+"""A BPMN form field's type -> the inbox's field type (an ``enum`` names no values in the model: text)."""
+
+
+def item_spec(loaded: LoadedCase, task_id: str) -> HumanTaskSpec | None:
+    """What a process's inbox item asks for, as the inbox declares human tasks: a user task's form
+    fields (so a decision's values are checked and pseudonymised like a human task's before the
+    runner checks them against the form again); a checkpoint takes no fields. None: not a process's."""
+    from casepilot.agent.manifest import HumanTaskSpec, TaskFieldSpec
+    from casepilot.bpmn.instance import ProcessInstance
+
+    instance_id = owner_of(loaded, task_id)
+    if instance_id is None:
+        return None
+    state = loaded.facts.processes[instance_id]["runner"]
+    instance = ProcessInstance.load(_definitions(loaded), json.dumps(state["process"]), process_id=state["process_id"])
+    item = next((t for t in instance.user_tasks() if t.task_id == task_id), None)
+    if item is None:
+        return HumanTaskSpec()
+    # ``result`` names the user task's element: the values go to the process (its runner writes
+    # them into the process's variables), never into the case file under that name.
+    return HumanTaskSpec(role=item.role, result=item.element_id, fields={f.name: TaskFieldSpec(
+        type=_FIELD_TYPES.get(f.type, "string"), required=f.required, label=f.label or None)  # type: ignore[arg-type]
+        for f in item.form})
+
+
 def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Person, choice: str,
                 comment: str | None) -> HumanTask:
     """A person's decision on a process's inbox item, through its runner; the process runs on.
@@ -277,17 +332,22 @@ def _interrupted(entry: Mapping[str, Any]) -> bool:
     return any(c.get("status") in ("started", "approved") for c in calls.values())
 
 
-def resume_interrupted(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") -> bool:
+def resume_due(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") -> bool:
     """Resume processes whose stored state has a call started but never finished (a worker died
-    mid-call) or approved but never run; the runner applies the crash rule. True when one was."""
+    mid-call: the runner applies the crash rule) or approved but never run, and advance those
+    whose timer is due. True when one was."""
     from casepilot.bpmn.runner import ProcessRunner
 
     resumed = False
+    now = rt.clock()
     for instance_id, entry in list(loaded.facts.processes.items()):
-        if not _interrupted(entry):
+        if _interrupted(entry):
+            ProcessRunner.resume(_definitions(loaded), entry["runner"], **_runner_kwargs(rt, loaded, instance_id, actor))
+        elif entry.get("next_timer") and dt.datetime.fromisoformat(str(entry["next_timer"])) <= now:
+            _load_runner(rt, loaded, instance_id, actor).advance()
+        else:
             continue
-        kwargs = _runner_kwargs(rt, loaded, instance_id, actor)
-        ProcessRunner.resume(_definitions(loaded), entry["runner"], **kwargs)
         resumed = True
+        loaded = rt.load(loaded.id)
     return resumed
 

@@ -237,6 +237,31 @@ def _processes(manifest: Manifest, root: Path, file: str) -> ProcessDefinitions 
                           decisions=[root / n for n in manifest.decisions])
 
 
+def _process_tools(processes: ProcessDefinitions | None) -> dict[str, str]:
+    """Service task element id -> the tool it calls, over every process (and sub-process) of the bundle."""
+    if processes is None:
+        return {}
+    from casepilot.bpmn._specs import CpServiceTask
+
+    found: dict[str, str] = {}
+    for definition in processes.processes.values():
+        for spec in (definition.spec, *definition.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                if isinstance(task_spec, CpServiceTask):
+                    found[f"{definition.id}/{task_spec.bpmn_id}"] = str(task_spec.extensions.get("tool", ""))
+    return found
+
+
+def _check_process_tools(tools: Mapping[str, str], registry: ToolRegistry, file: str) -> None:
+    """Every service task of the bundle's processes calls a tool the registry has (checked at deploy)."""
+    problems = [DefinitionError(f"service task {element!r} calls the tool {tool!r}, which is not registered "
+                                "(add it to the bundle's `tools:`)", file=file, element=element.split("/", 1)[1])
+                for element, tool in sorted(tools.items()) if tool not in registry]
+    if problems:
+        raise DefinitionError(f"{len(problems)} service task(s) of the processes call unknown tools: "
+                              + "; ".join(p.message for p in problems), file=file, problems=problems)
+
+
 def _process_tasks(manifest: Manifest, case: Case, bindings: BindingSet, processes: ProcessDefinitions | None,
                    file: str) -> dict[str, ProcessBinding]:
     """Process tasks without a tool binding whose ``processRef`` names a process of ``processes:``.
@@ -302,11 +327,14 @@ def known_roles(manifest: Manifest, case: Case) -> frozenset[str]:
     return frozenset(r for r in named if r)
 
 
-def _check_operator_role(manifest: Manifest, bindings: BindingSet, registry: ToolRegistry, file: str) -> None:
-    """A bundle that binds a non-idempotent tool must say who answers "it may have run — run it again?"."""
+def _check_operator_role(manifest: Manifest, bindings: BindingSet, registry: ToolRegistry, file: str,
+                         process_tools: Mapping[str, str] | None = None) -> None:
+    """A bundle that binds a non-idempotent tool — to a task, or to a service task of one of its
+    processes — must say who answers "it may have run — run it again?"."""
     if manifest.governance.operator_role is not None:
         return
-    risky = sorted({b.tool for b in bindings if b.tool in registry and registry.get(b.tool).side_effect == "non_idempotent"})
+    tools = {b.tool for b in bindings} | set((process_tools or {}).values())
+    risky = sorted({t for t in tools if t in registry and registry.get(t).side_effect == "non_idempotent"})
     if risky:
         raise DefinitionError(
             f"the bundle binds the non-idempotent tool(s) {', '.join(risky)} but names no operator role: after a "
@@ -352,7 +380,9 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
     # gives the verdicts a new version.
     version = digest.hexdigest()[:12]
     roles = known_roles(manifest, case)
-    _check_operator_role(manifest, bindings, registry, str(manifest_path))
+    processes = _processes(manifest, root, str(manifest_path))
+    _check_process_tools(_process_tools(processes), registry, str(manifest_path))
+    _check_operator_role(manifest, bindings, registry, str(manifest_path), _process_tools(processes))
     guardrail_problems: list[DefinitionError] = []
     loaded_guardrails: list[GuardrailPolicy] = []
     for g in gov.guardrails:
@@ -402,7 +432,6 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
         problem = routing_problem(root, manifest.decisions, manifest.model_routing.decision)
         if problem is not None:
             raise DefinitionError(problem, file=str(manifest_path))
-    processes = _processes(manifest, root, str(manifest_path))
     return CaseBundle(
         manifest=manifest,
         definitions=definitions,

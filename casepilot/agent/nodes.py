@@ -46,7 +46,7 @@ from casepilot.agent._node_helpers import (
     verdict_data,
 )
 from casepilot.agent._observation import observation_json, observation_object
-from casepilot.agent._process_tasks import resume_interrupted, start_process
+from casepilot.agent._process_tasks import resume_due, start_process
 from casepilot.agent._recovery import expire_and_recover
 from casepilot.agent._retrieval_scope import retrieval_scope
 from casepilot.agent._task_kinds import (
@@ -86,7 +86,7 @@ class Nodes(Decisions):
             loaded = self.rt.load(case_id)
         if expire_and_recover(self.rt, loaded):
             loaded = self.rt.load(case_id)
-        if loaded.facts.processes and resume_interrupted(self.rt, loaded):  # a BPMN process stopped mid-call
+        if loaded.facts.processes and resume_due(self.rt, loaded):  # a process stopped mid-call, or its timer
             loaded = self.rt.load(case_id)
         assert loaded.engine is not None
         if loaded.engine.finished:

@@ -11,19 +11,33 @@ checked at deploy.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+from rich.console import Console
 
-from casepilot.agent._inbox import decision_values
+from casepilot.agent.bundle import load_folder
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
+from casepilot.agent.task_fields import InvalidTaskValues
 from casepilot.errors import DecisionRejected, DefinitionError
 from casepilot.store import Store
+from casepilot.tools import ToolRegistry
+from casepilot.validation import validate_paths
 from tests._postgres import require_postgres, throwaway_database
-from tests.agent._support import assert_sound, calls_of, events
-from tests.bpmn._process_bundle import CLERK, OPERATOR, SUPERVISOR, process_registry, write_process_bundle
+from tests.agent._support import assert_sound, calls_of, events, make_registry
+from tests.bpmn._process_bundle import (
+    CLERK,
+    PROCESS,
+    SUPERVISOR,
+    decide_with,
+    process_registry,
+    write_process_bundle,
+)
 
 CLERK_ANN = Person("ann", {CLERK})
 SUPERVISOR_SAM = Person("sam", {SUPERVISOR})
@@ -69,9 +83,8 @@ def test_the_process_runs_governed_to_the_clerk_and_its_outputs_complete_the_tas
     assert_sound(orch.store, case.id)
 
     with pytest.raises(DecisionRejected):  # a person without the clerk's role cannot decide it
-        orch.decide(item.id, SUPERVISOR_SAM, "complete")
-    with decision_values({"ok": True}):
-        decided = orch.decide(item.id, CLERK_ANN, "complete")
+        decide_with(orch, item.id, SUPERVISOR_SAM, {"ok": True})
+    decided = decide_with(orch, item.id, CLERK_ANN, {"ok": True})
     assert decided.status == "decided" and decided.decided_by == "person:ann"
     assert calls_of("pay_out") == [{"payee": "Ann Lee", "amount": 250.0}]
 
@@ -99,8 +112,7 @@ def test_a_refusing_clerk_ends_the_process_without_paying(orch: Orchestrator, tm
     case = orch.start_case(key, {"payee": "Ann Lee", "amount": 5000})
     orch.run(case.id)
     [item] = orch.pending(case.id)
-    with decision_values({"ok": False}):
-        orch.decide(item.id, CLERK_ANN, "complete")
+    decide_with(orch, item.id, CLERK_ANN, {"ok": False})
     assert calls_of("pay_out") == []
     variables = orch.runtime.load(case.id).engine.variables()  # type: ignore[union-attr]
     assert variables["approval"] == "manager" and variables.get("receipt") is None
@@ -115,8 +127,9 @@ def test_a_form_the_process_refuses_changes_nothing(orch: Orchestrator, tmp_path
     orch.run(case.id)
     [item] = orch.pending(case.id)
     version = orch.store.case_version(case.id)
-    with pytest.raises(DecisionRejected), decision_values({"ok": "yes please"}):
-        orch.decide(item.id, CLERK_ANN, "complete")
+    # Refused where the values come in (typed like a human task's fields) or by the process's form check.
+    with pytest.raises((DecisionRejected, InvalidTaskValues)):
+        decide_with(orch, item.id, CLERK_ANN, {"ok": "yes please"})
     assert orch.store.case_version(case.id) == version
     assert [t.id for t in orch.pending(case.id)] == [item.id]
 
@@ -128,8 +141,7 @@ def test_a_payee_read_from_a_document_goes_to_a_person_before_the_payment(
     case = orch.start_case(key, {"letter": "Dear insurer, Pay to: Mallory Fox. Thanks", "amount": 90})
     orch.run(case.id)
     [item] = orch.pending(case.id)
-    with decision_values({"ok": True}):
-        orch.decide(item.id, CLERK_ANN, "complete")
+    decide_with(orch, item.id, CLERK_ANN, {"ok": True})
     assert calls_of("pay_out") == []  # the payee came from the letter: a person first
     [checkpoint] = orch.pending(case.id)
     assert (checkpoint.kind, checkpoint.role) == ("checkpoint", SUPERVISOR)
@@ -151,8 +163,7 @@ def test_a_rejected_checkpoint_fails_the_process_and_faults_the_task(orch: Orche
     case = orch.start_case(key, {"letter": "Pay to: Mallory Fox.", "amount": 90})
     orch.run(case.id)
     [item] = orch.pending(case.id)
-    with decision_values({"ok": True}):
-        orch.decide(item.id, CLERK_ANN, "complete")
+    decide_with(orch, item.id, CLERK_ANN, {"ok": True})
     [checkpoint] = orch.pending(case.id)
     orch.decide(checkpoint.id, SUPERVISOR_SAM, "reject")
     loaded = orch.runtime.load(case.id)
@@ -162,6 +173,29 @@ def test_a_rejected_checkpoint_fails_the_process_and_faults_the_task(orch: Orche
     [failed] = [e for e in events(orch.store, case.id, "tool_call_failed") if e.get("tool") == "bpmn:pay_small"]
     assert "rejected" in failed["error"]
     assert_sound(orch.store, case.id)
+
+
+def test_a_process_timer_is_advanced_by_the_first_run_after_it_is_due(tmp_path: Path) -> None:
+    now = [dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)]
+    store = Store.from_url(f"sqlite:///{tmp_path / 'cases.db'}")
+    orch = Orchestrator(store, process_registry(), RulePlanner(), clock=lambda: now[0])
+    try:
+        orch.deploy(write_process_bundle(tmp_path / "timer", "pay-timer", timer=True))
+        case = orch.start_case("pay-timer", {"payee": "Ann Lee", "amount": 30})
+        orch.run(case.id)
+        [item] = orch.pending(case.id)
+        decide_with(orch, item.id, CLERK_ANN, {"ok": True})
+        [entry] = orch.runtime.load(case.id).facts.processes.values()
+        assert entry["next_timer"] == "2026-03-01T10:00:00+00:00"
+        now[0] += dt.timedelta(minutes=59)
+        assert orch.run(case.id).reason == "waiting_for_events" and calls_of("pay_out") == []
+        now[0] += dt.timedelta(minutes=2)
+        assert orch.run(case.id).case_state == "completed"
+        assert calls_of("pay_out") == [{"payee": "Ann Lee", "amount": 30.0}]
+        assert_sound(store, case.id)
+    finally:
+        orch.close()
+        store.close()
 
 
 def test_a_process_ref_naming_no_process_of_the_bundle_is_refused_at_deploy(tmp_path: Path) -> None:
@@ -199,4 +233,38 @@ def test_the_bundle_files_include_the_processes(tmp_path: Path) -> None:
 
     folder = write_process_bundle(tmp_path / "files", "files")
     assert {"pay.bpmn", "approval.dmn", "case.cmmn"} <= set(bundle_files(folder))
-    assert OPERATOR
+
+
+def _refused(folder: Path, registry: ToolRegistry) -> DefinitionError:
+    with pytest.raises(DefinitionError) as caught:
+        load_folder(folder, registry)
+    return caught.value
+
+
+def test_a_service_task_calling_an_unknown_tool_is_refused_at_deploy(tmp_path: Path) -> None:
+    folder = write_process_bundle(tmp_path / "unknown", "unknown")
+    error = _refused(folder, make_registry())  # no pay_out in it
+    assert "'pay_out'" in str(error) and error.problems[0].element == "pay"
+
+
+def test_a_non_idempotent_service_task_needs_an_operator_role(tmp_path: Path) -> None:
+    folder = write_process_bundle(tmp_path / "no-operator", "no-operator")
+    manifest = yaml.safe_load((folder / "casepilot.yaml").read_text())
+    del manifest["governance"]["operator_role"]
+    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    error = _refused(folder, process_registry())
+    assert "pay_out" in str(error) and "operator_role" in str(error)
+
+
+def test_casepilot_validate_checks_the_processes_of_a_bundle(tmp_path: Path) -> None:
+    folder = write_process_bundle(tmp_path / "validated", "validated")
+    manifest = yaml.safe_load((folder / "casepilot.yaml").read_text())
+    manifest["tools"] = ["tests.bpmn._process_bundle:PROCESS_TOOLS"]
+    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    out = io.StringIO()
+    assert validate_paths([folder], Console(file=out, width=400)) == 0, out.getvalue()
+    (folder / "pay.bpmn").write_text(PROCESS.replace('cp:decision="approval_level"', 'cp:decision="no_such"'),
+                                     encoding="utf-8")
+    out = io.StringIO()
+    assert validate_paths([folder], Console(file=out, width=400)) >= 1
+    assert "no_such" in out.getvalue() and "FAIL" in out.getvalue()

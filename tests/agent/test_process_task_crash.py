@@ -29,14 +29,12 @@ from tests.bpmn._process_bundle import OPERATOR, process_registry, write_process
 
 _WORKER = """
 import sys
-from casepilot.agent._inbox import decision_values
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
-from tests.bpmn._process_bundle import CLERK, process_registry
+from tests.bpmn._process_bundle import CLERK, decide_with, process_registry
 store = Store.from_url(sys.argv[1])
-with decision_values({"ok": True}):
-    Orchestrator(store, process_registry(), RulePlanner()).decide(sys.argv[2], Person("ann", {CLERK}), "complete")
+decide_with(Orchestrator(store, process_registry(), RulePlanner()), sys.argv[2], Person("ann", {CLERK}), {"ok": True})
 """
 
 

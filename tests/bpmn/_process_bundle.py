@@ -12,6 +12,7 @@ Importable from a subprocess (the crash test's worker), like ``tests.agent._supp
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import time
@@ -21,6 +22,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
+from casepilot.agent._inbox import decision_values
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.store import HumanTask
 from casepilot.tools import NO_RETRY, Tool, ToolRegistry, tool
 from tests.agent._support import CALLS, GATE_ENV, make_registry
 
@@ -141,12 +145,22 @@ def _cmmn(from_letter: bool, process_ref: str) -> str:
 """
 
 
-def write_process_bundle(folder: Path, key: str, *, from_letter: bool = False,
+def with_timer(process: str) -> str:
+    """The process with a one-hour wait (a timer intermediate catch event) before the payment."""
+    return process.replace('<bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="pay">',
+                           '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+                           '"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>\n'
+                           '    <bpmn:sequenceFlow id="f_wait" sourceRef="wait" targetRef="pay"/>\n'
+                           '    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="wait">')
+
+
+def write_process_bundle(folder: Path, key: str, *, from_letter: bool = False, timer: bool = False,
                          process_ref: str = "pay_small") -> Path:
-    """Write the bundle (CMMN, bindings, BPMN, DMN, manifest) into ``folder``."""
+    """Write the bundle (CMMN, bindings, BPMN, DMN, manifest) into ``folder``; ``timer``: wait an hour
+    before paying (``with_timer``)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "case.cmmn").write_text(_cmmn(from_letter, process_ref), encoding="utf-8")
-    (folder / "pay.bpmn").write_text(PROCESS, encoding="utf-8")
+    (folder / "pay.bpmn").write_text(with_timer(PROCESS) if timer else PROCESS, encoding="utf-8")
     (folder / "approval.dmn").write_text(APPROVAL_DMN.read_text(encoding="utf-8"), encoding="utf-8")
     bindings = [{"task": "Read letter", "tool": "read_letter", "inputs": {"letter": "letter"},
                  "outputs": {"payee": "payee"}}] if from_letter else []
@@ -156,3 +170,13 @@ def write_process_bundle(folder: Path, key: str, *, from_letter: bool = False,
                 "governance": {"operator_role": OPERATOR, "provenance_role": SUPERVISOR, "roles": [CLERK]}}
     (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     return folder
+
+
+def decide_with(orch: Orchestrator, task_id: str, person: Person, values: dict[str, Any],
+                choice: str = "complete") -> HumanTask:
+    """A decision bringing typed values: ``Orchestrator.decide(values=…)`` where it takes them, else
+    through ``decision_values`` (the API before ``values=``)."""
+    if "values" in inspect.signature(orch.decide).parameters:
+        return orch.decide(task_id, person, choice, values=values)  # type: ignore[call-arg,unused-ignore]
+    with decision_values(values):
+        return orch.decide(task_id, person, choice)
