@@ -179,7 +179,7 @@ def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> Non
     table = Table("kind", "action", "roles")
     table.columns.insert(0, Column("id", no_wrap=True))
     for action in _orchestrator(db, tools, case_id=case_id).person_actions(case_id):
-        table.add_row(action.id, action.kind, action.label, ", ".join(action.roles) or "anyone")
+        table.add_row(action.id, action.kind, action.label, action.roles_wanted)
     console.print(table)
 
 

@@ -422,7 +422,7 @@ class Orchestrator:
             if not authorised(found, actor.roles):
                 held = ", ".join(sorted(actor.roles)) or "no roles"
                 raise NotAuthorized(f"{actor.name} cannot {found.kind} {found.label!r}: the case model authorises "
-                                    f"{' or '.join(found.roles)}, and {actor.name} has {held}")
+                                    f"{found.roles_wanted}, and {actor.name} has {held}")
             who = f"person:{actor.name}"
             proposed = ProposedAction(kind="transition", name=found.kind, case_id=case_id, plan_item=found.label,
                                       arguments={"action": found.id})

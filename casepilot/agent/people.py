@@ -17,7 +17,8 @@ from casepilot.agent.engine import EngineCase
 from casepilot.cmmn.definitions import Case, HumanTask, PlanningTable, Stage, UserEventListener
 from casepilot.cmmn.runtime.actions import Action, OccurEvent, PlanDiscretionary
 
-__all__ = ["PersonAction", "authorised", "discretionary_roles", "person_actions", "role_names"]
+__all__ = ["PersonAction", "authorised", "discretionary_role_groups", "discretionary_roles", "person_actions",
+           "role_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +29,17 @@ class PersonAction:
     kind: Literal["occur", "plan"]
     label: str
     roles: tuple[str, ...]
-    """Role names (or ids, for unnamed roles) that may do it; empty: anyone."""
+    """Every role name (or id, for unnamed roles) the model names for it; empty: anyone."""
     action: Action
+    role_groups: tuple[tuple[str, ...], ...] = ()
+    """The lists a person must each match (one role of every list): a discretionary item's own
+    ``authorizedRoleRefs`` and each enclosing planning table's that names roles — the engine's
+    rule (``casepilot.cmmn.runtime.roles``)."""
+
+    @property
+    def roles_wanted(self) -> str:
+        """The roles in words: ``claims handler or team lead, and auditor``."""
+        return ", and ".join(" or ".join(group) for group in self.role_groups) or "anyone"
 
 
 def role_names(case: Case, refs: tuple[str, ...]) -> tuple[str, ...]:
@@ -37,35 +47,42 @@ def role_names(case: Case, refs: tuple[str, ...]) -> tuple[str, ...]:
     return tuple((by_id[r].name or r) if r in by_id else r for r in refs)
 
 
-def _tables(case: Case) -> Iterator[tuple[PlanningTable, tuple[str, ...]]]:
-    """Every planning table with the role refs it inherits from enclosing tables."""
+def _tables(case: Case) -> Iterator[tuple[PlanningTable, tuple[tuple[str, ...], ...]]]:
+    """Every planning table with the role lists of its enclosing tables and its own (those naming roles)."""
 
-    def nested(table: PlanningTable, inherited: tuple[str, ...]) -> Iterator[tuple[PlanningTable, tuple[str, ...]]]:
-        own = table.authorized_role_refs or inherited
-        yield table, own
+    def nested(table: PlanningTable, outer: tuple[tuple[str, ...], ...]
+               ) -> Iterator[tuple[PlanningTable, tuple[tuple[str, ...], ...]]]:
+        lists = (*outer, table.authorized_role_refs) if table.authorized_role_refs else outer
+        yield table, lists
         for entry in table.items:
             if isinstance(entry, PlanningTable):
-                yield from nested(entry, own)
+                yield from nested(entry, lists)
 
     for definition in case.definitions.values():
         if isinstance(definition, (Stage, HumanTask)) and definition.planning_table is not None:
             yield from nested(definition.planning_table, ())
 
 
-def discretionary_roles(case: Case) -> dict[str, tuple[str, ...]]:
-    """Discretionary item id -> the role refs that may plan it (its own, else its nearest table's)."""
-    roles: dict[str, tuple[str, ...]] = {}
-    for table, inherited in _tables(case):
+def discretionary_role_groups(case: Case) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Discretionary item id -> the role-ref lists a person must each match to plan it (empty: anyone)."""
+    groups: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for table, lists in _tables(case):
         for entry in table.items:
             if not isinstance(entry, PlanningTable):
-                roles[entry.id] = entry.authorized_role_refs or inherited
-    return roles
+                groups[entry.id] = (*lists, entry.authorized_role_refs) if entry.authorized_role_refs else lists
+    return groups
+
+
+def discretionary_roles(case: Case) -> dict[str, tuple[str, ...]]:
+    """Discretionary item id -> every role ref its lists name (empty: anyone may plan it)."""
+    return {item: tuple(r for group in groups for r in group)
+            for item, groups in discretionary_role_groups(case).items()}
 
 
 def person_actions(engine: EngineCase) -> list[PersonAction]:
     """User events that may occur and discretionary items that may be planned, now."""
     case = engine.case
-    discretionary = discretionary_roles(case)
+    discretionary = discretionary_role_groups(case)
     out: list[PersonAction] = []
     for action in engine.activatable():
         if isinstance(action, OccurEvent):
@@ -73,17 +90,19 @@ def person_actions(engine: EngineCase) -> list[PersonAction]:
             item = case.plan_items.get(view.element_id) if view is not None else None
             definition = case.definitions.get(item.definition_ref) if item is not None else None
             if isinstance(definition, UserEventListener):
+                refs = definition.authorized_role_refs
+                groups: tuple[tuple[str, ...], ...] = (role_names(case, refs),) if refs else ()
                 out.append(PersonAction(f"occur:{action.instance}", "occur", action.name,
-                                        role_names(case, definition.authorized_role_refs), action))
+                                        role_names(case, refs), action, groups))
         elif isinstance(action, PlanDiscretionary):
+            groups = tuple(role_names(case, g) for g in discretionary.get(action.item, ()))
             out.append(PersonAction(f"plan:{action.item}:{action.owner}", "plan", action.name,
-                                    role_names(case, discretionary.get(action.item, ())), action))
+                                    tuple(dict.fromkeys(r for g in groups for r in g)), action, groups))
     return out
 
 
 def authorised(action: PersonAction, roles: frozenset[str]) -> bool:
-    """Whether someone with ``roles`` may take ``action`` (role names compare case-insensitively)."""
-    if not action.roles:
-        return True
+    """Whether someone with ``roles`` may take ``action``: one role of each of its lists (names
+    compare case-insensitively) — the CMMN engine's rule, so the agent and the engine agree."""
     held = {r.casefold() for r in roles}
-    return any(r.casefold() in held for r in action.roles)
+    return all(any(r.casefold() in held for r in group) for group in action.role_groups)

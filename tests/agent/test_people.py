@@ -50,11 +50,24 @@ def test_actions_carry_the_roles_the_model_authorises() -> None:
     assert actions["Fraud suspected"].kind == "occur" and actions["Fraud suspected"].roles == ("Clerk", "team lead")
     assert actions["Customer called"].roles == ()
     assert actions["Audit"].kind == "plan" and actions["Audit"].roles == ("team lead",)  # the table's roles
-    assert actions["Call back"].roles == ("Clerk",)  # its own roles win
+    # Its own roles AND the table's (each list that names roles is a condition, as in the engine):
+    assert actions["Call back"].roles == ("team lead", "Clerk")
+    assert actions["Call back"].roles_wanted == "team lead, and Clerk"
     assert actions["Inspect"].roles == ("team lead",)  # inherited through the nested table
     assert authorised(actions["Fraud suspected"], frozenset({"clerk"}))  # names compare case-insensitively
     assert not authorised(actions["Audit"], frozenset({"Clerk"}))
+    assert not authorised(actions["Call back"], frozenset({"Clerk"}))
+    assert authorised(actions["Call back"], frozenset({"Clerk", "team lead"}))
     assert authorised(actions["Customer called"], frozenset())
+
+
+@pytest.mark.parametrize("held", [frozenset(), frozenset({"Clerk"}), frozenset({"team lead"}),
+                                  frozenset({"clerk", "TEAM LEAD"}), frozenset({"auditor"})])
+def test_the_agent_authorises_exactly_what_the_engine_does(held: frozenset[str]) -> None:
+    engine = _engine()
+    agent = {a.action for a in person_actions(engine) if authorised(a, held)}
+    by_engine = {a for a in engine.instance.activatable(roles=held) if a in {p.action for p in person_actions(engine)}}
+    assert agent == by_engine
 
 
 def test_the_agent_is_not_offered_items_reserved_for_roles() -> None:
