@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
@@ -66,13 +66,13 @@ def test_a_person_decides_a_checkpoint_in_the_browser(page_url: tuple[str, Page]
     assert "verified ✓" in page.inner_text("main")
     assert orch.pending() == []
 
-    chat = page.locator("form#chat")
+    chat = page.locator("form#chat-ask")
     chat.locator("input[name=actor]").fill("Ann")
     chat.locator("input[name=message]").fill("What is the status?")
     chat.locator("button").click()
-    page.wait_for_url("**/ui/cases/*")
-    assert "is completed" in page.inner_text("[role=status]")
-    assert "What is the status?" in page.inner_text("#timeline")
+    # The answer arrives over the stream and the page reloads with it: ``expect`` retries across the reload.
+    expect(page.locator("#chat-thread")).to_contain_text("What is the status?", timeout=60_000)
+    expect(page.locator("#chat-thread li").last).to_contain_text("completed", timeout=60_000)
 
 
 def test_markup_in_a_letter_is_shown_as_text_never_run(page_url: tuple[str, Page]) -> None:
