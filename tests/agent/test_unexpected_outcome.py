@@ -75,7 +75,7 @@ def test_an_idempotent_call_whose_case_moved_on_while_it_ran_is_recorded_with_it
 
     assert calls.count("extract_claim") == 2  # the first result was not applied: it ran again
     kinds = [(e.kind, e.payload.get("applied")) for e in store.iter_history(case.id)]
-    first = [e for e in store.iter_history(case.id) if e.kind == "tool_call_completed"][0]
+    first = next(e for e in store.iter_history(case.id) if e.kind == "tool_call_completed")
     assert first.payload["tool"] == "extract_claim" and first.payload["applied"] is False
     at = kinds.index(("tool_call_completed", False))
     assert [k for k, _ in kinds[at - 2:at]] == ["plan", "verdict"]  # its decision is on record with it
