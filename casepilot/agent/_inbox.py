@@ -62,6 +62,10 @@ def sync_inbox(step: Step, loaded: LoadedCase) -> None:
     if engine is None:
         return
     facts = loaded.facts
+    if facts.processes:  # a BPMN process whose process task ended stops, its inbox items with it
+        from casepilot.agent._process_tasks import end_orphaned
+
+        end_orphaned(step, loaded)
     active_humans: dict[str, ItemView] = {
         v.instance_id: v for v in engine.active_items() if v.kind == "humanTask"
     }

@@ -57,7 +57,10 @@ if TYPE_CHECKING:
     from casepilot.bpmn.events import ProcessBatch, ProcessEvent
     from casepilot.bpmn.runner import ProcessRunner
 
-__all__ = ["CaseStepSink", "decide_item", "item_spec", "owner_of", "resume_due", "start_process"]
+__all__ = ["CaseStepSink", "decide_item", "end_orphaned", "item_spec", "owner_of", "resume_due", "start_process"]
+
+_ENDED = frozenset({"completed", "terminated", "failed", "closed"})
+"""States of a process task in which its process cannot go on (suspended is not one: it waits)."""
 
 
 class CaseStepSink:
@@ -325,6 +328,25 @@ def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Pe
         values = dict(_VALUES.get() or {})
         runner.complete_user_task(task.id, values, actor=who)
     return rt.store.task(task.id)
+
+
+def end_orphaned(step: Step, loaded: LoadedCase, actor: str = "agent") -> None:
+    """Stop the processes whose process task ended without them (the case was terminated, an exit
+    criterion fired): their open inbox items are cancelled and the history says the process stopped."""
+    engine = loaded.engine
+    if engine is None:
+        return
+    for instance_id, entry in list(loaded.facts.processes.items()):
+        view = engine.item(instance_id)
+        if view is not None and view.state not in _ENDED:
+            continue
+        state = entry.get("runner") or {}
+        why = f"the process task ended ({view.state if view is not None else 'gone'}): its process stopped"
+        for item_id in state.get("inbox") or {}:
+            step.close_task(item_id, "cancelled", actor=actor, comment=why)
+        step.append("error", actor=actor, payload={"engine": "bpmn", "process": state.get("process_id"),
+                                                   "instance": instance_id, "problem": why})
+        del loaded.facts.processes[instance_id]
 
 
 def _interrupted(entry: Mapping[str, Any]) -> bool:

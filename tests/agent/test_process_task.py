@@ -32,6 +32,7 @@ from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import assert_sound, calls_of, events, make_registry
 from tests.bpmn._process_bundle import (
     CLERK,
+    OPERATOR,
     PROCESS,
     SUPERVISOR,
     decide_with,
@@ -172,6 +173,25 @@ def test_a_rejected_checkpoint_fails_the_process_and_faults_the_task(orch: Orche
     assert view.state == "failed"
     [failed] = [e for e in events(orch.store, case.id, "tool_call_failed") if e.get("tool") == "bpmn:pay_small"]
     assert "rejected" in failed["error"]
+    assert_sound(orch.store, case.id)
+
+
+def test_terminating_the_case_stops_its_process_and_cancels_its_inbox_items(
+        orch: Orchestrator, tmp_path: Path) -> None:
+    from casepilot.agent import operations
+
+    key = f"pay-end-{tmp_path.name[-12:]}"
+    _deploy(orch, tmp_path, key)
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 250})
+    orch.run(case.id)
+    [item] = orch.pending(case.id)
+    operations.terminate(orch, case.id, Person("olga", {OPERATOR}), "the claim was withdrawn")
+    assert orch.pending(case.id) == [] and orch.store.task(item.id).status == "cancelled"
+    loaded = orch.runtime.load(case.id)
+    assert loaded.facts.processes == {} and loaded.engine is not None and loaded.engine.state == "terminated"
+    [stopped] = [e for e in events(orch.store, case.id, "error") if e.get("engine") == "bpmn"]
+    assert "its process stopped" in stopped["problem"]
+    assert calls_of("pay_out") == []
     assert_sound(orch.store, case.id)
 
 
