@@ -14,10 +14,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 def chromium_path() -> str:
@@ -45,3 +49,18 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def browser_page(app: FastAPI, *, timeout_ms: float = 30_000) -> Iterator[tuple[str, Page]]:
+    """``app`` served (``serving``) and a page of Debian's chromium for it: yields (base URL, page)."""
+    from playwright.sync_api import sync_playwright
+
+    with serving(app) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(timeout_ms)
+            yield url, page
+        finally:
+            browser.close()

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import LETTERS
 from tests.api._axe import serious_violations
-from tests.api._browser import chromium_path, serving
+from tests.api._browser import browser_page
 
 DECLARED = "start:\n  required: {letter: string, policy: string, amount: number, urgent: boolean, extras: object}\n"
 
@@ -21,14 +21,8 @@ DECLARED = "start:\n  required: {letter: string, policy: string, amount: number,
 @pytest.fixture
 def site(orch: Orchestrator, claim_files: dict[str, str]) -> Iterator[tuple[str, Page]]:
     orch.deploy_files({**claim_files, "casepilot.yaml": claim_files["casepilot.yaml"] + DECLARED})
-    with serving(create_app(orch)) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            yield url, page
-        finally:
-            browser.close()
+    with browser_page(create_app(orch)) as site:
+        yield site
 
 
 def _problem(page: Page, name: str) -> str:

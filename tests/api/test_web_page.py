@@ -13,20 +13,14 @@ from playwright.sync_api import Page, expect, sync_playwright
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
-from tests.api._browser import chromium_path, serving
+from tests.api._browser import browser_page, chromium_path, serving
 
 
 @pytest.fixture
 def page_url(orch: Orchestrator) -> Iterator[tuple[str, Page]]:
     orch.deploy(EXAMPLE)
-    with serving(create_app(orch)) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            yield url, page
-        finally:
-            browser.close()
+    with browser_page(create_app(orch)) as site:
+        yield site
 
 
 def _start_claim(url: str, page: Page, letter: str, business_key: str) -> None:

@@ -8,27 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import LETTERS
 from tests.api._axe import serious_violations
-from tests.api._browser import chromium_path, serving
+from tests.api._browser import browser_page
 from tests.api.test_web_task_fields_api import with_fields
 
 
 @pytest.fixture
 def site(orch: Orchestrator, claim_files: dict[str, str]) -> Iterator[tuple[str, Page]]:
     orch.deploy_files(with_fields(claim_files))
-    with serving(create_app(orch)) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            yield url, page
-        finally:
-            browser.close()
+    with browser_page(create_app(orch)) as site:
+        yield site
 
 
 def test_a_review_with_typed_fields(site: tuple[str, Page], orch: Orchestrator) -> None:

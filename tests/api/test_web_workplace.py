@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
 from tests.api._axe import serious_violations
-from tests.api._browser import chromium_path, serving
+from tests.api._browser import browser_page
 
 SENIOR = Person("Ann", frozenset({"senior analyst"}))
 
@@ -26,14 +26,8 @@ SENIOR = Person("Ann", frozenset({"senior analyst"}))
 @pytest.fixture
 def site(orch: Orchestrator) -> Iterator[tuple[str, Page]]:
     orch.deploy(EXAMPLE)
-    with serving(create_app(orch)) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            yield url, page
-        finally:
-            browser.close()
+    with browser_page(create_app(orch)) as site:
+        yield site
 
 
 def _claim(orch: Orchestrator, key: str, letter: str = "senior-review", run: bool = True) -> str:
