@@ -23,6 +23,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from casepilot.errors import CasepilotError, NotFound
@@ -204,12 +205,18 @@ def _read_anchors(path: Path) -> dict[str, Anchor]:
 def _verify_anchored(store: Store, path: Path, console: Console, as_json: bool) -> None:
     """Every case named in the anchors file; exit 1 when any fails (each failure is printed)."""
     reports = []
-    for case_id, anchor in _read_anchors(path).items():
-        try:
-            reports.append(store.verify(case_id, anchor=anchor))
-        except NotFound:
-            reports.append(VerifyReport(case_id=case_id, ok=False, events_checked=0, first_bad_seq=1,
-                                        problem=f"the case is gone (anchored at {utc_iso(anchor.taken_at)})"))
+    anchored = _read_anchors(path)
+    # Thousands of cases take a while: a progress bar on stderr, gone when done (the report stays plain).
+    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("cases", total=len(anchored))
+        for case_id, anchor in anchored.items():
+            try:
+                reports.append(store.verify(case_id, anchor=anchor))
+            except NotFound:
+                reports.append(VerifyReport(case_id=case_id, ok=False, events_checked=0, first_bad_seq=1,
+                                            problem=f"the case is gone (anchored at {utc_iso(anchor.taken_at)})"))
+            progress.advance(task)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reports]))
     else:
