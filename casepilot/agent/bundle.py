@@ -20,8 +20,16 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import ValidationError
 
+from casepilot.agent._bundle_processes import (
+    ProcessBinding,
+    check_process_tools,
+    load_bundle_processes,
+    parameter_names,
+    process_tasks,
+    process_tools,
+)
 from casepilot.agent.manifest import HumanTaskSpec, Manifest
-from casepilot.cmmn.definitions import Case, CaseTask, DecisionTask, Definitions, Parameter, ProcessTask
+from casepilot.cmmn.definitions import Case, CaseTask, DecisionTask, Definitions, Parameter
 from casepilot.cmmn.parser import parse_file
 from casepilot.dmn import DecisionModel
 from casepilot.errors import DefinitionError
@@ -58,17 +66,6 @@ class ChildCaseBinding:
     """Case-file names passed to the child (all variables when the task declares no inputs)."""
     outputs: tuple[str, ...]
     """Case-file names copied back from the child when it completes."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessBinding:
-    """A process task bound to a BPMN process of the bundle (``processes:``; no tool binding)."""
-
-    process_id: str
-    inputs: tuple[str, ...]
-    """Case-file names the process starts with (all variables when the task declares no inputs)."""
-    outputs: tuple[str, ...]
-    """Process variables copied into the case file (same names) when the process completes."""
 
 
 @dataclass(frozen=True)
@@ -213,88 +210,12 @@ def _decision_tasks(
     return out
 
 
-def _names(case: Case, params: tuple[Parameter, ...]) -> tuple[str, ...]:
-    """The case-file names task parameters bind to (the parameter's own name when unbound)."""
-    found = []
-    for p in params:
-        item = case.case_file_items_by_id.get(p.binding_ref) if p.binding_ref else None
-        name = (item.name if item else None) or p.name
-        if name:
-            found.append(name)
-    return tuple(found)
-
-
-def _processes(manifest: Manifest, root: Path, file: str) -> ProcessDefinitions | None:
-    """The bundle's BPMN processes, validated together with its DMN models (every problem listed)."""
-    if not manifest.processes:
-        return None
-    from casepilot.bpmn import load_processes  # SpiffWorkflow is imported only by bundles with processes
-
-    missing = [n for n in manifest.processes if not (root / n).is_file()]
-    if missing:
-        raise DefinitionError(f"processes: no file {', '.join(missing)} beside the manifest", file=file)
-    return load_processes([root / n for n in manifest.processes],
-                          decisions=[root / n for n in manifest.decisions])
-
-
-def _process_tools(processes: ProcessDefinitions | None) -> dict[str, str]:
-    """Service task element id -> the tool it calls, over every process (and sub-process) of the bundle."""
-    if processes is None:
-        return {}
-    from casepilot.bpmn._specs import CpServiceTask
-
-    found: dict[str, str] = {}
-    for definition in processes.processes.values():
-        for spec in (definition.spec, *definition.subprocess_specs.values()):
-            for task_spec in spec.task_specs.values():
-                if isinstance(task_spec, CpServiceTask):
-                    found[f"{definition.id}/{task_spec.bpmn_id}"] = str(task_spec.extensions.get("tool", ""))
-    return found
-
-
-def _check_process_tools(tools: Mapping[str, str], registry: ToolRegistry, file: str) -> None:
-    """Every service task of the bundle's processes calls a tool the registry has (checked at deploy)."""
-    problems = [DefinitionError(f"service task {element!r} calls the tool {tool!r}, which is not registered "
-                                "(add it to the bundle's `tools:`)", file=file, element=element.split("/", 1)[1])
-                for element, tool in sorted(tools.items()) if tool not in registry]
-    if problems:
-        raise DefinitionError(f"{len(problems)} service task(s) of the processes call unknown tools: "
-                              + "; ".join(p.message for p in problems), file=file, problems=problems)
-
-
-def _process_tasks(manifest: Manifest, case: Case, bindings: BindingSet, processes: ProcessDefinitions | None,
-                   file: str) -> dict[str, ProcessBinding]:
-    """Process tasks without a tool binding whose ``processRef`` names a process of ``processes:``.
-
-    A process task naming none stays what it was without processes (external work the case
-    waits for) — unless the bundle declares processes: then a ``processRef`` naming none of them
-    is a mistake, reported with the ones there are."""
-    out: dict[str, ProcessBinding] = {}
-    problems: list[DefinitionError] = []
-    for definition in case.definitions.values():
-        if not isinstance(definition, ProcessTask) or definition.id in bindings or not definition.process_ref:
-            continue
-        if processes is None:
-            continue
-        if definition.process_ref not in processes.processes:
-            problems.append(DefinitionError(
-                f"process task {definition.name or definition.id!r} refers to process {definition.process_ref!r}, "
-                f"which is in none of the bundle's BPMN files (processes: {', '.join(sorted(processes.processes))})",
-                file=file, element=definition.id))
-            continue
-        out[definition.id] = ProcessBinding(definition.process_ref, _names(case, definition.inputs),
-                                            _names(case, definition.outputs))
-    if problems:
-        raise DefinitionError("process tasks cannot be bound", file=file, problems=problems)
-    return out
-
-
 def _case_tasks(manifest: Manifest, case: Case, file: str) -> dict[str, ChildCaseBinding]:
     out: dict[str, ChildCaseBinding] = {}
     problems: list[DefinitionError] = []
 
     def names(params: tuple[Parameter, ...]) -> tuple[str, ...]:
-        return _names(case, params)
+        return parameter_names(case, params)
 
     for definition in case.definitions.values():
         if not isinstance(definition, CaseTask):
@@ -380,9 +301,9 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
     # gives the verdicts a new version.
     version = digest.hexdigest()[:12]
     roles = known_roles(manifest, case)
-    processes = _processes(manifest, root, str(manifest_path))
-    _check_process_tools(_process_tools(processes), registry, str(manifest_path))
-    _check_operator_role(manifest, bindings, registry, str(manifest_path), _process_tools(processes))
+    processes = load_bundle_processes(manifest, root, str(manifest_path))
+    check_process_tools(process_tools(processes), registry, str(manifest_path))
+    _check_operator_role(manifest, bindings, registry, str(manifest_path), process_tools(processes))
     guardrail_problems: list[DefinitionError] = []
     loaded_guardrails: list[GuardrailPolicy] = []
     for g in gov.guardrails:
@@ -445,7 +366,7 @@ def _load(root: Path, registry: ToolRegistry, *, redactor: PayloadRedactor | Non
         content_hash=digest.hexdigest(),
         folder=root,
         processes=processes,
-        process_tasks=MappingProxyType(_process_tasks(manifest, case, bindings, processes, str(manifest_path))),
+        process_tasks=MappingProxyType(process_tasks(manifest, case, bindings, processes, str(manifest_path))),
     )
 
 
