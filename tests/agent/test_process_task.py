@@ -61,8 +61,8 @@ def orch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Orchestrato
     store.close()
 
 
-def _deploy(orch: Orchestrator, tmp_path: Path, key: str, **kwargs: bool) -> None:
-    orch.deploy(write_process_bundle(tmp_path / key, key, **kwargs))
+def _deploy(orch: Orchestrator, tmp_path: Path, key: str, *, from_letter: bool = False) -> None:
+    orch.deploy(write_process_bundle(tmp_path / key, key, from_letter=from_letter))
 
 
 def test_the_process_runs_governed_to_the_clerk_and_its_outputs_complete_the_task(
