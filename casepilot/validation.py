@@ -5,8 +5,9 @@ tools its manifest names and its bindings), never again on their own — a model
 itself but whose bundle fails must not be reported ``ok``.
 
 A BPMN process (``.bpmn``) is checked with the DMN models beside it (the decisions its
-business-rule tasks name) — also inside a bundle folder, as bundles do not declare processes
-yet: every problem is listed with file:line and element id (``casepilot.bpmn.load_processes``).
+business-rule tasks name): the processes a bundle declares (``processes:``) as part of the
+bundle, with its tools; a ``.bpmn`` file in a bundle folder that the manifest does not declare
+on its own. Every problem is listed with file:line and element id (``casepilot.bpmn.load_processes``).
 """
 
 from __future__ import annotations
