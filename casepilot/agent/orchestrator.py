@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from casepilot.agent import operations
 from casepilot.agent._decision_values import prepared_values
 from casepilot.agent._inbox import decision_values
 from casepilot.agent._loop_state import PersonData
+from casepilot.agent._people_ops import erase, perform, reveal
 from casepilot.agent._process_tasks import decide_item, owner_of
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
@@ -39,12 +40,11 @@ from casepilot.agent.graph import build_graph
 from casepilot.agent.lease import CaseLeases
 from casepilot.agent.nodes import LoopState, Nodes
 from casepilot.agent.operations import OperationDone, check_assignee, ensure_workable
-from casepilot.agent.people import PersonAction, authorised, person_actions
+from casepilot.agent.people import PersonAction, person_actions
 from casepilot.agent.planning import Planner
 from casepilot.agent.privacy import CasePrivacy
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.errors import DecisionRejected, GovernanceBlocked, NotAuthorized, NotFound, UnknownPlanItem
-from casepilot.governance.actions import ProposedAction
+from casepilot.errors import DecisionRejected
 from casepilot.governance.budget import BudgetLimits
 from casepilot.governance.checkpoints import check_decision
 from casepilot.governance.governor import Governor
@@ -319,27 +319,9 @@ class Orchestrator:
         return decided
 
     def reveal(self, case_id: str, value: Any, actor: Person) -> Any:
-        """Restore the clear text behind pseudonyms for an actor whose role the case allows; audited."""
-        with self.leases.hold(case_id):
-            loaded = self.runtime.load(case_id)
-            allowed = set(loaded.bundle.manifest.governance.reveal_roles)
-            if self.runtime.privacy is None:
-                return value
-            if not allowed & set(actor.roles):
-                with self.runtime.step(case_id) as (step, _):
-                    step.append("error", actor=f"person:{actor.name}", payload={
-                        "problem": "reveal refused: the actor has none of the roles allowed to see personal data",
-                        "allowed_roles": sorted(allowed)})
-                raise DecisionRejected(
-                    f"{actor.name} may not see personal data of case {case_id}: needs one of {sorted(allowed) or 'no role'}")
-            try:
-                revealed = self.runtime.privacy.reveal_payload(value, case_id)
-            except NotFound as exc:
-                raise NotFound(f"the personal data of case {case_id} cannot be revealed: {exc}") from exc
-            with self.runtime.step(case_id) as (step, _):
-                step.append("pii_revealed", actor=f"person:{actor.name}", payload={
-                    "roles": sorted(actor.roles), "tokens": sorted(self.runtime.privacy.tokens_in(value))})
-            return revealed
+        """Restore the clear text behind pseudonyms for an actor whose role the case allows; audited
+        (``_people_ops.reveal``)."""
+        return reveal(self, case_id, value, actor)
 
     def erase(self, case_id: str, actor: Person | str = "system", reason: str | None = None) -> None:
         """Crypto-shred the case's personal data (its vault key) and record the erasure.
@@ -347,11 +329,7 @@ class Orchestrator:
         The history stays verifiable; pseudonyms in it can never be resolved again, in this
         process or any other.
         """
-        with self.leases.hold(case_id):
-            who = f"person:{actor.name}" if isinstance(actor, Person) else actor
-            self.store.erase(case_id, actor=who, reason=reason)
-            if self.runtime.privacy is not None:
-                self.runtime.privacy.forget(case_id)
+        erase(self, case_id, actor, reason)
 
     # -- chat ---------------------------------------------------------------------------------------
 
@@ -408,37 +386,9 @@ class Orchestrator:
 
         Checked against the model's authorised roles (``NotAuthorized``), reviewed by governance
         (``GovernanceBlocked`` unless allowed — the verdict is recorded either way) and recorded
-        with the person as actor. ``run`` then works the case on.
+        with the person as actor (``_people_ops.perform``). ``run`` then works the case on.
         """
-        with self.leases.hold(case_id):
-            ensure_workable(self, case_id, "act")
-            loaded = self.runtime.load(case_id)
-            possible = person_actions(loaded.engine) if loaded.engine is not None else []
-            found = next((a for a in possible if a.id == action_id), None)
-            if found is None:
-                names = ", ".join(f"{a.id} ({a.label})" for a in possible) or "none"
-                raise UnknownPlanItem(f"{action_id!r} is not an action people can take in case {case_id} now; "
-                                      f"possible: {names}")
-            if not authorised(found, actor.roles):
-                held = ", ".join(sorted(actor.roles)) or "no roles"
-                raise NotAuthorized(f"{actor.name} cannot {found.kind} {found.label!r}: the case model authorises "
-                                    f"{found.roles_wanted}, and {actor.name} has {held}")
-            who = f"person:{actor.name}"
-            proposed = ProposedAction(kind="transition", name=found.kind, case_id=case_id, plan_item=found.label,
-                                      arguments={"action": found.id})
-            context = replace(Nodes(self.runtime).context(loaded, confidence=None, action=proposed),
-                              actor=who, roles=actor.roles)
-            verdict = self.runtime.governor_for(loaded.bundle).review(proposed, context)
-            with self.runtime.step(case_id, loaded) as (step, loaded):
-                step.append("verdict", actor=who, payload={"action": found.id, **verdict.to_json()},
-                            rule_ids=verdict.rule_ids)
-                if verdict.kind == "allow":
-                    loaded.facts.count(proposed)
-                    assert loaded.engine is not None
-                    self.runtime.record_transitions(step, loaded.engine.apply(found.action), who)
-                    self.runtime.sync_inbox(step, loaded)
-            if verdict.kind != "allow":
-                raise GovernanceBlocked(f"{found.label!r} was not allowed: {verdict.reason}")
+        perform(self, case_id, action_id, actor)
 
     # -- operations on cases (casepilot.agent.operations) ------------------------------------------
 
