@@ -44,6 +44,7 @@ from casepilot.agent._node_base import NodeBase
 from casepilot.agent._task_kinds import definition_of
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.privacy import jsonable
+from casepilot.bpmn.store_sink import write_event
 from casepilot.errors import CasepilotError, DecisionRejected
 from casepilot.governance.checkpoints import check_decision
 from casepilot.store import HumanTask
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from casepilot.agent.manifest import HumanTaskSpec
     from casepilot.agent.orchestrator import Person
     from casepilot.bpmn.definitions import ProcessDefinitions
-    from casepilot.bpmn.events import ProcessBatch, ProcessEvent
+    from casepilot.bpmn.events import ProcessBatch
     from casepilot.bpmn.runner import ProcessRunner
 
 __all__ = ["CaseStepSink", "decide_item", "end_orphaned", "item_spec", "owner_of", "resume_due", "start_process"]
@@ -80,7 +81,7 @@ class CaseStepSink:
         outputs = self._outputs(batch) if batch.status == "completed" else {}
         with self.rt.step(self.case_id) as (step, loaded):
             for event, payload in events:
-                _write_event(step, event, payload)
+                write_event(step, event, payload)
             if not ending:
                 due = _next_timer(loaded, batch)
                 loaded.facts.processes[self.instance_id] = {"runner": batch.state,
@@ -153,24 +154,6 @@ class _CaseTools:
             arguments = privacy.reveal_payload(dict(arguments), self.case_id)
         outcome = self.rt.registry.invoke(name, arguments)
         return _Kept(privacy.redact_value(outcome.output(), self.case_id)[0], outcome.attempts)
-
-
-def _write_event(step: Step, event: ProcessEvent, payload: dict[str, Any]) -> None:
-    """One runner event into the step (as ``casepilot.bpmn.store_sink`` does for a process case)."""
-    if event.opens is not None:
-        item = event.opens
-        step.create_task(item.prompt, kind=item.kind, plan_item=item.element, role=item.role, options=item.options,
-                         action_digest=item.action_digest, actor=event.actor, task_id=item.task_id)
-    elif event.closes is not None:
-        close = event.closes
-        if close.decision is None:
-            step.close_task(close.task_id, "cancelled", actor=close.decided_by, comment=close.comment)
-        else:
-            step.decide_task(close.task_id, decided_by=close.decided_by, decision=close.decision,
-                             comment=close.comment)
-    else:
-        step.append(event.kind, actor=event.actor, payload=payload, rule_ids=event.rule_ids,
-                    latency_ms=event.latency_ms)
 
 
 def _next_timer(loaded: LoadedCase, batch: ProcessBatch) -> dt.datetime | None:

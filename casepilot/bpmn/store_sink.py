@@ -25,7 +25,7 @@ from .engine import Clock
 from .events import ProcessBatch, ProcessEvent
 from .runner import Governance, ProcessRunner
 
-__all__ = ["StoreSink", "resume_process_case", "start_process_case"]
+__all__ = ["StoreSink", "resume_process_case", "start_process_case", "write_event"]
 
 
 class StoreSink:
@@ -41,7 +41,7 @@ class StoreSink:
     def write(self, batch: ProcessBatch) -> None:
         with self.store.step(self.case_id, self.version) as step:
             for event in batch.events:
-                _write_event(step, event)
+                write_event(step, event)
             state: dict[str, Any] = dict(batch.state)
             if self.state_key is not None:
                 state = {**step.case.state, self.state_key: state}
@@ -50,7 +50,9 @@ class StoreSink:
         self.version = step.result.version
 
 
-def _write_event(step: Step, event: ProcessEvent) -> None:
+def write_event(step: Step, event: ProcessEvent, payload: Mapping[str, Any] | None = None) -> None:
+    """One runner event into ``step``: an inbox item opened or closed, else a history event with
+    ``payload`` (default: the event's own; a case passes its redacted copy)."""
     if event.opens is not None:
         item = event.opens
         step.create_task(item.prompt, kind=item.kind, plan_item=item.element, role=item.role, options=item.options,
@@ -63,8 +65,8 @@ def _write_event(step: Step, event: ProcessEvent) -> None:
             step.decide_task(close.task_id, decided_by=close.decided_by, decision=close.decision,
                              comment=close.comment)
     else:
-        step.append(event.kind, actor=event.actor, payload=event.payload, rule_ids=event.rule_ids,
-                    latency_ms=event.latency_ms)
+        step.append(event.kind, actor=event.actor, payload=dict(event.payload if payload is None else payload),
+                    rule_ids=event.rule_ids, latency_ms=event.latency_ms)
 
 
 def start_process_case(store: Store, definition_key: str, definitions: ProcessDefinitions,
