@@ -102,6 +102,27 @@ class RailResult:
     rule_ids: tuple[str, ...]
 
 
+_CASEPILOT_ID = re.compile(r"\b[0-9a-f]{32}\b")
+"""The ids casepilot gives cases, inbox items and calls (``uuid4().hex``): never personal data, but
+the PII detector read "Case e717604a…" as a person's name — and the rail then refused an answer
+for naming the case it is about. They are masked while the text is reviewed, restored after."""
+
+
+def _mask_ids(text: str) -> tuple[str, list[str]]:
+    ids: list[str] = []
+
+    def mask(match: re.Match[str]) -> str:
+        ids.append(match.group())
+        return f"[id{len(ids)}]"
+
+    return _CASEPILOT_ID.sub(mask, text), ids
+
+
+def _unmask_ids(text: str, ids: Sequence[str]) -> str:
+    return re.sub(r"\[id(\d+)\]", lambda m: ids[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(ids)
+                  else m.group(), text)
+
+
 def output_rail(rt: AgentRuntime, loaded: LoadedCase, text: str, *, audience: str, channel: str = "chat",
                 citations: Sequence[str] = ()) -> RailResult:
     """Review ``text`` as a ``message`` on ``channel`` to ``audience`` (``person``, ``customer``…) with the
@@ -112,15 +133,16 @@ def output_rail(rt: AgentRuntime, loaded: LoadedCase, text: str, *, audience: st
     """
     from casepilot.agent.nodes import Nodes
 
+    masked, ids = _mask_ids(text)
     action = ProposedAction(kind="message", name=channel, case_id=loaded.id,
-                            arguments={"text": text, "audience": audience, "citations": list(citations)})
+                            arguments={"text": masked, "audience": audience, "citations": list(citations)})
     verdict: Verdict = rt.governor_for(loaded.bundle).review(
         action, Nodes(rt).context(loaded, confidence=None, action=action))
     recorded = {"action": "message", "channel": channel, "audience": audience,
                 **{k: v for k, v in verdict.to_json().items() if k != "transformed"}}
     if verdict.kind == "allow":
-        shown = (verdict.transformed or action.arguments).get("text", text)
-        return RailResult(True, str(shown), recorded, tuple(verdict.rule_ids))
+        shown = (verdict.transformed or action.arguments).get("text", masked)
+        return RailResult(True, _unmask_ids(str(shown), ids), recorded, tuple(verdict.rule_ids))
     rules = f" (rules: {', '.join(verdict.rule_ids)})" if verdict.rule_ids else ""
     refusal = f"I cannot give that answer: {verdict.reason}{rules}."
     return RailResult(False, refusal, recorded, tuple(verdict.rule_ids))
