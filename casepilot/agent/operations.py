@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from casepilot.agent._case_lifecycle import authorise, case_state, end_case, follow, operation_roles, reached
 from casepilot.agent._node_helpers import merge_paths
+from casepilot.agent._process_tasks import owner_of
 from casepilot.agent.context import LoadedCase
 from casepilot.agent.manifest import OperationName
 from casepilot.agent.nodes import Nodes
@@ -325,6 +326,13 @@ def reassign(orch: Orchestrator, task_id: str, actor: Person, *, role: str | Non
         _require_state(loaded, "reassign", ("active", "suspended"))
         if task.status != "open":
             raise DecisionRejected(f"inbox item {task_id} is {task.status}; only open items can be reassigned")
+        process_task = owner_of(loaded, task_id)
+        if process_task is not None:
+            # The item is a BPMN step whose runner knows it by this id: a new item would be one the
+            # process could never be told about (it would wait for ever). Refused, saying why.
+            raise DecisionRejected(
+                f"inbox item {task_id} is a step of the BPMN process of task {process_task}; such items cannot "
+                f"be reassigned yet — a person in its role ({task.role or 'the operator role'}) decides it")
         return {"task_id": task_id, "new_task_id": new_id, "from_role": task.role, "to_role": role or task.role,
                 "person": person}
 
