@@ -52,15 +52,22 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def browser_page(app: FastAPI, *, timeout_ms: float = 30_000) -> Iterator[tuple[str, Page]]:
-    """``app`` served (``serving``) and a page of Debian's chromium for it: yields (base URL, page)."""
+def chromium_page(*, timeout_ms: float = 30_000) -> Iterator[Page]:
+    """A page of Debian's chromium (Playwright drives it; its own browser download is never used)."""
     from playwright.sync_api import sync_playwright
 
-    with serving(app) as url, sync_playwright() as pw:
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         try:
             page = browser.new_page()
             page.set_default_timeout(timeout_ms)
-            yield url, page
+            yield page
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_page(app: FastAPI, *, timeout_ms: float = 30_000) -> Iterator[tuple[str, Page]]:
+    """``app`` served (``serving``) and a chromium page for it: yields (base URL, page)."""
+    with serving(app) as url, chromium_page(timeout_ms=timeout_ms) as page:
+        yield url, page

@@ -27,8 +27,10 @@ from casepilot.agent.llm_endpoints import EndpointSettings
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.demo.run import LETTERS
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
+from tests.api._chat import ask
 
 RAW_PII = ("Mary Jones", "Jones", "+44 20 7946 0958", "7946 0958")
+
 
 
 def said(answer: str, citations: list[str] | None = None, propose: str | None = None) -> Reply:
@@ -54,13 +56,6 @@ def waiting_case(client: TestClient, deployed: dict[str, Any], orch: Orchestrato
     case_id: str = started.json()["id"]
     assert client.post(f"/cases/{case_id}/run", json={}).json()["reason"] == "waiting_for_people"
     return case_id
-
-
-def ask(client: TestClient, case_id: str, message: str) -> dict[str, Any]:
-    response = client.post(f"/cases/{case_id}/chat", json={"actor": "olga", "message": message})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def kinds(orch: Orchestrator, case_id: str, kind: str, after: int = 0) -> list[dict[str, Any]]:

@@ -28,10 +28,12 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
+from tests.api._chat import ask
 
 MESSAGE_RAIL = (EXAMPLE / "message-rail.dmn").read_text(encoding="utf-8")
 """The claim bundle's rail: no clear personal data, no promise of payment before approval, no claim that the
 chat acted."""
+
 
 
 def bundle(tmp_path: Path, rail: str | None) -> dict[str, str]:
@@ -63,13 +65,6 @@ def start(client: TestClient, files: dict[str, str]) -> str:
     case_id: str = started.json()["id"]
     assert client.post(f"/cases/{case_id}/run", json={}).json()["reason"] == "waiting_for_people"
     return case_id
-
-
-def ask(client: TestClient, case_id: str, message: str) -> dict[str, Any]:
-    response = client.post(f"/cases/{case_id}/chat", json={"actor": "olga", "message": message})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def answer(text: str) -> Reply:

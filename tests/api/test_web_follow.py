@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from casepilot.agent.operations import terminate
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
-from tests.api._browser import chromium_path, serving
+from tests.api._browser import chromium_page, serving
 
 
 def _events(text: str) -> list[tuple[str | None, str, dict[str, object]]]:
@@ -72,14 +72,8 @@ def test_the_stream_ends_when_the_case_is_over_and_refuses_unknown_cases(client:
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_the_case_page_shows_a_step_another_thread_records(orch: Orchestrator, waiting: tuple[str, str],

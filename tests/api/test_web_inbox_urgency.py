@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from pydantic import ValidationError
 
 from casepilot.agent.manifest import HumanTaskSpec
@@ -19,7 +19,7 @@ from casepilot.api import create_app
 from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
-from tests.api._browser import chromium_path, serving
+from tests.api._browser import chromium_page, serving
 
 ANCHOR = "    question: Approve or reject this claim?\n"
 
@@ -43,14 +43,8 @@ def shifted(tmp_path: Path, registry: ToolRegistry) -> Iterator[tuple[Orchestrat
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(30_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def _keys(page: Page) -> list[str]:
