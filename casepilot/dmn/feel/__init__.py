@@ -23,8 +23,8 @@ Dates are Python dates, except years outside 1..9999 (up to ±999 999 999, as in
 ``(= x)`` / ``(!= x)`` used as values are ranges marked with their operator.
 
 Fractions of a second keep nine digits (``time("10:00:00.123456789")`` prints back as
-written; see ``_nanos``), but arithmetic works on microseconds, and ``=``/``<`` on times and
-date-times compare to the millisecond, as the DMN TCK expects.
+written; see ``_nanos``), also through arithmetic (``_temporal_arith``); ``=``/``<`` on times
+and date-times compare to the millisecond, as the DMN TCK expects (durations compare exactly).
 """
 
 from __future__ import annotations

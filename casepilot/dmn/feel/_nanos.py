@@ -7,8 +7,10 @@ was written, its ``second`` property is exact, and ``time()``/``date and time()`
 through. Ordinary values stay plain ``datetime`` objects (``nanos`` then reads 0 through
 :func:`nanos_of`).
 
-Known limit: arithmetic (``+``/``-`` with durations, differences) works on microseconds and
-drops the extra digits; comparisons are to the millisecond anyway, as the DMN TCK expects.
+Arithmetic (``_temporal_arith``) computes with whole microseconds on Python's objects and
+carries the remainder here explicitly: a duration is ``duration_nanos`` integer nanoseconds,
+and a clock shifted by one keeps the carried digits through :func:`carry`. Times and
+date-times still compare to the millisecond, as the DMN TCK expects (``ops._comparable``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,21 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-__all__ = ["NanoDateTime", "NanoDuration", "NanoTime", "nanos_of", "split_fraction", "with_nanos"]
+from .values import FeelDateTime
+
+__all__ = [
+    "NanoDateTime",
+    "NanoDuration",
+    "NanoTime",
+    "carry",
+    "duration_nanos",
+    "duration_of_nanos",
+    "nanos_of",
+    "split_fraction",
+    "with_nanos",
+]
+
+_MICRO = _dt.timedelta(microseconds=1)
 
 
 class NanoTime(_dt.time):
@@ -57,13 +73,17 @@ def _rebuild(value: Any, nanos: int) -> Any:
 
 def nanos_of(value: Any) -> int:
     """The digits below the microsecond (0 for plain values)."""
+    if isinstance(value, FeelDateTime):
+        return nanos_of(value.time)
     return int(getattr(value, "nanos", 0))
 
 
 def with_nanos(value: Any, nanos: int) -> Any:
     """``value`` carrying ``nanos`` digits below its microsecond (plain when ``nanos`` is 0)."""
+    if isinstance(value, FeelDateTime):
+        return FeelDateTime(value.date, with_nanos(value.time, nanos))
     if not nanos:
-        return value
+        return _plain(value) if nanos_of(value) else value
     result: Any
     if isinstance(value, _dt.datetime):
         result = NanoDateTime.combine(value.date(), value.timetz())
@@ -82,3 +102,30 @@ def split_fraction(digits: str) -> tuple[int, int]:
     the ninth are cut, as ``java.time`` does."""
     padded = (digits + "000000000")[:9]
     return int(padded[:6]), int(padded[6:])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return _dt.datetime.combine(value.date(), _dt.time(*_fields_time(value)))
+    if isinstance(value, _dt.time):
+        return _dt.time(*_fields_time(value))
+    return _dt.timedelta(value.days, value.seconds, value.microseconds)
+
+
+def duration_nanos(value: _dt.timedelta) -> int:
+    """A days-and-time duration as a whole number of nanoseconds."""
+    return value // _MICRO * 1000 + nanos_of(value)
+
+
+def duration_of_nanos(total: int) -> _dt.timedelta:
+    """The days-and-time duration of ``total`` nanoseconds (OverflowError beyond timedelta)."""
+    sign = -1 if total < 0 else 1
+    micros, nanos = divmod(abs(total), 1000)
+    return with_nanos(_dt.timedelta(microseconds=sign * micros), sign * nanos)  # type: ignore[no-any-return]
+
+
+def carry(value: Any, delta: _dt.timedelta) -> tuple[_dt.timedelta, int]:
+    """Shifting ``value`` (a time or date and time) by ``delta`` = shifting its whole
+    microseconds by the first result and setting its nanos to the second (0..999)."""
+    micros, nanos = divmod(nanos_of(value) + duration_nanos(delta), 1000)
+    return _dt.timedelta(microseconds=micros), nanos

@@ -9,12 +9,12 @@ true and ``null = x`` false, as the spec says.
 from __future__ import annotations
 
 import datetime as _dt
-from decimal import ROUND_DOWN, Decimal, DecimalException
+from decimal import Decimal, DecimalException
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from . import _extended as ext
-from ._nanos import nanos_of
+from . import _temporal_arith as arith
+from ._nanos import duration_nanos, nanos_of
 from .values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
 ]
 
 _UTC = _dt.UTC
-_REFERENCE_DAY = _dt.date(1970, 1, 1)
-_ONE_MICRO = _dt.timedelta(microseconds=1)
 
 
 def kind_of(value: Any) -> str:
@@ -69,31 +67,6 @@ def kind_of(value: Any) -> str:
     return "function" if hasattr(value, "invoke") else "Any"
 
 
-def _time_key(value: _dt.time) -> tuple[int, _dt.timedelta | None]:
-    """Seconds since midnight in UTC when the time has a zone, else local; plus 'has zone'."""
-    tz = value.tzinfo
-    micros = ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
-    if tz is None:
-        return micros, None
-    offset = (
-        _dt.datetime.combine(_REFERENCE_DAY, value).utcoffset()
-        if isinstance(tz, ZoneInfo)
-        else value.utcoffset()
-    )
-    return micros, offset
-
-
-def _time_micros(a: _dt.time, b: _dt.time) -> tuple[int, int] | None:
-    """Microseconds since midnight of both times (in UTC when zoned); None for zoned vs local."""
-    (ma, oa), (mb, ob) = _time_key(a), _time_key(b)
-    if (oa is None) != (ob is None):
-        return None
-    if oa is not None and ob is not None:
-        ma -= oa // _dt.timedelta(microseconds=1)
-        mb -= ob // _dt.timedelta(microseconds=1)
-    return ma, mb
-
-
 def _to_millis(value: _dt.datetime) -> _dt.datetime:
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
@@ -126,11 +99,11 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any] | None:
     if isinstance(a, _dt.date) and isinstance(b, _dt.date):
         return a, b
     if isinstance(a, _dt.time) and isinstance(b, _dt.time):
-        micros = _time_micros(a, b)
+        micros = arith.time_micros(a, b)
         return None if micros is None else (micros[0] // 1000, micros[1] // 1000)
     if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
         if nanos_of(a) or nanos_of(b):  # digits below the microsecond (see _nanos)
-            return a // _ONE_MICRO * 1000 + nanos_of(a), b // _ONE_MICRO * 1000 + nanos_of(b)
+            return duration_nanos(a), duration_nanos(b)
         return a, b
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
         return a.months, b.months
@@ -251,40 +224,6 @@ def _pow(a: Decimal, b: Decimal) -> Decimal | None:
     return result if result.is_finite() else None
 
 
-def _shift_time(value: _dt.time, delta: _dt.timedelta) -> _dt.time:
-    base = _dt.datetime.combine(_REFERENCE_DAY, value.replace(tzinfo=None)) + delta
-    return base.time().replace(tzinfo=value.tzinfo)
-
-
-def _temporal_plus(value: Any, delta: Any) -> Any:
-    """date / date and time / time shifted by a duration (None when not applicable)."""
-    if isinstance(delta, YearMonthDuration):
-        if isinstance(value, (_dt.date, FeelDate, FeelDateTime)):
-            return ext.add_months(value, delta.months)
-        return None
-    if isinstance(value, _dt.time):
-        return _shift_time(value, delta)
-    try:
-        if isinstance(value, _dt.datetime):
-            return ext.shift_native(value, delta)
-        if isinstance(value, _dt.date):
-            shifted = _dt.datetime(value.year, value.month, value.day) + delta
-            return shifted.date()
-    except OverflowError:
-        pass  # beyond year 9999 (or before 1): computed below
-    if isinstance(value, (_dt.date, FeelDate, FeelDateTime)):
-        return ext.shift(value, delta)
-    return None
-
-
-def _is_duration(value: Any) -> bool:
-    return isinstance(value, (_dt.timedelta, YearMonthDuration))
-
-
-def _is_temporal(value: Any) -> bool:
-    return isinstance(value, (_dt.date, _dt.time, FeelDate, FeelDateTime))
-
-
 def add(a: Any, b: Any) -> Any:
     """FEEL ``+``: numbers, string concatenation, durations, temporal + duration."""
     try:
@@ -293,22 +232,16 @@ def add(a: Any, b: Any) -> Any:
         if isinstance(a, str) and isinstance(b, str):
             return a + b
         if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
-            return a + b
+            return arith.add_durations(a, b)
         if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
             return YearMonthDuration(a.months + b.months)
-        if _is_temporal(a) and _is_duration(b):
-            return _temporal_plus(a, b)
-        if _is_duration(a) and _is_temporal(b):
-            return _temporal_plus(b, a)
+        if arith.is_temporal(a) and arith.is_duration(b):
+            return arith.plus(a, b)
+        if arith.is_duration(a) and arith.is_temporal(b):
+            return arith.plus(b, a)
     except (OverflowError, ValueError):
         return None
     return None
-
-
-def _date_time(value: _dt.date, zone: _dt.tzinfo | None = None) -> _dt.datetime:
-    if isinstance(value, _dt.datetime):
-        return value
-    return _dt.datetime(value.year, value.month, value.day, tzinfo=zone)
 
 
 def subtract(a: Any, b: Any) -> Any:
@@ -317,86 +250,29 @@ def subtract(a: Any, b: Any) -> Any:
         if isinstance(a, Decimal) and isinstance(b, Decimal):
             return _dec("-", a, b)
         if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
-            return a - b
+            return arith.add_durations(a, arith.negate_duration(b))
         if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
             return YearMonthDuration(a.months - b.months)
-        if _is_temporal(a) and _is_duration(b):
-            return _temporal_plus(a, negate(b))
-        if isinstance(a, _EXTENDED) or isinstance(b, _EXTENDED):
-            return _subtract_extended(a, b)
-        if isinstance(a, _dt.date) and isinstance(b, _dt.date):
-            if isinstance(a, _dt.datetime) != isinstance(b, _dt.datetime):
-                # date against date and time: the date is midnight UTC, and only a zoned
-                # date and time can be placed against it (DMN TCK 0100-arithmetic)
-                zoned = a if isinstance(a, _dt.datetime) else b
-                if getattr(zoned, "tzinfo", None) is None:
-                    return None
-            mixed = isinstance(a, _dt.datetime) != isinstance(b, _dt.datetime)
-            x, y = _date_time(a, _UTC if mixed else None), _date_time(b, _UTC if mixed else None)
-            if (x.tzinfo is None) != (y.tzinfo is None):
-                return None
-            if x.tzinfo is not None:
-                try:
-                    return x.astimezone(_UTC) - y.astimezone(_UTC)
-                except OverflowError:
-                    return _subtract_extended(a, b)
-            return x - y
-        if isinstance(a, _dt.time) and isinstance(b, _dt.time):
-            micros = _time_micros(a, b)
-            return None if micros is None else _dt.timedelta(microseconds=micros[0] - micros[1])
+        if arith.is_temporal(a) and arith.is_duration(b):
+            return arith.plus(a, negate(b))
+        if arith.is_temporal(a) and arith.is_temporal(b):
+            return arith.temporal_difference(a, b)
     except (OverflowError, ValueError):
         return None
     return None
-
-
-def _subtract_extended(a: Any, b: Any) -> _dt.timedelta | None:
-    """date/date and time − date/date and time when a year beyond 1..9999 is involved."""
-    x, y = _as_date_time(a, b), _as_date_time(b, a)
-    if x is None or y is None or (x.tzinfo is None) != (y.tzinfo is None):
-        return None
-    return _dt.timedelta(microseconds=ext.datetime_key(x) - ext.datetime_key(y))
-
-
-def _as_date_time(value: Any, other: Any) -> _dt.datetime | FeelDateTime | None:
-    """``value`` as a date and time for subtraction: a date against a date and time is midnight
-    UTC, and only a zoned date and time can be placed against it (DMN TCK 0100-arithmetic)."""
-    if isinstance(value, _DATE_TIMES):
-        if _is_date(other) and value.tzinfo is None:
-            return None
-        return value
-    if not _is_date(value):
-        return None
-    zone = _UTC if isinstance(other, _DATE_TIMES) else None
-    return ext.make_date_and_time(value, _dt.time(tzinfo=zone))
 
 
 def multiply(a: Any, b: Any) -> Any:
     """FEEL ``*``: numbers, and a duration scaled by a number (either side)."""
     if isinstance(a, Decimal) and isinstance(b, Decimal):
         return _dec("*", a, b)
-    if isinstance(b, Decimal) and _is_duration(a):
+    if isinstance(b, Decimal) and arith.is_duration(a):
         a, b = b, a
     if isinstance(a, Decimal) and isinstance(b, _dt.timedelta):
-        return _scale_timedelta(b, a)
+        return arith.scale_duration(b, a)
     if isinstance(a, Decimal) and isinstance(b, YearMonthDuration):
-        return _scale_months(b, a)
+        return arith.scale_months(b, a)
     return None
-
-
-def _scale_timedelta(value: _dt.timedelta, factor: Decimal) -> _dt.timedelta | None:
-    try:
-        micros = FEEL_DECIMAL.multiply(Decimal(value // _dt.timedelta(microseconds=1)), factor)
-        return _dt.timedelta(microseconds=int(micros.to_integral_value()))
-    except (DecimalException, OverflowError, ValueError):
-        return None
-
-
-def _scale_months(value: YearMonthDuration, factor: Decimal) -> YearMonthDuration | None:
-    try:
-        months = FEEL_DECIMAL.multiply(Decimal(value.months), factor)
-        return YearMonthDuration(int(months.to_integral_value(rounding=ROUND_DOWN)))
-    except (DecimalException, OverflowError, ValueError):
-        return None
 
 
 def divide(a: Any, b: Any) -> Any:
@@ -407,13 +283,12 @@ def divide(a: Any, b: Any) -> Any:
         if b.is_zero():
             return None
         if isinstance(a, _dt.timedelta):
-            return _scale_timedelta(a, FEEL_DECIMAL.divide(Decimal(1), b))
+            return arith.scale_duration(a, FEEL_DECIMAL.divide(Decimal(1), b))
         if isinstance(a, YearMonthDuration):
-            return _scale_months(a, FEEL_DECIMAL.divide(Decimal(1), b))
+            return arith.scale_months(a, FEEL_DECIMAL.divide(Decimal(1), b))
         return None
     if isinstance(a, _dt.timedelta) and isinstance(b, _dt.timedelta):
-        den = b // _dt.timedelta(microseconds=1)
-        return None if den == 0 else _dec("/", Decimal(a // _dt.timedelta(microseconds=1)), Decimal(den))
+        return arith.divide_durations(a, b)
     if isinstance(a, YearMonthDuration) and isinstance(b, YearMonthDuration):
         return None if b.months == 0 else _dec("/", Decimal(a.months), Decimal(b.months))
     return None
@@ -431,7 +306,10 @@ def negate(a: Any) -> Any:
     if isinstance(a, Decimal):
         return FEEL_DECIMAL.minus(a)
     if isinstance(a, _dt.timedelta):
-        return -a
+        try:
+            return arith.negate_duration(a)
+        except OverflowError:
+            return None
     if isinstance(a, YearMonthDuration):
         return YearMonthDuration(-a.months)
     return None

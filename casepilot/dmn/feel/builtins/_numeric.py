@@ -20,6 +20,7 @@ from decimal import (
 )
 from typing import Any
 
+from casepilot.dmn.feel._nanos import duration_nanos, duration_of_nanos
 from casepilot.dmn.feel.values import FEEL_DECIMAL, YearMonthDuration
 
 from ._core import MISSING, BuiltinArgumentError, builtin
@@ -98,7 +99,7 @@ def _abs(n: Any) -> Any:
     if isinstance(n, Decimal):
         return n.copy_abs()
     if isinstance(n, _dt.timedelta):
-        return abs(n)
+        return duration_of_nanos(abs(duration_nanos(n)))
     if isinstance(n, YearMonthDuration):
         return YearMonthDuration(abs(n.months))
     raise BuiltinArgumentError(f"n must be a number or a duration, got {type_name(n)}")
