@@ -2,20 +2,23 @@
 
 They are deliberately simple but real: ``extract_claim`` reads the claimed amount out of a
 customer's letter (in the usual European and English notations, exactly, by the rules of
-:mod:`casepilot.demo.amounts`) and reports how sure it is; ``approve_payment`` books a
-payment (non-idempotent: after a crash it goes to a person, never runs twice);
-``send_rejection`` drafts the letter that leaves the company (an external tool, so its
-arguments are redacted).
+:mod:`casepilot.demo.amounts`) and reports how sure it is; ``send_rejection`` drafts the
+letter that leaves the company (an external tool, so its arguments are redacted). The claim is
+paid by the BPMN process ``payment.bpmn``, whose tools are in :mod:`casepilot.demo.payment_tools`.
+``approve_payment`` books a payment as one task (non-idempotent: after a crash it goes to a
+person, never runs twice); the claims case no longer binds it, but bundles of one step may.
 """
 
 from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from casepilot.demo.amounts import pick_claim
+from casepilot.demo.payment_tools import PAYMENT_TOOLS
 from casepilot.tools import Tool, tool
 
 __all__ = ["CLAIM_TOOLS", "approve_payment", "extract_claim", "send_rejection"]
@@ -84,8 +87,10 @@ def send_rejection(args: RejectionArgs) -> RejectionResult:
     return RejectionResult(sent_text=f"We are sorry: {args.reason}. Regarding your letter: “{quoted[:200]}”")
 
 
-CLAIM_TOOLS: tuple[Tool[ExtractClaimArgs, ExtractClaimResult] | Tool[PaymentArgs, PaymentResult] | Tool[RejectionArgs, RejectionResult], ...] = (
+CLAIM_TOOLS: tuple[Tool[Any, Any], ...] = (
     extract_claim,
     approve_payment,
     send_rejection,
+    *PAYMENT_TOOLS,
 )
+"""The claims bundle's tools (``tools:`` in its manifest): the triage's and the payment process's."""

@@ -19,6 +19,8 @@ HIDDEN_KINDS = frozenset({"state", "state_delta", "case_created"})
 def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
     """What happened, in one line of at most about ``width`` characters."""
     p = event.payload
+    if p.get("engine") == "bpmn" and event.kind in ("transition", "verdict"):
+        return _bpmn_step(event.kind, p)
     if event.kind == "transition":
         return f"{p.get('name')}: {p.get('from_state') or '∅'} → {p.get('to_state')} ({p.get('cause')})"
     if event.kind == "plan":
@@ -44,6 +46,18 @@ def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
     if event.kind == "state_delta":
         return f"state changes: {len(p.get('ops') or [])} operations"
     return str(p)[:width]
+
+
+def _bpmn_step(kind: str, p: dict[str, Any]) -> str:
+    """A BPMN process's step in a case (``casepilot.bpmn`` events carry the element, not a plan item):
+    ``payment/validate (Service Task): complete``, or the verdict on a service task's call."""
+    where = f"{p.get('process')}/{p.get('element')}"
+    if kind == "transition":
+        return f"{where} ({p.get('element_type')}): {p.get('transition')}"
+    verdict = p.get("verdict") or {}
+    rules = ", ".join(verdict.get("rule_ids") or [])
+    return (f"{verdict.get('kind')}: {verdict.get('reason')} — {p.get('tool')} at {where}"
+            + (f" [rules: {rules}]" if rules else ""))
 
 
 _VERDICT_WORDS = {"allow": "allowed", "block": "refused", "require_human": "waits for a person"}
