@@ -81,12 +81,12 @@ PlanItemTransition: TypeAlias = Literal[
     "suspend",
     "terminate",
 ]
-"""Standard events of plan items and the case plan model (CMMN 1.1 §8.4, Table 8.x)."""
+"""Standard events of plan items and the case plan model (CMMN 1.1 ch. 8 plan item lifecycles)."""
 
 CaseFileTransition: TypeAlias = Literal[
     "addChild", "addReference", "create", "delete", "removeChild", "removeReference", "replace", "update"
 ]
-"""Standard events of case file items (CMMN 1.1 §8.3)."""
+"""Standard events of case file items (CMMN 1.1 ch. 8 case file item lifecycle)."""
 
 ItemKind: TypeAlias = Literal[
     "caseTask",
@@ -154,7 +154,7 @@ class Expression:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A required, repetition, manual-activation or applicability rule (§5.4.11, §5.4.9.2)."""
+    """A required, repetition, manual-activation or applicability rule (ch. 5 PlanItemControl, ch. 5 DiscretionaryItem)."""
 
     id: str | None
     name: str | None
@@ -215,7 +215,7 @@ class IfPart:
 
 @dataclass(frozen=True, slots=True)
 class Sentry:
-    """A sentry: satisfied when all on-parts have occurred and the if-part holds (§5.4.6)."""
+    """A sentry: satisfied when all on-parts have occurred and the if-part holds (ch. 5 Sentry)."""
 
     id: str
     name: str | None
@@ -238,7 +238,7 @@ class Criterion:
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """A case/task input or output parameter (§5.4.10.1)."""
+    """A case/task input or output parameter (ch. 5 Parameter)."""
 
     id: str | None
     name: str | None

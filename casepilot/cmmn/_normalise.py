@@ -1,7 +1,7 @@
 """Rewrite the few engine idioms whose meaning is unambiguous into their CMMN 1.1 form.
 
 Milestones and event listeners reach the Completed state only through ``occur`` (CMMN 1.1
-§8.4.3), yet models made with Flowable and Camunda listen for ``complete`` on them. The intent
+ch. 8 event listener and milestone lifecycle), yet models made with Flowable and Camunda listen for ``complete`` on them. The intent
 — "once this has happened" — is the same, so such on-parts are rewritten to ``occur`` and the
 runtime only ever sees standard events that the source can make.
 """

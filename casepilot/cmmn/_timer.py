@@ -1,6 +1,6 @@
 """Recognise the timer expressions casepilot can schedule.
 
-CMMN 1.1 (§5.4.2) leaves the timer language open; models in the wild write ISO-8601:
+CMMN 1.1 (ch. 5 EventListener) leaves the timer language open; models in the wild write ISO-8601:
 durations (``PT1H``), date-times (``2025-01-31T09:00:00Z``), repeating intervals
 (``R3/PT1H``, ``R/2025-01-01T00:00:00Z/P1D``) and intervals, or an expression
 (``${…}`` / FEEL) computed when the timer starts. Quartz cron lines are Flowable's own

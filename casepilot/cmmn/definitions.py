@@ -6,7 +6,7 @@ Everything the OMG CMMN 1.1 metamodel defines for case execution is represented;
 CMMNDI and vendor extensions are kept verbatim in ``Extensions`` so nothing a modeler
 wrote is lost, but they never change behaviour unless documented in ``EXTENSIONS``.
 
-Names follow the specification (§5); ``location`` points back at the source file and line
+Names follow the specification (ch. 5); ``location`` points back at the source file and line
 so that every later error can name them.
 """
 
@@ -93,7 +93,7 @@ from casepilot.cmmn._elements import (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanItemDefinition:
-    """Common part of every plan item definition (§5.4.4)."""
+    """Common part of every plan item definition (ch. 5 PlanItemDefinition)."""
 
     id: str
     name: str | None
@@ -106,7 +106,7 @@ class PlanItemDefinition:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Task(PlanItemDefinition):
-    """A task; ``is_blocking`` false means it completes as soon as it is active (§5.4.10)."""
+    """A task; ``is_blocking`` false means it completes as soon as it is active (ch. 5 Task, isBlocking)."""
 
     is_blocking: bool = True
     inputs: tuple[Parameter, ...] = ()
@@ -115,7 +115,7 @@ class Task(PlanItemDefinition):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HumanTask(Task):
-    """A task performed by a person; may own a planning table (§5.4.10.2)."""
+    """A task performed by a person; may own a planning table (ch. 5 HumanTask)."""
 
     performer_ref: str | None = None
     planning_table: PlanningTable | None = None
@@ -150,7 +150,7 @@ class DecisionTask(Task):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Milestone(PlanItemDefinition):
-    """An achievable target; occurs when its entry criteria are satisfied (§5.4.8)."""
+    """An achievable target; occurs when its entry criteria are satisfied (ch. 5 Milestone)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,7 +190,7 @@ StartTrigger: TypeAlias = PlanItemStartTrigger | CaseFileItemStartTrigger
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimerEventListener(EventListener):
-    """Occurs when its timer expression (ISO-8601 duration / date-time / repeat) is due (§5.4.2)."""
+    """Occurs when its timer expression (ISO-8601 duration / date-time / repeat) is due (ch. 5 EventListener)."""
 
     timer_expression: Expression | None = None
     start_trigger: StartTrigger | None = None
@@ -199,7 +199,7 @@ class TimerEventListener(EventListener):
 
 @dataclass(frozen=True, slots=True)
 class PlanItem:
-    """A use of a plan item definition inside a stage (§5.4.3)."""
+    """A use of a plan item definition inside a stage (ch. 5 PlanItem)."""
 
     id: str
     name: str | None
@@ -213,7 +213,7 @@ class PlanItem:
 
 @dataclass(frozen=True, slots=True)
 class DiscretionaryItem:
-    """A plan item that a person (or the agent) may add from a planning table (§5.4.9.2)."""
+    """A plan item that a person (or the agent) may add from a planning table (ch. 5 DiscretionaryItem)."""
 
     id: str
     name: str | None
@@ -253,7 +253,7 @@ class PlanningTable:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stage(PlanItemDefinition):
-    """A stage, or the case plan model itself (§5.4.8); owns plan items and sentries.
+    """A stage, or the case plan model itself (ch. 5 Stage); owns plan items and sentries.
 
     ``plan_item_definitions`` are the definitions declared inside this stage (they are
     referenced by id from anywhere in the case). ``exit_criteria`` is only used for the
@@ -289,7 +289,7 @@ class CaseFileItemDefinition:
 
 @dataclass(frozen=True, slots=True)
 class CaseFileItem:
-    """A piece of case data; its ``name`` is how conditions read it (§5.3)."""
+    """A piece of case data; its ``name`` is how conditions read it (ch. 5 CaseFileItem)."""
 
     id: str
     name: str | None

@@ -3,7 +3,7 @@
 A scenario names a model, starts one case and drives it step by step (``complete``,
 ``manual_start``, ``disable``, ``reenable``, ``occur``, ``terminate``, ``set``, ``plan``,
 ``time``, and — extensions of the corpus format for the case file item transitions of CMMN 1.1
-§8.3 that ``set`` cannot make — ``delete: name``, ``replace: {name: value}``,
+ch. 8 case file item lifecycle that ``set`` cannot make — ``delete: name``, ``replace: {name: value}``,
 ``add_reference: {from: a, to: b}`` and ``remove_reference: {from: a, to: b}``), checking
 ``expect`` blocks as multisets of plan-item names per state. With
 ``roundtrip`` (the default) the instance is serialised and rebuilt after every step and the
@@ -116,9 +116,12 @@ def _target(inst: CaseInstance, verb: str, name: str) -> str:
             and view.state == "Available"
             and view.kind in (*_EVENT_LISTENERS, "milestone")
         ):
-            return view.id  # §8.4.3: a waiting milestone or listener can be terminated
+            # ch. 8 event listener and milestone lifecycle: a waiting milestone or listener can be terminated
+            return view.id
     if verb in ("complete", "terminate") and name in _plan_model_names(inst):
-        return inst.id  # the case plan model: manual completion (Table 8.12) or termination (§8.4.1)
+        # the case plan model: manual completion (ch. 8 stage completion rule) or termination (ch. 8
+        # case instance lifecycle)
+        return inst.id
     seen = sorted({f"{v.state}" for v in inst.items() if v.name == name})
     where = f"it is {', '.join(seen)}" if seen else "no plan item has that name"
     raise ScenarioFailure(f"cannot {verb} {name!r}: {where}")

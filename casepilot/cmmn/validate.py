@@ -145,7 +145,8 @@ class _CaseChecker:
         if isinstance(definition, EventListener) and item.entry_criteria:
             self.ctx.problem_at(item.entry_criteria[0].location or item.location, what,
                                 "an event listener has no entry criteria: it is Available from its creation "
-                                "and only occurs (CMMN 1.1 §8.4.3); guard what it starts with a sentry instead")
+                                "and only occurs (CMMN 1.1 ch. 8, event listener and milestone lifecycle); guard what "
+                                "it starts with a sentry instead")
         self._control(item.item_control, what)
         if isinstance(item, DiscretionaryItem):
             self._roles(item.authorized_role_refs, item.location, what)
@@ -161,7 +162,7 @@ class _CaseChecker:
                 self.ctx.problem_at(where, label, f"sentryRef '{c.sentry_ref}' names no sentry of case '{self.case.id}'")
             elif owner != stage_id:
                 self.ctx.problem_at(where, label, f"sentry '{c.sentry_ref}' is in stage '{owner}', not in the stage "
-                                    f"'{stage_id}' of the item it guards (CMMN 1.1 §5.4.6)")
+                                    f"'{stage_id}' of the item it guards (CMMN 1.1 ch. 5 Sentry)")
 
     def _sentry_parts(self, sentry_id: str, where: SourceLocation | None,
                       parts: tuple[PlanItemOnPart | CaseFileItemOnPart, ...]) -> None:

@@ -1,4 +1,4 @@
-"""The case file item lifecycle (CMMN 1.1 §8.3) and the events its transitions make.
+"""The case file item lifecycle (CMMN 1.1 ch. 8 case file item lifecycle) and the events its transitions make.
 
 A case file item instance is ``Available`` from its ``create`` until its ``delete`` (then
 ``Discarded``). Its transitions are the standard events case file item on-parts listen to:
@@ -7,7 +7,7 @@ A case file item instance is ``Available`` from its ``create`` until its ``delet
   exists, also makes ``addChild``;
 * ``update`` — a later ``set`` of the item's value; ``replace`` — the value replaced as a
   whole (:func:`replace`);
-* ``delete`` — the item goes: its children first (parent/child is a composition, §5.1.2;
+* ``delete`` — the item goes: its children first (parent/child is a composition, ch. 5 CaseFileItem children;
   each child's delete makes ``removeChild`` on the still available parent), then the item;
   a nested item deleted alone makes ``removeChild`` on its parent;
 * ``addReference`` / ``removeReference`` — a reference from the item to another one its

@@ -2,7 +2,7 @@
 
 All evaluation goes through ``casepilot.dmn.feel.compile_condition`` (FEEL, or the ``${…}``
 dialect): the project has exactly one expression evaluator. A condition holds only when it
-evaluates to ``true`` (FEEL null, errors and non-booleans count as false — §5.4.6: an if-part
+evaluates to ``true`` (FEEL null, errors and non-booleans count as false — ch. 5 Sentry: an if-part
 that cannot be evaluated does not let a sentry fire). An absent or empty condition is true
 (SCENARIOS.md; Camunda 7 and Flowable agree).
 """

@@ -281,7 +281,7 @@ class CaseInstance:
 
     def _act(self, inst: ItemInstance, transition: str) -> list[TransitionEvent]:
         """Apply a caller's transition. A plan item is acted on only inside an active stage
-        (§8.4.2): a completed stage leaves a Disabled or Failed child as it is for good — it may
+        (ch. 8 stage and task lifecycle): a completed stage leaves a Disabled or Failed child as it is for good — it may
         not be re-enabled or reactivated into a stage that is over — and the children of a
         suspended stage wait for it to resume."""
         m = self._m
@@ -302,7 +302,7 @@ class CaseInstance:
         return self._act(inst, transition)
 
     def complete(self, instance_id: str) -> list[TransitionEvent]:
-        """Complete an active task; manually complete an active stage or the case (Table 8.12)."""
+        """Complete an active task; manually complete an active stage or the case (the ch. 8 stage completion rule)."""
         m = self._m
         inst = self._get(instance_id)
         info = m.info(inst)

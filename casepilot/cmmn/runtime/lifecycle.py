@@ -1,5 +1,5 @@
-"""The ONE transition table of CMMN 1.1 chapter 8 (§8.4.1 case, §8.4.2 stages and tasks,
-§8.4.3 milestones and event listeners).
+"""The ONE transition table of CMMN 1.1 chapter 8: the case instance lifecycle, the stage and task
+lifecycle and the event listener and milestone lifecycle.
 
 Every state change of the runtime goes through :func:`next_state`, so an illegal transition
 is refused in exactly one place with :class:`casepilot.errors.IllegalTransition` naming the
@@ -37,7 +37,8 @@ __all__ = [
 State: TypeAlias = Literal[
     "Available", "Enabled", "Disabled", "Active", "Suspended", "Completed", "Terminated", "Failed", "Closed"
 ]
-"""States of plan items (§8.4.2, §8.4.3) and of the case instance (§8.4.1)."""
+"""States of plan items (ch. 8 stage and task lifecycle; event listener and milestone lifecycle) and
+of the case instance (ch. 8 case instance lifecycle)."""
 
 Transition: TypeAlias = Literal[
     "create",
@@ -59,7 +60,8 @@ Transition: TypeAlias = Literal[
     "occur",
     "close",
 ]
-"""Plan-item and case transitions; ``parentTerminate`` is the §8.4.3 name for milestones and listeners."""
+"""Plan-item and case transitions; ``parentTerminate`` is the name the event listener and milestone
+lifecycle (ch. 8) gives the termination of a milestone or listener by its parent."""
 
 LifecycleKind: TypeAlias = Literal["case", "work", "event"]
 """``case``: the case instance; ``work``: tasks and stages; ``event``: milestones and event listeners."""

@@ -59,7 +59,7 @@ class CaseMachine:
         self.variables: dict[str, Any] = {}
         self.case_file: dict[str, str] = {}
         self.case_file_refs: dict[str, list[str]] = {}
-        """Case file item id -> ids of the items it refers to (``addReference``, §8.3)."""
+        """Case file item id -> ids of the items it refers to (``addReference``, ch. 8 case file item lifecycle)."""
         # derived, rebuilt by register()
         self.live: dict[tuple[str, str], list[str]] = {}
         self.by_state: dict[str, dict[str, None]] = {}
@@ -244,7 +244,7 @@ class CaseMachine:
                 continue
             if child.state in ("Failed", "Disabled") and not include_active:
                 # Completion leaves children in a semi-terminal state as they are (CMMN 1.1
-                # §8.4.2: a stage completes when its children are Completed, Terminated,
+                # ch. 8 stage and task lifecycle: a stage completes when its children are Completed, Terminated,
                 # Failed or Disabled; it does not transition them). Termination exits them.
                 continue
             if self.info(child).lifecycle == "event":
@@ -484,7 +484,8 @@ class CaseMachine:
             self.replay = False
 
     def can_complete(self, stage: ItemInstance, *, manual: bool) -> bool:
-        """The completion rule of a stage or the case plan model (§8.6, Table 8.12; SCENARIOS.md)."""
+        """The completion rule of a stage or the case plan model (CMMN 1.1 ch. 8 stage completion with
+        ``autoComplete`` true or false; SCENARIOS.md, tests/cmmn/CONVENTIONS.md)."""
         counts = self.counts[stage.id]
         running = counts.get("Active", 0) + counts.get("Suspended", 0)
         definition = self.info(stage).definition

@@ -1,4 +1,4 @@
-"""Planning discretionary items (CMMN 1.1 §5.4.9, §8.7).
+"""Planning discretionary items (CMMN 1.1 ch. 5 PlanningTable, ch. 8 planning).
 
 A discretionary item can be planned from the planning table of an *active* stage (including
 the case plan model) or of an *active* human task; an item planned from a task's table joins

@@ -1,4 +1,4 @@
-"""Role authorisation of the things people do in a case (CMMN 1.1 §5.4.2, §5.4.9, §8.7).
+"""Role authorisation of the things people do in a case (CMMN 1.1 ch. 5 EventListener, ch. 5 PlanningTable, ch. 8 planning).
 
 * A user event listener's ``authorizedRoleRefs`` name the roles that may make it occur.
 * A discretionary item's ``authorizedRoleRefs`` name the roles that may plan it, and a

@@ -1,4 +1,4 @@
-"""Indexed sentry evaluation (CMMN 1.1 §5.4.6, §8.5).
+"""Indexed sentry evaluation (CMMN 1.1 ch. 5 Sentry, ch. 8 sentry semantics).
 
 A sentry is satisfied for a target instance when all its on-parts have occurred (remembered
 per sentry per target instance, forgotten when the sentry fires) and its if-part holds.

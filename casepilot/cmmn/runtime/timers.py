@@ -1,4 +1,4 @@
-"""Timer expressions of timer event listeners (§5.4.2): ISO-8601 durations, date-times and
+"""Timer expressions of timer event listeners (ch. 5 EventListener): ISO-8601 durations, date-times and
 repeating intervals ``R[n]/…``.
 
 The runtime has no clock: a timer gets a due time when it starts counting (at creation, or

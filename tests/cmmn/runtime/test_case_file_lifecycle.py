@@ -1,4 +1,4 @@
-"""CMMN 1.1 §8.3: the case file item transitions the scenario steps cannot refuse — each one
+"""CMMN 1.1 ch. 8 case file item lifecycle: the case file item transitions the scenario steps cannot refuse — each one
 needs the item in the state the lifecycle allows, and a reference needs the model's leave."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def test_a_snapshot_without_references_has_no_reference_key() -> None:
 
 
 def test_a_sentry_may_mix_plan_item_and_case_file_on_parts() -> None:
-    """§5.4.6: on-parts of both kinds are and-ed; the case file create may come first (even at
+    """ch. 5 Sentry: on-parts of both kinds are and-ed; the case file create may come first (even at
     start, with the case's variables) and is remembered until the plan item event."""
     case_file_model = (
         '<caseFileModel id="cfm"><caseFileItem id="cfi" name="doc" definitionRef="cfd"/></caseFileModel>'

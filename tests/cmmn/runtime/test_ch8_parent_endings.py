@@ -1,4 +1,4 @@
-"""CMMN 1.1 §8.4.2: what a stage's completion, termination and exit do to children in each state
+"""CMMN 1.1 ch. 8 stage and task lifecycle: what a stage's completion, termination and exit do to children in each state
 the scenario format cannot reach (Failed, Suspended) — the scenarios in tests/cmmn/scenarios/ch8
 cover the others."""
 
@@ -28,7 +28,7 @@ def _state(inst: CaseInstance, name: str) -> str:
 
 
 def test_completion_leaves_a_failed_child_failed() -> None:
-    """§8.4.2: Failed is semi-terminal; a stage whose children are all Completed or Failed
+    """ch. 8 stage and task lifecycle: Failed is semi-terminal; a stage whose children are all Completed or Failed
     completes (autoComplete false: every child semi-terminal), and completing transitions none."""
     inst = CaseInstance.start(case_of(_stage(False)))
     inst.fault(inst.find("A")[0].id)
@@ -38,7 +38,7 @@ def test_completion_leaves_a_failed_child_failed() -> None:
 
 
 def test_autocomplete_stage_completes_with_a_failed_child_that_stays_failed() -> None:
-    """Table 8.12, autoComplete true: no Active child and no required child pending."""
+    """the ch. 8 stage completion rule, autoComplete true: no Active child and no required child pending."""
     inst = CaseInstance.start(case_of(_stage(True)))
     inst.fault(inst.find("A")[0].id)
     inst.complete(inst.find("B")[0].id)
@@ -46,7 +46,7 @@ def test_autocomplete_stage_completes_with_a_failed_child_that_stays_failed() ->
 
 
 def test_terminate_and_exit_end_a_failed_child() -> None:
-    """§8.4.2: ``exit`` leaves Failed for Terminated; a parent's terminate or exit causes it."""
+    """ch. 8 stage and task lifecycle: ``exit`` leaves Failed for Terminated; a parent's terminate or exit causes it."""
     for how in ("terminate", "exit"):
         inst = CaseInstance.start(case_of(_stage(False)))
         inst.fault(inst.find("A")[0].id)
@@ -62,7 +62,7 @@ def test_terminate_and_exit_end_a_failed_child() -> None:
 
 
 def test_a_reactivated_failed_child_holds_its_stage_open_again() -> None:
-    """§8.4.2: ``reactivate`` takes a Failed item back to Active, which is not semi-terminal."""
+    """ch. 8 stage and task lifecycle: ``reactivate`` takes a Failed item back to Active, which is not semi-terminal."""
     inst = CaseInstance.start(case_of(_stage(False)))
     a = inst.find("A")[0].id
     inst.fault(a)
@@ -74,7 +74,7 @@ def test_a_reactivated_failed_child_holds_its_stage_open_again() -> None:
 
 
 def test_terminating_a_suspended_stage_exits_its_parent_suspended_children() -> None:
-    """§8.4.2: a stage's ``terminate`` is allowed from Suspended, and ``exit`` from Suspended
+    """ch. 8 stage and task lifecycle: a stage's ``terminate`` is allowed from Suspended, and ``exit`` from Suspended
     ends the children that its ``suspend`` had suspended (``parentSuspend``)."""
     inst = CaseInstance.start(case_of(_stage(False)))
     s = inst.find("S")[0].id
@@ -85,7 +85,7 @@ def test_terminating_a_suspended_stage_exits_its_parent_suspended_children() -> 
 
 
 def test_the_case_completes_over_a_failed_child_and_its_terminate_exits_one() -> None:
-    """§8.4.1 with §8.4.2 for the case plan model's children."""
+    """ch. 8 case instance lifecycle with ch. 8 stage and task lifecycle for the case plan model's children."""
     body = (
         '<planItem id="pa" definitionRef="ta"/><planItem id="pb" definitionRef="tb"/>'
         '<humanTask id="ta" name="A"/><humanTask id="tb" name="B"/>'
@@ -101,7 +101,7 @@ def test_the_case_completes_over_a_failed_child_and_its_terminate_exits_one() ->
 
 
 def test_a_semi_terminal_child_of_a_completed_stage_stays_so_for_good() -> None:
-    """§8.4.2: completion leaves a Disabled or Failed child as it is — and the stage is over, so
+    """ch. 8 stage and task lifecycle: completion leaves a Disabled or Failed child as it is — and the stage is over, so
     it may not be re-enabled (then started) or reactivated into it; nor is it offered."""
     body = (
         '<planItem id="ps" definitionRef="st"/><planItem id="pk" definitionRef="tk"/>'
@@ -128,7 +128,7 @@ def test_a_semi_terminal_child_of_a_completed_stage_stays_so_for_good() -> None:
 
 
 def test_the_children_of_a_suspended_stage_are_not_acted_on() -> None:
-    """§8.4.2: a suspended stage's children are suspended with it (``parentSuspend``) and resume
+    """ch. 8 stage and task lifecycle: a suspended stage's children are suspended with it (``parentSuspend``) and resume
     with it; resuming or terminating one of them alone is refused."""
     inst = CaseInstance.start(case_of(_stage(False)))
     s, a = inst.find("S")[0].id, inst.find("A")[0].id
@@ -142,7 +142,7 @@ def test_the_children_of_a_suspended_stage_are_not_acted_on() -> None:
 
 
 def test_no_sentry_ends_what_a_completed_stage_left_disabled() -> None:
-    """§8.4.2: an exit criterion of a Disabled child (here on a case file event and on an
+    """ch. 8 stage and task lifecycle: an exit criterion of a Disabled child (here on a case file event and on an
     if-part, which reach every stage instance) does not act once its stage has completed."""
     case_file = (
         '<caseFileModel id="cfm"><caseFileItem id="cfi" name="doc" definitionRef="cfd"/></caseFileModel>'

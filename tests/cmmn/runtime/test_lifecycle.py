@@ -1,4 +1,4 @@
-"""The one transition table (CMMN 1.1 §8.4) and its typed refusal."""
+"""The one transition table (CMMN 1.1 ch. 8 plan item lifecycles) and its typed refusal."""
 
 from __future__ import annotations
 

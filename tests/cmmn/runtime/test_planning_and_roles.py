@@ -1,4 +1,4 @@
-"""CMMN 1.1 §5.4.9 / §8.7 (planning tables: applicability rules, authorised roles) and §5.4.2
+"""CMMN 1.1 ch. 5 PlanningTable / ch. 8 planning (planning tables: applicability rules, authorised roles) and ch. 5 EventListener
 (a user event listener's authorised roles): what is refused, which the scenario format cannot say."""
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ NEVER = '<userEventListener id="never" name="Never"/><planItem id="pn" definitio
 
 
 def test_a_repeated_instance_remembers_only_events_after_its_creation() -> None:
-    """§5.4.6 / §8.6.4: on-parts are remembered per instance and forgotten when the sentry
+    """ch. 5 Sentry / ch. 8 repetition rule: on-parts are remembered per instance and forgotten when the sentry
     fires; the new instance of a repeatable item starts with an empty memory."""
     body = (
         f'<planItem id="ea" definitionRef="la">{REPEAT}</planItem><userEventListener id="la" name="A"/>'
@@ -50,7 +50,7 @@ def test_a_repeated_instance_remembers_only_events_after_its_creation() -> None:
 
 
 def test_exit_criterion_ends_disabled_items_and_available_stages() -> None:
-    """§8.4.2: ``exit`` leaves Available, Enabled, Disabled, Active (and Suspended, Failed)."""
+    """ch. 8 stage and task lifecycle: ``exit`` leaves Available, Enabled, Disabled, Active (and Suspended, Failed)."""
     body = (
         '<userEventListener id="le" name="Stop"/><planItem id="e" definitionRef="le"/>'
         f'<planItem id="t" definitionRef="tt">{MANUAL}<exitCriterion sentryRef="s_stop"/></planItem>'
@@ -80,8 +80,8 @@ _STAGE = (
 )
 
 
-def test_manual_stage_completion_follows_table_8_12() -> None:
-    """Table 8.12: a stage may be completed by hand when no child is active and every
+def test_manual_stage_completion_follows_the_stage_completion_rule() -> None:
+    """the ch. 8 stage completion rule: a stage may be completed by hand when no child is active and every
     required child is done; optional enabled children do not hold it back."""
     inst = CaseInstance.start(case_of(_STAGE), {"need": True})
     stage = one(inst, "S")
@@ -102,7 +102,7 @@ def test_manual_stage_completion_follows_table_8_12() -> None:
 
 
 def test_required_rule_is_evaluated_once_when_the_item_is_created() -> None:
-    """§5.4.11.1: the required rule is evaluated when the item is created; later changes of
+    """ch. 5 RequiredRule: the required rule is evaluated when the item is created; later changes of
     its variables do not make a required item optional."""
     inst = CaseInstance.start(case_of(_STAGE), {"need": True})
     assert inst.item(one(inst, "Req")).required
@@ -118,7 +118,7 @@ def test_required_rule_is_evaluated_once_when_the_item_is_created() -> None:
 
 
 def test_auto_complete_waits_for_required_children_only() -> None:
-    """Table 8.12, autoComplete true: complete once no child is active and all required are done."""
+    """the ch. 8 stage completion rule, autoComplete true: complete once no child is active and all required are done."""
     body = _STAGE.replace('autoComplete="false"', 'autoComplete="true"')
     inst = CaseInstance.start(case_of(body), {"need": True})
     inst.complete(one(inst, "A"))
@@ -129,7 +129,7 @@ def test_auto_complete_waits_for_required_children_only() -> None:
 
 
 def test_case_plan_model_manual_completion() -> None:
-    """§8.4.1 / Table 8.12 for the case plan model: ``complete`` of the case itself."""
+    """ch. 8 case instance lifecycle / the ch. 8 stage completion rule for the case plan model: ``complete`` of the case itself."""
     inst = CaseInstance.start(case_of(_STAGE), {"need": False})
     with pytest.raises(IllegalTransition):
         inst.complete(inst.id)  # stage S is active
@@ -139,7 +139,7 @@ def test_case_plan_model_manual_completion() -> None:
 
 
 def test_non_blocking_human_task_completes_when_it_starts() -> None:
-    """§5.4.10.1: a non-blocking task completes as soon as it becomes active."""
+    """ch. 5 Task, isBlocking: a non-blocking task completes as soon as it becomes active."""
     body = (
         '<planItem id="n" definitionRef="tn"/><humanTask id="tn" name="Notify" isBlocking="false"/>'
         f'<planItem id="m" definitionRef="tm">{MANUAL}</planItem><humanTask id="tm" name="Later" isBlocking="false"/>'
@@ -153,7 +153,7 @@ def test_non_blocking_human_task_completes_when_it_starts() -> None:
 
 
 def test_timer_started_by_a_case_file_item() -> None:
-    """§5.4.2 / §8.4.3: a timer with a caseFileItemStartTrigger counts from that event."""
+    """ch. 5 EventListener / ch. 8 event listener and milestone lifecycle: a timer with a caseFileItemStartTrigger counts from that event."""
     body = (
         '<planItem id="tl" definitionRef="timer"/><timerEventListener id="timer" name="Reminder">'
         "<timerExpression>PT1H</timerExpression>"
@@ -183,7 +183,7 @@ _SUSPEND = (
 
 
 def test_on_parts_hear_parent_suspend_and_parent_resume() -> None:
-    """§8.4.2: suspending a stage moves its children by ``parentSuspend``, resuming by
+    """ch. 8 stage and task lifecycle: suspending a stage moves its children by ``parentSuspend``, resuming by
     ``parentResume`` (back to their prior state); sentries hear both transitions."""
     exit_on_suspend = CaseInstance.start(case_of(_SUSPEND.format(kind="exit", event="parentSuspend")))
     exit_on_suspend.suspend(one(exit_on_suspend, "S"))
@@ -200,7 +200,8 @@ def test_on_parts_hear_parent_suspend_and_parent_resume() -> None:
 
 
 def test_suspended_case_resumes_and_a_failed_stage_is_reactivated() -> None:
-    """§8.4.1 case suspend/resume/close; §8.4.2 fault and reactivate of a stage."""
+    """Case suspend/resume/close (ch. 8 case instance lifecycle); fault and reactivate of a stage (ch. 8 stage
+    and task lifecycle)."""
     body = _STAGE + '<planItem id="w" definitionRef="tw"/><humanTask id="tw" name="Work"/>'
     inst = CaseInstance.start(case_of(body), {"need": False})
     inst.suspend()

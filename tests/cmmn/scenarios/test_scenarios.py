@@ -76,9 +76,9 @@ def test_cli_validate_reports_problems(tmp_path: Path) -> None:
     assert result.output.startswith("OK ")
 
 
-def test_the_case_plan_model_is_completed_manually_only_as_table_8_12_allows(tmp_path: Path) -> None:
+def test_the_case_plan_model_is_completed_manually_only_as_the_stage_completion_rule_allows(tmp_path: Path) -> None:
     """``complete:`` on the case plan model's name is its manual completion: refused while the
-    required Decide is not done (CMMN 1.1 Table 8.12), allowed after."""
+    required Decide is not done (CMMN 1.1 ch. 8 stage completion rule), allowed after."""
     model = (HERE / "ch8/models/manual-case-completion.cmmn").resolve()
     early = tmp_path / "early.yaml"
     early.write_text(
