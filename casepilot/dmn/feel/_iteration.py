@@ -43,13 +43,26 @@ def compile_for(compiler: Compiler, node: ast.For) -> Fn:
                     if not nest(level + 1, inner):
                         return False
                 else:
-                    results.append(body(inner))
+                    results.append(_detached(body(inner), results))
                     state.check_list(len(results))
             return True
 
         return results if nest(0, s) else None
 
     return loop
+
+
+def _detached(value: Any, results: list[Any]) -> Any:
+    """``value`` with ``partial`` (the growing ``results``) replaced by a copy where it is the
+    value or one of its items: ``for i in 1..2 return partial`` is ``[[], [[]]]``, not a list
+    that contains itself (which nothing can print or compare)."""
+    if value is results:
+        return list(results)
+    if isinstance(value, list) and any(v is results for v in value):
+        return [list(results) if v is results else v for v in value]
+    if isinstance(value, dict) and any(v is results for v in value.values()):
+        return {k: list(results) if v is results else v for k, v in value.items()}
+    return value
 
 
 def compile_quantified(compiler: Compiler, node: ast.Quantified) -> Fn:

@@ -207,6 +207,10 @@ CASES: list[tuple[str, Any]] = [
     ("for i in [1, 2], j in [10, 20] return i + j", [D(11), D(21), D(12), D(22)]),
     ("for i in [1, 2], j in 1..i return j", [D(1), D(1), D(2)]),
     ("for i in 0..4 return if i = 0 then 1 else i * partial[-1]", [D(1), D(1), D(2), D(6), D(24)]),
+    ("for i in 1..3 return count(partial)", [D(0), D(1), D(2)]),
+    ("for i in 1..2 return partial", [[], [[]]]),  # the results so far, not the growing list
+    ("for i in 1..2 return [i, partial]", [[D(1), []], [D(2), [[D(1), []]]]]),
+    ("for i in 1..2 return {p: partial}", [{"p": []}, {"p": [{"p": []}]}]),
     ('for i in @"1980-01-01"..@"1980-01-03" return i', [dt.date(1980, 1, d) for d in (1, 2, 3)]),
     ("for i in [] return i", []),
     ("for x in null return x", None),

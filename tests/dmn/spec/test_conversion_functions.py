@@ -205,6 +205,15 @@ RANGE = [
     ("range(null)", "null"),
     ("range(1)", "null"),
     ('range("[a..b]")', "null"),
+    # grammar rule 68: endpoints are literals, not expressions
+    ('range("[-1..1]")', "[-1..1]"),
+    ('range("[1+1..10]")', "null"),
+    ('range("[1..abs(-10)]")', "null"),
+    ('range("[null..10]")', "null"),
+    ('range("[true..true]")', "null"),
+    ('range("[date(\\"2019-01-01\\" + \\"\\")..date(\\"2020-01-01\\")]")', "null"),
+    ('range("[date(2019, 1, 1)..date(2020, 1, 1)]")', "null"),
+    ('range("< 5 * 2")', "null"),
 ]
 
 NOT = [

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from casepilot.dmn.feel import _extended as ext
-from casepilot.dmn.feel import temporal
+from casepilot.dmn.feel import ast, temporal
 from casepilot.dmn.feel._nanos import nanos_of, with_nanos
 from casepilot.dmn.feel.ops import compare
 from casepilot.dmn.feel.values import FEEL_DECIMAL, FeelDate, FeelDateTime, Range, YearMonthDuration
@@ -210,6 +210,12 @@ def _parse_range(text: str) -> Range:
     if extra:
         names = ", ".join(sorted(extra))
         raise BuiltinArgumentError(f"{text!r}: range endpoints must be literals, not names ({names})")
+    endpoints = _endpoints(compiled.ast)
+    if not all(_is_endpoint_literal(node) for node in endpoints):
+        raise BuiltinArgumentError(
+            f"{text!r}: range endpoints must be literals (a number, a string, @\"…\" or "
+            'date/time/date and time/duration("…")), not expressions'
+        )
     value, messages = compiled.evaluate_with_messages({})
     if not isinstance(value, Range) or messages:
         why = f": {messages[0]}" if messages else ""
@@ -220,6 +226,33 @@ def _parse_range(text: str) -> Range:
             problem = "endpoints of different types" if order is None else "a start after its end"
             raise BuiltinArgumentError(f"{text!r} is not a valid range: {problem}")
     return value
+
+
+def _endpoints(node: ast.Node) -> tuple[ast.Node, ...]:
+    if isinstance(node, ast.RangeLiteral):
+        return (node.start, node.end)
+    if isinstance(node, ast.UnaryComparison):
+        return (node.value,)
+    return ()  # not a range: refused after evaluation
+
+
+def _is_endpoint_literal(node: ast.Node) -> bool:
+    """DMN 1.5 grammar rule 68: a range endpoint is a numeric, string or date time literal
+    (``@"…"`` or ``date``/``time``/``date and time``/``duration`` of one string literal)."""
+    if isinstance(node, ast.Negation):
+        return isinstance(node.operand, ast.Literal_) and isinstance(node.operand.value, Decimal)
+    if isinstance(node, ast.Literal_):
+        return node.value is not None and not isinstance(node.value, bool)
+    if isinstance(node, ast.Call):
+        return (
+            isinstance(node.function, ast.Name)
+            and node.function.name in _RANGE_CALLS
+            and node.named is None
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Literal_)
+            and isinstance(node.args[0].value, str)
+        )
+    return False
 
 
 @builtin("range", "from")
