@@ -10,6 +10,9 @@ JVM engines are commonly asked for are mapped to Python equivalents with Java's 
 Any other class or method, and every PMML external, is refused with a message naming it —
 the result is FEEL null, never a guess.
 
+``float`` overloads of ``Math`` compute in single precision, and ``Double.toString`` /
+``Float.toString`` print as Java does (``1.0E-4``, ``1.23456785E7``).
+
 Arguments are converted per the signature's parameter types (``double``/``float`` → float,
 ``int``/``long``/``short``/``byte`` → int, ``java.lang.String``/``String`` → str, ``char`` →
 one-character string); results come back as FEEL values (numbers as ``Decimal`` built from
@@ -19,6 +22,7 @@ the shortest decimal form of the double, as ``BigDecimal.valueOf(double)`` does)
 from __future__ import annotations
 
 import math
+import random
 import re
 import struct
 from collections.abc import Callable
@@ -57,21 +61,41 @@ def _signum(x: float) -> float:
     return math.copysign(1.0, x) if x != 0 and not math.isnan(x) else x
 
 
-def _java_double_string(x: float) -> str:
-    """``Double.toString``: ``1.0``, ``1.5``, ``1.0E10``, ``NaN``, ``Infinity``."""
+def _java_double_string(x: float, digits: str | None = None) -> str:
+    """``Double.toString``: ``1.0``, ``1.5``, ``0.001``, ``1.0E-4``, ``1.2345678E7``, ``NaN``,
+    ``Infinity`` — plain between 10^-3 and 10^7, computerized scientific notation outside.
+    ``digits`` is the shortest decimal form to print (``Float.toString`` passes its own)."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
-    if x == int(x) and abs(x) < 1e7:
-        return f"{int(x)}.0" if x or math.copysign(1, x) > 0 else "-0.0"
-    text = repr(x)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        if "." not in mantissa:
-            mantissa += ".0"
-        return f"{mantissa}E{int(exponent)}"
-    return text
+    if x == 0:
+        return "0.0" if math.copysign(1, x) > 0 else "-0.0"
+    value = Decimal(digits if digits is not None else repr(x))
+    sign = "-" if value < 0 else ""
+    if 1e-3 <= abs(x) < 1e7:
+        text = format(abs(value), "f")
+        return sign + (text if "." in text else text + ".0")
+    _, numerals, exponent = value.as_tuple()
+    shown = "".join(map(str, numerals)).rstrip("0") or "0"
+    power = len(numerals) - 1 + int(exponent)
+    return f"{sign}{shown[0]}.{shown[1:] or '0'}E{power}"
+
+
+def _float_digits(x: float) -> str:
+    """The shortest decimal that reads back as the same Java ``float``."""
+    for precision in range(1, 10):
+        text = f"{x:.{precision}g}"
+        if _float32(float(text)) == x:
+            return text
+    return repr(x)
+
+
+def _java_float_string(x: float) -> str:
+    """``Float.toString``."""
+    if math.isnan(x) or math.isinf(x) or x == 0:
+        return _java_double_string(x)
+    return _java_double_string(x, _float_digits(x))
 
 
 def _int_parse(text: str, radix: int = 10, bits: int = 32) -> int:
@@ -240,6 +264,29 @@ _add("java.lang.Byte", "valueOf", (_S,), lambda t: _int_parse(t, 10, 8))
 _add("java.lang.Byte", "parseByte", (_S,), lambda t: _int_parse(t, 10, 8))
 for _prim in (_D, _I, _L, "boolean", "char", "java.lang.Object", _S):
     _add("java.lang.String", "valueOf", (_prim,), _java_string)
+_add("java.lang.String", "valueOf", ("float",), lambda x: _java_float_string(_float32(x)))
+_add("java.lang.Float", "toString", ("float",), lambda x: _java_float_string(_float32(x)))
+_add("java.lang.Math", "random", (), random.random)
+
+
+def _single(impl: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``float`` overload of a ``double`` method: arguments and result in single precision."""
+
+    def call(*args: Any) -> Any:
+        result = impl(*(_float32(a) if isinstance(a, float) else a for a in args))
+        return _float32(result) if isinstance(result, float) else result
+
+    return call
+
+
+for (_c, _m, _k), _impl in list(_METHODS.items()):
+    if (
+        _c == "java.lang.Math"
+        and _k
+        and all(k == _D for k in _k)
+        and (_c, _m, ("float",) * len(_k)) not in _METHODS
+    ):
+        _add(_c, _m, ("float",) * len(_k), _single(_impl))
 _add("java.lang.String", "format", (_S, "java.lang.Object..."), _format)
 
 
@@ -264,7 +311,14 @@ def _normalise(kind: str) -> str:
         return _S
     if kind == "Object":
         return "java.lang.Object"
-    return {"java.lang.Integer": _I, "java.lang.Long": _L, "java.lang.Double": _D}.get(kind, kind)
+    return {
+        "java.lang.Integer": _I,
+        "java.lang.Long": _L,
+        "java.lang.Double": _D,
+        "java.lang.Float": "float",
+        "java.lang.Boolean": "boolean",
+        "java.lang.Character": "char",
+    }.get(kind, kind)
 
 
 def _to_java(value: Any, kind: str) -> Any:

@@ -49,6 +49,17 @@ def java(params: str, cls: str, signature: str, call: str) -> tuple[object, list
         ("s", "java.lang.Short", "parseShort(java.lang.String)", 'f("-7")', "-7"),
         ("s", "java.lang.Byte", "valueOf(java.lang.String)", 'f("127")', "127"),
         ("a", "java.lang.String", "valueOf(double)", "f(1.5)", '"1.5"'),
+        # Double.toString: plain between 10^-3 and 10^7, scientific outside
+        ("a", "java.lang.String", "valueOf(double)", "f(0.001)", '"0.001"'),
+        ("a", "java.lang.String", "valueOf(double)", "f(0.0001)", '"1.0E-4"'),
+        ("a", "java.lang.String", "valueOf(double)", "f(12345678.5)", '"1.23456785E7"'),
+        ("a", "java.lang.Double", "toString(double)", "f(-1E+20)", '"-1.0E20"'),
+        # float overloads work in single precision
+        ("a", "java.lang.String", "valueOf(float)", "f(0.1)", '"0.1"'),
+        ("a", "java.lang.Float", "toString(float)", "f(1E+10)", '"1.0E10"'),
+        ("a", "java.lang.Math", "abs(float)", "f(-1.5)", "1.5"),
+        ("a, b", "java.lang.Math", "max(float, float)", "f(0.5, 0.25)", "0.5"),
+        ("a", "java.lang.Math", "sqrt(java.lang.Float)", "f(0.25)", "0.5"),
         (
             "t, a",
             "java.lang.String",
@@ -93,6 +104,11 @@ def test_unmapped_or_failing_java_gives_null_with_a_reason(
     value, messages = java(params, cls, signature, call)
     assert value is None
     assert any(why in m for m in messages), messages
+
+
+def test_math_random_takes_no_arguments() -> None:
+    value, messages = java("", "java.lang.Math", "random()", "f()")
+    assert messages == [] and isinstance(value, Decimal) and 0 <= value < 1
 
 
 def test_null_arguments_give_null_without_calling() -> None:
