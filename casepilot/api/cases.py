@@ -20,7 +20,8 @@ from casepilot.api.access import caller, require_action_role, require_operator, 
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
-from casepilot.api.queued import Wait, accepted, enqueue_run, queue_mode, wait_until_stopped
+from casepilot.api.queued import Wait, accepted, enqueue_run, queue_mode, queued_outcome, wait_until_stopped
+from casepilot.api.queued_stream import follow_queued_run
 from casepilot.api.schemas import (
     ActorIn,
     CaseItem,
@@ -150,10 +151,7 @@ def _queued_outcome(orch: Orchestrator, case_id: str, response: Response, wait: 
     if stopped:
         outcome = orch.outcome(case_id)  # the worker's run, from the loop's checkpoint in the same database
         return outcome_out(outcome, case_id)
-    loaded = orch.runtime.load(case_id)
-    state = loaded.engine.state if loaded.engine else "active"
-    return RunOutcomeOut(case_id=case_id, reason="queued", steps=0, case_state=state,
-                         pending=orch.pending(case_id))
+    return queued_outcome(orch, case_id)
 
 
 @router.post(
@@ -165,12 +163,19 @@ def run_case_streaming(case_id: str, request: Request, orch: OrchestratorDep,
                        body: RunIn | None = None) -> StreamingResponse:
     """Like ``/run``, reporting every step as it happens (server-sent events) — for long runs
     with a language model: ``event: step`` per node (``{"node", "summary"}``), then
-    ``event: outcome`` with what ``/run`` returns, or ``event: error`` with the error body."""
+    ``event: outcome`` with what ``/run`` returns, or ``event: error`` with the error body.
+
+    With workers (PostgreSQL) the run is queued as for ``/run`` and the stream follows the
+    case's history while a worker works it: one ``step`` per recorded event (``node`` is the
+    event's kind, ``id:`` its sequence number), then the worker's ``outcome`` once the case has
+    stopped (``reason: queued`` if it has not within 300 s; the run goes on in the worker)."""
     body = body or RunIn()
     # NotFound → 404 and a refusal → 403 before the stream starts
     require_operator(request, orch, case_id, caller(request, body.actor, body.roles), f"run case {case_id}")
     orch.store.case(case_id)
     max_steps = body.max_steps
+    if queue_mode(request):
+        return follow_queued_run(request, orch, case_id, max_steps)
 
     def events() -> Iterator[str]:
         try:

@@ -20,8 +20,10 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 
 from casepilot.agent.orchestrator import Orchestrator
+from casepilot.api.schemas import RunOutcomeOut
 
-__all__ = ["MAX_WAIT", "MAX_WAITERS", "Wait", "accepted", "enqueue_run", "queue_mode", "wait_until_stopped"]
+__all__ = ["MAX_WAIT", "MAX_WAITERS", "Wait", "accepted", "enqueue_run", "is_stopped", "queue_mode", "queued_outcome",
+           "wait_until_stopped"]
 
 MAX_WAIT = 300.0
 """The longest ``?wait=`` a request may ask for, in seconds (a request holds a server thread)."""
@@ -74,8 +76,23 @@ def wait_until_stopped(orch: Orchestrator, case_id: str, seconds: float) -> bool
         _WAITERS.release()
 
 
+def is_stopped(orch: Orchestrator, case_id: str) -> bool:
+    """Whether no run of the case is queued (due now) or going on, and no one holds its lease."""
+    from casepilot.worker import jobs  # queue mode only: the postgres extra
+
+    return _stopped(orch, case_id, jobs)
+
+
 def _stopped(orch: Orchestrator, case_id: str, jobs: Any) -> bool:
     return bool(jobs.runs_in_flight(orch.store.engine, case_id) == 0 and orch.store.lease_holder(case_id) is None)
+
+
+def queued_outcome(orch: Orchestrator, case_id: str) -> RunOutcomeOut:
+    """What a caller hears while the case's run is still queued or going on: ``reason: queued``,
+    the case's state and open inbox items as they are now."""
+    loaded = orch.runtime.load(case_id)
+    state = loaded.engine.state if loaded.engine else "active"
+    return RunOutcomeOut(case_id=case_id, reason="queued", steps=0, case_state=state, pending=orch.pending(case_id))
 
 
 def accepted(response: Response, case_id: str, *, stopped: bool, done_status: int) -> None:

@@ -31,11 +31,11 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.agent.timeline import timeline
+from casepilot.agent.timeline import TimelineEntry, timeline
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import error_responses
 
-__all__ = ["FOLLOWED_STATES", "KEEP_ALIVE_SECONDS", "POLL_SECONDS", "router"]
+__all__ = ["FOLLOWED_STATES", "KEEP_ALIVE_SECONDS", "POLL_SECONDS", "news", "router"]
 
 POLL_SECONDS = 0.5
 """How often the stream looks for new events."""
@@ -58,18 +58,25 @@ def _sse(event: str, data: Any, seq: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _news(orch: Orchestrator, case_id: str, after: int) -> tuple[list[str], int, bool]:
-    """The ``history`` events after ``after`` (at most a batch), the last sequence number read,
-    and whether more are there already."""
+def news(orch: Orchestrator, case_id: str, after: int) -> tuple[list[TimelineEntry], int, bool]:
+    """The timeline entries of the history events after ``after`` (at most a batch of events), the
+    last sequence number read, and whether more are there already. One small read (the case row's
+    ``last_seq``) when nothing is new; also what ``POST /cases/{id}/run/stream`` follows with workers."""
     last = orch.store.case(case_id).last_seq
     if last <= after:
         return [], after, False
     events = orch.store.history(case_id, after_seq=after, limit=_BATCH)
+    read = events[-1].seq if events else last
+    return timeline(events), read, read < last
+
+
+def _news(orch: Orchestrator, case_id: str, after: int) -> tuple[list[str], int, bool]:
+    """``news`` as ``history`` server-sent events."""
+    entries, read, more = news(orch, case_id, after)
     lines = [_sse("history", {"seq": row.seq, "at": row.at.isoformat(), "actor": row.actor, "kind": row.kind,
                               "what": row.what, "rule_ids": list(row.rule_ids)}, row.seq)
-             for row in timeline(events)]
-    read = events[-1].seq if events else last
-    return lines, read, read < last
+             for row in entries]
+    return lines, read, more
 
 
 @router.get(
