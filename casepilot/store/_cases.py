@@ -133,22 +133,21 @@ def rows_problem(engine: Engine, case_id: str) -> tuple[int | None, str] | None:
 def llm_spend(engine: Engine, definition_key: str) -> tuple[int, Decimal, int]:
     """Tokens, cost (exact) and number of ``llm_call`` events over every case of a definition.
 
-    Read from the running total the steps keep (``definition_spend``): one row, whatever the
-    number of cases. Costs are summed as integer billionths, exactly on every backend;
-    events without an exact amount count with their recorded float cost.
+    Read from the running total the steps keep (``definition_spend``, at most ``SPEND_SHARDS``
+    rows), whatever the number of cases. Costs are summed as integer billionths, exactly on
+    every backend; events without an exact amount count with their recorded float cost.
     """
     with engine.connect() as conn:
-        found = conn.execute(
+        rows = conn.execute(
             select_core(_SPEND.c.tokens, _SPEND.c.cost_nano, _SPEND.c.legacy_cost, _SPEND.c.calls)
             .where(_SPEND.c.definition_key == definition_key)
-        ).first()
-    if found is None:
-        return 0, Decimal(0), 0
-    tokens, nano, legacy, calls = found
-    cost = Decimal(int(nano)) * NANO
-    if legacy is not None:
-        cost += Decimal(str(legacy))
-    return int(tokens), cost, int(calls)
+        ).all()
+    tokens = sum(int(r.tokens) for r in rows)
+    cost = Decimal(sum(int(r.cost_nano) for r in rows)) * NANO
+    for row in rows:
+        if row.legacy_cost is not None:
+            cost += Decimal(str(row.legacy_cost))
+    return tokens, cost, sum(int(r.calls) for r in rows)
 
 
 def llm_spend_from_events(engine: Engine, definition_key: str) -> tuple[int, Decimal, int]:

@@ -15,7 +15,9 @@ case, but so does the number of steps it pays for, so a step costs the same on a
 at 100 or 10,000 plan items, and a load (which checks every event since the snapshot)
 reads no more bytes of events than the snapshot holds. A step that records model
 calls (``llm_call``) adds them to its definition's running total (``definition_spend``)
-in the same transaction, so a total budget reads one row.
+in the same transaction, so a total budget reads a handful of rows (the total is spread over
+``SPEND_SHARDS`` rows, so that workers recording model calls for different cases of one
+definition do not queue for one row lock).
 
 Keep steps short: call models and tools *between* steps, then open a step to record
 the outcome. A step holds the case's row lock on PostgreSQL and the database's write
@@ -42,7 +44,7 @@ from ._convert import case_record, event_body_text, human_task
 from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
 from ._state import current_state, inbox_problem
-from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
+from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow, spend_shard
 from .history import StateTampered
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
@@ -98,13 +100,14 @@ _UPDATE_HEAD_AND_TAIL = DriverStatement(_ADVANCE_CASE.values(
 _SPEND = DefinitionSpendRow.__table__  # type: ignore[attr-defined]
 
 
-def _add_spend(conn: Connection, definition_key: str, events: Sequence[dict[str, Any]]) -> None:
-    """Add the step's ``llm_call`` events to the definition's running total (an upsert)."""
+def _add_spend(conn: Connection, definition_key: str, case_id: str, events: Sequence[dict[str, Any]]) -> None:
+    """Add the step's ``llm_call`` events to the definition's running total (an upsert into the
+    case's shard of it, ``_tables.spend_shard``)."""
     calls = [e for e in events if e["kind"] == "llm_call"]
     if not calls:
         return
     legacy = [e["cost"] for e in calls if e["cost_nano"] is None and e["cost"] is not None]
-    row = {"definition_key": definition_key, "tokens": sum(e["tokens"] or 0 for e in calls),
+    row = {"definition_key": definition_key, "shard": spend_shard(case_id), "tokens": sum(e["tokens"] or 0 for e in calls),
            "cost_nano": sum(e["cost_nano"] or 0 for e in calls), "legacy_cost": sum(legacy) if legacy else None,
            "calls": len(calls)}
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -112,7 +115,7 @@ def _add_spend(conn: Connection, definition_key: str, events: Sequence[dict[str,
     added = statement.excluded
     legacy_sum = _SPEND.c.legacy_cost if row["legacy_cost"] is None else (
         func.coalesce(_SPEND.c.legacy_cost, 0.0) + added.legacy_cost)
-    conn.execute(statement.on_conflict_do_update(index_elements=[_SPEND.c.definition_key], set_={
+    conn.execute(statement.on_conflict_do_update(index_elements=[_SPEND.c.definition_key, _SPEND.c.shard], set_={
         "tokens": _SPEND.c.tokens + added.tokens, "cost_nano": _SPEND.c.cost_nano + added.cost_nano,
         "legacy_cost": legacy_sum, "calls": _SPEND.c.calls + added.calls}))
 
@@ -483,7 +486,7 @@ class Step:
         else:
             values["added_bytes"] = self._staged_bytes
             statement = _UPDATE_HEAD_AND_TAIL
-        _add_spend(self._conn, self._definition_key, self._written)
+        _add_spend(self._conn, self._definition_key, self._case_id, self._written)
         done = statement.execute(self._conn, values)
         if done.rowcount != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")

@@ -7,6 +7,7 @@ PostgreSQL, so verification never depends on a backend's JSON normalisation.
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "SPEND_SHARDS",
     "CaseLeaseRow",
     "CaseRow",
     "DefinitionFileRow",
@@ -24,6 +26,7 @@ __all__ = [
     "VaultEntryRow",
     "VaultKeyRow",
     "metadata",
+    "spend_shard",
 ]
 
 metadata = SQLModel.metadata
@@ -113,12 +116,28 @@ class EventRow(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+SPEND_SHARDS = 16
+"""Rows a definition's running total is spread over (``DefinitionSpendRow.shard``)."""
+
+
+def spend_shard(case_id: str) -> int:
+    """The ``definition_spend`` row a case's model calls add to (stable across processes)."""
+    return zlib.crc32(case_id.encode("utf-8")) % SPEND_SHARDS
+
+
 class DefinitionSpendRow(SQLModel, table=True):
-    """What every case of a definition spent on models, kept by the steps that record ``llm_call``."""
+    """What every case of a definition spent on models, kept by the steps that record ``llm_call``.
+
+    Spread over ``SPEND_SHARDS`` rows, a case always adding to the same one (``spend_shard``):
+    a step that records a model call holds its row's lock until it commits, so with one row per
+    definition every worker recording a model call for any case of it would wait in line.
+    Reading the total sums at most ``SPEND_SHARDS`` rows.
+    """
 
     __tablename__ = "definition_spend"
 
     definition_key: str = Field(max_length=200, primary_key=True)
+    shard: int = Field(default=0, primary_key=True)
     tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
     cost_nano: int = Field(sa_column=Column(BigInteger, nullable=False))
     """Exact, in 10⁻⁹ currency units (``history_events.cost_nano`` summed)."""
