@@ -213,7 +213,7 @@ def _parse_range(text: str) -> Range:
     endpoints = _endpoints(compiled.ast)
     if not all(_is_endpoint_literal(node) for node in endpoints):
         raise BuiltinArgumentError(
-            f"{text!r}: range endpoints must be literals (a number, a string, @\"…\" or "
+            f'{text!r}: range endpoints must be literals (a number, a string, @"…" or '
             'date/time/date and time/duration("…")), not expressions'
         )
     value, messages = compiled.evaluate_with_messages({})
