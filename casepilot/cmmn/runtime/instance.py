@@ -106,6 +106,9 @@ class CaseInstance:
             pending = case_file.assign(m, dict(variables or {}), emit=False)
             m.start_children(root)
             case_file.emit_pending(m, pending)
+            # the case plan model is created here, not by CaseMachine.create, so its own
+            # if-part-only exit criteria are armed (and tested) here, as initial() does for items
+            sentries.initial_exit(m, root, evaluate=True)
 
         self.last_events = m.run(begin)
         return self
