@@ -229,15 +229,20 @@ class CaseInstance:
         if root.state != "Active":
             return []
         out: list[Action] = []
-        for iid in m.by_state.get("Enabled", {}):
+
+        def in_order(ids: Collection[str]) -> list[str]:
+            # creation order, the same on a live instance and on one rebuilt from its snapshot
+            return sorted(ids, key=m.order.__getitem__)
+
+        for iid in in_order(m.by_state.get("Enabled", {})):
             name = m.info(m.items[iid]).name
             out += [StartItem(iid, name), DisableItem(iid, name)]
         out += [
             ReenableItem(iid, m.info(m.items[iid]).name)
-            for iid in m.by_state.get("Disabled", {})
+            for iid in in_order(m.by_state.get("Disabled", {}))
             if self._parent_active(m.items[iid])
         ]
-        for iid in m.by_state.get("Active", {}):
+        for iid in in_order(m.by_state.get("Active", {})):
             inst = m.items[iid]
             info = m.info(inst)
             if not isinstance(info.definition, Stage) or m.can_complete(inst, manual=True):
@@ -245,7 +250,7 @@ class CaseInstance:
             out.append(TerminateItem(iid, info.name))
         out += [
             OccurEvent(iid, m.info(m.items[iid]).name)
-            for iid in m.listeners
+            for iid in in_order(m.listeners)
             if roles is None or roles_holds(m, m.items[iid].element, roles)
         ]
         if m.can_complete(root, manual=True):

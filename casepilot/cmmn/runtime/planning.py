@@ -43,7 +43,7 @@ def _owners(m: CaseMachine) -> list[ItemInstance]:
     root = m.items[m.root]
     if root.state == "Active" and m.info(root).table is not None:
         owners.append(root)
-    for iid in m.by_state.get("Active", {}):
+    for iid in sorted(m.by_state.get("Active", {}), key=m.order.__getitem__):  # creation order
         inst = m.items[iid]
         if m.info(inst).table is not None:
             owners.append(inst)

@@ -375,3 +375,21 @@ def test_in_state_lists_what_the_index_holds_and_agrees_with_items() -> None:
         assert inst.in_state(state) == [v for v in inst.items() if v.state == state]
     assert [v.name for v in inst.in_state("Completed")] == ["A"]
     assert inst.in_state("Suspended") == []
+
+
+def test_activatable_lists_actions_in_creation_order_live_and_after_a_reload() -> None:
+    """The same state offers the same list: Early (manual) becomes Active after Late did, yet both
+    the live instance and one rebuilt from its snapshot list Early first (a planner that picks by
+    position, or a governance log, sees one order)."""
+    body = (
+        f'<planItem id="e" definitionRef="te">{MANUAL}</planItem><humanTask id="te" name="Early"/>'
+        '<planItem id="l" definitionRef="tl"/><humanTask id="tl" name="Late"/>'
+        '<planItem id="u" definitionRef="ue"/><userEventListener id="ue" name="Ping"/>'
+    )
+    case = case_of(body)
+    inst = CaseInstance.start(case)
+    inst.manual_start(one(inst, "Early"))
+    live = [(a.kind, a.name) for a in inst.activatable()]
+    again = CaseInstance.from_json(case, inst.to_json())
+    assert [(a.kind, a.name) for a in again.activatable()] == live
+    assert live[:4] == [("complete", "Early"), ("terminate", "Early"), ("complete", "Late"), ("terminate", "Late")]
