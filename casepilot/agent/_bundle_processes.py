@@ -34,6 +34,8 @@ class ProcessBinding:
     """Case-file names the process starts with (all variables when the task declares no inputs)."""
     outputs: tuple[str, ...]
     """Process variables copied into the case file (same names) when the process completes."""
+    all_outputs: bool = False
+    """Copy every variable the process ends with (a process started on its own: ``_process_cases``)."""
 
 
 def parameter_names(case: Case, params: tuple[Parameter, ...]) -> tuple[str, ...]:

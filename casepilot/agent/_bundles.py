@@ -31,10 +31,12 @@ class BundleCache:
         self.governor = governor
         """When set, used for every case instead of each bundle's own governor."""
         self._bundles: dict[tuple[str, int], CaseBundle] = {}
+        self._processes: dict[tuple[str, int, str], CaseBundle] = {}
         self._lock = threading.Lock()
 
-    def bundle(self, key: str, version: int) -> CaseBundle:
-        """The bundle of definition ``key`` at ``version``, loaded on first use.
+    def bundle(self, key: str, version: int, *, process: str | None = None) -> CaseBundle:
+        """The bundle of definition ``key`` at ``version``, loaded on first use; with ``process``,
+        as a case of that BPMN process started on its own sees it (``_process_cases.process_bundle``).
 
         Two threads may load the same version at once; the first one stored wins, so every
         caller gets the same object.
@@ -45,7 +47,15 @@ class BundleCache:
             cached = load_files(definition.files, self.registry, redactor=self.privacy)
             with self._lock:
                 cached = self._bundles.setdefault((key, version), cached)
-        return cached
+        if process is None:
+            return cached
+        wrapped = self._processes.get((key, version, process))
+        if wrapped is None:
+            from casepilot.agent._process_cases import process_bundle
+
+            with self._lock:
+                wrapped = self._processes.setdefault((key, version, process), process_bundle(cached, process))
+        return wrapped
 
     def governor_for(self, bundle: CaseBundle) -> Governor:
         return self.governor or bundle.governor

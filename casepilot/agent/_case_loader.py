@@ -84,8 +84,8 @@ class CaseLoader:
         if cached is not None:
             self._cases.discard(case_id)
         record = self.store.load_case(case_id)  # checked against the chain: StateTampered if edited
-        bundle = self.bundles.bundle(record.definition_key, record.definition_version)
         engine_json, facts = split_state(dict(record.state))
+        bundle = self.bundles.bundle(record.definition_key, record.definition_version, process=facts.process)
         engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None and with_engine else None
         loaded = LoadedCase(record, bundle, engine, facts, size=_approx_bytes(record), delta_base=engine is not None,
                             current_under=lease)

@@ -52,6 +52,7 @@ class CaseStarter:
         parent: tuple[str, str] | None = None,
         budget: BudgetLimits | None = None,
         provenance: Mapping[str, Mapping[str, Any]] | None = None,
+        process: str | None = None,
     ) -> str:
         """Create a case and start its plan model; returns its id.
 
@@ -63,9 +64,12 @@ class CaseStarter:
         request). With it (a child case: the parent's record of each passed variable and
         of the parts inside it), those records are kept and a variable it does not cover
         is untrusted — provenance is never upgraded on the way into a case.
+
+        With ``process``, the case is that BPMN process of the bundle started on its own
+        (``_process_cases``): its plan is the one-task wrapper around the process.
         """
         definition = self.store.definition(definition_key)
-        bundle = self.bundles.bundle(definition_key, definition.version)
+        bundle = self.bundles.bundle(definition_key, definition.version, process=process)
         case_id = uuid.uuid4().hex
         safe = dict(variables)
         if self.privacy is not None:
@@ -76,7 +80,7 @@ class CaseStarter:
             recorded = {k: dict(v) for k, v in provenance.items()}
             for name in variables:
                 recorded.setdefault(name, {"trust": "untrusted", "source": source})
-        facts = AgentFacts(provenance=recorded,
+        facts = AgentFacts(provenance=recorded, process=process,
                            case_budget=budget.to_json() if budget is not None else None)
         state = {**state_json(None, facts), "start_variables": {k: encode_value(v) for k, v in safe.items()}}
         if parent is not None:

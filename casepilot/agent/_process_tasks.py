@@ -92,13 +92,15 @@ class CaseStepSink:
                     step.enqueue(jobs.fire_timer(self.case_id, due, now=self.rt.clock()))
                 return
             loaded.facts.processes.pop(self.instance_id, None)
+            loaded.facts.processes_ended[self.instance_id] = _ended(loaded, batch)
             self._end(step, loaded, batch, outputs)
 
     def _outputs(self, batch: ProcessBatch) -> dict[str, Any]:
         loaded = self.rt.load(self.case_id, check_version=False)
         binding = loaded.bundle.process_tasks.get(_definition(loaded, self.instance_id) or "")
         data = json.loads(json.dumps(batch.state["process"].get("data") or {}))
-        results = {k: data[k] for k in (binding.outputs if binding else ()) if k in data}
+        names = data if binding is not None and binding.all_outputs else (binding.outputs if binding else ())
+        results = {k: data[k] for k in names if k in data}
         if self.rt.privacy is not None and results:
             results = self.rt.privacy.redact_value(results, self.case_id)[0]
         return dict(jsonable(results))
@@ -114,7 +116,7 @@ class CaseStepSink:
         view = engine.item(self.instance_id)
         if view is not None and view.state == "active":
             events += engine.complete(self.instance_id) if batch.status == "completed" \
-                else engine.fault(self.instance_id)
+                else _fault(loaded, self.instance_id)
         step.append("tool_call_completed" if batch.status == "completed" else "tool_call_failed", actor=self.actor,
                     payload={"tool": f"bpmn:{batch.state['process_id']}", "instance": self.instance_id,
                              **({"result": {"variables": sorted(outputs)}} if batch.status == "completed"
@@ -154,6 +156,28 @@ class _CaseTools:
             arguments = privacy.reveal_payload(dict(arguments), self.case_id)
         outcome = self.rt.registry.invoke(name, arguments)
         return _Kept(privacy.redact_value(outcome.output(), self.case_id)[0], outcome.attempts)
+
+
+def _fault(loaded: LoadedCase, instance_id: str) -> list[dict[str, Any]]:
+    """Fault the process task whose process failed; a process started on its own (``_process_cases``)
+    fails its case with it."""
+    engine = loaded.engine
+    assert engine is not None
+    events = engine.fault(instance_id)
+    if loaded.facts.process is not None and engine.state == "active":
+        events += engine.fault(None)
+    return events
+
+
+def _ended(loaded: LoadedCase, batch: ProcessBatch) -> dict[str, Any]:
+    """What the case keeps of a process that ended: which it was, how, and the elements it went
+    through (the case page draws them; the runner state is dropped)."""
+    from casepilot.bpmn.instance import ProcessInstance
+
+    instance = ProcessInstance.load(_definitions(loaded), json.dumps(batch.state["process"]),
+                                    process_id=batch.state["process_id"])
+    return {"process_id": batch.state["process_id"], "status": batch.status,
+            "completed": instance.completed_elements()}
 
 
 def _next_timer(loaded: LoadedCase, batch: ProcessBatch) -> dt.datetime | None:
@@ -232,8 +256,10 @@ def start_process(rt: AgentRuntime, loaded: LoadedCase, option: Mapping[str, Any
             assert fresh.engine is not None
             step.append("tool_call_failed", actor=actor, payload={
                 "tool": f"bpmn:{binding.process_id}", "instance": instance_id, "error": str(exc)})
+            fresh.facts.processes_ended[instance_id] = {"process_id": binding.process_id, "status": "failed",
+                                                        "completed": []}
             view = fresh.engine.item(instance_id)
-            events = fresh.engine.fault(instance_id) if view is not None and view.state == "active" else []
+            events = _fault(fresh, instance_id) if view is not None and view.state == "active" else []
             rt.record_transitions(step, events, actor)
             rt.sync_inbox(step, fresh)
 

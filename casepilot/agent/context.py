@@ -173,11 +173,12 @@ class AgentRuntime:
         parent: tuple[str, str] | None = None,
         budget: BudgetLimits | None = None,
         provenance: Mapping[str, Mapping[str, Any]] | None = None,
+        process: str | None = None,
     ) -> str:
         """Create a case and start its plan model; returns its id (``CaseStarter.create_case``)."""
         return self.starter.create_case(definition_key, variables, business_key=business_key, tenant=tenant,
                                         actor=actor, source=source, parent=parent, budget=budget,
-                                        provenance=provenance)
+                                        provenance=provenance, process=process)
 
     def start_engine(self, case_id: str, *, actor: str = "system", bundle: CaseBundle | None = None) -> None:
         """Start the CMMN engine of a created case from its stored starting variables (idempotent)."""

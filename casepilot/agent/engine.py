@@ -119,7 +119,8 @@ class EngineCase:
         self._items = None
         return [e.to_dict() for e in self.instance.terminate(instance_id)]
 
-    def fault(self, instance_id: str) -> list[dict[str, Any]]:
+    def fault(self, instance_id: str | None) -> list[dict[str, Any]]:
+        """Fault a plan item, or the case itself (``instance_id`` None)."""
         self._items = None
         return [e.to_dict() for e in self.instance.fault(instance_id)]
 

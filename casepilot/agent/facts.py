@@ -116,6 +116,12 @@ class AgentFacts:
     processes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Process task instance id -> its running BPMN process: ``{"runner": ProcessRunner.state(),
     "next_timer": ISO time or None}`` (``casepilot.agent._process_tasks``); gone when it ends."""
+    processes_ended: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Process task instance id -> how its BPMN process ended: ``{"process_id", "status",
+    "completed": [element ids]}`` — what the case page draws once the runner state is gone."""
+    process: str | None = None
+    """The BPMN process this case runs on its own (``casepilot.agent._process_cases``): its plan
+    is the one-task wrapper around it. None: a CMMN case."""
     case_budget: dict[str, Any] | None = None
     """Budget limits set for this case when it started (``BudgetLimits.to_json``)."""
     llm_overrides: int = 0
@@ -201,6 +207,8 @@ class AgentFacts:
             "rejected": self.rejected,
             "children": self.children,
             "processes": self.processes,
+            "processes_ended": self.processes_ended,
+            "process": self.process,
             "llm_overrides": self.llm_overrides,
             "case_budget": self.case_budget,
             "steps": self.steps,
@@ -225,6 +233,8 @@ class AgentFacts:
             rejected=list(data.get("rejected") or []),
             children=dict(data.get("children") or {}),
             processes=dict(data.get("processes") or {}),
+            processes_ended=dict(data.get("processes_ended") or {}),
+            process=data.get("process"),
             llm_overrides=int(data.get("llm_overrides", 0)),
             case_budget=data.get("case_budget"),
             steps=int(data.get("steps", 0)),

@@ -1,0 +1,224 @@
+"""A bundle's BPMN process started on its own (``Orchestrator.start_case(key, …, process=…)``).
+
+The process (``tests/bpmn/_process_bundle.py``): a DMN business-rule task, a user task for the
+payments clerk, the non-idempotent service task ``pay_out``. Started on its own, it is a case
+of its own: it runs to the clerk at once, the clerk's decision (with the form's values) lets
+it pay, and the case completes with the process's variables in its case file — every BPMN
+step in the case's hash-chained history, on SQLite and PostgreSQL. A worker killed inside
+``pay_out`` leaves a call the next run hands to the operator role (the case-task rule).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from casepilot.agent._process_cases import process_views
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.errors import DecisionRejected, NotFound
+from casepilot.store import Store
+from tests._postgres import require_postgres, throwaway_database
+from tests.agent._support import CALLS, GATE_ENV, REPO, assert_sound, calls_of, events
+from tests.bpmn._process_bundle import CLERK, OPERATOR, decide_with, process_registry, write_process_bundle
+
+CLERK_ANN = Person("ann", {CLERK})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calls() -> Iterator[None]:
+    CALLS.clear()
+    yield
+    CALLS.clear()
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    server = require_postgres()  # a missing server fails the test, never skips it
+    with throwaway_database(server, "casepilot_process_case") as name:
+        yield server.sqlalchemy_url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cases.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def orch(url: str) -> Iterator[Orchestrator]:
+    store = Store.from_url(url)
+    orchestrator = Orchestrator(store, process_registry(), RulePlanner())
+    yield orchestrator
+    orchestrator.close()
+    store.close()
+
+
+def _deploy(orch: Orchestrator, tmp_path: Path, name: str) -> str:
+    key = f"{name}-{tmp_path.name[-12:]}"
+    orch.deploy(write_process_bundle(tmp_path / key, key))
+    return key
+
+
+def test_a_process_started_on_its_own_runs_to_the_clerk_and_completes_as_a_case(
+        orch: Orchestrator, tmp_path: Path) -> None:
+    key = _deploy(orch, tmp_path, "alone")
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 250}, "CLAIM-7", actor="person:ann", process="pay_small")
+
+    assert (case.definition_key, case.business_key) == (key, "CLAIM-7")
+    [item] = orch.pending(case.id)  # the process ran to its user task when it started
+    assert (item.kind, item.role, item.plan_item) == ("human_task", CLERK, "confirm")
+    loaded = orch.runtime.load(case.id)
+    assert loaded.facts.process == "pay_small"
+    [view] = process_views(loaded)
+    assert (view.process_id, view.status, view.active) == ("pay_small", "waiting", ("confirm",))
+    assert set(view.completed) == {"start", "level"}
+    assert view.variables["approval"] == "auto" and "Ann" not in str(view.variables)  # pseudonymised
+    assert [e["element"] for e in events(orch.store, case.id, "transition") if e.get("engine") == "bpmn"] == [
+        "start", "level"]
+    assert calls_of("pay_out") == []
+    outcome = orch.run(case.id)  # nothing to do but wait for the clerk
+    assert (outcome.reason, outcome.case_state) == ("waiting_for_people", "active")
+    assert_sound(orch.store, case.id)
+
+    with pytest.raises(DecisionRejected):  # the clerk's role is needed
+        decide_with(orch, item.id, Person("sam", {"payments supervisor"}), {"ok": True})
+    decide_with(orch, item.id, CLERK_ANN, {"ok": True})
+
+    assert calls_of("pay_out") == [{"payee": "Ann Lee", "amount": 250.0}]
+    assert orch.run(case.id).case_state == "completed"
+    loaded = orch.runtime.load(case.id)
+    assert loaded.engine is not None and loaded.engine.state == "completed"
+    variables = loaded.engine.variables()  # every variable the process ended with, pseudonymised
+    assert {"payee", "amount", "approval", "ok", "receipt"} <= set(variables) and "Ann" not in str(variables)
+    [ended] = process_views(loaded)
+    assert ended.status == "completed" and ended.active == () and {"pay", "paid"} <= set(ended.completed)
+    [verdict] = [e for e in events(orch.store, case.id, "verdict") if e.get("engine") == "bpmn"]
+    assert (verdict["element"], verdict["verdict"]["kind"]) == ("pay", "allow")
+    assert orch.pending(case.id) == []
+    assert_sound(orch.store, case.id)
+
+
+def test_a_refusing_clerk_ends_the_process_without_paying(orch: Orchestrator, tmp_path: Path) -> None:
+    key = _deploy(orch, tmp_path, "refuse")
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 5000}, process="pay_small")
+    [item] = orch.pending(case.id)
+    decide_with(orch, item.id, CLERK_ANN, {"ok": False})
+    assert calls_of("pay_out") == []
+    loaded = orch.runtime.load(case.id)
+    assert loaded.engine is not None and loaded.engine.state == "completed"
+    assert loaded.engine.variables()["approval"] == "manager" and "receipt" not in loaded.engine.variables()
+    assert "refused" in process_views(loaded)[0].completed
+    assert_sound(orch.store, case.id)
+
+
+def test_an_unknown_process_is_refused_naming_the_ones_there_are(orch: Orchestrator, tmp_path: Path) -> None:
+    key = _deploy(orch, tmp_path, "unknown")
+    before = len(orch.store.cases(definition_key=key))
+    with pytest.raises(NotFound, match=r"no BPMN process 'pay_big'; its processes: pay_small"):
+        orch.start_case(key, {"amount": 1}, process="pay_big")
+    assert len(orch.store.cases(definition_key=key)) == before  # no case was created
+
+
+def test_a_bundle_without_processes_says_where_to_declare_them(orch: Orchestrator, tmp_path: Path) -> None:
+    from tests.agent._support import TaskSpec, write_bundle
+
+    key = f"plain-{tmp_path.name[-12:]}"
+    orch.deploy(write_bundle(tmp_path / "plain", key, [TaskSpec("fetch", "Fetch", "fetch_document", {"ref": "ref"}, {})]))
+    with pytest.raises(NotFound, match=r"has no BPMN processes to start .*`processes:`"):
+        orch.start_case(key, {}, process="pay_small")
+
+
+def test_the_bundles_guardrails_govern_the_process_calls(orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"guarded-{tmp_path.name[-12:]}"
+    folder = write_process_bundle(tmp_path / key, key)
+    manifest = yaml.safe_load((folder / "casepilot.yaml").read_text(encoding="utf-8"))
+    manifest["governance"]["allowlist"] = {"tools": ["read_letter"]}  # no payments from this bundle
+    (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    orch.deploy(folder)
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 40}, process="pay_small")
+    [item] = orch.pending(case.id)
+    decide_with(orch, item.id, CLERK_ANN, {"ok": True})
+    assert calls_of("pay_out") == []
+    [verdict] = [e for e in events(orch.store, case.id, "verdict") if e.get("engine") == "bpmn"]
+    assert (verdict["element"], verdict["verdict"]["kind"]) == ("pay", "block")
+    loaded = orch.runtime.load(case.id)
+    [view] = process_views(loaded)
+    assert view.status == "failed"
+    assert loaded.engine is not None and loaded.engine.state == "failed"  # the case fails with its process
+    assert [v.state for v in loaded.engine.items() if v.kind == "processTask"] == ["failed"]
+    assert_sound(orch.store, case.id)
+
+
+_WORKER = """
+import sys
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.store import Store
+from tests.bpmn._process_bundle import CLERK, decide_with, process_registry
+store = Store.from_url(sys.argv[1])
+decide_with(Orchestrator(store, process_registry(), RulePlanner()), sys.argv[2], Person("ann", {CLERK}), {"ok": True})
+"""
+
+
+@pytest.fixture
+def worker() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:  # only the processes this test started
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_a_worker_killed_inside_the_payment_hands_it_to_the_operator(
+        tmp_path: Path, url: str, worker: list[subprocess.Popen[bytes]]) -> None:
+    store = Store.from_url(url)
+    orch = Orchestrator(store, process_registry(), RulePlanner())
+    key = _deploy(orch, tmp_path, "crash")
+    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 40}, process="pay_small")
+    [item] = orch.pending(case.id)
+    orch.close()
+    store.close()
+
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
+    proc = subprocess.Popen([sys.executable, "-c", _WORKER, url, item.id], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker.append(proc)
+    deadline = time.monotonic() + 90
+    while not (gate / "entered.pay_out").exists():
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.stderr else "the worker ended early")
+        assert time.monotonic() < deadline, "the worker never reached pay_out"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    (gate / "open.pay_out").touch()  # were it called again, it would not hang the test
+
+    store = Store.from_url(url)
+    orch = Orchestrator(store, process_registry(), RulePlanner())
+    try:
+        assert_sound(store, case.id)
+        outcome = orch.run(case.id)
+        assert calls_of("pay_out") == []  # not run again on its own
+        assert outcome.reason == "waiting_for_people"
+        [checkpoint] = orch.pending(case.id)
+        assert (checkpoint.kind, checkpoint.role) == ("checkpoint", OPERATOR) and "pay_out" in checkpoint.prompt
+        orch.decide(checkpoint.id, Person("olga", {OPERATOR}), "approve", "the bank has no such transfer")
+        assert len(calls_of("pay_out")) == 1
+        assert orch.run(case.id).case_state == "completed"
+        assert_sound(store, case.id)
+    finally:
+        orch.close()
+        store.close()
