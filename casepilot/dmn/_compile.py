@@ -74,6 +74,10 @@ class _Linker:
             if target.namespace in chain or target.namespace == defs.namespace:
                 self.problem(defs, f"import {im.name!r} makes a cycle of imports", None)
                 continue
+            if im.name in imported:
+                what = f"name {im.name!r}" if im.name else "no name (only one unnamed import is supported)"
+                self.problem(defs, f"two imports have the {what}", None)
+                continue
             imported[im.name] = self.model(target, (*chain, defs.namespace))
         bridge = FeelBridge(defs.file, self.strict)
         members = set(member_names(defs))

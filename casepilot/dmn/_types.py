@@ -253,6 +253,19 @@ class TypeRegistry:
         self._cache[key] = t
         return t
 
+    def defines(self, name: str) -> bool:
+        """Whether ``name`` is an item definition of this model, of an import under its prefix
+        (``prefix.name``) or of an unnamed import (DMN 1.5 §6.3.3: an import whose name is
+        empty brings its elements in without a prefix)."""
+        if name in self._defs:
+            return True
+        prefix, dot, rest = name.partition(".")
+        reg = self._imports.get(prefix) if dot else None
+        if reg is not None and reg.defines(rest):
+            return True
+        unnamed = self._imports.get("")
+        return unnamed is not None and unnamed.defines(name)
+
     @property
     def has_items(self) -> bool:
         """Whether the model defines or imports item definitions (names ``instance of`` may use)."""
@@ -265,7 +278,10 @@ class TypeRegistry:
         if key not in self._defs:
             prefix, dot, rest = key.partition(".")
             reg = self._imports.get(prefix) if dot else None
-            return reg.check_for(rest) if reg is not None else None
+            if reg is not None and reg.defines(rest):
+                return reg.check_for(rest)
+            unnamed = self._imports.get("")
+            return unnamed.check_for(key) if unnamed is not None and unnamed.defines(key) else None
         return self.resolve(key).conforms
 
     def _resolve(self, key: str) -> FeelType:
@@ -297,8 +313,11 @@ class TypeRegistry:
         if "." in key:
             prefix, rest = key.split(".", 1)
             reg = self._imports.get(prefix)
-            if reg is not None:
+            if reg is not None and (reg.defines(rest) or "" not in self._imports):
                 return reg.resolve(rest)
+        unnamed = self._imports.get("")
+        if unnamed is not None and unnamed.defines(key):
+            return unnamed.resolve(key)
         self.problems.append(f"unknown type {key!r}")
         return ANY
 

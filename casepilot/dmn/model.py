@@ -332,6 +332,11 @@ class DecisionModel:
                 for d in child.model.decisions.values():
                     if rest in (d.name, d.id):
                         return child, d
+        if "" in root.imports:  # an unnamed import: its decisions need no prefix (DMN 1.5 §6.3.3)
+            child = view.child("")
+            for d in child.model.decisions.values():
+                if name in (d.name, d.id):
+                    return child, d
         return None, None
 
     @staticmethod

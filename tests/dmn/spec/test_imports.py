@@ -103,3 +103,44 @@ def test_instance_of_names_item_definitions_through_the_import_chain() -> None:
     model = DecisionModel.from_xml([checks.encode(), B.encode(), C.encode()])
     assert model.evaluate("Yes").value is True
     assert model.evaluate("No").value is False
+
+
+# §6.3.3: an import whose name is empty brings the imported elements in without a prefix.
+UNNAMED = definitions(
+    f'<import name="" namespace="urn:c" {IMPORT}/>'
+    '<decision id="d_U" name="U"><variable name="U" typeRef="tName"/>'
+    '<informationRequirement><requiredDecision href="urn:c#d_Greet"/></informationRequirement>'
+    + literal('Greet + "!"')
+    + "</decision>"
+    + decision("Is name", literal('"Ann" instance of tName'))
+    + decision("Is not name", literal('"" instance of tName')),
+    ns="urn:u",
+    name="u",
+)
+
+
+def test_an_unnamed_import_needs_no_prefix() -> None:
+    model = DecisionModel.from_xml([UNNAMED.encode(), C.encode()])
+    result = model.evaluate("U", {"Person name": "Ann"})
+    assert result.value == "Hello Ann!" and result.ok
+    assert model.evaluate("Greet", {"Person name": "Bob"}).value == "Hello Bob"
+    assert model.evaluate("Is name").value is True
+    assert model.evaluate("Is not name").value is False
+
+
+def test_an_unnamed_import_types_values_with_its_item_definitions() -> None:
+    model = DecisionModel.from_xml([UNNAMED.encode(), C.encode()])
+    result = model.evaluate("U", {"Person name": ""})  # "Hello !" is a tName; the input "" is not
+    assert result.value is None
+    assert any("tName" in m.text for m in result.errors)
+
+
+def test_two_imports_under_one_name_are_refused() -> None:
+    twice = definitions(
+        f'<import name="m" namespace="urn:c" {IMPORT}/><import name="m" namespace="urn:b" {IMPORT}/>'
+        + decision("D", literal("1")),
+        ns="urn:t",
+        name="t",
+    )
+    with pytest.raises(DefinitionError, match="two imports"):
+        DecisionModel.from_xml([twice.encode(), B.encode(), C.encode()])
