@@ -242,6 +242,8 @@ class ItemDefinitionDef:
     type_constraint: str | None = None
     """DMN 1.5 ``typeConstraint``: restricts the base type, i.e. each item of a collection,
     while ``allowed_values`` then restricts the collection as a whole."""
+    function_parameters: tuple[str | None, ...] = ()
+    """typeRefs of a ``functionItem``'s parameters (None: untyped)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,6 +220,9 @@ class _Reader(XmlReader):
             is_function=fi is not None,
             line=_line(el),
             type_constraint=constraint,
+            function_parameters=tuple(self.type_ref(p) for p in self.children(fi, "parameters"))
+            if fi is not None
+            else (),
         )
 
     def hrefs(self, el: etree._Element, req: str, target: str) -> tuple[str, ...]:

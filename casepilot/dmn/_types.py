@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from casepilot.dmn._model import ItemDefinitionDef
 from casepilot.dmn.feel import kind_of
-from casepilot.dmn.feel.types import date_to_date_and_time
+from casepilot.dmn.feel.types import date_to_date_and_time, function_conforms, function_signature
 
 __all__ = ["ANY", "FeelType", "TypeRegistry", "base_type", "coerce", "describe"]
 
@@ -98,6 +98,8 @@ class FeelType:
     components: tuple[tuple[str, FeelType], ...] | None = None
     allowed: Any = None
     """Compiled unary tests restricting the values (itemDefinition allowedValues)."""
+    signature: Any = None
+    """A function item definition's FEEL ``function<…>->…`` type (None: any function)."""
     _base_check: Callable[[Any], bool] | None = field(default=None, init=False, repr=False, compare=False)
     check: Callable[[Any], bool] | None = field(default=None, init=False, repr=False, compare=False)
     """``conforms`` for a non-null value, as one direct call; None for the Any type (no check)."""
@@ -132,6 +134,8 @@ class FeelType:
             for name, ctype in self.components or ():
                 if name not in value or not ctype.conforms(value[name]):
                     return False
+        elif self.signature is not None:
+            ok = function_conforms(value, self.signature)
         else:
             ok = _BASE_CHECKS["function"](value)
         if ok and self.allowed is not None:
@@ -325,7 +329,8 @@ class TypeRegistry:
         name = item.name or "anonymous"
         if item.is_function:
             out = self.resolve(item.function_output) if item.function_output else None
-            base: FeelType = FeelType(name, "function", element=out)
+            signature = function_signature(item.function_parameters, item.function_output)
+            base: FeelType = FeelType(name, "function", element=out, signature=signature)
         elif item.components:
             comps = tuple((c.name, self._item(c)) for c in item.components)
             base = FeelType(name, "context", components=comps)

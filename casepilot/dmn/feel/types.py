@@ -25,6 +25,8 @@ __all__ = [
     "conforms",
     "convert_to",
     "date_to_date_and_time",
+    "function_conforms",
+    "function_signature",
     "instance_of",
     "is_subtype",
     "type_from_name",
@@ -124,6 +126,33 @@ def instance_of(value: Any, type_ref: ast.TypeRef) -> bool:
     if isinstance(type_ref, ast.FunctionType):
         return _function_conforms(value, type_ref)
     return False
+
+
+def function_signature(parameters: tuple[str | None, ...], result: str | None) -> ast.FunctionType:
+    """The FEEL type ``function<P1..Pn>->R`` of a DMN function item definition (an untyped
+    parameter or result is ``Any``); type names are read with FEEL's type grammar."""
+    return ast.FunctionType(
+        tuple(_type_of(p) for p in parameters), _type_of(result) if result else ast.NamedType("Any")
+    )
+
+
+def _type_of(text: str | None) -> ast.TypeRef:
+    if not text:
+        return ast.NamedType("Any")
+    from casepilot.errors import ExpressionError
+
+    from ._api import compile_expression  # late: the compiler imports this module
+
+    try:
+        tree = compile_expression(f"null instance of {text}").ast
+    except ExpressionError:
+        return type_from_name(text)
+    return tree.type if isinstance(tree, ast.InstanceOf) else type_from_name(text)
+
+
+def function_conforms(value: Any, type_ref: ast.FunctionType) -> bool:
+    """Whether a function value conforms to a function type (see :func:`_function_conforms`)."""
+    return _function_conforms(value, type_ref)
 
 
 def _function_conforms(value: Any, type_ref: ast.FunctionType) -> bool:

@@ -232,3 +232,44 @@ def test_feel_function_parameters_typed_with_item_definitions() -> None:
     assert model.evaluate("Ok").value == Decimal(42)
     assert model.evaluate("Over").value is None
     assert model.evaluate("Wrapped").value == Decimal(42)
+
+
+FUNCTION_ITEMS = (
+    '<itemDefinition name="tAge"><typeRef>number</typeRef><allowedValues><text>[0..150]</text></allowedValues>'
+    "</itemDefinition>"
+    '<itemDefinition name="tFn"><functionItem outputTypeRef="number">'
+    '<parameters name="a" typeRef="number"/></functionItem></itemDefinition>'
+    '<itemDefinition name="tAgeFn"><functionItem><parameters name="a" typeRef="tAge"/>'
+    '<parameters name="b" typeRef="list&lt;string&gt;"/></functionItem></itemDefinition>'
+)
+
+
+@pytest.mark.parametrize(
+    ("type_ref", "text", "ok"),
+    [
+        ("tFn", "function(a: number) a", True),
+        ("tFn", "function(a: Any) a", True),  # parameters are contravariant
+        ("tFn", "function(a) a", True),  # an untyped parameter is Any
+        ("tFn", "function(a: string) a", False),
+        ("tFn", "function(a, b) a", False),
+        ("tFn", "1", False),
+        ("tFn", "abs", True),
+        ("tAgeFn", "function(x: tAge, y: list<string>) x", True),
+        ("tAgeFn", "function(x: tAge, y: list<Any>) x", True),
+        ("tAgeFn", "function(x: tAge, y: string) x", False),
+        ("tAgeFn", "function(x: tAge, y: list<number>) x", False),
+    ],
+)
+def test_function_item_definitions_check_parameter_types(type_ref: str, text: str, ok: bool) -> None:
+    """An item definition's functionItem: a function value conforms when each parameter type
+    of the item definition conforms to the function's own (§10.3.2.9.1)."""
+    model = DecisionModel.from_xml(
+        definitions(FUNCTION_ITEMS + decision("D", literal(text), type_ref=type_ref)).encode()
+    )
+    result = model.evaluate("D")
+    assert (result.value is not None) is ok
+    assert result.ok is ok
+    instance = DecisionModel.from_xml(
+        definitions(FUNCTION_ITEMS + decision("I", literal(f"({text}) instance of {type_ref}"))).encode()
+    )
+    assert instance.evaluate("I").value is ok
