@@ -141,6 +141,16 @@ EXAMPLES = [
     ("coincides([1..5], [2..6])", F),
     ("coincides(point1: 5, point2: 5)", T),
     ("coincides(range1: [1..5], range2: [1..5])", T),
+    # (point, range) and (range, point) share their names: the order the call names them decides
+    ("before(point: 1, range: [2..5])", T),
+    ("before(range: [2..5], point: 1)", F),
+    ("before(range: [1..2], point: 3)", T),
+    ("after(range: [5..6], point: 1)", T),
+    ("after(point: 1, range: [5..6])", F),
+    ("finished by(range: [1..10], point: 10)", T),
+    ("started by(range: [1..10], point: 1)", T),
+    ("includes(range: [1..10], point: 5)", T),
+    ("during(point: 5, range: [1..10])", T),
 ]
 
 NULLS = [

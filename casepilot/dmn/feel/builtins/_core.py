@@ -9,7 +9,9 @@ tables computed at definition time:
   as ``before(point, range)`` and ``before(range, point)``); variadic overloads
   (``min(c1, …, cN)``) come last;
 * named calls pick the overload whose parameter names cover the given names and whose
-  required names are all present.
+  required names are all present; where two signatures have the same names
+  (``before(point, range)``, ``before(range, point)``), the argument types and then the
+  order in which the call names them decide (``before(range: r, point: p)`` is the second).
 
 An implementation signals bad user input by raising :class:`BuiltinArgumentError`;
 ``Builtin.invoke`` turns it into FEEL null and hands the message to the active message
@@ -217,7 +219,9 @@ class Builtin:
         key = tuple(named)
         plans = self._named_plans.get(key)
         if plans is None:
-            plans = self._plan_named(frozenset(key))
+            # signatures with the same names (before(point, range) / before(range, point)):
+            # the one whose parameter order is the order the call names them comes first
+            plans = tuple(sorted(self._plan_named(frozenset(key)), key=lambda plan: plan[1] != key))
             if len(self._named_plans) < 64:  # bounded: call sites use few name sets
                 self._named_plans[key] = plans
         if len(plans) == 1:
@@ -226,7 +230,7 @@ class Builtin:
             ov, names = plans[0]
             return ov, _bound(ov, names, named)
         # same names in several signatures (before(point, range) / before(range, point)):
-        # the argument types decide, else the first one
+        # the argument types decide, then the order in which the call names the parameters
         for ov, names in plans:
             bound = _bound(ov, names, named)
             if ov.guard is None or ov.guard(bound):

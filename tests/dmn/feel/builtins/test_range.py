@@ -193,9 +193,11 @@ def test_named_invocation_chooses_the_overload() -> None:
     assert call_named("before", point1=1, point2=10) is True
     assert call_named("before", point=1, range=closed(2, 5)) is True
     # the names "point" and "range" fit both before(point, range) and before(range, point):
-    # the first signature is meant ("the point is before the range")
-    assert call_named("before", range=closed(1, 5), point=10) is False
+    # the order in which the call names them decides, as it would positionally
+    assert call_named("before", range=closed(1, 5), point=10) is True
+    assert call_named("before", point=10, range=closed(1, 5)) is False
     assert call_named("after", point=10, range=closed(1, 5)) is True
+    assert call_named("after", range=closed(1, 5), point=10) is False
     assert call_named("before", range1=closed(1, 5), range2=closed(6, 8)) is True
     assert call_named("during", point=5, range=closed(1, 10)) is True
     assert call_named("includes", range=closed(1, 10), point=5) is True
