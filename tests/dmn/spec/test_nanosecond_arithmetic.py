@@ -106,3 +106,21 @@ def test_nanosecond_results_are_not_truncated_to_microseconds() -> None:
 def test_arithmetic_without_sub_microsecond_digits_gives_plain_values() -> None:
     value = value_of('time("10:00:00.000000001") + duration("PT0.000000999S")')
     assert type(value).__name__ == "time" and value.microsecond == 1
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # is() tells apart values = does not: = compares times to the millisecond (TCK 0068)
+        ('time("10:00:00.000000001") = time("10:00:00")', "true"),
+        ('is(time("10:00:00.000000001"), time("10:00:00"))', "false"),
+        ('is(time("10:00:00.000000001"), time("10:00:00.000000001"))', "true"),
+        (
+            'is(date and time("2020-01-01T00:00:00.000000002Z"), date and time("2020-01-01T00:00:00.000000001Z"))',
+            "false",
+        ),
+        ('is(duration("PT0.000000001S"), duration("PT0S"))', "false"),
+    ],
+)
+def test_is_compares_to_the_nanosecond(expression: str, expected: str) -> None:
+    check(expression, expected)

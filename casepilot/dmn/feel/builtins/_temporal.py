@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from casepilot.dmn.feel import _extended as ext
+from casepilot.dmn.feel._nanos import nanos_of
 from casepilot.dmn.feel.values import FeelDate, FeelDateTime
 
 from ._core import BuiltinArgumentError, builtin
@@ -147,7 +148,11 @@ def _same(value1: Any, value2: Any) -> bool:
     if isinstance(value1, _dt.datetime | _dt.time):
         naive1 = value1.replace(tzinfo=None)
         naive2 = value2.replace(tzinfo=None)
-        return bool(naive1 == naive2) and _zone_id(value1) == _zone_id(value2)
+        return (
+            bool(naive1 == naive2)
+            and nanos_of(value1) == nanos_of(value2)
+            and _zone_id(value1) == _zone_id(value2)
+        )
     return feel_eq(value1, value2) is True
 
 
