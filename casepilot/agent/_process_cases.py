@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from casepilot.agent.orchestrator import Orchestrator
     from casepilot.governance.budget import BudgetLimits
 
-__all__ = ["PROCESS_TASK", "ProcessView", "check_process", "process_bundle", "process_views", "start_process_case"]
+__all__ = ["PROCESS_TASK", "ProcessView", "check_process", "process_bundle", "process_of", "process_views",
+           "start_process_case"]
 
 PROCESS_TASK = "cp_process"
 """The wrapper's process task (its definition id; its plan item is ``cp_process_item``)."""
@@ -53,6 +54,14 @@ def check_process(bundle: CaseBundle, process_id: str) -> None:
     if process_id not in bundle.processes.processes:
         raise NotFound(f"definition {bundle.key!r} has no BPMN process {process_id!r}; its processes: "
                        f"{', '.join(sorted(bundle.processes.processes))}")
+
+
+def process_of(state: Mapping[str, Any]) -> str | None:
+    """The process a stored case state runs on its own (None: a CMMN case) — for listings, which
+    read rows without loading the cases."""
+    agent = state.get("agent")
+    process = agent.get("process") if isinstance(agent, Mapping) else None
+    return process if isinstance(process, str) else None
 
 
 def _wrapper_xml(process_id: str, name: str) -> str:

@@ -17,7 +17,18 @@ from fastapi.responses import RedirectResponse
 
 from casepilot import __version__
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.api import cases, chat, definitions, inbox, metrics, operations, web, web_chat, web_events
+from casepilot.api import (
+    cases,
+    chat,
+    definitions,
+    inbox,
+    metrics,
+    operations,
+    processes,
+    web,
+    web_chat,
+    web_events,
+)
 from casepilot.api._body import publish_limits
 from casepilot.api._limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from casepilot.api.access import DEFAULT_DEPLOYER_ROLE, require_signed_in
@@ -74,7 +85,7 @@ def create_app(
     app.state.notice_secret = secrets.token_bytes(32)  # signs the web page's notices (see ``web._to_case``)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     install_error_handlers(app, page_error=web.error_page)
-    for module in (definitions, cases, chat, inbox, operations, metrics, web, web_chat, web_events):
+    for module in (definitions, cases, processes, chat, inbox, operations, metrics, web, web_chat, web_events):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

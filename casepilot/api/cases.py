@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from casepilot.agent._process_cases import process_of
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import describe_update
@@ -20,6 +21,7 @@ from casepilot.api.access import caller, require_action_role, require_operator, 
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, error_responses
 from casepilot.api.identity import request_person
+from casepilot.api.processes import process_states
 from casepilot.api.queued import Wait, accepted, enqueue_run, queue_mode, queued_outcome, wait_until_stopped
 from casepilot.api.queued_stream import follow_queued_run
 from casepilot.api.schemas import (
@@ -72,6 +74,9 @@ def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
         items=[CaseItem(id=v.instance_id, name=v.name, kind=v.kind, state=v.state)
                for v in (engine.items() if engine is not None else [])],
         open_tasks=orch.pending(case_id),
+        kind="process" if loaded.facts.process else "case",
+        process=loaded.facts.process,
+        processes=process_states(loaded),
     )
 
 
@@ -81,11 +86,15 @@ def case_summary(orch: Orchestrator, case_id: str) -> CaseSummary:
     response_model=CaseSummary,
     responses={202: {"model": CaseSummary, "description": _QUEUED},
                **error_responses(400, 413, _403="The person lacks the bundle's starter role.",
-                                 _404="No definition with this key.")},
+                                 _404="No definition with this key, or (`process`) no such BPMN process in it.")},
 )
 def start_case(body: StartCaseIn, request: Request, response: Response, orch: OrchestratorDep,
                wait: Wait = 0) -> CaseSummary:
     """Start a case on the latest version of a definition; its PII goes to the case's vault.
+
+    With ``process``, one of the bundle's BPMN processes is started on its own instead (404
+    naming the bundle's processes when it has no such one): it runs at once to its first wait
+    state and is then a case like any other (``kind: process``).
 
     Needs the bundle's ``starter_role`` (else its ``operator_role``); the history records the
     person who started it. With workers (PostgreSQL) the case is also queued to run: 202,
@@ -94,7 +103,7 @@ def start_case(body: StartCaseIn, request: Request, response: Response, orch: Or
     person = caller(request, body.actor, body.roles)
     require_starter(request, orch, body.definition_key, person)
     case = orch.start_case(body.definition_key, body.variables, body.business_key,
-                           actor=f"person:{person.name}" if person is not None else "api")
+                           actor=f"person:{person.name}" if person is not None else "api", process=body.process)
     if queue_mode(request):
         accepted(response, case.id, stopped=wait_until_stopped(orch, case.id, wait), done_status=201)
     return case_summary(orch, case.id)
@@ -110,7 +119,9 @@ def list_cases(
 ) -> list[CaseListed]:
     """Cases, optionally of one business key, definition or tenant."""
     return [
-        CaseListed.model_validate(record.model_dump(exclude={"state", "last_seq", "head_hash"}))
+        CaseListed.model_validate({**record.model_dump(exclude={"state", "last_seq", "head_hash"}),
+                                   "kind": "process" if process_of(record.state) else "case",
+                                   "process": process_of(record.state)})
         for record in orch.store.cases(business_key=business_key, definition_key=definition_key, tenant=tenant,
                                        limit=limit)
     ]

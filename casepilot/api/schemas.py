@@ -22,12 +22,15 @@ __all__ = [
     "FILE_NAME_PATTERN",
     "BundleIn",
     "CaseItem",
+    "CaseKind",
+    "CaseListed",
     "CaseSummary",
     "ChatIn",
     "ChatReply",
     "DecisionIn",
     "ErrorBody",
     "HistoryPage",
+    "ProcessState",
     "RunIn",
     "RunOutcomeOut",
     "StartCaseIn",
@@ -85,6 +88,9 @@ class StartCaseIn(_Claimed):
     definition_key: str = Field(min_length=1, description="The key of a deployed definition.")
     variables: dict[str, Any] = Field(default_factory=dict, description="Starting case-file variables (trusted).")
     business_key: str | None = Field(default=None, description="Your own reference, e.g. a claim number.")
+    process: str | None = Field(default=None, min_length=1, description=(
+        "Start this BPMN process of the bundle on its own (an id of its `processes:` files) instead of its "
+        "CMMN case: it runs at once to its first wait state and is then worked like a case."))
 
 
 class RunIn(_Claimed):
@@ -155,6 +161,10 @@ class CaseItem(BaseModel):
     state: str = Field(description="available, enabled, disabled, active, suspended, completed, terminated, failed.")
 
 
+CaseKind = Literal["case", "process"]
+"""``case``: the bundle's CMMN case; ``process``: one of its BPMN processes started on its own."""
+
+
 class CaseListed(BaseModel):
     """A case in a listing (``GET /cases``): who it is, not where it stands."""
 
@@ -166,6 +176,25 @@ class CaseListed(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    kind: CaseKind = Field(default="case", description="case, or process: a BPMN process started on its own.")
+    process: str | None = Field(default=None, description="The BPMN process id (kind process).")
+
+
+class ProcessState(BaseModel):
+    """A BPMN process of a case (a process started on its own, or one a process task runs)."""
+
+    instance_id: str = Field(description="The plan item (process task) instance running it.")
+    process_id: str
+    name: str
+    status: Literal["running", "waiting", "completed", "failed"]
+    active_elements: list[str] = Field(description="BPMN element ids holding a token now.")
+    completed_elements: list[str] = Field(description="BPMN element ids completed so far.")
+    variables: dict[str, Any] = Field(description=(
+        "The process's variables, pseudonymised like the case file (empty once it ended: its outputs are in "
+        "the case file)."))
+    next_timer: str | None = Field(description="When its earliest armed timer is due (ISO time), if any.")
+    diagram: str | None = Field(description=(
+        "Where its diagram with the tokens marked is (SVG, from the model's BPMN DI); null when the model has none."))
 
 
 class CaseSummary(BaseModel):
@@ -182,6 +211,10 @@ class CaseSummary(BaseModel):
     variables: dict[str, Any] = Field(description="The case file, pseudonymised (PII replaced by tokens).")
     items: list[CaseItem]
     open_tasks: list[HumanTask]
+    kind: CaseKind = Field(default="case", description="case, or process: a BPMN process started on its own.")
+    process: str | None = Field(default=None, description="The BPMN process id (kind process).")
+    processes: list[ProcessState] = Field(default_factory=list, description=(
+        "Its BPMN processes, running and ended: the process itself (kind process), or those its process tasks run."))
 
 
 class RunOutcomeOut(BaseModel):

@@ -154,13 +154,39 @@ def with_timer(process: str) -> str:
                            '    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="wait">')
 
 
+_SHAPES = {"start": (100, 120, 36, 36), "level": (170, 98, 100, 80), "confirm": (310, 98, 100, 80),
+           "gw": (450, 113, 50, 50), "pay": (540, 98, 100, 80), "paid": (680, 120, 36, 36),
+           "refused": (540, 240, 36, 36), "wait": (470, 30, 36, 36)}
+_EDGES = {"f1": ((136, 138), (170, 138)), "f2": ((270, 138), (310, 138)), "f3": ((410, 138), (450, 138)),
+          "f_yes": ((500, 138), (540, 138)), "f_no": ((475, 163), (475, 258), (540, 258)),
+          "f4": ((640, 138), (680, 138)), "f_wait": ((506, 48), (590, 48), (590, 98))}
+
+
+def with_diagram(process: str) -> str:
+    """The process with a BPMN DI layout (what a modeler saves), so it can be drawn with its tokens."""
+    present = set(re.findall(r'id="([^"]+)"', process))
+    shapes = "".join(f'<bpmndi:BPMNShape id="{e}_di" bpmnElement="{e}"><dc:Bounds x="{x}" y="{y}" width="{w}" '
+                     f'height="{h}"/></bpmndi:BPMNShape>' for e, (x, y, w, h) in _SHAPES.items() if e in present)
+    edges = "".join(f'<bpmndi:BPMNEdge id="{e}_di" bpmnElement="{e}">'
+                    + "".join(f'<di:waypoint x="{x}" y="{y}"/>' for x, y in points) + "</bpmndi:BPMNEdge>"
+                    for e, points in _EDGES.items() if e in present)
+    diagram = ('<bpmndi:BPMNDiagram id="pay_diagram"><bpmndi:BPMNPlane id="pay_plane" bpmnElement="pay_small">'
+               f"{shapes}{edges}</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>")
+    return process.replace(
+        'xmlns:cp="https://casepilot.dev/bpmn/extensions"',
+        'xmlns:cp="https://casepilot.dev/bpmn/extensions" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+        'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI"',
+    ).replace("</bpmn:definitions>", f"{diagram}\n</bpmn:definitions>")
+
+
 def write_process_bundle(folder: Path, key: str, *, from_letter: bool = False, timer: bool = False,
-                         process_ref: str = "pay_small") -> Path:
+                         process_ref: str = "pay_small", diagram: bool = False) -> Path:
     """Write the bundle (CMMN, bindings, BPMN, DMN, manifest) into ``folder``; ``timer``: wait an hour
-    before paying (``with_timer``)."""
+    before paying (``with_timer``); ``diagram``: with a BPMN DI layout (``with_diagram``)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "case.cmmn").write_text(_cmmn(from_letter, process_ref), encoding="utf-8")
-    (folder / "pay.bpmn").write_text(with_timer(PROCESS) if timer else PROCESS, encoding="utf-8")
+    process = with_timer(PROCESS) if timer else PROCESS
+    (folder / "pay.bpmn").write_text(with_diagram(process) if diagram else process, encoding="utf-8")
     (folder / "approval.dmn").write_text(APPROVAL_DMN.read_text(encoding="utf-8"), encoding="utf-8")
     bindings = [{"task": "Read letter", "tool": "read_letter", "inputs": {"letter": "letter"},
                  "outputs": {"payee": "payee"}}] if from_letter else []
