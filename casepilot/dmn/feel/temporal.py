@@ -58,8 +58,8 @@ def parse_zone(text: str) -> _dt.tzinfo:
         parts = [int(p) for p in text[1:].split(":")]
         hours, minutes = parts[0], parts[1]
         seconds = parts[2] if len(parts) > 2 else 0
-        if hours > 18 or minutes > 59 or seconds > 59:
-            raise ValueError(f"offset out of range: {text!r}")
+        if minutes > 59 or seconds > 59 or (hours * 60 + minutes) * 60 + seconds > 18 * 3600:
+            raise ValueError(f"offset out of range (at most ±18:00): {text!r}")
         return _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes, seconds=seconds))
     name = text[1:] if text.startswith("@") else text
     try:
