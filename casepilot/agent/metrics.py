@@ -5,19 +5,27 @@ Fed from one place — ``AgentRuntime.step`` hands every committed ``StepResult`
 that rolls back counts nothing), and the loop's nodes need no metrics code of their own.
 The counters live in their own ``REGISTRY`` (not the library's global one) so an embedding
 service's metrics and ours do not collide; ``casepilot serve`` exposes it on ``/metrics``
-together with the inbox gauges read from the store at scrape time (``casepilot.api.metrics``).
+together with the inbox gauges read from the store at scrape time (``InboxCollector``), and
+``casepilot worker --metrics-port`` does the same with its job metrics (``casepilot.worker.metrics``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
 
 from casepilot.agent.tracing import trace_step
+from casepilot.store.inbox_stats import open_inbox_stats
 from casepilot.store.models import HistoryEvent, StepResult
 
-__all__ = ["LLM_COST", "LLM_TOKENS", "REGISTRY", "STEPS", "TOOL_CALLS", "TOOL_LATENCY", "VERDICTS", "observe_step"]
+__all__ = ["LLM_COST", "LLM_TOKENS", "REGISTRY", "STEPS", "TOOL_CALLS", "TOOL_LATENCY", "VERDICTS", "InboxCollector",
+           "observe_step"]
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +84,21 @@ def _observe(event: HistoryEvent) -> None:
         LLM_CALLS.labels(model=model, priced=str(event.cost is not None).lower()).inc()
         if event.cost is not None and event.cost > 0:
             LLM_COST.labels(model=model).inc(event.cost)
+
+
+class InboxCollector(Collector):
+    """The open inbox of one store, read when collected: right whichever process opened the items
+    (the service, any worker), so every process that exposes metrics reports the same figures."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        stats = open_inbox_stats(self.engine)
+        yield GaugeMetricFamily("casepilot_inbox_open_items", "Inbox items waiting for a person", value=stats.open_items)
+        age = 0.0 if stats.oldest_created_at is None else max(
+            0.0, (self.clock() - stats.oldest_created_at).total_seconds())
+        yield GaugeMetricFamily("casepilot_inbox_oldest_age_seconds",
+                                "How long the oldest open inbox item has waited (0 when the inbox is empty)",
+                                value=age)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from casepilot.tools import ToolRegistry
-
 if TYPE_CHECKING:
     from casepilot.store import Store
+    from casepilot.tools import ToolRegistry
+    from casepilot.worker.metrics import MetricsServer
     from casepilot.worker.runner import WorkerSettings
 
 __all__ = ["ENV_DATABASE_URL", "load_registry", "main", "register", "worker"]
@@ -43,6 +47,8 @@ def load_registry(spec: str | None) -> Callable[[Store], ToolRegistry]:
         raise typer.BadParameter(f"--tools {spec}: {attribute} is not a function")
 
     def build(store: Store) -> ToolRegistry:
+        from casepilot.tools import ToolRegistry
+
         registry = factory()
         if not isinstance(registry, ToolRegistry):
             raise typer.BadParameter(f"--tools {spec} returned {type(registry).__name__}, not a ToolRegistry")
@@ -73,8 +79,17 @@ def worker(
     processes: Annotated[int, typer.Option(
         "--processes", min=1, max=256, help="Worker processes forked from one warmed-up parent, each replaced "
         "at once if it dies (one per core is a good start).")] = 1,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", min=0, max=65535, help="Serve Prometheus metrics on this port (GET /metrics): jobs, "
+        "pick-up latency, run time, queue depth, steps and the case metrics `casepilot serve` has; one "
+        "endpoint for all --processes (0: any free port, printed). Off by default.")] = None,
+    metrics_host: Annotated[str, typer.Option(
+        "--metrics-host", help="The interface of --metrics-port (no authentication: keep it where only the "
+        "scraper reaches).")] = "127.0.0.1",
 ) -> None:
     """Work cases from the PostgreSQL job queue until SIGTERM (finishes or hands back the case in flight)."""
+    # Before anything imports prometheus_client (the agent stack does): see casepilot.worker.metrics.
+    metrics_dir = _multiprocess_metrics() if metrics_port is not None and processes > 1 else None
     from casepilot.settings import configure_logging, load_settings
     from casepilot.worker.runner import WorkerSettings
 
@@ -89,15 +104,60 @@ def worker(
     registry = load_registry(tools)
     settings = WorkerSettings(concurrency=concurrency, lease_ttl=lease_ttl, heartbeat_timeout=heartbeat_timeout,
                               max_steps=max_steps, stats_path=stats, queue_log_days=queue_log_days)
-    Console(stderr=True).print(f"casepilot worker: {processes} process(es) × {concurrency} jobs at once; "
-                               "SIGTERM stops it")
-    if processes == 1:
-        _work(url, registry, settings)
-        return
-    from casepilot.worker.supervisor import supervise
+    console = Console(stderr=True)
+    console.print(f"casepilot worker: {processes} process(es) × {concurrency} jobs at once; SIGTERM stops it")
+    server = _bind_metrics(metrics_host, metrics_port) if metrics_port is not None else None
+    if server is not None:
+        print(f"casepilot worker: metrics on http://{metrics_host}:{server.port}/metrics", file=sys.stderr, flush=True)
+    try:
+        if processes == 1:
+            _work(url, registry, settings, server)
+            return
+        from casepilot.worker.supervisor import supervise
 
-    code = supervise(processes, lambda: _work(url, registry, settings), warm_up=lambda: _warm_up(url))
+        code = supervise(processes, lambda: _work(url, registry, settings, server, forked=True),
+                         warm_up=lambda: _warm_up(url),
+                         sidecar=(lambda: _serve_metrics(url, server, metrics_dir)) if server is not None else None)
+    finally:
+        if server is not None:
+            server.close()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     raise typer.Exit(code)
+
+
+def _multiprocess_metrics() -> str:
+    """A new folder for the workers' metric files, named in ``PROMETHEUS_MULTIPROC_DIR`` for this
+    process and the workers it forks (prometheus_client reads it once, when it is imported)."""
+    if "prometheus_client" in sys.modules:  # a programming error in casepilot, not the user's
+        raise RuntimeError("prometheus_client was imported before the worker chose its multiprocess mode: "
+                           "the workers' metrics would not add up")
+    folder = tempfile.mkdtemp(prefix="casepilot-worker-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _bind_metrics(host: str, port: int) -> MetricsServer:
+    """The metrics endpoint's socket, bound now: a port in use is one clear line before any work starts."""
+    from casepilot.worker.metrics import MetricsServer
+
+    try:
+        return MetricsServer(host, port)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}",
+                                 param_hint="--metrics-port") from exc
+
+
+def _serve_metrics(url: str, server: MetricsServer, metrics_dir: str | None) -> None:
+    """The supervisor's metrics child: every worker's metric files summed, the inbox and queue read
+    from the database, until SIGTERM."""
+    import datetime as dt
+
+    from casepilot.store import Store
+    from casepilot.worker.metrics import exposition
+
+    store = Store.from_url(url, pool_size=2)
+    server.serve(exposition(store.engine, lambda: dt.datetime.now(dt.UTC), multiprocess_dir=metrics_dir))
 
 
 def _warm_up(url: str) -> None:
@@ -115,14 +175,22 @@ def _warm_up(url: str) -> None:
         store.close()
 
 
-def _work(url: str, registry: Callable[[Store], ToolRegistry], settings: WorkerSettings) -> None:
-    """One worker process: its own store and orchestrator, until SIGTERM."""
+def _work(url: str, registry: Callable[[Store], ToolRegistry], settings: WorkerSettings,
+          metrics: MetricsServer | None = None, *, forked: bool = False) -> None:
+    """One worker process: its own store and orchestrator, until SIGTERM. ``metrics``: serve them from
+    here (one process), or — ``forked`` by the supervisor, whose metrics child answers — let go of
+    the inherited listening socket."""
     import asyncio
 
     from casepilot.agent.orchestrator import Orchestrator
     from casepilot.settings import announce, load_settings
     from casepilot.store import Store
+    from casepilot.worker.metrics import exposition
     from casepilot.worker.runner import worker_for
+
+    if metrics is not None and forked:
+        metrics.close()
+        metrics = None
 
     # Each job at once holds a connection while it writes, the lease heartbeats and the checkpointer
     # one more: never fewer than that, whatever CASEPILOT_DB_POOL_SIZE says.
@@ -130,6 +198,8 @@ def _work(url: str, registry: Callable[[Store], ToolRegistry], settings: WorkerS
     orch = Orchestrator(store, registry(store), lease_ttl=settings.lease_ttl, lease_wait=min(2.0, settings.lease_ttl))
     announce("casepilot worker", url=url, planner=orch.runtime.planner, identity="from the jobs",
              extra=f"{settings.concurrency} jobs at once")
+    if metrics is not None:
+        metrics.serve_in_thread(exposition(store.engine, orch.runtime.clock, multiprocess_dir=None))
     try:
         asyncio.run(worker_for(store, orch, settings).serve())
     finally:

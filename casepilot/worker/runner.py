@@ -30,7 +30,7 @@ from typing import Any
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.errors import CaseBusy, ConcurrencyConflict, NotFound
 from casepilot.store import Store
-from casepilot.worker import jobs
+from casepilot.worker import jobs, metrics
 from casepilot.worker.housekeeping import prune_queue_log
 from casepilot.worker.schedule import JobScheduler, next_timer
 from casepilot.worker.schema import ensure_queue
@@ -224,15 +224,22 @@ class Worker:
             picked = time.monotonic()
             started = max(job.created, job.execute_after)
             picked_after = max((datetime.now(UTC) - started).total_seconds(), 0.0)
-            payload = jobs.read_payload(job.payload)
+            entrypoint, outcome = str(job.entrypoint), "failed"
+            metrics.picked(entrypoint, picked_after)
             try:
-                await asyncio.to_thread(self.handle, str(job.entrypoint), payload)
+                payload = jobs.read_payload(job.payload)
+                await asyncio.to_thread(self.handle, entrypoint, payload)
+                outcome = "finished"
             except HandedBack as back:
+                outcome = "handed_back"
                 raise RetryRequested(delay=back.delay, reason=back.reason) from back
             except ConcurrencyConflict as exc:  # lost a race five times over: later, on a fresh read
+                outcome = "handed_back"
                 raise RetryRequested(delay=timedelta(seconds=self.settings.busy_retry), reason=str(exc)) from exc
             finally:
-                self._record(str(job.entrypoint), picked_after, time.monotonic() - picked)
+                took = time.monotonic() - picked
+                metrics.observe_job(entrypoint, outcome, took)
+                self._record(entrypoint, picked_after, took)
 
         for name in jobs.ENTRYPOINTS:
             qm.entrypoint(name, on_failure="hold")(work)

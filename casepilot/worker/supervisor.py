@@ -9,7 +9,8 @@ every worker, which finishes or hands back its case (``runner``), and the superv
 when they all have.
 
 The parent opens no database connection, thread or event loop before forking: each worker
-builds its own store and orchestrator after the fork.
+builds its own store and orchestrator after the fork. A ``sidecar`` (the metrics endpoint of
+``--metrics-port``) is one more child, forked and replaced the same way, that works no jobs.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def _child(work: Callable[[], None], mask: Iterable[int | signal.Signals]) -> No
         os._exit(code)
 
 
-def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[], None] | None = None) -> int:
-    """Run ``work`` in ``processes`` forked children, replacing any that dies, until SIGTERM/SIGINT.
+def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[], None] | None = None,
+              sidecar: Callable[[], None] | None = None) -> int:
+    """Run ``work`` in ``processes`` forked children, replacing any that dies, until SIGTERM/SIGINT;
+    and ``sidecar``, if given, in one more child, replaced likewise.
 
     Returns the exit code for the supervisor: 0 after a clean stop, 1 when workers keep dying
     as soon as they start (a configuration error: the last one's message says which).
@@ -58,6 +61,7 @@ def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[],
     if warm_up is not None:
         warm_up()
     children: dict[int, float] = {}
+    sidecars: set[int] = set()
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -67,7 +71,7 @@ def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[],
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    def spawn() -> None:
+    def spawn(task: Callable[[], None] = work, role: str = "worker") -> None:
         if stopping:
             return
         # SIGTERM/SIGINT wait while forking and recording the child: a stop that arrived during the
@@ -76,14 +80,18 @@ def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[],
         try:
             pid = os.fork()
             if pid == 0:
-                _child(work, mask)
+                _child(task, mask)
             children[pid] = time.monotonic()
+            if task is not work:
+                sidecars.add(pid)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop that came meanwhile runs now
-        print(f"casepilot supervisor: started worker {pid}", file=sys.stderr, flush=True)
+        print(f"casepilot supervisor: started {role} {pid}", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if sidecar is not None:
+        spawn(sidecar, "metrics endpoint")
     for _ in range(processes):
         spawn()
     early_deaths = 0
@@ -97,12 +105,18 @@ def supervise(processes: int, work: Callable[[], None], *, warm_up: Callable[[],
             continue
         code = os.waitstatus_to_exitcode(status)
         early_deaths = early_deaths + 1 if time.monotonic() - started < _EARLY and code > 0 else 0
-        print(f"casepilot supervisor: worker {pid} exited ({code}); starting another", file=sys.stderr, flush=True)
+        side = pid in sidecars
+        sidecars.discard(pid)
+        role = "metrics endpoint" if side else "worker"
+        print(f"casepilot supervisor: {role} {pid} exited ({code}); starting another", file=sys.stderr, flush=True)
         if early_deaths >= _CRASH_LOOP:
-            print("casepilot supervisor: workers die as soon as they start; giving up", file=sys.stderr, flush=True)
+            print(f"casepilot supervisor: {role}s die as soon as they start; giving up", file=sys.stderr, flush=True)
             stop(signal.SIGTERM, None)
             for _ in list(children):
                 os.wait()
             return 1
-        spawn()
+        if side and sidecar is not None:
+            spawn(sidecar, role)
+        else:
+            spawn()
     return 0
