@@ -40,6 +40,12 @@ class NanoTime(_dt.time):
 
     nanos: int = 0
 
+    def isoformat(self, timespec: str = "auto") -> str:
+        """ISO 8601 with all nine fraction digits, so values leaving FEEL (JSON, str) keep them."""
+        if timespec != "auto" or not self.nanos:
+            return super().isoformat(timespec)
+        return _nine_digits(super().isoformat("microseconds"), self.nanos)
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (_dt.time(*_fields_time(self)), self.nanos))
 
@@ -48,6 +54,12 @@ class NanoDateTime(_dt.datetime):
     """A ``datetime.datetime`` with ``nanos`` (0..999) below its microsecond."""
 
     nanos: int = 0
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        """ISO 8601 with all nine fraction digits (``str()`` uses it too)."""
+        if timespec != "auto" or not self.nanos:
+            return super().isoformat(sep, timespec)
+        return _nine_digits(super().isoformat(sep, "microseconds"), self.nanos)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         plain = _dt.datetime.combine(self.date(), _dt.time(*_fields_time(self)))
@@ -61,6 +73,12 @@ class NanoDuration(_dt.timedelta):
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (_dt.timedelta(self.days, self.seconds, self.microseconds), self.nanos))
+
+
+def _nine_digits(text: str, nanos: int) -> str:
+    """``text`` (an ISO form with six fraction digits) with the three below them added."""
+    end = text.index(".") + 7
+    return f"{text[:end]}{nanos:03d}{text[end:]}"
 
 
 def _fields_time(value: _dt.time | _dt.datetime) -> tuple[Any, ...]:

@@ -124,3 +124,14 @@ def test_arithmetic_without_sub_microsecond_digits_gives_plain_values() -> None:
 )
 def test_is_compares_to_the_nanosecond(expression: str, expected: str) -> None:
     check(expression, expected)
+
+
+def test_iso_forms_of_values_leaving_feel_keep_nine_digits() -> None:
+    """JSON encoders and str() call isoformat(): the digits below the microsecond survive."""
+    moment = value_of('date and time("2020-01-01T10:00:00.000000001+01:00")')
+    assert moment.isoformat() == "2020-01-01T10:00:00.000000001+01:00"
+    assert str(moment) == "2020-01-01 10:00:00.000000001+01:00"
+    assert moment.isoformat(timespec="seconds") == "2020-01-01T10:00:00+01:00"
+    clock = value_of('time("10:00:00.123456789")')
+    assert clock.isoformat() == "10:00:00.123456789"
+    assert value_of('time("10:00:00.5")').isoformat() == "10:00:00.500000"
