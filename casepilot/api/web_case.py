@@ -1,6 +1,7 @@
 """What the case page shows: where the case stands and why, in words (a banner), what a person
-may do about it (only what the case's state allows), the plan diagram, and the history as a
-timeline a person can filter.
+may do about it (only what the case's state allows), the plan diagram — and the diagram of each
+BPMN process it runs, with the tokens marked (a process started on its own shows only that) —,
+and the history as a timeline a person can filter.
 
 The banner reads the same ``stop_reason`` as ``casepilot run``: waiting for a role since when,
 blocked by which guardrail rule and why, which tool failed with what — and names the operations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 from casepilot.agent._inbox import task_spec
+from casepilot.agent._process_cases import process_views
 from casepilot.agent.operations import failed_items
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.privacy import jsonable
@@ -63,6 +65,7 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
     diagram = plan_diagram(loaded.bundle.case, engine.items() if engine is not None else (), state,
                            definitions=loaded.bundle.definitions)
     workable = state == "active"
+    processes = process_views(loaded)
     tasks = orch.pending(case_id)
     forms: dict[str, list[FormField]] = {}
     for task in tasks:
@@ -74,6 +77,9 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
         "state": state,
         "banner": {"kind": reason.kind, "lines": reason.lines, "help": _HELP.get(reason.kind, "")},
         "diagram": diagram.svg,
+        "process": loaded.facts.process,
+        "processes": processes,
+        "process_variables": {p.instance_id: shown(dict(p.variables)) for p in processes},
         "items": engine.items() if engine is not None else [],
         "variables": shown(engine.variables() if engine is not None else {}),
         "tasks": tasks,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, get_args
 from urllib.parse import urlencode
 
+from casepilot.agent._process_cases import process_of
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api.web_forms import fields_of
 from casepilot.errors import CasepilotError
@@ -79,7 +80,8 @@ def cases_context(orch: Orchestrator, params: ListParams | None = None) -> dict[
         "id": record.id,
         "title": title_of(record.definition_key, record.business_key, record.id),
         "state": case_state(record.state),
-        "definition": f"{record.definition_key} v{record.definition_version}",
+        "definition": f"{record.definition_key} v{record.definition_version}"
+                      + (f" · process {process_of(record.state)}" if process_of(record.state) else ""),
         "business_key": record.business_key or "",
         "started": record.created_at,
         "activity": record.updated_at,

@@ -19,7 +19,11 @@ if TYPE_CHECKING:
     from .instance import ServiceCall
     from .runner import ProcessRunner
 
-__all__ = ["all_tasks", "ask_operator", "close_item", "coordinates", "error_code", "govern", "observe", "recover"]
+__all__ = ["USER_TASK_OPTIONS", "all_tasks", "ask_operator", "close_item", "coordinates", "error_code", "govern", "observe", "recover"]
+
+USER_TASK_OPTIONS = ("complete",)
+"""The one choice a user task's inbox item offers (its form carries what the person decided), so
+an inbox or page shows a button for it and a typo in the choice is refused."""
 
 _INTERNAL = (".BoundaryEventParent",)
 
@@ -63,7 +67,7 @@ def observe(runner: ProcessRunner) -> None:
             runner.inbox[task_id] = item.element_id
             form = tuple({"name": f.name, "type": f.type, "label": f.label, "required": f.required} for f in item.form)
             runner.emit("human_task_created", item.element_id, task_id, role=item.role, opens=InboxOpen(
-                task_id, "human_task", item.name, item.role, item.element_id, form=form))
+                task_id, "human_task", item.name, item.role, item.element_id, options=USER_TASK_OPTIONS, form=form))
     pending = {c.call_id for c in runner.instance.service_calls()}
     for token in [t for t in runner.calls if t not in pending]:  # the task was cancelled (a boundary event…)
         record = runner.calls.pop(token)

@@ -89,3 +89,10 @@ def test_a_cmmn_case_shows_the_process_its_task_runs(client: TestClient) -> None
     assert 'class="active"' in client.get(process["diagram"]).text
     missing = client.get(f"/cases/{case['id']}/processes/nope/diagram")
     assert missing.status_code == 404 and process["instance_id"] in missing.json()["detail"]
+
+
+def test_the_case_list_page_names_the_process(client: TestClient) -> None:
+    case = client.post("/cases", json={"definition_key": "pay", "process": "pay_small", "business_key": "P-2",
+                                       "variables": {"payee": "Ann Lee", "amount": 1}}).json()
+    page = client.get("/ui/cases").text
+    assert f'href="/ui/cases/{case["id"]}"' in page and "pay v1 · process pay_small" in page
