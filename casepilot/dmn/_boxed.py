@@ -249,7 +249,20 @@ class BoxedCompiler:
         cond = self.compile(expr.condition, owner, names)
         then = self.compile(expr.then, owner, names)
         other = self.compile(expr.otherwise, owner, names)
-        return lambda scope, ctx: then(scope, ctx) if cond(scope, ctx) is True else other(scope, ctx)
+
+        def evaluate(scope: dict[str, Any], ctx: EvalContext) -> Any:
+            test = cond(scope, ctx)
+            if test is True:
+                return then(scope, ctx)
+            if test is not False and test is not None:
+                ctx.warn(
+                    "feel-error",
+                    owner,
+                    f"conditional 'if' gave {describe(test)}, not a boolean: 'else' is taken",
+                )
+            return other(scope, ctx)
+
+        return evaluate
 
     def _iterator(self, expr: IteratorDef, owner: str, names: frozenset[str]) -> Eval:
         source = self.compile(expr.source, owner, names)

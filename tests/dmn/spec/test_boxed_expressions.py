@@ -42,6 +42,17 @@ def test_conditional_takes_then_only_for_true(cond: str, expected: str) -> None:
     assert run(conditional(cond), x=5).value == expected
 
 
+@pytest.mark.parametrize(
+    ("cond", "warned"), [('"yes"', True), ("1", True), ("null", False), ("false", False)]
+)
+def test_a_non_boolean_condition_is_reported(cond: str, warned: bool) -> None:
+    """FEEL semantics take 'else' for anything but true; a value that is not even a boolean is
+    most likely a modelling error, so the result says so (a warning: the value stands)."""
+    result = run(conditional(cond), x=5)
+    assert result.value == "else" and result.ok
+    assert any("not a boolean" in m.text for m in result.messages) is warned
+
+
 def test_conditional_evaluates_only_the_branch_taken() -> None:
     logic = f"<conditional><if>{literal('x = 0')}</if><then>{literal('0')}</then><else>{literal('10 / x')}</else></conditional>"
     result = run(logic, x=0)
