@@ -51,6 +51,8 @@ _HELP: dict[str, tuple[str, str]] = {
     # command: (module, the first line of its help — tests check it against the command itself)
     "deploy": ("casepilot.agent.cli", "Validate and deploy a case bundle (a new version only when its content changed)."),
     "start": ("casepilot.agent.cli", "Start a case on the latest version of a definition; prints its id."),
+    "show": ("casepilot.agent.cli", "Show where a case stands: its state, plan items, BPMN processes with their "
+             "tokens, open inbox items."),
     "run": ("casepilot.agent.cli", "Work a case until it finishes or waits for people or events, then say why it "
             "stopped."),
     "inbox": ("casepilot.agent.cli", "List open inbox items."),

@@ -1,4 +1,4 @@
-"""``casepilot deploy | start | run | inbox | decide | actions | act | chat | demo``, and the
+"""``casepilot deploy | start | show | run | inbox | decide | actions | act | chat | demo``, and the
 operations ``terminate | suspend | resume | retry | correct | reassign``: cases from a shell.
 
 Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL``, else a SQLite file in
@@ -82,6 +82,9 @@ def deploy(folder: Annotated[Path, typer.Argument(help="A bundle folder with cas
 def start(key: Annotated[str, typer.Argument(help="Definition key")],
           variables: Annotated[str, typer.Option("--vars", help="Starting variables as a JSON object")] = "{}",
           business_key: Annotated[str | None, typer.Option("--business-key")] = None,
+          process: Annotated[str | None, typer.Option(
+              "--process", help="Start this BPMN process of the bundle on its own (an id in its `processes:` "
+              "files) instead of its CMMN case; it runs to its first wait state at once.")] = None,
           db: DbOption = None, tools: ToolsOption = None) -> None:
     """Start a case on the latest version of a definition; prints its id."""
     try:
@@ -90,8 +93,20 @@ def start(key: Annotated[str, typer.Argument(help="Definition key")],
         raise typer.BadParameter(f"--vars is not valid JSON: {exc.msg}") from exc
     if not isinstance(values, dict):
         raise typer.BadParameter("--vars must be a JSON object")
-    case = _orchestrator(db, tools, definition=key).start_case(key, values, business_key)
+    case = _orchestrator(db, tools, definition=key).start_case(key, values, business_key, process=process)
     console.print(case.id)
+
+
+def show(case_id: str, svg: Annotated[Path | None, typer.Option(
+             "--svg", help="Also write the diagram of its BPMN process (the first, with --process another) here.")]
+         = None,
+         process: Annotated[str | None, typer.Option(
+             "--process", help="With --svg: which process (its instance id, as listed)")] = None,
+         db: DbOption = None, tools: ToolsOption = None) -> None:
+    """Show where a case stands: its state, plan items, BPMN processes with their tokens, open inbox items."""
+    from casepilot.agent.show import print_case
+
+    print_case(_orchestrator(db, tools, case_id=case_id), case_id, console, svg=svg, process=process)
 
 
 def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 50, db: DbOption = None,
@@ -315,6 +330,6 @@ def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = 
 
 def register(app: typer.Typer) -> None:
     """Mount the agent's commands on the main CLI."""
-    for fn in (deploy, start, run, inbox, decide, actions, act, chat, terminate, suspend, resume, retry, correct,
+    for fn in (deploy, start, show, run, inbox, decide, actions, act, chat, terminate, suspend, resume, retry, correct,
                reassign, demo):
         app.command(fn.__name__)(fn)
