@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import text
 
 from casepilot.agent.timeline import timeline
 from casepilot.api import app_from_settings, queued_stream
@@ -173,3 +174,50 @@ def test_sigterm_during_a_streamed_run_hands_the_step_back_and_the_stream_goes_o
         runs = [ref for (ref,) in conn.execute("SELECT reference FROM tool_runs WHERE tool = 'approve_payment'")]
     assert runs == ["S-3"]
     assert store.verify(case_id).ok
+
+
+def test_a_run_the_worker_cannot_do_ends_the_stream_with_an_error_event(
+        base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
+    """The case's stored state is edited after the run was queued: the worker refuses to work it
+    (its job fails and the queue holds it), and the stream says so instead of waiting on."""
+    case_id = _start(base, "straight-through", "S-4")
+    workers = Workers(pg_url, tmp_path / "workers.log")
+    with httpx.stream("POST", f"{base}/cases/{case_id}/run/stream", timeout=120) as response:
+        assert response.status_code == 200
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET state_json = :s WHERE id = :c"), {"s": '{"paid": true}', "c": case_id})
+        workers.start(1)
+        try:
+            events = list(_read(response.iter_lines()))
+        finally:
+            workers.stop()
+    assert [kind for kind, _data, _seq in events] == ["error"], events
+    error = events[0][1]
+    assert error["error"] == "StateTampered" and error["problems"] == []
+    assert error["detail"].startswith("the worker's run of the case failed (job ") and "is not worked" in error["detail"]
+    with store.engine.connect() as conn:
+        held = conn.execute(text("SELECT count(*) FROM pgqueuer WHERE status = 'failed'")).scalar_one()
+    assert held == 1
+
+
+def test_a_client_that_hangs_up_loses_nothing_and_resumes_from_the_last_id(
+        base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
+    """The client reads one step and hangs up: the worker finishes the case all the same, and
+    ``GET /cases/{id}/events?after_seq=<the last id>`` gives every step it did not see."""
+    case_id = _start(base, "straight-through", "S-5")
+    workers = Workers(pg_url, tmp_path / "workers.log", delay=1.0)
+    workers.start(1)
+    try:
+        with httpx.stream("POST", f"{base}/cases/{case_id}/run/stream", timeout=120) as response:
+            first = next(event for event in _read(response.iter_lines()) if event[0] == "step")
+        _wait_for(lambda: _state(base, case_id) == "completed", "the worker stopped with the client")
+        _wait_for(lambda: jobs.runs_in_flight(store.engine, case_id) == 0, "the run did not end")
+    finally:
+        assert workers.stop() == 0
+    seen = first[2]
+    assert seen is not None
+    rest = httpx.get(f"{base}/cases/{case_id}/events", params={"after_seq": seen, "seconds": 0}, timeout=60)
+    followed = [(seq, data["kind"], data["what"]) for kind, data, seq in _read(iter(rest.text.splitlines()))
+                if kind == "history" and seq is not None]
+    assert followed == _timeline_after(store, case_id, seen) and len(followed) > 3
+    assert any(kind == "tool_call_completed" and what.startswith("approve_payment") for _s, kind, what in followed)
