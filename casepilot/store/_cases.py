@@ -18,8 +18,9 @@ from ._canonical import GENESIS_HASH, as_utc, chain_hash, dumps_text, utc_iso
 from ._convert import EventLike, case_record, event_body, history_event, human_task
 from ._definitions import find_row
 from ._engine import write_connection
+from ._spend import NANO
 from ._state import current_state, inbox_problem, load_checked, snapshot_problem
-from ._step import NANO, state_payload
+from ._step import state_payload
 from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus
 

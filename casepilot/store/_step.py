@@ -30,11 +30,10 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlmodel import Session
 
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
@@ -43,34 +42,13 @@ from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body_text, human_task
 from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
+from ._spend import add_spend, cost_nano
 from ._state import current_state, inbox_problem
-from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow, spend_shard
+from ._tables import CaseRow, EventRow, HumanTaskRow
 from .history import StateTampered
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
-__all__ = ["NANO", "StagedJob", "StaleVersion", "Step", "cost_nano", "open_step", "state_payload"]
-
-NANO = Decimal("1e-9")
-"""The unit of ``history_events.cost_nano``: a billionth of the currency unit."""
-_NANO_LIMIT = Decimal(2**63 - 1) * NANO / 1000
-"""Costs up to this (about 9 million) fit a BIGINT with room for a thousand of them summed."""
-
-
-def cost_nano(cost: Decimal | float | None) -> int | None:
-    """``cost`` in exact billionths, rounded up (a budget may count a fraction too much, never too little).
-
-    Money is summed as integers so that no float rounding creeps into a budget: a float
-    given here is read as the decimal it prints as. A cost beyond what a 64-bit column
-    holds (or not a finite number) is left to the float ``cost`` column, which sums it
-    too — approximately, as it is no amount of money a model call costs.
-    """
-    if cost is None:
-        return None
-    exact = cost if isinstance(cost, Decimal) else Decimal(str(cost))
-    if not exact.is_finite() or abs(exact) >= _NANO_LIMIT:
-        return None
-    return int((exact / NANO).to_integral_value(rounding=ROUND_CEILING))
-
+__all__ = ["StagedJob", "StaleVersion", "Step", "open_step", "state_payload"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -97,29 +75,6 @@ _UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
     snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"), tail_bytes=bindparam("no_tail_bytes")))
 _UPDATE_HEAD_AND_TAIL = DriverStatement(_ADVANCE_CASE.values(
     **_ADVANCE, tail_bytes=_CASES.c.tail_bytes + bindparam("added_bytes")))
-_SPEND = DefinitionSpendRow.__table__  # type: ignore[attr-defined]
-
-
-def _add_spend(conn: Connection, definition_key: str, case_id: str, events: Sequence[dict[str, Any]]) -> None:
-    """Add the step's ``llm_call`` events to the definition's running total (an upsert into the
-    case's shard of it, ``_tables.spend_shard``)."""
-    calls = [e for e in events if e["kind"] == "llm_call"]
-    if not calls:
-        return
-    legacy = [e["cost"] for e in calls if e["cost_nano"] is None and e["cost"] is not None]
-    row = {"definition_key": definition_key, "shard": spend_shard(case_id), "tokens": sum(e["tokens"] or 0 for e in calls),
-           "cost_nano": sum(e["cost_nano"] or 0 for e in calls), "legacy_cost": sum(legacy) if legacy else None,
-           "calls": len(calls)}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_SPEND).values(**row)
-    added = statement.excluded
-    legacy_sum = _SPEND.c.legacy_cost if row["legacy_cost"] is None else (
-        func.coalesce(_SPEND.c.legacy_cost, 0.0) + added.legacy_cost)
-    conn.execute(statement.on_conflict_do_update(index_elements=[_SPEND.c.definition_key, _SPEND.c.shard], set_={
-        "tokens": _SPEND.c.tokens + added.tokens, "cost_nano": _SPEND.c.cost_nano + added.cost_nano,
-        "legacy_cost": legacy_sum, "calls": _SPEND.c.calls + added.calls}))
-
-
 class StagedJob(Protocol):
     """Work a step makes due (e.g. a worker queue's job): written on the step's connection at commit."""
 
@@ -486,7 +441,7 @@ class Step:
         else:
             values["added_bytes"] = self._staged_bytes
             statement = _UPDATE_HEAD_AND_TAIL
-        _add_spend(self._conn, self._definition_key, self._case_id, self._written)
+        add_spend(self._conn, self._definition_key, self._case_id, self._written)
         done = statement.execute(self._conn, values)
         if done.rowcount != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")

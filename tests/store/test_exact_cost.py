@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from casepilot.store import DefinitionBundle, Store, _step
-from casepilot.store._step import cost_nano
+from casepilot.store._spend import cost_nano
 
 
 def test_costs_sum_exactly_over_every_case(store: Store) -> None:
