@@ -130,6 +130,13 @@ def test_one_endpoint_sums_every_worker_process_and_a_replaced_worker_takes_noth
         after = _scrape(port)
         for key in ("casepilot_steps_total", "casepilot_worker_jobs_picked_total"):
             assert _sum(after, key) == _sum(before, key) > 0, key
+
+        (endpoint,) = set(workers.children()) - set(workers.ready())  # the supervisor's metrics child
+        os.kill(endpoint, signal.SIGKILL)  # replaced too, on the same port (the supervisor holds the socket)
+        while endpoint in workers.children() or len(workers.children()) < 3:
+            assert time.monotonic() < deadline, workers.log.read_text()[-3000:]
+            time.sleep(0.2)
+        assert _sum(_scrape(port), "casepilot_steps_total") == _sum(before, "casepilot_steps_total")
     finally:
         assert workers.stop() == 0
         store.close()
