@@ -28,17 +28,18 @@ def test_the_readme_shows_the_example_verbatim() -> None:
     assert "```python\n" + EXAMPLE.read_text(encoding="utf-8") + "```\n" in readme
 
 
-def test_the_example_settles_a_claim_through_a_senior_analyst(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_example_settles_and_pays_a_claim_through_a_senior_analyst(capsys: pytest.CaptureFixture[str]) -> None:
     example = _load()
     url = f"sqlite:///{tempfile.mkdtemp(prefix='casepilot-example-')}/cases.db"
     letter = "I am furious. Mary Jones, +44 20 7946 0958, wants the EUR 800 for the broken mirror now."
-    assert example.handle_claim(url, letter, "CLM-4711") == "completed"
+    assert example.handle_claim(url, letter, "CLM-4711", "Mary Jones", "GB82WEST12345698765432") == "completed"
     assert "completed" in capsys.readouterr().out  # the chat answer about the case
     with Store.from_url(url) as store:
         (case,) = store.cases(business_key="CLM-4711")
         history = store.history(case.id)
         decided = [e for e in history if e.kind == "human_task_decided"]
         assert [(e.actor, e.payload["decision"]) for e in decided] == [("person:ann", "approve")]
-        assert any(e.kind == "tool_call_completed" and e.payload["tool"] == "approve_payment" for e in history)
+        paid = [e for e in history if e.kind == "tool_call_completed" and e.payload["tool"] == "pay_claim"]
+        assert len(paid) == 1 and paid[0].payload["engine"] == "bpmn"  # by the case's payment process
         assert "Mary Jones" not in str([e.payload for e in history])  # pseudonymised before it was stored
         assert store.verify(case.id).ok

@@ -85,8 +85,8 @@ class DemoBank:
     """Payment advices sent to payees, by transfer id (one per transfer)."""
     refusals: list[str] = field(default_factory=list)
     """Codes the next transfers are refused with, in order (``fail_next``)."""
-    attempts: int = 0
-    """Transfers asked for, refused ones included."""
+    requests: list[str | None] = field(default_factory=list)
+    """The reference of every transfer asked for, refused ones included, in order."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def fail_next(self, *codes: str) -> None:
@@ -97,7 +97,7 @@ class DemoBank:
     def transfer(self, payee: str, iban: str, amount: Decimal, reference: str | None) -> Transfer:
         """Pay ``amount`` to ``payee`` at ``iban``, or raise :class:`BankRefusal` (nothing paid)."""
         with self._lock:
-            self.attempts += 1
+            self.requests.append(reference)
             if self.refusals:
                 raise BankRefusal(self.refusals.pop(0))
             earlier = sum(1 for t in self.transfers if t.reference == reference)
@@ -119,7 +119,7 @@ class DemoBank:
             self.transfers.clear()
             self.advices.clear()
             self.refusals.clear()
-            self.attempts = 0
+            self.requests.clear()
 
 
 BANK = DemoBank()

@@ -5,7 +5,9 @@ examples/claims routes a claim to a senior analyst when ``claim.amount > 10000``
 guardrail repeats the confidence rule for every tool call). A 25,000 EUR claim written as
 "EUR 25000" used to be read as 250 with confidence 0.95 and paid straight through. These
 tests deploy the real bundle into SQLite and work letters with the real Orchestrator, the
-demo's tool registry and the offline RulePlanner.
+demo's tool registry and the offline RulePlanner. The claim is paid by the case's payment
+process (payment.bpmn): ``pay_claim`` at the demo bank, after a claims manager's approval when
+the amount is over 1,000.
 """
 
 from __future__ import annotations
@@ -19,14 +21,24 @@ import pytest
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
+from casepilot.demo.payment_tools import DemoBank
 from casepilot.demo.run import EXAMPLE, demo_registry
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 
+PAY_TO = {"payee": "Ann Lee", "iban": "DE89370400440532013000"}
+"""Where the claim form says to pay (the payment process validates it)."""
+MANAGER = Person("max", {"claims manager"})
+
 
 @pytest.fixture(scope="module")
-def registry() -> ToolRegistry:
-    return demo_registry()
+def bank() -> DemoBank:
+    return DemoBank()
+
+
+@pytest.fixture(scope="module")
+def registry(bank: DemoBank) -> ToolRegistry:
+    return demo_registry(bank)
 
 
 @pytest.fixture
@@ -48,6 +60,13 @@ def _tool_result(store: Store, case_id: str, tool: str) -> dict[str, Any]:
     return dict(result)
 
 
+def _manager_approves(orchestrator: Orchestrator, case_id: str) -> None:
+    """Above 1,000 the payment process waits for a claims manager (payment-approval.dmn); one approves."""
+    [task] = orchestrator.pending(case_id)
+    assert (task.role, task.plan_item) == ("claims manager", "approve")
+    orchestrator.decide(task.id, MANAGER, "complete", values={"approved": True})
+
+
 def _sentries_fired(store: Store, case_id: str, item: str) -> list[str]:
     return [str(p) for p in _payloads(store, case_id, "transition") if p.get("name") == item]
 
@@ -57,7 +76,7 @@ def test_a_25000_eur_claim_goes_to_the_senior_analyst_before_it_is_paid(
         orch: tuple[Orchestrator, Store], written: str) -> None:
     orchestrator, store = orch
     letter = f"Dear claims team, a truck hit my parked car. The garage quotes {written} for the repair. Thank you!"
-    case = orchestrator.start_case("claim-triage", {"letter": letter, "policy": "POL-2026-0042"})
+    case = orchestrator.start_case("claim-triage", {"letter": letter, "claim_id": "CLM-42", **PAY_TO})
 
     outcome = orchestrator.run(case.id)
 
@@ -70,34 +89,41 @@ def test_a_25000_eur_claim_goes_to_the_senior_analyst_before_it_is_paid(
     [task] = outcome.pending
     assert (task.plan_item, task.role) == ("Senior analyst review", "senior analyst")
     assert any("s_needs_review" in t for t in _sentries_fired(store, case.id, "Senior analyst review"))
-    assert all(p["tool"] != "approve_payment" for p in _payloads(store, case.id, "tool_call_started"))
+    assert all(p["tool"] != "pay_claim" for p in _payloads(store, case.id, "tool_call_started"))
 
     orchestrator.decide(task.id, Person("ann", {"senior analyst"}), "approve", "garage invoice checked")
+    orchestrator.run(case.id)
+    _manager_approves(orchestrator, case.id)
     resumed = orchestrator.run(case.id)
 
     assert resumed.case_state == "completed"
-    paid = _tool_result(store, case.id, "approve_payment")
-    assert (Decimal(paid["amount"]), paid["currency"]) == (Decimal(25000), "EUR")
+    paid = _tool_result(store, case.id, "pay_claim")
+    assert Decimal(paid["amount"]) == Decimal(25000)
     assert store.verify(case.id).ok
 
 
-def test_a_small_claim_in_european_notation_is_paid_straight_through(orch: tuple[Orchestrator, Store]) -> None:
+def test_a_small_claim_in_european_notation_is_paid_without_a_senior_analyst(
+        orch: tuple[Orchestrator, Store], bank: DemoBank) -> None:
     orchestrator, store = orch
     letter = "Dear claims team, the garage in Munich quotes 1.250,50 € for the repair. Thank you!"
-    case = orchestrator.start_case("claim-triage", {"letter": letter, "policy": "POL-2026-0043"})
+    case = orchestrator.start_case("claim-triage", {"letter": letter, "claim_id": "CLM-43", **PAY_TO})
 
     outcome = orchestrator.run(case.id)
 
-    assert (outcome.reason, outcome.pending) == ("completed", ())
-    paid = _tool_result(store, case.id, "approve_payment")
-    assert (paid["amount"], paid["currency"]) == ("1250.50", "EUR")
+    assert outcome.reason == "waiting_for_people"  # only the payment's approval: over 1,000
+    _manager_approves(orchestrator, case.id)
+    assert orchestrator.run(case.id).case_state == "completed"
+    extracted = _tool_result(store, case.id, "extract_claim")
+    assert (extracted["amount"], extracted["currency"]) == ("1250.50", "EUR")
+    assert [(t.reference, t.amount) for t in bank.transfers if t.reference == "CLM-43"] == [
+        ("CLM-43", Decimal("1250.50"))]
 
 
 def test_a_letter_with_several_amounts_goes_to_a_person_even_when_small(orch: tuple[Orchestrator, Store]) -> None:
     orchestrator, store = orch
     letter = ("Thanks for the quick reply. My deductible is EUR 500 and the repair of the door "
               "costs EUR 3,000 according to the garage.")
-    case = orchestrator.start_case("claim-triage", {"letter": letter, "policy": "POL-2026-0044"})
+    case = orchestrator.start_case("claim-triage", {"letter": letter, "claim_id": "CLM-44", **PAY_TO})
 
     outcome = orchestrator.run(case.id)
 
@@ -107,7 +133,7 @@ def test_a_letter_with_several_amounts_goes_to_a_person_even_when_small(orch: tu
     assert _tool_result(store, case.id, "sentiment")["compound"] >= 0
     assert outcome.reason == "waiting_for_people"
     assert [(t.plan_item, t.role) for t in outcome.pending] == [("Senior analyst review", "senior analyst")]
-    assert all(p["tool"] != "approve_payment" for p in _payloads(store, case.id, "tool_call_started"))
+    assert all(p["tool"] != "pay_claim" for p in _payloads(store, case.id, "tool_call_started"))
 
 
 def test_a_letter_in_german_is_not_paid_without_a_person(orch: tuple[Orchestrator, Store]) -> None:
@@ -115,7 +141,7 @@ def test_a_letter_in_german_is_not_paid_without_a_person(orch: tuple[Orchestrato
     and an unknown signal must not count as a friendly one."""
     orchestrator, store = orch
     letter = "Sehr geehrte Damen und Herren, die Werkstatt verlangt 1.250,50 EUR für die Reparatur. Danke!"
-    case = orchestrator.start_case("claim-triage", {"letter": letter, "policy": "POL-2026-0045"})
+    case = orchestrator.start_case("claim-triage", {"letter": letter, "claim_id": "CLM-45", **PAY_TO})
 
     outcome = orchestrator.run(case.id)
 
@@ -123,4 +149,4 @@ def test_a_letter_in_german_is_not_paid_without_a_person(orch: tuple[Orchestrato
     assert (sentiment["scored"], sentiment["language"]) == (False, "de")
     assert outcome.reason == "waiting_for_people"
     assert [(t.plan_item, t.role) for t in outcome.pending] == [("Senior analyst review", "senior analyst")]
-    assert all(p["tool"] != "approve_payment" for p in _payloads(store, case.id, "tool_call_started"))
+    assert all(p["tool"] != "pay_claim" for p in _payloads(store, case.id, "tool_call_started"))
