@@ -141,3 +141,28 @@ def test_parent_terminate_is_not_exit_for_a_listener() -> None:
         ("T", "Terminated"),
         ("W", "Available"),
     ]
+
+
+def test_an_exit_criterion_on_a_waiting_milestone_ends_it_with_exit() -> None:
+    """The event listener and milestone lifecycle has no exit criterion of its own; models made
+    with Flowable put them on milestones. The engine ends a waiting milestone with ``exit`` (to
+    Terminated), which an on-part naming ``exit`` hears; an occurred milestone is not exited."""
+    body = (
+        '<planItem id="pm" definitionRef="m"><entryCriterion sentryRef="e"/><exitCriterion sentryRef="x"/>'
+        '</planItem><milestone id="m" name="M"/>'
+        '<planItem id="pe" definitionRef="le"/><userEventListener id="le" name="Reach"/>'
+        '<planItem id="px" definitionRef="lx"/><userEventListener id="lx" name="Stop"/>'
+        '<planItem id="pw" definitionRef="w"><entryCriterion sentryRef="s"/></planItem><humanTask id="w" name="W"/>'
+        + on("e", "pe", "occur") + on("x", "px", "occur") + on("s", "pm", "exit")
+    )
+    case = case_of(body)
+    stopped = CaseInstance.start(case)
+    stopped.occur(_one(stopped, "Stop"))
+    assert [(e.name, e.transition) for e in stopped.last_events if e.name in ("M", "W")] == [
+        ("M", "exit"),
+        ("W", "start"),
+    ]
+    reached = CaseInstance.start(case)
+    reached.occur(_one(reached, "Reach"))
+    reached.occur(_one(reached, "Stop"))
+    assert [v.state for v in reached.items() if v.name in ("M", "W")] == ["Completed", "Available"]
