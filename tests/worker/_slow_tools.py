@@ -1,6 +1,6 @@
 """The counting claim tools of ``_tools``, each made slow by a random delay (the crash bench).
 
-A fixed 50 ms pause before a payment (``_tools``) lets kills land inside calls; a longer run
+A fixed 50 ms pause before a payment (``_tools``: ``pay_claim``, the payment process's transfer) lets kills land inside calls; a longer run
 should also meet calls that are slow in different places. Every claim tool here sleeps a
 random time drawn from ``CASEPILOT_TOOL_DELAY_RANGE`` (``"0.05-0.3"`` seconds, uniform).
 The non-idempotent ones sleep half of it before their effect is counted in ``tool_runs`` and
@@ -17,8 +17,9 @@ import os
 import random
 import time
 
+from casepilot.demo import payment_tools as payment
 from casepilot.demo import tools as claim
-from casepilot.tools import ToolRegistry, tool
+from casepilot.tools import NO_RETRY, ToolRegistry, tool
 from casepilot.tools.builtin import builtin_tools
 from tests.worker import _tools
 
@@ -50,14 +51,14 @@ def extract_claim(args: claim.ExtractClaimArgs) -> claim.ExtractClaimResult:
     return result
 
 
-@tool(name="approve_payment", side_effect="non_idempotent")
-def approve_payment(args: claim.PaymentArgs) -> claim.PaymentResult:
-    """Book the payment (counted in ``tool_runs`` half-way through its delay)."""
+@tool(name="pay_claim", side_effect="non_idempotent", retry=NO_RETRY, tags=("moves_money",), targets=("iban",))
+def pay_claim(args: payment.PayClaimArgs) -> payment.PaymentReceipt:
+    """Transfer the claim's amount (counted in ``tool_runs`` half-way through its delay)."""
     half = _delay() / 2
     time.sleep(half)
-    assert _tools.approve_payment.func is not None
-    result = _tools.approve_payment.func(args)  # counts the execution
-    assert isinstance(result, claim.PaymentResult)
+    assert _tools.pay_claim.func is not None
+    result = _tools.pay_claim.func(args)  # counts the execution
+    assert isinstance(result, payment.PaymentReceipt)
     time.sleep(half)
     return result
 
@@ -74,7 +75,7 @@ def send_rejection(args: claim.RejectionArgs) -> claim.RejectionResult:
     return result
 
 
-CLAIM_TOOLS = (extract_claim, approve_payment, send_rejection)
+CLAIM_TOOLS = (extract_claim, send_rejection, _tools.VALIDATE_PAYMENT, pay_claim, _tools.SEND_PAYMENT_CONFIRMATION)
 
 
 def registry() -> ToolRegistry:

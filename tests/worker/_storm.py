@@ -8,9 +8,10 @@ case by case (``check``):
 * every case ends completed, or active and waiting for a person with a role;
 * every history verifies;
 * no non-idempotent tool ran twice for a case — counted where the money moves
-  (``_tools.tool_runs``), not in casepilot's own history;
-* no step was lost: every booked payment was recorded as started before it ran, every
-  payment the history completes really ran, and every completed case booked exactly one.
+  (``_tools.tool_runs``: every real execution of ``pay_claim``, the payment process's
+  transfer), not in casepilot's own history;
+* no step was lost: every transfer made was recorded as started before it ran, every
+  transfer the history completes really ran, and every completed case made exactly one.
 
 The test runs 200 cases and asserts; the bench runs 1,000 with slow tools and reports.
 """
@@ -33,14 +34,18 @@ import psycopg
 from sqlalchemy import text
 
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
+from tests._claims import claim
 from tests.worker import _tools
 from tests.worker.conftest import ROOT, Workers, libpq
 
-KINDS = ("straight-through",) * 3 + ("senior-review",)
-"""A quarter of the letters are for a senior analyst; the rest complete unless a kill
-interrupted their payment, which then waits for claims operations."""
+KINDS = ("small",) * 3 + ("senior-review",)
+"""A quarter of the letters are for a senior analyst; the rest (the straight-through letter
+claiming 950: the payment process pays it without a claims manager) complete unless a kill
+interrupted their transfer, which then waits for claims operations."""
+
+PAYMENT = "pay_claim"
+"""The non-idempotent tool that moves the money: the payment process's service task."""
 
 WORKER_OPTIONS = ("--lease-ttl", "3", "--heartbeat-timeout", "3")
 """A killed worker's case and job move on after 3 s (the defaults, 30 s, would make a storm crawl)."""
@@ -51,8 +56,8 @@ _LIVE_LEASES = text("SELECT count(*) FROM case_leases WHERE expires_at > now()")
 
 
 def reference(i: int) -> str:
-    """The policy reference of case ``i``: what ``approve_payment`` counts its runs by."""
-    return f"POL-STORM-{i:04d}"
+    """The claim reference of case ``i`` (``claim_id``): the transfer's, what ``pay_claim`` counts its runs by."""
+    return f"CLM-STORM-{i:04d}"
 
 
 def kind(i: int) -> str:
@@ -66,7 +71,7 @@ def start_cases(orch: Orchestrator, count: int, *, threads: int = 4,
 
     def start(i: int) -> str:
         nonlocal done
-        case_id = orch.start_case("claim-triage", {"letter": LETTERS[kind(i)], "policy": reference(i)},
+        case_id = orch.start_case("claim-triage", claim(kind(i), reference(i)),
                                   business_key=f"STORM-{i:04d}").id
         done += 1
         if on_started is not None:
@@ -188,15 +193,15 @@ def check(store: Store, orch: Orchestrator, pg_url: str, case_ids: Sequence[str]
         record = orch.runtime.load(case_id)
         state = record.engine.state if record.engine is not None else "not started"
         open_tasks = store.tasks(case_id=case_id, status="open")
-        started = [e for e in history if e.kind == "tool_call_started" and e.payload.get("tool") == "approve_payment"]
-        completed = [e for e in history if e.kind == "tool_call_completed" and e.payload.get("tool") == "approve_payment"]
-        booked = runs[("approve_payment", reference(i))]
+        started = [e for e in history if e.kind == "tool_call_started" and e.payload.get("tool") == PAYMENT]
+        completed = [e for e in history if e.kind == "tool_call_completed" and e.payload.get("tool") == PAYMENT]
+        booked = runs[(PAYMENT, reference(i))]
         for event in history:
             problem = str(event.payload.get("problem", "")) if event.kind == "error" else ""
             if problem.startswith("started but not completed; handed to a person"):
                 tool = str(event.payload.get("tool"))
                 report.recovery[tool] += 1
-                if tool == "approve_payment" and booked > len(completed):
+                if tool == PAYMENT and booked > len(completed):
                     report.recovery_ran[tool] += 1
         # No step lost: a payment that really ran was recorded as started before it ran, and
         # one recorded as completed really ran.

@@ -1,11 +1,14 @@
 """The claim tools, counting every real execution outside casepilot (for the worker tests).
 
-``approve_payment`` and ``send_rejection`` move money or send letters: a test must be able to
-tell how often they *really* ran, whatever casepilot's history says. Each execution inserts a
-row into ``tool_runs`` of the database named by ``CASEPILOT_TOOL_RUNS_URL`` (autocommit,
-before the result is returned): a worker killed right after the insert still counts.
+``pay_claim`` (the payment process's service task: a transfer at the bank) and
+``send_rejection`` move money or send letters: a test must be able to tell how often they
+*really* ran, whatever casepilot's history says. Each execution inserts a row into
+``tool_runs`` of the database named by ``CASEPILOT_TOOL_RUNS_URL`` (autocommit, before the
+result is returned): a worker killed right after the insert still counts. ``pay_claim`` counts
+by the claim's reference (``claim_id``: what the process passes as the transfer's reference).
 ``CASEPILOT_TOOL_DELAY`` (seconds) makes the non-idempotent tools slow, so that kills land
-inside calls too.
+inside calls too. ``validate_payment`` and ``send_payment_confirmation`` are the demo's own
+(read-only and idempotent: nothing to count).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from typing import Any
 
 import psycopg
 
+from casepilot.demo import payment_tools as payment
 from casepilot.demo import tools as claim
 from casepilot.errors import ToolError
-from casepilot.tools import ToolRegistry, tool
+from casepilot.tools import NO_RETRY, ToolRegistry, tool
 from casepilot.tools.builtin import builtin_tools
 
 ENV_URL = "CASEPILOT_TOOL_RUNS_URL"
@@ -69,13 +73,18 @@ def extract_claim(args: claim.ExtractClaimArgs) -> claim.ExtractClaimResult:
     return claim.extract_claim.func(args)
 
 
-@tool(name="approve_payment", side_effect="non_idempotent")
-def approve_payment(args: claim.PaymentArgs) -> claim.PaymentResult:
-    """Book the payment of an approved claim (counted in ``tool_runs``)."""
+VALIDATE_PAYMENT, _DEMO_PAY_CLAIM, SEND_PAYMENT_CONFIRMATION = payment.PAYMENT_TOOLS
+
+
+@tool(name="pay_claim", side_effect="non_idempotent", retry=NO_RETRY, tags=("moves_money",), targets=("iban",))
+def pay_claim(args: payment.PayClaimArgs) -> payment.PaymentReceipt:
+    """Transfer a claim's amount to the payee (counted in ``tool_runs`` by the claim's reference)."""
     _pause()
-    record("approve_payment", args.reference)
-    assert claim.approve_payment.func is not None
-    return claim.approve_payment.func(args)
+    record("pay_claim", args.reference or "")
+    assert _DEMO_PAY_CLAIM.func is not None
+    result = _DEMO_PAY_CLAIM.func(args)
+    assert isinstance(result, payment.PaymentReceipt)
+    return result
 
 
 @tool(name="send_rejection", side_effect="non_idempotent")
@@ -92,7 +101,7 @@ def registry() -> ToolRegistry:
     return ToolRegistry([*builtin_tools(), *CLAIM_TOOLS])
 
 
-CLAIM_TOOLS = (extract_claim, approve_payment, send_rejection)
+CLAIM_TOOLS = (extract_claim, send_rejection, VALIDATE_PAYMENT, pay_claim, SEND_PAYMENT_CONFIRMATION)
 """What a copy of the claims bundle names in ``tools:`` (``claims_bundle``)."""
 
 

@@ -17,17 +17,18 @@ from sqlalchemy import text
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.worker import JobScheduler, jobs
 from casepilot.worker.runner import Worker
 from casepilot.worker.schema import ensure_queue
+from tests._claims import claim
 from tests.worker import _tools
 from tests.worker.conftest import libpq
 
 pytestmark = pytest.mark.postgres
 
-STRAIGHT = LETTERS["straight-through"]
+STRAIGHT = "small"
+"""The straight-through letter claiming 950: the payment process pays it without a person."""
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def orchestrator(store: Store, tmp_path: Path, *, serve: bool) -> Orchestrator:
 def test_a_job_commits_with_its_step_or_not_at_all(store: Store, tmp_path: Path) -> None:
     orch = orchestrator(store, tmp_path, serve=False)
     try:
-        case = orch.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-1"})
+        case = orch.start_case("claim-triage", claim(STRAIGHT, "P-1"))
         version = store.case_version(case.id)
         with pytest.raises(RuntimeError), store.step(case.id, version) as step:
             step.append("chat_message", payload={"text": "hello"})
@@ -77,12 +78,12 @@ def test_serve_queues_a_run_with_every_change_and_a_worker_runs_it(store: Store,
     serve = orchestrator(store, tmp_path, serve=True)
     worker_orch = orchestrator(store, tmp_path, serve=False)
     try:
-        case = serve.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-2"})
+        case = serve.start_case("claim-triage", claim(STRAIGHT, "P-2"))
         (job,) = queued(store, case.id)
         assert job["entrypoint"] == jobs.RUN_CASE and job["payload"] == {"case_id": case.id, "max_steps": 50}
         assert Worker(worker_orch).handle(jobs.RUN_CASE, job["payload"]) == "completed"
         assert len(queued(store, case.id)) == 1  # the worker's own steps queue no further runs
-        review = serve.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "P-3"})
+        review = serve.start_case("claim-triage", claim("senior-review", "P-3"))
         assert Worker(worker_orch).handle(jobs.RUN_CASE, {"case_id": review.id}) == "waiting_for_people"
         (task,) = serve.pending(review.id)
         before = len(queued(store, review.id))
@@ -99,7 +100,7 @@ def test_serve_queues_a_run_with_every_change_and_a_worker_runs_it(store: Store,
 def test_a_checkpoint_deadline_queues_its_expiry(store: Store, tmp_path: Path) -> None:
     orch = orchestrator(store, tmp_path, serve=False)
     try:
-        case = orch.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-4"})
+        case = orch.start_case("claim-triage", claim(STRAIGHT, "P-4"))
         deadline = orch.runtime.clock() + dt.timedelta(hours=4)
         with orch.runtime.step(case.id) as (step, _loaded):
             task = step.create_task("Pay this?", kind="checkpoint", role="team lead", options=("approve", "reject"),
@@ -162,7 +163,7 @@ def test_a_failed_tool_is_retried_with_backoff(store: Store, tmp_path: Path, fla
     flaky.update(failures=2, calls=0)
     orch = orchestrator(store, tmp_path, serve=False)
     try:
-        case = orch.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-5"})
+        case = orch.start_case("claim-triage", claim(STRAIGHT, "P-5"))
         worker = Worker(orch)
         worker.handle(jobs.RUN_CASE, {"case_id": case.id})
         retries = [r for r in queued(store, case.id) if r["entrypoint"] == jobs.RETRY_TOOL]
@@ -185,7 +186,7 @@ def test_a_tool_that_keeps_failing_is_given_up_after_three_tries(store: Store, t
     flaky.update(failures=99, calls=0)
     orch = orchestrator(store, tmp_path, serve=False)
     try:
-        case = orch.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-6"})
+        case = orch.start_case("claim-triage", claim(STRAIGHT, "P-6"))
         worker = Worker(orch)
         worker.handle(jobs.RUN_CASE, {"case_id": case.id})
         for attempt in (2, 3):
@@ -206,7 +207,7 @@ def test_a_run_job_for_a_suspended_case_ends_quietly_and_resuming_runs_it(store:
     worker_orch = orchestrator(store, tmp_path, serve=False)
     operator = Person("olga", {"claims operations"})
     try:
-        case = serve.start_case("claim-triage", {"letter": STRAIGHT, "policy": "P-9"})
+        case = serve.start_case("claim-triage", claim(STRAIGHT, "P-9"))
         serve.suspend(case.id, operator, "waiting for the police report")
         assert Worker(worker_orch).handle(jobs.RUN_CASE, {"case_id": case.id}) == "suspended"
         assert all(e.kind != "tool_call_started" for e in store.history(case.id))

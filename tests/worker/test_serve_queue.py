@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import app_from_settings, queued
 from casepilot.api.settings import ApiSettings
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.worker.runner import WorkerSettings, worker_for
+from tests._claims import claim
 from tests.worker import _tools
 from tests.worker.conftest import libpq
 
@@ -57,14 +57,15 @@ def _claims(client: TestClient, tmp_path: Path) -> None:
 
 
 def _start(client: TestClient, letter: str, ref: str, wait: float = 0) -> tuple[int, dict[str, object], str]:
+    """Start a claim (``letter``: ``"small"``, paid without a person, or a demo letter's label)."""
     response = client.post("/cases", params={"wait": wait} if wait else None, json={
-        "definition_key": "claim-triage", "variables": {"letter": LETTERS[letter], "policy": ref}})
+        "definition_key": "claim-triage", "variables": claim(letter, ref)})
     return response.status_code, response.json(), response.headers.get("location", "")
 
 
 def test_start_answers_202_at_once_and_the_worker_runs_the_case(client: TestClient, tmp_path: Path) -> None:
     _claims(client, tmp_path)
-    status, body, location = _start(client, "straight-through", "Q-1")
+    status, body, location = _start(client, "small", "Q-1")
     assert (status, location, body["state"]) == (202, f"/cases/{body['id']}", "active")  # no worker yet: still queued
     run = client.post(f"{location}/run")
     assert run.status_code == 202 and run.json()["reason"] == "queued" and run.headers["location"] == location
@@ -72,7 +73,7 @@ def test_start_answers_202_at_once_and_the_worker_runs_the_case(client: TestClie
 
 def test_wait_answers_with_the_outcome(client: TestClient, worker: None, tmp_path: Path) -> None:
     _claims(client, tmp_path)
-    status, body, location = _start(client, "straight-through", "Q-2", wait=60)
+    status, body, location = _start(client, "small", "Q-2", wait=60)
     assert (status, body["state"]) == (201, "completed"), body
     status, body, location = _start(client, "senior-review", "Q-3", wait=60)
     assert status == 201 and body["state"] == "active"
@@ -87,7 +88,7 @@ def test_wait_answers_with_the_outcome(client: TestClient, worker: None, tmp_pat
 
 def test_without_wait_the_answer_comes_before_the_work(client: TestClient, worker: None, tmp_path: Path) -> None:
     _claims(client, tmp_path)
-    status, _body, location = _start(client, "straight-through", "Q-4")
+    status, _body, location = _start(client, "small", "Q-4")
     assert status == 202
     deadline = time.monotonic() + 60
     while client.get(location).json()["state"] != "completed":
@@ -98,7 +99,7 @@ def test_without_wait_the_answer_comes_before_the_work(client: TestClient, worke
 def test_a_queued_answer_gives_the_case_state_as_it_is(client: TestClient, pg_url: str, tmp_path: Path) -> None:
     """No worker: a run asked for a case already completed answers ``queued`` with ``completed``."""
     _claims(client, tmp_path)
-    _status, body, location = _start(client, "straight-through", "Q-5")
+    _status, body, location = _start(client, "small", "Q-5")
     with Store.from_url(pg_url) as store:
         orch = Orchestrator(store, _tools.registry(), lease_wait=2.0)
         try:
@@ -126,10 +127,10 @@ def test_when_enough_requests_wait_another_answers_at_once(client: TestClient, t
     taken = [queued._WAITERS.acquire(blocking=False) for _ in range(queued.MAX_WAITERS)]
     try:
         assert all(taken)
-        status, _body, _location = _start(client, "straight-through", "Q-6", wait=60)
+        status, _body, _location = _start(client, "small", "Q-6", wait=60)
         assert status == 202 and polls == []  # answered at once: it never looked
     finally:
         for _ in taken:
             queued._WAITERS.release()
-    status, body, _location = _start(client, "straight-through", "Q-7", wait=0.5)
+    status, body, _location = _start(client, "small", "Q-7", wait=0.5)
     assert status == 202 and len(polls) >= 2 and set(polls) == {body["id"]}  # a free slot: it waited, polling

@@ -1,6 +1,9 @@
 """SIGTERM on a worker: the step in flight finishes (a payment that started is recorded, never
 abandoned half-way), the case's lease is given back, the case goes back to the queue, and the
-process exits 0; another worker then finishes the case, and no payment runs twice."""
+process exits 0; another worker then finishes the case, and no payment runs twice.
+
+The payment is ``pay_claim``, the transfer of the claim's payment process (a BPMN service task
+inside the case's process task "Pay claim"); the claims pay 950, without a claims manager."""
 
 from __future__ import annotations
 
@@ -17,10 +20,10 @@ from sqlalchemy import text
 
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.worker import JobScheduler
 from casepilot.worker.schema import ensure_queue
+from tests._claims import claim
 from tests.worker import _tools
 from tests.worker.conftest import ROOT, Workers, libpq
 
@@ -36,7 +39,7 @@ def _worker(workers: Workers, log: Path) -> subprocess.Popen[bytes]:
 
 def _payments_started(store: Store, case_ids: list[str]) -> int:
     return sum(1 for case_id in case_ids for e in store.history(case_id)
-               if e.kind == "tool_call_started" and e.payload.get("tool") == "approve_payment")
+               if e.kind == "tool_call_started" and e.payload.get("tool") == "pay_claim")
 
 
 @pytest.mark.postgres
@@ -48,7 +51,7 @@ def test_sigterm_finishes_the_step_in_flight_and_hands_the_case_back(pg_url: str
     orch.runtime.on_step = JobScheduler(run_on_change=True)
     try:
         orch.deploy(_tools.claims_bundle(tmp_path / "claims"))
-        case_ids = [orch.start_case("claim-triage", {"letter": LETTERS["straight-through"], "policy": f"POL-T-{i}"}).id
+        case_ids = [orch.start_case("claim-triage", claim("small", f"CLM-T-{i}")).id
                     for i in range(CASES)]
         first = _worker(workers, tmp_path / "first.log")
         deadline = time.monotonic() + 120
@@ -60,7 +63,7 @@ def test_sigterm_finishes_the_step_in_flight_and_hands_the_case_back(pg_url: str
         assert first.wait(60) == 0, (tmp_path / "first.log").read_text()
 
         in_flight_done = [e for case_id in case_ids for e in store.history(case_id)
-                          if e.kind == "tool_call_completed" and e.payload.get("tool") == "approve_payment"]
+                          if e.kind == "tool_call_completed" and e.payload.get("tool") == "pay_claim"]
         assert in_flight_done, "the payment in flight at SIGTERM was not recorded"
         with store.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM case_leases")).scalar_one() == 0  # given back
@@ -80,7 +83,7 @@ def test_sigterm_finishes_the_step_in_flight_and_hands_the_case_back(pg_url: str
     finally:
         orch.close()
     with psycopg.connect(libpq(pg_url)) as conn:
-        runs = Counter(ref for (ref,) in conn.execute("SELECT reference FROM tool_runs WHERE tool = 'approve_payment'"))
-    assert runs == {f"POL-T-{i}": 1 for i in range(CASES)}
+        runs = Counter(ref for (ref,) in conn.execute("SELECT reference FROM tool_runs WHERE tool = 'pay_claim'"))
+    assert runs == {f"CLM-T-{i}": 1 for i in range(CASES)}
     assert all(store.verify(c).ok for c in case_ids)
     store.close()
