@@ -1,4 +1,8 @@
-"""The claim-triage example worked end to end over HTTP: deploy, start, run, inbox, decide, history."""
+"""The claim-triage example worked end to end over HTTP: deploy, start, run, inbox, decide, history.
+
+A claim is paid by the case's BPMN payment process (``pay_claim`` at the demo bank); the claim
+form gives the payee and IBAN with the letter. ``SMALL`` claims 950 instead of 1,250.50, so its
+payment needs no claims manager and one run settles it."""
 
 from __future__ import annotations
 
@@ -15,16 +19,18 @@ from fastapi.testclient import TestClient
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.api import create_app
-from casepilot.demo.run import LETTERS, demo_registry
+from casepilot.demo.run import CLAIMANTS, LETTERS, demo_registry
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 
 SENIOR = "senior analyst"
+SMALL = LETTERS["straight-through"].replace("EUR 1,250.50", "EUR 950.00")
+PAY_TO = {k: CLAIMANTS["straight-through"][k] for k in ("payee", "iban")}
 
 
 def _start(client: TestClient, letter: str, business_key: str = "CLM-1") -> dict[str, Any]:
     response = client.post("/cases", json={"definition_key": "claim-triage",
-                                           "variables": {"letter": letter, "policy": "POL-1"},
+                                           "variables": {"letter": letter, "claim_id": business_key, **PAY_TO},
                                            "business_key": business_key})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -115,7 +121,8 @@ def _all_history(client: TestClient, case_id: str, page: int) -> list[dict[str, 
 
 
 def test_straight_through_claim_completes_in_one_run(client: TestClient, deployed: dict[str, Any]) -> None:
-    case = _start(client, LETTERS["straight-through"], "CLM-2")
+    assert SMALL != LETTERS["straight-through"]
+    case = _start(client, SMALL, "CLM-2")
     outcome = client.post(f"/cases/{case['id']}/run", json={}).json()
     assert outcome["reason"] == "completed"
     assert client.get("/inbox").json() == []
@@ -172,7 +179,7 @@ def test_chat_answers_with_the_case_status(client: TestClient, deployed: dict[st
 
 
 def test_cases_are_listed_and_filtered(client: TestClient, deployed: dict[str, Any]) -> None:
-    first = _start(client, LETTERS["straight-through"], "CLM-A")
+    first = _start(client, SMALL, "CLM-A")
     second = _start(client, LETTERS["senior-review"], "CLM-B")
     listed = client.get("/cases").json()
     assert [c["id"] for c in listed] == [first["id"], second["id"]]
@@ -185,7 +192,7 @@ def test_cases_are_listed_and_filtered(client: TestClient, deployed: dict[str, A
 
 
 def test_the_case_summary_shows_when_it_last_changed(client: TestClient, deployed: dict[str, Any]) -> None:
-    case = _start(client, LETTERS["straight-through"])
+    case = _start(client, SMALL)
     client.post(f"/cases/{case['id']}/run")
     after = client.get(f"/cases/{case['id']}").json()
     assert after["state"] == "completed"
@@ -230,7 +237,7 @@ def test_personal_data_is_shown_only_to_allowed_roles_and_every_look_is_recorded
 
 
 class Gate:
-    """Counts every tool call the orchestrator makes; a call of ``approve_payment`` waits until
+    """Counts every tool call the orchestrator makes; a call of ``pay_claim`` waits until
     the test opens the gate, so the test decides what happens meanwhile. Sits in front of the
     registry's ``invoke`` (the bundle's own tools run behind it, unchanged)."""
 
@@ -242,7 +249,7 @@ class Gate:
 
     def invoke(self, name: str, arguments: Any, *, timeout: float | None = None) -> Any:
         self.runs[name] += 1
-        if name == "approve_payment":
+        if name == "pay_claim":
             self.entered.set()
             assert self.open.wait(60), "the test never opened the gate"
         return self._invoke(name, arguments, timeout=timeout)
@@ -285,7 +292,7 @@ def _run_in_thread(client: TestClient, case_id: str, answers: list[Any]) -> thre
 @pytest.mark.parametrize("lease_wait", [60.0, 0.0])
 def test_a_second_run_while_the_first_is_in_a_tool_waits_or_is_refused(
         gated: tuple[Orchestrator, Gate, LeaseWatch], claim_files: dict[str, str], lease_wait: float) -> None:
-    """Request A is inside ``approve_payment`` when request B asks to run the same case. B finds
+    """Request A is inside ``pay_claim`` (the payment process's transfer) when request B asks to run the same case. B finds
     the case's lease taken (seen, not guessed at); A then finishes. With the default lease
     wait, B waits for A and then finds nothing left to do (200, completed, 0 steps); with no
     wait it is refused at once (409 ``CaseBusy``, documented for this route) and changed
@@ -295,12 +302,12 @@ def test_a_second_run_while_the_first_is_in_a_tool_waits_or_is_refused(
     with TestClient(create_app(orch)) as client:
         deployed = client.post("/definitions", json={"files": claim_files})
         assert deployed.status_code == 201, deployed.text
-        case_id = _start(client, LETTERS["straight-through"], "CLM-C1")["id"]
+        case_id = _start(client, SMALL, "CLM-C1")["id"]
         first: list[Any] = []
         second: list[Any] = []
 
         a = _run_in_thread(client, case_id, first)
-        assert gate.entered.wait(60), "request A never reached approve_payment"
+        assert gate.entered.wait(60), "request A never reached pay_claim"
         assert not watch.refused.is_set()
         b = _run_in_thread(client, case_id, second)
         assert watch.refused.wait(60), "request B never asked for the case's lease"
@@ -322,11 +329,12 @@ def test_a_second_run_while_the_first_is_in_a_tool_waits_or_is_refused(
             (waited,) = second
             assert (waited.status_code, waited.json()["reason"], waited.json()["steps"]) == (200, "completed", 0)
         assert "409" in json.dumps(client.get("/openapi.json").json()["paths"]["/cases/{case_id}/run"]["post"]["responses"])
-    assert gate.runs == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}
+    paid = {"extract_claim": 1, "sentiment": 1, "validate_payment": 1, "pay_claim": 1, "send_payment_confirmation": 1}
+    assert gate.runs == paid
     history = orch.store.history(case_id)
     assert len(history) > events_before  # A recorded the payment after B had come and gone (or waited)
     calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
-    assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}
+    assert calls == {**paid, "bpmn:payment": 1}  # and the process task completed once
     assert orch.store.verify(case_id).ok
 
 
