@@ -72,7 +72,6 @@ PlanItemTransition: TypeAlias = Literal[
     "manualStart",
     "occur",
     "parentResume",
-    "parentTerminate",
     "parentSuspend",
     "reactivate",
     "reenable",
@@ -81,7 +80,10 @@ PlanItemTransition: TypeAlias = Literal[
     "suspend",
     "terminate",
 ]
-"""Standard events of plan items and the case plan model (CMMN 1.1 ch. 8 plan item lifecycles)."""
+"""Standard events an on-part or start trigger may name: exactly the ``PlanItemTransition``
+enumeration of the CMMN 1.1 schema (CMMN11CaseModel.xsd). The event listener and milestone
+lifecycle (ch. 8) also has ``parentTerminate``, which the runtime records, but the schema gives a
+model no way to name it."""
 
 CaseFileTransition: TypeAlias = Literal[
     "addChild", "addReference", "create", "delete", "removeChild", "removeReference", "replace", "update"

@@ -51,11 +51,11 @@ _TASK_EVENTS = frozenset(
     {"create", "enable", "disable", "reenable", "manualStart", "start", "fault", "complete", "terminate", "exit",
      "suspend", "resume", "parentSuspend", "parentResume", "reactivate"}
 )
-_OCCURRENCE_EVENTS = frozenset({"create", "occur", "suspend", "resume", "terminate", "parentTerminate", "exit",
-                                "parentSuspend", "parentResume"})
-"""What a milestone or event listener makes: its own lifecycle (ch. 8) with ``parentTerminate`` — the
-transition it takes when its stage ends, which the runtime records and an on-part may name — and
-``exit`` for the exit criteria some engines allow on them."""
+_OCCURRENCE_EVENTS = frozenset({"create", "occur", "suspend", "resume", "terminate", "exit", "parentSuspend",
+                                "parentResume"})
+"""What an on-part may hear from a milestone or event listener: the transitions of its lifecycle
+(ch. 8) that the schema's PlanItemTransition can name (not ``parentTerminate``), and ``exit`` for
+the exit criteria some engines allow on them."""
 
 
 def _events_for(definition: PlanItemDefinition) -> frozenset[str]:

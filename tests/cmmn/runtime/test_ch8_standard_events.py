@@ -1,5 +1,6 @@
 """CMMN 1.1 ch. 5 Sentry (PlanItemOnPart) with the ch. 8 lifecycles: an on-part names a standard
-event — a transition of its source's lifecycle — and hears exactly that transition.
+event — a transition of its source's lifecycle, as the schema's PlanItemTransition enumeration
+spells it — and hears exactly that transition.
 
 For every transition of the stage and task lifecycle and of the event listener and milestone
 lifecycle, a task W waits for an on-part on that transition of T; each test drives T through the
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from casepilot.cmmn import CaseInstance
+from casepilot.errors import DefinitionError
 from tests.cmmn.runtime._models import MANUAL, case_of, on
 
 
@@ -113,7 +115,6 @@ EVENT_CASES: dict[str, tuple[list[Drive], Drive | None]] = {
     "terminate": ([], _t("terminate")),
     "suspend": ([], _t("suspend")),
     "resume": ([_t("suspend")], _t("resume")),
-    "parentTerminate": ([], lambda inst: inst.occur(_one(inst, "Y"))),
     "parentSuspend": ([], _s("suspend")),
     "parentResume": ([_s("suspend")], _s("resume")),
 }
@@ -132,11 +133,16 @@ def test_every_listener_and_milestone_transition_is_heard_by_an_on_part_naming_i
     assert [v.state for v in inst.items() if v.name == "W"] == ["Active"]
 
 
-def test_parent_terminate_is_not_exit_for_a_listener() -> None:
-    """The stage's end terminates its waiting listener by ``parentTerminate``; an on-part on the
-    listener's ``exit`` (the transition of an exit criterion) does not hear it."""
+def test_parent_terminate_is_recorded_but_cannot_be_named_by_an_on_part() -> None:
+    """The stage's end terminates its waiting listener by ``parentTerminate`` (the lifecycle's
+    name, in the events the engine returns); the schema's PlanItemTransition has no such value,
+    so a model naming it is refused at load, and an on-part on the listener's ``exit`` (the
+    transition of an exit criterion) does not hear it. Listen to the stage's end instead."""
+    with pytest.raises(DefinitionError, match="'parentTerminate' is not a standard event of a plan item"):
+        _event_model("userEventListener", "parentTerminate")
     inst = _event_model("userEventListener", "exit")
-    inst.occur(_one(inst, "Y"))
+    events = inst.occur(_one(inst, "Y"))
+    assert [(e.name, e.transition) for e in events if e.name == "T"] == [("T", "parentTerminate")]
     assert sorted((v.name, v.state) for v in inst.items() if v.name in ("T", "W")) == [
         ("T", "Terminated"),
         ("W", "Available"),
