@@ -22,6 +22,7 @@ def test_demo_runs_the_flagship_case_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "2 of 2 demo cases completed" in result.output
     assert "waiting_for_people" in result.output  # the second claim paused for a senior analyst
+    assert "for a claims manager → Max Manager" in result.output  # the first one's payment (above 1,000)
     assert result.output.count("history verified: True") == 2
 
 
@@ -43,7 +44,7 @@ def test_validate_reports_bundles_models_and_problems(tmp_path: Path) -> None:
 def test_example_scenarios_pass() -> None:
     result = runner.invoke(app, ["cmmn", "test", str(REPO / "examples" / "claims" / "scenarios")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == "4 passed, 0 failed"
+    assert result.output.strip().splitlines()[-1] == "5 passed, 0 failed"
 
 
 def _ok(args: list[str]) -> str:
@@ -54,12 +55,12 @@ def _ok(args: list[str]) -> str:
 
 def test_a_case_worked_from_the_shell(tmp_path: Path) -> None:
     """deploy → start → run → inbox → decide (refused, then allowed) → run → history verify; actions → act."""
-    from casepilot.demo.run import LETTERS
+    from casepilot.demo.run import CLAIMANTS, LETTERS
     from casepilot.store import Store
 
     db = ["--db", f"sqlite:///{tmp_path}/cli.db"]
     assert "deployed claim-triage version 1" in _ok(["deploy", str(REPO / "examples" / "claims"), *db])
-    variables = json.dumps({"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    variables = json.dumps({"letter": LETTERS["senior-review"], **CLAIMANTS["senior-review"]})
     case_id = _ok(["start", "claim-triage", "--vars", variables, "--business-key", "CLM-1", *db]).strip()
     assert "waiting_for_people: case is active; 1 open inbox items" in _ok(["run", case_id, *db])
     with Store.from_url(db[1]) as store:
