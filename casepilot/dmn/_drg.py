@@ -23,7 +23,7 @@ from casepilot.dmn._feelbridge import Eval
 from casepilot.dmn._model import DefinitionsDef
 from casepilot.dmn._results import EvalContext
 from casepilot.dmn._types import FeelType, TypeRegistry, coerce
-from casepilot.dmn.feel.types import TYPE_RESOLVER
+from casepilot.dmn.feel.types import TYPE_RESOLVER, TYPE_STRUCTURE
 
 __all__ = ["CBKM", "CDecision", "CInput", "CService", "CompiledModel", "Req", "Run", "View"]
 
@@ -155,19 +155,25 @@ class Run:
         types = view.model.types
         if types.has_items:  # `x instance of tItem` (§10.3.2.9) judges the model's item definitions
             token = TYPE_RESOLVER.set(types.check_for)
+            shape = TYPE_STRUCTURE.set(types.structure_of)
             try:
-                value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
+                value = self._typed(d, d.evaluate(self.scope_for(view, d.reqs), self.ctx))
             finally:
+                TYPE_STRUCTURE.reset(shape)
                 TYPE_RESOLVER.reset(token)
         else:
-            value = d.evaluate(self.scope_for(view, d.reqs), self.ctx)
+            value = self._typed(d, d.evaluate(self.scope_for(view, d.reqs), self.ctx))
+        memo[key] = value
+        self.results[view.label + d.name] = value
+        return value
+
+    def _typed(self, d: CDecision, value: Any) -> Any:
+        """The decision's value bound to its declared type (null and an error when it cannot be)."""
         check = d.type.check
         if check is not None and value is not None and not check(value):
             value, err = coerce(value, d.type)
             if err:
                 self.ctx.error("type-mismatch", d.name, err)
-        memo[key] = value
-        self.results[view.label + d.name] = value
         return value
 
     def _required_first(self, view: View, d: CDecision) -> None:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from casepilot.dmn._model import ItemDefinitionDef
-from casepilot.dmn.feel import kind_of
+from casepilot.dmn.feel import ast, kind_of
 from casepilot.dmn.feel.types import date_to_date_and_time, function_conforms, function_signature
 
 __all__ = ["ANY", "FeelType", "TypeRegistry", "base_type", "coerce", "describe"]
@@ -288,6 +288,15 @@ class TypeRegistry:
             return unnamed.check_for(key) if unnamed is not None and unnamed.defines(key) else None
         return self.resolve(key).conforms
 
+    def structure_of(self, name: str) -> tuple[ast.TypeRef, bool] | None:
+        """For function-type conformance: the FEEL type item definition ``name`` is built on,
+        and whether it restricts it (allowed values or a type constraint at any level); None
+        when the model defines no such type."""
+        key = name.strip()
+        if not self.defines(key):
+            return None
+        return _structure(self.resolve(key))
+
     def _resolve(self, key: str) -> FeelType:
         if key in self._defs:
             if key in self._resolving:
@@ -362,6 +371,32 @@ class TypeRegistry:
             first, second = t.allowed, matcher
             matcher = _Both(first, second)
         return FeelType(name, t.kind, t.base, t.element, t.components, matcher)
+
+
+def _structure(t: FeelType) -> tuple[ast.TypeRef, bool]:
+    """``t`` as a FEEL type expression (named item definitions spelled out) and whether it
+    carries a restriction anywhere."""
+    restricted = t.allowed is not None
+    if t.kind == "any":
+        return ast.NamedType("Any"), restricted
+    if t.kind == "list":
+        if t.element is None:
+            return ast.NamedType("list"), restricted
+        element, inner = _structure(t.element)
+        return ast.GenericType("list", element), restricted or inner
+    if t.kind == "context":
+        if t.components is None:
+            return ast.NamedType("context"), restricted
+        fields = []
+        for name, ct in t.components:
+            ft, inner = _structure(ct)
+            fields.append((name, ft))
+            restricted = restricted or inner
+        return ast.ContextType(tuple(fields)), restricted
+    if t.kind == "function":
+        sig = t.signature
+        return (sig if isinstance(sig, ast.FunctionType) else ast.NamedType("function")), restricted
+    return ast.NamedType(t.base or "Any"), restricted
 
 
 def _present(text: str | None) -> bool:

@@ -22,6 +22,7 @@ from .values import Range
 __all__ = [
     "BUILTIN_TYPE_NAMES",
     "TYPE_RESOLVER",
+    "TYPE_STRUCTURE",
     "conforms",
     "convert_to",
     "date_to_date_and_time",
@@ -80,6 +81,17 @@ TypeResolver = Callable[[str], Callable[[Any], bool] | None]
 TYPE_RESOLVER: ContextVar[TypeResolver | None] = ContextVar("casepilot_feel_type_resolver", default=None)
 """The resolver ``instance of`` consults; set it with :func:`use_type_resolver` (or, on hot
 paths, ``TYPE_RESOLVER.set``/``reset`` directly)."""
+
+
+StructureResolver = Callable[[str], tuple[ast.TypeRef, bool] | None]
+"""Maps an item-definition name to its FEEL structure and whether it is constrained (allowed
+values or a type constraint); None for a name that is no item definition."""
+
+TYPE_STRUCTURE: ContextVar[StructureResolver | None] = ContextVar(
+    "casepilot_feel_type_structure", default=None
+)
+"""The resolver :func:`is_subtype` consults to compare an item definition with the FEEL type it
+is built on (set by the DMN engine next to :data:`TYPE_RESOLVER`)."""
 
 
 @contextlib.contextmanager
@@ -187,6 +199,15 @@ def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
     a, b = _canon(a), _canon(b)
     if isinstance(b, ast.NamedType) and b.name == "Any":
         return True
+    if isinstance(a, ast.NamedType) and isinstance(b, ast.NamedType) and a.name == b.name:
+        return True
+    # An item definition stands for the FEEL type it is built on (§7.3.2): a restricted one
+    # conforms to its base type, while a type conforms to an item definition only when the
+    # latter adds no restriction (whether a value passes allowed values is not a type matter).
+    if (built_on := _structure(a)) is not None:
+        return is_subtype(built_on[0], b)
+    if (wanted := _structure(b)) is not None:
+        return not wanted[1] and is_subtype(a, wanted[0])
     if isinstance(a, ast.NamedType):
         if a.name == "Null":
             return True
@@ -212,6 +233,14 @@ def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
             and is_subtype(a.result, b.result)
         )
     return False
+
+
+def _structure(t: ast.TypeRef) -> tuple[ast.TypeRef, bool] | None:
+    """The structure of an item-definition name under the active resolver (None: not one)."""
+    if not isinstance(t, ast.NamedType) or t.name in BUILTIN_TYPE_NAMES:
+        return None
+    resolver = TYPE_STRUCTURE.get()
+    return resolver(t.name) if resolver is not None else None
 
 
 def conforms(value: Any, type_name: str | ast.TypeRef) -> bool:
