@@ -306,7 +306,8 @@ def item_spec(loaded: LoadedCase, task_id: str) -> HumanTaskSpec | None:
         return None
     state = loaded.facts.processes[instance_id]["runner"]
     instance = ProcessInstance.load(_definitions(loaded), json.dumps(state["process"]), process_id=state["process_id"])
-    item = next((t for t in instance.user_tasks() if t.task_id == task_id), None)
+    own = (state.get("aliases") or {}).get(task_id, task_id)  # a reassigned item stands for the runner's step
+    item = next((t for t in instance.user_tasks() if t.task_id == own), None)
     if item is None:
         return HumanTaskSpec()
     # ``result`` names the user task's element: the values go to the process (its runner writes

@@ -326,13 +326,6 @@ def reassign(orch: Orchestrator, task_id: str, actor: Person, *, role: str | Non
         _require_state(loaded, "reassign", ("active", "suspended"))
         if task.status != "open":
             raise DecisionRejected(f"inbox item {task_id} is {task.status}; only open items can be reassigned")
-        process_task = owner_of(loaded, task_id)
-        if process_task is not None:
-            # The item is a BPMN step whose runner knows it by this id: a new item would be one the
-            # process could never be told about (it would wait for ever). Refused, saying why.
-            raise DecisionRejected(
-                f"inbox item {task_id} is a step of the BPMN process of task {process_task}; such items cannot "
-                f"be reassigned yet — a person in its role ({task.role or 'the operator role'}) decides it")
         return {"task_id": task_id, "new_task_id": new_id, "from_role": task.role, "to_role": role or task.role,
                 "person": person}
 
@@ -350,6 +343,12 @@ def reassign(orch: Orchestrator, task_id: str, actor: Person, *, role: str | Non
         parked = loaded.facts.parked.pop(task_id, None)
         if parked is not None:
             loaded.facts.parked[new.id] = replace(parked, task_id=new.id)
+        process_task = owner_of(loaded, task_id)
+        if process_task is not None:  # a BPMN step: its runner hears of the new item as the same step
+            from casepilot.bpmn.runner import alias_item
+
+            entry = loaded.facts.processes[process_task]
+            entry["runner"] = alias_item(entry["runner"], task_id, new.id)
 
     _operate(orch, task.case_id, actor, "reassign", target=task_id,
              arguments={"task_id": task_id, "role": role, "person": person, "reason": reason},

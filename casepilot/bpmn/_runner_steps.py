@@ -63,7 +63,7 @@ def observe(runner: ProcessRunner) -> None:
         runner.emit("transition", task.task_spec.bpmn_id, str(task.id), transition="complete")
     open_tasks = {t.task_id: t for t in runner.instance.user_tasks()}
     for task_id, item in open_tasks.items():
-        if task_id not in runner.inbox:
+        if runner.item_id(task_id) not in runner.inbox:
             runner.inbox[task_id] = item.element_id
             form = tuple({"name": f.name, "type": f.type, "label": f.label, "required": f.required} for f in item.form)
             runner.emit("human_task_created", item.element_id, task_id, role=item.role, opens=InboxOpen(
@@ -71,12 +71,12 @@ def observe(runner: ProcessRunner) -> None:
     pending = {c.call_id for c in runner.instance.service_calls()}
     for token in [t for t in runner.calls if t not in pending]:  # the task was cancelled (a boundary event…)
         record = runner.calls.pop(token)
-        if record.get("checkpoint") and record["checkpoint"] in runner.inbox:
-            close_item(runner, record["checkpoint"], record["element"], "system", None,
+        if record.get("checkpoint") and runner.item_id(record["checkpoint"]) in runner.inbox:
+            close_item(runner, runner.item_id(record["checkpoint"]), record["element"], "system", None,
                        "the service task was cancelled before the checkpoint was decided")
     for item_id, element in list(runner.inbox.items()):
-        is_checkpoint = ":" in item_id
-        if not is_checkpoint and item_id not in open_tasks:
+        own = runner.own_id(item_id)
+        if ":" not in own and own not in open_tasks:  # a user task's item (a checkpoint's id has a colon)
             close_item(runner, item_id, element, "system", None, "the process moved on without this user task")
 
 
@@ -84,6 +84,7 @@ def close_item(runner: ProcessRunner, item_id: str, element: str, actor: str, de
                comment: str | None, **fields: Any) -> None:
     """Close an inbox item this runner opened (decided, or cancelled when ``decision`` is None)."""
     runner.inbox.pop(item_id, None)
+    runner.aliases.pop(item_id, None)
     runner.emit("human_task_decided", element, item_id, actor=actor, decision=decision, comment=comment,
                 closes=InboxClose(item_id, actor, decision, comment), **fields)
 

@@ -53,7 +53,7 @@ from .engine import Clock
 from .events import ProcessBatch, ProcessEvent, ProcessSink, RunStatus
 from .instance import ProcessFailed, ProcessInstance, ServiceCall
 
-__all__ = ["Governance", "ProcessRunner", "ServiceError", "ServiceRequest", "governed_by"]
+__all__ = ["Governance", "ProcessRunner", "ServiceError", "ServiceRequest", "alias_item", "governed_by"]
 
 STATE_VERSION = 1
 
@@ -115,6 +115,21 @@ def governed_by(governor: Any, context: Any) -> Governance:
     return review
 
 
+def alias_item(state: Mapping[str, Any], item_id: str, new_item_id: str) -> dict[str, Any]:
+    """The runner state (:meth:`ProcessRunner.state`) with open inbox item ``item_id`` handed over to
+    ``new_item_id`` — the item a reassignment opened in its place: deciding the new item completes the
+    user task or decides the checkpoint the old one stood for. ``UnknownPlanItem``: not an open item of
+    this process."""
+    inbox = dict(state.get("inbox") or {})
+    if item_id not in inbox:
+        raise UnknownPlanItem(f"inbox item {item_id} is not an open step of process instance "
+                              f"{state.get('instance_id')}")
+    aliases = dict(state.get("aliases") or {})
+    inbox[new_item_id] = inbox.pop(item_id)
+    aliases[new_item_id] = aliases.pop(item_id, item_id)
+    return {**state, "inbox": inbox, "aliases": aliases}
+
+
 class ProcessRunner:
     """One process instance run under governance and persistence (see the module docstring)."""
 
@@ -133,6 +148,9 @@ class ProcessRunner:
         """Service calls between governance and their end, by token: status approved / checkpoint / started / refused."""
         self.inbox: dict[str, str] = dict(saved.get("inbox") or {})
         """Open inbox items this runner opened: id -> element."""
+        self.aliases: dict[str, str] = dict(saved.get("aliases") or {})
+        """Inbox item id -> the runner's own id of the step (a user task's token, a checkpoint id), for
+        items reassigned since they opened (:func:`alias_item`): the item a person decides is the new one."""
         self.reported: set[str] = set(saved.get("reported") or [])
         self.provenance: dict[str, Provenance] = load_provenance(saved.get("provenance") or {})
         self.failure: str | None = saved.get("failure")
@@ -183,7 +201,8 @@ class ProcessRunner:
         return {
             "version": STATE_VERSION, "kind": "bpmn_process", "process_id": self.instance.definition.id,
             "instance_id": self.instance_id, "process": self._process_state(),
-            "calls": copy.deepcopy(self.calls), "inbox": dict(self.inbox), "reported": sorted(self.reported),
+            "calls": copy.deepcopy(self.calls), "inbox": dict(self.inbox), "aliases": dict(self.aliases),
+            "reported": sorted(self.reported),
             "provenance": dump_provenance(self.provenance), "failure": self.failure, "status": self.status,
         }
 
@@ -193,6 +212,14 @@ class ProcessRunner:
         if self._dumped is None:
             self._dumped = json.loads(self.instance.dump())
         return self._dumped
+
+    def own_id(self, item_id: str) -> str:
+        """The runner's id of the step behind inbox item ``item_id`` (itself unless it was reassigned)."""
+        return self.aliases.get(item_id, item_id)
+
+    def item_id(self, own: str) -> str:
+        """The inbox item now open for the runner's step ``own`` (``own`` unless it was reassigned)."""
+        return next((item for item, step in self.aliases.items() if step == own), own)
 
     def moved(self) -> None:
         """The engine may have changed: the next state dumps it again."""
@@ -310,14 +337,15 @@ class ProcessRunner:
     def complete_user_task(self, task_id: str, data: Mapping[str, Any] | None = None, *,
                            actor: str = "person") -> RunStatus:
         """A person completed a user task with ``data`` (checked against its form); run on."""
-        item = next((t for t in self.instance.user_tasks() if t.task_id == task_id), None)
+        own = self.own_id(task_id)
+        item = next((t for t in self.instance.user_tasks() if t.task_id == own), None)
         if item is None:
             raise UnknownPlanItem(f"no open user task {task_id!r} in process instance {self.instance_id}")
         before = self.instance.data
         submitted = dict(data or {})
         self.moved()
         try:
-            self.instance.complete_user_task(task_id, submitted)  # DecisionRejected: nothing changed
+            self.instance.complete_user_task(own, submitted)  # DecisionRejected: nothing changed
         except ProcessFailed as exc:
             self._failed(str(exc))
         finally:
@@ -331,8 +359,8 @@ class ProcessRunner:
 
     def decide(self, checkpoint_id: str, decision: str, *, actor: str, comment: str | None = None) -> RunStatus:
         """A person decided a checkpoint (``approve`` runs the call, ``reject`` throws BPMN error ``rejected``)."""
-        token, record = next(((t, r) for t, r in self.calls.items() if r.get("checkpoint") == checkpoint_id),
-                             (None, None))
+        own = self.own_id(checkpoint_id)
+        token, record = next(((t, r) for t, r in self.calls.items() if r.get("checkpoint") == own), (None, None))
         if token is None or record is None or record["status"] != "checkpoint":
             raise UnknownPlanItem(f"no open checkpoint {checkpoint_id!r} in process instance {self.instance_id}")
         if decision not in ("approve", "reject"):
@@ -368,7 +396,7 @@ class ProcessRunner:
 
     def checkpoints(self) -> dict[str, dict[str, Any]]:
         """Open checkpoints: id -> the call record (tool, element, arguments, role)."""
-        return {str(r["checkpoint"]): r for r in self.calls.values() if r["status"] == "checkpoint"
+        return {self.item_id(str(r["checkpoint"])): r for r in self.calls.values() if r["status"] == "checkpoint"
                 and r.get("checkpoint")}
 
     def argument_provenance(self, call: ServiceCall) -> dict[str, Provenance]:

@@ -288,18 +288,3 @@ def test_casepilot_validate_checks_the_processes_of_a_bundle(tmp_path: Path) -> 
     out = io.StringIO()
     assert validate_paths([folder], Console(file=out, width=400)) >= 1
     assert "no_such" in out.getvalue() and "FAIL" in out.getvalue()
-
-
-def test_a_process_step_in_the_inbox_is_not_reassigned_into_an_item_the_process_never_hears_of(
-        orch: Orchestrator, tmp_path: Path) -> None:
-    key = f"pay-re-{tmp_path.name[-12:]}"
-    _deploy(orch, tmp_path, key)
-    case = orch.start_case(key, {"payee": "Ann Lee", "amount": 5000})
-    orch.run(case.id)
-    [item] = orch.pending(case.id)
-    with pytest.raises(DecisionRejected, match="step of the BPMN process"):
-        orch.reassign(item.id, Person("olga", {OPERATOR}), role=SUPERVISOR, reason="holiday")
-    assert [t.id for t in orch.pending(case.id)] == [item.id]  # nothing changed: the clerk still decides it
-    decide_with(orch, item.id, CLERK_ANN, {"ok": False})
-    assert orch.run(case.id).case_state == "completed"
-    assert_sound(orch.store, case.id)
