@@ -37,8 +37,10 @@ def verdicts_by_rule(store: Store, definition_key: str | None = None) -> Table:
     for case in _cases(store, definition_key):
         for event in store.iter_history(case.id):
             if event.kind == "verdict":
+                # A BPMN service task's verdict is nested under "verdict" (casepilot.bpmn events).
+                verdict = event.payload.get("verdict") if event.payload.get("engine") == "bpmn" else event.payload
                 for rule in event.rule_ids or ("(no rule)",):
-                    counts[(rule, str(event.payload.get("kind")))] += 1
+                    counts[(rule, str((verdict or {}).get("kind")))] += 1
     rows = tuple((rule, kind, n) for (rule, kind), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return Table(("rule", "verdict", "count"), rows, "verdicts by rule")
 

@@ -80,6 +80,8 @@ def verdict_table(events: Iterable[HistoryEvent]) -> Table:
             labels[str(p["chose"])] = str(p["label"])
         if e.kind != "verdict":
             continue
+        if p.get("engine") == "bpmn":  # a BPMN service task's call: the verdict is nested, the action is its element
+            p = {**(p.get("verdict") or {}), "action": f"{p.get('tool')} at {p.get('process')}/{p.get('element')}"}
         action = str(p.get("action") or p.get("operation") or "")
         rows.append((e.seq, labels.get(action, action), p.get("kind"), e.rule_ids, p.get("role") or "",
                      p.get("reason") or ""))

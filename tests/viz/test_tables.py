@@ -9,7 +9,7 @@ import pytest
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.demo.run import EXAMPLE, LETTERS, demo_registry
+from casepilot.demo.run import CLAIMANTS, EXAMPLE, LETTERS, demo_registry
 from casepilot.dmn import DecisionModel
 from casepilot.store import Store
 from casepilot.viz import (
@@ -55,27 +55,35 @@ def test_a_case_and_governance_across_cases(tmp_path: Path) -> None:
     orch = Orchestrator(store, demo_registry(), RulePlanner())
     try:
         orch.deploy(EXAMPLE)
-        review = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "P"}, "CLM-1")
+        review = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], **CLAIMANTS["senior-review"]},
+                                 "CLM-1")
         (task,) = orch.run(review.id).pending
         orch.decide(task.id, Person("Ann", frozenset({"senior analyst"})), "approve")
         orch.run(review.id)
-        straight = orch.start_case("claim-triage", {"letter": LETTERS["straight-through"], "policy": "P"}, "CLM-2")
+        straight = orch.start_case("claim-triage", {"letter": LETTERS["straight-through"],
+                                                     **CLAIMANTS["straight-through"]}, "CLM-2")
         orch.run(straight.id)
 
         view = case_view(orch, review.id)
         assert (view.title, view.state, view.why) == ("claim-triage · CLM-1", "completed", ("completed",))
         assert view.diagram.states["pi_pay"] == "Completed" and "<svg" in view._repr_html_()
         events = store.history(review.id)
-        actions = {row[1]: row[3] for row in verdict_table(events).rows}
-        assert actions["Approve payment"] == ("already_approved",)  # named as the plan named it
+        actions = {row[1]: (row[2], row[3]) for row in verdict_table(events).rows}
+        assert actions["Pay claim"] == ("allow", ())  # named as the plan named it: starting the payment process
+        # the process's service calls, by tool and element (their verdicts are nested in BPMN events)
+        assert actions["pay_claim at payment/pay"] == ("allow", ("already_approved",))
+        assert actions["validate_payment at payment/validate"] == ("allow", ("reading_only",))
         assert all(row[3] in ("human_task_created", "human_task_decided") for row in
                    history_table(events, "people").rows if row[3] != "chat_message")
 
         by_rule = {(rule, kind): n for rule, kind, n in verdicts_by_rule(store).rows}
-        assert by_rule[("already_approved", "allow")] == 1 and by_rule[("reading_only", "allow")] == 4
+        # pay_claim and the confirmation of the reviewed claim allowed as already approved; read-only: each claim's
+        # extract_claim, sentiment and validate_payment (validation runs before the manager's approval)
+        assert by_rule[("already_approved", "allow")] == 2 and by_rule[("reading_only", "allow")] == 6
         assert approvals_by_role(store).rows == (("senior analyst", "decided", "approve", 1),)
         spend = {row[0]: row for row in spend_by_case(store).rows}
         assert spend["CLM-1"][2] == "completed" and spend["CLM-1"][-1] == 1 and spend["CLM-2"][-1] == 0
+        assert spend["CLM-2"][2] == "active"  # its payment (1,250.50) waits for a claims manager
     finally:
         orch.close()
         store.close()
