@@ -46,7 +46,8 @@ def test_the_shipped_bundle_has_an_operator_and_no_lints() -> None:
 
 def test_a_bundle_binding_a_payment_without_an_operator_role_does_not_deploy(tmp_path: Path) -> None:
     folder = claims_copy(tmp_path, operator_role=None)
-    with pytest.raises(DefinitionError, match=r"non-idempotent tool\(s\) approve_payment, send_rejection.*operator_role"):
+    # pay_claim is the payment process's service task: a process's tools count as the bundle's
+    with pytest.raises(DefinitionError, match=r"non-idempotent tool\(s\) pay_claim, send_rejection.*operator_role"):
         load_folder(folder, demo_registry())
 
 
@@ -63,7 +64,7 @@ def test_a_guardrail_routing_to_a_role_the_bundle_lacks_does_not_deploy(tmp_path
 
 def test_validate_reports_inputs_a_tool_cannot_supply(tmp_path: Path) -> None:
     folder = claims_copy(tmp_path, guardrails=[
-        {"file": "guardrails.dmn", "decision": "Review routing", "applies_to": ["tool_call"], "amount": "amount"}])
+        {"file": "guardrails.dmn", "decision": "Review routing", "applies_to": ["tool_call"], "amount": "payout"}])
     lints = guardrail_lints(load_folder(folder, demo_registry()), demo_registry())
     without_amount = sorted(line.split("which tool ")[1].split(" ")[0] for line in lints if "reads `amount`" in line)
     assert without_amount == ["'extract_claim'", "'send_rejection'", "'sentiment'"]
