@@ -30,7 +30,7 @@ from casepilot.dmn._model import (
 )
 from casepilot.dmn._parse import DMN_NAMESPACES
 from casepilot.dmn._results import EvalContext
-from casepilot.dmn._types import ANY, TypeRegistry
+from casepilot.dmn._types import ANY, UNNAMED, TypeRegistry, is_unnamed
 from casepilot.errors import DefinitionError
 
 __all__ = ["compile_models"]
@@ -74,16 +74,18 @@ class _Linker:
             if target.namespace in chain or target.namespace == defs.namespace:
                 self.problem(defs, f"import {im.name!r} makes a cycle of imports", None)
                 continue
-            if im.name in imported:
-                what = f"name {im.name!r}" if im.name else "no name (only one unnamed import is supported)"
+            # Imports with an empty name (§6.3.3) are keyed by namespace: several may coexist.
+            key = im.name or UNNAMED + target.namespace
+            if key in imported:
+                what = f"name {im.name!r}" if im.name else f"namespace {im.namespace!r} and no name"
                 self.problem(defs, f"two imports have the {what}", None)
                 continue
-            imported[im.name] = self.model(target, (*chain, defs.namespace))
+            imported[key] = self.model(target, (*chain, defs.namespace))
         bridge = FeelBridge(defs.file, self.strict)
         members = set(member_names(defs))
         for prefix, m in imported.items():
             members |= m.bridge_names
-            if prefix:
+            if prefix and not is_unnamed(prefix):
                 members.add(prefix)
         bridge.member_names = frozenset(members)
         self.bridges[defs.namespace] = bridge
@@ -219,7 +221,7 @@ def scope_names(reqs: tuple[Req, ...]) -> frozenset[str]:
     names: set[str] = set()
     for r in reqs:
         names.add(r.target.name)
-        if r.prefix:
+        if r.prefix and not is_unnamed(r.prefix):
             names.add(r.prefix)
     return frozenset(names)
 

@@ -22,7 +22,7 @@ from casepilot.dmn._boxed import bind_arguments
 from casepilot.dmn._feelbridge import Eval
 from casepilot.dmn._model import DefinitionsDef
 from casepilot.dmn._results import EvalContext
-from casepilot.dmn._types import FeelType, TypeRegistry, coerce
+from casepilot.dmn._types import FeelType, TypeRegistry, coerce, is_unnamed
 from casepilot.dmn.feel.types import TYPE_RESOLVER, TYPE_STRUCTURE
 
 __all__ = ["CBKM", "CDecision", "CInput", "CService", "CompiledModel", "Req", "Run", "View"]
@@ -122,12 +122,13 @@ class View:
     def child(self, prefix: str) -> View:
         hit = self.children.get(prefix)
         if hit is None:
-            if prefix:
+            named = not is_unnamed(prefix)
+            if named:
                 nested = self.inputs.get(prefix)
                 inputs = nested if isinstance(nested, dict) else {}
-            else:
+            else:  # an import with an empty name: its inputs and results are not nested
                 inputs = self.inputs
-            label = self.label + prefix + "." if prefix else self.label
+            label = self.label + prefix + "." if named else self.label
             hit = View(self.model.imports[prefix], inputs, (*self.key, prefix), label)
             self.children[prefix] = hit
         return hit
@@ -259,7 +260,7 @@ class Run:
                 scope[r.target.name] = value
                 continue
             value = self.value_of(view, r)
-            if r.prefix:
+            if r.prefix and not is_unnamed(r.prefix):
                 nested = scope.get(r.prefix)
                 if not isinstance(nested, dict):
                     nested = {}
@@ -276,7 +277,9 @@ def run_service(
     """Evaluate decision service ``s`` with parameter values by name; (result, decision results)."""
     memo: dict[tuple[tuple[str, ...], str], Any] = {}
     # Input data of imported models stay reachable under their import names.
-    inputs: dict[str, Any] = {p: view.inputs[p] for p in view.model.imports if p and p in view.inputs}
+    inputs: dict[str, Any] = {
+        p: view.inputs[p] for p in view.model.imports if not is_unnamed(p) and p in view.inputs
+    }
     for r in (*s.input_decisions, *s.input_data):
         target_view = view if r.prefix is None else view.child(r.prefix)
         el: CDecision | CInput = r.target

@@ -225,6 +225,17 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
+UNNAMED = "\x00"
+"""Key prefix of an import whose name is empty (DMN 1.5 §6.3.3) among a model's imports: each
+one is keyed ``UNNAMED + namespace`` so that several can coexist; their elements are seen
+without a prefix."""
+
+
+def is_unnamed(prefix: str | None) -> bool:
+    """Whether an import key stands for an import with an empty name."""
+    return prefix is not None and prefix.startswith(UNNAMED)
+
+
 class TypeRegistry:
     """Resolves typeRefs of one model: built-ins, its item definitions, imported ones by prefix.
 
@@ -240,6 +251,7 @@ class TypeRegistry:
     ) -> None:
         self._defs = {i.name: i for i in items}
         self._imports = imports
+        self._unnamed = tuple(reg for p, reg in imports.items() if is_unnamed(p))
         self._compile_allowed = compile_allowed
         self._cache: dict[str, FeelType] = {}
         self._resolving: set[str] = set()
@@ -267,8 +279,11 @@ class TypeRegistry:
         reg = self._imports.get(prefix) if dot else None
         if reg is not None and reg.defines(rest):
             return True
-        unnamed = self._imports.get("")
-        return unnamed is not None and unnamed.defines(name)
+        return self._unnamed_defining(name) is not None
+
+    def _unnamed_defining(self, name: str) -> TypeRegistry | None:
+        """The first unnamed import that defines ``name`` (without a prefix), if any."""
+        return next((reg for reg in self._unnamed if reg.defines(name)), None)
 
     @property
     def has_items(self) -> bool:
@@ -284,8 +299,8 @@ class TypeRegistry:
             reg = self._imports.get(prefix) if dot else None
             if reg is not None and reg.defines(rest):
                 return reg.check_for(rest)
-            unnamed = self._imports.get("")
-            return unnamed.check_for(key) if unnamed is not None and unnamed.defines(key) else None
+            unnamed = self._unnamed_defining(key)
+            return unnamed.check_for(key) if unnamed is not None else None
         return self.resolve(key).conforms
 
     def structure_of(self, name: str) -> tuple[ast.TypeRef, bool] | None:
@@ -326,10 +341,10 @@ class TypeRegistry:
         if "." in key:
             prefix, rest = key.split(".", 1)
             reg = self._imports.get(prefix)
-            if reg is not None and (reg.defines(rest) or "" not in self._imports):
+            if reg is not None and (reg.defines(rest) or not self._unnamed):
                 return reg.resolve(rest)
-        unnamed = self._imports.get("")
-        if unnamed is not None and unnamed.defines(key):
+        unnamed = self._unnamed_defining(key)
+        if unnamed is not None:
             return unnamed.resolve(key)
         self.problems.append(f"unknown type {key!r}")
         return ANY

@@ -22,7 +22,7 @@ from casepilot.dmn._drg import CDecision, CompiledModel, Run, View, run_service
 from casepilot.dmn._model import DefinitionsDef
 from casepilot.dmn._parse import parse_definitions
 from casepilot.dmn._results import DecisionResult, EvalContext, Message
-from casepilot.dmn._types import FeelType
+from casepilot.dmn._types import FeelType, is_unnamed
 from casepilot.dmn.feel.values import to_feel
 from casepilot.errors import DefinitionError
 
@@ -115,6 +115,15 @@ def _load_locations(loaded: list[tuple[DefinitionsDef, bytes]]) -> list[Definiti
     return problems
 
 
+def _input_names(cm: CompiledModel) -> frozenset[str]:
+    """The names callers may pass inputs under: the model's input data, its import names, and
+    (flat, DMN 1.5 §6.3.3) the same of imports with an empty name."""
+    names = {i.name for i in cm.inputs.values()}
+    for prefix, imported in cm.imports.items():
+        names |= _input_names(imported) if is_unnamed(prefix) else {prefix}
+    return frozenset(names)
+
+
 class DecisionModel:
     """A compiled DMN model (with its imports): introspect and evaluate it."""
 
@@ -124,7 +133,7 @@ class DecisionModel:
         self._root = root
         self._hash = content_hash
         self._by_name = root.by_name
-        self._input_names = frozenset(i.name for i in root.inputs.values()) | frozenset(root.imports)
+        self._input_names = _input_names(root)
         self._unknown_inputs: dict[str, str] = {}
         """Warning text per unknown input name (``_unknown_input_message``): a cache, not state."""
         self._decisions: dict[str, CDecision] = {d.id: d for d in root.decisions.values()}
@@ -229,7 +238,8 @@ class DecisionModel:
 
     def import_prefix(self, namespace: str) -> str | None:
         """The import name under which this model sees the model of ``namespace`` (None: not imported)."""
-        return next((p for p, m in self._root.imports.items() if m.namespace == namespace), None)
+        prefix = next((p for p, m in self._root.imports.items() if m.namespace == namespace), None)
+        return "" if is_unnamed(prefix) else prefix
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, decision: str, inputs: Mapping[str, Any] | None = None) -> DecisionResult:
@@ -327,16 +337,17 @@ class DecisionModel:
             return view, hit
         if "." in name:
             prefix, rest = name.split(".", 1)
-            if prefix in root.imports:
+            if prefix in root.imports and not is_unnamed(prefix):
                 child = view.child(prefix)
                 for d in child.model.decisions.values():
                     if rest in (d.name, d.id):
                         return child, d
-        if "" in root.imports:  # an unnamed import: its decisions need no prefix (DMN 1.5 §6.3.3)
-            child = view.child("")
-            for d in child.model.decisions.values():
-                if name in (d.name, d.id):
-                    return child, d
+        for key in root.imports:  # imports with an empty name: no prefix needed (DMN 1.5 §6.3.3)
+            if is_unnamed(key):
+                child = view.child(key)
+                for d in child.model.decisions.values():
+                    if name in (d.name, d.id):
+                        return child, d
         return None, None
 
     @staticmethod

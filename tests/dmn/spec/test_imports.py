@@ -144,3 +144,55 @@ def test_two_imports_under_one_name_are_refused() -> None:
     )
     with pytest.raises(DefinitionError, match="two imports"):
         DecisionModel.from_xml([twice.encode(), B.encode(), C.encode()])
+
+
+# §6.3.3 sets no limit on imports with an empty name: each brings its elements in unprefixed.
+D_LIB = definitions(
+    '<itemDefinition name="tAge"><typeRef>number</typeRef>'
+    "<typeConstraint><text>[0..150]</text></typeConstraint></itemDefinition>"
+    + input_data("Age", "tAge")
+    + decision("Adult", literal("Age >= 18"), inputs=["Age"])
+    + '<businessKnowledgeModel id="b_double" name="double"><variable name="double"/>'
+    '<encapsulatedLogic><formalParameter name="n" typeRef="number"/>'
+    + literal("n * 2")
+    + "</encapsulatedLogic></businessKnowledgeModel>",
+    ns="urn:d",
+    name="d",
+)
+TWO_UNNAMED = definitions(
+    f'<import name="" namespace="urn:c" {IMPORT}/><import name="" namespace="urn:d" {IMPORT}/>'
+    '<decision id="d_Both" name="Both"><variable name="Both"/>'
+    '<informationRequirement><requiredDecision href="urn:c#d_Greet"/></informationRequirement>'
+    '<informationRequirement><requiredDecision href="urn:d#d_Adult"/></informationRequirement>'
+    '<informationRequirement><requiredInput href="urn:d#i_Age"/></informationRequirement>'
+    '<knowledgeRequirement><requiredKnowledge href="urn:d#b_double"/></knowledgeRequirement>'
+    + literal('Greet + (if Adult then " (adult)" else "") + " " + string(double(Age))')
+    + "</decision>"
+    + decision("Typed", literal('[30 instance of tAge, 200 instance of tAge, "Ann" instance of tName]')),
+    ns="urn:two",
+    name="two",
+)
+
+
+def test_several_unnamed_imports_each_bring_their_elements_without_a_prefix() -> None:
+    """TCK 0086-import / 0089-nested-inputdata-imports style models with imports whose name
+    is empty: decisions, input data, BKMs and item definitions of both are used unprefixed."""
+    model = DecisionModel.from_xml([TWO_UNNAMED.encode(), C.encode(), D_LIB.encode()])
+    result = model.evaluate("Both", {"Person name": "Ann", "Age": 30})
+    assert result.value == "Hello Ann (adult) 60" and not result.messages  # the inputs are known
+    assert model.evaluate("Typed").value == [True, False, True]
+    assert model.evaluate("Adult", {"Age": 10}).value is False
+    assert model.evaluate("Greet", {"Person name": "Bob"}).value == "Hello Bob"
+    bad = model.evaluate("Both", {"Person name": "Ann", "Age": 200})
+    assert bad.value is None and any("tAge" in m.text for m in bad.errors)
+
+
+def test_the_same_namespace_imported_twice_without_a_name_is_refused() -> None:
+    twice = definitions(
+        f'<import name="" namespace="urn:c" {IMPORT}/><import name="" namespace="urn:c" {IMPORT}/>'
+        + decision("D", literal("1")),
+        ns="urn:t",
+        name="t",
+    )
+    with pytest.raises(DefinitionError, match="two imports"):
+        DecisionModel.from_xml([twice.encode(), C.encode()])
