@@ -20,16 +20,17 @@ from sqlalchemy import text
 from casepilot.agent.timeline import timeline
 from casepilot.api import app_from_settings, queued_stream
 from casepilot.api.settings import ApiSettings
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.worker import jobs
+from tests._claims import claim
 from tests.api._browser import serving
 from tests.worker import _tools
 from tests.worker.conftest import Workers, libpq
 
 pytestmark = pytest.mark.postgres
 
-SENIOR = {"actor": "ann", "roles": ["senior analyst"]}
+PAYMENT = "pay_claim"
+"""The non-idempotent tool that moves the money (the claim's payment process; ``_tools`` counts it)."""
 Event = tuple[str, dict[str, Any], int | None]
 
 
@@ -51,8 +52,9 @@ def store(pg_url: str) -> Iterator[Store]:
 
 
 def _start(base: str, letter: str, ref: str) -> str:
-    response = httpx.post(f"{base}/cases", json={"definition_key": "claim-triage",
-                                                  "variables": {"letter": LETTERS[letter], "policy": ref}}, timeout=60)
+    """Start a claim (``letter``: ``"small"``, paid without a person, or a demo letter's label)."""
+    response = httpx.post(f"{base}/cases", json={"definition_key": "claim-triage", "variables": claim(letter, ref)},
+                          timeout=60)
     assert response.status_code == 202, response.text  # queued: no worker has run it yet
     return str(response.json()["id"])
 
@@ -110,7 +112,7 @@ def test_a_stream_that_runs_out_of_time_leaves_the_run_queued(
     """No worker yet: the stream ends with ``queued`` after its time; the run waits in the queue and a
     worker started later works it — the stream's end lost nothing."""
     monkeypatch.setattr(queued_stream, "STREAM_SECONDS", 1.0)
-    case_id = _start(base, "straight-through", "S-2")
+    case_id = _start(base, "small", "S-2")
     with httpx.stream("POST", f"{base}/cases/{case_id}/run/stream", timeout=60) as response:
         events = list(_read(response.iter_lines()))
     assert [(kind, data["reason"], data["case_state"]) for kind, data, _seq in events] == [
@@ -137,10 +139,10 @@ def _wait_for(check: Any, message: str, timeout: float = 120.0) -> None:
 
 def test_sigterm_during_a_streamed_run_hands_the_step_back_and_the_stream_goes_on(
         base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
-    """The payment takes 3 s; the worker gets SIGTERM while it runs: it finishes that step, hands the
+    """The payment (``pay_claim``) takes 3 s; the worker gets SIGTERM while it runs: it finishes that step, hands the
     case back, and a second worker finishes the case. The stream, open throughout, shows every
     step once and ends with ``completed``; the payment ran once."""
-    case_id = _start(base, "straight-through", "S-3")
+    case_id = _start(base, "small", "S-3")
     before = store.case(case_id).last_seq
     first = Workers(pg_url, tmp_path / "first.log", delay=3.0)
     second = Workers(pg_url, tmp_path / "second.log", delay=3.0)
@@ -152,11 +154,11 @@ def test_sigterm_during_a_streamed_run_hands_the_step_back_and_the_stream_goes_o
             for event in stream:
                 events.append(event)
                 if event[0] == "step" and event[1]["node"] == "tool_call_started" \
-                        and event[1]["summary"].startswith("approve_payment "):
+                        and event[1]["summary"].startswith(f"{PAYMENT} "):
                     break
             assert first.stop() == 0  # SIGTERM while the payment runs: it finishes the step, then exits
             paid = [e for e in store.history(case_id) if e.kind == "tool_call_completed"
-                    and e.payload.get("tool") == "approve_payment"]
+                    and e.payload.get("tool") == PAYMENT]
             assert len(paid) == 1, "the payment in flight at SIGTERM was not recorded"
             assert store.lease_holder(case_id) is None  # given back
             assert _state(base, case_id) == "completed" or jobs.runs_in_flight(store.engine, case_id) == 1
@@ -171,7 +173,7 @@ def test_sigterm_during_a_streamed_run_hands_the_step_back_and_the_stream_goes_o
     assert events[-1][0] == "outcome" and events[-1][1]["reason"] == "completed", events[-1]
     assert [node for _seq, node, _what in steps].count("tool_call_completed") >= 3
     with psycopg.connect(libpq(pg_url)) as conn:
-        runs = [ref for (ref,) in conn.execute("SELECT reference FROM tool_runs WHERE tool = 'approve_payment'")]
+        runs = [ref for (ref,) in conn.execute("SELECT reference FROM tool_runs WHERE tool = %s", (PAYMENT,))]
     assert runs == ["S-3"]
     assert store.verify(case_id).ok
 
@@ -180,7 +182,7 @@ def test_a_run_the_worker_cannot_do_ends_the_stream_with_an_error_event(
         base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
     """The case's stored state is edited after the run was queued: the worker refuses to work it
     (its job fails and the queue holds it), and the stream says so instead of waiting on."""
-    case_id = _start(base, "straight-through", "S-4")
+    case_id = _start(base, "small", "S-4")
     workers = Workers(pg_url, tmp_path / "workers.log")
     with httpx.stream("POST", f"{base}/cases/{case_id}/run/stream", timeout=120) as response:
         assert response.status_code == 200
@@ -204,7 +206,7 @@ def test_a_client_that_hangs_up_loses_nothing_and_resumes_from_the_last_id(
         base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
     """The client reads one step and hangs up: the worker finishes the case all the same, and
     ``GET /cases/{id}/events?after_seq=<the last id>`` gives every step it did not see."""
-    case_id = _start(base, "straight-through", "S-5")
+    case_id = _start(base, "small", "S-5")
     workers = Workers(pg_url, tmp_path / "workers.log", delay=1.0)
     workers.start(1)
     try:
@@ -220,4 +222,4 @@ def test_a_client_that_hangs_up_loses_nothing_and_resumes_from_the_last_id(
     followed = [(seq, data["kind"], data["what"]) for kind, data, seq in _read(iter(rest.text.splitlines()))
                 if kind == "history" and seq is not None]
     assert followed == _timeline_after(store, case_id, seen) and len(followed) > 3
-    assert any(kind == "tool_call_completed" and what.startswith("approve_payment") for _s, kind, what in followed)
+    assert any(kind == "tool_call_completed" and what.startswith(PAYMENT) for _s, kind, what in followed)

@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.cli import app
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.worker import JobScheduler, jobs
 from casepilot.worker.schema import ensure_queue
+from tests._claims import claim
 from tests.worker import _tools
 from tests.worker.conftest import Workers
 
@@ -67,7 +67,7 @@ def _work_claims(pg_url: str, tmp_path: Path, letters: list[str]) -> tuple[Store
     orch.runtime.on_step = JobScheduler(run_on_change=True)
     try:
         orch.deploy(_tools.claims_bundle(tmp_path / "claims"))
-        case_ids = [orch.start_case("claim-triage", {"letter": LETTERS[letter], "policy": f"M-{i}"}).id
+        case_ids = [orch.start_case("claim-triage", claim(letter, f"M-{i}")).id
                     for i, letter in enumerate(letters)]
     finally:
         orch.close()
@@ -86,7 +86,7 @@ def _assert_adds_up(samples: Samples, store: Store, case_ids: list[str]) -> None
     history = [e for c in case_ids for e in store.history(c)]
     tools = Counter((str(e.payload["tool"]), e.kind.removeprefix("tool_call_")) for e in history
                     if e.kind in ("tool_call_completed", "tool_call_failed"))
-    assert tools[("approve_payment", "completed")] >= 1
+    assert tools[("pay_claim", "completed")] >= 1  # the payment process's transfer
     for (tool, outcome), count in tools.items():
         assert _value(samples, "casepilot_tool_calls_total", tool=tool, outcome=outcome) == count, (tool, outcome)
     verdicts = Counter(e.kind for e in history if e.kind == "verdict")
@@ -111,7 +111,7 @@ def _assert_adds_up(samples: Samples, store: Store, case_ids: list[str]) -> None
 @pytest.mark.postgres
 def test_one_endpoint_sums_every_worker_process_and_a_replaced_worker_takes_nothing_away(
         pg_url: str, tmp_path: Path) -> None:
-    store, case_ids = _work_claims(pg_url, tmp_path, ["straight-through"] * 5 + ["senior-review"])
+    store, case_ids = _work_claims(pg_url, tmp_path, ["small"] * 5 + ["senior-review"])
     workers = Workers(pg_url, tmp_path / "workers.log", "--metrics-port", "0")
     workers.start(2)
     try:
@@ -146,7 +146,7 @@ def test_one_endpoint_sums_every_worker_process_and_a_replaced_worker_takes_noth
 
 @pytest.mark.postgres
 def test_a_single_worker_process_serves_its_own_metrics(pg_url: str, tmp_path: Path) -> None:
-    store, case_ids = _work_claims(pg_url, tmp_path, ["straight-through", "senior-review"])
+    store, case_ids = _work_claims(pg_url, tmp_path, ["small", "senior-review"])
     workers = Workers(pg_url, tmp_path / "worker.log", "--metrics-port", "0")
     workers.start(1)
     try:
