@@ -184,7 +184,8 @@ def test_cases_are_listed_and_filtered(client: TestClient, deployed: dict[str, A
     listed = client.get("/cases").json()
     assert [c["id"] for c in listed] == [first["id"], second["id"]]
     assert set(listed[0]) == {"id", "definition_key", "definition_version", "business_key", "tenant", "version",
-                              "created_at", "updated_at"}  # no state: that is GET /cases/{id}
+                              "created_at", "updated_at", "kind", "process"}  # no state: that is GET /cases/{id}
+    assert (listed[0]["kind"], listed[0]["process"]) == ("case", None)
     assert [c["id"] for c in client.get("/cases", params={"business_key": "CLM-B"}).json()] == [second["id"]]
     assert client.get("/cases", params={"definition_key": "other"}).json() == []
     assert [c["id"] for c in client.get("/cases", params={"limit": 1}).json()] == [first["id"]]
