@@ -151,12 +151,18 @@ def compile_unary_tests(compiler: Compiler, node: ast.UnaryTests) -> Test:
     tests = [compile_test(compiler, t) for t in node.tests]
     negated = node.negated
 
+    # §10.3.2.7 (Table 49): "e in t1, t2" is "e in t1 or e in t2" and "e in not(tests)" is
+    # "not(e in tests)", in three-valued logic; a cell matches only when that is true. So a
+    # negated cell whose tests are all false matches, one with a true test does not, and one
+    # whose tests are false or null (null > 5) is null: no match, as the plain cell.
     def unary_tests(value: Any, s: Scope) -> bool:
-        hit = False
+        unknown = False
         for test in tests:
-            if test(value, s) is True:
-                hit = True
-                break
-        return hit is not negated
+            result = test(value, s)
+            if result is True:
+                return not negated
+            if result is not False:
+                unknown = True
+        return negated and not unknown
 
     return unary_tests
