@@ -259,11 +259,14 @@ def start(
     form: Annotated[dict[str, str], Depends(_form_fields)],
     variables: Annotated[str, Form(max_length=1_000_000)] = "{}",
     business_key: Annotated[str, Form(max_length=200)] = "",
+    process: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Start a case from the form and run it until it waits or finishes (the starter role, see ``access``).
 
     The definition's declared start variables come as typed fields (``web_forms``), each problem
-    shown beside its field; the JSON box carries anything undeclared."""
+    shown beside its field; the JSON box carries anything undeclared. With ``process``, that BPMN
+    process of the bundle starts on its own (its variables from the JSON box: the typed fields
+    are the CMMN case's)."""
     try:
         person = caller(request, who.actor, who.roles)
         require_starter(request, orch, definition_key, person)
@@ -285,7 +288,8 @@ def start(
     if problem is not None:
         return _page(request, "cases.html", {**_cases_context(orch), "error": problem, "variables": variables,
                                              "field_values": form, "chosen": definition_key}, 422)
-    typed, field_errors = read_fields(fields_of(start_fields(orch)).get(definition_key, []), form)
+    declared = [] if process else fields_of(start_fields(orch)).get(definition_key, [])
+    typed, field_errors = read_fields(declared, form)
     if field_errors:
         context = {**_cases_context(orch), "error": f"{len(field_errors)} field(s) need correcting: see below.",
                    "variables": variables, "field_values": form, "field_errors": field_errors, "chosen": definition_key}
@@ -293,7 +297,7 @@ def start(
     parsed.update(typed)
     try:
         case = orch.start_case(definition_key, parsed, business_key or None,
-                               actor=f"person:{person.name}" if person is not None else "web")
+                               actor=f"person:{person.name}" if person is not None else "web", process=process or None)
         outcome = orch.run(case.id)
     except CasepilotError as exc:
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}

@@ -92,7 +92,21 @@ def cases_context(orch: Orchestrator, params: ListParams | None = None) -> dict[
         "rows": rows, "total": found.total, "params": params, "pages": pages, "states": CASE_STATES,
         "sorts": SORTS, "definitions": orch.store.definitions(),
         "start_fields": fields_of(start_fields(orch)),
+        "start_processes": start_processes(orch),
     }
+
+
+def start_processes(orch: Orchestrator) -> dict[str, list[str]]:
+    """Definition key -> the BPMN processes of its bundle, which the start form can start on their own."""
+    found: dict[str, list[str]] = {}
+    for summary in orch.store.definitions():
+        try:
+            processes = orch.runtime.bundle(summary.key, summary.version).processes
+        except CasepilotError:  # a bundle that does not load: nothing to offer (starting it says why)
+            continue
+        if processes is not None:
+            found[summary.key] = sorted(processes.processes)
+    return found
 
 
 def start_fields(orch: Orchestrator) -> dict[str, dict[str, str]]:

@@ -96,3 +96,18 @@ def test_the_case_list_page_names_the_process(client: TestClient) -> None:
                                        "variables": {"payee": "Ann Lee", "amount": 1}}).json()
     page = client.get("/ui/cases").text
     assert f'href="/ui/cases/{case["id"]}"' in page and "pay v1 · process pay_small" in page
+
+
+def test_the_start_form_starts_a_process_on_its_own(client: TestClient) -> None:
+    form = client.get("/ui/cases").text
+    assert '<option value="pay_small" data-definition="pay">' in form
+    started = client.post("/ui/cases", data={"definition_key": "pay", "process": "pay_small", "business_key": "P-4",
+                                             "variables": '{"payee": "Ann Lee", "amount": 3}',
+                                             "form_key": "k-process-start"}, follow_redirects=True)
+    assert started.status_code == 200, started.text
+    assert 'figure class="diagram process-diagram" data-process="pay_small"' in started.text
+    [case] = [c for c in client.get("/cases").json() if c["business_key"] == "P-4"]
+    assert case["kind"] == "process"
+    refused = client.post("/ui/cases", data={"definition_key": "pay", "process": "pay_big", "variables": "{}",
+                                             "form_key": "k-process-refused"})
+    assert refused.status_code == 404 and "its processes: pay_small" in refused.text
