@@ -45,7 +45,7 @@ from casepilot.agent.llm_client import LLMClient
 from casepilot.agent.llm_endpoints import EndpointSettings
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
-from casepilot.demo.run import EXAMPLE, LETTERS, demo_registry
+from casepilot.demo.run import CLAIMANTS, EXAMPLE, LETTERS, demo_registry
 from casepilot.store import Store
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 
@@ -97,7 +97,7 @@ def _script(conv: Conversation, orch: Orchestrator, case_id: str) -> Reply:
     options, _ = orch.runtime.options(orch.runtime.load(case_id))
     task = next((e for e in history if e.kind == "human_task_created"), None)
     scored = next((e for e in history if e.kind == "tool_call_completed" and e.payload.get("tool") == "sentiment"), None)
-    paid = next((e for e in history if e.kind == "tool_call_completed" and e.payload.get("tool") == "approve_payment"),
+    paid = next((e for e in history if e.kind == "tool_call_completed" and e.payload.get("tool") == "pay_claim"),
                 None)
     answer, cites, propose = "", [], None
     if conv.reply == "status":
@@ -130,7 +130,7 @@ def _script(conv: Conversation, orch: Orchestrator, case_id: str) -> Reply:
         answer = "Yes, you will be paid EUR 800 tomorrow."
     elif conv.reply == "skip_review":
         answer, propose = "Approving the payment now.", next(
-            (o.id for o in options if o.label == "Approve payment"), "approve_payment")
+            (o.id for o in options if o.label == "Pay claim"), "pay_claim")
     return Reply(text=json.dumps({"answer": answer, "citations": cites, "propose": propose}),
                  prompt_tokens=1200, completion_tokens=80)
 
@@ -155,7 +155,7 @@ def main() -> None:
         endpoint = EndpointSettings(base_url=server.url, max_retries=1, backoff=0.0)
         use_chat_model(orch, ChatModel(LLMClient({"default": endpoint}, sleep=lambda _s: None), "gpt-4o-mini"))
         for conv in conversations():
-            case = orch.start_case("claim-triage", {"letter": LETTERS[conv.letter], "policy": "POL-3"})
+            case = orch.start_case("claim-triage", {"letter": LETTERS[conv.letter], **CLAIMANTS[conv.letter]})
             orch.run(case.id)
             before = orch.store.case(case.id).last_seq
             server_.replies.append(_script(conv, orch, case.id))

@@ -61,7 +61,7 @@ _WAITING = text("SELECT coalesce(role, '(no role)'), count(DISTINCT case_id) FRO
                 "WHERE status = 'open' GROUP BY 1 ORDER BY 1")
 _JOBS = text("SELECT count(*) FILTER (WHERE status = 'queued' AND execute_after <= now()), "
              "count(*) FILTER (WHERE status = 'picked') FROM pgqueuer")
-_PAYMENTS = text("SELECT count(*) FROM tool_runs WHERE tool = 'approve_payment'")
+_PAYMENTS = text("SELECT count(*) FROM tool_runs WHERE tool = 'pay_claim'")  # the payment process's transfer
 
 
 @contextlib.contextmanager

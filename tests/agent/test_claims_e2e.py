@@ -1,10 +1,13 @@
 """The flagship claim-triage bundle end to end with the offline RulePlanner.
 
 Straight through: every step lands in the history as plan → verdict → tool call started →
-completed → transitions, the case completes, the history verifies and replays to the
-stored state. Senior review: the run waits for a person, the inbox checks roles, and a
-second process (a real restart: new interpreter, new Store, new Orchestrator) resumes
-the case from the durable checkpoint and completes it.
+completed → transitions — the payment step ("Pay claim", a process task) as plan → verdict and
+then the payment process's own calls, each verdict → started → completed; the payment of
+1,250.50 waits for a claims manager (payment-approval.dmn), whose approval pays it once and
+completes the case; the history verifies and replays to the stored state. Senior review: the
+run waits for a person, the inbox checks roles, and a second process (a real restart: new
+interpreter, new Store, new Orchestrator) resumes the case from the durable checkpoint and
+completes it, paying the claim once.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from casepilot.agent.orchestrator import Person
-from casepilot.demo.run import LETTERS
+from casepilot.demo.payment_tools import BANK
 from casepilot.errors import DecisionRejected
+from tests._claims import claim, manager_approves
 from tests.agent._support import CLAIMS, REPO, assert_sound, events
 from tests.agent.conftest import OrchFactory
 
@@ -39,23 +44,43 @@ def _steps(history: list[Any]) -> list[list[Any]]:
     return steps
 
 
+def _process_calls(events_: list[Any]) -> list[tuple[str, str]]:
+    """(tool, element) of every call the payment process made, each checked to be verdict (allow)
+    → started → completed with one call id, in this order."""
+    calls = []
+    for i, event in enumerate(events_):
+        if event.kind != "tool_call_started":
+            continue
+        verdict, completed = events_[i - 1], next(e for e in events_[i + 1:] if e.kind.startswith("tool_call_"))
+        assert (verdict.kind, verdict.payload["verdict"]["kind"], verdict.payload["tool"]) == (
+            "verdict", "allow", event.payload["tool"])
+        assert (event.payload["token"], event.payload["element"]) == (verdict.payload["token"], verdict.payload["element"])
+        assert completed.kind == "tool_call_completed"
+        assert completed.payload["call_id"] == event.payload["call_id"]
+        assert completed.payload["tool"] == event.payload["tool"]
+        calls.append((str(event.payload["tool"]), str(event.payload["element"])))
+    return calls
+
+
 def test_straight_through_claim_records_every_step_and_replays(make_orch: OrchFactory) -> None:
     orch, store = make_orch()
     version = orch.deploy(CLAIMS)
-    case = orch.start_case(version.key, {"letter": LETTERS["straight-through"], "policy": "POL-1"}, "st-1")
+    case = orch.start_case(version.key, claim("straight-through", "CLM-E2E-1"), "st-1")
 
     outcome = orch.run(case.id)
 
-    assert outcome.reason == "completed"
-    assert outcome.case_state == "completed"
-    assert outcome.pending == ()
+    # no senior analyst: the only person is the payment's claims manager (1,250.50 > 1,000)
+    assert outcome.reason == "waiting_for_people"
+    assert outcome.case_state == "active"
+    assert [(t.role, t.plan_item) for t in outcome.pending] == [("claims manager", "approve")]
     assert store.case(case.id).state["engine"] is not None
     history = store.history(case.id)
     steps = _steps(history)
     chosen = [s[0].payload["label"] for s in steps]
-    assert chosen == ["Extract claim details", "Score sentiment", "Approve payment"]
+    assert chosen == ["Extract claim details", "Score sentiment", "Pay claim"]
     assert outcome.steps == len(steps)
-    for step in steps:
+    *tool_steps, pay_step = steps
+    for step in tool_steps:
         plan, verdict, started, completed, *after = step
         assert [plan.kind, verdict.kind, started.kind, completed.kind] == list(STEP_KINDS)
         assert len(plan.payload["observation_digest"]) == 64
@@ -70,9 +95,25 @@ def test_straight_through_claim_records_every_step_and_replays(make_orch: OrchFa
         # the task the step acted on is completed by this step's transitions
         assert any(e.payload.get("name") == plan.payload["label"] and e.payload.get("to_state") == "Completed"
                    for e in after)
-    paid = events(store, case.id, "tool_call_completed")[-1]
-    assert paid["tool"] == "approve_payment"
-    assert paid["result"]["payment_id"].startswith("PAY-")
+    plan, verdict, *process = pay_step
+    assert (plan.kind, plan.payload["planner"], verdict.kind) == ("plan", "rule", "verdict")
+    assert (verdict.payload["kind"], verdict.payload["action"]) == ("allow", plan.payload["chose"])
+    assert _process_calls(process) == [("validate_payment", "validate")]  # nothing paid before the approval
+    assert [e for e in process if e.kind == "human_task_created"]
+
+    manager_approves(orch, case.id)
+    resumed = orch.run(case.id)
+
+    assert (resumed.reason, resumed.case_state, resumed.pending) == ("completed", "completed", ())
+    history = store.history(case.id)
+    after_approval = [e for e in history if e.seq > pay_step[-1].seq]
+    assert _process_calls(after_approval) == [("pay_claim", "pay"), ("send_payment_confirmation", "confirm")]
+    assert any(e.payload.get("name") == "Pay claim" and e.payload.get("to_state") == "Completed" for e in after_approval)
+    paid = [e for e in events(store, case.id, "tool_call_completed") if e["tool"] == "pay_claim"]
+    assert len(paid) == 1
+    assert paid[0]["result"]["transfer_id"].startswith("TR-")
+    assert [(t.transfer_id, t.amount) for t in BANK.transfers if t.reference == "CLM-E2E-1"] == [
+        (paid[0]["result"]["transfer_id"], Decimal("1250.50"))]  # the bank moved the money once
     assert history[-1].kind in ("state", "state_delta")  # every step ends recording the state
     assert_sound(store, case.id)
     # nothing left for the loop: running again is a no-op that reports the final state
@@ -86,12 +127,14 @@ import json, sys
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
+from casepilot.demo.payment_tools import BANK
 from tests.agent._support import make_registry
 store = Store.from_url(sys.argv[1])
 orch = Orchestrator(store, make_registry(), RulePlanner())
 out = orch.run(sys.argv[2])
 print(json.dumps({"reason": out.reason, "state": out.case_state, "steps": out.steps,
-                  "pending": [t.id for t in out.pending]}))
+                  "pending": [t.id for t in out.pending],
+                  "transfers": [[t.transfer_id, str(t.amount)] for t in BANK.transfers]}))
 orch.close()
 store.close()
 """
@@ -111,7 +154,7 @@ def test_senior_review_waits_checks_roles_and_resumes_in_another_process(make_or
                                                                          db_url: str) -> None:
     orch, store = make_orch()
     version = orch.deploy(CLAIMS)
-    case = orch.start_case(version.key, {"letter": LETTERS["senior-review"], "policy": "POL-2"}, "sr-1")
+    case = orch.start_case(version.key, claim("senior-review", "CLM-E2E-2"), "sr-1")
 
     outcome = orch.run(case.id)
 
@@ -121,7 +164,7 @@ def test_senior_review_waits_checks_roles_and_resumes_in_another_process(make_or
     assert (task.kind, task.role, task.plan_item) == ("human_task", "senior analyst", "Senior analyst review")
     assert orch.pending(case.id, role="senior analyst") == [task]
     assert not events(store, case.id, "tool_call_started") or all(
-        e["tool"] != "approve_payment" for e in events(store, case.id, "tool_call_started"))
+        e["tool"] != "pay_claim" for e in events(store, case.id, "tool_call_started"))
 
     with pytest.raises(DecisionRejected, match="senior analyst"):
         orch.decide(task.id, Person("bob", {"claims handler"}), "approve", "looks fine")
@@ -145,8 +188,10 @@ def test_senior_review_waits_checks_roles_and_resumes_in_another_process(make_or
     _orch2, store2 = make_orch()
     final = store2.case(case.id)
     assert final.state["engine"]["variables"]["review"]["decision"] == "approve"
-    paid = [e for e in events(store2, case.id, "tool_call_completed") if e["tool"] == "approve_payment"]
+    paid = [e for e in events(store2, case.id, "tool_call_completed") if e["tool"] == "pay_claim"]
     assert len(paid) == 1
+    # 800 needs no claims manager; the second process's bank made exactly that one transfer
+    assert result["transfers"] == [[paid[0]["result"]["transfer_id"], "800"]]
     decisions = [e for e in store2.history(case.id) if e.kind == "human_task_decided"]
     assert [(d.actor, d.payload["decision"]) for d in decisions] == [("person:ann", "approve")]
     assert_sound(store2, case.id)
