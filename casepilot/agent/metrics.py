@@ -69,6 +69,8 @@ def observe_step(result: StepResult | None, started_ns: int) -> None:
 def _observe(event: HistoryEvent) -> None:
     payload = event.payload
     if event.kind == "verdict":
+        if payload.get("engine") == "bpmn":  # a BPMN service task's call: the verdict is nested, the action is the tool
+            payload = {**(payload.get("verdict") or {}), "action": payload.get("tool", "unknown")}
         VERDICTS.labels(kind=str(payload.get("kind", "unknown")), action=str(payload.get("action", "unknown"))).inc()
     elif event.kind in ("tool_call_completed", "tool_call_failed"):
         tool = str(payload.get("tool", "unknown"))

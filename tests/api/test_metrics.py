@@ -19,6 +19,7 @@ from casepilot.api import create_app
 from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
+from tests._claims import SMALL_LETTER, claim
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -66,7 +67,7 @@ def moved(before: Samples, after: Samples, name: str) -> dict[frozenset[tuple[st
 
 def work(client: TestClient, letter: str) -> tuple[str, dict[str, Any]]:
     case = client.post("/cases", json={"definition_key": "claim-triage",
-                                       "variables": {"letter": letter, "policy": "POL-1"}}).json()
+                                       "variables": claim(letter, "CLM-1")}).json()
     outcome = client.post(f"/cases/{case['id']}/run", json={"max_steps": 50}).json()
     return case["id"], outcome
 
@@ -75,12 +76,14 @@ def test_working_a_claim_moves_the_counters_by_what_its_history_records(
         client: tuple[TestClient, Orchestrator]) -> None:
     http, orch = client
     before = scrape(http)
-    case_id, outcome = work(http, LETTERS["straight-through"])
+    case_id, outcome = work(http, SMALL_LETTER)  # paid by the payment process without a claims manager
     assert outcome["reason"] == "completed"
     after = scrape(http)
 
     history = orch.store.history(case_id, limit=10_000)
-    verdicts = Counter((e.payload["kind"], e.payload["action"]) for e in history if e.kind == "verdict")
+    verdicts = Counter((e.payload["verdict"]["kind"], e.payload["tool"]) if e.payload.get("engine") == "bpmn"
+                       else (e.payload["kind"], e.payload["action"]) for e in history if e.kind == "verdict")
+    assert ("allow", "pay_claim") in verdicts  # the payment process's service call, counted under its tool
     calls = Counter((e.payload["tool"], e.kind.removeprefix("tool_call_")) for e in history
                     if e.kind in ("tool_call_completed", "tool_call_failed"))
     assert verdicts and calls  # the claim was governed and called its tools
@@ -88,7 +91,10 @@ def test_working_a_claim_moves_the_counters_by_what_its_history_records(
         frozenset({("kind", k), ("action", a)}): float(n) for (k, a), n in verdicts.items()}
     assert moved(before, after, "casepilot_tool_calls_total") == {
         frozenset({("tool", t), ("outcome", o)}): float(n) for (t, o), n in calls.items()}
-    by_tool = Counter(t for t, _ in calls.elements())
+    # a call's latency when it has one: the process task's end (bpmn:payment) is the process finishing, not a call
+    by_tool = Counter(e.payload["tool"] for e in history
+                      if e.kind in ("tool_call_completed", "tool_call_failed") and e.latency_ms is not None)
+    assert "pay_claim" in by_tool and "bpmn:payment" not in by_tool
     assert moved(before, after, "casepilot_tool_call_seconds_count") == {
         frozenset({("tool", t)}): float(n) for t, n in by_tool.items()}
     # one committed step is at least one event; the run reported how many loop steps it took
