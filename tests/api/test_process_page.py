@@ -19,6 +19,7 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.api import create_app
 from casepilot.store import Store
 from tests.agent._support import CALLS, calls_of
+from tests.api._axe import serious_violations
 from tests.api._browser import browser_page
 from tests.bpmn._process_bundle import CLERK, process_registry, write_process_bundle
 
@@ -47,6 +48,7 @@ def test_a_process_page_shows_its_tokens_and_the_clerk_decides_there(served: tup
     expect(figure.locator("g.completed[data-element='level']")).to_be_visible()
     expect(page.locator("#diagram")).to_have_count(0)  # no one-task plan around the process
     expect(page.locator("#timeline")).to_contain_text("Confirm the payment")
+    assert serious_violations(page) == []
 
     form = page.locator("form[data-decide]")
     form.locator("[name=actor]").fill("ann")
@@ -73,3 +75,4 @@ def test_a_cmmn_case_page_shows_its_plan_and_the_process_its_task_runs(
     figure = page.locator("figure.process-diagram[data-process='pay_small']")
     expect(figure.locator("g.active[data-element='confirm']")).to_be_visible()
     expect(figure.locator("figcaption")).to_contain_text("tokens at confirm")
+    assert serious_violations(page) == []
