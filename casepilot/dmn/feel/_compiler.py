@@ -180,6 +180,8 @@ class Compiler:
 
         def negate(s: Scope) -> Any:
             value = operand(s)
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]  # the built-in not(negand): §10.3.2.9.4 "from singleton list"
             return (not value) if isinstance(value, bool) else None
 
         return negate
