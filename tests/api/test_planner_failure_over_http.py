@@ -18,9 +18,9 @@ from casepilot.agent.llm_endpoints import EndpointSettings
 from casepilot.agent.llm_planner import LLMPlanner
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
+from tests._claims import claim
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 from tests.agent.test_llm_e2e import PRICES  # the claim's budget limits cost: the model needs a price
 
@@ -47,7 +47,7 @@ def client(tmp_path: Path, registry: ToolRegistry, server: ScriptedOpenAI) -> It
 def _start(client: TestClient, claim_files: dict[str, str]) -> str:
     assert client.post("/definitions", json={"files": claim_files}).status_code == 201
     response = client.post("/cases", json={"definition_key": "claim-triage",
-                                           "variables": {"letter": LETTERS["straight-through"], "policy": "POL-1"}})
+                                           "variables": claim("small", "CLM-1")})  # paid without a person
     assert response.status_code == 201, response.text
     case_id: str = response.json()["id"]
     return case_id

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from casepilot.api import app_from_settings
 from casepilot.api.settings import ApiSettings
-from casepilot.demo.run import LETTERS
 from casepilot.store import Store
+from tests._claims import claim
 from tests._postgres import require_postgres, throwaway_database
 
 
@@ -30,8 +30,8 @@ def test_claims_are_worked_and_decided_over_http_on_postgresql(pg_url: str, clai
         assert client.post("/definitions", json={"files": claim_files}).status_code == 201
         started: list[dict[str, Any]] = [
             client.post("/cases", json={"definition_key": "claim-triage", "business_key": f"PG-{i}",
-                                        "variables": {"letter": LETTERS[letter], "policy": "POL-PG"}}).json()
-            for i, letter in enumerate(["straight-through", "senior-review", "straight-through"])
+                                        "variables": claim(letter, f"PG-{i}")}).json()
+            for i, letter in enumerate(["small", "senior-review", "small"])  # small: paid without a manager
         ]
         answers: list[str] = []
 
@@ -54,7 +54,8 @@ def test_claims_are_worked_and_decided_over_http_on_postgresql(pg_url: str, clai
         for case in started:
             history = store.history(case["id"])
             calls = Counter(e.payload["tool"] for e in history if e.kind == "tool_call_completed")
-            assert calls == {"extract_claim": 1, "sentiment": 1, "approve_payment": 1}, calls
+            assert calls == {"extract_claim": 1, "sentiment": 1, "validate_payment": 1, "pay_claim": 1,
+                             "send_payment_confirmation": 1, "bpmn:payment": 1}, calls
             assert store.verify(case["id"]).ok
 
 
@@ -69,8 +70,7 @@ def test_values_at_the_edge_are_kept_and_nul_is_refused_on_postgresql(pg_url: st
     with TestClient(app_from_settings(ApiSettings(database_url=pg_url))) as client:
         assert client.post("/definitions", json={"files": claim_files}).status_code == 201
         started = client.post("/cases", json={"definition_key": "claim-triage", "business_key": "PG-EDGE",
-                                              "variables": {"letter": LETTERS["straight-through"],
-                                                            "policy": "POL-PG", **edge}})
+                                              "variables": {**claim("small", "PG-EDGE"), **edge}})
         assert started.status_code == 201, started.text
         case_id = started.json()["id"]
         assert client.post(f"/cases/{case_id}/run").json()["reason"] == "completed"
