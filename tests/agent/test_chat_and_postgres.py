@@ -11,7 +11,8 @@ import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 
 from casepilot.agent.chat import confirm
-from casepilot.demo.run import LETTERS
+from casepilot.demo.payment_tools import BANK
+from tests._claims import claim, manager_approves
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
@@ -20,7 +21,7 @@ from tests.agent.conftest import OrchFactory
 def test_chat_answers_status_and_governs_instructions(make_orch: OrchFactory) -> None:
     orch, store = make_orch()
     orch.deploy(CLAIMS)
-    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-3"})
+    case = orch.start_case("claim-triage", claim("senior-review", "CLM-CHAT-3"))
     [task] = orch.run(case.id).pending
 
     status = orch.chat(case.id, "person:joe", "What is the status of this claim?")
@@ -46,9 +47,10 @@ def test_chat_answers_status_and_governs_instructions(make_orch: OrchFactory) ->
     # the planned discretionary human task went to the claims handlers' inbox
     assert [t.plan_item for t in orch.pending(case.id, role="claims handler")] == ["Request more documents"]
 
-    refused = orch.chat(case.id, "person:joe", "please run Approve payment")
+    refused = orch.chat(case.id, "person:joe", "please run Pay claim")
     assert refused.startswith("I cannot do that")
-    assert calls_of("approve_payment") == []
+    assert all(e["tool"] != "pay_claim" for e in events(store, case.id, "tool_call_started"))
+    assert not [t for t in BANK.transfers if t.reference == "CLM-CHAT-3"]  # nothing paid
 
     said = [(e.actor, e.payload["role"]) for e in store.history(case.id) if e.kind == "chat_message"]
     assert said == [("person:joe", "user"), ("agent", "assistant")] * 4
@@ -90,13 +92,16 @@ def test_straight_through_claim_on_postgresql(make_orch: OrchFactory, pg_url: st
     assert store.backend == "postgresql"
     assert isinstance(orch._checkpointer, PostgresSaver)
     version = orch.deploy(CLAIMS)
-    case = orch.start_case(version.key, {"letter": LETTERS["straight-through"], "policy": "POL-PG"})
+    case = orch.start_case(version.key, claim("straight-through", "CLM-PG"))
 
     outcome = orch.run(case.id)
 
-    assert outcome.reason == "completed"
+    assert outcome.reason == "waiting_for_people"  # the claims manager approves a payment above 1,000
+    manager_approves(orch, case.id)
+    assert orch.run(case.id).reason == "completed"
     assert [e["tool"] for e in events(store, case.id, "tool_call_completed")] == [
-        "extract_claim", "sentiment", "approve_payment"]
+        "extract_claim", "sentiment", "validate_payment", "pay_claim", "send_payment_confirmation", "bpmn:payment"]
+    assert len([t for t in BANK.transfers if t.reference == "CLM-PG"]) == 1
     assert_sound(store, case.id)
     # a second orchestrator on the same database sees the finished loop and does nothing
     orch2, store2 = make_orch(url=pg_url)

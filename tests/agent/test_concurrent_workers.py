@@ -11,6 +11,7 @@ from __future__ import annotations
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.planning import Observation, Plan
 from casepilot.agent.rule_planner import RulePlanner
+from tests._claims import claim
 from tests.agent._support import CLAIMS
 from tests.agent.conftest import OrchFactory
 
@@ -38,16 +39,17 @@ def test_a_worker_that_loses_a_race_retries_on_fresh_state(make_orch: OrchFactor
     other, _ = make_orch()
     planner.other = other
     orch.deploy(CLAIMS)
-    case = orch.start_case("claim-triage", {"letter": "The repair costs EUR 300. Thanks a lot!", "policy": "P"})
+    case = orch.start_case("claim-triage", claim("The repair costs EUR 300. Thanks a lot!", "CLM-300"))
     outcome = orch.run(case.id)
     assert planner.meddled == 2
     assert outcome.reason == "completed"
     history = store.history(case.id)
     started = [e for e in history if e.kind == "tool_call_started"]
     completed = [e for e in history if e.kind == "tool_call_completed"]
-    assert [e.payload["tool"] for e in started] == ["extract_claim", "sentiment", "approve_payment"]
+    paying = ["validate_payment", "pay_claim", "send_payment_confirmation"]  # the payment process's calls
+    assert [e.payload["tool"] for e in started] == ["extract_claim", "sentiment", *paying]
     applied = [e for e in completed if e.payload.get("applied") is not False]
-    assert [e.payload["tool"] for e in applied] == ["extract_claim", "sentiment", "approve_payment"]
+    assert [e.payload["tool"] for e in applied] == ["extract_claim", "sentiment", *paying, "bpmn:payment"]
     late = [e for e in completed if e.payload.get("applied") is False]
     assert len(late) == 2 and all(e.payload["tool"] in ("extract_claim", "sentiment") for e in late)
     for event in late:  # each with the decision it was made on
