@@ -20,6 +20,7 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.api.identity import TrustedHeaders
 from casepilot.demo.run import LETTERS
+from tests._claims import claim
 
 INT_MAX, INT_MIN = 2**63 - 1, -(2**63)
 NESTED_OK = 62
@@ -127,9 +128,9 @@ def test_values_at_the_edge_are_kept_and_the_case_runs(client: TestClient, orch:
     edge = {"big": str(INT_MAX), "small": str(INT_MIN), "float": "9.2e18", "deep": _nested(NESTED_OK),
             "emoji": '"\\ud83d\\ude00 ok"', "text": '"line\\ttab\\u0001"'}
     variables = ", ".join(f'"{name}": {text}' for name, text in edge.items())
-    letter = json.dumps(LETTERS["straight-through"])
+    form = json.dumps(claim("small", "CLM-9"))[1:-1]  # letter and claim form: paid without a claims manager
     response = _post(client, "/cases", f'{{"definition_key": "claim-triage", "business_key": "\\ud83d\\ude00", '
-                                       f'"variables": {{"letter": {letter}, "policy": "POL-9", {variables}}}}}')
+                                       f'"variables": {{{form}, {variables}}}}}')
     assert response.status_code == 201, response.text
     case_id = response.json()["id"]
     assert client.post(f"/cases/{case_id}/run").json()["reason"] == "completed"

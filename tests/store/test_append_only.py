@@ -18,6 +18,7 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.demo.run import demo_registry
 from casepilot.store import Store
+from tests._claims import claim
 from tests._postgres import PgServer, throwaway_database
 from tests.store._store_helpers import advance, new_case
 
@@ -63,9 +64,8 @@ def test_the_store_works_a_case_without_rights_to_change_history(pg_server: PgSe
             orch = Orchestrator(store, registry, RulePlanner())
             try:
                 orch.deploy(EXAMPLE)
-                case_id = orch.start_case("claim-triage", {
-                    "letter": "My parked car was hit; the repair costs EUR 640. Kind regards.",
-                    "policy": "POL-1"}).id
+                case_id = orch.start_case("claim-triage", claim(
+                    "My parked car was hit; the repair costs EUR 640. Kind regards.", "CLM-1")).id
                 outcome = orch.run(case_id)
                 assert outcome.reason == "completed", outcome
                 assert store.verify(case_id).ok
