@@ -196,6 +196,10 @@ def _canon(t: ast.TypeRef) -> ast.TypeRef:
 
 def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
     """Type conformance ``a <: b`` of §10.3.2.9.1 (``Null`` below all, ``Any`` above all)."""
+    return _subtype(a, b, frozenset())
+
+
+def _subtype(a: ast.TypeRef, b: ast.TypeRef, seen: frozenset[tuple[ast.TypeRef, ast.TypeRef]]) -> bool:
     a, b = _canon(a), _canon(b)
     if isinstance(b, ast.NamedType) and b.name == "Any":
         return True
@@ -204,10 +208,12 @@ def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
     # An item definition stands for the FEEL type it is built on (§7.3.2): a restricted one
     # conforms to its base type, while a type conforms to an item definition only when the
     # latter adds no restriction (whether a value passes allowed values is not a type matter).
+    if (a, b) in seen:  # item definitions that refer to each other: a question already being asked
+        return True
     if (built_on := _structure(a)) is not None:
-        return is_subtype(built_on[0], b)
+        return _subtype(built_on[0], b, seen | {(a, b)})
     if (wanted := _structure(b)) is not None:
-        return not wanted[1] and is_subtype(a, wanted[0])
+        return not wanted[1] and _subtype(a, wanted[0], seen | {(a, b)})
     if isinstance(a, ast.NamedType):
         if a.name == "Null":
             return True
@@ -222,15 +228,15 @@ def is_subtype(a: ast.TypeRef, b: ast.TypeRef) -> bool:
         )
         return b.name == kind
     if isinstance(a, ast.GenericType) and isinstance(b, ast.GenericType):
-        return a.name == b.name and is_subtype(a.element, b.element)
+        return a.name == b.name and _subtype(a.element, b.element, seen)
     if isinstance(a, ast.ContextType) and isinstance(b, ast.ContextType):
         own = dict(a.fields)
-        return all(k in own and is_subtype(own[k], t) for k, t in b.fields)
+        return all(k in own and _subtype(own[k], t, seen) for k, t in b.fields)
     if isinstance(a, ast.FunctionType) and isinstance(b, ast.FunctionType):
         return (
             len(a.parameters) == len(b.parameters)
-            and all(is_subtype(bp, ap) for ap, bp in zip(a.parameters, b.parameters, strict=True))
-            and is_subtype(a.result, b.result)
+            and all(_subtype(bp, ap, seen) for ap, bp in zip(a.parameters, b.parameters, strict=True))
+            and _subtype(a.result, b.result, seen)
         )
     return False
 

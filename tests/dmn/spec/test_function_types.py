@@ -75,3 +75,20 @@ def test_a_function_typed_input_is_checked_structurally() -> None:
     )
     result = model.evaluate("D", {"f": fn})
     assert result.value == 42 and result.ok
+
+
+def test_function_item_definitions_that_refer_to_each_other_are_compared_without_looping() -> None:
+    """``tF = function<tG>->Any`` and ``tG = function<tF>->Any``: asking whether ``tF <: tG``
+    comes back to the same question, which is then taken as answered (the types have the same
+    shape), instead of recursing until the evaluation fails."""
+    items = (
+        '<itemDefinition name="tF"><functionItem><parameters name="g" typeRef="tG"/></functionItem>'
+        "</itemDefinition>"
+        '<itemDefinition name="tG"><functionItem><parameters name="f" typeRef="tF"/></functionItem>'
+        "</itemDefinition>"
+    )
+    checks = decision(
+        "D", literal("[(function(g: tG) 1) instance of tF, (function(g: tG) 1) instance of tG]")
+    )
+    result = DecisionModel.from_xml(definitions(items + checks).encode()).evaluate("D")
+    assert result.value == [True, True] and result.ok
