@@ -53,9 +53,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from casepilot.demo.run import EXAMPLE, LETTERS  # noqa: E402
+from casepilot.demo.run import EXAMPLE  # noqa: E402
+from tests._claims import PAY_TO, SMALL_LETTER  # noqa: E402
 
-LETTER = LETTERS["straight-through"]
+LETTER = SMALL_LETTER
+"""The straight-through letter claiming 950: the claim is paid by the payment process without any
+person (above 1,000 a claims manager approves), so every case is worked to its end."""
 
 
 @dataclass
@@ -143,7 +146,8 @@ def pending(db_url: str) -> int:
 
 def start_case(client: httpx.Client, i: int, wait: float) -> httpx.Response:
     return client.post("/cases", params={"wait": wait} if wait else None, json={
-        "definition_key": "claim-triage", "variables": {"letter": LETTER, "policy": f"POL-LOAD-{i}"}}, timeout=300)
+        "definition_key": "claim-triage", "variables": {"letter": LETTER, "policy": f"POL-LOAD-{i}",
+                                                    "claim_id": f"CLM-LOAD-{i}", **PAY_TO}}, timeout=300)
 
 
 def one_config(admin_url: str, workers: int, clients: list[int], cases: int, drain: int, figures: Figures,
@@ -168,8 +172,11 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
             wait_for(up, "casepilot serve answering", 120)
             files = {p.name: p.read_text(encoding="utf-8") for p in EXAMPLE.iterdir() if p.is_file()}
             assert client.post("/definitions", json={"files": files}).status_code == 201
+            drained = []
             for i in range(drain):
-                assert start_case(client, i, 0).status_code == 202
+                response = start_case(client, i, 0)
+                assert response.status_code == 202, response.text
+                drained.append(response.json()["id"])
             pool = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(workers),
                                      "--stats", str(stats)], env=env, cwd=ROOT,
                                     stdout=worker_log.open("ab"), stderr=subprocess.STDOUT)
@@ -185,6 +192,9 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
             def spent(pids: object) -> float:
                 return sum(cpu_seconds(p) - before.get(p, 0.0) for p in pids) / drain * 1000  # type: ignore[attr-defined]
 
+            done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
+            if done != drain:
+                raise RuntimeError(f"only {done} of the {drain} drained claims completed (see {worker_log})")
             figures.cpu_worker.append(spent(workers_pids))
             figures.cpu_postgres.append(spent(pg_pids))
             figures.cpu_serve.append(spent([serve.pid]))
