@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
+from tests._claims import claim
 from tests.api._browser import browser_page, chromium_path, serving
 
 
@@ -27,7 +28,7 @@ def _start_claim(url: str, page: Page, letter: str, business_key: str) -> None:
     page.goto(f"{url}/ui/cases")
     page.select_option("select[name=definition_key]", "claim-triage")
     page.fill("input[name=business_key]", business_key)
-    page.fill("textarea[name=variables]", json.dumps({"letter": letter, "policy": "POL-1"}))
+    page.fill("textarea[name=variables]", json.dumps(claim(letter, business_key, policy="POL-1")))
     page.click("text=Start and run")
     page.wait_for_url("**/ui/cases/*")
 
@@ -56,7 +57,7 @@ def test_a_person_decides_a_checkpoint_in_the_browser(page_url: tuple[str, Page]
     assert page.text_content("#case-state") == "completed"
     assert "Ann decided “approve”" in page.inner_text("[role=status]")
     timeline = page.inner_text("#timeline")
-    assert "human_task_decided" in timeline and "approve_payment" in timeline
+    assert "human_task_decided" in timeline and "pay_claim" in timeline  # the payment process paid it
     assert "verified ✓" in page.inner_text("main")
     assert orch.pending() == []
 
@@ -104,7 +105,7 @@ def test_the_page_answers_bad_forms_and_unknown_cases_with_reasons(orch: Orchest
 
 def test_form_posts_from_another_site_are_refused_before_anything_runs(orch: Orchestrator) -> None:
     orch.deploy(EXAMPLE)
-    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim("senior-review", "CLM-1", policy="POL-1"))
     orch.run(case.id)
     (task,) = orch.pending()
     form = {"actor": "Ann", "roles": "senior analyst", "choice": "approve"}
@@ -150,7 +151,7 @@ def test_a_claims_handler_records_a_withdrawal_on_the_case_page(page_url: tuple[
 
 def test_the_case_page_reveals_personal_data_to_allowed_roles_only(orch: Orchestrator) -> None:
     orch.deploy(EXAMPLE)
-    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim("senior-review", "CLM-1", policy="POL-1"))
     orch.run(case.id)
     with TestClient(create_app(orch)) as client:
         page = client.get(f"/ui/cases/{case.id}")
@@ -166,7 +167,7 @@ def test_the_case_page_reveals_personal_data_to_allowed_roles_only(orch: Orchest
 
 def test_the_inbox_shows_each_items_case_file_pseudonymised(orch: Orchestrator) -> None:
     orch.deploy(EXAMPLE)
-    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-7"})
+    case = orch.start_case("claim-triage", claim("senior-review", "CLM-7", policy="POL-7"))
     orch.run(case.id)
     with TestClient(create_app(orch)) as client:
         page = client.get("/ui/inbox").text
@@ -177,7 +178,7 @@ def test_the_inbox_shows_each_items_case_file_pseudonymised(orch: Orchestrator) 
 
 def test_a_crafted_link_cannot_make_the_page_announce_anything(orch: Orchestrator) -> None:
     orch.deploy(EXAMPLE)
-    case = orch.start_case("claim-triage", {"letter": LETTERS["straight-through"], "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim("small", "CLM-1", policy="POL-1"))  # paid without a manager
     with TestClient(create_app(orch)) as client:
         forged = client.get(f"/ui/cases/{case.id}", params={"notice": "Ann approved the payout", "sig": "0" * 32})
         assert forged.status_code == 200 and "Ann approved the payout" not in forged.text
@@ -194,7 +195,7 @@ def test_behind_a_sign_on_proxy_the_browser_never_types_a_name(orch: Orchestrato
     from casepilot.api.identity import TrustedHeaders
 
     orch.deploy(EXAMPLE)
-    case = orch.start_case("claim-triage", {"letter": LETTERS["senior-review"], "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim("senior-review", "CLM-1", policy="POL-1"))
     orch.run(case.id)
     with serving(create_app(orch, identity=TrustedHeaders())) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
