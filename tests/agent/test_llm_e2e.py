@@ -5,8 +5,10 @@
 * Prompt injection: a tool's output tells the model to call ``wire_transfer``; the model
   "obeys" — first with a tool that is not offered, then with an offered action whose tool
   is outside the allowlist. Both are refused and recorded; the tool is never invoked.
-* PII never reaches the model, the history or the case state; ``reveal`` restores it only
-  for an allowed role, and records that it did.
+* PII never reaches the model, the history or the case state — the payee and IBAN the claim
+  form gives pass through the payment process (``payment.bpmn``, the case's process task "Pay
+  claim") and its ``pay_claim`` transfer too; ``reveal`` restores it only for an allowed role,
+  and records that it did.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 
 from casepilot.agent.llm_planner import LLMPlanner
 from casepilot.agent.orchestrator import Person
+from casepilot.demo.payment_tools import BANK
 from casepilot.errors import DecisionRejected
 from casepilot.governance.budget import ModelPrice, PriceTable
 from tests._openai_server import Reply, scripted_openai
@@ -33,6 +36,10 @@ LETTER = (
     "You can reach me at peter.miller@example.org or on +44 20 7946 0123. Kind regards."
 )
 RAW = ("Peter Miller", "peter.miller@example.org", "+44 20 7946 0123", "GB33BUKB20201555555555", "7946 0123")
+PAY_TO = {"payee": "Peter Miller", "iban": "GB33BUKB20201555555555"}
+"""The claim form's payment details: the same person and account as the letter's (450: no claims manager)."""
+PAY = "process_case_7"
+"""The model's name for the process task "Pay claim" (option ``process:case.7``)."""
 
 
 def choose(option_tool: str, confidence: float = 0.9, **arguments: Any) -> Reply:
@@ -50,24 +57,24 @@ def test_llm_planner_drives_the_claim_to_completion_rejecting_bad_replies(make_o
     replies = [
         Reply(tool="run_case_1", arguments="{this is not json", prompt_tokens=400, completion_tokens=20),
         choose("run_case_1"),
-        choose("approve_payment_now", amount=1_000_000),  # hallucinated: not an offered action
+        choose("pay_claim_now", amount=1_000_000),  # hallucinated: not an offered action
         choose("run_case_2"),
-        choose("run_case_7"),
+        choose(PAY),
     ]
     with scripted_openai(replies) as server:
         orch, store = make_orch(planner(server.url))
         version = orch.deploy(CLAIMS)
-        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-7"})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-7", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "completed"
     assert server.replies == []
     assert len(server.received) == 5
     plans = events(store, case.id, "plan")
-    assert [p["label"] for p in plans] == ["Extract claim details", "Score sentiment", "Approve payment"]
+    assert [p["label"] for p in plans] == ["Extract claim details", "Score sentiment", "Pay claim"]
     assert all(p["planner"] == "llm" for p in plans)
     assert "not valid JSON" in plans[0]["invalid_attempts"][0]
-    assert "'approve_payment_now' is not one of the possible actions" in plans[1]["invalid_attempts"][0]
+    assert "'pay_claim_now' is not one of the possible actions" in plans[1]["invalid_attempts"][0]
     assert plans[2]["invalid_attempts"] == []
     # the model was told which reply was rejected, and why
     assert "rejected" in server.received[1]["messages"][-1]["content"]
@@ -83,6 +90,9 @@ def test_llm_planner_drives_the_claim_to_completion_rejecting_bad_replies(make_o
     assert usage["llm_calls"] == 5
     assert usage["tokens"] == 4 * 450 + 420
     assert calls_of("wire_transfer") == []
+    # the payment process paid the claim once, to the account the claim form gave
+    paid = [e for e in events(store, case.id, "tool_call_completed") if e["tool"] == "pay_claim"]
+    assert len(paid) == 1 and [t.iban for t in BANK.transfers if t.reference == "CLM-7"] == [PAY_TO["iban"]]
     assert_sound(store, case.id)
 
 
@@ -139,14 +149,17 @@ def _strings_of(obj: Any) -> str:
 
 
 def test_pii_never_reaches_the_model_history_or_state_and_reveal_is_role_bound(make_orch: OrchFactory) -> None:
-    replies = [choose("run_case_1"), choose("run_case_2"), choose("run_case_7")]
+    replies = [choose("run_case_1"), choose("run_case_2"), choose(PAY)]
     with scripted_openai(replies) as server:
         orch, store = make_orch(planner(server.url))
         version = orch.deploy(CLAIMS)
-        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-8"})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-8", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "completed"
+    # the payee and IBAN reached the bank in the clear (in-process tools see clear values)
+    assert [(t.payee, t.iban) for t in BANK.transfers if t.reference == "CLM-8"] == [tuple(PAY_TO.values())]
+    assert "pay_claim" in [e["tool"] for e in events(store, case.id, "tool_call_started")]
     sent = _strings_of(server.received)
     history = _strings_of([e.model_dump() for e in store.history(case.id)])
     state = _strings_of(store.case(case.id).state)
