@@ -111,3 +111,15 @@ def test_the_start_form_starts_a_process_on_its_own(client: TestClient) -> None:
     refused = client.post("/ui/cases", data={"definition_key": "pay", "process": "pay_big", "variables": "{}",
                                              "form_key": "k-process-refused"})
     assert refused.status_code == 404 and "its processes: pay_small" in refused.text
+
+
+def test_a_process_without_bpmn_di_says_so(client: TestClient, tmp_path: Path) -> None:
+    folder = write_process_bundle(tmp_path / "undrawn", "undrawn")  # no BPMN DI in its file
+    files = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+    assert client.post("/definitions", json={"files": files}).status_code == 201
+    case = client.post("/cases", json={"definition_key": "undrawn", "process": "pay_small",
+                                       "variables": {"payee": "Ann Lee", "amount": 1}}).json()
+    [process] = case["processes"]
+    assert process["diagram"] is None and process["active_elements"] == ["confirm"]
+    refused = client.get(f"/cases/{case['id']}/processes/{process['instance_id']}/diagram")
+    assert refused.status_code == 404 and "carries no BPMN DI" in refused.json()["detail"]
