@@ -222,3 +222,17 @@ def test_a_worker_killed_inside_the_payment_hands_it_to_the_operator(
     finally:
         orch.close()
         store.close()
+
+
+def test_a_process_case_created_but_never_started_is_started_by_its_next_run(
+        orch: Orchestrator, tmp_path: Path) -> None:
+    key = _deploy(orch, tmp_path, "unstarted")
+    # What a worker that died between creating the case and starting its process leaves behind.
+    case_id = orch.runtime.create_case(key, {"payee": "Ann Lee", "amount": 30}, process="pay_small")
+    assert orch.pending(case_id) == [] and orch.runtime.load(case_id).facts.processes == {}
+    assert orch.run(case_id).reason == "waiting_for_people"
+    [item] = orch.pending(case_id)
+    assert (item.role, item.plan_item) == (CLERK, "confirm")
+    [started] = [e for e in events(orch.store, case_id, "verdict") if e.get("engine") != "bpmn"]
+    assert (started["action"], started["kind"]) == ("process:case.1", "allow")  # the agent started it, governed
+    assert_sound(orch.store, case_id)
