@@ -54,6 +54,7 @@ def test_a_process_is_started_listed_shown_decided_and_verified_over_http(client
 
     drawn = client.get(process["diagram"])
     assert drawn.status_code == 200 and drawn.headers["content-type"].startswith("image/svg+xml")
+    assert drawn.headers["content-security-policy"].startswith("default-src 'none'")
     assert 'data-element="confirm" data-kind="userTask" class="active"' in drawn.text
     assert 'data-element="level" data-kind="businessRuleTask" class="completed"' in drawn.text
 
