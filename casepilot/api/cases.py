@@ -168,7 +168,9 @@ def _queued_outcome(orch: Orchestrator, case_id: str, response: Response, wait: 
 @router.post(
     "/{case_id}/run/stream",
     responses={**_NOT_FOUND, **_CHANGES, 200: {"content": {"text/event-stream": {}},
-                                   "description": "`step` events while the run goes, then one `outcome` event."}},
+                                   "description": "`step` events while the run goes, then one `outcome` event "
+                                                  "(or one `error` event). With workers each step is a recorded "
+                                                  "history event (`id:` its sequence number)."}},
 )
 def run_case_streaming(case_id: str, request: Request, orch: OrchestratorDep,
                        body: RunIn | None = None) -> StreamingResponse:
