@@ -44,7 +44,7 @@ def test_validate_reports_bundles_models_and_problems(tmp_path: Path) -> None:
 def test_example_scenarios_pass() -> None:
     result = runner.invoke(app, ["cmmn", "test", str(REPO / "examples" / "claims" / "scenarios")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == "5 passed, 0 failed"
+    assert result.output.strip().splitlines()[-1] == "6 passed, 0 failed"
 
 
 def _ok(args: list[str]) -> str:

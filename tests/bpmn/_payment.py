@@ -136,4 +136,8 @@ class ListSink:
         return [e for b in self.batches for e in b.events]
 
 
-CLAIM = {"claim_id": "C-17", "payee": "Ann Smith", "iban": "DE89370400440532013000", "amount": 500}
+CLAIM = {"claim_id": "C-17", "payee": "Ann Smith", "iban": "DE89370400440532013000", "amount": 500,
+         "claim": {"amount": 500}}
+"""The process's start data as the claims case gives it, plus ``amount`` (which wins over ``claim.amount``).
+``claim`` is there because the amount's FEEL reads it: an argument computed from an absent variable is
+untrusted for the provenance rule."""
