@@ -16,7 +16,8 @@ from playwright.sync_api import Page
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.api import create_app
-from casepilot.demo.run import EXAMPLE, LETTERS
+from casepilot.demo.run import EXAMPLE
+from tests._claims import claim
 from tests.api._axe import serious_violations
 from tests.api._browser import browser_page
 
@@ -31,7 +32,7 @@ def site(orch: Orchestrator) -> Iterator[tuple[str, Page]]:
 
 
 def _claim(orch: Orchestrator, key: str, letter: str = "senior-review", run: bool = True) -> str:
-    case = orch.start_case("claim-triage", {"letter": LETTERS[letter], "policy": "POL-1"}, key)
+    case = orch.start_case("claim-triage", claim(letter, key, policy="POL-1"), key)
     if run:
         orch.run(case.id)
     return case.id
@@ -45,7 +46,7 @@ def _listed(page: Page) -> list[str]:
 def test_find_a_case_by_business_key_value_and_state(site: tuple[str, Page], orch: Orchestrator) -> None:
     url, page = site
     _claim(orch, "CLM-1")
-    _claim(orch, "CLM-2", "straight-through")
+    _claim(orch, "CLM-2", "small")  # paid by the payment process without a claims manager
     page.goto(f"{url}/ui/cases")
     assert sorted(_listed(page)) == ["claim-triage · CLM-1", "claim-triage · CLM-2"]
     row = page.locator("#case-list tr", has_text="CLM-1")
@@ -216,7 +217,7 @@ new MutationObserver(() => {
 def test_no_serious_accessibility_violations_and_a_phone_layout(site: tuple[str, Page], orch: Orchestrator) -> None:
     url, page = site
     case_id = _claim(orch, "CLM-11")
-    _claim(orch, "CLM-12", "straight-through")
+    _claim(orch, "CLM-12", "small")
     for path in ("/ui/cases", f"/ui/cases/{case_id}", "/ui/inbox"):
         page.goto(url + path)
         assert serious_violations(page) == [], path
@@ -243,9 +244,10 @@ def test_a_blocked_case_says_which_rule_and_a_correction_frees_it(site: tuple[st
     url, page = site
     orch.deploy_files(_blocking_bundle(claim_files))
     letter = "Dear claims team, my parked car was hit on 3 May. The garage quotes EUR 15000 for the repair. Thanks!"
-    case = orch.start_case("claim-triage", {"letter": letter, "policy": "POL-1"}, "CLM-B")
+    case = orch.start_case("claim-triage", claim(letter, "CLM-B", policy="POL-1"), "CLM-B")
     (task,) = orch.run(case.id).pending
-    orch.decide(task.id, SENIOR, "approve")
+    # rejected: the rejection letter (a tool call of the case) is what the large-amount rule now blocks
+    orch.decide(task.id, SENIOR, "reject")
     orch.run(case.id)
     page.goto(f"{url}/ui/cases/{case.id}")
     assert "Stuck: blocked" in page.inner_text("#banner-title")
