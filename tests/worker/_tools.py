@@ -70,7 +70,9 @@ def extract_claim(args: claim.ExtractClaimArgs) -> claim.ExtractClaimResult:
         FLAKY["failures"] -= 1
         raise ToolError("the extraction service is down")
     assert claim.extract_claim.func is not None
-    return claim.extract_claim.func(args)
+    result = claim.extract_claim.func(args)
+    assert isinstance(result, claim.ExtractClaimResult)
+    return result
 
 
 VALIDATE_PAYMENT, _DEMO_PAY_CLAIM, SEND_PAYMENT_CONFIRMATION = payment.PAYMENT_TOOLS
@@ -93,7 +95,9 @@ def send_rejection(args: claim.RejectionArgs) -> claim.RejectionResult:
     _pause()
     record("send_rejection", args.letter[:40])
     assert claim.send_rejection.func is not None
-    return claim.send_rejection.func(args)
+    result = claim.send_rejection.func(args)
+    assert isinstance(result, claim.RejectionResult)
+    return result
 
 
 def registry() -> ToolRegistry:

@@ -77,7 +77,9 @@ def test_wait_answers_with_the_outcome(client: TestClient, worker: None, tmp_pat
     assert (status, body["state"]) == (201, "completed"), body
     status, body, location = _start(client, "senior-review", "Q-3", wait=60)
     assert status == 201 and body["state"] == "active"
-    (task,) = body["open_tasks"]  # type: ignore[misc]
+    open_tasks = body["open_tasks"]
+    assert isinstance(open_tasks, list)
+    (task,) = open_tasks
     assert task["role"] == "senior analyst"
     decided = client.post(f"/inbox/{task['id']}/decision", params={"wait": 60}, json={**SENIOR, "choice": "approve"})
     assert decided.status_code == 200 and decided.headers["location"] == location
