@@ -45,7 +45,7 @@ from casepilot.agent._task_kinds import definition_of
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.privacy import jsonable
 from casepilot.bpmn.store_sink import write_event
-from casepilot.errors import CasepilotError, DecisionRejected
+from casepilot.errors import CasepilotError, ConcurrencyConflict, DecisionRejected
 from casepilot.governance.checkpoints import check_decision
 from casepilot.store import HumanTask
 from casepilot.store._step import Step
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from casepilot.agent.manifest import HumanTaskSpec
     from casepilot.agent.orchestrator import Person
     from casepilot.bpmn.definitions import ProcessDefinitions
-    from casepilot.bpmn.events import ProcessBatch
+    from casepilot.bpmn.events import ProcessBatch, ProcessEvent
     from casepilot.bpmn.runner import ProcessRunner
 
 __all__ = ["CaseStepSink", "decide_item", "end_orphaned", "item_spec", "owner_of", "resume_due", "start_process"]
@@ -79,6 +79,28 @@ class CaseStepSink:
         events = [(e, self.rt.redact(self.case_id, e.payload)) for e in batch.events]
         ending = batch.status in ("completed", "failed")
         outputs = self._outputs(batch) if batch.status == "completed" else {}
+        try:
+            self._write(batch, events, ending, outputs)
+        except ConcurrencyConflict:
+            self._record_lost_outcomes(events)
+            raise
+
+    def _record_lost_outcomes(self, events: list[tuple[ProcessEvent, dict[str, Any]]]) -> None:
+        """Another worker moved the case while this runner worked (it took the call for interrupted):
+        what the calls of the batch returned is recorded, not applied — never dropped without a trace.
+        The runner stops with the conflict; ``start_process`` run again starts nothing."""
+        outcomes = [(e, p) for e, p in events if e.kind in ("tool_call_completed", "tool_call_failed")]
+        if not outcomes:
+            return
+        with self.rt.step(self.case_id) as (step, _loaded):
+            for event, payload in outcomes:
+                step.append(event.kind, actor=event.actor, rule_ids=event.rule_ids, latency_ms=event.latency_ms,
+                            payload={**payload, "applied": False, "problem": (
+                                "the case moved on while the call ran (another worker took it for interrupted): "
+                                "recorded, not applied to the case")})
+
+    def _write(self, batch: ProcessBatch, events: list[tuple[ProcessEvent, dict[str, Any]]], ending: bool,
+               outputs: dict[str, Any]) -> None:
         with self.rt.step(self.case_id) as (step, loaded):
             for event, payload in events:
                 write_event(step, event, payload)
@@ -244,6 +266,12 @@ def start_process(rt: AgentRuntime, loaded: LoadedCase, option: Mapping[str, Any
     engine = loaded.engine
     assert engine is not None
     instance_id = str(option["instance_id"])
+    view = engine.item(instance_id)
+    if instance_id in loaded.facts.processes or instance_id in loaded.facts.processes_ended or (
+            view is None or view.state != "active"):
+        # Started already: this is the loop's retry after a batch of the process lost a race with
+        # another worker. Starting again would run its calls again (pay twice); the stored process goes on.
+        return
     binding = loaded.bundle.process_tasks[definition_of(engine, instance_id)]
     variables = engine.variables()
     data = {k: v for k, v in variables.items() if not binding.inputs or k in binding.inputs}
@@ -336,7 +364,7 @@ def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Pe
         runner.decide(task.id, choice, actor=who, comment=comment)
     else:
         values = dict(_VALUES.get() or {})
-        runner.complete_user_task(task.id, values, actor=who)
+        runner.complete_user_task(task.id, values, actor=who, comment=comment)
     return rt.store.task(task.id)
 
 

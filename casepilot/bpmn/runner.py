@@ -335,8 +335,9 @@ class ProcessRunner:
     # ------------------------------------------------------------------ what people and the world do
 
     def complete_user_task(self, task_id: str, data: Mapping[str, Any] | None = None, *,
-                           actor: str = "person") -> RunStatus:
-        """A person completed a user task with ``data`` (checked against its form); run on."""
+                           actor: str = "person", comment: str | None = None) -> RunStatus:
+        """A person completed a user task with ``data`` (checked against its form) and ``comment``
+        (kept on the inbox item and in the history, as a checkpoint's); run on."""
         own = self.own_id(task_id)
         item = next((t for t in self.instance.user_tasks() if t.task_id == own), None)
         if item is None:
@@ -354,7 +355,7 @@ class ProcessRunner:
                 self.provenance[name] = (Provenance.trusted(person) if name in submitted
                                          else Provenance.untrusted(f"process:{item.element_id}"))
         if task_id in self.inbox:
-            steps.close_item(self, task_id, item.element_id, actor, "complete", None, fields=sorted(submitted))
+            steps.close_item(self, task_id, item.element_id, actor, "complete", comment, fields=sorted(submitted))
         return self.run()
 
     def decide(self, checkpoint_id: str, decision: str, *, actor: str, comment: str | None = None) -> RunStatus:

@@ -32,7 +32,7 @@ from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
-from tests.agent.test_llm_e2e import LETTER, PRICES, RAW, choose
+from tests.agent.test_llm_e2e import LETTER, PAY, PAY_TO, PRICES, RAW, choose
 
 ROUTING = CLAIMS / "model-routing.dmn"
 
@@ -84,13 +84,13 @@ def test_personal_data_goes_to_the_on_premises_endpoint_and_the_route_is_recorde
     make_orch: OrchFactory, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     bundle = claims_with_routing(tmp_path)
-    script = [choose("run_case_1"), choose("run_case_2"), choose("run_case_7")]
+    script = [choose("run_case_1"), choose("run_case_2"), choose(PAY)]
     url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
     with endpoints(onprem=script, cloud=[], fallback=[]) as servers:
         orch, store = make_orch(routed_planner(servers, PRICES), url=url)
         assert store.backend == backend
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-9"})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-9", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "completed"
@@ -144,7 +144,7 @@ def test_a_failing_on_premises_model_has_no_fallback_and_the_outcome_says_what_f
     with endpoints(onprem=[Reply.error(503, "the node is drained")] * 2, cloud=[], fallback=[]) as servers:
         orch, store = make_orch(routed_planner(servers, PRICES))
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-10"})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-10", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "planner_error"
@@ -167,7 +167,7 @@ def test_a_route_to_an_unconfigured_endpoint_sends_nothing_and_fails_with_the_re
     with endpoints(default=[choose("run_case_1")], cloud=[choose("run_case_1")]) as servers:
         orch, store = make_orch(routed_planner(servers))
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-11"})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-11", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "planner_error"
@@ -278,7 +278,7 @@ def test_a_model_without_a_price_is_not_called_when_a_budget_limits_cost(
     with endpoints(onprem=[choose("run_case_1")]) as servers:
         orch, store = make_orch(routed_planner(servers))  # "scripted-model" has no price anywhere
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "policy": "POL-12"})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-12", **PAY_TO})
         outcome = orch.run(case.id)
     assert outcome.reason == "planner_error"
     assert servers["onprem"].received == []

@@ -25,6 +25,7 @@ from casepilot.errors import (
 )
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, tool
+from tests._claims import claim
 from tests.agent._support import CLAIMS, DoneResult, RefArgs, TaskSpec, calls_of, make_registry, write_bundle
 from tests.agent.conftest import OrchFactory
 
@@ -116,7 +117,7 @@ def test_a_failed_tool_is_named_until_a_retry_gets_past_it(flaky_orch: Orchestra
 def test_waiting_for_people_names_the_role_and_the_task(make_orch: OrchFactory) -> None:
     orch, _ = make_orch()
     orch.deploy(CLAIMS)
-    case = orch.start_case("claim-triage", {"letter": LETTER, "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim(LETTER, "CLM-OPS-1"))
     orch.run(case.id)
     reason = _reason(orch, case.id)
     assert reason.kind == "waiting" and reason.exit_code == 0
@@ -148,7 +149,7 @@ def test_a_planner_failure_is_named_with_what_the_endpoint_said(make_orch: OrchF
 def test_terminate_ends_the_case_cancels_its_inbox_and_records_the_person(make_orch: OrchFactory) -> None:
     orch, store = make_orch()
     orch.deploy(CLAIMS)
-    case = orch.start_case("claim-triage", {"letter": LETTER, "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim(LETTER, "CLM-OPS-1"))
     orch.run(case.id)
     (task,) = orch.pending(case.id)
 
@@ -268,7 +269,7 @@ def test_a_correction_is_a_persons_trusted_value_with_old_and_new_pseudonymised(
 def test_reassign_to_another_role_and_to_a_named_person(make_orch: OrchFactory) -> None:
     orch, store = make_orch()
     orch.deploy(CLAIMS)
-    case = orch.start_case("claim-triage", {"letter": LETTER, "policy": "POL-1"})
+    case = orch.start_case("claim-triage", claim(LETTER, "CLM-OPS-1"))
     orch.run(case.id)
     (task,) = orch.pending(case.id)
     assert task.role == "senior analyst"

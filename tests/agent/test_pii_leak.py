@@ -56,6 +56,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from casepilot.agent.llm_planner import LLMPlanner
 from casepilot.agent.orchestrator import Person
+from casepilot.demo.payment_tools import BANK
 from casepilot.governance.budget import ModelPrice, PriceTable
 from casepilot.governance.pii._lexicon import PARTICLES, lexicon
 from tests._http import JsonHandler, serving
@@ -267,7 +268,7 @@ def sqlite_rows(path: Path, skip: frozenset[str] = frozenset()) -> Iterator[tupl
 # -- the model: a recording server that works the claim like a sensible model -------------------
 
 
-PREFERRED = ("Extract claim details", "Score sentiment", "Approve payment", "Copy letter", "Pay out")
+PREFERRED = ("Extract claim details", "Score sentiment", "Pay claim", "Copy letter", "Pay out")
 DESK_TASKS = (
     TaskSpec("copy", "Copy letter", "echo_text", {"text": "letter"}, {"copy": "text"}),
     TaskSpec("pay", "Pay out", "wire_transfer", {"iban": "iban"}, {"paid": "done"}, after="copy"),
@@ -330,7 +331,7 @@ def test_no_raw_value_in_requests_history_state_checkpoints_or_inbox(make_orch: 
     letters = make_letters()
     patterns = forbidden(letters)
     assert patterns.search(letters[0].text)  # the check can see a leak
-    person = Person("ann", {"senior analyst", "payments officer"})
+    person = Person("ann", {"senior analyst", "payments officer", "claims manager"})
     desk = write_bundle(tmp_path / "desk", "leak-desk", DESK_TASKS, variables=("letter", "iban"),
                         guardrails=[("wire_transfer", "require_human", "payments officer")])
     started = time.perf_counter()
@@ -344,7 +345,9 @@ def test_no_raw_value_in_requests_history_state_checkpoints_or_inbox(make_orch: 
         cases: list[str] = []
         decided: list[str] = []
         for i, letter in enumerate(letters):
-            starts = [(claims, {"letter": letter.text, "policy": f"POL-{1000 + i}"})]
+            # the claim form's payee and IBAN: the payment process (payment.bpmn) pays them
+            starts = [(claims, {"letter": letter.text, "claim_id": f"CLM-LEAK-{i}", "payee": letter.names[0],
+                                "iban": letter.values[3]})]
             if i % 5 == 0:
                 starts.append(("leak-desk", {"letter": letter.text, "iban": letter.values[3]}))
             for key, variables in starts:
@@ -358,7 +361,9 @@ def test_no_raw_value_in_requests_history_state_checkpoints_or_inbox(make_orch: 
                         name, phone, iban = letter.names[0], letter.values[1], letter.values[3]
                         comment = f"Called {name} on {phone}; IBAN {iban} confirmed by {letter.names[1]}."
                         choice = "approve" if "approve" in task.options else task.options[0]
-                        orch.decide(task.id, person, choice, comment)
+                        # the payment's claims manager approves with the form's field
+                        values = {"approved": True} if task.role == "claims manager" else None
+                        orch.decide(task.id, person, choice, comment, values=values)
                         decided.append(task.id)
                     outcome = orch.run(case.id)
                 assert outcome.case_state in {"active", "completed"}, outcome
@@ -396,6 +401,11 @@ def test_no_raw_value_in_requests_history_state_checkpoints_or_inbox(make_orch: 
     assert {store.task(t).kind for t in decided} == {"checkpoint", "human_task"}
     # the approved payments ran, in-process, with the clear IBAN the case only holds as a pseudonym
     assert [c["iban"] for c in calls_of("wire_transfer")] == [letters[i].values[3] for i in range(0, LETTERS, 5)]
+    # and so did the claims' payment processes: pay_claim moved money to the clear IBAN and payee
+    transfers = {t.reference: (t.payee, t.iban) for t in BANK.transfers if (t.reference or "").startswith("CLM-LEAK-")}
+    assert len(transfers) >= LETTERS // 2
+    assert all(transfers[f"CLM-LEAK-{i}"] == (letter.names[0], letter.values[3])
+               for i, letter in enumerate(letters) if f"CLM-LEAK-{i}" in transfers)
     comments = [store.task(t).comment or "" for t in decided]
     assert all("<PERSON_" in c and "<PHONE_NUMBER_" in c and "<IBAN_CODE_" in c for c in comments), comments[:3]
     print(f"{LETTERS} letters, {len(received)} model requests, {len(decided)} decisions in {elapsed:.1f}s")

@@ -20,6 +20,7 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, ToolRegistry, tool
+from tests._claims import claim, manager_approves
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import (
     CLAIMS,
@@ -179,13 +180,15 @@ def test_a_letter_holding_a_lone_surrogate_is_worked(opened: Opener) -> None:
     orch, store = opened()
     version = orch.deploy(CLAIMS)
     letter = LETTERS["straight-through"].replace("parked car", "parked\ud800 car")
-    case = orch.start_case(version.key, {"letter": letter, "policy": "POL-9"})
+    case = orch.start_case(version.key, claim(letter, "CLM-9"))
 
     outcome = orch.run(case.id)
 
-    assert outcome.reason == "completed"
+    assert outcome.reason == "waiting_for_people"
+    manager_approves(orch, case.id)  # 1,250.50: the payment waits for a claims manager
+    assert orch.run(case.id).reason == "completed"
     stored = orch.runtime.load(case.id).engine.variables()["letter"]  # type: ignore[union-attr]
     assert "parked\ufffd car" in stored and "John Smith" not in stored  # repaired and pseudonymised
     assert [e["tool"] for e in events(store, case.id, "tool_call_completed")] == [
-        "extract_claim", "sentiment", "approve_payment"]
+        "extract_claim", "sentiment", "validate_payment", "pay_claim", "send_payment_confirmation", "bpmn:payment"]
     assert_sound(store, case.id)
