@@ -64,7 +64,7 @@ def test_a_guardrail_routing_to_a_role_the_bundle_lacks_does_not_deploy(tmp_path
 
 def test_validate_reports_inputs_a_tool_cannot_supply(tmp_path: Path) -> None:
     folder = claims_copy(tmp_path, guardrails=[
-        {"file": "guardrails.dmn", "decision": "Review routing", "applies_to": ["tool_call"], "amount": "payout"}])
+        {"file": "guardrails.dmn", "decision": "Review routing", "applies_to": ["tool_call"], "amount": "amount"}])
     lints = guardrail_lints(load_folder(folder, demo_registry()), demo_registry())
     without_amount = sorted(line.split("which tool ")[1].split(" ")[0] for line in lints if "reads `amount`" in line)
     assert without_amount == ["'extract_claim'", "'send_rejection'", "'sentiment'"]
