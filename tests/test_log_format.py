@@ -35,7 +35,7 @@ def test_json_lines_carry_time_level_logger_message_extras_and_the_traceback(
         try:
             raise ValueError("tool broke")
         except ValueError:
-            log.exception("tool failed", extra={"case_id": "c-1", "tool": "approve_payment"})
+            log.exception("tool failed", extra={"case_id": "c-1", "tool": "pay_claim"})
     finally:
         log.removeHandler(handler)
 
@@ -43,7 +43,7 @@ def test_json_lines_carry_time_level_logger_message_extras_and_the_traceback(
     assert first.pop("time").endswith("+00:00")
     assert first == {"level": "INFO", "logger": "casepilot.test_log_format", "message": "case c-1 ran 3 steps",
                      "case_id": "c-1", "steps": 3}
-    assert second["level"] == "ERROR" and second["tool"] == "approve_payment" and second["case_id"] == "c-1"
+    assert second["level"] == "ERROR" and second["tool"] == "pay_claim" and second["case_id"] == "c-1"
     assert second["exception"].startswith("Traceback") and "ValueError: tool broke" in second["exception"]
 
 

@@ -28,7 +28,7 @@ def policy() -> GuardrailPolicy:
 def review(policy: GuardrailPolicy, *, confidence: float | None, sentiment: float | None,
            variables: dict[str, object] | None = None) -> tuple[str, str | None, tuple[str, ...], str]:
     gov = Governor(guardrails=(policy,))
-    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", arguments={"amount": 800},
+    action = ProposedAction(kind="tool_call", name="pay_claim", case_id="c1", arguments={"amount": 800},
                             side_effect="non_idempotent")
     ctx = GovernanceContext("claim-triage", 3, confidence=confidence, sentiment=sentiment,
                             case_variables=variables or {}, now=NOW)
@@ -56,7 +56,7 @@ def test_seed_policy_verbatim(policy: GuardrailPolicy, confidence: float, sentim
 
 def test_verdict_names_policy_version_and_rules(policy: GuardrailPolicy) -> None:
     gov = Governor(guardrails=(policy,))
-    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", side_effect="non_idempotent")
+    action = ProposedAction(kind="tool_call", name="pay_claim", case_id="c1", side_effect="non_idempotent")
     v = gov.review(action, GovernanceContext("claim-triage", 3, confidence=0.6, sentiment=0.1, now=NOW))
     assert v.policies == ("guardrails@v7",)
     assert v.question == "AI confidence score is below 75%"
@@ -88,7 +88,7 @@ def test_a_letter_whose_sentiment_was_not_measured_goes_to_the_analyst(
 def test_missing_signals_fall_back_to_the_operator_not_to_allow(policy: GuardrailPolicy) -> None:
     """No confidence and no sentiment yet: the rules that would route the payment cannot be ruled out."""
     gov = Governor(guardrails=(policy,), operator_role="claims operations")
-    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1", side_effect="non_idempotent")
+    action = ProposedAction(kind="tool_call", name="pay_claim", case_id="c1", side_effect="non_idempotent")
     v = gov.review(action, GovernanceContext("claim-triage", 3, now=NOW))
     assert (v.kind, v.role) == ("require_human", "claims operations")
     finding = v.to_json()["findings"][0]
@@ -114,7 +114,7 @@ def test_unknown_decision_is_a_definition_error() -> None:
 def test_guardrail_scoped_to_action_kinds(policy: GuardrailPolicy) -> None:
     scoped = policy.with_scope(applies_to=frozenset({"llm_call"}))
     gov = Governor(guardrails=(scoped,))
-    action = ProposedAction(kind="tool_call", name="approve_payment", case_id="c1")
+    action = ProposedAction(kind="tool_call", name="pay_claim", case_id="c1")
     v = gov.review(action, GovernanceContext("claim-triage", 3, confidence=0.1, now=NOW))
     assert v.kind == "allow"
     assert v.policies == ()
