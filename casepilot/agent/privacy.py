@@ -61,6 +61,11 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+_dumps = json.JSONEncoder(default=_json_default, allow_nan=False).encode
+"""``json.dumps(obj, default=_json_default, allow_nan=False)`` without building an encoder per call."""
+_loads = json.JSONDecoder().decode
+
+
 def jsonable(obj: Any) -> Any:
     """A JSON-compatible copy: decimals as strings (exact), temporals in ISO-8601.
 
@@ -68,7 +73,7 @@ def jsonable(obj: Any) -> Any:
     cannot take (NaN, odd keys) fall back to the explicit walk below.
     """
     try:
-        return json.loads(json.dumps(obj, default=_json_default, allow_nan=False))
+        return _loads(_dumps(obj))
     except (TypeError, ValueError):
         return _jsonable_walk(obj)
 

@@ -35,9 +35,13 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode
+"""``json.dumps`` with these settings, without building an encoder per call (digests run on every step)."""
+
+
 def canonical_json(value: Any) -> str:
     """Deterministic JSON (sorted keys, no spaces) used for digests."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+    return _canonical(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,21 +18,35 @@ GENESIS_HASH = "0" * 64
 """The "previous hash" of a case's first event."""
 
 
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+"""``json.dumps`` with the canonical settings, without building an encoder per call (``dumps``
+does, for any non-default setting): the store encodes several payloads of every agent step.
+The encoder keeps no state between calls (``encode`` starts afresh), so threads share it."""
+_decode = json.JSONDecoder().decode
+
+
 def canonical_json(value: Any) -> bytes:
     """Return the canonical UTF-8 JSON bytes of a JSON-compatible value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return _encode(value).encode("utf-8")
 
 
 def dumps_text(value: Any) -> str:
-    """Canonical JSON as text (what the store writes into JSON text columns)."""
-    return canonical_json(value).decode("utf-8")
+    """Canonical JSON as text (what the store writes into JSON text columns).
+
+    Text that is not valid UTF-8 (a lone surrogate) is refused with ``UnicodeEncodeError`` (a
+    ``ValueError``), as the bytes of ``canonical_json`` are; ASCII text needs no such check.
+    """
+    text = _encode(value)
+    if not text.isascii():
+        text.encode("utf-8")
+    return text
 
 
 def loads_text(text: str) -> Any:
     """Parse a JSON text column."""
-    return json.loads(text)
+    if type(text) is str:
+        return _decode(text)
+    return json.loads(text)  # bytes, as some drivers may return: json.loads detects their encoding
 
 
 def digest(value: Any) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from json.encoder import encode_basestring
 from typing import Any, cast
 
 from sqlalchemy import Row
@@ -88,7 +90,28 @@ def event_body(
     }
 
 
-_encode_scalar = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_encode_any = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_encode_str = encode_basestring  # the C encoder ``JSONEncoder.encode`` uses for ``str`` with ensure_ascii=False
+_int_repr = int.__repr__
+_float_repr = float.__repr__
+
+
+def _encode_scalar(value: Any) -> str:
+    """``_encode_any(value)`` for the scalars of an event body, without the encoder's set-up for
+    numbers and null (``JSONEncoder.encode`` builds a C encoder for each of them): a body has
+    ten scalars and every history event is hashed over one. ``JSONEncoder`` writes ints and
+    finite floats with their type's ``repr`` and refuses NaN and infinities; anything else
+    (a bool, a subclass) takes the encoder's own path."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return _int_repr(value)
+    if kind is float and math.isfinite(value):
+        return _float_repr(value)
+    return _encode_any(value)
 
 
 def event_body_text(

@@ -1,0 +1,60 @@
+"""The store's hot-path encoders write exactly what ``json.dumps`` with the canonical settings writes.
+
+The store encodes and hashes every event of every step through shared encoders and a
+hand-written scalar encoder (``_canonical``, ``_convert``); a hash taken over other bytes
+would break every chain verified against the generic encoding.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casepilot.store._canonical import canonical_json, dumps_text, loads_text
+from casepilot.store._convert import _encode_scalar
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _reference(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_canonical_text_is_json_dumps_with_the_canonical_settings(value: Any) -> None:
+    assert dumps_text(value) == _reference(value)
+    assert canonical_json(value) == _reference(value).encode("utf-8")
+    assert loads_text(dumps_text(value)) == json.loads(_reference(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text())
+def test_event_body_scalars_are_encoded_as_the_json_encoder_does(value: Any) -> None:
+    reference = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        with pytest.raises(ValueError):
+            _encode_scalar(value)
+        return
+    assert _encode_scalar(value) == reference.encode(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), {"x": [float("inf")]}, {"text": "\ud800"}])
+def test_what_is_not_json_text_is_refused(value: Any) -> None:
+    with pytest.raises(ValueError):
+        dumps_text(value)
+    with pytest.raises(ValueError):
+        canonical_json(value)
+
+
+def test_loads_text_reads_bytes_too() -> None:
+    assert loads_text(b'{"a":[1,"\xc3\xa9"]}') == {"a": [1, "é"]}
