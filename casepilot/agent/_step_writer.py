@@ -83,7 +83,10 @@ class StepWriter:
                 written.update(state_json(loaded.engine, loaded.facts), **extra)
                 return written
 
-            if loaded.engine is not None and loaded.delta_base:
+            # When a snapshot is due whatever the changes weigh (``Step.snapshot_due`` grows with
+            # them), the changes are not worked out at all: ``save_changes`` would only encode
+            # them to find that out (in a small case, every step's events outweigh the snapshot).
+            if loaded.engine is not None and loaded.delta_base and not step.snapshot_due():
                 step.save_changes(_changes(loaded.engine, loaded.facts), snapshot=full, actor="agent")
             else:
                 step.save_state(full(), actor="agent")
