@@ -23,6 +23,7 @@ __all__ = [
     "history_event",
     "human_task",
     "row_body",
+    "trusted_event",
 ]
 
 
@@ -177,6 +178,34 @@ def history_event(row: EventLike) -> HistoryEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+_EVENT_ORDER = tuple(HistoryEvent.model_fields)
+_EVENT_FIELDS = frozenset(_EVENT_ORDER)
+_PLAIN_EVENT = (
+    all(f.alias is None and f.validation_alias is None for f in HistoryEvent.model_fields.values())
+    and HistoryEvent.model_config.get("extra") != "allow"
+    and not HistoryEvent.__pydantic_post_init__
+)
+_set_attr = object.__setattr__
+
+
+def trusted_event(**fields: Any) -> HistoryEvent:
+    """``HistoryEvent.model_construct(**fields)`` for all of its fields, already validated.
+
+    What ``model_construct`` does for a model without aliases, extra fields or a post-init hook
+    when every field is given — set ``__dict__`` and the pydantic bookkeeping — without its
+    per-field walk over aliases and defaults: every history event a step stages is built here.
+    Should the model ever gain an alias or a hook, ``model_construct`` is used as before.
+    """
+    if not _PLAIN_EVENT or fields.keys() != _EVENT_FIELDS:
+        return HistoryEvent.model_construct(**fields)
+    event = HistoryEvent.__new__(HistoryEvent)
+    _set_attr(event, "__dict__", {name: fields[name] for name in _EVENT_ORDER})  # in declaration order, as pydantic
+    _set_attr(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
+    _set_attr(event, "__pydantic_extra__", None)
+    _set_attr(event, "__pydantic_private__", None)
+    return event
 
 
 def human_task(row: HumanTaskRow) -> HumanTask:

@@ -56,12 +56,16 @@ class DriverStatement:
 
     @staticmethod
     def _prepare(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        if compiled.positional is not None:
+            # Straight into placeholder order (a missing parameter is a KeyError, as below): every
+            # event row of every step passes here.
+            processors = compiled.processors
+            return tuple([processors[name](params[name]) if name in processors else params[name]
+                          for name in compiled.positional])
         values = dict(params)
         for name, processor in compiled.processors.items():
             if name in values:
                 values[name] = processor(values[name])
-        if compiled.positional is not None:
-            return tuple(values[name] for name in compiled.positional)
         return values
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:

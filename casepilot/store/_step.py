@@ -39,7 +39,7 @@ from sqlmodel import Session
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
 
 from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
-from ._convert import case_record, event_body_text, human_task
+from ._convert import case_record, event_body_text, human_task, trusted_event
 from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
 from ._spend import add_spend, cost_nano
@@ -270,7 +270,7 @@ class Step:
         self._staged_bytes += len(payload_text)
         # Every field is either computed here or comes from the validated ``NewEvent``:
         # constructing without validating again is safe and keeps the hot path cheap.
-        staged = HistoryEvent.model_construct(
+        staged = trusted_event(
             case_id=self._case_id,
             seq=seq,
             at=row["at"],

@@ -8,6 +8,7 @@ would break every chain verified against the generic encoding.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casepilot.store._canonical import canonical_json, dumps_text, loads_text
-from casepilot.store._convert import _encode_scalar
+from casepilot.store._convert import _encode_scalar, trusted_event
+from casepilot.store.models import HistoryEvent
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
@@ -58,3 +60,19 @@ def test_what_is_not_json_text_is_refused(value: Any) -> None:
 
 def test_loads_text_reads_bytes_too() -> None:
     assert loads_text(b'{"a":[1,"\xc3\xa9"]}') == {"a": [1, "é"]}
+
+
+def test_a_trusted_event_is_the_model_construct_one() -> None:
+    fields: dict[str, Any] = {
+        "latency_ms": 1.5, "case_id": "c-1", "seq": 3, "at": datetime(2026, 1, 1, tzinfo=UTC), "kind": "plan",
+        "actor": "agent", "payload": {"a": 1}, "rule_ids": ("R1",), "tokens": None, "cost": None,
+        "prev_hash": "0" * 64, "hash": "1" * 64}
+    built = trusted_event(**fields)
+    reference = HistoryEvent.model_construct(**fields)
+    assert built == reference
+    assert list(built.__dict__) == list(reference.__dict__)  # field order, as repr and dumps show it
+    assert built.model_fields_set == reference.model_fields_set
+    assert built.model_dump_json() == reference.model_dump_json()
+    assert built.model_copy(update={"seq": 4}).seq == 4
+    with pytest.raises(Exception, match="frozen"):
+        built.seq = 5  # type: ignore[misc]
