@@ -5,16 +5,18 @@ hash-chained history, governed service calls with the bundle's guardrails, inbox
 their roles, ``decide`` with form values, crash resumption, timers fired by a worker, the
 API's, CLI's and page's views of a case — is what a case already has when a CMMN process
 task runs the process (``_process_tasks``). So a process started on its own *is* such a
-case: its plan model is a one-task wrapper (:func:`process_bundle`) — one required process
-task bound to the process, with every starting variable as its input and every variable
+case: its plan model is a one-task wrapper (:func:`process_bundle`) — one process task
+bound to the process, with every starting variable as its input and every variable
 the process ends with as its output, and a milestone its completion reaches — so the plan
 completes when the process does, and a failed process fails the case (``_process_tasks._fault``)
 rather than letting the plan complete over a failed task. Nothing is copied:
-the wrapper is built from the deployed bundle each time it is loaded (the case remembers
-its process in ``AgentFacts.process``), and every path afterwards is the process task's.
+the wrapper is built from the deployed bundle (once per version, ``BundleCache``; the case
+remembers its process in ``AgentFacts.process``), and every path afterwards is the process task's.
 
 The process starts with the case (:func:`start_process_case`): the wrapper's task is active
-at once and its process runs to its first wait state under the case's lease. Should the
+at once and its process runs to its first wait state under the case's lease, in the call that
+starts it (also behind a service with workers: the steps before the first wait state are
+usually quick, and the start is then deterministic whichever planner works the case). Should the
 worker die before that, the case's next ``run`` offers ``start_process`` and the agent
 starts it (governed as ``startProcess``).
 """
