@@ -26,7 +26,7 @@ from rich.table import Table
 from casepilot.agent.orchestrator import Orchestrator, Person, RunOutcome
 from casepilot.agent.timeline import HIDDEN_KINDS, describe_event
 from casepilot.demo.payment_tools import DemoBank, payment_tools
-from casepilot.demo.tools import approve_payment, extract_claim, send_rejection
+from casepilot.demo.tools import extract_claim, send_rejection
 from casepilot.store import HumanTask, Store
 from casepilot.tools import ToolRegistry
 from casepilot.tools.builtin import builtin_tools
@@ -72,7 +72,7 @@ def demo_registry(bank: DemoBank | None = None) -> ToolRegistry:
     """The built-in tools plus the claim example's domain tools (the payment's on ``bank``, else the demo's ``BANK``)."""
     from casepilot.demo.payment_tools import BANK
 
-    return ToolRegistry([*builtin_tools(), extract_claim, approve_payment, send_rejection,
+    return ToolRegistry([*builtin_tools(), extract_claim, send_rejection,
                          *payment_tools(bank if bank is not None else BANK)])
 
 

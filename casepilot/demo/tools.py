@@ -5,13 +5,10 @@ customer's letter (in the usual European and English notations, exactly, by the 
 :mod:`casepilot.demo.amounts`) and reports how sure it is; ``send_rejection`` drafts the
 letter that leaves the company (an external tool, so its arguments are redacted). The claim is
 paid by the BPMN process ``payment.bpmn``, whose tools are in :mod:`casepilot.demo.payment_tools`.
-``approve_payment`` books a payment as one task (non-idempotent: after a crash it goes to a
-person, never runs twice); the claims case no longer binds it, but bundles of one step may.
 """
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +18,7 @@ from casepilot.demo.amounts import pick_claim
 from casepilot.demo.payment_tools import PAYMENT_TOOLS
 from casepilot.tools import Tool, tool
 
-__all__ = ["CLAIM_TOOLS", "approve_payment", "extract_claim", "send_rejection"]
+__all__ = ["CLAIM_TOOLS", "extract_claim", "send_rejection"]
 
 
 class ExtractClaimArgs(BaseModel):
@@ -48,25 +45,6 @@ def extract_claim(args: ExtractClaimArgs) -> ExtractClaimResult:
                               amounts_found=pick.candidates)
 
 
-class PaymentArgs(BaseModel):
-    amount: Decimal = Field(gt=0)
-    currency: str = "EUR"
-    reference: str = Field(description="the case or claim reference")
-
-
-class PaymentResult(BaseModel):
-    payment_id: str
-    amount: Decimal
-    currency: str
-
-
-@tool(name="approve_payment", side_effect="non_idempotent")
-def approve_payment(args: PaymentArgs) -> PaymentResult:
-    """Book the payment of an approved claim (moves money: never repeated automatically)."""
-    payment_id = "PAY-" + hashlib.sha256(f"{args.reference}|{args.amount}|{args.currency}".encode()).hexdigest()[:10].upper()
-    return PaymentResult(payment_id=payment_id, amount=args.amount, currency=args.currency)
-
-
 class RejectionArgs(BaseModel):
     letter: str = Field(description="the customer's original letter, quoted in the reply")
     reason: str = "the claim is not covered by the policy"
@@ -89,7 +67,6 @@ def send_rejection(args: RejectionArgs) -> RejectionResult:
 
 CLAIM_TOOLS: tuple[Tool[Any, Any], ...] = (
     extract_claim,
-    approve_payment,
     send_rejection,
     *PAYMENT_TOOLS,
 )

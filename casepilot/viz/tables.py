@@ -73,7 +73,7 @@ def verdict_table(events: Iterable[HistoryEvent]) -> Table:
     """Every governance verdict of a case: what was reviewed, the verdict, the rules that decided, why."""
     rows = []
     labels: dict[str, str] = {}
-    """Option id -> what the plan called it ("Approve payment"), for the action column."""
+    """Option id -> what the plan called it ("Pay claim"), for the action column."""
     for e in events:
         p = e.payload
         if e.kind == "plan" and p.get("chose") and p.get("label"):
