@@ -172,3 +172,25 @@ def test_the_demo_claimants_validate() -> None:
     for claimant in CLAIMANTS.values():
         checked = tools.invoke("validate_payment", {"payee": claimant["payee"], "iban": claimant["iban"], "amount": 1})
         assert checked.output() == {"ok": True, "problems": []}
+
+
+def test_the_payment_pays_the_claim_amount_as_corrected_before_it_started(
+        clocked: tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]) -> None:
+    """The process reads the case's ``claim.amount`` (what the routing and the guardrail read), so an
+    operator's correction is what the bank pays — not a copy taken when the letter was read."""
+    from casepilot.agent import operations
+
+    orch, store, bank, _now = clocked
+    letter = "Dear claims team, the garage quotes EUR 24,000 for the repair. Thank you!"
+    case = orch.start_case("claim-triage", {"letter": letter, **PAY_TO})
+    [review] = orch.run(case.id).pending  # over 10,000: a senior analyst first
+    operations.correct(orch, case.id, Person("olga", {"claims operations"}), "claim.amount", 2400,
+                       "the garage's quote is 2,400; the letter had a typo")
+    orch.decide(review.id, Person("ann", {"senior analyst"}), "approve", "quote checked")
+    [approval] = orch.run(case.id).pending
+    assert approval.role == "claims manager"  # 2,400 is over 1,000
+    orch.decide(approval.id, Person("max", {"claims manager"}), "complete", values={"approved": True})
+
+    assert orch.run(case.id).case_state == "completed"
+    assert [t.amount for t in bank.transfers] == [Decimal(2400)]
+    assert store.verify(case.id).ok
