@@ -262,6 +262,8 @@ def retry(orch: Orchestrator, case_id: str, actor: Person, item: str, reason: st
         view = engine.item(chosen["instance"])
         if view is not None and view.state == "failed":
             orch.runtime.record_transitions(step, engine.lifecycle("reactivate", chosen["instance"]), who)
+        # A process task's failed process is over: the retried task starts its process anew.
+        loaded.facts.processes_ended.pop(chosen["instance"], None)
         loaded.facts.rejected = [o for o in loaded.facts.rejected if o not in chosen["options"]]
         orch.runtime.sync_inbox(step, loaded)
 

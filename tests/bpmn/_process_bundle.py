@@ -114,7 +114,7 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _cmmn(from_letter: bool, process_ref: str) -> str:
+def _cmmn(from_letter: bool, process_ref: str, paid_milestone: bool = False) -> str:
     read = """      <planItem id="pi_read" name="Read letter" definitionRef="t_read"/>
       <task id="t_read" name="Read letter"/>""" if from_letter else ""
     entry = '<entryCriterion id="ec_pay" sentryRef="s_pay"/>' if from_letter else ""
@@ -133,6 +133,7 @@ def _cmmn(from_letter: bool, process_ref: str) -> str:
 {read}
       <planItem id="pi_pay" name="Pay" definitionRef="pt_pay">{entry}</planItem>
       {sentry}
+      {_PAID if paid_milestone else ""}
       <processTask id="pt_pay" name="Pay" processRef="{process_ref}">
         <input id="in_payee" bindingRef="cfi_payee"/>
         <input id="in_amount" bindingRef="cfi_amount"/>
@@ -143,6 +144,13 @@ def _cmmn(from_letter: bool, process_ref: str) -> str:
   </case>
 </definitions>
 """
+
+
+_PAID = """<planItem id="pi_paid" name="Paid" definitionRef="ms_paid"><itemControl><requiredRule/></itemControl>
+        <entryCriterion id="ec_paid" sentryRef="s_paid"/></planItem>
+      <sentry id="s_paid"><planItemOnPart id="op_paid" sourceRef="pi_pay"><standardEvent>complete</standardEvent></planItemOnPart></sentry>
+      <milestone id="ms_paid" name="Paid"/>"""
+"""A milestone the payment's completion reaches: the case stays open while "Pay" failed (retry it)."""
 
 
 def with_timer(process: str) -> str:
@@ -180,11 +188,12 @@ def with_diagram(process: str) -> str:
 
 
 def write_process_bundle(folder: Path, key: str, *, from_letter: bool = False, timer: bool = False,
-                         process_ref: str = "pay_small", diagram: bool = False) -> Path:
+                         process_ref: str = "pay_small", diagram: bool = False, paid_milestone: bool = False) -> Path:
     """Write the bundle (CMMN, bindings, BPMN, DMN, manifest) into ``folder``; ``timer``: wait an hour
-    before paying (``with_timer``); ``diagram``: with a BPMN DI layout (``with_diagram``)."""
+    before paying (``with_timer``); ``diagram``: with a BPMN DI layout (``with_diagram``); ``paid_milestone``:
+    the case waits for the payment's milestone (a failed "Pay" leaves it open, to be retried)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "case.cmmn").write_text(_cmmn(from_letter, process_ref), encoding="utf-8")
+    (folder / "case.cmmn").write_text(_cmmn(from_letter, process_ref, paid_milestone), encoding="utf-8")
     process = with_timer(PROCESS) if timer else PROCESS
     (folder / "pay.bpmn").write_text(with_diagram(process) if diagram else process, encoding="utf-8")
     (folder / "approval.dmn").write_text(APPROVAL_DMN.read_text(encoding="utf-8"), encoding="utf-8")

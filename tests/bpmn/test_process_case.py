@@ -236,3 +236,27 @@ def test_a_process_case_created_but_never_started_is_started_by_its_next_run(
     [started] = [e for e in events(orch.store, case_id, "verdict") if e.get("engine") != "bpmn"]
     assert (started["action"], started["kind"]) == ("process:case.1", "allow")  # the agent started it, governed
     assert_sound(orch.store, case_id)
+
+
+def test_a_retried_process_task_starts_its_process_anew(orch: Orchestrator, tmp_path: Path) -> None:
+    key = f"retry-{tmp_path.name[-12:]}"
+    orch.deploy(write_process_bundle(tmp_path / key, key, from_letter=True, paid_milestone=True))
+    case = orch.start_case(key, {"letter": "Pay to: Mallory Fox.", "amount": 90})
+    orch.run(case.id)
+    [item] = orch.pending(case.id)
+    decide_with(orch, item.id, CLERK_ANN, {"ok": True})
+    [checkpoint] = orch.pending(case.id)  # the payee came from the letter
+    orch.decide(checkpoint.id, Person("sam", {"payments supervisor"}), "reject")
+    loaded = orch.runtime.load(case.id)
+    assert loaded.engine is not None and loaded.engine.state == "active"  # the milestone still waits
+    assert [v.state for v in loaded.engine.items() if v.name == "Pay"] == ["failed"]
+    assert [v.status for v in process_views(loaded)] == ["failed"]
+
+    orch.retry(case.id, "Pay", Person("olga", {OPERATOR}), "the supervisor checked the payee")
+    assert orch.run(case.id).reason == "waiting_for_people"
+    [again] = orch.pending(case.id)  # the process started again: the clerk confirms again
+    assert (again.role, again.plan_item) == (CLERK, "confirm") and again.id != item.id
+    [view] = process_views(orch.runtime.load(case.id))
+    assert (view.status, view.active) == ("waiting", ("confirm",))
+    assert calls_of("pay_out") == []
+    assert_sound(orch.store, case.id)
