@@ -392,16 +392,30 @@ def _interrupted(entry: Mapping[str, Any]) -> bool:
     return any(c.get("status") in ("started", "approved") for c in calls.values())
 
 
+def _stopped_between_batches(loaded: LoadedCase, entry: Mapping[str, Any]) -> bool:
+    """The stored process has a service call waiting that no batch recorded: its worker stopped after
+    the batch of one call and before the next call's. Only a process waiting on nobody (no inbox
+    item, no timer) is loaded to see."""
+    from casepilot.bpmn.instance import ProcessInstance
+
+    state: Mapping[str, Any] = entry.get("runner") or {}
+    if state.get("inbox") or entry.get("next_timer") or state.get("failure") or "process" not in state:
+        return False
+    instance = ProcessInstance.load(_definitions(loaded), json.dumps(state["process"]), process_id=state["process_id"])
+    recorded = state.get("calls") or {}
+    return any(call.call_id not in recorded for call in instance.service_calls())
+
+
 def resume_due(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") -> bool:
     """Resume processes whose stored state has a call started but never finished (a worker died
-    mid-call: the runner applies the crash rule) or approved but never run, and advance those
-    whose timer is due. True when one was."""
+    mid-call: the runner applies the crash rule), approved but never run, or not yet begun (a
+    worker died between two calls' batches), and advance those whose timer is due. True when one was."""
     from casepilot.bpmn.runner import ProcessRunner
 
     resumed = False
     now = rt.clock()
     for instance_id, entry in list(loaded.facts.processes.items()):
-        if _interrupted(entry):
+        if _interrupted(entry) or _stopped_between_batches(loaded, entry):
             ProcessRunner.resume(_definitions(loaded), entry["runner"], **_runner_kwargs(rt, loaded, instance_id, actor))
         elif entry.get("next_timer") and dt.datetime.fromisoformat(str(entry["next_timer"])) <= now:
             _load_runner(rt, loaded, instance_id, actor).advance()
