@@ -12,8 +12,9 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.i
 SHOWS = {
     "01-governed-claim-triage.ipynb": ("outcomes: ['allow', 'require_human']", "waiting_for_people", "completed"),
     "03-governance-across-cases.ipynb": ("12 cases", "('senior analyst', 'reject'): 2", "'completed': 11, 'terminated': 1",
-                                         "8 rule/verdict pairs, 42 verdicts", "approval rate of senior analysts: 0.71",
-                                         "12 cases x 9 columns; 35 tool calls"),
+                                         "('claims manager', 'complete'): 4",  # payments above 1,000 (payment.bpmn)
+                                         "8 rule/verdict pairs, 69 verdicts", "approval rate of senior analysts: 0.71",
+                                         "12 cases x 9 columns; 62 tool calls"),
     "02-retrieval-for-cases.ipynb": ("policies/motor-1#0", "policies/travel-1#0", "-> aero", "nDCG@10 on 20 queries", "'bm25s direct':"),
 }
 """What each notebook's printed output must contain (its point, shown)."""
