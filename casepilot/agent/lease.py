@@ -33,13 +33,17 @@ __all__ = ["CaseLeases"]
 class _Held:
     owner: str
     depth: int
-    stop: threading.Event
-    heartbeat: threading.Thread | None
 
 
 @dataclass
 class CaseLeases:
-    """Leases on cases for one orchestrator (thread-safe; each thread holds its own)."""
+    """Leases on cases for one orchestrator (thread-safe; each thread holds its own).
+
+    One heartbeat thread renews every lease the orchestrator holds (``_beat``), rather than a
+    thread per run: starting and joining a thread for each run cost more than a step of the
+    loop does, and fifty concurrent runs held fifty threads that mostly slept. The thread
+    starts with the first lease held and ends once none has been held for ``ttl`` seconds.
+    """
 
     store: Store
     ttl: float = 30.0
@@ -48,6 +52,11 @@ class CaseLeases:
     """Seconds a second worker waits for a busy case before ``CaseBusy``."""
     poll: float = 0.02
     _local: threading.local = field(default_factory=threading.local)
+    _due: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(case id, owner) of every lease held here → when its next renewal is due (``time.monotonic``)."""
+    _wake: threading.Condition = field(default_factory=threading.Condition)
+    _beater: threading.Thread | None = None
+    _pid: int = field(default_factory=os.getpid)
 
     def _held(self) -> dict[str, _Held]:
         held: dict[str, _Held] | None = getattr(self._local, "held", None)
@@ -82,23 +91,64 @@ class CaseLeases:
                     f"it was not free within {self.wait:g} s — try again when that work is done")
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
-        stop = threading.Event()
-        beat = threading.Thread(target=self._renew, args=(case_id, owner, stop), daemon=True,
-                                name=f"casepilot-lease-{case_id[:8]}")
-        held[case_id] = _Held(owner, 1, stop, beat)
-        beat.start()
+        held[case_id] = _Held(owner, 1)
+        self._start_renewing(case_id, owner)
         try:
             yield owner
         finally:
             del held[case_id]
-            stop.set()
-            beat.join(timeout=self.ttl)
+            self._stop_renewing(case_id, owner)
             self.store.release_lease(case_id, owner)
 
-    def _renew(self, case_id: str, owner: str, stop: threading.Event) -> None:
-        while not stop.wait(self.ttl / 3):
+    def _start_renewing(self, case_id: str, owner: str) -> None:
+        if self._pid != os.getpid():  # a forked child: its parent's leases, thread and lock are not its own
+            self._wake = threading.Condition()
+            self._due = {}
+            self._beater = None
+            self._pid = os.getpid()
+        with self._wake:
+            self._due[(case_id, owner)] = time.monotonic() + self.ttl / 3
+            if self._beater is None or not self._beater.is_alive():
+                self._beater = threading.Thread(target=self._beat, daemon=True, name="casepilot-lease-heartbeat")
+                self._beater.start()
+
+    def _stop_renewing(self, case_id: str, owner: str) -> None:
+        with self._wake:
+            self._due.pop((case_id, owner), None)
+
+    def renew_due(self, now: float) -> float | None:
+        """Renew the leases due at ``now`` (``time.monotonic``); returns when the next one is due
+        (None: none is held). A lease found lost (expired and taken by another worker) is not
+        renewed again: the case's version check stops any stale write. The heartbeat calls this."""
+        with self._wake:
+            due = [key for key, at in self._due.items() if at <= now]
+            for key in due:
+                self._due[key] = now + self.ttl / 3
+        for case_id, owner in due:
             try:
-                if not self.store.renew_lease(case_id, owner, self.ttl):
-                    return  # lost (expired and taken): the case's version check stops any stale write
+                renewed = self.store.renew_lease(case_id, owner, self.ttl)
             except Exception:  # a passing database hiccup: the next beat tries again
                 continue
+            if not renewed:
+                with self._wake:
+                    self._due.pop((case_id, owner), None)
+        with self._wake:
+            return min(self._due.values(), default=None)
+
+    def _beat(self) -> None:
+        idle_since: float | None = None
+        while True:
+            now = time.monotonic()
+            next_due = self.renew_due(now)
+            with self._wake:
+                if self._beater is not threading.current_thread():
+                    return  # replaced (after a fork)
+                if next_due is None and not self._due:
+                    idle_since = now if idle_since is None else idle_since
+                    if now - idle_since >= self.ttl:
+                        self._beater = None  # a lease held from now on starts a new thread
+                        return
+                    self._wake.wait(self.ttl / 3)
+                    continue
+                idle_since = None
+                self._wake.wait(max(0.0, min(self._due.values(), default=now) - time.monotonic()))
