@@ -246,7 +246,20 @@ def _runner_kwargs(rt: AgentRuntime, loaded: LoadedCase, instance_id: str, actor
     tools = cast(ToolRegistry, _CaseTools(rt, case_id, governor.external_tools))  # the runner calls get/invoke only
     return {"tools": tools, "govern": governed_by(governor, context),
             "sink": CaseStepSink(rt, case_id, instance_id, actor=actor),
-            "operator_role": loaded.bundle.manifest.governance.operator_role, "clock": rt.clock}
+            "operator_role": loaded.bundle.manifest.governance.operator_role, "clock": rt.clock,
+            "revealer": _revealer(rt, case_id)}
+
+
+def _revealer(rt: AgentRuntime, case_id: str) -> Any:
+    """What lets the process's FEEL expressions (gateways, mappings, decisions, timers) read the clear
+    values behind the case file's pseudonyms, in-process, while its stored data keeps the pseudonyms
+    (``casepilot.bpmn._reveal``); None without a privacy layer (the values are clear already)."""
+    privacy = rt.privacy
+    if privacy is None:
+        return None
+    from casepilot.bpmn._reveal import VaultRevealer
+
+    return VaultRevealer(privacy.vault, case_id, conceal=lambda value: privacy.redact_value(value, case_id)[0])
 
 
 def _provenance(loaded: LoadedCase, name: str) -> Provenance:
@@ -303,7 +316,7 @@ def _load_runner(rt: AgentRuntime, loaded: LoadedCase, instance_id: str, actor: 
     kwargs = _runner_kwargs(rt, loaded, instance_id, actor)
     definitions = _definitions(loaded)
     instance = ProcessInstance.load(definitions, json.dumps(state["process"]), process_id=state["process_id"],
-                                    clock=kwargs.pop("clock"))
+                                    clock=kwargs.pop("clock"), revealer=kwargs.pop("revealer"))
     runner = ProcessRunner(definitions, instance, instance_id=str(state["instance_id"]), state=state, **kwargs)
     instance.failure = runner.failure
     return runner

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
 from ._compensation import CpCompensateEnd, CpCompensateThrow
+from ._reveal import conceal, reveal_names
 from .engine import evaluate_feel
 
 __all__ = ["CASEPILOT_SPEC_CONFIG", "CpBusinessRuleTask", "CpServiceTask", "CpUserTask"]
@@ -53,6 +54,17 @@ def _now(task: Any) -> datetime:
     return result
 
 
+def _revealer(task: Any) -> Any:
+    """The host's revealer the task's engine carries (None: values as stored; ``casepilot.bpmn._reveal``)."""
+    return getattr(task.workflow.script_engine, "revealer", None)
+
+
+def _kept(expression: str, task: Any, extra: Any = None) -> Any:
+    """A mapping's value, which becomes process data or a stored call: evaluated on the clear values,
+    kept pseudonymised."""
+    return evaluate_feel(expression, task.data, extra, revealer=_revealer(task), kept=True)
+
+
 def apply_outputs(spec: Any, task: Any, result: Any) -> None:
     """Write a task's result into the process data (``cp:resultVariable`` and ``cp:output``s)."""
     ext = _ext(spec)
@@ -60,7 +72,7 @@ def apply_outputs(spec: Any, task: Any, result: Any) -> None:
     if variable:
         task.data[variable] = result
     for name, expression in ext.get("outputs", []):
-        task.data[name] = evaluate_feel(expression, task.data, {"result": result})
+        task.data[name] = _kept(expression, task, {"result": result})
 
 
 class CpServiceTask(ServiceTask):  # type: ignore[misc]
@@ -68,7 +80,7 @@ class CpServiceTask(ServiceTask):  # type: ignore[misc]
 
     def _run_hook(self, my_task: Any) -> bool | None:
         ext = _ext(self)
-        arguments = {name: evaluate_feel(expr, my_task.data) for name, expr in ext.get("inputs", [])}
+        arguments = {name: _kept(expr, my_task) for name, expr in ext.get("inputs", [])}
         my_task.internal_data[CALL_KEY] = {"tool": ext.get("tool", ""), "arguments": arguments}
         return None  # STARTED: the host executes the call and answers it
 
@@ -96,8 +108,8 @@ class CpBusinessRuleTask(BpmnSpecMixin):  # type: ignore[misc]
             raise RuntimeError(f"business-rule task {self.bpmn_id} has no decision to evaluate")
         inputs = dict(my_task.data)
         for name, expr in ext.get("inputs", []):
-            inputs[name] = evaluate_feel(expr, my_task.data)
-        result = decide(decision, inputs)
+            inputs[name] = _kept(expr, my_task)
+        result = _decide_revealed(decide, decision, inputs, _revealer(my_task))
         if not ext.get("result_variable") and not ext.get("outputs"):
             if isinstance(result, dict):
                 my_task.data.update(result)
@@ -105,6 +117,21 @@ class CpBusinessRuleTask(BpmnSpecMixin):  # type: ignore[misc]
                 my_task.data[decision] = result
         apply_outputs(self, my_task, result)
         return True
+
+
+def _decide_revealed(decide: Any, decision: str, inputs: dict[str, Any], revealer: Any) -> Any:
+    """The decision evaluated on the clear values of its inputs (which it reads is the DMN model's
+    business: all are revealed, in one read), the clear values in its result back as pseudonyms.
+
+    Not through the detector: a decision's outputs are its table's literals (an approval
+    level), which a false positive must not turn into a pseudonym; a clear input copied to
+    the output is put back by ``conceal``."""
+    if revealer is None:
+        return decide(decision, inputs)
+    view, clear = reveal_names(inputs, list(inputs), revealer)
+    if not clear:
+        return decide(decision, inputs)
+    return conceal(decide(decision, view), clear)
 
 
 # --------------------------------------------------------------------------- timers on the engine's clock

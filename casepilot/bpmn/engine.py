@@ -21,6 +21,7 @@ from typing import Any
 from casepilot.dmn.feel import compile_expression
 from casepilot.errors import ExpressionError
 
+from ._reveal import Revealer, conceal, has_strings, reveal_names
 from ._values import to_plain
 
 __all__ = ["Clock", "FeelEnvironment", "FeelScriptEngine", "ManualClock", "evaluate_feel"]
@@ -49,14 +50,27 @@ class ManualClock:
         self.now = self.now + delta
 
 
-def evaluate_feel(expression: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Any:
+def evaluate_feel(expression: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None = None, *,
+                  revealer: Revealer | None = None, kept: bool = False) -> Any:
     """Evaluate FEEL ``expression`` over process ``data`` (and ``extra`` names); a plain result.
 
-    A syntax error raises ``ExpressionSyntaxError``; runtime problems give FEEL null (None).
+    With a ``revealer`` (a process in a case) the expression sees the clear values behind the
+    pseudonyms of the variables it reads, and its result gets the pseudonyms back; ``kept``
+    (the result becomes process data) also passes it through the revealer's ``conceal``
+    (see ``casepilot.bpmn._reveal``). A syntax error raises ``ExpressionSyntaxError``; runtime
+    problems give FEEL null (None); personal data that cannot be revealed raises
+    ``PersonalDataErased``.
     """
     names: dict[str, Any] = dict(extra or {})
     names.update(data)
-    return to_plain(compile_expression(expression.strip()).evaluate(names))
+    compiled = compile_expression(expression.strip())
+    if revealer is None:
+        return to_plain(compiled.evaluate(names))
+    view, clear = reveal_names(names, compiled.free_names, revealer)
+    if not clear:
+        return to_plain(compiled.evaluate(names))
+    result = conceal(to_plain(compiled.evaluate(view)), clear)
+    return revealer.conceal(result) if kept and has_strings(result) else result
 
 
 class FeelEnvironment:
@@ -81,13 +95,17 @@ class FeelScriptEngine:
     """Drop-in for SpiffWorkflow's script engine that evaluates FEEL only.
 
     ``clock`` is read by timer events; ``decide`` evaluates business-rule tasks' decisions
-    (casepilot.dmn models, wired by :class:`casepilot.bpmn.ProcessDefinitions`).
+    (casepilot.dmn models, wired by :class:`casepilot.bpmn.ProcessDefinitions`); ``revealer``
+    lets expressions see the clear values behind a case's pseudonyms.
     """
 
-    def __init__(self, clock: Clock | None = None, decide: DecisionEvaluator | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, decide: DecisionEvaluator | None = None,
+                 revealer: Revealer | None = None) -> None:
         self.environment = FeelEnvironment()
         self.clock: Clock = clock or _utc_now
         self.decide = decide
+        self.revealer = revealer
+        """The host's privacy layer: expressions see clear values (``casepilot.bpmn._reveal``); None: as stored."""
 
     def now(self) -> dt.datetime:
         """The engine's current time (what timers compare against)."""
@@ -97,8 +115,9 @@ class FeelScriptEngine:
         compile_expression(expression.strip())
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
-        """Evaluate a FEEL expression in the task's data (SpiffWorkflow's hook)."""
-        return evaluate_feel(expression, task.data, external_context)
+        """Evaluate a FEEL expression in the task's data (SpiffWorkflow's hook: conditions, timers,
+        multi-instance expressions — results that are not process data)."""
+        return evaluate_feel(expression, task.data, external_context, revealer=self.revealer)
 
     def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
         """Scripts never run: refused (also at deploy)."""

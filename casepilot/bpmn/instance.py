@@ -44,6 +44,7 @@ from casepilot.errors import (
 )
 
 from ._compensation import drive as drive_compensation
+from ._reveal import Revealer
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, TIMER_CLASSES, CpServiceTask, CpUserTask, apply_outputs
 from ._values import to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
@@ -218,10 +219,12 @@ class ProcessInstance:
 
     @classmethod
     def start(cls, definitions: ProcessDefinitions, process_id: str | None = None, *,
-              data: Mapping[str, Any] | None = None, clock: Clock | None = None) -> ProcessInstance:
-        """Start a process with ``data`` and run it to its first wait state."""
+              data: Mapping[str, Any] | None = None, clock: Clock | None = None,
+              revealer: Revealer | None = None) -> ProcessInstance:
+        """Start a process with ``data`` and run it to its first wait state (``revealer``: expressions
+        see the clear values behind a case's pseudonyms, ``casepilot.bpmn._reveal``)."""
         definition = definitions.process(process_id)
-        engine = FeelScriptEngine(clock=clock, decide=_decider(definitions))
+        engine = FeelScriptEngine(clock=clock, decide=_decider(definitions), revealer=revealer)
         workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs), script_engine=engine)
         if data:
             workflow.get_tasks(state=TaskState.READY)[0].data.update(to_plain(dict(data)))
@@ -436,11 +439,11 @@ class ProcessInstance:
 
     @classmethod
     def load(cls, definitions: ProcessDefinitions, state: str, *, process_id: str | None = None,
-             clock: Clock | None = None) -> ProcessInstance:
+             clock: Clock | None = None, revealer: Revealer | None = None) -> ProcessInstance:
         """Rebuild an instance from :meth:`dump` output and the definitions it was started from."""
         spec_name = json.loads(state).get("spec")
         definition = definitions.process(process_id or spec_name)
         workflow = _serializer(definition).deserialize_json(state)
-        engine = FeelScriptEngine(clock=clock, decide=_decider(definitions))
+        engine = FeelScriptEngine(clock=clock, decide=_decider(definitions), revealer=revealer)
         workflow.script_engine = engine
         return cls(definitions, definition, workflow, engine)

@@ -48,6 +48,7 @@ from casepilot.tools.binding import Provenance
 
 from . import _runner_steps as steps
 from ._provenance import argument_provenance, changed, dump_provenance, load_provenance
+from ._reveal import Revealer
 from .definitions import ProcessDefinitions
 from .engine import Clock
 from .events import ProcessBatch, ProcessEvent, ProcessSink, RunStatus
@@ -135,9 +136,11 @@ class ProcessRunner:
 
     def __init__(self, definitions: ProcessDefinitions, instance: ProcessInstance, *, instance_id: str,
                  tools: ToolRegistry, govern: Governance, sink: ProcessSink, operator_role: str | None = None,
-                 state: Mapping[str, Any] | None = None) -> None:
+                 state: Mapping[str, Any] | None = None, revealer: Revealer | None = None) -> None:
         self.definitions = definitions
         self.instance = instance
+        if revealer is not None:  # the host's privacy layer: expressions see clear values (casepilot.bpmn._reveal)
+            instance.engine.revealer = revealer
         self.instance_id = instance_id
         self.tools = tools
         self.govern = govern
@@ -165,11 +168,11 @@ class ProcessRunner:
     def start(cls, definitions: ProcessDefinitions, process_id: str | None = None, *, instance_id: str,
               tools: ToolRegistry, govern: Governance, sink: ProcessSink, data: Mapping[str, Any] | None = None,
               provenance: Mapping[str, Provenance] | None = None, operator_role: str | None = None,
-              clock: Clock | None = None) -> ProcessRunner:
+              clock: Clock | None = None, revealer: Revealer | None = None) -> ProcessRunner:
         """Start a process with ``data`` (trusted, from the request, unless ``provenance`` says otherwise)
         and run it to its first wait state."""
         try:
-            instance = ProcessInstance.start(definitions, process_id, data=data, clock=clock)
+            instance = ProcessInstance.start(definitions, process_id, data=data, clock=clock, revealer=revealer)
         except ProcessFailed as exc:
             raise ProcessFailed(f"the process failed before its first wait state: {exc}") from exc
         runner = cls(definitions, instance, instance_id=instance_id, tools=tools, govern=govern, sink=sink,
@@ -183,12 +186,12 @@ class ProcessRunner:
     @classmethod
     def resume(cls, definitions: ProcessDefinitions, state: Mapping[str, Any], *, tools: ToolRegistry,
                govern: Governance, sink: ProcessSink, operator_role: str | None = None,
-               clock: Clock | None = None) -> ProcessRunner:
+               clock: Clock | None = None, revealer: Revealer | None = None) -> ProcessRunner:
         """Go on from :meth:`state` as a sink last stored it — after a crash too (the crash rule)."""
         if state.get("version") != STATE_VERSION:
             raise CasepilotError(f"unknown process runner state version {state.get('version')!r}")
         instance = ProcessInstance.load(definitions, json.dumps(state["process"]), process_id=state["process_id"],
-                                        clock=clock)
+                                        clock=clock, revealer=revealer)
         runner = cls(definitions, instance, instance_id=str(state["instance_id"]), tools=tools, govern=govern,
                      sink=sink, operator_role=operator_role, state=state)
         instance.failure = runner.failure
