@@ -94,7 +94,8 @@ def start_case(body: StartCaseIn, request: Request, response: Response, orch: Or
 
     With ``process``, one of the bundle's BPMN processes is started on its own instead (404
     naming the bundle's processes when it has no such one): it runs at once to its first wait
-    state and is then a case like any other (``kind: process``).
+    state (with workers: a worker starts it, as the run queued with the case) and is then a case
+    like any other (``kind: process``).
 
     Needs the bundle's ``starter_role`` (else its ``operator_role``); the history records the
     person who started it. With workers (PostgreSQL) the case is also queued to run: 202,
