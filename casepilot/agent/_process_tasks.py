@@ -76,7 +76,7 @@ class CaseStepSink:
 
     def write(self, batch: ProcessBatch) -> None:
         # Pseudonymising writes the vault: done before the step's transaction (as the nodes do).
-        events = [(e, self.rt.redact(self.case_id, e.payload)) for e in batch.events]
+        events = [(e, self._redacted(e.payload)) for e in batch.events]
         ending = batch.status in ("completed", "failed")
         outputs = self._outputs(batch) if batch.status == "completed" else {}
         try:
@@ -84,6 +84,17 @@ class CaseStepSink:
         except ConcurrencyConflict:
             self._record_lost_outcomes(events)
             raise
+
+    def _redacted(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The event's payload pseudonymised — but for a verdict's ``provenance``: trust labels and
+        sources per argument (casepilot's own vocabulary, keyed by argument names), which the PII
+        layer's field-name hints would read as the data itself (an ``iban`` argument's
+        ``["trusted", "request"]`` became two IBAN pseudonyms)."""
+        provenance = payload.get("provenance")
+        if provenance is None:
+            return self.rt.redact(self.case_id, payload)
+        redacted = self.rt.redact(self.case_id, {k: v for k, v in payload.items() if k != "provenance"})
+        return {**redacted, "provenance": provenance}
 
     def _record_lost_outcomes(self, events: list[tuple[ProcessEvent, dict[str, Any]]]) -> None:
         """Another worker moved the case while this runner worked (it took the call for interrupted):

@@ -76,6 +76,10 @@ def test_the_demo_pays_each_claim_once_through_the_payment_process(tmp_path: Pat
             items = {e.payload.get("name"): e.payload.get("to_state") for e in store.history(case_id)
                      if e.kind == "transition" and e.payload.get("name") in ("Pay claim", "Claim settled")}
             assert items == {"Pay claim": "Completed", "Claim settled": "Completed"}
+            # The verdict says where each argument came from: the IBAN from the claim form (the request).
+            [pay_verdict, *_] = [p for p in _bpmn(store, case_id, "verdict") if p["tool"] == "pay_claim"]
+            assert pay_verdict["provenance"]["iban"] == ["trusted", "request"]
+            assert started[0]["arguments"]["iban"].startswith("<IBAN_CODE_")  # the value itself stays pseudonymised
         [refused] = [p for case_id in results for p in _bpmn(store, case_id, "tool_call_failed")]
         assert (refused["element"], refused["error"]["code"]) == ("pay", "bank_unavailable")
 
