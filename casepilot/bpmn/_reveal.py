@@ -43,7 +43,7 @@ from casepilot.governance.pii import PseudonymVault
 from casepilot.governance.pii.pseudonymizer import TOKEN_PATTERN
 from casepilot.governance.pii.vault import reveal_tokens
 
-__all__ = ["PersonalDataErased", "Revealer", "VaultRevealer", "conceal", "reveal_names", "tokens_in"]
+__all__ = ["PersonalDataErased", "Revealer", "VaultRevealer", "conceal", "needs_detector", "reveal_names", "tokens_in"]
 
 
 class PersonalDataErased(CasepilotError):
@@ -120,6 +120,33 @@ def has_strings(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(has_strings(v) for v in value)
     return False
+
+
+def strings_in(value: Any, out: set[str] | None = None) -> set[str]:
+    """Every string inside ``value``."""
+    found: set[str] = set() if out is None else out
+    if isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            strings_in(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            strings_in(item, found)
+    return found
+
+
+def needs_detector(result: Any, names: Mapping[str, Any], read: Iterable[str]) -> bool:
+    """Whether a kept result holds a string that is not a verbatim copy of a stored string it read
+    (a copy is pseudonymised already; a new text may carry what FEEL derived from a clear value)."""
+    made = strings_in(result)
+    if not made:
+        return False
+    stored: set[str] = set()
+    for name in read:
+        if name in names:
+            strings_in(names[name], stored)
+    return not made <= stored
 
 
 def reveal_names(names: Mapping[str, Any], read: Iterable[str], revealer: Revealer) -> tuple[dict[str, Any], dict[str, str]]:

@@ -21,7 +21,7 @@ from typing import Any
 from casepilot.dmn.feel import compile_expression
 from casepilot.errors import ExpressionError
 
-from ._reveal import Revealer, conceal, has_strings, reveal_names
+from ._reveal import Revealer, conceal, needs_detector, reveal_names
 from ._values import to_plain
 
 __all__ = ["Clock", "FeelEnvironment", "FeelScriptEngine", "ManualClock", "evaluate_feel"]
@@ -70,7 +70,7 @@ def evaluate_feel(expression: str, data: Mapping[str, Any], extra: Mapping[str, 
     if not clear:
         return to_plain(compiled.evaluate(names))
     result = conceal(to_plain(compiled.evaluate(view)), clear)
-    return revealer.conceal(result) if kept and has_strings(result) else result
+    return revealer.conceal(result) if kept and needs_detector(result, names, compiled.free_names) else result
 
 
 class FeelEnvironment:

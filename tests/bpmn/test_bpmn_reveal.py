@@ -141,3 +141,10 @@ def test_a_decision_reads_clear_inputs_and_its_result_keeps_pseudonyms(vault: In
     instance = ProcessInstance.start(defs, data=DATA, revealer=VaultRevealer(vault, CASE))
     assert instance.data["kind"] == {"kind": "staff", "who": "<PERSON_1>"}
     assert "Ann" not in instance.dump()
+
+
+def test_a_copied_value_skips_the_detector(vault: InMemoryVault) -> None:
+    spy = Spy(vault)
+    instance = ProcessInstance.start(load_processes(SERVICE), data=DATA, revealer=spy)
+    assert "<PERSON_1>" not in spy.concealed  # the payee argument is the stored pseudonym, copied
+    assert instance.service_calls()[0].arguments["payee"] == "<PERSON_1>"
