@@ -34,6 +34,14 @@ def _case_state(record: CaseRecord) -> str:
     return "unknown"
 
 
+def _process(record: CaseRecord) -> str | None:
+    """The BPMN process a case runs on its own (None: a CMMN case) — read from the stored state as
+    ``casepilot.agent._process_cases.process_of`` does (not imported: the CLI stays light)."""
+    agent: Any = record.state.get("agent") if isinstance(record.state, dict) else None
+    process = agent.get("process") if isinstance(agent, dict) else None
+    return process if isinstance(process, str) else None
+
+
 _PAGE = 500
 
 
@@ -63,7 +71,10 @@ def cases_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     db: DbOption = None,
 ) -> None:
-    """List cases, oldest first: state, definition, business key, open inbox items, last change."""
+    """List cases, oldest first: state, definition, business key, open inbox items, last change.
+
+    Each row says its kind: a CMMN case, or a BPMN process started on its own (with the process).
+    """
     console = Console()
     try:
         with open_store(db) as store:
@@ -75,7 +86,8 @@ def cases_command(
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from exc
     rows: list[dict[str, Any]] = [{
-        "id": r.id, "state": _case_state(r), "definition_key": r.definition_key,
+        "id": r.id, "kind": "process" if _process(r) else "case", "process": _process(r),
+        "state": _case_state(r), "definition_key": r.definition_key,
         "definition_version": r.definition_version, "business_key": r.business_key, "tenant": r.tenant,
         "open_inbox_items": open_items.get(r.id, 0), "events": r.last_seq,
         "created_at": r.created_at.isoformat(), "updated_at": r.updated_at.isoformat(),
@@ -84,10 +96,11 @@ def cases_command(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{len(rows)} case(s)")
-    for column in ("case", "state", "definition", "business key", "inbox", "events", "last change (UTC)"):
+    for column in ("case", "kind", "state", "definition", "business key", "inbox", "events", "last change (UTC)"):
         table.add_column(column, no_wrap=column in ("case", "state"), overflow="fold")
     for row in rows:
-        table.add_row(row["id"], row["state"], f"{row['definition_key']} v{row['definition_version']}",
+        kind = f"process {row['process']}" if row["process"] else "case"
+        table.add_row(row["id"], kind, row["state"], f"{row['definition_key']} v{row['definition_version']}",
                       row["business_key"] or "-", str(row["open_inbox_items"]), str(row["events"]),
                       str(row["updated_at"])[:19].replace("T", " "))
     console.print(table, highlight=False)
