@@ -153,7 +153,7 @@ def test_the_runtime_keeps_at_most_the_configured_cases(make_orch: OrchFactory) 
     orch, _store = make_orch()
     orch.runtime.case_cache.limits = CacheLimits(max_cases=3, per_thread=2)
     orch.deploy(CLAIMS)
-    ids = [orch.start_case("claim-triage", claim(f"The repair costs EUR {100 + i}.", f"CLM-{i}")).id
+    ids = [orch.start_case("claim-triage", claim(f"The repair costs EUR {100 + i}.", f"CLM-CACHE-{i}")).id
            for i in range(8)]
     for case_id in ids:
         assert orch.run(case_id).reason == "completed"
@@ -166,7 +166,7 @@ def test_the_runtime_keeps_at_most_the_configured_cases(make_orch: OrchFactory) 
 def test_a_copy_moved_on_by_another_worker_is_not_reused(make_orch: OrchFactory) -> None:
     orch, store = make_orch()
     orch.deploy(CLAIMS)
-    case_id = orch.start_case("claim-triage", claim("The repair costs EUR 300.", "CLM-300")).id
+    case_id = orch.start_case("claim-triage", claim("The repair costs EUR 300.", "CLM-CACHE-300")).id
     first = orch.runtime.load(case_id)
     assert orch.runtime.load(case_id) is first  # this thread's copy, still current
     other, _ = make_orch()

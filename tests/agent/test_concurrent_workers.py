@@ -39,7 +39,7 @@ def test_a_worker_that_loses_a_race_retries_on_fresh_state(make_orch: OrchFactor
     other, _ = make_orch()
     planner.other = other
     orch.deploy(CLAIMS)
-    case = orch.start_case("claim-triage", claim("The repair costs EUR 300. Thanks a lot!", "CLM-300"))
+    case = orch.start_case("claim-triage", claim("The repair costs EUR 300. Thanks a lot!", "CLM-RACE-300"))
     outcome = orch.run(case.id)
     assert planner.meddled == 2
     assert outcome.reason == "completed"

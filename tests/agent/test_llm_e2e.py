@@ -64,7 +64,7 @@ def test_llm_planner_drives_the_claim_to_completion_rejecting_bad_replies(make_o
     with scripted_openai(replies) as server:
         orch, store = make_orch(planner(server.url))
         version = orch.deploy(CLAIMS)
-        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-7", **PAY_TO})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-LLM-7", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "completed"
@@ -92,7 +92,7 @@ def test_llm_planner_drives_the_claim_to_completion_rejecting_bad_replies(make_o
     assert calls_of("wire_transfer") == []
     # the payment process paid the claim once, to the account the claim form gave
     paid = [e for e in events(store, case.id, "tool_call_completed") if e["tool"] == "pay_claim"]
-    assert len(paid) == 1 and [t.iban for t in BANK.transfers if t.reference == "CLM-7"] == [PAY_TO["iban"]]
+    assert len(paid) == 1 and [t.iban for t in BANK.transfers if t.reference == "CLM-LLM-7"] == [PAY_TO["iban"]]
     assert_sound(store, case.id)
 
 
@@ -153,12 +153,12 @@ def test_pii_never_reaches_the_model_history_or_state_and_reveal_is_role_bound(m
     with scripted_openai(replies) as server:
         orch, store = make_orch(planner(server.url))
         version = orch.deploy(CLAIMS)
-        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-8", **PAY_TO})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-LLM-8", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "completed"
     # the payee and IBAN reached the bank in the clear (in-process tools see clear values)
-    assert [(t.payee, t.iban) for t in BANK.transfers if t.reference == "CLM-8"] == [tuple(PAY_TO.values())]
+    assert [(t.payee, t.iban) for t in BANK.transfers if t.reference == "CLM-LLM-8"] == [tuple(PAY_TO.values())]
     assert "pay_claim" in [e["tool"] for e in events(store, case.id, "tool_call_started")]
     sent = _strings_of(server.received)
     history = _strings_of([e.model_dump() for e in store.history(case.id)])

@@ -90,7 +90,7 @@ def test_personal_data_goes_to_the_on_premises_endpoint_and_the_route_is_recorde
         orch, store = make_orch(routed_planner(servers, PRICES), url=url)
         assert store.backend == backend
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-9", **PAY_TO})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-ROUTE-9", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "completed"
@@ -144,7 +144,7 @@ def test_a_failing_on_premises_model_has_no_fallback_and_the_outcome_says_what_f
     with endpoints(onprem=[Reply.error(503, "the node is drained")] * 2, cloud=[], fallback=[]) as servers:
         orch, store = make_orch(routed_planner(servers, PRICES))
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-10", **PAY_TO})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-ROUTE-10", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "planner_error"
@@ -167,7 +167,7 @@ def test_a_route_to_an_unconfigured_endpoint_sends_nothing_and_fails_with_the_re
     with endpoints(default=[choose("run_case_1")], cloud=[choose("run_case_1")]) as servers:
         orch, store = make_orch(routed_planner(servers))
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-11", **PAY_TO})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-ROUTE-11", **PAY_TO})
         outcome = orch.run(case.id)
 
     assert outcome.reason == "planner_error"
@@ -278,7 +278,7 @@ def test_a_model_without_a_price_is_not_called_when_a_budget_limits_cost(
     with endpoints(onprem=[choose("run_case_1")]) as servers:
         orch, store = make_orch(routed_planner(servers))  # "scripted-model" has no price anywhere
         version = orch.deploy(bundle)
-        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-12", **PAY_TO})
+        case = orch.start_case(version.key, {"letter": LETTER, "claim_id": "CLM-ROUTE-12", **PAY_TO})
         outcome = orch.run(case.id)
     assert outcome.reason == "planner_error"
     assert servers["onprem"].received == []

@@ -180,7 +180,7 @@ def test_a_letter_holding_a_lone_surrogate_is_worked(opened: Opener) -> None:
     orch, store = opened()
     version = orch.deploy(CLAIMS)
     letter = LETTERS["straight-through"].replace("parked car", "parked\ud800 car")
-    case = orch.start_case(version.key, claim(letter, "CLM-9"))
+    case = orch.start_case(version.key, claim(letter, "CLM-SURROGATE-9"))
 
     outcome = orch.run(case.id)
 
