@@ -74,11 +74,17 @@ def evaluate_feel(expression: str, data: Mapping[str, Any], extra: Mapping[str, 
 
 
 class FeelEnvironment:
-    """What SpiffWorkflow calls ``script_engine.environment``: FEEL evaluation over a context."""
+    """What SpiffWorkflow calls ``script_engine.environment``: FEEL evaluation over a context (ad-hoc
+    completion conditions, message correlation expressions) — with the engine's revealer, like
+    every other expression of the process."""
+
+    def __init__(self, engine: FeelScriptEngine | None = None) -> None:
+        self.engine = engine
 
     def evaluate(self, expression: str, context: Mapping[str, Any],
                  external_context: Mapping[str, Any] | None = None) -> Any:
-        return evaluate_feel(expression, context, external_context)
+        revealer = self.engine.revealer if self.engine is not None else None
+        return evaluate_feel(expression, context, external_context, revealer=revealer)
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
         raise ExpressionError(SCRIPT_REFUSED, expression=script)
@@ -101,7 +107,7 @@ class FeelScriptEngine:
 
     def __init__(self, clock: Clock | None = None, decide: DecisionEvaluator | None = None,
                  revealer: Revealer | None = None) -> None:
-        self.environment = FeelEnvironment()
+        self.environment = FeelEnvironment(self)
         self.clock: Clock = clock or _utc_now
         self.decide = decide
         self.revealer = revealer

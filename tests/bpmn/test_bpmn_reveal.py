@@ -148,3 +148,13 @@ def test_a_copied_value_skips_the_detector(vault: InMemoryVault) -> None:
     instance = ProcessInstance.start(load_processes(SERVICE), data=DATA, revealer=spy)
     assert "<PERSON_1>" not in spy.concealed  # the payee argument is the stored pseudonym, copied
     assert instance.service_calls()[0].arguments["payee"] == "<PERSON_1>"
+
+
+def test_the_engine_environment_reveals_too(vault: InMemoryVault) -> None:
+    """SpiffWorkflow evaluates ad-hoc completion conditions and message correlations through the
+    engine's ``environment``: it uses the same revealer."""
+    from casepilot.bpmn.engine import FeelScriptEngine
+
+    engine = FeelScriptEngine(revealer=VaultRevealer(vault, CASE))
+    assert engine.environment.evaluate('payee = "Ann Lee"', DATA) is True
+    assert FeelScriptEngine().environment.evaluate('payee = "Ann Lee"', DATA) is False
