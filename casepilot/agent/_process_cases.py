@@ -15,9 +15,9 @@ remembers its process in ``AgentFacts.process``), and every path afterwards is t
 
 The process starts with the case (:func:`start_process_case`): the wrapper's task is active
 at once and, in-process, its process runs to its first wait state under the case's lease, in
-the call that starts it. Behind a service with workers (``AgentRuntime.on_step`` set) the call
-only creates the case — whose creating step queues its run — and a worker starts the process:
-a request never makes the process's service calls itself. Either way, should the process not
+the call that starts it. Behind a service with workers (``start_case(..., queued=True)``) the
+call only creates the case — whose creating step queues its run — and a worker starts the
+process: a request never makes the process's service calls itself. Either way, should the process not
 have started (a worker died first), the case's next ``run`` offers ``start_process`` and the
 agent starts it (governed as ``startProcess``).
 """
@@ -109,16 +109,17 @@ def process_bundle(bundle: CaseBundle, process_id: str) -> CaseBundle:
 
 def start_process_case(orch: Orchestrator, definition_key: str, process_id: str, variables: Mapping[str, Any], *,
                        business_key: str | None, tenant: str | None, actor: str,
-                       budget: BudgetLimits | None = None) -> str:
-    """Create the case of process ``process_id`` and run the process to its first wait state (with
-    workers: leave that to the run the case's creation queued); its id."""
+                       budget: BudgetLimits | None = None, start: bool = True) -> str:
+    """Create the case of process ``process_id`` and run the process to its first wait state
+    (``start=False``, behind a service with workers: leave that to the run the case's creation
+    queued); its id."""
     from casepilot.agent._process_tasks import start_process
 
     definition = orch.store.definition(definition_key)
     check_process(orch.runtime.bundle(definition_key, definition.version), process_id)
     case_id = orch.runtime.create_case(definition_key, dict(variables), business_key=business_key, tenant=tenant,
                                        actor=actor, budget=budget, process=process_id)
-    if orch.runtime.on_step is not None:
+    if not start:
         return case_id  # workers: the run queued with the case starts the process
     with orch.leases.hold(case_id):
         loaded = orch.runtime.load(case_id)

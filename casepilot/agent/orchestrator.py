@@ -175,14 +175,17 @@ class Orchestrator:
         actor: str = "system",
         budget: BudgetLimits | None = None,
         process: str | None = None,
+        queued: bool = False,
     ) -> CaseRecord:
         """Create a case on the latest version of ``definition_key`` and start its plan model.
 
         With ``process``, start that BPMN process of the bundle on its own instead: a case
         whose plan is the process (``_process_cases``), run at once to its first wait state
-        (its user tasks and checkpoints in the inbox, every step in its history); ``NotFound``
-        names the bundle's processes when it has no such one. The manifest's ``start:``
-        requirements are the CMMN case's and are not checked for a process.
+        (its user tasks and checkpoints in the inbox, every step in its history) — unless
+        ``queued``: a run of the case is queued for workers, which start the process (what
+        ``casepilot serve`` with workers does); ``NotFound`` names the bundle's processes when
+        it has no such one. The manifest's ``start:`` requirements are the CMMN case's and are
+        not checked for a process.
 
         The starting variables are trusted (they come from the request) and are stored
         pseudonymised: their PII goes to the case's vault. ``budget`` sets limits for this
@@ -195,7 +198,7 @@ class Orchestrator:
 
             return self.store.case(start_process_case(self, definition_key, process, variables or {},
                                                       business_key=business_key, tenant=tenant, actor=actor,
-                                                      budget=budget))
+                                                      budget=budget, start=not queued))
         _check_start(self, definition_key, variables or {})
         case_id = self.runtime.create_case(
             definition_key, dict(variables or {}), business_key=business_key, tenant=tenant, actor=actor,

@@ -104,7 +104,8 @@ def start_case(body: StartCaseIn, request: Request, response: Response, orch: Or
     person = caller(request, body.actor, body.roles)
     require_starter(request, orch, body.definition_key, person)
     case = orch.start_case(body.definition_key, body.variables, body.business_key,
-                           actor=f"person:{person.name}" if person is not None else "api", process=body.process)
+                           actor=f"person:{person.name}" if person is not None else "api", process=body.process,
+                           queued=queue_mode(request))
     if queue_mode(request):
         accepted(response, case.id, stopped=wait_until_stopped(orch, case.id, wait), done_status=201)
     return case_summary(orch, case.id)
