@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from .instance import ServiceCall
     from .runner import ProcessRunner
 
-__all__ = ["USER_TASK_OPTIONS", "all_tasks", "ask_operator", "close_item", "coordinates", "error_code", "govern", "observe", "recover"]
+__all__ = ["RECOVERY", "USER_TASK_OPTIONS", "all_tasks", "ask_operator", "close_item", "coordinates", "error_code", "govern",
+           "is_recovery", "observe", "recover"]
 
 USER_TASK_OPTIONS = ("complete",)
 """The one choice a user task's inbox item offers (its form carries what the person decided), so
@@ -158,10 +159,28 @@ def error_code(exc: ToolCallError) -> tuple[str, str]:
     return exc.kind, exc.message
 
 
+RECOVERY = ":recovery"
+"""What the id of a "run it again?" checkpoint has after the call's token (``is_recovery``)."""
+
+
+def is_recovery(checkpoint_id: str) -> bool:
+    """Whether the runner's checkpoint ``checkpoint_id`` asks "run it again?" about a call that may have run."""
+    return RECOVERY in checkpoint_id
+
+
+def _recovery_id(token: str, record: dict[str, Any]) -> str:
+    """A new inbox item id for each time the same call is asked about: an approved call may be
+    interrupted again, or fail with its effect unknown, and the item of the first question (decided,
+    kept in the store) must not be opened a second time — the step writing it would fail for ever."""
+    asked = int(record.get("recoveries") or 0) + 1
+    record["recoveries"] = asked
+    return f"{token}{RECOVERY}" if asked == 1 else f"{token}{RECOVERY}-{asked}"
+
+
 def ask_operator(runner: ProcessRunner, token: str, record: dict[str, Any], why: str) -> None:
     """Park a call that may have run behind a checkpoint for the operator role (none: parked, said why)."""
     role = runner.operator_role
-    record.update(status="checkpoint", role=role, checkpoint=f"{token}:recovery" if role else None)
+    record.update(status="checkpoint", role=role, checkpoint=_recovery_id(token, record) if role else None)
     if role is None:
         runner.emit("error", record["element"], token, call_id=token, tool=record["tool"], problem=(
             f"{why}; it may have run, and no operator role is configured to ask whether to run it again: "

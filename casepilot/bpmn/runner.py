@@ -362,7 +362,13 @@ class ProcessRunner:
         return self.run()
 
     def decide(self, checkpoint_id: str, decision: str, *, actor: str, comment: str | None = None) -> RunStatus:
-        """A person decided a checkpoint (``approve`` runs the call, ``reject`` throws BPMN error ``rejected``)."""
+        """A person decided a checkpoint (``approve`` runs the call, ``reject`` throws BPMN error ``rejected``).
+
+        A "run it again?" checkpoint (the crash rule's, ``:recovery``) is about a call that may
+        have had its effect: ``reject`` — do not run it again — fails the process instead. A BPMN
+        error would be caught by the model's error boundary, whose path is the model's answer to
+        a call that failed without effect (the payment's: wait, then pay again) — the very call
+        the person said must not run again."""
         own = self.own_id(checkpoint_id)
         token, record = next(((t, r) for t, r in self.calls.items() if r.get("checkpoint") == own), (None, None))
         if token is None or record is None or record["status"] != "checkpoint":
@@ -373,6 +379,11 @@ class ProcessRunner:
         if decision == "approve":
             record["status"] = "approved"
             record["approved_by"] = actor
+        elif steps.is_recovery(own):
+            del self.calls[token]
+            self._failed(f"{actor} chose not to run {record['tool']!r} of step {record['element']!r} again "
+                         "(it may have run before the worker stopped): the process cannot go on without its outcome")
+            self.instance.failure = self.failure
         else:
             record.update(status="refused", code="rejected", message=f"rejected by {actor}")
         return self.run()
