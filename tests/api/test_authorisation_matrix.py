@@ -85,6 +85,9 @@ ROWS: tuple[Row, ...] = (
     _change("POST", "/cases/{case_id}/run/stream", OPERATOR, 200, "json"),
     _reads("GET", "/cases/{case_id}/history"),
     _reads("GET", "/cases/{case_id}/verify"),
+    # a BPMN process's drawing (casepilot.api.processes): a read; this world's claim has started no
+    # process yet, so the right caller learns there is no such process
+    _reads("GET", "/cases/{case_id}/processes/{instance_id}/diagram", right=404),
     # following a case (casepilot.api.web_events): a read; ``seconds=0`` sends what is there and ends
     Row("GET", "/cases/{case_id}/events", SIGNED_IN, (401, 200, 200, None, None), query="?seconds=0"),
     _change("POST", "/cases/{case_id}/chat", OPERATOR, 200, "json", message="What is the status?"),
@@ -228,7 +231,8 @@ def test_authorisation_matrix(world: tuple[World, Orchestrator], claim_files: di
         assert row.body is None and getattr(route, "body_field", None) is None, (
             f"{row.id} takes a body: give its row statuses for a body that claims another name or more roles")
         return
-    path = row.path.format(case_id=w.case_id, task_id=w.task_id, action_id=w.action_id, proposal_id="p1") + row.query
+    path = row.path.format(case_id=w.case_id, task_id=w.task_id, action_id=w.action_id, proposal_id="p1",
+                           instance_id="case.1") + row.query
     bundle = {**claim_files, "casepilot.yaml": claim_files["casepilot.yaml"].replace(
         "description: Motor claim triage", "description: Motor claim triage (v2)")}
     payload = {k: _fill(v, bundle) for k, v in row.payload}
