@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,23 +41,13 @@ def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def worker() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:  # only the processes this test started
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-
-
-def _kill_inside_call(worker: list[subprocess.Popen[bytes]], db_url: str, case_id: str, gate: Path,
+def _kill_inside_call(spawned: list[subprocess.Popen[bytes]], db_url: str, case_id: str, gate: Path,
                       tool: str) -> None:
     """Start a worker on the case, wait until ``tool`` is running, then SIGKILL the worker."""
     env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
     proc = subprocess.Popen([sys.executable, "-c", _WORKER, db_url, case_id], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    worker.append(proc)
+    spawned.append(proc)
     entered = gate / f"entered.{tool}"
     deadline = time.monotonic() + 90
     while not entered.exists():
@@ -114,7 +103,7 @@ def check_handed_to_person(make_orch: OrchFactory, case_id: str, gate: Path) -> 
 
 
 def test_killed_non_idempotent_call_without_loop_checkpoint_goes_to_a_person(
-    make_orch: OrchFactory, tmp_path: Path, db_url: str, gate: Path, worker: list[subprocess.Popen[bytes]]
+    make_orch: OrchFactory, tmp_path: Path, db_url: str, gate: Path, spawned: list[subprocess.Popen[bytes]]
 ) -> None:
     """The store alone (no LangGraph checkpoint left) is enough to see the call may have run.
 
@@ -122,7 +111,7 @@ def test_killed_non_idempotent_call_without_loop_checkpoint_goes_to_a_person(
     resuming at ``act`` runs the payment again.
     """
     _key, case_id = _case(make_orch, tmp_path, "slow_payment")
-    _kill_inside_call(worker, db_url, case_id, gate, "slow_payment")
+    _kill_inside_call(spawned, db_url, case_id, gate, "slow_payment")
     for leftover in tmp_path.glob("cases.db.langgraph*"):
         leftover.unlink()
 
@@ -130,11 +119,11 @@ def test_killed_non_idempotent_call_without_loop_checkpoint_goes_to_a_person(
 
 
 def test_killed_idempotent_call_runs_again(
-    make_orch: OrchFactory, tmp_path: Path, db_url: str, gate: Path, worker: list[subprocess.Popen[bytes]]
+    make_orch: OrchFactory, tmp_path: Path, db_url: str, gate: Path, spawned: list[subprocess.Popen[bytes]]
 ) -> None:
     _key, case_id = _case(make_orch, tmp_path, "slow_lookup")
 
-    _kill_inside_call(worker, db_url, case_id, gate, "slow_lookup")
+    _kill_inside_call(spawned, db_url, case_id, gate, "slow_lookup")
 
     orch, store = make_orch()
     (gate / "open.slow_lookup").touch()

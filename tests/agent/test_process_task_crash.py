@@ -25,27 +25,7 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import GATE_ENV, REPO, assert_sound, calls_of, events
-from tests.bpmn._process_bundle import OPERATOR, process_registry, write_process_bundle
-
-_WORKER = """
-import sys
-from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.agent.rule_planner import RulePlanner
-from casepilot.store import Store
-from tests.bpmn._process_bundle import CLERK, decide_with, process_registry
-store = Store.from_url(sys.argv[1])
-decide_with(Orchestrator(store, process_registry(), RulePlanner()), sys.argv[2], Person("ann", {CLERK}), {"ok": True})
-"""
-
-
-@pytest.fixture
-def worker() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:  # only the processes this test started
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+from tests.bpmn._process_bundle import DECIDE_AS_CLERK, OPERATOR, process_registry, write_process_bundle
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +48,7 @@ def _orch(url: str) -> tuple[Orchestrator, Store]:
 
 
 def test_a_worker_killed_inside_a_non_idempotent_service_task_hands_it_to_the_operator(
-        tmp_path: Path, url: str, worker: list[subprocess.Popen[bytes]]) -> None:
+        tmp_path: Path, url: str, spawned: list[subprocess.Popen[bytes]]) -> None:
     orch, store = _orch(url)
     orch.deploy(write_process_bundle(tmp_path / "bundle", "pay-crash"))
     case = orch.start_case("pay-crash", {"payee": "Ann Lee", "amount": 40})
@@ -80,9 +60,9 @@ def test_a_worker_killed_inside_a_non_idempotent_service_task_hands_it_to_the_op
     gate = tmp_path / "gate"
     gate.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
-    proc = subprocess.Popen([sys.executable, "-c", _WORKER, url, item.id], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", DECIDE_AS_CLERK, url, item.id], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    worker.append(proc)
+    spawned.append(proc)
     deadline = time.monotonic() + 90
     while not (gate / "entered.pay_out").exists():
         if proc.poll() is not None:

@@ -121,7 +121,7 @@ def _all_history(client: TestClient, case_id: str, page: int) -> list[dict[str, 
 
 
 def test_straight_through_claim_completes_in_one_run(client: TestClient, deployed: dict[str, Any]) -> None:
-    assert SMALL != LETTERS["straight-through"]
+    assert LETTERS["straight-through"] != SMALL
     case = _start(client, SMALL, "CLM-2")
     outcome = client.post(f"/cases/{case['id']}/run", json={}).json()
     assert outcome["reason"] == "completed"

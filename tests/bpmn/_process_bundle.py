@@ -215,3 +215,16 @@ def decide_with(orch: Orchestrator, task_id: str, person: Person, values: dict[s
         return orch.decide(task_id, person, choice, values=values)  # type: ignore[call-arg,unused-ignore]
     with decision_values(values):
         return orch.decide(task_id, person, choice)
+
+
+DECIDE_AS_CLERK = """
+import sys
+from casepilot.agent.orchestrator import Orchestrator, Person
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.store import Store
+from tests.bpmn._process_bundle import CLERK, decide_with, process_registry
+store = Store.from_url(sys.argv[1])
+decide_with(Orchestrator(store, process_registry(), RulePlanner()), sys.argv[2], Person("ann", {CLERK}), {"ok": True})
+"""
+"""A worker deciding the clerk's item (``argv``: the store's URL, the item's id) — run as a child
+process that a test SIGKILLs inside the payment that decision lets the process make."""

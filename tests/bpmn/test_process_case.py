@@ -28,7 +28,14 @@ from casepilot.errors import DecisionRejected, NotFound
 from casepilot.store import Store
 from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CALLS, GATE_ENV, REPO, assert_sound, calls_of, events
-from tests.bpmn._process_bundle import CLERK, OPERATOR, decide_with, process_registry, write_process_bundle
+from tests.bpmn._process_bundle import (
+    CLERK,
+    DECIDE_AS_CLERK,
+    OPERATOR,
+    decide_with,
+    process_registry,
+    write_process_bundle,
+)
 
 CLERK_ANN = Person("ann", {CLERK})
 
@@ -159,29 +166,8 @@ def test_the_bundles_guardrails_govern_the_process_calls(orch: Orchestrator, tmp
     assert_sound(orch.store, case.id)
 
 
-_WORKER = """
-import sys
-from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.agent.rule_planner import RulePlanner
-from casepilot.store import Store
-from tests.bpmn._process_bundle import CLERK, decide_with, process_registry
-store = Store.from_url(sys.argv[1])
-decide_with(Orchestrator(store, process_registry(), RulePlanner()), sys.argv[2], Person("ann", {CLERK}), {"ok": True})
-"""
-
-
-@pytest.fixture
-def worker() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:  # only the processes this test started
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-
-
 def test_a_worker_killed_inside_the_payment_hands_it_to_the_operator(
-        tmp_path: Path, url: str, worker: list[subprocess.Popen[bytes]]) -> None:
+        tmp_path: Path, url: str, spawned: list[subprocess.Popen[bytes]]) -> None:
     store = Store.from_url(url)
     orch = Orchestrator(store, process_registry(), RulePlanner())
     key = _deploy(orch, tmp_path, "crash")
@@ -193,9 +179,9 @@ def test_a_worker_killed_inside_the_payment_hands_it_to_the_operator(
     gate = tmp_path / "gate"
     gate.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
-    proc = subprocess.Popen([sys.executable, "-c", _WORKER, url, item.id], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", DECIDE_AS_CLERK, url, item.id], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    worker.append(proc)
+    spawned.append(proc)
     deadline = time.monotonic() + 90
     while not (gate / "entered.pay_out").exists():
         if proc.poll() is not None:
