@@ -20,7 +20,12 @@ it runs the process through :class:`casepilot.bpmn.runner.ProcessRunner`:
 * **People.** The process's user tasks and governance checkpoints are inbox items with their
   role; ``Orchestrator.decide`` hands a decision on one of them to :func:`decide_item`, which
   lets the runner complete the user task (the decision's typed values are the form data) or
-  decide the checkpoint, and the process runs on.
+  decide the checkpoint, and the process runs on — in the deciding call in-process, but never
+  in a service whose workers work the cases (:func:`runs_queued`): there the decision is only
+  recorded (its batch, reason ``decided``, marks the process ``run_on``) and the step that
+  records it queues the case's run, in the same transaction; the worker that takes the job runs
+  the process on at its ``observe`` (:func:`resume_due`). So an approved payment is made by a
+  worker, governed and under the crash rule, and never by the server answering the person.
 * **Crashes.** A call the stored state records as started but not finished means the worker
   stopped mid-call: :func:`resume_due` (at the loop's ``observe``) resumes the runner, which
   applies the crash rule of case tasks (idempotent → again, non-idempotent → a checkpoint for
@@ -58,7 +63,8 @@ if TYPE_CHECKING:
     from casepilot.bpmn.events import ProcessBatch, ProcessEvent
     from casepilot.bpmn.runner import ProcessRunner
 
-__all__ = ["CaseStepSink", "decide_item", "end_orphaned", "item_spec", "owner_of", "resume_due", "start_process"]
+__all__ = ["CaseStepSink", "decide_item", "end_orphaned", "item_spec", "owner_of", "resume_due", "runs_queued",
+           "start_process"]
 
 _ENDED = frozenset({"completed", "terminated", "failed", "closed"})
 """States of a process task in which its process cannot go on (suspended is not one: it waits)."""
@@ -119,6 +125,8 @@ class CaseStepSink:
                 due = _next_timer(loaded, batch)
                 loaded.facts.processes[self.instance_id] = {"runner": batch.state,
                                                             "next_timer": due.isoformat() if due else None}
+                if batch.reason == "decided":  # recorded, not run on: the next run of the case does
+                    loaded.facts.processes[self.instance_id]["run_on"] = True
                 if due is not None and self.rt.on_step is not None:  # a worker: wake the case then
                     from casepilot.worker import jobs
 
@@ -369,6 +377,14 @@ def item_spec(loaded: LoadedCase, task_id: str) -> HumanTaskSpec | None:
         for f in item.form})
 
 
+def runs_queued(rt: AgentRuntime) -> bool:
+    """Whether every step of this runtime queues a run of its case for the workers — ``casepilot
+    serve`` with workers, or any orchestrator made by ``queued_orchestrator`` (its step hook is a
+    ``JobScheduler`` with ``run_on_change``) — so that work left undone here is done by a worker,
+    from a job committed with the step that left it."""
+    return bool(getattr(rt.on_step, "run_on_change", False))
+
+
 def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Person, choice: str,
                 comment: str | None) -> HumanTask:
     """A person's decision on a process's inbox item, through its runner; the process runs on.
@@ -377,6 +393,11 @@ def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Pe
     checked by the process: ``DecisionRejected`` and nothing changes); a checkpoint takes
     ``approve`` (the call runs) or ``reject`` (BPMN error ``rejected`` from the task). ``comment``
     comes pseudonymised (``Orchestrator.decide`` does it).
+
+    Where the workers work the cases (:func:`runs_queued`) the process does not run on here: the
+    decision is recorded (the runner's ``hold``: the item closed, the history event, the state
+    with the approved or refused call or the completed user task) in one step that also queues
+    the case's run; a worker runs the process on from there (:func:`resume_due`).
     """
     instance_id = owner_of(loaded, task.id)
     if instance_id is None:
@@ -384,11 +405,12 @@ def decide_item(rt: AgentRuntime, loaded: LoadedCase, task: HumanTask, actor: Pe
     check_decision(task, actor=actor.name, actor_roles=actor.roles, choice=choice, now=rt.clock())
     who = f"person:{actor.name}"
     runner = _load_runner(rt, loaded, instance_id, who)
+    run_on = not runs_queued(rt)
     if task.kind == "checkpoint":
-        runner.decide(task.id, choice, actor=who, comment=comment)
+        runner.decide(task.id, choice, actor=who, comment=comment, run_on=run_on)
     else:
         values = dict(_VALUES.get() or {})
-        runner.complete_user_task(task.id, values, actor=who, comment=comment)
+        runner.complete_user_task(task.id, values, actor=who, comment=comment, run_on=run_on)
     return rt.store.task(task.id)
 
 
@@ -431,7 +453,8 @@ def _stopped_between_batches(loaded: LoadedCase, entry: Mapping[str, Any]) -> bo
 
 
 def resume_due(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") -> bool:
-    """Resume processes whose stored state has a call started but never finished (a worker died
+    """Resume processes whose stored state has a person's decision recorded but not run on (a
+    service with workers: ``decide_item``), a call started but never finished (a worker died
     mid-call: the runner applies the crash rule), approved but never run, or not yet begun (a
     worker died between two calls' batches), and advance those whose timer is due. True when one was."""
     from casepilot.bpmn.runner import ProcessRunner
@@ -439,8 +462,9 @@ def resume_due(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") ->
     resumed = False
     now = rt.clock()
     for instance_id, entry in list(loaded.facts.processes.items()):
-        if _interrupted(entry) or _stopped_between_batches(loaded, entry):
+        if entry.get("run_on") or _interrupted(entry) or _stopped_between_batches(loaded, entry):
             ProcessRunner.resume(_definitions(loaded), entry["runner"], **_runner_kwargs(rt, loaded, instance_id, actor))
+            _ran_on(rt, loaded.id, instance_id, entry)
         elif entry.get("next_timer") and dt.datetime.fromisoformat(str(entry["next_timer"])) <= now:
             _load_runner(rt, loaded, instance_id, actor).advance()
         else:
@@ -449,3 +473,17 @@ def resume_due(rt: AgentRuntime, loaded: LoadedCase, *, actor: str = "agent") ->
         loaded = rt.load(loaded.id)
     return resumed
 
+
+def _ran_on(rt: AgentRuntime, case_id: str, instance_id: str, entry: Mapping[str, Any]) -> None:
+    """Clear the ``run_on`` mark of a process that ran on from a recorded decision. Every batch the
+    run wrote replaced the mark already; a run with nothing to write (the decision led straight to
+    another wait: a timer, a second user task) leaves it, and it would resume the process at every
+    ``observe`` — so it is cleared here, in a step of its own."""
+    if not entry.get("run_on"):
+        return
+    fresh = rt.load(case_id)
+    now = fresh.facts.processes.get(instance_id)
+    if now is None or not now.get("run_on"):
+        return
+    with rt.step(case_id, fresh) as (_step, loaded):
+        loaded.facts.processes[instance_id].pop("run_on", None)

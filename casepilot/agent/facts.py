@@ -115,7 +115,8 @@ class AgentFacts:
     """Case task instance id -> the child case it started."""
     processes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Process task instance id -> its running BPMN process: ``{"runner": ProcessRunner.state(),
-    "next_timer": ISO time or None}`` (``casepilot.agent._process_tasks``); gone when it ends."""
+    "next_timer": ISO time or None}``, with ``"run_on": True`` while a decision recorded without
+    running on waits for a worker's run (``casepilot.agent._process_tasks``); gone when it ends."""
     processes_ended: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Process task instance id -> how its BPMN process ended: ``{"process_id", "status",
     "completed": [element ids]}`` — what the case page draws once the runner state is gone."""

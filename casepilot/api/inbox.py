@@ -92,7 +92,8 @@ def fields(task_id: str, orch: OrchestratorDep) -> dict[str, TaskFieldSpec]:
     "/{task_id}/decision",
     response_model=HumanTask,
     responses={202: {"model": HumanTask, "description": "With workers (PostgreSQL): decided, and the case "
-                     "resumes in a worker (``Location`` names the case; ``?wait=`` waits for it)."},
+                     "resumes in a worker — a BPMN process's item too: its process runs on there, not in the "
+                     "server (``Location`` names the case; ``?wait=`` waits for it)."},
                **error_responses(
         400, 413,
         _403="The person lacks the role the item needs (the operator role for an item that names none).",
@@ -108,8 +109,12 @@ def decide(task_id: str, body: DecisionIn, request: Request, response: Response,
 
     The item's role decides; an item that names none needs the bundle's operator role. The
     values must match the fields the task declares (422 lists every problem). With
-    workers (PostgreSQL) the decision also queues the case's run: 202, or 200 once the case
-    has stopped within ``?wait=`` seconds.
+    workers (PostgreSQL) the decision also queues the case's run, in the same transaction:
+    202, or 200 once the case has stopped within ``?wait=`` seconds. That holds for an item
+    of a BPMN process (a user task, a checkpoint, a "run it again?" question) too: the server
+    records the decision and a worker runs the process on — its service calls (a payment) are
+    made there, governed, under the crash rule. Without workers the process runs on to its
+    next wait state in this request. The body is the decided item either way.
     """
     person = request_person(request, body.actor, body.roles)
     task = orch.store.task(task_id)  # NotFound → 404

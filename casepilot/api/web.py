@@ -45,6 +45,7 @@ from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import ApiError, status_for
 from casepilot.api.identity import identity_of, request_person
 from casepilot.api.inbox import decide_with_values, declared_fields, refusal_status, require_claim_role
+from casepilot.api.queued import enqueue_run, queue_mode
 from casepilot.api.web_case import case_context, shown
 from casepilot.api.web_cases import ListParams, cases_context, start_fields
 from casepilot.api.web_forms import TYPE_WORDS, fields_of, read_fields, task_fields
@@ -234,7 +235,7 @@ def decide(
         status = refusal_status(task, person, choice) if isinstance(exc, DecisionRejected) else _status_of(exc)
         context = {**_inbox_context(request, orch), "error": str(exc), "actor": who.actor, "roles": who.roles_text}
         return _page(request, "inbox.html", context, status)
-    notice = f"{person.name} decided “{choice}”; the case ran on: {_reason(orch.run(task.case_id))}."
+    notice = f"{person.name} decided “{choice}”; {_run_on(request, orch, task.case_id)}."
     return _to_case(request, task.case_id, notice)
 
 
@@ -297,12 +298,13 @@ def start(
     parsed.update(typed)
     try:
         case = orch.start_case(definition_key, parsed, business_key or None,
-                               actor=f"person:{person.name}" if person is not None else "web", process=process or None)
-        outcome = orch.run(case.id)
+                               actor=f"person:{person.name}" if person is not None else "web", process=process or None,
+                               queued=queue_mode(request))
+        notice = ("Case started; a worker works it." if queue_mode(request)  # its creation queued the run
+                  else f"Case started; the run stopped: {_reason(orch.run(case.id))}.")
     except CasepilotError as exc:
         context = {**_cases_context(orch), "error": str(exc), "variables": variables}
         return _page(request, "cases.html", context, status_for(exc))
-    notice = f"Case started; the run stopped: {_reason(outcome)}."
     return _to_case(request, case.id, notice)
 
 
@@ -361,7 +363,7 @@ def perform(request: Request, case_id: str, action_id: str, orch: OrchestratorDe
         orch.store.case(case_id)  # NotFound → 404 before anything else
         require_action_role(request, orch, case_id, action_id, person)
         orch.perform(case_id, action_id, person)
-        return f"{person.name} did it; the case ran on: {_reason(orch.run(case_id))}."
+        return f"{person.name} did it; {_run_on(request, orch, case_id)}."
 
     return _on_case(request, orch, case_id, work)
 
@@ -372,6 +374,10 @@ def run(request: Request, case_id: str, orch: OrchestratorDep, who: FormWho) -> 
 
     def work() -> str:
         require_operator(request, orch, case_id, caller(request, who.actor, who.roles), f"run case {case_id}")
+        if queue_mode(request):
+            orch.store.case(case_id)  # NotFound → 404 before anything is queued
+            enqueue_run(orch, case_id, 50)
+            return "The run is queued; a worker works the case."
         outcome = orch.run(case_id)
         return f"The run stopped: {_reason(outcome)} after {outcome.steps} steps."
 
@@ -427,3 +433,12 @@ def _on_case(request: Request, orch: Orchestrator, case_id: str, work: Callable[
 
 def _reason(outcome: RunOutcome) -> str:
     return outcome.reason.replace("_", " ")
+
+
+def _run_on(request: Request, orch: Orchestrator, case_id: str) -> str:
+    """Work the case on after a person's change, and say how the run stopped — except with workers
+    (``casepilot serve`` on PostgreSQL), where the page works no case itself: the change's own step
+    queued the case's run, and a worker takes it (a process's payment is made there, not here)."""
+    if queue_mode(request):
+        return "a worker works the case on"
+    return f"the case ran on: {_reason(orch.run(case_id))}"

@@ -90,7 +90,9 @@ class ProcessBatch:
     state: dict[str, Any]
     """:meth:`ProcessRunner.state` — JSON; :meth:`ProcessRunner.resume` takes it back."""
     status: RunStatus
-    reason: Literal["started", "service_task", "wait_state", "resumed"] = "wait_state"
+    reason: Literal["started", "service_task", "wait_state", "resumed", "decided"] = "wait_state"
+    """Why the batch was written; ``decided``: a person's decision recorded without running on
+    (:meth:`ProcessRunner.hold <casepilot.bpmn.runner.ProcessRunner.hold>`)."""
     waiting_for: tuple[str, ...] = field(default=())
     """Element ids holding a token when the batch was written."""
 

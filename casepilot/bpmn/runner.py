@@ -338,9 +338,10 @@ class ProcessRunner:
     # ------------------------------------------------------------------ what people and the world do
 
     def complete_user_task(self, task_id: str, data: Mapping[str, Any] | None = None, *,
-                           actor: str = "person", comment: str | None = None) -> RunStatus:
+                           actor: str = "person", comment: str | None = None, run_on: bool = True) -> RunStatus:
         """A person completed a user task with ``data`` (checked against its form) and ``comment``
-        (kept on the inbox item and in the history, as a checkpoint's); run on."""
+        (kept on the inbox item and in the history, as a checkpoint's); run on (``run_on=False``:
+        only record it, :meth:`hold`)."""
         own = self.own_id(task_id)
         item = next((t for t in self.instance.user_tasks() if t.task_id == own), None)
         if item is None:
@@ -359,10 +360,12 @@ class ProcessRunner:
                                          else Provenance.untrusted(f"process:{item.element_id}"))
         if task_id in self.inbox:
             steps.close_item(self, task_id, item.element_id, actor, "complete", comment, fields=sorted(submitted))
-        return self.run()
+        return self.run() if run_on else self.hold()
 
-    def decide(self, checkpoint_id: str, decision: str, *, actor: str, comment: str | None = None) -> RunStatus:
-        """A person decided a checkpoint (``approve`` runs the call, ``reject`` throws BPMN error ``rejected``).
+    def decide(self, checkpoint_id: str, decision: str, *, actor: str, comment: str | None = None,
+               run_on: bool = True) -> RunStatus:
+        """A person decided a checkpoint (``approve`` runs the call, ``reject`` throws BPMN error ``rejected``);
+        run on (``run_on=False``: only record it, :meth:`hold`).
 
         A "run it again?" checkpoint (the crash rule's, ``:recovery``) is about a call that may
         have had its effect: ``reject`` — do not run it again — fails the process instead. A BPMN
@@ -386,7 +389,20 @@ class ProcessRunner:
             self.instance.failure = self.failure
         else:
             record.update(status="refused", code="rejected", message=f"rejected by {actor}")
-        return self.run()
+        return self.run() if run_on else self.hold()
+
+    def hold(self) -> RunStatus:
+        """Write what happened since the last batch — a person's decision — without running on.
+
+        For a host that must not make the process's calls where the decision is taken (a service
+        whose workers make them): the batch (reason ``decided``) records the decision, closes its
+        inbox item and stores the state, in which an approved call waits as ``approved``, a
+        rejected one as ``refused`` and a completed user task's successors as service calls no
+        record names yet; :meth:`resume` later runs the process on from there, crash rule first.
+        Nothing is governed and no tool is called here."""
+        steps.observe(self)
+        self.flush("decided")
+        return self.status
 
     def send_message(self, name: str, payload: Any = None, *, actor: str = "system") -> RunStatus:
         """Deliver message ``name`` (its payload counts as untrusted data)."""

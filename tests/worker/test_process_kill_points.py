@@ -11,13 +11,19 @@ queue hands the dead worker's job to a live one once its heartbeat is stale. Wha
   should the call fail again with its effect unknown, the operator is asked again, on a new item);
   rejected when it did, the process fails — it is never paid a second time (the payment's
   error boundary, wait and pay again, is for a transfer that failed without effect).
+
+The operator decides here as ``casepilot serve`` with workers does (the steps queue runs:
+``JobScheduler(run_on_change=True)``): the decision is recorded and a worker runs the payment on —
+the transfer is never made by the deciding process (this one).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -48,12 +54,17 @@ def _settle(store: Store, workers: _storm.StormWorkers, timeout: float = 240.0) 
 def killed(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest,
            monkeypatch: pytest.MonkeyPatch) -> tuple[Orchestrator, Store, str, Path]:
     """The claim case worked by two worker processes, the first to reach ``request.param`` dying there (once:
-    the marker file says it did)."""
-    # A person's decision runs the process on in the deciding process (this one): its payments count too.
+    the marker file says it did). ``<point>+fail``: moreover the first transfer a worker tries after the
+    kill fails before the money moves, with its effect unknown (``_kill_tools.ENV_FAIL``)."""
+    # Should this process (the deciding one) ever pay, the payment would count too.
     monkeypatch.setenv(_tools.ENV_URL, libpq(pg_url))
     marker = tmp_path / "killed"
+    point, _, fail = str(request.param).partition("+")
+    env = {_kill_tools.ENV_POINT: point, _kill_tools.ENV_MARKER: str(marker)}
+    if fail:
+        env[_kill_tools.ENV_FAIL] = str(tmp_path / "failed")
     workers = _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC, *_storm.WORKER_OPTIONS,
-                                  env={_kill_tools.ENV_POINT: request.param, _kill_tools.ENV_MARKER: str(marker)})
+                                  env=env)
     store = Store.from_url(pg_url)
     ensure_queue(store.postgres_conninfo or "")
     orch = Orchestrator(store, _kill_tools.registry(), RulePlanner())
@@ -65,12 +76,17 @@ def killed(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest,
     request.addfinalizer(orch.close)
     request.addfinalizer(workers.stop)
     _settle(store, workers)
-    assert marker.exists(), f"no worker died at {request.param}"
+    assert marker.exists(), f"no worker died at {point}"
     return orch, store, case_id, tmp_path
 
 
 def _payments(pg_url: str) -> int:
-    return _storm.tool_runs(pg_url)[(_storm.PAYMENT, REFERENCE)]
+    """Transfers made for the claim — every one by a worker process, never by this (the deciding) one."""
+    with psycopg.connect(libpq(pg_url)) as conn:
+        payers = [pid for (pid,) in conn.execute("SELECT pid FROM tool_runs WHERE tool = %s AND reference = %s",
+                                                 (_storm.PAYMENT, REFERENCE))]
+    assert os.getpid() not in payers
+    return len(payers)
 
 
 def _recovery_checkpoint(store: Store, case_id: str) -> str:
@@ -131,13 +147,14 @@ def test_a_transfer_that_happened_is_never_made_again_when_the_operator_says_no(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("killed", ["pay_claim:before"], indirect=True)
+@pytest.mark.parametrize("killed", ["pay_claim:before+fail"], indirect=True)
 def test_a_transfer_run_again_that_fails_with_its_effect_unknown_asks_the_operator_again(
-        killed: tuple[Orchestrator, Store, str, Path], pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        killed: tuple[Orchestrator, Store, str, Path], pg_url: str) -> None:
     orch, store, case_id, tmp_path = killed
     first = _recovery_checkpoint(store, case_id)
-    monkeypatch.setenv(_kill_tools.ENV_FAIL, str(tmp_path / "failed"))  # the approved call fails once, effect unknown
-    orch.decide(first, OPERATOR, "approve", "the bank has no such transfer")
+    orch.decide(first, OPERATOR, "approve", "the bank has no such transfer")  # the approved call fails once
+    _settle(store, _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC))
+    assert (tmp_path / "failed").exists(), "the approved transfer was not tried again"
     second = _recovery_checkpoint(store, case_id)
     assert second != first and _payments(pg_url) == 0
     orch.decide(second, OPERATOR, "approve", "still nothing at the bank")
