@@ -19,6 +19,7 @@ first to HTTP 4xx and the second to a retry or an incident::
     ├── StoreError                 persistence failures other than conflicts
     │   └── NotFound               a case, definition, task or event that does not exist
     ├── HistoryTampered            the hash chain of a case history does not verify
+    ├── PersonalDataErased         an expression or decision reads personal data that can no longer be revealed
     ├── RetrievalError             a document collection refused input (empty text or query, mismatched embeddings)
     └── ToolError                  a tool failed, timed out or returned an invalid result
 """
@@ -38,6 +39,7 @@ __all__ = [
     "IllegalTransition",
     "NotAuthorized",
     "NotFound",
+    "PersonalDataErased",
     "RetrievalError",
     "StoreError",
     "ToolError",
@@ -165,6 +167,11 @@ class HistoryTampered(CasepilotError):
         self.case_id = case_id
         self.sequence = sequence
         super().__init__(message)
+
+
+class PersonalDataErased(CasepilotError):
+    """An expression or a decision reads personal data whose clear value cannot be revealed (the
+    case's personal data was erased): it is not evaluated — neither on the pseudonym nor on null."""
 
 
 class RetrievalError(CasepilotError):

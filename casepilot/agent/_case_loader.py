@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from casepilot.agent._bundles import BundleCache
+from casepilot.agent._case_reveal import case_reveal
 from casepilot.agent._loaded_case import LoadedCase
 from casepilot.agent.case_cache import CacheLimits, CaseCache
 from casepilot.agent.engine import EngineCase
@@ -86,7 +87,8 @@ class CaseLoader:
         record = self.store.load_case(case_id)  # checked against the chain: StateTampered if edited
         engine_json, facts = split_state(dict(record.state))
         bundle = self.bundles.bundle(record.definition_key, record.definition_version, process=facts.process)
-        engine = EngineCase.load(bundle.case, engine_json) if engine_json is not None and with_engine else None
+        engine = (EngineCase.load(bundle.case, engine_json, reveal=case_reveal(self.bundles.privacy, case_id))
+                  if engine_json is not None and with_engine else None)
         loaded = LoadedCase(record, bundle, engine, facts, size=_approx_bytes(record), delta_base=engine is not None,
                             current_under=lease)
         if engine is not None:

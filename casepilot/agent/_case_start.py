@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from casepilot.agent._bundles import BundleCache
+from casepilot.agent._case_reveal import case_reveal
 from casepilot.agent._inbox import sync_inbox
 from casepilot.agent._loaded_case import state_json
 from casepilot.agent._recording import record_transitions
@@ -96,7 +97,8 @@ class CaseStarter:
             if loaded.engine is not None:
                 return
             start = {k: decode_value(v) for k, v in (loaded.record.state.get("start_variables") or {}).items()}
-            engine, events = EngineCase.start((bundle or loaded.bundle).case, start, self.clock())
+            engine, events = EngineCase.start((bundle or loaded.bundle).case, start, self.clock(),
+                                              reveal=case_reveal(self.privacy, case_id))
             loaded.engine = engine
             loaded.delta_base = False
             record_transitions(step, events, actor)

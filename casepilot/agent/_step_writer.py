@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from casepilot.agent._case_loader import CaseLoader
+from casepilot.agent._case_reveal import fail_unrevealable
 from casepilot.agent._loaded_case import LoadedCase, state_json
 from casepilot.agent._recording import record_transitions
 from casepilot.agent.engine import EngineCase
 from casepilot.agent.facts import STATE_SCHEMA, AgentFacts
 from casepilot.agent.metrics import observe_step
 from casepilot.agent.privacy import jsonable
+from casepilot.errors import PersonalDataErased
 from casepilot.store import Store
 from casepilot.store._step import Step
 
@@ -55,6 +57,17 @@ class StepWriter:
 
     @contextmanager
     def step(self, case_id: str, loaded: LoadedCase | None = None) -> Iterator[tuple[Step, LoadedCase]]:
+        """A unit of work on the case (``write``); when it failed because a condition of the case reads
+        personal data that was erased, the case fails and the history says why (``_case_reveal``)."""
+        try:
+            with self.write(case_id, loaded) as pair:
+                yield pair
+        except PersonalDataErased as exc:
+            fail_unrevealable(self, case_id, exc)
+            raise
+
+    @contextmanager
+    def write(self, case_id: str, loaded: LoadedCase | None = None) -> Iterator[tuple[Step, LoadedCase]]:
         """A unit of work on the case; saves the state on success.
 
         What the step changed is recorded (the engine's changed plan items, its variables and

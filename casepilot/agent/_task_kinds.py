@@ -11,15 +11,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from casepilot.agent.context import AgentRuntime, LoadedCase
 from casepilot.agent.engine import EngineCase
 from casepilot.agent.privacy import jsonable
 from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
-from casepilot.errors import CasepilotError
+from casepilot.errors import CasepilotError, PersonalDataErased
+from casepilot.governance.pii.reveal import conceal
 
-__all__ = ["apply_decision", "definition_of", "engine_transition", "evaluate_decision", "start_child", "sync_children"]
+__all__ = ["Unrevealable", "apply_decision", "definition_of", "engine_transition", "evaluate_decision", "start_child", "sync_children"]
 
 
 def start_child(rt: AgentRuntime, loaded: LoadedCase, option: Mapping[str, Any], *, actor: str = "agent") -> None:
@@ -85,27 +87,60 @@ def sync_children(rt: AgentRuntime, case_id: str) -> bool:
         changed = True
     return changed
 
+@dataclass(frozen=True, slots=True)
+class Unrevealable:
+    """The value of a decision that was not evaluated: an input's personal data cannot be revealed."""
+
+    problem: str
+
+
 def evaluate_decision(loaded: LoadedCase, option: Mapping[str, Any]) -> tuple[str, Any, tuple[str, ...], list[str]]:
-    """Evaluate a decision task's DMN decision on the case file: (variable, value, rule ids, errors)."""
+    """Evaluate a decision task's DMN decision on the case file: (variable, value, rule ids, errors).
+
+    The decision sees the clear values behind the pseudonyms of the inputs its model reads
+    (``decision_inputs``, revealed in one vault read; ``_case_reveal``); its value and error
+    messages get the pseudonyms back before anything stores them. Not through the PII detector:
+    a decision's outputs are its table's literals (an approval level), which a false positive
+    must not turn into a pseudonym; a clear input copied into the output is put back by
+    ``conceal`` (as a BPMN business-rule task does). When an input cannot be revealed (erased),
+    the decision is not evaluated: the value is :class:`Unrevealable` and ``apply_decision``
+    faults the task.
+    """
     engine = loaded.engine
     assert engine is not None
     binding = loaded.bundle.decision_tasks[definition_of(engine, option["instance_id"])]
-    result = binding.model.evaluate(binding.decision, engine.variables())
+    variables: Mapping[str, Any] = engine.variables()
+    clear: dict[str, str] = {}
+    if engine.reveal is not None:
+        try:
+            variables, clear = engine.reveal.decision_view(variables, decision_inputs(loaded, option))
+        except PersonalDataErased as exc:
+            problem = f"decision {binding.decision!r} is not evaluated: {exc}"
+            return binding.result_variable, Unrevealable(problem), (), [problem]
+    result = binding.model.evaluate(binding.decision, variables)
     rule_ids = tuple(r for ids in result.decision_rule_ids.values() for r in ids) or tuple(result.rule_ids)
-    return binding.result_variable, result.value, rule_ids, [str(m) for m in result.errors]
+    errors = [str(m) for m in result.errors]
+    if clear:  # what the decision made of clear inputs is stored with the pseudonyms put back
+        return binding.result_variable, conceal(result.value, clear), rule_ids, conceal(errors, clear)
+    return binding.result_variable, result.value, rule_ids, errors
 
 def apply_decision(step: Any, loaded: LoadedCase, option: Mapping[str, Any],
                     decision: tuple[str, Any, tuple[str, ...], list[str]]) -> list[dict[str, Any]]:
     engine = loaded.engine
     assert engine is not None
     variable, value, rule_ids, errors = decision
+    if isinstance(value, Unrevealable):  # erased inputs: never decided on the pseudonym or null
+        step.append("tool_call_failed", actor="agent", payload={
+            "tool": f"dmn:{option['label']}", "error": value.problem, "source": "personal_data"})
+        view = engine.item(option["instance_id"])
+        return engine.fault(option["instance_id"]) if view is not None and view.state == "active" else []
     if errors:
         step.append("tool_call_failed", actor="agent", rule_ids=rule_ids, payload={
             "tool": f"dmn:{option['label']}", "error": "; ".join(errors)})
         loaded.facts.rejected.append(option["id"])
         return []
     step.append("tool_call_completed", actor="agent", rule_ids=rule_ids, payload={
-        # Inputs are already pseudonymised and the outputs come from the model: nothing to redact.
+        # The model's outputs, with any clear input in them put back as its pseudonym (evaluate_decision).
         "tool": f"dmn:{option['label']}", "result": jsonable({variable: value})})
     # A decision is only as trustworthy as the least trusted input it could read.
     present = engine.variables()

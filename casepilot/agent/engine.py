@@ -8,13 +8,16 @@ the history, so the rest of the agent never depends on engine internals.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from casepilot.agent._case_reveal import CaseReveal
 from casepilot.cmmn import CaseInstance
 from casepilot.cmmn.definitions import Case
 from casepilot.cmmn.runtime.actions import Action
+from casepilot.cmmn.runtime.events import TransitionEvent
 from casepilot.cmmn.runtime.instance import ItemView as EngineItemView
 from casepilot.errors import UnknownPlanItem
 
@@ -42,20 +45,25 @@ class ItemView:
 class EngineCase:
     """A running CMMN case instance, wrapped."""
 
-    def __init__(self, case: Case, instance: CaseInstance) -> None:
+    def __init__(self, case: Case, instance: CaseInstance, reveal: CaseReveal | None = None) -> None:
         self.case = case
         self.instance = instance
+        self.reveal = reveal
+        """What the case's conditions and decision tasks are evaluated on: the clear values behind
+        the case file's pseudonyms (``_case_reveal``); None without a privacy layer."""
         self._items: list[ItemView] | None = None
         """Views of the current state; every changing operation below drops them."""
 
     @classmethod
-    def start(cls, case: Case, variables: Mapping[str, Any], now: dt.datetime) -> tuple[EngineCase, list[dict[str, Any]]]:
-        instance = CaseInstance.start(case, dict(variables), now=now)
-        return cls(case, instance), [e.to_dict() for e in instance.last_events]
+    def start(cls, case: Case, variables: Mapping[str, Any], now: dt.datetime, *,
+              reveal: CaseReveal | None = None) -> tuple[EngineCase, list[dict[str, Any]]]:
+        with nullcontext() if reveal is None else reveal.batch():
+            instance = CaseInstance.start(case, dict(variables), now=now, view=reveal)
+        return cls(case, instance, reveal), [e.to_dict() for e in instance.last_events]
 
     @classmethod
-    def load(cls, case: Case, data: Mapping[str, Any]) -> EngineCase:
-        return cls(case, CaseInstance.from_json(case, dict(data)))
+    def load(cls, case: Case, data: Mapping[str, Any], *, reveal: CaseReveal | None = None) -> EngineCase:
+        return cls(case, CaseInstance.from_json(case, dict(data), view=reveal), reveal)
 
     def dump(self) -> dict[str, Any]:
         return self.instance.to_dict()
@@ -104,39 +112,43 @@ class EngineCase:
             required=inst.required,
         )
 
+    def _operation(self, run: Callable[[], Iterable[TransitionEvent]]) -> list[dict[str, Any]]:
+        """Run one engine operation; the personal data its conditions read is revealed once for it
+        and forgotten after it (``_case_reveal``)."""
+        self._items = None
+        if self.reveal is None:
+            return [e.to_dict() for e in run()]
+        with self.reveal.batch():
+            return [e.to_dict() for e in run()]
+
     def activatable(self) -> list[Action]:
-        return list(self.instance.activatable())
+        if self.reveal is None:
+            return list(self.instance.activatable())
+        with self.reveal.batch():  # applicability rules may read personal data
+            return list(self.instance.activatable())
 
     def apply(self, action: Action) -> list[dict[str, Any]]:
-        self._items = None
-        return [e.to_dict() for e in self.instance.apply(action)]
+        return self._operation(lambda: self.instance.apply(action))
 
     def complete(self, instance_id: str) -> list[dict[str, Any]]:
-        self._items = None
-        return [e.to_dict() for e in self.instance.complete(instance_id)]
+        return self._operation(lambda: self.instance.complete(instance_id))
 
     def terminate(self, instance_id: str) -> list[dict[str, Any]]:
-        self._items = None
-        return [e.to_dict() for e in self.instance.terminate(instance_id)]
+        return self._operation(lambda: self.instance.terminate(instance_id))
 
     def fault(self, instance_id: str | None) -> list[dict[str, Any]]:
         """Fault a plan item, or the case itself (``instance_id`` None)."""
-        self._items = None
-        return [e.to_dict() for e in self.instance.fault(instance_id)]
+        return self._operation(lambda: self.instance.fault(instance_id))
 
     def lifecycle(self, transition: str, instance_id: str | None = None) -> list[dict[str, Any]]:
         """A CMMN lifecycle transition people ask for: ``suspend``, ``resume``, ``terminate`` or
         ``reactivate`` of the case (``instance_id`` None) or of one plan item."""
         if transition not in ("suspend", "resume", "terminate", "reactivate"):
             raise ValueError(f"{transition!r} is not a lifecycle transition people ask for")
-        self._items = None
-        events = getattr(self.instance, transition)(instance_id)
-        return [e.to_dict() for e in events]
+        return self._operation(lambda: getattr(self.instance, transition)(instance_id))
 
     def set_variables(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
-        self._items = None
-        return [e.to_dict() for e in self.instance.set_variables(dict(values))]
+        return self._operation(lambda: self.instance.set_variables(dict(values)))
 
     def advance_to(self, now: dt.datetime) -> list[dict[str, Any]]:
-        self._items = None
-        return [e.to_dict() for e in self.instance.advance_to(now)]
+        return self._operation(lambda: self.instance.advance_to(now))

@@ -27,8 +27,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
+from casepilot.governance.pii.reveal import conceal, reveal_names
+
 from ._compensation import CpCompensateEnd, CpCompensateThrow
-from ._reveal import conceal, reveal_names
 from .engine import evaluate_feel
 
 __all__ = ["CASEPILOT_SPEC_CONFIG", "CpBusinessRuleTask", "CpServiceTask", "CpUserTask"]
@@ -55,7 +56,7 @@ def _now(task: Any) -> datetime:
 
 
 def _revealer(task: Any) -> Any:
-    """The host's revealer the task's engine carries (None: values as stored; ``casepilot.bpmn._reveal``)."""
+    """The host's revealer the task's engine carries (None: values as stored; ``casepilot.governance.pii.reveal``)."""
     return getattr(task.workflow.script_engine, "revealer", None)
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from casepilot.dmn.feel import compile_expression
 from casepilot.errors import ExpressionError
+from casepilot.governance.pii.reveal import Revealer, conceal, needs_detector, reveal_names
 
-from ._reveal import Revealer, conceal, needs_detector, reveal_names
 from ._values import to_plain
 
 __all__ = ["Clock", "FeelEnvironment", "FeelScriptEngine", "ManualClock", "evaluate_feel"]
@@ -57,7 +57,7 @@ def evaluate_feel(expression: str, data: Mapping[str, Any], extra: Mapping[str, 
     With a ``revealer`` (a process in a case) the expression sees the clear values behind the
     pseudonyms of the variables it reads, and its result gets the pseudonyms back; ``kept``
     (the result becomes process data) also passes it through the revealer's ``conceal``
-    (see ``casepilot.bpmn._reveal``). A syntax error raises ``ExpressionSyntaxError``; runtime
+    (see ``casepilot.governance.pii.reveal``). A syntax error raises ``ExpressionSyntaxError``; runtime
     problems give FEEL null (None); personal data that cannot be revealed raises
     ``PersonalDataErased``.
     """
@@ -111,7 +111,7 @@ class FeelScriptEngine:
         self.clock: Clock = clock or _utc_now
         self.decide = decide
         self.revealer = revealer
-        """The host's privacy layer: expressions see clear values (``casepilot.bpmn._reveal``); None: as stored."""
+        """The host's privacy layer: expressions see clear values (``casepilot.governance.pii.reveal``); None: as stored."""
 
     def now(self) -> dt.datetime:
         """The engine's current time (what timers compare against)."""

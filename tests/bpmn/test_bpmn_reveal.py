@@ -1,4 +1,4 @@
-"""FEEL in a process sees the clear values behind pseudonyms through the host's revealer (casepilot.bpmn._reveal).
+"""FEEL in a process sees the clear values behind pseudonyms through the host's revealer (casepilot.governance.pii.reveal).
 
 Without a revealer the values are used as stored; with one, the pseudonyms of the variables an
 expression reads (and only those) are revealed for that evaluation, results that are kept get
@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from casepilot.bpmn import ProcessInstance, load_processes
-from casepilot.bpmn._reveal import VaultRevealer, conceal
 from casepilot.bpmn.instance import ProcessFailed
 from casepilot.governance.pii import InMemoryVault
+from casepilot.governance.pii.reveal import VaultRevealer, conceal
 from tests.bpmn._models import gateway_with_condition, process
 
 CASE = "case-1"

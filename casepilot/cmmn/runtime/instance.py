@@ -27,6 +27,7 @@ from casepilot.cmmn.runtime.actions import (
     StartItem,
     TerminateItem,
 )
+from casepilot.cmmn.runtime.conditions import ExpressionView
 from casepilot.cmmn.runtime.events import TransitionEvent
 from casepilot.cmmn.runtime.machine import CaseMachine
 from casepilot.cmmn.runtime.model import index_for
@@ -84,13 +85,16 @@ class CaseInstance:
         now: dt.datetime | None = None,
         ids: Callable[[], str] | None = None,
         instance_id: str | None = None,
+        view: ExpressionView | None = None,
     ) -> CaseInstance:
         """Create and start a case: its plan model becomes active and its items are created.
 
         ``variables`` that name case file items create them (their ``create`` event fires).
+        ``view``: what the case's conditions and rules are evaluated on (see :attr:`view`).
         """
         clock = _aware(now) if now is not None else DEFAULT_EPOCH
         m = CaseMachine(case, index_for(case), instance_id or "case", clock, ids)
+        m.view = view
         if instance_id is None and ids is not None:
             m.id = ids()
         self = cls(m)
@@ -128,10 +132,20 @@ class CaseInstance:
 
     @classmethod
     def from_json(
-        cls, case: Case, data: str | Mapping[str, Any], *, ids: Callable[[], str] | None = None
+        cls, case: Case, data: str | Mapping[str, Any], *, ids: Callable[[], str] | None = None,
+        view: ExpressionView | None = None,
     ) -> CaseInstance:
-        """Rebuild an instance of ``case`` from :meth:`to_json` / :meth:`to_dict` output."""
-        return cls(serialization.load(case, data if isinstance(data, str) else dict(data), ids))
+        """Rebuild an instance of ``case`` from :meth:`to_json` / :meth:`to_dict` output (``view``: see :attr:`view`)."""
+        machine = serialization.load(case, data if isinstance(data, str) else dict(data), ids)
+        machine.view = view
+        return cls(machine)
+
+    @property
+    def view(self) -> ExpressionView | None:
+        """The host's view of the variables a sentry if-part, an item's rule or a timer expression
+        reads (``conditions.ExpressionView``): e.g. the clear values behind pseudonyms. It is not
+        part of the snapshot; what the case stores stays as stored. None: the stored variables."""
+        return self._m.view
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from casepilot.cmmn.definitions import Case, Stage, TimerEventListener
 from casepilot.cmmn.runtime import sentries
+from casepilot.cmmn.runtime.conditions import ExpressionView, evaluate
 from casepilot.cmmn.runtime.events import EventSubject, TransitionEvent
 from casepilot.cmmn.runtime.lifecycle import is_done, next_state
 from casepilot.cmmn.runtime.model import CaseIndex, ItemInfo
@@ -80,6 +81,9 @@ class CaseMachine:
         self.out: list[TransitionEvent] = []
         self.dispatching: TransitionEvent | None = None
         self.replay = False
+        self.view: ExpressionView | None = None
+        """The host's view of the variables a condition or timer expression reads
+        (``conditions.ExpressionView``); None: the stored variables. Not part of the state."""
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
@@ -280,7 +284,8 @@ class CaseMachine:
         inst = ItemInstance(self.new_id(), element, parent.id, "Available", born=self.event_seq)
         rule = info.required_rule
         inst.required = self.ix.conditions.rule_holds(
-            rule, self._rule_vars(rule, info, lambda: self._counter(element, parent, None)), absent=False
+            rule, self._rule_vars(rule, info, lambda: self._counter(element, parent, None)), absent=False,
+            view=self.view,
         )
         parent.children.append(inst.id)
         self.touched.add(parent.id)
@@ -323,7 +328,7 @@ class CaseMachine:
         if inst is not None and inst.parent is not None:
             parent = self.items[inst.parent]
             counter = lambda: self._counter(inst.element, parent, inst.id)  # noqa: E731
-        return self.ix.conditions.rule_holds(rule, self._rule_vars(rule, info, counter), absent=False)
+        return self.ix.conditions.rule_holds(rule, self._rule_vars(rule, info, counter), absent=False, view=self.view)
 
     def initial(self, inst: ItemInstance, *, evaluate: bool = True) -> None:
         """What a new instance does at once: start its timer, or enter without entry criteria, or
@@ -385,7 +390,7 @@ class CaseMachine:
         if text[:1] in ("P", "R", "-") or text[:1].isdigit():
             return text
         value = self.ix.conditions.compile(expr)
-        result = value.evaluate(self.variables) if value is not None else None
+        result = evaluate(value, self.variables, self.view) if value is not None else None
         period = period_of(result)
         if period is not None:
             return f"PT{int(period[1].total_seconds())}S" if not period[0] else f"P{period[0]}M"

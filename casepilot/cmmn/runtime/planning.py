@@ -32,7 +32,7 @@ def applicable(m: CaseMachine, item_id: str) -> bool:
     for ref in refs:
         rule = m.ix.rules.get(ref)
         if rule is not None and not m.ix.conditions.rule_holds(
-            rule, m.ix.context_variables(rule.context_ref, m.variables), absent=True
+            rule, m.ix.context_variables(rule.context_ref, m.variables), absent=True, view=m.view
         ):
             return False
     return True

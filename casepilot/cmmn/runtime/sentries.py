@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from casepilot.cmmn.definitions import PlanItemOnPart
-from casepilot.cmmn.runtime.conditions import truthy
+from casepilot.cmmn.runtime.conditions import evaluate, truthy
 from casepilot.cmmn.runtime.events import TransitionEvent
 from casepilot.cmmn.runtime.lifecycle import is_done
 from casepilot.cmmn.runtime.model import SentryTarget
@@ -51,7 +51,7 @@ def if_holds(m: CaseMachine, sentry_id: str) -> bool:
     cond = m.ix.if_conditions[sentry_id]
     if cond is None:
         return True
-    return truthy(cond.evaluate(m.ix.context_variables(m.ix.if_context[sentry_id], m.variables)))
+    return truthy(evaluate(cond, m.ix.context_variables(m.ix.if_context[sentry_id], m.variables), m.view))
 
 
 def fire(m: CaseMachine, inst: ItemInstance, target: SentryTarget) -> None:
