@@ -48,7 +48,7 @@ from casepilot.agent._inbox import _VALUES
 from casepilot.agent._node_base import NodeBase
 from casepilot.agent._task_kinds import definition_of
 from casepilot.agent.context import AgentRuntime, LoadedCase
-from casepilot.agent.privacy import jsonable
+from casepilot.bpmn._values import decode_state
 from casepilot.bpmn.store_sink import write_event
 from casepilot.errors import CasepilotError, ConcurrencyConflict, DecisionRejected
 from casepilot.governance.checkpoints import check_decision
@@ -139,12 +139,12 @@ class CaseStepSink:
     def _outputs(self, batch: ProcessBatch) -> dict[str, Any]:
         loaded = self.rt.load(self.case_id, check_version=False)
         binding = loaded.bundle.process_tasks.get(_definition(loaded, self.instance_id) or "")
-        data = json.loads(json.dumps(batch.state["process"].get("data") or {}))
+        data = decode_state(batch.state["process"].get("data") or {})  # amounts come back as the Decimals they were
         names = data if binding is not None and binding.all_outputs else (binding.outputs if binding else ())
         results = {k: data[k] for k in names if k in data}
         if self.rt.privacy is not None and results:
             results = self.rt.privacy.redact_value(results, self.case_id)[0]
-        return dict(jsonable(results))
+        return dict(results)
 
     def _end(self, step: Step, loaded: LoadedCase, batch: ProcessBatch, outputs: Mapping[str, Any]) -> None:
         engine = loaded.engine

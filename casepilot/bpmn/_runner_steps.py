@@ -12,6 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from casepilot.governance import Verdict
 from casepilot.tools._errors import ToolCallError
 
+from ._element_types import element_type
 from ._provenance import argument_provenance, dump_provenance
 from .events import InboxClose, InboxOpen
 
@@ -49,7 +50,7 @@ def coordinates(runner: ProcessRunner, element: str | None, token: str | None) -
         except Exception:  # a task id of another process, or gone: the coordinates stay as given
             task = None
         if task is not None:
-            payload["element_type"] = task.task_spec.description or type(task.task_spec).__name__
+            payload["element_type"] = element_type(task.task_spec)
     return payload
 
 
@@ -131,7 +132,8 @@ def govern(runner: ProcessRunner, call: ServiceCall) -> dict[str, Any]:
             record["checkpoint"], "checkpoint", verdict.question or verdict.reason, verdict.role, call.element_id,
             options=verdict.options or ("approve", "reject"), action_digest=verdict.action_digest))
     else:
-        record.update(status="refused", code="blocked", message=verdict.reason)
+        rules = ", ".join(verdict.rule_ids)  # the history's failure names the rule, not only the verdict event
+        record.update(status="refused", code="blocked", message=verdict.reason + (f" [rules: {rules}]" if rules else ""))
     runner.calls[call.call_id] = record
     return record
 

@@ -1,34 +1,144 @@
-"""Values crossing between process data and FEEL.
+"""Values crossing into and out of a process: exact numbers in, JSON out.
 
-Process data is plain JSON (it is persisted at every wait state), FEEL works on Decimals,
-dates and durations. Numbers come back as int when integral, else float; temporal values
-come back as their ISO text (what timer definitions and JSON both expect).
+Why: a process moves money. FEEL computes with 34-digit decimals, so process data keeps
+them — a float (``1250.5`` for "1250.50", ``0.1 + 0.2 = 0.30000000000000004``) would
+round an amount, or move it across a threshold, on its way to a decision or a bank.
+The rules, one per direction:
+
+* **Into process data** (:func:`to_plain`: start data, FEEL results, tool results, form
+  data, message payloads): no floats. A decimal keeps its digits and scale (``1250.50``
+  stays ``Decimal("1250.50")``); a whole number without a fraction part is an ``int``
+  (FEEL's ``2``, a loop counter); a float becomes the decimal it prints as
+  (``Decimal(repr(x))``: ``1250.5`` → ``Decimal("1250.5")``, what FEEL reads it as too);
+  temporal values become their ISO text (what timer definitions and JSON both expect).
+* **A tool's result** comes as JSON (a pydantic model dumped in JSON mode writes a
+  ``Decimal`` field as text): :func:`typed_result` turns the fields the tool's result model
+  declares as ``Decimal`` back into decimals before the process sees them.
+* **Into the history** (:func:`to_history`): a decimal is written as its text
+  (``"1250.50"``), as every history payload of a case writes it (``privacy.jsonable``); the
+  store's canonical JSON refuses a ``Decimal`` rather than guess (``TypeError``).
+* **Into the stored state** (the engine's dump and the runner's calls): SpiffWorkflow's
+  tagged form ``{"typename": "Decimal", "value": "1250.50"}`` (:data:`DECIMAL_TAG`,
+  :func:`encode_state` / :func:`decode_state`), which its serializer restores on load —
+  the same digits and scale back, so a reloaded amount equals and prints as the original
+  and the state's digest does not change with a save and load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import math
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from pydantic import BaseModel
 
 from casepilot.dmn.feel import to_feel_string
 
-__all__ = ["to_plain"]
+__all__ = ["DECIMAL_TAG", "decode_state", "encode_state", "to_history", "to_plain", "typed_result"]
+
+DECIMAL_TAG = "Decimal"
+"""The ``typename`` of a decimal in stored process state (SpiffWorkflow's registry convention)."""
 
 
 def to_plain(value: Any) -> Any:
-    """A FEEL result as a JSON-safe Python value."""
-    if value is None or isinstance(value, (bool, str, int, float)):
+    """A value as process data: JSON-shaped, every number an ``int`` or an exact ``Decimal``."""
+    if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        return float(value)
+        if not value.is_finite():
+            return None
+        return int(value) if value.as_tuple().exponent >= 0 else value  # type: ignore[operator]
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
         return to_feel_string(value)
-    text = to_feel_string(value)
-    return text
+    return to_feel_string(value)
+
+
+def to_history(value: Any) -> Any:
+    """``value`` for a history payload: decimals as their text (exact), the rest as it is."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: to_history(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_history(v) for v in value]
+    return value
+
+
+def encode_state(value: Any) -> Any:
+    """``value`` for the stored runner state: decimals tagged (:data:`DECIMAL_TAG`), the rest as it is."""
+    if isinstance(value, Decimal):
+        return {"typename": DECIMAL_TAG, "value": str(value)}
+    if isinstance(value, dict):
+        return {k: encode_state(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_state(v) for v in value]
+    return value
+
+
+def decode_state(value: Any) -> Any:
+    """Inverse of :func:`encode_state` (a tag whose value is no decimal is left as it is)."""
+    if isinstance(value, dict):
+        if value.get("typename") == DECIMAL_TAG and len(value) == 2 and isinstance(value.get("value"), str):
+            try:
+                return Decimal(value["value"])
+            except InvalidOperation:
+                return value
+        return {k: decode_state(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_state(v) for v in value]
+    return value
+
+
+def typed_result(model: type[BaseModel] | None, output: Any) -> Any:
+    """A tool's JSON ``output`` with the values its result ``model`` declares as ``Decimal`` as decimals.
+
+    Only those: other values stay as the JSON has them (a pseudonymised text, a date as text).
+    A value that is not a number where the model says ``Decimal`` is left as it is.
+    """
+    if model is None or not isinstance(output, Mapping):
+        return output
+    out = dict(output)
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in out:
+            out[key] = _typed(field.annotation, out[key])
+    return out
+
+
+def _typed(annotation: Any, value: Any) -> Any:
+    if annotation is Decimal:
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                return value
+            return number if number.is_finite() else value
+        return value
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return typed_result(annotation, value)
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _typed(args[0], value)
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            if arg is not type(None):
+                typed = _typed(arg, value)
+                if typed is not value:
+                    return typed
+        return value
+    if origin in (list, tuple) and isinstance(value, list) and args:
+        return [_typed(args[0], v) for v in value]
+    if origin is dict and isinstance(value, Mapping) and len(args) == 2:
+        return {k: _typed(args[1], v) for k, v in value.items()}
+    return value

@@ -7,7 +7,7 @@ events use the kinds of ``casepilot.store`` history events (``EventKind``) and c
 their payload, the BPMN coordinates every step needs to be found again::
 
     {"engine": "bpmn", "process": "payment", "instance": "<case or process id>",
-     "element": "pay", "element_type": "Service Task", "token": "<SpiffWorkflow task id>", ...}
+     "element": "pay", "element_type": "service task", "token": "<SpiffWorkflow task id>", ...}
 
 plus what the kind records (``verdict`` → the verdict's ``to_json()``; ``tool_call_*`` →
 ``call_id`` (= token), ``tool``, ``arguments`` (as governed: redacted when the verdict

@@ -22,12 +22,14 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
@@ -46,7 +48,7 @@ from casepilot.errors import (
 from ._compensation import drive as drive_compensation
 from ._reveal import Revealer
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, TIMER_CLASSES, CpServiceTask, CpUserTask, apply_outputs
-from ._values import to_plain
+from ._values import DECIMAL_TAG, to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
 from .diagram import DiagramView
 from .engine import Clock, FeelScriptEngine
@@ -100,7 +102,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "enum": lambda v: isinstance(v, str),
     "textarea": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, Decimal)) and not isinstance(v, bool),
     "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "date": lambda v: isinstance(v, str) and _is_date(v),
 }
@@ -196,7 +198,15 @@ def _build_serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
             return workflow
 
     config = {**DEFAULT_CONFIG, **CASEPILOT_SPEC_CONFIG, BpmnWorkflow: StateOnly}
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config, registry=_data_registry()))
+
+
+def _data_registry() -> DefaultRegistry:
+    """SpiffWorkflow's registry for process data, which knows decimals too: an amount is stored as
+    ``{"typename": "Decimal", "value": "1250.50"}`` and loaded as the same ``Decimal`` (``_values``)."""
+    registry = DefaultRegistry()
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename=DECIMAL_TAG)
+    return registry
 
 
 def _definitions(definition: Any) -> list[Any]:
@@ -337,8 +347,8 @@ class ProcessInstance:
     def complete_service(self, call_id: str, result: Any = None) -> None:
         """Answer a service call with the tool's ``result`` and run on.
 
-        The result is kept as plain JSON values (Decimal → int/float, dates → ISO text), so the
-        state always dumps.
+        The result is kept as process data (``_values.to_plain``: no floats, decimals exact,
+        dates as ISO text), so the state always dumps and an amount keeps its cents.
         """
         task = self._started_service(call_id)
 
@@ -400,7 +410,7 @@ class ProcessInstance:
 
     def send_message(self, name: str, payload: Any = None) -> None:
         """Deliver message ``name`` (its payload is merged into the data when a dict)."""
-        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        event = BpmnEvent(MessageEventDefinition(name), payload=to_plain(payload))
         waiting_tasks = list(self.workflow.event_manager.tasks.values())
         if not any(t.task_spec.catches(t, event) for t in waiting_tasks):
             waiting = {d.name for t in waiting_tasks for d in _definitions(t.task_spec.event_definition)

@@ -49,6 +49,7 @@ from casepilot.tools.binding import Provenance
 from . import _runner_steps as steps
 from ._provenance import argument_provenance, changed, dump_provenance, load_provenance
 from ._reveal import Revealer
+from ._values import decode_state, encode_state, to_history, typed_result
 from .definitions import ProcessDefinitions
 from .engine import Clock
 from .events import ProcessBatch, ProcessEvent, ProcessSink, RunStatus
@@ -147,8 +148,9 @@ class ProcessRunner:
         self.sink = sink
         self.operator_role = operator_role
         saved = state or {}
-        self.calls: dict[str, dict[str, Any]] = dict(saved.get("calls") or {})
-        """Service calls between governance and their end, by token: status approved / checkpoint / started / refused."""
+        self.calls: dict[str, dict[str, Any]] = decode_state(dict(saved.get("calls") or {}))
+        """Service calls between governance and their end, by token: status approved / checkpoint / started / refused
+        (arguments as process data: amounts as decimals; stored tagged, ``_values.encode_state``)."""
         self.inbox: dict[str, str] = dict(saved.get("inbox") or {})
         """Open inbox items this runner opened: id -> element."""
         self.aliases: dict[str, str] = dict(saved.get("aliases") or {})
@@ -204,7 +206,7 @@ class ProcessRunner:
         return {
             "version": STATE_VERSION, "kind": "bpmn_process", "process_id": self.instance.definition.id,
             "instance_id": self.instance_id, "process": self._process_state(),
-            "calls": copy.deepcopy(self.calls), "inbox": dict(self.inbox), "aliases": dict(self.aliases),
+            "calls": encode_state(copy.deepcopy(self.calls)), "inbox": dict(self.inbox), "aliases": dict(self.aliases),
             "reported": sorted(self.reported),
             "provenance": dump_provenance(self.provenance), "failure": self.failure, "status": self.status,
         }
@@ -274,11 +276,12 @@ class ProcessRunner:
         self.pending.clear()
 
     def emit(self, kind: Any, element: str | None, token: str | None, actor: str = "system", **fields: Any) -> None:
-        """Queue one history event about ``element`` / ``token`` (see ``casepilot.bpmn.events``)."""
+        """Queue one history event about ``element`` / ``token`` (see ``casepilot.bpmn.events``); amounts
+        in it are written as their text (``_values.to_history``), as a case's history writes them."""
         payload = steps.coordinates(self, element, token)
         opens, closes = fields.pop("opens", None), fields.pop("closes", None)
         rule_ids, latency = tuple(fields.pop("rule_ids", ())), fields.pop("latency_ms", None)
-        payload.update(fields)
+        payload.update(to_history(fields))
         self.pending.append(ProcessEvent(kind, payload, actor, rule_ids, latency, opens, closes))
 
     def _execute(self, call: ServiceCall, record: dict[str, Any]) -> None:
@@ -308,9 +311,17 @@ class ProcessRunner:
                       tool=record["tool"], result=output, attempts=outcome.attempts,
                       latency_ms=(time.perf_counter() - began) * 1000)
             del self.calls[call.call_id]
-            self._answered(call, lambda: self.instance.complete_service(call.call_id, output), record["tool"])
+            typed = typed_result(self._result_model(record["tool"]), output)  # the amounts back as decimals
+            self._answered(call, lambda: self.instance.complete_service(call.call_id, typed), record["tool"])
         steps.observe(self)
         self.flush("service_task")
+
+    def _result_model(self, tool: str) -> Any:
+        """The pydantic model of ``tool``'s result (None: unknown), which says which fields are decimals."""
+        try:
+            return self.tools.get(tool).result_model
+        except ToolCallError:
+            return None
 
     def _answered(self, call: ServiceCall, answer: Callable[[], None], tool: str) -> None:
         before = self.instance.data

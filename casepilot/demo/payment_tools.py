@@ -4,15 +4,22 @@ The payment process validates the payee and amount, pays, and confirms; these ar
 service tasks' tools:
 
 * ``validate_payment`` (read-only): is there a payee, is the IBAN well formed (ISO 13616
-  length and mod-97 check digits), is the amount positive? Problems are *answers*, not
-  failures: the process routes them to a claims handler who corrects the data.
+  length and mod-97 check digits), is the amount positive and in whole cents? Problems are
+  *answers*, not failures: the process routes them to a claims handler who corrects the data.
 * ``pay_claim`` (**non-idempotent**, tagged ``moves_money``, target ``iban``): a transfer at
   the bank. Run twice, it pays twice — so after a crash it goes to the operator role, never
-  runs again by itself. A bank that refuses the transfer raises the BPMN error the model
-  catches (``ServiceError`` with the bank's code: the transfer had no effect), and the
-  process's error boundary event waits and retries, then hands it to the payments desk.
+  runs again by itself. A bank that refuses the transfer raises a typed :class:`BankRefusal`
+  whose ``code`` the tool throws as the BPMN error (``ServiceError``: the transfer had no
+  effect); the model catches each code it knows with its own error boundary event
+  (:data:`BANK_ERROR_CODES`): ``bank_unavailable`` waits a minute and pays again,
+  ``declined`` goes to the payments desk. Any other error — a guardrail's ``blocked``, an
+  unknown bank code — is caught by none of them and fails the process (fail closed).
 * ``send_payment_confirmation`` (idempotent): the payment advice to the claimant, sent once
   per transfer however often it is asked for.
+
+Money is :data:`Money`: a ``Decimal`` with at most two places, kept in cents exactly
+(``1250.5`` is paid as ``1250.50``; ``1000.005`` or a float's ``0.30000000000000004`` is
+refused, never rounded). The bank takes nothing but a ``Decimal``.
 
 The bank is :class:`DemoBank`: a deterministic in-memory stand-in for the outside world, so the
 demo and the tests can see exactly what was paid (``transfers``) and can tell it to refuse the
@@ -26,13 +33,25 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from casepilot.tools import NO_RETRY, Tool
 
-__all__ = ["BANK", "PAYMENT_TOOLS", "BankRefusal", "DemoBank", "Transfer", "iban_problem", "payment_tools"]
+__all__ = ["BANK", "BANK_ERROR_CODES", "CENT", "PAYMENT_TOOLS", "BankRefusal", "BankUnavailable", "DemoBank", "Money",
+           "Transfer", "TransferDeclined", "iban_problem", "payment_tools"]
+
+CENT = Decimal("0.01")
+
+
+def _in_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT)
+
+
+Money = Annotated[Decimal, Field(decimal_places=2, allow_inf_nan=False), AfterValidator(_in_cents)]
+"""An amount of money: a ``Decimal`` of at most two places, held with exactly two (``800`` → ``800.00``)."""
 
 _IBAN_LENGTHS = {"AT": 20, "BE": 16, "CH": 21, "DE": 22, "DK": 18, "ES": 24, "FI": 18, "FR": 27, "GB": 22,
                  "IE": 22, "IT": 27, "LU": 20, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "SE": 24}
@@ -65,11 +84,30 @@ class Transfer:
 
 
 class BankRefusal(Exception):
-    """The bank refused a transfer (``code``); nothing was paid."""
+    """The bank refused a transfer (``code``, the BPMN error ``pay_claim`` throws); nothing was paid."""
 
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"the bank refused the transfer: {code}")
+    code: str = "refused"
+
+    def __init__(self, code: str | None = None) -> None:
+        self.code = code or type(self).code
+        super().__init__(f"the bank refused the transfer: {self.code}")
+
+
+class BankUnavailable(BankRefusal):
+    """The bank could not take the transfer now (down, timed out before accepting it): try again later."""
+
+    code = "bank_unavailable"
+
+
+class TransferDeclined(BankRefusal):
+    """The bank declined this transfer (account closed or blocked…): trying again will not help; a person must."""
+
+    code = "declined"
+
+
+BANK_ERRORS: dict[str, type[BankRefusal]] = {cls.code: cls for cls in (BankUnavailable, TransferDeclined)}
+BANK_ERROR_CODES = tuple(BANK_ERRORS)
+"""The codes the bank refuses with and ``payment.bpmn`` catches, each with its own error boundary event."""
 
 
 @dataclass
@@ -90,7 +128,8 @@ class DemoBank:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def fail_next(self, *codes: str) -> None:
-        """Refuse the next ``len(codes)`` transfers with these codes (e.g. ``bank_unavailable``)."""
+        """Refuse the next ``len(codes)`` transfers with these codes (``bank_unavailable``, ``declined``;
+        another code is a refusal the payment process does not know)."""
         with self._lock:
             self.refusals.extend(codes)
 
@@ -98,8 +137,11 @@ class DemoBank:
         """Pay ``amount`` to ``payee`` at ``iban``, or raise :class:`BankRefusal` (nothing paid)."""
         with self._lock:
             self.requests.append(reference)
+            if not isinstance(amount, Decimal):  # a bank moves cents, never a float's approximation
+                raise TypeError(f"the bank takes amounts as Decimal, not {type(amount).__name__} ({amount!r})")
             if self.refusals:
-                raise BankRefusal(self.refusals.pop(0))
+                code = self.refusals.pop(0)
+                raise BANK_ERRORS.get(code, BankRefusal)(code)
             earlier = sum(1 for t in self.transfers if t.reference == reference)
             digest = hashlib.sha256(f"{reference}|{iban}|{amount}|{earlier}".encode()).hexdigest()[:10].upper()
             made = Transfer(f"TR-{digest}", payee, iban, amount, reference)
@@ -129,7 +171,7 @@ BANK = DemoBank()
 class ValidatePaymentArgs(BaseModel):
     payee: str | None = Field(default=None, description="who is to be paid")
     iban: str | None = Field(default=None, description="the account to pay into")
-    amount: Decimal | None = Field(default=None, description="how much")
+    amount: Decimal | None = Field(default=None, description="how much (checked for whole cents: a problem, not a failure)")
 
 
 class PaymentValidation(BaseModel):
@@ -140,24 +182,31 @@ class PaymentValidation(BaseModel):
 class PayClaimArgs(BaseModel):
     payee: str = Field(min_length=1)
     iban: str = Field(min_length=1)
-    amount: Decimal = Field(gt=0)
+    amount: Annotated[Money, Field(gt=0)]
     reference: str | None = Field(default=None, description="the claim's reference, on the transfer")
 
 
 class PaymentReceipt(BaseModel):
     transfer_id: str
-    amount: Decimal
+    amount: Money
 
 
 class ConfirmationArgs(BaseModel):
     payee: str
-    amount: Decimal
+    amount: Money
     receipt: str = Field(description="the transfer id the confirmation is for")
 
 
 class PaymentConfirmation(BaseModel):
     sent: bool
     message_id: str
+
+
+def _whole_cents(amount: Decimal) -> bool:
+    try:
+        return amount.is_finite() and amount == amount.quantize(CENT)
+    except InvalidOperation:  # too many digits to hold in cents
+        return False
 
 
 def payment_tools(bank: DemoBank) -> tuple[Tool[ValidatePaymentArgs, PaymentValidation],
@@ -177,6 +226,8 @@ def payment_tools(bank: DemoBank) -> tuple[Tool[ValidatePaymentArgs, PaymentVali
             problems.append("no amount")
         elif args.amount <= 0:
             problems.append("the amount must be positive")
+        elif not _whole_cents(args.amount):
+            problems.append(f"the amount {args.amount} is not in whole cents (at most two decimal places)")
         return PaymentValidation(ok=not problems, problems=problems)
 
     def pay(args: PayClaimArgs) -> PaymentReceipt:

@@ -50,7 +50,7 @@ def describe_event(event: HistoryEvent, *, width: int = 100) -> str:
 
 def _bpmn_step(kind: str, p: dict[str, Any]) -> str:
     """A BPMN process's step in a case (``casepilot.bpmn`` events carry the element, not a plan item):
-    ``payment/validate (Service Task): complete``, or the verdict on a service task's call."""
+    ``payment/validate (service task): complete``, or the verdict on a service task's call."""
     where = f"{p.get('process')}/{p.get('element')}"
     if kind == "transition":
         return f"{where} ({p.get('element_type')}): {p.get('transition')}"

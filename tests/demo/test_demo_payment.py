@@ -50,10 +50,10 @@ def test_the_demo_pays_each_claim_once_through_the_payment_process(tmp_path: Pat
     out = console.export_text()
     assert "for a claims manager → Max Manager decides 'complete' (approved=True)" in out
     assert "the payment process waits a minute before it pays again" in out
-    for line in ("payment/level (BPMN Task): complete", "payment/approve (User Task): complete",
-                 "payment/pay_failed (Interrupting Error Boundary Event): complete",
-                 "payment/backoff (Timer Intermediate Catch Event): complete",
-                 "payment/pay_retry (Service Task): complete", "payment/paid (Default End Event): complete",
+    for line in ("payment/level (business-rule task): complete", "payment/approve (user task): complete",
+                 "payment/pay_failed (interrupting error boundary event): complete",
+                 "payment/backoff (timer intermediate catch event): complete",
+                 "payment/pay_retry (service task): complete", "payment/paid (end event): complete",
                  "allow: a senior analyst approved the claim — pay_claim at payment/pay_retry"):
         assert line in out
     assert "None: ∅ → None" not in out
@@ -117,7 +117,7 @@ def test_a_bank_refusing_twice_hands_the_payment_to_the_payments_desk(
     failures = [(p["element"], p["error"]["code"]) for p in _bpmn(store, case.id, "tool_call_failed")]
     assert failures == [("pay", "bank_unavailable"), ("pay_retry", "declined")]
     passed = [p["element"] for p in _bpmn(store, case.id, "transition")]
-    assert passed[passed.index("pay_failed"):] == ["pay_failed", "backoff", "retry_failed"]
+    assert passed[passed.index("pay_failed"):] == ["pay_failed", "backoff", "retry_declined"]  # each code its boundary
 
     orch.decide(desk.id, Person("dana", {"payments desk"}), "complete", values={"outcome": "paid by phone"})
     final = orch.run(case.id)
