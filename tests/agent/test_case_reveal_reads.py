@@ -108,3 +108,14 @@ def test_one_engine_operation_reads_each_pseudonym_once_and_forgets_it_after(vau
     vault.shred(CASE)
     with pytest.raises(PersonalDataErased):  # nothing kept past the operation: the erasure holds at once
         reveal(VARIABLES, frozenset({"payee"}))
+
+
+class Text(str):
+    """A str subclass (as some libraries hand back): still searched for pseudonyms."""
+
+
+def test_pseudonyms_are_found_in_nested_values_and_text_subclasses(vault: CountingVault) -> None:
+    variables = {"who": Text("<PERSON_1>"), "parties": ({"name": "<PERSON_2>"}, ["<PERSON_1>", 3]), "n": 2}
+    view = _reveal(vault)(variables, frozenset(variables))
+    assert view["who"] == "John Smith" and view["parties"] == [{"name": "Ann Lee"}, ["John Smith", 3]]
+    assert view["n"] == 2 and vault.reads == [["<PERSON_1>", "<PERSON_2>"]]

@@ -136,7 +136,7 @@ def tokens_in(value: Any) -> list[str]:
 
     Called for every variable a condition reads, so a plain text or a number is answered
     without walking (most variables are one or the other, and hold no pseudonym)."""
-    if type(value) is str:
+    if isinstance(value, str):
         return [m.group() for m in TOKEN_PATTERN.finditer(value)] if "<" in value else []
     if not isinstance(value, (dict, list, tuple, Mapping)):
         return []
