@@ -109,9 +109,11 @@ def typed_result(model: type[BaseModel] | None, output: Any) -> Any:
         return output
     out = dict(output)
     for name, field in model.model_fields.items():
-        key = field.alias or name
-        if key in out:
-            out[key] = _typed(field.annotation, out[key])
+        for key in dict.fromkeys(
+            (name, field.alias or name)
+        ):  # dumped by name (ToolOutcome.output) or by alias
+            if key in out:
+                out[key] = _typed(field.annotation, out[key])
     return out
 
 

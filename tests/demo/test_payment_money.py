@@ -260,3 +260,25 @@ def test_the_case_keeps_the_receipt_amount_as_a_decimal_after_a_reload(tmp_path:
         ]
         assert [p["result"]["amount"] for p in paid] == ["1250.50"]
         assert store.verify(case_id).ok
+
+
+def test_a_tool_result_is_typed_by_field_name_or_alias_nested_and_in_lists() -> None:
+    from pydantic import BaseModel, Field
+
+    class Line(BaseModel):
+        amount: Decimal
+
+    class Statement(BaseModel):
+        total: Decimal | None = Field(default=None, alias="Total")
+        lines: list[Line] = []
+        note: str = ""
+
+    typed = typed_result(
+        Statement, {"total": "10.10", "lines": [{"amount": "3.30"}, {"amount": "6.80"}], "note": "1.5"}
+    )
+    assert typed == {
+        "total": Decimal("10.10"),
+        "lines": [{"amount": Decimal("3.30")}, {"amount": Decimal("6.80")}],
+        "note": "1.5",
+    }
+    assert typed_result(Statement, {"Total": "1.00"}) == {"Total": Decimal("1.00")}
