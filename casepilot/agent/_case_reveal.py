@@ -11,10 +11,10 @@ snapshots keep the pseudonyms.
 * **Only what is read, kept for one operation.** Only the variables an expression names are
   searched; an expression whose variables hold no pseudonym costs no vault read and no copy.
   Within one engine operation (``batch``: completing a task re-evaluates every armed if-part
-  that reads what changed) the pseudonyms are revealed in one vault read per pseudonym not
-  yet seen, and forgotten when the operation ends: a loaded case lives on in the case cache
-  across steps, and neither clear values nor an erasure that happened since may outlive
-  the operation.
+  that reads what changed) an evaluation reads, in one vault read, only the pseudonyms the
+  operation has not revealed yet; all are forgotten when the operation ends: a loaded case
+  lives on in the case cache across steps, and neither clear values nor an erasure that
+  happened since may outlive the operation.
 * **Fail closed on erased data.** A pseudonym that cannot be revealed raises
   ``PersonalDataErased``: the CMMN operation that evaluated the condition is not applied
   (the step writer then fails the case and records why, ``_step_writer``); a decision task
