@@ -191,7 +191,7 @@ def test_senior_review_waits_checks_roles_and_resumes_in_another_process(make_or
     paid = [e for e in events(store2, case.id, "tool_call_completed") if e["tool"] == "pay_claim"]
     assert len(paid) == 1
     # 800 needs no claims manager; the second process's bank made exactly that one transfer
-    assert result["transfers"] == [[paid[0]["result"]["transfer_id"], "800"]]
+    assert result["transfers"] == [[paid[0]["result"]["transfer_id"], "800.00"]]  # money is held in cents
     decisions = [e for e in store2.history(case.id) if e.kind == "human_task_decided"]
     assert [(d.actor, d.payload["decision"]) for d in decisions] == [("person:ann", "approve")]
     assert_sound(store2, case.id)

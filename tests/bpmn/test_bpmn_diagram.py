@@ -35,7 +35,7 @@ def test_every_shape_and_flow_of_the_model_is_drawn() -> None:
     groups = _groups(svg)
     model = parse_xml(PAYMENT)
     shapes = {s.get("bpmnElement") for s in model.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape")}
-    assert set(groups) == shapes and len(shapes) == 24
+    assert set(groups) == shapes and len(shapes) == 26
     flows = {p.get("data-element") for p in parse_xml(svg.encode()).iter(f"{SVG}polyline")}
     assert flows == {f.get("id") for f in model.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}sequenceFlow")}
     assert groups["pay"].get("data-kind") == "serviceTask"

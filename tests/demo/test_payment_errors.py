@@ -69,14 +69,17 @@ def test_the_model_catches_the_bank_codes_by_name_and_nothing_else() -> None:
         "pay_failed": "bank_unavailable",
         "pay_declined": "declined",
         "pay_blocked": "blocked",
+        "pay_rejected": "rejected",
         "retry_failed": "bank_unavailable",
         "retry_declined": "declined",
         "retry_blocked": "blocked",
+        "retry_rejected": "rejected",
     }
     assert set(catching.values()) == {
         *BANK_ERROR_CODES,
         "blocked",
-    }  # no boundary without a code: none catches all
+        "rejected",
+    }  # none without a code: none catches all
 
 
 def test_a_bank_that_is_down_is_waited_out_and_the_claim_is_paid_once() -> None:
@@ -247,3 +250,26 @@ def test_a_guardrail_block_of_the_payment_fails_closed_to_claims_operations_and_
     ]
     assert all(e.payload["to_state"] != "Completed" for e in settled) and final.case_state == "completed"
     assert store.verify(case.id).ok
+
+
+def test_a_payment_rejected_at_a_checkpoint_ends_refused_without_paying() -> None:
+    def ask(request: Any) -> Verdict:
+        if request.tool != "pay_claim":
+            return Verdict("allow", "reads", "d", (), ())
+        return Verdict("require_human", "check this payee", "d", ("p",), ("R1",), role="claims manager")
+
+    clock, bank, sink = ManualClock(), DemoBank(), ListSink()
+    runner = ProcessRunner.start(
+        payment_definitions(),
+        "payment",
+        instance_id="case-err",
+        data={**PAY_TO, "amount": 640, "claim": {"amount": 640}},
+        tools=ToolRegistry(list(payment_tools(bank))),
+        govern=ask,
+        sink=sink,
+        clock=clock,
+    )
+    [checkpoint] = runner.checkpoints()
+    assert runner.decide(checkpoint, "reject", actor="person:max") == "completed"
+    assert "pay_rejected" in _passed(sink) and "refused" in runner.instance.completed_elements()
+    assert "backoff" not in _passed(sink) and bank.requests == []
