@@ -75,3 +75,15 @@ def test_a_view_that_cannot_show_a_value_stops_the_operation() -> None:
     failing = CaseInstance.from_json(_model(), armed.to_json(), view=Shown(fail=True))
     with pytest.raises(LookupError):
         failing.set_variables({"payee": "<PERSON_3>"})  # the armed if-part reads payee again
+
+
+def test_a_dollar_expression_is_shown_the_same_view() -> None:
+    model = case_of(
+        '<planItem id="pa" definitionRef="ta"><entryCriterion sentryRef="s"/></planItem>'
+        '<sentry id="s"><ifPart><condition>${payee == "John Smith"}</condition></ifPart></sentry>'
+        '<humanTask id="ta" name="Review"/>'
+    )
+    view = Shown()
+    assert _states(CaseInstance.start(model, {"payee": "<PERSON_1>"}, view=view)) == {"Review": "Active"}
+    assert view.asked == [frozenset({"payee"})]
+    assert _states(CaseInstance.start(model, {"payee": "<PERSON_1>"})) == {"Review": "Available"}
