@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from casepilot.errors import NotFound, StoreError
 
@@ -65,22 +65,34 @@ class SqlKeyStore:
     def get_or_create(self, case_id: str) -> bytes:
         # Not waiting for the disk: a key is only used by a step that commits (durably) after it.
         with session_scope(self._engine, write=True, durable=False) as session:
-            upsert(
-                session,
-                _KEYS,
-                {"case_id": case_id, "key": AESGCM.generate_key(bit_length=256), "created_at": self._clock()},
-                keys=["case_id"],
-            )
-            row = session.get(VaultKeyRow, case_id, populate_existing=True)
-            assert row is not None
-            if row.key is None:
-                raise StoreError(f"the vault key of case {case_id} was shredded: nothing can be stored for it")
-            return bytes(row.key)
+            return self.get_or_create_in(session, case_id)
+
+    def get_or_create_in(self, session: Session, case_id: str) -> bytes:
+        """``get_or_create`` in ``session``'s transaction (a session on this key store's engine)."""
+        upsert(
+            session,
+            _KEYS,
+            {"case_id": case_id, "key": AESGCM.generate_key(bit_length=256), "created_at": self._clock()},
+            keys=["case_id"],
+        )
+        row = session.get(VaultKeyRow, case_id, populate_existing=True)
+        assert row is not None
+        if row.key is None:
+            raise StoreError(f"the vault key of case {case_id} was shredded: nothing can be stored for it")
+        return bytes(row.key)
 
     def get(self, case_id: str) -> bytes | None:
         with session_scope(self._engine, write=False) as session:
-            row = session.get(VaultKeyRow, case_id)
-            return None if row is None or row.key is None else bytes(row.key)
+            return self.get_in(session, case_id)
+
+    def get_in(self, session: Session, case_id: str) -> bytes | None:
+        """``get`` in ``session``'s transaction (a session on this key store's engine)."""
+        row = session.get(VaultKeyRow, case_id)
+        return None if row is None or row.key is None else bytes(row.key)
+
+    def uses(self, engine: Engine) -> bool:
+        """Whether the keys are in ``engine``'s database (a vault there reads them in its own transaction)."""
+        return self._engine is engine
 
     def shredded_at(self, case_id: str) -> datetime | None:
         with session_scope(self._engine, write=False) as session:
@@ -117,16 +129,23 @@ class Vault:
     def _aad(case_id: str, token: str) -> bytes:
         return f"casepilot-vault\x1f{case_id}\x1f{token}".encode()
 
+    def _keys_here(self) -> SqlKeyStore | None:
+        """The key store when its keys are in the vault's own database: one transaction then reads
+        (or writes) a case's key and its values together, where each took a transaction of its own."""
+        keys = self.keys
+        return keys if isinstance(keys, SqlKeyStore) and keys.uses(self._engine) else None
+
     def put(self, case_id: str, token: str, plaintext: str) -> None:
         """Store (or replace) the value behind ``token`` in ``case_id``."""
         if not token:
             raise ValueError("a vault token must not be empty")
-        key = self.keys.get_or_create(case_id)
-        nonce = os.urandom(_NONCE_BYTES)
-        ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), self._aad(case_id, token))
+        here = self._keys_here()
         # Not waiting for the disk (``relax_durability``): the token is stored in the history or
         # the case only by a later step, whose durable commit makes this one durable too.
         with session_scope(self._engine, write=True, durable=False) as session:
+            key = here.get_or_create_in(session, case_id) if here is not None else self.keys.get_or_create(case_id)
+            nonce = os.urandom(_NONCE_BYTES)
+            ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), self._aad(case_id, token))
             upsert(
                 session,
                 _ENTRIES,
@@ -159,10 +178,11 @@ class Vault:
         wanted = list(dict.fromkeys(tokens))
         if not wanted:
             return {}
-        key = self.keys.get(case_id)
-        if key is None:
-            return {token: self.get(case_id, token) for token in wanted[:1]}  # raises, saying why
+        here = self._keys_here()
         with session_scope(self._engine, write=False) as session:
+            key = here.get_in(session, case_id) if here is not None else self.keys.get(case_id)
+            if key is None:
+                return {token: self.get(case_id, token) for token in wanted[:1]}  # raises, saying why
             rows = {row.token: row for row in session.exec(
                 select(VaultEntryRow).where(VaultEntryRow.case_id == case_id, col(VaultEntryRow.token).in_(wanted)))}
             found: dict[str, str] = {}
