@@ -164,7 +164,7 @@ def database_counts(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, i
     return {name: int(value) for name, value in zip(_COUNTED, row, strict=True)}  # type: ignore[call-overload]
 
 
-_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] \S*@(\S*) (\w+):  (.*)")
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[(\d+)\] \S*@(\S*) (\w+):  (.*)")
 _WRITES = re.compile(r"\b(INSERT INTO|(?<!FOR )(?<!DO )UPDATE(?! SET\b)|DELETE FROM)\s+([\w.\"]+)", re.IGNORECASE)
 _READS = re.compile(r"\bFROM\s+([\w.\"]+)", re.IGNORECASE)
 
@@ -182,9 +182,9 @@ def statement_kind(text: str) -> str:
     return text[:50]
 
 
-def logged_statements(log: Path, offset: int, database: str) -> dict[str, int]:
+def logged_statements(log: Path, offset: int, database: str, *, but: set[int]) -> dict[str, int]:
     """Count the statements the server logged for ``database`` after ``offset`` (``log_statement = all``;
-    a statement's further lines follow its first one, indented)."""
+    a statement's further lines follow its first one, indented), but those of the backends ``but``."""
     texts: list[str] = []
     current: list[str] | None = None
     with log.open("rb") as f:
@@ -199,8 +199,8 @@ def logged_statements(log: Path, offset: int, database: str) -> dict[str, int]:
             if current is not None:
                 texts.append(" ".join(current))
             current = None
-            if found.group(1) == database and found.group(2) == "LOG":
-                message = found.group(3)
+            if found.group(2) == database and found.group(3) == "LOG" and int(found.group(1)) not in but:
+                message = found.group(4)
                 if message.startswith("statement: "):
                     current = [message.removeprefix("statement: ")]
                 elif message.startswith("execute "):
@@ -277,7 +277,7 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
             for name in _COUNTED:  # (the watch connection's own polls are in these: a few per second)
                 figures.counts.setdefault(name, []).append((totals[name] - counted[name]) / drain)
             if server_log is not None:
-                for kind, count in logged_statements(server_log, offset, db.rsplit("/", 1)[1]).items():
+                for kind, count in logged_statements(server_log, offset, db.rsplit("/", 1)[1], but=mine).items():
                     figures.statements.setdefault(kind, []).append(count / drain)
             done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
             if done != drain:
