@@ -164,7 +164,7 @@ def database_counts(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, i
     return {name: int(value) for name, value in zip(_COUNTED, row, strict=True)}  # type: ignore[call-overload]
 
 
-_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[(\d+)\] \S*@(\S*) (\w+):  (.*)")
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[(\d+)\] (?:\S*@(\S*) )?(\w+):  (.*)")
 _WRITES = re.compile(r"\b(INSERT INTO|(?<!FOR )(?<!DO )UPDATE(?! SET\b)|DELETE FROM)\s+([\w.\"]+)", re.IGNORECASE)
 _READS = re.compile(r"\bFROM\s+([\w.\"]+)", re.IGNORECASE)
 
