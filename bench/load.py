@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import socket
 import statistics
@@ -73,6 +74,10 @@ class Figures:
     """CPU milliseconds per drained case, summed over the worker processes."""
     cpu_postgres: list[float] = field(default_factory=list)
     cpu_serve: list[float] = field(default_factory=list)
+    counts: dict[str, list[float]] = field(default_factory=dict)
+    """``pg_stat_database`` counters per drained case (transactions, rows)."""
+    statements: dict[str, list[float]] = field(default_factory=dict)
+    """Statements per drained case by kind (``--log-statements``)."""
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -107,10 +112,12 @@ def backends(db_url: str) -> list[int]:
 
 
 @contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
+def fresh_database(admin_url: str, *, log_statements: bool = False) -> Iterator[str]:
     name = f"casepilot_load_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if log_statements:  # this database's sessions only; dropped with it
+            conn.execute(sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(sql.Identifier(name)))
     base = admin_url.rsplit("/", 1)[0]
     try:
         yield "postgresql+psycopg://" + f"{base}/{name}".split("://", 1)[1]
@@ -138,10 +145,73 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def pending(db_url: str) -> int:
-    with psycopg.connect("postgresql://" + db_url.split("://", 1)[1]) as conn:
-        row = conn.execute("SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')").fetchone()
+def pending(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    row = conn.execute("SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')").fetchone()
     return int(row[0]) if row else 0
+
+
+_COUNTED = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted", "tup_returned",
+            "tup_fetched")
+
+
+def database_counts(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
+    """The database's transaction and row counters (``pg_stat_database``; the statistics
+    collector publishes them with a delay of up to a second, hence the wait before reading)."""
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute(f"SELECT {', '.join(_COUNTED)} FROM pg_stat_database WHERE datname = current_database()"
+                       ).fetchone()
+    assert row is not None
+    return {name: int(value) for name, value in zip(_COUNTED, row, strict=True)}  # type: ignore[call-overload]
+
+
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[(\d+)\] (?:\S*@(\S*) )?(\w+):  (.*)")
+_WRITES = re.compile(r"\b(INSERT INTO|(?<!FOR )(?<!DO )UPDATE(?! SET\b)|DELETE FROM)\s+([\w.\"]+)", re.IGNORECASE)
+_READS = re.compile(r"\bFROM\s+([\w.\"]+)", re.IGNORECASE)
+
+
+def statement_kind(text: str) -> str:
+    """A logged statement reduced to its kind: its verb and the tables it writes (or reads)."""
+    text = " ".join(text.split())
+    verb = text.split(" ", 1)[0].upper().rstrip(";") or ";"
+    writes = [f"{w.split()[0].upper()} {t.strip(chr(34))}" for w, t in _WRITES.findall(text)]
+    if writes:
+        return ("WITH " if verb == "WITH" else "") + ", ".join(dict.fromkeys(writes))
+    if verb in ("SELECT", "WITH"):
+        found = _READS.search(text)
+        return f"SELECT {found.group(1).strip(chr(34))}" if found else text[:50]
+    return text[:50]
+
+
+def logged_statements(log: Path, offset: int, database: str, *, but: set[int]) -> dict[str, int]:
+    """Count the statements the server logged for ``database`` after ``offset`` (``log_statement = all``;
+    a statement's further lines follow its first one, indented), but those of the backends ``but``."""
+    texts: list[str] = []
+    current: list[str] | None = None
+    with log.open("rb") as f:
+        f.seek(offset)
+        for raw in f:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            found = _LOG_LINE.match(line)
+            if found is None:
+                if current is not None:
+                    current.append(line)
+                continue
+            if current is not None:
+                texts.append(" ".join(current))
+            current = None
+            if found.group(2) == database and found.group(3) == "LOG" and int(found.group(1)) not in but:
+                message = found.group(4)
+                if message.startswith("statement: "):
+                    current = [message.removeprefix("statement: ")]
+                elif message.startswith("execute "):
+                    current = [message.split(": ", 1)[1]]
+    if current is not None:
+        texts.append(" ".join(current))
+    counts: dict[str, int] = {}
+    for text in texts:
+        kind = statement_kind(text)
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 def start_case(client: httpx.Client, i: int, wait: float) -> httpx.Response:
@@ -151,8 +221,8 @@ def start_case(client: httpx.Client, i: int, wait: float) -> httpx.Response:
 
 
 def one_config(admin_url: str, workers: int, clients: list[int], cases: int, drain: int, figures: Figures,
-               logs: Path) -> None:
-    with fresh_database(admin_url) as db:
+               logs: Path, server_log: Path | None = None) -> None:
+    with fresh_database(admin_url, log_statements=server_log is not None) as db:
         port = free_port()
         env = {**os.environ, "CASEPILOT_DATABASE_URL": db}
         serve = subprocess.Popen([str(BIN / "casepilot"), "serve", "--db", db, "--port", str(port), "--workers"],
@@ -183,21 +253,35 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
             wait_for(lambda: worker_log.read_text(errors="replace").count("casepilot worker ready") >= workers,
                      f"{workers} workers ready", 300)
             workers_pids = [pool.pid, *children(pool.pid)]
-            before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid]}
-            started = time.monotonic()
-            wait_for(lambda: pending(db) == 0, "the queue drained", 900)
-            figures.drain.append(drain / (time.monotonic() - started))
-            pg_pids = set(backends(db)) | (set(before) - {*workers_pids, serve.pid})
+            with psycopg.connect("postgresql://" + db.split("://", 1)[1], autocommit=True) as watch:
+                mine = {watch.info.backend_pid}
+                time.sleep(1.0)  # the statistics of the set-up reach pg_stat_database
+                counted = database_counts(watch)
+                offset = server_log.stat().st_size if server_log is not None else 0
+                before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid] if pid not in mine}
+                started = time.monotonic()
+                wait_for(lambda: pending(watch) == 0, "the queue drained", 900)
+                # Read the CPU at once, before anything else asks serve or PostgreSQL for work.
+                after = {pid: cpu_seconds(pid) for pid in {*workers_pids, *backends(db), *before, serve.pid} - mine}
+                figures.drain.append(drain / (time.monotonic() - started))
+                time.sleep(1.0)
+                totals = database_counts(watch)
+            pg_pids = set(after) - {*workers_pids, serve.pid}
 
             def spent(pids: object) -> float:
-                return sum(cpu_seconds(p) - before.get(p, 0.0) for p in pids) / drain * 1000  # type: ignore[attr-defined]
+                return sum(after.get(p, 0.0) - before.get(p, 0.0) for p in pids) / drain * 1000  # type: ignore[attr-defined]
 
-            done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
-            if done != drain:
-                raise RuntimeError(f"only {done} of the {drain} drained claims completed (see {worker_log})")
             figures.cpu_worker.append(spent(workers_pids))
             figures.cpu_postgres.append(spent(pg_pids))
             figures.cpu_serve.append(spent([serve.pid]))
+            for name in _COUNTED:  # (the watch connection's own polls are in these: a few per second)
+                figures.counts.setdefault(name, []).append((totals[name] - counted[name]) / drain)
+            if server_log is not None:
+                for kind, count in logged_statements(server_log, offset, db.rsplit("/", 1)[1], but=mine).items():
+                    figures.statements.setdefault(kind, []).append(count / drain)
+            done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
+            if done != drain:
+                raise RuntimeError(f"only {done} of the {drain} drained claims completed (see {worker_log})")
             skip = len(stats.read_text().splitlines()) if stats.exists() else 0
             n = drain
             for count in clients:
@@ -259,6 +343,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=64, help="cases per client configuration")
     parser.add_argument("--drain", type=int, default=160, help="cases queued before the workers start")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--log-statements", type=Path, metavar="SERVER_LOG",
+                        help="count the statements per drained case by kind: the bench's database logs every "
+                             "statement (log_statement = all, set on that database only) to the server's log, "
+                             "read from this path (e.g. /var/log/postgresql/postgresql-15-main.log); the "
+                             "logging costs PostgreSQL CPU, so take the CPU figures from a run without it")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     client_counts = [int(c) for c in args.clients.split(",")]
@@ -267,7 +356,8 @@ def main() -> None:
     for run in range(args.runs):
         for workers in worker_counts:  # alternate within a run: the machine's load falls on every count
             print(f"run {run + 1}/{args.runs}: {workers} worker process(es)…", file=sys.stderr, flush=True)
-            one_config(args.admin_url, workers, client_counts, args.cases, args.drain, results[workers], logs)
+            one_config(args.admin_url, workers, client_counts, args.cases, args.drain, results[workers], logs,
+                       args.log_statements)
     print(f"\ncasepilot serve + worker on PostgreSQL, {os.cpu_count()} cores, {args.runs} runs "
           f"(ranges min–max; logs in {logs})\n")
     head = f"{'workers':>7} | {'drain cases/s':>13} | " + " | ".join(
@@ -284,6 +374,21 @@ def main() -> None:
         shares = [p / w for p, w in zip(fig.cpu_postgres, fig.cpu_worker, strict=False) if w]
         print(f"{workers:>7} | {span(fig.cpu_worker):>32} | {span(fig.cpu_postgres):>10} | {span(fig.cpu_serve):>5} "
               f"| {span(shares, 2)}")
+    names = sorted({name for fig in results.values() for name in fig.counts})
+    if names:
+        print(f"\n{'workers':>7} | per drained case: " + " | ".join(names))
+        for workers, fig in results.items():
+            print(f"{workers:>7} | {'':>17}  " + " | ".join(f"{span(fig.counts.get(n, [])):>{len(n)}}" for n in names))
+    kinds = sorted({kind for fig in results.values() for kind in fig.statements},
+                   key=lambda k: -max(max(fig.statements.get(k, [0.0])) for fig in results.values()))
+    if kinds:
+        print(f"\nstatements per drained case, by kind ({', '.join(f'{w} workers' for w in results)})")
+        total = {w: [sum(v[i] for v in fig.statements.values() if i < len(v)) for i in range(len(fig.drain))]
+                 for w, fig in results.items()}
+        print(f"{'all':<60} " + " | ".join(f"{span(total[w]):>9}" for w in results))
+        for kind in kinds:
+            print(f"{kind[:60]:<60} " + " | ".join(f"{span(fig.statements.get(kind, [])):>9}"
+                                                    for fig in results.values()))
     if 1 in results and 2 in results and results[1].drain and results[2].drain:
         ratios = [b / a for a, b in zip(results[1].drain, results[2].drain, strict=False)]
         print(f"\n2 workers / 1 worker (drain, paired by run): {span(ratios, 2)}× "

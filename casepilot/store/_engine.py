@@ -4,7 +4,8 @@ SQLite: WAL journal (readers never block the writer), foreign keys on, a busy
 timeout, and write transactions opened with ``BEGIN IMMEDIATE`` so that two
 workers cannot both read a case and then both write it (the second waits for the
 write lock, then sees the new version and fails the compare-and-set).
-PostgreSQL: psycopg 3, pre-ping for long-lived workers.
+PostgreSQL: psycopg 3, with ``_postgres``'s savings of the server's CPU (and its pre-ping,
+for the pooled connections that may have broken).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             settings = load_settings()
             kwargs.setdefault("pool_size", settings.db_pool_size)
             kwargs.setdefault("max_overflow", settings.db_max_overflow)
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        from ._postgres import tune_postgres
+
+        return tune_postgres(create_engine(parsed, **kwargs))
     raise StoreError(f"unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…")
 
 

@@ -28,6 +28,38 @@ def test_put_get_tokens(store: Store) -> None:
         store.vault.get("c3", "<PERSON_1>")
 
 
+def test_get_many_reads_a_cases_values_at_once_and_fails_like_get(store: Store) -> None:
+    store.vault.put("c1", "<PERSON_1>", "Ann Smith")
+    store.vault.put("c1", "<IBAN_1>", "DE89 3704 0044 0532 0130 00")
+    store.vault.put("c2", "<PERSON_1>", "Bob Jones")
+    assert store.vault.get_many("c1", ["<IBAN_1>", "<PERSON_1>", "<IBAN_1>"]) == {
+        "<IBAN_1>": "DE89 3704 0044 0532 0130 00", "<PERSON_1>": "Ann Smith"}
+    assert store.vault.get_many("c2", ["<PERSON_1>"]) == {"<PERSON_1>": "Bob Jones"}  # each case its own
+    assert store.vault.get_many("c1", []) == {}
+    with pytest.raises(NotFound, match="<PERSON_9>"):
+        store.vault.get_many("c1", ["<PERSON_1>", "<PERSON_9>"])
+    with pytest.raises(NotFound):
+        store.vault.get_many("c3", ["<PERSON_1>"])  # no key was ever made for c3
+    with store.engine.begin() as conn:  # a value altered at rest does not decrypt
+        conn.execute(text("UPDATE vault_entries SET nonce = (SELECT nonce FROM vault_entries WHERE case_id = 'c2') "
+                          "WHERE case_id = 'c1' AND token = '<PERSON_1>'"))
+    with pytest.raises(StoreError, match="altered"):
+        store.vault.get_many("c1", ["<PERSON_1>"])
+    store.vault.shred("c1")
+    with pytest.raises(NotFound, match="shredded"):
+        store.vault.get_many("c1", ["<IBAN_1>"])
+
+
+def test_get_many_inside_a_step_sees_the_steps_own_values(store: Store) -> None:
+    case = new_case(store)
+    with store.step(case.id, case.version) as step:
+        store.vault.put(case.id, "<PERSON_1>", "Ann Smith")
+        assert store.vault.get_many(case.id, ["<PERSON_1>"]) == {"<PERSON_1>": "Ann Smith"}
+        assert store.vault.tokens(case.id) == ["<PERSON_1>"]
+        step.append("chat_message", payload={"text": "claim filed by <PERSON_1>"})
+    assert store.vault.get_many(case.id, ["<PERSON_1>"]) == {"<PERSON_1>": "Ann Smith"}
+
+
 def test_values_are_encrypted_at_rest_and_bound_to_their_token(store: Store) -> None:
     store.vault.put("c1", "<PERSON_1>", "Ann Smith")
     store.vault.put("c1", "<PERSON_2>", "Bob Jones")

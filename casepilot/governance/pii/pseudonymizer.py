@@ -32,7 +32,7 @@ from casepilot.errors import GovernanceBlocked
 
 from ._field_hints import MAX_HINTED_LENGTH, hinted_type
 from .detector import DetectedEntity, PiiDetector, as_unicode, default_detector, surrogates_in
-from .vault import PseudonymVault
+from .vault import PseudonymVault, reveal_tokens
 
 if TYPE_CHECKING:
     from casepilot.governance.governor import RedactedPayload
@@ -289,13 +289,12 @@ class Pseudonymizer:
         case = self._cases.get(case_id)
         if case is None:
             case = _CaseMap({}, Counter())
-            for token in self._vault.tokens(case_id):
-                m = TOKEN_PATTERN.fullmatch(token)
-                if m is None:
-                    continue
+            matches = {t: m for t in self._vault.tokens(case_id) if (m := TOKEN_PATTERN.fullmatch(t)) is not None}
+            values = reveal_tokens(self._vault, case_id, matches)  # one read for all, not two per token
+            for token, m in matches.items():
                 etype, n = m.group("type"), int(m.group("n"))
                 case.counters[etype] = max(case.counters[etype], n)
-                case.by_value[(etype, _normalise(etype, self._vault.get(case_id, token)))] = token
+                case.by_value[(etype, _normalise(etype, values[token]))] = token
             self._cases[case_id] = case
         return case
 
