@@ -13,7 +13,7 @@ answer is recorded with its rules and the person sees the reason.
 An instruction never acts: it becomes a *proposal* of one of the actions possible now, shown
 to the person; only ``confirm`` carries it out, through the same governed path as any action
 a person picks (``Orchestrator.run_option``: reviewed as that person with their roles,
-recorded as theirs).
+recorded as theirs) — in a worker where workers work the cases (``chat_queued``).
 
 Everything is in the case history, in order: the message (``chat_message``, pseudonymised),
 governance of the model call and of the retrieval (``verdict``), each model call with tokens,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from casepilot.agent.context import LoadedCase
     from casepilot.agent.orchestrator import Orchestrator
 
-__all__ = ["ChatEvent", "ChatTurn", "Proposal", "answer", "confirm", "converse", "thread"]
+__all__ = ["ChatEvent", "ChatTurn", "Proposal", "answer", "confirm", "converse", "proposed_option", "thread"]
 
 ChatEvent = Callable[[str, Mapping[str, Any]], None]
 """Told of each stage of a turn as it happens (for server-sent events): ``message``,
@@ -246,20 +246,23 @@ def confirm(orch: Orchestrator, case_id: str, proposal_id: str, actor: str, *,
 
     ``NotFound`` for a proposal the chat never made; ``IllegalTransition`` (409) for one already
     confirmed. The action must still be possible; governance reviews it as the person.
+
+    Where workers work the cases (the orchestrator's steps queue runs: ``casepilot serve`` with
+    workers, ``queued_orchestrator``, the CLI on a database workers serve) nothing is carried out
+    here: the confirmation is recorded with the case's run queued (``chat_queued``), the turn is
+    the acknowledgement (``outcome`` ``"queued"``), and a worker carries the action out and answers.
     """
+    from casepilot.agent._process_tasks import runs_queued
+
+    if runs_queued(orch.runtime):  # workers work the cases: record and queue, a worker carries it out
+        from casepilot.agent.chat_queued import confirm_queued
+
+        return confirm_queued(orch, case_id, proposal_id, actor, roles=roles, on_event=on_event)
     emit = on_event or _quiet
     rt = orch.runtime
     with orch.leases.hold(case_id):
         ensure_workable(orch, case_id, "chat")
-        turns = conversation(orch, case_id, limit=0)
-        proposed = next((t for t in turns if (t.payload.get("proposal") or {}).get("id") == proposal_id), None)
-        if proposed is None:
-            raise NotFound(f"case {case_id} has no chat proposal {proposal_id!r}; ask the chat first")
-        done = next((t for t in turns if t.payload.get("confirms") == proposal_id), None)
-        if done is not None:
-            raise IllegalTransition(f"proposal {proposal_id}", "confirmed", "confirm",
-                                    allowed=[f"nothing: it was confirmed at #{done.seq}; ask the chat again"])
-        option = dict(proposed.payload["proposal"])
+        option = proposed_option(orch, case_id, proposal_id)
         said = rt.redact(case_id, {"role": "user", "text": f"Confirm: {option['label']}", "confirms": proposal_id})
         with rt.step(case_id) as (step, _loaded):
             question = step.append("chat_message", actor=actor, payload=said)
@@ -273,6 +276,19 @@ def confirm(orch: Orchestrator, case_id: str, proposal_id: str, actor: str, *,
     turn = ChatTurn(case_id, question.seq, answered.seq, result, "offline", outcome=outcome)
     emit("answer", turn.to_json())
     return turn
+
+
+def proposed_option(orch: Orchestrator, case_id: str, proposal_id: str) -> dict[str, Any]:
+    """The option the chat proposed as ``proposal_id`` (``NotFound``), not confirmed yet (``IllegalTransition``)."""
+    turns = conversation(orch, case_id, limit=0)
+    proposed = next((t for t in turns if (t.payload.get("proposal") or {}).get("id") == proposal_id), None)
+    if proposed is None:
+        raise NotFound(f"case {case_id} has no chat proposal {proposal_id!r}; ask the chat first")
+    done = next((t for t in turns if t.payload.get("confirms") == proposal_id), None)
+    if done is not None:
+        raise IllegalTransition(f"proposal {proposal_id}", "confirmed", "confirm",
+                                allowed=[f"nothing: it was confirmed at #{done.seq}; ask the chat again"])
+    return dict(proposed.payload["proposal"])
 
 
 def _verdict_after(orch: Orchestrator, case_id: str, seq: int) -> str | None:

@@ -132,6 +132,10 @@ class AgentFacts:
     """Loop guard: ``kind:name:plan item`` -> how often that action was done in this case."""
     called: dict[str, int] = field(default_factory=dict)
     """Loop guard: digest of (tool, arguments) -> how often the case called that tool with them."""
+    chat_requests: list[dict[str, Any]] = field(default_factory=list)
+    """Chat proposals a person confirmed where workers work the cases, oldest first, each waiting
+    for a worker to carry it out (``casepilot.agent.chat_queued``): ``{"proposal", "option_id",
+    "label", "actor", "roles", "question_seq", "after_seq"}``; gone once answered."""
 
     def set_provenance(self, path: str, trust: str, source: str) -> None:
         """Record where the value now at ``path`` came from; what was recorded inside it is gone.
@@ -215,6 +219,7 @@ class AgentFacts:
             "steps": self.steps,
             "planned": self.planned,
             "called": self.called,
+            **({"chat_requests": self.chat_requests} if self.chat_requests else {}),
         }
 
     @classmethod
@@ -242,6 +247,7 @@ class AgentFacts:
             # States written before the loop guard have no counters: they start at zero.
             planned={k: int(v) for k, v in (data.get("planned") or {}).items()},
             called={k: int(v) for k, v in (data.get("called") or {}).items()},
+            chat_requests=[dict(r) for r in data.get("chat_requests") or ()],
         )
 
 

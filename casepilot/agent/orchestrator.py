@@ -30,7 +30,7 @@ from casepilot.agent._decision_values import prepared_values
 from casepilot.agent._inbox import decision_values
 from casepilot.agent._loop_state import PersonData
 from casepilot.agent._people_ops import erase, perform, reveal
-from casepilot.agent._process_tasks import decide_item, owner_of
+from casepilot.agent._process_tasks import decide_item, owner_of, runs_queued
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
 from casepilot.agent.chat import answer
@@ -182,8 +182,8 @@ class Orchestrator:
         With ``process``, start that BPMN process of the bundle on its own instead: a case
         whose plan is the process (``_process_cases``), run at once to its first wait state
         (its user tasks and checkpoints in the inbox, every step in its history) — unless
-        ``queued``: a run of the case is queued for workers, which start the process (what
-        ``casepilot serve`` with workers does); ``NotFound`` names the bundle's processes when
+        ``queued`` (or the orchestrator queues its runs: ``queued_orchestrator``): a run of the case is
+        queued for workers, which start the process (what ``casepilot serve`` with workers does); ``NotFound`` names the bundle's processes when
         it has no such one. The manifest's ``start:`` requirements are the CMMN case's and are
         not checked for a process.
 
@@ -198,7 +198,7 @@ class Orchestrator:
 
             return self.store.case(start_process_case(self, definition_key, process, variables or {},
                                                       business_key=business_key, tenant=tenant, actor=actor,
-                                                      budget=budget, start=not queued))
+                                                      budget=budget, start=not (queued or runs_queued(self.runtime))))
         _check_start(self, definition_key, variables or {})
         case_id = self.runtime.create_case(
             definition_key, dict(variables or {}), business_key=business_key, tenant=tenant, actor=actor,

@@ -4,7 +4,7 @@ The chat (``casepilot.agent.chat``) answers from the case's records through the 
 model (offline from the records without one), with citations, past the bundle's output rail.
 An instruction comes back as a *proposal*; nothing happens until the person confirms it with
 ``POST /cases/{id}/chat/proposals/{proposal}/confirm``, which governs it as that person like
-any other action. Asking and confirming need the bundle's operator role (a conversation
+any other action — in a worker when workers work the cases (``casepilot.agent.chat_queued``). Asking and confirming need the bundle's operator role (a conversation
 steers the case); reading the conversation needs a signed-in person, like every read.
 """
 
@@ -16,16 +16,18 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from casepilot.agent.chat import ChatEvent, ChatTurn, confirm, converse, thread
+from casepilot.agent.chat_queued import confirmed_answer
 from casepilot.api._body import JsonRoute
 from casepilot.api.access import require_operator
 from casepilot.api.deps import OrchestratorDep
 from casepilot.api.errors import error_responses
 from casepilot.api.identity import request_person
+from casepilot.api.queued import Wait, accepted, queue_mode, wait_until_stopped
 from casepilot.api.schemas import ActorIn, ChatIn
 from casepilot.errors import CasepilotError
 
@@ -60,7 +62,9 @@ class ChatAnswer(BaseModel):
     refused: bool = Field(description="The output rail refused the answer; `reply` says why.")
     rule_ids: list[str] = Field(description="The rules of the output rail's verdict.")
     note: str | None = Field(default=None, description="Why the answer is from the records despite a model.")
-    outcome: str | None = Field(default=None, description="For a confirmation: the verdict the action got.")
+    outcome: str | None = Field(default=None, description=(
+        "For a confirmation: the verdict the action got (allow, require_human, block); with workers, "
+        "queued until a worker has carried it out."))
 
 
 class ChatTurnOut(BaseModel):
@@ -159,19 +163,35 @@ def streamed(run: Callable[[ChatEvent], ChatTurn]) -> Iterator[str]:
 
 
 @router.post("/{case_id}/chat/proposals/{proposal_id}/confirm", response_model=ChatAnswer,
-             responses={**_CHANGES, **error_responses(
+             responses={202: {"model": ChatAnswer, "description": (
+                 "With workers (PostgreSQL): confirmed and recorded; a worker carries it out (``Location`` "
+                 "names the case; ``?wait=`` waits for it). The body is the acknowledgement, ``outcome`` "
+                 "``queued``.")},
+                        **_CHANGES, **error_responses(
                  _404="No case with this id, or the chat made no such proposal.",
                  _409="The proposal was confirmed already, or the case cannot act (suspended, terminated).")})
-def confirm_proposal(case_id: str, proposal_id: str, request: Request, orch: OrchestratorDep,
-                     body: ActorIn | None = None) -> ChatAnswer:
+def confirm_proposal(case_id: str, proposal_id: str, request: Request, response: Response, orch: OrchestratorDep,
+                     body: ActorIn | None = None, wait: Wait = 0) -> ChatAnswer:
     """Carry out what the chat proposed, governed as the confirming person with their roles.
 
-    The reply says what happened: done, waiting for a person's approval, or blocked and why.
+    The reply says what happened: done, waiting for a person's approval, or blocked and why
+    (``outcome``: the verdict). With workers (PostgreSQL) the server carries out nothing: the
+    confirmation — the person's choice, name and roles — is recorded in the case's history with
+    the case's run queued, in one transaction, and a worker carries out exactly that action,
+    governed as the person, then answers in the conversation. The answer is 202 with the
+    acknowledgement (``outcome`` ``queued``, ``answer_seq`` the acknowledgement's), or 200 with
+    the worker's answer once the case has stopped within ``?wait=`` seconds.
     """
     body = body or ActorIn()
     person = request_person(request, body.actor, body.roles)
     require_operator(request, orch, case_id, person, f"confirm a chat proposal in case {case_id}")
-    return answer_out(confirm(orch, case_id, proposal_id, f"person:{person.name}", roles=person.roles))
+    turn = confirm(orch, case_id, proposal_id, f"person:{person.name}", roles=person.roles)
+    if queue_mode(request):
+        stopped = wait_until_stopped(orch, case_id, wait)
+        if stopped:
+            turn = confirmed_answer(orch, case_id, proposal_id) or turn
+        accepted(response, case_id, stopped=stopped, done_status=200)
+    return answer_out(turn)
 
 
 def sse(event: str, data: Mapping[str, Any] | Any) -> str:

@@ -1,0 +1,223 @@
+"""Confirming a chat proposal behind ``casepilot serve`` with workers: the server records the
+person's confirmed choice and queues the case's run in one transaction; a worker process carries
+out exactly that option, governed as the person, and answers — never the server, and once, also
+when a worker is SIGKILLed in between.
+
+The app is served by uvicorn in the test process (the server's process id is the test's); the
+workers are real ``casepilot worker`` processes. Every tool execution is counted with the id of
+the process that made it (``_decide_tools``). The claim is the demo's senior-review letter,
+waiting for a senior analyst; the chat (offline: no model configured) proposes "Request more
+documents", a discretionary human task for the claims handlers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from casepilot.api import app_from_settings
+from casepilot.api.settings import ApiSettings
+from casepilot.store import Store
+from casepilot.worker import jobs
+from tests._claims import claim
+from tests.api._browser import serving
+from tests.worker import _chat_tools, _decide_tools, _kill_tools, _storm, _tools
+from tests.worker.conftest import libpq
+
+pytestmark = pytest.mark.postgres
+
+OLGA = {"actor": "olga", "roles": ["claims operations"]}
+LABEL = "Request more documents"
+
+
+@pytest.fixture
+def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """``casepilot serve``'s app with workers (queue mode) under uvicorn, the counting claims bundle deployed."""
+    monkeypatch.setenv(_tools.ENV_URL, libpq(pg_url))
+    for name in ("CASEPILOT_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with psycopg.connect(libpq(pg_url), autocommit=True) as conn:
+        conn.execute(_decide_tools.TABLE)
+    app = app_from_settings(ApiSettings(database_url=pg_url, registry=_decide_tools.registry), queue=True)
+    with serving(app) as url:
+        folder = _storm.claims_bundle(tmp_path / "claims", _decide_tools.SPEC)
+        files = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
+        assert httpx.post(f"{url}/definitions", json={"files": files}, timeout=60).status_code == 201
+        yield url
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[Store]:
+    with Store.from_url(pg_url) as opened:
+        yield opened
+
+
+def _workers(pg_url: str, tmp_path: Path, env: dict[str, str] | None = None) -> _storm.StormWorkers:
+    return _storm.StormWorkers(
+        pg_url, tmp_path / "workers.log", _chat_tools.SPEC, *_storm.WORKER_OPTIONS, env=env
+    )
+
+
+def _server_tools(pg_url: str) -> list[str]:
+    """Tools executed by this process (the server's)."""
+    with psycopg.connect(libpq(pg_url)) as conn:
+        rows = conn.execute("SELECT tool FROM tool_invocations WHERE pid = %s", (os.getpid(),))
+        return [str(tool) for (tool,) in rows]
+
+
+def _wait_settled(store: Store, workers: _storm.StormWorkers, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    time.sleep(1.0)
+    while not _storm.settled(store):
+        assert time.monotonic() < deadline, workers.log.read_text(errors="replace")[-3000:]
+        time.sleep(0.5)
+
+
+def _waiting_claim(base: str, reference: str) -> str:
+    """Start the senior-review claim and wait until a worker has brought it to the senior analyst."""
+    response = httpx.post(
+        f"{base}/cases",
+        params={"wait": 180},
+        timeout=200,
+        json={"definition_key": "claim-triage", "variables": claim("senior-review", reference)},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert [t["role"] for t in body["open_tasks"]] == ["senior analyst"], body["open_tasks"]
+    return str(body["id"])
+
+
+def _proposal(base: str, case_id: str) -> str:
+    asked = httpx.post(
+        f"{base}/cases/{case_id}/chat", timeout=60, json={**OLGA, "message": f"please plan {LABEL}"}
+    )
+    assert asked.status_code == 200, asked.text
+    proposal = asked.json()["proposal"]
+    assert proposal is not None and proposal["label"] == LABEL, asked.json()
+    return str(proposal["id"])
+
+
+def _chat_plans(store: Store, case_id: str) -> list[Any]:
+    return [e for e in store.history(case_id) if e.kind == "plan" and e.payload.get("planner") == "chat"]
+
+
+def _carried_out_once(store: Store, case_id: str, proposal: str, pg_url: str) -> None:
+    """The person's option was carried out once, as theirs, and answered once; nothing by the server."""
+    [plan] = _chat_plans(store, case_id)
+    assert (plan.actor, plan.payload["label"]) == ("person:olga", LABEL)
+    history = store.history(case_id)
+    verdict = next(
+        e for e in history if e.kind == "verdict" and e.seq > plan.seq and e.actor == "person:olga"
+    )
+    assert verdict.payload["kind"] == "allow"
+    answers = [e for e in history if e.kind == "chat_message" and e.payload.get("confirmed") == proposal]
+    assert [a.payload["text"] for a in answers] == [f"Done: {LABEL} ({verdict.payload['reason']})."]
+    assert answers[0].payload["outcome"] == "allow"
+    assert [
+        t.plan_item for t in store.tasks(case_id=case_id, status="open") if t.role == "claims handler"
+    ] == [LABEL]
+    assert store.case(case_id).state["agent"].get("chat_requests", []) == []
+    assert _server_tools(pg_url) == []  # the server executed no tool at all
+    assert store.verify(case_id).ok
+
+
+def test_a_confirmed_proposal_is_recorded_queued_and_carried_out_by_a_worker_once(
+    base: str, store: Store, pg_url: str, tmp_path: Path
+) -> None:
+    workers = _workers(pg_url, tmp_path)
+    workers.start(2)
+    try:
+        workers.wait_ready(2)
+        case_id = _waiting_claim(base, "CLM-CQ-1")
+        proposal = _proposal(base, case_id)
+        _wait_settled(store, workers)  # the chat's steps queued runs too: let them end
+    finally:
+        assert workers.stop() == 0
+    # No worker runs now: whatever the confirmation does, the server does.
+    confirmed = httpx.post(f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm", json=OLGA, timeout=60)
+    assert confirmed.status_code == 202, confirmed.text
+    assert confirmed.headers["location"] == f"/cases/{case_id}"
+    body = confirmed.json()
+    assert body["outcome"] == "queued" and body["reply"].startswith(f"Confirmed: {LABEL}."), body
+    assert body["answer_seq"] == body["question_seq"] + 1
+
+    # Recorded (the person's choice with name and roles), the run queued with it — nothing carried out.
+    assert _chat_plans(store, case_id) == []
+    [request] = store.case(case_id).state["agent"]["chat_requests"]
+    assert (request["option_id"], request["actor"], request["roles"]) == (
+        "plan:di_documents:case.3",
+        "person:olga",
+        ["claims operations"],
+    )
+    assert jobs.runs_in_flight(store.engine, case_id) == 1
+    again = httpx.post(f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm", json=OLGA, timeout=60)
+    assert again.status_code == 409, again.text  # confirmed once, queued or not
+
+    workers.start(1)
+    try:
+        _wait_settled(store, workers)
+    finally:
+        workers.stop()
+    _carried_out_once(store, case_id, proposal, pg_url)
+    turns = httpx.get(f"{base}/cases/{case_id}/chat", timeout=30).json()["turns"]
+    assert [(t["actor"], t["text"].split(".")[0]) for t in turns[-3:]] == [
+        ("person:olga", f"Confirm: {LABEL}"),
+        ("agent", f"Confirmed: {LABEL}"),
+        ("agent", f"Done: {LABEL} (no policy objected)"),
+    ]
+
+
+def test_wait_answers_with_the_workers_outcome(base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
+    workers = _workers(pg_url, tmp_path)
+    workers.start(2)
+    try:
+        workers.wait_ready(2)
+        case_id = _waiting_claim(base, "CLM-CQ-2")
+        proposal = _proposal(base, case_id)
+        confirmed = httpx.post(
+            f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm",
+            params={"wait": 180},
+            json=OLGA,
+            timeout=200,
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        body = confirmed.json()
+        assert (body["outcome"], body["reply"].split(" (")[0]) == ("allow", f"Done: {LABEL}"), body
+        _wait_settled(store, workers)
+    finally:
+        workers.stop()
+    _carried_out_once(store, case_id, proposal, pg_url)
+
+
+@pytest.mark.parametrize("point", [_chat_tools.BEFORE, _chat_tools.ANSWER])
+def test_a_worker_killed_after_the_confirmation_leaves_it_to_another_once(
+    base: str, store: Store, pg_url: str, tmp_path: Path, point: str
+) -> None:
+    """The first worker to take the confirmed option dies (SIGKILL) before carrying it out, or after
+    (its plan and verdict committed) but before answering; another worker takes the job once the dead
+    one's heartbeat is stale and carries the option out — or, when it was, only answers."""
+    marker = tmp_path / "killed"
+    workers = _workers(
+        pg_url, tmp_path, env={_kill_tools.ENV_POINT: point, _kill_tools.ENV_MARKER: str(marker)}
+    )
+    workers.start(2)
+    try:
+        workers.wait_ready(2)
+        case_id = _waiting_claim(base, f"CLM-CQ-{point}")
+        proposal = _proposal(base, case_id)
+        confirmed = httpx.post(
+            f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm", json=OLGA, timeout=60
+        )
+        assert confirmed.status_code == 202, confirmed.text
+        _wait_settled(store, workers)
+    finally:
+        workers.stop()
+    assert marker.exists(), f"no worker died at {point}"
+    _carried_out_once(store, case_id, proposal, pg_url)
