@@ -29,6 +29,10 @@ __all__ = ["register"]
 console = Console()
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default: $CASEPILOT_DATABASE_URL, else casepilot.db in the user data folder).")]
+InProcessOption = Annotated[bool, typer.Option(
+    "--in-process", help="Work the case in this process even when `casepilot worker` processes serve the database "
+    "(by default the command then records the change and queues the case's run for the workers, as `casepilot "
+    "serve` does).")]
 ToolsOption = Annotated[
     str | None, typer.Option("--tools", help="module:attribute of extra tools (a ToolRegistry, tools, or a function "
                              "returning them), besides the built-ins and those the bundle names under `tools:`.")
@@ -54,8 +58,16 @@ def _registry(spec: str | None) -> ToolRegistry:
 
 
 def _orchestrator(db: str | None, tools: str | None, *, case_id: str | None = None,
-                  definition: str | None = None, announce_as: str | None = None) -> Any:
-    """An orchestrator whose registry has the tools of the case's (or the definition's) bundle."""
+                  definition: str | None = None, announce_as: str | None = None, in_process: bool = True) -> Any:
+    """An orchestrator whose registry has the tools of the case's (or the definition's) bundle.
+
+    ``in_process=False`` (the commands that change a case, unless ``--in-process``): on a
+    PostgreSQL database that workers serve (it has their queue's tables) the orchestrator works
+    no case here — every change it commits queues the case's run in the same transaction, as
+    behind ``casepilot serve`` with workers (``queued_orchestrator``): a BPMN process's payment
+    after a decision, a confirmed chat action, a process started on its own are then carried
+    out by a worker, governed and under the crash rule, never by the shell.
+    """
     from casepilot.agent.orchestrator import Orchestrator
     from casepilot.agent.tool_sources import registry_for_case, registry_for_definitions
 
@@ -66,10 +78,36 @@ def _orchestrator(db: str | None, tools: str | None, *, case_id: str | None = No
     elif definition is not None:
         registry = registry_for_definitions(store, [(definition, None)], registry)
     orch = Orchestrator(store, registry)
+    if not in_process and _served_by_workers(store):
+        from casepilot.worker import JobScheduler
+
+        orch.runtime.on_step = JobScheduler(run_on_change=True, clock=orch.runtime.clock)
     if announce_as is not None:
         announce(announce_as, url=store.url, planner=orch.runtime.planner,
                  identity="as given by --as/--role (the shell's user is trusted)", extra=f"{len(registry)} tools")
     return orch
+
+
+def _served_by_workers(store: Store) -> bool:
+    """Whether ``store`` is a PostgreSQL database with the workers' queue installed."""
+    conninfo = store.postgres_conninfo
+    if conninfo is None:
+        return False
+    from casepilot.worker.schema import queue_installed
+
+    return queue_installed(conninfo)
+
+
+def _queued(orch: Any) -> bool:
+    """Whether ``orch`` leaves the cases' work to workers (see ``_orchestrator``)."""
+    from casepilot.agent._process_tasks import runs_queued
+
+    return runs_queued(orch.runtime)
+
+
+def _say_queued(what: str) -> None:
+    console.print(f"queued: {what} (`casepilot worker` processes serve this database; --in-process works the "
+                  "case here)", highlight=False)
 
 
 def deploy(folder: Annotated[Path, typer.Argument(help="A bundle folder with casepilot.yaml")], db: DbOption = None,
@@ -85,7 +123,7 @@ def start(key: Annotated[str, typer.Argument(help="Definition key")],
           process: Annotated[str | None, typer.Option(
               "--process", help="Start this BPMN process of the bundle on its own (an id in its `processes:` "
               "files) instead of its CMMN case; it runs to its first wait state at once.")] = None,
-          db: DbOption = None, tools: ToolsOption = None) -> None:
+          db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Start a case on the latest version of a definition; prints its id."""
     try:
         values = json.loads(variables)
@@ -93,8 +131,11 @@ def start(key: Annotated[str, typer.Argument(help="Definition key")],
         raise typer.BadParameter(f"--vars is not valid JSON: {exc.msg}") from exc
     if not isinstance(values, dict):
         raise typer.BadParameter("--vars must be a JSON object")
-    case = _orchestrator(db, tools, definition=key).start_case(key, values, business_key, process=process)
+    orch = _orchestrator(db, tools, definition=key, in_process=in_process)
+    case = orch.start_case(key, values, business_key, process=process)
     console.print(case.id)
+    if _queued(orch):
+        _say_queued("a worker works the case" + (" and starts its process" if process else ""))
 
 
 def show(case_id: str, svg: Annotated[Path | None, typer.Option(
@@ -110,7 +151,10 @@ def show(case_id: str, svg: Annotated[Path | None, typer.Option(
 
 
 def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 50, db: DbOption = None,
-        tools: ToolsOption = None) -> None:
+        tools: ToolsOption = None, in_process: InProcessOption = False,
+        wait: Annotated[float, typer.Option("--wait", help="With workers: wait up to this many seconds for the "
+                                                           "case to stop (0: queue the run and return).")] = 300.0,
+        ) -> None:
     """Work a case until it finishes or waits for people or events, then say why it stopped.
 
     Exit codes: 0 the case completed, was terminated or suspended by a person, or waits for
@@ -120,7 +164,14 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
     from casepilot.agent.stop_reason import guardrail_decisions, stop_reason
     from casepilot.agent.timeline import describe_update
 
-    orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot run {case_id}")
+    orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot run {case_id}", in_process=in_process)
+    if _queued(orch):
+        _run_queued(orch, case_id, max_steps, wait)
+        return
+    if orch.runtime.load(case_id).facts.chat_requests:  # confirmed for workers, run here (--in-process)
+        from casepilot.agent.chat_queued import carry_out_confirmed
+
+        carry_out_confirmed(orch, case_id)
     for event in orch.stream(case_id, max_steps=max_steps):
         summary = escape(describe_update(event["node"], event["update"]))
         console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
@@ -133,6 +184,33 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
         console.print(f"[{style}]{escape(line)}[/{style}]", highlight=False)
     if reason.exit_code:
         raise typer.Exit(reason.exit_code)
+
+
+def _run_queued(orch: Any, case_id: str, max_steps: int, wait: float) -> None:
+    """``run`` where workers work the cases: queue the run, wait for the case to stop, show what was recorded."""
+    import time
+
+    from casepilot.agent.operations import ensure_workable
+    from casepilot.worker import jobs
+
+    ensure_workable(orch, case_id, "run", finished_ok=True)
+    after = orch.store.case(case_id).last_seq
+    jobs.enqueue(orch.store.engine, [jobs.run_case(case_id, key=f"v{orch.store.case_version(case_id)}",
+                                                   max_steps=max_steps)])
+    _say_queued(f"a worker runs case {case_id}")
+    deadline, stopped = time.monotonic() + wait, False
+    while True:
+        stopped = jobs.runs_in_flight(orch.store.engine, case_id) == 0 and orch.store.lease_holder(case_id) is None
+        if stopped or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    for event in orch.store.history(case_id, after_seq=after):
+        console.print(f"[dim]#{event.seq:<5} {event.kind:>20}[/dim] {escape(event.actor)}", highlight=False)
+    loaded = orch.runtime.load(case_id)
+    state = loaded.engine.state if loaded.engine is not None else "active"
+    pending = orch.pending(case_id)
+    how = "stopped" if stopped else f"still going after {wait:g} s (see `casepilot show {case_id}`)"
+    console.print(f"{how}: case is {state}; {len(pending)} open inbox items")
 
 
 def inbox(case_id: Annotated[str | None, typer.Option("--case")] = None,
@@ -152,17 +230,19 @@ def decide(task_id: str,
            comment: Annotated[str | None, typer.Option("--comment")] = None,
            value: Annotated[list[str] | None, typer.Option(
                "--value", help="A field the task declares, NAME=VALUE (repeat it; dates YYYY-MM-DD, yes/no)")] = None,
-           db: DbOption = None, tools: ToolsOption = None) -> None:
+           db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Decide an inbox item (the next `run` resumes the case)."""
     from casepilot.agent.orchestrator import Person
 
     store = _store(db)
     case_id = store.task(task_id).case_id
     store.close()
-    orch = _orchestrator(db, tools, case_id=case_id)
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
     values = _typed_values(orch, task_id, value or [])
     task = orch.decide(task_id, Person(actor, set(roles)), choice, comment, values=values)
     console.print(f"{task.id}: {task.decision} by {task.decided_by}")
+    if _queued(orch):
+        _say_queued(f"a worker works case {case_id} on with the decision")
 
 
 def _typed_values(orch: Any, task_id: str, given: list[str]) -> dict[str, Any]:
@@ -201,12 +281,15 @@ def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> Non
 def act(case_id: str, action_id: str,
         actor: Annotated[str, typer.Option("--as", help="Who acts")],
         roles: Annotated[list[str] | None, typer.Option("--role", help="The actor's roles")] = None,
-        db: DbOption = None, tools: ToolsOption = None) -> None:
+        db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Take one of the case's people actions (see `actions`), then work the case on."""
     from casepilot.agent.orchestrator import Person
 
-    orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot act {case_id}")
+    orch = _orchestrator(db, tools, case_id=case_id, announce_as=f"casepilot act {case_id}", in_process=in_process)
     orch.perform(case_id, action_id, Person(actor, set(roles or [])))
+    if _queued(orch):
+        _say_queued(f"a worker works case {case_id} on")
+        return
     outcome = orch.run(case_id)
     console.print(f"{outcome.reason}: case is {outcome.case_state}; {len(outcome.pending)} open inbox items")
 
@@ -219,7 +302,7 @@ def chat(case_id: str,
              "id, e.g. p31), governed as you with your roles")] = None,
          actor: Annotated[str, typer.Option("--as")] = "user",
          roles: Annotated[list[str] | None, typer.Option("--role", help="a role you hold (repeat for several)")] = None,
-         db: DbOption = None, tools: ToolsOption = None) -> None:
+         db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Ask the case a question, or ask it to do one of its possible actions (governed as you, with your roles).
 
     An instruction is answered with a proposal; `chat CASE_ID --confirm PROPOSAL_ID` carries it
@@ -231,7 +314,7 @@ def chat(case_id: str,
 
     if (message is None) == (confirm_id is None):
         raise typer.BadParameter("give a MESSAGE, or --confirm PROPOSAL_ID (not both)")
-    orch = _orchestrator(db, tools, case_id=case_id)
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
     if confirm_id is None:
         assert message is not None
         text = orch.chat(case_id, Person(actor, set(roles or [])), message)
@@ -239,6 +322,8 @@ def chat(case_id: str,
         return
     turn = confirm(orch, case_id, confirm_id, f"person:{actor}", roles=frozenset(roles or []))
     console.print(turn.text, markup=False, highlight=False, soft_wrap=True)
+    if _queued(orch):
+        _say_queued(f"a worker carries out {confirm_id} and answers in the conversation (`casepilot history {case_id}`)")
     if turn.outcome == "block":
         raise typer.Exit(3)
 
@@ -256,48 +341,54 @@ def _person(actor: str, roles: list[str] | None) -> Any:
     return Person(actor, set(roles or []))
 
 
-def _done(done: Any) -> None:
+def _done(done: Any, orch: Any) -> None:
     console.print(f"{done.operation}: case {done.case_id} is {done.case_state}")
+    if _queued(orch) and done.case_state == "active":
+        _say_queued(f"a worker works case {done.case_id} on")
 
 
 def terminate(case_id: str, actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
-              db: DbOption = None, tools: ToolsOption = None) -> None:
+              db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Terminate a case (governed, recorded as yours); its open inbox items are cancelled."""
-    _done(_orchestrator(db, tools, case_id=case_id).terminate(case_id, _person(actor, roles), reason))
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
+    _done(orch.terminate(case_id, _person(actor, roles), reason), orch)
 
 
 def suspend(case_id: str, actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
-            db: DbOption = None, tools: ToolsOption = None) -> None:
+            db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Suspend a case: it is not run, chatted with or decided until `resume`."""
-    _done(_orchestrator(db, tools, case_id=case_id).suspend(case_id, _person(actor, roles), reason))
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
+    _done(orch.suspend(case_id, _person(actor, roles), reason), orch)
 
 
 def resume(case_id: str, actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
-           db: DbOption = None, tools: ToolsOption = None) -> None:
+           db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Resume a suspended case (then `run` works it on)."""
-    _done(_orchestrator(db, tools, case_id=case_id).resume(case_id, _person(actor, roles), reason))
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
+    _done(orch.resume(case_id, _person(actor, roles), reason), orch)
 
 
 def retry(case_id: str, item: Annotated[str, typer.Argument(help="The failed task: its name or instance id")],
           actor: ActorOption, roles: RolesOption = None,
           reason: Annotated[str | None, typer.Option("--reason")] = None,
-          db: DbOption = None, tools: ToolsOption = None) -> None:
+          db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Offer a failed task again; the next `run` proposes it (governed like any action)."""
-    _done(_orchestrator(db, tools, case_id=case_id).retry(case_id, item, _person(actor, roles), reason))
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
+    _done(orch.retry(case_id, item, _person(actor, roles), reason), orch)
 
 
 def correct(case_id: str, path: Annotated[str, typer.Argument(help="Case-file item, or a part of one: claim.amount")],
             value: Annotated[str, typer.Argument(help="The new value as JSON (800, \"text\", {…}); "
                                                      "text that is not JSON is taken as a string")],
             actor: ActorOption, reason: ReasonOption, roles: RolesOption = None,
-            db: DbOption = None, tools: ToolsOption = None) -> None:
+            db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Correct a case-file item: a governed edit, the new value trusted as yours, old and new recorded."""
     try:
         parsed: Any = json.loads(value)
     except json.JSONDecodeError:
         parsed = value
-    done = _orchestrator(db, tools, case_id=case_id).correct(case_id, path, parsed, _person(actor, roles), reason)
-    _done(done)
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
+    _done(orch.correct(case_id, path, parsed, _person(actor, roles), reason), orch)
 
 
 def reassign(task_id: str, actor: ActorOption, roles: RolesOption = None,
@@ -305,15 +396,15 @@ def reassign(task_id: str, actor: ActorOption, roles: RolesOption = None,
              to_person: Annotated[str | None, typer.Option("--to-person", help="The one person (within the "
                                                            "role) who may decide it")] = None,
              reason: Annotated[str | None, typer.Option("--reason")] = None,
-             db: DbOption = None, tools: ToolsOption = None) -> None:
+             db: DbOption = None, tools: ToolsOption = None, in_process: InProcessOption = False) -> None:
     """Hand an open inbox item to another role or a named person; prints the new item's id."""
     if to_role is None and to_person is None:
         raise typer.BadParameter("give --to-role, --to-person or both")
     store = _store(db)
     case_id = store.task(task_id).case_id
     store.close()
-    task = _orchestrator(db, tools, case_id=case_id).reassign(task_id, _person(actor, roles), role=to_role,
-                                                              person=to_person, reason=reason)
+    orch = _orchestrator(db, tools, case_id=case_id, in_process=in_process)
+    task = orch.reassign(task_id, _person(actor, roles), role=to_role, person=to_person, reason=reason)
     console.print(f"{task.id}: for {task.role or 'the operator'}" + (f" ({to_person})" if to_person else ""))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment
 
-__all__ = ["QUEUE_LOCK", "ensure_queue"]
+__all__ = ["QUEUE_LOCK", "ensure_queue", "queue_installed"]
 
 QUEUE_LOCK = 0x6361_7365_7071_7565  # "caseque": the advisory lock key of the queue's set-up
 
@@ -22,6 +22,13 @@ QUEUE_LOCK = 0x6361_7365_7071_7565  # "caseque": the advisory lock key of the qu
 def _installed(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute("SELECT to_regclass('pgqueuer') IS NOT NULL").fetchone()
     return bool(row and row[0])
+
+
+def queue_installed(conninfo: str) -> bool:
+    """Whether the database at ``conninfo`` has the queue's tables, i.e. workers serve it (a worker and
+    ``casepilot serve`` with workers install them; nothing else does)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return _installed(conn)
 
 
 def ensure_queue(conninfo: str) -> bool:
