@@ -221,3 +221,35 @@ def test_a_worker_killed_after_the_confirmation_leaves_it_to_another_once(
         workers.stop()
     assert marker.exists(), f"no worker died at {point}"
     _carried_out_once(store, case_id, proposal, pg_url)
+
+
+def test_the_pages_confirm_records_and_queues_too(
+    base: str, store: Store, pg_url: str, tmp_path: Path
+) -> None:
+    workers = _workers(pg_url, tmp_path)
+    workers.start(2)
+    try:
+        workers.wait_ready(2)
+        case_id = _waiting_claim(base, "CLM-CQ-WEB")
+        proposal = _proposal(base, case_id)
+        _wait_settled(store, workers)
+    finally:
+        assert workers.stop() == 0
+    confirmed = httpx.post(
+        f"{base}/ui/cases/{case_id}/chat/proposals/{proposal}/confirm",
+        data={"actor": "olga", "roles": "claims operations"},
+        timeout=60,
+    )
+    assert confirmed.status_code == 303, confirmed.text  # back to the case page, with the acknowledgement
+    assert _chat_plans(store, case_id) == []
+    assert [r["proposal"] for r in store.case(case_id).state["agent"]["chat_requests"]] == [proposal]
+    assert jobs.runs_in_flight(store.engine, case_id) == 1
+    page = httpx.get(f"{base}{confirmed.headers['location']}", timeout=30)
+    assert f"Confirmed: {LABEL}." in page.text
+
+    workers.start(2)
+    try:
+        _wait_settled(store, workers)
+    finally:
+        workers.stop()
+    _carried_out_once(store, case_id, proposal, pg_url)
