@@ -272,11 +272,11 @@ def _runner_kwargs(rt: AgentRuntime, loaded: LoadedCase, instance_id: str, actor
 def _revealer(rt: AgentRuntime, case_id: str) -> Any:
     """What lets the process's FEEL expressions (gateways, mappings, decisions, timers) read the clear
     values behind the case file's pseudonyms, in-process, while its stored data keeps the pseudonyms
-    (``casepilot.bpmn._reveal``); None without a privacy layer (the values are clear already)."""
+    (``casepilot.governance.pii.reveal``); None without a privacy layer (the values are clear already)."""
     privacy = rt.privacy
     if privacy is None:
         return None
-    from casepilot.bpmn._reveal import VaultRevealer
+    from casepilot.governance.pii.reveal import VaultRevealer
 
     return VaultRevealer(privacy.vault, case_id, conceal=lambda value: privacy.redact_value(value, case_id)[0])
 

@@ -44,9 +44,9 @@ from casepilot.errors import (
     IllegalTransition,
     UnknownPlanItem,
 )
+from casepilot.governance.pii.reveal import Revealer
 
 from ._compensation import drive as drive_compensation
-from ._reveal import Revealer
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, TIMER_CLASSES, CpServiceTask, CpUserTask, apply_outputs
 from ._values import DECIMAL_TAG, to_plain
 from .definitions import ProcessDefinition, ProcessDefinitions
@@ -232,7 +232,7 @@ class ProcessInstance:
               data: Mapping[str, Any] | None = None, clock: Clock | None = None,
               revealer: Revealer | None = None) -> ProcessInstance:
         """Start a process with ``data`` and run it to its first wait state (``revealer``: expressions
-        see the clear values behind a case's pseudonyms, ``casepilot.bpmn._reveal``)."""
+        see the clear values behind a case's pseudonyms, ``casepilot.governance.pii.reveal``)."""
         definition = definitions.process(process_id)
         engine = FeelScriptEngine(clock=clock, decide=_decider(definitions), revealer=revealer)
         workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs), script_engine=engine)

@@ -42,13 +42,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from casepilot.errors import CasepilotError, DecisionRejected, ToolError, UnknownPlanItem
 from casepilot.governance import Verdict
+from casepilot.governance.pii.reveal import Revealer
 from casepilot.tools import ToolRegistry
 from casepilot.tools._errors import ToolCallError
 from casepilot.tools.binding import Provenance
 
 from . import _runner_steps as steps
 from ._provenance import argument_provenance, changed, dump_provenance, load_provenance
-from ._reveal import Revealer
 from ._values import decode_state, encode_state, to_history, typed_result
 from .definitions import ProcessDefinitions
 from .engine import Clock
@@ -140,7 +140,7 @@ class ProcessRunner:
                  state: Mapping[str, Any] | None = None, revealer: Revealer | None = None) -> None:
         self.definitions = definitions
         self.instance = instance
-        if revealer is not None:  # the host's privacy layer: expressions see clear values (casepilot.bpmn._reveal)
+        if revealer is not None:  # the host's privacy layer: expressions see clear values (casepilot.governance.pii.reveal)
             instance.engine.revealer = revealer
         self.instance_id = instance_id
         self.tools = tools
