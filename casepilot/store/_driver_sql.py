@@ -68,6 +68,15 @@ class DriverStatement:
                 values[name] = processor(values[name])
         return values
 
+    def prepared(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...] | dict[str, Any]]:
+        """The SQL text and the driver's parameters, for running on a DBAPI cursor (``_step_txn``)."""
+        compiled = self._for(dialect)
+        return compiled.sql, self._prepare(compiled, params)
+
+    def prepared_many(self, dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+        compiled = self._for(dialect)
+        return compiled.sql, [self._prepare(compiled, row) for row in rows]
+
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
         compiled = self._for(conn.dialect)
         return conn.exec_driver_sql(compiled.sql, self._prepare(compiled, params))

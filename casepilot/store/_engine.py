@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,14 @@ from sqlmodel import Session
 
 from casepilot.errors import StoreError
 
-__all__ = ["WRITE", "active_connection", "bound_to_step", "make_engine", "session_scope", "upsert", "write_connection"]
+__all__ = ["JOINED", "WRITE", "active_connection", "bound_to_step", "make_engine", "session_scope", "upsert", "write_connection"]
 
 WRITE = "casepilot_write"
 """Execution option: open this connection's transaction for writing (SQLite ``BEGIN IMMEDIATE``)."""
+
+JOINED = "casepilot_joined"
+"""Execution option of a ``Connection`` built over a DBAPI connection whose transaction is already
+open (``_step_txn.SqliteTransaction``): the "begin" event must not issue ``BEGIN`` again."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -93,7 +97,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(JOINED):
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE) else "BEGIN")
 
     return engine
 
@@ -145,11 +152,12 @@ _steps = threading.local()
 
 
 @contextmanager
-def bound_to_step(engine: Engine, conn: Connection) -> Iterator[None]:
-    """Mark ``conn`` as this thread's open step on ``engine`` (see ``session_scope``)."""
-    active: dict[int, Connection] = _steps.__dict__.setdefault("active", {})
+def bound_to_step(engine: Engine, connection: Callable[[], Connection]) -> Iterator[None]:
+    """Mark the step whose connection ``connection()`` gives as this thread's open step on
+    ``engine`` (see ``session_scope``); the connection is made only if something joins the step."""
+    active: dict[int, Callable[[], Connection]] = _steps.__dict__.setdefault("active", {})
     previous = active.get(id(engine))
-    active[id(engine)] = conn
+    active[id(engine)] = connection
     try:
         yield
     finally:
@@ -161,8 +169,9 @@ def bound_to_step(engine: Engine, conn: Connection) -> Iterator[None]:
 
 def active_connection(engine: Engine) -> Connection | None:
     """The connection of a step open on ``engine`` in this thread, if any."""
-    active: dict[int, Connection] = _steps.__dict__.get("active", {})
-    return active.get(id(engine))
+    active: dict[int, Callable[[], Connection]] = _steps.__dict__.get("active", {})
+    connection = active.get(id(engine))
+    return None if connection is None else connection()
 
 
 @contextmanager

@@ -44,6 +44,7 @@ from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
 from ._spend import add_spend, cost_nano
 from ._state import current_state, inbox_problem
+from ._step_txn import ConnectionTransaction, SqliteTransaction, StepTransaction
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .history import StateTampered
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
@@ -90,7 +91,7 @@ class Step:
 
     def __init__(
         self,
-        conn: Connection,
+        txn: StepTransaction,
         head: tuple[str, int, int, str],
         clock: Callable[[], datetime],
         new_id: Callable[[], str],
@@ -101,7 +102,7 @@ class Step:
         snapshot_bytes: int = 0,
         tail_bytes: int = 0,
     ) -> None:
-        self._conn = conn
+        self._txn = txn
         self._session: Session | None = None
         self._clock = clock
         self._new_id = new_id
@@ -133,14 +134,15 @@ class Step:
         """
         if self._case is None:
             self._check_open()
-            found = self._conn.execute(_SELECT_CASE, {"case_id": self._case_id}).one()
-            self._case = case_record(found).model_copy(update={"state": current_state(self._conn, found)})
+            conn = self._txn.connection()
+            found = conn.execute(_SELECT_CASE, {"case_id": self._case_id}).one()
+            self._case = case_record(found).model_copy(update={"state": current_state(conn, found)})
         return self._case
 
     def _orm(self) -> Session:
         """An ORM session on the step's transaction, for inbox rows (opened when first needed)."""
         if self._session is None:
-            self._session = Session(bind=self._conn)
+            self._session = Session(bind=self._txn.connection())
         return self._session
 
     def _close_session(self) -> None:
@@ -292,7 +294,7 @@ class Step:
     def flush(self) -> None:
         """Write staged events now (still inside the transaction): surfaces database errors early."""
         if self._pending:
-            _INSERT_EVENTS.executemany(self._conn, self._pending)
+            self._txn.executemany(_INSERT_EVENTS, self._pending)
             self._written += self._pending
             self._pending = []
 
@@ -340,7 +342,7 @@ class Step:
         on an item whose role or options were edited behind the store's back is refused
         (``StateTampered``), even by a worker holding the case in its cache.
         """
-        problem = inbox_problem(self._conn, self._case_id)
+        problem = inbox_problem(self._txn.connection(), self._case_id)
         if problem is not None:
             raise StateTampered(f"case {self._case_id}: {problem[1]}. The decision is not recorded; restore "
                                 "the human_tasks rows from a backup after finding out who changed them.",
@@ -403,7 +405,7 @@ class Step:
 
     def _write_jobs(self) -> None:
         for job in self._jobs:
-            job.write(self._conn)
+            job.write(self._txn.connection())
         self._jobs = []
 
     # -- commit -----------------------------------------------------------------------------------
@@ -441,9 +443,9 @@ class Step:
         else:
             values["added_bytes"] = self._staged_bytes
             statement = _UPDATE_HEAD_AND_TAIL
-        add_spend(self._conn, self._definition_key, self._case_id, self._written)
-        done = statement.execute(self._conn, values)
-        if done.rowcount != 1:
+        if any(row["kind"] == "llm_call" for row in self._written):
+            add_spend(self._txn.connection(), self._definition_key, self._case_id, self._written)
+        if self._txn.rowcount(statement, values) != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
         self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events),
                                  updated_at=values["new_updated_at"])
@@ -476,25 +478,38 @@ def open_step(
     engine: Engine, case_id: str, expected_version: int, clock: Callable[[], datetime], new_id: Callable[[], str],
     snapshot_every: int = 1,
 ) -> Iterator[Step]:
+    if engine.dialect.name == "sqlite":
+        with SqliteTransaction(engine) as txn:
+            yield from _run_step(engine, txn, case_id, expected_version, clock, new_id, snapshot_every)
+        return
     with write_connection(engine) as conn, conn.begin():
-        query = _SELECT_HEAD_FOR_UPDATE if conn.dialect.name == "postgresql" else _SELECT_HEAD
-        found = query.execute(conn, {"case_id": case_id}).first()
-        if found is None:
-            raise NotFound(f"case {case_id} does not exist")
-        version, last_seq, head_hash, definition_key, snapshot_version, snapshot_bytes, tail_bytes = cast(
-            "tuple[int, int, str, str, int, int, int]", tuple(found))
-        if version != expected_version:
-            raise StaleVersion(
-                f"case {case_id} is at version {version}, not {expected_version}: another worker moved it; "
-                "reload and retry"
-            )
-        step = Step(conn, (case_id, version, last_seq, head_hash), clock, new_id, definition_key=definition_key,
-                    snapshot_version=snapshot_version, snapshot_every=snapshot_every,
-                    snapshot_bytes=snapshot_bytes, tail_bytes=tail_bytes)
-        try:
-            with bound_to_step(engine, conn):
-                yield step
-            step._commit(expected_version)
-        finally:
-            step._open = False
-            step._close_session()
+        yield from _run_step(engine, ConnectionTransaction(conn), case_id, expected_version, clock, new_id,
+                             snapshot_every)
+
+
+def _run_step(
+    engine: Engine, txn: StepTransaction, case_id: str, expected_version: int, clock: Callable[[], datetime],
+    new_id: Callable[[], str], snapshot_every: int,
+) -> Iterator[Step]:
+    """The step inside its open transaction: lock and check the case head, let the caller stage, write."""
+    query = _SELECT_HEAD_FOR_UPDATE if txn.dialect_name == "postgresql" else _SELECT_HEAD
+    found = txn.first(query, {"case_id": case_id})
+    if found is None:
+        raise NotFound(f"case {case_id} does not exist")
+    version, last_seq, head_hash, definition_key, snapshot_version, snapshot_bytes, tail_bytes = cast(
+        "tuple[int, int, str, str, int, int, int]", found)
+    if version != expected_version:
+        raise StaleVersion(
+            f"case {case_id} is at version {version}, not {expected_version}: another worker moved it; "
+            "reload and retry"
+        )
+    step = Step(txn, (case_id, version, last_seq, head_hash), clock, new_id, definition_key=definition_key,
+                snapshot_version=snapshot_version, snapshot_every=snapshot_every,
+                snapshot_bytes=snapshot_bytes, tail_bytes=tail_bytes)
+    try:
+        with bound_to_step(engine, txn.connection):
+            yield step
+        step._commit(expected_version)
+    finally:
+        step._open = False
+        step._close_session()
