@@ -208,7 +208,8 @@ def trusted_event(**fields: Any) -> HistoryEvent:
     return event
 
 
-def human_task(row: HumanTaskRow) -> HumanTask:
+def human_task(row: HumanTaskRow | Row[Any]) -> HumanTask:
+    """An inbox item from its ORM row or a Core row of ``human_tasks``."""
     return HumanTask(
         id=row.id,
         case_id=row.case_id,
