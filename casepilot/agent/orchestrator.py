@@ -59,6 +59,12 @@ for people by ``interrupt()``). Every step of the case is already durable in the
 two transactions around the tool call, and a worker that stops mid-run restarts at
 ``observe`` from the store — so per-node checkpoints would only repeat what the store holds."""
 
+RESULT_KEYS = ["stop", "steps", "acted"]
+"""What a run reads of the loop's final state (``invoke``'s ``output_keys``). Asking LangGraph for
+all of it makes it build the whole state after every node (``stream_mode`` values and updates):
+measured 2.1–2.2 against 1.4 ms of LangGraph's own CPU per five-node step. Interrupts are
+reported all the same (``__interrupt__``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -232,17 +238,18 @@ class Orchestrator:
         completes and the parent goes on.
         """
         with self.leases.hold(case_id):
-            self.store.case_version(case_id)  # NotFound for an unknown case, before anything runs
-            ensure_workable(self, case_id, "run", finished_ok=True)
+            ensure_workable(self, case_id, "run", finished_ok=True)  # NotFound for an unknown case, first
             sync_children(self.runtime, case_id)
-            result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
+            result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
+                                        output_keys=RESULT_KEYS)
             while True:
                 children = list(self.runtime.load(case_id).facts.children.values())
                 for child_id in children:
                     self.run(child_id, max_steps=max_steps)
                 if not children or not sync_children(self.runtime, case_id):
                     break
-                result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY)
+                result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
+                                        output_keys=RESULT_KEYS)
             # A run that paused in ``wait`` says so in its result.
             return self._outcome(case_id, result, interrupted="__interrupt__" in result)
 
@@ -376,7 +383,8 @@ class Orchestrator:
             asker: PersonData | None = {"actor": actor, "roles": sorted(roles)} if actor else None
             state = _fresh_input(case_id, 1)
             state["requested"] = {"option_id": option_id, "requested_by": requested_by, "person": asker}
-            result = self._graph.invoke(state, self._config(case_id), durability=DURABILITY)
+            result = self._graph.invoke(state, self._config(case_id), durability=DURABILITY,
+                                        output_keys=RESULT_KEYS)
             acted = result.get("acted")
             if acted is None:
                 if result.get("stop") in ("not_possible", "requested_done"):  # gone, or gone since observed
