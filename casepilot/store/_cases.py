@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, case, func, insert
+from sqlalchemy import Connection, Engine, bindparam, case, func, insert
 from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -17,10 +17,12 @@ from casepilot.errors import NotFound, StoreError
 from ._canonical import GENESIS_HASH, as_utc, chain_hash, dumps_text, utc_iso
 from ._convert import EventLike, case_record, event_body, history_event, human_task
 from ._definitions import find_row
+from ._driver_sql import DriverStatement
 from ._engine import write_connection
 from ._spend import NANO
 from ._state import current_state, inbox_problem, load_checked, snapshot_problem
 from ._step import state_payload
+from ._step_txn import read_first
 from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus
 
@@ -172,12 +174,15 @@ def llm_spend_from_events(engine: Engine, definition_key: str) -> tuple[int, Dec
     return int(tokens), cost, int(calls)
 
 
+_VERSION = DriverStatement(select_core(_CASES.c.version).where(_CASES.c.id == bindparam("case_id")))
+"""Read at the start of every run (is this thread's copy of the case current?): compiled once."""
+
+
 def case_version(engine: Engine, case_id: str) -> int:
-    with engine.connect() as conn:
-        version = conn.execute(select_core(_CASES.c.version).where(_CASES.c.id == case_id)).scalar()
-    if version is None:
+    found = read_first(engine, _VERSION, {"case_id": case_id})
+    if found is None:
         raise NotFound(f"case {case_id} does not exist")
-    return int(version)
+    return int(found[0])
 
 
 def list_cases(

@@ -11,12 +11,18 @@ lost then is one nobody holds any more.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from types import ModuleType
+from typing import Any
 
-from sqlalchemy import Engine, delete, or_, update
+from sqlalchemy import Engine, bindparam, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from casepilot.store._driver_sql import DriverStatement
 from casepilot.store._engine import relax_durability, write_connection
+from casepilot.store._step_txn import ConnectionTransaction, SqliteTransaction, StepTransaction
 from casepilot.store._tables import CaseLeaseRow
 
 __all__ = ["acquire", "holder", "release", "renew"]
@@ -24,35 +30,58 @@ __all__ = ["acquire", "holder", "release", "renew"]
 _LEASES = CaseLeaseRow.__table__  # type: ignore[attr-defined]
 
 
-def acquire(engine: Engine, case_id: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
-    """Take the lease of ``case_id`` for ``owner`` until ``now + ttl``; False while another holds it."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(_LEASES).values(case_id=case_id, owner=owner, expires_at=now + ttl)
-    statement = insert.on_conflict_do_update(
+def _acquire_statement(dialect: ModuleType) -> DriverStatement:
+    expires = _LEASES.c.expires_at
+    insert = dialect.insert(_LEASES).values(case_id=bindparam("case_id"), owner=bindparam("owner"),
+                                            expires_at=bindparam("expires_at", type_=expires.type))
+    return DriverStatement(insert.on_conflict_do_update(
         index_elements=["case_id"],
         set_={"owner": insert.excluded.owner, "expires_at": insert.excluded.expires_at},
-        where=or_(_LEASES.c.expires_at < now, _LEASES.c.owner == owner),
-    ).returning(_LEASES.c.owner)
+        where=or_(expires < bindparam("now", type_=expires.type), _LEASES.c.owner == bindparam("owner")),
+    ).returning(_LEASES.c.owner))
+
+
+# Built once, compiled once per dialect (``_driver_sql``): every run of a case takes and gives back
+# its lease, and the heartbeat renews it.
+_ACQUIRE = {"sqlite": _acquire_statement(sqlite), "postgresql": _acquire_statement(postgresql)}
+_RENEW = DriverStatement(update(_LEASES).where(_LEASES.c.case_id == bindparam("case_id"),
+                                               _LEASES.c.owner == bindparam("owner"))
+                         .values(expires_at=bindparam("expires_at", type_=_LEASES.c.expires_at.type)))
+_RELEASE = DriverStatement(delete(_LEASES).where(_LEASES.c.case_id == bindparam("case_id"),
+                                                 _LEASES.c.owner == bindparam("owner")))
+
+
+@contextmanager
+def _lease_write(engine: Engine) -> Iterator[StepTransaction]:
+    """A short write transaction for a lease row: on SQLite on the pooled driver connection
+    (``_step_txn``), on PostgreSQL not waiting for the disk (see the module docstring)."""
+    if engine.dialect.name == "sqlite":
+        with SqliteTransaction(engine) as txn:
+            yield txn
+        return
     with write_connection(engine) as conn, conn.begin():
         relax_durability(conn)  # a lease lost in a database crash is no lease: every worker reconnects
-        row = conn.execute(statement).first()
+        yield ConnectionTransaction(conn)
+
+
+def acquire(engine: Engine, case_id: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
+    """Take the lease of ``case_id`` for ``owner`` until ``now + ttl``; False while another holds it."""
+    params: dict[str, Any] = {"case_id": case_id, "owner": owner, "expires_at": now + ttl, "now": now}
+    with _lease_write(engine) as txn:
+        row = txn.first(_ACQUIRE[engine.dialect.name], params)
     return row is not None and row[0] == owner
 
 
 def renew(engine: Engine, case_id: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
     """Extend ``owner``'s lease; False when it is no longer theirs (it expired and another took it)."""
-    statement = (update(_LEASES).where(_LEASES.c.case_id == case_id, _LEASES.c.owner == owner)
-                 .values(expires_at=now + ttl))
-    with write_connection(engine) as conn, conn.begin():
-        relax_durability(conn)
-        return conn.execute(statement).rowcount == 1
+    with _lease_write(engine) as txn:
+        return txn.rowcount(_RENEW, {"case_id": case_id, "owner": owner, "expires_at": now + ttl}) == 1
 
 
 def release(engine: Engine, case_id: str, owner: str) -> None:
     """Give the lease back (only ``owner``'s own)."""
-    with write_connection(engine) as conn, conn.begin():
-        relax_durability(conn)  # lost in a crash: the lease expires
-        conn.execute(delete(_LEASES).where(_LEASES.c.case_id == case_id, _LEASES.c.owner == owner))
+    with _lease_write(engine) as txn:
+        txn.rowcount(_RELEASE, {"case_id": case_id, "owner": owner})
 
 
 def holder(engine: Engine, case_id: str, *, now: datetime) -> str | None:

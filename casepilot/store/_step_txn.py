@@ -31,7 +31,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from ._driver_sql import DriverStatement
 from ._engine import JOINED
 
-__all__ = ["ConnectionTransaction", "SqliteTransaction", "StepTransaction"]
+__all__ = ["ConnectionTransaction", "SqliteTransaction", "StepTransaction", "read_first"]
 
 
 class StepTransaction:
@@ -161,3 +161,25 @@ class SqliteTransaction(StepTransaction):
                 self._conn.close()  # gives the DBAPI connection back to the pool
             else:
                 self._dbapi.close()
+
+
+def read_first(engine: Engine, statement: DriverStatement, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of a one-statement read, outside any transaction (a single statement reads
+    one snapshot): on SQLite on a pooled DBAPI connection, for the reads every run makes."""
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            row = statement.execute(conn, params).first()
+        return None if row is None else tuple(row)
+    dbapi = engine.raw_connection()
+    try:
+        cursor = dbapi.cursor()
+        sql, values = statement.prepared(engine.dialect, params)
+        try:
+            found = cursor.execute(sql, values).fetchone()
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+        finally:
+            cursor.close()
+    finally:
+        dbapi.close()
+    return None if found is None else tuple(found)
