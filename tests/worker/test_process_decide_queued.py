@@ -22,13 +22,11 @@ import httpx
 import psycopg
 import pytest
 
-from casepilot.api import app_from_settings
-from casepilot.api.settings import ApiSettings
 from casepilot.store import Store
 from casepilot.worker import jobs
 from tests._claims import MANAGER, claim
-from tests.api._browser import serving
-from tests.worker import _decide_tools, _kill_tools, _storm, _tools
+from tests.worker import _decide_tools, _kill_tools, _storm
+from tests.worker._queued_service import queued_service
 from tests.worker.conftest import libpq
 
 pytestmark = pytest.mark.postgres
@@ -39,15 +37,7 @@ APPROVED = {**AS_MANAGER, "choice": "complete", "values": {"approved": True}}
 
 @pytest.fixture
 def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """``casepilot serve``'s app with workers (queue mode) under uvicorn, the counting claims bundle deployed."""
-    monkeypatch.setenv(_tools.ENV_URL, libpq(pg_url))
-    with psycopg.connect(libpq(pg_url), autocommit=True) as conn:
-        conn.execute(_decide_tools.TABLE)
-    app = app_from_settings(ApiSettings(database_url=pg_url, registry=_decide_tools.registry), queue=True)
-    with serving(app) as url:
-        folder = _storm.claims_bundle(tmp_path / "claims", _decide_tools.SPEC)
-        files = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
-        assert httpx.post(f"{url}/definitions", json={"files": files}, timeout=60).status_code == 201
+    with queued_service(pg_url, monkeypatch, tmp_path / "claims") as url:
         yield url
 
 
