@@ -55,8 +55,8 @@ __all__ = ["DURABILITY", "Orchestrator", "Person", "RunOutcome", "default_planne
 
 DURABILITY: Durability = "exit"
 """When the loop's own LangGraph checkpoint is written: when a run ends (finished, or paused
-for people by ``interrupt()``). Every step of the case is already durable in the store, in
-two transactions around the tool call, and a worker that stops mid-run restarts at
+for people by ``interrupt()``). Every step of the case is already durable in the store (one
+transaction after the call, and one before it too for a non-idempotent call), and a worker that stops mid-run restarts at
 ``observe`` from the store — so per-node checkpoints would only repeat what the store holds."""
 
 RESULT_KEYS = ["stop", "steps", "acted"]
