@@ -69,5 +69,12 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def utc_iso(moment: datetime) -> str:
-    """Fixed-width ISO-8601 UTC text with microseconds, so a timestamp hashes the same after a round trip."""
+    """Fixed-width ISO-8601 UTC text with microseconds, so a timestamp hashes the same after a round trip.
+
+    Every history event is hashed over this text (and verified by recomputing it): for an aware
+    UTC time of year 1000 or later, ``isoformat`` writes the same characters as the
+    ``strftime`` pattern below at a third of its cost.
+    """
+    if moment.tzinfo is UTC and moment.year >= 1000:
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

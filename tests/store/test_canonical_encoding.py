@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casepilot.store._canonical import canonical_json, dumps_text, loads_text
+from casepilot.store._canonical import as_utc, canonical_json, dumps_text, loads_text, utc_iso
 from casepilot.store._convert import _encode_scalar, trusted_event
 from casepilot.store.models import HistoryEvent
 
@@ -25,6 +25,14 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
+
+
+@settings(max_examples=500, deadline=None)
+@given(moment=st.datetimes(timezones=st.sampled_from([UTC, None]) | st.timezones()))
+def test_event_time_text_is_the_fixed_width_strftime_text(moment: datetime) -> None:
+    # Every event is hashed over utc_iso(at) and verified by recomputing it from the stored time:
+    # the fast path (aware UTC) must write what the strftime pattern writes, for any time.
+    assert utc_iso(moment) == as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _reference(value: Any) -> str:
