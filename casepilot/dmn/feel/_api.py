@@ -262,6 +262,10 @@ def _compile_tests(text: str, known: frozenset[str]) -> CompiledUnaryTests:
     if stripped in ("", "-"):
         return CompiledUnaryTests(text, ast.AnyTest(), frozenset(), DEFAULT_LIMITS, lambda v, s: True)
     tokens = _tokens(text, known)
+    if not tokens or (len(tokens) == 1 and tokens[0].kind == "MINUS"):
+        # Comments are whitespace (§10.3.1.2), so "- // any" and "/* none */" are still the
+        # match-anything entry.
+        return CompiledUnaryTests(text, ast.AnyTest(), frozenset(), DEFAULT_LIMITS, lambda v, s: True)
     negated = _is_negation(tokens)
     body = tokens[2:-1] if negated else tokens
     parsed = parse_tokens(body, text, start="positive_unary_tests")

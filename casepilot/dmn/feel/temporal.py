@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _DATE = re.compile(r"(-?\d{4,9})-(\d{2})-(\d{2})")
-_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2}(?::\d{2})?|@[A-Za-z0-9_/+\-]+)?")
+_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2}(?::\d{2})?|@[A-Za-z0-9_/+\-]+)?")
 _DURATION = re.compile(
     r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?"
 )
@@ -50,8 +50,12 @@ _MICRO = _dt.timedelta(microseconds=1)
 
 
 def parse_zone(text: str) -> _dt.tzinfo:
-    """``Z`` → UTC, ``+01:00`` → fixed offset, ``@Europe/Paris`` or ``Europe/Paris`` → ``ZoneInfo``."""
-    if text == "Z":
+    """``Z`` → UTC, ``+01:00`` → fixed offset, ``@Europe/Paris`` or ``Europe/Paris`` → ``ZoneInfo``.
+
+    A lower-case ``z`` is UTC too: the specification's own ``is()`` examples write
+    ``time("23:00:50z")`` and expect it to be the same value as ``time("23:00:50+00:00")``.
+    """
+    if text in ("Z", "z"):
         return _dt.UTC
     if text[:1] in "+-" and ":" in text:
         sign = -1 if text[0] == "-" else 1
