@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.agent.rule_planner import RulePlanner
+from casepilot.agent.orchestrator import Person
 from casepilot.demo.payment_tools import DemoBank
 from casepilot.demo.run import CLAIMANTS, EXAMPLE, demo_registry, run_demo
 from casepilot.store import Store
+from tests.demo._clocked import Clocked, clocked_claims
 
 SMALL_CLAIM = "Dear claims team, a van scratched my parked car. The garage quotes EUR 640 for the repair. Thank you!"
 PAY_TO = {"claim_id": "CLM-7", "payee": "Ann Lee", "iban": "DE89370400440532013000"}
@@ -85,19 +85,13 @@ def test_the_demo_pays_each_claim_once_through_the_payment_process(tmp_path: Pat
 
 
 @pytest.fixture
-def clocked(tmp_path: Path) -> Iterator[tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]]:
-    now = [dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)]
-    bank = DemoBank()
-    store = Store.from_url(f"sqlite:///{tmp_path / 'cases.db'}")
-    orch = Orchestrator(store, demo_registry(bank), RulePlanner(), clock=lambda: now[0])
-    orch.deploy(EXAMPLE)
-    yield orch, store, bank, now
-    orch.close()
-    store.close()
+def clocked(tmp_path: Path) -> Iterator[Clocked]:
+    with clocked_claims(EXAMPLE, tmp_path / "cases.db") as opened:
+        yield opened
 
 
 def test_a_bank_refusing_twice_hands_the_payment_to_the_payments_desk(
-        clocked: tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]) -> None:
+        clocked: Clocked) -> None:
     orch, store, bank, now = clocked
     bank.fail_next("bank_unavailable", "declined")
     case = orch.start_case("claim-triage", {"letter": SMALL_CLAIM, **PAY_TO})
@@ -133,7 +127,7 @@ def test_a_bank_refusing_twice_hands_the_payment_to_the_payments_desk(
 
 
 def test_a_wrong_iban_goes_to_a_claims_handler_who_corrects_it(
-        clocked: tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]) -> None:
+        clocked: Clocked) -> None:
     orch, store, bank, _now = clocked
     case = orch.start_case("claim-triage", {"letter": SMALL_CLAIM, **PAY_TO, "iban": "DE89370400440532013001"})
 
@@ -154,7 +148,7 @@ def test_a_wrong_iban_goes_to_a_claims_handler_who_corrects_it(
 
 
 def test_a_claims_manager_refusing_pays_nothing_and_the_claim_is_not_settled(
-        clocked: tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]) -> None:
+        clocked: Clocked) -> None:
     orch, store, bank, _now = clocked
     letter = "Dear claims team, the garage quotes EUR 2,400 for the new bumper. Thank you!"
     case = orch.start_case("claim-triage", {"letter": letter, **PAY_TO})
@@ -179,7 +173,7 @@ def test_the_demo_claimants_validate() -> None:
 
 
 def test_the_payment_pays_the_claim_amount_as_corrected_before_it_started(
-        clocked: tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]) -> None:
+        clocked: Clocked) -> None:
     """The process reads the case's ``claim.amount`` (what the routing and the guardrail read), so an
     operator's correction is what the bank pays — not a copy taken when the letter was read."""
     from casepilot.agent import operations

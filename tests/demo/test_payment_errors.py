@@ -13,24 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.agent.rule_planner import RulePlanner
+from casepilot.agent.orchestrator import Person
 from casepilot.bpmn import ManualClock
 from casepilot.bpmn.runner import ProcessRunner
 from casepilot.demo.payment_tools import BANK_ERROR_CODES, DemoBank, payment_tools
-from casepilot.demo.run import EXAMPLE, demo_registry
+from casepilot.demo.run import EXAMPLE
 from casepilot.errors import CasepilotError
 from casepilot.governance import Verdict
-from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 from tests.bpmn._payment import ListSink, payment_definitions
+from tests.demo._clocked import Clocked, clocked_claims
 
 PAY_TO = {"claim_id": "CLM-ERR", "payee": "Ann Lee", "iban": "DE89370400440532013000"}
 SMALL_CLAIM = (
@@ -42,14 +41,16 @@ def _allow(_request: Any) -> Verdict:
     return Verdict("allow", "test", "d", (), ())
 
 
-def _start(bank: DemoBank, sink: ListSink, clock: ManualClock) -> ProcessRunner:
+def _start(bank: DemoBank, sink: ListSink, clock: ManualClock,
+           govern: Callable[[Any], Verdict] = _allow) -> ProcessRunner:
+    """The payment process of the 640 claim, on its own, every call governed by ``govern``."""
     return ProcessRunner.start(
         payment_definitions(),
         "payment",
         instance_id="case-err",
         data={**PAY_TO, "amount": 640, "claim": {"amount": 640}},
         tools=ToolRegistry(list(payment_tools(bank))),
-        govern=_allow,
+        govern=govern,
         sink=sink,
         clock=clock,
     )
@@ -153,7 +154,7 @@ FREEZE = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 @pytest.fixture
-def frozen(tmp_path: Path) -> Iterator[tuple[Orchestrator, Store, DemoBank, list[dt.datetime]]]:
+def frozen(tmp_path: Path) -> Iterator[Clocked]:
     """The claims example with a second guardrail that blocks every pay_claim."""
     folder = tmp_path / "claims"
     shutil.copytree(EXAMPLE, folder)
@@ -163,14 +164,8 @@ def frozen(tmp_path: Path) -> Iterator[tuple[Orchestrator, Store, DemoBank, list
         {"file": "payment-freeze.dmn", "decision": "Payment freeze", "applies_to": ["tool_call"]}
     )
     (folder / "casepilot.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
-    now = [dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)]
-    bank = DemoBank()
-    store = Store.from_url(f"sqlite:///{tmp_path / 'cases.db'}")
-    orch = Orchestrator(store, demo_registry(bank), RulePlanner(), clock=lambda: now[0])
-    orch.deploy(folder)
-    yield orch, store, bank, now
-    orch.close()
-    store.close()
+    with clocked_claims(folder, tmp_path / "cases.db") as opened:
+        yield opened
 
 
 def test_a_blocked_call_is_caught_by_its_own_boundary_and_never_retried() -> None:
@@ -179,16 +174,7 @@ def test_a_blocked_call_is_caught_by_its_own_boundary_and_never_retried() -> Non
         return Verdict(kind, "payments are frozen", "d", ("freeze",), ("R9",))
 
     clock, bank, sink = ManualClock(), DemoBank(), ListSink()
-    runner = ProcessRunner.start(
-        payment_definitions(),
-        "payment",
-        instance_id="case-err",
-        data={**PAY_TO, "amount": 640, "claim": {"amount": 640}},
-        tools=ToolRegistry(list(payment_tools(bank))),
-        govern=freeze,
-        sink=sink,
-        clock=clock,
-    )
+    runner = _start(bank, sink, clock, freeze)
     assert runner.instance.active_elements() == ["blocked_review"]
     [review] = runner.instance.user_tasks()
     assert review.role == "claims operations"
@@ -203,7 +189,7 @@ def test_a_blocked_call_is_caught_by_its_own_boundary_and_never_retried() -> Non
 
 
 def test_a_guardrail_block_of_the_payment_fails_closed_to_claims_operations_and_is_never_retried(
-    frozen: tuple[Orchestrator, Store, DemoBank, list[dt.datetime]],
+    frozen: Clocked,
 ) -> None:
     orch, store, bank, now = frozen
     case = orch.start_case("claim-triage", {"letter": SMALL_CLAIM, **PAY_TO})
@@ -259,16 +245,7 @@ def test_a_payment_rejected_at_a_checkpoint_ends_refused_without_paying() -> Non
         return Verdict("require_human", "check this payee", "d", ("p",), ("R1",), role="claims manager")
 
     clock, bank, sink = ManualClock(), DemoBank(), ListSink()
-    runner = ProcessRunner.start(
-        payment_definitions(),
-        "payment",
-        instance_id="case-err",
-        data={**PAY_TO, "amount": 640, "claim": {"amount": 640}},
-        tools=ToolRegistry(list(payment_tools(bank))),
-        govern=ask,
-        sink=sink,
-        clock=clock,
-    )
+    runner = _start(bank, sink, clock, ask)
     [checkpoint] = runner.checkpoints()
     assert runner.decide(checkpoint, "reject", actor="person:max") == "completed"
     assert "pay_rejected" in _passed(sink) and "refused" in runner.instance.completed_elements()
