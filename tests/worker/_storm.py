@@ -115,6 +115,32 @@ class StormWorkers(Workers):
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def storm_workers(url: str, folder: Path, tools: str, *, env: dict[str, str] | None = None) -> StormWorkers:
+    """Workers loading ``tools`` (a module path, e.g. ``_decide_tools.SPEC``) with the storm's short
+    lease and heartbeat (``WORKER_OPTIONS``: a killed worker's job moves on after 3 s), logging to
+    ``folder/workers.log``."""
+    return StormWorkers(url, folder / "workers.log", tools, *WORKER_OPTIONS, env=env)
+
+
+def settle(store: Store, workers: Workers, timeout: float = 240.0) -> None:
+    """Wait until nothing will move without a person (``settled``); past ``timeout`` the test fails
+    with the end of the workers' log. The first second is always waited: a job just queued may not
+    be picked yet."""
+    deadline = time.monotonic() + timeout
+    time.sleep(1.0)
+    while not settled(store):
+        assert time.monotonic() < deadline, f"the cases still move after {timeout:g} s:\n" + \
+            workers.log.read_text(errors="replace")[-3000:]
+        time.sleep(0.5)
+
+
+def transfers(pg_url: str, reference: str) -> list[int]:
+    """The process ids that really made the transfer (``pay_claim``) of claim ``reference``."""
+    with psycopg.connect(libpq(pg_url)) as conn:
+        rows = conn.execute("SELECT pid FROM tool_runs WHERE tool = %s AND reference = %s", (PAYMENT, reference))
+        return [int(pid) for (pid,) in rows]
+
+
 @dataclass
 class Storm:
     kills: int

@@ -13,7 +13,6 @@ payment process waits for a claims manager's approval (a user task with the form
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,12 +46,6 @@ def store(pg_url: str) -> Iterator[Store]:
         yield opened
 
 
-def _workers(pg_url: str, tmp_path: Path, env: dict[str, str] | None = None) -> _storm.StormWorkers:
-    return _storm.StormWorkers(
-        pg_url, tmp_path / "workers.log", _decide_tools.SPEC, *_storm.WORKER_OPTIONS, env=env
-    )
-
-
 def _invocations(pg_url: str) -> list[tuple[str, int]]:
     """Every tool execution so far: (tool, process id)."""
     with psycopg.connect(libpq(pg_url)) as conn:
@@ -60,15 +53,6 @@ def _invocations(pg_url: str) -> list[tuple[str, int]]:
             (str(tool), int(pid))
             for tool, pid in conn.execute("SELECT tool, pid FROM tool_invocations ORDER BY id")
         ]
-
-
-def _transfers(pg_url: str, reference: str) -> list[int]:
-    """The process ids that really made the transfer of claim ``reference``."""
-    with psycopg.connect(libpq(pg_url)) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM tool_runs WHERE tool = 'pay_claim' AND reference = %s", (reference,)
-        )
-        return [int(pid) for (pid,) in rows]
 
 
 def _start_until_the_manager(base: str, reference: str) -> tuple[str, dict[str, Any]]:
@@ -92,18 +76,10 @@ def _paid_once_by_a_worker(store: Store, case_id: str, reference: str, pg_url: s
         e for e in history if e.kind == "tool_call_completed" and e.payload.get("tool") == "pay_claim"
     ]
     assert len(completed) == 1
-    payers = _transfers(pg_url, reference)
+    payers = _storm.transfers(pg_url, reference)
     assert len(payers) == 1 and payers[0] != os.getpid()  # one transfer, made by a worker process
     assert [t for t, pid in _invocations(pg_url) if pid == os.getpid()] == []  # the server ran no tool at all
     assert store.verify(case_id).ok
-
-
-def _wait_settled(store: Store, workers: _storm.StormWorkers, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    time.sleep(1.0)
-    while not _storm.settled(store):
-        assert time.monotonic() < deadline, workers.log.read_text(errors="replace")[-3000:]
-        time.sleep(0.5)
 
 
 def _state(base: str, case_id: str) -> str:
@@ -113,7 +89,7 @@ def _state(base: str, case_id: str) -> str:
 def test_the_manager_approves_over_http_and_a_worker_pays_once(
     base: str, store: Store, pg_url: str, tmp_path: Path
 ) -> None:
-    workers = _workers(pg_url, tmp_path)
+    workers = _storm.storm_workers(pg_url, tmp_path, _decide_tools.SPEC)
     workers.start(2)
     try:
         workers.wait_ready(2)
@@ -135,7 +111,7 @@ def test_the_manager_approves_over_http_and_a_worker_pays_once(
     ]
     assert decision.actor == f"person:{MANAGER.name}"
     assert [e for e in history if e.seq > decision.seq and e.kind in ("tool_call_started", "verdict")] == []
-    assert _transfers(pg_url, "CLM-DQ-1") == []
+    assert _storm.transfers(pg_url, "CLM-DQ-1") == []
     assert jobs.runs_in_flight(store.engine, case_id) == 1
     processes = store.case(case_id).state["agent"]["processes"]
     assert [entry.get("run_on") for entry in processes.values()] == [True]
@@ -143,12 +119,12 @@ def test_the_manager_approves_over_http_and_a_worker_pays_once(
 
     workers.start(1)
     try:
-        _wait_settled(store, workers)
+        _storm.settle(store, workers)
     finally:
         workers.stop()
     assert _state(base, case_id) == "completed"
     _paid_once_by_a_worker(store, case_id, "CLM-DQ-1", pg_url)
-    payer = _transfers(pg_url, "CLM-DQ-1")[0]
+    payer = _storm.transfers(pg_url, "CLM-DQ-1")[0]
     assert payer in {pid for _tool, pid in _invocations(pg_url)} and payer != os.getpid()
     after = [e for e in store.history(case_id) if e.seq > decision.seq]
     assert [e.actor for e in after if e.kind == "tool_call_started"] != []
@@ -156,7 +132,7 @@ def test_the_manager_approves_over_http_and_a_worker_pays_once(
 
 
 def test_wait_answers_once_a_worker_has_paid(base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
-    workers = _workers(pg_url, tmp_path)
+    workers = _storm.storm_workers(pg_url, tmp_path, _decide_tools.SPEC)
     workers.start(2)
     try:
         workers.wait_ready(2)
@@ -181,9 +157,10 @@ def test_a_worker_killed_right_after_the_decision_leaves_the_payment_to_another_
     dead one's heartbeat is stale, and that one pays — once, with no "run it again?" question, since
     nothing had started."""
     marker = tmp_path / "killed"
-    workers = _workers(
+    workers = _storm.storm_workers(
         pg_url,
         tmp_path,
+        _decide_tools.SPEC,
         env={_kill_tools.ENV_POINT: _decide_tools.RUN_ON, _kill_tools.ENV_MARKER: str(marker)},
     )
     workers.start(2)
@@ -192,7 +169,7 @@ def test_a_worker_killed_right_after_the_decision_leaves_the_payment_to_another_
         case_id, task = _start_until_the_manager(base, "CLM-DQ-3")
         decided = httpx.post(f"{base}/inbox/{task['id']}/decision", json=APPROVED, timeout=60)
         assert decided.status_code == 202, decided.text
-        _wait_settled(store, workers)
+        _storm.settle(store, workers)
     finally:
         workers.stop()
     assert marker.exists(), "no worker died after the decision"
