@@ -20,7 +20,7 @@ the transfer is never made by the deciding process (this one).
 from __future__ import annotations
 
 import os
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -40,19 +40,29 @@ OPERATOR = Person("olga", {"claims operations"})
 REFERENCE = "CLM-KILL-0001"
 
 
-def _settle(store: Store, workers: _storm.StormWorkers, timeout: float = 240.0) -> None:
-    """Wait until nothing will move without a person (the killed worker's job taken over too)."""
-    deadline = time.monotonic() + timeout
-    time.sleep(1.0)
-    while not _storm.settled(store):
-        assert time.monotonic() < deadline, f"the case still moves after {timeout:g} s:\n" + \
-            workers.log.read_text(errors="replace")[-3000:]
-        time.sleep(0.5)
+@dataclass
+class Killed:
+    """The claim case after the kill, with the deciding orchestrator, its store, the test's folder and
+    the workers (still running: they take what the operator's decisions queue)."""
+
+    orch: Orchestrator
+    store: Store
+    case_id: str
+    folder: Path
+    workers: _storm.StormWorkers
+
+    def decide(self, choice: str, reason: str) -> str:
+        """The operator answers the open "run it again?" checkpoint; wait until the workers have run the
+        case on. The checkpoint's id."""
+        checkpoint = _recovery_checkpoint(self.store, self.case_id)
+        self.orch.decide(checkpoint, OPERATOR, choice, reason)
+        _storm.settle(self.store, self.workers)
+        return checkpoint
 
 
 @pytest.fixture
 def killed(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest,
-           monkeypatch: pytest.MonkeyPatch) -> tuple[Orchestrator, Store, str, Path]:
+           monkeypatch: pytest.MonkeyPatch) -> Killed:
     """The claim case worked by two worker processes, the first to reach ``request.param`` dying there (once:
     the marker file says it did). ``<point>+fail``: moreover the first transfer a worker tries after the
     kill fails before the money moves, with its effect unknown (``_kill_tools.ENV_FAIL``)."""
@@ -63,8 +73,7 @@ def killed(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest,
     env = {_kill_tools.ENV_POINT: point, _kill_tools.ENV_MARKER: str(marker)}
     if fail:
         env[_kill_tools.ENV_FAIL] = str(tmp_path / "failed")
-    workers = _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC, *_storm.WORKER_OPTIONS,
-                                  env=env)
+    workers = _storm.storm_workers(pg_url, tmp_path, _kill_tools.SPEC, env=env)
     store = Store.from_url(pg_url)
     ensure_queue(store.postgres_conninfo or "")
     orch = Orchestrator(store, _kill_tools.registry(), RulePlanner())
@@ -75,9 +84,9 @@ def killed(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest,
     request.addfinalizer(store.close)
     request.addfinalizer(orch.close)
     request.addfinalizer(workers.stop)
-    _settle(store, workers)
+    _storm.settle(store, workers)
     assert marker.exists(), f"no worker died at {point}"
-    return orch, store, case_id, tmp_path
+    return Killed(orch, store, case_id, tmp_path, workers)
 
 
 def _payments(pg_url: str) -> int:
@@ -95,8 +104,9 @@ def _recovery_checkpoint(store: Store, case_id: str) -> str:
     return task.id
 
 
-def _paid_once_and_completed(orch: Orchestrator, store: Store, case_id: str, pg_url: str) -> None:
-    loaded = orch.runtime.load(case_id)
+def _paid_once_and_completed(killed: Killed, pg_url: str) -> None:
+    store, case_id = killed.store, killed.case_id
+    loaded = killed.orch.runtime.load(case_id)
     assert loaded.engine is not None and loaded.engine.state == "completed"
     assert store.tasks(case_id=case_id, status="open") == []
     completed = [e for e in store.history(case_id) if e.kind == "tool_call_completed"]
@@ -110,35 +120,31 @@ def _paid_once_and_completed(orch: Orchestrator, store: Store, case_id: str, pg_
 @pytest.mark.parametrize("killed", ["validate_payment:batch", "pay_claim:batch", "send_payment_confirmation:before"],
                          indirect=True)
 def test_a_worker_killed_where_nothing_may_have_run_twice_leaves_a_case_that_completes(
-        killed: tuple[Orchestrator, Store, str, Path], pg_url: str) -> None:
-    orch, store, case_id, _ = killed
-    _paid_once_and_completed(orch, store, case_id, pg_url)
+        killed: Killed, pg_url: str) -> None:
+    _paid_once_and_completed(killed, pg_url)
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("killed", ["pay_claim:before"], indirect=True)
 def test_a_transfer_that_never_happened_is_made_once_the_operator_says_run_it_again(
-        killed: tuple[Orchestrator, Store, str, Path], pg_url: str) -> None:
-    orch, store, case_id, tmp_path = killed
+        killed: Killed, pg_url: str) -> None:
     assert _payments(pg_url) == 0
-    orch.decide(_recovery_checkpoint(store, case_id), OPERATOR, "approve", "the bank has no such transfer")
-    _settle(store, _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC))
-    _paid_once_and_completed(orch, store, case_id, pg_url)
+    killed.decide("approve", "the bank has no such transfer")
+    _paid_once_and_completed(killed, pg_url)
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("killed", ["pay_claim:after"], indirect=True)
 def test_a_transfer_that_happened_is_never_made_again_when_the_operator_says_no(
-        killed: tuple[Orchestrator, Store, str, Path], pg_url: str) -> None:
-    orch, store, case_id, tmp_path = killed
+        killed: Killed, pg_url: str) -> None:
+    store, case_id = killed.store, killed.case_id
     assert _payments(pg_url) == 1
-    orch.decide(_recovery_checkpoint(store, case_id), OPERATOR, "reject", "the bank booked it")
-    _settle(store, _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC))
+    killed.decide("reject", "the bank booked it")
     assert _payments(pg_url) == 1
     # ... nor will it be: the payment's error boundary (wait a minute, pay again) was not taken.
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM pgqueuer")).scalar_one() == 0
-    assert orch.runtime.load(case_id).facts.processes == {}
+    assert killed.orch.runtime.load(case_id).facts.processes == {}
     [failed] = [e for e in store.history(case_id) if e.kind == "tool_call_failed"
                 and e.payload.get("tool") == "bpmn:payment"]
     assert "chose not to run 'pay_claim' of step 'pay' again" in failed.payload["error"]
@@ -149,14 +155,10 @@ def test_a_transfer_that_happened_is_never_made_again_when_the_operator_says_no(
 @pytest.mark.postgres
 @pytest.mark.parametrize("killed", ["pay_claim:before+fail"], indirect=True)
 def test_a_transfer_run_again_that_fails_with_its_effect_unknown_asks_the_operator_again(
-        killed: tuple[Orchestrator, Store, str, Path], pg_url: str) -> None:
-    orch, store, case_id, tmp_path = killed
-    first = _recovery_checkpoint(store, case_id)
-    orch.decide(first, OPERATOR, "approve", "the bank has no such transfer")  # the approved call fails once
-    _settle(store, _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC))
-    assert (tmp_path / "failed").exists(), "the approved transfer was not tried again"
-    second = _recovery_checkpoint(store, case_id)
+        killed: Killed, pg_url: str) -> None:
+    first = killed.decide("approve", "the bank has no such transfer")  # the approved call fails once
+    assert (killed.folder / "failed").exists(), "the approved transfer was not tried again"
+    second = _recovery_checkpoint(killed.store, killed.case_id)
     assert second != first and _payments(pg_url) == 0
-    orch.decide(second, OPERATOR, "approve", "still nothing at the bank")
-    _settle(store, _storm.StormWorkers(pg_url, tmp_path / "workers.log", _kill_tools.SPEC))
-    _paid_once_and_completed(orch, store, case_id, pg_url)
+    assert killed.decide("approve", "still nothing at the bank") == second
+    _paid_once_and_completed(killed, pg_url)
