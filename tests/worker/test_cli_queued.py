@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,38 +59,35 @@ def served(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
         yield store
 
 
+def _decide_as_the_manager(pg_url: str, task_id: str, *options: str) -> Result:
+    """``casepilot decide`` from the shell: Max, claims manager, approves the payment."""
+    return _cli(
+        "decide", task_id, "--choice", "complete", "--as", "max", "--role", "claims manager",
+        "--value", "approved=yes", "--db", pg_url, *options,
+    )
+
+
+def _start_claim(pg_url: str, kind: str, reference: str) -> str:
+    """Start the claim of the demo's ``kind`` letter from the shell (queued for the workers): its case id."""
+    started = _cli("start", "claim-triage", "--vars", json.dumps(claim(kind, reference)), "--db", pg_url)
+    assert started.exit_code == 0, started.output
+    assert "queued: a worker works the case" in _flat(started)
+    return started.output.split()[0]
+
+
 def _workers(pg_url: str, tmp_path: Path) -> _storm.StormWorkers:
-    return _storm.StormWorkers(pg_url, tmp_path / "workers.log", _decide_tools.SPEC, *_storm.WORKER_OPTIONS)
-
-
-def _settle(store: Store, workers: _storm.StormWorkers, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    time.sleep(1.0)
-    while not _storm.settled(store):
-        assert time.monotonic() < deadline, workers.log.read_text(errors="replace")[-3000:]
-        time.sleep(0.5)
-
-
-def _transfers(pg_url: str, reference: str) -> list[int]:
-    with psycopg.connect(libpq(pg_url)) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM tool_runs WHERE tool = 'pay_claim' AND reference = %s", (reference,)
-        )
-        return [int(pid) for (pid,) in rows]
+    """Two workers with the counting claims tools, started."""
+    workers = _storm.storm_workers(pg_url, tmp_path, _decide_tools.SPEC)
+    workers.start(2)
+    return workers
 
 
 def _at_the_manager(store: Store, pg_url: str, tmp_path: Path, reference: str) -> tuple[str, str]:
     """Start the 1,250.50 claim from the shell; workers bring it to the claims manager's approval."""
-    started = _cli(
-        "start", "claim-triage", "--vars", json.dumps(claim("straight-through", reference)), "--db", pg_url
-    )
-    assert started.exit_code == 0, started.output
-    case_id = started.output.split()[0]
-    assert "queued: a worker works the case" in _flat(started)
+    case_id = _start_claim(pg_url, "straight-through", reference)
     workers = _workers(pg_url, tmp_path)
-    workers.start(2)
     try:
-        _settle(store, workers)
+        _storm.settle(store, workers)
     finally:
         assert workers.stop() == 0
     tasks = store.tasks(case_id=case_id, status="open")
@@ -108,34 +104,20 @@ def test_decide_from_the_shell_records_and_queues_and_a_worker_pays(
     served: Store, pg_url: str, tmp_path: Path
 ) -> None:
     case_id, task_id = _at_the_manager(served, pg_url, tmp_path, "CLM-CLIQ-1")
-    decided = _cli(
-        "decide",
-        task_id,
-        "--choice",
-        "complete",
-        "--as",
-        "max",
-        "--role",
-        "claims manager",
-        "--value",
-        "approved=yes",
-        "--db",
-        pg_url,
-    )
+    decided = _decide_as_the_manager(pg_url, task_id)
     assert decided.exit_code == 0, decided.output
     assert f"queued: a worker works case {case_id} on with the decision" in _flat(decided)
-    assert _transfers(pg_url, "CLM-CLIQ-1") == []  # recorded, not run on, in the shell
+    assert _storm.transfers(pg_url, "CLM-CLIQ-1") == []  # recorded, not run on, in the shell
     assert jobs.runs_in_flight(served.engine, case_id) == 1
     processes = served.case(case_id).state["agent"]["processes"]
     assert [entry.get("run_on") for entry in processes.values()] == [True]
 
     workers = _workers(pg_url, tmp_path)
-    workers.start(2)
     try:
-        _settle(served, workers)
+        _storm.settle(served, workers)
     finally:
         workers.stop()
-    payers = _transfers(pg_url, "CLM-CLIQ-1")
+    payers = _storm.transfers(pg_url, "CLM-CLIQ-1")
     assert len(payers) == 1 and payers[0] != os.getpid()
     shown = _cli("show", case_id, "--db", pg_url)
     assert shown.exit_code == 0 and "completed" in _flat(shown), shown.output
@@ -144,24 +126,10 @@ def test_decide_from_the_shell_records_and_queues_and_a_worker_pays(
 
 def test_in_process_decides_and_pays_in_the_shell(served: Store, pg_url: str, tmp_path: Path) -> None:
     _case_id, task_id = _at_the_manager(served, pg_url, tmp_path, "CLM-CLIQ-2")
-    decided = _cli(
-        "decide",
-        task_id,
-        "--choice",
-        "complete",
-        "--as",
-        "max",
-        "--role",
-        "claims manager",
-        "--value",
-        "approved=yes",
-        "--db",
-        pg_url,
-        "--in-process",
-    )
+    decided = _decide_as_the_manager(pg_url, task_id, "--in-process")
     assert decided.exit_code == 0, decided.output
     assert "queued" not in decided.output
-    assert _transfers(pg_url, "CLM-CLIQ-2") == [os.getpid()]  # the escape hatch: worked here, as before
+    assert _storm.transfers(pg_url, "CLM-CLIQ-2") == [os.getpid()]  # the escape hatch: worked here, as before
 
 
 def test_a_queued_orchestrator_starts_no_process_in_the_caller(served: Store, pg_url: str) -> None:
@@ -191,21 +159,17 @@ def test_start_of_a_process_from_the_shell_is_queued(served: Store, pg_url: str)
 def test_chat_confirm_from_the_shell_is_carried_out_by_a_worker(
     served: Store, pg_url: str, tmp_path: Path
 ) -> None:
-    started = _cli(
-        "start", "claim-triage", "--vars", json.dumps(claim("senior-review", "CLM-CLIQ-C")), "--db", pg_url
-    )
-    case_id = started.output.split()[0]
+    case_id = _start_claim(pg_url, "senior-review", "CLM-CLIQ-C")
     workers = _workers(pg_url, tmp_path)
-    workers.start(2)
     try:
-        _settle(served, workers)
+        _storm.settle(served, workers)
         as_olga = ("--as", "olga", "--role", "claims operations", "--db", pg_url)
         asked = _cli("chat", case_id, "please plan Request more documents", *as_olga)
         assert asked.exit_code == 0 and "Proposed action: Request more documents" in _flat(asked), (
             asked.output
         )
         proposal = _flat(asked).split("(proposal ")[1].split(")")[0]
-        _settle(served, workers)
+        _storm.settle(served, workers)
         workers.stop()
         confirmed = _cli("chat", case_id, "--confirm", proposal, *as_olga)
         assert confirmed.exit_code == 0, confirmed.output
@@ -215,7 +179,7 @@ def test_chat_confirm_from_the_shell_is_carried_out_by_a_worker(
             e for e in served.history(case_id) if e.kind == "plan" and e.payload.get("planner") == "chat"
         ]
         workers.start(2)
-        _settle(served, workers)
+        _storm.settle(served, workers)
     finally:
         workers.stop()
     [plan] = [e for e in served.history(case_id) if e.kind == "plan" and e.payload.get("planner") == "chat"]
@@ -231,12 +195,8 @@ def test_chat_confirm_from_the_shell_is_carried_out_by_a_worker(
 def test_run_from_the_shell_queues_the_run_and_waits_for_it(
     served: Store, pg_url: str, tmp_path: Path
 ) -> None:
-    started = _cli(
-        "start", "claim-triage", "--vars", json.dumps(claim("senior-review", "CLM-CLIQ-R")), "--db", pg_url
-    )
-    case_id = started.output.split()[0]
+    case_id = _start_claim(pg_url, "senior-review", "CLM-CLIQ-R")
     workers = _workers(pg_url, tmp_path)
-    workers.start(2)
     try:
         ran = _cli("run", case_id, "--db", pg_url, "--wait", "120")
     finally:
