@@ -217,6 +217,10 @@ def _dec(op: str, a: Decimal, b: Decimal) -> Decimal | None:
 
 
 def _pow(a: Decimal, b: Decimal) -> Decimal | None:
+    # FEEL numbers are IEEE 754-2008 decimal128 (§10.3.2.3.1), whose pow(x, ±0) is 1 for
+    # every x, zero included (IEEE 754 §9.2.1); Python's decimal calls 0 ** 0 undefined.
+    if b.is_zero():
+        return Decimal(1)
     if b == b.to_integral_value() and abs(b) <= 999_999_999:
         result = FEEL_DECIMAL.power(a, int(b))
     else:
