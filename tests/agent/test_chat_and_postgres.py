@@ -4,7 +4,6 @@ LangGraph checkpointer is chosen automatically."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from casepilot.agent.chat import confirm
 from casepilot.demo.payment_tools import BANK
 from tests._claims import claim, manager_approves
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CLAIMS, TaskSpec, assert_sound, calls_of, events, write_bundle
 from tests.agent.conftest import OrchFactory
 
@@ -77,13 +75,6 @@ def test_chat_instruction_for_a_forbidden_tool_is_blocked(make_orch: OrchFactory
     assert verdict["kind"] == "block"
     assert events(store, case.id, "plan")[-1]["rationale"] == "requested by chat"
     assert_sound(store, case.id)
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_agent") as name:
-        yield server.sqlalchemy_url(name)
 
 
 @pytest.mark.postgres

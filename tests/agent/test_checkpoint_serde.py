@@ -5,7 +5,6 @@ must round-trip through LangGraph's SQLite and PostgreSQL savers too, exactly.""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from psycopg.rows import dict_row
 from casepilot.agent._checkpoint_serde import JSON_TAG, CheckpointTooDeep, KeepingSerializer
 from casepilot.agent.checkpointing import checkpointer_for
 from casepilot.store import Store
-from tests._postgres import require_postgres, throwaway_database
 
 
 def _nested(levels: int) -> dict[str, Any]:
@@ -92,13 +90,6 @@ def test_the_sqlite_saver_keeps_them(tmp_path: Path) -> None:
     finally:
         conn.close()
         store.close()
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_serde") as name:
-        yield server.sqlalchemy_url(name)
 
 
 @pytest.mark.postgres

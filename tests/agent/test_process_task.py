@@ -28,7 +28,6 @@ from casepilot.errors import DecisionRejected, DefinitionError
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 from casepilot.validation import validate_paths
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import assert_sound, calls_of, events, make_registry
 from tests.bpmn._process_bundle import (
     CLERK,
@@ -44,16 +43,8 @@ CLERK_ANN = Person("ann", {CLERK})
 SUPERVISOR_SAM = Person("sam", {SUPERVISOR})
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_process") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def orch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Orchestrator]:
-    url = f"sqlite:///{tmp_path / 'cases.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+@pytest.fixture
+def orch(url: str) -> Iterator[Orchestrator]:
     store = Store.from_url(url)
     orchestrator = Orchestrator(store, process_registry(), RulePlanner())
     yield orchestrator

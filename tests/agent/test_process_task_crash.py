@@ -15,31 +15,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import GATE_ENV, REPO, assert_sound, calls_of, events
 from tests.bpmn._process_bundle import DECIDE_AS_CLERK, OPERATOR, process_registry, write_process_bundle
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_process_crash") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cases.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 def _orch(url: str) -> tuple[Orchestrator, Store]:

@@ -21,7 +21,6 @@ from casepilot.demo.run import LETTERS
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, ToolRegistry, tool
 from tests._claims import claim, manager_approves
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import (
     CLAIMS,
     RefArgs,
@@ -69,20 +68,6 @@ def odd_text(args: RefArgs) -> Anything:
 @pytest.fixture(scope="module")
 def registry() -> ToolRegistry:
     return make_registry(huge_number, deep_nest, odd_text)
-
-
-@pytest.fixture(scope="module")
-def pg_database() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_unkeepable") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cases.db'}"
-    return str(request.getfixturevalue("pg_database"))
 
 
 def _deploy(orch: Orchestrator, folder: Path, tool_name: str) -> str:

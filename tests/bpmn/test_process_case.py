@@ -26,7 +26,6 @@ from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import DecisionRejected, NotFound
 from casepilot.store import Store
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CALLS, GATE_ENV, REPO, assert_sound, calls_of, events
 from tests.bpmn._process_bundle import (
     CLERK,
@@ -45,20 +44,6 @@ def _fresh_calls() -> Iterator[None]:
     CALLS.clear()
     yield
     CALLS.clear()
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_process_case") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cases.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
 from casepilot.worker import JobScheduler, jobs
 from casepilot.worker.schema import ensure_queue
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CALLS, assert_sound, calls_of, events
 from tests.bpmn._process_bundle import CLERK, SUPERVISOR, decide_with, process_registry, write_process_bundle
 
@@ -46,22 +45,15 @@ def _fresh_calls() -> Iterator[None]:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_decide_queued") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture
 def now() -> list[dt.datetime]:
     return [dt.datetime.now(dt.UTC)]
 
 
 @pytest.fixture
-def pair(pg_url: str, now: list[dt.datetime]) -> Iterator[Pair]:
+def pair(fresh_pg_url: str, now: list[dt.datetime]) -> Iterator[Pair]:
     """(service, worker, store) on one database, sharing one clock the test moves."""
     clock: Callable[[], dt.datetime] = lambda: now[0]  # noqa: E731
-    with Store.from_url(pg_url) as store:
+    with Store.from_url(fresh_pg_url) as store:
         assert store.postgres_conninfo is not None
         ensure_queue(store.postgres_conninfo)
         service = Orchestrator(store, process_registry(), RulePlanner(), clock=clock)

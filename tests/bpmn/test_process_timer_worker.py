@@ -30,7 +30,6 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
 from casepilot.worker import JobScheduler, jobs
 from casepilot.worker.schema import ensure_queue
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import REPO, assert_sound, events
 from tests.bpmn._process_bundle import CLERK, decide_with, process_registry, write_process_bundle
 
@@ -38,13 +37,6 @@ pytestmark = pytest.mark.postgres
 
 WAIT = 2
 """Seconds the process's timer waits (a real worker, on the real clock)."""
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_process_timer") as name:
-        yield server.sqlalchemy_url(name)
 
 
 class Worker:
@@ -76,8 +68,8 @@ class Worker:
 
 
 @pytest.fixture
-def worker(pg_url: str, tmp_path: Path) -> Iterator[Worker]:
-    started = Worker(pg_url, tmp_path / "worker.log")
+def worker(fresh_pg_url: str, tmp_path: Path) -> Iterator[Worker]:
+    started = Worker(fresh_pg_url, tmp_path / "worker.log")
     yield started
     started.stop()  # only the worker this test started
 
@@ -98,9 +90,9 @@ def _bundle(tmp_path: Path, key: str) -> Path:
 
 
 @pytest.mark.parametrize("started", ["on its own", "by a process task"])
-def test_a_process_timer_gets_its_job_and_a_worker_fires_it(pg_url: str, tmp_path: Path, worker: Worker,
+def test_a_process_timer_gets_its_job_and_a_worker_fires_it(fresh_pg_url: str, tmp_path: Path, worker: Worker,
                                                             started: str) -> None:
-    with Store.from_url(pg_url) as store:
+    with Store.from_url(fresh_pg_url) as store:
         assert store.postgres_conninfo is not None
         ensure_queue(store.postgres_conninfo)
         service = Orchestrator(store, process_registry(), RulePlanner())
