@@ -35,6 +35,7 @@ from tests.bpmn._process_bundle import (
     PROCESS,
     SUPERVISOR,
     decide_with,
+    process_orchestrator,
     process_registry,
     write_process_bundle,
 )
@@ -45,11 +46,8 @@ SUPERVISOR_SAM = Person("sam", {SUPERVISOR})
 
 @pytest.fixture
 def orch(url: str) -> Iterator[Orchestrator]:
-    store = Store.from_url(url)
-    orchestrator = Orchestrator(store, process_registry(), RulePlanner())
-    yield orchestrator
-    orchestrator.close()
-    store.close()
+    with process_orchestrator(url) as orchestrator:
+        yield orchestrator
 
 
 def _deploy(orch: Orchestrator, tmp_path: Path, key: str, *, from_letter: bool = False) -> None:

@@ -10,18 +10,19 @@ the process and the case complete. The history verifies throughout.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
-from tests.agent._support import GATE_ENV, REPO, assert_sound, calls_of, events
-from tests.bpmn._process_bundle import DECIDE_AS_CLERK, OPERATOR, process_registry, write_process_bundle
+from tests.agent._support import assert_sound, calls_of, events
+from tests.bpmn._process_bundle import (
+    OPERATOR,
+    kill_the_clerk_inside_pay_out,
+    process_registry,
+    write_process_bundle,
+)
 
 
 def _orch(url: str) -> tuple[Orchestrator, Store]:
@@ -40,20 +41,7 @@ def test_a_worker_killed_inside_a_non_idempotent_service_task_hands_it_to_the_op
     store.close()
 
     gate = tmp_path / "gate"
-    gate.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
-    proc = subprocess.Popen([sys.executable, "-c", DECIDE_AS_CLERK, url, item.id], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    spawned.append(proc)
-    deadline = time.monotonic() + 90
-    while not (gate / "entered.pay_out").exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.stderr else "the worker ended early")
-        assert time.monotonic() < deadline, "the worker never reached pay_out"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
-    (gate / "open.pay_out").touch()  # were it called again, it would not hang the test
+    kill_the_clerk_inside_pay_out(url, item.id, gate, spawned)
 
     orch, store = _orch(url)
     try:

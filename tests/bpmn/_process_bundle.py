@@ -15,7 +15,12 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +29,10 @@ from pydantic import BaseModel, Field
 
 from casepilot.agent._inbox import decision_values
 from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.store import HumanTask
+from casepilot.agent.rule_planner import RulePlanner
+from casepilot.store import HumanTask, Store
 from casepilot.tools import NO_RETRY, Tool, ToolRegistry, tool
-from tests.agent._support import CALLS, GATE_ENV, make_registry
+from tests.agent._support import CALLS, GATE_ENV, REPO, make_registry
 
 APPROVAL_DMN = (Path(__file__).resolve().parents[2] / "casepilot" / "demo" / "claims" / "payment-approval.dmn")
 
@@ -79,6 +85,19 @@ PROCESS_TOOLS: tuple[Tool[Any, Any], ...] = (read_letter, pay_out)
 
 def process_registry() -> ToolRegistry:
     return make_registry(*PROCESS_TOOLS)
+
+
+@contextmanager
+def process_orchestrator(url: str) -> Iterator[Orchestrator]:
+    """An orchestrator over a new ``Store`` at ``url`` with ``process_registry()`` and the rule
+    planner (no model): the set-up of the process-task tests. Closed, with its store, at the end."""
+    store = Store.from_url(url)
+    orchestrator = Orchestrator(store, process_registry(), RulePlanner())
+    try:
+        yield orchestrator
+    finally:
+        orchestrator.close()
+        store.close()
 
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -228,3 +247,24 @@ decide_with(Orchestrator(store, process_registry(), RulePlanner()), sys.argv[2],
 """
 """A worker deciding the clerk's item (``argv``: the store's URL, the item's id) — run as a child
 process that a test SIGKILLs inside the payment that decision lets the process make."""
+
+
+def kill_the_clerk_inside_pay_out(url: str, task_id: str, gate: Path, spawned: list[subprocess.Popen[bytes]]) -> None:
+    """Decide ``task_id`` as the clerk in a worker process (``DECIDE_AS_CLERK``) and SIGKILL it inside
+    ``pay_out``: entered (the ``gate`` folder holds the tool there), not returned. The gate is then
+    opened, so that a second call would not hang the test. ``spawned`` (the fixture) kills the child
+    should the test fail first."""
+    gate.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
+    proc = subprocess.Popen([sys.executable, "-c", DECIDE_AS_CLERK, url, task_id], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    spawned.append(proc)
+    deadline = time.monotonic() + 90
+    while not (gate / "entered.pay_out").exists():
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.stderr else "the worker ended early")
+        assert time.monotonic() < deadline, "the worker never reached pay_out"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    (gate / "open.pay_out").touch()  # were it called again, it would not hang the test

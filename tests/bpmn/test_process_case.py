@@ -10,11 +10,7 @@ step in the case's hash-chained history, on SQLite and PostgreSQL. A worker kill
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,12 +22,13 @@ from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import DecisionRejected, NotFound
 from casepilot.store import Store
-from tests.agent._support import CALLS, GATE_ENV, REPO, assert_sound, calls_of, events
+from tests.agent._support import CALLS, assert_sound, calls_of, events
 from tests.bpmn._process_bundle import (
     CLERK,
-    DECIDE_AS_CLERK,
     OPERATOR,
     decide_with,
+    kill_the_clerk_inside_pay_out,
+    process_orchestrator,
     process_registry,
     write_process_bundle,
 )
@@ -48,11 +45,8 @@ def _fresh_calls() -> Iterator[None]:
 
 @pytest.fixture
 def orch(url: str) -> Iterator[Orchestrator]:
-    store = Store.from_url(url)
-    orchestrator = Orchestrator(store, process_registry(), RulePlanner())
-    yield orchestrator
-    orchestrator.close()
-    store.close()
+    with process_orchestrator(url) as orchestrator:
+        yield orchestrator
 
 
 def _deploy(orch: Orchestrator, tmp_path: Path, name: str) -> str:
@@ -161,21 +155,7 @@ def test_a_worker_killed_inside_the_payment_hands_it_to_the_operator(
     orch.close()
     store.close()
 
-    gate = tmp_path / "gate"
-    gate.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(REPO), GATE_ENV: str(gate)}
-    proc = subprocess.Popen([sys.executable, "-c", DECIDE_AS_CLERK, url, item.id], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    spawned.append(proc)
-    deadline = time.monotonic() + 90
-    while not (gate / "entered.pay_out").exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.stderr else "the worker ended early")
-        assert time.monotonic() < deadline, "the worker never reached pay_out"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
-    (gate / "open.pay_out").touch()  # were it called again, it would not hang the test
+    kill_the_clerk_inside_pay_out(url, item.id, tmp_path / "gate", spawned)
 
     store = Store.from_url(url)
     orch = Orchestrator(store, process_registry(), RulePlanner())
