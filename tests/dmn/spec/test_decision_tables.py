@@ -4,7 +4,8 @@
   (decreasing priority); with several outputs the comparison is lexicographic, output column
   by output column in table order, skipping columns without output values.
 - COLLECT with an aggregation over no match: sum, min and max of nothing are null, count is 0.
-- A default output entry (§8.3.4.3) is the result when no rule matches.
+- A default output entry (the output clause's ``defaultOutputEntry``) is the result when no
+  rule matches.
 - Input entries are unary tests, and comments are whitespace in them too (§10.3.1).
 """
 
