@@ -168,10 +168,6 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
     if _queued(orch):
         _run_queued(orch, case_id, max_steps, wait)
         return
-    if orch.runtime.load(case_id).facts.chat_requests:  # confirmed for workers, run here (--in-process)
-        from casepilot.agent.chat_queued import carry_out_confirmed
-
-        carry_out_confirmed(orch, case_id)
     for event in orch.stream(case_id, max_steps=max_steps):
         summary = escape(describe_update(event["node"], event["update"]))
         console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
