@@ -100,6 +100,9 @@ class CaseReveal:
     def conceal(self, value: Any) -> Any:
         return self.privacy.redact_value(value, self.case_id)[0]
 
+    def conceal_as(self, text: str, kind: str) -> str:
+        return self.privacy.pseudonymizer.redact_whole(text, kind, self.case_id).text
+
 
 def case_reveal(privacy: CasePrivacy | None, case_id: str) -> CaseReveal | None:
     """The case's reveal hook; None without a privacy layer (the case file holds clear values then)."""
