@@ -266,12 +266,23 @@ def _typed_values(orch: Any, task_id: str, given: list[str]) -> dict[str, Any]:
 
 
 def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> None:
-    """List what people may do in a case now (user events, discretionary items) and for which roles."""
+    """List what people may do in a case now (user events, discretionary items) and for which roles.
+
+    A discretionary item whose applicability rule reads erased personal data is not listed as
+    possible: a line after the table names it and says why (nothing is recorded; the case's next
+    step fails the case)."""
+    from casepilot.agent.people import listed_actions
+
     table = Table("kind", "action", "roles")
     table.columns.insert(0, Column("id", no_wrap=True))
-    for action in _orchestrator(db, tools, case_id=case_id).person_actions(case_id):
+    orch = _orchestrator(db, tools, case_id=case_id)
+    possible, unavailable = listed_actions(orch.runtime.load(case_id).engine)
+    for action in possible:
         table.add_row(action.id, action.kind, action.label, action.roles_wanted)
     console.print(table)
+    for item in unavailable:
+        console.print(f"[yellow]not available: {escape(item.label)} ({escape(item.id)}): {escape(item.reason)}[/yellow]",
+                      highlight=False)
 
 
 def act(case_id: str, action_id: str,

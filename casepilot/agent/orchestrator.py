@@ -405,8 +405,8 @@ class Orchestrator:
     def person_actions(self, case_id: str) -> list[PersonAction]:
         """User events people may make occur and discretionary items they may plan, now (with the
         roles the model authorises for each)."""
-        loaded = self.runtime.load(case_id)
-        return person_actions(loaded.engine) if loaded.engine is not None else []
+        loaded = self.runtime.load(case_id)  # a listing: never one whose rule reads erased data (``_case_reveal``)
+        return person_actions(loaded.engine, []) if loaded.engine is not None else []
 
     def perform(self, case_id: str, action_id: str, actor: Person) -> None:
         """A person makes a user event occur or plans a discretionary item (see ``person_actions``).
