@@ -67,6 +67,8 @@ def plan_options(m: CaseMachine, roles: Collection[str] | None = None,
         if stage is None or m.items[stage].state != "Active":
             continue
         for item in info.table.discretionary_items():
+            if roles is not None and not authorisation.holds(m, item.id, roles):
+                continue
             try:
                 holds = applicable(m, item.id)
             except CasepilotError as exc:
@@ -74,7 +76,7 @@ def plan_options(m: CaseMachine, roles: Collection[str] | None = None,
                     raise
                 unavailable.append((PlanDiscretionary(item.id, m.ix.items[item.id].name, owner.id, stage), exc))
                 continue
-            if holds and (roles is None or authorisation.holds(m, item.id, roles)):
+            if holds:
                 options.append(PlanDiscretionary(item.id, m.ix.items[item.id].name, owner.id, stage))
     return options
 
