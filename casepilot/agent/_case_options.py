@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from casepilot.agent._case_reveal import Unavailable
 from casepilot.agent._loaded_case import LoadedCase, provenance_map
 from casepilot.agent.facts import ParkedAction
 from casepilot.agent.options import build_options
@@ -19,9 +20,10 @@ from casepilot.tools import Provenance, ToolRegistry
 __all__ = ["case_options", "current_digest"]
 
 
-def case_options(loaded: LoadedCase, registry: ToolRegistry
+def case_options(loaded: LoadedCase, registry: ToolRegistry, unavailable: list[Unavailable] | None = None
                  ) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
-    """What the agent may do now in ``loaded`` (see ``options.build_options``)."""
+    """What the agent may do now in ``loaded`` (see ``options.build_options``; ``unavailable``: a
+    read-only listing's)."""
     engine = loaded.engine
     if engine is None:
         return [], {}
@@ -30,7 +32,7 @@ def case_options(loaded: LoadedCase, registry: ToolRegistry
                          child_cases={k: b.key for k, b in loaded.bundle.case_tasks.items()},
                          started_children=loaded.facts.children.keys(),
                          processes={k: b.process_id for k, b in loaded.bundle.process_tasks.items()},
-                         started_processes=loaded.facts.processes.keys())
+                         started_processes=loaded.facts.processes.keys(), unavailable=unavailable)
 
 
 def current_digest(loaded: LoadedCase, parked: ParkedAction, registry: ToolRegistry) -> str | None:

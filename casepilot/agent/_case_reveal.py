@@ -19,16 +19,29 @@ snapshots keep the pseudonyms.
   ``PersonalDataErased``: the CMMN operation that evaluated the condition is not applied
   (the step writer then fails the case and records why, ``_step_writer``); a decision task
   faults (``_task_kinds``). Never is the expression evaluated on the pseudonym or on null.
+* **A read-only listing neither fails nor writes.** Listing what may be done in a case
+  outside a step — people's actions (``GET /cases/{id}/actions``, the case page, ``casepilot
+  actions``), the chat's possible actions — evaluates applicability rules too. There a rule
+  that reads erased data leaves its discretionary item out (it is never offered: offering it
+  would be guessing *true*) and the listing says so (:class:`Unavailable`: the item and the
+  reason, "personal data erased"); everything else is listed as usual. The listing records
+  nothing and does not fail the case: a GET that writes history would turn every look at the
+  page into an event (and a write conflict with the worker working the case), and the case's
+  fate is a write's business — the next step, which evaluates the same rule, fails the case
+  and records why (``fail_unrevealable``), and a person asking to plan the item has the case
+  failed the same way and is refused (``_people_ops.perform``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from casepilot.agent._recording import record_transitions
-from casepilot.errors import ConcurrencyConflict, NotFound, PersonalDataErased
+from casepilot.cmmn.runtime.actions import PlanDiscretionary
+from casepilot.errors import CasepilotError, ConcurrencyConflict, NotFound, PersonalDataErased
 from casepilot.governance.pii.reveal import reveal_names, tokens_in
 from casepilot.governance.pii.vault import reveal_tokens
 
@@ -36,7 +49,32 @@ if TYPE_CHECKING:
     from casepilot.agent._step_writer import StepWriter
     from casepilot.agent.privacy import CasePrivacy
 
-__all__ = ["CaseReveal", "case_reveal", "fail_unrevealable"]
+__all__ = ["CaseReveal", "Unavailable", "case_reveal", "fail_unrevealable", "unavailable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A discretionary item a read-only listing does not offer: its applicability cannot be evaluated."""
+
+    id: str
+    """The id it would be offered under (``plan:<item>:<owner>``, as options and people's actions)."""
+    item: str
+    """The discretionary item's id in the case model."""
+    label: str
+    reason: str
+    """Why, for people: the personal data its rule reads was erased, and what follows."""
+
+
+def unavailable(found: Iterable[tuple[PlanDiscretionary, CasepilotError]]) -> list[Unavailable]:
+    """What ``EngineCase.listable`` left out, for people (see the module docstring)."""
+    out: list[Unavailable] = []
+    for action, exc in found:
+        erased = isinstance(exc, PersonalDataErased)
+        why = ("personal data erased: its applicability rule reads personal data that was erased "
+               "(casepilot erase), so it cannot be evaluated; the case fails at its next step"
+               if erased else "its applicability rule cannot be evaluated")
+        out.append(Unavailable(f"plan:{action.item}:{action.owner}", action.item, action.name, f"{why} ({exc})"))
+    return out
 
 
 class CaseReveal:
@@ -100,15 +138,23 @@ class CaseReveal:
     def conceal(self, value: Any) -> Any:
         return self.privacy.redact_value(value, self.case_id)[0]
 
+    def conceal_as(self, text: str, kind: str) -> str:
+        return self.privacy.pseudonymizer.redact_whole(text, kind, self.case_id).text
+
 
 def case_reveal(privacy: CasePrivacy | None, case_id: str) -> CaseReveal | None:
     """The case's reveal hook; None without a privacy layer (the case file holds clear values then)."""
     return None if privacy is None else CaseReveal(privacy, case_id)
 
 
+_RECORDED = "_casepilot_recorded"
+"""Set on a ``PersonalDataErased`` once ``fail_unrevealable`` handled it (it is raised on after)."""
+
+
 def fail_unrevealable(writer: StepWriter, case_id: str, exc: PersonalDataErased) -> None:
-    """After a step failed (nothing of it written) because a condition reads erased personal data:
-    fail the case in a step of its own and record why.
+    """After a step failed (nothing of it written) because a condition reads erased personal data —
+    or the agent's loop could not list the case's options for that reason (``Nodes.observe``: an
+    applicability rule) — fail the case in a step of its own and record why (once per error).
 
     Why fail the case: the condition can never be evaluated again (the data is gone), and any
     answer the engine could make up — false, so a review is skipped or a stage completes
@@ -119,6 +165,9 @@ def fail_unrevealable(writer: StepWriter, case_id: str, exc: PersonalDataErased)
     case's own exit criteria), only the error is recorded. A case another writer moved on
     meanwhile is left to that writer (its step meets the same condition).
     """
+    if getattr(exc, _RECORDED, False):
+        return  # a step recorded it already; the error passed on to a caller that records too
+    setattr(exc, _RECORDED, True)
     problem = (
         f"{exc}. The case's personal data was erased (casepilot erase), so this condition can never be "
         "evaluated: the case fails rather than guess. Terminate or close the case; it cannot go on."

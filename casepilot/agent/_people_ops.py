@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from casepilot.agent.nodes import Nodes
 from casepilot.agent.operations import ensure_workable
-from casepilot.agent.people import authorised, person_actions
+from casepilot.agent.people import authorised, listed_actions, person_actions
 from casepilot.errors import DecisionRejected, GovernanceBlocked, NotAuthorized, NotFound, UnknownPlanItem
 from casepilot.governance.actions import ProposedAction
 
@@ -67,7 +67,13 @@ def perform(orch: Orchestrator, case_id: str, action_id: str, actor: Person) -> 
     with orch.leases.hold(case_id):
         ensure_workable(orch, case_id, "act")
         loaded = orch.runtime.load(case_id)
-        possible = person_actions(loaded.engine) if loaded.engine is not None else []
+        possible, unavailable = listed_actions(loaded.engine)
+        if any(u.id == action_id for u in unavailable):
+            # Its applicability rule reads erased personal data: evaluated in a step, it fails the
+            # case with the reason recorded, and the request is refused (``PersonalDataErased``).
+            with orch.runtime.step(case_id, loaded) as (_step, fresh):
+                assert fresh.engine is not None
+                person_actions(fresh.engine)
         found = next((a for a in possible if a.id == action_id), None)
         if found is None:
             names = ", ".join(f"{a.id} ({a.label})" for a in possible) or "none"

@@ -278,7 +278,8 @@ def _revealer(rt: AgentRuntime, case_id: str) -> Any:
         return None
     from casepilot.governance.pii.reveal import VaultRevealer
 
-    return VaultRevealer(privacy.vault, case_id, conceal=lambda value: privacy.redact_value(value, case_id)[0])
+    return VaultRevealer(privacy.vault, case_id, conceal=lambda value: privacy.redact_value(value, case_id)[0],
+                         conceal_as=lambda text, kind: privacy.pseudonymizer.redact_whole(text, kind, case_id).text)
 
 
 def _provenance(loaded: LoadedCase, name: str) -> Provenance:

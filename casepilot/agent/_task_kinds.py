@@ -19,7 +19,7 @@ from casepilot.agent.engine import EngineCase
 from casepilot.agent.privacy import jsonable
 from casepilot.cmmn.runtime.actions import PlanDiscretionary, StartItem
 from casepilot.errors import CasepilotError, PersonalDataErased
-from casepilot.governance.pii.reveal import conceal
+from casepilot.governance.pii.reveal import conceal_derived
 
 __all__ = ["Unrevealable", "apply_decision", "definition_of", "engine_transition", "evaluate_decision", "start_child", "sync_children"]
 
@@ -99,10 +99,11 @@ def evaluate_decision(loaded: LoadedCase, option: Mapping[str, Any]) -> tuple[st
 
     The decision sees the clear values behind the pseudonyms of the inputs its model reads
     (``decision_inputs``, revealed in one vault read; ``_case_reveal``); its value and error
-    messages get the pseudonyms back before anything stores them. Not through the PII detector:
-    a decision's outputs are its table's literals (an approval level), which a false positive
-    must not turn into a pseudonym; a clear input copied into the output is put back by
-    ``conceal`` (as a BPMN business-rule task does). When an input cannot be revealed (erased),
+    messages are concealed before anything stores them, as a BPMN business-rule task's
+    (``casepilot.governance.pii.reveal.conceal_derived``): a copied clear input gets its
+    pseudonym back, text the decision derived from one (``substring(payee, 1, 4)``) goes through
+    the case's PII detector, and a fragment of a clear input left in it is pseudonymised whole —
+    the output is stored in the case file. When an input cannot be revealed (erased),
     the decision is not evaluated: the value is :class:`Unrevealable` and ``apply_decision``
     faults the task.
     """
@@ -120,8 +121,9 @@ def evaluate_decision(loaded: LoadedCase, option: Mapping[str, Any]) -> tuple[st
     result = binding.model.evaluate(binding.decision, variables)
     rule_ids = tuple(r for ids in result.decision_rule_ids.values() for r in ids) or tuple(result.rule_ids)
     errors = [str(m) for m in result.errors]
-    if clear:  # what the decision made of clear inputs is stored with the pseudonyms put back
-        return binding.result_variable, conceal(result.value, clear), rule_ids, conceal(errors, clear)
+    if clear and engine.reveal is not None:  # what it made of clear inputs is stored concealed
+        return (binding.result_variable, conceal_derived(result.value, clear, engine.reveal), rule_ids,
+                conceal_derived(errors, clear, engine.reveal))
     return binding.result_variable, result.value, rule_ids, errors
 
 def apply_decision(step: Any, loaded: LoadedCase, option: Mapping[str, Any],

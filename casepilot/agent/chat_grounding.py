@@ -85,7 +85,9 @@ def ground(orch: Orchestrator, loaded: LoadedCase, question: str) -> Grounding:
     events = [e for e in orch.store.history(case_id, after_seq=max(0, last_seq - 4 * HISTORY_SHOWN),
                                             limit=4 * HISTORY_SHOWN)
               if e.kind not in HIDDEN_KINDS][-HISTORY_SHOWN:]
-    options, _ = orch.runtime.options(loaded)
+    # A read-only listing: an item whose applicability rule reads erased personal data is never a
+    # possible action; the grounding says it is unavailable and why (``_case_reveal``).
+    options, unavailable = orch.runtime.listed_options(loaded)
     possible = tuple(o for o in options if o.kind != "wait")
     waiting = [{"task": t.id, "role": t.role, "question": t.prompt, "options": list(t.options)}
                for t in orch.store.tasks(case_id=case_id, status="open")]
@@ -101,6 +103,8 @@ def ground(orch: Orchestrator, loaded: LoadedCase, question: str) -> Grounding:
         "history": [{"cite": f"#{e.seq}", "kind": e.kind, "actor": e.actor, "what": describe_event(e, width=240)}
                     for e in events],
     }
+    if unavailable:
+        payload["unavailable_actions"] = [{"label": u.label, "reason": u.reason} for u in unavailable]
     if passages:
         payload["documents"] = passages
     return Grounding(case_id=case_id, definition=loaded.bundle.key, state=engine.state, payload=payload,

@@ -8,10 +8,14 @@ facts (``AgentFacts.chat_requests``: the option, the person and their roles) and
 acknowledgement — in one step, under the case's lease; the step queues the case's run in the
 same transaction (``JobScheduler(run_on_change=True)``).
 
-The worker that takes the run calls :func:`carry_out_confirmed` before its loop: each request,
-oldest first, is carried out through the normal governed loop (``Orchestrator.run_option``:
-reviewed as the person with their roles, recorded as theirs), then answered (the chat message
-``confirmed``, as in-process) and removed, in one step.
+Whatever works the case next calls :func:`carry_out_confirmed` before its loop — in one place,
+``Orchestrator.run`` and ``Orchestrator.stream``, so the worker that takes the queued run, the
+CLI's ``run --in-process`` and ``casepilot serve --in-process``'s ``POST /cases/{id}/run`` (and
+every other route that runs a case) honour a waiting request alike: each request, oldest first,
+is carried out through the normal governed loop (``Orchestrator.run_option``: reviewed as the
+person with their roles, recorded as theirs), then answered (the chat message ``confirmed``, as
+in-process) and removed, in one step. With no request waiting it costs one look at the loaded
+case (usually the case cache's copy).
 
 Exactly once, also when a worker is killed: the loop writes the person's plan and its verdict
 in one transaction (before a non-idempotent call starts; with the outcome for a call that may
@@ -106,8 +110,8 @@ def confirm_queued(
 
 
 def carry_out_confirmed(orch: Orchestrator, case_id: str) -> int:
-    """Carry out and answer the case's confirmed chat requests, oldest first (a worker, under the
-    case's lease, before its run); how many were answered."""
+    """Carry out and answer the case's confirmed chat requests, oldest first (``Orchestrator.run`` /
+    ``stream``, under the case's lease, before the loop); how many were answered."""
     rt = orch.runtime
     answered = 0
     while True:

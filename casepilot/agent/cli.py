@@ -168,10 +168,6 @@ def run(case_id: str, max_steps: Annotated[int, typer.Option("--max-steps")] = 5
     if _queued(orch):
         _run_queued(orch, case_id, max_steps, wait)
         return
-    if orch.runtime.load(case_id).facts.chat_requests:  # confirmed for workers, run here (--in-process)
-        from casepilot.agent.chat_queued import carry_out_confirmed
-
-        carry_out_confirmed(orch, case_id)
     for event in orch.stream(case_id, max_steps=max_steps):
         summary = escape(describe_update(event["node"], event["update"]))
         console.print(f"[dim]{event['node']:>13}[/dim] {summary}", highlight=False)
@@ -270,12 +266,23 @@ def _typed_values(orch: Any, task_id: str, given: list[str]) -> dict[str, Any]:
 
 
 def actions(case_id: str, db: DbOption = None, tools: ToolsOption = None) -> None:
-    """List what people may do in a case now (user events, discretionary items) and for which roles."""
+    """List what people may do in a case now (user events, discretionary items) and for which roles.
+
+    A discretionary item whose applicability rule reads erased personal data is not listed as
+    possible: a line after the table names it and says why (nothing is recorded; the case's next
+    step fails the case)."""
+    from casepilot.agent.people import listed_actions
+
     table = Table("kind", "action", "roles")
     table.columns.insert(0, Column("id", no_wrap=True))
-    for action in _orchestrator(db, tools, case_id=case_id).person_actions(case_id):
+    orch = _orchestrator(db, tools, case_id=case_id)
+    possible, unavailable = listed_actions(orch.runtime.load(case_id).engine)
+    for action in possible:
         table.add_row(action.id, action.kind, action.label, action.roles_wanted)
     console.print(table)
+    for item in unavailable:
+        console.print(f"[yellow]not available: {escape(item.label)} ({escape(item.id)}): {escape(item.reason)}[/yellow]",
+                      highlight=False)
 
 
 def act(case_id: str, action_id: str,

@@ -29,6 +29,7 @@ from casepilot.agent import _inbox, _recording
 from casepilot.agent._bundles import BundleCache
 from casepilot.agent._case_loader import CaseLoader, no_lease
 from casepilot.agent._case_options import case_options, current_digest
+from casepilot.agent._case_reveal import Unavailable
 from casepilot.agent._case_start import CaseStarter
 from casepilot.agent._loaded_case import LoadedCase, provenance_map, state_json
 from casepilot.agent._step_writer import StepHook, StepWriter
@@ -187,6 +188,14 @@ class AgentRuntime:
     def options(self, loaded: LoadedCase) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
         """What the agent may do now in ``loaded`` (see ``options.build_options``)."""
         return case_options(loaded, self._registry)
+
+    def listed_options(self, loaded: LoadedCase) -> tuple[list[ActionOption], list[Unavailable]]:
+        """``options`` for a read-only listing outside a step (the chat's possible actions): an item
+        whose applicability rule reads erased personal data is not offered but listed apart, with
+        the reason, instead of failing the listing (``_case_reveal``)."""
+        unavailable: list[Unavailable] = []
+        options, _ = case_options(loaded, self._registry, unavailable)
+        return options, unavailable
 
     def current_digest(self, loaded: LoadedCase, parked: ParkedAction) -> str | None:
         """The digest the parked action would have if proposed now (``None``: no longer possible)."""

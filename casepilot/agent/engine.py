@@ -16,10 +16,10 @@ from typing import Any
 from casepilot.agent._case_reveal import CaseReveal
 from casepilot.cmmn import CaseInstance
 from casepilot.cmmn.definitions import Case
-from casepilot.cmmn.runtime.actions import Action
+from casepilot.cmmn.runtime.actions import Action, PlanDiscretionary
 from casepilot.cmmn.runtime.events import TransitionEvent
 from casepilot.cmmn.runtime.instance import ItemView as EngineItemView
-from casepilot.errors import UnknownPlanItem
+from casepilot.errors import CasepilotError, UnknownPlanItem
 
 __all__ = ["EngineCase", "ItemView"]
 
@@ -126,6 +126,14 @@ class EngineCase:
             return list(self.instance.activatable())
         with self.reveal.batch():  # applicability rules may read personal data
             return list(self.instance.activatable())
+
+    def listable(self) -> tuple[list[Action], list[tuple[PlanDiscretionary, CasepilotError]]]:
+        """``activatable`` for a read-only listing, which must not fail: a discretionary item whose
+        applicability rule reads personal data that cannot be revealed is not offered but returned
+        apart, with the error (``_case_reveal.unavailable``); in a step, ``activatable`` raises."""
+        unavailable: list[tuple[PlanDiscretionary, CasepilotError]] = []
+        with self.reveal.batch() if self.reveal is not None else nullcontext():
+            return list(self.instance.activatable(unavailable=unavailable)), unavailable
 
     def apply(self, action: Action) -> list[dict[str, Any]]:
         return self._operation(lambda: self.instance.apply(action))

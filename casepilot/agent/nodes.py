@@ -28,6 +28,7 @@ from typing import Any
 
 from langgraph.types import interrupt
 
+from casepilot.agent._case_reveal import fail_unrevealable
 from casepilot.agent._decisions import Decisions
 from casepilot.agent._keepable import Unkeepable, keepable
 from casepilot.agent._loop_state import (
@@ -61,7 +62,7 @@ from casepilot.agent.facts import loop_keys
 from casepilot.agent.model_routing import CallRefused, has_choice, model_call
 from casepilot.agent.planning import Observation, PlannerError
 from casepilot.agent.privacy import jsonable
-from casepilot.errors import ToolError
+from casepilot.errors import PersonalDataErased, ToolError
 from casepilot.tools import apply_results, result_provenance
 
 __all__ = ["LoopState", "Nodes"]
@@ -74,6 +75,20 @@ class Nodes(Decisions):
     # -- observe ---------------------------------------------------------------------------------
 
     def observe(self, state: LoopState) -> LoopState:
+        try:
+            return self._observe(state)
+        except PersonalDataErased as exc:
+            # Listing the options (an applicability rule, a parked action's digest) read erased
+            # personal data outside a step: the case fails and the history says why, as when a
+            # step's condition does (``_case_reveal.fail_unrevealable``: once); the run stops.
+            case_id = state["case_id"]
+            fail_unrevealable(self.rt.steps, case_id, exc)
+            engine = self.rt.load(case_id).engine
+            if engine is None or not engine.finished:
+                raise  # it could not even be failed (only the error is recorded)
+            return {"stop": engine.state, "observation": None, "plan": None, "approved": None}
+
+    def _observe(self, state: LoopState) -> LoopState:
         case_id = state["case_id"]
         if state.get("steps", 0) >= state.get("max_steps", 50):
             return {"stop": "max_steps", "observation": None, "plan": None, "approved": None}

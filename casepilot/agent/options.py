@@ -16,6 +16,10 @@ subset, with the tools bound to tasks:
 Human tasks are never offered: they go to the inbox and people complete them. User event
 listeners are never offered: only people make them occur. Unbound tasks are external work
 the case waits for. Actions a person rejected are not offered again.
+
+In a step, an applicability rule that reads erased personal data fails the listing (and the
+step writer fails the case). A read-only listing passes ``unavailable``: such an item is then
+not offered but listed there, with the reason (``_case_reveal.Unavailable``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from casepilot.agent._case_reveal import Unavailable
+from casepilot.agent._case_reveal import unavailable as listed_unavailable
 from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.people import discretionary_roles
 from casepilot.agent.planning import ActionOption
@@ -66,6 +72,7 @@ def build_options(
     started_children: Collection[str] = (),
     processes: Mapping[str, str] | None = None,
     started_processes: Collection[str] = (),
+    unavailable: list[Unavailable] | None = None,
 ) -> tuple[list[ActionOption], dict[str, Mapping[str, Provenance]]]:
     """The options of this step and the provenance of each option's default arguments.
 
@@ -74,6 +81,7 @@ def build_options(
     ``started_children`` are case task instances whose child case already runs;
     ``processes`` maps process task definitions to the BPMN process they run and
     ``started_processes`` are process task instances whose process already runs.
+    ``unavailable``: a read-only listing's (see the module docstring).
     """
     views = {v.instance_id: v for v in engine.items()}
     options: list[ActionOption] = []
@@ -120,7 +128,12 @@ def build_options(
         options.append(option)
         arg_provenance[option.id] = bound_provenance
     people_only: dict[str, tuple[str, ...]] | None = None
-    for action in engine.activatable():
+    if unavailable is None:
+        actions = engine.activatable()
+    else:
+        actions, left_out = engine.listable()
+        unavailable.extend(listed_unavailable(left_out))
+    for action in actions:
         if isinstance(action, PlanDiscretionary):
             # Items the model authorises for certain roles are planned by people holding them
             # (``Orchestrator.perform``); the agent holds no role.

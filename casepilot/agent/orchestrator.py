@@ -34,6 +34,7 @@ from casepilot.agent._process_tasks import decide_item, owner_of, runs_queued
 from casepilot.agent._task_kinds import sync_children
 from casepilot.agent.bundle import bundle_files, declared_files, load_files, load_folder
 from casepilot.agent.chat import answer
+from casepilot.agent.chat_queued import carry_out_confirmed
 from casepilot.agent.checkpointing import checkpointer_for
 from casepilot.agent.context import AgentRuntime
 from casepilot.agent.graph import build_graph
@@ -239,6 +240,7 @@ class Orchestrator:
         """
         with self.leases.hold(case_id):
             ensure_workable(self, case_id, "run", finished_ok=True)  # NotFound for an unknown case, first
+            carry_out_confirmed(self, case_id)  # people's confirmed chat requests first (``chat_queued``)
             sync_children(self.runtime, case_id)
             result = self._graph.invoke(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
                                         output_keys=RESULT_KEYS)
@@ -258,6 +260,7 @@ class Orchestrator:
         with self.leases.hold(case_id):
             self.store.case(case_id)
             ensure_workable(self, case_id, "run", finished_ok=True)
+            carry_out_confirmed(self, case_id)  # people's confirmed chat requests first (``chat_queued``)
             for chunk in self._graph.stream(self._input(case_id, max_steps), self._config(case_id), durability=DURABILITY,
                                             stream_mode="updates"):
                 for node, update in chunk.items():
@@ -402,8 +405,8 @@ class Orchestrator:
     def person_actions(self, case_id: str) -> list[PersonAction]:
         """User events people may make occur and discretionary items they may plan, now (with the
         roles the model authorises for each)."""
-        loaded = self.runtime.load(case_id)
-        return person_actions(loaded.engine) if loaded.engine is not None else []
+        loaded = self.runtime.load(case_id)  # a listing: never one whose rule reads erased data (``_case_reveal``)
+        return person_actions(loaded.engine, []) if loaded.engine is not None else []
 
     def perform(self, case_id: str, action_id: str, actor: Person) -> None:
         """A person makes a user event occur or plans a discretionary item (see ``person_actions``).

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from casepilot.agent._case_reveal import Unavailable
+from casepilot.agent._case_reveal import unavailable as listed_unavailable
 from casepilot.agent.engine import EngineCase
 from casepilot.cmmn.definitions import Case, HumanTask, PlanningTable, Stage, UserEventListener
 from casepilot.cmmn.runtime.actions import Action, OccurEvent, PlanDiscretionary
@@ -79,12 +81,21 @@ def discretionary_roles(case: Case) -> dict[str, tuple[str, ...]]:
             for item, groups in discretionary_role_groups(case).items()}
 
 
-def person_actions(engine: EngineCase) -> list[PersonAction]:
-    """User events that may occur and discretionary items that may be planned, now."""
+def person_actions(engine: EngineCase, unavailable: list[Unavailable] | None = None) -> list[PersonAction]:
+    """User events that may occur and discretionary items that may be planned, now.
+
+    With ``unavailable`` (a read-only listing): a discretionary item whose applicability rule
+    reads erased personal data is not listed but put there, with the reason; without, such a
+    rule raises ``PersonalDataErased`` (``_case_reveal``)."""
     case = engine.case
     discretionary = discretionary_role_groups(case)
     out: list[PersonAction] = []
-    for action in engine.activatable():
+    if unavailable is None:
+        actions = engine.activatable()
+    else:
+        actions, left_out = engine.listable()
+        unavailable.extend(listed_unavailable(left_out))
+    for action in actions:
         if isinstance(action, OccurEvent):
             view = engine.item(action.instance)
             item = case.plan_items.get(view.element_id) if view is not None else None
@@ -99,6 +110,23 @@ def person_actions(engine: EngineCase) -> list[PersonAction]:
             out.append(PersonAction(f"plan:{action.item}:{action.owner}", "plan", action.name,
                                     tuple(dict.fromkeys(r for g in groups for r in g)), action, groups))
     return out
+
+
+def listed_actions(engine: EngineCase | None) -> tuple[list[PersonAction], list[Unavailable]]:
+    """People's actions for a read-only listing (a page, ``GET /cases/{id}/actions``, ``casepilot
+    actions``): what they may do now, and the discretionary items not offered because their
+    applicability rule reads erased personal data, with the reason. Never raises for that, and
+    records nothing (``_case_reveal``)."""
+    if engine is None:
+        return [], []
+    unavailable: list[Unavailable] = []
+    return person_actions(engine, unavailable), unavailable
+
+
+def unavailable_roles(engine: EngineCase, item: Unavailable) -> tuple[str, ...]:
+    """The role names the model authorises to plan an item a listing could not offer."""
+    groups = discretionary_role_groups(engine.case).get(item.item, ())
+    return tuple(dict.fromkeys(r for g in groups for r in role_names(engine.case, g)))
 
 
 def authorised(action: PersonAction, roles: frozenset[str]) -> bool:

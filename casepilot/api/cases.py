@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from casepilot.agent._process_cases import process_of
 from casepilot.agent.orchestrator import Orchestrator
+from casepilot.agent.people import listed_actions, unavailable_roles
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.timeline import describe_update
 from casepilot.api._body import JsonRoute
@@ -232,10 +233,19 @@ def verify(case_id: str, orch: OrchestratorDep) -> VerifyReport:
 @router.get("/{case_id}/actions", response_model=list[PersonActionOut], responses=_NOT_FOUND)
 def people_actions(case_id: str, orch: OrchestratorDep) -> list[PersonActionOut]:
     """User events people may make occur and discretionary items they may plan now, with the roles
-    the case model authorises for each."""
+    the case model authorises for each.
+
+    A discretionary item whose applicability rule reads personal data that was erased is listed
+    with ``available: false`` and the reason, never offered; the listing records nothing (the
+    case's next step fails the case and records why)."""
     orch.store.case(case_id)
-    return [PersonActionOut(id=a.id, kind=a.kind, label=a.label, roles=list(a.roles))
-            for a in orch.person_actions(case_id)]
+    engine = orch.runtime.load(case_id).engine
+    actions, unavailable = listed_actions(engine)
+    out = [PersonActionOut(id=a.id, kind=a.kind, label=a.label, roles=list(a.roles)) for a in actions]
+    if engine is not None:
+        out += [PersonActionOut(id=u.id, kind="plan", label=u.label, roles=list(unavailable_roles(engine, u)),
+                                available=False, reason=u.reason) for u in unavailable]
+    return out
 
 
 @router.post(

@@ -112,12 +112,17 @@ class DecisionIn(_In):
 
 
 class PersonActionOut(BaseModel):
-    """Something people may do in the case now (``POST /cases/{id}/actions/{action_id}``)."""
+    """Something people may do in the case now (``POST /cases/{id}/actions/{action_id}``) — or,
+    with ``available`` false, a discretionary item that is not offered and why."""
 
     id: str = Field(description="occur:<instance> for a user event, plan:<item>:<owner> for a discretionary item.")
     kind: Literal["occur", "plan"]
     label: str
     roles: list[str] = Field(description="Roles the case model authorises for it; empty: anyone.")
+    available: bool = Field(default=True, description=(
+        "False: not offered — its applicability rule reads personal data that was erased, so it cannot be "
+        "evaluated (never taken as true or false); the case fails at its next step. Taking it is refused."))
+    reason: str | None = Field(default=None, description="Why it is not available (with available false).")
 
 
 class ActorIn(_In):

@@ -17,6 +17,7 @@ from casepilot.agent._inbox import task_spec
 from casepilot.agent._process_cases import process_views
 from casepilot.agent.operations import failed_items
 from casepilot.agent.orchestrator import Orchestrator
+from casepilot.agent.people import listed_actions
 from casepilot.agent.privacy import jsonable
 from casepilot.agent.stop_reason import StopReason, guardrail_decisions, stop_reason
 from casepilot.agent.timeline import KIND_GROUPS, timeline
@@ -67,6 +68,9 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
     workable = state == "active"
     processes = process_views(loaded)
     tasks = orch.pending(case_id)
+    # A read-only look: an item whose applicability rule reads erased personal data is shown as not
+    # available, with the reason, never offered (``_case_reveal``).
+    actions, unavailable = listed_actions(engine) if workable else ([], [])
     forms: dict[str, list[FormField]] = {}
     for task in tasks:
         spec = task_spec(loaded, task.id) if task.kind == "human_task" else None
@@ -84,7 +88,8 @@ def case_context(orch: Orchestrator, case_id: str, group: str | None = None) -> 
         "variables": shown(engine.variables() if engine is not None else {}),
         "tasks": tasks,
         "task_forms": forms,
-        "actions": orch.person_actions(case_id) if workable else [],
+        "actions": actions,
+        "unavailable": unavailable,
         "failed": [{"id": i, "name": name} for i, (name, _) in failed_items(orch, loaded).items()] if workable else [],
         "can_run": workable,
         "can_chat": state in ("active", "completed"),

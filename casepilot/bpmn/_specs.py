@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 
-from casepilot.governance.pii.reveal import conceal, reveal_names
+from casepilot.governance.pii.reveal import conceal_derived, reveal_names
 
 from ._compensation import CpCompensateEnd, CpCompensateThrow
 from .engine import evaluate_feel
@@ -122,17 +122,15 @@ class CpBusinessRuleTask(BpmnSpecMixin):  # type: ignore[misc]
 
 def _decide_revealed(decide: Any, decision: str, inputs: dict[str, Any], revealer: Any) -> Any:
     """The decision evaluated on the clear values of its inputs (which it reads is the DMN model's
-    business: all are revealed, in one read), the clear values in its result back as pseudonyms.
-
-    Not through the detector: a decision's outputs are its table's literals (an approval
-    level), which a false positive must not turn into a pseudonym; a clear input copied to
-    the output is put back by ``conceal``."""
+    business: all are revealed, in one read); its result as it may be stored (``conceal_derived``:
+    a copied clear value back as its pseudonym, derived text through the case's PII detector, a
+    fragment of a clear value pseudonymised whole)."""
     if revealer is None:
         return decide(decision, inputs)
     view, clear = reveal_names(inputs, list(inputs), revealer)
     if not clear:
         return decide(decision, inputs)
-    return conceal(decide(decision, view), clear)
+    return conceal_derived(decide(decision, view), clear, revealer)
 
 
 # --------------------------------------------------------------------------- timers on the engine's clock

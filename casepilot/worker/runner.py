@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from casepilot.agent.chat_queued import carry_out_confirmed
 from casepilot.agent.orchestrator import Orchestrator
 from casepilot.errors import CaseBusy, ConcurrencyConflict, NotFound
 from casepilot.store import Store
@@ -139,8 +138,7 @@ class Worker:
             # (resuming queues a new run), and no reason to fail the job.
             log.info("job for case %s: the case is suspended; resuming it queues a new run", case_id)
             return "suspended"
-        if loaded.facts.chat_requests:  # a person's confirmed chat proposal goes first (``chat_queued``)
-            carry_out_confirmed(self.orch, case_id)
+        # A person's confirmed chat proposal goes first: ``Orchestrator.run`` / ``stream`` carry it out.
         if loaded.facts.children:
             return self.orch.run(case_id, max_steps=max_steps).reason  # child cases: the full run
         reason = "waiting_for_events"

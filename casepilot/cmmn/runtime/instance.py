@@ -34,7 +34,7 @@ from casepilot.cmmn.runtime.model import index_for
 from casepilot.cmmn.runtime.roles import check as roles_check
 from casepilot.cmmn.runtime.roles import holds as roles_holds
 from casepilot.cmmn.runtime.state import ItemInstance
-from casepilot.errors import IllegalTransition, UnknownPlanItem
+from casepilot.errors import CasepilotError, IllegalTransition, UnknownPlanItem
 
 __all__ = ["DEFAULT_EPOCH", "CaseInstance", "ItemView"]
 
@@ -235,9 +235,12 @@ class CaseInstance:
 
     # -- planner interface ---------------------------------------------------------------------
 
-    def activatable(self, *, roles: Collection[str] | None = None) -> list[Action]:
+    def activatable(self, *, roles: Collection[str] | None = None,
+                    unavailable: list[tuple[PlanDiscretionary, CasepilotError]] | None = None) -> list[Action]:
         """Every action possible now, ready for a planner to choose from; with ``roles``, the
-        user events and discretionary items only if someone holding them is authorised."""
+        user events and discretionary items only if someone holding them is authorised; with
+        ``unavailable``, a discretionary item whose applicability rules cannot be evaluated is
+        listed there instead of failing the whole list (``planning.plan_options``)."""
         m = self._m
         root = m.items[m.root]
         if root.state != "Active":
@@ -269,7 +272,7 @@ class CaseInstance:
         ]
         if m.can_complete(root, manual=True):
             out.append(CompleteItem(root.id, m.info(root).name))
-        out += planning.plan_options(m, roles)
+        out += planning.plan_options(m, roles, unavailable)
         for cfi in m.case.case_file_items_by_id.values():
             out.append(SetCaseFileItem(cfi.id, cfi.name or cfi.id, m.case_file.get(cfi.id) == "Available"))
         return out

@@ -15,7 +15,7 @@ from casepilot.cmmn.definitions import Stage
 from casepilot.cmmn.runtime import roles as authorisation
 from casepilot.cmmn.runtime.actions import PlanDiscretionary
 from casepilot.cmmn.runtime.state import ItemInstance
-from casepilot.errors import IllegalTransition, UnknownPlanItem
+from casepilot.errors import CasepilotError, IllegalTransition, UnknownPlanItem
 
 if TYPE_CHECKING:
     from casepilot.cmmn.runtime.machine import CaseMachine
@@ -50,9 +50,15 @@ def _owners(m: CaseMachine) -> list[ItemInstance]:
     return owners
 
 
-def plan_options(m: CaseMachine, roles: Collection[str] | None = None) -> list[PlanDiscretionary]:
+def plan_options(m: CaseMachine, roles: Collection[str] | None = None,
+                 unavailable: list[tuple[PlanDiscretionary, CasepilotError]] | None = None) -> list[PlanDiscretionary]:
     """Every discretionary item that can be planned now, with the owner and target stage
-    (with ``roles``: only those someone holding them is authorised to plan)."""
+    (with ``roles``: only those someone holding them is authorised to plan).
+
+    An applicability rule the host's view cannot show the values of (``conditions``: the view
+    raises) fails the listing — unless ``unavailable`` is given: then that item is left out
+    (never offered on a guess) and listed there with the error, and the others are offered —
+    what a read-only listing needs, which must neither fail nor decide for the host."""
     options: list[PlanDiscretionary] = []
     for owner in _owners(m):
         info = m.info(owner)
@@ -61,7 +67,16 @@ def plan_options(m: CaseMachine, roles: Collection[str] | None = None) -> list[P
         if stage is None or m.items[stage].state != "Active":
             continue
         for item in info.table.discretionary_items():
-            if applicable(m, item.id) and (roles is None or authorisation.holds(m, item.id, roles)):
+            if roles is not None and not authorisation.holds(m, item.id, roles):
+                continue
+            try:
+                holds = applicable(m, item.id)
+            except CasepilotError as exc:
+                if unavailable is None:
+                    raise
+                unavailable.append((PlanDiscretionary(item.id, m.ix.items[item.id].name, owner.id, stage), exc))
+                continue
+            if holds:
                 options.append(PlanDiscretionary(item.id, m.ix.items[item.id].name, owner.id, stage))
     return options
 

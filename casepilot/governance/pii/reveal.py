@@ -18,7 +18,10 @@ the data keeps the pseudonyms — and nothing leaves the process by it (evaluati
   appears in the result (:func:`conceal`, case-insensitively). A BPMN result that becomes
   process data also passes through the host's ``conceal`` (the case's PII detector) when it
   holds new text (:func:`needs_detector`), which catches what FEEL derived from a clear value
-  (``substring(payee, 1, 4)``).
+  (``substring(payee, 1, 4)``). A *decision's* result — a CMMN decision task's, a BPMN
+  business-rule task's — is concealed by :func:`conceal_derived`: every string in it that is not
+  exactly a pseudonym goes through the detector too, and a string that still shares a run of
+  characters with a clear value the decision read is pseudonymised whole (see there).
 * **Fail closed on erased data.** A pseudonym that cannot be revealed (the case's personal
   data was erased, or the text only looks like a pseudonym) stops the evaluation with
   :class:`~casepilot.errors.PersonalDataErased`: the expression is never evaluated on the
@@ -46,6 +49,7 @@ __all__ = [
     "Revealer",
     "VaultRevealer",
     "conceal",
+    "conceal_derived",
     "has_strings",
     "map_strings",
     "needs_detector",
@@ -66,6 +70,10 @@ class Revealer(Protocol):
         """``value`` (about to be stored) with the personal data in it pseudonymised."""
         ...
 
+    def conceal_as(self, text: str, kind: str) -> str:
+        """``text`` (about to be stored) pseudonymised whole, as one datum of entity type ``kind``."""
+        ...
+
 
 class VaultRevealer:
     """A :class:`Revealer` over a case's pseudonym vault (``conceal``: the case's pseudonymiser, if given).
@@ -75,11 +83,16 @@ class VaultRevealer:
     """
 
     def __init__(
-        self, vault: PseudonymVault, case_id: str, conceal: Callable[[Any], Any] | None = None
+        self,
+        vault: PseudonymVault,
+        case_id: str,
+        conceal: Callable[[Any], Any] | None = None,
+        conceal_as: Callable[[str, str], str] | None = None,
     ) -> None:
         self.vault = vault
         self.case_id = case_id
         self._conceal = conceal
+        self._conceal_as = conceal_as
         self._clear: dict[str, str] = {}
 
     def reveal(self, tokens: Collection[str]) -> Mapping[str, str]:
@@ -96,6 +109,9 @@ class VaultRevealer:
 
     def conceal(self, value: Any) -> Any:
         return value if self._conceal is None else self._conceal(value)
+
+    def conceal_as(self, text: str, kind: str) -> str:
+        return text if self._conceal_as is None else self._conceal_as(text, kind)
 
 
 def strings_in(value: Any) -> Iterator[str]:
@@ -200,3 +216,60 @@ def conceal(value: Any, clear: Mapping[str, str]) -> Any:
         return text
 
     return map_strings(value, put_back)
+
+
+FRAGMENT = 4
+"""How many characters in a row a stored string may share with a clear value the decision read
+before it counts as derived from it (``substring(iban, 1, 4)``: a country code and check digits)."""
+
+
+def conceal_derived(value: Any, clear: Mapping[str, str], revealer: Revealer) -> Any:
+    """A decision's result (``clear``: the ``token -> clear`` it was evaluated on), as it may be stored.
+
+    A decision may derive text from a clear value other than by copying it — ``substring(payee,
+    1, 4)``, ``upper(payee)``, ``"ref " + substring(iban, 5, 8)`` — and what it returns is kept in
+    the case file (a CMMN decision task's output, a BPMN business-rule task's result). So:
+
+    1. every clear value copied into it (any case) is put back as its pseudonym (:func:`conceal`);
+    2. then, unless every string in it is exactly a pseudonym, it goes through the host's
+       ``conceal`` — the case's PII detector — like new text a process mapping derives; a
+       table's literal (``"domestic"``) passes through unchanged unless the detector reads
+       personal data in it (erring on the private side);
+    3. a string that still shares :data:`FRAGMENT` characters in a row (case-insensitively)
+       with a clear value it read, outside pseudonyms, is pseudonymised whole as that value's
+       entity type (``conceal_as``): a detector does not recognise four characters of an IBAN
+       or a first name on its own, and nothing derived from a clear value may be stored clear.
+
+    Without any clear value (the decision read no personal data) the value is returned as it is.
+    """
+    if not clear:
+        return value
+    result = conceal(value, clear)
+    if not has_strings(result) or all(TOKEN_PATTERN.fullmatch(text) for text in strings_in(result)):
+        return result
+    result = revealer.conceal(result)
+    grams = _fragments(clear)
+    if not grams:
+        return result
+
+    def whole(text: str) -> str:
+        outside = TOKEN_PATTERN.sub(lambda _m: "\x00", text).casefold()  # no run across a pseudonym
+        kind = next((k for gram, k in grams.items() if gram in outside), None)
+        return text if kind is None else revealer.conceal_as(text, kind)
+
+    return map_strings(result, whole)
+
+
+def _fragments(clear: Mapping[str, str]) -> dict[str, str]:
+    """Every run of :data:`FRAGMENT` characters of the clear values (casefolded, not blank) -> the
+    entity type of the pseudonym it belongs to."""
+    grams: dict[str, str] = {}
+    for token, text in clear.items():
+        match = TOKEN_PATTERN.fullmatch(token)
+        kind = match.group("type") if match else "PII"
+        folded = text.casefold()
+        for i in range(len(folded) - FRAGMENT + 1):
+            gram = folded[i:i + FRAGMENT]
+            if gram.strip() and len(gram.strip()) == FRAGMENT:
+                grams.setdefault(gram, kind)
+    return grams
