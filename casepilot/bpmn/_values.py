@@ -22,6 +22,18 @@ The rules, one per direction:
   :func:`encode_state` / :func:`decode_state`), which its serializer restores on load —
   the same digits and scale back, so a reloaded amount equals and prints as the original
   and the state's digest does not change with a save and load.
+* **Process data's own dicts with a ``typename`` key** (a tool answering
+  ``{"typename": "car", "model": "X"}``, a case file value, a DMN output, a message payload):
+  the serializer reads *any* dict with a ``typename`` key as one of its tagged values, so
+  such a dict stored as it is would not load (``car`` is no registered type: the process is
+  stuck for good) or would load as something else (``{"typename": "Decimal", "value": "1"}``
+  as a decimal). In stored state it is therefore escaped — wrapped as
+  ``{"typename": "casepilot.dict", "items": {...}}`` (:data:`ESCAPED_TAG`,
+  :func:`escape_data` / :func:`unescape`) — and unwrapped on load, so every JSON value
+  round-trips exactly and a decimal tag is only ever one casepilot wrote. Nothing is refused:
+  the data is the tool's, not ours to judge. State written before the escape (decimals
+  tagged as they still are) loads as before; a dict there with a ``typename`` the
+  serializer does not know loads as the plain dict it was.
 """
 
 from __future__ import annotations
@@ -38,10 +50,70 @@ from pydantic import BaseModel
 
 from casepilot.dmn.feel import to_feel_string
 
-__all__ = ["DECIMAL_TAG", "decode_state", "encode_state", "to_history", "to_plain", "typed_result"]
+__all__ = [
+    "DECIMAL_TAG",
+    "ESCAPED_TAG",
+    "decode_state",
+    "encode_state",
+    "escape_data",
+    "to_history",
+    "to_plain",
+    "typed_result",
+    "unescape",
+]
 
 DECIMAL_TAG = "Decimal"
 """The ``typename`` of a decimal in stored process state (SpiffWorkflow's registry convention)."""
+
+ESCAPED_TAG = "casepilot.dict"
+"""The ``typename`` of an escaped dict of process data in stored state: ``{"typename": ESCAPED_TAG,
+"items": <the dict, its values stored as any value is>}`` — the wrapper of a dict that has a
+``typename`` key of its own, so the serializer never reads that dict as one of its tagged values."""
+
+_TYPENAME = "typename"
+
+
+def _needs_escape(value: Any) -> bool:
+    """Whether ``value`` holds, at any depth, a dict with a ``typename`` key (the common case: no).
+
+    Called for every dump on all of the process data: it recurses into containers only (no call per
+    scalar)."""
+    if isinstance(value, dict):
+        if _TYPENAME in value:
+            return True
+        children: Any = value.values()
+    elif isinstance(value, (list, tuple)):
+        children = value
+    else:
+        return False
+    return any(isinstance(child, (dict, list, tuple)) and _needs_escape(child) for child in children)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, dict):
+        items = {k: _escaped(v) for k, v in value.items()}
+        return {_TYPENAME: ESCAPED_TAG, "items": items} if _TYPENAME in value else items
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    return value
+
+
+def escape_data(value: Any) -> Any:
+    """``value`` with every dict that has a ``typename`` key wrapped (:data:`ESCAPED_TAG`), at any depth.
+
+    The value itself (not a copy) when nothing in it needs the wrapper, so a dump of ordinary data
+    costs one read of it. Other values (decimals, dates) are left to the serializer's own tags.
+    """
+    return _escaped(value) if _needs_escape(value) else value
+
+
+def unescape(value: Any) -> Mapping[str, Any] | None:
+    """The items of an escaped dict (:func:`escape_data`), still to be restored; None for any other value."""
+    if (isinstance(value, dict) and len(value) == 2 and value.get(_TYPENAME) == ESCAPED_TAG
+            and isinstance(value.get("items"), dict)):
+        items: Mapping[str, Any] = value["items"]
+        return items
+    return None
 
 
 def to_plain(value: Any) -> Any:
@@ -75,20 +147,29 @@ def to_history(value: Any) -> Any:
 
 
 def encode_state(value: Any) -> Any:
-    """``value`` for the stored runner state: decimals tagged (:data:`DECIMAL_TAG`), the rest as it is."""
+    """``value`` for the stored runner state: decimals tagged (:data:`DECIMAL_TAG`), dicts with a
+    ``typename`` key escaped (:data:`ESCAPED_TAG`), the rest as it is — the form the engine's dump has."""
     if isinstance(value, Decimal):
-        return {"typename": DECIMAL_TAG, "value": str(value)}
+        return {_TYPENAME: DECIMAL_TAG, "value": str(value)}
     if isinstance(value, dict):
-        return {k: encode_state(v) for k, v in value.items()}
+        items = {k: encode_state(v) for k, v in value.items()}
+        return {_TYPENAME: ESCAPED_TAG, "items": items} if _TYPENAME in value else items
     if isinstance(value, (list, tuple)):
         return [encode_state(v) for v in value]
     return value
 
 
 def decode_state(value: Any) -> Any:
-    """Inverse of :func:`encode_state` (a tag whose value is no decimal is left as it is)."""
+    """Inverse of :func:`encode_state`, for the runner's state and the engine's dumped data alike.
+
+    A decimal tag whose value is no decimal, and a dict with any other ``typename`` (state written
+    before dicts were escaped), are left as the dicts they are.
+    """
     if isinstance(value, dict):
-        if value.get("typename") == DECIMAL_TAG and len(value) == 2 and isinstance(value.get("value"), str):
+        items = unescape(value)
+        if items is not None:
+            return {k: decode_state(v) for k, v in items.items()}
+        if value.get(_TYPENAME) == DECIMAL_TAG and len(value) == 2 and isinstance(value.get("value"), str):
             try:
                 return Decimal(value["value"])
             except InvalidOperation:

@@ -28,13 +28,14 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.helpers import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from casepilot.errors import (
@@ -48,7 +49,7 @@ from casepilot.governance.pii.reveal import Revealer
 
 from ._compensation import drive as drive_compensation
 from ._specs import CALL_KEY, CASEPILOT_SPEC_CONFIG, TIMER_CLASSES, CpServiceTask, CpUserTask, apply_outputs
-from ._values import DECIMAL_TAG, to_plain
+from ._values import DECIMAL_TAG, ESCAPED_TAG, escape_data, to_plain, unescape
 from .definitions import ProcessDefinition, ProcessDefinitions
 from .diagram import DiagramView
 from .engine import Clock, FeelScriptEngine
@@ -197,14 +198,61 @@ def _build_serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
             workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
             return workflow
 
-    config = {**DEFAULT_CONFIG, **CASEPILOT_SPEC_CONFIG, BpmnWorkflow: StateOnly}
+    config = {**DEFAULT_CONFIG, **CASEPILOT_SPEC_CONFIG, BpmnWorkflow: StateOnly, Task: _DataTaskConverter}
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config, registry=_data_registry()))
 
 
+class _DataRegistry(DefaultRegistry):  # type: ignore[misc]
+    """SpiffWorkflow's registry, which keeps process data exact (``_values``): an amount is stored as
+    ``{"typename": "Decimal", "value": "1250.50"}`` and loaded as the same ``Decimal``, and a dict of
+    the data that has a ``typename`` key of its own is stored escaped (``_values.ESCAPED_TAG``) and
+    loaded as the same dict — never as a tagged value of the serializer's (or a failed load).
+
+    The registry converts the engine's objects and the data alike; a *plain* dict it is given is
+    always data (the engine's own objects come as instances of registered classes), which is where
+    the escape applies: in the JSON encoder's mode, which leaves nested dicts to ``json.dumps``, to
+    the whole dict at once (:func:`_values.escape_data`); otherwise level by level.
+    """
+
+    def convert(self, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(obj, dict) and obj.__class__ not in self.typenames:
+            if self._encoder_mode:
+                return escape_data(self.clean(obj))
+            converted = super().convert(obj, **kwargs)
+            return {"typename": ESCAPED_TAG, "items": converted} if "typename" in converted else converted
+        return super().convert(obj, **kwargs)
+
+    def restore(self, val: Any, **kwargs: Any) -> Any:
+        if isinstance(val, dict) and "typename" in val:
+            items = unescape(val)
+            if items is not None:
+                return {k: self.restore(v, **kwargs) for k, v in items.items()}
+            tag = val["typename"]
+            if not isinstance(tag, str) or tag not in self.convert_from_dict:
+                # State written before the escape: a dict of the data with a typename of its own
+                # is that dict (SpiffWorkflow's documented "unrecognized objects are returned
+                # as-is"; its code fails on them, and the process would never load again).
+                return {k: self.restore(v, **kwargs) for k, v in val.items()}
+        return super().restore(val, **kwargs)
+
+
+class _DataTaskConverter(TaskConverter):  # type: ignore[misc]
+    """SpiffWorkflow's task converter, whose data (a root task's in full, the others' changes) goes
+    through the registry like every other piece of process data (its own writes it as it is)."""
+
+    def to_dict(self, task: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(task)
+        if dct["data"]:  # a root task's data (the others' is empty)
+            dct["data"] = self.registry.convert(dct["data"])
+        updates = (dct.get("delta") or {}).get("updates")
+        if updates:
+            dct["delta"]["updates"] = self.registry.convert(updates)
+        return dct
+
+
 def _data_registry() -> DefaultRegistry:
-    """SpiffWorkflow's registry for process data, which knows decimals too: an amount is stored as
-    ``{"typename": "Decimal", "value": "1250.50"}`` and loaded as the same ``Decimal`` (``_values``)."""
-    registry = DefaultRegistry()
+    """The registry for a process's state: decimals and escaped dicts (:class:`_DataRegistry`)."""
+    registry = _DataRegistry()
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename=DECIMAL_TAG)
     return registry
 
