@@ -53,6 +53,7 @@ WORKER_OPTIONS = ("--lease-ttl", "3", "--heartbeat-timeout", "3")
 _PENDING_JOBS = text("SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked') "
                      "AND (status = 'picked' OR execute_after <= now())")
 _LIVE_LEASES = text("SELECT count(*) FROM case_leases WHERE expires_at > now()")
+_COMMITTED_STEPS = text("SELECT COALESCE(SUM(version), 0) FROM cases")
 
 
 def reference(i: int) -> str:
@@ -149,17 +150,22 @@ class Storm:
 
 
 def storm(workers: Workers, store: Store, rng: random.Random, *, kill_every: tuple[float, float] = (1.0, 3.0),
-          timeout: float, on_tick: Callable[[int], None] | None = None) -> Storm:
-    """SIGKILL a random live worker every ``kill_every`` seconds until the cases settle or ``timeout``.
+          timeout: float, stall: float | None = None, on_tick: Callable[[int], None] | None = None) -> Storm:
+    """SIGKILL a random live worker every ``kill_every`` seconds until the cases settle, or until
+    ``timeout`` — or, with ``stall``, until no step was committed for that many seconds.
 
-    The supervisor starts a new worker in the victim's place at once. ``on_tick(kills)`` is
-    called between kills (progress).
+    Why ``stall``: on a loaded machine (a CI box running other suites) the storm may need longer
+    to settle, and that is no failure; a storm in which no case moves any more is one. The
+    supervisor starts a new worker in the victim's place at once. ``on_tick(kills)`` is called
+    between kills (progress).
     """
     kills = 0
-    began = time.monotonic()
+    began = last_progress = time.monotonic()
+    steps = committed_steps(store)
     while not settled(store):
-        if time.monotonic() - began > timeout:
-            return Storm(kills, time.monotonic() - began, settled=False)
+        now = time.monotonic()
+        if now - began > timeout or (stall is not None and now - last_progress > stall):
+            return Storm(kills, now - began, settled=False)
         time.sleep(rng.uniform(*kill_every))
         alive = workers.children()
         if alive:
@@ -167,7 +173,15 @@ def storm(workers: Workers, store: Store, rng: random.Random, *, kill_every: tup
             kills += 1
         if on_tick is not None:
             on_tick(kills)
+        if stall is not None and (now_steps := committed_steps(store)) != steps:
+            steps, last_progress = now_steps, time.monotonic()
     return Storm(kills, time.monotonic() - began, settled=True)
+
+
+def committed_steps(store: Store) -> int:
+    """Steps committed on every case so far (the sum of the cases' versions)."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(_COMMITTED_STEPS).scalar_one())
 
 
 @dataclass
