@@ -490,7 +490,22 @@ class CaseMachine:
 
     def can_complete(self, stage: ItemInstance, *, manual: bool) -> bool:
         """The completion rule of a stage or the case plan model (CMMN 1.1 ch. 8 stage completion with
-        ``autoComplete`` true or false; SCENARIOS.md, tests/cmmn/CONVENTIONS.md)."""
+        ``autoComplete`` true or false; SCENARIOS.md, tests/cmmn/CONVENTIONS.md).
+
+        * ``autoComplete`` true, and manual completion (``complete`` on the stage): no child Active
+          and every *required* child Completed, Terminated, Failed or Disabled. (A Suspended child
+          blocks too — a reading: the table names Active only, but ``resume`` makes it Active again.)
+        * ``autoComplete`` false: no child Available, Enabled, Active or Suspended — all Completed,
+          Terminated, Failed or Disabled.
+
+        A **Failed** child does not hold a stage open (ch. 8 stage completion rule: Failed is among
+        the states the table lets a required child be in; ch. 8 stage and task lifecycle: Failed is
+        semi-terminal — left by ``reactivate``, which makes it Active and so blocking again, or by
+        ``exit`` — and a child's ``fault`` is no transition of its stage). A model that must not
+        complete over a failure makes that explicit with a *required* item reached only on the
+        task's ``complete`` (a milestone), which is pending while the task is Failed. Pinned by
+        tests/cmmn/runtime/test_ch8_failed_child_completion.py and test_ch8_parent_endings.py.
+        """
         counts = self.counts[stage.id]
         running = counts.get("Active", 0) + counts.get("Suspended", 0)
         definition = self.info(stage).definition
