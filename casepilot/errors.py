@@ -17,7 +17,8 @@ first to HTTP 4xx and the second to a retry or an incident::
     ├── ConcurrencyConflict        another writer changed the case first (optimistic locking)
     │   └── CaseBusy               another worker holds the case's lease (one worker per case)
     ├── StoreError                 persistence failures other than conflicts
-    │   └── NotFound               a case, definition, task or event that does not exist
+    │   ├── NotFound               a case, definition, task or event that does not exist
+    │   └── CaseDataErased         new personal data for a case whose personal data was erased
     ├── HistoryTampered            the hash chain of a case history does not verify
     ├── PersonalDataErased         an expression or decision reads personal data that can no longer be revealed
     ├── RetrievalError             a document collection refused input (empty text or query, mismatched embeddings)
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 __all__ = [
     "CaseBusy",
+    "CaseDataErased",
     "CasepilotError",
     "ConcurrencyConflict",
     "DecisionRejected",
@@ -158,6 +160,12 @@ class StoreError(CasepilotError):
 
 class NotFound(StoreError):
     """The requested case, definition, task or event does not exist."""
+
+
+class CaseDataErased(StoreError):
+    """New personal data for a case whose personal data was erased (``casepilot erase`` shredded its
+    vault key): nothing personal can be stored for it any more. Not a failure of the store — the
+    request must leave the personal data out — so the API answers 409, not 503."""
 
 
 class HistoryTampered(CasepilotError):

@@ -23,6 +23,7 @@ from starlette.routing import Match
 
 from casepilot.api.schemas import ErrorBody
 from casepilot.errors import (
+    CaseDataErased,
     CasepilotError,
     ConcurrencyConflict,
     DecisionRejected,
@@ -53,6 +54,7 @@ _STATUS: tuple[tuple[type[CasepilotError], int], ...] = (
     (ConcurrencyConflict, 409),
     (IllegalTransition, 409),
     (HistoryTampered, 409),
+    (CaseDataErased, 409),
     (ToolError, 502),
     (StoreError, 503),
 )

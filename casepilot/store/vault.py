@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Row, Select, and_, bindparam, delete, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from casepilot.errors import NotFound, StoreError
+from casepilot.errors import CaseDataErased, NotFound, StoreError
 
 from ._canonical import as_utc
 from ._engine import active_connection, session_scope, upsert
@@ -62,7 +62,7 @@ class KeyStore(Protocol):
     """Where per-case data keys live. Implement it over a KMS to keep keys out of the database."""
 
     def get_or_create(self, case_id: str) -> bytes:
-        """The case's key, created on first use; raises ``StoreError`` once shredded."""
+        """The case's key, created on first use; raises ``CaseDataErased`` (a ``StoreError``) once shredded."""
         ...
 
     def get(self, case_id: str) -> bytes | None:
@@ -101,7 +101,9 @@ class SqlKeyStore:
         row = session.get(VaultKeyRow, case_id, populate_existing=True)
         assert row is not None
         if row.key is None:
-            raise StoreError(f"the vault key of case {case_id} was shredded: nothing can be stored for it")
+            raise CaseDataErased(f"the personal data of case {case_id} was erased (its vault key was shredded): "
+                                 "nothing personal can be stored for it any more — leave the personal data out, "
+                                 "or continue the matter in a new case")
         return bytes(row.key)
 
     def get(self, case_id: str) -> bytes | None:

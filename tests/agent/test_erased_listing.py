@@ -193,3 +193,20 @@ def test_an_action_that_needs_no_erased_data_is_still_taken(orch: Orchestrator, 
     orch.perform(case_id, "occur:case.2", REVIEWER)
     assert [e for e in events(orch.store, case_id, "transition") if e.get("name") == "Put on hold"]
     assert orch.runtime.load(case_id).engine.state == "active"  # type: ignore[union-attr]
+
+
+def test_a_chat_message_with_personal_data_on_an_erased_case_is_refused_with_409(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    case_id = _waiting(orch, tmp_path)
+    orch.erase(case_id, reason="the payee asked")
+    last_seq = orch.store.case(case_id).last_seq
+    with TestClient(create_app(orch)) as client:
+        refused = client.post(f"/cases/{case_id}/chat",
+                              json={"actor": "rita", "message": "Please pay Jane Doe at jane.doe@example.com"})
+        assert refused.status_code == 409, refused.text  # the request must change, not be retried: not 503
+        detail = refused.json()["detail"]
+        assert "was erased" in detail and "leave the personal data out" in detail
+        assert orch.store.case(case_id).last_seq == last_seq  # nothing of the message was stored
+        plain = client.post(f"/cases/{case_id}/chat", json={"actor": "rita", "message": "what can be done now?"})
+        assert plain.status_code == 200, plain.text
