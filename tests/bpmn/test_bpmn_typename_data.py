@@ -33,6 +33,7 @@ from casepilot.bpmn.store_sink import resume_process_case, start_process_case
 from casepilot.governance import Verdict
 from casepilot.store import DefinitionBundle, Store
 from casepilot.tools import NO_RETRY, Tool, ToolRegistry
+from tests.bpmn._models import process
 
 STATES = Path(__file__).resolve().parent / "states"
 CARS = (STATES / "cars.bpmn").read_text(encoding="utf-8")
@@ -266,3 +267,33 @@ def test_a_stored_process_whose_tool_answered_a_typename_dict_resumes_and_finish
     assert store.case(case_id).state["status"] == "completed"
     assert store.verify(case_id).ok
     assert store.rebuild_state(case_id) == store.case(case_id).state
+
+
+ARRIVAL = process("""
+<bpmn:startEvent id="s"/>
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="arrived"/>
+<bpmn:intermediateCatchEvent id="arrived"><bpmn:messageEventDefinition messageRef="m_car"/></bpmn:intermediateCatchEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="arrived" targetRef="review"/>
+<bpmn:userTask id="review"/>
+<bpmn:boundaryEvent id="note" attachedToRef="review" cancelActivity="false">
+  <bpmn:messageEventDefinition messageRef="m_note"/>
+</bpmn:boundaryEvent>
+<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e"/>
+<bpmn:sequenceFlow id="f3" sourceRef="note" targetRef="noted"/>
+<bpmn:endEvent id="e"/>
+<bpmn:endEvent id="noted"/>""", pid="arrival", extra='<bpmn:message id="m_car" name="car arrived"/>'
+                                            '<bpmn:message id="m_note" name="note"/>')
+
+
+def test_a_message_payload_with_typename_dicts_round_trips() -> None:
+    """A message's payload (merged into the data) is process data too: stored escaped, loaded exactly."""
+    defs = load_processes(ARRIVAL)
+    instance = ProcessInstance.start(defs, "arrival")
+    payload = {"car": {"typename": "car", "value": {"typename": "Decimal", "value": "7"}}, "typename": "msg"}
+    instance.send_message("car arrived", payload)
+    again = ProcessInstance.load(defs, instance.dump())
+    assert same(again.data, payload)
+    again.send_message("note", {"typename": "UUID", "value": "not a uuid"})
+    third = ProcessInstance.load(defs, again.dump())
+    assert same(third.data, again.data)
+    assert same(third.data["car"], payload["car"])
