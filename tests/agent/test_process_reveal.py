@@ -16,11 +16,8 @@ from pathlib import Path
 import pytest
 
 from casepilot.agent.orchestrator import Orchestrator
-from casepilot.agent.rule_planner import RulePlanner
-from casepilot.store import Store
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import CALLS, assert_sound, calls_of, events
-from tests.bpmn._process_bundle import process_registry, write_process_bundle
+from tests.bpmn._process_bundle import process_orchestrator, write_process_bundle
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -50,21 +47,11 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_reveal") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def orch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Orchestrator]:
-    url = f"sqlite:///{tmp_path / 'cases.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    store = Store.from_url(url)
-    orchestrator = Orchestrator(store, process_registry(), RulePlanner())
-    yield orchestrator
-    orchestrator.close()
-    store.close()
+@pytest.fixture
+def orch(url: str) -> Iterator[Orchestrator]:
+    """The process bundle's orchestrator, once on SQLite and once on PostgreSQL (the shared ``url``)."""
+    with process_orchestrator(url) as orchestrator:
+        yield orchestrator
 
 
 def _deploy(orch: Orchestrator, tmp_path: Path) -> str:
