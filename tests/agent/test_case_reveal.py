@@ -23,7 +23,6 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import PersonalDataErased
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import assert_sound, events
 
 CASE = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
@@ -92,20 +91,8 @@ FR_IBAN = "FR1420041010050500013M02606"
 CLERK = Person("carl", {"clerk"})
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_case_reveal") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def orch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Orchestrator]:
-    url = (
-        f"sqlite:///{tmp_path / 'cases.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+@pytest.fixture
+def orch(url: str) -> Iterator[Orchestrator]:
     store = Store.from_url(url)
     orchestrator = Orchestrator(store, ToolRegistry([]), RulePlanner())
     yield orchestrator
