@@ -29,7 +29,6 @@ from casepilot.cli import app as cli_app
 from casepilot.errors import PersonalDataErased
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
-from tests._postgres import require_postgres, throwaway_database
 from tests.agent._support import assert_sound, events
 
 CASE = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
@@ -64,18 +63,6 @@ governance:
 
 REVIEWER = Person("rita", {"reviewer"})
 ESCALATE = "plan:di_escalate:case"
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_erased_listing") as name:
-        yield server.sqlalchemy_url(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cases.db'}" if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
