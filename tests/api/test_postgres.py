@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,14 +13,6 @@ from casepilot.api import app_from_settings
 from casepilot.api.settings import ApiSettings
 from casepilot.store import Store
 from tests._claims import claim
-from tests._postgres import require_postgres, throwaway_database
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = require_postgres()  # a missing server fails the test, never skips it
-    with throwaway_database(server, "casepilot_api") as name:
-        yield server.sqlalchemy_url(name)
 
 
 @pytest.mark.postgres
