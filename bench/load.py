@@ -23,6 +23,12 @@ For every run and every worker count W, on a fresh database:
   ``s`` = PostgreSQL's share of a worker's CPU, two CPU-bound workers on two cores can reach
   at most ``2 / (1 + s)`` times one worker.
 
+* **the host's own scaling** (``--calibrate``, ``_host_scaling``): before every run, how much two
+  CPU-bound Python processes get done against one. On a shared virtual machine this moves
+  (1.2× to 2.0× was seen within one hour): a run in which the host itself did not scale
+  cannot show two workers scaling, and the table says which runs those were. The worker
+  counts take turns within every run, in reverse order every other run.
+
 Prints one table with the range (min–max) over the runs of each figure. Everything runs on
 this machine: serve, the workers, PostgreSQL and the clients share its cores.
 """
@@ -53,6 +59,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+
+from _host_scaling import cpu_scaling  # noqa: E402
 
 from casepilot.demo.run import EXAMPLE  # noqa: E402
 from tests._claims import PAY_TO, SMALL_LETTER  # noqa: E402
@@ -343,6 +351,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=64, help="cases per client configuration")
     parser.add_argument("--drain", type=int, default=160, help="cases queued before the workers start")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--calibrate", type=float, default=3.0, metavar="SECONDS",
+                        help="before every run, measure how much two CPU-bound processes get done on this machine "
+                             "against one (SECONDS each side; 0: don't), so that a host which did not scale at "
+                             "that moment can be told from casepilot not scaling")
     parser.add_argument("--log-statements", type=Path, metavar="SERVER_LOG",
                         help="count the statements per drained case by kind: the bench's database logs every "
                              "statement (log_statement = all, set on that database only) to the server's log, "
@@ -353,8 +365,15 @@ def main() -> None:
     client_counts = [int(c) for c in args.clients.split(",")]
     results = {w: Figures() for w in worker_counts}
     logs = Path(tempfile.mkdtemp(prefix="casepilot-load-"))
+    host: list[float] = []
     for run in range(args.runs):
-        for workers in worker_counts:  # alternate within a run: the machine's load falls on every count
+        if args.calibrate > 0:
+            host.append(cpu_scaling(args.calibrate))
+            print(f"run {run + 1}/{args.runs}: two CPU-bound processes did {host[-1]:.2f}x one on this machine",
+                  file=sys.stderr, flush=True)
+        # Every count in every run, in turn and in reverse order every other run: a drift of the
+        # machine's speed during a run then falls on the counts alike over the runs.
+        for workers in worker_counts if run % 2 == 0 else worker_counts[::-1]:
             print(f"run {run + 1}/{args.runs}: {workers} worker process(es)…", file=sys.stderr, flush=True)
             one_config(args.admin_url, workers, client_counts, args.cases, args.drain, results[workers], logs,
                        args.log_statements)
@@ -393,6 +412,10 @@ def main() -> None:
         ratios = [b / a for a, b in zip(results[1].drain, results[2].drain, strict=False)]
         print(f"\n2 workers / 1 worker (drain, paired by run): {span(ratios, 2)}× "
               f"(median {statistics.median(ratios):.2f}×)")
+        if host:
+            print("by run: " + ", ".join(f"{r:.2f}× (host {h:.2f}×)" for r, h in zip(ratios, host, strict=False))
+                  + f"\ntwo CPU-bound processes / one on this machine, before each run: {span(host, 2)}× "
+                  f"(median {statistics.median(host):.2f}×)")
 
 
 if __name__ == "__main__":
