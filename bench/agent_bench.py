@@ -1,6 +1,6 @@
 """Per-step overhead of casepilot's governed, persisted agent step against a bare LangGraph loop.
 
-Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 15] [--concurrent 50] [--profile]``
+Run: ``.venv/bin/python bench/agent_bench.py [--tasks 20] [--cases 30] [--concurrent 50] [--profile]``
 
 * **casepilot**: a generated bundle of N tasks in a chain, each bound to one cheap tool;
   the offline RulePlanner (no model time). One step = observe → plan → govern → act →
@@ -122,15 +122,17 @@ def casepilot_setup(workdir: Path, n: int, *, privacy: bool) -> tuple[Orchestrat
     return orch, store
 
 
-def casepilot_case(orch: Orchestrator, n: int, ref: str) -> tuple[float, int]:
-    """Seconds spent in ``run`` (start excluded) and steps taken for one case."""
+def casepilot_case(orch: Orchestrator, n: int, ref: str) -> tuple[float, int, float]:
+    """Seconds spent in ``run`` (start excluded), steps taken and the process's CPU seconds in ``run``."""
     case = orch.start_case("bench-chain", {"ref": ref})
+    cpu = time.process_time()
     started = time.perf_counter()
     outcome = orch.run(case.id, max_steps=n + 5)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     if outcome.reason != "completed" or outcome.steps != n:
         raise RuntimeError(f"bench case did not complete straight through: {outcome}")
-    return elapsed, outcome.steps
+    return elapsed, outcome.steps, cpu
 
 
 # -- the bare LangGraph side -------------------------------------------------------------------------
@@ -173,13 +175,15 @@ def bare_graph(conn: sqlite3.Connection) -> Any:
     return graph.compile(checkpointer=saver)
 
 
-def bare_case(graph: Any, n: int, thread: str, *, durability: Durability | None = None) -> tuple[float, int]:
-    """One run of the bare loop; ``durability=None`` is LangGraph's default (a checkpoint per step)."""
+def bare_case(graph: Any, n: int, thread: str, *, durability: Durability | None = None) -> tuple[float, int, float]:
+    """One run of the bare loop (seconds, steps, CPU seconds); ``durability=None`` is LangGraph's
+    default (a checkpoint per step)."""
+    cpu = time.process_time()
     started = time.perf_counter()
     out = graph.invoke({"ref": "R-1", "steps": 0, "max_steps": n, "done": []},
                        {"configurable": {"thread_id": thread}, "recursion_limit": 10_000},
                        **({"durability": durability} if durability else {}))
-    return time.perf_counter() - started, int(out["steps"])
+    return time.perf_counter() - started, int(out["steps"]), time.process_time() - cpu
 
 
 # -- measuring -------------------------------------------------------------------------------------
@@ -199,7 +203,7 @@ class Measured:
     cpu_ratio: float
 
 
-def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) -> dict[str, Measured]:
+def per_step(runs: dict[str, Callable[[int], tuple[float, int, float]]], cases: int) -> dict[str, Measured]:
     """Each loop's ms/step over ``cases`` rounds (after one warm-up run each).
 
     In every round each loop runs one case, one after the other, and the ratio to the first
@@ -212,9 +216,8 @@ def per_step(runs: dict[str, Callable[[int], tuple[float, int]]], cases: int) ->
     cpu: dict[str, list[float]] = {label: [] for label in runs}
     for i in range(cases):
         for label, run in runs.items():
-            began = time.process_time()
-            seconds, steps = run(i)
-            cpu[label].append((time.process_time() - began) * 1000 / steps)
+            seconds, steps, cpu_seconds = run(i)  # both over the run alone (a case's start is not a step)
+            cpu[label].append(cpu_seconds * 1000 / steps)
             samples[label].append(seconds * 1000 / steps)
     first = next(iter(runs))
 
@@ -260,7 +263,7 @@ def profile(orch: Orchestrator, n: int, cases: int, top: int, *, only: str | Non
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=20, help="steps per case")
-    parser.add_argument("--cases", type=int, default=15, help="measured rounds (one case of each loop per round)")
+    parser.add_argument("--cases", type=int, default=30, help="measured rounds (one case of each loop per round)")
     parser.add_argument("--concurrent", type=int, default=50, help="cases run at once (threads)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary of casepilot's step")
     parser.add_argument("--top", type=int, default=25)
