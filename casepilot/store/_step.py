@@ -424,7 +424,9 @@ class Step:
         if not self._events:
             self.result = StepResult(case_id=self._case_id, version=expected_version, events=())
             return self.result
-        self.flush()
+        # The last staged events go with the case row's compare-and-set (one statement on PostgreSQL).
+        pending, self._pending = self._pending, []
+        self._written += pending
         values: dict[str, Any] = {
             "case_id": self._case_id,
             "expected_version": expected_version,
@@ -445,7 +447,7 @@ class Step:
             statement = _UPDATE_HEAD_AND_TAIL
         if any(row["kind"] == "llm_call" for row in self._written):
             add_spend(self._txn.connection(), self._definition_key, self._case_id, self._written)
-        if self._txn.rowcount(statement, values) != 1:
+        if self._txn.insert_then_update(_INSERT_EVENTS, pending, statement, values) != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
         self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events),
                                  updated_at=values["new_updated_at"])

@@ -15,11 +15,15 @@ SQLAlchemy's exception classes either way.
 PostgreSQL keeps ``Connection`` throughout: its statements are round trips to a server, where
 SQLAlchemy's share is small, and its row locks (``FOR UPDATE``) and durability settings go
 through the same code as everywhere else. There a step writes its events with one multi-row
-``INSERT`` (``MultiRowInsert``) instead of one ``INSERT`` per event: psycopg's ``executemany``
-sends them in one round trip, but the server still parses, binds and starts its executor for
-every row — the step's largest share of the server's CPU after its commit (``perf`` on the
-backends of a drain). SQLite stays with ``executemany`` on the driver's cursor, where a
-statement costs no round trip and sqlite3 reuses its compiled statement for every row.
+``INSERT`` (``MultiRowInsert``) instead of one ``INSERT`` per event, and its last events in the
+same statement as the compare-and-set of the case row (``WITH new_rows AS (INSERT …) UPDATE
+cases …``, ``insert_then_update``): psycopg's ``executemany`` sent the events in one round trip,
+but the server still bound each and started an executor for it, and the update was a round trip
+of its own — per-statement work that was most of what the server spent on a step besides its
+commit (``perf`` on the backends of a drain: executor start-up 15 %, the network 16 %). Both are
+one statement each, so a failing row fails the statement and the step's transaction with it,
+as before. SQLite stays with ``executemany`` on the driver's cursor, where a statement costs no
+round trip and sqlite3 reuses its compiled statement for every row.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ from ._engine import JOINED
 __all__ = ["ConnectionTransaction", "MultiRowInsert", "SqliteTransaction", "StepTransaction", "read_first"]
 
 
+_Names = tuple[tuple[tuple[str, str], ...], ...]
+"""Per row of a multi-row statement, its columns' parameter names: ``(("case_id", "case_id_0"), …)``."""
+
+
 class MultiRowInsert(DriverStatement):
     """An ``INSERT`` of some columns of a table: one row per execution as a ``DriverStatement``
     (SQLite's ``executemany``), or many rows in one statement (``rows``) on PostgreSQL.
@@ -54,9 +62,10 @@ class MultiRowInsert(DriverStatement):
         super().__init__(insert(table), column_keys=columns)
         self._table = table
         self._columns = tuple(columns)
-        self._batches: dict[int, tuple[DriverStatement, tuple[tuple[tuple[str, str], ...], ...]]] = {}
+        self._batches: dict[int, tuple[DriverStatement, _Names]] = {}
+        self._combined: dict[tuple[int, int], tuple[DriverStatement, _Names]] = {}
 
-    def _batch(self, n: int) -> tuple[DriverStatement, tuple[tuple[tuple[str, str], ...], ...]]:
+    def _batch(self, n: int) -> tuple[DriverStatement, _Names]:
         found = self._batches.get(n)
         if found is None:
             names = tuple(tuple((column, f"{column}_{i}") for column in self._columns) for i in range(n))
@@ -66,16 +75,39 @@ class MultiRowInsert(DriverStatement):
             found = self._batches[n] = (DriverStatement(insert(self._table).values(values)), names)
         return found
 
+    def _then(self, n: int, statement: DriverStatement) -> tuple[DriverStatement, _Names]:
+        """``WITH new_rows AS (INSERT … n rows) <statement>``: one statement, one round trip."""
+        key = (n, id(statement))
+        found = self._combined.get(key)
+        if found is None:
+            batch, names = self._batch(n)
+            # (``statement`` is one of the module-level statements of ``_step``: it lives as long.)
+            combined = statement._statement.add_cte(batch._statement.cte("new_rows"))  # type: ignore[attr-defined]
+            found = self._combined[key] = (DriverStatement(combined), names)
+        return found
+
+    @staticmethod
+    def _params(rows: Sequence[Mapping[str, Any]], names: _Names, params: dict[str, Any]) -> dict[str, Any]:
+        for row, row_names in zip(rows, names, strict=True):
+            for column, name in row_names:
+                params[name] = row[column]
+        return params
+
     def insert_rows(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert ``rows`` with one statement per ``BATCH_ROWS`` rows, in their order."""
         for start in range(0, len(rows), self.BATCH_ROWS):
             chunk = rows[start:start + self.BATCH_ROWS]
             statement, names = self._batch(len(chunk))
-            params: dict[str, Any] = {}
-            for row, row_names in zip(chunk, names, strict=True):
-                for column, name in row_names:
-                    params[name] = row[column]
-            statement.execute(conn, params)
+            statement.execute(conn, self._params(chunk, names, {}))
+
+    def insert_then(self, conn: Connection, rows: Sequence[Mapping[str, Any]], statement: DriverStatement,
+                    params: Mapping[str, Any]) -> int:
+        """Insert ``rows`` and run ``statement`` (an ``UPDATE`` or ``DELETE``), the last rows and the
+        statement as one (``_then``): the number of rows the statement changed."""
+        last = len(rows) % self.BATCH_ROWS or self.BATCH_ROWS
+        self.insert_rows(conn, rows[:-last])
+        combined, names = self._then(len(rows[-last:]), statement)
+        return int(combined.execute(conn, self._params(rows[-last:], names, dict(params))).rowcount)
 
 
 class StepTransaction:
@@ -97,6 +129,14 @@ class StepTransaction:
 
     def executemany(self, statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> None:
         raise NotImplementedError
+
+    def insert_then_update(self, events: DriverStatement, rows: Sequence[Mapping[str, Any]],
+                           statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        """Insert ``rows`` (``events``), then run ``statement``: the number of rows it changed.
+        (A step's last events and its compare-and-set of the case row, at commit.)"""
+        if rows:
+            self.executemany(events, rows)
+        return self.rowcount(statement, params)
 
 
 class ConnectionTransaction(StepTransaction):
@@ -121,6 +161,12 @@ class ConnectionTransaction(StepTransaction):
             statement.insert_rows(self._conn, rows)  # one statement, not one per row (module docstring)
             return
         statement.executemany(self._conn, rows)
+
+    def insert_then_update(self, events: DriverStatement, rows: Sequence[Mapping[str, Any]],
+                           statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        if rows and isinstance(events, MultiRowInsert) and self.dialect_name == "postgresql":
+            return events.insert_then(self._conn, rows, statement, params)  # one statement, one round trip
+        return super().insert_then_update(events, rows, statement, params)
 
 
 class SqliteTransaction(StepTransaction):
