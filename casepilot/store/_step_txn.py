@@ -49,11 +49,13 @@ _Names = tuple[tuple[tuple[str, str], ...], ...]
 
 class MultiRowInsert(DriverStatement):
     """An ``INSERT`` of some columns of a table: one row per execution as a ``DriverStatement``
-    (SQLite's ``executemany``), or many rows in one statement (``rows``) on PostgreSQL.
+    (SQLite's ``executemany``), or many rows in one statement on PostgreSQL (``insert_rows``,
+    ``insert_then``).
 
-    A statement is compiled once per row count, for up to ``BATCH_ROWS`` rows (more rows take
-    several statements), so a connection prepares at most that many shapes of it: psycopg
-    prepares a statement it has run five times, and keeps 100 per connection.
+    A statement is compiled once per row count (and per statement it goes with), for up to
+    ``BATCH_ROWS`` rows — more rows take several statements — so that the shapes stay few:
+    psycopg prepares a statement it has run five times and keeps 100 per connection, and a step
+    has 1–15 events almost always.
     """
 
     BATCH_ROWS = 32
@@ -63,7 +65,7 @@ class MultiRowInsert(DriverStatement):
         self._table = table
         self._columns = tuple(columns)
         self._batches: dict[int, tuple[DriverStatement, _Names]] = {}
-        self._combined: dict[tuple[int, int], tuple[DriverStatement, _Names]] = {}
+        self._combined: dict[tuple[int, DriverStatement], tuple[DriverStatement, _Names]] = {}
 
     def _batch(self, n: int) -> tuple[DriverStatement, _Names]:
         found = self._batches.get(n)
@@ -77,11 +79,10 @@ class MultiRowInsert(DriverStatement):
 
     def _then(self, n: int, statement: DriverStatement) -> tuple[DriverStatement, _Names]:
         """``WITH new_rows AS (INSERT … n rows) <statement>``: one statement, one round trip."""
-        key = (n, id(statement))
+        key = (n, statement)  # (the key holds the statement: no other can take its place)
         found = self._combined.get(key)
         if found is None:
             batch, names = self._batch(n)
-            # (``statement`` is one of the module-level statements of ``_step``: it lives as long.)
             combined = statement._statement.add_cte(batch._statement.cte("new_rows"))  # type: ignore[attr-defined]
             found = self._combined[key] = (DriverStatement(combined), names)
         return found
