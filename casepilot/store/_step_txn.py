@@ -14,16 +14,14 @@ SQLAlchemy's exception classes either way.
 
 PostgreSQL keeps ``Connection`` throughout: its statements are round trips to a server, where
 SQLAlchemy's share is small, and its row locks (``FOR UPDATE``) and durability settings go
-through the same code as everywhere else. There a step writes its events with one multi-row
-``INSERT`` (``MultiRowInsert``) instead of one ``INSERT`` per event, and its last events in the
-same statement as the compare-and-set of the case row (``WITH new_rows AS (INSERT …) UPDATE
-cases …``, ``insert_then_update``): psycopg's ``executemany`` sent the events in one round trip,
-but the server still bound each and started an executor for it, and the update was a round trip
-of its own — per-statement work that was most of what the server spent on a step besides its
-commit (``perf`` on the backends of a drain: executor start-up 15 %, the network 16 %). Both are
-one statement each, so a failing row fails the statement and the step's transaction with it,
-as before. SQLite stays with ``executemany`` on the driver's cursor, where a statement costs no
-round trip and sqlite3 reuses its compiled statement for every row.
+through the same code as everywhere else. There a step writes its events with multi-row
+``INSERT``s (``MultiRowInsert``, three rows each) instead of one per event, and its last events
+in the same statement as the compare-and-set of the case row (``WITH new_rows AS (INSERT …)
+UPDATE cases …``, ``insert_then_update``): psycopg's ``executemany`` sent the events in one round
+trip, but the server still bound each and started an executor for it, and the update was a
+round trip of its own. A statement fails as a whole, and any failure fails the step's
+transaction, as before. SQLite stays with ``executemany`` on the driver's cursor, where a
+statement costs no round trip and sqlite3 reuses its compiled statement for every row.
 """
 
 from __future__ import annotations
@@ -49,16 +47,21 @@ _Names = tuple[tuple[tuple[str, str], ...], ...]
 
 class MultiRowInsert(DriverStatement):
     """An ``INSERT`` of some columns of a table: one row per execution as a ``DriverStatement``
-    (SQLite's ``executemany``), or many rows in one statement on PostgreSQL (``insert_rows``,
-    ``insert_then``).
+    (SQLite's ``executemany``), or up to ``BATCH_ROWS`` rows per statement on PostgreSQL
+    (``insert_rows``, ``insert_then``).
 
-    A statement is compiled once per row count (and per statement it goes with), for up to
-    ``BATCH_ROWS`` rows — more rows take several statements — so that the shapes stay few:
-    psycopg prepares a statement it has run five times and keeps 100 per connection, and a step
-    has 1–15 events almost always.
+    Why three rows: psycopg converts a statement's ``%(name)s`` placeholders once and caches the
+    result, but only for statements of at most 50 parameters; above that it converts them again
+    at every execution, and that cost the worker more (0.2–0.5 ms a step) than the server saved.
+    Three rows of 13 columns, with the compare-and-set of the case row (10 parameters at most),
+    stay under it. (One statement of arrays, ``INSERT … SELECT * FROM unnest(…)``, keeps 13
+    parameters whatever the rows, but psycopg escapes every quote of the JSON payloads in an
+    array's text, at more cost still.) So a step of 7 events writes them and the case row with 3
+    statements instead of 8, and a connection prepares 9 shapes: 1–3 rows, alone or with one of
+    the step's two updates.
     """
 
-    BATCH_ROWS = 32
+    BATCH_ROWS = 3
 
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
         super().__init__(insert(table), column_keys=columns)

@@ -1,7 +1,7 @@
-"""A step's events are written with one multi-row ``INSERT`` per flush on PostgreSQL, the last
-ones in one statement with the case row's compare-and-set (``_step_txn.MultiRowInsert``; SQLite
-keeps ``executemany``): exactly the staged events, in order, with a chain that verifies — and a
-row the database refuses fails the whole step."""
+"""A step's events are written with one ``INSERT`` per flush on PostgreSQL, the last ones in one
+statement with the case row's compare-and-set (``_step_txn.MultiRowInsert``; SQLite keeps
+``executemany``): exactly the staged events, in order, with a chain that verifies — and a row the
+database refuses (here: an actor longer than its column) fails the whole step, never cut short."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from casepilot.store import Store
-from casepilot.store._step_txn import MultiRowInsert
 from tests._postgres import PgServer
 from tests.store._store_helpers import new_case
 from tests.store.conftest import _empty_pg
@@ -47,7 +46,7 @@ def _event_inserts(store: Store) -> list[tuple[int, bool]]:
 def test_the_batch_writes_exactly_the_staged_events_with_a_verifying_chain(store: Store) -> None:
     case = new_case(store)
     inserts = _event_inserts(store)
-    many = MultiRowInsert.BATCH_ROWS * 2 + 5
+    many = 69
     with store.step(case.id, case.version) as step:
         step.append("plan", actor="agent", payload={"next": 1}, rule_ids=["R1", "R2"])
         step.append("llm_call", actor="agent", payload={"model": "m"}, tokens=12, cost=0.25, latency_ms=3.5)
@@ -64,8 +63,9 @@ def test_the_batch_writes_exactly_the_staged_events_with_a_verifying_chain(store
     assert store.verify(case.id).ok
     assert store.rebuild_state(case.id) == store.case(case.id).state
     if store.engine.dialect.name == "postgresql":  # (SQLite's run on the driver's cursor, unseen here)
-        # The first flush; then 69 transitions + the state event = 70, the last 6 with the case row.
-        assert inserts == [(2, False), (32, False), (32, False), (6, True)]
+        # The first flush; then 69 transitions + the state event, 3 rows a statement, the last one
+        # with the case row's compare-and-set.
+        assert inserts == [(2, False)] + [(3, False)] * 23 + [(1, True)]
     # Every row count compiles one statement, once: a second step of the same shape reuses it.
     with store.step(case.id, case.version + 1) as step:
         step.append("plan", actor="agent", payload={"next": 2})
