@@ -33,7 +33,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlmodel import Session
 
 from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
@@ -44,7 +44,7 @@ from ._driver_sql import DriverStatement
 from ._engine import bound_to_step, write_connection
 from ._spend import add_spend, cost_nano
 from ._state import current_state, inbox_problem
-from ._step_txn import ConnectionTransaction, SqliteTransaction, StepTransaction
+from ._step_txn import ConnectionTransaction, MultiRowInsert, SqliteTransaction, StepTransaction
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .history import StateTampered
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
@@ -64,7 +64,7 @@ _SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
 _SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
 _EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule_ids_json", "tokens", "cost",
                   "cost_nano", "latency_ms", "prev_hash", "hash")
-_INSERT_EVENTS = DriverStatement(insert(_EVENTS), column_keys=_EVENT_COLUMNS)
+_INSERT_EVENTS = MultiRowInsert(_EVENTS, _EVENT_COLUMNS)  # PostgreSQL: one INSERT per flush
 _ADVANCE: dict[str, Any] = {"version": bindparam("new_version"), "last_seq": bindparam("new_last_seq"),
                             "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
 _ADVANCE_CASE = update(_CASES).where(
@@ -424,7 +424,9 @@ class Step:
         if not self._events:
             self.result = StepResult(case_id=self._case_id, version=expected_version, events=())
             return self.result
-        self.flush()
+        # The last staged events go with the case row's compare-and-set (one statement on PostgreSQL).
+        pending, self._pending = self._pending, []
+        self._written += pending
         values: dict[str, Any] = {
             "case_id": self._case_id,
             "expected_version": expected_version,
@@ -445,7 +447,7 @@ class Step:
             statement = _UPDATE_HEAD_AND_TAIL
         if any(row["kind"] == "llm_call" for row in self._written):
             add_spend(self._txn.connection(), self._definition_key, self._case_id, self._written)
-        if self._txn.rowcount(statement, values) != 1:
+        if self._txn.insert_then_update(_INSERT_EVENTS, pending, statement, values) != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
         self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events),
                                  updated_at=values["new_updated_at"])
