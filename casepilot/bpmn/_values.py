@@ -86,7 +86,10 @@ def _needs_escape(value: Any) -> bool:
         children = value
     else:
         return False
-    return any(isinstance(child, (dict, list, tuple)) and _needs_escape(child) for child in children)
+    for child in children:  # noqa: SIM110 - a loop, not any(): no generator per container on every dump
+        if isinstance(child, (dict, list, tuple)) and _needs_escape(child):
+            return True
+    return False
 
 
 def _escaped(value: Any) -> Any:

@@ -202,6 +202,10 @@ def _build_serializer(definition: ProcessDefinition) -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config, registry=_data_registry()))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""What JSON text loads as besides dicts and lists: restored as they are (no call per value)."""
+
+
 class _DataRegistry(DefaultRegistry):  # type: ignore[misc]
     """SpiffWorkflow's registry, which keeps process data exact (``_values``): an amount is stored as
     ``{"typename": "Decimal", "value": "1250.50"}`` and loaded as the same ``Decimal``, and a dict of
@@ -222,17 +226,27 @@ class _DataRegistry(DefaultRegistry):  # type: ignore[misc]
             return {"typename": ESCAPED_TAG, "items": converted} if "typename" in converted else converted
         return super().convert(obj, **kwargs)
 
+    def data(self, value: Any) -> Any:
+        """A task's data (or its changes) as the task converter stores it: escaped, the rest left to the
+        JSON encoder as SpiffWorkflow leaves it (callables included); converted in full otherwise."""
+        return escape_data(value) if self._encoder_mode else self.convert(value)
+
     def restore(self, val: Any, **kwargs: Any) -> Any:
-        if isinstance(val, dict) and "typename" in val:
-            items = unescape(val)
-            if items is not None:
-                return {k: self.restore(v, **kwargs) for k, v in items.items()}
-            tag = val["typename"]
-            if not isinstance(tag, str) or tag not in self.convert_from_dict:
-                # State written before the escape: a dict of the data with a typename of its own
-                # is that dict (SpiffWorkflow's documented "unrecognized objects are returned
-                # as-is"; its code fails on them, and the process would never load again).
-                return {k: self.restore(v, **kwargs) for k, v in val.items()}
+        if isinstance(val, dict):
+            if "typename" in val:
+                items = unescape(val)
+                if items is not None:
+                    val = items
+                else:
+                    tag = val["typename"]
+                    if isinstance(tag, str) and tag in self.convert_from_dict:
+                        return super().restore(val, **kwargs)
+                    # State written before the escape: a dict of the data with a typename of its
+                    # own is that dict (SpiffWorkflow's documented "unrecognized objects are
+                    # returned as-is"; its code fails on them, and the process would never load).
+            return {k: v if type(v) in _SCALARS else self.restore(v, **kwargs) for k, v in val.items()}
+        if type(val) is list:
+            return [v if type(v) in _SCALARS else self.restore(v, **kwargs) for v in val]
         return super().restore(val, **kwargs)
 
 
@@ -243,10 +257,10 @@ class _DataTaskConverter(TaskConverter):  # type: ignore[misc]
     def to_dict(self, task: Any) -> dict[str, Any]:
         dct: dict[str, Any] = super().to_dict(task)
         if dct["data"]:  # a root task's data (the others' is empty)
-            dct["data"] = self.registry.convert(dct["data"])
+            dct["data"] = self.registry.data(dct["data"])
         updates = (dct.get("delta") or {}).get("updates")
         if updates:
-            dct["delta"]["updates"] = self.registry.convert(updates)
+            dct["delta"]["updates"] = self.registry.data(updates)
         return dct
 
 
