@@ -92,7 +92,8 @@ class RunOutcome:
     pending: tuple[HumanTask, ...]
     detail: Mapping[str, Any] | None = None
     """For ``planner_error``: what failed — the endpoint's failure (kind, HTTP status, message,
-    endpoint, model), the route taken, or why no route could be taken — as recorded in the history."""
+    endpoint, model), the route taken, or why no route could be taken — as recorded in the history.
+    For a case that completed with plan items still Failed: ``{"failed_items": [{"id", "name"}…]}``."""
 
 
 def default_planner() -> Planner:
@@ -277,6 +278,10 @@ class Orchestrator:
         pending = tuple(self.store.tasks(case_id=case_id, status="open"))
         reason = "waiting_for_people" if interrupted else str(result.get("stop") or "waiting_for_events")
         detail = self._planner_failure(case_id) if reason == "planner_error" else None
+        if state == "completed" and loaded.engine is not None:
+            # CMMN completes a stage over a Failed child (ch. 8): a caller must not read it as a clean success.
+            failed = [{"id": v.instance_id, "name": v.name} for v in loaded.engine.items() if v.state == "failed"]
+            detail = {"failed_items": failed} if failed else None
         return RunOutcome(case_id, reason, int(result.get("steps", 0)), state, pending, detail)
 
     def _planner_failure(self, case_id: str) -> dict[str, Any] | None:

@@ -236,7 +236,9 @@ class RunOutcomeOut(BaseModel):
         description="For planner_error: what failed, as the history recorded it — `problem` (in words), `seq` "
                     "(the history event), `failure` (kind, HTTP status, message, endpoint, model of the last "
                     "attempt), `route` (the routing decision's endpoint, model and rule ids) or `routing_error` "
-                    "(why no route could be taken). None otherwise.")
+                    "(why no route could be taken). For a case that completed with plan items still Failed "
+                    "(CMMN lets a stage complete over a failed task): `failed_items`, each with `id` and `name`. "
+                    "None otherwise.")
 
 
 def outcome_out(outcome: RunOutcome, case_id: str | None = None) -> RunOutcomeOut:

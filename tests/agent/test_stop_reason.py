@@ -54,3 +54,17 @@ def test_failures_outrank_blocks_and_a_completed_case_reports_neither() -> None:
     assert (both.kind, both.exit_code) == ("failed", 4)
     assert both.lines == ("blocked by guardrail limits rule r1: too much", "tool lookup failed: TimeoutError: 30 s")
     assert stop_reason(_outcome("completed", "completed"), history).lines == ("completed",)
+
+
+def test_a_case_completed_over_a_failed_task_says_which_task_stayed_failed() -> None:
+    # CMMN ch. 8 lets a stage complete while a child is Failed: the reason must not read as a clean success.
+    failed = ("transition", {"subject": "planItem", "instance": "case.3", "name": "Pay", "to_state": "Failed"})
+    reason = stop_reason(_outcome("completed", "completed"), _events(failed))
+    assert (reason.kind, reason.exit_code) == ("completed", 0)
+    assert reason.lines == ("completed", "though 1 item(s) failed and stay failed: Pay")
+    # Reactivated (retry) and completed afterwards: nothing failed any more.
+    retried = _events(failed, ("transition", {"subject": "planItem", "instance": "case.3", "name": "Pay",
+                                              "to_state": "Active"}),
+                      ("transition", {"subject": "planItem", "instance": "case.3", "name": "Pay",
+                                      "to_state": "Completed"}))
+    assert stop_reason(_outcome("completed", "completed"), retried).lines == ("completed",)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import yaml
@@ -135,7 +136,10 @@ def test_a_failed_process_task_faults_and_the_autocomplete_case_completes_over_i
     decide_with(orch, item.id, CLERK_ANN, {"ok": True})
     [checkpoint] = orch.pending(case.id)  # the payee came from the letter: a person checks it first
     orch.decide(checkpoint.id, Person("sam", {"payments supervisor"}), "reject")
-    orch.run(case.id)
+    outcome = orch.run(case.id)
+    # The caller is told the case completed over a failed task, not a clean success.
+    assert outcome.reason == "completed"
+    assert outcome.detail == {"failed_items": [{"id": ANY, "name": "Pay"}]}
     loaded = orch.runtime.load(case.id)
     assert loaded.engine is not None
     assert [v.state for v in loaded.engine.items() if v.name == "Pay"] == ["failed"]
