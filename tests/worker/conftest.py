@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from casepilot.store import Store
 from tests._postgres import require_postgres, throwaway_database
 from tests.worker import _tools
 
@@ -27,6 +28,24 @@ def pg_url() -> Iterator[str]:
         with psycopg.connect(server.libpq_url(name), autocommit=True) as conn:
             conn.execute(_tools.TABLE)
         yield server.sqlalchemy_url(name)
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[Store]:
+    """A store on the test's database (the one its workers and service work on), closed after it."""
+    with Store.from_url(pg_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """The base URL of ``casepilot serve`` in queue mode with the counting claims bundle deployed
+    (``_queued_service.queued_service``): the server of the tests proving it runs no tool."""
+    # Imported here: _queued_service imports this conftest (libpq), so it cannot be imported above.
+    from tests.worker._queued_service import queued_service
+
+    with queued_service(pg_url, monkeypatch, tmp_path / "claims") as url:
+        yield url
 
 
 def libpq(url: str) -> str:

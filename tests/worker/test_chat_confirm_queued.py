@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +25,12 @@ from casepilot.store import Store
 from casepilot.worker import jobs
 from tests._claims import claim
 from tests.worker import _chat_tools, _kill_tools, _storm
-from tests.worker._queued_service import queued_service
 from tests.worker.conftest import libpq
 
 pytestmark = pytest.mark.postgres
 
 OLGA = {"actor": "olga", "roles": ["claims operations"]}
 LABEL = "Request more documents"
-
-
-@pytest.fixture
-def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    with queued_service(pg_url, monkeypatch, tmp_path / "claims") as url:
-        yield url
-
-
-@pytest.fixture
-def store(pg_url: str) -> Iterator[Store]:
-    with Store.from_url(pg_url) as opened:
-        yield opened
 
 
 def _workers(pg_url: str, tmp_path: Path, env: dict[str, str] | None = None) -> _storm.StormWorkers:

@@ -13,7 +13,6 @@ payment process waits for a claims manager's approval (a user task with the form
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +24,12 @@ from casepilot.store import Store
 from casepilot.worker import jobs
 from tests._claims import MANAGER, claim
 from tests.worker import _decide_tools, _kill_tools, _storm
-from tests.worker._queued_service import queued_service
 from tests.worker.conftest import libpq
 
 pytestmark = pytest.mark.postgres
 
 AS_MANAGER = {"actor": MANAGER.name, "roles": sorted(MANAGER.roles)}
 APPROVED = {**AS_MANAGER, "choice": "complete", "values": {"approved": True}}
-
-
-@pytest.fixture
-def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    with queued_service(pg_url, monkeypatch, tmp_path / "claims") as url:
-        yield url
-
-
-@pytest.fixture
-def store(pg_url: str) -> Iterator[Store]:
-    with Store.from_url(pg_url) as opened:
-        yield opened
 
 
 def _invocations(pg_url: str) -> list[tuple[str, int]]:

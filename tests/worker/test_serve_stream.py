@@ -45,12 +45,6 @@ def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
         yield url
 
 
-@pytest.fixture
-def store(pg_url: str) -> Iterator[Store]:
-    with Store.from_url(pg_url) as opened:
-        yield opened
-
-
 def _start(base: str, letter: str, ref: str) -> str:
     """Start a claim (``letter``: ``"small"``, paid without a person, or a demo letter's label)."""
     response = httpx.post(f"{base}/cases", json={"definition_key": "claim-triage", "variables": claim(letter, ref)},
