@@ -13,7 +13,8 @@ documents", a discretionary human task for the claims handlers.
 from __future__ import annotations
 
 import os
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,6 @@ OLGA = {"actor": "olga", "roles": ["claims operations"]}
 LABEL = "Request more documents"
 
 
-def _workers(pg_url: str, tmp_path: Path, env: dict[str, str] | None = None) -> _storm.StormWorkers:
-    return _storm.StormWorkers(
-        pg_url, tmp_path / "workers.log", _chat_tools.SPEC, *_storm.WORKER_OPTIONS, env=env
-    )
-
-
 def _server_tools(pg_url: str) -> list[str]:
     """Tools executed by this process (the server's)."""
     with psycopg.connect(libpq(pg_url)) as conn:
@@ -46,12 +41,29 @@ def _server_tools(pg_url: str) -> list[str]:
         return [str(tool) for (tool,) in rows]
 
 
-def _wait_settled(store: Store, workers: _storm.StormWorkers, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    time.sleep(1.0)
-    while not _storm.settled(store):
-        assert time.monotonic() < deadline, workers.log.read_text(errors="replace")[-3000:]
-        time.sleep(0.5)
+@contextmanager
+def _working(
+    store: Store, workers: _storm.StormWorkers, processes: int = 2, *, ready: bool = True
+) -> Iterator[None]:
+    """``processes`` workers for the block (with ``ready``, from when each said it takes jobs: a
+    single one runs inside the supervisor, where ``Workers.ready`` does not see it); after it, until
+    nothing moves without a person (``_storm.settle``). Stopped in any case; after a block that went
+    through, they must have stopped cleanly (exit code 0: a SIGKILLed worker is replaced, no crash loop)."""
+    workers.start(processes)
+    try:
+        if ready:
+            workers.wait_ready(processes)
+        yield
+        _storm.settle(store, workers)
+    finally:
+        code = workers.stop()
+    assert code == 0, workers.log.read_text(errors="replace")[-3000:]
+
+
+def _carry_out(store: Store, workers: _storm.StormWorkers, processes: int) -> None:
+    """``processes`` workers until the queued confirmation is carried out and nothing moves any more."""
+    with _working(store, workers, processes, ready=False):
+        pass
 
 
 def _waiting_claim(base: str, reference: str) -> str:
@@ -76,6 +88,15 @@ def _proposal(base: str, case_id: str) -> str:
     proposal = asked.json()["proposal"]
     assert proposal is not None and proposal["label"] == LABEL, asked.json()
     return str(proposal["id"])
+
+
+def _proposed(base: str, store: Store, workers: _storm.StormWorkers, reference: str) -> tuple[str, str]:
+    """With two workers: the senior-review claim brought to the senior analyst and the chat's
+    proposal of ``LABEL`` for olga; the workers stopped once the case settled (the chat's steps
+    queue runs too), so that none runs what comes next. (case id, proposal id)"""
+    with _working(store, workers):
+        case_id = _waiting_claim(base, reference)
+        return case_id, _proposal(base, case_id)
 
 
 def _chat_plans(store: Store, case_id: str) -> list[Any]:
@@ -105,15 +126,8 @@ def _carried_out_once(store: Store, case_id: str, proposal: str, pg_url: str) ->
 def test_a_confirmed_proposal_is_recorded_queued_and_carried_out_by_a_worker_once(
     base: str, store: Store, pg_url: str, tmp_path: Path
 ) -> None:
-    workers = _workers(pg_url, tmp_path)
-    workers.start(2)
-    try:
-        workers.wait_ready(2)
-        case_id = _waiting_claim(base, "CLM-CQ-1")
-        proposal = _proposal(base, case_id)
-        _wait_settled(store, workers)  # the chat's steps queued runs too: let them end
-    finally:
-        assert workers.stop() == 0
+    workers = _storm.storm_workers(pg_url, tmp_path, _chat_tools.SPEC)
+    case_id, proposal = _proposed(base, store, workers, "CLM-CQ-1")
     # No worker runs now: whatever the confirmation does, the server does.
     confirmed = httpx.post(f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm", json=OLGA, timeout=60)
     assert confirmed.status_code == 202, confirmed.text
@@ -134,11 +148,7 @@ def test_a_confirmed_proposal_is_recorded_queued_and_carried_out_by_a_worker_onc
     again = httpx.post(f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm", json=OLGA, timeout=60)
     assert again.status_code == 409, again.text  # confirmed once, queued or not
 
-    workers.start(1)
-    try:
-        _wait_settled(store, workers)
-    finally:
-        workers.stop()
+    _carry_out(store, workers, 1)
     _carried_out_once(store, case_id, proposal, pg_url)
     turns = httpx.get(f"{base}/cases/{case_id}/chat", timeout=30).json()["turns"]
     assert [(t["actor"], t["text"].split(".")[0]) for t in turns[-3:]] == [
@@ -149,10 +159,8 @@ def test_a_confirmed_proposal_is_recorded_queued_and_carried_out_by_a_worker_onc
 
 
 def test_wait_answers_with_the_workers_outcome(base: str, store: Store, pg_url: str, tmp_path: Path) -> None:
-    workers = _workers(pg_url, tmp_path)
-    workers.start(2)
-    try:
-        workers.wait_ready(2)
+    workers = _storm.storm_workers(pg_url, tmp_path, _chat_tools.SPEC)
+    with _working(store, workers):
         case_id = _waiting_claim(base, "CLM-CQ-2")
         proposal = _proposal(base, case_id)
         confirmed = httpx.post(
@@ -164,9 +172,6 @@ def test_wait_answers_with_the_workers_outcome(base: str, store: Store, pg_url: 
         assert confirmed.status_code == 200, confirmed.text
         body = confirmed.json()
         assert (body["outcome"], body["reply"].split(" (")[0]) == ("allow", f"Done: {LABEL}"), body
-        _wait_settled(store, workers)
-    finally:
-        workers.stop()
     _carried_out_once(store, case_id, proposal, pg_url)
 
 
@@ -178,21 +183,15 @@ def test_a_worker_killed_after_the_confirmation_leaves_it_to_another_once(
     (its plan and verdict committed) but before answering; another worker takes the job once the dead
     one's heartbeat is stale and carries the option out — or, when it was, only answers."""
     marker = tmp_path / "killed"
-    workers = _workers(
-        pg_url, tmp_path, env={_kill_tools.ENV_POINT: point, _kill_tools.ENV_MARKER: str(marker)}
-    )
-    workers.start(2)
-    try:
-        workers.wait_ready(2)
+    env = {_kill_tools.ENV_POINT: point, _kill_tools.ENV_MARKER: str(marker)}
+    workers = _storm.storm_workers(pg_url, tmp_path, _chat_tools.SPEC, env=env)
+    with _working(store, workers):
         case_id = _waiting_claim(base, f"CLM-CQ-{point}")
         proposal = _proposal(base, case_id)
         confirmed = httpx.post(
             f"{base}/cases/{case_id}/chat/proposals/{proposal}/confirm", json=OLGA, timeout=60
         )
         assert confirmed.status_code == 202, confirmed.text
-        _wait_settled(store, workers)
-    finally:
-        workers.stop()
     assert marker.exists(), f"no worker died at {point}"
     _carried_out_once(store, case_id, proposal, pg_url)
 
@@ -200,15 +199,8 @@ def test_a_worker_killed_after_the_confirmation_leaves_it_to_another_once(
 def test_the_pages_confirm_records_and_queues_too(
     base: str, store: Store, pg_url: str, tmp_path: Path
 ) -> None:
-    workers = _workers(pg_url, tmp_path)
-    workers.start(2)
-    try:
-        workers.wait_ready(2)
-        case_id = _waiting_claim(base, "CLM-CQ-WEB")
-        proposal = _proposal(base, case_id)
-        _wait_settled(store, workers)
-    finally:
-        assert workers.stop() == 0
+    workers = _storm.storm_workers(pg_url, tmp_path, _chat_tools.SPEC)
+    case_id, proposal = _proposed(base, store, workers, "CLM-CQ-WEB")
     confirmed = httpx.post(
         f"{base}/ui/cases/{case_id}/chat/proposals/{proposal}/confirm",
         data={"actor": "olga", "roles": "claims operations"},
@@ -221,9 +213,5 @@ def test_the_pages_confirm_records_and_queues_too(
     page = httpx.get(f"{base}{confirmed.headers['location']}", timeout=30)
     assert f"Confirmed: {LABEL}." in page.text
 
-    workers.start(2)
-    try:
-        _wait_settled(store, workers)
-    finally:
-        workers.stop()
+    _carry_out(store, workers, 2)
     _carried_out_once(store, case_id, proposal, pg_url)
