@@ -25,6 +25,19 @@ def spawned() -> Iterator[list[subprocess.Popen[bytes]]]:
         proc.wait(timeout=30)
 
 
+@pytest.fixture
+def fresh_calls() -> Iterator[None]:
+    """The recording tools' log (``tests.agent._support.CALLS``, one per process) empty when the
+    test starts and again after it, so that a test counts only its own tool calls. A folder or module
+    asks for it (``pytest.mark.usefixtures("fresh_calls")``); imported here rather than at the top,
+    so that folders which record nothing do not load the agent's test support."""
+    from tests.agent._support import CALLS
+
+    CALLS.clear()
+    yield
+    CALLS.clear()
+
+
 def _module_database(request: pytest.FixtureRequest) -> Iterator[str]:
     """A throwaway PostgreSQL database named after the test module (``casepilot_<module>_<hex>``),
     dropped when the fixture ends. A missing server fails the test, never skips it."""

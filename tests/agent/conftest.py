@@ -14,7 +14,7 @@ from casepilot.agent.planning import Planner
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
-from tests.agent._support import CALLS, make_registry
+from tests.agent._support import make_registry
 
 OrchFactory = Callable[..., tuple[Orchestrator, Store]]
 
@@ -25,10 +25,8 @@ def registry() -> ToolRegistry:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
+def _fresh_calls(fresh_calls: None) -> None:
+    """Every agent test counts only its own tool calls (``fresh_calls``)."""
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from casepilot.agent.orchestrator import Orchestrator
-from tests.agent._support import CALLS, assert_sound, calls_of, events
+from tests.agent._support import assert_sound, calls_of, events
 from tests.bpmn._process_bundle import process_orchestrator, write_process_bundle
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -71,7 +71,6 @@ def _stored(orch: Orchestrator, case_id: str) -> str:
 
 def test_the_gateway_compares_the_clear_name_and_only_pseudonyms_are_stored(
         orch: Orchestrator, tmp_path: Path) -> None:
-    CALLS.clear()
     key = _deploy(orch, tmp_path)
     case = orch.start_case(key, {"payee": "Ann Lee", "amount": 250})
     assert orch.runtime.load(case.id).engine.variables()["payee"].startswith("<PERSON_")  # type: ignore[union-attr]
@@ -91,7 +90,6 @@ def test_the_gateway_compares_the_clear_name_and_only_pseudonyms_are_stored(
 
 
 def test_a_payee_not_listed_takes_the_default_flow(orch: Orchestrator, tmp_path: Path) -> None:
-    CALLS.clear()
     key = _deploy(orch, tmp_path)
     case = orch.start_case(key, {"payee": "Bob Stone", "amount": 250})
     orch.run(case.id)
@@ -102,7 +100,6 @@ def test_a_payee_not_listed_takes_the_default_flow(orch: Orchestrator, tmp_path:
 
 
 def test_erased_personal_data_is_not_compared_as_a_pseudonym(orch: Orchestrator, tmp_path: Path) -> None:
-    CALLS.clear()
     key = _deploy(orch, tmp_path)
     case = orch.start_case(key, {"payee": "Ann Lee", "amount": 250})
     orch.erase(case.id, reason="the payee asked")

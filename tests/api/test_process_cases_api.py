@@ -19,13 +19,12 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.api import create_app
 from casepilot.store import Store
-from tests.agent._support import CALLS, calls_of
+from tests.agent._support import calls_of
 from tests.bpmn._process_bundle import CLERK, process_registry, write_process_bundle
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    CALLS.clear()
+def client(tmp_path: Path, fresh_calls: None) -> Iterator[TestClient]:
     store = Store.from_url(f"sqlite:///{tmp_path / 'api.db'}")
     orch = Orchestrator(store, process_registry(), RulePlanner())
     orch.deploy(write_process_bundle(tmp_path / "pay", "pay", diagram=True))
@@ -33,7 +32,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
     orch.close()
     store.close()
-    CALLS.clear()
 
 
 def test_a_process_is_started_listed_shown_decided_and_verified_over_http(client: TestClient) -> None:

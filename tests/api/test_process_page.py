@@ -18,15 +18,14 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.api import create_app
 from casepilot.store import Store
-from tests.agent._support import CALLS, calls_of
+from tests.agent._support import calls_of
 from tests.api._axe import serious_violations
 from tests.api._browser import browser_page
 from tests.bpmn._process_bundle import CLERK, process_registry, write_process_bundle
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Orchestrator, str, Page]]:
-    CALLS.clear()
+def served(tmp_path: Path, fresh_calls: None) -> Iterator[tuple[Orchestrator, str, Page]]:
     store = Store.from_url(f"sqlite:///{tmp_path / 'page.db'}")
     orch = Orchestrator(store, process_registry(), RulePlanner())
     orch.deploy(write_process_bundle(tmp_path / "pay", "pay", diagram=True))
@@ -34,7 +33,6 @@ def served(tmp_path: Path) -> Iterator[tuple[Orchestrator, str, Page]]:
         yield orch, url, page
     orch.close()
     store.close()
-    CALLS.clear()
 
 
 def test_a_process_page_shows_its_tokens_and_the_clerk_decides_there(served: tuple[Orchestrator, str, Page]) -> None:

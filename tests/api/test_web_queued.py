@@ -23,19 +23,12 @@ from casepilot.api.app import queued_orchestrator
 from casepilot.store import Store
 from casepilot.worker import JobScheduler
 from tests._postgres import require_postgres, throwaway_database
-from tests.agent._support import CALLS, assert_sound, calls_of
+from tests.agent._support import assert_sound, calls_of
 from tests.bpmn._process_bundle import CLERK, process_registry, write_process_bundle
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("fresh_calls")]
 
 CLERK_FORM = {"actor": "ann", "roles": CLERK}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
 
 
 @pytest.fixture

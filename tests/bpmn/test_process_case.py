@@ -22,7 +22,7 @@ from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import DecisionRejected, NotFound
 from casepilot.store import Store
-from tests.agent._support import CALLS, assert_sound, calls_of, events
+from tests.agent._support import assert_sound, calls_of, events
 from tests.bpmn._process_bundle import (
     CLERK,
     OPERATOR,
@@ -33,14 +33,9 @@ from tests.bpmn._process_bundle import (
     write_process_bundle,
 )
 
+pytestmark = pytest.mark.usefixtures("fresh_calls")
+
 CLERK_ANN = Person("ann", {CLERK})
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
 
 
 @pytest.fixture

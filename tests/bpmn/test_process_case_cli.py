@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from casepilot.cli import app
 from casepilot.store import Store
-from tests.agent._support import CALLS, calls_of
+from tests.agent._support import calls_of
 from tests.bpmn._process_bundle import CLERK, write_process_bundle
 
 runner = CliRunner()
@@ -26,8 +27,8 @@ def _flat(result: Result) -> str:
     return " ".join(result.output.split())  # rich wraps long lines
 
 
+@pytest.mark.usefixtures("fresh_calls")
 def test_a_process_is_started_shown_decided_and_verified_from_the_shell(tmp_path: Path) -> None:
-    CALLS.clear()
     db = ["--db", f"sqlite:///{tmp_path}/cli.db"]
     assert _cli("deploy", str(write_process_bundle(tmp_path / "pay", "pay", diagram=True)), *db, *TOOLS).exit_code == 0
     unknown = _cli("start", "pay", "--process", "pay_big", *db, *TOOLS)
@@ -63,4 +64,3 @@ def test_a_process_is_started_shown_decided_and_verified_from_the_shell(tmp_path
     assert ("verdict", "pay") in steps and ("tool_call_completed", "pay") in steps
     verified = _cli("history", "verify", case_id, *db)
     assert verified.exit_code == 0 and "verify" in verified.output
-    CALLS.clear()

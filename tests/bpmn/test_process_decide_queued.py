@@ -25,23 +25,16 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.store import Store
 from casepilot.worker import JobScheduler, jobs
 from casepilot.worker.schema import ensure_queue
-from tests.agent._support import CALLS, assert_sound, calls_of, events
+from tests.agent._support import assert_sound, calls_of, events
 from tests.bpmn._process_bundle import CLERK, SUPERVISOR, decide_with, process_registry, write_process_bundle
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("fresh_calls")]
 
 CLERK_ANN = Person("ann", {CLERK})
 SUPERVISOR_SAM = Person("sam", {SUPERVISOR})
 Pair = tuple[Orchestrator, Orchestrator, Store]
 _STATE = ("state", "state_delta")
 """The store's own records of the case state a step wrote."""
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
 
 
 @pytest.fixture

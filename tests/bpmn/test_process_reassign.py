@@ -9,7 +9,6 @@ on; the old item's role no longer can. On SQLite and PostgreSQL, and across a re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import DecisionRejected
 from casepilot.store import Store
-from tests.agent._support import CALLS, assert_sound, calls_of, events
+from tests.agent._support import assert_sound, calls_of, events
 from tests.bpmn._process_bundle import (
     CLERK,
     OPERATOR,
@@ -28,14 +27,9 @@ from tests.bpmn._process_bundle import (
     write_process_bundle,
 )
 
+pytestmark = pytest.mark.usefixtures("fresh_calls")
+
 OLGA = Person("olga", {OPERATOR})
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calls() -> Iterator[None]:
-    CALLS.clear()
-    yield
-    CALLS.clear()
 
 
 def _orch(url: str) -> Orchestrator:
