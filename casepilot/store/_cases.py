@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, insert
+from sqlalchemy import Connection, Engine, Select, bindparam, case, func, insert
 from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -259,19 +260,28 @@ def list_tasks(
 ) -> list[HumanTask]:
     # Core, not the ORM: the inbox is read at the end of every run and by every inbox request, and
     # rows need no identity map (measured 0.12 ms against 0.53 ms for a case's open tasks on SQLite).
+    params = {"expired_before": expired_before, "status": status, "role": role, "case_id": case_id, "limit": limit}
+    query = _tasks_query(expired_before is not None, status is not None, role is not None, case_id is not None)
+    with engine.connect() as conn:
+        rows = conn.execute(query, params).all()
+    return [human_task(r) for r in rows]
+
+
+@functools.cache
+def _tasks_query(expired: bool, status: bool, role: bool, for_case: bool) -> Select[Any]:
+    """The inbox query for one combination of filters, built once (building the Core statement
+    again on every call cost more than running it)."""
     tasks = _TASKS
     query = select_core(tasks)
-    if expired_before is not None:
-        query = query.where(tasks.c.expires_at <= expired_before)
-    if status is not None:
-        query = query.where(tasks.c.status == status)
-    if role is not None:
-        query = query.where(tasks.c.role == role)
-    if case_id is not None:
-        query = query.where(tasks.c.case_id == case_id)
-    with engine.connect() as conn:
-        rows = conn.execute(query.order_by(tasks.c.created_at, tasks.c.id).limit(limit)).all()
-    return [human_task(r) for r in rows]
+    if expired:
+        query = query.where(tasks.c.expires_at <= bindparam("expired_before"))
+    if status:
+        query = query.where(tasks.c.status == bindparam("status"))
+    if role:
+        query = query.where(tasks.c.role == bindparam("role"))
+    if for_case:
+        query = query.where(tasks.c.case_id == bindparam("case_id"))
+    return query.order_by(tasks.c.created_at, tasks.c.id).limit(bindparam("limit"))
 
 
 
