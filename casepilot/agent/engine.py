@@ -13,7 +13,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from casepilot.agent._case_reveal import CaseReveal
+from casepilot.agent._case_reveal import CaseReveal, Unavailable
+from casepilot.agent._case_reveal import unavailable as listed_unavailable
 from casepilot.cmmn import CaseInstance
 from casepilot.cmmn.definitions import Case
 from casepilot.cmmn.runtime.actions import Action, PlanDiscretionary
@@ -134,6 +135,15 @@ class EngineCase:
         unavailable: list[tuple[PlanDiscretionary, CasepilotError]] = []
         with self.reveal.batch() if self.reveal is not None else nullcontext():
             return list(self.instance.activatable(unavailable=unavailable)), unavailable
+
+    def possible(self, unavailable: list[Unavailable] | None = None) -> list[Action]:
+        """``activatable`` — or, with ``unavailable`` (a read-only listing, which must not fail),
+        ``listable``, with what it left out put there for people (``_case_reveal.unavailable``)."""
+        if unavailable is None:
+            return self.activatable()
+        actions, left_out = self.listable()
+        unavailable.extend(listed_unavailable(left_out))
+        return actions
 
     def apply(self, action: Action) -> list[dict[str, Any]]:
         return self._operation(lambda: self.instance.apply(action))

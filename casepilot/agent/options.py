@@ -31,7 +31,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from casepilot.agent._case_reveal import Unavailable
-from casepilot.agent._case_reveal import unavailable as listed_unavailable
 from casepilot.agent.engine import EngineCase, ItemView
 from casepilot.agent.people import discretionary_roles
 from casepilot.agent.planning import ActionOption
@@ -128,12 +127,7 @@ def build_options(
         options.append(option)
         arg_provenance[option.id] = bound_provenance
     people_only: dict[str, tuple[str, ...]] | None = None
-    if unavailable is None:
-        actions = engine.activatable()
-    else:
-        actions, left_out = engine.listable()
-        unavailable.extend(listed_unavailable(left_out))
-    for action in actions:
+    for action in engine.possible(unavailable):
         if isinstance(action, PlanDiscretionary):
             # Items the model authorises for certain roles are planned by people holding them
             # (``Orchestrator.perform``); the agent holds no role.

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from casepilot.agent._case_reveal import Unavailable
-from casepilot.agent._case_reveal import unavailable as listed_unavailable
 from casepilot.agent.engine import EngineCase
 from casepilot.cmmn.definitions import Case, HumanTask, PlanningTable, Stage, UserEventListener
 from casepilot.cmmn.runtime.actions import Action, OccurEvent, PlanDiscretionary
@@ -90,12 +89,7 @@ def person_actions(engine: EngineCase, unavailable: list[Unavailable] | None = N
     case = engine.case
     discretionary = discretionary_role_groups(case)
     out: list[PersonAction] = []
-    if unavailable is None:
-        actions = engine.activatable()
-    else:
-        actions, left_out = engine.listable()
-        unavailable.extend(listed_unavailable(left_out))
-    for action in actions:
+    for action in engine.possible(unavailable):
         if isinstance(action, OccurEvent):
             view = engine.item(action.instance)
             item = case.plan_items.get(view.element_id) if view is not None else None
