@@ -48,6 +48,18 @@ def _empty_pg(server: PgServer, name: str) -> None:
         conn.execute("ALTER TABLE history_events ENABLE TRIGGER ALL")  # a tampering test may have disabled it
 
 
+@pytest.fixture
+def pg_store(pg_server: PgServer, pg_database: str) -> Iterator[Store]:
+    """A store on the session's PostgreSQL test database, emptied: for tests of PostgreSQL's own
+    statements (the event batch, the lease's one round trip)."""
+    _empty_pg(pg_server, pg_database)
+    store = Store.from_url(pg_server.sqlalchemy_url(pg_database))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"

@@ -5,7 +5,6 @@ database refuses (here: an actor longer than its column) fails the whole step, n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,20 +12,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from casepilot.store import Store
-from tests._postgres import PgServer
 from tests.store._store_helpers import new_case
-from tests.store.conftest import _empty_pg
-
-
-@pytest.fixture
-def pg_store(pg_server: PgServer, pg_database: str) -> Iterator[Store]:
-    """A store on the session's PostgreSQL test database, emptied (the batch is PostgreSQL's)."""
-    _empty_pg(pg_server, pg_database)
-    store = Store.from_url(pg_server.sqlalchemy_url(pg_database))
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _event_inserts(store: Store) -> list[tuple[int, bool]]:

@@ -5,28 +5,14 @@ did in four round trips."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from casepilot.store import Store, _leases
-from tests._postgres import PgServer
-from tests.store.conftest import _empty_pg
 
 TTL = timedelta(seconds=30)
-
-
-@pytest.fixture
-def pg_store(pg_server: PgServer, pg_database: str) -> Iterator[Store]:
-    _empty_pg(pg_server, pg_database)
-    store = Store.from_url(pg_server.sqlalchemy_url(pg_database))
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def test_each_lease_statement_turns_off_synchronous_commit_for_its_own_transaction(pg_store: Store) -> None:
