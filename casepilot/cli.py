@@ -45,7 +45,7 @@ _SUB_APPS: tuple[tuple[str, str, str], ...] = (
 )
 # Modules whose ``register(app)`` adds top-level commands.
 _REGISTRARS: tuple[str, ...] = ("casepilot.store.cli", "casepilot.store.lists_cli", "casepilot.agent.cli",
-                                 "casepilot.api.cli", "casepilot.worker.cli")
+                                 "casepilot.api.cli", "casepilot.worker.cli", "casepilot.demo.cli")
 
 _HELP: dict[str, tuple[str, str]] = {
     # command: (module, the first line of its help — tests check it against the command itself)
@@ -86,7 +86,7 @@ _HELP: dict[str, tuple[str, str]] = {
               "/docs."),
     "worker": ("casepilot.worker.cli", "Work cases from the PostgreSQL job queue until SIGTERM (finishes or hands "
                "back the case in flight)."),
-    "demo": ("casepilot.agent.cli", "Run the bundled claim-triage example end to end on embedded defaults "
+    "demo": ("casepilot.demo.cli", "Run the bundled claim-triage example end to end on embedded defaults "
              "(offline)."),
     "cmmn": ("casepilot.cmmn.cli", "CMMN 1.1 models and conformance scenarios."),
     "dmn": ("casepilot.dmn.cli", "DMN decision models: evaluate decisions, run the DMN TCK."),

@@ -1,4 +1,4 @@
-"""``casepilot deploy | start | show | run | inbox | decide | actions | act | chat | demo``, and the
+"""``casepilot deploy | start | show | run | inbox | decide | actions | act | chat``, and the
 operations ``terminate | suspend | resume | retry | correct | reassign``: cases from a shell.
 
 Each command takes ``--db URL`` (default ``$CASEPILOT_DATABASE_URL``, else a SQLite file in
@@ -415,19 +415,8 @@ def reassign(task_id: str, actor: ActorOption, roles: RolesOption = None,
     console.print(f"{task.id}: for {task.role or 'the operator'}" + (f" ({to_person})" if to_person else ""))
 
 
-def demo(db: DbOption = None, quiet: Annotated[bool, typer.Option("--quiet")] = False) -> None:
-    """Run the bundled claim-triage example end to end on embedded defaults (offline)."""
-    from casepilot.demo.run import run_demo
-
-    results = run_demo(db, console=console, verbose=not quiet)
-    done = sum(1 for s in results.values() if s == "completed")
-    console.print(f"[bold]{done} of {len(results)} demo cases completed[/bold]")
-    if done != len(results):
-        raise typer.Exit(1)
-
-
 def register(app: typer.Typer) -> None:
     """Mount the agent's commands on the main CLI."""
     for fn in (deploy, start, show, run, inbox, decide, actions, act, chat, terminate, suspend, resume, retry, correct,
-               reassign, demo):
+               reassign):
         app.command(fn.__name__)(fn)
