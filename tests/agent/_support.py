@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -327,3 +328,36 @@ def kinds(store: Store, case_id: str) -> list[str]:
 
 def events(store: Store, case_id: str, kind: str) -> list[dict[str, Any]]:
     return [dict(e.payload) for e in store.history(case_id) if e.kind == kind]
+
+
+_RANDOM_TEXT = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # ids
+    r"|\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?"  # times
+    r"|\b[0-9a-f]{32,}\b"  # hashes and digests (lower case, 32+: a clear IBAN or card number is neither)
+    r"|<[A-Z][A-Z0-9_]*?_[1-9]\d*>"  # pseudonyms
+)
+
+
+def stored_text(store: Store, case_id: str) -> str:
+    """Every string the store keeps of a case (state and history, keys and values), one per line,
+    with what is random in each run taken out (ids, times, hashes, pseudonyms) — so a search for
+    a fragment of personal data such as ``"0044"`` cannot hit a digest or a timestamp by chance.
+    Numbers are not strings and are left out for the same reason (a latency may read 3.0044)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(_RANDOM_TEXT.sub("", value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(str(key))
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(store.case(case_id).state)
+    for event in store.history(case_id):
+        walk(event.kind)
+        walk(event.payload)
+    return "\n".join(found)

@@ -12,7 +12,6 @@ SQLite and PostgreSQL; the history's hash chain verifies throughout.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import PersonalDataErased
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
-from tests.agent._support import assert_sound, events
+from tests.agent._support import assert_sound, events, stored_text
 
 CASE = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
   <case id="payout" name="Payout">
@@ -114,13 +113,6 @@ def _deploy(orch: Orchestrator, tmp_path: Path) -> str:
     return key
 
 
-def _stored(orch: Orchestrator, case_id: str) -> str:
-    """Everything the store keeps of the case: its state (the case file inside) and its history."""
-    case = orch.store.case(case_id)
-    history = [{"kind": e.kind, "payload": e.payload} for e in orch.store.history(case_id)]
-    return json.dumps({"state": case.state, "history": history}, default=str)
-
-
 def _states(orch: Orchestrator, case_id: str) -> dict[str, str]:
     engine = orch.runtime.load(case_id).engine
     assert engine is not None
@@ -160,7 +152,7 @@ def test_the_if_part_and_the_decision_read_the_clear_values_and_only_pseudonyms_
     # The if-part ``payee = "John Smith"`` held on the clear name: the review started.
     assert _states(orch, case.id)["Review payee"] == "active" and _started(orch, case.id, "Review payee")
     assert [t.plan_item for t in orch.pending(case.id)] == ["Review payee"]
-    stored = _stored(orch, case.id)
+    stored = stored_text(orch.store, case.id)
     assert "John" not in stored and "Smith" not in stored and DE_IBAN not in stored
     assert_sound(orch.store, case.id)
 

@@ -13,7 +13,6 @@ SQLite and PostgreSQL; the history's hash chain verifies.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from casepilot.governance.pii.vault import reveal_tokens
 from casepilot.store import Store
 from casepilot.tools import ToolRegistry
 from tests._postgres import require_postgres, throwaway_database
-from tests.agent._support import assert_sound
+from tests.agent._support import assert_sound, stored_text
 from tests.bpmn._process_bundle import process_registry, write_process_bundle
 
 PAYEE, IBAN = "John Smith", "DE89370400440532013000"
@@ -109,13 +108,6 @@ def _orch(store: Store, registry: ToolRegistry) -> Orchestrator:
     return Orchestrator(store, registry, RulePlanner())
 
 
-def _stored(orch: Orchestrator, case_id: str) -> str:
-    """Everything the store keeps of the case: its state (case file, process data) and its history."""
-    case = orch.store.case(case_id)
-    history = [{"kind": e.kind, "payload": e.payload} for e in orch.store.history(case_id)]
-    return json.dumps({"state": case.state, "history": history}, default=str)
-
-
 def _revealed(orch: Orchestrator, case_id: str, token: str) -> str:
     assert orch.runtime.privacy is not None
     return reveal_tokens(orch.runtime.privacy.vault, case_id, [token])[token]
@@ -163,7 +155,7 @@ def test_a_decision_task_stores_no_text_derived_from_a_clear_value(store: Store,
         assert TOKEN_PATTERN.fullmatch(bank) and bank != variables["iban"], derived
         assert _revealed(orch, case.id, bank) == IBAN[:8]
         assert TOKEN_PATTERN.search(ref) and "3704" not in ref, derived
-        stored = _stored(orch, case.id)
+        stored = stored_text(orch.store, case.id)
         assert [f for f in FRAGMENTS if f in stored] == []
         assert_sound(orch.store, case.id)
     finally:
@@ -186,7 +178,7 @@ def test_a_business_rule_task_stores_no_text_derived_from_a_clear_value(store: S
         [entry] = loaded.facts.processes.values()
         [approval] = list(_values_of(entry["runner"]["process"], "approval"))
         _check_payee_outputs(orch, case.id, approval, loaded.engine.variables()["payee"])  # type: ignore[union-attr]
-        stored = _stored(orch, case.id)
+        stored = stored_text(orch.store, case.id)
         assert [f for f in FRAGMENTS if f in stored] == []
         assert_sound(orch.store, case.id)
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from casepilot.agent.orchestrator import Orchestrator
-from tests.agent._support import assert_sound, calls_of, events
+from tests.agent._support import assert_sound, calls_of, events, stored_text
 from tests.bpmn._process_bundle import process_orchestrator, write_process_bundle
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -62,13 +62,6 @@ def _deploy(orch: Orchestrator, tmp_path: Path) -> str:
     return key
 
 
-def _stored(orch: Orchestrator, case_id: str) -> str:
-    """Everything the store keeps of the case: its state (process variables inside) and its history."""
-    case = orch.store.case(case_id)
-    history = [{"kind": e.kind, "payload": e.payload} for e in orch.store.history(case_id)]
-    return json.dumps({"state": case.state, "history": history}, default=str)
-
-
 def test_the_gateway_compares_the_clear_name_and_only_pseudonyms_are_stored(
         orch: Orchestrator, tmp_path: Path) -> None:
     key = _deploy(orch, tmp_path)
@@ -79,7 +72,7 @@ def test_the_gateway_compares_the_clear_name_and_only_pseudonyms_are_stored(
     assert calls_of("pay_out") == [{"payee": "Ann Lee", "amount": 250.0}]  # the listed branch, clear name to the tool
     [(_instance, entry)] = orch.runtime.load(case.id).facts.processes.items()
     variables = entry["runner"]["process"]
-    stored = _stored(orch, case.id)
+    stored = stored_text(orch.store, case.id)
     assert "Ann" not in stored and "ANN" not in stored
     token = orch.runtime.load(case.id).engine.variables()["payee"]  # type: ignore[union-attr]
     # The output mapping saw the clear name and the process keeps its result with the pseudonym put back.
