@@ -338,26 +338,29 @@ _RANDOM_TEXT = re.compile(
 )
 
 
-def stored_text(store: Store, case_id: str) -> str:
-    """Every string the store keeps of a case (state and history, keys and values), one per line,
-    with what is random in each run taken out (ids, times, hashes, pseudonyms) — so a search for
-    a fragment of personal data such as ``"0044"`` cannot hit a digest or a timestamp by chance.
-    Numbers are not strings and are left out for the same reason (a latency may read 3.0044)."""
+def strings_of(value: Any) -> str:
+    """Every string in ``value`` (keys and values, nested), one per line, with what is random in
+    each run taken out (ids, times, digests, pseudonyms) — so a search for a fragment of personal
+    data such as ``"0044"`` cannot hit a digest or a timestamp by chance. Numbers are not strings
+    and are left out for the same reason (a latency may read 3.0044)."""
     found: list[str] = []
 
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            found.append(_RANDOM_TEXT.sub("", value))
-        elif isinstance(value, dict):
-            for key, item in value.items():
+    def walk(item: Any) -> None:
+        if isinstance(item, str):
+            found.append(_RANDOM_TEXT.sub("", item))
+        elif isinstance(item, dict):
+            for key, inner in item.items():
                 walk(str(key))
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
+                walk(inner)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                walk(inner)
 
-    walk(store.case(case_id).state)
-    for event in store.history(case_id):
-        walk(event.kind)
-        walk(event.payload)
+    walk(value)
     return "\n".join(found)
+
+
+def stored_text(store: Store, case_id: str) -> str:
+    """``strings_of`` everything the store keeps of a case: its state and its history."""
+    history = [{"kind": e.kind, "payload": e.payload} for e in store.history(case_id)]
+    return strings_of({"state": store.case(case_id).state, "history": history})

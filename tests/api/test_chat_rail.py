@@ -28,6 +28,7 @@ from casepilot.agent.orchestrator import Orchestrator
 from casepilot.api import create_app
 from casepilot.demo.run import EXAMPLE, LETTERS
 from tests._openai_server import Reply, ScriptedOpenAI, scripted_openai
+from tests.agent._support import strings_of
 from tests.api._chat import ask
 
 MESSAGE_RAIL = (EXAMPLE / "message-rail.dmn").read_text(encoding="utf-8")
@@ -110,7 +111,7 @@ def test_clear_personal_data_in_an_answer_is_refused_or_pseudonymised(
 
     assert refused["refused"] and refused["rule_ids"] == ["no_clear_personal_data"]
     [verdict] = rail_verdicts(orch, case_id)
-    assert "Mary Jones" not in json.dumps(verdict.payload) and "7946" not in json.dumps(verdict.payload)
+    assert "Mary Jones" not in strings_of(verdict.payload) and "7946" not in strings_of(verdict.payload)
 
 
 def test_without_a_rail_clear_personal_data_is_still_pseudonymised(
