@@ -4,9 +4,12 @@ its outcome (``recorded_with_outcome``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from typing import Any, cast
+
+import orjson
 
 from casepilot.agent._loop_state import LoopState, RequestedOption, VerdictData
 from casepilot.agent.facts import StartedCall
@@ -18,8 +21,31 @@ __all__ = ["actor_of", "answer_of", "arg_provenance", "deferred_call", "digest_o
            "recorded_with_outcome", "requested_plan", "verdict_data"]
 
 
+_FINGERPRINT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _fingerprint_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)  # decimals (exact), anything else by its text, as ``canonical_json`` does
+
+
 def digest_of(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+    """sha256 of ``value``'s canonical JSON (keys sorted, no spaces, UTF-8): the fingerprint of what
+    the planner observed, which every plan records.
+
+    The observation is a few KB at every step, so ``orjson`` writes it, in a tenth of the time
+    of ``canonical_json``, with the same bytes but for the exponent of very large or small
+    floats (``1e16``, not ``1e+16``): a fingerprint nobody recomputes from other bytes. What
+    ``orjson`` refuses (an integer beyond 64 bits, a key that is not text) takes ``canonical_json``.
+    """
+    try:
+        text = orjson.dumps(value, default=_fingerprint_default, option=_FINGERPRINT)
+    except TypeError:  # orjson.JSONEncodeError
+        text = canonical_json(value).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 def merge_paths(variables: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:

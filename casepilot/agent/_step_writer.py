@@ -93,6 +93,7 @@ class StepWriter:
             written: dict[str, Any] = {"schema": STATE_SCHEMA, **extra}
 
             def full() -> dict[str, Any]:
+                # Plain JSON made for this step and only read after it: handed to the store as it is.
                 written.update(state_json(loaded.engine, loaded.facts), **extra)
                 return written
 
@@ -100,9 +101,9 @@ class StepWriter:
             # them), the changes are not worked out at all: ``save_changes`` would only encode
             # them to find that out (in a small case, every step's events outweigh the snapshot).
             if loaded.engine is not None and loaded.delta_base and not step.snapshot_due():
-                step.save_changes(_changes(loaded.engine, loaded.facts), snapshot=full, actor="agent")
+                step.save_changes(_changes(loaded.engine, loaded.facts), snapshot=full, actor="agent", owned=True)
             else:
-                step.save_state(full(), actor="agent")
+                step.save_state(full(), actor="agent", owned=True)
         result = step.result
         observe_step(result, started_ns)  # Prometheus counters and OpenTelemetry spans (casepilot.agent.metrics)
         if result is not None and loaded.engine is not None:

@@ -54,6 +54,9 @@ class EngineCase:
         the case file's pseudonyms (``_case_reveal``); None without a privacy layer."""
         self._items: list[ItemView] | None = None
         """Views of the current state; every changing operation below drops them."""
+        self._views: dict[str, tuple[EngineItemView, ItemView]] = {}
+        """The agent's view of each instance beside the engine's view it was made from: the engine
+        hands out the same view while an instance is unchanged, and so does this."""
 
     @classmethod
     def start(cls, case: Case, variables: Mapping[str, Any], now: dt.datetime, *,
@@ -101,8 +104,11 @@ class EngineCase:
             return None
 
     def _view(self, inst: EngineItemView) -> ItemView:
+        last = self._views.get(inst.id)
+        if last is not None and last[0] is inst:
+            return last[1]
         element = self.case.plan_items.get(inst.element) or self.case.discretionary_items.get(inst.element)
-        return ItemView(
+        view = ItemView(
             instance_id=inst.id,
             element_id=inst.element,
             definition_id=element.definition_ref if element is not None else inst.element,
@@ -112,6 +118,8 @@ class EngineCase:
             stage_instance=inst.parent,
             required=inst.required,
         )
+        self._views[inst.id] = (inst, view)
+        return view
 
     def _operation(self, run: Callable[[], Iterable[TransitionEvent]]) -> list[dict[str, Any]]:
         """Run one engine operation; the personal data its conditions read is revealed once for it

@@ -154,13 +154,19 @@ class Step:
         if not self._open:
             raise RuntimeError("this step has ended; open a new one with Store.step(case_id, version)")
 
-    def save_state(self, state: JsonObject, *, actor: Actor = "system") -> None:
-        """Stage the case's new state; at commit a ``state`` event records its snapshot and digest."""
+    def save_state(self, state: JsonObject, *, actor: Actor = "system", owned: bool = False) -> None:
+        """Stage the case's new state; at commit a ``state`` event records its snapshot and digest.
+
+        ``owned``: the caller hands ``state`` over — plain JSON (text keys, lists, no tuples) made
+        for this step, never changed after — so the staged event holds it as it is instead of a
+        copy read back from its text (which a snapshot of every step of a small case would pay for).
+        """
         self._check_open()
-        # A private copy, so that later changes to the caller's dict cannot slip into the snapshot;
-        # its canonical text is kept: the snapshot event, its digest and the case row all use it.
+        # The canonical text is taken now: the snapshot event, its digest and the case row all use
+        # it, so later changes to the caller's dict cannot slip into the snapshot. The event's
+        # payload is a private copy of it too, unless the caller gave the dict away.
         self._state_text = dumps_text(state)
-        self._new_state = loads_text(self._state_text)
+        self._new_state = state if owned else loads_text(self._state_text)
         self._state_actor = actor
         self._ops = None
 
@@ -172,11 +178,12 @@ class Step:
         return self._tail_bytes + self._staged_bytes + delta_bytes >= self._snapshot_bytes
 
     def save_changes(self, ops: Sequence[Sequence[Any]], *, snapshot: Callable[[], JsonObject],
-                     actor: Actor = "system") -> None:
+                     actor: Actor = "system", owned: bool = False) -> None:
         """Stage what the step changed in the state (``history.apply_ops`` operations).
 
         At commit a ``state_delta`` event records them — or, when a snapshot is due
-        (``snapshot_due``), the full state from ``snapshot()`` is saved as by ``save_state``.
+        (``snapshot_due``), the full state from ``snapshot()`` is saved as by ``save_state``
+        (``owned``: what ``snapshot()`` returns is handed over, see ``save_state``).
         """
         self._check_open()
         payload: JsonObject = {"ops": [list(op) for op in ops]}
@@ -185,7 +192,7 @@ class Step:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"the state changes are not JSON: {exc}") from exc
         if self.snapshot_due(len(text)):
-            self.save_state(snapshot(), actor=actor)
+            self.save_state(snapshot(), actor=actor, owned=owned)
             return
         self._ops = (text, loads_text(text))
         self._new_state = None

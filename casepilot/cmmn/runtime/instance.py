@@ -67,12 +67,15 @@ def _aware(now: dt.datetime) -> dt.datetime:
 class CaseInstance:
     """One case of a ``Case`` definition; create with :meth:`start` or :meth:`from_json`."""
 
-    __slots__ = ("_m", "last_events")
+    __slots__ = ("_m", "_views", "last_events")
 
     def __init__(self, machine: CaseMachine) -> None:
         self._m = machine
         self.last_events: list[TransitionEvent] = []
         """Events of the most recent operation (including :meth:`start`)."""
+        self._views: dict[str, ItemView] = {}
+        """The last view of each instance, handed out again while the instance is unchanged: a
+        planner lists every item at every step, and most of them did not move."""
 
     # -- creation and persistence -------------------------------------------------------------
 
@@ -180,8 +183,12 @@ class CaseInstance:
         return MappingProxyType(self._m.case_file)
 
     def _view(self, inst: ItemInstance) -> ItemView:
+        last = self._views.get(inst.id)
+        if (last is not None and last.state == inst.state and last.required == inst.required
+                and last.due == inst.due and last.parent == inst.parent and last.element == inst.element):
+            return last
         info = self._m.info(inst)
-        return ItemView(
+        view = self._views[inst.id] = ItemView(
             inst.id,
             inst.element,
             info.name,
@@ -192,6 +199,7 @@ class CaseInstance:
             info.discretionary,
             inst.due,
         )
+        return view
 
     def items(self) -> list[ItemView]:
         """Every plan-item instance (not the case plan model), in creation order."""

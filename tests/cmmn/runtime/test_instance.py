@@ -393,3 +393,20 @@ def test_activatable_lists_actions_in_creation_order_live_and_after_a_reload() -
     again = CaseInstance.from_json(case, inst.to_json())
     assert [(a.kind, a.name) for a in again.activatable()] == live
     assert live[:4] == [("complete", "Early"), ("terminate", "Early"), ("complete", "Late"), ("terminate", "Late")]
+
+
+def test_a_view_is_handed_out_again_only_while_its_instance_is_unchanged() -> None:
+    body = SEQ + f'<planItem id="m" definitionRef="tm">{MANUAL}</planItem><humanTask id="tm" name="M"/>'
+    inst = CaseInstance.start(case_of(body))
+    first = {v.name: v for v in inst.items()}
+    assert {n: v.state for n, v in first.items()} == {"A": "Active", "B": "Available", "M": "Enabled"}
+    inst.complete(first["A"].id)
+    again = {v.name: v for v in inst.items()}
+    # What moved is viewed anew, with its new state; what did not is the same view.
+    assert (again["A"].state, again["B"].state) == ("Completed", "Active")
+    assert again["A"] is not first["A"] and again["B"] is not first["B"]
+    assert again["M"] is first["M"]
+    assert inst.item(first["B"].id) is again["B"] and inst.in_state("Active") == [again["B"]]
+    inst.suspend()  # every child moves (parentSuspend), none is shown as it was
+    assert {v.state for v in inst.items()} == {"Completed", "Suspended"}
+    assert all(v is not again[v.name] for v in inst.items() if v.name != "A")
