@@ -39,8 +39,8 @@ class Decisions(LLMGovernance, Proposals):
             return None
         who = record["actor"]
         self._record_llm_usage(step, loaded, [LLMUsage(**u) for u in record["usage"]])
-        step.append("plan", actor=who, payload=record["plan"])
-        step.append("verdict", actor=who, payload=record["verdict"], rule_ids=tuple(record["rule_ids"]))
+        step.append("plan", actor=who, payload=record["plan"], owned=True)
+        step.append("verdict", actor=who, payload=record["verdict"], rule_ids=tuple(record["rule_ids"]), owned=True)
         loaded.facts.steps += 1
         if record["loop_keys"] is not None:
             loaded.facts.count_keys(*record["loop_keys"])
@@ -133,7 +133,7 @@ class Decisions(LLMGovernance, Proposals):
             return None
         call, payload = started
         loaded.facts.started[call.call_id] = call
-        step.append("tool_call_started", actor=actor, payload=payload)
+        step.append("tool_call_started", actor=actor, payload=payload, owned=True)
         return call.call_id
 
     @staticmethod

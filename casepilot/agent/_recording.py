@@ -25,4 +25,4 @@ def redact(privacy: CasePrivacy | None, case_id: str, payload: Mapping[str, Any]
 def record_transitions(step: Step, events: list[dict[str, Any]], actor: str) -> None:
     """Append the engine's transition events to the step, as ``actor`` did them."""
     for event in events:
-        step.append("transition", actor=actor, payload=event)
+        step.append("transition", actor=actor, payload=event, owned=True)  # the engine's fresh event data

@@ -374,7 +374,7 @@ class Nodes(Decisions):
             self._write_decision(step, loaded, deferred)
             loaded.facts.started.pop(call_id, None)
             loaded.facts.usage = loaded.facts.usage.add(wall_seconds=outcome["latency_ms"] / 1000)
-            step.append("tool_call_completed", actor=who, payload=completed, latency_ms=outcome["latency_ms"])
+            step.append("tool_call_completed", actor=who, payload=completed, latency_ms=outcome["latency_ms"], owned=True)
             for name, prov in (result_provenance(binding) if binding else {}).items():
                 loaded.facts.set_provenance(name, prov.trust, prov.source)
             events = engine.set_variables(updates) if updates else []

@@ -208,8 +208,14 @@ class Step:
         tokens: int | None = None,
         cost: Decimal | float | None = None,
         latency_ms: float | None = None,
+        owned: bool = False,
     ) -> HistoryEvent:
-        """Stage one history event; sequence, timestamp and hash are assigned here."""
+        """Stage one history event; sequence, timestamp and hash are assigned here.
+
+        ``owned``: the caller hands ``payload`` over — plain JSON (text keys, lists, no tuples)
+        made for this event and never changed after — so the staged event holds it as it is
+        instead of a copy read back from its canonical text (the agent's own events of every step).
+        """
         return self.append_event(
             NewEvent(
                 kind=kind,
@@ -219,18 +225,20 @@ class Step:
                 tokens=tokens,
                 cost=cost,
                 latency_ms=latency_ms,
-            )
+            ),
+            owned=owned,
         )
 
-    def append_event(self, event: NewEvent) -> HistoryEvent:
+    def append_event(self, event: NewEvent, *, owned: bool = False) -> HistoryEvent:
         if event.kind in ("case_created", "state", "state_delta"):
             raise ValueError(f"{event.kind!r} events are written by the store itself (use save_state or save_changes)")
-        return self._stage(event)
+        return self._stage(event, owned=owned)
 
     def _stage(self, event: NewEvent, *, canonical: tuple[str, JsonObject] | None = None,
-               at: datetime | None = None) -> HistoryEvent:
+               at: datetime | None = None, owned: bool = False) -> HistoryEvent:
         """Stage ``event``; ``canonical`` is its payload's canonical text and parsed value when known;
-        ``at`` its time when it records a row written with that time (an inbox item)."""
+        ``at`` its time when it records a row written with that time (an inbox item); ``owned``: see
+        ``append``."""
         self._check_open()
         seq = self._seq + 1
         at = self._clock() if at is None else at
@@ -240,7 +248,7 @@ class Step:
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"the payload of a {event.kind!r} event is not JSON: {exc}") from exc
             # Hash and return exactly what a reader will get back (tuples become lists, keys strings).
-            payload = loads_text(payload_text)
+            payload = event.payload if owned else loads_text(payload_text)
         else:
             payload_text, payload = canonical
         rule_ids_text = dumps_text(list(event.rule_ids)) if event.rule_ids else "[]"
