@@ -230,3 +230,21 @@ def test_connection_facts_for_neighbours(store: Store) -> None:
 
         with psycopg.connect(info) as conn:
             assert conn.execute("SELECT count(*) FROM cases").fetchone() == (0,)
+
+
+def test_a_payload_handed_over_is_staged_as_it_is_and_stored_alike(store: Store) -> None:
+    """``owned=True``: the caller's plain-JSON payload (and state) is the staged event's, not a copy
+    read back from the text — and what the store writes, hashes and reads back is the same."""
+    case = new_case(store)
+    plan = {"chose": "run:case.1", "saw": {"items": [{"id": "case.1", "state": "active"}]}, "confidence": 0.9}
+    state = {"engine": {"items": [{"id": "case.1"}]}, "n": 1}
+    with store.step(case.id, case.version) as step:
+        staged = step.append("plan", actor="agent", payload=plan, owned=True)
+        copied = step.append("verdict", payload={"rule_ids": ("R1",)})  # not handed over: read back from text
+        step.save_state(state, actor="agent", owned=True)
+    assert staged.payload == plan and staged.payload["saw"] is plan["saw"]
+    assert copied.payload == {"rule_ids": ["R1"]}  # as a reader gets it: the tuple is a list
+    assert step.result is not None and step.result.events[-1].payload["state"] is state
+    assert list(store.history(case.id)[1:]) == list(step.result.events)
+    assert store.case(case.id).state == state
+    assert store.verify(case.id).ok
