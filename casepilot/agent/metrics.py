@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -66,26 +67,41 @@ def observe_step(result: StepResult | None, started_ns: int) -> None:
         log.exception("metrics or tracing of a committed step failed; the step itself is recorded")
 
 
+_children: dict[tuple[object, ...], Any] = {}
+"""The labelled child of each metric and labels seen (``labels()`` validates and locks on every
+call; a step counts three or four of them)."""
+
+
+def _child(metric: Counter | Histogram, *labels: str) -> Any:
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def _observe(event: HistoryEvent) -> None:
-    payload = event.payload
-    if event.kind == "verdict":
+    kind = event.kind
+    if kind == "verdict":
+        payload = event.payload
         if payload.get("engine") == "bpmn":  # a BPMN service task's call: the verdict is nested, the action is the tool
             payload = {**(payload.get("verdict") or {}), "action": payload.get("tool", "unknown")}
-        VERDICTS.labels(kind=str(payload.get("kind", "unknown")), action=str(payload.get("action", "unknown"))).inc()
-    elif event.kind in ("tool_call_completed", "tool_call_failed"):
-        tool = str(payload.get("tool", "unknown"))
-        TOOL_CALLS.labels(tool=tool, outcome=event.kind.removeprefix("tool_call_")).inc()
+        _child(VERDICTS, str(payload.get("kind", "unknown")), str(payload.get("action", "unknown"))).inc()
+    elif kind in ("tool_call_completed", "tool_call_failed"):
+        tool = str(event.payload.get("tool", "unknown"))
+        _child(TOOL_CALLS, tool, kind.removeprefix("tool_call_")).inc()
         if event.latency_ms is not None:
-            TOOL_LATENCY.labels(tool=tool).observe(event.latency_ms / 1000)
-    elif event.kind == "llm_call":
+            _child(TOOL_LATENCY, tool).observe(event.latency_ms / 1000)
+    elif kind == "llm_call":
+        payload = event.payload
         model = str(payload.get("model", "unknown"))
         for direction in ("prompt", "completion"):
             tokens = payload.get(f"{direction}_tokens")
             if isinstance(tokens, int) and tokens > 0:
-                LLM_TOKENS.labels(model=model, direction=direction).inc(tokens)
-        LLM_CALLS.labels(model=model, priced=str(event.cost is not None).lower()).inc()
+                _child(LLM_TOKENS, model, direction).inc(tokens)
+        _child(LLM_CALLS, model, str(event.cost is not None).lower()).inc()
         if event.cost is not None and event.cost > 0:
-            LLM_COST.labels(model=model).inc(event.cost)
+            _child(LLM_COST, model).inc(event.cost)
 
 
 class InboxCollector(Collector):
