@@ -38,7 +38,8 @@ def digest_of(value: Any) -> str:
 
     The observation is a few KB at every step, so ``orjson`` writes it, in a tenth of the time
     of ``canonical_json``, with the same bytes but for the exponent of very large or small
-    floats (``1e16``, not ``1e+16``): a fingerprint nobody recomputes from other bytes. What
+    floats (``1e16``, not ``1e+16``) and an enum (its value, not its name): a fingerprint nobody
+    recomputes from other bytes (``tests/agent/test_step_json.py`` holds the rest equal). What
     ``orjson`` refuses (an integer beyond 64 bits, a key that is not text) takes ``canonical_json``.
     """
     try:
