@@ -89,6 +89,11 @@ class Figures:
     """``pg_stat_database`` counters per drained case (transactions, rows)."""
     statements: dict[str, list[float]] = field(default_factory=dict)
     """Statements per drained case by kind (``--log-statements``)."""
+    busy_cores: list[float] = field(default_factory=list)
+    """Cores the whole machine kept busy during the drain (``/proc/stat``)."""
+    measured_cores: list[float] = field(default_factory=list)
+    """Cores the workers, PostgreSQL's backends of the bench's database and serve used meanwhile:
+    the rest of ``busy_cores`` is PostgreSQL's background processes, the kernel, the bench itself."""
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -101,6 +106,13 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def host_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine since boot (``/proc/stat``; idle and iowait are not busy)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
 
 
 def children(pid: int) -> list[int]:
@@ -281,11 +293,17 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
                 offset = server_log.stat().st_size if server_log is not None else 0
                 before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid] if pid not in mine}
                 started = time.monotonic()
+                host_before = host_ticks()
                 done_before = completed(watch, drained)  # the workers began as soon as they were ready
                 wait_for(lambda: pending(watch) == 0, "the queue drained", 900)
                 # Read the CPU at once, before anything else asks serve or PostgreSQL for work.
                 after = {pid: cpu_seconds(pid) for pid in {*workers_pids, *backends(db), *before, serve.pid} - mine}
+                host_after = host_ticks()
                 elapsed = time.monotonic() - started
+                cores = os.cpu_count() or 1
+                figures.busy_cores.append(
+                    cores * (host_after[0] - host_before[0]) / max(1, host_after[1] - host_before[1]))
+                figures.measured_cores.append(sum(after[p] - before.get(p, 0.0) for p in after) / elapsed)
                 in_window = completed(watch, drained) - done_before
                 if in_window < drain // 2:
                     raise SystemExit(f"bench: only {in_window} of {drain} cases were completed in the timed window; "
@@ -412,6 +430,9 @@ def main() -> None:
         shares = [p / w for p, w in zip(fig.cpu_postgres, fig.cpu_worker, strict=False) if w]
         print(f"{workers:>7} | {span(fig.cpu_worker):>32} | {span(fig.cpu_postgres):>10} | {span(fig.cpu_serve):>5} "
               f"| {span(shares, 2)}")
+    print(f"\n{'workers':>7} | cores busy during the drain: whole machine | workers, PostgreSQL backends, serve")
+    for workers, fig in results.items():
+        print(f"{workers:>7} | {span(fig.busy_cores, 2):>42} | {span(fig.measured_cores, 2)}")
     names = sorted({name for fig in results.values() for name in fig.counts})
     if names:
         print(f"\n{'workers':>7} | per drained case: " + " | ".join(names))
