@@ -35,6 +35,17 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def orch(url: str) -> Iterator[Orchestrator]:
+    """An orchestrator with no tools and the rule planner, once on SQLite and once on PostgreSQL
+    (the shared ``url``); a module whose cases need tools or processes defines its own ``orch``."""
+    store = Store.from_url(url)
+    orchestrator = Orchestrator(store, ToolRegistry([]), RulePlanner())
+    yield orchestrator
+    orchestrator.close()
+    store.close()
+
+
+@pytest.fixture
 def make_orch(registry: ToolRegistry, db_url: str) -> Iterator[OrchFactory]:
     """``make_orch(planner=None, url=db_url, **kw)``: a new Store + Orchestrator (closed at teardown)."""
     opened: list[tuple[Orchestrator, Store]] = []

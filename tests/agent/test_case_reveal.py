@@ -12,16 +12,12 @@ SQLite and PostgreSQL; the history's hash chain verifies throughout.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from casepilot.agent.orchestrator import Orchestrator, Person
-from casepilot.agent.rule_planner import RulePlanner
 from casepilot.errors import PersonalDataErased
-from casepilot.store import Store
-from casepilot.tools import ToolRegistry
 from tests.agent._support import assert_sound, events, stored_text
 
 CASE = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
@@ -88,15 +84,6 @@ human_tasks:
 DE_IBAN = "DE89370400440532013000"
 FR_IBAN = "FR1420041010050500013M02606"
 CLERK = Person("carl", {"clerk"})
-
-
-@pytest.fixture
-def orch(url: str) -> Iterator[Orchestrator]:
-    store = Store.from_url(url)
-    orchestrator = Orchestrator(store, ToolRegistry([]), RulePlanner())
-    yield orchestrator
-    orchestrator.close()
-    store.close()
 
 
 def _deploy(orch: Orchestrator, tmp_path: Path) -> str:

@@ -13,7 +13,6 @@ error (``source: personal_data``), like a step whose sentry or rule reads erased
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,9 @@ from typer.testing import CliRunner
 from casepilot.agent.chat_grounding import ground
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.people import listed_actions
-from casepilot.agent.rule_planner import RulePlanner
 from casepilot.api import create_app
 from casepilot.cli import app as cli_app
 from casepilot.errors import PersonalDataErased
-from casepilot.store import Store
-from casepilot.tools import ToolRegistry
 from tests.agent._support import assert_sound, events
 
 CASE = """<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" id="d" targetNamespace="x">
@@ -63,15 +59,6 @@ governance:
 
 REVIEWER = Person("rita", {"reviewer"})
 ESCALATE = "plan:di_escalate:case"
-
-
-@pytest.fixture
-def orch(url: str) -> Iterator[Orchestrator]:
-    store = Store.from_url(url)
-    orchestrator = Orchestrator(store, ToolRegistry([]), RulePlanner())
-    yield orchestrator
-    orchestrator.close()
-    store.close()
 
 
 def _waiting(orch: Orchestrator, tmp_path: Path, payee: str = "John Smith") -> str:
