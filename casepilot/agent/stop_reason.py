@@ -111,8 +111,6 @@ def stop_reason(outcome: RunOutcome, history: Iterable[HistoryEvent],
     last_action: str | None = None
     last_operation: dict[str, tuple[str, str]] = {}
     planner_error: dict[str, Any] | None = None
-    failed_items: dict[str, str] = {}
-    """Plan items whose last transition left them Failed (instance id -> name)."""
     for event in history:
         p = event.payload
         if event.kind in ("plan", "llm_call"):
@@ -138,19 +136,15 @@ def stop_reason(outcome: RunOutcome, history: Iterable[HistoryEvent],
             issues.pop(last_action, None)
         elif event.kind == "transition" and p.get("to_state") in ("Completed", "Terminated", "Closed"):
             _drop_instance(issues, str(p.get("instance")))
-            failed_items.pop(str(p.get("instance")), None)
-        elif event.kind == "transition" and p.get("subject") == "planItem":
-            if p.get("to_state") == "Failed":
-                failed_items[str(p.get("instance"))] = str(p.get("name") or p.get("instance"))
-            else:
-                failed_items.pop(str(p.get("instance")), None)
         elif event.kind == "error" and p.get("source") == "planner":
             planner_error = p
     state = outcome.case_state
     if state == "completed":
-        if failed_items:  # CMMN lets a stage complete over a Failed child (ch. 8): say so, never hide it
-            names = ", ".join(sorted(set(failed_items.values())))
-            return StopReason("completed", ("completed", f"though {len(failed_items)} item(s) failed and stay "
+        # CMMN lets a stage complete over a Failed child (ch. 8): say so, never hide it (``RunOutcome.detail``).
+        failed = (outcome.detail or {}).get("failed_items") or []
+        if failed:
+            names = ", ".join(sorted({str(item["name"]) for item in failed}))
+            return StopReason("completed", ("completed", f"though {len(failed)} item(s) failed and stay "
                                                         f"failed: {names}"))
         return StopReason("completed", ("completed",))
     if state == "terminated":

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from casepilot.agent.orchestrator import Orchestrator, Person
 from casepilot.agent.rule_planner import RulePlanner
+from casepilot.agent.stop_reason import stop_reason
 from casepilot.store import Store
 from casepilot.tools import NO_RETRY, tool
 from tests.agent._support import assert_sound, calls_of, events, make_registry
@@ -140,6 +141,9 @@ def test_a_failed_process_task_faults_and_the_autocomplete_case_completes_over_i
     # The caller is told the case completed over a failed task, not a clean success.
     assert outcome.reason == "completed"
     assert outcome.detail == {"failed_items": [{"id": ANY, "name": "Pay"}]}
+    # ... and so is whoever reads why the case stands there (``casepilot run``, the page, case views).
+    reason = stop_reason(orch.outcome(case.id), orch.store.iter_history(case.id))
+    assert (reason.kind, reason.lines) == ("completed", ("completed", "though 1 item(s) failed and stay failed: Pay"))
     loaded = orch.runtime.load(case.id)
     assert loaded.engine is not None
     assert [v.state for v in loaded.engine.items() if v.name == "Pay"] == ["failed"]
