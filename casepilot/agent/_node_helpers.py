@@ -4,7 +4,6 @@ its outcome (``recorded_with_outcome``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from typing import Any, cast
@@ -13,7 +12,7 @@ import orjson
 
 from casepilot.agent._loop_state import LoopState, RequestedOption, VerdictData
 from casepilot.agent.facts import StartedCall
-from casepilot.governance.actions import canonical_json
+from casepilot.governance.actions import canonical_default, canonical_json
 from casepilot.governance.verdict import Finding, Verdict
 from casepilot.tools import Provenance
 
@@ -22,14 +21,6 @@ __all__ = ["actor_of", "answer_of", "arg_provenance", "deferred_call", "digest_o
 
 
 _FINGERPRINT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-def _fingerprint_default(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    return str(value)  # decimals (exact), anything else by its text, as ``canonical_json`` does
 
 
 def digest_of(value: Any) -> str:
@@ -43,7 +34,7 @@ def digest_of(value: Any) -> str:
     ``orjson`` refuses (an integer beyond 64 bits, a key that is not text) takes ``canonical_json``.
     """
     try:
-        text = orjson.dumps(value, default=_fingerprint_default, option=_FINGERPRINT)
+        text = orjson.dumps(value, default=canonical_default, option=_FINGERPRINT)
     except TypeError:  # orjson.JSONEncodeError
         text = canonical_json(value).encode()
     return hashlib.sha256(text).hexdigest()

@@ -20,12 +20,13 @@ from typing import Any, Literal, TypeAlias
 from casepilot.governance.budget import BudgetLimits, BudgetUsage
 from casepilot.governance.provenance import ProvenanceLike
 
-__all__ = ["ActionKind", "GovernanceContext", "ProposedAction", "canonical_json"]
+__all__ = ["ActionKind", "GovernanceContext", "ProposedAction", "canonical_default", "canonical_json"]
 
 ActionKind: TypeAlias = Literal["transition", "tool_call", "llm_call", "retrieval", "message"]
 
 
-def _default(value: Any) -> Any:
+def canonical_default(value: Any) -> Any:
+    """How ``canonical_json`` writes what JSON has no type for (decimals exactly, as text)."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -35,7 +36,7 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=canonical_default).encode
 """``json.dumps`` with these settings, without building an encoder per call (digests run on every step)."""
 
 

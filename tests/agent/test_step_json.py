@@ -111,3 +111,9 @@ def test_a_digest_is_taken_of_what_orjson_refuses_too() -> None:
     assert digest_of({"n": 2**70}) != digest_of({"n": 2**70 + 1})
     with pytest.raises(TypeError):  # keys that cannot be sorted, as canonical_json always refused them
         digest_of({"x": {1: "a", "b": 2}})
+
+
+def test_a_digest_writes_temporals_decimals_and_sets_as_canonical_json_does() -> None:
+    value = {"at": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2), "time": dt.time(3, 4),
+             "amount": Decimal("800.00"), "tags": {"a"}, "frozen": frozenset({"b"})}
+    assert digest_of(value) == hashlib.sha256(canonical_json(value).encode()).hexdigest()
