@@ -143,7 +143,7 @@ def stop_reason(outcome: RunOutcome, history: Iterable[HistoryEvent],
         # CMMN lets a stage complete over a Failed child (ch. 8): say so, never hide it (``RunOutcome.detail``).
         failed = (outcome.detail or {}).get("failed_items") or []
         if failed:
-            names = ", ".join(sorted({str(item["name"]) for item in failed}))
+            names = ", ".join(sorted({str(item.get("name") or item.get("id")) for item in failed}))
             return StopReason("completed", ("completed", f"though {len(failed)} item(s) failed and stay "
                                                         f"failed: {names}"))
         return StopReason("completed", ("completed",))
