@@ -89,6 +89,8 @@ class Figures:
     """``pg_stat_database`` counters per drained case (transactions, rows)."""
     statements: dict[str, list[float]] = field(default_factory=dict)
     """Statements per drained case by kind (``--log-statements``)."""
+    statement_ms: dict[str, list[float]] = field(default_factory=dict)
+    """Milliseconds the server spent on them per drained case, by kind (parse, bind and execute)."""
     busy_cores: list[float] = field(default_factory=list)
     """Cores the whole machine kept busy during the drain (``/proc/stat``)."""
     measured_cores: list[float] = field(default_factory=list)
@@ -140,7 +142,7 @@ def fresh_database(admin_url: str, *, log_statements: bool = False) -> Iterator[
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         if log_statements:  # this database's sessions only; dropped with it
-            conn.execute(sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("ALTER DATABASE {} SET log_min_duration_statement = 0").format(sql.Identifier(name)))
     base = admin_url.rsplit("/", 1)[0]
     try:
         yield "postgresql+psycopg://" + f"{base}/{name}".split("://", 1)[1]
@@ -198,6 +200,7 @@ def database_counts(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, i
 
 
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[(\d+)\] (?:\S*@(\S*) )?(\w+):  (.*)")
+_DURATION = re.compile(r"duration: ([\d.]+) ms  (statement|execute|parse|bind)[^:]*: (.*)")
 _WRITES = re.compile(r"\b(INSERT INTO|(?<!FOR )(?<!DO )UPDATE(?! SET\b)|DELETE FROM)\s+([\w.\"]+)", re.IGNORECASE)
 _READS = re.compile(r"\bFROM\s+([\w.\"]+)", re.IGNORECASE)
 
@@ -215,10 +218,12 @@ def statement_kind(text: str) -> str:
     return text[:50]
 
 
-def logged_statements(log: Path, offset: int, database: str, *, but: set[int]) -> dict[str, int]:
-    """Count the statements the server logged for ``database`` after ``offset`` (``log_statement = all``;
-    a statement's further lines follow its first one, indented), but those of the backends ``but``."""
-    texts: list[str] = []
+def logged_statements(log: Path, offset: int, database: str, *, but: set[int]) -> dict[str, tuple[int, float]]:
+    """Count the statements the server logged for ``database`` after ``offset``, with the milliseconds
+    the server spent on them (``log_min_duration_statement = 0``: one line per statement, or per
+    parse, bind and execute of a prepared one — only the executes are counted, all three timed; a
+    statement's further lines follow its first one, indented), but those of the backends ``but``."""
+    entries: list[tuple[list[str], bool, float]] = []
     current: list[str] | None = None
     with log.open("rb") as f:
         f.seek(offset)
@@ -229,21 +234,20 @@ def logged_statements(log: Path, offset: int, database: str, *, but: set[int]) -
                 if current is not None:
                     current.append(line)
                 continue
-            if current is not None:
-                texts.append(" ".join(current))
             current = None
-            if found.group(2) == database and found.group(3) == "LOG" and int(found.group(1)) not in but:
-                message = found.group(4)
-                if message.startswith("statement: "):
-                    current = [message.removeprefix("statement: ")]
-                elif message.startswith("execute "):
-                    current = [message.split(": ", 1)[1]]
-    if current is not None:
-        texts.append(" ".join(current))
-    counts: dict[str, int] = {}
-    for text in texts:
-        kind = statement_kind(text)
-        counts[kind] = counts.get(kind, 0) + 1
+            if found.group(2) != database or found.group(3) != "LOG" or int(found.group(1)) in but:
+                continue
+            timed = _DURATION.match(found.group(4))
+            if timed is None:
+                continue
+            phase, text = timed.group(2), timed.group(3)
+            current = [text]
+            entries.append((current, phase in ("statement", "execute"), float(timed.group(1))))
+    counts: dict[str, tuple[int, float]] = {}
+    for lines, counted, ms in entries:
+        kind = statement_kind(" ".join(lines))
+        count, spent = counts.get(kind, (0, 0.0))
+        counts[kind] = (count + counted, spent + ms)
     return counts
 
 
@@ -322,8 +326,10 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
             for name in _COUNTED:  # (the watch connection's own polls are in these: a few per second)
                 figures.counts.setdefault(name, []).append((totals[name] - counted[name]) / in_window)
             if server_log is not None:
-                for kind, count in logged_statements(server_log, offset, db.rsplit("/", 1)[1], but=mine).items():
+                for kind, (count, ms) in logged_statements(server_log, offset, db.rsplit("/", 1)[1],
+                                                           but=mine).items():
                     figures.statements.setdefault(kind, []).append(count / in_window)
+                    figures.statement_ms.setdefault(kind, []).append(ms / in_window)
             done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
             if done != drain:
                 raise RuntimeError(f"only {done} of the {drain} drained claims completed (see {worker_log})")
@@ -393,8 +399,9 @@ def main() -> None:
                              "against one (SECONDS each side; 0: don't), so that a host which did not scale at "
                              "that moment can be told from casepilot not scaling")
     parser.add_argument("--log-statements", type=Path, metavar="SERVER_LOG",
-                        help="count the statements per drained case by kind: the bench's database logs every "
-                             "statement (log_statement = all, set on that database only) to the server's log, "
+                        help="count the statements per drained case by kind and the server's time on them: the "
+                             "bench's database logs every statement with its duration (log_min_duration_statement "
+                             "= 0, set on that database only) to the server's log, "
                              "read from this path (e.g. /var/log/postgresql/postgresql-15-main.log); the "
                              "logging costs PostgreSQL CPU, so take the CPU figures from a run without it")
     args = parser.parse_args()
@@ -439,14 +446,21 @@ def main() -> None:
         for workers, fig in results.items():
             print(f"{workers:>7} | {'':>17}  " + " | ".join(f"{span(fig.counts.get(n, [])):>{len(n)}}" for n in names))
     kinds = sorted({kind for fig in results.values() for kind in fig.statements},
-                   key=lambda k: -max(max(fig.statements.get(k, [0.0])) for fig in results.values()))
+                   key=lambda k: -max(max(fig.statement_ms.get(k, [0.0])) for fig in results.values()))
     if kinds:
-        print(f"\nstatements per drained case, by kind ({', '.join(f'{w} workers' for w in results)})")
-        total = {w: [sum(v[i] for v in fig.statements.values() if i < len(v)) for i in range(len(fig.drain))]
-                 for w, fig in results.items()}
-        print(f"{'all':<60} " + " | ".join(f"{span(total[w]):>9}" for w in results))
+        print(f"\nstatements per drained case by kind, and the server's ms on them (parse + bind + execute; "
+              f"the logging itself costs more): {', '.join(f'{w} workers' for w in results)}")
+
+        def totals(figs: dict[str, list[float]], fig: Figures) -> list[float]:
+            return [sum(v[i] for v in figs.values() if i < len(v)) for i in range(len(fig.drain))]
+
+        def cells(count: list[float], ms: list[float]) -> str:
+            return " | ".join([f"{span(count):>9} {span(ms, 2):>11} ms"])
+
+        print(f"{'all':<60} " + " | ".join(cells(totals(fig.statements, fig), totals(fig.statement_ms, fig))
+                                             for fig in results.values()))
         for kind in kinds:
-            print(f"{kind[:60]:<60} " + " | ".join(f"{span(fig.statements.get(kind, [])):>9}"
+            print(f"{kind[:60]:<60} " + " | ".join(cells(fig.statements.get(kind, []), fig.statement_ms.get(kind, []))
                                                     for fig in results.values()))
     if 1 in results and 2 in results and results[1].drain and results[2].drain:
         ratios = [b / a for a, b in zip(results[1].drain, results[2].drain, strict=False)]

@@ -14,7 +14,7 @@ from casepilot.agent.bundle import CaseBundle
 from casepilot.agent.engine import EngineCase
 from casepilot.agent.facts import STATE_SCHEMA, AgentFacts
 from casepilot.agent.privacy import jsonable
-from casepilot.store import CaseRecord
+from casepilot.store import CaseRecord, StepHead
 from casepilot.tools import Provenance
 
 __all__ = ["LoadedCase", "provenance_map", "state_json"]
@@ -51,6 +51,9 @@ class LoadedCase:
     current_under: str | None = None
     """The case lease (its owner name) under which this copy was read fresh, checked against the
     store's version or written: while that lease is held, no one else changes the case."""
+    head: StepHead | None = None
+    """The case row as this copy's last step left it (``Step.next_head``), for the next step;
+    None for a copy read from the store (its first step reads the row)."""
 
     @property
     def id(self) -> str:

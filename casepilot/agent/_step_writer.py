@@ -81,7 +81,7 @@ class StepWriter:
         started_ns = time.time_ns()  # for the step's span (casepilot.agent.tracing)
         loaded = loaded or self.cases.load(case_id)
         self.cases.forget(case_id)  # a failing step must not leave a half-changed copy behind
-        with self.store.step(case_id, loaded.record.version) as step:
+        with self.store.step(case_id, loaded.record.version, head=loaded.head) as step:
             now = self.clock()
             if loaded.engine is not None and not loaded.engine.finished and now > loaded.engine.now:
                 # The case clock follows the wall clock at every write; due timers fire here.
@@ -109,6 +109,7 @@ class StepWriter:
         if result is not None and loaded.engine is not None:
             last = result.events[-1] if result.events else None
             loaded.delta_base = True
+            loaded.head = step.next_head
             loaded.record = loaded.record.model_copy(update={
                 # The full state when this step wrote a snapshot; else what stays put (the engine
                 # and facts of ``loaded`` are the current state).

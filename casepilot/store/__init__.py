@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ._canonical import GENESIS_HASH, canonical_json, digest
 from ._definitions import bundle_hash
-from ._step import Step
+from ._step import Step, StepHead
 from .history import StateTampered, replay_state
 from .models import (
     Actor,
@@ -57,6 +57,7 @@ __all__ = [
     "SqlKeyStore",
     "StateTampered",
     "Step",
+    "StepHead",
     "StepResult",
     "Store",
     "TaskStatus",

@@ -18,7 +18,7 @@ from . import _cases, _claims, _definitions, _leases, _migrate, _search
 from ._canonical import utc_iso
 from ._engine import make_engine
 from ._search import CasePage, CaseQuery
-from ._step import StaleVersion, Step, open_step
+from ._step import StaleVersion, Step, StepHead, open_step
 from .history import replay_state, verify_rows
 from .models import (
     Actor,
@@ -283,14 +283,19 @@ class Store:
         text), state and definition, sorted and paged (see ``_search``)."""
         return _search.search_cases(self.engine, query)
 
-    def step(self, case_id: str, expected_version: int) -> AbstractContextManager[Step]:
+    def step(self, case_id: str, expected_version: int, *, head: StepHead | None = None) -> AbstractContextManager[Step]:
         """Unit of work on one case: ``with store.step(id, case.version) as step: …``.
 
         Raises ``ConcurrencyConflict`` if the case is not at ``expected_version`` (another
         worker applied a step first) and ``NotFound`` if it does not exist. On normal exit
         the state, events and inbox changes commit together; on an exception nothing does.
+
+        ``head``: the ``next_head`` of the step this caller wrote last on the case; on PostgreSQL
+        the step then skips reading and locking the case row first (``_step``'s docstring) and a
+        version that is no longer current fails at commit instead, with the same exception.
         """
-        return open_step(self.engine, case_id, expected_version, self._clock, self._new_id, self.snapshot_every)
+        return open_step(self.engine, case_id, expected_version, self._clock, self._new_id, self.snapshot_every,
+                         head)
 
     # -- history ----------------------------------------------------------------------------------
 
