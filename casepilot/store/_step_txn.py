@@ -19,8 +19,11 @@ through the same code as everywhere else. There a step writes its events with mu
 in the same statement as the compare-and-set of the case row (``WITH new_rows AS (INSERT …)
 UPDATE cases …``, ``insert_then_update``): psycopg's ``executemany`` sent the events in one round
 trip, but the server still bound each and started an executor for it, and the update was a
-round trip of its own. A statement fails as a whole, and any failure fails the step's
-transaction, as before. SQLite stays with ``executemany`` on the driver's cursor, where a
+round trip of its own. Those statements go to the server together, in psycopg's pipeline mode,
+with the transaction's ``BEGIN`` when the step ran nothing before (a step that starts from a
+known head: ``_step``): one round trip where there were two to four, and a wait for the server
+— with the thread's GIL handed to another — each time. A statement fails as a whole, and any
+failure fails the step's transaction, as before. SQLite stays with ``executemany`` on the driver's cursor, where a
 statement costs no round trip and sqlite3 reuses its compiled statement for every row.
 """
 
@@ -104,14 +107,19 @@ class MultiRowInsert(DriverStatement):
             statement, names = self._batch(len(chunk))
             statement.execute(conn, self._params(chunk, names, {}))
 
-    def insert_then(self, conn: Connection, rows: Sequence[Mapping[str, Any]], statement: DriverStatement,
-                    params: Mapping[str, Any]) -> int:
-        """Insert ``rows`` and run ``statement`` (an ``UPDATE`` or ``DELETE``), the last rows and the
-        statement as one (``_then``): the number of rows the statement changed."""
+    def insert_then(self, rows: Sequence[Mapping[str, Any]], statement: DriverStatement,
+                    params: Mapping[str, Any]) -> list[tuple[DriverStatement, dict[str, Any]]]:
+        """The statements that insert ``rows`` and run ``statement`` (an ``UPDATE`` or ``DELETE``),
+        the last rows and the statement as one (``_then``), each with its parameters."""
         last = len(rows) % self.BATCH_ROWS or self.BATCH_ROWS
-        self.insert_rows(conn, rows[:-last])
+        statements: list[tuple[DriverStatement, dict[str, Any]]] = []
+        for start in range(0, len(rows) - last, self.BATCH_ROWS):
+            chunk = rows[start:start + self.BATCH_ROWS]
+            batch, names = self._batch(len(chunk))
+            statements.append((batch, self._params(chunk, names, {})))
         combined, names = self._then(len(rows[-last:]), statement)
-        return int(combined.execute(conn, self._params(rows[-last:], names, dict(params))).rowcount)
+        statements.append((combined, self._params(rows[-last:], names, dict(params))))
+        return statements
 
 
 class StepTransaction:
@@ -169,8 +177,28 @@ class ConnectionTransaction(StepTransaction):
     def insert_then_update(self, events: DriverStatement, rows: Sequence[Mapping[str, Any]],
                            statement: DriverStatement, params: Mapping[str, Any]) -> int:
         if rows and isinstance(events, MultiRowInsert) and self.dialect_name == "postgresql":
-            return events.insert_then(self._conn, rows, statement, params)  # one statement, one round trip
+            return self._pipelined(events.insert_then(rows, statement, params))
         return super().insert_then_update(events, rows, statement, params)
+
+    def _pipelined(self, statements: Sequence[tuple[DriverStatement, Mapping[str, Any]]]) -> int:
+        """Run ``statements`` in one round trip (psycopg's pipeline mode; the transaction's
+        ``BEGIN`` with them if nothing ran before): the number of rows the last one changed."""
+        import psycopg
+
+        driver = self._conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        prepared = [statement.prepared(self._conn.dialect, params) for statement, params in statements]
+        sql, values = prepared[-1]
+        cursor = driver.cursor()
+        try:
+            with driver.pipeline():
+                for sql, values in prepared:
+                    cursor.execute(sql, values)
+            return int(cursor.rowcount)
+        except psycopg.Error as exc:  # as SQLAlchemy would raise it (the step tells a lost race by it)
+            raise DBAPIError.instance(sql, values, exc, psycopg.Error) from exc
+        finally:
+            cursor.close()
 
 
 class SqliteTransaction(StepTransaction):

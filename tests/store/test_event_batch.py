@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -15,23 +16,39 @@ from casepilot.store import Store
 from tests.store._store_helpers import new_case
 
 
-def _event_inserts(store: Store) -> list[tuple[int, bool]]:
+def _event_inserts(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
     """Collect, per statement the store sends that inserts events, how many rows it carries and
-    whether it also compare-and-sets the case row (``WITH new_rows AS (INSERT …) UPDATE cases …``)."""
+    whether it also compare-and-sets the case row (``WITH new_rows AS (INSERT …) UPDATE cases …``).
+    On PostgreSQL read off psycopg's cursors: the commit's statements go there straight, in one
+    pipeline, past SQLAlchemy (``_step_txn``)."""
     seen: list[tuple[int, bool]] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
+    def note(statement: str, rows: int) -> None:
         if "INSERT INTO history_events" in statement:
-            rows = len(parameters) if executemany else statement.count("), (") + 1
             seen.append((rows, "UPDATE cases" in statement))
+
+    if store.engine.dialect.name == "postgresql":
+        execute = psycopg.Cursor.execute
+
+        def spy(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            text = str(query)
+            note(text, text.count("), (") + 1)
+            return execute(cursor, query, params, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+        return seen
+
+    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
+        note(statement, len(parameters) if executemany else statement.count("), (") + 1)
 
     event.listen(store.engine, "before_cursor_execute", count)
     return seen
 
 
-def test_the_batch_writes_exactly_the_staged_events_with_a_verifying_chain(store: Store) -> None:
+def test_the_batch_writes_exactly_the_staged_events_with_a_verifying_chain(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     case = new_case(store)
-    inserts = _event_inserts(store)
+    inserts = _event_inserts(store, monkeypatch)
     many = 69
     with store.step(case.id, case.version) as step:
         step.append("plan", actor="agent", payload={"next": 1}, rule_ids=["R1", "R2"])

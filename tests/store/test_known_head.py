@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
 
@@ -147,3 +150,39 @@ def test_a_head_writer_waits_for_a_locking_writer_and_then_refuses(pg_store: Sto
     assert [type(e) for e in failed] == [StaleVersion]
     assert pg_store.verify(case.id).ok and pg_store.case(case.id).state == {"items": {}, "n": 2}
     assert [e.payload.get("next") for e in pg_store.history(case.id) if e.kind == "plan"] == [1, 2]
+
+
+@pytest.mark.postgres
+def test_a_step_from_a_known_head_is_one_round_trip_and_its_commit(
+        pg_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its events and the compare-and-set go to the server in one pipeline, the transaction's
+    ``BEGIN`` with them (nothing ran before in the step); then the commit."""
+    case = new_case(pg_store)
+    head = _step(pg_store, case.id, case.version, None, 1, snapshot=True)
+    sent: list[tuple[str, int | None]] = []
+    pipelines = 0
+    pipeline, execute = psycopg.Connection.pipeline, psycopg.Cursor.execute
+
+    @contextmanager
+    def counted(conn: psycopg.Connection[Any]) -> Iterator[Any]:
+        nonlocal pipelines
+        pipelines += 1
+        with pipeline(conn) as p:
+            yield p
+
+    def spy(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        first = str(query).split()[0]
+        sent.append((first, pipelines if cursor.connection._pipeline is not None else None))
+        if len(sent) == 1:
+            assert cursor.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # BEGIN not sent yet
+        return execute(cursor, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    with pg_store.step(case.id, case.version + 1, head=head) as step:
+        for n in range(7):  # 7 events and the state: three statements
+            step.append("transition", payload={"item": f"t{n}", "to": "active"})
+        step.save_changes([["set", ["n"], 2]], snapshot=lambda: {"items": {}, "n": 2})
+    monkeypatch.undo()
+    assert sent == [("INSERT", 1), ("INSERT", 1), ("WITH", 1)]
+    assert pg_store.verify(case.id).ok and pg_store.case(case.id).state == {"items": {}, "n": 2}
