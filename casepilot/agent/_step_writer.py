@@ -33,14 +33,26 @@ StepHook = Callable[[Step, LoadedCase], None]
 """Called inside a step before it commits (``StepWriter.on_step``)."""
 
 
-def _changes(engine: EngineCase, facts: AgentFacts) -> list[list[Any]]:
-    """What a step changed, as delta operations on the stored state (``store.history.apply_ops``)."""
+def _changes(engine: EngineCase, facts: AgentFacts,
+             stored_agent: dict[str, Any] | None) -> tuple[list[list[Any]], dict[str, Any]]:
+    """What a step changed, as delta operations on the stored state (``store.history.apply_ops``),
+    and the agent's facts as JSON (what the state holds after the step).
+
+    The facts are written key by key where ``stored_agent`` — the facts as this copy's last
+    step stored them — says what the state holds: only the keys whose value changed. (A claim's
+    payment process lives in the facts, ten kilobytes written again at every step before.)
+    Without it (a copy read from the store), or when a key went away, all of them."""
     header, items = engine.instance.changes()
     ops: list[list[Any]] = [["set", ["engine", key], value] for key, value in header.items()
                             if key not in ("schema", "case", "id")]
     ops += [["put", ["engine", "items"], item] for item in items]
-    ops.append(["set", ["agent"], jsonable(facts.to_json())])
-    return ops
+    agent = jsonable(facts.to_json())
+    if stored_agent is None or not stored_agent.keys() <= agent.keys():
+        ops.append(["set", ["agent"], agent])
+    else:
+        ops += [["set", ["agent", key], value] for key, value in agent.items()
+                if key not in stored_agent or stored_agent[key] != value]
+    return ops, agent
 
 
 class StepWriter:
@@ -100,8 +112,10 @@ class StepWriter:
             # When a snapshot is due whatever the changes weigh (``Step.snapshot_due`` grows with
             # them), the changes are not worked out at all: ``save_changes`` would only encode
             # them to find that out (in a small case, every step's events outweigh the snapshot).
+            agent: dict[str, Any] | None = None
             if loaded.engine is not None and loaded.delta_base and not step.snapshot_due():
-                step.save_changes(_changes(loaded.engine, loaded.facts), snapshot=full, actor="agent", owned=True)
+                ops, agent = _changes(loaded.engine, loaded.facts, loaded.stored_agent)
+                step.save_changes(ops, snapshot=full, actor="agent", owned=True)
             else:
                 step.save_state(full(), actor="agent", owned=True)
         result = step.result
@@ -110,6 +124,9 @@ class StepWriter:
             last = result.events[-1] if result.events else None
             loaded.delta_base = True
             loaded.head = step.next_head
+            # What the state holds now: the snapshot's facts, else those the delta brought it to
+            # (both plain JSON of this step's own making, which nothing changes afterwards).
+            loaded.stored_agent = written.get("agent", agent)
             loaded.record = loaded.record.model_copy(update={
                 # The full state when this step wrote a snapshot; else what stays put (the engine
                 # and facts of ``loaded`` are the current state).
