@@ -26,6 +26,13 @@ For every run and every worker count W, on a fresh database:
   ``s`` = PostgreSQL's share of a worker's CPU, two CPU-bound workers on two cores can reach
   at most ``2 / (1 + s)`` times one worker.
 
+* **context switches** of the worker processes' threads per drained case (``/proc/<pid>/task``):
+  a voluntary one is a thread that waited — for the database, or for the GIL another thread of
+  its process held. One process's two job threads hand the GIL to each other at nearly every
+  database round trip while the second core is free to run the woken one; with two processes
+  the cores are busy and far fewer such hand-overs happen — which makes one worker dearer per
+  case than each of two on some hosts (``README``, *Several workers*).
+
 * **the host's own scaling** (``--calibrate``, ``_host_scaling``): before every run, how much two
   CPU-bound Python processes get done against one. On a shared virtual machine this moves
   (1.2× to 2.0× was seen within one hour): a run in which the host itself did not scale
@@ -93,6 +100,10 @@ class Figures:
     """Milliseconds the server spent on them per drained case, by kind (parse, bind and execute)."""
     busy_cores: list[float] = field(default_factory=list)
     """Cores the whole machine kept busy during the drain (``/proc/stat``)."""
+    switches: dict[str, list[float]] = field(default_factory=dict)
+    """Context switches of the worker processes' threads per drained case, ``voluntary`` (a
+    thread waited: for the database, or for the GIL another of its process's threads held) and
+    ``involuntary`` (preempted)."""
     measured_cores: list[float] = field(default_factory=list)
     """Cores the workers, PostgreSQL's backends of the bench's database and serve used meanwhile:
     the rest of ``busy_cores`` is PostgreSQL's background processes, the kernel, the bench itself."""
@@ -108,6 +119,24 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def context_switches(pids: list[int]) -> dict[str, int]:
+    """Voluntary and involuntary context switches so far, summed over every thread of ``pids``."""
+    total = {"voluntary": 0, "involuntary": 0}
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                status = (task / "status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                name, _, value = line.partition(":")
+                if name == "voluntary_ctxt_switches":
+                    total["voluntary"] += int(value)
+                elif name == "nonvoluntary_ctxt_switches":
+                    total["involuntary"] += int(value)
+    return total
 
 
 def host_ticks() -> tuple[int, int]:
@@ -298,11 +327,13 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
                 before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid] if pid not in mine}
                 started = time.monotonic()
                 host_before = host_ticks()
+                switched_before = context_switches(workers_pids)
                 done_before = completed(watch, drained)  # the workers began as soon as they were ready
                 wait_for(lambda: pending(watch) == 0, "the queue drained", 900)
                 # Read the CPU at once, before anything else asks serve or PostgreSQL for work.
                 after = {pid: cpu_seconds(pid) for pid in {*workers_pids, *backends(db), *before, serve.pid} - mine}
                 host_after = host_ticks()
+                switched_after = context_switches(workers_pids)
                 elapsed = time.monotonic() - started
                 cores = os.cpu_count() or 1
                 figures.busy_cores.append(
@@ -313,6 +344,8 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
                     raise SystemExit(f"bench: only {in_window} of {drain} cases were completed in the timed window; "
                                      "use a larger --drain")
                 figures.drain.append(in_window / elapsed)
+                for kind, count in switched_after.items():
+                    figures.switches.setdefault(kind, []).append((count - switched_before[kind]) / in_window)
                 time.sleep(1.0)
                 totals = database_counts(watch)
             pg_pids = set(after) - {*workers_pids, serve.pid}
@@ -440,6 +473,10 @@ def main() -> None:
     print(f"\n{'workers':>7} | cores busy during the drain: whole machine | workers, PostgreSQL backends, serve")
     for workers, fig in results.items():
         print(f"{workers:>7} | {span(fig.busy_cores, 2):>42} | {span(fig.measured_cores, 2)}")
+    print(f"\n{'workers':>7} | context switches of the workers' threads per drained case: voluntary | involuntary")
+    for workers, fig in results.items():
+        print(f"{workers:>7} | {span(fig.switches.get('voluntary', []), 0):>71} | "
+              f"{span(fig.switches.get('involuntary', []), 0)}")
     names = sorted({name for fig in results.values() for name in fig.counts})
     if names:
         print(f"\n{'workers':>7} | per drained case: " + " | ".join(names))
