@@ -1,7 +1,7 @@
 """Throughput of ``casepilot serve`` + ``casepilot worker`` on PostgreSQL, by worker processes and clients.
 
 Run: ``.venv/bin/python bench/load.py [--runs 3] [--workers 1,2,4] [--clients 1,8,32] [--cases 64]
-[--drain 160] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]``
+[--drain 160] [--mirrored] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]``
 
 For every run and every worker count W, on a fresh database:
 
@@ -437,6 +437,10 @@ def main() -> None:
                              "= 0, set on that database only) to the server's log, "
                              "read from this path (e.g. /var/log/postgresql/postgresql-15-main.log); the "
                              "logging costs PostgreSQL CPU, so take the CPU figures from a run without it")
+    parser.add_argument("--mirrored", action="store_true",
+                        help="every worker count twice per run, in mirrored order (1, 2, 2, 1): the run's ratio "
+                             "is then free of a steady drift of the shared host's speed during the run (twice "
+                             "the time)")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     client_counts = [int(c) for c in args.clients.split(",")]
@@ -449,8 +453,11 @@ def main() -> None:
             print(f"run {run + 1}/{args.runs}: two CPU-bound processes did {host[-1]:.2f}x one on this machine",
                   file=sys.stderr, flush=True)
         # Every count in every run, in turn and in reverse order every other run: a drift of the
-        # machine's speed during a run then falls on the counts alike over the runs.
-        for workers in worker_counts if run % 2 == 0 else worker_counts[::-1]:
+        # machine's speed during a run then falls on the counts alike over the runs. Mirrored:
+        # in turn and then in reverse within every run (1, 2, 2, 1), so that a steady drift
+        # falls on both counts of a run alike.
+        order = worker_counts if run % 2 == 0 else worker_counts[::-1]
+        for workers in order + order[::-1] if args.mirrored else order:
             print(f"run {run + 1}/{args.runs}: {workers} worker process(es)…", file=sys.stderr, flush=True)
             one_config(args.admin_url, workers, client_counts, args.cases, args.drain, results[workers], logs,
                        args.log_statements)
@@ -500,8 +507,12 @@ def main() -> None:
             print(f"{kind[:60]:<60} " + " | ".join(cells(fig.statements.get(kind, []), fig.statement_ms.get(kind, []))
                                                     for fig in results.values()))
     if 1 in results and 2 in results and results[1].drain and results[2].drain:
-        ratios = [b / a for a, b in zip(results[1].drain, results[2].drain, strict=False)]
-        print(f"\n2 workers / 1 worker (drain, paired by run): {span(ratios, 2)}× "
+        per_run = 2 if args.mirrored else 1
+        one, two = results[1].drain, results[2].drain
+        ratios = [sum(two[i:i + per_run]) / sum(one[i:i + per_run])
+                  for i in range(0, min(len(one), len(two)), per_run)]
+        print(f"\n2 workers / 1 worker (drain, paired by run{', mirrored' if args.mirrored else ''}): "
+              f"{span(ratios, 2)}× "
               f"(median {statistics.median(ratios):.2f}×)")
         if host:
             print("by run: " + ", ".join(f"{r:.2f}× (host {h:.2f}×)" for r, h in zip(ratios, host, strict=False))
