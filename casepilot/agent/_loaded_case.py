@@ -52,12 +52,12 @@ class LoadedCase:
     """The case lease (its owner name) under which this copy was read fresh, checked against the
     store's version or written: while that lease is held, no one else changes the case."""
     head: StepHead | None = None
+    """The case row as this copy's last step left it (``Step.next_head``), for the next step;
+    None for a copy read from the store (its first step reads the row)."""
     stored_agent: dict[str, Any] | None = None
     """The agent's facts as JSON as this copy's last step stored them, for the next step to
     write only the keys that changed; None for a copy read from the store (its facts may share
     objects with the state it was read from, so they are no record of what is stored)."""
-    """The case row as this copy's last step left it (``Step.next_head``), for the next step;
-    None for a copy read from the store (its first step reads the row)."""
 
     @property
     def id(self) -> str:

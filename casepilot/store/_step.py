@@ -86,6 +86,8 @@ _UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
     snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"), tail_bytes=bindparam("no_tail_bytes")))
 _UPDATE_HEAD_AND_TAIL = DriverStatement(_ADVANCE_CASE.values(
     **_ADVANCE, tail_bytes=_CASES.c.tail_bytes + bindparam("added_bytes")))
+
+
 @dataclass(frozen=True, slots=True)
 class StepHead:
     """The case row's columns a step reads before it starts: the version, the chain head and the
@@ -101,7 +103,10 @@ class StepHead:
 
 
 _LOST_RACE_SQLSTATES = frozenset({"40P01"})
-"""A deadlock: two writers of one case, one of them without the row lock first (a known head)."""
+"""A deadlock: the database rolled this step back for another writer (safe to reload and retry).
+Two writers of one case do not deadlock each other — the first event of a step from a known head
+takes the foreign key's share lock on the case row, which a locking writer waits for — but a
+step's own statements on other rows (inbox, spend) might."""
 _HISTORY_SEQ_UNIQUE = "uq_history_events_case_seq"
 
 

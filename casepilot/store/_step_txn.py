@@ -23,8 +23,9 @@ round trip of its own. Those statements go to the server together, in psycopg's 
 with the transaction's ``BEGIN`` when the step ran nothing before (a step that starts from a
 known head: ``_step``): one round trip where there were two to four, and a wait for the server
 — with the thread's GIL handed to another — each time. A statement fails as a whole, and any
-failure fails the step's transaction, as before. SQLite stays with ``executemany`` on the driver's cursor, where a
-statement costs no round trip and sqlite3 reuses its compiled statement for every row.
+failure fails the step's transaction, as before. SQLite stays with ``executemany`` on the
+driver's cursor, where a statement costs no round trip and sqlite3 reuses its compiled
+statement for every row.
 """
 
 from __future__ import annotations
