@@ -499,7 +499,7 @@ def main() -> None:
             return [sum(v[i] for v in figs.values() if i < len(v)) for i in range(len(fig.drain))]
 
         def cells(count: list[float], ms: list[float]) -> str:
-            return " | ".join([f"{span(count):>9} {span(ms, 2):>11} ms"])
+            return f"{span(count):>9} {span(ms, 2):>11} ms"
 
         print(f"{'all':<60} " + " | ".join(cells(totals(fig.statements, fig), totals(fig.statement_ms, fig))
                                              for fig in results.values()))

@@ -484,8 +484,7 @@ class Step:
                         canonical=self._ops)
         if not self._events:
             self.result = StepResult(case_id=self._case_id, version=expected_version, events=())
-            self.next_head = StepHead(expected_version, self._seq, self._head, self._definition_key,
-                                      self._snapshot_version, self._snapshot_bytes, self._tail_bytes)
+            self.next_head = self._head_at(expected_version)
             return self.result
         # The last staged events go with the case row's compare-and-set (one statement on PostgreSQL).
         pending, self._pending = self._pending, []
@@ -514,14 +513,18 @@ class Step:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
         self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events),
                                  updated_at=values["new_updated_at"])
+        # The row's snapshot bookkeeping as the update just wrote it.
         if self._new_state is not None:
-            self.next_head = StepHead(expected_version + 1, self._seq, self._head, self._definition_key,
-                                      expected_version + 1, len(self._state_text), 0)
+            self._snapshot_version, self._snapshot_bytes, self._tail_bytes = (
+                expected_version + 1, len(self._state_text), 0)
         else:
-            self.next_head = StepHead(expected_version + 1, self._seq, self._head, self._definition_key,
-                                      self._snapshot_version, self._snapshot_bytes,
-                                      self._tail_bytes + self._staged_bytes)
+            self._tail_bytes += self._staged_bytes
+        self.next_head = self._head_at(expected_version + 1)
         return self.result
+
+    def _head_at(self, version: int) -> StepHead:
+        return StepHead(version, self._seq, self._head, self._definition_key, self._snapshot_version,
+                        self._snapshot_bytes, self._tail_bytes)
 
 
 def state_payload(state: JsonObject) -> JsonObject:

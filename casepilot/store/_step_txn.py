@@ -31,7 +31,7 @@ statement for every row.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert
@@ -101,23 +101,24 @@ class MultiRowInsert(DriverStatement):
                 params[name] = row[column]
         return params
 
-    def insert_rows(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert ``rows`` with one statement per ``BATCH_ROWS`` rows, in their order."""
+    def _inserts(self, rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[DriverStatement, dict[str, Any]]]:
+        """The statements inserting ``rows``, ``BATCH_ROWS`` rows each, in their order, with their parameters."""
         for start in range(0, len(rows), self.BATCH_ROWS):
             chunk = rows[start:start + self.BATCH_ROWS]
             statement, names = self._batch(len(chunk))
-            statement.execute(conn, self._params(chunk, names, {}))
+            yield statement, self._params(chunk, names, {})
+
+    def insert_rows(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` with one statement per ``BATCH_ROWS`` rows, in their order."""
+        for statement, params in self._inserts(rows):
+            statement.execute(conn, params)
 
     def insert_then(self, rows: Sequence[Mapping[str, Any]], statement: DriverStatement,
                     params: Mapping[str, Any]) -> list[tuple[DriverStatement, dict[str, Any]]]:
         """The statements that insert ``rows`` and run ``statement`` (an ``UPDATE`` or ``DELETE``),
         the last rows and the statement as one (``_then``), each with its parameters."""
         last = len(rows) % self.BATCH_ROWS or self.BATCH_ROWS
-        statements: list[tuple[DriverStatement, dict[str, Any]]] = []
-        for start in range(0, len(rows) - last, self.BATCH_ROWS):
-            chunk = rows[start:start + self.BATCH_ROWS]
-            batch, names = self._batch(len(chunk))
-            statements.append((batch, self._params(chunk, names, {})))
+        statements = list(self._inserts(rows[:-last]))
         combined, names = self._then(len(rows[-last:]), statement)
         statements.append((combined, self._params(rows[-last:], names, dict(params))))
         return statements

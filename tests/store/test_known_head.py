@@ -118,32 +118,19 @@ def _in_thread(work: Any) -> tuple[threading.Thread, list[BaseException]]:
 
 
 @pytest.mark.postgres
-def test_a_locking_writer_waits_for_a_head_writer_and_then_refuses(pg_store: Store) -> None:
-    """The head writer's first event locks the row against ``FOR UPDATE`` (the history's foreign
-    key), so a writer without a head waits for it and then finds the case moved on."""
+@pytest.mark.parametrize("first", ["head writer", "locking writer"])
+def test_of_two_writers_the_second_waits_for_the_first_and_then_refuses(pg_store: Store, first: str) -> None:
+    """A head writer first: its first event locks the row against ``FOR UPDATE`` (the history's
+    foreign key), so a writer without a head waits for it and then finds the case moved on. A
+    locking writer first: the head writer's events wait for it and then collide with its sequence
+    numbers. Either way the second gets ``StaleVersion`` and nothing of it lands."""
     case = new_case(pg_store)
     head = _step(pg_store, case.id, case.version, None, 1, snapshot=True)
-    with pg_store.step(case.id, case.version + 1, head=head) as step:
+    first_head, second_head = (head, None) if first == "head writer" else (None, head)
+    with pg_store.step(case.id, case.version + 1, head=first_head) as step:
         step.append("plan", actor="agent", payload={"next": 2})
         step.flush()
-        other, failed = _in_thread(lambda: _step(pg_store, case.id, case.version + 1, None, 3, snapshot=True))
-        _wait_for_a_lock_wait(pg_store)
-        step.save_state({"items": {}, "n": 2})
-    other.join(30)
-    assert [type(e) for e in failed] == [StaleVersion]
-    assert pg_store.verify(case.id).ok and pg_store.case(case.id).state == {"items": {}, "n": 2}
-
-
-@pytest.mark.postgres
-def test_a_head_writer_waits_for_a_locking_writer_and_then_refuses(pg_store: Store) -> None:
-    """The other way round: the writer with the row lock appends first; the head writer's events
-    wait for it and then collide with its sequence numbers: ``StaleVersion``, nothing lands."""
-    case = new_case(pg_store)
-    head = _step(pg_store, case.id, case.version, None, 1, snapshot=True)
-    with pg_store.step(case.id, case.version + 1) as step:
-        step.append("plan", actor="agent", payload={"next": 2})
-        step.flush()
-        other, failed = _in_thread(lambda: _step(pg_store, case.id, case.version + 1, head, 3, snapshot=True))
+        other, failed = _in_thread(lambda: _step(pg_store, case.id, case.version + 1, second_head, 3, snapshot=True))
         _wait_for_a_lock_wait(pg_store)
         step.save_state({"items": {}, "n": 2})
     other.join(30)
