@@ -42,7 +42,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, literal_column, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -77,13 +77,18 @@ _EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule
 _INSERT_EVENTS = MultiRowInsert(_EVENTS, _EVENT_COLUMNS)  # PostgreSQL: one INSERT per flush
 _ADVANCE: dict[str, Any] = {"version": bindparam("new_version"), "last_seq": bindparam("new_last_seq"),
                             "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
+# The compare-and-set: the row is still at the version *and* the chain head this step's events
+# were chained to (a head handed in by the caller is checked here, not trusted).
 _ADVANCE_CASE = update(_CASES).where(
-    _CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected_version")
+    _CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected_version"),
+    _CASES.c.head_hash == bindparam("expected_head_hash"),
 )
-_UPDATE_HEAD = DriverStatement(_ADVANCE_CASE.values(**_ADVANCE))
+# (The snapshot's sequence number is the new last one and its tail empty: no parameters of their
+# own, which keeps three event rows and this update within psycopg's 50 cached parameters.)
 _UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
-    **_ADVANCE, state_json=bindparam("new_state_json"), snapshot_seq=bindparam("new_snapshot_seq"),
-    snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"), tail_bytes=bindparam("no_tail_bytes")))
+    **_ADVANCE, state_json=bindparam("new_state_json"), snapshot_seq=bindparam("new_last_seq"),
+    snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"),
+    tail_bytes=literal_column("0")))
 _UPDATE_HEAD_AND_TAIL = DriverStatement(_ADVANCE_CASE.values(
     **_ADVANCE, tail_bytes=_CASES.c.tail_bytes + bindparam("added_bytes")))
 
@@ -150,6 +155,7 @@ class Step:
         self._clock = clock
         self._new_id = new_id
         self._case_id, self._version, self._seq, self._head = head
+        self._started_at_head = self._head
         self._definition_key = definition_key
         self._snapshot_version = snapshot_version
         self._snapshot_every = max(snapshot_every, 1)
@@ -492,17 +498,15 @@ class Step:
         values: dict[str, Any] = {
             "case_id": self._case_id,
             "expected_version": expected_version,
+            "expected_head_hash": self._started_at_head,
             "new_version": expected_version + 1,
             "new_last_seq": self._seq,
             "new_head_hash": self._head,
             "new_updated_at": self._clock(),
         }
-        statement = _UPDATE_HEAD
         if self._new_state is not None:
             values["new_state_json"] = self._state_text
-            values["new_snapshot_seq"] = self._seq
             values["new_snapshot_bytes"] = len(self._state_text)
-            values["no_tail_bytes"] = 0
             statement = _UPDATE_HEAD_AND_STATE
         else:
             values["added_bytes"] = self._staged_bytes

@@ -57,7 +57,7 @@ class MultiRowInsert(DriverStatement):
     Why three rows: psycopg converts a statement's ``%(name)s`` placeholders once and caches the
     result, but only for statements of at most 50 parameters; above that it converts them again
     at every execution, and that cost the worker more (0.2–0.5 ms a step) than the server saved.
-    Three rows of 13 columns, with the compare-and-set of the case row (10 parameters at most),
+    Three rows of 13 columns, with the compare-and-set of the case row (11 parameters at most),
     stay under it. (One statement of arrays, ``INSERT … SELECT * FROM unnest(…)``, keeps 13
     parameters whatever the rows, but psycopg escapes every quote of the JSON payloads in an
     array's text, at more cost still.) So a step of 7 events writes them and the case row with 3

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -90,6 +91,23 @@ def test_a_head_that_is_no_longer_current_fails_the_step_and_nothing_lands(pg_st
         _step(pg_store, case.id, case.version + 1, head, 99, snapshot=True)
     assert pg_store.history(case.id) == before
     assert pg_store.verify(case.id).ok and pg_store.case(case.id).state == {"items": {}, "n": 2}
+
+
+@pytest.mark.postgres
+def test_a_head_at_the_current_version_but_another_chain_head_is_refused(pg_store: Store) -> None:
+    """A caller's head is checked, not trusted: one whose chain head is not the row's (a bug, a
+    head of another database) fails the step — its events would not chain — and nothing lands.
+    (SQLite reads the row whatever the caller hands in.)"""
+    store = pg_store
+    case = new_case(store)
+    head = _step(store, case.id, case.version, None, 1, snapshot=True)
+    before = store.history(case.id)
+    for forged in (replace(head, head_hash="f" * 64), replace(head, last_seq=head.last_seq - 1)):
+        with pytest.raises(StaleVersion):
+            _step(store, case.id, case.version + 1, forged, 2, snapshot=False)
+        assert store.history(case.id) == before
+    _step(store, case.id, case.version + 1, head, 2, snapshot=False)  # the true head steps on
+    assert store.verify(case.id).ok and store.case(case.id).state == {"items": {}, "n": 2}
 
 
 def _wait_for_a_lock_wait(store: Store) -> None:
