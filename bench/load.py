@@ -287,7 +287,7 @@ def start_case(client: httpx.Client, i: int, wait: float) -> httpx.Response:
 
 
 def one_config(admin_url: str, workers: int, clients: list[int], cases: int, drain: int, figures: Figures,
-               logs: Path, server_log: Path | None = None) -> None:
+               logs: Path, server_log: Path | None = None, concurrency: int | None = None) -> None:
     with fresh_database(admin_url, log_statements=server_log is not None) as db:
         port = free_port()
         env = {**os.environ, "CASEPILOT_DATABASE_URL": db}
@@ -314,7 +314,8 @@ def one_config(admin_url: str, workers: int, clients: list[int], cases: int, dra
                 assert response.status_code == 202, response.text
                 drained.append(response.json()["id"])
             pool = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(workers),
-                                     "--stats", str(stats)], env=env, cwd=ROOT,
+                                     "--stats", str(stats),
+                                     *(["--concurrency", str(concurrency)] if concurrency else [])], env=env, cwd=ROOT,
                                     stdout=worker_log.open("ab"), stderr=subprocess.STDOUT)
             wait_for(lambda: worker_log.read_text(errors="replace").count("casepilot worker ready") >= workers,
                      f"{workers} workers ready", 300)
@@ -441,6 +442,9 @@ def main() -> None:
                         help="every worker count twice per run, in mirrored order (1, 2, 2, 1): the run's ratio "
                              "is then free of a steady drift of the shared host's speed during the run (twice "
                              "the time)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="jobs each worker process works at once (casepilot worker's --concurrency; "
+                             "default: the worker's own default)")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     client_counts = [int(c) for c in args.clients.split(",")]
@@ -460,7 +464,7 @@ def main() -> None:
         for workers in order + order[::-1] if args.mirrored else order:
             print(f"run {run + 1}/{args.runs}: {workers} worker process(es)…", file=sys.stderr, flush=True)
             one_config(args.admin_url, workers, client_counts, args.cases, args.drain, results[workers], logs,
-                       args.log_statements)
+                       args.log_statements, args.concurrency)
     print(f"\ncasepilot serve + worker on PostgreSQL, {os.cpu_count()} cores, {args.runs} runs "
           f"(ranges min–max; logs in {logs})\n")
     head = f"{'workers':>7} | {'drain cases/s':>13} | " + " | ".join(
