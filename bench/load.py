@@ -39,6 +39,9 @@ For every run and every worker count W, on a fresh database:
   cannot show two workers scaling, and the table says which runs those were. The worker
   counts take turns within every run, in reverse order every other run.
 
+For the 2-versus-1 ratio alone, ``bench/scaling.py`` is steadier: two pools live side by side
+and take turns on batches seconds apart, and neither pool's start-up is timed.
+
 Prints one table with the range (min–max) over the runs of each figure. Everything runs on
 this machine: serve, the workers, PostgreSQL and the clients share its cores.
 """
