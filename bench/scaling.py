@@ -233,6 +233,12 @@ def main() -> None:
                     one, two = results[1].rate[-1], results[2].rate[-1]
                     print(f"round {number + 1}/{args.rounds}: 1 worker {one:.1f} cases/s, 2 workers {two:.1f} "
                           f"cases/s: {two / one:.2f}×", file=sys.stderr, flush=True)
+                time.sleep(1.0)  # the statistics reach pg_stat_user_tables
+                watch.execute("SELECT pg_stat_clear_snapshot()")
+                written = watch.execute(
+                    "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
+                    "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins DESC").fetchall()
+                claims = 2 * args.warm_up + 2 * args.rounds * args.batch
         finally:
             for pool in pools.values():
                 pool.signal(signal.SIGCONT)
@@ -249,10 +255,14 @@ def main() -> None:
         shares = [p / w for p, w in zip(fig.cpu_postgres, fig.cpu_workers, strict=True) if w]
         print(f"{processes:>7} | {span(fig.rate):>9} | {span(fig.cpu_workers):>24} | {span(fig.cpu_postgres):>10} | "
               f"{span(shares, 2):>9} | {span(fig.busy_cores, 2):>10} | {span(fig.switches, 0)}")
+    print(f"\nrows written per claim, by table (all {claims} claims, both pools): inserted | updated | deleted")
+    for name, inserted, updated, deleted in written:
+        print(f"{name:<28} {int(inserted) / claims:>8.1f} | {int(updated) / claims:>5.1f} | {int(deleted) / claims:>5.1f}")
     ratios = [two / one for one, two in zip(results[1].rate, results[2].rate, strict=True)]
     print(f"\n2 workers / 1 worker, by round: {', '.join(f'{r:.2f}' for r in ratios)}")
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
     print(f"2 workers / 1 worker: {span(ratios, 2)}× (median {statistics.median(ratios):.2f}×, "
-          f"quartiles {statistics.quantiles(ratios, n=4)[0]:.2f}–{statistics.quantiles(ratios, n=4)[2]:.2f}×)")
+          f"quartiles {quartiles[0]:.2f}–{quartiles[2]:.2f}×)")
 
 
 if __name__ == "__main__":
