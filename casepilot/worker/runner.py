@@ -179,8 +179,10 @@ class Worker:
     async def serve(self) -> None:
         """Take jobs until SIGTERM/SIGINT (or ``stopping``), then finish or hand back those in flight."""
         import asyncpg  # type: ignore[import-untyped]  # (no stubs; only connect() is used)
-        from pgqueuer import AsyncpgDriver, Queries, QueueManager, RetryRequested
+        from pgqueuer import AsyncpgDriver, Queries, RetryRequested
         from pgqueuer.models import Job as QueuedJob
+
+        from .slots import SlotAwareQueueManager
 
         conninfo = self.orch.store.postgres_conninfo
         if conninfo is None:
@@ -194,7 +196,7 @@ class Worker:
         # jobs are at-least-once by design — one whose end is lost in a database crash runs again,
         # and every job is safe to run again (a case step is recorded durably by the store).
         conn = await asyncpg.connect(conninfo, server_settings={"synchronous_commit": "off"})
-        qm = QueueManager(Queries(AsyncpgDriver(conn)))
+        qm = SlotAwareQueueManager(Queries(AsyncpgDriver(conn)))
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
@@ -238,6 +240,7 @@ class Worker:
                 outcome = "handed_back"
                 raise RetryRequested(delay=timedelta(seconds=self.settings.busy_retry), reason=str(exc)) from exc
             finally:
+                qm.job_ended(job.id)  # its slot is free now: pgqueuer records the end (and wakes the loop) next
                 took = time.monotonic() - picked
                 metrics.observe_job(entrypoint, outcome, took)
                 self._record(entrypoint, picked_after, took)
