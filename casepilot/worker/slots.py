@@ -19,7 +19,7 @@ including taking over the jobs of a worker that died (the dequeue query does tha
 worker without a free slot could not do anyway; the dequeue query still enforces the limit.
 
 This overrides three methods of ``pgqueuer.QueueManager``, one of them private (``pgqueuer>=1.6,<2``);
-``tests/worker/test_slots.py`` fails if either changes shape.
+``tests/worker/test_slots.py`` fails if any of them changes shape.
 """
 
 from __future__ import annotations
