@@ -61,7 +61,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,131 +289,143 @@ def start_case(client: httpx.Client, i: int, wait: float) -> httpx.Response:
                                                     "claim_id": f"CLM-LOAD-{i}", **PAY_TO}}, timeout=300)
 
 
+@contextmanager
+def claims_service(db: str, logs: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], int,
+                                                                                 httpx.Client]]:
+    """``casepilot serve --workers`` on ``db`` answering, with the claims example deployed: (its
+    process, its port, a client of it); stopped (SIGTERM) on leaving."""
+    port = free_port()
+    serve = subprocess.Popen([str(BIN / "casepilot"), "serve", "--db", db, "--port", str(port), "--workers"],
+                             env=env, stdout=(logs / "serve.log").open("ab"), stderr=subprocess.STDOUT)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+
+        def up() -> bool:
+            try:
+                return client.get("/definitions").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, "casepilot serve answering", 120)
+        files = {p.name: p.read_text(encoding="utf-8") for p in EXAMPLE.iterdir() if p.is_file()}
+        if client.post("/definitions", json={"files": files}).status_code != 201:
+            raise SystemExit(f"bench: deploying the claims example failed (see {logs / 'serve.log'})")
+        yield serve, port, client
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(60)
+
+
+def stop_pool(pool: subprocess.Popen[bytes]) -> None:
+    pool.send_signal(signal.SIGTERM)
+    pool.wait(120)
+
+
 def one_config(admin_url: str, workers: int, clients: list[int], cases: int, drain: int, figures: Figures,
                logs: Path, server_log: Path | None = None, concurrency: int | None = None) -> None:
-    with fresh_database(admin_url, log_statements=server_log is not None) as db:
-        port = free_port()
+    with fresh_database(admin_url, log_statements=server_log is not None) as db, ExitStack() as stack:
         env = {**os.environ, "CASEPILOT_DATABASE_URL": db}
-        serve = subprocess.Popen([str(BIN / "casepilot"), "serve", "--db", db, "--port", str(port), "--workers"],
-                                 env=env, stdout=(logs / "serve.log").open("ab"), stderr=subprocess.STDOUT)
         worker_log = logs / f"workers-{workers}-{uuid.uuid4().hex[:6]}.log"
         stats = logs / f"stats-{uuid.uuid4().hex[:6]}.txt"
-        pool: subprocess.Popen[bytes] | None = None
-        try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+        serve, port, client = stack.enter_context(claims_service(db, logs, env))
+        drained = []
+        for i in range(drain):
+            response = start_case(client, i, 0)
+            assert response.status_code == 202, response.text
+            drained.append(response.json()["id"])
+        pool = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(workers),
+                                 "--stats", str(stats),
+                                 *(["--concurrency", str(concurrency)] if concurrency else [])], env=env, cwd=ROOT,
+                                stdout=worker_log.open("ab"), stderr=subprocess.STDOUT)
+        stack.callback(stop_pool, pool)  # (before serve stops: callbacks run last in, first out)
+        wait_for(lambda: worker_log.read_text(errors="replace").count("casepilot worker ready") >= workers,
+                 f"{workers} workers ready", 300)
+        workers_pids = [pool.pid, *children(pool.pid)]
+        with psycopg.connect("postgresql://" + db.split("://", 1)[1], autocommit=True) as watch:
+            mine = {watch.info.backend_pid}
+            time.sleep(1.0)  # the statistics of the set-up reach pg_stat_database
+            counted = database_counts(watch)
+            offset = server_log.stat().st_size if server_log is not None else 0
+            before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid] if pid not in mine}
+            started = time.monotonic()
+            host_before = host_ticks()
+            switched_before = context_switches(workers_pids)
+            done_before = completed(watch, drained)  # the workers began as soon as they were ready
+            wait_for(lambda: pending(watch) == 0, "the queue drained", 900)
+            # Read the CPU at once, before anything else asks serve or PostgreSQL for work.
+            after = {pid: cpu_seconds(pid) for pid in {*workers_pids, *backends(db), *before, serve.pid} - mine}
+            host_after = host_ticks()
+            switched_after = context_switches(workers_pids)
+            elapsed = time.monotonic() - started
+            cores = os.cpu_count() or 1
+            figures.busy_cores.append(
+                cores * (host_after[0] - host_before[0]) / max(1, host_after[1] - host_before[1]))
+            figures.measured_cores.append(sum(after[p] - before.get(p, 0.0) for p in after) / elapsed)
+            in_window = completed(watch, drained) - done_before
+            if in_window < drain // 2:
+                raise SystemExit(f"bench: only {in_window} of {drain} cases were completed in the timed window; "
+                                 "use a larger --drain")
+            figures.drain.append(in_window / elapsed)
+            for kind, count in switched_after.items():
+                figures.switches.setdefault(kind, []).append((count - switched_before[kind]) / in_window)
+            time.sleep(1.0)
+            totals = database_counts(watch)
+        pg_pids = set(after) - {*workers_pids, serve.pid}
 
-            def up() -> bool:
-                try:
-                    return client.get("/definitions").status_code == 200
-                except httpx.HTTPError:
-                    return False
+        def spent(pids: object) -> float:  # per case completed in the window
+            return sum(after.get(p, 0.0) - before.get(p, 0.0) for p in pids) / in_window * 1000  # type: ignore[attr-defined]
 
-            wait_for(up, "casepilot serve answering", 120)
-            files = {p.name: p.read_text(encoding="utf-8") for p in EXAMPLE.iterdir() if p.is_file()}
-            assert client.post("/definitions", json={"files": files}).status_code == 201
-            drained = []
-            for i in range(drain):
-                response = start_case(client, i, 0)
-                assert response.status_code == 202, response.text
-                drained.append(response.json()["id"])
-            pool = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(workers),
-                                     "--stats", str(stats),
-                                     *(["--concurrency", str(concurrency)] if concurrency else [])], env=env, cwd=ROOT,
-                                    stdout=worker_log.open("ab"), stderr=subprocess.STDOUT)
-            wait_for(lambda: worker_log.read_text(errors="replace").count("casepilot worker ready") >= workers,
-                     f"{workers} workers ready", 300)
-            workers_pids = [pool.pid, *children(pool.pid)]
-            with psycopg.connect("postgresql://" + db.split("://", 1)[1], autocommit=True) as watch:
-                mine = {watch.info.backend_pid}
-                time.sleep(1.0)  # the statistics of the set-up reach pg_stat_database
-                counted = database_counts(watch)
-                offset = server_log.stat().st_size if server_log is not None else 0
-                before = {pid: cpu_seconds(pid) for pid in [*workers_pids, *backends(db), serve.pid] if pid not in mine}
-                started = time.monotonic()
-                host_before = host_ticks()
-                switched_before = context_switches(workers_pids)
-                done_before = completed(watch, drained)  # the workers began as soon as they were ready
-                wait_for(lambda: pending(watch) == 0, "the queue drained", 900)
-                # Read the CPU at once, before anything else asks serve or PostgreSQL for work.
-                after = {pid: cpu_seconds(pid) for pid in {*workers_pids, *backends(db), *before, serve.pid} - mine}
-                host_after = host_ticks()
-                switched_after = context_switches(workers_pids)
-                elapsed = time.monotonic() - started
-                cores = os.cpu_count() or 1
-                figures.busy_cores.append(
-                    cores * (host_after[0] - host_before[0]) / max(1, host_after[1] - host_before[1]))
-                figures.measured_cores.append(sum(after[p] - before.get(p, 0.0) for p in after) / elapsed)
-                in_window = completed(watch, drained) - done_before
-                if in_window < drain // 2:
-                    raise SystemExit(f"bench: only {in_window} of {drain} cases were completed in the timed window; "
-                                     "use a larger --drain")
-                figures.drain.append(in_window / elapsed)
-                for kind, count in switched_after.items():
-                    figures.switches.setdefault(kind, []).append((count - switched_before[kind]) / in_window)
-                time.sleep(1.0)
-                totals = database_counts(watch)
-            pg_pids = set(after) - {*workers_pids, serve.pid}
+        figures.cpu_worker.append(spent(workers_pids))
+        figures.cpu_postgres.append(spent(pg_pids))
+        figures.cpu_serve.append(spent([serve.pid]))
+        for name in _COUNTED:  # (the watch connection's own polls are in these: a few per second)
+            figures.counts.setdefault(name, []).append((totals[name] - counted[name]) / in_window)
+        if server_log is not None:
+            for kind, (count, ms) in logged_statements(server_log, offset, db.rsplit("/", 1)[1],
+                                                       but=mine).items():
+                figures.statements.setdefault(kind, []).append(count / in_window)
+                figures.statement_ms.setdefault(kind, []).append(ms / in_window)
+        done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
+        if done != drain:
+            raise RuntimeError(f"only {done} of the {drain} drained claims completed (see {worker_log})")
+        skip = len(stats.read_text().splitlines()) if stats.exists() else 0
+        n = drain
+        for count in clients:
+            latencies: list[float] = []
+            lock = threading.Lock()
+            numbers = iter(range(n, n + cases))
+            n += cases
 
-            def spent(pids: object) -> float:  # per case completed in the window
-                return sum(after.get(p, 0.0) - before.get(p, 0.0) for p in pids) / in_window * 1000  # type: ignore[attr-defined]
+            def client_loop(numbers: Iterator[int] = numbers, latencies: list[float] = latencies,
+                            lock: threading.Lock = lock) -> None:
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}") as own:
+                    while True:
+                        with lock:
+                            i = next(numbers, None)
+                        if i is None:
+                            return
+                        began = time.monotonic()
+                        response = start_case(own, i, 120)
+                        took = time.monotonic() - began
+                        if response.status_code != 201 or response.json()["state"] != "completed":
+                            raise SystemExit(f"bench: case {i} answered {response.status_code} {response.text[:300]}")
+                        with lock:
+                            latencies.append(took)
 
-            figures.cpu_worker.append(spent(workers_pids))
-            figures.cpu_postgres.append(spent(pg_pids))
-            figures.cpu_serve.append(spent([serve.pid]))
-            for name in _COUNTED:  # (the watch connection's own polls are in these: a few per second)
-                figures.counts.setdefault(name, []).append((totals[name] - counted[name]) / in_window)
-            if server_log is not None:
-                for kind, (count, ms) in logged_statements(server_log, offset, db.rsplit("/", 1)[1],
-                                                           but=mine).items():
-                    figures.statements.setdefault(kind, []).append(count / in_window)
-                    figures.statement_ms.setdefault(kind, []).append(ms / in_window)
-            done = sum(client.get(f"/cases/{case_id}").json()["state"] == "completed" for case_id in drained)
-            if done != drain:
-                raise RuntimeError(f"only {done} of the {drain} drained claims completed (see {worker_log})")
-            skip = len(stats.read_text().splitlines()) if stats.exists() else 0
-            n = drain
-            for count in clients:
-                latencies: list[float] = []
-                lock = threading.Lock()
-                numbers = iter(range(n, n + cases))
-                n += cases
-
-                def client_loop(numbers: Iterator[int] = numbers, latencies: list[float] = latencies,
-                                lock: threading.Lock = lock) -> None:
-                    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as own:
-                        while True:
-                            with lock:
-                                i = next(numbers, None)
-                            if i is None:
-                                return
-                            began = time.monotonic()
-                            response = start_case(own, i, 120)
-                            took = time.monotonic() - began
-                            if response.status_code != 201 or response.json()["state"] != "completed":
-                                raise SystemExit(f"bench: case {i} answered {response.status_code} {response.text[:300]}")
-                            with lock:
-                                latencies.append(took)
-
-                threads = [threading.Thread(target=client_loop) for _ in range(count)]
-                began = time.monotonic()
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-                elapsed = time.monotonic() - began
-                figures.rate.setdefault(count, []).append(cases / elapsed)
-                figures.p50.setdefault(count, []).append(percentile(latencies, 0.5) * 1000)
-                figures.p95.setdefault(count, []).append(percentile(latencies, 0.95) * 1000)
-            pickups = [float(line.split()[1]) for line in stats.read_text().splitlines()[skip:]
-                       if line.startswith("casepilot.run_case")]
-            figures.pickup50.append(percentile(pickups, 0.5))
-            figures.pickup95.append(percentile(pickups, 0.95))
-        finally:
-            if pool is not None:
-                pool.send_signal(signal.SIGTERM)
-                pool.wait(120)
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(60)
+            threads = [threading.Thread(target=client_loop) for _ in range(count)]
+            began = time.monotonic()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.monotonic() - began
+            figures.rate.setdefault(count, []).append(cases / elapsed)
+            figures.p50.setdefault(count, []).append(percentile(latencies, 0.5) * 1000)
+            figures.p95.setdefault(count, []).append(percentile(latencies, 0.95) * 1000)
+        pickups = [float(line.split()[1]) for line in stats.read_text().splitlines()[skip:]
+                   if line.startswith("casepilot.run_case")]
+        figures.pickup50.append(percentile(pickups, 0.5))
+        figures.pickup95.append(percentile(pickups, 0.95))
 
 
 def span(values: list[float], digits: int = 1) -> str:

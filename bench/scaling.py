@@ -45,21 +45,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psycopg
 from load import (
-    BIN,
-    EXAMPLE,
     ROOT,
     backends,
     children,
+    claims_service,
     completed,
     context_switches,
     cpu_seconds,
-    free_port,
     fresh_database,
     host_ticks,
     pending,
@@ -82,6 +81,12 @@ class Pool:
 
     def signal(self, sig: signal.Signals) -> None:
         os.killpg(self.supervisor.pid, sig)
+
+    def close(self) -> None:
+        """Let the pool run (it may be stopped) and stop it as a user would (SIGTERM)."""
+        self.signal(signal.SIGCONT)
+        self.supervisor.send_signal(signal.SIGTERM)
+        self.supervisor.wait(120)
 
 
 @dataclass
@@ -193,59 +198,38 @@ def main() -> None:
         parser.error("--timed must be between 0 and --batch")
     logs = Path(tempfile.mkdtemp(prefix="casepilot-scaling-"))
     results = {1: Figures(), 2: Figures()}
-    with fresh_database(args.admin_url) as db:
+    with fresh_database(args.admin_url) as db, ExitStack() as stack:
         env = {**os.environ, "CASEPILOT_DATABASE_URL": db}
-        port = free_port()
-        serve = subprocess.Popen([str(BIN / "casepilot"), "serve", "--db", db, "--port", str(port), "--workers"],
-                                 env=env, stdout=(logs / "serve.log").open("ab"), stderr=subprocess.STDOUT)
+        _, _, client = stack.enter_context(claims_service(db, logs, env))
         pools: dict[int, Pool] = {}
-        try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
-
-            def up() -> bool:
-                try:
-                    return client.get("/definitions").status_code == 200
-                except httpx.HTTPError:
-                    return False
-
-            wait_for(up, "casepilot serve answering", 120)
-            files = {p.name: p.read_text(encoding="utf-8") for p in EXAMPLE.iterdir() if p.is_file()}
-            if client.post("/definitions", json={"files": files}).status_code != 201:
-                raise SystemExit("bench: deploying the claims example failed (see serve.log)")
-            with psycopg.connect("postgresql://" + db.split("://", 1)[1], autocommit=True) as watch:
-                mine = {watch.info.backend_pid}
-                for processes in (1, 2):  # one after the other: the set-up's advisory lock is not measured
-                    pools[processes] = pool = start_pool(db, processes, logs, env,
-                                                         {0} if processes == 1 and args.pin_single else None)
-                    wait_for(lambda pool=pool: pool.log.read_text(errors="replace").count("casepilot worker ready")
-                             >= pool.processes, f"{processes} worker process(es) ready", 300)
-                    stop(pool, watch)
-                numbered = iter(range(10**9))
-                print(f"warming up: {args.warm_up} claims per pool…", file=sys.stderr, flush=True)
-                for pool in pools.values():
-                    turn(pool, batch(client, next(numbered) * args.batch, args.warm_up), min(args.timed, args.warm_up - 1),
-                         db, watch, mine, None)
-                for number in range(args.rounds):
-                    order = (1, 2) if number % 2 == 0 else (2, 1)
-                    for processes in order:
-                        ids = batch(client, next(numbered) * args.batch, args.batch)
-                        turn(pools[processes], ids, args.timed, db, watch, mine, results[processes])
-                    one, two = results[1].rate[-1], results[2].rate[-1]
-                    print(f"round {number + 1}/{args.rounds}: 1 worker {one:.1f} cases/s, 2 workers {two:.1f} "
-                          f"cases/s: {two / one:.2f}×", file=sys.stderr, flush=True)
-                time.sleep(1.0)  # the statistics reach pg_stat_user_tables
-                watch.execute("SELECT pg_stat_clear_snapshot()")
-                written = watch.execute(
-                    "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
-                    "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins DESC").fetchall()
-                claims = 2 * args.warm_up + 2 * args.rounds * args.batch
-        finally:
+        with psycopg.connect("postgresql://" + db.split("://", 1)[1], autocommit=True) as watch:
+            mine = {watch.info.backend_pid}
+            for processes in (1, 2):  # one after the other: the set-up's advisory lock is not measured
+                pools[processes] = pool = start_pool(db, processes, logs, env,
+                                                     {0} if processes == 1 and args.pin_single else None)
+                stack.callback(pool.close)  # (before serve stops: callbacks run last in, first out)
+                wait_for(lambda pool=pool: pool.log.read_text(errors="replace").count("casepilot worker ready")
+                         >= pool.processes, f"{processes} worker process(es) ready", 300)
+                stop(pool, watch)
+            numbered = iter(range(10**9))
+            print(f"warming up: {args.warm_up} claims per pool…", file=sys.stderr, flush=True)
             for pool in pools.values():
-                pool.signal(signal.SIGCONT)
-                pool.supervisor.send_signal(signal.SIGTERM)
-                pool.supervisor.wait(120)
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(60)
+                turn(pool, batch(client, next(numbered) * args.batch, args.warm_up), min(args.timed, args.warm_up - 1),
+                     db, watch, mine, None)
+            for number in range(args.rounds):
+                order = (1, 2) if number % 2 == 0 else (2, 1)
+                for processes in order:
+                    ids = batch(client, next(numbered) * args.batch, args.batch)
+                    turn(pools[processes], ids, args.timed, db, watch, mine, results[processes])
+                one, two = results[1].rate[-1], results[2].rate[-1]
+                print(f"round {number + 1}/{args.rounds}: 1 worker {one:.1f} cases/s, 2 workers {two:.1f} "
+                      f"cases/s: {two / one:.2f}×", file=sys.stderr, flush=True)
+            time.sleep(1.0)  # the statistics reach pg_stat_user_tables
+            watch.execute("SELECT pg_stat_clear_snapshot()")
+            written = watch.execute(
+                "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
+                "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins DESC").fetchall()
+            claims = 2 * args.warm_up + 2 * args.rounds * args.batch
     print(f"\ncasepilot worker pools on PostgreSQL, {os.cpu_count()} cores, {args.rounds} rounds of {args.batch} "
           f"claims per pool, {args.timed} timed{', the one-process pool on CPU 0' if args.pin_single else ''} "
           f"(ranges min–max; logs in {logs})\n")
