@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from ._canonical import GENESIS_HASH, canonical_json, digest
 from ._definitions import bundle_hash
-from ._step import Step, StepHead
+from ._step import Step
+from ._step_head import StepHead
 from .history import StateTampered, replay_state
 from .models import (
     Actor,

@@ -21,8 +21,7 @@ from ._definitions import find_row
 from ._driver_sql import DriverStatement
 from ._engine import write_connection
 from ._spend import NANO
-from ._state import current_state, inbox_problem, load_checked, snapshot_problem
-from ._step import state_payload
+from ._state import current_state, inbox_problem, load_checked, snapshot_problem, state_payload
 from ._step_txn import read_first
 from ._tables import CaseRow, DefinitionSpendRow, EventRow, HumanTaskRow
 from .models import Actor, CaseRecord, HistoryEvent, HumanTask, JsonObject, TaskStatus

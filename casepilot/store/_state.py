@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
 
-from ._canonical import as_utc, chain_hash, loads_text, utc_iso
+from ._canonical import as_utc, chain_hash, digest, loads_text, utc_iso
 from ._convert import event_body_text, row_body
 from ._tables import CaseRow, EventRow, HumanTaskRow
 from .history import StateTampered, apply_ops
 from .models import STATE_EVENT_KINDS, JsonObject
 
-__all__ = ["current_state", "inbox_problem", "load_checked", "snapshot_problem"]
+__all__ = ["current_state", "inbox_problem", "load_checked", "snapshot_problem", "state_payload"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
@@ -56,6 +56,12 @@ _CLOCK_SLACK = timedelta(seconds=2)
 _FIX = ("The case is not worked. Find out who changed the database, then restore the rows from a "
         "backup (or the state from the history: Store.rebuild_state); `casepilot history verify "
         "CASE_ID` names the first bad event.")
+
+
+def state_payload(state: JsonObject) -> JsonObject:
+    """The payload of a ``state`` event (or of ``case_created``'s state): the snapshot and its digest,
+    which ``snapshot_problem`` checks ``state_json`` against."""
+    return {"state": state, "state_digest": digest(state)}
 
 
 def current_state(conn: Connection, row: Row[Any]) -> JsonObject:

@@ -7,13 +7,8 @@ then writes the events and compare-and-sets the case row in the same transaction
 Either the whole step lands or nothing does — also under SIGKILL, since the commit
 is the database's.
 
-A caller that wrote the case's previous step hands its ``Step.next_head`` to the next one
-(``head=``; the agent's ``StepWriter`` does): on PostgreSQL that step then does not read and
-lock the row first — a round trip and a row lock (a WAL record) per step, about a tenth of a
-worker's statements. Nothing is weaker for it: the compare-and-set of the row at commit
-still refuses a step on a version that is no longer current, and should another writer have
-appended since, the step's first event collides with that writer's in the history's unique
-``(case_id, seq)`` — either way the step fails with ``StaleVersion`` and nothing of it lands.
+Where the step starts — the case row's head, read and locked or handed over by the case's previous
+step — is ``_step_head``'s; the statements it sends are ``_step_sql``'s.
 
 A step records the new state either as a full snapshot (``save_state``) or as what it
 changed (``save_changes``: a ``state_delta`` event) — see ``history`` for why. The store
@@ -37,101 +32,33 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, literal_column, select, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from casepilot.errors import ConcurrencyConflict, NotFound, StoreError
-
-from ._canonical import as_utc, digest, dumps_text, loads_text, utc_iso
-from ._convert import case_record, event_body_text, human_task, trusted_event
-from ._driver_sql import DriverStatement
+from . import _step_inbox as inbox
+from ._canonical import as_utc, dumps_text, loads_text, utc_iso
+from ._convert import case_record, event_body_text, trusted_event
 from ._engine import bound_to_step, write_connection
 from ._spend import add_spend, cost_nano
-from ._state import current_state, inbox_problem
-from ._step_txn import ConnectionTransaction, MultiRowInsert, SqliteTransaction, StepTransaction
-from ._tables import CaseRow, EventRow, HumanTaskRow
-from .history import StateTampered
+from ._state import current_state
+from ._step_head import StaleVersion, StepHead, lost_race, read_head
+from ._step_sql import INSERT_EVENTS, SELECT_CASE, UPDATE_HEAD_AND_STATE, UPDATE_HEAD_AND_TAIL
+from ._step_txn import ConnectionTransaction, SqliteTransaction, StepTransaction
+from ._tables import HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult
 
-__all__ = ["StagedJob", "StaleVersion", "Step", "StepHead", "open_step", "state_payload"]
-
-_CASES = CaseRow.__table__  # type: ignore[attr-defined]
-_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
-
-# The hot path's statements, built once and compiled once per dialect (see ``_driver_sql``):
-# every agent step runs each of them.
-_HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash, _CASES.c.definition_key,
-               _CASES.c.snapshot_version, _CASES.c.snapshot_bytes, _CASES.c.tail_bytes).where(
-    _CASES.c.id == bindparam("case_id"))
-_SELECT_HEAD = DriverStatement(_HEAD)
-_SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
-_SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
-_EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule_ids_json", "tokens", "cost",
-                  "cost_nano", "latency_ms", "prev_hash", "hash")
-_INSERT_EVENTS = MultiRowInsert(_EVENTS, _EVENT_COLUMNS)  # PostgreSQL: one INSERT per flush
-_ADVANCE: dict[str, Any] = {"version": bindparam("new_version"), "last_seq": bindparam("new_last_seq"),
-                            "head_hash": bindparam("new_head_hash"), "updated_at": bindparam("new_updated_at")}
-# The compare-and-set: the row is still at the version *and* the chain head this step's events
-# were chained to (a head handed in by the caller is checked here, not trusted).
-_ADVANCE_CASE = update(_CASES).where(
-    _CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected_version"),
-    _CASES.c.head_hash == bindparam("expected_head_hash"),
-)
-# (The snapshot's sequence number is the new last one and its tail empty: no parameters of their
-# own, which keeps three event rows and this update within psycopg's 50 cached parameters.)
-_UPDATE_HEAD_AND_STATE = DriverStatement(_ADVANCE_CASE.values(
-    **_ADVANCE, state_json=bindparam("new_state_json"), snapshot_seq=bindparam("new_last_seq"),
-    snapshot_version=bindparam("new_version"), snapshot_bytes=bindparam("new_snapshot_bytes"),
-    tail_bytes=literal_column("0")))
-_UPDATE_HEAD_AND_TAIL = DriverStatement(_ADVANCE_CASE.values(
-    **_ADVANCE, tail_bytes=_CASES.c.tail_bytes + bindparam("added_bytes")))
-
-
-@dataclass(frozen=True, slots=True)
-class StepHead:
-    """The case row's columns a step reads before it starts: the version, the chain head and the
-    snapshot bookkeeping. ``Step.next_head`` gives them as the step left them."""
-
-    version: int
-    last_seq: int
-    head_hash: str
-    definition_key: str
-    snapshot_version: int
-    snapshot_bytes: int
-    tail_bytes: int
-
-
-_LOST_RACE_SQLSTATES = frozenset({"40P01"})
-"""A deadlock: the database rolled this step back for another writer (safe to reload and retry).
-Two writers of one case do not deadlock each other — the first event of a step from a known head
-takes the foreign key's share lock on the case row, which a locking writer waits for — but a
-step's own statements on other rows (inbox, spend) might."""
-_HISTORY_SEQ_UNIQUE = "uq_history_events_case_seq"
-
-
-def _lost_race(exc: DBAPIError) -> bool:
-    """Whether a PostgreSQL error says another writer appended to the case while this step ran."""
-    state = getattr(exc.orig, "sqlstate", None)
-    if state in _LOST_RACE_SQLSTATES:
-        return True
-    diag = getattr(exc.orig, "diag", None)
-    return state == "23505" and getattr(diag, "constraint_name", None) == _HISTORY_SEQ_UNIQUE
+__all__ = ["StagedJob", "StaleVersion", "Step", "StepHead", "open_step"]
 
 
 class StagedJob(Protocol):
     """Work a step makes due (e.g. a worker queue's job): written on the step's connection at commit."""
 
     def write(self, conn: Connection) -> None: ...
-
-
-class StaleVersion(ConcurrencyConflict):
-    """The case is not at the version the step was opened with (safe to reload and retry)."""
 
 
 class Step:
@@ -187,7 +114,7 @@ class Step:
         if self._case is None:
             self._check_open()
             conn = self._txn.connection()
-            found = conn.execute(_SELECT_CASE, {"case_id": self._case_id}).one()
+            found = conn.execute(SELECT_CASE, {"case_id": self._case_id}).one()
             self._case = case_record(found).model_copy(update={"state": current_state(conn, found)})
         return self._case
 
@@ -361,11 +288,11 @@ class Step:
     def flush(self) -> None:
         """Write staged events now (still inside the transaction): surfaces database errors early."""
         if self._pending:
-            self._txn.executemany(_INSERT_EVENTS, self._pending)
+            self._txn.executemany(INSERT_EVENTS, self._pending)
             self._written += self._pending
             self._pending = []
 
-    # -- the inbox ------------------------------------------------------------------------------
+    # -- the inbox (the rows: ``_step_inbox``) --------------------------------------------------
 
     def create_task(
         self,
@@ -382,24 +309,12 @@ class Step:
     ) -> HumanTask:
         """Open an inbox item for this case and record ``human_task_created``."""
         self._check_open()
-        row = HumanTaskRow(
-            id=task_id or self._new_id(),
-            case_id=self._case_id,
-            plan_item=plan_item,
-            kind=kind,
-            role=role,
-            prompt=prompt,
-            options_json=dumps_text(list(options)),
-            status="open",
-            created_at=self._clock(),
-            expires_at=expires_at,
-            action_digest=action_digest,
-        )
-        session = self._orm()
-        session.add(row)
-        session.flush()
-        task = human_task(row)
-        self._stage(NewEvent(kind="human_task_created", actor=actor, payload=_task_payload(task)), at=row.created_at)
+        created_at = self._clock()
+        task = inbox.new_row(self._orm(), task_id=task_id or self._new_id(), case_id=self._case_id, prompt=prompt,
+                             kind=kind, plan_item=plan_item, role=role, options=list(options),
+                             created_at=created_at, expires_at=expires_at, action_digest=action_digest)
+        self._stage(NewEvent(kind="human_task_created", actor=actor, payload=inbox.created_payload(task)),
+                    at=created_at)
         return task
 
     def decide_task(self, task_id: str, *, decided_by: str, decision: str, comment: str | None = None) -> HumanTask:
@@ -409,18 +324,11 @@ class Step:
         on an item whose role or options were edited behind the store's back is refused
         (``StateTampered``), even by a worker holding the case in its cache.
         """
-        problem = inbox_problem(self._txn.connection(), self._case_id)
-        if problem is not None:
-            raise StateTampered(f"case {self._case_id}: {problem[1]}. The decision is not recorded; restore "
-                                "the human_tasks rows from a backup after finding out who changed them.",
-                                case_id=self._case_id, sequence=problem[0])
-        row = self._open_task(task_id)
+        self._check_open()
+        inbox.refuse_tampered(self._txn.connection(), self._case_id)
+        row = inbox.open_row(self._orm(), self._case_id, task_id)
         now = self._clock()
-        if row.expires_at is not None and as_utc(row.expires_at) <= as_utc(now):
-            raise StoreError(f"task {task_id} expired at {utc_iso(row.expires_at)}; it can no longer be decided")
-        options = _options(row)
-        if options and decision not in options:
-            raise ValueError(f"decision {decision!r} is not one of the task's options: {', '.join(options)}")
+        inbox.check_decision(row, decision, now)
         return self._close(row, "decided", decided_by=decided_by, decision=decision, comment=comment, at=now)
 
     def close_task(self, task_id: str, status: Literal["expired", "cancelled"], *, actor: Actor = "system",
@@ -430,31 +338,14 @@ class Step:
         ``decision`` is what the task resolves to by itself (an expired checkpoint's default),
         so one ``human_task_decided`` event records both that it expired and how it resolved.
         """
-        row = self._open_task(task_id)
-        return self._close(row, status, decided_by=actor, decision=decision, comment=comment, at=self._clock())
-
-    def _open_task(self, task_id: str) -> HumanTaskRow:
         self._check_open()
-        row = self._orm().get(HumanTaskRow, task_id, with_for_update=True)
-        if row is None or row.case_id != self._case_id:
-            raise NotFound(f"task {task_id} does not exist in case {self._case_id}")
-        if row.status != "open":
-            raise ConcurrencyConflict(f"task {task_id} is already {row.status} (by {row.decided_by})")
-        return row
+        row = inbox.open_row(self._orm(), self._case_id, task_id)
+        return self._close(row, status, decided_by=actor, decision=decision, comment=comment, at=self._clock())
 
     def _close(self, row: HumanTaskRow, status: str, *, decided_by: str, decision: str | None,
                comment: str | None, at: datetime) -> HumanTask:
-        row.status = status
-        row.decided_by = decided_by
-        row.decided_at = at
-        row.decision = decision
-        row.comment = comment
-        session = self._orm()
-        session.add(row)
-        session.flush()
-        task = human_task(row)
-        payload = {"task_id": task.id, "status": status, "decision": decision, "comment": comment,
-                   "action_digest": task.action_digest, "plan_item": task.plan_item}
+        task, payload = inbox.close_row(self._orm(), row, status, decided_by=decided_by, decision=decision,
+                                        comment=comment, at=at)
         self._stage(NewEvent(kind="human_task_decided", actor=decided_by, payload=payload), at=at)
         return task
 
@@ -507,13 +398,13 @@ class Step:
         if self._new_state is not None:
             values["new_state_json"] = self._state_text
             values["new_snapshot_bytes"] = len(self._state_text)
-            statement = _UPDATE_HEAD_AND_STATE
+            statement = UPDATE_HEAD_AND_STATE
         else:
             values["added_bytes"] = self._staged_bytes
-            statement = _UPDATE_HEAD_AND_TAIL
+            statement = UPDATE_HEAD_AND_TAIL
         if any(row["kind"] == "llm_call" for row in self._written):
             add_spend(self._txn.connection(), self._definition_key, self._case_id, self._written)
-        if self._txn.insert_then_update(_INSERT_EVENTS, pending, statement, values) != 1:
+        if self._txn.insert_then_update(INSERT_EVENTS, pending, statement, values) != 1:
             raise StaleVersion(f"case {self._case_id} changed while this step ran; reload and retry")
         self.result = StepResult(case_id=self._case_id, version=expected_version + 1, events=tuple(self._events),
                                  updated_at=values["new_updated_at"])
@@ -529,27 +420,6 @@ class Step:
     def _head_at(self, version: int) -> StepHead:
         return StepHead(version, self._seq, self._head, self._definition_key, self._snapshot_version,
                         self._snapshot_bytes, self._tail_bytes)
-
-
-def state_payload(state: JsonObject) -> JsonObject:
-    return {"state": state, "state_digest": digest(state)}
-
-
-def _options(row: HumanTaskRow) -> list[str]:
-    return list(loads_text(row.options_json))
-
-
-def _task_payload(task: HumanTask) -> JsonObject:
-    return {
-        "task_id": task.id,
-        "kind": task.kind,
-        "plan_item": task.plan_item,
-        "role": task.role,
-        "prompt": task.prompt,
-        "options": list(task.options),
-        "expires_at": None if task.expires_at is None else utc_iso(task.expires_at),
-        "action_digest": task.action_digest,
-    }
 
 
 @contextmanager
@@ -574,7 +444,7 @@ def _run_step(
     the caller's previous step left, on PostgreSQL: see the module docstring), let the caller
     stage, write."""
     if head is None or head.version != expected_version:
-        head = _read_head(txn, case_id, expected_version)
+        head = read_head(txn, case_id, expected_version)
     step = Step(txn, (case_id, head.version, head.last_seq, head.head_hash), clock, new_id,
                 definition_key=head.definition_key, snapshot_version=head.snapshot_version,
                 snapshot_every=snapshot_every, snapshot_bytes=head.snapshot_bytes, tail_bytes=head.tail_bytes)
@@ -583,7 +453,7 @@ def _run_step(
             yield step
         step._commit(expected_version)
     except DBAPIError as exc:
-        if txn.dialect_name == "postgresql" and _lost_race(exc):
+        if txn.dialect_name == "postgresql" and lost_race(exc):
             raise StaleVersion(f"case {case_id} changed while this step ran; reload and retry") from exc
         raise
     finally:
@@ -591,16 +461,3 @@ def _run_step(
         step._close_session()
 
 
-def _read_head(txn: StepTransaction, case_id: str, expected_version: int) -> StepHead:
-    """The case row's head, locked for the step on PostgreSQL; ``StaleVersion`` if not at ``expected_version``."""
-    query = _SELECT_HEAD_FOR_UPDATE if txn.dialect_name == "postgresql" else _SELECT_HEAD
-    found = txn.first(query, {"case_id": case_id})
-    if found is None:
-        raise NotFound(f"case {case_id} does not exist")
-    head = StepHead(*cast("tuple[int, int, str, str, int, int, int]", found))
-    if head.version != expected_version:
-        raise StaleVersion(
-            f"case {case_id} is at version {head.version}, not {expected_version}: another worker moved it; "
-            "reload and retry"
-        )
-    return head

@@ -21,7 +21,7 @@ UPDATE cases …``, ``insert_then_update``): psycopg's ``executemany`` sent the 
 trip, but the server still bound each and started an executor for it, and the update was a
 round trip of its own. Those statements go to the server together, in psycopg's pipeline mode,
 with the transaction's ``BEGIN`` when the step ran nothing before (a step that starts from a
-known head: ``_step``): one round trip where there were two to four, and a wait for the server
+known head: ``_step_head``): one round trip where there were two to four, and a wait for the server
 — with the thread's GIL handed to another — each time. A statement fails as a whole, and any
 failure fails the step's transaction, as before. SQLite stays with ``executemany`` on the
 driver's cursor, where a statement costs no round trip and sqlite3 reuses its compiled

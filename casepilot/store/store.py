@@ -18,7 +18,8 @@ from . import _cases, _claims, _definitions, _leases, _migrate, _search
 from ._canonical import utc_iso
 from ._engine import make_engine
 from ._search import CasePage, CaseQuery
-from ._step import StaleVersion, Step, StepHead, open_step
+from ._step import Step, open_step
+from ._step_head import StaleVersion, StepHead
 from .history import replay_state, verify_rows
 from .models import (
     Actor,
@@ -291,7 +292,7 @@ class Store:
         the state, events and inbox changes commit together; on an exception nothing does.
 
         ``head``: the ``next_head`` of the step this caller wrote last on the case; on PostgreSQL
-        the step then skips reading and locking the case row first (``_step``'s docstring) and a
+        the step then skips reading and locking the case row first (``_step_head``'s docstring) and a
         version that is no longer current fails at commit instead, with the same exception.
         """
         return open_step(self.engine, case_id, expected_version, self._clock, self._new_id, self.snapshot_every,

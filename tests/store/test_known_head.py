@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, text
 
 from casepilot.store import StepHead, Store
-from casepilot.store._step import StaleVersion
+from casepilot.store._step_head import StaleVersion
 from tests.store._store_helpers import new_case
 
 _ROW = ("SELECT version, last_seq, head_hash, definition_key, snapshot_version, snapshot_bytes, tail_bytes "

@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
 from casepilot.store import Store
-from casepilot.store._step import _INSERT_EVENTS
+from casepilot.store._step_sql import INSERT_EVENTS
 from casepilot.store._step_txn import SqliteTransaction
 from casepilot.store._tables import HumanTaskRow, VaultEntryRow
 from tests.store._store_helpers import new_case
@@ -94,7 +94,7 @@ def test_driver_errors_surface_as_sqlalchemy_errors(tmp_path: object) -> None:
                "payload_json": "{}", "rule_ids_json": "[]", "tokens": None, "cost": None, "cost_nano": None,
                "latency_ms": None, "prev_hash": "0" * 64, "hash": "f" * 64}
         with pytest.raises(sa_exc.IntegrityError), SqliteTransaction(store.engine) as txn:
-            txn.executemany(_INSERT_EVENTS, [row])  # seq 1 is the case_created event already
+            txn.executemany(INSERT_EVENTS, [row])  # seq 1 is the case_created event already
         assert [e.kind for e in store.history(case.id)] == ["case_created"]
         assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
