@@ -86,6 +86,10 @@ def worker(
     metrics_host: Annotated[str, typer.Option(
         "--metrics-host", help="The interface of --metrics-port (no authentication: keep it where only the "
         "scraper reaches).")] = "127.0.0.1",
+    pin_cpus: Annotated[bool, typer.Option(
+        "--pin-cpus", help="Keep each worker process on a CPU of its own, among the CPUs this command may use "
+        "(Linux; see taskset): its job threads then hand the GIL over on one core. For a machine whose worker "
+        "processes all come from this command; give several commands their own CPUs with taskset.")] = False,
 ) -> None:
     """Work cases from the PostgreSQL job queue until SIGTERM (finishes or hands back the case in flight)."""
     # Before anything imports prometheus_client (the agent stack does): see casepilot.worker.metrics.
@@ -101,11 +105,17 @@ def worker(
             f"casepilot worker needs a PostgreSQL database, got {url or 'none'!r}: pass --db postgresql+psycopg://… "
             f"or set ${ENV_DATABASE_URL} (on SQLite, `casepilot serve` works cases in process and needs no worker)",
             param_hint="--db")
+    cpus = _cpus_to_pin(processes) if pin_cpus else []
+    from casepilot.worker.supervisor import pin_to, supervise
+
+    if cpus and processes == 1:
+        pin_to(cpus[0])  # before the tools and models load: any thread they start stays on it too
     registry = load_registry(tools)
     settings = WorkerSettings(concurrency=concurrency, lease_ttl=lease_ttl, heartbeat_timeout=heartbeat_timeout,
                               max_steps=max_steps, stats_path=stats, queue_log_days=queue_log_days)
     console = Console(stderr=True)
-    console.print(f"casepilot worker: {processes} process(es) × {concurrency} jobs at once; SIGTERM stops it")
+    pinned = "" if not cpus else f", on CPU {cpus[0]}" if processes == 1 else f", each on a CPU of {_cpu_list(cpus)}"
+    console.print(f"casepilot worker: {processes} process(es) × {concurrency} jobs at once{pinned}; SIGTERM stops it")
     server = _bind_metrics(metrics_host, metrics_port) if metrics_port is not None else None
     if server is not None:
         print(f"casepilot worker: metrics on http://{metrics_host}:{server.port}/metrics", file=sys.stderr, flush=True)
@@ -113,17 +123,32 @@ def worker(
         if processes == 1:
             _work(url, registry, settings, server)
             return
-        from casepilot.worker.supervisor import supervise
-
         code = supervise(processes, lambda: _work(url, registry, settings, server, forked=True),
                          warm_up=lambda: _warm_up(url),
-                         sidecar=(lambda: _serve_metrics(url, server, metrics_dir)) if server is not None else None)
+                         sidecar=(lambda: _serve_metrics(url, server, metrics_dir)) if server is not None else None,
+                         cpus=cpus)
     finally:
         if server is not None:
             server.close()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     raise typer.Exit(code)
+
+
+def _cpus_to_pin(processes: int) -> list[int]:
+    """The CPUs ``--pin-cpus`` puts the worker processes on, in slot order: those this command may use."""
+    if not hasattr(os, "sched_setaffinity"):
+        raise typer.BadParameter("pinning processes to CPUs needs Linux (sched_setaffinity); run without "
+                                 "--pin-cpus here", param_hint="--pin-cpus")
+    cpus = sorted(os.sched_getaffinity(0))
+    if processes > len(cpus):
+        print(f"casepilot worker: {processes} processes on {len(cpus)} CPUs ({_cpu_list(cpus)}): with --pin-cpus "
+              "they share them in turn; one process per CPU is what pinning is for", file=sys.stderr, flush=True)
+    return cpus
+
+
+def _cpu_list(cpus: list[int]) -> str:
+    return ",".join(str(cpu) for cpu in cpus)
 
 
 def _multiprocess_metrics() -> str:
