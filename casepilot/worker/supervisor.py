@@ -46,7 +46,11 @@ _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 def pin_to(cpu: int) -> None:
     """Keep this process on ``cpu``: every thread it has (an import may have started one) and, as
     threads inherit the setting of the thread that starts them, every thread it starts from now on."""
-    os.sched_setaffinity(0, {cpu})
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot keep worker process {os.getpid()} on CPU {cpu} ({exc.strerror}): "
+                      "is the CPU offline, or outside the CPUs this command may use (taskset, cgroups)?") from exc
     with contextlib.suppress(FileNotFoundError):  # (no /proc: the calling thread's setting above)
         for thread in os.listdir("/proc/self/task"):
             with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile

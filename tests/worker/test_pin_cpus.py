@@ -143,3 +143,12 @@ def test_pinning_needs_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(app, ["worker", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "--pin-cpus"])
     assert result.exit_code == 2
     assert "needs Linux" in result.output
+
+
+def test_a_cpu_the_process_may_not_use_is_a_clear_error() -> None:
+    script = "from casepilot.worker.supervisor import pin_to; pin_to(4095)"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "cannot keep worker process" in done.stderr
+    assert "on CPU 4095" in done.stderr
+    assert "outside the CPUs this command may use" in done.stderr
