@@ -1,7 +1,7 @@
 """How much more two worker processes get done than one, measured side by side, with the host's drift paired out.
 
 Run: ``.venv/bin/python bench/scaling.py [--rounds 10] [--batch 100] [--timed 80] [--warm-up 40]
-[--admin-url postgresql://postgres@127.0.0.1:5432/postgres]``
+[--pin-cpus] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]``
 
 Why not ``bench/load.py``'s drain: that bench starts a fresh ``casepilot worker`` pool for each
 count and times it once. On the shared 2-core machines this project runs on, the host's speed
@@ -29,6 +29,11 @@ run, on one database, and take turns:
   PostgreSQL backends of the database; ``s`` = PostgreSQL ÷ workers gives the ceiling
   ``2 / (1 + s)`` of two CPU-bound workers sharing two cores with the database; and how many
   of the machine's cores were busy during the timed window (``/proc/stat``).
+
+``--pin-cpus`` starts both pools with ``casepilot worker --pin-cpus`` (each worker process on a
+CPU of its own: the one-process pool's on CPU 0, the two-process pool's on CPU 0 and CPU 1),
+which is how each count gets the most out of the machine; ``--pin-single`` is the older
+diagnostic that pins the one-process pool only.
 
 Everything runs on this machine: serve, both pools, PostgreSQL and the bench share its cores.
 What it does not measure: start-up (``bench/load.py`` times pools from their start, and the
@@ -172,10 +177,13 @@ def turn(pool: Pool, ids: list[str], timed: int, db: str, watch: psycopg.Connect
     figures.busy_cores.append(cores * (host_after[0] - host_before[0]) / max(1, host_after[1] - host_before[1]))
 
 
-def start_pool(db: str, processes: int, logs: Path, env: dict[str, str], cores: set[int] | None = None) -> Pool:
-    """Start a pool; ``cores``: the CPUs its processes may run on (default: any)."""
+def start_pool(db: str, processes: int, logs: Path, env: dict[str, str], cores: set[int] | None = None,
+               options: tuple[str, ...] = ()) -> Pool:
+    """Start a pool; ``cores``: the CPUs its processes may run on (default: any); ``options``: more of
+    ``casepilot worker``'s."""
     log = logs / f"workers-{processes}.log"
-    supervisor = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(processes)],
+    supervisor = subprocess.Popen([sys.executable, "-m", "casepilot.worker", "--db", db, "--processes", str(processes),
+                                   *options],
                                   env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                                   start_new_session=True,
                                   preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores))
@@ -192,8 +200,13 @@ def main() -> None:
                         help="a diagnostic: run the one-process pool on CPU 0 only (its threads then hand the GIL "
                              "to each other on one core instead of across two); PostgreSQL and the two-process "
                              "pool run anywhere")
+    parser.add_argument("--pin-cpus", action="store_true",
+                        help="both pools run `casepilot worker --pin-cpus`: each worker process on a CPU of its own "
+                             "(the one-process pool's on CPU 0, the two-process pool's on CPU 0 and CPU 1)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    if args.pin_single and args.pin_cpus:
+        parser.error("--pin-single is a diagnostic of its own: leave out --pin-cpus with it")
     if not 0 < args.timed < args.batch:
         parser.error("--timed must be between 0 and --batch")
     logs = Path(tempfile.mkdtemp(prefix="casepilot-scaling-"))
@@ -206,7 +219,8 @@ def main() -> None:
             mine = {watch.info.backend_pid}
             for processes in (1, 2):  # one after the other: the set-up's advisory lock is not measured
                 pools[processes] = pool = start_pool(db, processes, logs, env,
-                                                     {0} if processes == 1 and args.pin_single else None)
+                                                     {0} if processes == 1 and args.pin_single else None,
+                                                     ("--pin-cpus",) if args.pin_cpus else ())
                 stack.callback(pool.close)  # (before serve stops: callbacks run last in, first out)
                 wait_for(lambda pool=pool: pool.log.read_text(errors="replace").count("casepilot worker ready")
                          >= pool.processes, f"{processes} worker process(es) ready", 300)
@@ -231,7 +245,8 @@ def main() -> None:
                 "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins DESC").fetchall()
             claims = 2 * args.warm_up + 2 * args.rounds * args.batch
     print(f"\ncasepilot worker pools on PostgreSQL, {os.cpu_count()} cores, {args.rounds} rounds of {args.batch} "
-          f"claims per pool, {args.timed} timed{', the one-process pool on CPU 0' if args.pin_single else ''} "
+          f"claims per pool, {args.timed} timed{', the one-process pool on CPU 0' if args.pin_single else ''}"
+          f"{', casepilot worker --pin-cpus' if args.pin_cpus else ''} "
           f"(ranges min–max; logs in {logs})\n")
     print(f"{'workers':>7} | {'cases/s':>9} | {'CPU ms per case: workers':>24} | {'PostgreSQL':>10} | "
           f"{'s':>9} | cores busy | voluntary switches per case")

@@ -17,9 +17,9 @@ builds its own store and orchestrator after the fork. A ``sidecar`` (the metrics
 threads take turns holding the GIL, handing it over whenever one waits for the database; left
 to the scheduler, the woken thread often runs on another core, which costs a cross-core wake-up
 and cold caches at every hand-over. On one CPU the hand-over stays on the core. Measured with
-``bench/scaling.py`` on two cores: a single worker spent 87–113 ms of CPU per claim pinned
-against 99–145 ms unpinned; two pinned workers kept 1.97–1.99 cores busy where unpinned ones
-kept 1.78–1.92.
+``bench/scaling.py --pin-cpus`` against unpinned pools on two cores: a single worker spent 75–98
+ms of CPU per claim against 102–122 ms, and two workers kept 1.96–1.99 cores busy against
+1.81–1.86 — both 10–20 % faster.
 """
 
 from __future__ import annotations
