@@ -22,13 +22,14 @@ from ._tables import CaseRow, EventRow, HumanTaskRow
 from .history import StateTampered, apply_ops
 from .models import STATE_EVENT_KINDS, JsonObject
 
-__all__ = ["current_state", "inbox_problem", "load_checked", "snapshot_problem", "state_payload"]
+__all__ = ["SELECT_CASE", "current_state", "inbox_problem", "load_checked", "snapshot_problem", "state_payload"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _TASKS = HumanTaskRow.__table__  # type: ignore[attr-defined]
 
-_SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
+SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
+"""The case row, whole (a step reading the case it works on, a load checking it)."""
 _DELTAS = (
     select(_EVENTS.c.payload_json)
     .where(_EVENTS.c.case_id == bindparam("case_id"), _EVENTS.c.seq > bindparam("after"),
@@ -78,7 +79,7 @@ def current_state(conn: Connection, row: Row[Any]) -> JsonObject:
 
 def load_checked(conn: Connection, case_id: str) -> tuple[Row[Any], JsonObject] | None:
     """The case row and its current state, checked against the chain; None if there is no such case."""
-    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).first()
+    row = conn.execute(SELECT_CASE, {"case_id": case_id}).first()
     if row is None:
         return None
     tail = list(conn.execute(_TAIL, {"case_id": case_id, "after": row.snapshot_seq, "upto": row.last_seq}))

@@ -45,9 +45,9 @@ from ._canonical import as_utc, dumps_text, loads_text, utc_iso
 from ._convert import case_record, event_body_text, trusted_event
 from ._engine import bound_to_step, write_connection
 from ._spend import add_spend, cost_nano
-from ._state import current_state
+from ._state import SELECT_CASE, current_state
 from ._step_head import StaleVersion, StepHead, lost_race, read_head
-from ._step_sql import INSERT_EVENTS, SELECT_CASE, UPDATE_HEAD_AND_STATE, UPDATE_HEAD_AND_TAIL
+from ._step_sql import INSERT_EVENTS, UPDATE_HEAD_AND_STATE, UPDATE_HEAD_AND_TAIL
 from ._step_txn import ConnectionTransaction, SqliteTransaction, StepTransaction
 from ._tables import HumanTaskRow
 from .models import Actor, CaseRecord, EventKind, HistoryEvent, HumanTask, JsonObject, NewEvent, StepResult

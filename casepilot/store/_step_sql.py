@@ -17,7 +17,7 @@ from ._driver_sql import DriverStatement
 from ._step_txn import MultiRowInsert
 from ._tables import CaseRow, EventRow
 
-__all__ = ["EVENT_COLUMNS", "INSERT_EVENTS", "SELECT_CASE", "SELECT_HEAD", "SELECT_HEAD_FOR_UPDATE",
+__all__ = ["EVENT_COLUMNS", "INSERT_EVENTS", "SELECT_HEAD", "SELECT_HEAD_FOR_UPDATE",
            "UPDATE_HEAD_AND_STATE", "UPDATE_HEAD_AND_TAIL"]
 
 _CASES = CaseRow.__table__  # type: ignore[attr-defined]
@@ -29,7 +29,6 @@ _HEAD = select(_CASES.c.version, _CASES.c.last_seq, _CASES.c.head_hash, _CASES.c
 SELECT_HEAD = DriverStatement(_HEAD)
 """The case row's head (``StepHead``'s columns, in its order)."""
 SELECT_HEAD_FOR_UPDATE = DriverStatement(_HEAD.with_for_update())
-SELECT_CASE = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
 
 EVENT_COLUMNS = ("case_id", "seq", "at", "kind", "actor", "payload_json", "rule_ids_json", "tokens", "cost",
                  "cost_nano", "latency_ms", "prev_hash", "hash")
