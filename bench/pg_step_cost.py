@@ -35,17 +35,13 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from load import ROOT, cpu_seconds, fresh_database, span
+from load import BIN, ROOT, backends, cpu_seconds, fresh_database, span  # (puts ROOT on sys.path)
 
 from casepilot.store import Store
-
-BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT))
-from tests._claims import PAY_TO, SMALL_LETTER  # noqa: E402
+from tests._claims import PAY_TO, SMALL_LETTER
 
 Recorded = list[list[tuple[str, str, dict[str, Any]]]]
 """A claim's steps: each a list of (kind, actor, payload), the last its state or delta."""
@@ -65,19 +61,21 @@ def libpq(url: str) -> str:
     return "postgresql://" + url.split("://", 1)[1]
 
 
+def casepilot(url: str, *args: str) -> str:
+    """Run a ``casepilot`` command on ``url``; what it printed (the bench stops, saying why, if it failed)."""
+    done = subprocess.run([str(BIN / "casepilot"), *args, "--db", url], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: casepilot {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 def record_claim(url: str) -> tuple[dict[str, Any], Recorded]:
     """Work one straight-through claim on ``url`` as a user would; its initial state and its steps."""
-    def cli(*args: str) -> str:
-        done = subprocess.run([str(BIN / "casepilot"), *args, "--db", url], capture_output=True, text=True,
-                              cwd=ROOT, timeout=600)
-        if done.returncode != 0:
-            raise SystemExit(f"bench: casepilot {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
-
-    cli("deploy", str(ROOT / "examples" / "claims"))
+    casepilot(url, "deploy", str(ROOT / "examples" / "claims"))
     variables = {"letter": SMALL_LETTER, "policy": "POL-STEP-1", "claim_id": "CLM-STEP-1", **PAY_TO}
-    case_id = cli("start", "claim-triage", "--vars", json.dumps(variables)).split()[0]
-    cli("run", case_id, "--in-process")
+    case_id = casepilot(url, "start", "claim-triage", "--vars", json.dumps(variables)).split()[0]
+    casepilot(url, "run", case_id, "--in-process")
     with psycopg.connect(libpq(url)) as conn:
         rows = conn.execute("SELECT kind, actor, payload_json FROM history_events WHERE case_id = %s ORDER BY seq",
                             (case_id,)).fetchall()
@@ -114,11 +112,6 @@ def write_claim(store: Store, initial: dict[str, Any], steps: Recorded, variant:
         version, head = version + 1, step.next_head
 
 
-def backends(watch: psycopg.Connection[tuple[Any, ...]]) -> list[int]:
-    return [int(row[0]) for row in watch.execute(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
-
-
 def measure(admin_url: str, variant: str, initial: dict[str, Any], steps: Recorded, claims: int) -> tuple[float, float]:
     """PostgreSQL's and this process's CPU ms per claim for ``variant``, on a database of its own."""
     statements, settings = VARIANTS[variant]
@@ -126,8 +119,7 @@ def measure(admin_url: str, variant: str, initial: dict[str, Any], steps: Record
         with psycopg.connect(admin_url, autocommit=True) as admin:
             for setting in settings:
                 admin.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET {setting}")
-        subprocess.run([str(BIN / "casepilot"), "deploy", str(ROOT / "examples" / "claims"), "--db", url],
-                       capture_output=True, check=True, cwd=ROOT, timeout=600)
+        casepilot(url, "deploy", str(ROOT / "examples" / "claims"))
         with psycopg.connect(libpq(url), autocommit=True) as conn:
             for statement in statements:
                 conn.execute(statement)
@@ -135,12 +127,12 @@ def measure(admin_url: str, variant: str, initial: dict[str, Any], steps: Record
         watch = stack.enter_context(psycopg.connect(libpq(url), autocommit=True))
         for _ in range(20):  # connections open, statements prepared
             write_claim(store, initial, steps, variant)
-        before = {pid: cpu_seconds(pid) for pid in backends(watch)}
+        before = {pid: cpu_seconds(pid) for pid in backends(url)}
         mine = time.process_time()
         for _ in range(claims):
             write_claim(store, initial, steps, variant)
         spent_here = time.process_time() - mine
-        after = {pid: cpu_seconds(pid) for pid in backends(watch)}
+        after = {pid: cpu_seconds(pid) for pid in backends(url)}
         spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
         if variant != "tiny state":  # the store chose snapshot or delta at every step as in the recorded run
             written: dict[str, int] = dict(watch.execute("SELECT kind, count(*) FROM history_events "
