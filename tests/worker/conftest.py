@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -46,6 +46,14 @@ def base(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 
     with queued_service(pg_url, monkeypatch, tmp_path / "claims") as url:
         yield url
+
+
+def wait_until(check: Callable[[], bool], message: str, timeout: float = 120.0, every: float = 0.2) -> None:
+    """Poll ``check`` until it holds; fail with ``message`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, message
+        time.sleep(every)
 
 
 def libpq(url: str) -> str:

@@ -12,14 +12,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from casepilot.cli import app
-from tests.worker.conftest import ROOT, Workers
+from tests.worker.conftest import ROOT, Workers, wait_until
 
 CPUS = sorted(os.sched_getaffinity(0))
 
@@ -44,13 +43,6 @@ def only_cpu(pid: int) -> int:
     return next(iter(cpus))
 
 
-def wait_until(condition: object, what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def test_two_workers_run_on_a_cpu_each_and_a_replacement_on_its_slots_cpu(pg_url: str, tmp_path: Path) -> None:
     log = tmp_path / "workers.log"
     workers = Workers(pg_url, log, "--pin-cpus")
@@ -67,7 +59,7 @@ def test_two_workers_run_on_a_cpu_each_and_a_replacement_on_its_slots_cpu(pg_url
 
         victim = first[0]
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: len(set(workers.ready()) - set(first)) == 1, "the replacement worker")
+        wait_until(lambda: len(set(workers.ready()) - set(first)) == 1, "timed out waiting for the replacement worker", every=0.1)
         (replacement,) = set(workers.ready()) - set(first)
         assert only_cpu(replacement) == placed[victim]
         assert only_cpu(first[1]) == placed[first[1]]
@@ -84,7 +76,7 @@ def test_a_single_worker_process_is_pinned_to_the_first_cpu(pg_url: str, tmp_pat
              "--pin-cpus"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: f"casepilot worker ready (pid {worker.pid})" in log.read_text(errors="replace")
-                   or worker.poll() is not None, "the worker to be ready")
+                   or worker.poll() is not None, "timed out waiting for the worker to be ready", every=0.1)
         assert worker.poll() is None, log.read_text()
         assert only_cpu(worker.pid) == CPUS[0]
         assert f"on CPU {CPUS[0]}" in log.read_text()
@@ -126,7 +118,7 @@ def test_more_workers_than_cpus_take_the_cpus_in_turn(tmp_path: Path) -> None:
     supervising = subprocess.Popen([sys.executable, "-c", SUPERVISED, str(tmp_path), ",".join(map(str, cpus))],
                                    cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
-        wait_until(lambda: len(list(tmp_path.iterdir())) == 3, "three workers", 60)
+        wait_until(lambda: len(list(tmp_path.iterdir())) == 3, "timed out waiting for three workers", 60, every=0.1)
     finally:
         supervising.send_signal(signal.SIGTERM)
         _, err = supervising.communicate(timeout=60)

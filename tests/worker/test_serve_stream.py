@@ -6,7 +6,6 @@ that ends early (time, a hung-up client, a worker stopped by SIGTERM) loses noth
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from casepilot.worker import jobs
 from tests._claims import claim
 from tests.api._browser import serving
 from tests.worker import _tools
-from tests.worker.conftest import Workers, libpq
+from tests.worker.conftest import Workers, libpq, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -115,20 +114,13 @@ def test_a_stream_that_runs_out_of_time_leaves_the_run_queued(
     workers = Workers(pg_url, tmp_path / "workers.log")
     workers.start(1)
     try:
-        _wait_for(lambda: _state(base, case_id) == "completed", "the queued run was not worked")
+        wait_until(lambda: _state(base, case_id) == "completed", "the queued run was not worked")
     finally:
         assert workers.stop() == 0
 
 
 def _state(base: str, case_id: str) -> str:
     return str(httpx.get(f"{base}/cases/{case_id}", timeout=30).json()["state"])
-
-
-def _wait_for(check: Any, message: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.2)
 
 
 def test_sigterm_during_a_streamed_run_hands_the_step_back_and_the_stream_goes_on(
@@ -206,8 +198,8 @@ def test_a_client_that_hangs_up_loses_nothing_and_resumes_from_the_last_id(
     try:
         with httpx.stream("POST", f"{base}/cases/{case_id}/run/stream", timeout=120) as response:
             first = next(event for event in _read(response.iter_lines()) if event[0] == "step")
-        _wait_for(lambda: _state(base, case_id) == "completed", "the worker stopped with the client")
-        _wait_for(lambda: jobs.runs_in_flight(store.engine, case_id) == 0, "the run did not end")
+        wait_until(lambda: _state(base, case_id) == "completed", "the worker stopped with the client")
+        wait_until(lambda: jobs.runs_in_flight(store.engine, case_id) == 0, "the run did not end")
     finally:
         assert workers.stop() == 0
     seen = first[2]
